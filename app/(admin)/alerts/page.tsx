@@ -1,0 +1,28 @@
+import type { Metadata } from "next";
+
+import { AlertsPanel } from "@/components/alerts/alerts-panel";
+import { Notice } from "@/components/shell/list/page-states";
+import { parseListSearchParams } from "@/components/shell/list/search-params";
+import { PageHeader } from "@/components/ui/page-header";
+import { listAlerts } from "@/lib/alerts/list-alerts";
+import { DEFAULT_ALERT_FILTER, ZAlertFilter } from "@/lib/alerts/list-alerts-filter";
+import { hasRole } from "@/lib/auth/roles";
+import { requirePageUser } from "@/lib/auth/session";
+import { db } from "@/lib/db";
+
+export const metadata: Metadata = { title: "Alerts" };
+export const dynamic = "force-dynamic";
+
+export default async function AlertsPage({ searchParams }: PageProps<"/alerts">) {
+  const user = await requirePageUser();
+  const { filter, problems } = parseListSearchParams(ZAlertFilter, ["state", "page"], await searchParams, DEFAULT_ALERT_FILTER);
+  const loadedAt = new Date().toISOString();
+  const list = await listAlerts(db, filter);
+  return (
+    <div className="space-y-5">
+      <PageHeader title="Alerts" description="Problems that need a person: open ones first. Acknowledge one to show it is being handled." />
+      {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
+      <AlertsPanel key={`${filter.state}:${filter.page}`} filter={filter} initialList={list} loadedAt={loadedAt} canAcknowledge={hasRole(user.role, "operator")} />
+    </div>
+  );
+}

@@ -1,0 +1,24 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+
+import { PayoutDetailView } from "@/components/payout-detail/payout-detail-view";
+import { isUuid } from "@/lib/api/http-input";
+import { requirePageUser } from "@/lib/auth/session";
+import { db } from "@/lib/db";
+import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
+
+export const dynamic = "force-dynamic";
+
+export async function generateMetadata(props: PageProps<"/payouts/[id]">): Promise<Metadata> {
+  const { id } = await props.params;
+  return { title: `Payout ${id.slice(0, 8)}` };
+}
+
+export default async function PayoutDetailPage(props: PageProps<"/payouts/[id]">) {
+  const user = await requirePageUser();
+  const { id } = await props.params;
+  if (!isUuid(id)) notFound();
+  const detail = await getPayoutDetail(db, id, user);
+  if (!detail) notFound();
+  return <PayoutDetailView initialDetail={detail} />;
+}

@@ -1,0 +1,5 @@
+import { ListSkeleton } from "@/components/shell/list/page-states";
+
+export default function Loading() {
+  return <ListSkeleton title="Users" />;
+}

@@ -1,0 +1,10 @@
+import { serve } from "inngest/next";
+
+import { inngest } from "@/inngest/client";
+import { functions } from "@/inngest";
+
+export const dynamic = "force-dynamic";
+// Vercel: keep each request below the platform's function timeout.
+export const maxDuration = 60;
+
+export const { GET, POST, PUT } = serve({ client: inngest, functions });

@@ -1,0 +1,67 @@
+import { formatDateTimeUtc } from "@/components/ui/date-time";
+import { HOLD_REASON_LABELS } from "@/components/ui/labels";
+import { formatMoney } from "@/lib/money/format-money";
+import type { TPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import { PROCESSING_REFRESH_MS } from "@/lib/payouts/payout-detail-query";
+
+const TONES = {
+  info: "border-sky-200 bg-sky-50 text-sky-900",
+  warning: "border-amber-200 bg-amber-50 text-amber-900",
+  danger: "border-red-200 bg-red-50 text-red-900",
+  neutral: "border-gray-200 bg-white text-gray-700",
+  success: "border-emerald-200 bg-emerald-50 text-emerald-900",
+} as const;
+
+function Callout({ tone, title, children }: { tone: keyof typeof TONES; title: string; children?: React.ReactNode }) {
+  return (
+    <div role="status" className={`rounded-lg border px-4 py-3 text-sm ${TONES[tone]}`} data-testid="status-callout">
+      <p className="font-medium">{title}</p>
+      {children ? <div className="mt-0.5 break-words">{children}</div> : null}
+    </div>
+  );
+}
+
+/** One sentence on where the payout stands and what happens next. */
+export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
+  const { payout } = detail;
+  switch (payout.status) {
+    case "processing":
+      return (
+        <Callout tone="info" title="Transfer in progress">
+          Stripe is being asked to send the money. This page refreshes every {PROCESSING_REFRESH_MS / 1000} seconds until the transfer settles.
+        </Callout>
+      );
+    case "on_hold":
+      return (
+        <Callout tone="warning" title={`On hold: ${payout.holdReason ? HOLD_REASON_LABELS[payout.holdReason].toLowerCase() : "held"}`}>
+          {payout.holdNote ?? "It is not transferred until the hold is released."}
+        </Callout>
+      );
+    case "failed":
+      return (
+        <Callout tone="danger" title="The transfer failed">
+          {payout.lastError ? <span className="font-mono text-xs">{payout.lastError}</span> : null}
+          <span className="mt-1 block">Retry puts it back on the schedule with fresh attempts; cancel stops it for good.</span>
+        </Callout>
+      );
+    case "cancelled":
+      return (
+        <Callout tone="neutral" title="Cancelled">
+          {payout.cancelReason ? `Reason: ${payout.cancelReason}` : "This payout will never be paid."}
+        </Callout>
+      );
+    case "transferred":
+      return payout.transferredAt ? (
+        <Callout tone="success" title={`Transferred ${formatDateTimeUtc(payout.transferredAt)}`} />
+      ) : null;
+    case "partially_reversed":
+    case "reversed":
+      return (
+        <Callout tone="warning" title={payout.status === "reversed" ? "Transfer reversed" : "Transfer partially reversed"}>
+          {formatMoney(payout.reversedAmount, payout.currency)} of {formatMoney(payout.amount, payout.currency)} was taken back after a dispute.
+        </Callout>
+      );
+    case "scheduled":
+      return null;
+  }
+}

@@ -1,0 +1,75 @@
+// Words for the payout timeline: audit actions as short titles, and how loud each item is.
+import type { TBadgeTone } from "@/components/ui/status-badge";
+import { APPROVAL_AUDIT_ACTIONS } from "@/lib/approvals/four-eyes";
+import type { TTimelineItem } from "@/lib/payouts/get-payout-detail";
+
+const AUDIT_TITLES: Record<string, string> = {
+  "booking.completed": "Booking completed",
+  "booking.cancelled": "Booking cancelled",
+  "booking.charge_refunded": "Charge refunded",
+  "payout.scheduled": "Payout scheduled",
+  "payout.held": "Put on hold",
+  "payout.released": "Released from hold",
+  "payout.force_released": "Force released",
+  "payout.retried": "Retry requested",
+  "payout.cancelled": "Payout cancelled",
+  "payout.amount_adjusted": "Amount adjusted",
+  "payout.transfer_started": "Transfer started",
+  "payout.transfer_attempt_started": "Transfer attempt started",
+  "payout.transfer_attempt_failed": "Transfer attempt failed",
+  "payout.transfer_rescheduled": "Transfer put back on the schedule",
+  "payout.transferred": "Transferred",
+  "payout.failed": "Transfer failed",
+  "payout.reversed": "Transfer reversed",
+  "payout.reversal_requested": "Reversal requested",
+  "payout.reversal_failed": "Reversal failed",
+  "payout.reversed_externally": "Transfer reversed in Stripe",
+  [APPROVAL_AUDIT_ACTIONS.requested]: "Force release requested, awaiting a second admin",
+  [APPROVAL_AUDIT_ACTIONS.approved]: "Force release approved",
+  [APPROVAL_AUDIT_ACTIONS.rejected]: "Force release rejected",
+  [APPROVAL_AUDIT_ACTIONS.withdrawn]: "Force release request withdrawn",
+  [APPROVAL_AUDIT_ACTIONS.expired]: "Force release request expired",
+};
+
+/** "payout.some_thing" -> "Some thing" for actions without a title. */
+function humanize(action: string): string {
+  const last = action.split(".").pop() ?? action;
+  const words = last.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function auditTitle(action: string): string {
+  return AUDIT_TITLES[action] ?? humanize(action);
+}
+
+const DANGER_ACTIONS = new Set([
+  "payout.failed",
+  "payout.transfer_attempt_failed",
+  "payout.reversal_failed",
+  "payout.cancelled",
+  "booking.cancelled",
+  "payout.reversed",
+  APPROVAL_AUDIT_ACTIONS.rejected,
+]);
+const WARNING_ACTIONS = new Set(["payout.held", APPROVAL_AUDIT_ACTIONS.requested, APPROVAL_AUDIT_ACTIONS.expired, "payout.reversal_requested"]);
+const SUCCESS_ACTIONS = new Set(["payout.transferred", "payout.released", "payout.force_released", APPROVAL_AUDIT_ACTIONS.approved]);
+
+export function timelineTone(item: TTimelineItem): TBadgeTone {
+  switch (item.kind) {
+    case "audit":
+      if (DANGER_ACTIONS.has(item.action)) return "danger";
+      if (WARNING_ACTIONS.has(item.action)) return "warning";
+      if (SUCCESS_ACTIONS.has(item.action)) return "success";
+      return item.actor.type === "admin" ? "accent" : "neutral";
+    case "tip":
+      return item.tip.status === "accepted" ? "info" : "neutral";
+    case "dispute_opened":
+      return "warning";
+    case "dispute_resolved":
+      return item.dispute.outcome === "provider_won" ? "success" : "warning";
+    case "transfer_attempt":
+      return item.attempt.status === "succeeded" ? "success" : item.attempt.status === "failed" ? "danger" : "info";
+    case "reversal":
+      return item.reversal.status === "failed" ? "danger" : "warning";
+  }
+}

@@ -1,0 +1,59 @@
+import { expect, test } from "@playwright/test";
+
+import { DEMO_USERS, signIn, signInAs } from "./support";
+
+test.describe("sign-in", () => {
+  for (const user of DEMO_USERS) {
+    test(`the demo ${user.role} signs in and sees the Overview`, async ({ page }) => {
+      await signInAs(page, user.role);
+      await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+      const shell = page.getByRole("navigation");
+      for (const item of ["Overview", "Payouts", "Disputes", "Providers", "Audit log", "Alerts"]) {
+        await expect(shell.getByRole("link", { name: item, exact: true })).toBeVisible();
+      }
+      await expect(page.getByText(user.email)).toBeVisible();
+      await expect(page.getByText(user.role, { exact: true })).toBeVisible();
+    });
+  }
+
+  test("a wrong password shows an error and stays on the login page", async ({ page }) => {
+    await signIn(page, DEMO_USERS[0]!.email, "not-the-password");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+    await expect(page).toHaveURL(/\/login/);
+  });
+
+  test("an unknown email shows the same error", async ({ page }) => {
+    await signIn(page, "nobody@payouts.test", "whatever-password");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+  });
+
+  test("signing out returns to the login page and ends the session", async ({ page }) => {
+    await signInAs(page, "viewer");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await page.goto("/payouts");
+    await expect(page).toHaveURL(/\/login/);
+  });
+});
+
+test.describe("anonymous access", () => {
+  for (const path of ["/", "/payouts", "/disputes", "/providers", "/audit", "/alerts"]) {
+    test(`GET ${path} redirects to the login page`, async ({ request }) => {
+      const response = await request.get(path, { maxRedirects: 0 });
+      expect([303, 307, 308]).toContain(response.status());
+      expect(new URL(response.headers().location ?? "", "http://x").pathname).toBe("/login");
+    });
+  }
+
+  test("an admin API answers 401 with a JSON error", async ({ request }) => {
+    const response = await request.get("/api/admin/overview");
+    expect(response.status()).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "unauthorized" } });
+  });
+
+  test("a signed-in viewer can read the admin API", async ({ page }) => {
+    await signInAs(page, "viewer");
+    const response = await page.request.get("/api/admin/overview");
+    expect(response.status()).toBe(200);
+  });
+});

@@ -1,0 +1,24 @@
+import { defineConfig, globalIgnores } from "eslint/config";
+import nextVitals from "eslint-config-next/core-web-vitals";
+import nextTs from "eslint-config-next/typescript";
+
+export default defineConfig([
+  ...nextVitals,
+  ...nextTs,
+  globalIgnores([".next/**", ".next-*/**", "playwright-report-*/**", "generated/**", "node_modules/**", "next-env.d.ts", "test-results/**", "playwright-report/**"]),
+  {
+    rules: {
+      // Configuration is read and validated in lib/env.ts only.
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "Read configuration from '@/lib/env' instead." },
+      ],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // Tooling that runs outside the app (and the env module itself) may read process.env.
+    files: ["lib/env.ts", "scripts/**", "e2e/**", "test/**", "*.config.*", "**/*.test.ts"],
+    rules: { "no-restricted-properties": "off" },
+  },
+]);

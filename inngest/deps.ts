@@ -1,0 +1,27 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import type { PrismaClient } from "@/generated/prisma/client";
+import { db } from "@/lib/db";
+import { ENGINE_ACTOR, type TServiceContext } from "@/lib/payouts/context";
+import type { TClock } from "@/lib/payouts/timing";
+import { getStripe } from "@/lib/stripe/client";
+
+/** What the functions use from the outside world; tests pass a fake Stripe and a fixed clock. */
+export type TEngineDeps = {
+  db: PrismaClient;
+  stripe: () => Stripe;
+  clock?: TClock;
+};
+
+export const defaultDeps: TEngineDeps = { db, stripe: getStripe };
+
+export function engineContext(deps: TEngineDeps, fn: string, runId: string): TServiceContext {
+  return {
+    db: deps.db,
+    actor: { ...ENGINE_ACTOR, id: `inngest:${fn}` },
+    runId,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  };
+}

@@ -1,0 +1,33 @@
+import { inngest } from "@/inngest/client";
+import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/inngest/events";
+import { publishOutbox } from "@/lib/outbox/publish-outbox";
+import { refreshPayout } from "@/lib/payouts/refresh-payout";
+
+export const FOLLOW_UP_PAYOUT_FN = "follow-up-payout";
+
+/**
+ * After a tip, a dispute opened or resolved, a Stripe refund, a cancellation or an admin action: re-derive
+ * the booking's payout through the domain service (idempotent: the webhook or the admin
+ * already applied the change; this catches anything that did not land) and request the
+ * transfer or reversals that are now due. Long dispute holds need no sleeping function:
+ * the resolution event wakes the payout.
+ */
+export function createFollowUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
+  return inngest.createFunction(
+    {
+      id: FOLLOW_UP_PAYOUT_FN,
+      triggers: [tipAdded, disputeOpened, disputeResolved, chargeRefunded, bookingCancelled, payoutAdminAction],
+      retries: 5,
+    },
+    async ({ event, step, runId }) => {
+      const target = "bookingId" in event.data ? { bookingId: event.data.bookingId } : { payoutId: event.data.payoutId };
+      const result = await step.run("refresh-payout", async () => {
+        const r = await refreshPayout(engineContext(deps, FOLLOW_UP_PAYOUT_FN, runId), target);
+        return { payoutId: r.payout?.id ?? null, status: r.payout?.status ?? null, transferRequested: r.transferRequested, reversalIds: r.reversalIds };
+      });
+      await step.run("publish-events", () => publishOutbox(deps.db));
+      return result;
+    },
+  );
+}

@@ -1,0 +1,14 @@
+import { createFollowUpPayoutFunction } from "./functions/follow-up-payout";
+import { createReconcilePayoutsFunction } from "./functions/reconcile-payouts";
+import { createReverseTransferFunction } from "./functions/reverse-transfer";
+import { createSchedulePayoutFunction } from "./functions/schedule-payout";
+import { createTransferPayoutFunction } from "./functions/transfer-payout";
+
+/** Every Inngest function of the payout engine, served from app/api/inngest. */
+export const functions = [
+  createSchedulePayoutFunction(),
+  createTransferPayoutFunction(),
+  createFollowUpPayoutFunction(),
+  createReverseTransferFunction(),
+  createReconcilePayoutsFunction(),
+];

@@ -1,0 +1,47 @@
+import "server-only";
+
+import { z } from "zod";
+
+import { AppError, NotFoundError, ValidationError } from "@/lib/errors";
+
+// Input helpers for the admin route handlers (route handlers have no body limit of their own).
+
+/** Admin mutations carry a few fields; anything near this is not one. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+/**
+ * The request's JSON body: 413 when too large (by Content-Length or by what arrives), 415
+ * when a body is sent as anything but application/json, 400 when it is not JSON. An empty
+ * body is 400, or `{}` where every field is optional (`optional: true`).
+ */
+export async function readJsonBody(request: Request, options: { optional?: boolean } = {}): Promise<unknown> {
+  const tooLarge = () => new AppError("payload_too_large", `The request body is too large (at most ${MAX_JSON_BODY_BYTES} bytes).`, 413);
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_JSON_BODY_BYTES) throw tooLarge();
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_JSON_BODY_BYTES) throw tooLarge();
+  if (text.trim() === "") {
+    if (options.optional) return {};
+    throw new ValidationError("The request body must be a JSON object.");
+  }
+  if (!request.headers.get("content-type")?.toLowerCase().startsWith("application/json")) {
+    throw new AppError("unsupported_media_type", "Send the request body as application/json.", 415);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError("The request body is not valid JSON.");
+  }
+}
+
+const ZUuid = z.uuid();
+
+/** A route's id segment; anything that is not a uuid cannot name a row: 404. */
+export function uuidParam(value: string, entity: string): string {
+  const parsed = ZUuid.safeParse(value);
+  if (!parsed.success) throw new NotFoundError(entity, value);
+  return parsed.data;
+}
+
+export function isUuid(value: string): boolean {
+  return ZUuid.safeParse(value).success;
+}

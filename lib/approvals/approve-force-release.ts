@@ -1,0 +1,100 @@
+import "server-only";
+
+import type { Payout, PayoutApproval } from "@/generated/prisma/client";
+import { recordAudit } from "@/lib/audit/record-audit";
+import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
+import { requireReason } from "@/lib/payouts/admin-action";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
+import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
+import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
+
+import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";
+import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "./four-eyes";
+import { joinTransaction } from "./join-transaction";
+
+export type TApprovalDecisionInput = {
+  approvalId: string;
+  /** Required: why the admin decides this way (kept in the audit log). */
+  reason: string;
+};
+
+export type TApproveResult = { approval: PayoutApproval; payout: Payout; transferRequested: boolean };
+
+const REASON_LIMIT = 500;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** The force release's audit reason: both admins by name, each with their words, within the reason limit. */
+export function approvedReleaseReason(approver: string, note: string, requester: string, requestReason: string): string {
+  const frame = (n: string, r: string) => `Four-eyes force release approved by ${approver}: "${n}". Requested by ${requester}: "${r}".`;
+  const room = REASON_LIMIT - frame("", "").length;
+  const noteRoom = Math.max(20, Math.min(note.length, Math.floor(room / 2)));
+  const reasonRoom = Math.max(20, room - Math.min(note.length, noteRoom));
+  return clip(frame(clip(note, noteRoom), clip(requestReason, reasonRoom)), REASON_LIMIT);
+}
+
+/**
+ * Admin (not the requester): approves a pending force release and runs it, in one
+ * transaction, with the approver as the actor and both admins named in the audit reason.
+ * If the payout's status or amount changed since the request, the request expires
+ * (recorded) and nothing is released: 409.
+ */
+export async function approveForceRelease(context: TServiceContext, input: TApprovalDecisionInput): Promise<TApproveResult> {
+  const actor = requireAdminActor(context.actor);
+  const note = requireReason(input.reason);
+  const ctx = resolveContext(context);
+
+  const result = await ctx.db.$transaction(
+    async (tx): Promise<({ kind: "approved" } & TApproveResult) | { kind: "expired"; why: string }> => {
+      const ref = await tx.payoutApproval.findUnique({ where: { id: input.approvalId }, select: { payoutId: true } });
+      if (!ref) throw new NotFoundError("Approval request", input.approvalId);
+      const { payout } = await lockPayoutAndBooking(tx, ref.payoutId);
+      const approval = await lockApproval(tx, input.approvalId);
+      if (approval.status !== "pending") throw new ConflictError(`This request is no longer pending (it was ${approval.status}).`);
+      if (approval.requestedById === actor.id) {
+        throw new ForbiddenError("You requested this force release; a second admin must approve it.");
+      }
+
+      const now = ctx.clock.now();
+      const audit = { actor, requestId: ctx.requestId, runId: ctx.runId };
+      const mismatch = approvalMismatch(await requestBasis(tx, approval, payout), basisOf(payout));
+      if (mismatch) {
+        await expireApproval(tx, approval, mismatch, now, audit);
+        return { kind: "expired", why: mismatch };
+      }
+
+      const decided = await tx.payoutApproval.update({
+        where: { id: approval.id },
+        data: { status: "approved", decidedById: actor.id, decidedAt: now, decisionNote: note },
+      });
+      await recordAudit(tx, {
+        ...audit,
+        action: APPROVAL_AUDIT_ACTIONS.approved,
+        entityType: "payout",
+        entityId: payout.id,
+        reason: note,
+        after: { approvalId: approval.id, requestedBy: requesterLabel(approval), approvedBy: actor.label, status: "approved" },
+      });
+      const released = await forceReleasePayout(
+        { ...context, db: joinTransaction(tx) },
+        {
+          payoutId: payout.id,
+          reason: approvedReleaseReason(actor.label, note, requesterLabel(approval), approval.reason),
+          expectedVersion: payout.version,
+        },
+      );
+      return { kind: "approved", approval: decided, ...released };
+    },
+    TX_OPTIONS,
+  );
+
+  if (result.kind === "expired") {
+    throw new ConflictError(`This request has expired. ${result.why} Request a new force release if it is still needed.`, {
+      approvalId: input.approvalId,
+      expired: true,
+    });
+  }
+  return { approval: result.approval, payout: result.payout, transferRequested: result.transferRequested };
+}

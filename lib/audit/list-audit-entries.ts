@@ -1,0 +1,147 @@
+import "server-only";
+
+import type { ActorType } from "@/generated/prisma/enums";
+import type { Prisma } from "@/generated/prisma/client";
+import type { Db } from "@/lib/db";
+
+import { AUDIT_PAGE_SIZE, type TAuditFilter } from "./list-audit-filter";
+
+export type TAuditListItem = {
+  id: string;
+  createdAt: string;
+  actorType: ActorType;
+  actorId: string | null;
+  actorLabel: string;
+  action: string;
+  entityType: string;
+  entityId: string;
+  reason: string | null;
+  before: Prisma.JsonValue | null;
+  after: Prisma.JsonValue | null;
+  requestId: string | null;
+  runId: string | null;
+};
+
+export type TAuditList = {
+  items: TAuditListItem[];
+  /** Position for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+  /** Position for the previous (newer) page; null on the first page. */
+  prevCursor: string | null;
+};
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function auditCursor(entry: { createdAt: string | Date; id: string }): string {
+  return `${new Date(entry.createdAt).toISOString()}_${entry.id}`;
+}
+
+function parseCursor(cursor: string): { createdAt: Date; id: string } {
+  const at = cursor.indexOf("_");
+  return { createdAt: new Date(cursor.slice(0, at)), id: cursor.slice(at + 1).toLowerCase() };
+}
+
+/** The filter's WHERE, without the page position. Dates are UTC days, both ends included. */
+export function auditWhere(filter: TAuditFilter): Prisma.AuditLogWhereInput {
+  const where: Prisma.AuditLogWhereInput = {};
+  if (filter.actor === "system" || filter.actor === "webhook" || filter.actor === "admin") where.actorType = filter.actor;
+  else if (filter.actor?.startsWith("user:")) {
+    where.actorType = "admin";
+    where.actorId = filter.actor.slice("user:".length).toLowerCase();
+  }
+  if (filter.action) where.action = filter.action;
+  if (filter.entityType) where.entityType = filter.entityType;
+  if (filter.entityId) where.entityId = filter.entityId;
+  if (filter.from || filter.to) {
+    where.createdAt = {
+      ...(filter.from ? { gte: new Date(`${filter.from}T00:00:00.000Z`) } : {}),
+      ...(filter.to ? { lt: new Date(Date.parse(`${filter.to}T00:00:00.000Z`) + DAY_MS) } : {}),
+    };
+  }
+  return where;
+}
+
+const select = {
+  id: true,
+  createdAt: true,
+  actorType: true,
+  actorId: true,
+  actorLabel: true,
+  action: true,
+  entityType: true,
+  entityId: true,
+  reason: true,
+  before: true,
+  after: true,
+  requestId: true,
+  runId: true,
+} as const;
+
+/**
+ * One page of the audit log, newest first, with keyset pagination on (createdAt, id)
+ * (the index on both): `after` continues with older entries, `before` goes back to newer
+ * ones.
+ */
+export async function listAuditEntries(db: Db, filter: TAuditFilter, pageSize = AUDIT_PAGE_SIZE): Promise<TAuditList> {
+  const where = auditWhere(filter);
+  if (filter.before) {
+    const { createdAt, id } = parseCursor(filter.before);
+    const rows = await db.auditLog.findMany({
+      where: { AND: [where, { OR: [{ createdAt: { gt: createdAt } }, { createdAt, id: { gt: id } }] }] },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      take: pageSize + 1,
+      select,
+    });
+    const hasNewer = rows.length > pageSize;
+    const items = rows.slice(0, pageSize).reverse().map(toItem);
+    const last = items.at(-1);
+    const first = items[0];
+    return { items, nextCursor: last ? auditCursor(last) : filter.before, prevCursor: hasNewer && first ? auditCursor(first) : null };
+  }
+  const position = filter.after ? parseCursor(filter.after) : null;
+  const rows = await db.auditLog.findMany({
+    where: position
+      ? { AND: [where, { OR: [{ createdAt: { lt: position.createdAt } }, { createdAt: position.createdAt, id: { lt: position.id } }] }] }
+      : where,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: pageSize + 1,
+    select,
+  });
+  const hasOlder = rows.length > pageSize;
+  const items = rows.slice(0, pageSize).map(toItem);
+  const last = items.at(-1);
+  const first = items[0];
+  return {
+    items,
+    nextCursor: hasOlder && last ? auditCursor(last) : null,
+    prevCursor: position ? (first ? auditCursor(first) : filter.after ?? null) : null,
+  };
+}
+
+function toItem(row: Omit<TAuditListItem, "createdAt"> & { createdAt: Date }): TAuditListItem {
+  return { ...row, createdAt: row.createdAt.toISOString() };
+}
+
+export type TAuditActorOption = { value: string; label: string };
+
+/**
+ * What the actor and action filters offer: every admin user, and every action in the log
+ * (a loose index scan over the (action, createdAt) index, so it stays cheap on a big log).
+ */
+export async function listAuditFilterOptions(db: Db): Promise<{ users: TAuditActorOption[]; actions: string[] }> {
+  const [users, actions] = await db.$transaction([
+    db.adminUser.findMany({ orderBy: [{ name: "asc" }, { id: "asc" }], select: { id: true, name: true, email: true } }),
+    db.$queryRaw<{ action: string }[]>`
+      WITH RECURSIVE a AS (
+        (SELECT l."action" FROM "AuditLog" l ORDER BY l."action" LIMIT 1)
+        UNION ALL
+        SELECT (SELECT l."action" FROM "AuditLog" l WHERE l."action" > a."action" ORDER BY l."action" LIMIT 1)
+        FROM a WHERE a."action" IS NOT NULL
+      )
+      SELECT a."action" FROM a WHERE a."action" IS NOT NULL`,
+  ]);
+  return {
+    users: users.map((u) => ({ value: `user:${u.id}`, label: `${u.name} (${u.email})` })),
+    actions: actions.map((a) => a.action),
+  };
+}

@@ -1,0 +1,47 @@
+import "server-only";
+
+import type { ActorType } from "@/generated/prisma/enums";
+import type { Prisma } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/db";
+
+/** Who did something: an admin (id + label), a webhook, or the system (a function or job name). */
+export type TActor =
+  | { type: "admin"; id: string; label: string }
+  | { type: "webhook"; id: string; label: string }
+  | { type: "system"; id: string; label: string };
+
+export type TAuditEntry = {
+  actor: TActor;
+  /** Dotted verb, e.g. "payout.scheduled", "payout.held", "payout.transferred". */
+  action: string;
+  entityType: "payout" | "booking" | "tip" | "dispute" | "provider" | "alert" | "admin_user" | "webhook_event";
+  entityId: string;
+  reason?: string | null;
+  before?: Prisma.InputJsonValue | null;
+  after?: Prisma.InputJsonValue | null;
+  requestId?: string | null;
+  runId?: string | null;
+  at?: Date;
+};
+
+export function toAuditRow(entry: TAuditEntry): Prisma.AuditLogCreateManyInput {
+  return {
+    actorType: entry.actor.type satisfies ActorType,
+    actorId: entry.actor.id,
+    actorLabel: entry.actor.label,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    reason: entry.reason ?? null,
+    before: entry.before ?? undefined,
+    after: entry.after ?? undefined,
+    requestId: entry.requestId ?? null,
+    runId: entry.runId ?? null,
+    ...(entry.at ? { createdAt: entry.at } : {}),
+  };
+}
+
+/** Writes one audit entry inside the caller's transaction, so it commits or rolls back with the change. */
+export async function recordAudit(tx: Tx, entry: TAuditEntry): Promise<void> {
+  await tx.auditLog.create({ data: toAuditRow(entry) });
+}

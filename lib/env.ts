@@ -1,0 +1,121 @@
+// The one place that reads and validates configuration. next.config.mjs calls getEnv(),
+// so a bad value stops `next dev`, `next build` and `next start` at once, naming the
+// variable. Plain TypeScript (no path aliases, no enums) so Node can load it directly.
+import { z } from "zod";
+
+const LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/payouts";
+
+// Development-only defaults. Never used when NODE_ENV=production.
+const DEV_DEFAULTS = {
+  NEXTAUTH_SECRET: "payouts-development-secret-do-not-use-in-production",
+  BOOKING_WEBHOOK_SECRETS: "whsec_booking_development",
+  STRIPE_SECRET_KEY: "sk_test_development",
+  STRIPE_WEBHOOK_SECRET: "whsec_stripe_development",
+} as const;
+
+/** Secrets every production deployment must set explicitly. */
+export const PRODUCTION_SECRETS = [
+  "DATABASE_URL",
+  "NEXTAUTH_SECRET",
+  "BOOKING_WEBHOOK_SECRETS",
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "INNGEST_SIGNING_KEY",
+  "INNGEST_EVENT_KEY",
+] as const;
+
+const boolish = z
+  .enum(["0", "1", "true", "false"])
+  .transform((v) => v === "1" || v === "true");
+
+const hours = (fallback: number) =>
+  z.coerce.number().positive().max(24 * 365).default(fallback);
+
+const ZEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
+  NEXTAUTH_SECRET: z.string().min(16, "must be at least 16 characters"),
+  NEXTAUTH_URL: z.url().optional(),
+  /** Comma-separated; several values allow rotating the booking platform's signing secret. */
+  BOOKING_WEBHOOK_SECRETS: z
+    .string()
+    .min(1)
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(8, "each secret must be at least 8 characters")).min(1)),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_… or rk_…)"),
+  /**
+   * Comma-separated: the account endpoint's signing secret and, when Connect events
+   * (account.updated) come through a Connect endpoint, that endpoint's; or two during rotation.
+   */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .min(1)
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().startsWith("whsec_", "each secret must start with whsec_")).min(1)),
+  /** Overrides for pointing the Stripe SDK at a local fake (tests only). */
+  STRIPE_API_HOST: z.string().optional(),
+  STRIPE_API_PORT: z.coerce.number().int().positive().optional(),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+  /** Retries the Stripe SDK makes itself (same idempotency key) before a job-level retry. */
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  INNGEST_EVENT_KEY: z.string().optional(),
+  INNGEST_SIGNING_KEY: z.string().optional(),
+  /** "1" to talk to a local Inngest dev server instead of Inngest Cloud. */
+  INNGEST_DEV: boolish.optional(),
+  INNGEST_BASE_URL: z.url().optional(),
+  PAYOUT_DELAY_HOURS: hours(48),
+  TIP_WINDOW_HOURS: hours(24),
+  /** Force releases at or above this amount (minor units) need a second admin's approval. */
+  FOUR_EYES_THRESHOLD_MINOR: z.coerce.number().int().nonnegative().default(100_000),
+});
+
+export type TEnv = z.infer<typeof ZEnv>;
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+export function parseEnv(source: Record<string, string | undefined>): TEnv {
+  const isProduction = source.NODE_ENV === "production";
+  const input: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(source)) {
+    // Treat empty strings as unset, as most hosting dashboards write them.
+    input[key] = value === "" ? undefined : value;
+  }
+
+  if (isProduction) {
+    const missing = PRODUCTION_SECRETS.filter((key) => input[key] === undefined);
+    if (missing.length > 0) {
+      throw new EnvError(
+        `Missing required environment variable${missing.length > 1 ? "s" : ""} for production: ${missing.join(", ")}. ` +
+          "See .env.example.",
+      );
+    }
+  } else {
+    input.DATABASE_URL ??= LOCAL_DATABASE_URL;
+    for (const [key, value] of Object.entries(DEV_DEFAULTS)) input[key] ??= value;
+    // Without keys, talk to a local Inngest dev server (or fail soft when none runs).
+    if (input.INNGEST_SIGNING_KEY === undefined) input.INNGEST_DEV ??= "1";
+  }
+
+  const parsed = ZEnv.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new EnvError(`Invalid environment configuration:\n${problems.join("\n")}\nSee .env.example.`);
+  }
+  return parsed.data;
+}
+
+let cached: TEnv | undefined;
+
+/** The validated configuration, parsed on first use. */
+export function getEnv(): TEnv {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** For tests that change process.env between cases. */
+export function resetEnvForTests(): void {
+  cached = undefined;
+}

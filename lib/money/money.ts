@@ -1,0 +1,49 @@
+// Money rules. Amounts are integers in the currency's minor unit (cents; yen have none),
+// always with an ISO 4217 code beside them. Nothing here converts or rounds: a JPY
+// amount of 5000 is 5000 yen everywhere, as Stripe expects. Pure: no I/O.
+import { ValidationError } from "@/lib/errors";
+
+/** Currencies Stripe treats as zero-decimal: the amount is in whole units. */
+export const ZERO_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set([
+  "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
+]);
+
+/** Largest amount one payout may carry (Postgres integer), ≈ 21 million in a 2-decimal currency. */
+export const MAX_AMOUNT_MINOR = 2_147_483_647;
+
+export function isZeroDecimal(currency: string): boolean {
+  return ZERO_DECIMAL_CURRENCIES.has(currency.toUpperCase());
+}
+
+export function normalizeCurrency(currency: string): string {
+  const code = currency.trim().toUpperCase();
+  if (!/^[A-Z]{3}$/.test(code)) throw new ValidationError(`"${currency}" is not an ISO 4217 currency code.`);
+  return code;
+}
+
+/** Throws unless `amount` is a non-negative integer number of minor units within range. */
+export function assertMinorUnits(amount: number, what = "amount"): number {
+  if (!Number.isInteger(amount)) throw new ValidationError(`${what} must be an integer number of minor units, got ${amount}.`);
+  if (amount < 0) throw new ValidationError(`${what} must not be negative, got ${amount}.`);
+  if (amount > MAX_AMOUNT_MINOR) throw new ValidationError(`${what} is too large (${amount} > ${MAX_AMOUNT_MINOR}).`);
+  return amount;
+}
+
+export type TPayoutParts = { providerShare: number; tipAmount: number; refundedAmount: number };
+
+/** amount = providerShare + tips - refunded, never below zero. */
+export function payoutAmount({ providerShare, tipAmount, refundedAmount }: TPayoutParts): number {
+  assertMinorUnits(providerShare, "providerShare");
+  assertMinorUnits(tipAmount, "tipAmount");
+  assertMinorUnits(refundedAmount, "refundedAmount");
+  return Math.max(0, providerShare + tipAmount - refundedAmount);
+}
+
+/** The parts with an added refund; the refund is capped at what is left to pay. */
+export function withRefund(parts: TPayoutParts, refund: number): TPayoutParts & { amount: number; appliedRefund: number } {
+  assertMinorUnits(refund, "refund");
+  const before = payoutAmount(parts);
+  const appliedRefund = Math.min(refund, before);
+  const next = { ...parts, refundedAmount: parts.refundedAmount + appliedRefund };
+  return { ...next, amount: payoutAmount(next), appliedRefund };
+}

@@ -1,0 +1,87 @@
+import "server-only";
+
+import type { Prisma, PrismaClient } from "@/generated/prisma/client";
+import { inngest } from "@/inngest/client";
+
+export const ENGINE_STATE_KEY = "workflow_engine";
+
+export type TEngineState = { reachable: boolean; checkedAt: string; lastError: string | null; lastOkAt: string | null };
+
+export type TPublishResult = { sent: number; failed: number; error?: string };
+
+type TSend = (events: { id: string; name: string; data: Record<string, unknown> }[]) => Promise<unknown>;
+
+const defaultSend: TSend = (events) => inngest.send(events);
+
+/**
+ * Sends unsent outbox events to Inngest (all of them, or just `eventIds`), oldest first,
+ * and marks them sent. On failure they stay unsent with the error recorded, and the
+ * workflow engine is marked unreachable for the Overview.
+ */
+export async function publishOutbox(
+  db: PrismaClient,
+  options: { eventIds?: string[]; limit?: number; send?: TSend; now?: Date } = {},
+): Promise<TPublishResult> {
+  const now = options.now ?? new Date();
+  const pending = await db.outboxEvent.findMany({
+    where: { sentAt: null, ...(options.eventIds ? { eventId: { in: options.eventIds } } : {}) },
+    orderBy: { createdAt: "asc" },
+    take: options.limit ?? 200,
+  });
+  if (pending.length === 0) return { sent: 0, failed: 0 };
+
+  try {
+    await (options.send ?? defaultSend)(
+      pending.map((e) => ({ id: e.eventId, name: e.name, data: e.data as Record<string, unknown> })),
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const mark = db.outboxEvent.updateMany({
+      where: { id: { in: pending.map((e) => e.id) } },
+      data: { attempts: { increment: 1 }, lastError: message.slice(0, 1000) },
+    });
+    const ops: Prisma.PrismaPromise<unknown>[] = [mark];
+    if (await engineStateNeedsWrite(db, false, now)) ops.push(recordEngineState(db, { reachable: false, error: message, now }));
+    await db.$transaction(ops);
+    return { sent: 0, failed: pending.length, error: message };
+  }
+
+  const mark = db.outboxEvent.updateMany({
+    where: { id: { in: pending.map((e) => e.id) } },
+    data: { sentAt: now, attempts: { increment: 1 }, lastError: null },
+  });
+  const ops: Prisma.PrismaPromise<unknown>[] = [mark];
+  if (await engineStateNeedsWrite(db, true, now)) ops.push(recordEngineState(db, { reachable: true, error: null, now }));
+  await db.$transaction(ops);
+  return { sent: pending.length, failed: 0 };
+}
+
+/** How stale the recorded engine state may get while nothing changes (the Overview shows its time). */
+const ENGINE_STATE_REFRESH_MS = 60_000;
+
+/**
+ * Every publish would otherwise rewrite one row, which serialises busy webhook traffic on
+ * it: write only when reachability changed or the record is over a minute old.
+ */
+async function engineStateNeedsWrite(db: PrismaClient, reachable: boolean, now: Date): Promise<boolean> {
+  const current = await db.systemState.findUnique({ where: { key: ENGINE_STATE_KEY } });
+  const value = current?.value as Partial<TEngineState> | undefined;
+  return !current || value?.reachable !== reachable || now.getTime() - current.updatedAt.getTime() > ENGINE_STATE_REFRESH_MS;
+}
+
+function recordEngineState(db: PrismaClient, input: { reachable: boolean; error: string | null; now: Date }) {
+  const value: TEngineState = {
+    reachable: input.reachable,
+    checkedAt: input.now.toISOString(),
+    lastError: input.error?.slice(0, 500) ?? null,
+    lastOkAt: input.reachable ? input.now.toISOString() : null,
+  };
+  // lastOkAt survives failures: keep the previous one when this check failed.
+  return db.$executeRaw`
+    INSERT INTO "SystemState" (key, value, "updatedAt")
+    VALUES (${ENGINE_STATE_KEY}, ${JSON.stringify(value)}::jsonb, ${input.now})
+    ON CONFLICT (key) DO UPDATE SET
+      value = EXCLUDED.value || jsonb_build_object('lastOkAt',
+        COALESCE(NULLIF(EXCLUDED.value->'lastOkAt', 'null'::jsonb), "SystemState".value->'lastOkAt', 'null'::jsonb)),
+      "updatedAt" = EXCLUDED."updatedAt"`;
+}

@@ -1,0 +1,65 @@
+import "server-only";
+
+import type { Payout } from "@/generated/prisma/client";
+import type { TActor } from "@/lib/audit/record-audit";
+import type { Tx } from "@/lib/db";
+import { ValidationError } from "@/lib/errors";
+import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+
+import { PayoutVersionConflictError } from "./change-payout";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
+import { lockPayoutAndBooking, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
+
+export type TAdminActionInput = {
+  payoutId: string;
+  /** Required: why the admin does this (kept in the audit log). */
+  reason: string;
+  /** When given, the action applies only if the payout is still at this version. */
+  expectedVersion?: number;
+};
+
+export type TAdminActionResult = { payout: Payout; transferRequested: boolean };
+
+export function requireReason(reason: string): string {
+  const trimmed = reason.trim();
+  if (trimmed.length < 3) throw new ValidationError("A reason is required (at least 3 characters).", { field: "reason" });
+  if (trimmed.length > 500) throw new ValidationError("The reason is too long (at most 500 characters).", { field: "reason" });
+  return trimmed;
+}
+
+function requireAdminActor(actor: TActor): TActor {
+  if (actor.type !== "admin") throw new ValidationError("Admin operations need an admin user as the actor.");
+  return actor;
+}
+
+/**
+ * The frame every admin operation shares: one transaction that locks the booking and
+ * the payout, checks the expected version, applies the operation (which writes its
+ * audit entry through changePayout), lets the payout follow the booking's facts again,
+ * and records `payout/admin.action` plus a transfer request when one is now due.
+ */
+export async function runAdminPayoutAction(
+  context: TServiceContext,
+  input: TAdminActionInput,
+  action: string,
+  apply: (tx: Tx, state: { payout: Payout; booking: TLockedBooking; reason: string; ctx: TResolvedContext; openDisputes: number }) => Promise<Payout>,
+): Promise<TAdminActionResult> {
+  const ctx = resolveContext({ ...context, actor: requireAdminActor(context.actor) });
+  const reason = requireReason(input.reason);
+  return ctx.db.$transaction(async (tx) => {
+    const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
+    if (input.expectedVersion !== undefined && input.expectedVersion !== payout.version) {
+      throw new PayoutVersionConflictError(payout.id, input.expectedVersion, payout.version);
+    }
+    const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+    await apply(tx, { payout, booking, reason, ctx, openDisputes });
+    const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason });
+    const after = synced.payout ?? (await tx.payout.findUniqueOrThrow({ where: { id: payout.id } }));
+    await enqueueEvent(tx, {
+      name: "payout/admin.action",
+      data: { payoutId: after.id, action, actorId: ctx.actor.id, at: ctx.clock.now().toISOString() },
+      eventId: `admin:${after.id}:v${after.version}`,
+    });
+    return { payout: after, transferRequested: synced.transferRequested };
+  }, TX_OPTIONS);
+}

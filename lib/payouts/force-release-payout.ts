@@ -1,0 +1,32 @@
+import "server-only";
+
+import { ConflictError } from "@/lib/errors";
+
+import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
+import { changePayout } from "./change-payout";
+import { canTransition, IllegalTransitionError } from "./state-machine";
+import type { TServiceContext } from "./context";
+
+/**
+ * Admin: makes a scheduled or held payout due now, skipping the wait after completion, and
+ * requests its transfer. Never while a dispute is open, never to an account that cannot
+ * receive payouts.
+ */
+export function forceReleasePayout(ctx: TServiceContext, input: TAdminActionInput) {
+  return runAdminPayoutAction(ctx, input, "force_release", (tx, { payout, booking, reason, ctx: c, openDisputes }) => {
+    if (!canTransition(payout.status, "force_release")) throw new IllegalTransitionError(payout.status, "force_release");
+    if (openDisputes > 0) {
+      throw new ConflictError("Cannot force release: a dispute on this booking is open. Resolve the dispute first.", { openDisputes });
+    }
+    if (!booking.provider.stripeAccountId || !booking.provider.payoutsEnabled) {
+      throw new ConflictError("Cannot force release: the provider's Stripe account cannot receive payouts.");
+    }
+    const now = c.clock.now();
+    const eligibleAt = payout.eligibleAt > now ? now : payout.eligibleAt;
+    return changePayout(tx, payout, {
+      event: "force_release",
+      data: { eligibleAt },
+      audit: { actor: c.actor, action: "payout.force_released", reason, runId: c.runId, requestId: c.requestId },
+    });
+  });
+}

@@ -1,0 +1,413 @@
+import "server-only";
+
+import { z } from "zod";
+
+import { Prisma } from "@/generated/prisma/client";
+import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
+import type { Db } from "@/lib/db";
+import { ValidationError } from "@/lib/errors";
+import { currencyMinorDigits } from "@/lib/money/format-money";
+import { ZERO_DECIMAL_CURRENCIES } from "@/lib/money/money";
+
+import { decimalToMinor, type TPayoutFilter, type TPayoutListQuery, type TPayoutSort } from "./payout-filter";
+
+// The payouts list: filters, search and keyset pagination on (sort column, id), written as
+// SQL so that every sort walks an index — (createdAt, id), (eligibleAt, id), (amount, id) —
+// and a page costs the same on the first page and the thousandth. There is no OFFSET and
+// no exact count of a large result (see countPayouts).
+
+/** How a list row travels to the browser (dates as ISO strings). */
+export type TPayoutListItem = {
+  id: string;
+  status: PayoutStatus;
+  holdReason: HoldReason | null;
+  amount: number;
+  currency: string;
+  eligibleAt: string;
+  createdAt: string;
+  transferredAt: string | null;
+  stripeTransferId: string | null;
+  version: number;
+  booking: { externalId: string };
+  provider: { id: string; name: string; externalId: string };
+};
+
+/**
+ * How many payouts match: exact up to TOTAL_CAP; beyond it `capped` with the planner's
+ * estimate (cheap, approximate: shown as "about").
+ */
+export type TPayoutTotal = { count: number; capped: boolean; estimate?: number };
+
+export type TPayoutListPage = {
+  items: TPayoutListItem[];
+  /** Opaque cursors for the neighbouring pages; null at either end. */
+  pageInfo: { nextCursor: string | null; prevCursor: string | null; limit: number };
+  /** How many payouts match (see TPayoutTotal); only on the first page (no cursor). */
+  total: TPayoutTotal | null;
+  /** The provider named by the `provider` filter, when it exists. */
+  provider: { id: string; name: string; externalId: string } | null;
+};
+
+/**
+ * Counting stops here. Counting to the cap reads up to cap / selectivity rows, so it stays
+ * small: at 1,000 every first page measured on a million payouts counted in a few ms.
+ */
+export const TOTAL_CAP = 1_000;
+
+const SORT_COLUMNS: Record<TPayoutSort, Prisma.Sql> = {
+  createdAt: Prisma.raw(`p."createdAt"`),
+  eligibleAt: Prisma.raw(`p."eligibleAt"`),
+  amount: Prisma.raw(`p."amount"`),
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// ───────────────────────────── Cursors ─────────────────────────────
+
+const ZCursor = z.object({
+  s: z.enum(["createdAt", "eligibleAt", "amount"]),
+  o: z.enum(["asc", "desc"]),
+  v: z.union([z.string().max(40), z.number().int()]),
+  i: z.uuid(),
+});
+type TCursor = z.infer<typeof ZCursor>;
+
+type TSortValueRow = { id: string; createdAt: Date; eligibleAt: Date; amount: number };
+
+function sortValue(row: TSortValueRow, sort: TPayoutSort): string | number {
+  return sort === "amount" ? row.amount : row[sort].toISOString();
+}
+
+export function encodeCursor(cursor: TCursor): string {
+  return Buffer.from(JSON.stringify(cursor), "utf8").toString("base64url");
+}
+
+export function decodeCursor(raw: string, filter: Pick<TPayoutFilter, "sort" | "order">): TCursor {
+  let parsed: TCursor;
+  try {
+    parsed = ZCursor.parse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
+  } catch {
+    throw new ValidationError("The page cursor is not valid; start again from the first page.", { field: "cursor" });
+  }
+  if (parsed.s !== filter.sort || parsed.o !== filter.order) {
+    throw new ValidationError("The page cursor belongs to another sort order; start again from the first page.", { field: "cursor" });
+  }
+  if (parsed.s === "amount" ? typeof parsed.v !== "number" : typeof parsed.v !== "string" || Number.isNaN(Date.parse(parsed.v))) {
+    throw new ValidationError("The page cursor is not valid; start again from the first page.", { field: "cursor" });
+  }
+  return parsed;
+}
+
+// ───────────────────────────── Filter → SQL ─────────────────────────────
+
+/** The filter with its lookups done (provider, search): what the WHERE clause is built from. */
+export type TResolvedFilter = {
+  filter: TPayoutFilter;
+  /** The provider filter's provider; `missing` when the filter names no provider (then nothing matches). */
+  provider: { id: string; name: string; externalId: string } | "missing" | null;
+  search: { payoutId: string | null; text: string; bookingIds: string[]; providerIds: string[] } | null;
+};
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+async function resolveProvider(db: Db, key: string): Promise<TResolvedFilter["provider"]> {
+  const rows = await db.$queryRaw<{ id: string; name: string; externalId: string }[]>`
+    SELECT id::text, name, "externalId" FROM "Provider"
+    WHERE "externalId" = ${key} ${UUID.test(key) ? Prisma.sql`OR id = ${key}::uuid` : Prisma.empty}
+    ORDER BY ("externalId" = ${key}) DESC LIMIT 1`;
+  return rows[0] ?? "missing";
+}
+
+/**
+ * What a search can name besides a payout or transfer id: bookings by external id, providers
+ * by external id or id, or by the start of their name (any case; a uuid is never a name).
+ */
+async function resolveSearch(db: Db, text: string): Promise<NonNullable<TResolvedFilter["search"]>> {
+  const uuid = UUID.test(text) ? text.toLowerCase() : null;
+  const byName = uuid ? Prisma.empty : Prisma.sql`OR name ILIKE ${`${escapeLike(text)}%`}`;
+  const [row] = await db.$queryRaw<{ bookingIds: string[]; providerIds: string[] }[]>`
+    SELECT
+      ARRAY(SELECT id::text FROM "Booking" WHERE "externalId" = ${text} ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "bookingIds",
+      ARRAY(SELECT id::text FROM "Provider" WHERE "externalId" = ${text} ${byName}
+            ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "providerIds"`;
+  return { payoutId: uuid, text, bookingIds: row?.bookingIds ?? [], providerIds: row?.providerIds ?? [] };
+}
+
+/** Looks up what the provider filter and the search refer to (small indexed queries, in parallel). */
+export async function resolvePayoutFilter(db: Db, filter: TPayoutFilter): Promise<TResolvedFilter> {
+  const [provider, search] = await Promise.all([
+    filter.provider ? resolveProvider(db, filter.provider) : null,
+    filter.q ? resolveSearch(db, filter.q) : null,
+  ]);
+  return { filter, provider, search };
+}
+
+/** Currencies whose minor unit has 3 digits (KWD, BHD, …), by the same rule as formatMoney. */
+let threeDecimalCurrencies: string[] | undefined;
+function threeDecimal(): string[] {
+  threeDecimalCurrencies ??= Intl.supportedValuesOf("currency").filter((c) => currencyMinorDigits(c) === 3);
+  return threeDecimalCurrencies;
+}
+
+/**
+ * Amount bounds are typed in major units ("10" = $10.00 = ¥10). With a currency filter they
+ * become one range in minor units; without one, each row is compared in its own currency,
+ * plus a loose range on `amount` alone that an index can use.
+ */
+function amountConditions(filter: TPayoutFilter): Prisma.Sql[] {
+  const { amountMin: min, amountMax: max } = filter;
+  if (!min && !max) return [];
+  const range = (digits: number): Prisma.Sql[] => [
+    ...(min ? [Prisma.sql`p.amount >= ${decimalToMinor(min, digits, "ceil")}::bigint`] : []),
+    ...(max ? [Prisma.sql`p.amount <= ${decimalToMinor(max, digits, "floor")}::bigint`] : []),
+  ];
+  if (filter.currency) return range(currencyMinorDigits(filter.currency));
+
+  const loose: Prisma.Sql[] = [
+    ...(min ? [Prisma.sql`p.amount >= ${decimalToMinor(min, 0, "ceil")}::bigint`] : []),
+    ...(max ? [Prisma.sql`p.amount <= ${decimalToMinor(max, 3, "floor")}::bigint`] : []),
+  ];
+  const and = (parts: Prisma.Sql[]) => Prisma.join(parts, " AND ");
+  const exact = Prisma.sql`CASE
+      WHEN p.currency = ANY(${[...ZERO_DECIMAL_CURRENCIES]}::text[]) THEN ${and(range(0))}
+      WHEN p.currency = ANY(${threeDecimal()}::text[]) THEN ${and(range(3))}
+      ELSE ${and(range(2))} END`;
+  return [...loose, exact];
+}
+
+function startOfDayUtc(day: string): string {
+  return `${day}T00:00:00.000Z`;
+}
+
+function nextDayUtc(day: string): string {
+  const date = new Date(startOfDayUtc(day));
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString();
+}
+
+/** The WHERE conditions for a resolved filter; `null` when nothing can match. */
+export function payoutWhere(resolved: TResolvedFilter): Prisma.Sql | null {
+  const { filter, provider, search } = resolved;
+  const conditions: Prisma.Sql[] = [];
+  // One status as `=`: the planner then walks (status, createdAt, id) in order; with `= ANY`
+  // (several statuses) it cannot keep the order from that index.
+  if (filter.status.length === 1) conditions.push(Prisma.sql`p.status = ${filter.status[0]}::"PayoutStatus"`);
+  else if (filter.status.length > 1) conditions.push(Prisma.sql`p.status = ANY(${filter.status}::"PayoutStatus"[])`);
+  if (provider === "missing") return null;
+  if (provider) conditions.push(Prisma.sql`p."providerId" = ${provider.id}::uuid`);
+  if (filter.currency) conditions.push(Prisma.sql`p.currency = ${filter.currency}`);
+  const dateColumn = filter.date === "eligible" ? Prisma.raw(`p."eligibleAt"`) : Prisma.raw(`p."createdAt"`);
+  if (filter.from) conditions.push(Prisma.sql`${dateColumn} >= ${startOfDayUtc(filter.from)}::timestamptz`);
+  if (filter.to) conditions.push(Prisma.sql`${dateColumn} < ${nextDayUtc(filter.to)}::timestamptz`);
+  conditions.push(...amountConditions(filter));
+  if (search) {
+    const any: Prisma.Sql[] = [Prisma.sql`p."stripeTransferId" = ${search.text}`];
+    if (search.payoutId) any.push(Prisma.sql`p.id = ${search.payoutId}::uuid`);
+    if (search.bookingIds.length > 0) any.push(Prisma.sql`p."bookingId" = ANY(${search.bookingIds}::uuid[])`);
+    if (search.providerIds.length > 0) any.push(Prisma.sql`p."providerId" = ANY(${search.providerIds}::uuid[])`);
+    conditions.push(Prisma.sql`(${Prisma.join(any, " OR ")})`);
+  }
+  return conditions.length > 0 ? Prisma.join(conditions, " AND ") : Prisma.sql`TRUE`;
+}
+
+/** `(col, id) > (v, id)` (or <) for a keyset page, in the direction the rows are read. */
+function keysetCondition(sort: TPayoutSort, cursor: TCursor, direction: "asc" | "desc"): Prisma.Sql {
+  const value = sort === "amount" ? Prisma.sql`${cursor.v}::int` : Prisma.sql`${cursor.v}::timestamptz`;
+  const op = Prisma.raw(direction === "asc" ? ">" : "<");
+  return Prisma.sql`(${SORT_COLUMNS[sort]}, p.id) ${op} (${value}, ${cursor.i}::uuid)`;
+}
+
+function orderBy(sort: TPayoutSort, direction: "asc" | "desc"): Prisma.Sql {
+  const dir = Prisma.raw(direction === "asc" ? "ASC" : "DESC");
+  return Prisma.sql`${SORT_COLUMNS[sort]} ${dir}, p.id ${dir}`;
+}
+
+/**
+ * The booking and provider of each row of a page, looked up by primary key row by row
+ * (`OFFSET 0` keeps the planner from turning this into a hash join that reads the whole
+ * Provider table for every page or export batch).
+ */
+const JOIN_BOOKING_AND_PROVIDER = Prisma.sql`
+    CROSS JOIN LATERAL (SELECT "externalId" FROM "Booking" WHERE id = p."bookingId" OFFSET 0) b
+    CROSS JOIN LATERAL (SELECT id, name, "externalId" FROM "Provider" WHERE id = p."providerId" OFFSET 0) pr`;
+
+type TListRow = {
+  id: string;
+  status: PayoutStatus;
+  holdReason: HoldReason | null;
+  amount: number;
+  currency: string;
+  eligibleAt: Date;
+  createdAt: Date;
+  transferredAt: Date | null;
+  stripeTransferId: string | null;
+  version: number;
+  bookingExternalId: string;
+  providerId: string;
+  providerName: string;
+  providerExternalId: string;
+};
+
+/**
+ * One keyset page of payouts, read in `direction` (the filter's order, or the reverse for a
+ * previous page). The inner query picks the page from the Payout table alone (an index
+ * walk), the outer one joins the booking and provider of just those rows.
+ */
+async function readPage(db: Db, where: Prisma.Sql, sort: TPayoutSort, direction: "asc" | "desc", cursor: TCursor | null, limit: number) {
+  const conditions = cursor ? Prisma.sql`${where} AND ${keysetCondition(sort, cursor, direction)}` : where;
+  return db.$queryRaw<TListRow[]>`
+    SELECT p.id::text, p.status::text AS status, p."holdReason"::text AS "holdReason", p.amount, p.currency,
+           p."eligibleAt", p."createdAt", p."transferredAt", p."stripeTransferId", p.version,
+           b."externalId" AS "bookingExternalId", pr.id::text AS "providerId", pr.name AS "providerName",
+           pr."externalId" AS "providerExternalId"
+    FROM (SELECT * FROM "Payout" p WHERE ${conditions} ORDER BY ${orderBy(sort, direction)} LIMIT ${limit}) p
+    ${JOIN_BOOKING_AND_PROVIDER}
+    ORDER BY ${orderBy(sort, direction)}`;
+}
+
+function toItem(row: TListRow): TPayoutListItem {
+  return {
+    id: row.id,
+    status: row.status,
+    holdReason: row.holdReason,
+    amount: row.amount,
+    currency: row.currency,
+    eligibleAt: row.eligibleAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    transferredAt: row.transferredAt?.toISOString() ?? null,
+    stripeTransferId: row.stripeTransferId,
+    version: row.version,
+    booking: { externalId: row.bookingExternalId },
+    provider: { id: row.providerId, name: row.providerName, externalId: row.providerExternalId },
+  };
+}
+
+/** The planner's estimate of how many payouts match (no rows are read). */
+async function estimatePayouts(db: Db, where: Prisma.Sql): Promise<number> {
+  const [row] = await db.$queryRaw<{ "QUERY PLAN": unknown }[]>`EXPLAIN (FORMAT JSON) SELECT 1 FROM "Payout" p WHERE ${where}`;
+  const raw = row?.["QUERY PLAN"];
+  const plan = (typeof raw === "string" ? JSON.parse(raw) : raw) as [{ Plan?: { "Plan Rows"?: number } }] | undefined;
+  return Math.round(plan?.[0]?.Plan?.["Plan Rows"] ?? 0);
+}
+
+/**
+ * How many payouts match, counting at most `cap + 1` rows (so a huge result costs little);
+ * past the cap, the planner's estimate (never below what was counted).
+ */
+export async function countPayouts(db: Db, where: Prisma.Sql | null, cap = TOTAL_CAP): Promise<TPayoutTotal> {
+  if (!where) return { count: 0, capped: false };
+  const [row] = await db.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM (SELECT 1 FROM "Payout" p WHERE ${where} LIMIT ${cap + 1}) t`;
+  const n = row?.n ?? 0;
+  if (n <= cap) return { count: n, capped: false };
+  return { count: cap, capped: true, estimate: Math.max(cap + 1, await estimatePayouts(db, where)) };
+}
+
+/** A page of the payouts list for a validated list query. */
+export async function listPayouts(db: Db, query: TPayoutListQuery): Promise<TPayoutListPage> {
+  const { sort, order, limit } = query;
+  const after = query.after ? decodeCursor(query.after, query) : null;
+  const before = query.before ? decodeCursor(query.before, query) : null;
+  const resolved = await resolvePayoutFilter(db, query);
+  const provider = resolved.provider === "missing" ? null : resolved.provider;
+  const where = payoutWhere(resolved);
+  const firstPage = !after && !before;
+  if (!where) {
+    return { items: [], pageInfo: { nextCursor: null, prevCursor: null, limit }, total: firstPage ? { count: 0, capped: false } : null, provider };
+  }
+
+  const reverse = order === "asc" ? "desc" : "asc";
+  const [rows, total] = await Promise.all([
+    before ? readPage(db, where, sort, reverse, before, limit + 1) : readPage(db, where, sort, order, after, limit + 1),
+    firstPage ? countPayouts(db, where) : Promise.resolve(null),
+  ]);
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  if (before) page.reverse();
+
+  const cursorOf = (row: TListRow | undefined) => (row ? encodeCursor({ s: sort, o: order, v: sortValue(row, sort), i: row.id }) : null);
+  const hasNext = before ? true : more;
+  const hasPrev = before ? more : Boolean(after);
+  return {
+    items: page.map(toItem),
+    pageInfo: {
+      nextCursor: hasNext ? cursorOf(page.at(-1)) : null,
+      prevCursor: hasPrev ? cursorOf(page[0]) : null,
+      limit,
+    },
+    total,
+    provider,
+  };
+}
+
+// ───────────────────────────── Export batches ─────────────────────────────
+
+export type TPayoutExportRow = {
+  id: string;
+  status: PayoutStatus;
+  holdReason: HoldReason | null;
+  currency: string;
+  amount: number;
+  providerShare: number;
+  tipAmount: number;
+  refundedAmount: number;
+  reversedAmount: number;
+  attempts: number;
+  eligibleAt: Date;
+  createdAt: Date;
+  transferredAt: Date | null;
+  stripeTransferId: string | null;
+  bookingExternalId: string;
+  providerId: string;
+  providerExternalId: string;
+  providerName: string;
+};
+
+/**
+ * Every payout the filter matches, in the filter's order, as batches of `batchSize` rows
+ * read with the same keyset walk as the list: memory stays at one batch however large the
+ * result. Rows that change while a long export runs are read as they are when their batch
+ * is read.
+ */
+export async function* payoutExportBatches(db: Db, filter: TPayoutFilter, batchSize = 1000): AsyncGenerator<TPayoutExportRow[]> {
+  const where = payoutWhere(await resolvePayoutFilter(db, filter));
+  if (!where) return;
+  const { sort, order } = filter;
+  let cursor: TCursor | null = null;
+  for (;;) {
+    const conditions: Prisma.Sql = cursor ? Prisma.sql`${where} AND ${keysetCondition(sort, cursor, order)}` : where;
+    const rows: TPayoutExportRow[] = await db.$queryRaw<TPayoutExportRow[]>`
+      SELECT p.id::text, p.status::text AS status, p."holdReason"::text AS "holdReason", p.currency, p.amount,
+             p."providerShare", p."tipAmount", p."refundedAmount", p."reversedAmount", p.attempts,
+             p."eligibleAt", p."createdAt", p."transferredAt", p."stripeTransferId",
+             b."externalId" AS "bookingExternalId", pr.id::text AS "providerId",
+             pr."externalId" AS "providerExternalId", pr.name AS "providerName"
+      FROM (SELECT * FROM "Payout" p WHERE ${conditions} ORDER BY ${orderBy(sort, order)} LIMIT ${batchSize}) p
+      ${JOIN_BOOKING_AND_PROVIDER}
+      ORDER BY ${orderBy(sort, order)}`;
+    if (rows.length === 0) return;
+    yield rows;
+    if (rows.length < batchSize) return;
+    const last = rows.at(-1) as TPayoutExportRow;
+    cursor = { s: sort, o: order, v: sortValue(last, sort), i: last.id };
+  }
+}
+
+// ───────────────────────────── Filter options ─────────────────────────────
+
+/**
+ * The currencies payouts exist in, for the currency filter: a loose index scan over
+ * (currency, status) — one index probe per currency instead of reading a million rows.
+ */
+export async function listPayoutCurrencies(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ currency: string }[]>`
+    WITH RECURSIVE c AS (
+      SELECT min(currency)::text AS currency FROM "Payout"
+      UNION ALL
+      SELECT (SELECT min(currency)::text FROM "Payout" WHERE currency > c.currency) FROM c WHERE c.currency IS NOT NULL
+    )
+    SELECT currency FROM c WHERE currency IS NOT NULL`;
+  return rows.map((r) => r.currency);
+}

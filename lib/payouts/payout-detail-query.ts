@@ -1,0 +1,49 @@
+// Client-side access to the payout detail: typed query keys, the fetcher for
+// GET /api/admin/payouts/:id and the mutations (actions, four-eyes decisions).
+import type { PayoutStatus } from "@/generated/prisma/enums";
+import { getJson, sendJson } from "@/lib/api/client";
+
+import type { TPayoutDetail } from "./get-payout-detail";
+import type { TPayoutAction } from "./payout-actions";
+import { payoutKeys } from "./payout-query-keys";
+
+export type { TPayoutDetail };
+
+/**
+ * The detail lives in the payouts key family (lib/payouts/payout-query-keys.ts):
+ * ["payouts", "detail", id]. A change made here refetches this detail exactly and every
+ * list page (their keys carry the filter, so the list family is invalidated as a prefix).
+ */
+export const payoutDetailKeys = {
+  detail: (payoutId: string) => payoutKeys.detail(payoutId),
+  lists: () => payoutKeys.lists(),
+};
+
+/** Refresh interval while a transfer is in flight. */
+export const PROCESSING_REFRESH_MS = 2_000;
+
+export function fetchPayoutDetail(payoutId: string, signal?: AbortSignal): Promise<TPayoutDetail> {
+  return getJson<TPayoutDetail>(`/api/admin/payouts/${encodeURIComponent(payoutId)}`, signal);
+}
+
+export type TPayoutActionRequest = { action: TPayoutAction; reason: string; expectedVersion: number };
+
+type TPayoutSummary = { id: string; status: PayoutStatus; amount: number; currency: string; version: number };
+
+export type TPayoutActionResponse =
+  | { outcome: "applied"; payout: TPayoutSummary; transferRequested: boolean }
+  | { outcome: "approval_requested"; payout: TPayoutSummary; approval: { id: string; status: string } };
+
+export function postPayoutAction(payoutId: string, body: TPayoutActionRequest): Promise<TPayoutActionResponse> {
+  return sendJson<TPayoutActionResponse>(`/api/admin/payouts/${encodeURIComponent(payoutId)}/actions`, body);
+}
+
+export type TApprovalDecision = "approve" | "reject";
+
+export type TApprovalDecisionResponse =
+  | { approval: { id: string; status: string }; payout: TPayoutSummary; transferRequested: boolean }
+  | { outcome: "rejected" | "withdrawn"; approval: { id: string; status: string; payoutId: string } };
+
+export function postApprovalDecision(approvalId: string, decision: TApprovalDecision, reason: string): Promise<TApprovalDecisionResponse> {
+  return sendJson<TApprovalDecisionResponse>(`/api/admin/approvals/${encodeURIComponent(approvalId)}/${decision}`, { reason });
+}

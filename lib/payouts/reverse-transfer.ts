@@ -1,0 +1,114 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import type { Payout, TransferReversal } from "@/generated/prisma/client";
+import type { TActor } from "@/lib/audit/record-audit";
+import type { Tx } from "@/lib/db";
+
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
+import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
+import { createTransferReversal, reversalIdempotencyKey } from "@/lib/stripe/transfers";
+
+import { changePayout, payoutSnapshot } from "./change-payout";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
+import { lockPayoutAndBooking } from "./sync-payout-with-booking";
+
+/**
+ * Records that Stripe made one of our pending reversals: the reversal succeeds and the
+ * payout's reversed amount and status follow (partially or fully reversed), audited.
+ */
+export async function confirmReversal(
+  tx: Tx,
+  audit: { actor: TActor; runId: string | null; requestId: string | null },
+  payout: Payout,
+  reversal: TransferReversal,
+  stripeReversalId: string,
+  reason: string,
+): Promise<Payout> {
+  await tx.transferReversal.update({
+    where: { id: reversal.id },
+    data: { status: "succeeded", stripeReversalId, idempotencyKey: reversalIdempotencyKey(reversal.disputeId ?? reversal.id) },
+  });
+  const reversedAmount = payout.reversedAmount + reversal.amount;
+  return changePayout(tx, payout, {
+    event: reversedAmount >= payout.amount ? "reverse_fully" : "reverse_partially",
+    data: { reversedAmount },
+    audit: { ...audit, action: "payout.reversed", reason, details: { stripeReversalId, reversalAmount: reversal.amount } },
+  });
+}
+
+export type TReversalResult =
+  | { kind: "reversed"; stripeReversalId: string }
+  | { kind: "already_done"; status: string }
+  | { kind: "retry"; error: string; delayMs: number | null }
+  | { kind: "failed"; error: string; debtRecorded: boolean };
+
+/**
+ * Claws back a refund from a transferred payout with one Stripe transfer reversal per
+ * dispute (idempotency key per dispute: never two). If the connected account lacks the
+ * balance, the debt is recorded against the provider and an admin is alerted.
+ */
+export async function reverseTransfer(context: TServiceContext, stripe: Stripe, input: { reversalId: string }): Promise<TReversalResult> {
+  const ctx = resolveContext(context);
+  const reversal = await ctx.db.transferReversal.findUniqueOrThrow({ where: { id: input.reversalId }, include: { payout: true } });
+  if (reversal.status !== "pending") return { kind: "already_done", status: reversal.status };
+  const transferId = reversal.payout.stripeTransferId;
+  if (!transferId) throw new Error(`Payout ${reversal.payoutId} has no Stripe transfer to reverse.`);
+
+  let stripeReversal: Stripe.TransferReversal | null = null;
+  let failure: TStripeFailure | null = null;
+  try {
+    stripeReversal = await createTransferReversal(stripe, {
+      transferId,
+      amount: reversal.amount,
+      idempotencyKey: reversalIdempotencyKey(reversal.disputeId ?? reversal.id),
+      metadata: { payoutId: reversal.payoutId, reversalId: reversal.id, ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}) },
+    });
+  } catch (error) {
+    failure = classifyStripeError(error);
+  }
+
+  return ctx.db.$transaction(async (tx) => {
+    const { payout } = await lockPayoutAndBooking(tx, reversal.payoutId);
+    const current = await tx.transferReversal.findUniqueOrThrow({ where: { id: reversal.id } });
+    if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
+    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+
+    if (stripeReversal) {
+      await confirmReversal(tx, audit, payout, current, stripeReversal.id, "refund after transfer");
+      return { kind: "reversed", stripeReversalId: stripeReversal.id } as const;
+    }
+
+    const f = failure!;
+    const error = `${f.type}${f.code ? ` (${f.code})` : ""}: ${f.message}`;
+    if (f.retry === "now") return { kind: "retry", error, delayMs: f.retryAfterMs ?? null } as const;
+
+    // Lack of balance on the connected account, or a permanent refusal: the provider owes it.
+    await tx.transferReversal.update({ where: { id: current.id }, data: { status: "failed", failureReason: error } });
+    await tx.providerDebt.createMany({
+      data: [{ providerId: payout.providerId, payoutId: payout.id, disputeId: current.disputeId, amount: current.amount, currency: current.currency, reason: `transfer reversal failed: ${error}` }],
+      skipDuplicates: true,
+    });
+    await recordAudit(tx, {
+      ...audit,
+      action: "payout.reversal_failed",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: error,
+      before: payoutSnapshot(payout),
+      after: { ...payoutSnapshot(payout), reversalId: current.id, providerOwes: current.amount },
+    });
+    await raiseAlert(tx, {
+      kind: "reversal_failed",
+      severity: "critical",
+      title: "Transfer reversal failed: the provider owes the refund",
+      message: `Could not reverse ${current.amount} ${current.currency} of transfer ${transferId} (payout ${payout.id}): ${error}. Recorded as a debt of the provider.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `reversal_failed:${current.id}`,
+    });
+    return { kind: "failed", error, debtRecorded: true } as const;
+  }, TX_OPTIONS);
+}

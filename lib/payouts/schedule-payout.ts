@@ -1,0 +1,22 @@
+import "server-only";
+
+import type { Payout } from "@/generated/prisma/client";
+import { ConflictError } from "@/lib/errors";
+
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
+import { lockBooking, syncPayoutWithBooking } from "./sync-payout-with-booking";
+
+/**
+ * Schedules the payout for a completed booking: share + accepted tips - applied refunds,
+ * due at completion + the payout delay. Idempotent per booking: a second call returns
+ * the same payout and changes nothing that has not changed.
+ */
+export async function schedulePayout(context: TServiceContext, input: { bookingId: string }): Promise<Payout | null> {
+  const ctx = resolveContext(context);
+  return ctx.db.$transaction(async (tx) => {
+    const booking = await lockBooking(tx, input.bookingId);
+    if (!booking.completedAt) throw new ConflictError(`Booking ${booking.externalId} is not completed.`);
+    const { payout } = await syncPayoutWithBooking(tx, booking, ctx, { reason: "booking completed" });
+    return payout;
+  }, TX_OPTIONS);
+}

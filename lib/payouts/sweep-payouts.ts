@@ -1,0 +1,118 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+import { classifyStripeError } from "@/lib/stripe/classify-error";
+import { findTransferForPayout } from "@/lib/stripe/transfers";
+
+import { changePayout } from "./change-payout";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
+import { lockPayoutAndBooking } from "./sync-payout-with-booking";
+import { markFailed, MAX_TRANSFER_ATTEMPTS, recordSuccess, transferGroupFor } from "./transfer-payout";
+
+/** A payout `processing` for longer than this is settled against Stripe by the sweep. */
+export const STUCK_PROCESSING_MS = 60 * 60 * 1000;
+const SWEEP_BUCKET_MS = 15 * 60 * 1000;
+
+export type TSweepResult = { transferRequests: number; settled: number; settleErrors: number; reversalRequests: number };
+
+/**
+ * The safety net, run every 15 minutes: requests a transfer for every due scheduled payout
+ * (so a lost event delays a payout, never loses it), re-requests pending reversals, and
+ * settles payouts stuck in `processing` against Stripe.
+ */
+export async function sweepPayouts(context: TServiceContext, stripe: Stripe, options: { limit?: number } = {}): Promise<TSweepResult> {
+  const ctx = resolveContext(context);
+  const now = ctx.clock.now();
+  const limit = options.limit ?? 500;
+  const bucket = Math.floor(now.getTime() / SWEEP_BUCKET_MS);
+
+  const due = await ctx.db.payout.findMany({
+    where: { status: "scheduled", eligibleAt: { lte: now }, amount: { gt: 0 } },
+    select: { id: true, version: true },
+    orderBy: { eligibleAt: "asc" },
+    take: limit,
+  });
+  const pendingReversals = await ctx.db.transferReversal.findMany({
+    where: { status: "pending", initiatedBy: "platform", createdAt: { lte: new Date(now.getTime() - SWEEP_BUCKET_MS) } },
+    select: { id: true, payoutId: true },
+    take: limit,
+  });
+  await ctx.db.$transaction(async (tx) => {
+    for (const p of due) {
+      await enqueueEvent(tx, {
+        name: "payout/transfer.requested",
+        data: { payoutId: p.id, reason: "sweep" },
+        eventId: `sweep:${p.id}:v${p.version}:${bucket}`,
+      });
+    }
+    for (const r of pendingReversals) {
+      await enqueueEvent(tx, { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId: r.payoutId }, eventId: `sweep-reversal:${r.id}:${bucket}` });
+    }
+  }, TX_OPTIONS);
+
+  const stuck = await ctx.db.payout.findMany({
+    where: { status: "processing", processingStartedAt: { lt: new Date(now.getTime() - STUCK_PROCESSING_MS) } },
+    select: { id: true },
+    take: limit,
+  });
+  let settled = 0;
+  let settleErrors = 0;
+  for (const p of stuck) {
+    const result = await settleProcessingPayout(ctx, stripe, { payoutId: p.id });
+    if (result === "error") settleErrors += 1;
+    else if (result !== "unchanged") settled += 1;
+  }
+  return { transferRequests: due.length, settled, settleErrors, reversalRequests: pendingReversals.length };
+}
+
+/**
+ * Settles a payout whose transfer outcome is unknown (its run died, or it is stuck): asks
+ * Stripe for a transfer with this payout's id in the booking's transfer group. Found: the
+ * payout is transferred. Not found: the attempt counts as failed and the payout goes back
+ * to scheduled (or to failed, with an alert, once attempts are used up).
+ */
+export async function settleProcessingPayout(
+  context: TServiceContext,
+  stripe: Stripe,
+  input: { payoutId: string },
+): Promise<"transferred" | "rescheduled" | "failed" | "unchanged" | "error"> {
+  const ctx = resolveContext(context);
+  const payout = await ctx.db.payout.findUniqueOrThrow({ where: { id: input.payoutId }, include: { booking: true } });
+  if (payout.status !== "processing") return "unchanged";
+  let transfer: Stripe.Transfer | null;
+  try {
+    transfer = await findTransferForPayout(stripe, { transferGroup: transferGroupFor(payout.booking), payoutId: payout.id });
+  } catch (error) {
+    console.error(`sweep: could not look up the transfer of payout ${payout.id}`, classifyStripeError(error).message);
+    return "error";
+  }
+
+  return ctx.db.$transaction(async (tx) => {
+    const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
+    if (locked.status !== "processing" || locked.version !== payout.version) return "unchanged";
+    const attempt = await tx.transferAttempt.findFirst({ where: { payoutId: locked.id }, orderBy: { attemptNumber: "desc" } });
+    if (transfer) {
+      await recordSuccess(tx, ctx, locked, attempt, transfer, "settled by the reconciliation sweep");
+      return "transferred";
+    }
+    if (attempt?.status === "started") {
+      await tx.transferAttempt.update({
+        where: { id: attempt.id },
+        data: { status: "failed", retryable: true, errorType: "stuck", errorMessage: "No answer recorded; no transfer found at Stripe.", finishedAt: ctx.clock.now() },
+      });
+    }
+    const error = "stuck in processing; no transfer found at Stripe";
+    if (locked.attempts >= MAX_TRANSFER_ATTEMPTS) {
+      await markFailed(tx, ctx, locked, error, attempt?.attemptNumber ?? locked.attempts);
+      return "failed";
+    }
+    await changePayout(tx, locked, {
+      event: "unclaim_to_scheduled",
+      data: { processingStartedAt: null, lastError: error },
+      audit: { actor: ctx.actor, action: "payout.transfer_rescheduled", reason: error, runId: ctx.runId, requestId: ctx.requestId },
+    });
+    return "rescheduled";
+  }, TX_OPTIONS);
+}

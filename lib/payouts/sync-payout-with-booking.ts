@@ -1,0 +1,297 @@
+import "server-only";
+
+import type { Booking, Dispute, Payout, Provider } from "@/generated/prisma/client";
+import { recordAudit } from "@/lib/audit/record-audit";
+import type { Tx } from "@/lib/db";
+import { AppError, NotFoundError } from "@/lib/errors";
+import { payoutAmount } from "@/lib/money/money";
+import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot } from "./change-payout";
+import type { TResolvedContext } from "./context";
+import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
+import { ADJUSTABLE_STATUSES } from "./state-machine";
+import { payoutDueAt } from "./timing";
+
+export type TLockedBooking = Booking & { provider: Provider };
+
+/** The payout is being transferred right now; the change must wait until it settles. Retry later. */
+export class PayoutBusyError extends AppError {
+  override name = "PayoutBusyError";
+  constructor(payoutId: string) {
+    super(
+      "payout_busy",
+      "The payout is being transferred; this change will be applied once the transfer settles. Retry later.",
+      409,
+      { payoutId, retryable: true },
+    );
+  }
+}
+
+/**
+ * Locks a booking row for the rest of the transaction. Every change to a booking's
+ * payout locks the booking first, then the payout, so concurrent changes queue up in
+ * one order and cannot deadlock.
+ */
+export async function lockBooking(tx: Tx, bookingId: string): Promise<TLockedBooking> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Booking" WHERE id = ${bookingId}::uuid FOR UPDATE`;
+  if (rows.length === 0) throw new NotFoundError("Booking", bookingId);
+  return tx.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { provider: true } });
+}
+
+/** Locks a payout and its booking (booking first). */
+export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ booking: TLockedBooking; payout: Payout }> {
+  const ref = await tx.payout.findUnique({ where: { id: payoutId }, select: { bookingId: true } });
+  if (!ref) throw new NotFoundError("Payout", payoutId);
+  const booking = await lockBooking(tx, ref.bookingId);
+  return { booking, payout: await lockPayout(tx, payoutId) };
+}
+
+export type TSyncResult = { payout: Payout | null; transferRequested: boolean; reversalIds: string[] };
+
+type TCause = {
+  /** Why the sync runs, for audit entries that have no more specific reason. */
+  reason: string;
+};
+
+/**
+ * A refund the provider bears that the payout has not absorbed yet: a resolved dispute's
+ * refund, or one step of Stripe refunds on the booking's charges (ChargeRefund). Before the
+ * transfer it is subtracted from the payout; after it, it is recovered with one reversal.
+ */
+type TRefundClaim = {
+  amount: number;
+  /** The reversal's link to its cause (unique: at most one reversal per claim). */
+  link: { disputeId: string } | { chargeRefundId: string };
+  /** Why a reversal is requested, for the audit log. */
+  afterTransferReason: string;
+};
+
+/**
+ * Brings a booking's payout in line with the stored facts: the completed booking, its
+ * accepted tips, its disputes, Stripe's refunds on its charges and a cancellation. Creating the payout, joining tips,
+ * applying refunds, holding for open disputes, releasing when the last one closes and
+ * cancelling all happen here, through the state machine, each audited. Because it
+ * derives the payout from the facts, the order in which facts arrived does not matter.
+ * After a transfer, refunds become transfer reversals instead. Call it with the booking
+ * locked (lockBooking), inside the transaction that recorded the new fact.
+ */
+export async function syncPayoutWithBooking(
+  tx: Tx,
+  booking: TLockedBooking,
+  ctx: TResolvedContext,
+  cause: TCause,
+): Promise<TSyncResult> {
+  const now = ctx.clock.now();
+  const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+  const tips = await tx.tip.findMany({ where: { bookingId: booking.id, status: "accepted" } });
+  const disputes = await tx.dispute.findMany({ where: { bookingId: booking.id } });
+  const openDisputes = disputes.filter((d) => d.status === "open").length;
+  const unappliedRefunds = disputes.filter((d) => d.status === "resolved" && d.refundedAmount > 0 && !d.refundAppliedAt);
+  // Stripe refunds on the booking's charges, neither subtracted before the transfer nor reversed after it.
+  const unappliedChargeRefunds = await tx.chargeRefund.findMany({
+    where: { bookingId: booking.id, amount: { gt: 0 }, appliedAt: null, reversal: { is: null } },
+    orderBy: { createdAt: "asc" },
+  });
+  const refundClaims: TRefundClaim[] = [
+    ...unappliedRefunds.map((d) => ({
+      amount: d.refundedAmount,
+      link: { disputeId: d.id },
+      afterTransferReason: `dispute ${d.externalId ?? d.stripeDisputeId ?? d.id} lost after transfer`,
+    })),
+    ...unappliedChargeRefunds.map((r) => ({
+      amount: r.amount,
+      link: { chargeRefundId: r.id },
+      afterTransferReason: `Stripe refund on charge ${r.stripeChargeId} after transfer`,
+    })),
+  ];
+  const tipAmount = tips.reduce((sum, t) => sum + t.amount, 0);
+  const unappliedRefundTotal = refundClaims.reduce((sum, c) => sum + c.amount, 0);
+  const reversalIds: string[] = [];
+
+  let payout = await lockPayoutForBooking(tx, booking.id);
+
+  if (!payout) {
+    if (!booking.completedAt || booking.cancelledAt) return { payout: null, transferRequested: false, reversalIds };
+    const parts = { providerShare: booking.providerShare, tipAmount, refundedAmount: unappliedRefundTotal };
+    payout = await tx.payout.create({
+      data: {
+        bookingId: booking.id,
+        providerId: booking.providerId,
+        currency: booking.currency,
+        ...parts,
+        amount: payoutAmount(parts),
+        eligibleAt: payoutDueAt(booking.completedAt, ctx.timing),
+        status: "scheduled",
+      },
+    });
+    await recordAudit(tx, {
+      ...audit,
+      action: "payout.scheduled",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: cause.reason,
+      before: null,
+      after: payoutSnapshot(payout),
+    });
+  } else if (ADJUSTABLE_STATUSES.includes(payout.status)) {
+    const data = { tipAmount, refundedAmount: payout.refundedAmount + unappliedRefundTotal };
+    if (data.tipAmount !== payout.tipAmount || data.refundedAmount !== payout.refundedAmount) {
+      payout = await changePayout(tx, payout, {
+        data,
+        audit: { ...audit, action: "payout.amount_adjusted", reason: cause.reason },
+      });
+    }
+  } else if (payout.status === "processing") {
+    const tipsToJoin = tips.some((t) => t.payoutId === null);
+    if (tipsToJoin || unappliedRefundTotal > 0 || booking.cancelledAt) throw new PayoutBusyError(payout.id);
+  }
+
+  // Tips and refunds now counted in the payout's amount.
+  if (ADJUSTABLE_STATUSES.includes(payout.status) || payout.status === "cancelled") {
+    await tx.tip.updateMany({ where: { bookingId: booking.id, status: "accepted", payoutId: null }, data: { payoutId: payout.id } });
+    if (unappliedRefunds.length > 0) {
+      await tx.dispute.updateMany({ where: { id: { in: unappliedRefunds.map((d) => d.id) } }, data: { refundAppliedAt: now } });
+    }
+    if (unappliedChargeRefunds.length > 0) {
+      await tx.chargeRefund.updateMany({ where: { id: { in: unappliedChargeRefunds.map((r) => r.id) } }, data: { appliedAt: now } });
+    }
+  }
+
+  // Status follows the facts.
+  if (ADJUSTABLE_STATUSES.includes(payout.status)) {
+    if (booking.cancelledAt) {
+      payout = await changePayout(tx, payout, {
+        event: "cancel",
+        data: { cancelReason: "booking cancelled" },
+        audit: { ...audit, action: "payout.cancelled", reason: booking.cancellationReason ?? "booking cancelled" },
+      });
+    } else if (payout.amount === 0) {
+      payout = await changePayout(tx, payout, {
+        event: "cancel",
+        data: { cancelReason: "fully refunded" },
+        audit: { ...audit, action: "payout.cancelled", reason: "fully refunded" },
+      });
+    } else if (openDisputes > 0 && payout.status === "scheduled") {
+      payout = await changePayout(tx, payout, {
+        event: "hold",
+        data: { holdReason: "dispute_open", holdNote: `${openDisputes} open dispute${openDisputes > 1 ? "s" : ""}` },
+        audit: { ...audit, action: "payout.held", reason: "dispute opened" },
+      });
+    } else if (openDisputes === 0 && payout.status === "on_hold" && payout.holdReason === "dispute_open") {
+      payout = await changePayout(tx, payout, {
+        event: "release",
+        audit: { ...audit, action: "payout.released", reason: "all disputes resolved" },
+      });
+    }
+  }
+
+  // After the money moved: refunds are recovered with a reversal, one per dispute or refund step.
+  if (payout.status === "transferred" || payout.status === "partially_reversed") {
+    const pending = await tx.transferReversal.aggregate({
+      where: { payoutId: payout.id, status: "pending" },
+      _sum: { amount: true },
+    });
+    let reversible = payout.amount - payout.reversedAmount - (pending._sum.amount ?? 0);
+    for (const claim of refundClaims) {
+      const existing = await tx.transferReversal.findUnique({ where: claim.link });
+      if (existing || reversible <= 0) continue;
+      const amount = Math.min(claim.amount, reversible);
+      reversible -= amount;
+      const reversal = await tx.transferReversal.create({
+        data: { payoutId: payout.id, ...claim.link, amount, currency: payout.currency, status: "pending", initiatedBy: "platform" },
+      });
+      reversalIds.push(reversal.id);
+      await recordAudit(tx, {
+        ...audit,
+        action: "payout.reversal_requested",
+        entityType: "payout",
+        entityId: payout.id,
+        reason: claim.afterTransferReason,
+        before: payoutSnapshot(payout),
+        after: { ...payoutSnapshot(payout), reversalId: reversal.id, reversalAmount: amount },
+      });
+      await enqueueEvent(tx, {
+        name: "payout/reversal.requested",
+        data: { reversalId: reversal.id, payoutId: payout.id },
+        eventId: `reversal:${reversal.id}`,
+      });
+    }
+    if (booking.cancelledAt) {
+      await raiseAlert(tx, {
+        kind: "booking_cancelled_after_transfer",
+        severity: "warning",
+        title: "Booking cancelled after its payout was transferred",
+        message: `Booking ${booking.externalId} was cancelled after ${payout.amount} ${payout.currency} had been transferred. Recover it manually if needed.`,
+        payoutId: payout.id,
+        providerId: payout.providerId,
+        dedupeKey: `booking_cancelled_after_transfer:${payout.id}`,
+      });
+    }
+  }
+
+  await flagRefundReportedTwice(tx, booking, payout, disputes);
+
+  const transferRequested = await requestTransferIfDue(tx, payout, booking, openDisputes, now);
+  return { payout, transferRequested, reversalIds };
+}
+
+/**
+ * The booking platform's dispute refunds and Stripe's refunds on the booking's charges are
+ * both subtracted: they are separate reports, and nothing links a platform dispute to the
+ * Stripe refund that may have paid it. When a booking has both, a person must check that
+ * the same money was not reported twice; raise that once per booking.
+ */
+async function flagRefundReportedTwice(tx: Tx, booking: TLockedBooking, payout: Payout, disputes: Dispute[]): Promise<void> {
+  const platformRefunds = disputes.filter((d) => d.externalId !== null && d.status === "resolved" && d.refundedAmount > 0);
+  if (platformRefunds.length === 0) return;
+  const stripeRefunds = await tx.chargeRefund.aggregate({ where: { bookingId: booking.id }, _sum: { amount: true } });
+  const stripeTotal = stripeRefunds._sum.amount ?? 0;
+  if (stripeTotal === 0) return;
+  const platformTotal = platformRefunds.reduce((sum, d) => sum + d.refundedAmount, 0);
+  await raiseAlert(tx, {
+    kind: "refund_reported_twice",
+    severity: "warning",
+    title: "Refund reported by both the booking platform and Stripe",
+    message:
+      `Booking ${booking.externalId}: the platform's disputes refunded ${platformTotal} ${booking.currency} on the provider's side and ` +
+      `Stripe's refunds on its charges ${stripeTotal} ${booking.currency}; both were charged to the provider. ` +
+      `If a dispute's refund was paid with one of those Stripe refunds, the provider was charged twice: correct it manually.`,
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `refund_reported_twice:${booking.id}`,
+  });
+}
+
+/** The facts eligibility is decided on, from a locked payout and its booking. */
+export function eligibilityFacts(payout: Payout, booking: TLockedBooking, openDisputes: number): TEligibilityFacts {
+  return {
+    status: payout.status,
+    amount: payout.amount,
+    eligibleAt: payout.eligibleAt,
+    bookingCompletedAt: booking.completedAt,
+    bookingCancelledAt: booking.cancelledAt,
+    openDisputes,
+    providerStripeAccountId: booking.provider.stripeAccountId,
+    providerPayoutsEnabled: booking.provider.payoutsEnabled,
+  };
+}
+
+/** Enqueues `payout/transfer.requested` when the payout may be transferred now. */
+export async function requestTransferIfDue(
+  tx: Tx,
+  payout: Payout,
+  booking: TLockedBooking,
+  openDisputes: number,
+  now: Date,
+): Promise<boolean> {
+  const eligibility = evaluateEligibility(eligibilityFacts(payout, booking, openDisputes), now);
+  if (!eligibility.eligible) return false;
+  await enqueueEvent(tx, {
+    name: "payout/transfer.requested",
+    data: { payoutId: payout.id, reason: "due" },
+    eventId: `transfer:${payout.id}:v${payout.version}`,
+  });
+  return true;
+}

@@ -1,0 +1,71 @@
+import "server-only";
+
+import { recordAudit } from "@/lib/audit/record-audit";
+import { changePayout } from "@/lib/payouts/change-payout";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
+import { lockBooking, requestTransferIfDue } from "@/lib/payouts/sync-payout-with-booking";
+
+export type TAccountReadinessInput = {
+  stripeAccountId: string;
+  payoutsEnabled: boolean;
+  transfersActive: boolean;
+  disabledReason?: string | null;
+};
+
+export type TAccountUpdateResult = { providerId: string | null; ready: boolean; changed: boolean; released: number; held: number };
+
+/**
+ * Stripe says whether a connected account can receive payouts (account.updated, or a look-up
+ * before a transfer). Ready: payouts held for "provider account not ready" are released (and
+ * transferred when due). Not ready: scheduled payouts are held for that reason. Idempotent.
+ */
+export async function updateProviderAccount(context: TServiceContext, input: TAccountReadinessInput): Promise<TAccountUpdateResult> {
+  const ctx = resolveContext(context);
+  const ready = input.payoutsEnabled && input.transfersActive;
+  return ctx.db.$transaction(async (tx) => {
+    const provider = await tx.provider.findUnique({ where: { stripeAccountId: input.stripeAccountId } });
+    if (!provider) return { providerId: null, ready, changed: false, released: 0, held: 0 };
+    const now = ctx.clock.now();
+    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+    const changed = provider.payoutsEnabled !== ready;
+    if (changed) {
+      await tx.provider.update({ where: { id: provider.id }, data: { payoutsEnabled: ready, accountUpdatedAt: now } });
+      await recordAudit(tx, {
+        ...audit,
+        action: ready ? "provider.account_ready" : "provider.account_not_ready",
+        entityType: "provider",
+        entityId: provider.id,
+        reason: input.disabledReason ?? null,
+        before: { payoutsEnabled: provider.payoutsEnabled },
+        after: { payoutsEnabled: ready, stripePayoutsEnabled: input.payoutsEnabled, transfersActive: input.transfersActive },
+      });
+    }
+
+    const affected = await tx.payout.findMany({
+      where: ready
+        ? { providerId: provider.id, status: "on_hold", holdReason: "provider_account_not_ready" }
+        : { providerId: provider.id, status: "scheduled" },
+      select: { id: true, bookingId: true },
+      orderBy: { createdAt: "asc" },
+    });
+    for (const { bookingId } of affected) {
+      const booking = await lockBooking(tx, bookingId);
+      const payout = await tx.payout.findUniqueOrThrow({ where: { bookingId } });
+      if (ready && payout.status === "on_hold" && payout.holdReason === "provider_account_not_ready") {
+        const released = await changePayout(tx, payout, {
+          event: "release",
+          audit: { ...audit, action: "payout.released", reason: "provider's Stripe account can receive payouts" },
+        });
+        const openDisputes = await tx.dispute.count({ where: { bookingId, status: "open" } });
+        await requestTransferIfDue(tx, released, booking, openDisputes, now);
+      } else if (!ready && payout.status === "scheduled") {
+        await changePayout(tx, payout, {
+          event: "hold",
+          data: { holdReason: "provider_account_not_ready", holdNote: input.disabledReason ?? "Stripe account cannot receive payouts" },
+          audit: { ...audit, action: "payout.held", reason: "provider's Stripe account cannot receive payouts" },
+        });
+      }
+    }
+    return { providerId: provider.id, ready, changed, released: ready ? affected.length : 0, held: ready ? 0 : affected.length };
+  }, TX_OPTIONS);
+}

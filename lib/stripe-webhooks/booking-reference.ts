@@ -1,0 +1,73 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import type { Prisma, PrismaClient } from "@/generated/prisma/client";
+import { findChargeOwner } from "@/lib/refunds/find-charge-owner";
+
+// Which booking a Stripe event concerns, stored on the delivery (WebhookEvent.bookingExternalId)
+// so that a delivery deferred for a booking we do not know yet is re-applied when that
+// booking arrives (lib/webhooks/process-delivery.ts), and so a booking's deliveries can be
+// listed. Known charges and transfers give it directly. An unknown charge gives it when
+// the platform put the booking on the charge, as Stripe recommends for separate charges and
+// transfers: metadata.bookingId (the booking platform's booking id), or transfer_group
+// "booking_<id>" (the group Payouts puts on its transfers). Stripe's dispute payload
+// carries only the charge id, so a dispute on an unknown charge has no booking reference:
+// see deferredStripeDeliveriesForCharges.
+
+type TEventRef = { type: string; data: { object: unknown } };
+
+/** The booking the event concerns, when it can be told. */
+export async function bookingExternalIdOf(db: PrismaClient, event: TEventRef): Promise<string | null> {
+  const object = event.data.object as Record<string, unknown>;
+  if (event.type.startsWith("charge.dispute.")) {
+    const charge = object.charge;
+    const chargeId = typeof charge === "string" ? charge : idOf(charge);
+    return chargeId ? ((await findChargeOwner(db, chargeId))?.bookingExternalId ?? null) : null;
+  }
+  if (event.type.startsWith("charge.")) {
+    const chargeId = idOf(object);
+    const owner = chargeId ? await findChargeOwner(db, chargeId) : null;
+    return owner?.bookingExternalId ?? bookingFromCharge(object as Partial<Stripe.Charge>);
+  }
+  if (event.type.startsWith("transfer.")) {
+    const transferId = idOf(object);
+    const payout = transferId
+      ? await db.payout.findUnique({ where: { stripeTransferId: transferId }, select: { booking: { select: { externalId: true } } } })
+      : null;
+    return payout?.booking.externalId ?? bookingFromTransferGroup((object as Partial<Stripe.Transfer>).transfer_group);
+  }
+  return null;
+}
+
+function idOf(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || !("id" in value)) return null;
+  return typeof value.id === "string" && value.id !== "" ? value.id : null;
+}
+
+function bookingFromCharge(charge: Partial<Stripe.Charge>): string | null {
+  const fromMetadata = charge.metadata?.bookingId;
+  if (typeof fromMetadata === "string" && fromMetadata.trim() !== "" && fromMetadata.length <= 191) return fromMetadata.trim();
+  return bookingFromTransferGroup(charge.transfer_group);
+}
+
+function bookingFromTransferGroup(group: string | null | undefined): string | null {
+  const match = typeof group === "string" ? /^booking_(.{1,191})$/.exec(group) : null;
+  return match?.[1] ?? null;
+}
+
+/**
+ * Deferred Stripe deliveries about any of these charges (a dispute's `charge`, or the
+ * refunded charge itself): the ones to re-apply when a booking with these charge ids (its
+ * own and its tips') arrives, including those that could not name their booking.
+ */
+export function deferredStripeDeliveriesForCharges(chargeIds: readonly string[]): Prisma.WebhookEventWhereInput {
+  return {
+    source: "stripe",
+    status: "deferred",
+    OR: chargeIds.flatMap((chargeId) => [
+      { type: { startsWith: "charge.dispute." }, payload: { path: ["data", "object", "charge"], equals: chargeId } },
+      { type: "charge.refunded", payload: { path: ["data", "object", "id"], equals: chargeId } },
+    ]),
+  };
+}

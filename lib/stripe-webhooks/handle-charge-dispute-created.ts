@@ -1,0 +1,14 @@
+import "server-only";
+
+import { openStripeDispute, parseStripeDispute, waitingForCharge } from "./stripe-dispute";
+import type { TStripeHandler } from "./types";
+
+/** charge.dispute.created: a customer disputed a charge with their bank → open the dispute; the payout is held. */
+export const handleChargeDisputeCreated: TStripeHandler<"charge.dispute.created"> = async ({ ctx, event }) => {
+  const dispute = parseStripeDispute(event.data.object);
+  const opened = await openStripeDispute(ctx, dispute);
+  if (!opened) return waitingForCharge(dispute);
+  return opened.duplicate
+    ? { status: "processed", note: `Stripe dispute ${dispute.id} already recorded; nothing changed` }
+    : { status: "processed", note: `Stripe dispute ${dispute.id} opened on booking ${opened.owner.bookingExternalId} (${opened.owner.scope})` };
+};

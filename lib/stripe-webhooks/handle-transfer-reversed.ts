@@ -1,0 +1,66 @@
+import "server-only";
+
+import type Stripe from "stripe";
+import { z } from "zod";
+
+import { recordExternalReversal, type TStripeReversalFact } from "@/lib/payouts/record-external-reversal";
+
+import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
+import type { TStripeHandler } from "./types";
+
+const ZReversal = z.looseObject({
+  id: ZStripeId,
+  amount: z.number().int().positive(),
+  currency: z.string().regex(/^[A-Za-z]{3}$/),
+  created: z.number().int().nonnegative(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+});
+
+const ZReversedTransfer = z.looseObject({
+  id: ZStripeId,
+  metadata: z.record(z.string(), z.string()).nullish(),
+  reversals: z.looseObject({ data: z.array(ZReversal), has_more: z.boolean() }),
+});
+
+/**
+ * transfer.reversed: a payout's transfer was (partly) reversed. Reversals we made are
+ * already recorded; any other is recorded as Stripe's, moves the payout to
+ * partially_reversed / reversed and alerts an admin (lib/payouts/record-external-reversal.ts).
+ * The event lists the transfer's first reversals only; when Stripe says there are more,
+ * they are listed from Stripe.
+ */
+export const handleTransferReversed: TStripeHandler<"transfer.reversed"> = async ({ deps, ctx, event }) => {
+  const transfer = parseStripeObject(ZReversedTransfer, event.data.object, "transfer");
+  const listed = transfer.reversals.has_more ? await listAllReversals(deps.stripe(), transfer.id) : transfer.reversals.data;
+  const reversals: TStripeReversalFact[] = listed.map((r) => ({
+    id: r.id,
+    amount: r.amount,
+    currency: r.currency,
+    createdAt: new Date(r.created * 1000),
+    metadata: r.metadata ?? {},
+  }));
+  const result = await recordExternalReversal(ctx, { transferId: transfer.id, payoutId: transfer.metadata?.payoutId ?? null, reversals });
+  switch (result.kind) {
+    case "unknown_transfer":
+      return { status: "ignored", reason: `transfer ${transfer.id} is not a payout transfer of ours` };
+    case "transfer_not_recorded":
+      // Its transfer run has not recorded the transfer yet; the sweep re-applies this delivery.
+      return { status: "failed", error: `payout ${result.payoutId} (${result.status}) has not recorded transfer ${transfer.id} yet; retry later` };
+    case "recorded":
+      return {
+        status: "processed",
+        note:
+          result.external.length + result.confirmed.length === 0
+            ? `all ${result.known} reversal(s) of transfer ${transfer.id} already recorded; nothing changed`
+            : `transfer ${transfer.id}: ${result.external.length} reversal(s) made outside the payout system recorded and alerted, ${result.confirmed.length} of ours confirmed`,
+      };
+  }
+};
+
+async function listAllReversals(stripe: Stripe, transferId: string) {
+  const all: z.infer<typeof ZReversal>[] = [];
+  for await (const reversal of stripe.transfers.listReversals(transferId, { limit: 100 })) {
+    all.push(parseStripeObject(ZReversal, reversal, "transfer reversal"));
+  }
+  return all;
+}

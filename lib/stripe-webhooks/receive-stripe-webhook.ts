@@ -1,0 +1,98 @@
+import "server-only";
+
+import Stripe from "stripe";
+
+import type { Prisma } from "@/generated/prisma/client";
+import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { defaultWebhookDeps } from "@/lib/webhooks/deps";
+import { processDelivery } from "@/lib/webhooks/process-delivery";
+import { readRawBody } from "@/lib/webhooks/read-raw-body";
+import { storeDelivery } from "@/lib/webhooks/store-delivery";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
+
+import { bookingExternalIdOf } from "./booking-reference";
+
+/** Stripe's events are small; a body above this is not one (413, before any hashing). */
+export const MAX_STRIPE_WEBHOOK_BYTES = 512 * 1024;
+
+export const STRIPE_SIGNATURE_HEADER = "stripe-signature";
+
+/** Missing, malformed, wrong or stale (over 5 minutes) Stripe signature; or a signed body that is not an event. Nothing is stored. */
+export class StripeSignatureError extends AppError {
+  override name = "StripeSignatureError";
+  constructor(message: string) {
+    super("invalid_signature", message, 400);
+  }
+}
+
+export type TStripeWebhookAnswer = { received: true; duplicate?: true };
+
+export type TReceiveStripeWebhookOptions = {
+  deps?: TWebhookDeps;
+  /** The signing secrets to accept (default: STRIPE_WEBHOOK_SECRET, comma-separated). */
+  secrets?: readonly string[];
+};
+
+/**
+ * POST /api/webhooks/stripe, in order: size (413) → signature over the raw bytes with
+ * `stripe.webhooks.constructEvent` (400, nothing written) → store the event (persist
+ * first: source "stripe", Stripe's event id unique; a known id is a duplicate, answered
+ * 200 and left alone) → apply it through the engine's services (lib/stripe-webhooks/
+ * apply-stripe-delivery.ts), record the outcome, re-apply deliveries of the same booking
+ * it unblocks, publish the Inngest events it caused → 200.
+ *
+ * What Stripe gets back, and why:
+ * - 400 for a bad signature or a body that is not an event; 413 for an oversized body.
+ * - 200 once the event is stored, whatever applying it came to (processed, deferred,
+ *   ignored, failed). A stored delivery is never lost: a failure is kept with its error
+ *   and re-applied by the reconciliation sweep and re-drive, so Stripe retrying it would
+ *   only be answered as a duplicate. Inngest being down never fails the request either:
+ *   the events wait in the outbox and the sweep sends them.
+ * - 500 only when the event could not be stored (the database is unreachable): nothing
+ *   is held then, so Stripe's retries (for up to three days) are exactly what we want.
+ */
+export async function receiveStripeWebhook(request: Request, options: TReceiveStripeWebhookOptions = {}): Promise<TStripeWebhookAnswer> {
+  const deps = options.deps ?? defaultWebhookDeps;
+  const rawBody = await readRawBody(request, MAX_STRIPE_WEBHOOK_BYTES);
+  const event = verifyStripeEvent(rawBody, request.headers.get(STRIPE_SIGNATURE_HEADER), options.secrets ?? getEnv().STRIPE_WEBHOOK_SECRET);
+
+  const { delivery, duplicate } = await storeDelivery(deps.db, {
+    source: "stripe",
+    externalId: event.id,
+    type: event.type,
+    payload: event as unknown as Prisma.InputJsonValue,
+    bookingExternalId: await bookingExternalIdOf(deps.db, event),
+  });
+  if (duplicate) return { received: true, duplicate: true };
+
+  await processDelivery(deps, delivery);
+  return { received: true };
+}
+
+function verifyStripeEvent(rawBody: Uint8Array, header: string | null, secrets: readonly string[]): Stripe.Event {
+  if (!header) throw new StripeSignatureError("The Stripe-Signature header is missing.");
+  let event: Stripe.Event | undefined;
+  let failure: unknown;
+  // Any configured secret may have signed it (the account and the Connect endpoint, or a rotation).
+  for (const secret of secrets) {
+    try {
+      event = Stripe.webhooks.constructEvent(rawBody, header, secret);
+      break;
+    } catch (error) {
+      failure = error;
+      if (!(error instanceof Stripe.errors.StripeSignatureVerificationError)) break;
+    }
+  }
+  if (!event) {
+    if (failure instanceof Stripe.errors.StripeSignatureVerificationError) {
+      throw new StripeSignatureError(`The Stripe signature is not valid: ${failure.message.split("\n")[0]}`);
+    }
+    throw new StripeSignatureError("The signed body is not a Stripe event (invalid JSON).");
+  }
+  const { id, type } = (event ?? {}) as { id?: unknown; type?: unknown };
+  if (typeof id !== "string" || id === "" || typeof type !== "string" || type === "") {
+    throw new StripeSignatureError("The signed body is not a Stripe event (no id or type).");
+  }
+  return event;
+}

@@ -1,0 +1,123 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+/** Stripe's limit on idempotency keys. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** Metadata on every payout transfer; `payoutId` is how an unknown outcome is settled. */
+export type TTransferMetadata = Record<string, string> & { payoutId: string };
+
+export type TCreateTransferInput = {
+  /** Minor units, a positive integer. */
+  amount: number;
+  /** ISO code in any case; Stripe wants lowercase. */
+  currency: string;
+  /** The provider's connected account, acct_… */
+  destination: string;
+  transferGroup: string;
+  metadata: TTransferMetadata;
+  idempotencyKey: string;
+};
+
+export type TCreateReversalInput = {
+  transferId: string;
+  /** Minor units; must not exceed what is left unreversed on the transfer. */
+  amount: number;
+  idempotencyKey: string;
+  metadata?: Record<string, string>;
+};
+
+export type TAccountReadiness = {
+  accountId: string;
+  payoutsEnabled: boolean;
+  /** The `transfers` capability is active: the account can receive transfers. */
+  transfersActive: boolean;
+  /** Why Stripe disabled the account, if it did (requirements.disabled_reason). */
+  disabledReason: string | null;
+};
+
+function checkKeyPart(name: string, value: string): void {
+  if (value.trim() === "" || value !== value.trim()) {
+    throw new RangeError(`${name} must be a non-empty string without surrounding spaces.`);
+  }
+}
+
+function checkKey(key: string): string {
+  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new RangeError(`Idempotency key is ${key.length} characters; Stripe allows ${MAX_IDEMPOTENCY_KEY_LENGTH}.`);
+  }
+  return key;
+}
+
+/**
+ * The idempotency key of a payout's transfer: the same for every retry of the same amount
+ * version, so Stripe creates at most one transfer for it. `refusals` counts earlier
+ * attempts at this amount version that Stripe definitely refused with an answer it stores
+ * under the key (insufficient platform balance): Stripe would replay that refusal for 24 h,
+ * so the retry needs a new key, which is safe because that request created nothing.
+ */
+export function transferIdempotencyKey(payoutId: string, amountVersion: number, refusals = 0): string {
+  checkKeyPart("payoutId", payoutId);
+  if (!Number.isSafeInteger(amountVersion) || amountVersion < 0) {
+    throw new RangeError("amountVersion must be a non-negative integer.");
+  }
+  if (!Number.isSafeInteger(refusals) || refusals < 0) throw new RangeError("refusals must be a non-negative integer.");
+  return checkKey(`payout:${payoutId}:v${amountVersion}${refusals > 0 ? `:r${refusals}` : ""}`);
+}
+
+/** The idempotency key of the reversal made for a lost dispute: at most one per dispute. */
+export function reversalIdempotencyKey(disputeId: string): string {
+  checkKeyPart("disputeId", disputeId);
+  return checkKey(`reversal:dispute:${disputeId}`);
+}
+
+/** The transfer, with `lastResponse.requestId` / `lastResponse.headers["idempotent-replayed"]` for the attempt log. */
+export async function createTransfer(stripe: Stripe, input: TCreateTransferInput): Promise<Stripe.Response<Stripe.Transfer>> {
+  return stripe.transfers.create(
+    {
+      amount: input.amount,
+      currency: input.currency.toLowerCase(),
+      destination: input.destination,
+      transfer_group: input.transferGroup,
+      metadata: input.metadata,
+    },
+    { idempotencyKey: input.idempotencyKey },
+  );
+}
+
+/**
+ * The transfer made for a payout, if any: lists the transfer group (all pages) and matches
+ * `metadata.payoutId`. Used to settle an attempt whose outcome is unknown (timeout, 5xx).
+ * Stripe lists newest first, so with several matches (which would be a bug) the newest wins.
+ */
+export async function findTransferForPayout(
+  stripe: Stripe,
+  input: { transferGroup: string; payoutId: string },
+): Promise<Stripe.Transfer | null> {
+  for await (const transfer of stripe.transfers.list({ transfer_group: input.transferGroup, limit: 100 })) {
+    if (transfer.metadata.payoutId === input.payoutId) return transfer;
+  }
+  return null;
+}
+
+export async function createTransferReversal(
+  stripe: Stripe,
+  input: TCreateReversalInput,
+): Promise<Stripe.Response<Stripe.TransferReversal>> {
+  return stripe.transfers.createReversal(
+    input.transferId,
+    { amount: input.amount, ...(input.metadata ? { metadata: input.metadata } : {}) },
+    { idempotencyKey: input.idempotencyKey },
+  );
+}
+
+export async function retrieveAccountReadiness(stripe: Stripe, accountId: string): Promise<TAccountReadiness> {
+  const account = await stripe.accounts.retrieve(accountId);
+  return {
+    accountId: account.id,
+    payoutsEnabled: account.payouts_enabled,
+    transfersActive: account.capabilities?.transfers === "active",
+    disabledReason: account.requirements?.disabled_reason ?? null,
+  };
+}

@@ -1,0 +1,85 @@
+import "server-only";
+
+import type { Tip } from "@/generated/prisma/client";
+import { recordAudit } from "@/lib/audit/record-audit";
+import { ValidationError } from "@/lib/errors";
+import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
+import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
+import { lockBooking, PayoutBusyError, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { isTipInWindow, tipWindowEndsAt } from "@/lib/payouts/timing";
+
+export type TAddTipInput = {
+  tipExternalId: string;
+  bookingId: string;
+  amount: number;
+  currency: string;
+  tippedAt: Date;
+  stripeChargeId?: string | null;
+};
+
+export type TAddTipResult = { tip: Tip; duplicate: boolean };
+
+/**
+ * Records a tip. Within the tip window and before the transfer it joins the booking's
+ * payout (amount and amount version go up). Otherwise it is recorded as rejected with the
+ * reason, audited, and never paid. Idempotent per tip id.
+ */
+export async function addTip(context: TServiceContext, input: TAddTipInput): Promise<TAddTipResult> {
+  const ctx = resolveContext(context);
+  assertMinorUnits(input.amount, "amount");
+  if (input.amount === 0) throw new ValidationError("A tip must be more than zero.");
+  const currency = normalizeCurrency(input.currency);
+
+  return ctx.db.$transaction(async (tx) => {
+    const booking = await lockBooking(tx, input.bookingId);
+    const existing = await tx.tip.findUnique({ where: { externalId: input.tipExternalId } });
+    if (existing) return { tip: existing, duplicate: true };
+
+    const payout = await tx.payout.findUnique({ where: { bookingId: booking.id } });
+    if (payout?.status === "processing") throw new PayoutBusyError(payout.id);
+
+    let rejectionReason: string | null = null;
+    if (currency !== booking.currency) {
+      rejectionReason = `tip currency ${currency} differs from the booking's ${booking.currency}`;
+    } else if (booking.cancelledAt) {
+      rejectionReason = "the booking was cancelled";
+    } else if (booking.completedAt && !isTipInWindow(booking.completedAt, input.tippedAt, ctx.timing)) {
+      rejectionReason =
+        `tip received after the ${ctx.timing.tipWindowHours}-hour window ` +
+        `(window ended ${tipWindowEndsAt(booking.completedAt, ctx.timing).toISOString()}, tipped ${input.tippedAt.toISOString()})`;
+    } else if (payout && ["transferred", "partially_reversed", "reversed"].includes(payout.status)) {
+      rejectionReason = "the payout was already transferred";
+    } else if (payout?.status === "cancelled") {
+      rejectionReason = "the payout was cancelled";
+    }
+
+    const tip = await tx.tip.create({
+      data: {
+        externalId: input.tipExternalId,
+        bookingId: booking.id,
+        amount: input.amount,
+        currency,
+        status: rejectionReason ? "rejected" : "accepted",
+        rejectionReason,
+        tippedAt: input.tippedAt,
+        stripeChargeId: input.stripeChargeId ?? null,
+      },
+    });
+    await recordAudit(tx, {
+      actor: ctx.actor,
+      action: rejectionReason ? "tip.rejected" : "tip.accepted",
+      entityType: "tip",
+      entityId: tip.id,
+      reason: rejectionReason,
+      after: { bookingId: booking.id, payoutId: payout?.id ?? null, amount: tip.amount, currency, tippedAt: input.tippedAt.toISOString() },
+      runId: ctx.runId,
+      requestId: ctx.requestId,
+    });
+    if (!rejectionReason) {
+      await syncPayoutWithBooking(tx, booking, ctx, { reason: `tip ${input.tipExternalId} added` });
+      await enqueueEvent(tx, { name: "tip/added", data: { tipId: tip.id, bookingId: booking.id }, eventId: ctx.sourceEventId ?? `tip-added:${tip.id}` });
+    }
+    return { tip: await tx.tip.findUniqueOrThrow({ where: { id: tip.id } }), duplicate: false };
+  }, TX_OPTIONS);
+}

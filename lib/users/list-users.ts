@@ -1,0 +1,35 @@
+import "server-only";
+
+import type { Db, Tx } from "@/lib/db";
+
+import type { TAdminUserItem, TUserList } from "./types";
+
+export const userSelect = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  disabledAt: true,
+  lastLoginAt: true,
+  createdAt: true,
+} as const;
+
+type TUserRow = { id: string; email: string; name: string; role: TAdminUserItem["role"]; disabledAt: Date | null; lastLoginAt: Date | null; createdAt: Date };
+
+export function toUserItem(row: TUserRow): TAdminUserItem {
+  return {
+    ...row,
+    disabledAt: row.disabledAt?.toISOString() ?? null,
+    lastLoginAt: row.lastLoginAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** Every dashboard user: active ones first, then disabled ones, each by name. */
+export async function listUsers(db: Db | Tx): Promise<TUserList> {
+  const rows = await db.adminUser.findMany({
+    orderBy: [{ disabledAt: { sort: "desc", nulls: "first" } }, { name: "asc" }, { id: "asc" }],
+    select: userSelect,
+  });
+  return { users: rows.map(toUserItem) };
+}

@@ -1,0 +1,78 @@
+import "server-only";
+
+import { recordAudit } from "@/lib/audit/record-audit";
+import type { TCurrentUser } from "@/lib/auth/session";
+import type { Db } from "@/lib/db";
+import { ForbiddenError, NotFoundError } from "@/lib/errors";
+
+import { adminActor } from "./create-admin-user";
+import { toUserItem, userSelect } from "./list-users";
+import type { TUserChangeResult } from "./types";
+import type { TUpdateUser } from "./user-schemas";
+
+/**
+ * Changes a user's role, or disables / enables them, audited with the acting admin and the
+ * reason in the same transaction. Every change bumps the session version, so the user's
+ * sessions end at once. An admin cannot demote or disable themselves (no lock-out); since
+ * the acting admin always stays an admin, there is always one left.
+ */
+export async function updateAdminUser(
+  db: Db,
+  input: { userId: string } & TUpdateUser,
+  actingAdmin: TCurrentUser,
+  now: Date = new Date(),
+): Promise<TUserChangeResult> {
+  const self = input.userId === actingAdmin.id;
+  if (self && "role" in input && input.role !== "admin") {
+    throw new ForbiddenError("You cannot change your own role. Ask another admin.");
+  }
+  if (self && "disabled" in input && input.disabled) {
+    throw new ForbiddenError("You cannot disable your own account. Ask another admin.");
+  }
+
+  return db.$transaction(async (tx) => {
+    // Lock the row so concurrent changes to one user apply one after the other.
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id"::text FROM "AdminUser" WHERE "id" = ${input.userId}::uuid FOR UPDATE`;
+    if (locked.length === 0) throw new NotFoundError("User", input.userId);
+    const before = await tx.adminUser.findUniqueOrThrow({ where: { id: input.userId }, select: userSelect });
+
+    if ("role" in input) {
+      if (before.role === input.role) return { user: toUserItem(before), changed: false };
+      const after = await tx.adminUser.update({
+        where: { id: before.id },
+        data: { role: input.role, sessionVersion: { increment: 1 } },
+        select: userSelect,
+      });
+      await recordAudit(tx, {
+        actor: adminActor(actingAdmin),
+        action: "admin_user.role_changed",
+        entityType: "admin_user",
+        entityId: before.id,
+        reason: input.reason,
+        before: { role: before.role },
+        after: { role: after.role },
+        at: now,
+      });
+      return { user: toUserItem(after), changed: true };
+    }
+
+    const isDisabled = before.disabledAt !== null;
+    if (isDisabled === input.disabled) return { user: toUserItem(before), changed: false };
+    const after = await tx.adminUser.update({
+      where: { id: before.id },
+      data: { disabledAt: input.disabled ? now : null, sessionVersion: { increment: 1 } },
+      select: userSelect,
+    });
+    await recordAudit(tx, {
+      actor: adminActor(actingAdmin),
+      action: input.disabled ? "admin_user.disabled" : "admin_user.enabled",
+      entityType: "admin_user",
+      entityId: before.id,
+      reason: input.reason,
+      before: { disabledAt: before.disabledAt?.toISOString() ?? null },
+      after: { disabledAt: after.disabledAt?.toISOString() ?? null },
+      at: now,
+    });
+    return { user: toUserItem(after), changed: true };
+  });
+}

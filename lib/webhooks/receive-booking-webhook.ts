@@ -1,0 +1,75 @@
+import "server-only";
+
+import type { Prisma } from "@/generated/prisma/client";
+import { getEnv } from "@/lib/env";
+import { ValidationError } from "@/lib/errors";
+import { systemClock, type TClock } from "@/lib/payouts/timing";
+
+import { parseBookingWebhook } from "./booking-webhook-schema";
+import { BOOKING_SIGNATURE_HEADER, verifyBookingSignature } from "./booking-signature";
+import { defaultWebhookDeps } from "./deps";
+import { processDelivery } from "./process-delivery";
+import { assertJsonContentType, MAX_WEBHOOK_BODY_BYTES, readRawBody } from "./read-raw-body";
+import { storeDelivery } from "./store-delivery";
+import type { TWebhookDeps } from "./types";
+
+export type TBookingWebhookAnswer = { received: true; duplicate?: true };
+
+export type TReceiveBookingWebhookOptions = {
+  deps?: TWebhookDeps;
+  /** The accepted signing secrets (default: BOOKING_WEBHOOK_SECRETS). */
+  secrets?: readonly string[];
+  /** The clock the signature's timestamp is checked against (default: the system clock). */
+  clock?: TClock;
+};
+
+/**
+ * POST /api/webhooks/booking, in order: size (413, before any hashing or parsing) →
+ * content type (415) → signature over the raw bytes (401) → JSON (400) → contract (400)
+ * → store (persist first; a known id is a duplicate, answered and left alone) → apply
+ * through the engine's services → publish the Inngest events → answer. Once stored, the
+ * delivery is never lost: an apply failure is recorded on it for the sweep and re-drive,
+ * and the sender gets 200 so it does not retry what we already hold.
+ */
+export async function receiveBookingWebhook(request: Request, options: TReceiveBookingWebhookOptions = {}): Promise<TBookingWebhookAnswer> {
+  const deps = options.deps ?? defaultWebhookDeps;
+  const rawBody = await readRawBody(request, MAX_WEBHOOK_BODY_BYTES);
+  assertJsonContentType(request);
+  verifyBookingSignature({
+    rawBody,
+    header: request.headers.get(BOOKING_SIGNATURE_HEADER),
+    secrets: options.secrets ?? getEnv().BOOKING_WEBHOOK_SECRETS,
+    now: (options.clock ?? systemClock).now(),
+  });
+  const json = parseJson(rawBody);
+  const event = parseBookingWebhook(json);
+
+  const { delivery, duplicate } = await storeDelivery(deps.db, {
+    source: "booking_platform",
+    externalId: event.id,
+    type: event.type,
+    payload: json as Prisma.InputJsonValue,
+    bookingExternalId: event.data.bookingId,
+  });
+  if (duplicate) return { received: true, duplicate: true };
+
+  await processDelivery(deps, delivery);
+  return { received: true };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function parseJson(rawBody: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(rawBody);
+  } catch {
+    throw new ValidationError("The body is not valid UTF-8.", { issues: [{ path: "", message: "must be UTF-8 encoded JSON" }] });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const message = error instanceof SyntaxError ? error.message : "could not be parsed";
+    throw new ValidationError("The body is not valid JSON.", { issues: [{ path: "", message: `invalid JSON: ${message}` }] });
+  }
+}

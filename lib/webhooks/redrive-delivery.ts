@@ -1,0 +1,62 @@
+import "server-only";
+
+import { z } from "zod";
+
+import type { TActor } from "@/lib/audit/record-audit";
+import { recordAudit } from "@/lib/audit/record-audit";
+import { ConflictError, ValidationError } from "@/lib/errors";
+
+import { getDeliveryOrThrow, toDeliveryDetail, type TDeliveryDetail } from "./list-deliveries";
+import { processDelivery } from "./process-delivery";
+import type { TApplyOutcome, TWebhookDeps } from "./types";
+
+export type TRedriveResult = { delivery: TDeliveryDetail; outcome: TApplyOutcome };
+
+/** The optional body of POST …/redrive: why the operator re-drives it (kept in the audit log). */
+export const ZRedriveInput = z.object({ reason: z.string().trim().min(3, "must be at least 3 characters").max(500).optional() }).strict();
+
+export type TRedriveInput = z.infer<typeof ZRedriveInput>;
+
+/** Reads the optional JSON body; an empty body is `{}`. */
+export async function parseRedriveBody(request: Request): Promise<TRedriveInput> {
+  const text = await request.text();
+  if (text.trim() === "") return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ValidationError("The body is not valid JSON.", { issues: [{ path: "", message: "must be a JSON object" }] });
+  }
+  return ZRedriveInput.parse(json);
+}
+
+/**
+ * An operator re-applies a stored delivery that did not go through (failed, deferred, or
+ * left `received` by a crash), whatever its source: the same path as on arrival, so the
+ * services' idempotency makes a repeated re-drive harmless. A processed or ignored
+ * delivery is refused (409). The re-drive is audited with who asked, why (the optional
+ * reason) and what came of it.
+ */
+export async function redriveDelivery(deps: TWebhookDeps, input: { id: string; actor: TActor; reason?: string }): Promise<TRedriveResult> {
+  const before = await getDeliveryOrThrow(deps.db, input.id);
+  if (before.status === "processed" || before.status === "ignored") {
+    throw new ConflictError(`Delivery ${before.id} is already ${before.status}; there is nothing to re-apply.`, {
+      deliveryId: before.id,
+      status: before.status,
+    });
+  }
+  const outcome = await processDelivery(deps, before);
+  const after = await getDeliveryOrThrow(deps.db, input.id);
+  await deps.db.$transaction(async (tx) => {
+    await recordAudit(tx, {
+      actor: input.actor,
+      action: "webhook_event.redriven",
+      entityType: "webhook_event",
+      entityId: before.id,
+      reason: input.reason ?? `re-drive of ${before.source} ${before.type} ${before.externalId}`,
+      before: { source: before.source, type: before.type, externalId: before.externalId, status: before.status, error: before.error, applyAttempts: before.applyAttempts },
+      after: { status: after.status, error: after.error, applyAttempts: after.applyAttempts },
+    });
+  });
+  return { delivery: toDeliveryDetail(after), outcome };
+}

@@ -1,0 +1,98 @@
+import "server-only";
+
+import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
+import type { Prisma } from "@/generated/prisma/client";
+import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
+
+import type { TApplyOutcome } from "./types";
+
+export type TStoreDeliveryInput = {
+  source: WebhookSource;
+  /** The sender's event id: unique per source. */
+  externalId: string;
+  type: string;
+  payload: Prisma.InputJsonValue;
+  /** The booking the delivery concerns, so deliveries that arrive before it can be applied when it does. */
+  bookingExternalId?: string | null;
+};
+
+/**
+ * Persist first: stores an accepted delivery before anything acts on it. A delivery whose
+ * (source, external id) is already stored is a duplicate: the stored one is returned and
+ * nothing is written. Safe under concurrent deliveries of the same event.
+ */
+export async function storeDelivery(db: PrismaClient, input: TStoreDeliveryInput): Promise<{ delivery: WebhookEvent; duplicate: boolean }> {
+  // One round trip for a new delivery: INSERT … ON CONFLICT DO NOTHING RETURNING *.
+  const [created] = await db.webhookEvent.createManyAndReturn({
+    data: [
+      {
+        source: input.source,
+        externalId: input.externalId,
+        type: input.type,
+        payload: input.payload,
+        bookingExternalId: input.bookingExternalId ?? null,
+        status: "received",
+      },
+    ],
+    skipDuplicates: true,
+  });
+  if (created) return { delivery: created, duplicate: false };
+  const delivery = await db.webhookEvent.findUniqueOrThrow({
+    where: { source_externalId: { source: input.source, externalId: input.externalId } },
+  });
+  return { delivery, duplicate: true };
+}
+
+/** Records what applying a stored delivery came to. */
+export async function markDelivery(
+  db: PrismaClient,
+  id: string,
+  status: Exclude<WebhookEventStatus, "received">,
+  error: string | null = null,
+  now: Date = new Date(),
+): Promise<WebhookEvent> {
+  return db.webhookEvent.update({
+    where: { id },
+    data: {
+      status,
+      error: error?.slice(0, 2000) ?? null,
+      applyAttempts: { increment: 1 },
+      processedAt: status === "processed" || status === "ignored" ? now : null,
+    },
+  });
+}
+
+/** The status and the text (error, reason or note) a delivery keeps for an apply outcome. */
+export function outcomeColumns(outcome: TApplyOutcome): { status: Exclude<WebhookEventStatus, "received">; error: string | null } {
+  switch (outcome.status) {
+    case "processed":
+      return { status: "processed", error: outcome.note ?? null };
+    case "deferred":
+      return { status: "deferred", error: outcome.reason };
+    case "ignored":
+      return { status: "ignored", error: outcome.reason };
+    case "failed":
+      return { status: "failed", error: outcome.error };
+  }
+}
+
+/**
+ * Records an apply outcome on the delivery (as markDelivery does), except that a delivery
+ * already `processed` keeps its first outcome: two appliers racing on the same delivery
+ * (the request and a deferred re-apply, say) end at `processed` with the first applier's
+ * note, whatever order they finish in. For `processed` deliveries `error` holds the
+ * business note, if any (e.g. "tip rejected: …"). Returns false when nothing was written.
+ */
+export async function recordOutcome(db: PrismaClient, id: string, outcome: TApplyOutcome, now: Date = new Date()): Promise<boolean> {
+  const { status, error } = outcomeColumns(outcome);
+  const { count } = await db.webhookEvent.updateMany({
+    where: { id, status: { not: "processed" } },
+    data: {
+      status,
+      error: error?.slice(0, 2000) ?? null,
+      applyAttempts: { increment: 1 },
+      processedAt: status === "processed" || status === "ignored" ? now : null,
+    },
+  });
+  return count > 0;
+}

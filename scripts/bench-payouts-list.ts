@@ -1,0 +1,225 @@
+// Measures the payouts list against a running server (`next start`), signed in like a browser:
+// the server-rendered page /payouts and the list API /api/admin/payouts for a set of filters,
+// searches, sorts and a deep keyset page, then the CSV export (throughput, and the server's
+// memory while it streams). Prints p50/p95/max per scenario.
+//
+//   tsx scripts/generate-payouts.ts --count 1000000 --database-url postgresql://postgres@127.0.0.1:5432/payouts_bench_1m
+//   DATABASE_URL=…/payouts_bench_1m npm run db:seed          # the demo logins
+//   (build and start the app on that database, e.g. on port 3402)
+//   tsx scripts/bench-payouts-list.ts --base-url http://127.0.0.1:3402 [--runs 30] [--no-export] [--server-pid <pid>]
+//
+// Times are wall-clock on the client over loopback (the whole response read), so they are
+// the server's time plus a little; the API's own `Server-Timing: db;dur=` is shown beside it.
+//
+// Measured 2026-11-24 on the 2-core dev machine (PostgreSQL 15, `next start`, 1,001,960
+// payouts, 20,050 providers; other builds running, load ≈ 2.5), 40 runs each:
+//   /payouts page (server-rendered HTML), p50 / p95: first page 25 / 61 ms; one status 22 / 39;
+//   statuses + provider + date range 16 / 28; currency + amount range 24 / 39; sort by amount
+//   19 / 28; page 201 (10,000 rows deep) 18 / 29; search by payout id 10 / 14, booking or
+//   transfer id 20 / 27, provider-name prefix 40 / 62; due-date window sorted by creation
+//   91 / 106 (the one case that reads the whole window: ~41k rows; sorted by due date 18 / 26).
+//   List API p50 4–16 ms except those two (28, 72). CSV export of all 1,001,960 rows: 238 MiB in
+//   26 s (38,000 rows/s), first byte after 6 ms, server RSS +41 MiB at peak.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+type TScenario = { name: string; qs: string };
+
+const { values } = parseArgs({
+  options: {
+    "base-url": { type: "string", default: "http://127.0.0.1:3402" },
+    email: { type: "string", default: "viewer@payouts.test" },
+    password: { type: "string", default: "demo-viewer-pass" },
+    runs: { type: "string", default: "30" },
+    warmup: { type: "string", default: "3" },
+    "no-export": { type: "boolean", default: false },
+    "server-pid": { type: "string" },
+  },
+});
+const BASE = (values["base-url"] ?? "").replace(/\/$/, "");
+const RUNS = Number(values.runs);
+const WARMUP = Number(values.warmup);
+
+let cookie = "";
+
+const jar = new Map<string, string>();
+
+/** Keeps the cookies a response sets (name=value only), like a browser would for this host. */
+function remember(response: Response): void {
+  for (const set of response.headers.getSetCookie()) {
+    const [pair = ""] = set.split(";");
+    const eq = pair.indexOf("=");
+    jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+}
+
+async function signIn(): Promise<void> {
+  const csrfResponse = await fetch(`${BASE}/api/auth/csrf`);
+  remember(csrfResponse);
+  const { csrfToken } = (await csrfResponse.json()) as { csrfToken: string };
+  const response = await fetch(`${BASE}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+    body: new URLSearchParams({ csrfToken, email: values.email ?? "", password: values.password ?? "", json: "true" }),
+  });
+  remember(response);
+  if (!cookie.includes("session-token")) throw new Error(`Sign-in failed (${response.status}): check --email/--password and that the demo users exist.`);
+}
+
+async function timed(path: string): Promise<{ ms: number; status: number; bytes: number; serverMs: number | null; body: string }> {
+  const started = performance.now();
+  const response = await fetch(`${BASE}${path}`, { headers: { cookie, accept: path.startsWith("/api/") ? "application/json" : "text/html" } });
+  const body = await response.text();
+  const ms = performance.now() - started;
+  const timing = /dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
+  return { ms, status: response.status, bytes: body.length, serverMs: timing ? Number(timing[1]) : null, body };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? NaN };
+}
+
+const fmt = (n: number) => (Number.isNaN(n) ? "-" : n < 10 ? n.toFixed(1) : Math.round(n).toString());
+
+async function measure(path: string) {
+  for (let i = 0; i < WARMUP; i++) await timed(path);
+  const ms: number[] = [];
+  const server: number[] = [];
+  let status = 0;
+  let rows = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const r = await timed(path);
+    status = r.status;
+    ms.push(r.ms);
+    if (r.serverMs !== null) server.push(r.serverMs);
+    if (i === 0 && path.startsWith("/api/")) rows = (JSON.parse(r.body) as { items?: unknown[] }).items?.length ?? 0;
+  }
+  return { status, rows, ...stats(ms), server: server.length ? stats(server) : null };
+}
+
+/** The pid listening on the server's port (for its memory), from `ss`. */
+function serverPid(): number | null {
+  if (values["server-pid"]) return Number(values["server-pid"]);
+  try {
+    const port = new URL(BASE).port;
+    const out = execFileSync("ss", ["-ltnpH", `sport = :${port}`], { encoding: "utf8" });
+    const match = /pid=(\d+)/.exec(out);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function measureExport(qs: string, pid: number | null) {
+  const before = pid ? rssMb(pid) : NaN;
+  let peak = before;
+  const sampler = pid ? setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100) : null;
+  const started = performance.now();
+  const response = await fetch(`${BASE}/api/admin/payouts/export${qs ? `?${qs}` : ""}`, { headers: { cookie } });
+  let firstByteMs = NaN;
+  let bytes = 0;
+  let lines = 0;
+  const reader = response.body!.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    if (Number.isNaN(firstByteMs)) firstByteMs = performance.now() - started;
+    bytes += value.byteLength;
+    for (const byte of value) if (byte === 10) lines++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (sampler) clearInterval(sampler);
+  return { status: response.status, rows: lines - 1, bytes, seconds, firstByteMs, rowsPerSecond: (lines - 1) / seconds, rssBefore: before, rssPeak: peak };
+}
+
+async function main(): Promise<void> {
+  await signIn();
+  console.log(`Signed in to ${BASE} as ${values.email}; ${RUNS} runs per scenario after ${WARMUP} warm-up runs.\n`);
+
+  // Real values to search and filter for, taken from the data.
+  const first = JSON.parse((await timed("/api/admin/payouts?limit=200")).body) as {
+    items: { id: string; stripeTransferId: string | null; booking: { externalId: string }; provider: { externalId: string; name: string } }[];
+  };
+  const transferred = JSON.parse((await timed("/api/admin/payouts?status=transferred&limit=1")).body) as typeof first;
+  const sample = first.items[100] ?? first.items[0];
+  if (!sample) throw new Error("No payouts: generate them first (scripts/generate-payouts.ts).");
+  const namePrefix = sample.provider.name.split(" ")[0] ?? "A";
+  const today = new Date();
+  const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+
+  // A page 200 pages (10,000 rows) deep, reached by following the cursors.
+  let deep = "";
+  let cursor: string | null = null;
+  for (let i = 0; i < 200; i++) {
+    const page = JSON.parse((await timed(`/api/admin/payouts${cursor ? `?after=${cursor}` : ""}`)).body) as { pageInfo: { nextCursor: string | null } };
+    cursor = page.pageInfo.nextCursor;
+    if (!cursor) break;
+    deep = `after=${cursor}`;
+  }
+
+  const scenarios: TScenario[] = [
+    { name: "first page, no filter", qs: "" },
+    { name: "status on_hold", qs: "status=on_hold" },
+    { name: "status failed + on_hold", qs: "status=failed&status=on_hold" },
+    { name: "status×2 + provider + 90-day range", qs: `status=scheduled&status=transferred&provider=${sample.provider.externalId}&from=${day(-90)}&to=${day(0)}` },
+    { name: "currency EUR + amount 100–200", qs: "currency=EUR&amountMin=100&amountMax=200" },
+    { name: "amount ≥ 400, any currency", qs: "amountMin=400" },
+    { name: "due in a 30-day window, newest created", qs: `date=eligible&from=${day(-60)}&to=${day(-30)}` },
+    { name: "due in a 30-day window, due soonest", qs: `date=eligible&from=${day(-60)}&to=${day(-30)}&sort=eligibleAt&order=asc` },
+    { name: "sort amount desc", qs: "sort=amount&order=desc" },
+    { name: "transferred, due soonest", qs: "status=transferred&sort=eligibleAt&order=asc" },
+    { name: `search provider name "${namePrefix}"`, qs: `q=${encodeURIComponent(namePrefix)}` },
+    { name: "search booking id", qs: `q=${encodeURIComponent(sample.booking.externalId)}` },
+    { name: "search payout id", qs: `q=${sample.id}` },
+    ...(transferred.items[0]?.stripeTransferId ? [{ name: "search transfer id", qs: `q=${transferred.items[0].stripeTransferId}` }] : []),
+    ...(deep ? [{ name: "page 201 (10,000 rows deep)", qs: deep }] : []),
+  ];
+
+  const header = ["scenario", "rows", "page p50", "page p95", "api p50", "api p95", "api max", "db p50", "db p95"];
+  const table: string[][] = [];
+  for (const s of scenarios) {
+    const page = await measure(`/payouts${s.qs ? `?${s.qs}` : ""}`);
+    const api = await measure(`/api/admin/payouts${s.qs ? `?${s.qs}` : ""}`);
+    if (page.status !== 200 || api.status !== 200) throw new Error(`${s.name}: HTTP ${page.status}/${api.status}`);
+    table.push([s.name, String(api.rows), fmt(page.p50), fmt(page.p95), fmt(api.p50), fmt(api.p95), fmt(api.max), fmt(api.server?.p50 ?? NaN), fmt(api.server?.p95 ?? NaN)]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log("Times in ms (page = whole server-rendered HTML of /payouts; api = /api/admin/payouts; db = its Server-Timing)");
+  console.log(line(header));
+  for (const r of table) console.log(line(r));
+
+  if (!values["no-export"]) {
+    const pid = serverPid();
+    console.log(`\nCSV export${pid ? ` (server pid ${pid}, RSS sampled every 100 ms)` : " (server pid unknown: no memory figures)"}`);
+    for (const [name, qs] of [
+      ["status failed", "status=failed"],
+      ["everything", ""],
+    ] as const) {
+      const r = await measureExport(qs, pid);
+      console.log(
+        `  ${name.padEnd(14)} HTTP ${r.status}  ${r.rows.toLocaleString("en-US")} rows  ${(r.bytes / 1_048_576).toFixed(1)} MiB  ` +
+          `${r.seconds.toFixed(1)} s  ${Math.round(r.rowsPerSecond).toLocaleString("en-US")} rows/s  first byte ${fmt(r.firstByteMs)} ms` +
+          (pid ? `  RSS ${Math.round(r.rssBefore)} → peak ${Math.round(r.rssPeak)} MiB` : ""),
+      );
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,133 @@
+// Drives the payout engine in integration tests: the real database, the real Stripe SDK
+// against the local fake Stripe, Inngest functions through @inngest/test, and a clock the
+// test moves.
+import { randomUUID } from "node:crypto";
+
+import { InngestTestEngine, mockCtx } from "@inngest/test";
+import type { Context } from "inngest";
+
+import type { TEngineDeps } from "@/inngest/deps";
+import { createFollowUpPayoutFunction } from "@/inngest/functions/follow-up-payout";
+import { createReconcilePayoutsFunction } from "@/inngest/functions/reconcile-payouts";
+import { createReverseTransferFunction } from "@/inngest/functions/reverse-transfer";
+import { createSchedulePayoutFunction } from "@/inngest/functions/schedule-payout";
+import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
+import type { TActor } from "@/lib/audit/record-audit";
+import { recordCompletedBooking, type TCompletedBookingInput } from "@/lib/bookings/record-completed-booking";
+import { db } from "@/lib/db";
+import type { TServiceContext } from "@/lib/payouts/context";
+import type { TClock } from "@/lib/payouts/timing";
+
+import { startFakeStripe, type TFakeStripe } from "./fake-stripe";
+
+export const HOUR = 60 * 60 * 1000;
+
+export type TTestClock = TClock & { set(at: Date): void; advance(ms: number): Date };
+
+export function testClock(start = new Date()): TTestClock {
+  let current = start.getTime();
+  return {
+    now: () => new Date(current),
+    set: (at) => {
+      current = at.getTime();
+    },
+    advance: (ms) => {
+      current += ms;
+      return new Date(current);
+    },
+  };
+}
+
+export const WEBHOOK_ACTOR: TActor = { type: "webhook", id: "booking-platform", label: "Booking platform" };
+
+export type TEngineHarness = Awaited<ReturnType<typeof startEngineHarness>>;
+
+export async function startEngineHarness() {
+  const fake: TFakeStripe = await startFakeStripe();
+  const clock = testClock();
+  const stripe = fake.stripe({ maxNetworkRetries: 0, timeout: 2_000 });
+  const deps: TEngineDeps = { db, stripe: () => stripe, clock };
+  const ctx = (actor: TActor = WEBHOOK_ACTOR): TServiceContext => ({ db, actor, clock });
+
+  const functions = {
+    schedule: createSchedulePayoutFunction(deps),
+    transfer: createTransferPayoutFunction(deps),
+    followUp: createFollowUpPayoutFunction(deps),
+    reverse: createReverseTransferFunction(deps),
+    reconcile: createReconcilePayoutsFunction(deps),
+  };
+
+  /** Runs a function once with a fixed run id (the same id again models Inngest's retry of that run). */
+  async function run(
+    fn: keyof typeof functions,
+    event: { name: string; data: Record<string, unknown> } | null,
+    options: { runId?: string; sleepUntil?: (until: string) => void } = {},
+  ) {
+    const runId = options.runId ?? `run_${randomUUID()}`;
+    // @inngest/test reads transformCtx from the engine's options, not from execute().
+    const engine = new InngestTestEngine({
+      function: functions[fn],
+      transformCtx: (raw: Context.Any) => {
+        const ctx = mockCtx(raw);
+        const sleepUntil = ctx.step.sleepUntil;
+        return {
+          ...ctx,
+          runId,
+          step: {
+            ...ctx.step,
+            sleepUntil: ((id: string, until: string | Date) => {
+              // The sleep itself is mocked (see `steps`); move the test clock to its end, as time would.
+              const at = new Date(until);
+              if (at.getTime() > clock.now().getTime()) clock.set(at);
+              options.sleepUntil?.(at.toISOString());
+              return sleepUntil(id, until);
+            }) as typeof sleepUntil,
+          },
+        } as Context.Any;
+      },
+    });
+    return engine.execute({
+      ...(event ? { events: [{ ...event, id: randomUUID() }] as [never] } : {}),
+      steps: [
+        {
+          id: "wait-until-due",
+          handler() {
+            return undefined;
+          },
+        },
+      ],
+    });
+  }
+
+  /** A provider's connected account at the fake Stripe, ready for transfers unless told otherwise. */
+  function account(input: Parameters<TFakeStripe["addAccount"]>[0] = {}) {
+    return fake.addAccount({ payoutsEnabled: true, transfersCapability: "active", ...input });
+  }
+
+  async function completeBooking(overrides: Partial<TCompletedBookingInput> & { stripeAccountId?: string | null } = {}) {
+    const key = randomUUID().slice(0, 8);
+    const stripeAccountId = overrides.stripeAccountId === undefined ? account() : overrides.stripeAccountId;
+    if (stripeAccountId) {
+      // Providers start with payouts disabled until Stripe says otherwise; tests start ready.
+      await db.provider.updateMany({ where: { stripeAccountId }, data: { payoutsEnabled: true } });
+    }
+    const result = await recordCompletedBooking(ctx(), {
+      bookingExternalId: `bk_${key}`,
+      completedAt: clock.now(),
+      currency: "USD",
+      providerShare: 8_000,
+      provider: { externalId: `prov_${key}`, name: `Provider ${key}`, email: `p-${key}@example.test`, stripeAccountId },
+      ...overrides,
+    });
+    if (stripeAccountId) await db.provider.updateMany({ where: { stripeAccountId }, data: { payoutsEnabled: true } });
+    return result;
+  }
+
+  return { fake, clock, stripe, deps, ctx, functions, run, account, completeBooking };
+}
+
+export async function payoutOf(bookingId: string) {
+  return db.payout.findUniqueOrThrow({ where: { bookingId } });
+}
+
+export const ADMIN_ACTOR = (id: string, name = "Ada Admin"): TActor => ({ type: "admin", id, label: `${name} <${name.split(" ")[0]!.toLowerCase()}@payouts.test>` });

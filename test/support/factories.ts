@@ -1,0 +1,83 @@
+// Small factories for integration tests: each call creates rows with unique external ids
+// and sensible defaults; pass overrides for what the test is about.
+import { randomUUID } from "node:crypto";
+
+import type { Booking, Payout, Prisma, Provider } from "@/generated/prisma/client";
+import { db } from "@/lib/db";
+import { payoutAmount } from "@/lib/money/money";
+
+const HOUR_MS = 60 * 60 * 1000;
+
+type TProviderOverrides = Partial<Prisma.ProviderUncheckedCreateInput>;
+
+export async function createProvider(overrides: TProviderOverrides = {}): Promise<Provider> {
+  const id = randomUUID();
+  const short = id.replaceAll("-", "").slice(0, 16);
+  return db.provider.create({
+    data: {
+      externalId: `prov_${id}`,
+      name: `Provider ${short.slice(0, 6)}`,
+      email: `provider-${short}@example.test`,
+      stripeAccountId: `acct_${short}`,
+      payoutsEnabled: true,
+      ...overrides,
+    },
+  });
+}
+
+type TBookingOverrides = Partial<Prisma.BookingUncheckedCreateInput> & { provider?: Provider };
+
+/** A completed booking (one hour ago) for `provider`, or for a new provider. */
+export async function createBooking(overrides: TBookingOverrides = {}): Promise<Booking> {
+  const { provider, ...data } = overrides;
+  const providerId = data.providerId ?? provider?.id ?? (await createProvider()).id;
+  return db.booking.create({
+    data: {
+      externalId: `bk_${randomUUID()}`,
+      currency: "USD",
+      providerShare: 10_000,
+      completedAt: new Date(Date.now() - HOUR_MS),
+      ...data,
+      providerId,
+    },
+  });
+}
+
+type TPayoutOverrides = Partial<Prisma.PayoutUncheckedCreateInput> & { provider?: Provider; booking?: Booking };
+
+/**
+ * A scheduled payout for `booking`, or for a new booking (of `provider`, or a new provider)
+ * in the payout's currency with the payout's provider share. `amount` defaults to the
+ * formula the DB checks (providerShare + tips - refunds, never below zero); `eligibleAt`
+ * to the booking's completion + 48 h.
+ */
+export async function createPayout(overrides: TPayoutOverrides = {}): Promise<Payout> {
+  const { provider, booking: givenBooking, ...data } = overrides;
+  const currency = data.currency ?? givenBooking?.currency ?? "USD";
+  const providerShare = data.providerShare ?? givenBooking?.providerShare ?? 10_000;
+  const booking =
+    givenBooking ??
+    (await createBooking({
+      currency,
+      providerShare,
+      ...(data.providerId ? { providerId: data.providerId } : provider ? { provider } : {}),
+    }));
+  const completedAt = booking.completedAt ?? new Date();
+  const tipAmount = data.tipAmount ?? 0;
+  const refundedAmount = data.refundedAmount ?? 0;
+
+  return db.payout.create({
+    data: {
+      status: "scheduled",
+      eligibleAt: new Date(completedAt.getTime() + 48 * HOUR_MS),
+      amount: payoutAmount({ providerShare, tipAmount, refundedAmount }),
+      ...data,
+      bookingId: booking.id,
+      providerId: booking.providerId,
+      currency,
+      providerShare,
+      tipAmount,
+      refundedAmount,
+    },
+  });
+}
