@@ -1,9 +1,9 @@
 // Acknowledging alerts: viewers cannot (the UI offers nothing, the API answers 403, nothing
 // changes); an operator can, and the page then shows who and when.
-import { expect, test } from "@playwright/test";
 
 import { createAlert, saveScreenshots } from "./fixtures/dashboard-fixtures";
 import { demoUser, query, signInAs } from "./support";
+import { expect, test } from "./test";
 
 type TAlertRow = { acknowledgedAt: Date | null; acknowledgedById: string | null };
 

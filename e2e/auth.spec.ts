@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
-
 import { DEMO_USERS, signIn, signInAs } from "./support";
+import { expect, test } from "./test";
 
 test.describe("sign-in", () => {
   for (const user of DEMO_USERS) {

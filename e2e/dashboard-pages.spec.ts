@@ -1,9 +1,10 @@
 // The dashboard's read pages against a production build: what they show equals what SQL
 // returns; filters live in the URL; each page is saved as a screenshot artifact.
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 
 import { createAlert, createAuditEntries, createDeliveries, createUser, saveScreenshots } from "./fixtures/dashboard-fixtures";
 import { query, signInAs } from "./support";
+import { expect, test } from "./test";
 
 /** The ids of the expandable rows (audit entries, deliveries) shown, in order. */
 async function rowIds(page: Page, testId: string): Promise<string[]> {

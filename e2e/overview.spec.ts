@@ -1,6 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 
 import { query, signInAs } from "./support";
+import { expect, test } from "./test";
 
 type TFigure = { key: string; count: number; amount: number };
 

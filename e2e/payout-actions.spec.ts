@@ -1,10 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 
 import * as fx from "./fixtures/payout-actions-fixtures";
 import { demoUser, query, signIn, signInAs, type TDemoUser } from "./support";
+import { expect, test } from "./test";
 
 const ORIGIN = `http://127.0.0.1:${process.env.E2E_PORT ?? 3100}`;
 const FOREIGN_ORIGIN = "https://evil.example";

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 
 import { insertListPayouts, insertListProvider, listRunTag, payoutState, type TListStatus } from "./fixtures/payouts-list-fixtures";
 import { parseCsv } from "../test/support/parse-csv";
-
 import { query, signInAs } from "./support";
+import { expect, test } from "./test";
 
 const SCREENSHOT = path.join("test-results", "screenshots", "payouts.png");
 

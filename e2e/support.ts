@@ -3,6 +3,8 @@ import pg from "pg";
 
 import { DEMO_USERS } from "../lib/seed/demo-users";
 
+import { streamSettled } from "./test";
+
 export { DEMO_USERS };
 
 export type TDemoUser = (typeof DEMO_USERS)[number];
@@ -24,6 +26,8 @@ export async function signInAs(page: Page, role: TDemoUser["role"]): Promise<TDe
   const user = demoUser(role);
   await signIn(page, user.email, user.password);
   await expect(page).toHaveURL(/\/$/);
+  // Signing in ends with a full-page navigation to the Overview.
+  await streamSettled(page);
   return user;
 }
 

@@ -1,9 +1,10 @@
 // User management (admins only): the Users page and its API are closed to other roles; an
 // admin creates a user who can then sign in, changes their role and disables them.
-import { expect, test, type Browser } from "@playwright/test";
+import type { Browser } from "@playwright/test";
 
 import { saveScreenshots, unique } from "./fixtures/dashboard-fixtures";
 import { query, signIn, signInAs } from "./support";
+import { expect, test } from "./test";
 
 async function signInFresh(browser: Browser, email: string, password: string) {
   const context = await browser.newContext();

@@ -1,8 +1,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 
-import { expect, test } from "@playwright/test";
-
 import { query, signInAs } from "./support";
+import { expect, test } from "./test";
 
 // scripts/e2e.mjs starts the server with this secret.
 const SECRET = "whsec_booking_e2e_secret";

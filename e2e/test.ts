@@ -1,0 +1,73 @@
+import { test as base, type Browser, type BrowserContext, type Page } from "@playwright/test";
+
+export { expect } from "@playwright/test";
+
+/**
+ * Resolves once the document has loaded and React has revealed every streamed Suspense
+ * boundary it queued.
+ *
+ * Since React 19.2 a streamed boundary's content waits (up to ~300 ms) in a hidden
+ * `<div hidden id="S:n">` while its reveal sits in the `window.$RB` queue. When hydration
+ * client-renders that boundary first, the page briefly holds the content twice
+ * (react/react#37014) until the queued reveal runs and drops the orphan. Users never see the
+ * hidden copy, but a strict Playwright locator that runs in that window fails at once on
+ * "resolved to 2 elements". An empty queue closes the window. (A hidden segment can also
+ * stay for good, e.g. under a not-found page, so the queue is the signal, not the DOM.)
+ */
+export async function streamSettled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const queue = (window as { $RB?: unknown[] }).$RB;
+      return document.readyState === "complete" && (queue === undefined || queue.length === 0);
+    },
+    undefined,
+    { polling: 50 },
+  );
+}
+
+const patched = new WeakSet<object>();
+
+/** Makes `goto` and `reload` on this page wait for {@link streamSettled} before they return. */
+function settleNavigations(page: Page): void {
+  if (patched.has(page)) return;
+  patched.add(page);
+  const goto = page.goto.bind(page);
+  const reload = page.reload.bind(page);
+  page.goto = async (...args: Parameters<Page["goto"]>) => {
+    const response = await goto(...args);
+    await streamSettled(page);
+    return response;
+  };
+  page.reload = async (...args: Parameters<Page["reload"]>) => {
+    const response = await reload(...args);
+    await streamSettled(page);
+    return response;
+  };
+}
+
+function settleContext(context: BrowserContext): BrowserContext {
+  context.pages().forEach(settleNavigations);
+  context.on("page", settleNavigations);
+  return context;
+}
+
+function settleBrowser(browser: Browser): Browser {
+  if (patched.has(browser)) return browser;
+  patched.add(browser);
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args: Parameters<Browser["newContext"]>) => settleContext(await newContext(...args));
+  return browser;
+}
+
+/**
+ * Playwright's `test`, with every page (the fixture's and any a test opens itself) waiting for
+ * streamed content to settle after `goto` and `reload`.
+ */
+export const test = base.extend({
+  browser: [async ({ browser }, provide) => provide(settleBrowser(browser)), { scope: "worker" }],
+  context: async ({ context }, provide) => provide(settleContext(context)),
+  page: async ({ page }, provide) => {
+    settleNavigations(page);
+    await provide(page);
+  },
+});
