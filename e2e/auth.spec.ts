@@ -1,4 +1,5 @@
-import { DEMO_USERS, signIn, signInAs } from "./support";
+import { createUser } from "./fixtures/dashboard-fixtures";
+import { DEMO_USERS, query, signIn, signInAs } from "./support";
 import { expect, test } from "./test";
 
 test.describe("sign-in", () => {
@@ -24,6 +25,24 @@ test.describe("sign-in", () => {
   test("an unknown email shows the same error", async ({ page }) => {
     await signIn(page, "nobody@payouts.test", "whatever-password");
     await expect(page.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+  });
+
+  test("five wrong passwords lock the account for 15 minutes, even for the right password", async ({ page }) => {
+    const user = await createUser("operator");
+    for (let i = 0; i < 5; i++) {
+      await signIn(page, user.email, `wrong-password-${i}`);
+      await expect(page.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+    }
+    await signIn(page, user.email, user.password);
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Too many failed sign-in attempts. Try again in 15 minutes.");
+    await expect(page).toHaveURL(/\/login/);
+    const outcomes = await query<{ outcome: string; count: number }>(
+      `SELECT outcome::text, count(*)::int AS count FROM "SignInAttempt" WHERE email = $1 GROUP BY outcome ORDER BY outcome`,
+      [user.email],
+    );
+    expect(outcomes).toEqual([{ outcome: "failure", count: 5 }, { outcome: "throttled", count: 1 }]);
+    const alerts = await query<{ title: string }>(`SELECT title FROM "Alert" WHERE kind = 'sign_in_throttled' AND title LIKE $1`, [`%${user.email}`]);
+    expect(alerts).toEqual([{ title: `Sign-in locked for ${user.email}` }]);
   });
 
   test("signing out returns to the login page and ends the session", async ({ page }) => {
