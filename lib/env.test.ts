@@ -23,7 +23,7 @@ describe("parseEnv", () => {
     expect(env.INNGEST_DEV).toBe(true);
     expect(env.PAYOUT_DELAY_HOURS).toBe(48);
     expect(env.TIP_WINDOW_HOURS).toBe(24);
-    expect(env.FOUR_EYES_THRESHOLD_MINOR).toBe(100_000);
+    expect(env.FOUR_EYES_THRESHOLD).toBe(100_000);
   });
 
   it("accepts a complete production configuration and splits rotated secrets", () => {
@@ -48,6 +48,15 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ STRIPE_SECRET_KEY: "pk_test_123" })).toThrow(/STRIPE_SECRET_KEY: must be a Stripe secret key/);
     expect(() => parseEnv({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL: must be a postgresql:\/\/ URL/);
     expect(() => parseEnv({ PAYOUT_DELAY_HOURS: "-1" })).toThrow(/PAYOUT_DELAY_HOURS/);
+  });
+
+  it("reads the four-eyes threshold in main currency units", () => {
+    expect(parseEnv({ FOUR_EYES_THRESHOLD: "250" }).FOUR_EYES_THRESHOLD).toBe(25_000);
+    expect(parseEnv({ FOUR_EYES_THRESHOLD: " 1000.5 " }).FOUR_EYES_THRESHOLD).toBe(100_050);
+    expect(parseEnv({ FOUR_EYES_THRESHOLD: "0" }).FOUR_EYES_THRESHOLD).toBe(0);
+    for (const bad of ["12.345", "-1", "1,000", "ten", "1e5"]) {
+      expect(() => parseEnv({ FOUR_EYES_THRESHOLD: bad })).toThrow(/FOUR_EYES_THRESHOLD: must be an amount in main currency units/);
+    }
   });
 
   it("never applies development defaults in production", () => {

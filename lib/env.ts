@@ -66,8 +66,19 @@ const ZEnv = z.object({
   INNGEST_BASE_URL: z.url().optional(),
   PAYOUT_DELAY_HOURS: hours(48),
   TIP_WINDOW_HOURS: hours(24),
-  /** Force releases at or above this amount (minor units) need a second admin's approval. */
-  FOUR_EYES_THRESHOLD_MINOR: z.coerce.number().int().nonnegative().default(100_000),
+  /**
+   * Force releases at or above this amount, in the payout's own currency, need a second admin's
+   * approval. Written in main units ("1000", "1000.00"); parsed into hundredths of a main unit.
+   */
+  FOUR_EYES_THRESHOLD: z
+    .string()
+    .trim()
+    .regex(/^\d{1,12}(\.\d{1,2})?$/, "must be an amount in main currency units, such as 1000 or 1000.00")
+    .default("1000.00")
+    .transform((amount) => {
+      const [units = "0", fraction = ""] = amount.split(".");
+      return Number(units) * 100 + Number(fraction.padEnd(2, "0"));
+    }),
 });
 
 export type TEnv = z.infer<typeof ZEnv>;

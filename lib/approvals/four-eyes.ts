@@ -6,7 +6,7 @@ import { currencyMinorDigits, formatMoney } from "@/lib/money/format-money";
 export const FORCE_RELEASE_ACTION = "force_release";
 
 /**
- * The configured threshold (FOUR_EYES_THRESHOLD_MINOR) is written in hundredths of the
+ * The configured threshold (FOUR_EYES_THRESHOLD, e.g. "1000.00") is held in hundredths of the
  * currency's main unit: 100000 = 1,000.00 "in the payout's currency". Currencies whose minor
  * unit is not a hundredth scale it: 1,000 JPY (1000 minor units), 1,000.000 KWD (1000000).
  * Rounds up, so a threshold never drops below what was configured.

@@ -21,7 +21,7 @@ export type TForceReleaseOutcome =
   | { outcome: "approval_requested"; payout: Payout; approval: PayoutApproval };
 
 export type TFourEyesOptions = {
-  /** FOUR_EYES_THRESHOLD_MINOR (hundredths of the currency's main unit); defaults to the configured value. */
+  /** FOUR_EYES_THRESHOLD in hundredths of the currency's main unit; defaults to the configured value. */
   fourEyesThreshold?: number;
 };
 
@@ -40,7 +40,7 @@ export async function requestForceRelease(
 ): Promise<TForceReleaseOutcome> {
   const actor = requireAdminActor(context.actor);
   const reason = requireReason(input.reason);
-  const threshold = options.fourEyesThreshold ?? getEnv().FOUR_EYES_THRESHOLD_MINOR;
+  const threshold = options.fourEyesThreshold ?? getEnv().FOUR_EYES_THRESHOLD;
   const ctx = resolveContext(context);
 
   return ctx.db.$transaction(async (tx): Promise<TForceReleaseOutcome> => {

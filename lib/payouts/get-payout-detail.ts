@@ -226,7 +226,7 @@ export type TPayoutDetail = {
 
 export type TPayoutDetailOptions = {
   now?: Date;
-  /** FOUR_EYES_THRESHOLD_MINOR (hundredths of the currency's main unit); defaults to the configured value. */
+  /** FOUR_EYES_THRESHOLD in hundredths of the currency's main unit; defaults to the configured value. */
   fourEyesThreshold?: number;
 };
 
@@ -396,7 +396,7 @@ export async function getPayoutDetail(
   options: TPayoutDetailOptions = {},
 ): Promise<TPayoutDetail | null> {
   const now = options.now ?? new Date();
-  const configuredThreshold = options.fourEyesThreshold ?? getEnv().FOUR_EYES_THRESHOLD_MINOR;
+  const configuredThreshold = options.fourEyesThreshold ?? getEnv().FOUR_EYES_THRESHOLD;
 
   const loaded = await db.$transaction(
     async (tx) => {
