@@ -1,7 +1,7 @@
 import { Field, inputClass } from "@/components/shell/list/fields";
 import { FilterForm } from "@/components/shell/list/filter-form";
 import { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
-import type { TDeliveryFilter } from "@/lib/webhooks-admin/list-deliveries-filter";
+import type { TDeliveryFilter } from "@/lib/webhooks/list-deliveries-filter";
 
 import { DELIVERY_SOURCE_LABELS, DELIVERY_STATUS_LABELS } from "./labels";
 

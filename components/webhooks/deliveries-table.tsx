@@ -13,22 +13,20 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { Badge } from "@/components/ui/status-badge";
 import { ApiError } from "@/lib/api/client";
-import type { TDeliveryItem } from "@/lib/webhooks-admin/list-deliveries";
-import { REDRIVABLE_STATUSES } from "@/lib/webhooks-admin/list-deliveries-filter";
-import { redriveDeliveryRequest } from "@/lib/webhooks-admin/redrive-delivery";
+import type { TDeliveryDetail } from "@/lib/webhooks/list-deliveries";
+import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
+import { redriveDeliveryRequest } from "@/lib/webhooks/list-deliveries-query";
 
 import { DELIVERY_SOURCE_LABELS, DELIVERY_STATUS_LABELS, DELIVERY_STATUS_TONES } from "./labels";
 
 function redriveErrorMessage(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.status === 404 && error.code !== "not_found") return "Re-drive is not available on this server yet.";
-    return error.message;
-  }
-  if (error instanceof SyntaxError) return "The server gave an unexpected answer; the re-drive may not be available.";
+  if (error instanceof ApiError) return error.message;
+  // The answer was not JSON (a proxy's error page, say): whether it was applied is unknown.
+  if (error instanceof SyntaxError) return "The server gave an unexpected answer; reload to see whether the delivery was re-driven.";
   return error instanceof Error ? error.message : "The re-drive failed.";
 }
 
-function Detail({ delivery }: { delivery: TDeliveryItem }) {
+function Detail({ delivery }: { delivery: TDeliveryDetail }) {
   return (
     <div className="space-y-3">
       <dl className="grid grid-cols-1 gap-x-6 gap-y-1 text-xs sm:grid-cols-[auto_minmax(0,1fr)]">
@@ -50,6 +48,12 @@ function Detail({ delivery }: { delivery: TDeliveryItem }) {
             <dd className="font-mono break-all whitespace-pre-wrap text-red-700">{delivery.error}</dd>
           </>
         ) : null}
+        {delivery.note ? (
+          <>
+            <dt className="text-gray-500">Note</dt>
+            <dd className="break-all whitespace-pre-wrap text-gray-800">{delivery.note}</dd>
+          </>
+        ) : null}
       </dl>
       <div className="space-y-1">
         <p className="text-xs font-medium text-gray-600">Payload</p>
@@ -60,20 +64,19 @@ function Detail({ delivery }: { delivery: TDeliveryItem }) {
 }
 
 /** Stored webhook deliveries, each with its payload on demand and, for failed ones, a re-drive. */
-export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveries: TDeliveryItem[]; canRedrive: boolean; filtered: boolean }) {
+export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveries: TDeliveryDetail[]; canRedrive: boolean; filtered: boolean }) {
   const router = useRouter();
-  const [target, setTarget] = useState<TDeliveryItem | null>(null);
+  const [target, setTarget] = useState<TDeliveryDetail | null>(null);
   const redrive = useMutation({
     mutationFn: ({ id, reason }: { id: string; reason: string }) => redriveDeliveryRequest(id, reason),
-    onSuccess: (answer) => {
-      const status = answer.delivery?.status ?? answer.outcome?.status;
-      if (status === "failed") toast.error("Re-driven, but applying it failed again. See the error on the delivery.");
-      else toast.success(status ? `Re-driven: the delivery is now ${status}.` : "Re-drive requested.");
+    onSuccess: ({ delivery }) => {
+      if (delivery.status === "failed") toast.error("Re-driven, but applying it failed again. See the error on the delivery.");
+      else toast.success(`Re-driven: the delivery is now ${delivery.status}.`);
       router.refresh();
     },
   });
 
-  const columns: ColumnDef<TDeliveryItem>[] = [
+  const columns: ColumnDef<TDeliveryDetail>[] = [
     { id: "received", header: "Received", cell: ({ row }) => <DateTime value={row.original.receivedAt} className="text-gray-900" /> },
     {
       id: "status",
@@ -101,16 +104,20 @@ export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveri
     },
     {
       id: "error",
-      header: "Error",
+      header: "Error / note",
       meta: { className: "min-w-48 max-w-sm" } satisfies TColumnMeta,
-      cell: ({ row }) =>
-        row.original.error ? (
-          <span className="line-clamp-2 text-red-700" title={row.original.error}>
-            {row.original.error}
+      cell: ({ row }) => {
+        // A processed delivery's text is a note (e.g. a rejected tip), anything else's an error.
+        const { error, note } = row.original;
+        const text = error ?? note;
+        return text ? (
+          <span className={`line-clamp-2 ${error ? "text-red-700" : "text-gray-600"}`} title={text}>
+            {text}
           </span>
         ) : (
           <span className="text-gray-400">—</span>
-        ),
+        );
+      },
     },
     ...(canRedrive
       ? [
@@ -118,7 +125,7 @@ export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveri
             id: "actions",
             header: () => <span className="sr-only">Actions</span>,
             meta: { align: "right" } satisfies TColumnMeta,
-            cell: ({ row }: { row: { original: TDeliveryItem } }) =>
+            cell: ({ row }: { row: { original: TDeliveryDetail } }) =>
               REDRIVABLE_STATUSES.includes(row.original.status) ? (
                 <button
                   type="button"
@@ -129,7 +136,7 @@ export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveri
                   Re-drive
                 </button>
               ) : null,
-          } satisfies ColumnDef<TDeliveryItem>,
+          } satisfies ColumnDef<TDeliveryDetail>,
         ]
       : []),
   ];

@@ -1,23 +1,83 @@
-// The webhook deliveries list's filter: parsed from GET /api/admin/webhook-deliveries (and,
-// later, the dashboard page's URL). No server imports, so a filter form can share the type.
+// The webhook deliveries list's filter: parsed from GET /api/admin/webhook-deliveries and
+// from the Webhooks page's URL, and the keyset position both page with. No server
+// imports, so the filter form and the client share it.
 import { z } from "zod";
+
+import { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 
 export const DELIVERY_PAGE_SIZE = 50;
 
-export const DELIVERY_STATUSES = ["received", "processed", "deferred", "ignored", "failed"] as const;
-export const DELIVERY_SOURCES = ["booking_platform", "stripe"] as const;
+const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+export const UUID_PATTERN = new RegExp(`^${UUID}$`);
+
+/** A keyset position: receivedAt (ISO, milliseconds) and id, e.g. `2026-11-24T08:49:14.836Z_<uuid>`. */
+export const DELIVERY_CURSOR_PATTERN = new RegExp(`^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z)_(${UUID})$`);
+
+export type TDeliveryCursor = { receivedAt: Date; id: string };
+
+export function encodeDeliveryCursor(delivery: { receivedAt: string | Date; id: string }): string {
+  return `${new Date(delivery.receivedAt).toISOString()}_${delivery.id}`;
+}
+
+/** Null when the text is not a position this list hands out (including impossible instants). */
+export function decodeDeliveryCursor(raw: string): TDeliveryCursor | null {
+  const match = DELIVERY_CURSOR_PATTERN.exec(raw);
+  if (!match?.[1] || !match[2]) return null;
+  const receivedAt = new Date(match[1]);
+  if (Number.isNaN(receivedAt.getTime()) || receivedAt.toISOString() !== match[1]) return null;
+  return { receivedAt, id: match[2].toLowerCase() };
+}
+
+/** Form fields left empty (and empty query parameters) arrive as "": treat them as not given. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+}
+
+const position = optional(z.string().refine((value) => decodeDeliveryCursor(value) !== null, "Not a page position (use a nextCursor or prevCursor of this list)."));
 
 export const ZDeliveryFilter = z
   .object({
-    status: z.enum(DELIVERY_STATUSES).optional(),
-    source: z.enum(DELIVERY_SOURCES).optional(),
-    type: z.string().trim().min(1).max(100).optional(),
+    status: optional(z.enum(WebhookEventStatus)),
+    source: optional(z.enum(WebhookSource)),
+    type: optional(z.string().trim().min(1).max(100)),
     /** The booking platform's booking id the deliveries concern. */
-    booking: z.string().trim().min(1).max(191).optional(),
-    /** Opaque: the `nextCursor` of the previous page. */
-    cursor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(DELIVERY_PAGE_SIZE),
+    booking: optional(z.string().trim().min(1).max(191)),
+    /** Deliveries older than this position (the next page). */
+    after: position,
+    /** Deliveries newer than this position (the previous page). */
+    before: position,
+    /** The API's name for `after`: the `nextCursor` of the previous page. */
+    cursor: position,
+    limit: z.preprocess((value) => (value === "" ? undefined : value), z.coerce.number().int().min(1).max(100).default(DELIVERY_PAGE_SIZE)),
   })
-  .strict();
+  .strict()
+  .superRefine((f, ctx) => {
+    const given = (["after", "before", "cursor"] as const).filter((key) => f[key]);
+    if (given.length > 1) ctx.addIssue({ code: "custom", path: [given[1]!], message: `Give only one of ${given.join(", ")}.` });
+  })
+  .transform(({ cursor, ...filter }) => (cursor ? { ...filter, after: cursor } : filter));
 
-export type TDeliveryFilter = z.infer<typeof ZDeliveryFilter>;
+export type TDeliveryFilter = z.output<typeof ZDeliveryFilter>;
+
+export const DEFAULT_DELIVERY_FILTER: TDeliveryFilter = ZDeliveryFilter.parse({});
+
+/** What the Webhooks page reads from its URL (the API takes `booking`, `limit` and `cursor` too). */
+export const DELIVERY_FILTER_KEYS = ["status", "source", "type", "after", "before"] as const;
+
+export function deliveryFilterSearch(filter: Partial<Record<(typeof DELIVERY_FILTER_KEYS)[number], string | undefined>>): string {
+  const params = new URLSearchParams();
+  for (const key of DELIVERY_FILTER_KEYS) {
+    const value = filter[key];
+    if (value) params.set(key, value);
+  }
+  const search = params.toString();
+  return search ? `?${search}` : "";
+}
+
+/**
+ * Deliveries the page offers a re-drive for. The API also re-drives deferred ones (they are
+ * re-applied by themselves when their booking arrives) and ones left received (the sweep
+ * picks those up); only a failed one needs a person.
+ */
+export const REDRIVABLE_STATUSES: readonly WebhookEventStatus[] = ["failed"];

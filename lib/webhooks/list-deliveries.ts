@@ -1,13 +1,11 @@
 import "server-only";
 
-import { z } from "zod";
-
 import type { Prisma, WebhookEvent } from "@/generated/prisma/client";
 import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
-import { NotFoundError, ValidationError } from "@/lib/errors";
+import { NotFoundError } from "@/lib/errors";
 
-import type { TDeliveryFilter } from "./list-deliveries-filter";
+import { decodeDeliveryCursor, encodeDeliveryCursor, UUID_PATTERN, type TDeliveryCursor, type TDeliveryFilter } from "./list-deliveries-filter";
 
 export type TDeliveryListItem = {
   id: string;
@@ -27,7 +25,13 @@ export type TDeliveryListItem = {
 
 export type TDeliveryDetail = TDeliveryListItem & { payload: Prisma.JsonValue };
 
-export type TDeliveryList = { items: TDeliveryListItem[]; nextCursor: string | null };
+export type TDeliveryList<TItem extends TDeliveryListItem = TDeliveryListItem> = {
+  items: TItem[];
+  /** Position for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+  /** Position for the previous (newer) page; null on the first page. */
+  prevCursor: string | null;
+};
 
 const listSelect = {
   id: true,
@@ -42,9 +46,8 @@ const listSelect = {
   processedAt: true,
 } as const;
 
-type TListRow = Omit<WebhookEvent, "payload">;
-
-function toItem(row: TListRow): TDeliveryListItem {
+function toItem(row: Omit<WebhookEvent, "payload">): TDeliveryListItem {
+  // One column holds both: a processed delivery's text is a note, anything else's an error.
   const processed = row.status === "processed";
   return {
     id: row.id,
@@ -65,59 +68,74 @@ export function toDeliveryDetail(row: WebhookEvent): TDeliveryDetail {
   return { ...toItem(row), payload: row.payload };
 }
 
-/** Keyset position: newest first by (receivedAt, id). */
-export type TDeliveryCursor = { receivedAt: Date; id: string };
-
-const ZCursor = z.tuple([z.iso.datetime(), z.uuid()]);
-
-export function encodeDeliveryCursor(cursor: TDeliveryCursor): string {
-  return Buffer.from(JSON.stringify([cursor.receivedAt.toISOString(), cursor.id])).toString("base64url");
+/** Rows strictly beyond a position in the list's order: older for `after`, newer for `before`. */
+function beyond(position: TDeliveryCursor, direction: "lt" | "gt"): Prisma.WebhookEventWhereInput {
+  return { OR: [{ receivedAt: { [direction]: position.receivedAt } }, { receivedAt: position.receivedAt, id: { [direction]: position.id } }] };
 }
 
-/** Null when the cursor is not one we issued. */
-export function decodeDeliveryCursor(raw: string): TDeliveryCursor | null {
-  try {
-    const parsed = ZCursor.safeParse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
-    return parsed.success ? { receivedAt: new Date(parsed.data[0]), id: parsed.data[1] } : null;
-  } catch {
-    return null;
-  }
+/** The filter's positions were checked by ZDeliveryFilter; a position that slipped past it is none. */
+function positionOf(raw: string | undefined): TDeliveryCursor | null {
+  return raw === undefined ? null : decodeDeliveryCursor(raw);
 }
 
-/** Stored deliveries, newest first, filtered; keyset pagination by (receivedAt, id). */
-export async function listDeliveries(db: Db, filter: TDeliveryFilter): Promise<TDeliveryList> {
-  const cursor = filter.cursor === undefined ? null : decodeDeliveryCursor(filter.cursor);
-  if (filter.cursor !== undefined && !cursor) {
-    throw new ValidationError("The cursor is invalid.", { issues: [{ path: "cursor", message: "must be a nextCursor this API returned" }] });
-  }
-  const where: Prisma.WebhookEventWhereInput = {
-    ...(filter.status ? { status: filter.status } : {}),
-    ...(filter.source ? { source: filter.source } : {}),
-    ...(filter.type ? { type: filter.type } : {}),
-    ...(filter.booking ? { bookingExternalId: filter.booking } : {}),
-    ...(cursor
-      ? { OR: [{ receivedAt: { lt: cursor.receivedAt } }, { receivedAt: cursor.receivedAt, id: { lt: cursor.id } }] }
-      : {}),
-  };
+/**
+ * One page of stored deliveries, newest first, filtered, with keyset pagination on
+ * (receivedAt, id): `after` continues with older deliveries, `before` goes back to newer
+ * ones. Items carry no payload unless `{ payload: true }` (the page shows it inline).
+ */
+export async function listDeliveries(db: Db, filter: TDeliveryFilter): Promise<TDeliveryList>;
+export async function listDeliveries(db: Db, filter: TDeliveryFilter, options: { payload: true }): Promise<TDeliveryList<TDeliveryDetail>>;
+export async function listDeliveries(db: Db, filter: TDeliveryFilter, options: { payload?: boolean } = {}): Promise<TDeliveryList<TDeliveryListItem | TDeliveryDetail>> {
+  const after = positionOf(filter.after);
+  const before = positionOf(filter.before);
+  const position = before ? beyond(before, "gt") : after ? beyond(after, "lt") : {};
+  const order = before ? "asc" : "desc";
   const rows = await db.webhookEvent.findMany({
-    where,
-    orderBy: [{ receivedAt: "desc" }, { id: "desc" }],
+    where: {
+      AND: [
+        {
+          ...(filter.status ? { status: filter.status } : {}),
+          ...(filter.source ? { source: filter.source } : {}),
+          ...(filter.type ? { type: filter.type } : {}),
+          ...(filter.booking ? { bookingExternalId: filter.booking } : {}),
+        },
+        position,
+      ],
+    },
+    orderBy: [{ receivedAt: order }, { id: order }],
     take: filter.limit + 1,
-    select: listSelect,
+    select: { ...listSelect, payload: options.payload === true },
   });
+  const more = rows.length > filter.limit;
   const page = rows.slice(0, filter.limit);
+  if (before) page.reverse();
+  const first = page[0];
   const last = page.at(-1);
+  const cursorOf = (row: { receivedAt: Date; id: string } | undefined, fallback: string | null) => (row ? encodeDeliveryCursor(row) : fallback);
   return {
-    items: page.map(toItem),
-    nextCursor: rows.length > filter.limit && last ? encodeDeliveryCursor({ receivedAt: last.receivedAt, id: last.id }) : null,
+    items: page.map((row) => (options.payload ? toDeliveryDetail(row) : toItem(row))),
+    // Coming back with `before`, the page we came from is older; having moved on with `after`, a newer one is behind us.
+    nextCursor: before ? cursorOf(last, filter.before ?? null) : more ? cursorOf(last, null) : null,
+    prevCursor: before ? (more ? cursorOf(first, null) : null) : after ? cursorOf(first, filter.after ?? null) : null,
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The stored delivery with its payload; 404 when there is none (or the id is not a uuid). */
 export async function getDeliveryOrThrow(db: Db, id: string): Promise<WebhookEvent> {
-  const row = UUID.test(id) ? await db.webhookEvent.findUnique({ where: { id } }) : null;
+  const row = UUID_PATTERN.test(id) ? await db.webhookEvent.findUnique({ where: { id } }) : null;
   if (!row) throw new NotFoundError("Webhook delivery", id);
   return row;
+}
+
+/** Delivery types seen recently, for the type filter's suggestions. */
+export async function listRecentDeliveryTypes(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ type: string }[]>`
+    SELECT DISTINCT t."type" FROM (SELECT w."type" FROM "WebhookEvent" w ORDER BY w."receivedAt" DESC LIMIT 5000) t ORDER BY 1`;
+  return rows.map((r) => r.type);
+}
+
+/** How many deliveries are in each status (for the status filter's counts). */
+export async function countDeliveriesByStatus(db: Db): Promise<Partial<Record<WebhookEventStatus, number>>> {
+  const rows = await db.webhookEvent.groupBy({ by: ["status"], _count: { _all: true }, orderBy: { status: "asc" } });
+  return Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
 }

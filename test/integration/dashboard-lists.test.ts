@@ -14,8 +14,8 @@ import { listDisputes } from "@/lib/disputes/list-disputes";
 import { ZDisputeFilter } from "@/lib/disputes/list-disputes-filter";
 import { listProviders } from "@/lib/providers/list-providers";
 import { ZProviderFilter } from "@/lib/providers/list-providers-filter";
-import { listDeliveries } from "@/lib/webhooks-admin/list-deliveries";
-import { ZDeliveryFilter } from "@/lib/webhooks-admin/list-deliveries-filter";
+import { listDeliveries } from "@/lib/webhooks/list-deliveries";
+import { ZDeliveryFilter } from "@/lib/webhooks/list-deliveries-filter";
 
 import { createBooking, createPayout, createProvider } from "../support/factories";
 
@@ -292,14 +292,30 @@ describe("listDeliveries", () => {
       const ids: string[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = await listDeliveries(db, ZDeliveryFilter.parse({ ...filter, after }), 4);
+        const page = await listDeliveries(db, ZDeliveryFilter.parse({ ...filter, after, limit: 4 }), { payload: true });
         ids.push(...page.items.map((d) => d.id));
         if (!page.nextCursor) break;
         after = page.nextCursor;
       }
       expect(ids).toEqual(rows.map((r) => r.id));
     }
-    const first = await listDeliveries(db, ZDeliveryFilter.parse({ status: "failed" }), 2);
-    expect(first.items[0]).toMatchObject({ status: "failed", error: "boom", payload: { i: 0 }, externalId: "evt_list_0" });
+    const first = await listDeliveries(db, ZDeliveryFilter.parse({ status: "failed", limit: 2 }), { payload: true });
+    expect(first.items[0]).toMatchObject({ status: "failed", error: "boom", note: null, payload: { i: 0 }, externalId: "evt_list_0" });
+    // Without asking for it (the API's list), no payload is read.
+    expect((await listDeliveries(db, ZDeliveryFilter.parse({ status: "failed", limit: 2 }))).items[0]).not.toHaveProperty("payload");
+  });
+
+  it("goes back to newer pages with `before`", async () => {
+    const filter = (page: Record<string, string>) => ZDeliveryFilter.parse({ source: "booking_platform", limit: "3", ...page });
+    const first = await listDeliveries(db, filter({}));
+    expect(first.prevCursor).toBeNull();
+    const second = await listDeliveries(db, filter({ after: first.nextCursor! }));
+    expect(second.prevCursor).not.toBeNull();
+    const back = await listDeliveries(db, filter({ before: second.prevCursor! }));
+    expect(back.items.map((d) => d.id)).toEqual(first.items.map((d) => d.id));
+    expect(back.prevCursor).toBeNull();
+    expect(back.nextCursor).toBe(first.nextCursor);
+    // The API's `cursor` is `after` by another name.
+    expect(filter({ cursor: first.nextCursor! })).toEqual(filter({ after: first.nextCursor! }));
   });
 });

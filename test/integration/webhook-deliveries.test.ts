@@ -111,7 +111,10 @@ async function callRedrive(id: string, headers: Record<string, string> = { origi
 
 async function callList(query: string) {
   const response = await listDeliveries(new Request(`${ORIGIN}/api/admin/webhook-deliveries?${query}`), undefined);
-  return { status: response.status, json: (await response.json()) as { items: { id: string; status: string; error: string | null; note: string | null }[]; nextCursor: string | null } };
+  return {
+    status: response.status,
+    json: (await response.json()) as { items: { id: string; status: string; error: string | null; note: string | null }[]; nextCursor: string | null; prevCursor: string | null },
+  };
 }
 
 describe("GET /api/admin/webhook-deliveries", () => {
@@ -144,6 +147,13 @@ describe("GET /api/admin/webhook-deliveries", () => {
     } while (cursor);
     expect(pages).toBe(3);
     expect(seen).toEqual(expected.map((e) => e.id));
+    // `prevCursor` (as `before`) leads back to the newer page.
+    const first = await callList(`type=${type}&limit=5`);
+    expect(first.json.prevCursor).toBeNull();
+    const second = await callList(`type=${type}&limit=5&after=${first.json.nextCursor}`);
+    expect(second.json.items.map((i) => i.id)).toEqual(seen.slice(5, 10));
+    const back = await callList(`type=${type}&limit=5&before=${second.json.prevCursor}`);
+    expect(back.json.items.map((i) => i.id)).toEqual(seen.slice(0, 5));
 
     const failedStripe = await callList(`type=${type}&status=failed&source=stripe`);
     expect(failedStripe.json.items.map((i) => i.id).sort()).toEqual(
@@ -160,7 +170,17 @@ describe("GET /api/admin/webhook-deliveries", () => {
   });
 
   it("refuses bad filters with 400 and needs a session", async () => {
-    for (const query of ["status=bogus", "source=paypal", "limit=0", "limit=1000", "cursor=nope", "unknown=1"]) {
+    const position = `2031-01-01T00:00:00.000Z_${randomUUID()}`;
+    for (const query of [
+      "status=bogus",
+      "source=paypal",
+      "limit=0",
+      "limit=1000",
+      "cursor=nope",
+      "cursor=2031-02-30T00:00:00.000Z_00000000-0000-4000-8000-000000000001",
+      `cursor=${position}&before=${position}`,
+      "unknown=1",
+    ]) {
       const res = await callList(query);
       expect(res.status, query).toBe(400);
       expect(res.json).toMatchObject({ error: { code: "validation_failed" } });

@@ -9,16 +9,16 @@ import { DeliveriesTable } from "@/components/webhooks/deliveries-table";
 import { hasRole } from "@/lib/auth/roles";
 import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
-import { countDeliveriesByStatus, listDeliveries, listRecentDeliveryTypes } from "@/lib/webhooks-admin/list-deliveries";
-import { DELIVERY_FILTER_KEYS, DELIVERY_PAGE_SIZE, deliveryFilterSearch, ZDeliveryFilter, type TDeliveryFilter } from "@/lib/webhooks-admin/list-deliveries-filter";
+import { countDeliveriesByStatus, listDeliveries, listRecentDeliveryTypes } from "@/lib/webhooks/list-deliveries";
+import { DEFAULT_DELIVERY_FILTER, DELIVERY_FILTER_KEYS, deliveryFilterSearch, ZDeliveryFilter } from "@/lib/webhooks/list-deliveries-filter";
 
 export const metadata: Metadata = { title: "Webhook deliveries" };
 export const dynamic = "force-dynamic";
 
 export default async function WebhooksPage({ searchParams }: PageProps<"/webhooks">) {
   const user = await requirePageUser();
-  const { filter, problems } = parseListSearchParams(ZDeliveryFilter, DELIVERY_FILTER_KEYS, await searchParams, {} as TDeliveryFilter);
-  const [list, types, counts] = await Promise.all([listDeliveries(db, filter), listRecentDeliveryTypes(db), countDeliveriesByStatus(db)]);
+  const { filter, problems } = parseListSearchParams(ZDeliveryFilter, DELIVERY_FILTER_KEYS, await searchParams, DEFAULT_DELIVERY_FILTER);
+  const [list, types, counts] = await Promise.all([listDeliveries(db, filter, { payload: true }), listRecentDeliveryTypes(db), countDeliveriesByStatus(db)]);
   const { after: _after, before: _before, ...criteria } = filter;
   return (
     <div className="space-y-5">
@@ -30,7 +30,7 @@ export default async function WebhooksPage({ searchParams }: PageProps<"/webhook
       <DeliveriesFilter filter={criteria} types={types} counts={counts} />
       <DeliveriesTable deliveries={list.items} canRedrive={hasRole(user.role, "operator")} filtered={isDeliveryFilterActive(filter)} />
       <CursorPager
-        summary={list.items.length === 0 ? "No deliveries" : `${list.items.length.toLocaleString("en-US")} ${list.items.length === 1 ? "delivery" : "deliveries"} on this page (up to ${DELIVERY_PAGE_SIZE})`}
+        summary={list.items.length === 0 ? "No deliveries" : `${list.items.length.toLocaleString("en-US")} ${list.items.length === 1 ? "delivery" : "deliveries"} on this page (up to ${filter.limit})`}
         prevHref={list.prevCursor ? `/webhooks${deliveryFilterSearch({ ...criteria, before: list.prevCursor })}` : null}
         nextHref={list.nextCursor ? `/webhooks${deliveryFilterSearch({ ...criteria, after: list.nextCursor })}` : null}
         firstHref={filter.after || filter.before ? `/webhooks${deliveryFilterSearch(criteria)}` : null}

@@ -9,14 +9,14 @@ import { ZDeliveryFilter } from "@/lib/webhooks/list-deliveries-filter";
 export const dynamic = "force-dynamic";
 
 /**
- * GET /api/admin/webhook-deliveries?status=&source=&type=&booking=&limit=&cursor=
+ * GET /api/admin/webhook-deliveries?status=&source=&type=&booking=&limit=&cursor=|after=|before=
  * Stored inbound deliveries (booking platform and Stripe), newest first, with their status
- * and error; `nextCursor` fetches the next page. Any signed-in role.
+ * and error, without payloads; `nextCursor` (as `cursor` or `after`) fetches the next page,
+ * `prevCursor` (as `before`) the previous one. Empty parameters are no filter; anything
+ * else unknown or malformed is a 400. Any signed-in role.
  */
 export const GET = withErrors(async (request) => {
   await requireApiUser("viewer");
-  // Empty parameters (an unset filter in a form) mean "no filter".
-  const params = [...new URL(request.url).searchParams].filter(([, value]) => value !== "");
-  const filter = ZDeliveryFilter.parse(Object.fromEntries(params));
+  const filter = ZDeliveryFilter.parse(Object.fromEntries(new URL(request.url).searchParams));
   return NextResponse.json(await listDeliveries(db, filter), { headers: { "Cache-Control": "no-store" } });
 });
