@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { decodeDeliveryCursor, deliveryFilterSearch, encodeDeliveryCursor, ZDeliveryFilter } from "./list-deliveries-filter";
+import { decodeDeliveryCursor, encodeDeliveryCursor, ZDeliveryFilter } from "./list-deliveries-filter";
 
 const ID = "9a9d4043-4904-4e59-9701-98e325135550";
 const POSITION = `2026-11-24T08:49:14.836Z_${ID}`;
@@ -44,14 +44,5 @@ describe("delivery cursors", () => {
     expect(encodeDeliveryCursor({ receivedAt, id: ID })).toBe(POSITION);
     expect(decodeDeliveryCursor(`2026-11-24T25:49:14.836Z_${ID}`)).toBeNull();
     expect(decodeDeliveryCursor(`2026-11-24T08:49:14.836Z_${ID.toUpperCase()}`)).toEqual({ receivedAt, id: ID });
-  });
-});
-
-describe("deliveryFilterSearch", () => {
-  it("keeps the page's own keys with a value, in a fixed order", () => {
-    expect(deliveryFilterSearch({})).toBe("");
-    expect(deliveryFilterSearch({ after: POSITION, type: "tip.created", status: undefined, source: "stripe" })).toBe(
-      `?source=stripe&type=tip.created&after=${encodeURIComponent(POSITION)}`,
-    );
   });
 });

@@ -65,16 +65,6 @@ export const DEFAULT_DELIVERY_FILTER: TDeliveryFilter = ZDeliveryFilter.parse({}
 /** What the Webhooks page reads from its URL (the API takes `booking`, `limit` and `cursor` too). */
 export const DELIVERY_FILTER_KEYS = ["status", "source", "type", "after", "before"] as const;
 
-export function deliveryFilterSearch(filter: Partial<Record<(typeof DELIVERY_FILTER_KEYS)[number], string | undefined>>): string {
-  const params = new URLSearchParams();
-  for (const key of DELIVERY_FILTER_KEYS) {
-    const value = filter[key];
-    if (value) params.set(key, value);
-  }
-  const search = params.toString();
-  return search ? `?${search}` : "";
-}
-
 /**
  * Deliveries the page offers a re-drive for. The API also re-drives deferred ones (they are
  * re-applied by themselves when their booking arrives) and ones left received (the sweep
