@@ -32,7 +32,9 @@ export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
         // Retries exhausted by something other than a recorded Stripe failure (a crash, the
         // database): settle against Stripe so the payout ends transferred or failed, never stuck.
         const payoutId = event.data.event.data.payoutId;
-        await settleProcessingPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId });
+        // Only if the failed run's attempt is the latest: a newer run may be transferring it now.
+        const failedRunId = event.data.run_id;
+        await settleProcessingPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId, runId: failedRunId });
       },
     },
     async ({ event, step, runId }) => {

@@ -60,7 +60,7 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
   let settled = 0;
   let settleErrors = 0;
   for (const p of stuck) {
-    const result = await settleProcessingPayout(ctx, stripe, { payoutId: p.id });
+    const result = await settleProcessingPayout(ctx, stripe, { payoutId: p.id, staleBefore: new Date(now.getTime() - STUCK_PROCESSING_MS) });
     if (result === "error") settleErrors += 1;
     else if (result !== "unchanged") settled += 1;
   }
@@ -72,15 +72,24 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
  * Stripe for a transfer with this payout's id in the booking's transfer group. Found: the
  * payout is transferred. Not found: the attempt counts as failed and the payout goes back
  * to scheduled (or to failed, with an alert, once attempts are used up).
+ *
+ * Only a payout nobody is working on is settled: with `staleBefore` (the sweep), one whose
+ * claim is older than that; with `runId` (a run that gave up), one whose latest attempt is that
+ * run's. A payout another run has claimed since is left alone, or its in-flight transfer would
+ * be undone. Under the lock, the version proves nothing changed since this check.
  */
 export async function settleProcessingPayout(
   context: TServiceContext,
   stripe: Stripe,
-  input: { payoutId: string },
+  input: { payoutId: string; staleBefore?: Date; runId?: string },
 ): Promise<"transferred" | "rescheduled" | "failed" | "unchanged" | "error"> {
   const ctx = resolveContext(context);
   const payout = await ctx.db.payout.findUniqueOrThrow({ where: { id: input.payoutId }, include: { booking: true } });
   if (payout.status !== "processing") return "unchanged";
+  const latest = await ctx.db.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" }, select: { runId: true } });
+  const stale = input.staleBefore !== undefined && (payout.processingStartedAt === null || payout.processingStartedAt < input.staleBefore);
+  const abandonedByRun = input.runId !== undefined && (latest === null || latest.runId === input.runId);
+  if (!stale && !abandonedByRun) return "unchanged";
   let transfer: Stripe.Transfer | null;
   try {
     transfer = await findTransferForPayout(stripe, { transferGroup: transferGroupFor(payout.booking), payoutId: payout.id });

@@ -16,12 +16,14 @@ import { payoutDueAt } from "./timing";
 
 export type TLockedBooking = Booking & { provider: Provider };
 
+export const BUSY_ERROR_CODE = "payout_busy";
+
 /** The payout is being transferred right now; the change must wait until it settles. Retry later. */
 export class PayoutBusyError extends AppError {
   override name = "PayoutBusyError";
   constructor(payoutId: string) {
     super(
-      "payout_busy",
+      BUSY_ERROR_CODE,
       "The payout is being transferred; this change will be applied once the transfer settles. Retry later.",
       409,
       { payoutId, retryable: true },

@@ -5,6 +5,8 @@ import type Stripe from "stripe";
 import type { Payout, TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { Tx } from "@/lib/db";
+import { formatMoney } from "@/lib/money/format-money";
+import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { updateProviderAccount } from "@/lib/providers/update-provider-account";
 import { createTransfer, findTransferForPayout, retrieveAccountReadiness, transferIdempotencyKey } from "@/lib/stripe/transfers";
@@ -18,8 +20,13 @@ import { eligibilityFacts, lockPayoutAndBooking } from "./sync-payout-with-booki
 export const MAX_TRANSFER_ATTEMPTS = 3;
 /** How long a run's claim on a `processing` payout keeps other runs away. */
 export const PROCESSING_LEASE_MS = 10 * 60 * 1000;
-/** The refusal Stripe answers and stores under the idempotency key when the platform balance is too low. */
-const STORED_REFUSAL_CODE = "balance_insufficient";
+/**
+ * Errors for requests Stripe answered with a refusal (4xx): no transfer was made, and Stripe
+ * may store the refusal under the idempotency key and replay it for 24 h. The next try at the
+ * same amount needs a new key, or it could never succeed (e.g. after the provider's account
+ * gains the transfers capability, or the platform balance is topped up).
+ */
+const REFUSAL_ERROR_TYPES = ["StripeInvalidRequestError", "StripePermissionError", "StripeCardError"];
 /** Delay before retrying when the platform's Stripe balance is too low. */
 export const INSUFFICIENT_BALANCE_RETRY_MS = 60 * 60 * 1000;
 
@@ -109,9 +116,9 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
 
     const previous = await tx.transferAttempt.aggregate({ where: { payoutId: payout.id }, _max: { attemptNumber: true } });
     const attemptNumber = (previous._max.attemptNumber ?? 0) + 1;
-    // Stripe stores a balance refusal under its key: only then does the next try need a new one.
+    // A refusal may be stored under its key: only then does the next try need a new one.
     const refusals = await tx.transferAttempt.count({
-      where: { payoutId: claimed.id, amountVersion: claimed.amountVersion, errorCode: STORED_REFUSAL_CODE },
+      where: { payoutId: claimed.id, amountVersion: claimed.amountVersion, status: "failed", errorType: { in: REFUSAL_ERROR_TYPES } },
     });
     const idempotencyKey = transferIdempotencyKey(claimed.id, claimed.amountVersion, refusals);
     const attempt = await tx.transferAttempt.create({
@@ -179,8 +186,23 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
     });
     return { kind: "succeeded", transfer, recovered: false };
   } catch (error) {
-    return { kind: "failed", failure: classifyStripeError(error) };
+    const failure = classifyStripeError(error);
+    return failure.outcomeUnknown ? lookUpAfterUnknownOutcome(stripe, claim, failure) : { kind: "failed", failure };
   }
+}
+
+/**
+ * The request may have reached Stripe (no answer, or a 5xx): if Stripe made the transfer, it
+ * is the outcome; if the look-up fails too, the outcome stays unknown.
+ */
+async function lookUpAfterUnknownOutcome(stripe: Stripe, claim: TClaim, failure: TStripeFailure): Promise<TTransferOutcome> {
+  try {
+    const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId });
+    if (found) return { kind: "succeeded", transfer: found, recovered: true };
+  } catch {
+    // Stripe unreachable: keep the first failure, whose outcome is unknown.
+  }
+  return { kind: "failed", failure };
 }
 
 /** Step 3, a short transaction: stores what happened to the attempt and moves the payout on. */
@@ -191,7 +213,7 @@ export async function recordTransferOutcome(
 ): Promise<TTransferResult> {
   const ctx = resolveContext(context);
   return ctx.db.$transaction(async (tx) => {
-    const { payout } = await lockPayoutAndBooking(tx, claim.payoutId);
+    const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
     const attempt = await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
     const now = ctx.clock.now();
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
@@ -202,6 +224,21 @@ export async function recordTransferOutcome(
 
     if (outcome.kind === "deferred_for_dispute") {
       await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, errorType: "deferred", errorMessage: "A dispute opened before the transfer was sent." });
+      const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+      if (payout.status === "processing" && openDisputes === 0) {
+        // The dispute was resolved before this record: its follow-up found the payout busy.
+        await changePayout(tx, payout, {
+          event: "unclaim_to_scheduled",
+          data: { processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
+          audit: { ...audit, action: "payout.transfer_rescheduled", reason: "the dispute that stopped the transfer is already resolved" },
+        });
+        await enqueueEvent(tx, {
+          name: "payout/transfer.requested",
+          data: { payoutId: payout.id, reason: "dispute_resolved" },
+          eventId: `dispute-window:${payout.id}:${attempt.id}`,
+        });
+        return { kind: "skipped", reason: "rescheduled", status: "scheduled", detail: "the dispute was resolved before the transfer was sent" };
+      }
       if (payout.status === "processing") {
         await changePayout(tx, payout, {
           event: "unclaim_to_hold",
@@ -224,6 +261,24 @@ export async function recordTransferOutcome(
     const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
     if (payout.status !== "processing") {
       // Someone settled it meanwhile (e.g. the sweep found the transfer): nothing more to do.
+      return { kind: "failed", attemptNumber: claim.attemptNumber, error };
+    }
+    if (failure.retry !== "never" && failure.outcomeUnknown && payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
+      // Stripe may have made the transfer: `failed` would let an admin cancel or change it.
+      // It stays processing; the reconciliation sweep settles it against Stripe.
+      await changePayout(tx, payout, {
+        data: { lastError: error },
+        audit: { ...audit, action: "payout.transfer_outcome_unknown", reason: error },
+      });
+      await raiseAlert(tx, {
+        kind: "transfer_outcome_unknown",
+        severity: "warning",
+        title: "Transfer outcome unknown",
+        message: `The last transfer attempt for payout ${payout.id} (${payout.amount} ${payout.currency}) got no clear answer from Stripe: ${error}. It stays processing until the reconciliation sweep finds the transfer at Stripe (transferred) or confirms there is none (failed).`,
+        payoutId: payout.id,
+        providerId: payout.providerId,
+        dedupeKey: `transfer_outcome_unknown:${attempt.id}`,
+      });
       return { kind: "failed", attemptNumber: claim.attemptNumber, error };
     }
     if (failure.retry === "never" || payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
@@ -276,6 +331,19 @@ export async function recordSuccess(
     });
     return { kind: "skipped", reason: "unexpected_transfer", status: payout.status, detail: transfer.id };
   }
+  if (transfer.amount !== payout.amount || transfer.currency.toLowerCase() !== payout.currency.toLowerCase()) {
+    // A transfer made for an earlier amount (its answer lost, the payout changed since) was
+    // found: the money is at Stripe, so the payout is transferred; a human settles the difference.
+    await raiseAlert(tx, {
+      kind: "transfer_amount_mismatch",
+      severity: "critical",
+      title: "Transferred amount differs from the payout",
+      message: `Stripe transfer ${transfer.id} for payout ${payout.id} moved ${formatMoney(transfer.amount, transfer.currency)}, but the payout is now ${formatMoney(payout.amount, payout.currency)}. Recover or pay the difference by hand.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `transfer_amount_mismatch:${transfer.id}`,
+    });
+  }
   await changePayout(tx, payout, {
     event: "transfer_succeeded",
     data: { stripeTransferId: transfer.id, transferredAt: now, lastError: null, processingStartedAt: null },
@@ -314,23 +382,30 @@ export async function markFailed(tx: Tx, ctx: TResolvedContext, payout: Payout, 
  * Our record may say a provider's account is not ready only because Stripe never told us
  * it became ready (account.updated is sent on changes only): ask Stripe before holding.
  */
-async function refreshAccountIfNotReady(context: TServiceContext, stripe: Stripe, payoutId: string): Promise<void> {
+async function refreshAccountIfNotReady(context: TServiceContext, stripe: Stripe, payoutId: string): Promise<{ unconfirmed: string } | null> {
   const ctx = resolveContext(context);
-  const payout = await ctx.db.payout.findUnique({ where: { id: payoutId }, select: { provider: true } });
+  const payout = await ctx.db.payout.findUnique({ where: { id: payoutId }, select: { status: true, provider: true } });
   const account = payout?.provider.stripeAccountId;
-  if (!account || payout.provider.payoutsEnabled) return;
+  // Only a claim from `scheduled` checks the account (and would hold the payout).
+  if (!account || payout.provider.payoutsEnabled || payout.status !== "scheduled") return null;
   try {
     const readiness = await retrieveAccountReadiness(stripe, account);
     await updateProviderAccount(ctx, { stripeAccountId: account, ...readiness });
+    return null;
   } catch (error) {
-    // Unknown to Stripe or Stripe unreachable: the claim holds or fails the payout as it should.
-    console.warn(`could not refresh Stripe account ${account}:`, classifyStripeError(error).message);
+    const failure = classifyStripeError(error);
+    // Unknown to Stripe (a refusal): the claim holds or fails the payout as it should.
+    if (failure.retry === "never") return null;
+    // Stripe unreachable: holding on our possibly stale record could park a payable payout
+    // for good (no account.updated comes when nothing changed). Leave it for the next try.
+    return { unconfirmed: `could not ask Stripe whether account ${account} can receive payouts: ${failure.message}` };
   }
 }
 
 /** Claim, ask Stripe, record: one whole attempt. Safe to run again at any point. */
 export async function transferPayout(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<TTransferResult> {
-  await refreshAccountIfNotReady(context, stripe, input.payoutId);
+  const account = await refreshAccountIfNotReady(context, stripe, input.payoutId);
+  if (account) return { kind: "skipped", reason: "account_unconfirmed", status: "scheduled", detail: `${account.unconfirmed}; the reconciliation sweep tries again` };
   const claimed = await claimTransfer(context, input);
   if (claimed.kind === "skipped") return claimed;
   const outcome = await executeTransfer(context, stripe, claimed.claim);

@@ -1,11 +1,16 @@
 import "server-only";
 
+import { BUSY_ERROR_CODE } from "@/lib/payouts/sync-payout-with-booking";
+
 import { applyDeferredFor, processDelivery } from "./process-delivery";
 import type { TWebhookDeps } from "./types";
 
 /** A delivery untouched for this long was left behind (a crash, a timeout), not in flight. */
 export const STALE_DELIVERY_MS = 5 * 60 * 1000;
-/** The sweep re-applies a failing delivery this many times in all; then it waits for a re-drive. */
+/**
+ * The sweep re-applies a failing delivery this many times in all; then it waits for a re-drive
+ * (except one that failed on a busy payout).
+ */
 export const MAX_AUTO_APPLY_ATTEMPTS = 5;
 /** Deferred deliveries whose booking has arrived are re-tried this many times (a lost wake-up). */
 const MAX_DEFERRED_ATTEMPTS = 10;
@@ -25,7 +30,14 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
   const result: TReapplyResult = { reapplied: 0, processed: 0, failed: 0, deferred: 0, unblocked: 0 };
 
   const stale = await deps.db.webhookEvent.findMany({
-    where: { status: { in: ["received", "failed"] }, receivedAt: { lte: cutoff }, applyAttempts: { lt: MAX_AUTO_APPLY_ATTEMPTS } },
+    where: {
+      status: { in: ["received", "failed"] },
+      receivedAt: { lte: cutoff },
+      // A delivery refused only because its payout was being transferred (payout_busy) is
+      // re-applied until it goes through: a transfer always settles, and giving up would lose
+      // the refund or resolution it carries.
+      OR: [{ applyAttempts: { lt: MAX_AUTO_APPLY_ATTEMPTS } }, { status: "failed", error: { startsWith: `${BUSY_ERROR_CODE}:` } }],
+    },
     orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
     take: limit,
   });

@@ -78,6 +78,8 @@ describe("transfer", () => {
     const payout = await dueBooking();
     // Twice: the SDK itself retries a dropped connection once, with the same idempotency key.
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "drop_response" }, 2);
+    // The look-up right after the lost answer fails too, so the outcome stays unknown.
+    h.fake.failNext({ method: "GET", path: "/v1/transfers" }, { kind: "status", status: 500 });
     const runId = "run_lost_response";
     const first = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
     expect(first.error).toBeDefined();
@@ -95,6 +97,17 @@ describe("transfer", () => {
       [1, "failed", null],
       [2, "succeeded", after.stripeTransferId],
     ]);
+  });
+
+  it("when the response of a successful transfer is lost, the attempt looks it up at once and records it", async () => {
+    const payout = await dueBooking();
+    h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "drop_response" }, 2);
+    const run = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
+    expect(run.error).toBeUndefined();
+    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", attempts: 1, stripeTransferId: transfersFor(payout.id)[0]!.id });
+    const attempts = await db.transferAttempt.findMany({ where: { payoutId: payout.id } });
+    expect(attempts.map((a) => [a.attemptNumber, a.status])).toEqual([[1, "succeeded"]]);
   });
 
   it("if the process dies after Stripe accepted the transfer, the next attempt ends with the same single transfer", async () => {
