@@ -9,7 +9,7 @@ import type { Tx } from "@/lib/db";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
-import { createTransferReversal, reversalIdempotencyKey } from "@/lib/stripe/transfers";
+import { createTransferReversal, findReversalFor, reversalIdempotencyKey } from "@/lib/stripe/transfers";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
@@ -47,7 +47,8 @@ export type TReversalResult =
 
 /**
  * Claws back a refund from a transferred payout with one Stripe transfer reversal per
- * dispute (idempotency key per dispute: never two). If the connected account lacks the
+ * dispute or refund step: it looks for a reversal already made for this record first, then
+ * creates one under an idempotency key per dispute (never two, even after Stripe forgets keys). If the connected account lacks the
  * balance, the debt is recorded against the provider and an admin is alerted.
  */
 export async function reverseTransfer(context: TServiceContext, stripe: Stripe, input: { reversalId: string }): Promise<TReversalResult> {
@@ -60,12 +61,14 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
   let stripeReversal: Stripe.TransferReversal | null = null;
   let failure: TStripeFailure | null = null;
   try {
-    stripeReversal = await createTransferReversal(stripe, {
-      transferId,
-      amount: reversal.amount,
-      idempotencyKey: reversalIdempotencyKey(reversal.disputeId ?? reversal.id),
-      metadata: { payoutId: reversal.payoutId, reversalId: reversal.id, ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}) },
-    });
+    stripeReversal =
+      (await findReversalFor(stripe, { transferId, reversalId: reversal.id })) ??
+      (await createTransferReversal(stripe, {
+        transferId,
+        amount: reversal.amount,
+        idempotencyKey: reversalIdempotencyKey(reversal.disputeId ?? reversal.id),
+        metadata: { payoutId: reversal.payoutId, reversalId: reversal.id, ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}) },
+      }));
   } catch (error) {
     failure = classifyStripeError(error);
   }

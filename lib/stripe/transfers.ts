@@ -112,6 +112,18 @@ export async function createTransferReversal(
   );
 }
 
+/**
+ * The reversal of `transferId` made for our TransferReversal `reversalId` (its metadata), if
+ * any. Stripe keeps idempotency keys for 24 hours only: a reversal re-tried after that (Stripe or
+ * Inngest down for a day) would be made twice if the key were all that guarded it.
+ */
+export async function findReversalFor(stripe: Stripe, input: { transferId: string; reversalId: string }): Promise<Stripe.TransferReversal | null> {
+  for await (const reversal of stripe.transfers.listReversals(input.transferId, { limit: 100 })) {
+    if (reversal.metadata?.reversalId === input.reversalId) return reversal;
+  }
+  return null;
+}
+
 export async function retrieveAccountReadiness(stripe: Stripe, accountId: string): Promise<TAccountReadiness> {
   const account = await stripe.accounts.retrieve(accountId);
   return {

@@ -152,6 +152,25 @@ describe("disputes", () => {
     expect(h.fake.reversals().filter((r) => r.transfer === transferId)).toHaveLength(1);
   });
 
+  it("a reversal Stripe already made for the record (its idempotency key forgotten after 24 h) is confirmed, not made again", async () => {
+    const { bookingId } = await h.completeBooking({ providerShare: 12_000 });
+    h.clock.advance(48 * HOUR + 1);
+    const payout = await payoutOf(bookingId);
+    await h.run("transfer", transferEvent(payout.id));
+    const transferId = transfersFor(payout.id)[0]!.id;
+    const opened = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
+    const { reversalIds } = await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "partial", refundedAmount: 3_000, resolvedAt: h.clock.now() });
+    const reversalId = reversalIds[0]!;
+    // An earlier try reached Stripe and its answer was lost; a day later Stripe no longer knows its key.
+    const earlier = await h.stripe.transfers.createReversal(transferId, { amount: 3_000, metadata: { payoutId: payout.id, reversalId } }, { idempotencyKey: "expired-key" });
+
+    const run = await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId, payoutId: payout.id } });
+    expect(run.error).toBeUndefined();
+    expect(h.fake.reversals().filter((r) => r.transfer === transferId)).toHaveLength(1);
+    expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversalId } })).toMatchObject({ status: "succeeded", stripeReversalId: earlier.id });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 3_000 });
+  });
+
   it("a reversal refused for lack of balance records what the provider owes and alerts", async () => {
     const { bookingId } = await h.completeBooking();
     h.clock.advance(48 * HOUR + 1);
