@@ -4,23 +4,37 @@ import type Stripe from "stripe";
 
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
-import { findTransferForPayout } from "@/lib/stripe/transfers";
+import { updateProviderAccount } from "@/lib/providers/update-provider-account";
+import { findTransferForPayout, retrieveAccountReadiness } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 import { markFailed, MAX_TRANSFER_ATTEMPTS, recordSuccess, transferGroupFor } from "./transfer-payout";
 
 /** A payout `processing` for longer than this is settled against Stripe by the sweep. */
 export const STUCK_PROCESSING_MS = 60 * 60 * 1000;
 const SWEEP_BUCKET_MS = 15 * 60 * 1000;
+/** A provider whose payouts wait for their Stripe account is re-checked at most this often. */
+export const ACCOUNT_RECHECK_MS = 60 * 60 * 1000;
+/** Stripe account look-ups per sweep (the least recently checked first). */
+const ACCOUNT_CHECKS_PER_SWEEP = 20;
 
-export type TSweepResult = { transferRequests: number; settled: number; settleErrors: number; reversalRequests: number };
+export type TSweepResult = {
+  transferRequests: number;
+  settled: number;
+  settleErrors: number;
+  reversalRequests: number;
+  accountChecks: number;
+  accountsReady: number;
+  accountCheckErrors: number;
+};
 
 /**
  * The safety net, run every 15 minutes: requests a transfer for every due scheduled payout
- * (so a lost event delays a payout, never loses it), re-requests pending reversals, and
- * settles payouts stuck in `processing` against Stripe.
+ * (so a lost event delays a payout, never loses it), re-requests pending reversals, settles
+ * payouts stuck in `processing` against Stripe, and re-asks Stripe about accounts whose
+ * payouts are held as "not ready" (a lost account.updated delays them, never strands them).
  */
 export async function sweepPayouts(context: TServiceContext, stripe: Stripe, options: { limit?: number } = {}): Promise<TSweepResult> {
   const ctx = resolveContext(context);
@@ -64,7 +78,34 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     if (result === "error") settleErrors += 1;
     else if (result !== "unchanged") settled += 1;
   }
-  return { transferRequests: due.length, settled, settleErrors, reversalRequests: pendingReversals.length };
+  const accounts = await recheckHeldAccounts(ctx, stripe, now);
+  return { transferRequests: due.length, settled, settleErrors, reversalRequests: pendingReversals.length, ...accounts };
+}
+
+async function recheckHeldAccounts(ctx: TResolvedContext, stripe: Stripe, now: Date) {
+  const providers = await ctx.db.provider.findMany({
+    where: {
+      stripeAccountId: { not: null },
+      payouts: { some: { status: "on_hold", holdReason: "provider_account_not_ready" } },
+      OR: [{ accountCheckedAt: null }, { accountCheckedAt: { lt: new Date(now.getTime() - ACCOUNT_RECHECK_MS) } }],
+    },
+    orderBy: { accountCheckedAt: { sort: "asc", nulls: "first" } },
+    select: { stripeAccountId: true },
+    take: ACCOUNT_CHECKS_PER_SWEEP,
+  });
+  const result = { accountChecks: 0, accountsReady: 0, accountCheckErrors: 0 };
+  for (const { stripeAccountId } of providers) {
+    if (!stripeAccountId) continue;
+    result.accountChecks += 1;
+    try {
+      const readiness = await retrieveAccountReadiness(stripe, stripeAccountId);
+      if ((await updateProviderAccount(ctx, { stripeAccountId, ...readiness })).ready) result.accountsReady += 1;
+    } catch (error) {
+      result.accountCheckErrors += 1;
+      console.error(`sweep: could not check Stripe account ${stripeAccountId}`, classifyStripeError(error).message);
+    }
+  }
+  return result;
 }
 
 /**

@@ -28,8 +28,11 @@ export async function updateProviderAccount(context: TServiceContext, input: TAc
     const now = ctx.clock.now();
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
     const changed = provider.payoutsEnabled !== ready;
+    await tx.provider.update({
+      where: { id: provider.id },
+      data: changed ? { payoutsEnabled: ready, accountUpdatedAt: now, accountCheckedAt: now } : { accountCheckedAt: now },
+    });
     if (changed) {
-      await tx.provider.update({ where: { id: provider.id }, data: { payoutsEnabled: ready, accountUpdatedAt: now } });
       await recordAudit(tx, {
         ...audit,
         action: ready ? "provider.account_ready" : "provider.account_not_ready",
