@@ -16,6 +16,11 @@ describe("safeCallbackUrl", () => {
     expect(safeCallbackUrl("//evil.example/path")).toBe("/");
     expect(safeCallbackUrl("/\\evil.example")).toBe("/");
     expect(safeCallbackUrl("/\t/evil.example")).toBe("/");
+    // Paths that normalise to "//host" (dot segments, encoded dots).
+    for (const trick of ["/.//evil.example/x", "/..//evil.example", "/%2e//evil.example", "/a/..//evil.example", "/./\\evil.example"]) {
+      expect(safeCallbackUrl(trick)).toBe("/");
+      expect(safeCallbackUrl(`http://localhost:3200${trick}`, "http://localhost:3200")).toBe("/");
+    }
     expect(safeCallbackUrl("https://evil.example/")).toBe("/");
     expect(safeCallbackUrl("javascript:alert(1)")).toBe("/");
     expect(safeCallbackUrl("payouts")).toBe("/");

@@ -24,6 +24,9 @@ export function safeCallbackUrl(callbackUrl: string | null | undefined, currentO
     return "/";
   }
   if (url.origin !== new URL(base).origin) return "/";
+  // Normalising "/.//evil.example" or "/a/..//evil.example" can leave a path starting with "//"
+  // (or "/\\"), which a browser reads as another host: never hand such a path back.
+  if (/^\/[\\/]/.test(url.pathname)) return "/";
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
