@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
+import type { Tx } from "@/lib/db";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { requireReason } from "@/lib/payouts/admin-action";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
@@ -35,11 +36,38 @@ export function approvedReleaseReason(approver: string, note: string, requester:
   return clip(frame(clip(note, noteRoom), clip(requestReason, reasonRoom)), REASON_LIMIT);
 }
 
+/** Role and access changes to an account, as users are managed (lib/users). */
+const ACCESS_CHANGES = ["admin_user.created", "admin_user.updated", "admin_user.role_changed", "admin_user.enabled"];
+
+/**
+ * The second pair of eyes must have been an admin before the request was made: an account
+ * created, promoted or re-enabled since could be the requester's own (one admin can create
+ * another), which would make the rule one person's word.
+ */
+async function requireIndependentApprover(tx: Tx, approverId: string, requestedAt: Date): Promise<void> {
+  const approver = await tx.adminUser.findUniqueOrThrow({ where: { id: approverId }, select: { createdAt: true } });
+  const changed = await tx.auditLog.count({
+    where: { entityType: "admin_user", entityId: approverId, action: { in: ACCESS_CHANGES }, createdAt: { gte: requestedAt } },
+  });
+  if (approver.createdAt >= requestedAt || changed > 0) {
+    throw new ForbiddenError("Your account was created or given access after this request was made; an admin who held the role before it must approve it.");
+  }
+}
+
+/** Why a request can no longer be approved because its requester is no longer an active admin, or null. */
+async function requesterGone(tx: Tx, requesterId: string): Promise<string | null> {
+  const requester = await tx.adminUser.findUnique({ where: { id: requesterId }, select: { role: true, disabledAt: true } });
+  if (!requester || requester.disabledAt) return "Since the request, the requesting admin's account was disabled.";
+  if (requester.role !== "admin") return "Since the request, the requesting admin lost the admin role.";
+  return null;
+}
+
 /**
  * Admin (not the requester): approves a pending force release and runs it, in one
  * transaction, with the approver as the actor and both admins named in the audit reason.
- * If the payout's status or amount changed since the request, the request expires
- * (recorded) and nothing is released: 409.
+ * The approver must have been an admin before the request (403 otherwise). If the payout's
+ * status or amount changed since the request, or its requester is no longer an active admin,
+ * the request expires (recorded) and nothing is released: 409.
  */
 export async function approveForceRelease(context: TServiceContext, input: TApprovalDecisionInput): Promise<TApproveResult> {
   const actor = requireAdminActor(context.actor);
@@ -59,7 +87,8 @@ export async function approveForceRelease(context: TServiceContext, input: TAppr
 
       const now = ctx.clock.now();
       const audit = { actor, requestId: ctx.requestId, runId: ctx.runId };
-      const mismatch = approvalMismatch(await requestBasis(tx, approval, payout), basisOf(payout));
+      await requireIndependentApprover(tx, actor.id, approval.createdAt);
+      const mismatch = approvalMismatch(await requestBasis(tx, approval, payout), basisOf(payout)) ?? (await requesterGone(tx, approval.requestedById));
       if (mismatch) {
         await expireApproval(tx, approval, mismatch, now, audit);
         return { kind: "expired", why: mismatch };
