@@ -13,8 +13,9 @@ import type { TUpdateUser } from "./user-schemas";
 /**
  * Changes a user's role, or disables / enables them, audited with the acting admin and the
  * reason in the same transaction. Every change bumps the session version, so the user's
- * sessions end at once. An admin cannot demote or disable themselves (no lock-out); since
- * the acting admin always stays an admin, there is always one left.
+ * sessions end at once. An admin cannot demote or disable themselves (no lock-out); changes
+ * are serialised and the acting admin re-checked, so the acting admin always stays an admin
+ * and there is always one left, even under concurrent requests.
  */
 export async function updateAdminUser(
   db: Db,
@@ -31,7 +32,14 @@ export async function updateAdminUser(
   }
 
   return db.$transaction(async (tx) => {
-    // Lock the row so concurrent changes to one user apply one after the other.
+    // Role and access changes apply one at a time, and the acting admin is re-checked under
+    // that lock: two admins demoting or disabling each other at once cannot both succeed
+    // (which would leave nobody to manage users).
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('admin-user-changes', 0))`;
+    const actor = await tx.adminUser.findUnique({ where: { id: actingAdmin.id }, select: { role: true, disabledAt: true } });
+    if (!actor || actor.role !== "admin" || actor.disabledAt) {
+      throw new ForbiddenError("Your own access changed a moment ago; you can no longer manage users.");
+    }
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id"::text FROM "AdminUser" WHERE "id" = ${input.userId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw new NotFoundError("User", input.userId);
     const before = await tx.adminUser.findUniqueOrThrow({ where: { id: input.userId }, select: userSelect });
