@@ -59,6 +59,11 @@ describe("parseEnv", () => {
     }
   });
 
+  it.each(["1", "true"])("refuses INNGEST_DEV=%s in production (it turns off request signing)", (value) => {
+    expect(() => parseEnv({ ...PRODUCTION, INNGEST_DEV: value })).toThrow(/INNGEST_DEV must not be set in production/);
+    expect(parseEnv({ ...PRODUCTION, INNGEST_DEV: "" }).INNGEST_DEV).toBeUndefined();
+  });
+
   it("never applies development defaults in production", () => {
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/DATABASE_URL, NEXTAUTH_SECRET/);
   });

@@ -115,6 +115,11 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new EnvError(`Invalid environment configuration:\n${problems.join("\n")}\nSee .env.example.`);
   }
+  if (isProduction && parsed.data.INNGEST_DEV) {
+    // The Inngest SDK skips request signature checks in dev mode: /api/inngest would run
+    // transfers for anyone who posts to it.
+    throw new EnvError("INNGEST_DEV must not be set in production: it turns off request signing on /api/inngest.");
+  }
   return parsed.data;
 }
 
