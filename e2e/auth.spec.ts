@@ -69,6 +69,17 @@ test.describe("anonymous access", () => {
     expect(await response.json()).toMatchObject({ error: { code: "unauthorized" } });
   });
 
+  test("pages and APIs carry the security headers (no framing, no sniffing)", async ({ request }) => {
+    for (const path of ["/login", "/api/admin/overview"]) {
+      const headers = (await request.get(path, { maxRedirects: 0 })).headers();
+      expect(headers["x-frame-options"]).toBe("DENY");
+      expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+      expect(headers["x-content-type-options"]).toBe("nosniff");
+      expect(headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+      expect(headers["strict-transport-security"]).toContain("max-age=");
+    }
+  });
+
   test("a signed-in viewer can read the admin API", async ({ page }) => {
     await signInAs(page, "viewer");
     const response = await page.request.get("/api/admin/overview");
