@@ -3,6 +3,8 @@ import "server-only";
 import { z } from "zod";
 
 import { AppError, NotFoundError, ValidationError } from "@/lib/errors";
+import { PayloadTooLargeError } from "@/lib/webhooks/errors";
+import { readRawBody } from "@/lib/webhooks/read-raw-body";
 
 // Input helpers for the admin route handlers (route handlers have no body limit of their own).
 
@@ -16,9 +18,15 @@ export const MAX_JSON_BODY_BYTES = 64 * 1024;
  */
 export async function readJsonBody(request: Request, options: { optional?: boolean } = {}): Promise<unknown> {
   const tooLarge = () => new AppError("payload_too_large", `The request body is too large (at most ${MAX_JSON_BODY_BYTES} bytes).`, 413);
-  if (Number(request.headers.get("content-length") ?? "0") > MAX_JSON_BODY_BYTES) throw tooLarge();
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_JSON_BODY_BYTES) throw tooLarge();
+  let bytes: Uint8Array;
+  try {
+    // Stops reading once the limit is passed (a chunked body declares no length).
+    bytes = await readRawBody(request, MAX_JSON_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw tooLarge();
+    throw error;
+  }
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") {
     if (options.optional) return {};
     throw new ValidationError("The request body must be a JSON object.");

@@ -261,6 +261,9 @@ describe("CSV export", () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField("two\nlines")).toBe('"two\nlines"');
     expect(csvField("=SUM(A1)")).toBe("'=SUM(A1)");
+    // A separator of ";"-locales cannot start a new cell holding a formula.
+    expect(csvField("Acme;=HYPERLINK(1)")).toBe('"Acme;=HYPERLINK(1)"');
+    expect(csvField("tab\there")).toBe('"tab\there"');
     expect(csvField(null)).toBe("");
     expect(csvField(1234)).toBe("1234");
     expect([minorToDecimal(1234, "USD"), minorToDecimal(5, "EUR"), minorToDecimal(5000, "JPY"), minorToDecimal(1234, "KWD")]).toEqual(["12.34", "0.05", "5000", "1.234"]);
