@@ -1,7 +1,7 @@
 import { Field, inputClass } from "@/components/shell/list/fields";
 import { FilterForm } from "@/components/shell/list/filter-form";
 import type { TAuditActorOption } from "@/lib/audit/list-audit-entries";
-import { AUDIT_ENTITY_TYPES, type TAuditFilter } from "@/lib/audit/list-audit-filter";
+import type { TAuditFilter } from "@/lib/audit/list-audit-filter";
 
 import { entityTypeLabel } from "./entity-labels";
 
@@ -10,7 +10,18 @@ export function isAuditFilterActive(filter: TAuditFilter): boolean {
   return Boolean(filter.actor || filter.action || filter.entityType || filter.entityId || filter.from || filter.to);
 }
 
-export function AuditFilter({ filter, users, actions }: { filter: TAuditFilter; users: TAuditActorOption[]; actions: string[] }) {
+/** `users`, `actions` and `entityTypes`: what the reader may filter by (listAuditFilterOptions). */
+export function AuditFilter({
+  filter,
+  users,
+  actions,
+  entityTypes,
+}: {
+  filter: TAuditFilter;
+  users: TAuditActorOption[];
+  actions: string[];
+  entityTypes: readonly string[];
+}) {
   // A filtered action that no entry has (yet) stays selectable.
   const actionOptions = filter.action && !actions.includes(filter.action) ? [filter.action, ...actions] : actions;
   const knownActor = !filter.actor || ["system", "webhook", "admin"].includes(filter.actor) || users.some((u) => u.value === filter.actor);
@@ -58,7 +69,7 @@ export function AuditFilter({ filter, users, actions }: { filter: TAuditFilter; 
         {(id) => (
           <select id={id} name="entityType" defaultValue={filter.entityType ?? ""} className={inputClass}>
             <option value="">Any entity</option>
-            {[...new Set([...AUDIT_ENTITY_TYPES, ...(filter.entityType ? [filter.entityType] : [])])].map((t) => (
+            {[...new Set([...entityTypes, ...(filter.entityType ? [filter.entityType] : [])])].map((t) => (
               <option key={t} value={t}>
                 {entityTypeLabel(t)}
               </option>

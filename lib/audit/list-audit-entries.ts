@@ -2,9 +2,12 @@ import "server-only";
 
 import type { ActorType } from "@/generated/prisma/enums";
 import type { Prisma } from "@/generated/prisma/client";
+import { hasRole, type TRole } from "@/lib/auth/roles";
 import type { Db } from "@/lib/db";
+import { ValidationError } from "@/lib/errors";
+import { decodeInstantPosition, encodeInstantPosition } from "@/lib/list/keyset-position";
 
-import { AUDIT_PAGE_SIZE, type TAuditFilter } from "./list-audit-filter";
+import { ADMIN_ONLY_AUDIT_ENTITY_TYPES, AUDIT_PAGE_SIZE, type TAuditFilter } from "./list-audit-filter";
 
 export type TAuditListItem = {
   id: string;
@@ -33,17 +36,22 @@ export type TAuditList = {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function auditCursor(entry: { createdAt: string | Date; id: string }): string {
-  return `${new Date(entry.createdAt).toISOString()}_${entry.id}`;
+  return encodeInstantPosition({ at: entry.createdAt, id: entry.id });
 }
 
+/** The position of a validated filter (ZAuditFilter has checked it; anything else is a 400). */
 function parseCursor(cursor: string): { createdAt: Date; id: string } {
-  const at = cursor.indexOf("_");
-  return { createdAt: new Date(cursor.slice(0, at)), id: cursor.slice(at + 1).toLowerCase() };
+  const position = decodeInstantPosition(cursor);
+  if (!position) throw new ValidationError("Not a page position; start again from the first page.", { field: "cursor" });
+  return { createdAt: position.at, id: position.id };
 }
 
-/** The filter's WHERE, without the page position. Dates are UTC days, both ends included. */
-export function auditWhere(filter: TAuditFilter): Prisma.AuditLogWhereInput {
-  const where: Prisma.AuditLogWhereInput = {};
+/**
+ * The filter's WHERE, without the page position, for a reader with `role`: entries about
+ * dashboard accounts only for admins. Dates are UTC days, both ends included.
+ */
+export function auditWhere(filter: TAuditFilter, role: TRole): Prisma.AuditLogWhereInput {
+  const where: Prisma.AuditLogWhereInput = hasRole(role, "admin") ? {} : { NOT: { entityType: { in: [...ADMIN_ONLY_AUDIT_ENTITY_TYPES] } } };
   if (filter.actor === "system" || filter.actor === "webhook" || filter.actor === "admin") where.actorType = filter.actor;
   else if (filter.actor?.startsWith("user:")) {
     where.actorType = "admin";
@@ -78,12 +86,12 @@ const select = {
 } as const;
 
 /**
- * One page of the audit log, newest first, with keyset pagination on (createdAt, id)
- * (the index on both): `after` continues with older entries, `before` goes back to newer
- * ones.
+ * One page of the audit log as a reader with `role` may see it (see auditWhere; without a
+ * role, as a non-admin), newest first, with keyset pagination on (createdAt, id) (the
+ * index on both): `after` continues with older entries, `before` goes back to newer ones.
  */
-export async function listAuditEntries(db: Db, filter: TAuditFilter, pageSize = AUDIT_PAGE_SIZE): Promise<TAuditList> {
-  const where = auditWhere(filter);
+export async function listAuditEntries(db: Db, filter: TAuditFilter, pageSize = AUDIT_PAGE_SIZE, role: TRole = "viewer"): Promise<TAuditList> {
+  const where = auditWhere(filter, role);
   if (filter.before) {
     const { createdAt, id } = parseCursor(filter.before);
     const rows = await db.auditLog.findMany({
@@ -125,12 +133,24 @@ function toItem(row: Omit<TAuditListItem, "createdAt"> & { createdAt: Date }): T
 export type TAuditActorOption = { value: string; label: string };
 
 /**
- * What the actor and action filters offer: every admin user, and every action in the log
- * (a loose index scan over the (action, createdAt) index, so it stays cheap on a big log).
+ * What the actor and action filters offer a reader with `role` (without one, a non-admin).
+ * Admins: every dashboard user and every action in the log. Others: only the users who
+ * acted on an entry they can see (as "Name (email)", which those entries' actor labels
+ * show anyway), so the list is not a user directory, and no admin-only actions. Actions
+ * come from a loose index scan over the (action, createdAt) index, so it stays cheap on a
+ * big log; the actors from one probe of the (actorId, createdAt) index per user.
  */
-export async function listAuditFilterOptions(db: Db): Promise<{ users: TAuditActorOption[]; actions: string[] }> {
+export async function listAuditFilterOptions(db: Db, role: TRole = "viewer"): Promise<{ users: TAuditActorOption[]; actions: string[] }> {
+  const admin = hasRole(role, "admin");
+  const hidden = [...ADMIN_ONLY_AUDIT_ENTITY_TYPES];
   const [users, actions] = await db.$transaction([
-    db.adminUser.findMany({ orderBy: [{ name: "asc" }, { id: "asc" }], select: { id: true, name: true, email: true } }),
+    admin
+      ? db.adminUser.findMany({ orderBy: [{ name: "asc" }, { id: "asc" }], select: { id: true, name: true, email: true } })
+      : db.$queryRaw<{ id: string; name: string; email: string }[]>`
+          SELECT u.id::text, u.name, u.email FROM "AdminUser" u
+          WHERE EXISTS (SELECT 1 FROM "AuditLog" l
+                        WHERE l."actorId" = u.id::text AND l."actorType" = 'admin' AND l."entityType" <> ALL(${hidden}::text[]))
+          ORDER BY u.name, u.id`,
     db.$queryRaw<{ action: string }[]>`
       WITH RECURSIVE a AS (
         (SELECT l."action" FROM "AuditLog" l ORDER BY l."action" LIMIT 1)
@@ -142,6 +162,7 @@ export async function listAuditFilterOptions(db: Db): Promise<{ users: TAuditAct
   ]);
   return {
     users: users.map((u) => ({ value: `user:${u.id}`, label: `${u.name} (${u.email})` })),
-    actions: actions.map((a) => a.action),
+    // Entity types are not in the action index; services name their actions `<entity type>.<verb>`.
+    actions: actions.map((a) => a.action).filter((action) => admin || !hidden.some((type) => action.startsWith(`${type}.`))),
   };
 }

@@ -2,23 +2,38 @@
 // No server imports, so the filter form can share the types.
 import { z } from "zod";
 
+import { hasRole, type TRole } from "@/lib/auth/roles";
+import { decodeInstantPosition } from "@/lib/list/keyset-position";
+
 export const AUDIT_PAGE_SIZE = 50;
 
 /** The entity types services write (lib/audit/record-audit.ts). */
 export const AUDIT_ENTITY_TYPES = ["payout", "booking", "tip", "dispute", "provider", "alert", "admin_user", "webhook_event"] as const;
+
+/**
+ * Entries only admins see: the ones about dashboard accounts (`admin_user.*`: emails,
+ * names, roles, why someone was disabled) are the user directory, which is admin-only.
+ */
+export const ADMIN_ONLY_AUDIT_ENTITY_TYPES: readonly string[] = ["admin_user"];
+
+/** Whether a reader with `role` sees entries about `entityType`. */
+export function canReadAuditEntityType(role: TRole, entityType: string): boolean {
+  return hasRole(role, "admin") || !ADMIN_ONLY_AUDIT_ENTITY_TYPES.includes(entityType);
+}
 
 const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
 /** `system`, `webhook` or `admin` (every actor of that type), or `user:<admin user id>`. */
 export const AUDIT_ACTOR_PATTERN = new RegExp(`^(system|webhook|admin|user:${UUID})$`);
 
-/** A keyset position: the entry's createdAt (ISO, milliseconds) and id, e.g. `2026-11-24T08:49:14.836Z_<uuid>`. */
-export const AUDIT_CURSOR_PATTERN = new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z_${UUID}$`);
 
 /** Form fields left empty arrive as "": treat them as not given. */
 function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
 }
+
+/** A keyset position: the entry's createdAt (ISO, milliseconds) and id, e.g. `2026-11-24T08:49:14.836Z_<uuid>`. */
+const position = optional(z.string().refine((value) => decodeInstantPosition(value) !== null, "Not a page position."));
 
 const day = z
   .string()
@@ -36,9 +51,9 @@ export const ZAuditFilter = z
     /** Last UTC day included. */
     to: optional(day),
     /** Entries older than this position (the next page). */
-    after: optional(z.string().regex(AUDIT_CURSOR_PATTERN, "Not a page position.")),
+    after: position,
     /** Entries newer than this position (the previous page). */
-    before: optional(z.string().regex(AUDIT_CURSOR_PATTERN, "Not a page position.")),
+    before: position,
   })
   .strict()
   .refine((f) => !(f.after && f.before), { message: "Give either after or before, not both.", path: ["before"] })

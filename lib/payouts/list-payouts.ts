@@ -6,6 +6,7 @@ import { Prisma } from "@/generated/prisma/client";
 import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
+import { parseIsoInstant } from "@/lib/list/keyset-position";
 import { currencyMinorDigits } from "@/lib/money/format-money";
 import { ZERO_DECIMAL_CURRENCIES } from "@/lib/money/money";
 
@@ -64,6 +65,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // ───────────────────────────── Cursors ─────────────────────────────
 
+/** `amount` is an int4 column: a cursor value outside its range cannot name a row. */
+const INT4_MIN = -2_147_483_648;
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * A page position: the sort (`s`, `o`), the last row's sort value (`v`: an ISO instant as
+ * toISOString writes it for the date sorts, an int4 for amount) and its id (`i`). Checked
+ * strictly, so that a forged one is a 400 here, not an error from PostgreSQL.
+ */
 const ZCursor = z.object({
   s: z.enum(["createdAt", "eligibleAt", "amount"]),
   o: z.enum(["asc", "desc"]),
@@ -92,7 +102,11 @@ export function decodeCursor(raw: string, filter: Pick<TPayoutFilter, "sort" | "
   if (parsed.s !== filter.sort || parsed.o !== filter.order) {
     throw new ValidationError("The page cursor belongs to another sort order; start again from the first page.", { field: "cursor" });
   }
-  if (parsed.s === "amount" ? typeof parsed.v !== "number" : typeof parsed.v !== "string" || Number.isNaN(Date.parse(parsed.v))) {
+  const valueFits =
+    parsed.s === "amount"
+      ? typeof parsed.v === "number" && parsed.v >= INT4_MIN && parsed.v <= INT4_MAX
+      : typeof parsed.v === "string" && parseIsoInstant(parsed.v) !== null;
+  if (!valueFits) {
     throw new ValidationError("The page cursor is not valid; start again from the first page.", { field: "cursor" });
   }
   return parsed;

@@ -7,7 +7,15 @@ import { Notice } from "@/components/shell/list/page-states";
 import { parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
 import { listAuditEntries, listAuditFilterOptions } from "@/lib/audit/list-audit-entries";
-import { AUDIT_FILTER_KEYS, AUDIT_PAGE_SIZE, auditFilterSearch, ZAuditFilter, type TAuditFilter } from "@/lib/audit/list-audit-filter";
+import {
+  AUDIT_ENTITY_TYPES,
+  AUDIT_FILTER_KEYS,
+  AUDIT_PAGE_SIZE,
+  auditFilterSearch,
+  canReadAuditEntityType,
+  ZAuditFilter,
+  type TAuditFilter,
+} from "@/lib/audit/list-audit-filter";
 import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 
@@ -15,16 +23,17 @@ export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
 
 export default async function AuditPage({ searchParams }: PageProps<"/audit">) {
-  await requirePageUser();
+  const user = await requirePageUser();
   const { filter, problems } = parseListSearchParams(ZAuditFilter, AUDIT_FILTER_KEYS, await searchParams, {} as TAuditFilter);
-  const [list, options] = await Promise.all([listAuditEntries(db, filter), listAuditFilterOptions(db)]);
+  const [list, options] = await Promise.all([listAuditEntries(db, filter, AUDIT_PAGE_SIZE, user.role), listAuditFilterOptions(db, user.role)]);
+  const entityTypes = AUDIT_ENTITY_TYPES.filter((type) => canReadAuditEntityType(user.role, type));
   const { after: _after, before: _before, ...criteria } = filter;
   const pagedAway = Boolean(filter.after || filter.before);
   return (
     <div className="space-y-5">
       <PageHeader title="Audit log" description="Every change, by people, webhooks and the payout engine, newest first. Append-only." />
       {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
-      <AuditFilter filter={criteria} users={options.users} actions={options.actions} />
+      <AuditFilter filter={criteria} users={options.users} actions={options.actions} entityTypes={entityTypes} />
       <AuditLogTable entries={list.items} filtered={isAuditFilterActive(filter)} />
       <CursorPager
         summary={list.items.length === 0 ? "No entries" : `${list.items.length.toLocaleString("en-US")} ${list.items.length === 1 ? "entry" : "entries"} on this page (up to ${AUDIT_PAGE_SIZE})`}
