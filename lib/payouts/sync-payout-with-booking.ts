@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { Booking, Dispute, Payout, Provider } from "@/generated/prisma/client";
+import type { HoldReason } from "@/generated/prisma/enums";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
@@ -8,7 +9,7 @@ import { payoutAmount } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
-import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot } from "./change-payout";
+import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TPayoutChange } from "./change-payout";
 import type { TResolvedContext } from "./context";
 import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
@@ -182,10 +183,7 @@ export async function syncPayoutWithBooking(
         audit: { ...audit, action: "payout.held", reason: "dispute opened" },
       });
     } else if (openDisputes === 0 && payout.status === "on_hold" && payout.holdReason === "dispute_open") {
-      payout = await changePayout(tx, payout, {
-        event: "release",
-        audit: { ...audit, action: "payout.released", reason: "all disputes resolved" },
-      });
+      payout = await releaseHold(tx, payout, booking, openDisputes, { audit, reason: "all disputes resolved" });
     }
   }
 
@@ -263,6 +261,58 @@ async function flagRefundReportedTwice(tx: Tx, booking: TLockedBooking, payout: 
     payoutId: payout.id,
     providerId: payout.providerId,
     dedupeKey: `refund_reported_twice:${booking.id}`,
+  });
+}
+
+export type THoldCause = { holdReason: Extract<HoldReason, "dispute_open" | "provider_account_not_ready">; holdNote: string; reason: string };
+
+/**
+ * The automatic causes of a hold that are present now, the first one wins: an open dispute
+ * on the booking, then a provider's Stripe account that Stripe told us cannot receive
+ * payouts (a record Stripe never confirmed is checked when the transfer is claimed
+ * instead). Null when neither is present. An admin hold is not among them: only an admin
+ * releases it, and nothing automatic touches a payout held for "admin_hold". Pure.
+ */
+export function presentHoldCause(booking: TLockedBooking, openDisputes: number): THoldCause | null {
+  if (openDisputes > 0) {
+    return {
+      holdReason: "dispute_open",
+      holdNote: `${openDisputes} open dispute${openDisputes > 1 ? "s" : ""}`,
+      reason: "a dispute on the booking is open",
+    };
+  }
+  const { provider } = booking;
+  if (!provider.payoutsEnabled && provider.accountCheckedAt !== null) {
+    return {
+      holdReason: "provider_account_not_ready",
+      holdNote: "Stripe account cannot receive payouts",
+      reason: "the provider's Stripe account cannot receive payouts",
+    };
+  }
+  return null;
+}
+
+/**
+ * One cause of a held payout is gone (the last dispute resolved, the account became ready).
+ * A payout has one hold reason but may have had several causes: release it only when no
+ * other cause is present (presentHoldCause); otherwise it stays on hold for the cause still
+ * present, the new reason audited. Call with the booking and the payout locked.
+ */
+export async function releaseHold(
+  tx: Tx,
+  payout: Payout,
+  booking: TLockedBooking,
+  openDisputes: number,
+  release: { audit: Omit<TPayoutChange["audit"], "action" | "reason">; reason: string },
+): Promise<Payout> {
+  const remaining = presentHoldCause(booking, openDisputes);
+  if (!remaining) {
+    return changePayout(tx, payout, { event: "release", audit: { ...release.audit, action: "payout.released", reason: release.reason } });
+  }
+  if (remaining.holdReason === payout.holdReason) return payout;
+  return changePayout(tx, payout, {
+    data: { holdReason: remaining.holdReason, holdNote: remaining.holdNote },
+    audit: { ...release.audit, action: "payout.held", reason: `${release.reason}; still held: ${remaining.reason}` },
   });
 }
 

@@ -3,7 +3,7 @@ import "server-only";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { changePayout } from "@/lib/payouts/change-payout";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
-import { lockBooking, requestTransferIfDue } from "@/lib/payouts/sync-payout-with-booking";
+import { lockBooking, releaseHold, requestTransferIfDue } from "@/lib/payouts/sync-payout-with-booking";
 
 export type TAccountReadinessInput = {
   stripeAccountId: string;
@@ -17,7 +17,9 @@ export type TAccountUpdateResult = { providerId: string | null; ready: boolean; 
 /**
  * Stripe says whether a connected account can receive payouts (account.updated, or a look-up
  * before a transfer). Ready: payouts held for "provider account not ready" are released (and
- * transferred when due). Not ready: scheduled payouts are held for that reason. Idempotent.
+ * transferred when due), unless another cause of their hold is present (an open dispute on
+ * the booking): those stay held for that cause. Not ready: scheduled payouts are held for
+ * that reason. Idempotent.
  */
 export async function updateProviderAccount(context: TServiceContext, input: TAccountReadinessInput): Promise<TAccountUpdateResult> {
   const ctx = resolveContext(context);
@@ -51,24 +53,29 @@ export async function updateProviderAccount(context: TServiceContext, input: TAc
       select: { id: true, bookingId: true },
       orderBy: { createdAt: "asc" },
     });
+    let released = 0;
+    let held = 0;
     for (const { bookingId } of affected) {
       const booking = await lockBooking(tx, bookingId);
       const payout = await tx.payout.findUniqueOrThrow({ where: { bookingId } });
       if (ready && payout.status === "on_hold" && payout.holdReason === "provider_account_not_ready") {
-        const released = await changePayout(tx, payout, {
-          event: "release",
-          audit: { ...audit, action: "payout.released", reason: "provider's Stripe account can receive payouts" },
-        });
+        // Released unless another cause of the hold is present (an open dispute): then it stays held for that.
         const openDisputes = await tx.dispute.count({ where: { bookingId, status: "open" } });
-        await requestTransferIfDue(tx, released, booking, openDisputes, now);
+        const after = await releaseHold(tx, payout, booking, openDisputes, {
+          audit,
+          reason: "provider's Stripe account can receive payouts",
+        });
+        if (after.status === "scheduled") released += 1;
+        await requestTransferIfDue(tx, after, booking, openDisputes, now);
       } else if (!ready && payout.status === "scheduled") {
         await changePayout(tx, payout, {
           event: "hold",
           data: { holdReason: "provider_account_not_ready", holdNote: input.disabledReason ?? "Stripe account cannot receive payouts" },
           audit: { ...audit, action: "payout.held", reason: "provider's Stripe account cannot receive payouts" },
         });
+        held += 1;
       }
     }
-    return { providerId: provider.id, ready, changed, released: ready ? affected.length : 0, held: ready ? 0 : affected.length };
+    return { providerId: provider.id, ready, changed, released, held };
   }, TX_OPTIONS);
 }

@@ -1,0 +1,125 @@
+// The payout is derived from the facts, not from the order they arrived in. Each test runs
+// the same facts in different orders, on fresh bookings, and expects the same payout.
+import { randomUUID } from "node:crypto";
+
+import Stripe from "stripe";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { POST } from "@/app/api/webhooks/stripe/route";
+import { db } from "@/lib/db";
+import { openDispute } from "@/lib/disputes/open-dispute";
+import { resolveDispute } from "@/lib/disputes/resolve-dispute";
+import { getEnv } from "@/lib/env";
+import { holdPayout } from "@/lib/payouts/hold-payout";
+
+import { ADMIN_ACTOR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+
+let h: TEngineHarness;
+
+beforeAll(async () => {
+  h = await startEngineHarness();
+});
+
+afterAll(async () => {
+  await h.fake.stop();
+});
+
+beforeEach(() => {
+  h.clock.set(new Date());
+  globalThis.inngestReceiver.setDown(false);
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
+function stripeEvent(type: string, object: unknown, extra: { created?: number; account?: string } = {}) {
+  return {
+    id: stripeId("evt"),
+    object: "event",
+    api_version: "2026-10-28.endive",
+    created: extra.created ?? now(),
+    data: { object },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: stripeId("req"), idempotency_key: randomUUID() },
+    type,
+    ...(extra.account ? { account: extra.account } : {}),
+  };
+}
+
+async function send(event: { id: string }) {
+  const payload = JSON.stringify(event);
+  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
+  const response = await POST(
+    new Request("http://localhost/api/webhooks/stripe", {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": header },
+      body: payload,
+    }),
+    { params: Promise.resolve({}) },
+  );
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const deliveryOf = (event: { id: string }) =>
+  db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
+
+describe("a hold with more than one cause", () => {
+  // A payout has one hold reason, but may have several causes at once: an open dispute on its
+  // booking and a provider's Stripe account that cannot receive payouts. When one cause goes
+  // away the payout is released only if no other is present; otherwise it stays on hold for
+  // the cause still present (an open dispute first), and that change is audited.
+  async function accountUpdated(accountId: string, ready: boolean) {
+    h.account({ id: accountId, payoutsEnabled: ready, transfersCapability: ready ? "active" : "inactive" });
+    const event = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId });
+    expect((await send(event)).status).toBe(200);
+    expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
+  }
+
+  it("an account becoming ready does not release a payout while a dispute on its booking is open, whatever the order", async () => {
+    async function scenario(order: "dispute_first" | "account_first") {
+      const accountId = h.account();
+      const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+      const dispute = () => openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
+      if (order === "dispute_first") await dispute();
+      await accountUpdated(accountId, false);
+      if (order === "account_first") await dispute();
+      await accountUpdated(accountId, true);
+      return payoutOf(bookingId);
+    }
+
+    const inOrder = await scenario("dispute_first");
+    expect(inOrder).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
+    const outOfOrder = await scenario("account_first");
+    expect(outOfOrder).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
+    const entries = await db.auditLog.findMany({ where: { entityType: "payout", entityId: outOfOrder.id }, orderBy: { createdAt: "asc" } });
+    expect(entries.at(-1)).toMatchObject({ action: "payout.held", reason: expect.stringContaining("a dispute on the booking is open") });
+    expect(entries.map((e) => e.action)).not.toContain("payout.released");
+  });
+
+  it("a dispute resolved while the provider's account cannot receive payouts leaves the payout held for the account", async () => {
+    const accountId = h.account();
+    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
+    await accountUpdated(accountId, false);
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
+    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
+
+    // Once the account can receive payouts again, nothing holds the payout any more.
+    await accountUpdated(accountId, true);
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
+  });
+
+  it("an admin hold is not released by a dispute's resolution or by the account becoming ready", async () => {
+    const accountId = h.account();
+    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const user = await db.adminUser.create({ data: { email: `op-${randomUUID()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" } });
+    await holdPayout(h.ctx(ADMIN_ACTOR(user.id, "Oscar Operator")), { payoutId: (await payoutOf(bookingId)).id, reason: "Checking the provider" });
+    const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
+    await accountUpdated(accountId, false);
+    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
+    await accountUpdated(accountId, true);
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "admin_hold" });
+  });
+});
