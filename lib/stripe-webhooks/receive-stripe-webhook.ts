@@ -8,6 +8,7 @@ import { AppError } from "@/lib/errors";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
 import { processDelivery } from "@/lib/webhooks/process-delivery";
 import { readRawBody } from "@/lib/webhooks/read-raw-body";
+import { toStorableJson } from "@/lib/webhooks/storable-text";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
@@ -51,11 +52,14 @@ export type TReceiveStripeWebhookOptions = {
  *   the events wait in the outbox and the sweep sends them.
  * - 500 only when the event could not be stored (the database is unreachable): nothing
  *   is held then, so Stripe's retries (for up to three days) are exactly what we want.
+ *   Text PostgreSQL cannot store (a NUL character, an unpaired surrogate) is replaced by
+ *   U+FFFD in the stored copy rather than refused: the event is Stripe's, signed, and a
+ *   refusal would only be retried until Stripe gives up on it.
  */
 export async function receiveStripeWebhook(request: Request, options: TReceiveStripeWebhookOptions = {}): Promise<TStripeWebhookAnswer> {
   const deps = options.deps ?? defaultWebhookDeps;
   const rawBody = await readRawBody(request, MAX_STRIPE_WEBHOOK_BYTES);
-  const event = verifyStripeEvent(rawBody, request.headers.get(STRIPE_SIGNATURE_HEADER), options.secrets ?? getEnv().STRIPE_WEBHOOK_SECRET);
+  const event = storableEvent(verifyStripeEvent(rawBody, request.headers.get(STRIPE_SIGNATURE_HEADER), options.secrets ?? getEnv().STRIPE_WEBHOOK_SECRET));
 
   const { delivery, duplicate } = await storeDelivery(deps.db, {
     source: "stripe",
@@ -95,4 +99,13 @@ function verifyStripeEvent(rawBody: Uint8Array, header: string | null, secrets: 
     throw new StripeSignatureError("The signed body is not a Stripe event (no id or type).");
   }
   return event;
+}
+
+/** The verified event as it can be stored: any text PostgreSQL refuses replaced by U+FFFD (logged). */
+function storableEvent(event: Stripe.Event): Stripe.Event {
+  const { value, replaced } = toStorableJson(event);
+  if (replaced.length > 0) {
+    console.warn(`stripe webhook: event ${value.id}: replaced text PostgreSQL cannot store at ${replaced.join(", ")}`);
+  }
+  return value;
 }

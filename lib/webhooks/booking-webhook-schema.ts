@@ -6,6 +6,8 @@ import { z } from "zod";
 import { ValidationError } from "@/lib/errors";
 import { MAX_AMOUNT_MINOR } from "@/lib/money/money";
 
+import { findUnstorableText } from "./storable-text";
+
 const ZExternalId = z.string().trim().min(1, "must not be empty").max(191, "must be at most 191 characters");
 const ZIsoDateTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time with a time zone (e.g. 2026-11-24T10:00:00Z)" });
 const ZCurrency = z.string().regex(/^[A-Za-z]{3}$/, "must be a three-letter ISO 4217 currency code");
@@ -124,15 +126,20 @@ function toIssues(error: z.ZodError): TFieldIssue[] {
 
 /**
  * Validates a parsed JSON body against the contract. Throws ValidationError (400) with
- * every field error as `{ path, message }` (paths like "data.amount").
+ * every field error as `{ path, message }` (paths like "data.amount"). Text must also be
+ * storable: a NUL character or an unpaired UTF-16 surrogate (valid JSON escapes that
+ * PostgreSQL refuses) is a field error too, anywhere in the body.
  */
 export function parseBookingWebhook(json: unknown): TBookingWebhook {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new ValidationError("The body must be a JSON object.", { issues: [{ path: "", message: "must be a JSON object" }] });
   }
+  const textIssues = findUnstorableText(json);
   const head = ZBookingWebhookEnvelope.safeParse(json, { error: requiredOr });
-  if (!head.success) throw new ValidationError("The webhook body is invalid.", { issues: toIssues(head.error) });
+  if (!head.success) throw new ValidationError("The webhook body is invalid.", { issues: [...toIssues(head.error), ...textIssues] });
   const full = ZBookingWebhook.safeParse(json, { error: requiredOr });
-  if (!full.success) throw new ValidationError(`The ${head.data.type} body is invalid.`, { issues: toIssues(full.error) });
+  if (!full.success || textIssues.length > 0) {
+    throw new ValidationError(`The ${head.data.type} body is invalid.`, { issues: [...(full.success ? [] : toIssues(full.error)), ...textIssues] });
+  }
   return full.data;
 }

@@ -1,0 +1,112 @@
+// Review 2: the booking platform's webhook, end to end through the route: bad input that is
+// answered 500, and arrival orders that change what the provider is paid.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { POST } from "@/app/api/webhooks/booking/route";
+import { db } from "@/lib/db";
+import { getEnv, resetEnvForTests } from "@/lib/env";
+import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
+
+const SECRET = "whsec_review2_booking_secret";
+const HOUR = 60 * 60 * 1000;
+
+beforeAll(() => {
+  process.env.BOOKING_WEBHOOK_SECRETS = SECRET;
+  resetEnvForTests();
+  expect(getEnv().BOOKING_WEBHOOK_SECRETS).toEqual([SECRET]);
+});
+
+afterAll(() => {
+  resetEnvForTests();
+});
+
+beforeEach(() => {
+  globalThis.inngestReceiver.setDown(false);
+});
+
+let seq = 0;
+const uid = (prefix: string) => `${prefix}_r2${Date.now().toString(36)}${(seq++).toString(36)}`;
+
+type TBody = { id: string; type: string; createdAt: string; data: Record<string, unknown> };
+
+function completedEvent(bookingId: string, data: Record<string, unknown> = {}, completedAt = new Date(Date.now() - HOUR)): TBody {
+  const key = bookingId.replace(/[^A-Za-z0-9]/g, "");
+  return {
+    id: uid("evt"),
+    type: "booking.completed",
+    createdAt: completedAt.toISOString(),
+    data: {
+      bookingId,
+      completedAt: completedAt.toISOString(),
+      currency: "USD",
+      providerShare: 8_000,
+      chargeId: `ch_${key}`,
+      provider: { id: `prov_${key}`, name: "Pat Provider", email: `pat-${key}@example.test`, stripeAccountId: `acct_${key}` },
+      ...data,
+    },
+  };
+}
+
+function tipEvent(bookingId: string, data: Record<string, unknown> = {}, at = new Date(Date.now() - HOUR / 2)): TBody {
+  return {
+    id: uid("evt"),
+    type: "tip.created",
+    createdAt: at.toISOString(),
+    data: { tipId: uid("tip"), bookingId, amount: 1_500, currency: "USD", createdAt: at.toISOString(), ...data },
+  };
+}
+
+function disputeOpenedEvent(bookingId: string, disputeId: string): TBody {
+  const at = new Date(Date.now() - HOUR / 4).toISOString();
+  return { id: uid("evt"), type: "dispute.opened", createdAt: at, data: { disputeId, bookingId, reason: "service not as described", openedAt: at, scope: "booking" } };
+}
+
+function disputeResolvedEvent(bookingId: string, disputeId: string, data: Record<string, unknown> = {}): TBody {
+  const at = new Date(Date.now() - HOUR / 8).toISOString();
+  return { id: uid("evt"), type: "dispute.resolved", createdAt: at, data: { disputeId, bookingId, resolvedAt: at, outcome: "customer_won", refundedAmount: 8_000, ...data } };
+}
+
+async function sendRaw(raw: string) {
+  const request = new Request("http://localhost/api/webhooks/booking", {
+    method: "POST",
+    headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, SECRET) },
+    body: raw,
+  });
+  const response = await POST(request, undefined);
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+const send = (body: TBody) => sendRaw(JSON.stringify(body));
+
+const deliveryOf = (body: TBody) =>
+  db.webhookEvent.findUnique({ where: { source_externalId: { source: "booking_platform", externalId: body.id } } });
+
+async function payoutOfExternal(bookingExternalId: string) {
+  const booking = await db.booking.findUniqueOrThrow({ where: { externalId: bookingExternalId } });
+  return db.payout.findUniqueOrThrow({ where: { bookingId: booking.id } });
+}
+
+describe("order of arrival", () => {
+  it("a tip in the window is paid whether it arrives before or after a dispute refund that took the whole share", async () => {
+    async function scenario(order: "tip_first" | "refund_first") {
+      const bookingId = uid("bk");
+      const disputeId = uid("dsp");
+      const tip = tipEvent(bookingId);
+      expect((await send(completedEvent(bookingId))).status).toBe(200);
+      if (order === "tip_first") expect((await send(tip)).status).toBe(200);
+      expect((await send(disputeOpenedEvent(bookingId, disputeId))).status).toBe(200);
+      // The customer won: the provider gives back their whole share of 80.00.
+      expect((await send(disputeResolvedEvent(bookingId, disputeId))).status).toBe(200);
+      if (order === "refund_first") expect((await send(tip)).status).toBe(200);
+      return { payout: await payoutOfExternal(bookingId), tipDelivery: await deliveryOf(tip) };
+    }
+
+    const inOrder = await scenario("tip_first");
+    // Share 80.00 + tip 15.00 - refund 80.00: the tip is still the provider's.
+    expect(inOrder.payout).toMatchObject({ status: "scheduled", tipAmount: 1_500, refundedAmount: 8_000, amount: 1_500 });
+
+    const outOfOrder = await scenario("refund_first");
+    expect(outOfOrder.tipDelivery).toMatchObject({ status: "processed" });
+    expect(outOfOrder.payout).toMatchObject({ status: inOrder.payout.status, tipAmount: 1_500, amount: inOrder.payout.amount });
+  });
+});
