@@ -4,7 +4,7 @@ import Stripe from "stripe";
 
 import type { Prisma } from "@/generated/prisma/client";
 import { getEnv } from "@/lib/env";
-import { AppError } from "@/lib/errors";
+import { AppError, ConflictError } from "@/lib/errors";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
 import { processDelivery } from "@/lib/webhooks/process-delivery";
 import { readRawBody } from "@/lib/webhooks/read-raw-body";
@@ -66,7 +66,7 @@ export async function receiveStripeWebhook(request: Request, options: TReceiveSt
     externalId: event.id,
     type: event.type,
     payload: event as unknown as Prisma.InputJsonValue,
-    bookingExternalId: await bookingExternalIdOf(deps.db, event),
+    bookingExternalId: await bookingReferenceOf(deps, event),
   });
   if (duplicate) return { received: true, duplicate: true };
 
@@ -99,6 +99,22 @@ function verifyStripeEvent(rawBody: Uint8Array, header: string | null, secrets: 
     throw new StripeSignatureError("The signed body is not a Stripe event (no id or type).");
   }
   return event;
+}
+
+/**
+ * The booking the event concerns, stored with it so that the delivery is woken when that
+ * booking arrives and is listed with it. Only a hint: when it cannot be told (a charge named by
+ * tips of two bookings is a ConflictError), the event is stored without one rather than
+ * refused. Applying it then meets the same problem and keeps it on the delivery (failed, with
+ * the error), where the sweep and an operator's re-drive see it.
+ */
+async function bookingReferenceOf(deps: TWebhookDeps, event: Stripe.Event): Promise<string | null> {
+  try {
+    return await bookingExternalIdOf(deps.db, event);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) console.error(`stripe webhook: event ${event.id}: could not tell its booking; stored without one`, error);
+    return null;
+  }
 }
 
 /** The verified event as it can be stored: any text PostgreSQL refuses replaced by U+FFFD (logged). */

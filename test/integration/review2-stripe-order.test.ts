@@ -1,0 +1,187 @@
+// Review 2: Stripe deliveries whose order of arrival changes the money or the state.
+// Each test runs the same facts in two orders, on two fresh bookings, and expects the same end.
+import { randomUUID } from "node:crypto";
+
+import Stripe from "stripe";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { POST } from "@/app/api/webhooks/stripe/route";
+import { db } from "@/lib/db";
+import { openDispute } from "@/lib/disputes/open-dispute";
+import { resolveDispute } from "@/lib/disputes/resolve-dispute";
+import { getEnv } from "@/lib/env";
+import { addTip } from "@/lib/tips/add-tip";
+
+import { payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+
+let h: TEngineHarness;
+
+beforeAll(async () => {
+  h = await startEngineHarness();
+});
+
+afterAll(async () => {
+  await h.fake.stop();
+});
+
+beforeEach(() => {
+  h.clock.set(new Date());
+  globalThis.inngestReceiver.setDown(false);
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
+function stripeEvent(type: string, object: unknown, extra: { created?: number; account?: string } = {}) {
+  return {
+    id: stripeId("evt"),
+    object: "event",
+    api_version: "2026-10-28.endive",
+    created: extra.created ?? now(),
+    data: { object },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: stripeId("req"), idempotency_key: randomUUID() },
+    type,
+    ...(extra.account ? { account: extra.account } : {}),
+  };
+}
+
+function charge(input: { id: string; amount: number; amountRefunded: number }) {
+  return {
+    id: input.id,
+    object: "charge",
+    amount: input.amount,
+    amount_captured: input.amount,
+    amount_refunded: input.amountRefunded,
+    captured: true,
+    created: now() - 3 * 86_400,
+    currency: "usd",
+    metadata: {},
+    paid: true,
+    refunded: input.amountRefunded === input.amount,
+    status: "succeeded",
+    transfer_group: null,
+  };
+}
+
+function dispute(input: { id: string; charge: string; amount: number; status: string }) {
+  return {
+    id: input.id,
+    object: "dispute",
+    amount: input.amount,
+    charge: input.charge,
+    created: now() - 60,
+    currency: "usd",
+    reason: "product_not_received",
+    status: input.status,
+  };
+}
+
+async function send(event: { id: string }) {
+  const payload = JSON.stringify(event);
+  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
+  const response = await POST(
+    new Request("http://localhost/api/webhooks/stripe", {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": header },
+      body: payload,
+    }),
+    { params: Promise.resolve({}) },
+  );
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const deliveryOf = (event: { id: string }) =>
+  db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
+
+describe("refund and chargeback on one charge", () => {
+  it("a partial refund and a lost chargeback of the rest end with the same payout whichever event arrives first", async () => {
+    // Customer paid 100.00 on the booking's charge, 80.00 of it the provider's share; a tip of
+    // 20.00 was paid with its own charge (so the payout has money left after the booking charge).
+    // At Stripe: 50.00 refunded first, then the other 50.00 charged back and lost.
+    async function scenario(order: "refund_first" | "chargeback_first") {
+      const bookingCharge = stripeId("ch");
+      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
+      await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: stripeId("ch") });
+      const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 10_000, amountRefunded: 5_000 }), { created: now() - 600 });
+      const lost = stripeEvent("charge.dispute.closed", dispute({ id: stripeId("du"), charge: bookingCharge, amount: 5_000, status: "lost" }));
+      for (const event of order === "refund_first" ? [refunded, lost] : [lost, refunded]) {
+        expect((await send(event)).status).toBe(200);
+        expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
+      }
+      return payoutOf(bookingId);
+    }
+
+    const inOrder = await scenario("refund_first");
+    // Refund: 50 % of 80.00 = 40.00; chargeback: 50.00 capped at the 40.00 the provider still has.
+    expect(inOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: 8_000, amount: 2_000 });
+
+    const outOfOrder = await scenario("chargeback_first");
+    // The provider cannot bear more than their 80.00 portion of the booking charge.
+    expect(outOfOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: inOrder.refundedAmount, amount: inOrder.amount });
+  });
+});
+
+describe("refund and a tip paid with the same charge", () => {
+  it("the provider's part of a refund does not depend on whether the tip on that charge arrived before or after it", async () => {
+    // The customer paid 120.00 on one charge: share 80.00 + tip 20.00 (both the provider's) + 20.00 commission.
+    // Half of it (60.00) is refunded: the provider's part is 50 % of 100.00 = 50.00.
+    async function scenario(order: "tip_first" | "refund_first") {
+      const bookingCharge = stripeId("ch");
+      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
+      const tip = () =>
+        addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: bookingCharge });
+      const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 12_000, amountRefunded: 6_000 }));
+      if (order === "tip_first") await tip();
+      expect((await send(refunded)).status).toBe(200);
+      if (order === "refund_first") await tip();
+      return payoutOf(bookingId);
+    }
+
+    const inOrder = await scenario("tip_first");
+    expect(inOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: 5_000, amount: 5_000 });
+    const outOfOrder = await scenario("refund_first");
+    expect(outOfOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: inOrder.refundedAmount, amount: inOrder.amount });
+  });
+
+});
+
+describe("account.updated and other holds", () => {
+  async function accountUpdated(accountId: string, ready: boolean) {
+    h.account({ id: accountId, payoutsEnabled: ready, transfersCapability: ready ? "active" : "inactive" });
+    const event = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId });
+    expect((await send(event)).status).toBe(200);
+    expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
+  }
+
+  it("an account becoming ready does not release a payout while a dispute on its booking is open, whatever the order", async () => {
+    async function scenario(order: "dispute_first" | "account_first") {
+      const accountId = h.account();
+      const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+      const dispute = () => openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
+      if (order === "dispute_first") await dispute();
+      await accountUpdated(accountId, false);
+      if (order === "account_first") await dispute();
+      await accountUpdated(accountId, true);
+      return payoutOf(bookingId);
+    }
+
+    const inOrder = await scenario("dispute_first");
+    expect(inOrder).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
+    const outOfOrder = await scenario("account_first");
+    // Released to "scheduled" although the dispute is still open.
+    expect(outOfOrder).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
+  });
+
+  it("a dispute resolved while the provider's account cannot receive payouts leaves the payout held for the account", async () => {
+    const accountId = h.account();
+    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
+    await accountUpdated(accountId, false);
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
+    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
+    // The account still cannot receive payouts: the payout must stay held (for the account).
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
+  });
+});
