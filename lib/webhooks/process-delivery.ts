@@ -28,13 +28,21 @@ export type TProcessOptions = {
  * Inngest events those applications caused (each service wrote its event to the outbox in
  * its own transaction, with the delivery's id as the event id; the functions those events
  * start publish whatever follows, such as a transfer request). Never throws for an apply
- * failure: that is recorded as `failed` and kept for the sweep and re-drive.
+ * failure: that is recorded as `failed` and kept for the sweep and re-drive. Nor for a
+ * failure to re-apply the waiting deliveries once this one is recorded: they stay deferred
+ * and the sweep re-applies them.
  */
 export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent, options: TProcessOptions = {}): Promise<TApplyOutcome> {
   const outcome = await applyAndRecord(deps, delivery, { recheckDeferred: true });
   const appliedIds = outcome.status === "processed" ? [delivery.id] : [];
   if (outcome.status === "processed" && delivery.bookingExternalId) {
-    appliedIds.push(...(await applyDeferredFor(deps, delivery.bookingExternalId)).appliedIds);
+    try {
+      appliedIds.push(...(await applyDeferredFor(deps, delivery.bookingExternalId)).appliedIds);
+    } catch (error) {
+      // This delivery is applied and its outcome recorded; what waited for it stays deferred
+      // and the reconciliation sweep re-applies it (reapplyStaleDeliveries).
+      console.error(`webhook delivery ${delivery.id}: re-applying what waited for booking ${delivery.bookingExternalId} failed; left to the sweep`, error);
+    }
   }
   if (options.publish !== false) await publishDeliveryEvents(deps.db, appliedIds);
   return outcome;

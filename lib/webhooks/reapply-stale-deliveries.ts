@@ -1,5 +1,6 @@
 import "server-only";
 
+import type { PrismaClient } from "@/generated/prisma/client";
 import { BUSY_ERROR_CODE } from "@/lib/payouts/sync-payout-with-booking";
 
 import { applyDeferredFor, processDelivery } from "./process-delivery";
@@ -12,7 +13,7 @@ export const STALE_DELIVERY_MS = 5 * 60 * 1000;
  * (except one that failed on a busy payout).
  */
 export const MAX_AUTO_APPLY_ATTEMPTS = 5;
-/** Deferred deliveries whose booking has arrived are re-tried this many times (a lost wake-up). */
+/** Deferred deliveries whose booking (or charge) has arrived are re-tried this many times (a lost wake-up). */
 const MAX_DEFERRED_ATTEMPTS = 10;
 
 export type TReapplyResult = { reapplied: number; processed: number; failed: number; deferred: number; unblocked: number };
@@ -20,8 +21,9 @@ export type TReapplyResult = { reapplied: number; processed: number; failed: num
 /**
  * For the reconciliation sweep: re-applies deliveries that a crash or a transient error
  * left `received` or `failed` (bounded by MAX_AUTO_APPLY_ATTEMPTS), and re-checks deferred
- * deliveries whose booking exists by now. Events they cause are written to the outbox;
- * the sweep publishes them afterwards.
+ * deliveries whose booking exists by now, including Stripe's that name only a charge the
+ * booking or one of its tips was paid with (bounded by MAX_DEFERRED_ATTEMPTS). Events they
+ * cause are written to the outbox; the sweep publishes them afterwards.
  */
 export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?: Date; limit?: number } = {}): Promise<TReapplyResult> {
   const now = options.now ?? deps.clock?.now() ?? new Date();
@@ -49,16 +51,39 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
     else if (outcome.status === "deferred") result.deferred += 1;
   }
 
-  const waiting = await deps.db.webhookEvent.findMany({
-    where: { status: "deferred", receivedAt: { lte: cutoff }, applyAttempts: { lt: MAX_DEFERRED_ATTEMPTS }, bookingExternalId: { not: null } },
-    select: { bookingExternalId: true },
-    distinct: ["bookingExternalId"],
-    take: limit,
-  });
-  const bookingIds = waiting.map((w) => w.bookingExternalId).filter((id): id is string => id !== null);
-  if (bookingIds.length > 0) {
-    const arrived = await deps.db.booking.findMany({ where: { externalId: { in: bookingIds } }, select: { externalId: true } });
-    for (const booking of arrived) result.unblocked += (await applyDeferredFor(deps, booking.externalId)).applied;
+  for (const bookingExternalId of await bookingsWithStaleDeferredDeliveries(deps.db, { cutoff, limit })) {
+    result.unblocked += (await applyDeferredFor(deps, bookingExternalId)).applied;
   }
   return result;
+}
+
+/**
+ * The bookings (external ids) that have arrived for deferred deliveries untouched since
+ * `cutoff` and re-tried fewer than MAX_DEFERRED_ATTEMPTS times: those naming the booking, and
+ * Stripe's that name only a charge (a dispute's `charge`, a refunded charge's `id`; as
+ * applyDeferredFor finds them) now paid for by the booking or one of its tips. A wake-up lost
+ * on the booking's arrival is caught here. Only arrived bookings are listed, so deliveries
+ * that may wait forever (a dispute on a charge that is not a booking's) never crowd out the
+ * ones that can go through.
+ */
+async function bookingsWithStaleDeferredDeliveries(db: PrismaClient, input: { cutoff: Date; limit: number }): Promise<string[]> {
+  const rows = await db.$queryRaw<{ externalId: string }[]>`
+    WITH waiting AS (
+      SELECT w."bookingExternalId",
+             CASE
+               WHEN w."bookingExternalId" IS NOT NULL OR w.source <> 'stripe' THEN NULL
+               WHEN w.type LIKE 'charge.dispute.%' AND jsonb_typeof(w.payload #> '{data,object,charge}') = 'string'
+                 THEN w.payload #>> '{data,object,charge}'
+               WHEN w.type = 'charge.refunded' THEN w.payload #>> '{data,object,id}'
+             END AS "chargeId"
+      FROM "WebhookEvent" w
+      WHERE w.status = 'deferred' AND w."receivedAt" <= ${input.cutoff} AND w."applyAttempts" < ${MAX_DEFERRED_ATTEMPTS}
+    )
+    SELECT b."externalId" FROM waiting JOIN "Booking" b ON b."externalId" = waiting."bookingExternalId"
+    UNION
+    SELECT b."externalId" FROM waiting JOIN "Booking" b ON b."stripeChargeId" = waiting."chargeId"
+    UNION
+    SELECT b."externalId" FROM waiting JOIN "Tip" t ON t."stripeChargeId" = waiting."chargeId" JOIN "Booking" b ON b.id = t."bookingId"
+    LIMIT ${input.limit}`;
+  return rows.map((row) => row.externalId);
 }
