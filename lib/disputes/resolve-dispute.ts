@@ -22,9 +22,9 @@ export type TResolveDisputeInput = {
 
 /**
  * A dispute was resolved. Before the transfer its refund reduces the payout (share + tips -
- * refunds; cancelled as "fully refunded" at zero) and, when no other dispute is open, the
- * payout is released. After the transfer the refund becomes one transfer reversal per
- * dispute. Idempotent: a second resolution of the same dispute changes nothing.
+ * refunds; cancelled as "fully refunded" at zero once no tip can join it) and, when no
+ * other cause of its hold remains, the payout is released. After the transfer the refund
+ * becomes one transfer reversal per dispute. Idempotent: a second resolution of the same dispute changes nothing.
  */
 export async function resolveDispute(
   context: TServiceContext,

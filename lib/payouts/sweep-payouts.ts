@@ -9,12 +9,15 @@ import { findTransferForPayout, retrieveAccountReadiness } from "@/lib/stripe/tr
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
+import { refreshPayout } from "./refresh-payout";
+import { ADJUSTABLE_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 import { markFailed, MAX_TRANSFER_ATTEMPTS, recordSuccess, transferGroupFor } from "./transfer-payout";
 
 /** A payout `processing` for longer than this is settled against Stripe by the sweep. */
 export const STUCK_PROCESSING_MS = 60 * 60 * 1000;
 const SWEEP_BUCKET_MS = 15 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
 /** A provider whose payouts wait for their Stripe account is re-checked at most this often. */
 export const ACCOUNT_RECHECK_MS = 60 * 60 * 1000;
 /** Stripe account look-ups per sweep (the least recently checked first). */
@@ -28,13 +31,17 @@ export type TSweepResult = {
   accountChecks: number;
   accountsReady: number;
   accountCheckErrors: number;
+  /** Payouts with nothing to pay that were closed as "fully refunded" once no tip could join them. */
+  closedAtZero: number;
 };
 
 /**
  * The safety net, run every 15 minutes: requests a transfer for every due scheduled payout
  * (so a lost event delays a payout, never loses it), re-requests pending reversals, settles
- * payouts stuck in `processing` against Stripe, and re-asks Stripe about accounts whose
- * payouts are held as "not ready" (a lost account.updated delays them, never strands them).
+ * payouts stuck in `processing` against Stripe, re-asks Stripe about accounts whose
+ * payouts are held as "not ready" (a lost account.updated delays them, never strands them),
+ * and lets payouts left at zero after the tip window follow the facts (they are cancelled
+ * as "fully refunded"; usually the payout's own run did that when it became due).
  */
 export async function sweepPayouts(context: TServiceContext, stripe: Stripe, options: { limit?: number } = {}): Promise<TSweepResult> {
   const ctx = resolveContext(context);
@@ -79,7 +86,25 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     else if (result !== "unchanged") settled += 1;
   }
   const accounts = await recheckHeldAccounts(ctx, stripe, now);
-  return { transferRequests: due.length, settled, settleErrors, reversalRequests: pendingReversals.length, ...accounts };
+  const atZero = await ctx.db.payout.findMany({
+    where: {
+      status: { in: [...ADJUSTABLE_STATUSES] },
+      amount: 0,
+      eligibleAt: { lte: now },
+      booking: { completedAt: { lt: new Date(now.getTime() - ctx.timing.tipWindowHours * HOUR_MS) } },
+    },
+    select: { id: true },
+    take: limit,
+  });
+  let closedAtZero = 0;
+  for (const p of atZero) {
+    try {
+      if ((await refreshPayout(ctx, { payoutId: p.id })).payout?.status === "cancelled") closedAtZero += 1;
+    } catch (error) {
+      console.error(`sweep: could not refresh payout ${p.id} at zero`, error);
+    }
+  }
+  return { transferRequests: due.length, settled, settleErrors, reversalRequests: pendingReversals.length, ...accounts, closedAtZero };
 }
 
 async function recheckHeldAccounts(ctx: TResolvedContext, stripe: Stripe, now: Date) {

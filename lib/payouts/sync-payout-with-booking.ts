@@ -13,7 +13,7 @@ import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TP
 import type { TResolvedContext } from "./context";
 import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
-import { payoutDueAt } from "./timing";
+import { isDue, payoutDueAt, tipWindowEndsAt, type TTimingRules } from "./timing";
 
 export type TLockedBooking = Booking & { provider: Provider };
 
@@ -73,12 +73,14 @@ type TRefundClaim = {
 
 /**
  * Brings a booking's payout in line with the stored facts: the completed booking, its
- * accepted tips, its disputes, Stripe's refunds on its charges and a cancellation. Creating the payout, joining tips,
- * applying refunds, holding for open disputes, releasing when the last one closes and
- * cancelling all happen here, through the state machine, each audited. Because it
- * derives the payout from the facts, the order in which facts arrived does not matter.
- * After a transfer, refunds become transfer reversals instead. Call it with the booking
- * locked (lockBooking), inside the transaction that recorded the new fact.
+ * accepted tips, its disputes, Stripe's refunds on its charges and a cancellation.
+ * Creating the payout, joining tips, applying refunds, holding for open disputes,
+ * releasing when the last one closes (unless another cause of the hold remains) and
+ * cancelling (booking cancelled; nothing left to pay once no tip can join) all happen
+ * here, through the state machine, each audited. Because it derives the payout from the
+ * facts, the order in which facts arrived does not matter. After a transfer, refunds
+ * become transfer reversals instead. Call it with the booking locked (lockBooking),
+ * inside the transaction that recorded the new fact.
  */
 export async function syncPayoutWithBooking(
   tx: Tx,
@@ -170,7 +172,10 @@ export async function syncPayoutWithBooking(
         data: { cancelReason: "booking cancelled" },
         audit: { ...audit, action: "payout.cancelled", reason: booking.cancellationReason ?? "booking cancelled" },
       });
-    } else if (payout.amount === 0) {
+    } else if (payout.amount === 0 && !tipsMayStillJoin(payout, booking, now, ctx.timing)) {
+      // Nothing to pay and nothing can be added any more. Until then a payout at zero stays
+      // scheduled or held (nothing is transferred at zero), so a tip that arrives after a
+      // refund took everything is paid as it would have been had it arrived first.
       payout = await changePayout(tx, payout, {
         event: "cancel",
         data: { cancelReason: "fully refunded" },
@@ -262,6 +267,17 @@ async function flagRefundReportedTwice(tx: Tx, booking: TLockedBooking, payout: 
     providerId: payout.providerId,
     dedupeKey: `refund_reported_twice:${booking.id}`,
   });
+}
+
+/**
+ * Whether a tip may still join the payout: until the tip window has closed and the payout is
+ * due (a payout with money is transferred then, and later tips are refused). A payout whose
+ * refunds took everything is cancelled as "fully refunded" only after that, so the order of
+ * a refund and a tip does not decide whether the tip is paid. Pure.
+ */
+export function tipsMayStillJoin(payout: Pick<Payout, "eligibleAt">, booking: Pick<Booking, "completedAt">, now: Date, timing: TTimingRules): boolean {
+  if (!booking.completedAt) return true;
+  return !isDue(payout.eligibleAt, now) || now.getTime() <= tipWindowEndsAt(booking.completedAt, timing).getTime();
 }
 
 export type THoldCause = { holdReason: Extract<HoldReason, "dispute_open" | "provider_account_not_ready">; holdNote: string; reason: string };

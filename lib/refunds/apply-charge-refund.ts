@@ -37,8 +37,9 @@ export type TApplyChargeRefundResult =
  * Only the increase over the highest total already recorded is applied, as one ChargeRefund
  * step, so repeated, late and out-of-order events change nothing twice. Then the payout
  * follows the facts (syncPayoutWithBooking): before the transfer its amount drops (share +
- * tips - refunds; cancelled as "fully refunded" at zero); after the transfer the provider's
- * part is recovered with one transfer reversal per step, as a lost dispute is. One
+ * tips - refunds; cancelled as "fully refunded" at zero once no tip can join it); after
+ * the transfer the provider's part is recovered with one transfer reversal per step, as a
+ * lost dispute is. One
  * transaction, audited; the booking is locked, so concurrent events for it queue up.
  */
 export async function applyChargeRefund(context: TServiceContext, input: TApplyChargeRefundInput): Promise<TApplyChargeRefundResult> {

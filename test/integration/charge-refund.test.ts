@@ -108,6 +108,9 @@ describe("before the transfer", () => {
     const charge = chargeId();
     const { bookingId } = await h.completeBooking({ providerShare: 7_777, stripeChargeId: charge });
     await refund(charge, 9_999, { chargeAmount: 9_999 });
+    // Nothing to pay; it is cancelled once no tip can join it any more (when it is due).
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", refundedAmount: 7_777, amount: 0 });
+    await h.run("schedule", { name: "booking/completed", data: { bookingId } });
     const payout = await payoutOf(bookingId);
     expect(payout).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", refundedAmount: 7_777, amount: 0 });
     h.clock.advance(49 * HOUR);

@@ -11,8 +11,10 @@ import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { getEnv } from "@/lib/env";
 import { holdPayout } from "@/lib/payouts/hold-payout";
+import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
+import { addTip } from "@/lib/tips/add-tip";
 
-import { ADMIN_ACTOR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 
@@ -121,5 +123,33 @@ describe("a hold with more than one cause", () => {
     await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
     await accountUpdated(accountId, true);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "admin_hold" });
+  });
+});
+
+describe("a payout with nothing left to pay", () => {
+  // Refunds that take everything leave the payout open at zero while a tip may still join it;
+  // nothing is transferred at zero. Once it is due and the tip window has closed it is
+  // cancelled as "fully refunded": by the payout's own run when it becomes due, or else by the
+  // reconciliation sweep. Either is idempotent.
+  it("stays open at zero while a tip may join, then the sweep cancels it once; a later tip is refused", async () => {
+    const { bookingId } = await h.completeBooking({ providerShare: 6_000 });
+    const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
+    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "customer_won", refundedAmount: 6_000, resolvedAt: h.clock.now() });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 0, cancelReason: null });
+
+    h.clock.advance(25 * HOUR);
+    await sweepPayouts(h.ctx(), h.stripe);
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 0 });
+
+    h.clock.advance(24 * HOUR);
+    await sweepPayouts(h.ctx(), h.stripe);
+    await sweepPayouts(h.ctx(), h.stripe);
+    const payout = await payoutOf(bookingId);
+    expect(payout).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", amount: 0 });
+    expect(await db.auditLog.count({ where: { entityId: payout.id, action: "payout.cancelled" } })).toBe(1);
+
+    const late = await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 500, currency: "USD", tippedAt: h.clock.now() });
+    expect(late.tip).toMatchObject({ status: "rejected" });
+    expect(h.fake.transfers().filter((t) => t.metadata?.payoutId === payout.id)).toHaveLength(0);
   });
 });

@@ -7,8 +7,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
-import { openDispute } from "@/lib/disputes/open-dispute";
-import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { getEnv } from "@/lib/env";
 import { addTip } from "@/lib/tips/add-tip";
 
@@ -145,43 +143,4 @@ describe("refund and a tip paid with the same charge", () => {
     expect(outOfOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: inOrder.refundedAmount, amount: inOrder.amount });
   });
 
-});
-
-describe("account.updated and other holds", () => {
-  async function accountUpdated(accountId: string, ready: boolean) {
-    h.account({ id: accountId, payoutsEnabled: ready, transfersCapability: ready ? "active" : "inactive" });
-    const event = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId });
-    expect((await send(event)).status).toBe(200);
-    expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
-  }
-
-  it("an account becoming ready does not release a payout while a dispute on its booking is open, whatever the order", async () => {
-    async function scenario(order: "dispute_first" | "account_first") {
-      const accountId = h.account();
-      const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
-      const dispute = () => openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
-      if (order === "dispute_first") await dispute();
-      await accountUpdated(accountId, false);
-      if (order === "account_first") await dispute();
-      await accountUpdated(accountId, true);
-      return payoutOf(bookingId);
-    }
-
-    const inOrder = await scenario("dispute_first");
-    expect(inOrder).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
-    const outOfOrder = await scenario("account_first");
-    // Released to "scheduled" although the dispute is still open.
-    expect(outOfOrder).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
-  });
-
-  it("a dispute resolved while the provider's account cannot receive payouts leaves the payout held for the account", async () => {
-    const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
-    const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
-    await accountUpdated(accountId, false);
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
-    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
-    // The account still cannot receive payouts: the payout must stay held (for the account).
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
-  });
 });

@@ -316,6 +316,9 @@ describe("charge.dispute.*", () => {
     const closed = stripeEvent("charge.dispute.closed", { ...body, status: "lost" });
     await send(closed);
     expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({ outcome: "customer_won", refundedAmount: 8_000 });
+    // Nothing to pay; it is cancelled once no tip can join it any more (when it is due).
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 0 });
+    await h.run("schedule", { name: "booking/completed", data: { bookingId } });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", amount: 0 });
     const delivery = await deliveryOf(closed);
     expect(globalThis.inngestReceiver.events().filter((e) => e.id === delivery.id)).toMatchObject([{ name: "dispute/resolved", data: { refundedAmount: 8_000 } }]);
@@ -328,7 +331,7 @@ describe("charge.dispute.*", () => {
     const body = dispute({ charge: chargeId, amount: 5_000, status: "lost" });
     await send(stripeEvent("charge.dispute.closed", body));
     expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({ outcome: "customer_won", refundedAmount: 4_000 });
-    expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 8_000, amount: 0, status: "cancelled" });
+    expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 8_000, amount: 0, status: "scheduled" });
 
     const other = await bookingWithCharge(8_000);
     const small = dispute({ charge: other.chargeId, amount: 3_000, status: "needs_response" });
