@@ -23,6 +23,13 @@ const ZReversedTransfer = z.looseObject({
 });
 
 /**
+ * The error code of a transfer.reversed applied before its payout recorded the transfer (the
+ * transfer's outcome is still unknown to us; the transfer run or the sweep records it). The
+ * sweep re-applies such a delivery until it goes through (lib/webhooks/reapply-stale-deliveries.ts).
+ */
+export const TRANSFER_NOT_RECORDED_ERROR_CODE = "transfer_not_recorded";
+
+/**
  * transfer.reversed: a payout's transfer was (partly) reversed. Reversals we made are
  * already recorded; any other is recorded as Stripe's, moves the payout to
  * partially_reversed / reversed and alerts an admin (lib/payouts/record-external-reversal.ts).
@@ -44,8 +51,18 @@ export const handleTransferReversed: TStripeHandler<"transfer.reversed"> = async
     case "unknown_transfer":
       return { status: "ignored", reason: `transfer ${transfer.id} is not a payout transfer of ours` };
     case "transfer_not_recorded":
-      // Its transfer run has not recorded the transfer yet; the sweep re-applies this delivery.
-      return { status: "failed", error: `payout ${result.payoutId} (${result.status}) has not recorded transfer ${transfer.id} yet; retry later` };
+      if (result.status === "cancelled") {
+        // Nothing records a transfer on a cancelled payout: this needs a person, not another attempt.
+        return {
+          status: "failed",
+          error: `payout ${result.payoutId} is cancelled, yet Stripe reports reversals of transfer ${transfer.id} made for it: check the transfer at Stripe`,
+        };
+      }
+      // Its transfer run (or the sweep, or the next claim) records the transfer; this delivery waits for that.
+      return {
+        status: "failed",
+        error: `${TRANSFER_NOT_RECORDED_ERROR_CODE}: payout ${result.payoutId} (${result.status}) has not recorded transfer ${transfer.id} yet; re-applied until it has`,
+      };
     case "recorded":
       return {
         status: "processed",

@@ -2,6 +2,7 @@ import "server-only";
 
 import type { PrismaClient } from "@/generated/prisma/client";
 import { BUSY_ERROR_CODE } from "@/lib/payouts/sync-payout-with-booking";
+import { TRANSFER_NOT_RECORDED_ERROR_CODE } from "@/lib/stripe-webhooks/handle-transfer-reversed";
 
 import { applyDeferredFor, processDelivery } from "./process-delivery";
 import type { TWebhookDeps } from "./types";
@@ -10,9 +11,16 @@ import type { TWebhookDeps } from "./types";
 export const STALE_DELIVERY_MS = 5 * 60 * 1000;
 /**
  * The sweep re-applies a failing delivery this many times in all; then it waits for a re-drive
- * (except one that failed on a busy payout).
+ * (except one waiting for a transfer to settle: TRANSFER_SETTLING_ERROR_CODES).
  */
 export const MAX_AUTO_APPLY_ATTEMPTS = 5;
+/**
+ * Failures that go away once a payout's transfer settles: a change refused while the transfer
+ * is in flight (payout_busy), a transfer.reversed that arrived before the payout recorded its
+ * transfer (transfer_not_recorded). The sweep re-applies these whatever their attempt count: a
+ * transfer always settles, and giving up would lose the refund, resolution or reversal they carry.
+ */
+export const TRANSFER_SETTLING_ERROR_CODES: readonly string[] = [BUSY_ERROR_CODE, TRANSFER_NOT_RECORDED_ERROR_CODE];
 /** Deferred deliveries whose booking (or charge) has arrived are re-tried this many times (a lost wake-up). */
 const MAX_DEFERRED_ATTEMPTS = 10;
 
@@ -35,10 +43,11 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
     where: {
       status: { in: ["received", "failed"] },
       receivedAt: { lte: cutoff },
-      // A delivery refused only because its payout was being transferred (payout_busy) is
-      // re-applied until it goes through: a transfer always settles, and giving up would lose
-      // the refund or resolution it carries.
-      OR: [{ applyAttempts: { lt: MAX_AUTO_APPLY_ATTEMPTS } }, { status: "failed", error: { startsWith: `${BUSY_ERROR_CODE}:` } }],
+      OR: [
+        { applyAttempts: { lt: MAX_AUTO_APPLY_ATTEMPTS } },
+        // Their errors read "<code>: <message>".
+        ...TRANSFER_SETTLING_ERROR_CODES.map((code) => ({ status: "failed" as const, error: { startsWith: `${code}:` } })),
+      ],
     },
     orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
     take: limit,

@@ -2,8 +2,10 @@
 // what catches a lost wake-up: a delivery deferred for a booking that has arrived since is
 // re-applied, whether it names the booking or, as Stripe's disputes do, only a charge the booking
 // or one of its tips was paid with. Deliveries that may wait forever (a dispute on a charge that
-// is no booking's) never crowd out those that can go through. And a delivery's request never
-// fails because re-applying what waited for it failed: that is left to the sweep.
+// is no booking's) never crowd out those that can go through. A delivery's request never fails
+// because re-applying what waited for it failed: that is left to the sweep. And a failure that
+// only waits for a payout's transfer to settle is re-applied until it goes through, beyond the
+// attempts that bound other failures.
 import { randomUUID } from "node:crypto";
 
 import Stripe from "stripe";
@@ -13,11 +15,15 @@ import { POST as postBooking } from "@/app/api/webhooks/booking/route";
 import { POST as postStripe } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { cancelPayout } from "@/lib/payouts/cancel-payout";
+import { resolveContext } from "@/lib/payouts/context";
+import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
+import { claimTransfer, markFailed } from "@/lib/payouts/transfer-payout";
 import { addTip } from "@/lib/tips/add-tip";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 
@@ -236,5 +242,74 @@ describe("re-applying what waited for a delivery fails", () => {
     expect(await bookingDelivery(tip)).toMatchObject({ status: "processed" });
     const booking = await db.booking.findUniqueOrThrow({ where: { externalId: bookingExternalId } });
     expect(await payoutOf(booking.id)).toMatchObject({ tipAmount: 1_500, amount: 9_500 });
+  });
+});
+
+describe("failures that wait for a payout's transfer to settle", () => {
+  /**
+   * A payout claimed for its transfer whose outcome we never recorded (the answer was lost),
+   * while at Stripe the transfer was made and then partly reversed by someone else; and
+   * Stripe's transfer.reversed for it, delivered.
+   */
+  async function reversalBeforeTheTransferIsRecorded() {
+    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    h.clock.advance(48 * HOUR + 1);
+    const payout = await payoutOf(bookingId);
+    const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { provider: true } });
+    expect((await claimTransfer({ ...h.ctx(), runId: "run_lost" }, { payoutId: payout.id })).kind).toBe("claimed");
+    const transfer = await h.stripe.transfers.create({
+      amount: 8_000,
+      currency: "usd",
+      destination: booking.provider.stripeAccountId!,
+      transfer_group: `booking_${booking.externalId}`,
+      metadata: { payoutId: payout.id },
+    });
+    await h.stripe.transfers.createReversal(transfer.id, { amount: 3_000 });
+    const event = stripeEvent("transfer.reversed", await h.stripe.transfers.retrieve(transfer.id));
+    expect(await sendStripe(event)).toBe(200);
+    return { bookingId, payoutId: payout.id, transfer, event };
+  }
+
+  /** Sweeps 15 minutes apart, as the reconciliation cron runs. */
+  async function sweepsEveryQuarterHour(count: number, from = 1) {
+    for (let i = from; i < from + count; i++) {
+      await reapplyStaleDeliveries({ db, stripe: () => h.stripe, clock: h.clock }, { now: new Date(Date.now() + i * 15 * 60 * 1000) });
+    }
+  }
+
+  it("a transfer.reversed that arrives before its payout recorded the transfer is re-applied until it has, then recorded", async () => {
+    const { bookingId, payoutId, transfer, event } = await reversalBeforeTheTransferIsRecorded();
+    expect(await stripeDelivery(event)).toMatchObject({ status: "failed", error: expect.stringMatching(/^transfer_not_recorded: /) });
+
+    // More sweeps than the attempts that bound other failures, while the transfer's outcome is unknown.
+    await sweepsEveryQuarterHour(6);
+    expect(await stripeDelivery(event)).toMatchObject({ status: "failed", applyAttempts: 7, error: expect.stringMatching(/^transfer_not_recorded: /) });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "processing" });
+
+    // The sweep settles the stuck payout against Stripe: the transfer is found and recorded.
+    expect(await settleProcessingPayout(h.ctx(), h.stripe, { payoutId, staleBefore: new Date(h.clock.now().getTime() + 2 * HOUR) })).toBe("transferred");
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", stripeTransferId: transfer.id });
+
+    // The next sweep applies the waiting transfer.reversed: the reversal made at Stripe is recorded.
+    await sweepsEveryQuarterHour(1, 7);
+    expect(await stripeDelivery(event)).toMatchObject({ status: "processed" });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 3_000 });
+  });
+
+  it("one whose payout was cancelled without recording the transfer is an ordinary failure, left for an operator after the attempts", async () => {
+    const { payoutId, transfer, event } = await reversalBeforeTheTransferIsRecorded();
+    // The run recorded a failure, and an admin cancelled the payout: nothing will record the transfer now.
+    await db.$transaction(async (tx) => {
+      const payout = await tx.payout.findUniqueOrThrow({ where: { id: payoutId } });
+      await markFailed(tx, resolveContext(h.ctx()), payout, "test: the transfer failed", 1);
+    });
+    await cancelPayout(h.ctx(ADMIN_ACTOR(randomUUID())), { payoutId, reason: "cancelled after the transfer failed" });
+
+    await sweepsEveryQuarterHour(6);
+    expect(await stripeDelivery(event)).toMatchObject({
+      status: "failed",
+      applyAttempts: 5,
+      error: expect.stringContaining(`payout ${payoutId} is cancelled, yet Stripe reports reversals of transfer ${transfer.id}`),
+    });
   });
 });
