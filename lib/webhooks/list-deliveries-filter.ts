@@ -4,29 +4,23 @@
 import { z } from "zod";
 
 import { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
+import { decodeInstantPosition, encodeInstantPosition } from "@/lib/list/keyset-position";
 
 export const DELIVERY_PAGE_SIZE = 50;
 
-const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-
-export const UUID_PATTERN = new RegExp(`^${UUID}$`);
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** A keyset position: receivedAt (ISO, milliseconds) and id, e.g. `2026-11-24T08:49:14.836Z_<uuid>`. */
-export const DELIVERY_CURSOR_PATTERN = new RegExp(`^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z)_(${UUID})$`);
-
 export type TDeliveryCursor = { receivedAt: Date; id: string };
 
 export function encodeDeliveryCursor(delivery: { receivedAt: string | Date; id: string }): string {
-  return `${new Date(delivery.receivedAt).toISOString()}_${delivery.id}`;
+  return encodeInstantPosition({ at: delivery.receivedAt, id: delivery.id });
 }
 
 /** Null when the text is not a position this list hands out (including impossible instants). */
 export function decodeDeliveryCursor(raw: string): TDeliveryCursor | null {
-  const match = DELIVERY_CURSOR_PATTERN.exec(raw);
-  if (!match?.[1] || !match[2]) return null;
-  const receivedAt = new Date(match[1]);
-  if (Number.isNaN(receivedAt.getTime()) || receivedAt.toISOString() !== match[1]) return null;
-  return { receivedAt, id: match[2].toLowerCase() };
+  const position = decodeInstantPosition(raw);
+  return position && { receivedAt: position.at, id: position.id };
 }
 
 /** Form fields left empty (and empty query parameters) arrive as "": treat them as not given. */
