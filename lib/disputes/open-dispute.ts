@@ -13,6 +13,8 @@ export type TOpenDisputeInput = {
   /** The booking platform's dispute id, or Stripe's (at least one). */
   externalId?: string | null;
   stripeDisputeId?: string | null;
+  /** For a Stripe dispute: the charge it is on. */
+  stripeChargeId?: string | null;
   scope?: DisputeScope;
   reason?: string | null;
   openedAt: Date;
@@ -41,7 +43,12 @@ export async function openDispute(
       },
     });
     if (existing) {
-      return { dispute: existing, payout: await tx.payout.findUnique({ where: { bookingId: booking.id } }), duplicate: true };
+      // A dispute recorded before its charge was kept learns it now.
+      const dispute =
+        input.stripeChargeId && !existing.stripeChargeId && existing.stripeDisputeId
+          ? await tx.dispute.update({ where: { id: existing.id }, data: { stripeChargeId: input.stripeChargeId } })
+          : existing;
+      return { dispute, payout: await tx.payout.findUnique({ where: { bookingId: booking.id } }), duplicate: true };
     }
     const payout = await tx.payout.findUnique({ where: { bookingId: booking.id } });
     const dispute = await tx.dispute.create({
@@ -49,6 +56,7 @@ export async function openDispute(
         bookingId: booking.id,
         externalId: input.externalId ?? null,
         stripeDisputeId: input.stripeDisputeId ?? null,
+        stripeChargeId: input.stripeDisputeId ? (input.stripeChargeId ?? null) : null,
         scope: input.scope ?? "booking",
         reason: input.reason ?? null,
         currency: booking.currency,

@@ -9,8 +9,9 @@ import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
+import { chargeLosses } from "./charge-losses";
 import { findChargeOwner } from "./find-charge-owner";
-import { providerPartOfRefunds } from "./provider-part";
+import { providerPartOfRefunds, providerPartOfRefundStep } from "./provider-part";
 
 export type TApplyChargeRefundInput = {
   stripeChargeId: string;
@@ -33,9 +34,10 @@ export type TApplyChargeRefundResult =
 
 /**
  * Stripe reports a charge's refunded total (cumulative). The provider's part of it is
- * proportional to their portion of the charge, rounded down (lib/refunds/provider-part.ts).
- * Only the increase over the highest total already recorded is applied, as one ChargeRefund
- * step, so repeated, late and out-of-order events change nothing twice. Then the payout
+ * proportional to their portion of the charge, rounded down (lib/refunds/provider-part.ts),
+ * and with lost chargebacks on the charge never more than that portion. Only the increase
+ * over the highest total already recorded is applied, as one ChargeRefund step, so
+ * repeated, late and out-of-order events change nothing twice. Then the payout
  * follows the facts (syncPayoutWithBooking): before the transfer its amount drops (share +
  * tips - refunds; cancelled as "fully refunded" at zero once no tip can join it); after
  * the transfer the provider's part is recovered with one transfer reversal per step, as a
@@ -88,7 +90,14 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
       providerPortion: owner.providerPortion,
       refundedTotal: input.refundedTotal,
     });
-    const amount = Math.max(0, providerRefundedTotal - (previous?.providerRefundedTotal ?? 0));
+    // Refunds and lost chargebacks on the charge together take at most the provider's portion, whatever their order.
+    const borne = await chargeLosses(tx, input.stripeChargeId);
+    const amount = providerPartOfRefundStep({
+      providerRefundedTotal,
+      providerPortion: owner.providerPortion,
+      refundsBorne: borne.refunds,
+      chargebacksBorne: borne.chargebacks,
+    });
     const refund = await tx.chargeRefund.create({
       data: {
         bookingId: booking.id,
@@ -118,6 +127,7 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
         customerRefundedTotal: input.refundedTotal,
         providerRefundedTotal,
         providerAmount: amount,
+        ...(borne.chargebacks > 0 ? { chargebacksBorne: borne.chargebacks } : {}),
       },
       runId: ctx.runId,
       requestId: ctx.requestId,

@@ -19,6 +19,13 @@
 // whole portion); for a partial one it treats the disputed part as the provider's service
 // not delivered. It needs nothing but the dispute (Stripe's dispute payload does not carry
 // the charge's amount, so a proportional rule would need an API call per dispute).
+//
+// Together, refunds and lost chargebacks on one charge never take more than the provider's
+// portion of it, and what they take does not depend on the order Stripe's events arrive in:
+//   provider's loss on the charge = min(portion, their part of the refunds + the chargebacks)
+// A chargeback takes what refunds left (above); a refund step that comes after a chargeback
+// takes its proportional part only up to what the chargebacks left
+// (providerPartOfRefundStep). Both orders end at the same total.
 import { assertMinorUnits } from "@/lib/money/money";
 import { ValidationError } from "@/lib/errors";
 
@@ -60,4 +67,29 @@ export function providerPartOfChargeback({ disputedAmount, providerPortion, alre
   assertMinorUnits(providerPortion, "providerPortion");
   assertMinorUnits(alreadyBorne, "alreadyBorne");
   return Math.min(disputedAmount, Math.max(0, providerPortion - alreadyBorne));
+}
+
+export type TRefundStepInput = {
+  /** providerPartOfRefunds of the charge's new refunded total. */
+  providerRefundedTotal: number;
+  /** The part of the charge that was the provider's. */
+  providerPortion: number;
+  /** What earlier refund steps on the charge already took from the provider. */
+  refundsBorne: number;
+  /** What lost chargebacks on the charge took from the provider. */
+  chargebacksBorne: number;
+};
+
+/**
+ * What a new refund step on a charge takes from the provider: their part of all refunds so
+ * far, up to what lost chargebacks on the charge left of their portion, minus what earlier
+ * refund steps already took. Never negative.
+ */
+export function providerPartOfRefundStep({ providerRefundedTotal, providerPortion, refundsBorne, chargebacksBorne }: TRefundStepInput): number {
+  assertMinorUnits(providerRefundedTotal, "providerRefundedTotal");
+  assertMinorUnits(providerPortion, "providerPortion");
+  assertMinorUnits(refundsBorne, "refundsBorne");
+  assertMinorUnits(chargebacksBorne, "chargebacksBorne");
+  const refundsMayTake = Math.min(providerRefundedTotal, Math.max(0, providerPortion - chargebacksBorne));
+  return Math.max(0, refundsMayTake - refundsBorne);
 }

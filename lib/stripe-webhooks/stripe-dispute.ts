@@ -8,7 +8,6 @@ import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { ValidationError } from "@/lib/errors";
 import type { TServiceContext } from "@/lib/payouts/context";
 import { findChargeOwner, type TChargeOwner } from "@/lib/refunds/find-charge-owner";
-import { providerPartOfChargeback } from "@/lib/refunds/provider-part";
 import type { TApplyOutcome } from "@/lib/webhooks/types";
 
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
@@ -25,9 +24,10 @@ import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
 // and the booking platform's contract carries no Stripe dispute id to link the two. Both
 // hold the payout; it is released when the last one is resolved. Nothing is counted twice
 // because each resolution carries only the money it moved: the platform's refund as the
-// platform reports it, the chargeback's provider part capped at what the provider still has
-// from that charge after Stripe refunds (lib/refunds/provider-part.ts), and the payout's
-// amount never goes below zero nor its reversals above what was transferred. A dispute
+// platform reports it, the chargeback's provider part capped so that refunds and chargebacks
+// on that charge never take more than the provider's portion of it, in either order
+// (lib/refunds/provider-part.ts), and the payout's amount never goes below zero nor its
+// reversals above what was transferred. A dispute
 // already known by its Stripe id (from an earlier event in any order) is not opened twice,
 // and one already resolved is not resolved twice.
 
@@ -91,6 +91,7 @@ export async function openStripeDispute(ctx: TServiceContext, dispute: TStripeDi
   const opened = await openDispute(ctx, {
     bookingId: owner.bookingId,
     stripeDisputeId: dispute.id,
+    stripeChargeId: dispute.chargeId,
     scope: owner.scope,
     reason: dispute.reason ? `Stripe dispute: ${dispute.reason}` : "Stripe dispute",
     openedAt: dispute.createdAt,
@@ -101,8 +102,9 @@ export async function openStripeDispute(ctx: TServiceContext, dispute: TStripeDi
 /**
  * Resolves our record of a decided Stripe dispute. Won (or closed without a chargeback):
  * provider_won, nothing refunded. Lost: customer_won, and the provider bears the disputed
- * amount up to what they still have from the charge (their portion minus their part of the
- * Stripe refunds on it); see lib/refunds/provider-part.ts for why.
+ * amount up to what they still have from the charge (their portion minus what refunds and
+ * other chargebacks on it already took), computed under the booking's lock
+ * (lib/disputes/resolve-dispute.ts); see lib/refunds/provider-part.ts for why.
  */
 export async function resolveStripeDispute(
   ctx: TServiceContext,
@@ -111,26 +113,18 @@ export async function resolveStripeDispute(
   outcome: DisputeOutcome,
   resolvedAt: Date,
 ): Promise<TApplyOutcome> {
-  let refundedAmount = 0;
-  if (outcome === "customer_won") {
-    const refunds = await ctx.db.chargeRefund.findFirst({
-      where: { stripeChargeId: dispute.chargeId },
-      orderBy: { customerRefundedTotal: "desc" },
-      select: { providerRefundedTotal: true },
-    });
-    refundedAmount = providerPartOfChargeback({
-      disputedAmount: dispute.amount,
-      providerPortion: owner.providerPortion,
-      alreadyBorne: refunds?.providerRefundedTotal ?? 0,
-    });
-  }
-  const resolved = await resolveDispute(ctx, { stripeDisputeId: dispute.id, outcome, refundedAmount, resolvedAt });
+  const resolved = await resolveDispute(ctx, {
+    stripeDisputeId: dispute.id,
+    outcome,
+    chargeback: { stripeChargeId: dispute.chargeId, disputedAmount: dispute.amount },
+    resolvedAt,
+  });
   if (resolved.duplicate) return { status: "processed", note: `Stripe dispute ${dispute.id} already resolved; nothing changed` };
   return {
     status: "processed",
     note:
       outcome === "customer_won"
-        ? `Stripe dispute ${dispute.id} lost: ${refundedAmount} ${owner.currency} of the ${dispute.amount} disputed falls on the provider`
+        ? `Stripe dispute ${dispute.id} lost: ${resolved.dispute.refundedAmount} ${owner.currency} of the ${dispute.amount} disputed falls on the provider`
         : `Stripe dispute ${dispute.id} closed (${dispute.status}): nothing falls on the provider`,
   };
 }

@@ -49,6 +49,37 @@ function stripeEvent(type: string, object: unknown, extra: { created?: number; a
   };
 }
 
+function charge(input: { id: string; amount: number; amountRefunded: number }) {
+  return {
+    id: input.id,
+    object: "charge",
+    amount: input.amount,
+    amount_captured: input.amount,
+    amount_refunded: input.amountRefunded,
+    captured: true,
+    created: now() - 3 * 86_400,
+    currency: "usd",
+    metadata: {},
+    paid: true,
+    refunded: input.amountRefunded === input.amount,
+    status: "succeeded",
+    transfer_group: null,
+  };
+}
+
+function dispute(input: { id: string; charge: string; amount: number; status: string }) {
+  return {
+    id: input.id,
+    object: "dispute",
+    amount: input.amount,
+    charge: input.charge,
+    created: now() - 60,
+    currency: "usd",
+    reason: "product_not_received",
+    status: input.status,
+  };
+}
+
 async function send(event: { id: string }) {
   const payload = JSON.stringify(event);
   const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
@@ -151,5 +182,45 @@ describe("a payout with nothing left to pay", () => {
     const late = await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 500, currency: "USD", tippedAt: h.clock.now() });
     expect(late.tip).toMatchObject({ status: "rejected" });
     expect(h.fake.transfers().filter((t) => t.metadata?.payoutId === payout.id)).toHaveLength(0);
+  });
+});
+
+describe("refunds and chargebacks on one charge", () => {
+  // Refunds and lost chargebacks on one charge together take at most the provider's portion
+  // of it: min(portion, their part of the refunds + the chargebacks), whichever Stripe event
+  // arrives first. A chargeback takes what refunds left; a refund after a chargeback takes
+  // its proportional part only up to what the chargeback left.
+  async function scenario(order: "refund_first" | "chargeback_first", opts: { openedFirst?: boolean } = {}) {
+    // Customer paid 100.00 on the booking's charge, 80.00 of it the provider's share; a tip of
+    // 20.00 was paid with its own charge. At Stripe: 50.00 refunded, the other 50.00 charged back and lost.
+    const bookingCharge = stripeId("ch");
+    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
+    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: stripeId("ch") });
+    const lostDispute = dispute({ id: stripeId("du"), charge: bookingCharge, amount: 5_000, status: "lost" });
+    if (opts.openedFirst) expect((await send(stripeEvent("charge.dispute.created", { ...lostDispute, status: "needs_response" }))).status).toBe(200);
+    const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 10_000, amountRefunded: 5_000 }), { created: now() - 600 });
+    const lost = stripeEvent("charge.dispute.closed", lostDispute);
+    for (const event of order === "refund_first" ? [refunded, lost] : [lost, refunded]) {
+      expect((await send(event)).status).toBe(200);
+      expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
+    }
+    return payoutOf(bookingId);
+  }
+
+  it("a partial refund and a lost chargeback of the rest end with the same payout whichever event arrives first", async () => {
+    const inOrder = await scenario("refund_first");
+    // Refund: 50 % of 80.00 = 40.00; chargeback: 50.00, of which the provider still had 40.00.
+    expect(inOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: 8_000, amount: 2_000 });
+
+    const outOfOrder = await scenario("chargeback_first");
+    // Chargeback: 50.00; refund: its 40.00 part, of which the chargeback left 30.00.
+    expect(outOfOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: inOrder.refundedAmount, amount: inOrder.amount });
+  });
+
+  it("the same when the dispute was opened (and held the payout) before either", async () => {
+    const inOrder = await scenario("refund_first", { openedFirst: true });
+    const outOfOrder = await scenario("chargeback_first", { openedFirst: true });
+    expect(inOrder).toMatchObject({ status: "scheduled", refundedAmount: 8_000, amount: 2_000 });
+    expect(outOfOrder).toMatchObject({ status: "scheduled", refundedAmount: 8_000, amount: 2_000 });
   });
 });

@@ -93,34 +93,6 @@ async function send(event: { id: string }) {
 const deliveryOf = (event: { id: string }) =>
   db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
 
-describe("refund and chargeback on one charge", () => {
-  it("a partial refund and a lost chargeback of the rest end with the same payout whichever event arrives first", async () => {
-    // Customer paid 100.00 on the booking's charge, 80.00 of it the provider's share; a tip of
-    // 20.00 was paid with its own charge (so the payout has money left after the booking charge).
-    // At Stripe: 50.00 refunded first, then the other 50.00 charged back and lost.
-    async function scenario(order: "refund_first" | "chargeback_first") {
-      const bookingCharge = stripeId("ch");
-      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
-      await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: stripeId("ch") });
-      const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 10_000, amountRefunded: 5_000 }), { created: now() - 600 });
-      const lost = stripeEvent("charge.dispute.closed", dispute({ id: stripeId("du"), charge: bookingCharge, amount: 5_000, status: "lost" }));
-      for (const event of order === "refund_first" ? [refunded, lost] : [lost, refunded]) {
-        expect((await send(event)).status).toBe(200);
-        expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
-      }
-      return payoutOf(bookingId);
-    }
-
-    const inOrder = await scenario("refund_first");
-    // Refund: 50 % of 80.00 = 40.00; chargeback: 50.00 capped at the 40.00 the provider still has.
-    expect(inOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: 8_000, amount: 2_000 });
-
-    const outOfOrder = await scenario("chargeback_first");
-    // The provider cannot bear more than their 80.00 portion of the booking charge.
-    expect(outOfOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: inOrder.refundedAmount, amount: inOrder.amount });
-  });
-});
-
 describe("refund and a tip paid with the same charge", () => {
   it("the provider's part of a refund does not depend on whether the tip on that charge arrived before or after it", async () => {
     // The customer paid 120.00 on one charge: share 80.00 + tip 20.00 (both the provider's) + 20.00 commission.
