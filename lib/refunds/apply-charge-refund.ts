@@ -63,7 +63,7 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
 
     const previous = await tx.chargeRefund.findFirst({
       where: { stripeChargeId: input.stripeChargeId },
-      orderBy: { customerRefundedTotal: "desc" },
+      orderBy: [{ customerRefundedTotal: "desc" }, { providerPortion: "desc" }],
     });
     if (previous && input.refundedTotal <= previous.customerRefundedTotal) {
       if (input.refundedTotal < previous.customerRefundedTotal && input.refundedAt > previous.refundedAt) {

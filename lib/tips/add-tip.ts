@@ -8,6 +8,7 @@ import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { lockBooking, PayoutBusyError, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { isTipInWindow, tipWindowEndsAt } from "@/lib/payouts/timing";
+import { repriceChargeRefunds } from "@/lib/refunds/reprice-charge-refunds";
 
 export type TAddTipInput = {
   tipExternalId: string;
@@ -22,7 +23,9 @@ export type TAddTipResult = { tip: Tip; duplicate: boolean };
 
 /**
  * Records a tip. Within the tip window and before the transfer it joins the booking's
- * payout (amount and amount version go up). Otherwise it is recorded as rejected with the
+ * payout (amount and amount version go up); when it was paid with a charge that Stripe
+ * already (partly) refunded, the provider's part of that refund is re-priced with their
+ * larger portion of the charge, as if the tip had arrived first. Otherwise it is recorded as rejected with the
  * reason, audited, and never paid. Idempotent per tip id.
  */
 export async function addTip(context: TServiceContext, input: TAddTipInput): Promise<TAddTipResult> {
@@ -77,6 +80,10 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
       requestId: ctx.requestId,
     });
     if (!rejectionReason) {
+      if (tip.stripeChargeId) {
+        // The tip enlarges the provider's portion of its charge: refunds already on it are re-priced.
+        await repriceChargeRefunds(tx, ctx, { bookingId: booking.id, stripeChargeId: tip.stripeChargeId, reason: `tip ${input.tipExternalId} paid with charge ${tip.stripeChargeId}` });
+      }
       await syncPayoutWithBooking(tx, booking, ctx, { reason: `tip ${input.tipExternalId} added` });
       await enqueueEvent(tx, { name: "tip/added", data: { tipId: tip.id, bookingId: booking.id }, eventId: ctx.sourceEventId ?? `tip-added:${tip.id}` });
     }

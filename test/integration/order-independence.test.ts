@@ -224,3 +224,57 @@ describe("refunds and chargebacks on one charge", () => {
     expect(outOfOrder).toMatchObject({ status: "scheduled", refundedAmount: 8_000, amount: 2_000 });
   });
 });
+
+describe("a refund and a tip paid with the same charge", () => {
+  // A tip paid with a charge enlarges the provider's portion of that charge, and so their part
+  // of its refunds. When the tip is accepted after a refund on the charge, the refund is
+  // re-priced with the new portion and the difference recorded as a new step, so the provider
+  // gives back the same whether the tip arrived before or after the refund.
+  it("the provider's part of a refund does not depend on whether the tip on that charge arrived before or after it", async () => {
+    // The customer paid 120.00 on one charge: share 80.00 + tip 20.00 (both the provider's) + 20.00 commission.
+    // Half of it (60.00) is refunded: the provider's part is 50 % of 100.00 = 50.00.
+    async function scenario(order: "tip_first" | "refund_first") {
+      const bookingCharge = stripeId("ch");
+      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
+      const tip = () =>
+        addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: bookingCharge });
+      const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 12_000, amountRefunded: 6_000 }));
+      if (order === "tip_first") await tip();
+      expect((await send(refunded)).status).toBe(200);
+      if (order === "refund_first") await tip();
+      // The same refund delivered again changes nothing.
+      expect((await send({ ...refunded, id: stripeId("evt") })).status).toBe(200);
+      return payoutOf(bookingId);
+    }
+
+    const inOrder = await scenario("tip_first");
+    expect(inOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: 5_000, amount: 5_000 });
+    const outOfOrder = await scenario("refund_first");
+    expect(outOfOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: inOrder.refundedAmount, amount: inOrder.amount });
+    const steps = await db.chargeRefund.findMany({ where: { bookingId: outOfOrder.bookingId }, orderBy: { providerPortion: "asc" } });
+    expect(steps).toMatchObject([
+      { customerRefundedTotal: 6_000, providerPortion: 8_000, providerRefundedTotal: 4_000, amount: 4_000 },
+      { customerRefundedTotal: 6_000, providerPortion: 10_000, providerRefundedTotal: 5_000, amount: 1_000 },
+    ]);
+  });
+
+  it("a second tip on a tip charge that was partly refunded: the same as if both tips came first", async () => {
+    // One charge of 20.00 paid two tips of 10.00; 10.00 of it was refunded: the provider's part is 10.00.
+    async function scenario(order: "tips_first" | "refund_between") {
+      const tipCharge = stripeId("ch");
+      const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+      const tip = () => addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 1_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge });
+      const refunded = stripeEvent("charge.refunded", charge({ id: tipCharge, amount: 2_000, amountRefunded: 1_000 }));
+      await tip();
+      if (order === "tips_first") await tip();
+      expect((await send(refunded)).status).toBe(200);
+      if (order === "refund_between") await tip();
+      return payoutOf(bookingId);
+    }
+
+    const inOrder = await scenario("tips_first");
+    expect(inOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: 1_000, amount: 9_000 });
+    const outOfOrder = await scenario("refund_between");
+    expect(outOfOrder).toMatchObject({ tipAmount: 2_000, refundedAmount: 1_000, amount: 9_000 });
+  });
+});
