@@ -96,8 +96,14 @@ function wrongStatusReason(action: TPayoutAction, status: PayoutStatus): string 
 export function evaluatePayoutAction(action: TPayoutAction, facts: TPayoutActionFacts): { allowed: true } | { allowed: false; reason: string } {
   if (!canTransition(facts.status, ACTION_EVENTS[action])) return { allowed: false, reason: wrongStatusReason(action, facts.status) };
   if (action === "release") {
-    if (facts.holdReason === "dispute_open" && facts.openDisputes > 0) {
-      return { allowed: false, reason: "Held for an open dispute; it is released when the dispute is resolved." };
+    if (facts.openDisputes > 0) {
+      return {
+        allowed: false,
+        reason:
+          facts.holdReason === "dispute_open"
+            ? "Held for an open dispute; it is released when the dispute is resolved."
+            : "A dispute on this booking is open; it is released when the dispute is resolved.",
+      };
     }
     if (facts.holdReason === "provider_account_not_ready" && !facts.providerReady) {
       return { allowed: false, reason: "The provider's Stripe account still cannot receive payouts." };

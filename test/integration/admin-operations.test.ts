@@ -82,6 +82,18 @@ describe("hold and release", () => {
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled" });
   });
 
+  it("cannot release an admin hold while a dispute on the booking is open", async () => {
+    const { bookingId } = await h.completeBooking();
+    const payout = await payoutOf(bookingId);
+    await holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Fraud check" });
+    await openDispute(h.ctx(), { bookingId, externalId: `dsp3_${bookingId}`, openedAt: h.clock.now() });
+    await expect(releasePayout(h.ctx(operator), { payoutId: payout.id, reason: "Checked" })).rejects.toMatchObject({
+      status: 409,
+      message: "A dispute on this booking is open; the payout is released when the dispute is resolved.",
+    });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "admin_hold" });
+  });
+
   it("an admin hold survives a dispute that opens and closes meanwhile", async () => {
     const { bookingId } = await h.completeBooking();
     const payout = await payoutOf(bookingId);
