@@ -8,11 +8,9 @@
 // attempts that bound other failures.
 import { randomUUID } from "node:crypto";
 
-import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { POST as postBooking } from "@/app/api/webhooks/booking/route";
-import { POST as postStripe } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { cancelPayout } from "@/lib/payouts/cancel-payout";
@@ -24,6 +22,7 @@ import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { sendStripeEvent, stripeId } from "../support/stripe-webhook";
 
 let h: TEngineHarness;
 
@@ -41,7 +40,6 @@ beforeEach(() => {
 });
 
 const now = () => Math.floor(Date.now() / 1000);
-const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
 /** When the sweep runs: late enough that every delivery of the test counts as left behind. */
 const sweepTime = () => new Date(Date.now() + 10 * 60 * 1000);
 const sweep = (options: { limit?: number } = {}) => reapplyStaleDeliveries({ db, stripe: () => h.stripe, clock: h.clock }, { now: sweepTime(), ...options });
@@ -71,20 +69,6 @@ function disputeCreated(chargeId: string) {
     reason: "fraudulent",
     status: "needs_response",
   });
-}
-
-async function sendStripe(event: { id: string }) {
-  const payload = JSON.stringify(event);
-  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
-  const response = await postStripe(
-    new Request("http://localhost/api/webhooks/stripe", {
-      method: "POST",
-      headers: { "content-type": "application/json", "stripe-signature": header },
-      body: payload,
-    }),
-    { params: Promise.resolve({}) },
-  );
-  return response.status;
 }
 
 async function sendBooking(body: { id: string }) {
@@ -134,7 +118,7 @@ describe("deferred deliveries whose booking has arrived", () => {
       id: chargeId, object: "charge", amount: 10_000, amount_captured: 10_000, amount_refunded: 5_000, captured: true,
       currency: "usd", metadata: { bookingId: bookingExternalId }, paid: true, refunded: false, status: "succeeded", transfer_group: null,
     });
-    expect(await sendStripe(refunded)).toBe(200);
+    expect((await sendStripeEvent(refunded)).status).toBe(200);
     expect(await stripeDelivery(refunded)).toMatchObject({ status: "deferred", bookingExternalId });
 
     // Recorded through the service, which does not run the wake-up: as if the process died
@@ -149,7 +133,7 @@ describe("deferred deliveries whose booking has arrived", () => {
   it("re-applies a deferred dispute that names only the booking's charge, after a lost wake-up", async () => {
     const chargeId = stripeId("ch");
     const created = disputeCreated(chargeId);
-    expect(await sendStripe(created)).toBe(200);
+    expect((await sendStripeEvent(created)).status).toBe(200);
     expect(await stripeDelivery(created)).toMatchObject({ status: "deferred", bookingExternalId: null });
 
     const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
@@ -163,7 +147,7 @@ describe("deferred deliveries whose booking has arrived", () => {
   it("re-applies a deferred dispute that names only the charge a tip was paid with, after a lost wake-up", async () => {
     const tipCharge = stripeId("ch");
     const created = disputeCreated(tipCharge);
-    expect(await sendStripe(created)).toBe(200);
+    expect((await sendStripeEvent(created)).status).toBe(200);
     expect(await stripeDelivery(created)).toMatchObject({ status: "deferred", bookingExternalId: null });
 
     const { bookingId } = await h.completeBooking({ stripeChargeId: stripeId("ch") });
@@ -177,13 +161,13 @@ describe("deferred deliveries whose booking has arrived", () => {
   it("deliveries that are still waiting (their booking or charge unknown) do not crowd out one that can go through", async () => {
     // Older than the one that can go through, and more of them than the sweep takes at once.
     const stuck = [disputeCreated(stripeId("ch")), disputeCreated(stripeId("ch"))];
-    for (const event of stuck) expect(await sendStripe(event)).toBe(200);
+    for (const event of stuck) expect((await sendStripeEvent(event)).status).toBe(200);
     const stuckTips = [tipCreated(`bk_${randomUUID().slice(0, 8)}`), tipCreated(`bk_${randomUUID().slice(0, 8)}`)];
     for (const event of stuckTips) expect(await sendBooking(event)).toBe(200);
 
     const chargeId = stripeId("ch");
     const created = disputeCreated(chargeId);
-    expect(await sendStripe(created)).toBe(200);
+    expect((await sendStripeEvent(created)).status).toBe(200);
     const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
 
     const result = await sweep({ limit: 2 });
@@ -204,7 +188,7 @@ describe("deferred deliveries whose booking has arrived", () => {
       id: stripeId("ch"), object: "charge", amount: 10_000, amount_captured: 10_000, amount_refunded: 5_000, captured: true,
       currency: "usd", metadata: { bookingId: bookingExternalId }, paid: true, refunded: false, status: "succeeded", transfer_group: null,
     });
-    expect(await sendStripe(refunded)).toBe(200);
+    expect((await sendStripeEvent(refunded)).status).toBe(200);
     await h.completeBooking({ bookingExternalId, stripeChargeId: stripeId("ch") });
 
     for (let i = 0; i < 12; i++) await sweep();
@@ -266,7 +250,7 @@ describe("failures that wait for a payout's transfer to settle", () => {
     });
     await h.stripe.transfers.createReversal(transfer.id, { amount: 3_000 });
     const event = stripeEvent("transfer.reversed", await h.stripe.transfers.retrieve(transfer.id));
-    expect(await sendStripe(event)).toBe(200);
+    expect((await sendStripeEvent(event)).status).toBe(200);
     return { bookingId, payoutId: payout.id, transfer, event };
   }
 

@@ -2,19 +2,17 @@
 // the same facts in different orders, on fresh bookings, and expects the same payout.
 import { randomUUID } from "node:crypto";
 
-import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
-import { getEnv } from "@/lib/env";
 import { holdPayout } from "@/lib/payouts/hold-payout";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { sendStripeEvent, stripeDeliveryOf, stripeId } from "../support/stripe-webhook";
 
 let h: TEngineHarness;
 
@@ -32,8 +30,6 @@ beforeEach(() => {
 });
 
 const now = () => Math.floor(Date.now() / 1000);
-const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
-
 function stripeEvent(type: string, object: unknown, extra: { created?: number; account?: string } = {}) {
   return {
     id: stripeId("evt"),
@@ -80,23 +76,6 @@ function dispute(input: { id: string; charge: string; amount: number; status: st
   };
 }
 
-async function send(event: { id: string }) {
-  const payload = JSON.stringify(event);
-  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
-  const response = await POST(
-    new Request("http://localhost/api/webhooks/stripe", {
-      method: "POST",
-      headers: { "content-type": "application/json", "stripe-signature": header },
-      body: payload,
-    }),
-    { params: Promise.resolve({}) },
-  );
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-const deliveryOf = (event: { id: string }) =>
-  db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
-
 describe("a hold with more than one cause", () => {
   // A payout has one hold reason, but may have several causes at once: an open dispute on its
   // booking and a provider's Stripe account that cannot receive payouts. When one cause goes
@@ -105,8 +84,8 @@ describe("a hold with more than one cause", () => {
   async function accountUpdated(accountId: string, ready: boolean) {
     h.account({ id: accountId, payoutsEnabled: ready, transfersCapability: ready ? "active" : "inactive" });
     const event = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId });
-    expect((await send(event)).status).toBe(200);
-    expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
+    expect((await sendStripeEvent(event)).status).toBe(200);
+    expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
   }
 
   it("an account becoming ready does not release a payout while a dispute on its booking is open, whatever the order", async () => {
@@ -197,12 +176,12 @@ describe("refunds and chargebacks on one charge", () => {
     const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
     await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: stripeId("ch") });
     const lostDispute = dispute({ id: stripeId("du"), charge: bookingCharge, amount: 5_000, status: "lost" });
-    if (opts.openedFirst) expect((await send(stripeEvent("charge.dispute.created", { ...lostDispute, status: "needs_response" }))).status).toBe(200);
+    if (opts.openedFirst) expect((await sendStripeEvent(stripeEvent("charge.dispute.created", { ...lostDispute, status: "needs_response" }))).status).toBe(200);
     const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 10_000, amountRefunded: 5_000 }), { created: now() - 600 });
     const lost = stripeEvent("charge.dispute.closed", lostDispute);
     for (const event of order === "refund_first" ? [refunded, lost] : [lost, refunded]) {
-      expect((await send(event)).status).toBe(200);
-      expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
+      expect((await sendStripeEvent(event)).status).toBe(200);
+      expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
     }
     return payoutOf(bookingId);
   }
@@ -240,10 +219,10 @@ describe("a refund and a tip paid with the same charge", () => {
         addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: bookingCharge });
       const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 12_000, amountRefunded: 6_000 }));
       if (order === "tip_first") await tip();
-      expect((await send(refunded)).status).toBe(200);
+      expect((await sendStripeEvent(refunded)).status).toBe(200);
       if (order === "refund_first") await tip();
       // The same refund delivered again changes nothing.
-      expect((await send({ ...refunded, id: stripeId("evt") })).status).toBe(200);
+      expect((await sendStripeEvent({ ...refunded, id: stripeId("evt") })).status).toBe(200);
       return payoutOf(bookingId);
     }
 
@@ -267,7 +246,7 @@ describe("a refund and a tip paid with the same charge", () => {
       const refunded = stripeEvent("charge.refunded", charge({ id: tipCharge, amount: 2_000, amountRefunded: 1_000 }));
       await tip();
       if (order === "tips_first") await tip();
-      expect((await send(refunded)).status).toBe(200);
+      expect((await sendStripeEvent(refunded)).status).toBe(200);
       if (order === "refund_between") await tip();
       return payoutOf(bookingId);
     }

@@ -4,15 +4,13 @@
 // applied is kept on the delivery, visible to operators and re-drivable.
 import { randomUUID } from "node:crypto";
 
-import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
-import { getEnv } from "@/lib/env";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { startEngineHarness, type TEngineHarness } from "../support/engine";
+import { sendStripeEvent, stripeDeliveryOf, stripeId } from "../support/stripe-webhook";
 
 let h: TEngineHarness;
 
@@ -30,8 +28,6 @@ beforeEach(() => {
 });
 
 const now = () => Math.floor(Date.now() / 1000);
-const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
-
 function chargeRefundedEvent(input: { chargeId: string; amount: number; amountRefunded: number }) {
   return {
     id: stripeId("evt"),
@@ -62,23 +58,6 @@ function chargeRefundedEvent(input: { chargeId: string; amount: number; amountRe
   };
 }
 
-async function send(event: { id: string }) {
-  const payload = JSON.stringify(event);
-  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
-  const response = await POST(
-    new Request("http://localhost/api/webhooks/stripe", {
-      method: "POST",
-      headers: { "content-type": "application/json", "stripe-signature": header },
-      body: payload,
-    }),
-    { params: Promise.resolve({}) },
-  );
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-const deliveryOf = (event: { id: string }) =>
-  db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
-
 describe("a Stripe event whose booking cannot be told", () => {
   it("a refund of a charge named by tips of two bookings is stored without a booking reference, answered 200, and failed with the conflict", async () => {
     // The booking platform sent two tips of different bookings naming the same charge.
@@ -92,10 +71,10 @@ describe("a Stripe event whose booking cannot be told", () => {
     const before = await db.payout.findMany({ where: { bookingId: { in: bookingIds } }, orderBy: { id: "asc" } });
 
     const event = chargeRefundedEvent({ chargeId: sharedCharge, amount: 1_000, amountRefunded: 1_000 });
-    expect(await send(event)).toEqual({ status: 200, body: { received: true } });
+    expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
 
     // Stored first; applying meets the same ambiguity and keeps it on the delivery.
-    expect(await deliveryOf(event)).toMatchObject({
+    expect(await stripeDeliveryOf(event)).toMatchObject({
       status: "failed",
       bookingExternalId: null,
       applyAttempts: 1,
@@ -105,6 +84,6 @@ describe("a Stripe event whose booking cannot be told", () => {
     expect(await db.payout.findMany({ where: { bookingId: { in: bookingIds } }, orderBy: { id: "asc" } })).toEqual(before);
 
     // Stripe's retry of the same event is a duplicate of the stored one.
-    expect(await send(event)).toEqual({ status: 200, body: { received: true, duplicate: true } });
+    expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true, duplicate: true } });
   });
 });

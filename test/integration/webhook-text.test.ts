@@ -5,16 +5,15 @@
 // characters replaced by U+FFFD and applied like any other.
 import { randomUUID } from "node:crypto";
 
-import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { POST as postBooking } from "@/app/api/webhooks/booking/route";
-import { POST as postStripe } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
 import { payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { sendStripeEvent, stripeId } from "../support/stripe-webhook";
 
 const SECRET = "whsec_booking_text_secret";
 const HOUR = 60 * 60 * 1000;
@@ -125,22 +124,6 @@ describe("POST /api/webhooks/booking: text that cannot be stored", () => {
   });
 });
 
-const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
-
-async function sendStripe(event: { id: string }) {
-  const payload = JSON.stringify(event);
-  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
-  const response = await postStripe(
-    new Request("http://localhost/api/webhooks/stripe", {
-      method: "POST",
-      headers: { "content-type": "application/json", "stripe-signature": header },
-      body: payload,
-    }),
-    { params: Promise.resolve({}) },
-  );
-  return response.status;
-}
-
 describe("POST /api/webhooks/stripe: text that cannot be stored", () => {
   it("stores the signed event with U+FFFD in place of a NUL or an unpaired surrogate, and applies it", async () => {
     const chargeId = stripeId("ch");
@@ -173,7 +156,7 @@ describe("POST /api/webhooks/stripe: text that cannot be stored", () => {
       request: { id: stripeId("req"), idempotency_key: randomUUID() },
       type: "charge.refunded",
     };
-    expect(await sendStripe(event)).toBe(200);
+    expect((await sendStripeEvent(event)).status).toBe(200);
 
     const delivery = await db.webhookEvent.findUniqueOrThrow({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
     expect(delivery).toMatchObject({ status: "processed" });
@@ -187,7 +170,7 @@ describe("POST /api/webhooks/stripe: text that cannot be stored", () => {
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 4_000 });
 
     // Stripe's retry of the same event is a duplicate, not a second refund.
-    expect(await sendStripe(event)).toBe(200);
+    expect((await sendStripeEvent(event)).status).toBe(200);
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 4_000 });
   });
 });

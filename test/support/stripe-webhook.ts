@@ -1,0 +1,31 @@
+// Sends Stripe events to our webhook route the way Stripe does: the raw JSON, signed with
+// the configured STRIPE_WEBHOOK_SECRET (the real SDK's generateTestHeaderString).
+import { randomUUID } from "node:crypto";
+
+import Stripe from "stripe";
+
+import { POST } from "@/app/api/webhooks/stripe/route";
+import { db } from "@/lib/db";
+import { getEnv } from "@/lib/env";
+
+/** A Stripe-looking id: `ch_…`, `evt_…`, `dp_…`. */
+export const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
+/** Posts a signed event to POST /api/webhooks/stripe; the answer's status and JSON body. */
+export async function sendStripeEvent(event: { id: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+  const payload = JSON.stringify(event);
+  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
+  const response = await POST(
+    new Request("http://localhost/api/webhooks/stripe", {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": header },
+      body: payload,
+    }),
+    { params: Promise.resolve({}) },
+  );
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The stored delivery of a Stripe event. */
+export const stripeDeliveryOf = (event: { id: string }) =>
+  db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
