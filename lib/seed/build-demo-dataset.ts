@@ -129,6 +129,8 @@ type TDisputeRow = {
   id: string;
   externalId: string | null;
   stripeDisputeId: string | null;
+  /** The disputed charge (Stripe disputes name one): the per-charge cap of refunds and chargebacks needs it. */
+  stripeChargeId: string | null;
   bookingId: string;
   scope: DisputeScope;
   reason: string;
@@ -168,6 +170,8 @@ class DemoBuilder {
   private readonly operator: TActor;
   private providers: TProviderPlan[] = [];
   private bookings: TBookingPlan[] = [];
+  /** Each booking's Stripe charge, for the disputes Stripe opens on it. */
+  private readonly chargeOfBooking = new Map<string, string>();
   private readonly tipsByBooking = new Map<string, TPendingTip[]>();
   private disputeSeq = 0;
 
@@ -548,6 +552,7 @@ class DemoBuilder {
     };
     row.updatedAt = row.createdAt;
     this.out.bookings.push(row);
+    this.chargeOfBooking.set(row.id, row.stripeChargeId);
 
     if (!b.completed || !b.payoutId) {
       this.out.audit.push(
@@ -887,6 +892,7 @@ class DemoBuilder {
       id: ids.uuid(),
       externalId,
       stripeDisputeId,
+      stripeChargeId: source === "stripe" ? (this.chargeOfBooking.get(b.id) ?? null) : null,
       bookingId: b.id,
       scope: "booking",
       reason,

@@ -413,6 +413,13 @@ describe("seedDemoData", () => {
     expect(await db.alert.count({ where: { kind: "reversal_failed", acknowledgedAt: null } })).toBe(1);
   });
 
+  it("gives every Stripe dispute the charge it is on (the per-charge cap of refunds and chargebacks needs it)", async () => {
+    const stripeDisputes = await db.dispute.findMany({ where: { stripeDisputeId: { not: null } }, include: { booking: true } });
+    expect(stripeDisputes.length).toBeGreaterThan(0);
+    for (const d of stripeDisputes) expect(d.stripeChargeId).toBe(d.booking.stripeChargeId);
+    expect(await db.dispute.count({ where: { stripeDisputeId: null, stripeChargeId: { not: null } } })).toBe(0);
+  });
+
   it("cancels payouts of cancelled bookings and fully refunded disputes", async () => {
     const cancelled = await db.payout.findMany({ where: { status: "cancelled" }, include: { booking: true } });
     const fullyRefunded = cancelled.filter((p) => p.cancelReason === "fully refunded");
