@@ -51,11 +51,12 @@ export const handleTransferReversed: TStripeHandler<"transfer.reversed"> = async
     case "unknown_transfer":
       return { status: "ignored", reason: `transfer ${transfer.id} is not a payout transfer of ours` };
     case "transfer_not_recorded":
-      if (result.status === "cancelled") {
-        // Nothing records a transfer on a cancelled payout: this needs a person, not another attempt.
+      if (result.status !== "processing" && result.status !== "scheduled") {
+        // Only a transfer run (processing) or the next claim (scheduled) records a transfer. A
+        // cancelled, failed or held payout will not: this needs a person, not endless attempts.
         return {
           status: "failed",
-          error: `payout ${result.payoutId} is cancelled, yet Stripe reports reversals of transfer ${transfer.id} made for it: check the transfer at Stripe`,
+          error: `payout ${result.payoutId} is ${result.status}, yet Stripe reports reversals of transfer ${transfer.id} made for it: check the transfer at Stripe`,
         };
       }
       // Its transfer run (or the sweep, or the next claim) records the transfer; this delivery waits for that.

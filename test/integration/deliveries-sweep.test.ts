@@ -296,4 +296,19 @@ describe("failures that wait for a payout's transfer to settle", () => {
       error: expect.stringContaining(`payout ${payoutId} is cancelled, yet Stripe reports reversals of transfer ${transfer.id}`),
     });
   });
+
+  it("one whose payout is left failed (nothing will record the transfer) is an ordinary failure too", async () => {
+    const { payoutId, transfer, event } = await reversalBeforeTheTransferIsRecorded();
+    await db.$transaction(async (tx) => {
+      const payout = await tx.payout.findUniqueOrThrow({ where: { id: payoutId } });
+      await markFailed(tx, resolveContext(h.ctx()), payout, "test: the transfer failed", 1);
+    });
+
+    await sweepsEveryQuarterHour(6);
+    expect(await stripeDelivery(event)).toMatchObject({
+      status: "failed",
+      applyAttempts: 5,
+      error: expect.stringContaining(`payout ${payoutId} is failed, yet Stripe reports reversals of transfer ${transfer.id}`),
+    });
+  });
 });
