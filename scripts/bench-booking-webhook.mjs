@@ -260,7 +260,7 @@ async function main() {
         STRIPE_WEBHOOK_SECRET: "whsec_stripe_bench",
         INNGEST_SIGNING_KEY: "signkey-test-bench",
         INNGEST_EVENT_KEY: "bench-event-key",
-        INNGEST_DEV: "1",
+        // Cloud mode (production refuses INNGEST_DEV), sending events to the stand-in.
         INNGEST_BASE_URL: standIn.url,
         NEXT_DIST_DIR: DIST_DIR,
         NEXT_TELEMETRY_DISABLED: "1",
