@@ -26,7 +26,6 @@ const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 /** `system`, `webhook` or `admin` (every actor of that type), or `user:<admin user id>`. */
 export const AUDIT_ACTOR_PATTERN = new RegExp(`^(system|webhook|admin|user:${UUID})$`);
 
-
 /** Form fields left empty arrive as "": treat them as not given. */
 function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === "" ? undefined : value), schema.optional());

@@ -8,8 +8,6 @@ import { decodeInstantPosition, encodeInstantPosition } from "@/lib/list/keyset-
 
 export const DELIVERY_PAGE_SIZE = 50;
 
-export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 /** A keyset position: receivedAt (ISO, milliseconds) and id, e.g. `2026-11-24T08:49:14.836Z_<uuid>`. */
 export type TDeliveryCursor = { receivedAt: Date; id: string };
 

@@ -3,9 +3,10 @@ import "server-only";
 import type { Prisma, WebhookEvent } from "@/generated/prisma/client";
 import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
+import { isUuid } from "@/lib/api/http-input";
 import { NotFoundError } from "@/lib/errors";
 
-import { decodeDeliveryCursor, encodeDeliveryCursor, UUID_PATTERN, type TDeliveryCursor, type TDeliveryFilter } from "./list-deliveries-filter";
+import { decodeDeliveryCursor, encodeDeliveryCursor, type TDeliveryCursor, type TDeliveryFilter } from "./list-deliveries-filter";
 
 export type TDeliveryListItem = {
   id: string;
@@ -122,7 +123,7 @@ export async function listDeliveries(db: Db, filter: TDeliveryFilter, options: {
 
 /** The stored delivery with its payload; 404 when there is none (or the id is not a uuid). */
 export async function getDeliveryOrThrow(db: Db, id: string): Promise<WebhookEvent> {
-  const row = UUID_PATTERN.test(id) ? await db.webhookEvent.findUnique({ where: { id } }) : null;
+  const row = isUuid(id) ? await db.webhookEvent.findUnique({ where: { id } }) : null;
   if (!row) throw new NotFoundError("Webhook delivery", id);
   return row;
 }
