@@ -13,12 +13,12 @@ import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext
 import { refreshPayout } from "./refresh-payout";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
+import { tipWindowClosedForCompletionsBefore } from "./timing";
 import { markFailed, MAX_TRANSFER_ATTEMPTS, recordSuccess, transferGroupFor } from "./transfer-payout";
 
 /** A payout `processing` for longer than this is settled against Stripe by the sweep. */
 export const STUCK_PROCESSING_MS = 60 * 60 * 1000;
 const SWEEP_BUCKET_MS = 15 * 60 * 1000;
-const HOUR_MS = 60 * 60 * 1000;
 /** A provider whose payouts wait for their Stripe account is re-checked at most this often. */
 export const ACCOUNT_RECHECK_MS = 60 * 60 * 1000;
 /** Stripe account look-ups per sweep (the least recently checked first). */
@@ -92,7 +92,7 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
       status: { in: [...ADJUSTABLE_STATUSES] },
       amount: 0,
       eligibleAt: { lte: now },
-      booking: { completedAt: { lt: new Date(now.getTime() - ctx.timing.tipWindowHours * HOUR_MS) } },
+      booking: { completedAt: { lt: tipWindowClosedForCompletionsBefore(now, ctx.timing) } },
     },
     select: { id: true },
     take: limit,

@@ -30,6 +30,14 @@ export function tipWindowEndsAt(completedAt: Date, rules: TTimingRules = DEFAULT
   return new Date(completedAt.getTime() + rules.tipWindowHours * HOUR_MS);
 }
 
+/**
+ * Bookings completed before this instant have a closed tip window at `now` (the inverse of
+ * tipWindowEndsAt, for queries over many bookings).
+ */
+export function tipWindowClosedForCompletionsBefore(now: Date, rules: TTimingRules = DEFAULT_TIMING): Date {
+  return new Date(now.getTime() - rules.tipWindowHours * HOUR_MS);
+}
+
 export function isTipInWindow(completedAt: Date, tippedAt: Date, rules: TTimingRules = DEFAULT_TIMING): boolean {
   return tippedAt.getTime() <= tipWindowEndsAt(completedAt, rules).getTime();
 }
