@@ -163,8 +163,8 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   const ctx = resolveContext(context);
   try {
     if (claim.lookupFirst || claim.lookupOnly) {
-      const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId });
-      if (found) return { kind: "succeeded", transfer: found, recovered: true };
+      const found = await earlierTransfer(stripe, claim);
+      if (found) return found;
       if (claim.lookupOnly) {
         return {
           kind: "failed",
@@ -191,14 +191,20 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   }
 }
 
+/** The transfer Stripe already made for this payout (an earlier request whose answer was lost), as the outcome. */
+async function earlierTransfer(stripe: Stripe, claim: TClaim): Promise<TTransferOutcome | null> {
+  const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId });
+  return found ? { kind: "succeeded", transfer: found, recovered: true } : null;
+}
+
 /**
  * The request may have reached Stripe (no answer, or a 5xx): if Stripe made the transfer, it
  * is the outcome; if the look-up fails too, the outcome stays unknown.
  */
 async function lookUpAfterUnknownOutcome(stripe: Stripe, claim: TClaim, failure: TStripeFailure): Promise<TTransferOutcome> {
   try {
-    const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId });
-    if (found) return { kind: "succeeded", transfer: found, recovered: true };
+    const found = await earlierTransfer(stripe, claim);
+    if (found) return found;
   } catch {
     // Stripe unreachable: keep the first failure, whose outcome is unknown.
   }
