@@ -2,6 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
+import { Prisma } from "@/generated/prisma/client";
 import type { AdminRole } from "@/generated/prisma/enums";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { Db, Tx } from "@/lib/db";
@@ -100,29 +101,25 @@ export async function signInWithPassword(db: Db, credentials: TCredentials, now:
  * Failures (and attempts still checking) for this email in the window since its last success,
  * other than `attemptId`, and when the `failuresPerAccount`-th newest of them leaves the window.
  */
-async function countAccountFailures(tx: Tx, email: string, attemptId: bigint, windowStart: Date): Promise<TCountRow> {
-  const [row] = await tx.$queryRaw<TCountRow[]>`
-    WITH counted AS (
-      SELECT "createdAt" FROM "SignInAttempt"
-      WHERE "email" = ${email} AND "createdAt" > ${windowStart} AND "id" <> ${attemptId}
-        AND "outcome" IN ('pending', 'failure')
-        AND "id" > COALESCE((SELECT max("id") FROM "SignInAttempt" WHERE "email" = ${email} AND "outcome" = 'success'), 0)
-    )
-    SELECT count(*)::int AS "failures",
-           (SELECT "createdAt" FROM counted ORDER BY "createdAt" DESC OFFSET ${SIGN_IN_LIMITS.failuresPerAccount - 1} LIMIT 1) AS "unlocksAt"
-    FROM counted`;
-  return row ?? { failures: 0, unlocksAt: null };
+function countAccountFailures(tx: Tx, email: string, attemptId: bigint, windowStart: Date): Promise<TCountRow> {
+  const sinceLastSuccess = Prisma.sql`"id" > COALESCE((SELECT max("id") FROM "SignInAttempt" WHERE "email" = ${email} AND "outcome" = 'success'), 0)`;
+  return countFailures(tx, Prisma.sql`"email" = ${email} AND ${sinceLastSuccess}`, { attemptId, windowStart, limit: SIGN_IN_LIMITS.failuresPerAccount });
 }
 
-async function countAddressFailures(tx: Tx, address: string, attemptId: bigint, windowStart: Date): Promise<TCountRow> {
+/** The same for a client address (a success does not clear it). */
+function countAddressFailures(tx: Tx, address: string, attemptId: bigint, windowStart: Date): Promise<TCountRow> {
+  return countFailures(tx, Prisma.sql`"ip" = ${address}`, { attemptId, windowStart, limit: SIGN_IN_LIMITS.failuresPerAddress });
+}
+
+async function countFailures(tx: Tx, scope: Prisma.Sql, input: { attemptId: bigint; windowStart: Date; limit: number }): Promise<TCountRow> {
   const [row] = await tx.$queryRaw<TCountRow[]>`
     WITH counted AS (
       SELECT "createdAt" FROM "SignInAttempt"
-      WHERE "ip" = ${address} AND "createdAt" > ${windowStart} AND "id" <> ${attemptId}
+      WHERE ${scope} AND "createdAt" > ${input.windowStart} AND "id" <> ${input.attemptId}
         AND "outcome" IN ('pending', 'failure')
     )
     SELECT count(*)::int AS "failures",
-           (SELECT "createdAt" FROM counted ORDER BY "createdAt" DESC OFFSET ${SIGN_IN_LIMITS.failuresPerAddress - 1} LIMIT 1) AS "unlocksAt"
+           (SELECT "createdAt" FROM counted ORDER BY "createdAt" DESC OFFSET ${input.limit - 1} LIMIT 1) AS "unlocksAt"
     FROM counted`;
   return row ?? { failures: 0, unlocksAt: null };
 }
