@@ -9,9 +9,8 @@ import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
-import { chargeLosses } from "./charge-losses";
+import { priceRefundStep } from "./charge-losses";
 import { findChargeOwner } from "./find-charge-owner";
-import { providerPartOfRefunds, providerPartOfRefundStep } from "./provider-part";
 
 export type TApplyChargeRefundInput = {
   stripeChargeId: string;
@@ -85,18 +84,12 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
       return { kind: "already_recorded", recordedTotal: previous.customerRefundedTotal } as const;
     }
 
-    const providerRefundedTotal = providerPartOfRefunds({
+    // Refunds and lost chargebacks on the charge together take at most the provider's portion, whatever their order.
+    const { providerRefundedTotal, amount, chargebacksBorne } = await priceRefundStep(tx, {
+      stripeChargeId: input.stripeChargeId,
       chargeAmount: input.chargeAmount,
       providerPortion: owner.providerPortion,
       refundedTotal: input.refundedTotal,
-    });
-    // Refunds and lost chargebacks on the charge together take at most the provider's portion, whatever their order.
-    const borne = await chargeLosses(tx, input.stripeChargeId);
-    const amount = providerPartOfRefundStep({
-      providerRefundedTotal,
-      providerPortion: owner.providerPortion,
-      refundsBorne: borne.refunds,
-      chargebacksBorne: borne.chargebacks,
     });
     const refund = await tx.chargeRefund.create({
       data: {
@@ -127,7 +120,7 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
         customerRefundedTotal: input.refundedTotal,
         providerRefundedTotal,
         providerAmount: amount,
-        ...(borne.chargebacks > 0 ? { chargebacksBorne: borne.chargebacks } : {}),
+        ...(chargebacksBorne > 0 ? { chargebacksBorne } : {}),
       },
       runId: ctx.runId,
       requestId: ctx.requestId,

@@ -5,9 +5,8 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import type { TResolvedContext } from "@/lib/payouts/context";
 
-import { chargeLosses } from "./charge-losses";
+import { priceRefundStep } from "./charge-losses";
 import { findChargeOwner } from "./find-charge-owner";
-import { providerPartOfRefunds, providerPartOfRefundStep } from "./provider-part";
 
 /**
  * A tip paid with `stripeChargeId` was accepted: the provider's portion of that charge grew,
@@ -31,17 +30,11 @@ export async function repriceChargeRefunds(
   const owner = await findChargeOwner(tx, input.stripeChargeId);
   if (!owner || owner.bookingId !== input.bookingId || owner.providerPortion <= latest.providerPortion) return null;
 
-  const providerRefundedTotal = providerPartOfRefunds({
+  const { providerRefundedTotal, amount } = await priceRefundStep(tx, {
+    stripeChargeId: input.stripeChargeId,
     chargeAmount: latest.chargeAmount,
     providerPortion: owner.providerPortion,
     refundedTotal: latest.customerRefundedTotal,
-  });
-  const borne = await chargeLosses(tx, input.stripeChargeId);
-  const amount = providerPartOfRefundStep({
-    providerRefundedTotal,
-    providerPortion: owner.providerPortion,
-    refundsBorne: borne.refunds,
-    chargebacksBorne: borne.chargebacks,
   });
   const step = await tx.chargeRefund.create({
     data: {
