@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 
@@ -22,8 +22,6 @@ afterAll(async () => {
 beforeEach(() => {
   h.clock.set(new Date());
 });
-
-const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
 
 describe("a failed account look-up before the claim", () => {
   it("does not leave a payout to a ready account held with no way out", async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { ACCOUNT_RECHECK_MS, sweepPayouts } from "@/lib/payouts/sweep-payouts";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 
@@ -22,7 +22,6 @@ beforeEach(() => {
   h.clock.set(new Date());
 });
 
-const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
 const accountLookups = (account: string) => h.fake.requests().filter((r) => r.method === "GET" && r.path === `/v1/accounts/${account}`).length;
 
 /** A due payout held because Stripe said the provider's account cannot receive payouts. */

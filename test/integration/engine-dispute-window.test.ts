@@ -26,8 +26,6 @@ beforeEach(() => {
   h.clock.set(new Date());
 });
 
-const transfersFor = (payoutId: string) => h.fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
-
 describe("a dispute opened and won between the pre-send check and the record", () => {
   it("does not leave the payout held for a dispute that is already resolved", async () => {
     const { bookingId } = await h.completeBooking();
@@ -53,7 +51,7 @@ describe("a dispute opened and won between the pre-send check and the record", (
     }
     const after = await payoutOf(bookingId);
     // Not on_hold / dispute_open with no open dispute, forever.
-    expect(transfersFor(payout.id).length).toBeLessThanOrEqual(1);
+    expect(h.transfersFor(payout.id).length).toBeLessThanOrEqual(1);
     expect({ status: after.status, holdReason: after.holdReason }).not.toEqual({ status: "on_hold", holdReason: "dispute_open" });
   });
 });

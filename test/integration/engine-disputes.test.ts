@@ -10,7 +10,7 @@ import { getOverview } from "@/lib/overview/get-overview";
 import { claimTransfer, executeTransfer, recordTransferOutcome } from "@/lib/payouts/transfer-payout";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 
@@ -26,12 +26,6 @@ beforeEach(() => {
   h.clock.set(new Date());
   globalThis.inngestReceiver.setDown(false);
 });
-
-function transfersFor(payoutId: string) {
-  return h.fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
-}
-
-const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
 
 let counter = 0;
 const uid = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
@@ -53,7 +47,7 @@ describe("booking/completed", () => {
     expect(sent.length).toBeGreaterThanOrEqual(1);
 
     expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
-    expect(transfersFor(payout.id)).toMatchObject([{ amount: 8_000 }]);
+    expect(h.transfersFor(payout.id)).toMatchObject([{ amount: 8_000 }]);
   });
 
   it("does not request a transfer at the due time while a dispute holds the payout", async () => {
@@ -75,14 +69,14 @@ describe("disputes", () => {
     // Still held when it becomes due: nothing is transferred.
     h.clock.advance(48 * HOUR);
     expect((await h.run("transfer", transferEvent(held.id))).result).toMatchObject({ kind: "skipped" });
-    expect(transfersFor(held.id)).toHaveLength(0);
+    expect(h.transfersFor(held.id)).toHaveLength(0);
 
     const dispute = await db.dispute.findFirstOrThrow({ where: { bookingId } });
     const resolved = await resolveDispute(h.ctx(), { disputeId: dispute.id, outcome: "partial", refundedAmount: 2_500, resolvedAt: h.clock.now() });
     expect(resolved.payout).toMatchObject({ status: "scheduled", providerShare: 10_000, tipAmount: 1_500, refundedAmount: 2_500, amount: 9_000, amountVersion: 3 });
 
     expect((await h.run("transfer", transferEvent(held.id))).result).toMatchObject({ kind: "transferred" });
-    expect(transfersFor(held.id)).toMatchObject([{ amount: 9_000 }]);
+    expect(h.transfersFor(held.id)).toMatchObject([{ amount: 9_000 }]);
     const actions = (await db.auditLog.findMany({ where: { entityId: held.id }, orderBy: { createdAt: "asc" } })).map((a) => a.action);
     expect(actions).toEqual(["payout.scheduled", "payout.amount_adjusted", "payout.held", "payout.amount_adjusted", "payout.released", "payout.transfer_started", "payout.transferred"]);
   });
@@ -98,7 +92,7 @@ describe("disputes", () => {
     await h.run("schedule", { name: "booking/completed", data: { bookingId } });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", amount: 0 });
     expect((await h.run("transfer", transferEvent(payout!.id))).result).toMatchObject({ kind: "skipped", reason: "already_settled" });
-    expect(transfersFor(payout!.id)).toHaveLength(0);
+    expect(h.transfersFor(payout!.id)).toHaveLength(0);
   });
 
   it("opened while the transfer is in flight, before Stripe was called: nothing is transferred until it is resolved", async () => {
@@ -119,7 +113,7 @@ describe("disputes", () => {
 
     await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
     expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
-    expect(transfersFor(payout.id)).toMatchObject([{ amount: 8_000 }]);
+    expect(h.transfersFor(payout.id)).toMatchObject([{ amount: 8_000 }]);
   });
 
   it("opened after the transfer and lost with refund R: one reversal of R, never two, even if the resolution arrives twice", async () => {
@@ -127,7 +121,7 @@ describe("disputes", () => {
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     await h.run("transfer", transferEvent(payout.id));
-    const transferId = transfersFor(payout.id)[0]!.id;
+    const transferId = h.transfersFor(payout.id)[0]!.id;
 
     const externalId = uid("dsp");
     const opened = await openDispute(h.ctx(), { bookingId, externalId, openedAt: h.clock.now() });
@@ -160,7 +154,7 @@ describe("disputes", () => {
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     await h.run("transfer", transferEvent(payout.id));
-    const transferId = transfersFor(payout.id)[0]!.id;
+    const transferId = h.transfersFor(payout.id)[0]!.id;
     const opened = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
     const { reversalIds } = await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "partial", refundedAmount: 3_000, resolvedAt: h.clock.now() });
     const reversalId = reversalIds[0]!;
@@ -210,7 +204,7 @@ describe("tips", () => {
 
     h.clock.set(new Date(completedAt.getTime() + 48 * HOUR + 1));
     await h.run("transfer", transferEvent(payout.id));
-    expect(transfersFor(payout.id)).toMatchObject([{ amount: 8_000 }]);
+    expect(h.transfersFor(payout.id)).toMatchObject([{ amount: 8_000 }]);
   });
 
   it("a tip in another currency is rejected with the reason; a repeated tip id changes nothing", async () => {
@@ -249,7 +243,7 @@ describe("reconciliation sweep", () => {
     // Inngest delivers it to the transfer function.
     await h.run("transfer", { name: requested[0]!.name, data: requested[0]!.data });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred" });
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
   });
 
   it("settles a payout stuck in processing for over an hour against Stripe", async () => {
@@ -270,8 +264,8 @@ describe("reconciliation sweep", () => {
     h.clock.advance(31 * 60 * 1000);
     await h.run("reconcile", null);
     const settled = await payoutOf(bookingId);
-    expect(settled).toMatchObject({ status: "transferred", stripeTransferId: transfersFor(payout.id)[0]!.id });
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(settled).toMatchObject({ status: "transferred", stripeTransferId: h.transfersFor(payout.id)[0]!.id });
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
   });
 
   it("puts a stuck payout with no transfer at Stripe back to scheduled, to be transferred once", async () => {
@@ -285,7 +279,7 @@ describe("reconciliation sweep", () => {
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", attempts: 1 });
     await h.run("transfer", transferEvent(payout.id));
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", attempts: 2 });
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { retryPayout } from "@/lib/payouts/retry-payout";
 
-import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 let adminId: string;
@@ -23,8 +23,6 @@ afterAll(async () => {
 beforeEach(() => {
   h.clock.set(new Date());
 });
-
-const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
 
 describe("stored permanent refusals and the admin retry", () => {
   it("after the provider's account gains the transfers capability, an admin retry pays the payout (not a replay of the stored refusal)", async () => {

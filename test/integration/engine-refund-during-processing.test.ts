@@ -12,7 +12,7 @@ import { processDelivery } from "@/lib/webhooks/process-delivery";
 import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 
@@ -28,9 +28,6 @@ beforeEach(() => {
   h.clock.set(new Date());
   globalThis.inngestReceiver.setDown(false);
 });
-
-const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
-const transfersFor = (payoutId: string) => h.fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
 
 function chargeRefundedEvent(chargeId: string, amount: number, refunded: number) {
   return {
@@ -97,7 +94,7 @@ describe("a refund reported while the transfer is in flight", () => {
       await h.run("reconcile", null);
     }
 
-    const transferred = transfersFor(payout.id).reduce((sum, t) => sum + t.amount, 0);
+    const transferred = h.transfersFor(payout.id).reduce((sum, t) => sum + t.amount, 0);
     const reversals = await db.transferReversal.findMany({ where: { payoutId: payout.id } });
     const recovering = reversals.reduce((sum, r) => sum + r.amount, 0);
     const refunds = await db.chargeRefund.count({ where: { stripeChargeId: chargeId } });

@@ -8,7 +8,7 @@ import { db } from "@/lib/db";
 import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
 import { claimTransfer, executeTransfer, recordTransferOutcome } from "@/lib/payouts/transfer-payout";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 
@@ -23,9 +23,6 @@ afterAll(async () => {
 beforeEach(() => {
   h.clock.set(new Date());
 });
-
-const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
-const transfersFor = (payoutId: string) => h.fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
 
 describe("the sweep settling a payout whose run is transferring it right now", () => {
   it("does not put the payout back to scheduled while the run's transfer is in flight", async () => {
@@ -66,14 +63,14 @@ describe("the sweep settling a payout whose run is transferring it right now", (
     expect(outcome.kind).toBe("succeeded");
     const recorded = await recordTransferOutcome(ctx, claimed.claim, outcome);
 
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
     const after = await payoutOf(bookingId);
     // Left alone by the sweep, the run records its transfer.
     expect({ settled, recorded: recorded.kind, status: after.status, stripeTransferId: after.stripeTransferId }).toEqual({
       settled: "unchanged",
       recorded: "transferred",
       status: "transferred",
-      stripeTransferId: transfersFor(payout.id)[0]!.id,
+      stripeTransferId: h.transfersFor(payout.id)[0]!.id,
     });
   });
 });

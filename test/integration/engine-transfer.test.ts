@@ -32,10 +32,6 @@ async function dueBooking(overrides: Parameters<TEngineHarness["completeBooking"
   return payoutOf(bookingId);
 }
 
-function transfersFor(payoutId: string) {
-  return h.fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
-}
-
 describe("transfer", () => {
   it("20 concurrent transfer requests for one payout make exactly one Stripe transfer, one transition, one audit entry", async () => {
     const payout = await dueBooking();
@@ -44,25 +40,25 @@ describe("transfer", () => {
     );
     expect(results.filter((r) => r.error)).toEqual([]);
 
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
     const creates = h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
     expect(creates).toHaveLength(1);
     const after = await payoutOf(payout.bookingId);
-    expect(after).toMatchObject({ status: "transferred", stripeTransferId: transfersFor(payout.id)[0]!.id, attempts: 1 });
+    expect(after).toMatchObject({ status: "transferred", stripeTransferId: h.transfersFor(payout.id)[0]!.id, attempts: 1 });
     expect(await db.auditLog.count({ where: { entityId: payout.id, action: "payout.transferred" } })).toBe(1);
     expect(await db.transferAttempt.count({ where: { payoutId: payout.id } })).toBe(1);
 
     // A late duplicate request changes nothing.
     const late = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "late" } });
     expect(late.result).toMatchObject({ kind: "skipped", reason: "already_settled" });
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
   });
 
   it("sends the payout id, the booking's transfer group and a stable idempotency key", async () => {
     const payout = await dueBooking();
     await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
     const booking = await db.booking.findUniqueOrThrow({ where: { id: payout.bookingId }, include: { provider: true } });
-    const [transfer] = transfersFor(payout.id);
+    const [transfer] = h.transfersFor(payout.id);
     expect(transfer).toMatchObject({
       amount: 8_000,
       currency: "usd",
@@ -83,15 +79,15 @@ describe("transfer", () => {
     const runId = "run_lost_response";
     const first = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
     expect(first.error).toBeDefined();
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "processing", stripeTransferId: null });
 
     // Inngest retries the step in the same run.
     const second = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
     expect(second.error).toBeUndefined();
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
     const after = await payoutOf(payout.bookingId);
-    expect(after).toMatchObject({ status: "transferred", stripeTransferId: transfersFor(payout.id)[0]!.id });
+    expect(after).toMatchObject({ status: "transferred", stripeTransferId: h.transfersFor(payout.id)[0]!.id });
     const attempts = await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } });
     expect(attempts.map((a) => [a.attemptNumber, a.status, a.stripeTransferId])).toEqual([
       [1, "failed", null],
@@ -104,8 +100,8 @@ describe("transfer", () => {
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "drop_response" }, 2);
     const run = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
     expect(run.error).toBeUndefined();
-    expect(transfersFor(payout.id)).toHaveLength(1);
-    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", attempts: 1, stripeTransferId: transfersFor(payout.id)[0]!.id });
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", attempts: 1, stripeTransferId: h.transfersFor(payout.id)[0]!.id });
     const attempts = await db.transferAttempt.findMany({ where: { payoutId: payout.id } });
     expect(attempts.map((a) => [a.attemptNumber, a.status])).toEqual([[1, "succeeded"]]);
   });
@@ -125,8 +121,8 @@ describe("transfer", () => {
     // Inngest retries the run: the same run id continues.
     const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "retry" } }, { runId: "run_crashed" });
     expect(retry.result).toMatchObject({ kind: "transferred" });
-    expect(transfersFor(payout.id)).toHaveLength(1);
-    expect((await payoutOf(payout.bookingId)).stripeTransferId).toBe(transfersFor(payout.id)[0]!.id);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
+    expect((await payoutOf(payout.bookingId)).stripeTransferId).toBe(h.transfersFor(payout.id)[0]!.id);
   });
 
   it("3 retryable failures: failed, 3 attempts, one alert, audited; then an admin retry transfers it", async () => {
@@ -163,7 +159,7 @@ describe("transfer", () => {
       "payout.transfer_attempt_started",
       "payout.failed",
     ]);
-    expect(transfersFor(payout.id)).toHaveLength(0);
+    expect(h.transfersFor(payout.id)).toHaveLength(0);
 
     // A fourth delivery of the same request does nothing to a failed payout.
     expect((await h.run("transfer", event)).result).toMatchObject({ kind: "skipped", reason: "not_eligible" });
@@ -172,7 +168,7 @@ describe("transfer", () => {
     expect(retried).toMatchObject({ payout: { status: "scheduled", attempts: 0 }, transferRequested: true });
     const again = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "retry" } });
     expect(again.result).toMatchObject({ kind: "transferred" });
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred" });
     const retryAudit = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.id, action: "payout.retried" } });
     expect(retryAudit).toMatchObject({ actorType: "admin", actorId: adminId, reason: "Stripe is back up" });
@@ -211,7 +207,7 @@ describe("transfer", () => {
     h.clock.advance(HOUR);
     const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
     expect(retry.result).toMatchObject({ kind: "transferred", attemptNumber: 2 });
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
     const keys = (await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } })).map((a) => a.idempotencyKey);
     expect(keys).toEqual([`payout:${payout.id}:v1`, `payout:${payout.id}:v1:r1`]);
   });
@@ -220,7 +216,7 @@ describe("transfer", () => {
     const payout = await dueBooking({ currency: "JPY", providerShare: 5000 });
     expect(payout).toMatchObject({ amount: 5000, currency: "JPY" });
     await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
-    expect(transfersFor(payout.id)).toMatchObject([{ amount: 5000, currency: "jpy" }]);
+    expect(h.transfersFor(payout.id)).toMatchObject([{ amount: 5000, currency: "jpy" }]);
   });
 
   it("is not transferred before it is due", async () => {
@@ -228,7 +224,7 @@ describe("transfer", () => {
     const payout = await payoutOf(bookingId);
     const result = await transferPayout(h.ctx(), h.stripe, { payoutId: payout.id });
     expect(result).toMatchObject({ kind: "skipped", reason: "not_eligible" });
-    expect(transfersFor(payout.id)).toHaveLength(0);
+    expect(h.transfersFor(payout.id)).toHaveLength(0);
   });
 });
 
@@ -249,7 +245,7 @@ describe("provider account readiness", () => {
     const held = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
     expect(held.result).toMatchObject({ kind: "skipped", status: "on_hold" });
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
-    expect(transfersFor(payout.id)).toHaveLength(0);
+    expect(h.transfersFor(payout.id)).toHaveLength(0);
 
     const { updateProviderAccount } = await import("@/lib/providers/update-provider-account");
     const update = await updateProviderAccount(h.ctx(), { stripeAccountId: account, payoutsEnabled: true, transfersActive: true });

@@ -7,7 +7,7 @@ import { db } from "@/lib/db";
 import { cancelPayout } from "@/lib/payouts/cancel-payout";
 import { applyChargeRefund } from "@/lib/refunds/apply-charge-refund";
 
-import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 
 let h: TEngineHarness;
 let adminId: string;
@@ -26,9 +26,6 @@ beforeEach(() => {
   h.clock.set(new Date());
 });
 
-const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
-const transfersFor = (payoutId: string) => h.fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
-
 /** Two 500s, then a third attempt that Stripe executes but whose answer is lost. */
 async function failWithUnknownThirdAttempt(chargeId?: string) {
   const { bookingId } = await h.completeBooking(chargeId ? { stripeChargeId: chargeId } : {});
@@ -41,7 +38,7 @@ async function failWithUnknownThirdAttempt(chargeId?: string) {
   // The SDK retries a dropped connection once with the same key: drop both answers.
   h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "drop_response" }, 2);
   const third = await h.run("transfer", transferEvent(payout.id), { runId });
-  expect(transfersFor(payout.id)).toHaveLength(1);
+  expect(h.transfersFor(payout.id)).toHaveLength(1);
   return { bookingId, payout, third };
 }
 
@@ -58,7 +55,7 @@ describe("an unknown outcome on the last attempt", () => {
     const final = await payoutOf(bookingId);
     // One transfer exists at Stripe for this payout; our record must not say it was cancelled (nor failed).
     expect({ third: third.result, afterThird: afterThird.status, cancel: outcome, final: final.status }).toMatchObject({ final: "transferred" });
-    expect(final.stripeTransferId).toBe(transfersFor(payout.id)[0]!.id);
+    expect(final.stripeTransferId).toBe(h.transfersFor(payout.id)[0]!.id);
   });
 
   it("a transfer found for an earlier amount is recorded, never repeated, and raised for a human", async () => {
@@ -89,7 +86,7 @@ describe("an unknown outcome on the last attempt", () => {
 
     await h.run("transfer", transferEvent(payout.id));
     const after = await payoutOf(bookingId);
-    expect(transfersFor(payout.id)).toHaveLength(1);
+    expect(h.transfersFor(payout.id)).toHaveLength(1);
     expect(after).toMatchObject({ status: "transferred", stripeTransferId: late.id, amount: 4_000 });
     const alerts = await db.alert.findMany({ where: { payoutId: payout.id, kind: "transfer_amount_mismatch" } });
     expect(alerts).toHaveLength(1);

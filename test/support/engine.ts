@@ -123,8 +123,16 @@ export async function startEngineHarness() {
     return result;
   }
 
-  return { fake, clock, stripe, deps, ctx, functions, run, account, completeBooking };
+  /** The transfers the fake Stripe holds for one payout (by the payout id in their metadata). */
+  function transfersFor(payoutId: string) {
+    return fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
+  }
+
+  return { fake, clock, stripe, deps, ctx, functions, run, account, completeBooking, transfersFor };
 }
+
+/** The event that asks for a payout's transfer, as a test sends it. */
+export const transferEvent = (payoutId: string) => ({ name: "payout/transfer.requested", data: { payoutId, reason: "test" } });
 
 export async function payoutOf(bookingId: string) {
   return db.payout.findUniqueOrThrow({ where: { bookingId } });
