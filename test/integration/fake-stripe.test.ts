@@ -36,6 +36,8 @@ beforeEach(() => {
   fake.reset();
   stripe = fake.stripe();
   provider = fake.addAccount({ id: "acct_provider" });
+  // Transfers without a source_transaction are drawn from the platform's available balance.
+  fake.setBalance("eur", 1_000_000);
 });
 
 function transferInput(payoutId: string, overrides: Partial<Parameters<typeof createTransfer>[1]> = {}) {

@@ -43,8 +43,13 @@ export const WEBHOOK_ACTOR: TActor = { type: "webhook", id: "booking-platform", 
 export type TEngineHarness = Awaited<ReturnType<typeof startEngineHarness>>;
 
 export async function startEngineHarness() {
-  const fake: TFakeStripe = await startFakeStripe();
   const clock = testClock();
+  // The fake Stripe runs on the test clock (created / available_on), and it refuses a transfer
+  // without source_transaction that the platform's available balance cannot cover, as Stripe
+  // does. Engine tests transfer USD, EUR and JPY without charges, so the platform starts funded;
+  // a test that wants a short balance sets its own (fake.setBalance).
+  const fake: TFakeStripe = await startFakeStripe({ now: () => clock.now() });
+  for (const currency of ["usd", "eur", "jpy"]) fake.setBalance(currency, 1_000_000_000);
   const stripe = fake.stripe({ maxNetworkRetries: 0, timeout: 2_000 });
   const deps: TEngineDeps = { db, stripe: () => stripe, clock };
   const ctx = (actor: TActor = WEBHOOK_ACTOR): TServiceContext => ({ db, actor, clock });
