@@ -16,6 +16,7 @@ import {
 } from "@/lib/stripe/transfers";
 
 import { startFakeStripe, type TFakeStripe } from "../support/fake-stripe";
+import { fixture, stripeEvent } from "../support/stripe-fixtures";
 
 const { errors } = Stripe;
 const TRANSFERS = { method: "POST", path: "/v1/transfers" } as const;
@@ -423,5 +424,383 @@ describe("stop()", () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(errors.StripeConnectionError);
     other = undefined;
+  });
+});
+
+// ---- money, Connect objects, events and rate limits ------------------------------------
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+describe("money on a clock", () => {
+  let clocked: TFakeStripe;
+  let api: Stripe;
+  let current: number;
+  const now = () => new Date(current);
+
+  beforeAll(async () => {
+    clocked = await startFakeStripe({ now, exchangeRates: { eur: 1.08 } });
+  });
+
+  afterAll(async () => {
+    await clocked.stop();
+  });
+
+  beforeEach(() => {
+    current = Date.UTC(2026, 10, 2, 12, 0, 0);
+    clocked.reset();
+    api = clocked.stripe();
+    clocked.addAccount({ id: "acct_provider" });
+  });
+
+  const transfer = (params: Partial<Stripe.TransferCreateParams> = {}, key?: string) =>
+    api.transfers.create({ amount: 8_000, currency: "usd", destination: "acct_provider", ...params }, key ? { idempotencyKey: key } : {});
+
+  async function platformBalance(currency = "usd") {
+    const balance = await api.balance.retrieve();
+    return {
+      available: balance.available.find((entry) => entry.currency === currency)?.amount,
+      pending: balance.pending.find((entry) => entry.currency === currency)?.amount,
+    };
+  }
+
+  it("a pending charge: the available balance refuses the transfer, source_transaction allows it, and the money becomes available on available_on", async () => {
+    const availableOn = new Date(current + 2 * DAY_MS);
+    const charge = clocked.createCharge({ amount: 10_000, currency: "usd", availableOn, transferGroup: "booking_1" });
+    expect(await platformBalance()).toEqual({ available: 0, pending: 10_000 });
+    expect(await api.balanceTransactions.retrieve(String(charge.balance_transaction))).toMatchObject({
+      amount: 10_000,
+      currency: "usd",
+      exchange_rate: null,
+      available_on: seconds(availableOn),
+      status: "pending",
+      source: charge.id,
+      type: "charge",
+    });
+
+    const refused = await failureOf(transfer({}, "k1"));
+    expect(refused).toBeInstanceOf(errors.StripeInvalidRequestError);
+    expect(refused).toMatchObject({ statusCode: 400, code: "balance_insufficient" });
+    // Stored under the key like any executed request.
+    await expect(transfer({}, "k1")).rejects.toMatchObject({ code: "balance_insufficient" });
+    expect(clocked.requests().at(-1)).toMatchObject({ replayed: true, status: 400 });
+
+    const made = await transfer({ source_transaction: charge.id, transfer_group: "booking_1" }, "k2");
+    expect(made).toMatchObject({ source_transaction: charge.id, amount: 8_000, destination: "acct_provider" });
+    expect(await api.balanceTransactions.retrieve(String(made.balance_transaction))).toMatchObject({
+      amount: -8_000,
+      available_on: seconds(availableOn),
+      status: "pending",
+      type: "transfer",
+      source: made.id,
+    });
+    expect(await platformBalance()).toEqual({ available: 0, pending: 2_000 });
+    const provider = await api.balance.retrieve({}, { stripeAccount: "acct_provider" });
+    expect(provider.pending).toEqual([{ amount: 8_000, currency: "usd", source_types: { card: 8_000 } }]);
+    expect(clocked.balances("usd", "acct_provider")).toEqual({ available: 0, pending: 8_000 });
+
+    current = availableOn.getTime();
+    expect(await platformBalance()).toEqual({ available: 2_000, pending: 0 });
+    expect(clocked.balances("usd", "acct_provider")).toEqual({ available: 8_000, pending: 0 });
+    expect(clocked.balanceTransaction(String(charge.balance_transaction)).status).toBe("available");
+    expect(clocked.balance("usd")).toBe(2_000);
+  });
+
+  it("source_transaction must name a charge: a PaymentIntent or an unknown id is 'No such charge'", async () => {
+    const charge = clocked.createCharge({ amount: 10_000, currency: "usd" });
+    for (const id of [String(charge.payment_intent), "ch_unknown"]) {
+      const error = await failureOf(transfer({ source_transaction: id }));
+      expect(error).toMatchObject({ type: "StripeInvalidRequestError", statusCode: 400, code: "resource_missing", param: "source_transaction", message: `No such charge: '${id}'` });
+    }
+    expect(clocked.transfers()).toHaveLength(0);
+  });
+
+  it("caps the transfers from one charge at its balance transaction's amount; refunds do not change the cap", async () => {
+    const charge = clocked.createCharge({ amount: 10_000, currency: "usd" });
+    await transfer({ amount: 6_000, source_transaction: charge.id });
+    clocked.refundCharge(charge.id, { amount: 5_000 });
+    const over = await failureOf(transfer({ amount: 4_001, source_transaction: charge.id }));
+    expect(over).toMatchObject({ statusCode: 400, param: "source_transaction", code: undefined });
+    expect((over as Error).message).toBe(`The transfer amount exceeds the amount remaining on the source transaction ${charge.id} (4000 remaining).`);
+    await transfer({ amount: 4_000, source_transaction: charge.id });
+    await expect(transfer({ amount: 1, source_transaction: charge.id })).rejects.toMatchObject({ param: "source_transaction" });
+
+    const currency = await failureOf(transfer({ amount: 100, currency: "eur", source_transaction: charge.id }));
+    expect(currency).toMatchObject({ statusCode: 400, param: "source_transaction" });
+    expect((currency as Error).message).toBe("The currency of source_transaction's balance transaction (usd) must be the same as the transfer currency (eur).");
+  });
+
+  it("a EUR charge on a USD-settling platform settles in usd with exchange_rate; transfers from it are in usd", async () => {
+    const charge = clocked.createCharge({ amount: 10_000, currency: "eur", metadata: { bookingId: "bk_1" } });
+    const retrieved = await api.charges.retrieve(charge.id, { expand: ["balance_transaction", "payment_intent"] });
+    expect(retrieved).toMatchObject({ amount: 10_000, currency: "eur", metadata: { bookingId: "bk_1" } });
+    expect(retrieved.balance_transaction).toMatchObject({ object: "balance_transaction", amount: 10_800, currency: "usd", exchange_rate: 1.08 });
+    expect(retrieved.payment_intent).toMatchObject({ object: "payment_intent", latest_charge: charge.id, status: "succeeded", amount: 10_000 });
+    expect(await platformBalance("usd")).toEqual({ available: 10_800, pending: 0 });
+    expect(await platformBalance("eur")).toEqual({ available: undefined, pending: undefined });
+
+    const inEur = await failureOf(transfer({ amount: 9_000, currency: "eur", source_transaction: charge.id }));
+    expect((inEur as Error).message).toBe("The currency of source_transaction's balance transaction (usd) must be the same as the transfer currency (eur).");
+    // The platform holds no eur at all: a plain eur transfer is short of funds too.
+    await expect(transfer({ amount: 1, currency: "eur" })).rejects.toMatchObject({ code: "balance_insufficient" });
+    await expect(transfer({ amount: 10_801, source_transaction: charge.id })).rejects.toMatchObject({ param: "source_transaction" });
+    expect(await transfer({ amount: 10_800, source_transaction: charge.id })).toMatchObject({ currency: "usd", amount: 10_800 });
+  });
+
+  it("settles without conversion in a currency the platform holds, and converts others at 1.1 by default", async () => {
+    const multi = await startFakeStripe({ now, settlementCurrencies: ["usd", "eur"] });
+    try {
+      const eur = multi.createCharge({ amount: 5_000, currency: "eur" });
+      expect(multi.balanceTransaction(String(eur.balance_transaction))).toMatchObject({ amount: 5_000, currency: "eur", exchange_rate: null });
+      const gbp = multi.createCharge({ amount: 1_000, currency: "gbp", fee: 59, paymentIntent: false });
+      expect(gbp.payment_intent).toBeNull();
+      expect(multi.balanceTransaction(String(gbp.balance_transaction))).toMatchObject({ amount: 1_100, fee: 59, net: 1_041, currency: "usd", exchange_rate: 1.1 });
+      const balance = await multi.stripe().balance.retrieve();
+      expect(balance.available.map((entry) => [entry.currency, entry.amount])).toEqual([
+        ["usd", 1_041],
+        ["eur", 5_000],
+      ]);
+    } finally {
+      await multi.stop();
+    }
+  });
+
+  it("reversals give the money back to the platform and take it from the connected account", async () => {
+    clocked.setBalance("usd", 10_000);
+    const made = await transfer({ amount: 6_000 });
+    expect(clocked.balances("usd")).toEqual({ available: 4_000, pending: 0 });
+    const reversal = await api.transfers.createReversal(made.id, { amount: 1_000 });
+    expect(await api.balanceTransactions.retrieve(String(reversal.balance_transaction))).toMatchObject({ amount: 1_000, type: "transfer_refund", source: reversal.id });
+    expect(clocked.balance("usd")).toBe(5_000);
+    expect(clocked.balances("usd", "acct_provider")).toEqual({ available: 5_000, pending: 0 });
+  });
+
+  it("refunds: succeeded, pending, and a failed refund that gives the money back", async () => {
+    const charge = clocked.createCharge({ amount: 10_000, currency: "usd" });
+    const first = clocked.refundCharge(charge.id, { amount: 4_000 });
+    expect(await api.refunds.retrieve(first.id)).toMatchObject({
+      object: "refund",
+      amount: 4_000,
+      currency: "usd",
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      status: "succeeded",
+    });
+    expect(await api.charges.retrieve(charge.id)).toMatchObject({ amount_refunded: 4_000, refunded: false });
+    expect(clocked.balance("usd")).toBe(6_000);
+
+    const second = clocked.refundCharge(charge.id, { status: "pending" });
+    expect(second).toMatchObject({ amount: 6_000, status: "pending" });
+    expect(await api.charges.retrieve(charge.id)).toMatchObject({ amount_refunded: 10_000, refunded: true });
+    expect(clocked.balance("usd")).toBe(0);
+    expect(() => clocked.refundCharge(charge.id, { amount: 1 })).toThrow(/0 is left to refund/);
+
+    const failed = clocked.setRefundStatus(second.id, "failed", "expired_or_canceled_card");
+    const fetched = await api.refunds.retrieve(second.id);
+    expect(fetched).toEqual(failed);
+    expect(fetched).toMatchObject({ status: "failed", failure_reason: "expired_or_canceled_card" });
+    expect(await api.balanceTransactions.retrieve(String(fetched.failure_balance_transaction))).toMatchObject({ amount: 6_000, type: "refund_failure" });
+    expect(await api.charges.retrieve(charge.id)).toMatchObject({ amount_refunded: 4_000, refunded: false });
+    expect(clocked.balance("usd")).toBe(6_000);
+    expect(() => clocked.setRefundStatus(second.id, "succeeded")).toThrow(/final/);
+    // The charge lists its refunds, newest first.
+    expect(clocked.charge(charge.id).refunds?.data.map((refund) => refund.id)).toEqual([second.id, first.id]);
+    // A refund canceled at once.
+    expect(clocked.refundCharge(charge.id, { amount: 100, status: "canceled" })).toMatchObject({ status: "canceled", failure_reason: "merchant_request" });
+    expect(clocked.charge(charge.id).amount_refunded).toBe(4_000);
+  });
+
+  it("disputes: a chargeback withdraws the amount, winning gives it back; an inquiry moves no money", async () => {
+    const charge = clocked.createCharge({ amount: 10_000, currency: "eur" });
+    const dispute = clocked.disputeCharge(charge.id);
+    expect(await api.disputes.retrieve(dispute.id)).toMatchObject({
+      object: "dispute",
+      amount: 10_000,
+      currency: "eur",
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      status: "needs_response",
+      reason: "fraudulent",
+      balance_transactions: [{ object: "balance_transaction", amount: -10_800, currency: "usd", exchange_rate: 1.08, source: dispute.id }],
+    });
+    expect(clocked.charge(charge.id).disputed).toBe(true);
+    expect(clocked.balance("usd")).toBe(0);
+    expect(clocked.setDisputeStatus(dispute.id, "under_review").balance_transactions).toHaveLength(1);
+    const won = clocked.setDisputeStatus(dispute.id, "won");
+    expect(won.balance_transactions.map((transaction) => transaction.amount)).toEqual([-10_800, 10_800]);
+    expect(clocked.balance("usd")).toBe(10_800);
+
+    const inquiry = clocked.disputeCharge(charge.id, { amount: 500, reason: "product_not_received", status: "warning_needs_response" });
+    expect(inquiry).toMatchObject({ status: "warning_needs_response", reason: "product_not_received", balance_transactions: [] });
+    expect(clocked.balance("usd")).toBe(10_800);
+    const lost = clocked.disputeCharge(charge.id, { amount: 1_000 });
+    clocked.setDisputeStatus(lost.id, "lost");
+    expect(clocked.balance("usd")).toBe(10_800 - 1_080);
+  });
+
+  it("connected-account payouts carry the transfers' destination payments; a failed payout returns the money", async () => {
+    clocked.setBalance("usd", 100_000);
+    const first = await transfer({ amount: 5_000 });
+    const second = await transfer({ amount: 3_000 });
+    const payout = clocked.payoutAccount("acct_provider", { status: "paid" });
+    expect(payout).toMatchObject({ amount: 8_000, currency: "usd", status: "paid", automatic: true, failure_code: null });
+
+    const asAccount = { stripeAccount: "acct_provider" };
+    expect(await api.payouts.retrieve(payout.id, {}, asAccount)).toEqual(payout);
+    const carried = await api.balanceTransactions.list({ payout: payout.id, limit: 2 }, asAccount).autoPagingToArray({ limit: 10 });
+    expect(carried.map((transaction) => [transaction.type, transaction.source, transaction.amount])).toEqual([
+      ["payout", payout.id, -8_000],
+      ["payment", second.destination_payment, 3_000],
+      ["payment", first.destination_payment, 5_000],
+    ]);
+    expect(clocked.requests().filter((request) => request.path === "/v1/balance_transactions").map((request) => request.account)).toEqual([
+      "acct_provider",
+      "acct_provider",
+    ]);
+    // The payout is the account's, not the platform's.
+    await expect(api.payouts.retrieve(payout.id)).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
+    await expect(api.balanceTransactions.list({ payout: payout.id })).rejects.toMatchObject({ statusCode: 404, param: "payout" });
+    await expect(api.balance.retrieve({}, { stripeAccount: "acct_nobody" })).rejects.toBeInstanceOf(errors.StripePermissionError);
+    expect(clocked.balances("usd", "acct_provider")).toEqual({ available: 0, pending: 0 });
+
+    const third = await transfer({ amount: 2_000 });
+    const failing = clocked.payoutAccount("acct_provider", { status: "in_transit" });
+    expect(failing.amount).toBe(2_000);
+    const failed = clocked.setPayoutStatus("acct_provider", failing.id, "failed", "account_closed");
+    expect(await api.payouts.retrieve(failing.id, {}, asAccount)).toMatchObject({
+      status: "failed",
+      failure_code: "account_closed",
+      failure_message: "The bank account has been closed.",
+      failure_balance_transaction: failed.failure_balance_transaction,
+    });
+    expect(clocked.balances("usd", "acct_provider")).toEqual({ available: 2_000, pending: 0 });
+    const listed = await api.balanceTransactions.list({ payout: failing.id }, asAccount);
+    expect(listed.data.map((transaction) => transaction.source)).toEqual([failing.id, third.destination_payment]);
+  });
+
+  it("a payout carries only what has become available", async () => {
+    const charge = clocked.createCharge({ amount: 10_000, currency: "usd", availableOn: new Date(current + DAY_MS) });
+    const made = await transfer({ amount: 4_000, source_transaction: charge.id });
+    expect(() => clocked.payoutAccount("acct_provider")).toThrow(/nothing available/);
+    current += DAY_MS;
+    const payout = clocked.payoutAccount("acct_provider");
+    expect(payout).toMatchObject({ amount: 4_000, status: "pending" });
+    const listed = await api.balanceTransactions.list({ payout: payout.id }, { stripeAccount: "acct_provider" });
+    expect(listed.data.map((transaction) => transaction.source)).toEqual([payout.id, made.destination_payment]);
+  });
+});
+
+describe("events", () => {
+  const base = Math.floor(Date.UTC(2026, 10, 2) / 1000);
+
+  function seed() {
+    const types = [
+      ["charge.refunded", "charge"],
+      ["charge.dispute.created", "dispute"],
+      ["transfer.reversed", "transfer"],
+      ["charge.dispute.closed", "dispute"],
+      ["payout.paid", "payout"],
+    ] as const;
+    const platform = types.map(([type, objectType], index) =>
+      fake.addEvent(stripeEvent({ type, object: fixture<object>(objectType), created: base + index * 60 })),
+    );
+    const connected = fake.addEvent(stripeEvent({ type: "payout.failed", object: fixture("payout"), created: base + 30, account: provider }));
+    return { platform, connected };
+  }
+
+  it("lists the platform's events newest first, filtered by type, types[] and created, and pages through them", async () => {
+    const { platform, connected } = seed();
+    const all = await stripe.events.list();
+    expect(all.data.map((event) => event.id)).toEqual([...platform].reverse().map((event) => event.id));
+    expect(all.data.every((event) => event.account === undefined)).toBe(true);
+    expect(all.data.map((event) => event.id)).not.toContain(connected.id);
+
+    const disputes = await stripe.events.list({ type: "charge.dispute.*" });
+    expect(disputes.data.map((event) => event.type)).toEqual(["charge.dispute.closed", "charge.dispute.created"]);
+    const some = await stripe.events.list({ types: ["charge.refunded", "payout.paid"] });
+    expect(some.data.map((event) => event.type)).toEqual(["payout.paid", "charge.refunded"]);
+    const window = await stripe.events.list({ created: { gte: base + 60, lt: base + 180 } });
+    expect(window.data.map((event) => event.created - base)).toEqual([120, 60]);
+    expect((await stripe.events.list({ created: { gt: base + 180 } })).data).toHaveLength(1);
+    expect((await stripe.events.list({ created: { lte: base } })).data).toHaveLength(1);
+
+    const first = await stripe.events.list({ limit: 2 });
+    expect(first.has_more).toBe(true);
+    const next = await stripe.events.list({ limit: 2, starting_after: first.data.at(-1)!.id });
+    expect(next.data.map((event) => event.created - base)).toEqual([120, 60]);
+    const previous = await stripe.events.list({ limit: 2, ending_before: next.data[0]!.id });
+    expect(previous.data.map((event) => event.id)).toEqual(first.data.map((event) => event.id));
+    expect(await stripe.events.list({ limit: 2 }).autoPagingToArray({ limit: 100 })).toHaveLength(5);
+    expect(await stripe.events.retrieve(platform[0]!.id)).toEqual(platform[0]);
+  });
+
+  it("with Stripe-Account, lists that connected account's events (which carry account)", async () => {
+    const { connected } = seed();
+    const listed = await stripe.events.list({}, { stripeAccount: provider });
+    expect(listed.data).toEqual([connected]);
+    expect(listed.data[0]).toMatchObject({ account: provider, type: "payout.failed" });
+    await expect(stripe.events.retrieve(connected.id)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it("refuses type with types[], more than 20 types, and a limit outside 1–100", async () => {
+    await expect(stripe.events.list({ type: "charge.refunded", types: ["payout.paid"] })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(stripe.events.list({ types: Array.from({ length: 21 }, (_, n) => `type.${n}`) })).rejects.toMatchObject({ param: "types" });
+    await expect(stripe.events.list({ limit: 101 })).rejects.toMatchObject({ param: "limit" });
+    await expect(stripe.events.list({ limit: 0 })).rejects.toMatchObject({ param: "limit" });
+  });
+});
+
+describe("rate limit", () => {
+  it("answers 429 rate_limit beyond perSecond POSTs in any second, without processing or storing them", async () => {
+    fake.setRateLimit({ perSecond: 10, method: "POST" });
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, n) => createTransfer(stripe, transferInput(`pay_${n}`, { amount: 100 }))),
+    );
+    const refused = results.filter((result) => result.status === "rejected").map((result) => result.reason as Stripe.errors.StripeError);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(errors.StripeRateLimitError);
+      expect(error).toMatchObject({ statusCode: 429, code: "rate_limit", rawType: "invalid_request_error" });
+      expect(error.headers?.["stripe-rate-limited-reason"]).toBe("global-rate");
+      expect(classifyStripeError(error)).toMatchObject({ reason: "rate_limit", outcomeUnknown: false });
+    }
+    const posts = postsTo("/v1/transfers");
+    expect(posts.filter((request) => request.rateLimited).every((request) => request.status === 429)).toBe(true);
+    const processed = (request: { method: string; status: number | null }) => request.method === "POST" && request.status !== 429;
+    expect(fake.transfers()).toHaveLength(posts.filter(processed).length);
+    expect(fake.maxPerSecond(processed)).toBeLessThanOrEqual(10);
+    // The 30 POSTs did arrive faster than 10 a second, so the limit was exercised.
+    expect(fake.maxPerSecond((request) => request.method === "POST")).toBeGreaterThan(10);
+    // GETs are not limited by a POST limit.
+    await expect(retrieveAccountReadiness(stripe, provider)).resolves.toMatchObject({ transfersActive: true });
+
+    // A refused request was not stored under its key: the same key executes later.
+    const refusedKey = posts.find((request) => request.rateLimited)!.idempotencyKey!;
+    const payoutId = refusedKey.split(":")[1]!;
+    fake.setRateLimit(null);
+    const retried = await createTransfer(stripe, transferInput(payoutId, { amount: 100 }));
+    expect(retried.lastResponse.headers["idempotent-replayed"]).toBeUndefined();
+  });
+
+  it("logs when each request arrived and for which account", async () => {
+    const before = performance.timeOrigin + performance.now();
+    await stripe.balance.retrieve({}, { stripeAccount: provider });
+    await stripe.balance.retrieve();
+    const after = performance.timeOrigin + performance.now();
+    const [asAccount, asPlatform] = fake.requests();
+    expect(asAccount).toMatchObject({ path: "/v1/balance", account: provider, status: 200, rateLimited: false });
+    expect(asPlatform).toMatchObject({ account: null });
+    expect(asAccount!.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(asPlatform!.receivedAt).toBeLessThanOrEqual(after);
+    expect(fake.maxPerSecond()).toBe(2);
+  });
+});
+
+describe("balance()", () => {
+  it("is 0 in a currency the platform holds none of, and a transfer in it is refused", async () => {
+    expect(fake.balance("gbp")).toBe(0);
+    expect(fake.balances("gbp")).toEqual({ available: 0, pending: 0 });
+    const error = await failureOf(createTransfer(stripe, transferInput("pay_1", { currency: "GBP" })));
+    expect(error).toMatchObject({ statusCode: 400, code: "balance_insufficient" });
   });
 });
