@@ -41,6 +41,10 @@ export const payoutReversalRequested = eventType("payout/reversal.requested", {
   schema: z.object({ reversalId: ZUuid, payoutId: ZUuid }),
 });
 
+export const payoutRepaymentRequested = eventType("payout/repayment.requested", {
+  schema: z.object({ repaymentId: ZUuid, payoutId: ZUuid }),
+});
+
 export const payoutAdminAction = eventType("payout/admin.action", {
   schema: z.object({ payoutId: ZUuid, action: z.string().max(50), actorId: ZId, at: ZIso }),
 });
@@ -54,6 +58,7 @@ export const ENGINE_EVENTS = {
   "charge/refunded": chargeRefunded,
   "payout/transfer.requested": payoutTransferRequested,
   "payout/reversal.requested": payoutReversalRequested,
+  "payout/repayment.requested": payoutRepaymentRequested,
   "payout/admin.action": payoutAdminAction,
 } as const;
 

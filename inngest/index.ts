@@ -1,5 +1,6 @@
 import { createFollowUpPayoutFunction } from "./functions/follow-up-payout";
 import { createReconcilePayoutsFunction } from "./functions/reconcile-payouts";
+import { createRepayProviderFunction } from "./functions/repay-provider";
 import { createReverseTransferFunction } from "./functions/reverse-transfer";
 import { createSchedulePayoutFunction } from "./functions/schedule-payout";
 import { createTransferPayoutFunction } from "./functions/transfer-payout";
@@ -10,5 +11,6 @@ export const functions = [
   createTransferPayoutFunction(),
   createFollowUpPayoutFunction(),
   createReverseTransferFunction(),
+  createRepayProviderFunction(),
   createReconcilePayoutsFunction(),
 ];

@@ -59,6 +59,21 @@ const ZEnv = z.object({
   /** Retries the Stripe SDK makes itself (same idempotency key) before a job-level retry. */
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
   STRIPE_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  /** All Stripe writes (transfers, reversals, repayments) together stay under this many per second. */
+  STRIPE_WRITES_PER_SECOND: z.coerce.number().positive().max(100).default(20),
+  /**
+   * The currencies the platform's Stripe balance holds (comma-separated, e.g. "usd"). Unset: read
+   * from Stripe's balance (GET /v1/balance, cached for an hour).
+   */
+  STRIPE_SETTLEMENT_CURRENCIES: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean)))
+    .pipe(z.array(z.string().regex(/^[A-Z]{3}$/, "each must be a three-letter currency code")).min(1).optional()),
+  /** A payout still waiting for funds this many days after Stripe first refused the transfer raises an alert. */
+  FUNDS_WAIT_ALERT_DAYS: z.coerce.number().positive().max(365).default(7),
+  /** A Stripe dispute or refund that matches no booking after this many minutes raises a critical alert. */
+  STRIPE_UNMATCHED_GRACE_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(15),
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_SIGNING_KEY: z.string().optional(),
   /** "1" to talk to a local Inngest dev server instead of Inngest Cloud. */

@@ -24,6 +24,9 @@ export const HOLD_REASON_LABELS: Record<HoldReason, string> = {
   dispute_open: "Open dispute",
   admin_hold: "Held by an admin",
   provider_account_not_ready: "Provider account not ready",
+  awaiting_funds: "Waiting for funds",
+  currency_unsupported: "Currency not transferable",
+  review_required: "Needs review",
 };
 
 export const DISPUTE_STATUS_LABELS: Record<DisputeStatus, string> = { open: "Open", resolved: "Resolved" };

@@ -4,24 +4,30 @@ import { inngest } from "@/inngest/client";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
+import { alertUnmatchedMoneyEvents } from "@/lib/stripe-webhooks/alert-unmatched-events";
+import { recoverStripeEvents } from "@/lib/stripe-webhooks/recover-stripe-events";
 import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
 
 export const RECONCILE_PAYOUTS_FN = "reconcile-payouts";
 
 /**
- * Every 15 minutes: re-send events that never reached Inngest, re-apply webhook deliveries
- * a crash or a transient error left unapplied (bounded attempts), request transfers for
- * due payouts with none in flight, and settle payouts stuck in processing against Stripe.
+ * Every 15 minutes: re-send events that never reached Inngest, recover Stripe events that were
+ * never delivered (Stripe's events API), re-apply webhook deliveries a crash or a transient error
+ * left unapplied (bounded attempts), alert about Stripe money events that still match no booking,
+ * request transfers for due payouts with none in flight, and settle payouts stuck in processing
+ * against Stripe.
  */
 export function createReconcilePayoutsFunction(deps: TEngineDeps = defaultDeps) {
   return inngest.createFunction(
     { id: RECONCILE_PAYOUTS_FN, triggers: [cron("TZ=UTC */15 * * * *")], retries: 1, concurrency: [{ limit: 1 }] },
     async ({ step, runId }) => {
       const resent = await step.run("resend-unsent-events", () => publishOutbox(deps.db, { limit: 1000 }));
+      const recovered = await step.run("recover-stripe-events", () => recoverStripeEvents(deps));
       const deliveries = await step.run("reapply-stale-deliveries", () => reapplyStaleDeliveries(deps));
+      const unmatched = await step.run("alert-unmatched-stripe-events", () => alertUnmatchedMoneyEvents(deps));
       const swept = await step.run("sweep", () => sweepPayouts(engineContext(deps, RECONCILE_PAYOUTS_FN, runId), deps.stripe()));
       const published = await step.run("publish-events", () => publishOutbox(deps.db, { limit: 1000 }));
-      return { resent, deliveries, swept, published };
+      return { resent, recovered, deliveries, unmatched, swept, published };
     },
   );
 }

@@ -1,6 +1,7 @@
 import { RetryAfterError } from "inngest";
 
 import { inngest } from "@/inngest/client";
+import { getEnv } from "@/lib/env";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { payoutTransferRequested } from "@/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
@@ -8,6 +9,8 @@ import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
 import { transferPayout } from "@/lib/payouts/transfer-payout";
 
 export const TRANSFER_PAYOUT_FN = "transfer-payout";
+/** Inngest retries of one run: more than the counted attempts, for tries that do not count and crashes. */
+export const TRANSFER_RUN_RETRIES = 10;
 
 /** Thrown to make Inngest retry the attempt step (with its backoff, or after a set delay). */
 export class TransferRetryError extends Error {
@@ -15,19 +18,25 @@ export class TransferRetryError extends Error {
 }
 
 /**
- * payout/transfer.requested: one run per payout at a time. Each try of the "transfer" step
- * is one whole attempt (claim, Stripe with the payout's idempotency key, record); a
- * retryable failure throws so Inngest retries it with backoff, up to 3 attempts in all;
- * the third failure or a permanent one marks the payout failed and alerts an admin.
+ * payout/transfer.requested: one run per payout at a time, and runs started no faster than the
+ * shared Stripe write rate (throttle; lib/stripe/write-gate.ts is the ceiling for all writes
+ * together). Each try of the "transfer" step is one whole attempt (learn the funding, claim,
+ * Stripe with each transfer's idempotency key, record); a retryable failure throws so Inngest
+ * retries it with backoff. The engine counts attempts itself (MAX_TRANSFER_ATTEMPTS): the third
+ * counted failure or a permanent one marks the payout failed and alerts an admin; tries Stripe
+ * turned away unprocessed (429s) are retried after Stripe's pause without counting, and a lack of
+ * funds puts the payout on hold until they are due (the sweep picks it up then).
  */
 export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
   return inngest.createFunction(
     {
       id: TRANSFER_PAYOUT_FN,
       triggers: [payoutTransferRequested],
-      // 3 attempts in all (MAX_TRANSFER_ATTEMPTS): the first try and 2 retries.
-      retries: 2,
+      // The engine decides when a payout fails (MAX_TRANSFER_ATTEMPTS counted attempts); these
+      // retries also carry the tries that do not count (rate limits) and crashes.
+      retries: TRANSFER_RUN_RETRIES,
       concurrency: [{ key: "event.data.payoutId", limit: 1 }],
+      throttle: { limit: Math.max(1, Math.floor(getEnv().STRIPE_WRITES_PER_SECOND)), period: "1s" },
       onFailure: async ({ event, runId }) => {
         // Retries exhausted by something other than a recorded Stripe failure (a crash, the
         // database): settle against Stripe so the payout ends transferred or failed, never stuck.
@@ -41,8 +50,9 @@ export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
       const result = await step.run("transfer", async () => {
         const r = await transferPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId: event.data.payoutId });
         if (r.kind === "retry") {
-          if (r.delayMs) throw new RetryAfterError(`attempt ${r.attemptNumber} failed: ${r.error}`, r.delayMs);
-          throw new TransferRetryError(`attempt ${r.attemptNumber} failed: ${r.error}`);
+          const what = r.counted ? `attempt ${r.attemptNumber} failed` : "Stripe turned the attempt away (not counted)";
+          if (r.delayMs) throw new RetryAfterError(`${what}: ${r.error}`, r.delayMs);
+          throw new TransferRetryError(`${what}: ${r.error}`);
         }
         return r;
       });

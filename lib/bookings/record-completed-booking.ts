@@ -14,6 +14,8 @@ export type TCompletedBookingInput = {
   currency: string;
   providerShare: number;
   stripeChargeId?: string | null;
+  /** The PaymentIntent that paid, for platforms that record it (the charge is learnt from Stripe). */
+  stripePaymentIntentId?: string | null;
   provider: { externalId: string; name: string; email: string; stripeAccountId?: string | null };
 };
 
@@ -56,6 +58,7 @@ export async function recordCompletedBooking(
           currency,
           providerShare: input.providerShare,
           stripeChargeId: input.stripeChargeId ?? null,
+          stripePaymentIntentId: input.stripePaymentIntentId ?? null,
         },
       ],
       skipDuplicates: true,
@@ -75,7 +78,11 @@ export async function recordCompletedBooking(
     }
     const completed = await tx.booking.update({
       where: { id: booking.id },
-      data: { completedAt: input.completedAt, stripeChargeId: input.stripeChargeId ?? booking.stripeChargeId },
+      data: {
+        completedAt: input.completedAt,
+        stripeChargeId: input.stripeChargeId ?? booking.stripeChargeId,
+        stripePaymentIntentId: input.stripePaymentIntentId ?? booking.stripePaymentIntentId,
+      },
       include: { provider: true },
     });
     await recordAudit(tx, {

@@ -79,7 +79,7 @@ export async function resolveDispute(
         outcome: input.outcome,
         refundedAmount,
         resolvedAt: input.resolvedAt,
-        ...(input.chargeback ? { stripeChargeId: input.chargeback.stripeChargeId } : {}),
+        ...(input.chargeback ? { stripeChargeId: input.chargeback.stripeChargeId, disputedAmount: input.chargeback.disputedAmount } : {}),
       },
     });
     await recordAudit(tx, {

@@ -43,6 +43,7 @@ export type TPayoutChangeData = Partial<{
   tipAmount: number;
   refundedAmount: number;
   reversedAmount: number;
+  repaidAmount: number;
   holdReason: HoldReason | null;
   holdNote: string | null;
   cancelReason: string | null;
@@ -52,6 +53,9 @@ export type TPayoutChangeData = Partial<{
   processingStartedAt: Date | null;
   stripeTransferId: string | null;
   transferredAt: Date | null;
+  transferCurrency: string | null;
+  fundsExpectedAt: Date | null;
+  fundsWaitingSince: Date | null;
 }>;
 
 export type TPayoutChange = {

@@ -3,6 +3,7 @@ import "server-only";
 import type { PrismaClient } from "@/generated/prisma/client";
 import type { TActor } from "@/lib/audit/record-audit";
 import { getEnv } from "@/lib/env";
+import { stripeWriteGate, type TStripeWriteGate } from "@/lib/stripe/write-gate";
 
 import { systemClock, type TClock, type TTimingRules } from "./timing";
 
@@ -19,6 +20,8 @@ export type TServiceContext = {
    * id of the event the service emits, so a repeated send of the same delivery is dropped.
    */
   sourceEventId?: string | null;
+  /** The shared gate every Stripe write passes (rate, pauses for 429s); default from the environment. */
+  stripeWrites?: TStripeWriteGate;
 };
 
 export function timingFromEnv(): TTimingRules {
@@ -34,6 +37,7 @@ export function resolveContext(ctx: TServiceContext) {
     runId: ctx.runId ?? null,
     requestId: ctx.requestId ?? null,
     sourceEventId: ctx.sourceEventId ?? null,
+    stripeWrites: ctx.stripeWrites ?? stripeWriteGate(ctx.db),
   };
 }
 

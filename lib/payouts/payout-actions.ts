@@ -47,6 +47,8 @@ export type TPayoutActionFacts = {
   providerReady: boolean;
   /** A force release of this payout waiting for a second admin (still matching the payout). */
   pendingApproval: { requestedBy: string } | null;
+  /** Part of the payout already transferred (one of its several transfers went through), in minor units. */
+  transferredPart?: number;
 };
 
 export type TPayoutActionState = {
@@ -115,6 +117,9 @@ export function evaluatePayoutAction(action: TPayoutAction, facts: TPayoutAction
     if (facts.pendingApproval) {
       return { allowed: false, reason: `Already awaiting a second admin's approval (requested by ${facts.pendingApproval.requestedBy}).` };
     }
+  }
+  if (action === "cancel" && (facts.transferredPart ?? 0) > 0) {
+    return { allowed: false, reason: "Part of this payout was already transferred; it can be retried, not cancelled." };
   }
   return { allowed: true };
 }

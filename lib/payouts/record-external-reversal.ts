@@ -7,6 +7,8 @@ import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
+import { reversalEvent } from "./claims-after-transfer";
+import { mulDivFloor } from "./plan-transfers";
 import { confirmReversal } from "./reverse-transfer";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
@@ -64,19 +66,26 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
   }
 
   return ctx.db.$transaction(async (tx) => {
+    const leg = await tx.payoutTransfer.findUnique({ where: { stripeTransferId: input.transferId } });
     const ref =
+      (leg ? { id: leg.payoutId } : null) ??
       (await tx.payout.findUnique({ where: { stripeTransferId: input.transferId }, select: { id: true } })) ??
       (input.payoutId && UUID.test(input.payoutId) ? await tx.payout.findUnique({ where: { id: input.payoutId }, select: { id: true } }) : null);
     if (!ref) return { kind: "unknown_transfer" } as const;
 
     let { payout } = await lockPayoutAndBooking(tx, ref.id);
-    if (payout.stripeTransferId === null) return { kind: "transfer_not_recorded", payoutId: payout.id, status: payout.status } as const;
-    if (payout.stripeTransferId !== input.transferId) {
+    if (!leg && payout.stripeTransferId === null) return { kind: "transfer_not_recorded", payoutId: payout.id, status: payout.status } as const;
+    if (!leg && payout.stripeTransferId !== input.transferId) {
+      const planned = await tx.payoutTransfer.count({ where: { payoutId: payout.id, status: "pending" } });
+      if (planned > 0) return { kind: "transfer_not_recorded", payoutId: payout.id, status: payout.status } as const;
       throw new ConflictError(
         `Transfer ${input.transferId} names payout ${payout.id} in its metadata, but that payout was paid with transfer ${payout.stripeTransferId}.`,
         { payoutId: payout.id, transferId: input.transferId },
       );
     }
+    // The reversed transfer's currency, and its part of the payout (a converted transfer is reversed in its own currency).
+    const transferCurrency = leg?.currency ?? payout.currency;
+    const toPayoutUnits = (amount: number) => (leg && leg.amount !== leg.payoutAmount ? mulDivFloor(amount, leg.payoutAmount, leg.amount) : amount);
 
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
     const external: string[] = [];
@@ -89,21 +98,22 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
         continue;
       }
       const currency = normalizeCurrency(r.currency);
-      if (currency !== payout.currency) {
-        throw new ConflictError(`Reversal ${r.id} is in ${currency}, payout ${payout.id} in ${payout.currency}.`, { payoutId: payout.id });
+      if (currency !== transferCurrency) {
+        throw new ConflictError(`Reversal ${r.id} is in ${currency}, transfer ${input.transferId} in ${transferCurrency}.`, { payoutId: payout.id });
       }
-      const reversedAmount = payout.reversedAmount + r.amount;
+      const amount = toPayoutUnits(r.amount);
+      const reversedAmount = payout.reversedAmount + amount;
       if (reversedAmount > payout.amount) {
         throw new ConflictError(
           `Reversal ${r.id} of ${r.amount} would reverse ${reversedAmount} of payout ${payout.id}, more than its ${payout.amount} ${payout.currency}.`,
           { payoutId: payout.id },
         );
       }
-      const event = reversedAmount >= payout.amount ? "reverse_fully" : "reverse_partially";
+      const event = reversalEvent(payout, reversedAmount, payout.repaidAmount);
 
       const ownId = r.metadata.reversalId;
       const own = ownId && UUID.test(ownId) ? await tx.transferReversal.findUnique({ where: { id: ownId } }) : null;
-      if (own && own.payoutId === payout.id && own.status === "pending" && own.amount === r.amount) {
+      if (own && own.payoutId === payout.id && own.status === "pending" && (own.transferAmount ?? own.amount) === r.amount) {
         payout = await confirmReversal(tx, audit, payout, own, r.id, "refund after transfer (confirmed by Stripe's transfer.reversed)");
         confirmed.push(own.id);
         continue;
@@ -112,9 +122,12 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
       const reversal = await tx.transferReversal.create({
         data: {
           payoutId: payout.id,
+          payoutTransferId: leg?.id ?? null,
           stripeReversalId: r.id,
-          amount: r.amount,
-          currency,
+          amount,
+          currency: payout.currency,
+          transferAmount: r.amount,
+          transferCurrency: currency,
           status: "succeeded",
           initiatedBy: "stripe",
         },
@@ -126,7 +139,7 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
           ...audit,
           action: "payout.reversed_externally",
           reason: `Stripe reports reversal ${r.id} of transfer ${input.transferId}, not made by the payout system`,
-          details: { stripeReversalId: r.id, reversalAmount: r.amount, reversalId: reversal.id },
+          details: { stripeReversalId: r.id, reversalAmount: amount, transferAmount: r.amount, transferCurrency: currency, reversalId: reversal.id },
         },
       });
       const pending = await tx.transferReversal.count({ where: { payoutId: payout.id, status: "pending" } });

@@ -8,16 +8,24 @@ import type { Tx } from "@/lib/db";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { formatMoney } from "@/lib/money/format-money";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { createTransferReversal, findReversalFor, reversalIdempotencyKey } from "@/lib/stripe/transfers";
+import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
+import { reversalEvent } from "./claims-after-transfer";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
+/** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer. */
+function keyOf(reversal: TransferReversal, leg: number): string {
+  return reversalIdempotencyKey(reversal.disputeId ?? reversal.id, leg);
+}
+
 /**
- * Records that Stripe made one of our pending reversals: the reversal succeeds and the
- * payout's reversed amount and status follow (partially or fully reversed), audited.
+ * Records that Stripe made one of our reversals (pending, or cancelled after it was sent): the
+ * reversal succeeds and the payout's reversed amount and status follow, audited.
  */
 export async function confirmReversal(
   tx: Tx,
@@ -27,13 +35,14 @@ export async function confirmReversal(
   stripeReversalId: string,
   reason: string,
 ): Promise<Payout> {
+  const leg = reversal.payoutTransferId ? await tx.payoutTransfer.findUnique({ where: { id: reversal.payoutTransferId }, select: { leg: true } }) : null;
   await tx.transferReversal.update({
     where: { id: reversal.id },
-    data: { status: "succeeded", stripeReversalId, idempotencyKey: reversalIdempotencyKey(reversal.disputeId ?? reversal.id) },
+    data: { status: "succeeded", stripeReversalId, idempotencyKey: keyOf(reversal, leg?.leg ?? 1), failureReason: null },
   });
   const reversedAmount = payout.reversedAmount + reversal.amount;
   return changePayout(tx, payout, {
-    event: reversedAmount >= payout.amount ? "reverse_fully" : "reverse_partially",
+    event: reversalEvent(payout, reversedAmount, payout.repaidAmount),
     data: { reversedAmount },
     audit: { ...audit, action: "payout.reversed", reason, details: { stripeReversalId, reversalAmount: reversal.amount } },
   });
@@ -46,29 +55,40 @@ export type TReversalResult =
   | { kind: "failed"; error: string; debtRecorded: boolean };
 
 /**
- * Claws back a refund from a transferred payout with one Stripe transfer reversal per
- * dispute or refund step: it looks for a reversal already made for this record first, then
- * creates one under an idempotency key per dispute (never two, even after Stripe forgets keys). If the connected account lacks the
- * balance, the debt is recorded against the provider and an admin is alerted.
+ * Claws back a refund from a transferred payout with one Stripe transfer reversal per cause and
+ * transfer: it marks the reversal sent (from then on it is never cancelled), looks for one already
+ * made for it first, then creates one through the shared write gate under its idempotency key
+ * (never two, even after Stripe forgets keys). If the connected account lacks the balance, the
+ * debt is recorded against the provider and an admin is alerted.
  */
 export async function reverseTransfer(context: TServiceContext, stripe: Stripe, input: { reversalId: string }): Promise<TReversalResult> {
   const ctx = resolveContext(context);
-  const reversal = await ctx.db.transferReversal.findUniqueOrThrow({ where: { id: input.reversalId }, include: { payout: true } });
+  const reversal = await ctx.db.transferReversal.findUniqueOrThrow({ where: { id: input.reversalId }, include: { payout: true, payoutTransfer: true } });
   if (reversal.status !== "pending") return { kind: "already_done", status: reversal.status };
-  const transferId = reversal.payout.stripeTransferId;
+  const transferId = reversal.payoutTransfer?.stripeTransferId ?? reversal.payout.stripeTransferId;
   if (!transferId) throw new Error(`Payout ${reversal.payoutId} has no Stripe transfer to reverse.`);
+  if (!reversal.sentAt) {
+    // Claim it: a reversal being sent is no longer cancelled by a failed refund (lib/payouts/claims-after-transfer.ts).
+    const { count } = await ctx.db.transferReversal.updateMany({ where: { id: reversal.id, status: "pending" }, data: { sentAt: ctx.clock.now() } });
+    if (count === 0) {
+      const now = await ctx.db.transferReversal.findUniqueOrThrow({ where: { id: reversal.id } });
+      return { kind: "already_done", status: now.status };
+    }
+  }
 
   let stripeReversal: Stripe.TransferReversal | null = null;
   let failure: TStripeFailure | null = null;
   try {
     stripeReversal =
       (await findReversalFor(stripe, { transferId, reversalId: reversal.id })) ??
-      (await createTransferReversal(stripe, {
-        transferId,
-        amount: reversal.amount,
-        idempotencyKey: reversalIdempotencyKey(reversal.disputeId ?? reversal.id),
-        metadata: { payoutId: reversal.payoutId, reversalId: reversal.id, ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}) },
-      }));
+      (await sendStripeWrite(ctx.stripeWrites, () =>
+        createTransferReversal(stripe, {
+          transferId,
+          amount: reversal.transferAmount ?? reversal.amount,
+          idempotencyKey: keyOf(reversal, reversal.payoutTransfer?.leg ?? 1),
+          metadata: { payoutId: reversal.payoutId, reversalId: reversal.id, ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}) },
+        }),
+      ));
   } catch (error) {
     failure = classifyStripeError(error);
   }
@@ -91,7 +111,17 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
     // Lack of balance on the connected account, or a permanent refusal: the provider owes it.
     await tx.transferReversal.update({ where: { id: current.id }, data: { status: "failed", failureReason: error } });
     await tx.providerDebt.createMany({
-      data: [{ providerId: payout.providerId, payoutId: payout.id, disputeId: current.disputeId, amount: current.amount, currency: current.currency, reason: `transfer reversal failed: ${error}` }],
+      data: [
+        {
+          providerId: payout.providerId,
+          payoutId: payout.id,
+          reversalId: current.id,
+          disputeId: current.disputeId,
+          amount: current.amount,
+          currency: current.currency,
+          reason: `transfer reversal failed: ${error}`,
+        },
+      ],
       skipDuplicates: true,
     });
     await recordAudit(tx, {
@@ -107,7 +137,7 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
       kind: "reversal_failed",
       severity: "critical",
       title: "Transfer reversal failed: the provider owes the refund",
-      message: `Could not reverse ${current.amount} ${current.currency} of transfer ${transferId} (payout ${payout.id}): ${error}. Recorded as a debt of the provider.`,
+      message: `Could not reverse ${formatMoney(current.amount, current.currency)} of transfer ${transferId} (payout ${payout.id}): ${error}. Recorded as a debt of the provider.`,
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `reversal_failed:${current.id}`,

@@ -84,6 +84,10 @@ describe("payout state machine", () => {
     ["failed", "cancel", "cancelled"],
     ["transferred", "reverse_partially", "partially_reversed"],
     ["partially_reversed", "reverse_fully", "reversed"],
+    // A repayment gives back what reversals took when the refund behind them failed.
+    ["reversed", "reverse_partially", "partially_reversed"],
+    ["reversed", "unreverse", "transferred"],
+    ["partially_reversed", "unreverse", "transferred"],
   ];
 
   it.each(legal)("%s --%s--> %s", (from, event, to) => {
@@ -97,7 +101,8 @@ describe("payout state machine", () => {
     ["transferred", "claim"],
     ["on_hold", "claim"],
     ["scheduled", "retry"],
-    ["reversed", "reverse_partially"],
+    ["scheduled", "unreverse"],
+    ["failed", "unreverse"],
     ["scheduled", "transfer_succeeded"],
   ])("refuses %s --%s--> with a typed error", (from, event) => {
     expect(canTransition(from, event)).toBe(false);

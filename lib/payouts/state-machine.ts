@@ -30,7 +30,9 @@ export type TPayoutEvent =
   /** Part of a transferred payout was reversed. */
   | "reverse_partially"
   /** All of a transferred payout was reversed. */
-  | "reverse_fully";
+  | "reverse_fully"
+  /** What reversals took was given back (a repayment after the refund behind them failed). */
+  | "unreverse";
 
 const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatus>>> = {
   hold: { scheduled: "on_hold" },
@@ -44,8 +46,9 @@ const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatu
   transfer_failed: { processing: "failed" },
   retry: { failed: "scheduled" },
   cancel: { scheduled: "cancelled", on_hold: "cancelled", failed: "cancelled" },
-  reverse_partially: { transferred: "partially_reversed", partially_reversed: "partially_reversed" },
-  reverse_fully: { transferred: "reversed", partially_reversed: "reversed" },
+  reverse_partially: { transferred: "partially_reversed", partially_reversed: "partially_reversed", reversed: "partially_reversed" },
+  reverse_fully: { transferred: "reversed", partially_reversed: "reversed", reversed: "reversed" },
+  unreverse: { transferred: "transferred", partially_reversed: "transferred", reversed: "transferred" },
 };
 
 const EVENT_LABELS: Record<TPayoutEvent, string> = {
@@ -62,6 +65,7 @@ const EVENT_LABELS: Record<TPayoutEvent, string> = {
   cancel: "cancel",
   reverse_partially: "partially reverse",
   reverse_fully: "reverse",
+  unreverse: "repay",
 };
 
 export class IllegalTransitionError extends AppError {

@@ -3,6 +3,9 @@ import "server-only";
 import type Stripe from "stripe";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import { getEnv } from "@/lib/env";
+import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { updateProviderAccount } from "@/lib/providers/update-provider-account";
@@ -12,9 +15,10 @@ import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { refreshPayout } from "./refresh-payout";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
-import { lockPayoutAndBooking } from "./sync-payout-with-booking";
+import { lockPayoutAndBooking, releaseHold } from "./sync-payout-with-booking";
 import { tipWindowClosedForCompletionsBefore } from "./timing";
-import { markFailed, MAX_TRANSFER_ATTEMPTS, recordSuccess, transferGroupFor } from "./transfer-payout";
+import { ensureTransferPlan } from "./payout-transfers";
+import { completeIfPaid, markFailed, MAX_TRANSFER_ATTEMPTS, recordLegTransfer, transferGroupFor } from "./transfer-payout";
 
 /** A payout `processing` for longer than this is settled against Stripe by the sweep. */
 export const STUCK_PROCESSING_MS = 60 * 60 * 1000;
@@ -34,6 +38,11 @@ export type TSweepResult = {
   accountCheckErrors: number;
   /** Payouts with nothing to pay that were closed as "fully refunded" once no tip could join them. */
   closedAtZero: number;
+  /** Payouts waiting for funds whose date came: released to be transferred. */
+  fundsDue: number;
+  /** Payouts still waiting for funds after FUNDS_WAIT_ALERT_DAYS: alerted (once each). */
+  fundsWaitAlerts: number;
+  repaymentRequests: number;
 };
 
 /**
@@ -41,8 +50,11 @@ export type TSweepResult = {
  * (so a lost event delays a payout, never loses it), re-requests pending reversals, settles
  * payouts stuck in `processing` against Stripe, re-asks Stripe about accounts whose
  * payouts are held as "not ready" (a lost account.updated delays them, never strands them),
- * and lets payouts left at zero after the tip window follow the facts (they are cancelled
- * as "fully refunded"; usually the payout's own run did that when it became due).
+ * lets payouts left at zero after the tip window follow the facts (they are cancelled
+ * as "fully refunded"; usually the payout's own run did that when it became due), releases
+ * payouts waiting for funds once Stripe's date for them came (and alerts about those still
+ * waiting after FUNDS_WAIT_ALERT_DAYS), re-requests pending repayments, and refreshes the
+ * currencies the platform's balance holds.
  */
 export async function sweepPayouts(context: TServiceContext, stripe: Stripe, options: { limit?: number } = {}): Promise<TSweepResult> {
   const ctx = resolveContext(context);
@@ -61,6 +73,11 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     select: { id: true, payoutId: true },
     take: limit,
   });
+  const pendingRepayments = await ctx.db.payoutTransfer.findMany({
+    where: { kind: "repayment", status: "pending", createdAt: { lte: new Date(now.getTime() - SWEEP_BUCKET_MS) } },
+    select: { id: true, payoutId: true },
+    take: limit,
+  });
   await ctx.db.$transaction(async (tx) => {
     for (const p of due) {
       await enqueueEvent(tx, {
@@ -71,6 +88,9 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     }
     for (const r of pendingReversals) {
       await enqueueEvent(tx, { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId: r.payoutId }, eventId: `sweep-reversal:${r.id}:${bucket}` });
+    }
+    for (const r of pendingRepayments) {
+      await enqueueEvent(tx, { name: "payout/repayment.requested", data: { repaymentId: r.id, payoutId: r.payoutId }, eventId: `sweep-repayment:${r.id}:${bucket}` });
     }
   }, TX_OPTIONS);
 
@@ -105,7 +125,79 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
       console.error(`sweep: could not refresh payout ${p.id} at zero`, error);
     }
   }
-  return { transferRequests: due.length, settled, settleErrors, reversalRequests: pendingReversals.length, ...accounts, closedAtZero };
+  const funds = await releaseFundsDue(ctx, now, limit);
+  await refreshPlatformCurrencies(ctx.db, stripe, now);
+  return {
+    transferRequests: due.length,
+    settled,
+    settleErrors,
+    reversalRequests: pendingReversals.length,
+    ...accounts,
+    closedAtZero,
+    ...funds,
+    repaymentRequests: pendingRepayments.length,
+  };
+}
+
+/**
+ * Payouts on hold waiting for funds: those whose expected date came are released (they are
+ * transferred with the next request, or held again for another cause still present); those
+ * still waiting FUNDS_WAIT_ALERT_DAYS after Stripe first refused raise one alert each.
+ */
+async function releaseFundsDue(ctx: TResolvedContext, now: Date, limit: number): Promise<{ fundsDue: number; fundsWaitAlerts: number }> {
+  const due = await ctx.db.payout.findMany({
+    where: { status: "on_hold", holdReason: "awaiting_funds", fundsExpectedAt: { lte: now } },
+    select: { id: true },
+    orderBy: { fundsExpectedAt: "asc" },
+    take: limit,
+  });
+  let fundsDue = 0;
+  for (const { id } of due) {
+    try {
+      const released = await ctx.db.$transaction(async (tx) => {
+        const { booking, payout } = await lockPayoutAndBooking(tx, id);
+        if (payout.status !== "on_hold" || payout.holdReason !== "awaiting_funds") return false;
+        const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+        const after = await releaseHold(tx, payout, booking, openDisputes, {
+          audit: { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
+          reason: "the funds Stripe expected are due",
+        });
+        if (after.status === "scheduled") {
+          await enqueueEvent(tx, { name: "payout/transfer.requested", data: { payoutId: after.id, reason: "funds_due" }, eventId: `funds-due:${after.id}:v${after.version}` });
+        }
+        return after.status === "scheduled";
+      }, TX_OPTIONS);
+      if (released) fundsDue += 1;
+    } catch (error) {
+      console.error(`sweep: could not release payout ${id} waiting for funds`, error);
+    }
+  }
+
+  const alertAfter = new Date(now.getTime() - getEnv().FUNDS_WAIT_ALERT_DAYS * 24 * 60 * 60 * 1000);
+  const waiting = await ctx.db.payout.findMany({
+    where: { fundsWaitingSince: { lte: alertAfter }, status: { in: ["on_hold", "scheduled", "processing"] } },
+    select: { id: true, providerId: true, amount: true, currency: true, fundsWaitingSince: true, fundsExpectedAt: true },
+    take: limit,
+  });
+  let fundsWaitAlerts = 0;
+  for (const p of waiting) {
+    const raised = await ctx.db.$transaction((tx) =>
+      raiseAlert(tx, {
+        kind: "payout_waiting_for_funds",
+        severity: "warning",
+        title: "Payout still waiting for funds",
+        message:
+          `Payout ${p.id} (${formatMoney(p.amount, p.currency)}) has waited for funds in the platform's Stripe balance since ` +
+          `${p.fundsWaitingSince!.toISOString().slice(0, 10)}${p.fundsExpectedAt ? `; Stripe last expected them ${p.fundsExpectedAt.toISOString()}` : ""}. ` +
+          "Top up the balance or check the charge in Stripe.",
+        payoutId: p.id,
+        providerId: p.providerId,
+        dedupeKey: `payout_waiting_for_funds:${p.id}:${p.fundsWaitingSince!.toISOString()}`,
+      }),
+    );
+    if (raised) fundsWaitAlerts += 1;
+  }
+  return { fundsDue, fundsWaitAlerts };
 }
 
 /**
@@ -136,7 +228,7 @@ async function recheckHeldAccounts(ctx: TResolvedContext, stripe: Stripe, now: D
     await ctx.db.provider.update({ where: { id }, data: { accountLookedUpAt: now } });
     try {
       const readiness = await retrieveAccountReadiness(stripe, stripeAccountId);
-      if ((await updateProviderAccount(ctx, { stripeAccountId, ...readiness })).ready) result.accountsReady += 1;
+      if ((await updateProviderAccount(ctx, { stripeAccountId, ...readiness, stateAt: ctx.clock.now() })).ready) result.accountsReady += 1;
     } catch (error) {
       result.accountCheckErrors += 1;
       const failure = classifyStripeError(error);
@@ -160,9 +252,10 @@ async function recheckHeldAccounts(ctx: TResolvedContext, stripe: Stripe, now: D
 
 /**
  * Settles a payout whose transfer outcome is unknown (its run died, or it is stuck): asks
- * Stripe for a transfer with this payout's id in the booking's transfer group. Found: the
- * payout is transferred. Not found: the attempt counts as failed and the payout goes back
- * to scheduled (or to failed, with an alert, once attempts are used up).
+ * Stripe, for each of its planned transfers not yet recorded, for a transfer with this payout's
+ * id and that leg in the booking's transfer group. All found: the payout is transferred. Some
+ * not found: the attempt counts as failed and the payout goes back to scheduled (or to failed,
+ * with an alert, once attempts are used up); the transfers found are recorded either way.
  *
  * Only a payout nobody is working on is settled: with `staleBefore` (the sweep), one whose
  * claim is older than that; with `runId` (a run that gave up), one whose latest attempt is that
@@ -181,21 +274,42 @@ export async function settleProcessingPayout(
   const stale = input.staleBefore !== undefined && (payout.processingStartedAt === null || payout.processingStartedAt < input.staleBefore);
   const abandonedByRun = input.runId !== undefined && (latest === null || latest.runId === input.runId);
   if (!stale && !abandonedByRun) return "unchanged";
-  let transfer: Stripe.Transfer | null;
+
+  const legs = await ctx.db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout" } });
+  const exclude = new Set(legs.flatMap((l) => (l.stripeTransferId ? [l.stripeTransferId] : [])));
+  const pending = legs.filter((l) => l.status === "pending" && l.amountVersion === payout.amountVersion).map((l) => l.leg);
+  // A payout claimed before transfers were planned per charge has no plan yet: its one transfer is leg 1.
+  const toFind = legs.length === 0 ? [1] : pending;
+  const found = new Map<number, Stripe.Transfer>();
   try {
-    transfer = await findTransferForPayout(stripe, { transferGroup: transferGroupFor(payout.booking), payoutId: payout.id });
+    for (const leg of toFind) {
+      const transfer = await findTransferForPayout(stripe, { transferGroup: transferGroupFor(payout.booking), payoutId: payout.id, leg, exclude });
+      if (transfer) {
+        found.set(leg, transfer);
+        exclude.add(transfer.id);
+      }
+    }
   } catch (error) {
-    console.error(`sweep: could not look up the transfer of payout ${payout.id}`, classifyStripeError(error).message);
+    console.error(`sweep: could not look up the transfers of payout ${payout.id}`, classifyStripeError(error).message);
     return "error";
   }
 
   return ctx.db.$transaction(async (tx) => {
-    const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
+    const { booking, payout: locked } = await lockPayoutAndBooking(tx, payout.id);
     if (locked.status !== "processing" || locked.version !== payout.version) return "unchanged";
+    const plan = await ensureTransferPlan(tx, locked, booking);
     const attempt = await tx.transferAttempt.findFirst({ where: { payoutId: locked.id }, orderBy: { attemptNumber: "desc" } });
-    if (transfer) {
-      await recordSuccess(tx, ctx, locked, attempt, transfer, "settled by the reconciliation sweep");
-      return "transferred";
+    const planned = plan.kind === "planned" ? plan.pending : [];
+    for (const leg of planned) {
+      const transfer = found.get(leg.leg);
+      if (transfer) await recordLegTransfer(tx, ctx, locked, leg.id, transfer, "settled by the reconciliation sweep");
+    }
+    if (planned.every((leg) => found.has(leg.leg))) {
+      if (attempt?.status === "started") {
+        await tx.transferAttempt.update({ where: { id: attempt.id }, data: { status: "succeeded", stripeTransferId: found.values().next().value?.id ?? null, finishedAt: ctx.clock.now() } });
+      }
+      const done = await completeIfPaid(tx, ctx, locked, attempt?.attemptNumber ?? 0, "settled by the reconciliation sweep");
+      if (done.kind === "transferred") return "transferred";
     }
     if (attempt?.status === "started") {
       await tx.transferAttempt.update({

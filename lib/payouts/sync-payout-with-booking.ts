@@ -9,6 +9,8 @@ import { payoutAmount } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+
+import { settleClaimsAfterTransfer, type TRefundClaim } from "./claims-after-transfer";
 import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TPayoutChange } from "./change-payout";
 import type { TResolvedContext } from "./context";
 import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
@@ -51,24 +53,11 @@ export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ 
   return { booking, payout: await lockPayout(tx, payoutId) };
 }
 
-export type TSyncResult = { payout: Payout | null; transferRequested: boolean; reversalIds: string[] };
+export type TSyncResult = { payout: Payout | null; transferRequested: boolean; reversalIds: string[]; repaymentIds: string[] };
 
 type TCause = {
   /** Why the sync runs, for audit entries that have no more specific reason. */
   reason: string;
-};
-
-/**
- * A refund the provider bears that the payout has not absorbed yet: a resolved dispute's
- * refund, or one step of Stripe refunds on the booking's charges (ChargeRefund). Before the
- * transfer it is subtracted from the payout; after it, it is recovered with one reversal.
- */
-type TRefundClaim = {
-  amount: number;
-  /** The reversal's link to its cause (unique: at most one reversal per claim). */
-  link: { disputeId: string } | { chargeRefundId: string };
-  /** Why a reversal is requested, for the audit log. */
-  afterTransferReason: string;
 };
 
 /**
@@ -94,32 +83,36 @@ export async function syncPayoutWithBooking(
   const disputes = await tx.dispute.findMany({ where: { bookingId: booking.id } });
   const openDisputes = disputes.filter((d) => d.status === "open").length;
   const unappliedRefunds = disputes.filter((d) => d.status === "resolved" && d.refundedAmount > 0 && !d.refundAppliedAt);
-  // Stripe refunds on the booking's charges, neither subtracted before the transfer nor reversed after it.
+  // Changes in what Stripe refunds and chargebacks take on the booking's charges, neither applied
+  // before the transfer nor settled after it (reversed, cancelled, repaid).
   const unappliedChargeRefunds = await tx.chargeRefund.findMany({
-    where: { bookingId: booking.id, amount: { gt: 0 }, appliedAt: null, reversal: { is: null } },
-    orderBy: { createdAt: "asc" },
+    where: { bookingId: booking.id, amount: { not: 0 }, appliedAt: null, reversals: { none: {} }, repayments: { none: {} } },
+    orderBy: { sequence: "asc" },
   });
   const refundClaims: TRefundClaim[] = [
     ...unappliedRefunds.map((d) => ({
       amount: d.refundedAmount,
       link: { disputeId: d.id },
+      stripeChargeId: d.stripeDisputeId ? d.stripeChargeId : null,
       afterTransferReason: `dispute ${d.externalId ?? d.stripeDisputeId ?? d.id} lost after transfer`,
     })),
     ...unappliedChargeRefunds.map((r) => ({
       amount: r.amount,
       link: { chargeRefundId: r.id },
-      afterTransferReason: `Stripe refund on charge ${r.stripeChargeId} after transfer`,
+      stripeChargeId: r.stripeChargeId,
+      afterTransferReason:
+        r.amount > 0 ? `Stripe refund on charge ${r.stripeChargeId} after transfer` : `Stripe refund on charge ${r.stripeChargeId} failed or was cancelled after transfer`,
     })),
   ];
   const tipAmount = tips.reduce((sum, t) => sum + t.amount, 0);
   const unappliedRefundTotal = refundClaims.reduce((sum, c) => sum + c.amount, 0);
-  const reversalIds: string[] = [];
+  let reversalIds: string[] = [];
 
   let payout = await lockPayoutForBooking(tx, booking.id);
 
   if (!payout) {
-    if (!booking.completedAt || booking.cancelledAt) return { payout: null, transferRequested: false, reversalIds };
-    const parts = { providerShare: booking.providerShare, tipAmount, refundedAmount: unappliedRefundTotal };
+    if (!booking.completedAt || booking.cancelledAt) return { payout: null, transferRequested: false, reversalIds, repaymentIds: [] };
+    const parts = { providerShare: booking.providerShare, tipAmount, refundedAmount: Math.max(0, unappliedRefundTotal) };
     payout = await tx.payout.create({
       data: {
         bookingId: booking.id,
@@ -141,7 +134,8 @@ export async function syncPayoutWithBooking(
       after: payoutSnapshot(payout),
     });
   } else if (ADJUSTABLE_STATUSES.includes(payout.status)) {
-    const data = { tipAmount, refundedAmount: payout.refundedAmount + unappliedRefundTotal };
+    // A failed refund gives back what its step took (never below nothing refunded).
+    const data = { tipAmount, refundedAmount: Math.max(0, payout.refundedAmount + unappliedRefundTotal) };
     if (data.tipAmount !== payout.tipAmount || data.refundedAmount !== payout.refundedAmount) {
       payout = await changePayout(tx, payout, {
         data,
@@ -150,7 +144,7 @@ export async function syncPayoutWithBooking(
     }
   } else if (payout.status === "processing") {
     const tipsToJoin = tips.some((t) => t.payoutId === null);
-    if (tipsToJoin || unappliedRefundTotal > 0 || booking.cancelledAt) throw new PayoutBusyError(payout.id);
+    if (tipsToJoin || refundClaims.length > 0 || booking.cancelledAt) throw new PayoutBusyError(payout.id);
   }
 
   // Tips and refunds now counted in the payout's amount.
@@ -192,37 +186,10 @@ export async function syncPayoutWithBooking(
     }
   }
 
-  // After the money moved: refunds are recovered with a reversal, one per dispute or refund step.
-  if (payout.status === "transferred" || payout.status === "partially_reversed") {
-    const pending = await tx.transferReversal.aggregate({
-      where: { payoutId: payout.id, status: "pending" },
-      _sum: { amount: true },
-    });
-    let reversible = payout.amount - payout.reversedAmount - (pending._sum.amount ?? 0);
-    for (const claim of refundClaims) {
-      const existing = await tx.transferReversal.findUnique({ where: claim.link });
-      if (existing || reversible <= 0) continue;
-      const amount = Math.min(claim.amount, reversible);
-      reversible -= amount;
-      const reversal = await tx.transferReversal.create({
-        data: { payoutId: payout.id, ...claim.link, amount, currency: payout.currency, status: "pending", initiatedBy: "platform" },
-      });
-      reversalIds.push(reversal.id);
-      await recordAudit(tx, {
-        ...audit,
-        action: "payout.reversal_requested",
-        entityType: "payout",
-        entityId: payout.id,
-        reason: claim.afterTransferReason,
-        before: payoutSnapshot(payout),
-        after: { ...payoutSnapshot(payout), reversalId: reversal.id, reversalAmount: amount },
-      });
-      await enqueueEvent(tx, {
-        name: "payout/reversal.requested",
-        data: { reversalId: reversal.id, payoutId: payout.id },
-        eventId: `reversal:${reversal.id}`,
-      });
-    }
+  // After the money moved: refunds are recovered with reversals, failed refunds given back.
+  let repaymentIds: string[] = [];
+  if (payout.status === "transferred" || payout.status === "partially_reversed" || payout.status === "reversed") {
+    ({ reversalIds, repaymentIds } = await settleClaimsAfterTransfer(tx, payout, refundClaims, audit));
     if (booking.cancelledAt) {
       await raiseAlert(tx, {
         kind: "booking_cancelled_after_transfer",
@@ -239,7 +206,7 @@ export async function syncPayoutWithBooking(
   await flagRefundReportedTwice(tx, booking, payout, disputes);
 
   const transferRequested = await requestTransferIfDue(tx, payout, booking, openDisputes, now);
-  return { payout, transferRequested, reversalIds };
+  return { payout, transferRequested, reversalIds, repaymentIds };
 }
 
 /**

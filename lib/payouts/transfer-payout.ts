@@ -2,33 +2,50 @@ import "server-only";
 
 import type Stripe from "stripe";
 
-import type { Payout, TransferAttempt } from "@/generated/prisma/client";
+import type { Payout, PayoutTransfer, TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
+import { learnCharges } from "@/lib/charges/charge-funding";
+import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { updateProviderAccount } from "@/lib/providers/update-provider-account";
-import { createTransfer, findTransferForPayout, retrieveAccountReadiness, transferIdempotencyKey } from "@/lib/stripe/transfers";
+import { latestChargeOf } from "@/lib/stripe/charges";
+import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
+import { createTransfer, findTransferForPayout, retrieveAccountReadiness } from "@/lib/stripe/transfers";
+import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
-import { describeIneligibility, evaluateEligibility } from "./eligibility";
-import { eligibilityFacts, lockPayoutAndBooking } from "./sync-payout-with-booking";
+import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
+import { chargeIdsOfPayout, ensureTransferPlan, legKey, type TPlanOutcome } from "./payout-transfers";
+import { eligibilityFacts, lockPayoutAndBooking, syncPayoutWithBooking } from "./sync-payout-with-booking";
 
-/** Attempts per transfer before the payout fails and an admin is alerted. */
+/** Attempts per transfer before the payout fails and an admin is alerted (tries Stripe turned away unprocessed do not count). */
 export const MAX_TRANSFER_ATTEMPTS = 3;
 /** How long a run's claim on a `processing` payout keeps other runs away. */
 export const PROCESSING_LEASE_MS = 10 * 60 * 1000;
 /**
  * Errors for requests Stripe answered with a refusal (4xx): no transfer was made, and Stripe
- * may store the refusal under the idempotency key and replay it for 24 h. The next try at the
- * same amount needs a new key, or it could never succeed (e.g. after the provider's account
- * gains the transfers capability, or the platform balance is topped up).
+ * may store the refusal under the idempotency key and replay it for 24 h. The next try of that
+ * transfer needs a new key, or it could never succeed (e.g. after the provider's account gains
+ * the transfers capability, or the platform balance is topped up).
  */
 const REFUSAL_ERROR_TYPES = ["StripeInvalidRequestError", "StripePermissionError", "StripeCardError"];
-/** Delay before retrying when the platform's Stripe balance is too low. */
-export const INSUFFICIENT_BALANCE_RETRY_MS = 60 * 60 * 1000;
+/** When no charge says when funds come, a payout waiting for funds is tried again after this long. */
+export const FUNDS_RECHECK_MS = 60 * 60 * 1000;
+/** Pause before trying again a transfer Stripe kept turning away unprocessed (rate limits), when Stripe gave no Retry-After. */
+export const TURNED_AWAY_RETRY_MS = 30 * 1000;
+
+export type TClaimedLeg = {
+  legId: string;
+  leg: number;
+  sourceChargeId: string | null;
+  amount: number;
+  currency: string;
+  idempotencyKey: string;
+};
 
 export type TClaim = {
   payoutId: string;
@@ -39,27 +56,44 @@ export type TClaim = {
   amountVersion: number;
   destination: string;
   transferGroup: string;
-  idempotencyKey: string;
+  /** The payout's transfers still to be made, in order (each with its own key). */
+  legs: TClaimedLeg[];
+  /** Transfers of this payout already recorded: never "found" again for another leg. */
+  recordedTransferIds: string[];
   /** Earlier attempts exist: ask Stripe whether one of them went through before sending. */
   lookupFirst: boolean;
-  /** Attempts are used up (a crashed run): only look the transfer up, never send. */
+  /** Attempts are used up (a crashed run): only look the transfers up, never send. */
   lookupOnly: boolean;
+  /**
+   * Continuing a claim whose payout is no longer eligible (the booking was cancelled, a dispute
+   * opened, while an attempt waited for its retry): look up what earlier attempts made, send nothing.
+   */
+  stopBecause: TIneligibleReason[] | null;
 };
 
 export type TClaimResult =
   | { kind: "claimed"; claim: TClaim }
   | { kind: "skipped"; reason: "already_settled" | "not_eligible" | "held" | "in_flight"; status: Payout["status"]; detail?: string };
 
-export type TTransferOutcome =
-  | { kind: "succeeded"; transfer: Pick<Stripe.Transfer, "id" | "amount" | "currency">; recovered: boolean }
-  | { kind: "deferred_for_dispute" }
-  | { kind: "failed"; failure: TStripeFailure };
+type TMadeTransfer = Pick<Stripe.Transfer, "id" | "amount" | "currency"> & { destination_payment?: Stripe.Transfer["destination_payment"] };
+
+export type TTransferOutcome = {
+  /** Transfers Stripe made (now, or found from an earlier attempt), by leg. */
+  made: { legId: string; transfer: TMadeTransfer; recovered: boolean }[];
+  result:
+    | { kind: "succeeded" }
+    | { kind: "deferred_for_dispute" }
+    | { kind: "stopped"; reasons: TIneligibleReason[] }
+    | { kind: "failed"; legId: string | null; failure: TStripeFailure };
+};
 
 export type TTransferResult =
   | { kind: "skipped"; reason: string; status: Payout["status"]; detail?: string }
   | { kind: "transferred"; stripeTransferId: string; attemptNumber: number }
   | { kind: "held_for_dispute" }
-  | { kind: "retry"; attemptNumber: number; delayMs: number | null; error: string }
+  | { kind: "waiting_for_funds"; until: string }
+  /** `counted: false`: Stripe turned the attempt away unprocessed; it does not count toward the limit. */
+  | { kind: "retry"; attemptNumber: number; delayMs: number | null; error: string; counted: boolean }
   | { kind: "failed"; attemptNumber: number; error: string };
 
 export function transferGroupFor(booking: { externalId: string }): string {
@@ -67,9 +101,97 @@ export function transferGroupFor(booking: { externalId: string }): string {
 }
 
 /**
+ * Before a claim, outside any transaction: learns from Stripe what the plan needs. A booking or
+ * tip known only by its PaymentIntent gets its charge (the intent's latest_charge) recorded; the
+ * charges that pay for the payout are described (settlement currency, amount, availability); the
+ * platform's currencies are refreshed when an hour old. `unavailable` when Stripe could not be
+ * asked: the claim waits (nothing was spent). A charge Stripe says does not exist is left out of
+ * the plan (its part is paid from the balance) and alerted.
+ */
+export async function prepareFunding(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<{ unavailable: string } | null> {
+  const ctx = resolveContext(context);
+  const now = ctx.clock.now();
+  const payout = await ctx.db.payout.findUnique({
+    where: { id: input.payoutId },
+    select: {
+      id: true,
+      status: true,
+      providerId: true,
+      booking: { select: { id: true, externalId: true, stripeChargeId: true, stripePaymentIntentId: true } },
+      tips: { where: { status: "accepted" }, select: { id: true, stripeChargeId: true, stripePaymentIntentId: true } },
+    },
+  });
+  if (!payout || (payout.status !== "scheduled" && payout.status !== "processing")) return null;
+  const problems: string[] = [];
+
+  const intents = [
+    ...(payout.booking.stripeChargeId === null && payout.booking.stripePaymentIntentId ? [payout.booking.stripePaymentIntentId] : []),
+    ...payout.tips.filter((t) => t.stripeChargeId === null && t.stripePaymentIntentId).map((t) => t.stripePaymentIntentId!),
+  ];
+  for (const intent of new Set(intents)) {
+    try {
+      const chargeId = await latestChargeOf(stripe, intent);
+      if (chargeId) await recordChargeOfIntent(ctx, { bookingId: payout.booking.id, paymentIntentId: intent, chargeId });
+    } catch (error) {
+      const failure = classifyStripeError(error);
+      if (failure.retry !== "never") problems.push(`PaymentIntent ${intent}: ${failure.message}`);
+      // A PaymentIntent Stripe does not know: its part is paid from the balance, as for no charge at all.
+    }
+  }
+
+  const chargeIds = await chargeIdsOfPayout(ctx.db, payout.id);
+  const lookups = await learnCharges(ctx.db, stripe, chargeIds, now);
+  for (const [chargeId, lookup] of lookups) {
+    if (lookup.kind === "unavailable") problems.push(`charge ${chargeId}: ${lookup.message}`);
+    if (lookup.kind === "unknown_to_stripe") {
+      await ctx.db.$transaction((tx) =>
+        raiseAlert(tx, {
+          kind: "charge_unknown_to_stripe",
+          severity: "warning",
+          title: "A booking names a charge Stripe does not know",
+          message: `Booking ${payout.booking.externalId} names charge ${chargeId}, which Stripe does not know (${lookup.message}). Its part of payout ${payout.id} is transferred from the platform's balance instead; check the id the booking platform sent.`,
+          payoutId: payout.id,
+          providerId: payout.providerId,
+          dedupeKey: `charge_unknown_to_stripe:${chargeId}`,
+        }),
+      );
+    }
+  }
+  await refreshPlatformCurrencies(ctx.db, stripe, now);
+  return problems.length > 0 ? { unavailable: problems.join("; ") } : null;
+}
+
+/** A booking or tip paid with `paymentIntentId` and no charge recorded learns the charge (audited). */
+async function recordChargeOfIntent(ctx: TResolvedContext, input: { bookingId: string; paymentIntentId: string; chargeId: string }) {
+  await ctx.db.$transaction(async (tx) => {
+    const { count: bookings } = await tx.booking.updateMany({
+      where: { id: input.bookingId, stripePaymentIntentId: input.paymentIntentId, stripeChargeId: null },
+      data: { stripeChargeId: input.chargeId },
+    });
+    const { count: tips } = await tx.tip.updateMany({
+      where: { bookingId: input.bookingId, stripePaymentIntentId: input.paymentIntentId, stripeChargeId: null },
+      data: { stripeChargeId: input.chargeId },
+    });
+    if (bookings + tips === 0) return;
+    await recordAudit(tx, {
+      actor: ctx.actor,
+      action: "booking.charge_learned",
+      entityType: "booking",
+      entityId: input.bookingId,
+      reason: `PaymentIntent ${input.paymentIntentId} was paid with charge ${input.chargeId}`,
+      after: { stripePaymentIntentId: input.paymentIntentId, stripeChargeId: input.chargeId, bookingUpdated: bookings > 0, tipsUpdated: tips },
+      runId: ctx.runId,
+      requestId: ctx.requestId,
+    });
+  }, TX_OPTIONS);
+}
+
+/**
  * Step 1, a short transaction: claims a due, eligible payout (`scheduled` → `processing`,
- * guarded by its version) or continues this run's own claim, and records the attempt.
- * A payout another run is transferring is left alone.
+ * guarded by its version) or continues this run's own claim, plans its transfers if this amount
+ * version has no plan yet (lib/payouts/payout-transfers.ts), and records the attempt. A payout
+ * another run is transferring is left alone; one whose plan cannot be made (a currency the
+ * platform cannot transfer) is held with the reason.
  */
 export async function claimTransfer(context: TServiceContext, input: { payoutId: string }): Promise<TClaimResult> {
   const ctx = resolveContext(context);
@@ -77,19 +199,23 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
     const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
     const now = ctx.clock.now();
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+    const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
     let claimed: Payout;
+    let stopBecause: TIneligibleReason[] | null = null;
 
     if (payout.status === "processing") {
       const last = await tx.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" } });
       const mine = last?.runId != null && last.runId === ctx.runId;
       const leaseExpired = !payout.processingStartedAt || now.getTime() - payout.processingStartedAt.getTime() > PROCESSING_LEASE_MS;
       if (!mine && !leaseExpired) return { kind: "skipped", reason: "in_flight", status: payout.status };
+      // The facts may have changed while the attempt waited (a cancellation, a dispute parked as "busy").
+      const eligibility = evaluateEligibility({ ...eligibilityFacts(payout, booking, openDisputes), status: "scheduled" }, now, { ignoreDueTime: true });
+      if (!eligibility.eligible) stopBecause = eligibility.reasons;
       claimed = await changePayout(tx, payout, {
         data: { attempts: payout.attempts + 1, processingStartedAt: now },
         audit: { ...audit, action: "payout.transfer_attempt_started", reason: `attempt ${payout.attempts + 1}` },
       });
     } else if (payout.status === "scheduled") {
-      const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
       const eligibility = evaluateEligibility(eligibilityFacts(payout, booking, openDisputes), now);
       if (!eligibility.eligible) {
         const reasons = eligibility.reasons;
@@ -104,6 +230,8 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         }
         return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
       }
+      const plan = await ensureTransferPlan(tx, payout, booking);
+      if (plan.kind !== "planned") return holdForPlan(tx, ctx, payout, plan);
       claimed = await changePayout(tx, payout, {
         event: "claim",
         data: { attempts: payout.attempts + 1, processingStartedAt: now },
@@ -114,21 +242,33 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       return { kind: "skipped", reason, status: payout.status };
     }
 
+    const plan = await ensureTransferPlan(tx, claimed, booking);
+    if (plan.kind !== "planned" && !stopBecause) {
+      // The amount cannot change while processing, so the plan made at the claim is still there.
+      throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
+    }
+    const pending = plan.kind === "planned" ? plan.pending : [];
+    const recorded = await tx.payoutTransfer.findMany({ where: { payoutId: claimed.id, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
+
     const previous = await tx.transferAttempt.aggregate({ where: { payoutId: payout.id }, _max: { attemptNumber: true } });
     const attemptNumber = (previous._max.attemptNumber ?? 0) + 1;
-    // A refusal may be stored under its key: only then does the next try need a new one.
-    const refusals = await tx.transferAttempt.count({
-      where: { payoutId: claimed.id, amountVersion: claimed.amountVersion, status: "failed", errorType: { in: REFUSAL_ERROR_TYPES } },
-    });
-    const idempotencyKey = transferIdempotencyKey(claimed.id, claimed.amountVersion, refusals);
+    const legs = pending.map((leg) => ({
+      legId: leg.id,
+      leg: leg.leg,
+      sourceChargeId: leg.sourceChargeId,
+      amount: leg.amount,
+      currency: leg.currency,
+      idempotencyKey: legKey(leg),
+    }));
+    const first = legs[0];
     const attempt = await tx.transferAttempt.create({
       data: {
         payoutId: claimed.id,
         attemptNumber,
-        amount: claimed.amount,
-        currency: claimed.currency,
+        amount: first?.amount ?? claimed.amount,
+        currency: first?.currency ?? claimed.currency,
         amountVersion: claimed.amountVersion,
-        idempotencyKey,
+        idempotencyKey: first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
         status: "started",
         runId: ctx.runId,
       },
@@ -145,91 +285,172 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         // eligibility guaranteed an account id when the payout was claimed
         destination: booking.provider.stripeAccountId ?? "",
         transferGroup: transferGroupFor(booking),
-        idempotencyKey,
+        legs,
+        recordedTransferIds: recorded.map((r) => r.stripeTransferId!),
         lookupFirst: attemptNumber > 1,
         lookupOnly: claimed.attempts > MAX_TRANSFER_ATTEMPTS,
+        stopBecause,
       },
     };
   }, TX_OPTIONS);
 }
 
+/** A payout whose transfers cannot be planned is held with the reason, and an admin is told. */
+async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: Exclude<TPlanOutcome, { kind: "planned" }>): Promise<TClaimResult> {
+  const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+  const holdReason = plan.kind === "currency_unsupported" ? "currency_unsupported" : "review_required";
+  await changePayout(tx, payout, {
+    event: "hold",
+    data: { holdReason, holdNote: plan.reason },
+    audit: { ...audit, action: "payout.held", reason: plan.reason },
+  });
+  await raiseAlert(tx, {
+    kind: holdReason === "currency_unsupported" ? "payout_currency_unsupported" : "payout_transfer_review",
+    severity: "critical",
+    title: holdReason === "currency_unsupported" ? "Payout in a currency the platform cannot transfer" : "Payout transfers need a review",
+    message: `Payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) is held: ${plan.reason}`,
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `${holdReason}:${payout.id}:v${payout.amountVersion}`,
+  });
+  return { kind: "skipped", reason: "held", status: "on_hold", detail: plan.reason };
+}
+
 /**
- * Step 2, outside any transaction: asks Stripe. If earlier attempts may have reached Stripe,
- * it first looks for their transfer (so a transfer whose answer was lost is found, not
- * repeated); right before sending it checks that no dispute opened meanwhile. The
- * idempotency key is the payout and its amount version, the same on every retry.
+ * Step 2, outside any transaction: asks Stripe. If earlier attempts may have reached Stripe, it
+ * first looks for their transfers (so a transfer whose answer was lost is found, not repeated);
+ * right before the first send it checks that no dispute opened meanwhile. Each transfer names its
+ * funding charge (`source_transaction`) and goes through the shared write gate (rate, and pauses
+ * for 429s); its idempotency key is the payout, its amount version and the leg, the same on every
+ * retry. Stops at the first failure: the next attempt continues with what is left.
  */
 export async function executeTransfer(context: TServiceContext, stripe: Stripe, claim: TClaim): Promise<TTransferOutcome> {
   const ctx = resolveContext(context);
-  try {
-    if (claim.lookupFirst || claim.lookupOnly) {
-      const found = await earlierTransfer(stripe, claim);
-      if (found) return found;
-      if (claim.lookupOnly) {
-        return {
-          kind: "failed",
-          failure: { retry: "never", outcomeUnknown: false, type: "attempts_exhausted", reason: "unknown", message: "No transfer found at Stripe after the last attempt." },
-        };
+  const made: TTransferOutcome["made"] = [];
+  const exclude = new Set(claim.recordedTransferIds);
+  let toSend = claim.legs;
+
+  if (claim.lookupFirst || claim.lookupOnly || claim.stopBecause) {
+    const missing: TClaimedLeg[] = [];
+    for (const leg of claim.legs) {
+      try {
+        const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
+        if (found) {
+          made.push({ legId: leg.legId, transfer: found, recovered: true });
+          exclude.add(found.id);
+        } else {
+          missing.push(leg);
+        }
+      } catch (error) {
+        // Whether an earlier attempt went through is unknown: never send, never conclude "failed".
+        const failure = classifyStripeError(error);
+        return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, outcomeUnknown: true } } };
       }
     }
-    const booking = await ctx.db.payout.findUniqueOrThrow({ where: { id: claim.payoutId }, select: { bookingId: true } });
-    const openDisputes = await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } });
-    if (openDisputes > 0) return { kind: "deferred_for_dispute" };
-
-    const transfer = await createTransfer(stripe, {
-      amount: claim.amount,
-      currency: claim.currency,
-      destination: claim.destination,
-      transferGroup: claim.transferGroup,
-      metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion) },
-      idempotencyKey: claim.idempotencyKey,
-    });
-    return { kind: "succeeded", transfer, recovered: false };
-  } catch (error) {
-    const failure = classifyStripeError(error);
-    return failure.outcomeUnknown ? lookUpAfterUnknownOutcome(stripe, claim, failure) : { kind: "failed", failure };
+    toSend = missing;
+    if (toSend.length === 0) return { made, result: { kind: "succeeded" } };
+    if (claim.stopBecause) return { made, result: { kind: "stopped", reasons: claim.stopBecause } };
+    if (claim.lookupOnly) {
+      return {
+        made,
+        result: {
+          kind: "failed",
+          legId: toSend[0]!.legId,
+          failure: { retry: "never", counts: true, outcomeUnknown: false, type: "attempts_exhausted", reason: "unknown", message: "No transfer found at Stripe after the last attempt." },
+        },
+      };
+    }
   }
-}
 
-/** The transfer Stripe already made for this payout (an earlier request whose answer was lost), as the outcome. */
-async function earlierTransfer(stripe: Stripe, claim: TClaim): Promise<TTransferOutcome | null> {
-  const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId });
-  return found ? { kind: "succeeded", transfer: found, recovered: true } : null;
-}
+  const booking = await ctx.db.payout.findUniqueOrThrow({ where: { id: claim.payoutId }, select: { bookingId: true } });
+  const openDisputes = await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } });
+  if (openDisputes > 0) return { made, result: { kind: "deferred_for_dispute" } };
 
-/**
- * The request may have reached Stripe (no answer, or a 5xx): if Stripe made the transfer, it
- * is the outcome; if the look-up fails too, the outcome stays unknown.
- */
-async function lookUpAfterUnknownOutcome(stripe: Stripe, claim: TClaim, failure: TStripeFailure): Promise<TTransferOutcome> {
-  try {
-    const found = await earlierTransfer(stripe, claim);
-    if (found) return found;
-  } catch {
-    // Stripe unreachable: keep the first failure, whose outcome is unknown.
+  for (const leg of toSend) {
+    try {
+      const transfer = await sendStripeWrite(ctx.stripeWrites, () =>
+        createTransfer(stripe, {
+          amount: leg.amount,
+          currency: leg.currency,
+          destination: claim.destination,
+          transferGroup: claim.transferGroup,
+          sourceTransaction: leg.sourceChargeId,
+          metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
+          idempotencyKey: leg.idempotencyKey,
+        }),
+      );
+      made.push({ legId: leg.legId, transfer, recovered: false });
+      exclude.add(transfer.id);
+    } catch (error) {
+      const failure = classifyStripeError(error);
+      if (failure.outcomeUnknown) {
+        // The request may have reached Stripe (no answer, or a 5xx): if Stripe made it, that is the outcome.
+        try {
+          const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
+          if (found) {
+            made.push({ legId: leg.legId, transfer: found, recovered: true });
+            exclude.add(found.id);
+            continue;
+          }
+        } catch {
+          // Stripe unreachable: keep the first failure, whose outcome is unknown.
+        }
+      }
+      return { made, result: { kind: "failed", legId: leg.legId, failure } };
+    }
   }
-  return { kind: "failed", failure };
+  return { made, result: { kind: "succeeded" } };
 }
 
-/** Step 3, a short transaction: stores what happened to the attempt and moves the payout on. */
-export async function recordTransferOutcome(
-  context: TServiceContext,
-  claim: TClaim,
-  outcome: TTransferOutcome,
-): Promise<TTransferResult> {
+/** Step 3, a short transaction: stores what happened to the attempt and its transfers and moves the payout on. */
+export async function recordTransferOutcome(context: TServiceContext, claim: TClaim, outcome: TTransferOutcome): Promise<TTransferResult> {
   const ctx = resolveContext(context);
   return ctx.db.$transaction(async (tx) => {
-    const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
+    const { booking, payout: locked } = await lockPayoutAndBooking(tx, claim.payoutId);
+    let payout = locked;
     const attempt = await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
     const now = ctx.clock.now();
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
-    if (outcome.kind === "succeeded") {
-      return recordSuccess(tx, ctx, payout, attempt, outcome.transfer, outcome.recovered ? "found at Stripe after an earlier attempt" : null);
+    for (const { legId, transfer, recovered } of outcome.made) {
+      await recordLegTransfer(tx, ctx, payout, legId, transfer, recovered ? "found at Stripe after an earlier attempt" : null);
+    }
+    const result = outcome.result;
+
+    if (result.kind === "succeeded") {
+      const firstMade = outcome.made[0]?.transfer.id ?? null;
+      await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId: firstMade, retryable: null });
+      return completeIfPaid(tx, ctx, payout, claim.attemptNumber, outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null);
     }
 
-    if (outcome.kind === "deferred_for_dispute") {
-      await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, errorType: "deferred", errorMessage: "A dispute opened before the transfer was sent." });
+    if (result.kind === "stopped") {
+      await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "stopped", errorMessage: describeIneligibility(result.reasons) });
+      if (payout.status !== "processing") return { kind: "skipped", reason: "already_settled", status: payout.status };
+      if (outcome.made.length > 0 || (await paidSoFar(tx, payout.id)) > 0) {
+        // Part of the money already moved: keep the claim for the sweep and tell a person.
+        await raiseAlert(tx, {
+          kind: "transfer_stopped_partly_paid",
+          severity: "critical",
+          title: "Transfer stopped after part of the payout was paid",
+          message: `Payout ${payout.id}: ${describeIneligibility(result.reasons)}, but part of it was already transferred. Check the transfers at Stripe.`,
+          payoutId: payout.id,
+          providerId: payout.providerId,
+          dedupeKey: `transfer_stopped_partly_paid:${payout.id}`,
+        });
+        return { kind: "skipped", reason: "stopped", status: payout.status, detail: describeIneligibility(result.reasons) };
+      }
+      payout = await changePayout(tx, payout, {
+        event: "unclaim_to_scheduled",
+        data: { processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
+        audit: { ...audit, action: "payout.transfer_rescheduled", reason: `not sent: ${describeIneligibility(result.reasons)}` },
+      });
+      // The facts decide what follows (cancelled with the booking, held for the dispute).
+      const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(result.reasons) });
+      return { kind: "skipped", reason: "stopped", status: synced.payout?.status ?? payout.status, detail: describeIneligibility(result.reasons) };
+    }
+
+    if (result.kind === "deferred_for_dispute") {
+      await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "deferred", errorMessage: "A dispute opened before the transfer was sent." });
       const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
       if (payout.status === "processing" && openDisputes === 0) {
         // The dispute was resolved before this record: its follow-up found the payout busy.
@@ -255,20 +476,38 @@ export async function recordTransferOutcome(
       return { kind: "held_for_dispute" };
     }
 
-    const { failure } = outcome;
+    const { failure } = result;
+    const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
     await finishAttempt(tx, attempt, now, {
       status: "failed",
       retryable: failure.retry !== "never",
+      counted: failure.counts,
       errorType: failure.type,
       errorCode: failure.code ?? null,
       errorMessage: failure.message,
       stripeRequestId: failure.requestId ?? null,
     });
-    const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
+    if (result.legId && !failure.outcomeUnknown && REFUSAL_ERROR_TYPES.includes(failure.type)) {
+      // Stripe stores this refusal under the key: the next try of this transfer uses a new one.
+      await tx.payoutTransfer.update({ where: { id: result.legId }, data: { refusals: { increment: 1 } } });
+    }
     if (payout.status !== "processing") {
       // Someone settled it meanwhile (e.g. the sweep found the transfer): nothing more to do.
       return { kind: "failed", attemptNumber: claim.attemptNumber, error };
     }
+
+    if (failure.reason === "balance_insufficient") return waitForFunds(tx, ctx, payout, result.legId, error);
+
+    if (!failure.counts) {
+      // Turned away unprocessed (rate limited, lock_timeout, never sent): the attempt is given back.
+      await changePayout(tx, payout, {
+        event: "transfer_retry",
+        data: { lastError: error, attempts: Math.max(0, payout.attempts - 1) },
+        audit: { ...audit, action: "payout.transfer_attempt_turned_away", reason: `${error} (not counted)` },
+      });
+      return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? TURNED_AWAY_RETRY_MS, error, counted: false };
+    }
+
     if (failure.retry !== "never" && failure.outcomeUnknown && payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
       // Stripe may have made the transfer: `failed` would let an admin cancel or change it.
       // It stays processing; the reconciliation sweep settles it against Stripe.
@@ -280,7 +519,7 @@ export async function recordTransferOutcome(
         kind: "transfer_outcome_unknown",
         severity: "warning",
         title: "Transfer outcome unknown",
-        message: `The last transfer attempt for payout ${payout.id} (${payout.amount} ${payout.currency}) got no clear answer from Stripe: ${error}. It stays processing until the reconciliation sweep finds the transfer at Stripe (transferred) or confirms there is none (failed).`,
+        message: `The last transfer attempt for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) got no clear answer from Stripe: ${error}. It stays processing until the reconciliation sweep finds the transfer at Stripe (transferred) or confirms there is none (failed).`,
         payoutId: payout.id,
         providerId: payout.providerId,
         dedupeKey: `transfer_outcome_unknown:${attempt.id}`,
@@ -296,73 +535,159 @@ export async function recordTransferOutcome(
       data: { lastError: error },
       audit: { ...audit, action: "payout.transfer_attempt_failed", reason: error },
     });
-    const delayMs = failure.retry === "later" ? (failure.retryAfterMs ?? INSUFFICIENT_BALANCE_RETRY_MS) : (failure.retryAfterMs ?? null);
-    return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs, error };
+    return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? null, error, counted: true };
   }, TX_OPTIONS);
+}
+
+/**
+ * Stripe refused a transfer for lack of funds: the payout waits for them, on hold with the date
+ * Stripe expects them (the funding charge's balance transaction available_on; without one, in an
+ * hour), the attempt given back. The sweep releases it when that date comes; an alert is raised
+ * only if it still waits after FUNDS_WAIT_ALERT_DAYS (lib/payouts/sweep-payouts.ts).
+ */
+async function waitForFunds(tx: Tx, ctx: TResolvedContext, payout: Payout, legId: string | null, error: string): Promise<TTransferResult> {
+  const now = ctx.clock.now();
+  const leg = legId ? await tx.payoutTransfer.findUnique({ where: { id: legId } }) : null;
+  const chargeIds = leg?.sourceChargeId ? [leg.sourceChargeId] : await chargeIdsOfPayout(tx, payout.id);
+  const charges = await tx.stripeCharge.findMany({ where: { id: { in: chargeIds } }, select: { availableOn: true } });
+  const dates = charges.map((c) => c.availableOn?.getTime() ?? 0).filter((t) => t > now.getTime());
+  const until = new Date(dates.length > 0 ? Math.max(...dates) : now.getTime() + FUNDS_RECHECK_MS);
+  const note = `Stripe refused the transfer for lack of funds; funds expected ${until.toISOString()}`;
+  await changePayout(tx, payout, {
+    event: "unclaim_to_hold",
+    data: {
+      holdReason: "awaiting_funds",
+      holdNote: note,
+      fundsExpectedAt: until,
+      fundsWaitingSince: payout.fundsWaitingSince ?? now,
+      processingStartedAt: null,
+      lastError: error,
+      attempts: Math.max(0, payout.attempts - 1),
+    },
+    audit: { actor: ctx.actor, action: "payout.awaiting_funds", reason: note, runId: ctx.runId, requestId: ctx.requestId, details: { fundsExpectedAt: until.toISOString() } },
+  });
+  return { kind: "waiting_for_funds", until: until.toISOString() };
 }
 
 async function finishAttempt(
   tx: Tx,
   attempt: TransferAttempt,
   now: Date,
-  data: Partial<Pick<TransferAttempt, "status" | "retryable" | "errorType" | "errorCode" | "errorMessage" | "stripeTransferId" | "stripeRequestId">>,
+  data: Partial<Pick<TransferAttempt, "status" | "retryable" | "counted" | "errorType" | "errorCode" | "errorMessage" | "stripeTransferId" | "stripeRequestId">>,
 ) {
   if (attempt.status !== "started") return;
   await tx.transferAttempt.update({ where: { id: attempt.id }, data: { ...data, finishedAt: now } });
 }
 
-/** Records a transfer Stripe has made; a second record of the same transfer is a no-op. */
-export async function recordSuccess(
+async function paidSoFar(tx: Tx, payoutId: string): Promise<number> {
+  const paid = await tx.payoutTransfer.aggregate({ where: { payoutId, kind: "payout", status: "succeeded" }, _sum: { payoutAmount: true } });
+  return paid._sum.payoutAmount ?? 0;
+}
+
+/**
+ * Records a transfer Stripe made for one of the payout's planned transfers. A second record of
+ * the same transfer is a no-op; a different transfer for a leg that already has one, or one for
+ * another amount than planned (found from an earlier amount version), raises a critical alert.
+ */
+export async function recordLegTransfer(
   tx: Tx,
   ctx: TResolvedContext,
   payout: Payout,
-  attempt: TransferAttempt | null,
-  transfer: Pick<Stripe.Transfer, "id" | "amount" | "currency">,
+  legId: string,
+  transfer: TMadeTransfer,
   note: string | null,
-): Promise<TTransferResult> {
-  const now = ctx.clock.now();
-  if (attempt) await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId: transfer.id, retryable: null });
-  const attemptNumber = attempt?.attemptNumber ?? 0;
-  if (payout.stripeTransferId === transfer.id) return { kind: "transferred", stripeTransferId: transfer.id, attemptNumber };
-  if (payout.stripeTransferId || payout.status !== "processing") {
-    // Never expected: a second, different transfer for one payout. Stop and shout.
+): Promise<void> {
+  const leg = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: legId } });
+  if (leg.stripeTransferId === transfer.id) return;
+  const elsewhere = await tx.payoutTransfer.findUnique({ where: { stripeTransferId: transfer.id } });
+  if (leg.stripeTransferId || elsewhere) {
+    // Never expected: a second, different transfer for one planned transfer. Stop and shout.
     await raiseAlert(tx, {
       kind: "unexpected_transfer",
       severity: "critical",
       title: "Unexpected Stripe transfer for a payout",
-      message: `Stripe transfer ${transfer.id} was made for payout ${payout.id}, which is ${payout.status}${payout.stripeTransferId ? ` with transfer ${payout.stripeTransferId}` : ""}. Check it in Stripe.`,
+      message: `Stripe transfer ${transfer.id} was made for payout ${payout.id}, which is ${payout.status}${leg.stripeTransferId ? ` with transfer ${leg.stripeTransferId}` : ""}. Check it in Stripe.`,
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `unexpected_transfer:${transfer.id}`,
     });
-    return { kind: "skipped", reason: "unexpected_transfer", status: payout.status, detail: transfer.id };
+    return;
   }
-  if (transfer.amount !== payout.amount || transfer.currency.toLowerCase() !== payout.currency.toLowerCase()) {
+  if (transfer.amount !== leg.amount || transfer.currency.toLowerCase() !== leg.currency.toLowerCase()) {
     // A transfer made for an earlier amount (its answer lost, the payout changed since) was
-    // found: the money is at Stripe, so the payout is transferred; a human settles the difference.
+    // found: the money is at Stripe, so it counts as this transfer; a human settles the difference.
     await raiseAlert(tx, {
       kind: "transfer_amount_mismatch",
       severity: "critical",
       title: "Transferred amount differs from the payout",
-      message: `Stripe transfer ${transfer.id} for payout ${payout.id} moved ${formatMoney(transfer.amount, transfer.currency)}, but the payout is now ${formatMoney(payout.amount, payout.currency)}. Recover or pay the difference by hand.`,
+      message: `Stripe transfer ${transfer.id} for payout ${payout.id} moved ${formatMoney(transfer.amount, transfer.currency)}, but ${formatMoney(leg.amount, leg.currency)} was planned (the payout is now ${formatMoney(payout.amount, payout.currency)}). Recover or pay the difference by hand.`,
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `transfer_amount_mismatch:${transfer.id}`,
     });
   }
+  const destinationPayment = typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
+  await tx.payoutTransfer.update({
+    where: { id: leg.id },
+    data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
+  });
+  // A payout paid with one transfer has it in its "transferred" entry; with several, each is on the timeline.
+  const planned = await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } } });
+  if (planned < 2) return;
+  await recordAudit(tx, {
+    actor: ctx.actor,
+    action: "payout.transfer_made",
+    entityType: "payout",
+    entityId: payout.id,
+    reason: note,
+    after: {
+      stripeTransferId: transfer.id,
+      leg: leg.leg,
+      amount: transfer.amount,
+      currency: transfer.currency.toUpperCase(),
+      payoutAmount: leg.payoutAmount,
+      sourceChargeId: leg.sourceChargeId,
+      exchangeRate: leg.exchangeRate,
+    },
+    runId: ctx.runId,
+    requestId: ctx.requestId,
+  });
+}
+
+/**
+ * The payout is transferred once every transfer of its plan is made: recorded with the first
+ * transfer's id, audited. Until then it stays processing (the next attempt sends what is left).
+ */
+export async function completeIfPaid(tx: Tx, ctx: TResolvedContext, payout: Payout, attemptNumber: number, note: string | null): Promise<TTransferResult> {
+  const legs = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } }, orderBy: { leg: "asc" } });
+  const pending = legs.filter((l) => l.status === "pending");
+  const made = legs.filter((l): l is PayoutTransfer & { stripeTransferId: string } => l.status === "succeeded" && l.stripeTransferId !== null);
+  const first = made[0];
+  if (!first) return { kind: "skipped", reason: "nothing_transferred", status: payout.status };
+  if (payout.status !== "processing") {
+    return payout.stripeTransferId ? { kind: "transferred", stripeTransferId: payout.stripeTransferId, attemptNumber } : { kind: "skipped", reason: "already_settled", status: payout.status };
+  }
+  if (pending.length > 0) {
+    return { kind: "retry", attemptNumber, delayMs: null, error: `${pending.length} transfer(s) of the payout still to make`, counted: false };
+  }
   await changePayout(tx, payout, {
     event: "transfer_succeeded",
-    data: { stripeTransferId: transfer.id, transferredAt: now, lastError: null, processingStartedAt: null },
+    data: { stripeTransferId: first.stripeTransferId, transferredAt: ctx.clock.now(), lastError: null, processingStartedAt: null, fundsExpectedAt: null, fundsWaitingSince: null },
     audit: {
       actor: ctx.actor,
       action: "payout.transferred",
       reason: note,
       runId: ctx.runId,
       requestId: ctx.requestId,
-      details: { stripeTransferId: transfer.id, transferAmount: transfer.amount, transferCurrency: transfer.currency },
+      details: {
+        stripeTransferId: first.stripeTransferId,
+        transferAmount: first.amount,
+        transferCurrency: first.currency.toLowerCase(),
+        transfers: made.map((l) => ({ stripeTransferId: l.stripeTransferId, amount: l.amount, currency: l.currency, sourceChargeId: l.sourceChargeId })),
+      },
     },
   });
-  return { kind: "transferred", stripeTransferId: transfer.id, attemptNumber };
+  return { kind: "transferred", stripeTransferId: first.stripeTransferId, attemptNumber };
 }
 
 /** Marks a processing payout failed, audits it and raises one admin alert. */
@@ -376,7 +701,7 @@ export async function markFailed(tx: Tx, ctx: TResolvedContext, payout: Payout, 
     kind: "payout_failed",
     severity: "critical",
     title: "Payout transfer failed",
-    message: `Payout ${payout.id} (${payout.amount} ${payout.currency}) failed after ${payout.attempts} attempt${payout.attempts === 1 ? "" : "s"}: ${error}`,
+    message: `Payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) failed after ${payout.attempts} attempt${payout.attempts === 1 ? "" : "s"}: ${error}`,
     payoutId: payout.id,
     providerId: payout.providerId,
     dedupeKey: `payout_failed:${payout.id}:${attemptNumber}`,
@@ -396,7 +721,7 @@ async function refreshAccountIfNotReady(context: TServiceContext, stripe: Stripe
   if (!account || payout.provider.payoutsEnabled || payout.status !== "scheduled") return null;
   try {
     const readiness = await retrieveAccountReadiness(stripe, account);
-    await updateProviderAccount(ctx, { stripeAccountId: account, ...readiness });
+    await updateProviderAccount(ctx, { stripeAccountId: account, ...readiness, stateAt: ctx.clock.now() });
     return null;
   } catch (error) {
     const failure = classifyStripeError(error);
@@ -408,10 +733,14 @@ async function refreshAccountIfNotReady(context: TServiceContext, stripe: Stripe
   }
 }
 
-/** Claim, ask Stripe, record: one whole attempt. Safe to run again at any point. */
+/** Learn what the plan needs, claim, ask Stripe, record: one whole attempt. Safe to run again at any point. */
 export async function transferPayout(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<TTransferResult> {
   const account = await refreshAccountIfNotReady(context, stripe, input.payoutId);
   if (account) return { kind: "skipped", reason: "account_unconfirmed", status: "scheduled", detail: `${account.unconfirmed}; the reconciliation sweep tries again` };
+  const funding = await prepareFunding(context, stripe, input);
+  if (funding) {
+    return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: `could not learn from Stripe how the payout is funded: ${funding.unavailable}`, counted: false };
+  }
   const claimed = await claimTransfer(context, input);
   if (claimed.kind === "skipped") return claimed;
   const outcome = await executeTransfer(context, stripe, claimed.claim);

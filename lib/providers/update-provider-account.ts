@@ -10,16 +10,33 @@ export type TAccountReadinessInput = {
   payoutsEnabled: boolean;
   transfersActive: boolean;
   disabledReason?: string | null;
+  /**
+   * When this state was true at Stripe: an account.updated event's `created` (whole seconds), or
+   * the time of a look-up. A state older than the one recorded changes nothing.
+   */
+  stateAt: Date;
 };
 
-export type TAccountUpdateResult = { providerId: string | null; ready: boolean; changed: boolean; released: number; held: number };
+export type TAccountUpdateResult = {
+  providerId: string | null;
+  ready: boolean;
+  changed: boolean;
+  released: number;
+  held: number;
+  /**
+   * "older": a newer state is recorded, nothing changed. "same_second": the recorded state is from
+   * the same second and differs; which came last cannot be told: ask Stripe afresh.
+   */
+  stale?: "older" | "same_second";
+};
 
 /**
  * Stripe says whether a connected account can receive payouts (account.updated, or a look-up
  * before a transfer). Ready: payouts held for "provider account not ready" are released (and
  * transferred when due), unless another cause of their hold is present (an open dispute on
  * the booking): those stay held for that cause. Not ready: scheduled payouts are held for
- * that reason. Idempotent.
+ * that reason. Idempotent, and in order: a state older than the recorded one (account.updated
+ * events arrive in any order) changes nothing.
  */
 export async function updateProviderAccount(context: TServiceContext, input: TAccountReadinessInput): Promise<TAccountUpdateResult> {
   const ctx = resolveContext(context);
@@ -30,9 +47,19 @@ export async function updateProviderAccount(context: TServiceContext, input: TAc
     const now = ctx.clock.now();
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
     const changed = provider.payoutsEnabled !== ready;
+    const recordedAt = provider.accountStateAt;
+    if (recordedAt) {
+      // Events carry whole seconds: compare at that grain.
+      const second = (d: Date) => Math.floor(d.getTime() / 1000);
+      if (second(input.stateAt) < second(recordedAt)) return { providerId: provider.id, ready, changed: false, released: 0, held: 0, stale: "older" };
+      if (second(input.stateAt) === second(recordedAt) && input.stateAt.getTime() < recordedAt.getTime() && changed) {
+        return { providerId: provider.id, ready, changed: false, released: 0, held: 0, stale: "same_second" };
+      }
+    }
+    const stateAt = recordedAt && recordedAt > input.stateAt ? recordedAt : input.stateAt;
     await tx.provider.update({
       where: { id: provider.id },
-      data: changed ? { payoutsEnabled: ready, accountUpdatedAt: now, accountCheckedAt: now } : { accountCheckedAt: now },
+      data: changed ? { payoutsEnabled: ready, accountUpdatedAt: now, accountCheckedAt: now, accountStateAt: stateAt } : { accountCheckedAt: now, accountStateAt: stateAt },
     });
     if (changed) {
       await recordAudit(tx, {

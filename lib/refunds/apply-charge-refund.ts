@@ -1,133 +1,115 @@
 import "server-only";
 
 import type { ChargeRefund, Payout } from "@/generated/prisma/client";
-import { raiseAlert } from "@/lib/alerts/raise-alert";
-import { recordAudit } from "@/lib/audit/record-audit";
-import { ValidationError } from "@/lib/errors";
+import { formatMoney } from "@/lib/money/format-money";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
-import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+import type { Tx } from "@/lib/db";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/payouts/context";
+import { holdForReview } from "@/lib/payouts/hold-for-review";
+import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 
-import { priceRefundStep } from "./charge-losses";
-import { findChargeOwner } from "./find-charge-owner";
+import { rebalanceChargeLoss } from "./charge-losses";
+import { matchCharge, type TChargeRef } from "./find-charge-owner";
 
-export type TApplyChargeRefundInput = {
+export type TApplyChargeRefundInput = Omit<TChargeRef, "chargeId"> & {
+  /** The refunded charge (ch_…). */
   stripeChargeId: string;
   /** The charge's currency (any case); must be the booking's. */
   currency: string;
   /** What the customer paid on the charge: its captured amount (its amount if never captured). */
   chargeAmount: number;
-  /** Stripe's cumulative `amount_refunded` on the charge. */
+  /** What is refunded on the charge now: its refunds that did not fail or get cancelled. */
   refundedTotal: number;
-  /** When Stripe reported it (the event's creation time). */
+  /** When Stripe reported it (the event's creation time, or when it was fetched). */
   refundedAt: Date;
+  /**
+   * True when the total was just fetched from Stripe (the charge's refunds, listed afresh): it is
+   * the current state whatever the order events arrived in. False for a total read from an event:
+   * one older than the last recorded changes nothing.
+   */
+  current?: boolean;
+  /** Why, for the audit log (e.g. "Stripe refund re_… failed"). */
+  reason?: string;
 };
 
 export type TApplyChargeRefundResult =
   /** No booking or tip names the charge (yet). */
   | { kind: "unknown_charge" }
-  /** This total, or a higher one, is already recorded: a repeated or older event. Nothing changed. */
+  /** This total is already recorded, or a newer one is: nothing changed. */
   | { kind: "already_recorded"; recordedTotal: number }
-  | { kind: "recorded"; refund: ChargeRefund; payout: Payout | null; reversalIds: string[] };
+  | { kind: "recorded"; refund: ChargeRefund; payout: Payout | null; reversalIds: string[] }
+  /** It matched a booking but could not be applied as it is: the payout is held for review and an admin alerted. */
+  | { kind: "needs_review"; reason: string; bookingExternalId: string };
 
 /**
- * Stripe reports a charge's refunded total (cumulative). The provider's part of it is
- * proportional to their portion of the charge, rounded down (lib/refunds/provider-part.ts),
- * and with lost chargebacks on the charge never more than that portion. Only the increase
- * over the highest total already recorded is applied, as one ChargeRefund step, so
- * repeated, late and out-of-order events change nothing twice. Then the payout
- * follows the facts (syncPayoutWithBooking): before the transfer its amount drops (share +
- * tips - refunds; cancelled as "fully refunded" at zero once no tip can join it); after
- * the transfer the provider's part is recovered with one transfer reversal per step, as a
- * lost dispute is. One
- * transaction, audited; the booking is locked, so concurrent events for it queue up.
+ * Stripe reports what is refunded on a charge (charge.refunded, or the charge's refunds listed
+ * afresh after a refund event: one that failed or was cancelled no longer counts). The provider's
+ * part of it is proportional to their portion of the charge, and with lost chargebacks on the
+ * charge never more than that portion (lib/refunds/provider-part.ts): what they bear moves to that
+ * with one step (lib/refunds/charge-losses.ts), up when more is refunded, down when a refund
+ * failed. Then the payout follows the facts (syncPayoutWithBooking): before the transfer its
+ * amount moves; after it a step up is recovered with reversals and a step down cancels a reversal
+ * not yet made or is repaid. One transaction, audited; the booking is locked, so concurrent
+ * events for it queue up. A charge that matches a booking but not as it is (another currency,
+ * more refunded than charged, a charge the booking cannot place) holds the payout and alerts.
  */
 export async function applyChargeRefund(context: TServiceContext, input: TApplyChargeRefundInput): Promise<TApplyChargeRefundResult> {
   const ctx = resolveContext(context);
   const currency = normalizeCurrency(input.currency);
   assertMinorUnits(input.chargeAmount, "chargeAmount");
   assertMinorUnits(input.refundedTotal, "refundedTotal");
-  if (input.refundedTotal === 0) throw new ValidationError("Nothing was refunded on the charge.");
-
+  const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+  const ref: TChargeRef = { chargeId: input.stripeChargeId, paymentIntentId: input.paymentIntentId ?? null, bookingExternalId: input.bookingExternalId ?? null };
   return ctx.db.$transaction(async (tx) => {
-    const found = await findChargeOwner(tx, input.stripeChargeId);
-    if (!found) return { kind: "unknown_charge" } as const;
-    const booking = await lockBooking(tx, found.bookingId);
+    const found = await matchCharge(tx, audit, ref);
+    if (found.kind === "none") return { kind: "unknown_charge" } as const;
+    const booking = await lockBooking(tx, found.kind === "owner" ? found.owner.bookingId : found.bookingId);
     // Read again under the lock: a tip paid with this charge may have joined meanwhile.
-    const owner = (await findChargeOwner(tx, input.stripeChargeId)) ?? found;
+    const match = await matchCharge(tx, audit, ref);
+    const review = (reason: string, dedupe: string) => needsReview(tx, ctx, booking.id, booking.externalId, input, currency, reason, dedupe);
+    if (match.kind !== "owner") {
+      return review(match.kind === "booking_only" ? match.reason : `charge ${input.stripeChargeId} could not be placed`, "unplaced");
+    }
+    const owner = match.owner;
     if (currency !== owner.currency) {
-      throw new ValidationError(`Charge ${input.stripeChargeId} is in ${currency}, its booking ${owner.bookingExternalId} in ${owner.currency}.`);
+      return review(`charge ${input.stripeChargeId} is in ${currency}, its booking ${owner.bookingExternalId} in ${owner.currency}`, "currency");
     }
-
-    const previous = await tx.chargeRefund.findFirst({
-      where: { stripeChargeId: input.stripeChargeId },
-      orderBy: [{ customerRefundedTotal: "desc" }, { providerPortion: "desc" }],
-    });
-    if (previous && input.refundedTotal <= previous.customerRefundedTotal) {
-      if (input.refundedTotal < previous.customerRefundedTotal && input.refundedAt > previous.refundedAt) {
-        // A newer report of a lower total: a refund failed or was cancelled at Stripe. What the
-        // provider already gave back is not paid out again automatically.
-        await raiseAlert(tx, {
-          kind: "charge_refund_decreased",
-          severity: "warning",
-          title: "Refunded amount on a charge went down",
-          message:
-            `Stripe now reports ${input.refundedTotal} ${currency} refunded on charge ${input.stripeChargeId} (booking ${owner.bookingExternalId}), ` +
-            `down from ${previous.customerRefundedTotal}. The provider's part of the higher total (${previous.providerRefundedTotal}) stays deducted; ` +
-            "pay the difference back manually if the refund really failed.",
-          payoutId: (await tx.payout.findUnique({ where: { bookingId: booking.id }, select: { id: true } }))?.id ?? null,
-          providerId: booking.providerId,
-          dedupeKey: `charge_refund_decreased:${input.stripeChargeId}:${input.refundedTotal}`,
-        });
+    if (input.refundedTotal > input.chargeAmount || input.chargeAmount === 0) {
+      return review(`Stripe reports ${input.refundedTotal} ${currency} refunded on charge ${input.stripeChargeId}, more than its ${input.chargeAmount}`, "amount");
+    }
+    const latest = await tx.chargeRefund.findFirst({ where: { stripeChargeId: input.stripeChargeId }, orderBy: { sequence: "desc" } });
+    if (latest) {
+      // From an event: one older than the last recorded changes nothing; within the same second
+      // the higher total is the newer (a refund only fails days after it was made).
+      const older =
+        !input.current &&
+        (input.refundedAt < latest.refundedAt || (input.refundedAt.getTime() === latest.refundedAt.getTime() && input.refundedTotal < latest.customerRefundedTotal));
+      if (older || latest.customerRefundedTotal === input.refundedTotal) {
+        return { kind: "already_recorded", recordedTotal: latest.customerRefundedTotal } as const;
       }
-      return { kind: "already_recorded", recordedTotal: previous.customerRefundedTotal } as const;
+    } else if (input.refundedTotal === 0) {
+      return { kind: "already_recorded", recordedTotal: 0 } as const;
     }
-
-    // Refunds and lost chargebacks on the charge together take at most the provider's portion, whatever their order.
-    const { providerRefundedTotal, amount, chargebacksBorne } = await priceRefundStep(tx, {
+    const failed = latest !== null && input.refundedTotal < latest.customerRefundedTotal;
+    const reason =
+      input.reason ??
+      (failed
+        ? `Stripe refunds on charge ${input.stripeChargeId} went down to ${formatMoney(input.refundedTotal, currency)} (a refund failed or was cancelled)`
+        : `Stripe refund on ${owner.scope === "tip" ? "tip " : ""}charge ${input.stripeChargeId}: ${formatMoney(input.refundedTotal, currency)} refunded in all`);
+    const refund = await rebalanceChargeLoss(tx, ctx, {
+      bookingId: booking.id,
       stripeChargeId: input.stripeChargeId,
-      chargeAmount: input.chargeAmount,
+      currency,
       providerPortion: owner.providerPortion,
+      chargeAmount: input.chargeAmount,
       refundedTotal: input.refundedTotal,
+      refundedAt: input.refundedAt,
+      cause: failed ? "refund_failed" : "refund",
+      reason,
     });
-    const refund = await tx.chargeRefund.create({
-      data: {
-        bookingId: booking.id,
-        stripeChargeId: input.stripeChargeId,
-        currency,
-        chargeAmount: input.chargeAmount,
-        providerPortion: owner.providerPortion,
-        customerRefundedTotal: input.refundedTotal,
-        providerRefundedTotal,
-        amount,
-        refundedAt: input.refundedAt,
-      },
-    });
-    await recordAudit(tx, {
-      actor: ctx.actor,
-      action: "booking.charge_refunded",
-      entityType: "booking",
-      entityId: booking.id,
-      reason: `Stripe refund on ${owner.scope === "tip" ? "tip " : ""}charge ${input.stripeChargeId}`,
-      before: { customerRefundedTotal: previous?.customerRefundedTotal ?? 0, providerRefundedTotal: previous?.providerRefundedTotal ?? 0 },
-      after: {
-        chargeRefundId: refund.id,
-        stripeChargeId: input.stripeChargeId,
-        currency,
-        chargeAmount: input.chargeAmount,
-        providerPortion: owner.providerPortion,
-        customerRefundedTotal: input.refundedTotal,
-        providerRefundedTotal,
-        providerAmount: amount,
-        ...(chargebacksBorne > 0 ? { chargebacksBorne } : {}),
-      },
-      runId: ctx.runId,
-      requestId: ctx.requestId,
-    });
-    const synced = await syncPayoutWithBooking(tx, booking, ctx, {
-      reason: `Stripe refund on charge ${input.stripeChargeId}: ${input.refundedTotal} ${currency} refunded in all, provider's part ${providerRefundedTotal}`,
-    });
+    if (!refund) return { kind: "already_recorded", recordedTotal: input.refundedTotal } as const;
+    const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason });
     await enqueueEvent(tx, {
       name: "charge/refunded",
       data: { bookingId: booking.id, chargeRefundId: refund.id },
@@ -135,4 +117,29 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
     });
     return { kind: "recorded", refund, payout: synced.payout, reversalIds: synced.reversalIds } as const;
   }, TX_OPTIONS);
+}
+
+async function needsReview(
+  tx: Tx,
+  ctx: TResolvedContext,
+  bookingId: string,
+  bookingExternalId: string,
+  input: TApplyChargeRefundInput,
+  currency: string,
+  reason: string,
+  dedupe: string,
+): Promise<TApplyChargeRefundResult> {
+  await holdForReview(tx, ctx, {
+    bookingId,
+    reason: `Stripe refund not applied: ${reason}`,
+    alert: {
+      kind: "stripe_refund_unapplied",
+      title: "Stripe refund could not be applied to its booking",
+      message:
+        `Stripe reports ${formatMoney(input.refundedTotal, currency)} refunded on charge ${input.stripeChargeId}` +
+        `${input.paymentIntentId ? ` (PaymentIntent ${input.paymentIntentId})` : ""} of booking ${bookingExternalId}, but ${reason}. Apply it by hand or correct the booking, then re-drive the delivery.`,
+      dedupeKey: `stripe_refund_unapplied:${input.stripeChargeId}:${dedupe}:${input.refundedTotal}`,
+    },
+  });
+  return { kind: "needs_review", reason, bookingExternalId };
 }

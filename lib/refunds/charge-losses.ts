@@ -1,15 +1,21 @@
 import "server-only";
 
+import type { ChargeRefund } from "@/generated/prisma/client";
+import type { ChargeStepCause } from "@/generated/prisma/enums";
+import { recordAudit } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
+import type { TResolvedContext } from "@/lib/payouts/context";
 
-import { providerPartOfRefunds, providerPartOfRefundStep } from "./provider-part";
+import { providerLossOnCharge, providerPartOfRefunds } from "./provider-part";
 
 /** What refunds and lost chargebacks on one Stripe charge have taken from the provider so far. */
 export type TChargeLosses = {
-  /** The sum of the charge's refund steps (ChargeRefund.amount). */
+  /** The sum of the charge's steps (ChargeRefund.amount). */
   refunds: number;
   /** The sum of the provider's parts of the lost Stripe disputes on the charge. */
   chargebacks: number;
+  /** The sum of what the bank took back on those disputes (Stripe's dispute.amount). */
+  disputed: number;
 };
 
 /**
@@ -19,48 +25,93 @@ export type TChargeLosses = {
  */
 export async function chargeLosses(tx: Tx, stripeChargeId: string, options: { exceptDisputeId?: string } = {}): Promise<TChargeLosses> {
   const refunds = await tx.chargeRefund.aggregate({ where: { stripeChargeId }, _sum: { amount: true } });
-  const chargebacks = await tx.dispute.aggregate({
+  const lost = await tx.dispute.findMany({
     where: {
       stripeChargeId,
       stripeDisputeId: { not: null },
       status: "resolved",
+      outcome: "customer_won",
       ...(options.exceptDisputeId ? { id: { not: options.exceptDisputeId } } : {}),
     },
-    _sum: { refundedAmount: true },
+    select: { refundedAmount: true, disputedAmount: true },
   });
-  return { refunds: refunds._sum.amount ?? 0, chargebacks: chargebacks._sum.refundedAmount ?? 0 };
+  return {
+    refunds: refunds._sum.amount ?? 0,
+    chargebacks: lost.reduce((sum, d) => sum + d.refundedAmount, 0),
+    // A dispute recorded before its disputed amount was kept counts what it took.
+    disputed: lost.reduce((sum, d) => sum + (d.disputedAmount ?? d.refundedAmount), 0),
+  };
 }
 
-export type TPricedRefundStep = {
-  /** The provider's part of all refunds on the charge at this refunded total and portion. */
-  providerRefundedTotal: number;
-  /** What this step takes from the provider (lib/refunds/provider-part.ts, providerPartOfRefundStep). */
-  amount: number;
-  /** What lost chargebacks on the charge had already taken. */
-  chargebacksBorne: number;
+export type TChargeState = {
+  bookingId: string;
+  stripeChargeId: string;
+  currency: string;
+  providerPortion: number;
+  /** What the customer paid on the charge; null: the last one recorded (needed only once something is refunded). */
+  chargeAmount: number | null;
+  /** What Stripe reports refunded now; null: the last total recorded (a portion or chargeback changed). */
+  refundedTotal: number | null;
+  refundedAt: Date;
+  cause: ChargeStepCause;
+  reason: string;
 };
 
 /**
- * Prices a new refund step on a charge: the provider's part of all refunds at `refundedTotal`,
- * and what the step takes after what refunds and lost chargebacks on the charge already took,
- * so that together they never exceed the provider's portion, whatever their order. Call it
- * with the charge's booking locked.
+ * Brings what the provider bears on a charge to what the facts say (providerLossOnCharge) with
+ * one new step holding the difference, which may be negative (a refund failed). Nothing when
+ * nothing changed. Call with the charge's booking locked; the payout then follows the step
+ * (syncPayoutWithBooking).
  */
-export async function priceRefundStep(
-  tx: Tx,
-  input: { stripeChargeId: string; chargeAmount: number; providerPortion: number; refundedTotal: number },
-): Promise<TPricedRefundStep> {
-  const providerRefundedTotal = providerPartOfRefunds({
-    chargeAmount: input.chargeAmount,
-    providerPortion: input.providerPortion,
-    refundedTotal: input.refundedTotal,
+export async function rebalanceChargeLoss(tx: Tx, ctx: TResolvedContext, state: TChargeState): Promise<ChargeRefund | null> {
+  const latest = await tx.chargeRefund.findFirst({ where: { stripeChargeId: state.stripeChargeId }, orderBy: { sequence: "desc" } });
+  const refundedTotal = state.refundedTotal ?? latest?.customerRefundedTotal ?? 0;
+  const known = await tx.stripeCharge.findUnique({ where: { id: state.stripeChargeId }, select: { amount: true } });
+  // Needed only when something is refunded; with nothing refunded any positive amount keeps the row valid.
+  const chargeAmount = state.chargeAmount ?? latest?.chargeAmount ?? known?.amount ?? Math.max(1, state.providerPortion, refundedTotal);
+  const borne = await chargeLosses(tx, state.stripeChargeId);
+  const target = providerLossOnCharge({ chargeAmount, providerPortion: state.providerPortion, refundedTotal, disputed: borne.disputed });
+  const amount = target - borne.refunds - borne.chargebacks;
+  const unchanged = latest ? latest.customerRefundedTotal === refundedTotal && latest.providerPortion === state.providerPortion : refundedTotal === 0;
+  if (amount === 0 && unchanged) return null;
+  const providerRefundedTotal = refundedTotal === 0 ? 0 : providerPartOfRefunds({ chargeAmount, providerPortion: state.providerPortion, refundedTotal });
+  const step = await tx.chargeRefund.create({
+    data: {
+      bookingId: state.bookingId,
+      stripeChargeId: state.stripeChargeId,
+      sequence: (latest?.sequence ?? 0) + 1,
+      currency: state.currency,
+      chargeAmount,
+      providerPortion: state.providerPortion,
+      customerRefundedTotal: refundedTotal,
+      providerRefundedTotal,
+      amount,
+      cause: state.cause,
+      // A re-pricing keeps the time of the total it re-prices (an older charge.refunded stays older).
+      refundedAt: state.refundedTotal === null ? (latest?.refundedAt ?? state.refundedAt) : state.refundedAt,
+    },
   });
-  const borne = await chargeLosses(tx, input.stripeChargeId);
-  const amount = providerPartOfRefundStep({
-    providerRefundedTotal,
-    providerPortion: input.providerPortion,
-    refundsBorne: borne.refunds,
-    chargebacksBorne: borne.chargebacks,
+  await recordAudit(tx, {
+    actor: ctx.actor,
+    action: state.cause === "reprice" ? "booking.charge_refund_repriced" : state.cause === "refund_failed" ? "booking.charge_refund_failed" : "booking.charge_refunded",
+    entityType: "booking",
+    entityId: state.bookingId,
+    reason: state.reason,
+    before: { customerRefundedTotal: latest?.customerRefundedTotal ?? 0, providerPortion: latest?.providerPortion ?? null, providerLoss: borne.refunds + borne.chargebacks },
+    after: {
+      chargeRefundId: step.id,
+      stripeChargeId: state.stripeChargeId,
+      currency: state.currency,
+      chargeAmount,
+      providerPortion: state.providerPortion,
+      customerRefundedTotal: refundedTotal,
+      providerRefundedTotal,
+      providerAmount: amount,
+      providerLoss: target,
+      ...(borne.chargebacks > 0 ? { chargebacksBorne: borne.chargebacks } : {}),
+    },
+    runId: ctx.runId,
+    requestId: ctx.requestId,
   });
-  return { providerRefundedTotal, amount, chargebacksBorne: borne.chargebacks };
+  return step;
 }

@@ -1,5 +1,6 @@
 import "server-only";
 
+import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { ConflictError } from "@/lib/errors";
 
@@ -39,7 +40,6 @@ export async function findChargeOwner(tx: Tx, stripeChargeId: string): Promise<T
       providerPortion: booking.providerShare + (tips._sum.amount ?? 0),
     };
   }
-
   const tips = await tx.tip.findMany({ where: { stripeChargeId }, include: { booking: true } });
   const first = tips[0];
   if (!first) return null;
@@ -55,4 +55,107 @@ export async function findChargeOwner(tx: Tx, stripeChargeId: string): Promise<T
     scope: "tip",
     providerPortion: tips.filter((t) => t.status === "accepted").reduce((sum, t) => sum + t.amount, 0),
   };
+}
+
+/** How a Stripe money event names what it is about. */
+export type TChargeRef = {
+  chargeId: string;
+  /** The PaymentIntent the charge belongs to (charge.payment_intent, dispute.payment_intent, refund.payment_intent). */
+  paymentIntentId?: string | null;
+  /** The booking the platform put on the charge: metadata.bookingId, or transfer_group "booking_<id>". */
+  bookingExternalId?: string | null;
+};
+
+export type TChargeMatch =
+  | { kind: "owner"; owner: TChargeOwner }
+  /** The event names a booking we know (by its metadata or transfer group), but not which of its parts the charge paid. */
+  | { kind: "booking_only"; bookingId: string; bookingExternalId: string; currency: string; reason: string }
+  | { kind: "none" };
+
+/** The booking a charge's metadata or transfer group names (as Payouts' own transfers are grouped: booking_<id>). */
+export function bookingExternalIdFromHints(hints: { metadataBookingId?: string | null; transferGroup?: string | null }): string | null {
+  const fromMetadata = hints.metadataBookingId?.trim();
+  if (fromMetadata && fromMetadata.length <= 191) return fromMetadata;
+  const match = typeof hints.transferGroup === "string" ? /^booking_(.{1,191})$/.exec(hints.transferGroup) : null;
+  return match?.[1] ?? null;
+}
+
+/**
+ * Finds what a Stripe charge paid for, by every id a platform may have recorded: the charge
+ * itself (booking or tip), its PaymentIntent (booking or tip), then the booking named by the
+ * charge's metadata or transfer group. A booking or tip known by its PaymentIntent, or a booking
+ * with no payment recorded that the charge's metadata names, learns the charge id (audited), so
+ * the next event matches it directly. Call inside the transaction that applies the event, again
+ * after locking the booking it found.
+ */
+export async function matchCharge(tx: Tx, actor: { actor: TActor; runId: string | null; requestId: string | null }, ref: TChargeRef): Promise<TChargeMatch> {
+  const direct = await findChargeOwner(tx, ref.chargeId);
+  if (direct) return { kind: "owner", owner: direct };
+
+  if (ref.paymentIntentId) {
+    const booking = await tx.booking.findUnique({ where: { stripePaymentIntentId: ref.paymentIntentId } });
+    if (booking && booking.stripeChargeId === null) {
+      await learnCharge(tx, actor, booking.id, { booking: true }, ref);
+      const owner = await findChargeOwner(tx, ref.chargeId);
+      if (owner) return { kind: "owner", owner };
+    }
+    const tips = await tx.tip.findMany({ where: { stripePaymentIntentId: ref.paymentIntentId, stripeChargeId: null }, select: { bookingId: true } });
+    const tipBooking = tips[0]?.bookingId;
+    if (tipBooking && tips.every((t) => t.bookingId === tipBooking)) {
+      await learnCharge(tx, actor, tipBooking, { booking: false }, ref);
+      const owner = await findChargeOwner(tx, ref.chargeId);
+      if (owner) return { kind: "owner", owner };
+    }
+    if (booking) {
+      return {
+        kind: "booking_only",
+        bookingId: booking.id,
+        bookingExternalId: booking.externalId,
+        currency: booking.currency,
+        reason: `charge ${ref.chargeId} belongs to PaymentIntent ${ref.paymentIntentId} of booking ${booking.externalId}, which already records charge ${booking.stripeChargeId}`,
+      };
+    }
+  }
+
+  if (ref.bookingExternalId) {
+    const booking = await tx.booking.findUnique({ where: { externalId: ref.bookingExternalId } });
+    if (!booking) return { kind: "none" };
+    const intentAgrees = booking.stripePaymentIntentId === null || booking.stripePaymentIntentId === ref.paymentIntentId;
+    if (booking.stripeChargeId === null && intentAgrees) {
+      await learnCharge(tx, actor, booking.id, { booking: true }, ref);
+      const owner = await findChargeOwner(tx, ref.chargeId);
+      if (owner) return { kind: "owner", owner };
+    }
+    return {
+      kind: "booking_only",
+      bookingId: booking.id,
+      bookingExternalId: booking.externalId,
+      currency: booking.currency,
+      reason:
+        `charge ${ref.chargeId} names booking ${booking.externalId}, but that booking was paid with ` +
+        `${booking.stripeChargeId ? `charge ${booking.stripeChargeId}` : `PaymentIntent ${booking.stripePaymentIntentId}`} and no tip of it names this charge`,
+    };
+  }
+  return { kind: "none" };
+}
+
+async function learnCharge(tx: Tx, audit: { actor: TActor; runId: string | null; requestId: string | null }, bookingId: string, target: { booking: boolean }, ref: TChargeRef) {
+  if (target.booking) {
+    await tx.booking.update({
+      where: { id: bookingId },
+      data: { stripeChargeId: ref.chargeId, ...(ref.paymentIntentId ? { stripePaymentIntentId: ref.paymentIntentId } : {}) },
+    });
+  } else {
+    await tx.tip.updateMany({ where: { bookingId, stripePaymentIntentId: ref.paymentIntentId ?? "", stripeChargeId: null }, data: { stripeChargeId: ref.chargeId } });
+  }
+  await recordAudit(tx, {
+    ...audit,
+    action: "booking.charge_learned",
+    entityType: "booking",
+    entityId: bookingId,
+    reason: ref.paymentIntentId
+      ? `Stripe charge ${ref.chargeId} of PaymentIntent ${ref.paymentIntentId} recorded on the ${target.booking ? "booking" : "tips"}`
+      : `Stripe charge ${ref.chargeId} names the booking in its metadata or transfer group`,
+    after: { stripeChargeId: ref.chargeId, stripePaymentIntentId: ref.paymentIntentId ?? null, scope: target.booking ? "booking" : "tip" },
+  });
 }

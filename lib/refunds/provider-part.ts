@@ -93,3 +93,26 @@ export function providerPartOfRefundStep({ providerRefundedTotal, providerPortio
   const refundsMayTake = Math.min(providerRefundedTotal, Math.max(0, providerPortion - chargebacksBorne));
   return Math.max(0, refundsMayTake - refundsBorne);
 }
+
+export type TChargeLossInput = {
+  /** What the customer paid on the charge (> 0 when anything is refunded). */
+  chargeAmount: number;
+  /** The part of the charge that was the provider's. */
+  providerPortion: number;
+  /** What Stripe reports refunded on the charge now (failed and cancelled refunds left out). */
+  refundedTotal: number;
+  /** The sum of Stripe's disputed amounts of the lost chargebacks on the charge. */
+  disputed: number;
+};
+
+/**
+ * What refunds and lost chargebacks on one charge take from the provider in all, whatever the
+ * order their events arrived in: their proportional part of the refunds plus the chargebacks,
+ * never more than their portion of the charge. Every change of a fact (a refund, a refund that
+ * failed, a chargeback lost, a tip enlarging the portion) moves the provider's loss to this.
+ */
+export function providerLossOnCharge({ chargeAmount, providerPortion, refundedTotal, disputed }: TChargeLossInput): number {
+  assertMinorUnits(disputed, "disputed");
+  const refunds = refundedTotal === 0 ? 0 : providerPartOfRefunds({ chargeAmount, providerPortion, refundedTotal });
+  return Math.min(providerPortion, refunds + disputed);
+}

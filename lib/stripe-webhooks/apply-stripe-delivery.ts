@@ -10,7 +10,7 @@ import { outcomeOfError } from "@/lib/webhooks/apply-booking-delivery";
 import type { TApplyOutcome } from "@/lib/webhooks/types";
 
 import { handleStripeEvent } from "./handlers";
-import { isRelevantStripeEvent } from "./relevant-events";
+import { isConnectStripeEvent, isRelevantStripeEvent } from "./relevant-events";
 import { STRIPE_WEBHOOK_ACTOR } from "./types";
 
 // The envelope every stored Stripe event has; each handler checks the object it uses.
@@ -38,7 +38,7 @@ export async function applyStripeDelivery(
   if (!parsed.success) return { status: "failed", error: "the stored payload is not a Stripe event" };
   const stored = parsed.data;
   if (!isRelevantStripeEvent(stored.type)) return { status: "ignored", reason: `Stripe event type ${stored.type} is not one Payouts acts on` };
-  if (stored.account && stored.type !== "account.updated") {
+  if (stored.account && !isConnectStripeEvent(stored.type)) {
     // Connect events about objects in a provider's own account: our charges and transfers live on the platform.
     return { status: "ignored", reason: `${stored.type} happened in connected account ${stored.account}, not on the platform` };
   }

@@ -20,15 +20,16 @@ type TEventRef = { type: string; data: { object: unknown } };
 /** The booking the event concerns, when it can be told. */
 export async function bookingExternalIdOf(db: PrismaClient, event: TEventRef): Promise<string | null> {
   const object = event.data.object as Record<string, unknown>;
-  if (event.type.startsWith("charge.dispute.")) {
-    const charge = object.charge;
-    const chargeId = typeof charge === "string" ? charge : idOf(charge);
-    return chargeId ? ((await findChargeOwner(db, chargeId))?.bookingExternalId ?? null) : null;
+  if (event.type.startsWith("charge.dispute.") || event.type.startsWith("refund.") || event.type === "charge.refund.updated") {
+    // Disputes and refunds name their charge and its PaymentIntent.
+    const chargeId = refOf(object.charge);
+    const owner = chargeId ? await findChargeOwner(db, chargeId) : null;
+    return owner?.bookingExternalId ?? (await bookingOfIntent(db, refOf(object.payment_intent)));
   }
   if (event.type.startsWith("charge.")) {
     const chargeId = idOf(object);
     const owner = chargeId ? await findChargeOwner(db, chargeId) : null;
-    return owner?.bookingExternalId ?? bookingFromCharge(object as Partial<Stripe.Charge>);
+    return owner?.bookingExternalId ?? (await bookingOfIntent(db, refOf(object.payment_intent))) ?? bookingFromCharge(object as Partial<Stripe.Charge>);
   }
   if (event.type.startsWith("transfer.")) {
     const transferId = idOf(object);
@@ -38,6 +39,19 @@ export async function bookingExternalIdOf(db: PrismaClient, event: TEventRef): P
     return payout?.booking.externalId ?? bookingFromTransferGroup((object as Partial<Stripe.Transfer>).transfer_group);
   }
   return null;
+}
+
+function refOf(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : idOf(value);
+}
+
+/** The booking paid with a PaymentIntent (its own, or one of its tips'). */
+async function bookingOfIntent(db: PrismaClient, paymentIntentId: string | null): Promise<string | null> {
+  if (!paymentIntentId) return null;
+  const booking = await db.booking.findUnique({ where: { stripePaymentIntentId: paymentIntentId }, select: { externalId: true } });
+  if (booking) return booking.externalId;
+  const tip = await db.tip.findFirst({ where: { stripePaymentIntentId: paymentIntentId }, select: { booking: { select: { externalId: true } } } });
+  return tip?.booking.externalId ?? null;
 }
 
 function idOf(value: unknown): string | null {
@@ -57,17 +71,21 @@ function bookingFromTransferGroup(group: string | null | undefined): string | nu
 }
 
 /**
- * Deferred Stripe deliveries about any of these charges (a dispute's `charge`, or the
- * refunded charge itself): the ones to re-apply when a booking with these charge ids (its
- * own and its tips') arrives, including those that could not name their booking.
+ * Deferred Stripe deliveries about any of these charges or PaymentIntents (a dispute's or a
+ * refund's `charge` and `payment_intent`, or the refunded charge itself): the ones to re-apply
+ * when a booking with these ids (its own and its tips') arrives, including those that could not
+ * name their booking.
  */
-export function deferredStripeDeliveriesForCharges(chargeIds: readonly string[]): Prisma.WebhookEventWhereInput {
+export function deferredStripeDeliveriesForCharges(chargeIds: readonly string[], paymentIntentIds: readonly string[] = []): Prisma.WebhookEventWhereInput {
   return {
     source: "stripe",
     status: "deferred",
-    OR: chargeIds.flatMap((chargeId) => [
-      { type: { startsWith: "charge.dispute." }, payload: { path: ["data", "object", "charge"], equals: chargeId } },
-      { type: "charge.refunded", payload: { path: ["data", "object", "id"], equals: chargeId } },
-    ]),
+    OR: [
+      ...chargeIds.flatMap((chargeId) => [
+        { payload: { path: ["data", "object", "charge"], equals: chargeId } },
+        { type: "charge.refunded", payload: { path: ["data", "object", "id"], equals: chargeId } },
+      ]),
+      ...paymentIntentIds.map((id) => ({ payload: { path: ["data", "object", "payment_intent"], equals: id } })),
+    ],
   };
 }

@@ -3,6 +3,7 @@ import "server-only";
 import { z } from "zod";
 
 import { updateProviderAccount } from "@/lib/providers/update-provider-account";
+import { retrieveAccountReadiness } from "@/lib/stripe/transfers";
 
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
 import type { TStripeHandler } from "./types";
@@ -18,16 +19,27 @@ const ZAccount = z.looseObject({
  * account.updated: a provider's connected account can receive payouts when payouts are
  * enabled and its `transfers` capability is active. Ready: payouts held for "provider
  * account not ready" are released (and transferred when due); not ready: scheduled
- * payouts are held for that reason (lib/providers/update-provider-account.ts).
+ * payouts are held for that reason (lib/providers/update-provider-account.ts). The event
+ * carries the whole account as it was when the event was created: one older than the state
+ * recorded changes nothing; one from the same second as a different recorded state cannot be
+ * ordered, so the account is asked of Stripe afresh and that answer applied.
  */
-export const handleAccountUpdated: TStripeHandler<"account.updated"> = async ({ ctx, event }) => {
+export const handleAccountUpdated: TStripeHandler<"account.updated"> = async ({ deps, ctx, event }) => {
   const account = parseStripeObject(ZAccount, event.data.object, "account");
-  const result = await updateProviderAccount(ctx, {
+  let result = await updateProviderAccount(ctx, {
     stripeAccountId: account.id,
     payoutsEnabled: account.payouts_enabled === true,
     transfersActive: account.capabilities?.transfers === "active",
     disabledReason: account.requirements?.disabled_reason ?? null,
+    stateAt: new Date(event.created * 1000),
   });
+  if (result.stale === "same_second") {
+    const fresh = await retrieveAccountReadiness(deps.stripe(), account.id);
+    result = await updateProviderAccount(ctx, { stripeAccountId: account.id, ...fresh, stateAt: ctx.clock?.now() ?? new Date() });
+  }
+  if (result.stale === "older") {
+    return { status: "processed", note: `account ${account.id}: a newer state is recorded; this older event changed nothing` };
+  }
   if (!result.providerId) {
     // Nothing to defer: a provider recorded later starts "not ready", and the engine asks
     // Stripe for the account's readiness before holding its first payout.

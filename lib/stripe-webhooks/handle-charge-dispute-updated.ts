@@ -9,10 +9,11 @@ import type { TStripeHandler } from "./types";
  * dispute we never heard of (its created event lost or still on its way) is opened first,
  * so the payout is held whatever the order of arrival.
  */
-export const handleChargeDisputeUpdated: TStripeHandler<"charge.dispute.updated"> = async ({ ctx, event, delivery }) => {
+export const handleChargeDisputeUpdated: TStripeHandler<"charge.dispute.updated"> = async ({ deps, ctx, event, delivery }) => {
   const dispute = parseStripeDispute(event.data.object);
-  const opened = await openStripeDispute({ ...ctx, sourceEventId: `${delivery.id}:opened` }, dispute);
-  if (!opened) return waitingForCharge(dispute);
+  const opened = await openStripeDispute({ ...ctx, sourceEventId: `${delivery.id}:opened` }, deps.stripe(), dispute);
+  if (opened.kind === "unknown_charge") return waitingForCharge(dispute);
+  if (opened.kind === "needs_review") return opened.outcome;
   const outcome = dispute.status === "won" || dispute.status === "lost" ? outcomeOfStripeStatus(dispute.status) : null;
   if (!outcome) {
     return {

@@ -2,8 +2,10 @@ import "server-only";
 
 import { z } from "zod";
 
-import { applyChargeRefund } from "@/lib/refunds/apply-charge-refund";
+import { bookingExternalIdFromHints } from "@/lib/refunds/find-charge-owner";
+import { fetchRefundState } from "@/lib/refunds/refund-state";
 
+import { applyRefundOutcome } from "./refund-outcome";
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
 import type { TStripeHandler } from "./types";
 
@@ -15,37 +17,33 @@ const ZRefundedCharge = z.looseObject({
   amount_captured: ZMinor,
   amount_refunded: ZMinor,
   currency: z.string().regex(/^[A-Za-z]{3}$/),
+  payment_intent: z.union([ZStripeId, z.looseObject({ id: ZStripeId })]).nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  transfer_group: z.string().nullish(),
 });
 
 /**
- * charge.refunded: Stripe's `amount_refunded` is the charge's cumulative refunded total.
- * The provider's proportional part of its increase is taken from the payout, or reversed
- * after the transfer (lib/refunds/apply-charge-refund.ts). A charge we do not know yet is
- * deferred until its booking (or tip) arrives.
+ * charge.refunded: what is refunded on the charge now is asked of Stripe afresh (its refunds,
+ * those that failed or were cancelled left out); when Stripe cannot be asked, the event's own
+ * cumulative `amount_refunded` is used, unless an event newer than this one was applied already.
+ * The provider's part moves with it (lib/refunds/apply-charge-refund.ts). The charge is matched
+ * by its id, its PaymentIntent, or the booking its metadata or transfer group names; a charge we
+ * do not know yet is deferred until its booking (or tip) arrives.
  */
-export const handleChargeRefunded: TStripeHandler<"charge.refunded"> = async ({ ctx, event }) => {
+export const handleChargeRefunded: TStripeHandler<"charge.refunded"> = async ({ deps, ctx, event }) => {
   const charge = parseStripeObject(ZRefundedCharge, event.data.object, "charge");
-  if (charge.amount_refunded === 0) return { status: "processed", note: `nothing refunded on charge ${charge.id}` };
   // The customer paid what was captured (the whole amount when it was never captured: then nothing was paid).
   const chargeAmount = charge.amount_captured > 0 ? charge.amount_captured : charge.amount;
-  const result = await applyChargeRefund(ctx, {
+  const now = ctx.clock?.now() ?? new Date();
+  const fresh = await fetchRefundState(deps.db, deps.stripe(), charge.id, now);
+  return applyRefundOutcome(ctx, {
     stripeChargeId: charge.id,
+    paymentIntentId: typeof charge.payment_intent === "string" ? charge.payment_intent : (charge.payment_intent?.id ?? null),
+    bookingExternalId: bookingExternalIdFromHints({ metadataBookingId: charge.metadata?.bookingId, transferGroup: charge.transfer_group }),
     currency: charge.currency,
-    chargeAmount,
-    refundedTotal: charge.amount_refunded,
-    refundedAt: new Date(event.created * 1000),
+    chargeAmount: fresh?.charge.amount ?? chargeAmount,
+    refundedTotal: fresh ? fresh.refundedTotal : charge.amount_refunded,
+    refundedAt: fresh ? now : new Date(event.created * 1000),
+    current: fresh !== null,
   });
-  switch (result.kind) {
-    case "unknown_charge":
-      return { status: "deferred", reason: `waiting for the booking or tip paid with charge ${charge.id}` };
-    case "already_recorded":
-      return { status: "processed", note: `refunded total ${result.recordedTotal} already recorded for charge ${charge.id}; nothing changed` };
-    case "recorded": {
-      const r = result.refund;
-      return {
-        status: "processed",
-        note: `charge ${charge.id}: ${r.customerRefundedTotal} of ${r.chargeAmount} ${r.currency} refunded, provider's part ${r.providerRefundedTotal} (${r.amount} now)`,
-      };
-    }
-  }
 };

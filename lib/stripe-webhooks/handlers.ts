@@ -5,6 +5,8 @@ import { handleChargeDisputeClosed } from "./handle-charge-dispute-closed";
 import { handleChargeDisputeCreated } from "./handle-charge-dispute-created";
 import { handleChargeDisputeUpdated } from "./handle-charge-dispute-updated";
 import { handleChargeRefunded } from "./handle-charge-refunded";
+import { handleBankPayout } from "./handle-bank-payout";
+import { handleRefundEvent } from "./handle-refund-event";
 import { handleTransferReversed } from "./handle-transfer-reversed";
 import type { TRelevantStripeEvent } from "./relevant-events";
 import type { TStripeHandler, TStripeHandlerInput } from "./types";
@@ -15,8 +17,15 @@ const STRIPE_EVENT_HANDLERS: { [T in TRelevantStripeEvent]: TStripeHandler<T> } 
   "charge.dispute.updated": handleChargeDisputeUpdated,
   "charge.dispute.closed": handleChargeDisputeClosed,
   "charge.refunded": handleChargeRefunded,
+  "charge.refund.updated": handleRefundEvent,
+  "refund.created": handleRefundEvent,
+  "refund.updated": handleRefundEvent,
+  "refund.failed": handleRefundEvent,
   "transfer.reversed": handleTransferReversed,
   "account.updated": handleAccountUpdated,
+  "payout.paid": handleBankPayout,
+  "payout.failed": handleBankPayout,
+  "payout.canceled": handleBankPayout,
 };
 
 export function handleStripeEvent<T extends TRelevantStripeEvent>(type: T, input: TStripeHandlerInput<T>) {

@@ -2,17 +2,15 @@ import "server-only";
 
 import Stripe from "stripe";
 
-import type { Prisma } from "@/generated/prisma/client";
 import { getEnv } from "@/lib/env";
-import { AppError, ConflictError } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
 import { processDelivery } from "@/lib/webhooks/process-delivery";
 import { readRawBody } from "@/lib/webhooks/read-raw-body";
 import { toStorableJson } from "@/lib/webhooks/storable-text";
-import { storeDelivery } from "@/lib/webhooks/store-delivery";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { bookingExternalIdOf } from "./booking-reference";
+import { storeStripeEvent } from "./store-stripe-event";
 
 /** Stripe's events are small; a body above this is not one (413, before any hashing). */
 export const MAX_STRIPE_WEBHOOK_BYTES = 512 * 1024;
@@ -61,13 +59,7 @@ export async function receiveStripeWebhook(request: Request, options: TReceiveSt
   const rawBody = await readRawBody(request, MAX_STRIPE_WEBHOOK_BYTES);
   const event = storableEvent(verifyStripeEvent(rawBody, request.headers.get(STRIPE_SIGNATURE_HEADER), options.secrets ?? getEnv().STRIPE_WEBHOOK_SECRET));
 
-  const { delivery, duplicate } = await storeDelivery(deps.db, {
-    source: "stripe",
-    externalId: event.id,
-    type: event.type,
-    payload: event as unknown as Prisma.InputJsonValue,
-    bookingExternalId: await bookingReferenceOf(deps, event),
-  });
+  const { delivery, duplicate } = await storeStripeEvent(deps, event);
   if (duplicate) return { received: true, duplicate: true };
 
   await processDelivery(deps, delivery);
@@ -99,22 +91,6 @@ function verifyStripeEvent(rawBody: Uint8Array, header: string | null, secrets: 
     throw new StripeSignatureError("The signed body is not a Stripe event (no id or type).");
   }
   return event;
-}
-
-/**
- * The booking the event concerns, stored with it so that the delivery is woken when that
- * booking arrives and is listed with it. Only a hint: when it cannot be told (a charge named by
- * tips of two bookings is a ConflictError), the event is stored without one rather than
- * refused. Applying it then meets the same problem and keeps it on the delivery (failed, with
- * the error), where the sweep and an operator's re-drive see it.
- */
-async function bookingReferenceOf(deps: TWebhookDeps, event: Stripe.Event): Promise<string | null> {
-  try {
-    return await bookingExternalIdOf(deps.db, event);
-  } catch (error) {
-    if (!(error instanceof ConflictError)) console.error(`stripe webhook: event ${event.id}: could not tell its booking; stored without one`, error);
-    return null;
-  }
 }
 
 /** The verified event as it can be stored: any text PostgreSQL refuses replaced by U+FFFD (logged). */

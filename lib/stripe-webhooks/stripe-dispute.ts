@@ -1,22 +1,32 @@
 import "server-only";
 
+import type Stripe from "stripe";
 import { z } from "zod";
 
 import type { DisputeOutcome } from "@/generated/prisma/enums";
+import { learnCharges } from "@/lib/charges/charge-funding";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
-import { ValidationError } from "@/lib/errors";
-import type { TServiceContext } from "@/lib/payouts/context";
-import { findChargeOwner, type TChargeOwner } from "@/lib/refunds/find-charge-owner";
+import { formatMoney } from "@/lib/money/format-money";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
+import { holdForReview } from "@/lib/payouts/hold-for-review";
+import { lockBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { bookingExternalIdFromHints, matchCharge, type TChargeMatch, type TChargeOwner } from "@/lib/refunds/find-charge-owner";
 import type { TApplyOutcome } from "@/lib/webhooks/types";
 
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
+import { NEEDS_REVIEW_ERROR_CODE } from "./refund-outcome";
 
 // Stripe disputes (chargebacks) drive the same services as the booking platform's disputes.
 //
 // Mapping: dispute.charge → Booking.stripeChargeId (scope "booking") or Tip.stripeChargeId
-// (scope "tip"). A charge we do not know is deferred: its booking may not have completed
-// yet, and a dispute must hold the payout once it does.
+// (scope "tip"), else dispute.payment_intent → a booking's or tip's PaymentIntent, else the
+// booking the charge's metadata.bookingId or transfer_group names (the charge is asked of Stripe
+// for those: a dispute does not carry them). A charge we do not know is deferred: its booking may
+// not have completed yet, and a dispute must hold the payout once it does; the sweep alerts when
+// it still matches nothing after STRIPE_UNMATCHED_GRACE_MINUTES. One that matches a booking but
+// cannot be applied as it is (another currency, a charge of the booking we cannot place) holds
+// the payout for review and alerts.
 //
 // A Stripe dispute is its own Dispute row (keyed by stripeDisputeId), even when the booking
 // platform also has an open dispute on the same booking: a chargeback is a separate money
@@ -36,6 +46,7 @@ const ZStripeDispute = z.looseObject({
   amount: z.number().int().nonnegative(),
   currency: z.string().regex(/^[A-Za-z]{3}$/),
   charge: z.union([ZStripeId, z.looseObject({ id: ZStripeId })]),
+  payment_intent: z.union([ZStripeId, z.looseObject({ id: ZStripeId })]).nullish(),
   status: z.string(),
   reason: z.string().nullish(),
   created: z.number().int().nonnegative(),
@@ -44,6 +55,7 @@ const ZStripeDispute = z.looseObject({
 export type TStripeDispute = {
   id: string;
   chargeId: string;
+  paymentIntentId: string | null;
   amount: number;
   currency: string;
   status: string;
@@ -56,6 +68,7 @@ export function parseStripeDispute(object: unknown): TStripeDispute {
   return {
     id: d.id,
     chargeId: typeof d.charge === "string" ? d.charge : d.charge.id,
+    paymentIntentId: d.payment_intent == null ? null : typeof d.payment_intent === "string" ? d.payment_intent : d.payment_intent.id,
     amount: d.amount,
     currency: d.currency.toUpperCase(),
     status: d.status,
@@ -76,18 +89,68 @@ export function outcomeOfStripeStatus(status: string): DisputeOutcome | null {
   return OUTCOMES[status] ?? null;
 }
 
-export type TOpenedStripeDispute = { owner: TChargeOwner; duplicate: boolean };
+export type TOpenedStripeDispute =
+  | { kind: "opened"; owner: TChargeOwner; duplicate: boolean }
+  /** No booking or tip we know is paid with the charge (yet). */
+  | { kind: "unknown_charge" }
+  /** It matched a booking but cannot be applied as it is: the payout is held for review, an admin alerted. */
+  | { kind: "needs_review"; outcome: TApplyOutcome };
 
 /**
- * Records the Stripe dispute on its booking (idempotent by its Stripe id): the payout is
- * held while it is open. Null when the charge is not one we know (yet).
+ * Finds the booking a Stripe dispute is about (see the top of this file), asking Stripe for the
+ * charge's metadata and transfer group only when its ids match nothing.
  */
-export async function openStripeDispute(ctx: TServiceContext, dispute: TStripeDispute): Promise<TOpenedStripeDispute | null> {
-  const owner = await findChargeOwner(ctx.db, dispute.chargeId);
-  if (!owner) return null;
-  if (dispute.currency !== owner.currency) {
-    throw new ValidationError(`Dispute ${dispute.id} is in ${dispute.currency}, booking ${owner.bookingExternalId} in ${owner.currency}.`);
+async function matchDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStripeDispute): Promise<TChargeMatch> {
+  const c = resolveContext(ctx);
+  const audit = { actor: c.actor, runId: c.runId, requestId: c.requestId };
+  const ref = { chargeId: dispute.chargeId, paymentIntentId: dispute.paymentIntentId };
+  const byId = await c.db.$transaction((tx) => matchCharge(tx, audit, ref), TX_OPTIONS);
+  if (byId.kind !== "none") return byId;
+  await learnCharges(c.db, stripe, [dispute.chargeId], c.clock.now());
+  const known = await c.db.stripeCharge.findUnique({ where: { id: dispute.chargeId } });
+  const bookingExternalId = known ? bookingExternalIdFromHints({ metadataBookingId: known.metadataBookingId, transferGroup: known.transferGroup }) : null;
+  if (!bookingExternalId) return byId;
+  return c.db.$transaction((tx) => matchCharge(tx, audit, { ...ref, paymentIntentId: ref.paymentIntentId ?? known?.paymentIntentId ?? null, bookingExternalId }), TX_OPTIONS);
+}
+
+/**
+ * Records the Stripe dispute on its booking (idempotent by its Stripe id): the payout is held
+ * while it is open. A dispute in another currency than its booking, or on a charge of the booking
+ * we cannot place, is not recorded: the payout is held for review and an admin alerted.
+ */
+export async function openStripeDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStripeDispute): Promise<TOpenedStripeDispute> {
+  const match = await matchDispute(ctx, stripe, dispute);
+  if (match.kind === "none") return { kind: "unknown_charge" };
+  const currency = match.kind === "owner" ? match.owner.currency : match.currency;
+  const problem =
+    match.kind === "booking_only"
+      ? match.reason
+      : dispute.currency !== currency
+        ? `the dispute is in ${dispute.currency}, booking ${match.owner.bookingExternalId} in ${currency}`
+        : null;
+  if (problem) {
+    const bookingId = match.kind === "owner" ? match.owner.bookingId : match.bookingId;
+    const bookingExternalId = match.kind === "owner" ? match.owner.bookingExternalId : match.bookingExternalId;
+    const c = resolveContext(ctx);
+    await c.db.$transaction(async (tx) => {
+      await lockBooking(tx, bookingId);
+      await holdForReview(tx, c, {
+        bookingId,
+        reason: `Stripe dispute ${dispute.id} not applied: ${problem}`,
+        alert: {
+          kind: "stripe_dispute_unapplied",
+          title: "Stripe dispute could not be applied to its booking",
+          message:
+            `Stripe dispute ${dispute.id} (${formatMoney(dispute.amount, dispute.currency)}, ${dispute.status}) on charge ${dispute.chargeId}` +
+            `${dispute.paymentIntentId ? ` (PaymentIntent ${dispute.paymentIntentId})` : ""} names booking ${bookingExternalId}, but ${problem}. ` +
+            "Decide it by hand or correct the booking, then re-drive the delivery.",
+          dedupeKey: `stripe_dispute_unapplied:${dispute.id}`,
+        },
+      });
+    }, TX_OPTIONS);
+    return { kind: "needs_review", outcome: { status: "failed", error: `${NEEDS_REVIEW_ERROR_CODE}: ${problem}; booking ${bookingExternalId}'s payout held for review` } };
   }
+  const owner = (match as Extract<TChargeMatch, { kind: "owner" }>).owner;
   const opened = await openDispute(ctx, {
     bookingId: owner.bookingId,
     stripeDisputeId: dispute.id,
@@ -96,7 +159,7 @@ export async function openStripeDispute(ctx: TServiceContext, dispute: TStripeDi
     reason: dispute.reason ? `Stripe dispute: ${dispute.reason}` : "Stripe dispute",
     openedAt: dispute.createdAt,
   });
-  return { owner, duplicate: opened.duplicate };
+  return { kind: "opened", owner, duplicate: opened.duplicate };
 }
 
 /**

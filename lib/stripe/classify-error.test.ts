@@ -17,6 +17,7 @@ describe("classifyStripeError", () => {
     });
     expect(classifyStripeError(error)).toEqual({
       retry: "now",
+      counts: true,
       outcomeUnknown: true,
       reason: "connection",
       type: "StripeConnectionError",
@@ -41,6 +42,7 @@ describe("classifyStripeError", () => {
     });
     expect(classifyStripeError(error)).toEqual({
       retry: "now",
+      counts: true,
       outcomeUnknown: true,
       reason: "server_error",
       type: "StripeAPIError",
@@ -223,12 +225,54 @@ describe("classifyStripeError", () => {
   it("retries an unknown non-Stripe error now, outcome unknown", () => {
     expect(classifyStripeError(new TypeError("fetch failed"))).toEqual({
       retry: "now",
+      counts: true,
       outcomeUnknown: true,
       reason: "unknown",
       type: "TypeError",
       message: "fetch failed",
     });
     expect(classifyStripeError("boom")).toMatchObject({ retry: "now", outcomeUnknown: true, type: "string", message: "boom" });
+  });
+
+  describe("tries that do not count toward the attempt limit", () => {
+    it.each([
+      ["a 429 rate limit", new errors.StripeRateLimitError({ type: "invalid_request_error", code: "rate_limit", message: "Too many requests", statusCode: 429 })],
+      [
+        "a lock_timeout",
+        new errors.StripeRateLimitError({ type: "invalid_request_error", code: "lock_timeout", message: "locked", statusCode: 429, headers: { "stripe-should-retry": "true" } }),
+      ],
+      [
+        "a 5xx Stripe says to retry",
+        new errors.StripeAPIError({ type: "api_error", message: "try again", statusCode: 503, headers: { "stripe-should-retry": "true" } }),
+      ],
+      [
+        "a connection refused before anything was sent",
+        new errors.StripeConnectionError({ message: "connect ECONNREFUSED", detail: Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED" }) }),
+      ],
+      [
+        "insufficient platform balance (the payout waits for funds)",
+        new errors.StripeInvalidRequestError({ type: "invalid_request_error", code: "balance_insufficient", message: "insufficient funds", statusCode: 400 }),
+      ],
+    ])("%s", (_, error) => {
+      expect(classifyStripeError(error).counts).toBe(false);
+    });
+
+    it("a connection that never reached Stripe has a known outcome: nothing happened", () => {
+      const error = new errors.StripeConnectionError({ message: "getaddrinfo ENOTFOUND api.stripe.com", detail: Object.assign(new Error("ENOTFOUND"), { code: "ENOTFOUND" }) });
+      expect(classifyStripeError(error)).toMatchObject({ retry: "now", outcomeUnknown: false, reason: "not_sent", counts: false });
+    });
+
+    it.each([
+      ["a timeout (Stripe may have acted)", new errors.StripeConnectionError({ message: "timeout", detail: timeoutDetail() })],
+      ["a plain 5xx", new errors.StripeAPIError({ type: "api_error", message: "boom", statusCode: 500 })],
+      ["an invalid request", new errors.StripeInvalidRequestError({ type: "invalid_request_error", message: "No such destination", statusCode: 400 })],
+      [
+        "a 429 Stripe says not to retry",
+        new errors.StripeRateLimitError({ type: "invalid_request_error", code: "rate_limit", message: "no", statusCode: 429, headers: { "stripe-should-retry": "false" } }),
+      ],
+    ])("%s counts", (_, error) => {
+      expect(classifyStripeError(error).counts).toBe(true);
+    });
   });
 
   it("recognizes Stripe errors from another copy of the SDK by shape", () => {

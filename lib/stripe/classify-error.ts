@@ -8,6 +8,8 @@ export const BALANCE_INSUFFICIENT_RETRY_AFTER_MS = 60 * 60 * 1000;
 export type TStripeFailureReason =
   | "timeout"
   | "connection"
+  /** The connection failed before the request was sent (refused, unknown host): Stripe never saw it. */
+  | "not_sent"
   | "server_error"
   | "conflict"
   | "rate_limit"
@@ -23,6 +25,12 @@ export type TStripeFailureReason =
 export type TStripeFailure = {
   /** "now": retry with the caller's backoff; "later": retry after retryAfterMs; "never": permanent. */
   retry: "now" | "later" | "never";
+  /**
+   * False when Stripe turned the request away without acting on it for a reason that is not the
+   * payout's (rate limited, lock_timeout, `Stripe-Should-Retry: true`, a connection that never
+   * reached Stripe, funds not there yet): such a try does not count toward the attempt limit.
+   */
+  counts: boolean;
   /**
    * The request may have reached Stripe and we got no answer (or a 5xx): look the transfer up
    * before trusting that nothing happened.
@@ -100,9 +108,26 @@ function isDestinationProblem(error: TStripeErrorLike): boolean {
 
 type TDecision = Pick<TStripeFailure, "retry" | "outcomeUnknown" | "reason" | "retryAfterMs">;
 
+/** Connection errors raised before any byte reached Stripe. */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
+
+function notSent(error: TStripeErrorLike): boolean {
+  const detail = error.detail;
+  return detail instanceof Error && "code" in detail && typeof detail.code === "string" && NOT_SENT_CODES.has(detail.code);
+}
+
+/** Reasons for which Stripe did not act on the request and the payout is not to blame. */
+const NOT_COUNTED_REASONS: ReadonlySet<TStripeFailureReason> = new Set(["rate_limit", "lock_timeout", "not_sent", "balance_insufficient"]);
+
+/** Stripe turned the request away unprocessed and it may be sent again as it is, after a pause (429s, never-sent connections). */
+export function isTurnedAway(failure: TStripeFailure): boolean {
+  return !failure.outcomeUnknown && failure.retry !== "never" && (failure.reason === "rate_limit" || failure.reason === "lock_timeout" || failure.reason === "not_sent");
+}
+
 function decide(error: TStripeErrorLike): TDecision {
   const status = error.statusCode;
   if (error.type === "StripeConnectionError") {
+    if (notSent(error)) return { retry: "now", outcomeUnknown: false, reason: "not_sent" };
     return { retry: "now", outcomeUnknown: true, reason: isTimeout(error) ? "timeout" : "connection" };
   }
   if (error.code === "lock_timeout") return { retry: "now", outcomeUnknown: false, reason: "lock_timeout" };
@@ -142,6 +167,7 @@ export function classifyStripeError(error: unknown): TStripeFailure {
   if (!isStripeError(error)) {
     return {
       retry: "now",
+      counts: true,
       outcomeUnknown: true,
       reason: "unknown",
       type: error instanceof Error ? error.name : typeof error,
@@ -167,6 +193,7 @@ export function classifyStripeError(error: unknown): TStripeFailure {
 
   const failure: TStripeFailure = {
     ...decision,
+    counts: decision.retry === "never" || !(NOT_COUNTED_REASONS.has(decision.reason) || shouldRetry === "true"),
     type: error.type,
     message: error.message,
   };

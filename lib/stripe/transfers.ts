@@ -16,6 +16,8 @@ export type TCreateTransferInput = {
   /** The provider's connected account, acct_… */
   destination: string;
   transferGroup: string;
+  /** The charge (ch_…) that funds the transfer: accepted while its funds are pending, settled with them. */
+  sourceTransaction?: string | null;
   metadata: TTransferMetadata;
   idempotencyKey: string;
 };
@@ -57,19 +59,29 @@ function checkKey(key: string): string {
  * under the key (insufficient platform balance): Stripe would replay that refusal for 24 h,
  * so the retry needs a new key, which is safe because that request created nothing.
  */
-export function transferIdempotencyKey(payoutId: string, amountVersion: number, refusals = 0): string {
+export function transferIdempotencyKey(payoutId: string, amountVersion: number, refusals = 0, leg = 1): string {
   checkKeyPart("payoutId", payoutId);
   if (!Number.isSafeInteger(amountVersion) || amountVersion < 0) {
     throw new RangeError("amountVersion must be a non-negative integer.");
   }
   if (!Number.isSafeInteger(refusals) || refusals < 0) throw new RangeError("refusals must be a non-negative integer.");
-  return checkKey(`payout:${payoutId}:v${amountVersion}${refusals > 0 ? `:r${refusals}` : ""}`);
+  if (!Number.isSafeInteger(leg) || leg < 1) throw new RangeError("leg must be a positive integer.");
+  return checkKey(`payout:${payoutId}:v${amountVersion}${leg > 1 ? `:l${leg}` : ""}${refusals > 0 ? `:r${refusals}` : ""}`);
 }
 
-/** The idempotency key of the reversal made for a lost dispute: at most one per dispute. */
-export function reversalIdempotencyKey(disputeId: string): string {
+/** The idempotency key of the repayment of a failed refund's step: at most one per step. */
+export function repaymentIdempotencyKey(chargeRefundId: string): string {
+  checkKeyPart("chargeRefundId", chargeRefundId);
+  return checkKey(`repayment:${chargeRefundId}`);
+}
+
+/**
+ * The idempotency key of a reversal: one per dispute (or refund step) and reversed transfer.
+ * The first transfer's keeps the original form, `reversal:dispute:<id>`.
+ */
+export function reversalIdempotencyKey(disputeId: string, leg = 1): string {
   checkKeyPart("disputeId", disputeId);
-  return checkKey(`reversal:dispute:${disputeId}`);
+  return checkKey(`reversal:dispute:${disputeId}${leg > 1 ? `:l${leg}` : ""}`);
 }
 
 /** The transfer, with `lastResponse.requestId` / `lastResponse.headers["idempotent-replayed"]` for the attempt log. */
@@ -80,6 +92,7 @@ export async function createTransfer(stripe: Stripe, input: TCreateTransferInput
       currency: input.currency.toLowerCase(),
       destination: input.destination,
       transfer_group: input.transferGroup,
+      ...(input.sourceTransaction ? { source_transaction: input.sourceTransaction } : {}),
       metadata: input.metadata,
     },
     { idempotencyKey: input.idempotencyKey },
@@ -87,16 +100,30 @@ export async function createTransfer(stripe: Stripe, input: TCreateTransferInput
 }
 
 /**
- * The transfer made for a payout, if any: lists the transfer group (all pages) and matches
- * `metadata.payoutId`. Used to settle an attempt whose outcome is unknown (timeout, 5xx).
+ * The transfer made for one of a payout's transfers (its `leg`), if any: lists the transfer group
+ * (all pages) and matches `metadata.payoutId` and `metadata.leg` (a transfer made before payouts
+ * had several has no leg: it is the first), leaving out transfers already recorded (`exclude`)
+ * and repayments. Used to settle an attempt whose outcome is unknown (timeout, 5xx, a crash).
  * Stripe lists newest first, so with several matches (which would be a bug) the newest wins.
  */
 export async function findTransferForPayout(
   stripe: Stripe,
-  input: { transferGroup: string; payoutId: string },
+  input: { transferGroup: string; payoutId: string; leg?: number; exclude?: ReadonlySet<string> },
 ): Promise<Stripe.Transfer | null> {
+  const leg = String(input.leg ?? 1);
   for await (const transfer of stripe.transfers.list({ transfer_group: input.transferGroup, limit: 100 })) {
-    if (transfer.metadata.payoutId === input.payoutId) return transfer;
+    const metadata = transfer.metadata ?? {};
+    if (metadata.payoutId !== input.payoutId || metadata.repaymentOf || (metadata.leg ?? "1") !== leg) continue;
+    if (input.exclude?.has(transfer.id)) continue;
+    return transfer;
+  }
+  return null;
+}
+
+/** The repayment made for a failed refund's step (`metadata.repaymentOf`), if any. */
+export async function findRepaymentFor(stripe: Stripe, input: { transferGroup: string; chargeRefundId: string }): Promise<Stripe.Transfer | null> {
+  for await (const transfer of stripe.transfers.list({ transfer_group: input.transferGroup, limit: 100 })) {
+    if (transfer.metadata?.repaymentOf === input.chargeRefundId) return transfer;
   }
   return null;
 }

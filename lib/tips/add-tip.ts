@@ -17,6 +17,7 @@ export type TAddTipInput = {
   currency: string;
   tippedAt: Date;
   stripeChargeId?: string | null;
+  stripePaymentIntentId?: string | null;
 };
 
 export type TAddTipResult = { tip: Tip; duplicate: boolean };
@@ -67,6 +68,7 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
         rejectionReason,
         tippedAt: input.tippedAt,
         stripeChargeId: input.stripeChargeId ?? null,
+        stripePaymentIntentId: input.stripePaymentIntentId ?? null,
       },
     });
     await recordAudit(tx, {

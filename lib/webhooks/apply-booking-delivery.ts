@@ -10,7 +10,7 @@ import { AppError, NotFoundError } from "@/lib/errors";
 import type { TServiceContext } from "@/lib/payouts/context";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { parseBookingWebhook, type TBookingWebhook } from "./booking-webhook-schema";
+import { parseBookingWebhook, type TBookingWebhook, paymentIdsOf } from "./booking-webhook-schema";
 import type { TApplyOutcome, TWebhookDeps } from "./types";
 
 /** Who the booking platform's deliveries act as in the audit log. */
@@ -52,7 +52,7 @@ async function applyEvent(ctx: TServiceContext, event: TBookingWebhook): Promise
       completedAt: new Date(d.completedAt),
       currency: d.currency,
       providerShare: d.providerShare,
-      stripeChargeId: d.chargeId ?? null,
+      ...paymentIdsOf(d),
       provider: { externalId: d.provider.id, name: d.provider.name, email: d.provider.email, stripeAccountId: d.provider.stripeAccountId ?? null },
     });
     return result.duplicate ? { status: "processed", note: "booking already recorded as completed; nothing changed" } : { status: "processed" };
@@ -75,7 +75,7 @@ async function applyEvent(ctx: TServiceContext, event: TBookingWebhook): Promise
         amount: d.amount,
         currency: d.currency,
         tippedAt: new Date(d.createdAt),
-        stripeChargeId: d.chargeId ?? null,
+        ...paymentIdsOf(d),
       });
       if (tip.status === "rejected") return { status: "processed", note: `tip rejected: ${tip.rejectionReason ?? "unknown reason"}` };
       return duplicate ? { status: "processed", note: "tip already recorded; nothing changed" } : { status: "processed" };

@@ -16,7 +16,27 @@ const ZAmount = z
   .int("must be an integer number of minor units")
   .min(0, "must not be negative")
   .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR}`);
+/** The Stripe charge (ch_…, py_…) or PaymentIntent (pi_…) that paid; a pi_ here is taken as the PaymentIntent. */
 const ZChargeId = z.string().trim().min(1).max(255).nullish();
+const ZPaymentIntentId = z
+  .string()
+  .trim()
+  .regex(/^pi_[A-Za-z0-9]+$/, "must be a Stripe PaymentIntent id (pi_…)")
+  .max(255)
+  .nullish();
+
+/** A chargeId of pi_… and a paymentIntentId that names another PaymentIntent contradict each other. */
+function samePaymentIntent(d: { chargeId?: string | null; paymentIntentId?: string | null }): boolean {
+  return !(d.chargeId?.startsWith("pi_") && d.paymentIntentId && d.chargeId !== d.paymentIntentId);
+}
+const CONTRADICTION = { path: ["paymentIntentId"], message: "names another PaymentIntent than chargeId" };
+
+/** The charge and PaymentIntent a payment names: a pi_ sent as chargeId is the PaymentIntent. */
+export function paymentIdsOf(d: { chargeId?: string | null; paymentIntentId?: string | null }): { stripeChargeId: string | null; stripePaymentIntentId: string | null } {
+  const chargeId = d.chargeId ?? null;
+  if (chargeId?.startsWith("pi_")) return { stripeChargeId: null, stripePaymentIntentId: chargeId };
+  return { stripeChargeId: chargeId, stripePaymentIntentId: d.paymentIntentId ?? null };
+}
 
 export const ZBookingWebhookCompletedData = z
   .object({
@@ -25,6 +45,7 @@ export const ZBookingWebhookCompletedData = z
     currency: ZCurrency,
     providerShare: ZAmount,
     chargeId: ZChargeId,
+    paymentIntentId: ZPaymentIntentId,
     provider: z
       .object({
         id: ZExternalId,
@@ -34,7 +55,8 @@ export const ZBookingWebhookCompletedData = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .refine(samePaymentIntent, CONTRADICTION);
 
 export const ZBookingWebhookCancelledData = z
   .object({
@@ -52,8 +74,10 @@ export const ZBookingWebhookTipData = z
     currency: ZCurrency,
     createdAt: ZIsoDateTime,
     chargeId: ZChargeId,
+    paymentIntentId: ZPaymentIntentId,
   })
-  .strict();
+  .strict()
+  .refine(samePaymentIntent, CONTRADICTION);
 
 export const ZBookingWebhookDisputeOpenedData = z
   .object({

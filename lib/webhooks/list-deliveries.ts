@@ -45,6 +45,9 @@ const listSelect = {
   applyAttempts: true,
   receivedAt: true,
   processedAt: true,
+  apiVersion: true,
+  account: true,
+  eventCreatedAt: true,
 } as const;
 
 function toItem(row: Omit<WebhookEvent, "payload">): TDeliveryListItem {

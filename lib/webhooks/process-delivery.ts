@@ -64,11 +64,20 @@ export async function applyDeferredFor(
   // Stripe's disputes and refunds name only a charge: also wake those about this booking's charges.
   const booking = await deps.db.booking.findUnique({
     where: { externalId: bookingExternalId },
-    select: { stripeChargeId: true, tips: { select: { stripeChargeId: true } } },
+    select: { stripeChargeId: true, stripePaymentIntentId: true, tips: { select: { stripeChargeId: true, stripePaymentIntentId: true } } },
   });
-  const chargeIds = [booking?.stripeChargeId, ...(booking?.tips.map((t) => t.stripeChargeId) ?? [])].filter((id): id is string => !!id);
+  // Charges Stripe described as this booking's (metadata.bookingId, transfer_group) that the booking does not name.
+  const hinted = await deps.db.stripeCharge.findMany({
+    where: { OR: [{ metadataBookingId: bookingExternalId }, { transferGroup: `booking_${bookingExternalId}` }] },
+    select: { id: true },
+  });
+  const chargeIds = [booking?.stripeChargeId, ...(booking?.tips.map((t) => t.stripeChargeId) ?? []), ...hinted.map((c) => c.id)].filter((id): id is string => !!id);
+  const intentIds = [booking?.stripePaymentIntentId, ...(booking?.tips.map((t) => t.stripePaymentIntentId) ?? [])].filter((id): id is string => !!id);
   const where = {
-    OR: [{ bookingExternalId, status: "deferred" as const }, ...(chargeIds.length > 0 ? [deferredStripeDeliveriesForCharges(chargeIds)] : [])],
+    OR: [
+      { bookingExternalId, status: "deferred" as const },
+      ...(chargeIds.length + intentIds.length > 0 ? [deferredStripeDeliveriesForCharges(chargeIds, intentIds)] : []),
+    ],
   };
   for (let pass = 0; pass < MAX_DEFERRED_PASSES; pass++) {
     const waiting = await deps.db.webhookEvent.findMany({

@@ -81,10 +81,13 @@ async function bookingsWithStaleDeferredDeliveries(db: PrismaClient, input: { cu
       SELECT w."bookingExternalId",
              CASE
                WHEN w."bookingExternalId" IS NOT NULL OR w.source <> 'stripe' THEN NULL
-               WHEN w.type LIKE 'charge.dispute.%' AND jsonb_typeof(w.payload #> '{data,object,charge}') = 'string'
-                 THEN w.payload #>> '{data,object,charge}'
                WHEN w.type = 'charge.refunded' THEN w.payload #>> '{data,object,id}'
-             END AS "chargeId"
+               WHEN jsonb_typeof(w.payload #> '{data,object,charge}') = 'string' THEN w.payload #>> '{data,object,charge}'
+             END AS "chargeId",
+             CASE
+               WHEN w."bookingExternalId" IS NOT NULL OR w.source <> 'stripe' THEN NULL
+               WHEN jsonb_typeof(w.payload #> '{data,object,payment_intent}') = 'string' THEN w.payload #>> '{data,object,payment_intent}'
+             END AS "intentId"
       FROM "WebhookEvent" w
       WHERE w.status = 'deferred' AND w."receivedAt" <= ${input.cutoff} AND w."applyAttempts" < ${MAX_DEFERRED_ATTEMPTS}
     )
@@ -93,6 +96,13 @@ async function bookingsWithStaleDeferredDeliveries(db: PrismaClient, input: { cu
     SELECT b."externalId" FROM waiting JOIN "Booking" b ON b."stripeChargeId" = waiting."chargeId"
     UNION
     SELECT b."externalId" FROM waiting JOIN "Tip" t ON t."stripeChargeId" = waiting."chargeId" JOIN "Booking" b ON b.id = t."bookingId"
+    UNION
+    SELECT b."externalId" FROM waiting JOIN "StripeCharge" c ON c.id = waiting."chargeId"
+      JOIN "Booking" b ON b."externalId" = c."metadataBookingId" OR 'booking_' || b."externalId" = c."transferGroup"
+    UNION
+    SELECT b."externalId" FROM waiting JOIN "Booking" b ON b."stripePaymentIntentId" = waiting."intentId"
+    UNION
+    SELECT b."externalId" FROM waiting JOIN "Tip" t ON t."stripePaymentIntentId" = waiting."intentId" JOIN "Booking" b ON b.id = t."bookingId"
     LIMIT ${input.limit}`;
   return rows.map((row) => row.externalId);
 }

@@ -14,6 +14,10 @@ export type TStoreDeliveryInput = {
   payload: Prisma.InputJsonValue;
   /** The booking the delivery concerns, so deliveries that arrive before it can be applied when it does. */
   bookingExternalId?: string | null;
+  /** Stripe only: the event's api_version, its connected account, when Stripe created it. */
+  apiVersion?: string | null;
+  account?: string | null;
+  eventCreatedAt?: Date | null;
 };
 
 /**
@@ -31,6 +35,9 @@ export async function storeDelivery(db: PrismaClient, input: TStoreDeliveryInput
         type: input.type,
         payload: input.payload,
         bookingExternalId: input.bookingExternalId ?? null,
+        apiVersion: input.apiVersion?.slice(0, 50) ?? null,
+        account: input.account?.slice(0, 255) ?? null,
+        eventCreatedAt: input.eventCreatedAt ?? null,
         status: "received",
       },
     ],

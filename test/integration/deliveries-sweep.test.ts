@@ -180,19 +180,26 @@ describe("deferred deliveries whose booking has arrived", () => {
     for (const event of stuckTips) expect(await bookingDelivery(event)).toMatchObject({ status: "deferred", applyAttempts: 1 });
   });
 
-  it("stops re-checking a delivery that stays deferred after its booking arrived, after a bounded number of attempts", async () => {
-    // A refund of a charge that names the booking in its metadata but was paid for nothing we
-    // know: the booking arrives, the charge never does.
+  it("a refund whose charge names the booking but is not the booking's: held for review once the booking arrives, re-tried a bounded number of times", async () => {
+    // A refund of a charge that names the booking in its metadata, while the booking was paid
+    // with another charge and no tip names this one: which part of the booking it refunds
+    // cannot be told.
     const bookingExternalId = `bk_${randomUUID().slice(0, 8)}`;
     const refunded = stripeEvent("charge.refunded", {
       id: stripeId("ch"), object: "charge", amount: 10_000, amount_captured: 10_000, amount_refunded: 5_000, captured: true,
       currency: "usd", metadata: { bookingId: bookingExternalId }, paid: true, refunded: false, status: "succeeded", transfer_group: null,
     });
     expect((await sendStripeEvent(refunded)).status).toBe(200);
-    await h.completeBooking({ bookingExternalId, stripeChargeId: stripeId("ch") });
+    expect(await stripeDelivery(refunded)).toMatchObject({ status: "deferred" });
+    const { bookingId } = await h.completeBooking({ bookingExternalId, stripeChargeId: stripeId("ch") });
 
     for (let i = 0; i < 12; i++) await sweep();
-    expect(await stripeDelivery(refunded)).toMatchObject({ status: "deferred", applyAttempts: 10 });
+    const delivery = await stripeDelivery(refunded);
+    expect(delivery).toMatchObject({ status: "failed", applyAttempts: 5 });
+    expect(delivery?.error).toMatch(/^needs_review: charge ch_\w+ names booking/);
+    const payout = await db.payout.findUniqueOrThrow({ where: { bookingId } });
+    expect(payout).toMatchObject({ status: "on_hold", holdReason: "review_required", refundedAmount: 0 });
+    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ kind: "stripe_refund_unapplied", severity: "critical" }]);
   });
 });
 

@@ -37,7 +37,7 @@ describe("a dispute opened and won between the pre-send check and the record", (
 
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_window_${bookingId}`, openedAt: h.clock.now() });
     const outcome = await executeTransfer(ctx, h.stripe, claimed.claim);
-    expect(outcome).toEqual({ kind: "deferred_for_dispute" });
+    expect(outcome).toEqual({ made: [], result: { kind: "deferred_for_dispute" } });
 
     // Before the run records its outcome, the dispute is won and its follow-up runs (payout still processing: no-op).
     await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });

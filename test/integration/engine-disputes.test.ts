@@ -106,7 +106,7 @@ describe("disputes", () => {
 
     const opened = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
     const outcome = await executeTransfer(ctx, h.stripe, claimed.claim);
-    expect(outcome).toEqual({ kind: "deferred_for_dispute" });
+    expect(outcome).toEqual({ made: [], result: { kind: "deferred_for_dispute" } });
     await recordTransferOutcome(ctx, claimed.claim, outcome);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
     expect(h.fake.requests().filter((r) => r.params["metadata[payoutId]"] === payout.id)).toHaveLength(0);

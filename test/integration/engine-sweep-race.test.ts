@@ -30,13 +30,13 @@ describe("the sweep settling a payout whose run is transferring it right now", (
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
 
-    // Attempt 1 at T0: the platform balance is too low; Inngest retries the step in 1 h.
-    h.fake.setBalance("usd", 100);
-    const runId = "run_balance_retry";
+    // Attempt 1 at T0: Stripe keeps answering 429 (rate limited); Inngest retries the step later.
+    h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "rate_limit" }, 6);
+    const runId = "run_rate_limited";
     const first = await h.run("transfer", transferEvent(payout.id), { runId });
     expect(first.error).toMatchObject({ name: "RetryAfterError" });
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "processing", attempts: 1 });
-    h.fake.setBalance("usd", 1_000_000);
+    // Turned away unprocessed: the attempt does not count, the claim stays this run's.
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "processing", attempts: 0 });
 
     // T0 + 61 min: the reconcile sweep selects the payout as stuck (processingStartedAt = T0) ...
     h.clock.advance(HOUR + 60_000);
@@ -60,7 +60,7 @@ describe("the sweep settling a payout whose run is transferring it right now", (
     });
 
     const outcome = await inFlight;
-    expect(outcome.kind).toBe("succeeded");
+    expect(outcome.result.kind).toBe("succeeded");
     const recorded = await recordTransferOutcome(ctx, claimed.claim, outcome);
 
     expect(h.transfersFor(payout.id)).toHaveLength(1);

@@ -115,7 +115,7 @@ describe("transfer", () => {
     const claimed = await claimTransfer(ctx, { payoutId: payout.id });
     if (claimed.kind !== "claimed") throw new Error("expected a claim");
     const outcome = await executeTransfer(ctx, h.stripe, claimed.claim);
-    expect(outcome.kind).toBe("succeeded");
+    expect(outcome.result.kind).toBe("succeeded");
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "processing", stripeTransferId: null });
 
     // Inngest retries the run: the same run id continues.
@@ -128,7 +128,7 @@ describe("transfer", () => {
   it("3 retryable failures: failed, 3 attempts, one alert, audited; then an admin retry transfers it", async () => {
     const payout = await dueBooking();
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 500 }, 2);
-    h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "rate_limit", shouldRetry: true }, 1);
+    h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 502 }, 1);
     const runId = "run_three_failures";
     const event = { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } };
     const first = await h.run("transfer", event, { runId });
@@ -138,15 +138,20 @@ describe("transfer", () => {
     const third = await h.run("transfer", event, { runId });
     expect(third.error).toBeUndefined();
     expect(third.result).toMatchObject({ kind: "failed", attemptNumber: 3 });
+    // A 5xx may hide a transfer Stripe made: after the last attempt the payout stays processing
+    // until the sweep has asked Stripe; then it fails with one alert.
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "processing", attempts: 3 });
+    h.clock.advance(HOUR + 1000);
+    await h.run("reconcile", null);
 
     const failed = await payoutOf(payout.bookingId);
     expect(failed).toMatchObject({ status: "failed", attempts: 3, stripeTransferId: null });
-    expect(failed.lastError).toMatch(/rate/i);
+    expect(failed.lastError).toMatch(/no transfer found at Stripe/);
     const attempts = await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } });
-    expect(attempts.map((a) => [a.attemptNumber, a.status, a.retryable])).toEqual([
-      [1, "failed", true],
-      [2, "failed", true],
-      [3, "failed", true],
+    expect(attempts.map((a) => [a.attemptNumber, a.status, a.retryable, a.counted])).toEqual([
+      [1, "failed", true, true],
+      [2, "failed", true, true],
+      [3, "failed", true, true],
     ]);
     expect(await db.alert.count({ where: { payoutId: payout.id, kind: "payout_failed" } })).toBe(1);
     const actions = (await db.auditLog.findMany({ where: { entityId: payout.id }, orderBy: { createdAt: "asc" } })).map((a) => a.action);
@@ -157,6 +162,7 @@ describe("transfer", () => {
       "payout.transfer_attempt_started",
       "payout.transfer_attempt_failed",
       "payout.transfer_attempt_started",
+      "payout.transfer_outcome_unknown",
       "payout.failed",
     ]);
     expect(h.transfersFor(payout.id)).toHaveLength(0);
@@ -190,24 +196,38 @@ describe("transfer", () => {
     expect(result.result).toMatchObject({ kind: "failed", attemptNumber: 1 });
   });
 
-  it("insufficient platform balance is retried with a longer delay", async () => {
+  it("insufficient platform balance: the payout waits for funds without spending an attempt, and is paid when they are due", async () => {
     const payout = await dueBooking();
     h.fake.setBalance("usd", 100);
     const runId = "run_low_balance";
     const result = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
-    expect(result.error).toMatchObject({ name: "RetryAfterError" });
-    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "processing", attempts: 1 });
-    // Another run may not take over while the first run's lease holds.
-    const other = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
-    expect(other.result).toMatchObject({ kind: "skipped", reason: "in_flight" });
+    expect(result.error).toBeUndefined();
+    // No charge names when funds come: the engine looks again in an hour.
+    const dueAt = new Date(h.clock.now().getTime() + HOUR);
+    expect(result.result).toMatchObject({ kind: "waiting_for_funds", until: dueAt.toISOString() });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({
+      status: "on_hold",
+      holdReason: "awaiting_funds",
+      attempts: 0,
+      fundsExpectedAt: dueAt,
+      fundsWaitingSince: h.clock.now(),
+    });
+    expect(await db.transferAttempt.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ status: "failed", counted: false, errorCode: "balance_insufficient" }]);
+    expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(0);
 
-    // An hour later the balance is topped up and Inngest retries the run: Stripe stored the
-    // refusal under the first key, so the retry uses a new one and the transfer goes through.
+    // Before the date nothing happens; then the balance is topped up and the sweep releases it: Stripe
+    // stored the refusal under the first key, so the transfer uses a new one and goes through.
+    h.clock.advance(HOUR / 2);
+    await h.run("reconcile", null);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "on_hold", holdReason: "awaiting_funds" });
     h.fake.setBalance("usd", 1_000_000);
-    h.clock.advance(HOUR);
-    const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
+    h.clock.advance(HOUR / 2);
+    await h.run("reconcile", null);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
+    const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "funds_due" } });
     expect(retry.result).toMatchObject({ kind: "transferred", attemptNumber: 2 });
     expect(h.transfersFor(payout.id)).toHaveLength(1);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", attempts: 1, fundsExpectedAt: null, fundsWaitingSince: null });
     const keys = (await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } })).map((a) => a.idempotencyKey);
     expect(keys).toEqual([`payout:${payout.id}:v1`, `payout:${payout.id}:v1:r1`]);
   });
@@ -248,7 +268,7 @@ describe("provider account readiness", () => {
     expect(h.transfersFor(payout.id)).toHaveLength(0);
 
     const { updateProviderAccount } = await import("@/lib/providers/update-provider-account");
-    const update = await updateProviderAccount(h.ctx(), { stripeAccountId: account, payoutsEnabled: true, transfersActive: true });
+    const update = await updateProviderAccount(h.ctx(), { stripeAccountId: account, payoutsEnabled: true, transfersActive: true, stateAt: h.clock.now() });
     expect(update).toMatchObject({ ready: true, changed: true, released: 1 });
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
     h.account({ id: account });

@@ -49,6 +49,9 @@ describe("getOverview", () => {
       { reason: "dispute_open", count: 0 },
       { reason: "admin_hold", count: 0 },
       { reason: "provider_account_not_ready", count: 0 },
+      { reason: "awaiting_funds", count: 0 },
+      { reason: "currency_unsupported", count: 0 },
+      { reason: "review_required", count: 0 },
     ]);
   });
 
@@ -227,6 +230,9 @@ describe("getOverview", () => {
         { reason: "dispute_open", count: 2 },
         { reason: "admin_hold", count: 1 },
         { reason: "provider_account_not_ready", count: 1 },
+        { reason: "awaiting_funds", count: 0 },
+        { reason: "currency_unsupported", count: 0 },
+        { reason: "review_required", count: 0 },
       ]);
       expect(overview.onHold.count).toBe(4);
     });

@@ -492,7 +492,8 @@ describe("transfer.reversed", () => {
       { stripeReversalId: external.id, amount: 3_000, currency: "USD", status: "succeeded", initiatedBy: "stripe", disputeId: null },
     ]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 3_000, amount: 8_000 });
-    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ kind: "external_reversal", severity: "critical" }]);
+    // (The charge these tests name lives only in their events, not at the fake Stripe: the engine warns about it.)
+    expect(await db.alert.findMany({ where: { payoutId: payout.id, kind: { not: "charge_unknown_to_stripe" } } })).toMatchObject([{ kind: "external_reversal", severity: "critical" }]);
     expect(await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.reversed_externally", actorId: "stripe" } })).not.toBeNull();
 
     // The rest, later: the payout is fully reversed; the first one is not counted again.
@@ -532,7 +533,7 @@ describe("transfer.reversed", () => {
       { id: pending!.id, status: "succeeded", stripeReversalId: made.id, initiatedBy: "platform" },
     ]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 4_000 });
-    expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(0);
+    expect(await db.alert.count({ where: { payoutId: payout.id, kind: { not: "charge_unknown_to_stripe" } } })).toBe(0);
     // The reversal run that retries now finds it done.
     expect((await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: pending!.id, payoutId: payout.id } })).result).toMatchObject({ kind: "already_done" });
     expect(h.fake.reversals().filter((r) => r.transfer === payout.stripeTransferId)).toHaveLength(1);
@@ -587,7 +588,7 @@ describe("account.updated", () => {
     await send(stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId }));
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
     // Held for the account, and also released by the engine's own look-up path: same service.
-    await updateProviderAccount(h.ctx(), { stripeAccountId: accountId, payoutsEnabled: true, transfersActive: true });
+    await updateProviderAccount(h.ctx(), { stripeAccountId: accountId, payoutsEnabled: true, transfersActive: true, stateAt: new Date(h.clock.now().getTime() + 1000) });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled" });
   });
 

@@ -17,6 +17,7 @@ import { recordCompletedBooking, type TCompletedBookingInput } from "@/lib/booki
 import { db } from "@/lib/db";
 import type { TServiceContext } from "@/lib/payouts/context";
 import type { TClock } from "@/lib/payouts/timing";
+import { stripeWriteGate } from "@/lib/stripe/write-gate";
 
 import { startFakeStripe, type TFakeStripe } from "./fake-stripe";
 
@@ -51,8 +52,10 @@ export async function startEngineHarness() {
   const fake: TFakeStripe = await startFakeStripe({ now: () => clock.now() });
   for (const currency of ["usd", "eur", "jpy"]) fake.setBalance(currency, 1_000_000_000);
   const stripe = fake.stripe({ maxNetworkRetries: 0, timeout: 2_000 });
-  const deps: TEngineDeps = { db, stripe: () => stripe, clock };
-  const ctx = (actor: TActor = WEBHOOK_ACTOR): TServiceContext => ({ db, actor, clock });
+  // Stripe writes go through the shared gate as in production, with short pauses after a 429 so tests stay fast.
+  const stripeWrites = stripeWriteGate(db, { perSecond: 100, baseBackoffMs: 1 });
+  const deps: TEngineDeps = { db, stripe: () => stripe, clock, stripeWrites };
+  const ctx = (actor: TActor = WEBHOOK_ACTOR): TServiceContext => ({ db, actor, clock, stripeWrites });
 
   const functions = {
     schedule: createSchedulePayoutFunction(deps),

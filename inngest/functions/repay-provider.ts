@@ -1,0 +1,28 @@
+import { RetryAfterError } from "inngest";
+
+import { inngest } from "@/inngest/client";
+import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { payoutRepaymentRequested } from "@/inngest/events";
+import { getEnv } from "@/lib/env";
+import { repayProvider } from "@/lib/payouts/repay-provider";
+
+export const REPAY_PROVIDER_FN = "repay-provider";
+
+/** payout/repayment.requested: gives a provider back what reversals took for a refund that failed. */
+export function createRepayProviderFunction(deps: TEngineDeps = defaultDeps) {
+  return inngest.createFunction(
+    {
+      id: REPAY_PROVIDER_FN,
+      triggers: [payoutRepaymentRequested],
+      retries: 10,
+      concurrency: [{ key: "event.data.payoutId", limit: 1 }],
+      throttle: { limit: Math.max(1, Math.floor(getEnv().STRIPE_WRITES_PER_SECOND)), period: "1s" },
+    },
+    async ({ event, step, runId }) =>
+      step.run("repay", async () => {
+        const r = await repayProvider(engineContext(deps, REPAY_PROVIDER_FN, runId), deps.stripe(), { repaymentId: event.data.repaymentId });
+        if (r.kind === "retry") throw new RetryAfterError(`repayment not made yet: ${r.error}`, r.delayMs ?? "1m");
+        return r;
+      }),
+  );
+}

@@ -1,0 +1,79 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import type { PrismaClient, StripeCharge } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/db";
+import type { TFundingCharge } from "@/lib/payouts/plan-transfers";
+import { retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
+import { classifyStripeError } from "@/lib/stripe/classify-error";
+
+// What we know of the Stripe charges that pay for bookings and tips (StripeCharge): a charge's
+// amount, settlement and availability never change once it succeeded, so each is asked of Stripe
+// once and kept.
+
+export function fundingOf(row: StripeCharge): TFundingCharge & { availableOn: Date | null } {
+  return {
+    id: row.id,
+    amount: row.amount,
+    currency: row.currency,
+    settlementCurrency: row.settlementCurrency,
+    settledAmount: row.settledAmount,
+    exchangeRate: row.exchangeRate,
+    availableOn: row.availableOn,
+  };
+}
+
+/** The known charges among `ids`, by id. */
+export async function knownCharges(tx: Tx, ids: readonly string[]): Promise<Map<string, StripeCharge>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx.stripeCharge.findMany({ where: { id: { in: [...ids] } } });
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** Keeps what Stripe said of a charge (idempotent; a later answer replaces an earlier one). */
+export async function storeChargeFunding(db: PrismaClient | Tx, funding: TChargeFunding, now: Date): Promise<void> {
+  const data = {
+    paymentIntentId: funding.paymentIntentId,
+    amount: funding.amount,
+    currency: funding.currency,
+    settlementCurrency: funding.settlementCurrency,
+    settledAmount: funding.settledAmount,
+    exchangeRate: funding.exchangeRate,
+    balanceTransactionId: funding.balanceTransactionId,
+    availableOn: funding.availableOn,
+    metadataBookingId: funding.metadataBookingId,
+    transferGroup: funding.transferGroup,
+    fetchedAt: now,
+  };
+  await db.stripeCharge.upsert({ where: { id: funding.id }, create: { id: funding.id, ...data }, update: data });
+}
+
+export type TChargeLookup =
+  | { kind: "known" }
+  /** Stripe answered that no such charge exists (a wrong id from the platform). */
+  | { kind: "unknown_to_stripe"; message: string }
+  /** Stripe could not be asked now. */
+  | { kind: "unavailable"; message: string };
+
+/**
+ * Makes sure every charge among `ids` is known, asking Stripe for the missing ones (the charge
+ * and its balance transaction). Returns what happened to each id that was not known yet.
+ */
+export async function learnCharges(db: PrismaClient, stripe: Stripe, ids: readonly string[], now: Date): Promise<Map<string, TChargeLookup>> {
+  const known = await knownCharges(db, ids);
+  const result = new Map<string, TChargeLookup>();
+  for (const id of new Set(ids)) {
+    if (known.has(id)) continue;
+    try {
+      await storeChargeFunding(db, await retrieveChargeFunding(stripe, id), now);
+      result.set(id, { kind: "known" });
+    } catch (error) {
+      const failure = classifyStripeError(error);
+      result.set(id, failure.retry === "never" && failure.statusCode === 404
+        ? { kind: "unknown_to_stripe", message: failure.message }
+        : { kind: "unavailable", message: failure.message });
+    }
+  }
+  return result;
+}

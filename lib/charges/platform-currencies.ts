@@ -1,0 +1,53 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import type { PrismaClient } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/db";
+import { getEnv } from "@/lib/env";
+import { retrieveBalanceCurrencies } from "@/lib/stripe/charges";
+import { classifyStripeError } from "@/lib/stripe/classify-error";
+
+// The currencies the platform can transfer in: those its Stripe balance holds. Configured
+// (STRIPE_SETTLEMENT_CURRENCIES), or read from Stripe's balance and kept in SystemState for an hour.
+
+const STATE_KEY = "stripe_platform_currencies";
+export const PLATFORM_CURRENCIES_TTL_MS = 60 * 60 * 1000;
+
+type TStored = { currencies: string[]; checkedAt: string };
+
+function parseStored(value: unknown): TStored | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { currencies, checkedAt } = value as Record<string, unknown>;
+  if (!Array.isArray(currencies) || typeof checkedAt !== "string") return null;
+  return { currencies: currencies.filter((c): c is string => typeof c === "string"), checkedAt };
+}
+
+/** The platform's currencies as last known (configuration, else the cached balance), or null when never learnt. */
+export async function knownPlatformCurrencies(db: PrismaClient | Tx): Promise<string[] | null> {
+  const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
+  if (configured) return configured;
+  const row = await db.systemState.findUnique({ where: { key: STATE_KEY } });
+  return parseStored(row?.value)?.currencies ?? null;
+}
+
+/**
+ * Reads the balance's currencies from Stripe when the cached ones are older than an hour (never
+ * with configured currencies). A failed read keeps what was known.
+ */
+export async function refreshPlatformCurrencies(db: PrismaClient, stripe: Stripe, now: Date): Promise<string[] | null> {
+  const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
+  if (configured) return configured;
+  const row = await db.systemState.findUnique({ where: { key: STATE_KEY } });
+  const stored = parseStored(row?.value);
+  if (stored && now.getTime() - Date.parse(stored.checkedAt) < PLATFORM_CURRENCIES_TTL_MS) return stored.currencies;
+  try {
+    const currencies = await retrieveBalanceCurrencies(stripe);
+    const value = { currencies, checkedAt: now.toISOString() };
+    await db.systemState.upsert({ where: { key: STATE_KEY }, create: { key: STATE_KEY, value }, update: { value } });
+    return currencies;
+  } catch (error) {
+    console.error("platform currencies: could not read the Stripe balance", classifyStripeError(error).message);
+    return stored?.currencies ?? null;
+  }
+}

@@ -1,0 +1,230 @@
+import "server-only";
+
+import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
+import { recordAudit, type TActor } from "@/lib/audit/record-audit";
+import type { Tx } from "@/lib/db";
+import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+
+import { payoutSnapshot } from "./change-payout";
+import { mulDivFloor } from "./plan-transfers";
+import type { TPayoutEvent } from "./state-machine";
+
+// After the money moved, what refunds and lost disputes take from the provider is recovered with
+// transfer reversals, and what a failed refund gives back is returned: by cancelling a reversal
+// not yet sent, by forgiving the debt of a reversal that could not be made, and otherwise with a
+// repayment transfer (exactly once per charge step). A payout paid with several transfers reverses
+// from the transfer funded by the claim's own charge first, then from the others in order.
+
+/** A change in what the provider bears that the payout has not absorbed yet (see syncPayoutWithBooking). */
+export type TRefundClaim = {
+  /** > 0 takes from the provider; < 0 (a refund that failed) gives back. */
+  amount: number;
+  /** The reversal's link to its cause: a dispute, or a charge step. */
+  link: { disputeId: string } | { chargeRefundId: string };
+  /** The charge the money was refunded or disputed on; null for the booking platform's disputes. */
+  stripeChargeId: string | null;
+  /** Why, for the audit log. */
+  afterTransferReason: string;
+};
+
+type TAudit = { actor: TActor; runId: string | null; requestId: string | null };
+
+/** Reversals still counted against a transfer: made, being made, or refused and owed as a debt still open. */
+async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await tx.transferReversal.findMany({
+    where: {
+      payoutTransferId: { in: [...transferIds] },
+      OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: "open" } } }],
+    },
+    select: { payoutTransferId: true, amount: true },
+  });
+  const taken = new Map<string, number>();
+  for (const r of rows) taken.set(r.payoutTransferId!, (taken.get(r.payoutTransferId!) ?? 0) + r.amount);
+  return taken;
+}
+
+/**
+ * Turns each claim into reversals (positive) or give-backs (negative). Call with the booking
+ * and the payout locked, for a payout that was transferred. Returns the reversals and
+ * repayments requested (their Inngest events are in the outbox).
+ */
+export async function settleClaimsAfterTransfer(
+  tx: Tx,
+  payout: Payout,
+  claims: readonly TRefundClaim[],
+  audit: TAudit,
+): Promise<{ reversalIds: string[]; repaymentIds: string[] }> {
+  const reversalIds: string[] = [];
+  const repaymentIds: string[] = [];
+  const transfers = await tx.payoutTransfer.findMany({
+    where: { payoutId: payout.id, status: "succeeded", stripeTransferId: { not: null } },
+    orderBy: [{ kind: "asc" }, { leg: "asc" }],
+  });
+  const taken = await takenFrom(tx, transfers.map((t) => t.id));
+
+  for (const claim of claims) {
+    const existing = await tx.transferReversal.count({ where: claim.link });
+    if (existing > 0) continue;
+    if (claim.amount > 0) {
+      reversalIds.push(...(await reverseClaim(tx, payout, transfers, taken, claim, audit)));
+    } else if (claim.amount < 0 && "chargeRefundId" in claim.link) {
+      const repayment = await giveBack(tx, payout, claim as TRefundClaim & { link: { chargeRefundId: string } }, audit);
+      if (repayment) repaymentIds.push(repayment);
+    }
+  }
+  return { reversalIds, repaymentIds };
+}
+
+async function reverseClaim(
+  tx: Tx,
+  payout: Payout,
+  transfers: readonly PayoutTransfer[],
+  taken: Map<string, number>,
+  claim: TRefundClaim,
+  audit: TAudit,
+): Promise<string[]> {
+  const ordered = [...transfers].sort((a, b) => Number(b.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null) - Number(a.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null));
+  let left = claim.amount;
+  const ids: string[] = [];
+  for (const transfer of ordered) {
+    if (left <= 0) break;
+    const reversible = transfer.payoutAmount - (taken.get(transfer.id) ?? 0);
+    if (reversible <= 0) continue;
+    const amount = Math.min(left, reversible);
+    const transferAmount = transfer.amount === transfer.payoutAmount ? amount : mulDivFloor(amount, transfer.amount, transfer.payoutAmount);
+    if (transferAmount <= 0) continue;
+    left -= amount;
+    taken.set(transfer.id, (taken.get(transfer.id) ?? 0) + amount);
+    const reversal = await tx.transferReversal.create({
+      data: {
+        payoutId: payout.id,
+        payoutTransferId: transfer.id,
+        ...claim.link,
+        amount,
+        currency: payout.currency,
+        transferAmount,
+        transferCurrency: transfer.currency,
+        status: "pending",
+        initiatedBy: "platform",
+      },
+    });
+    ids.push(reversal.id);
+    await recordAudit(tx, {
+      ...audit,
+      action: "payout.reversal_requested",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: claim.afterTransferReason,
+      before: payoutSnapshot(payout),
+      after: { ...payoutSnapshot(payout), reversalId: reversal.id, reversalAmount: amount, stripeTransferId: transfer.stripeTransferId },
+    });
+    await enqueueEvent(tx, {
+      name: "payout/reversal.requested",
+      data: { reversalId: reversal.id, payoutId: payout.id },
+      eventId: `reversal:${reversal.id}`,
+    });
+  }
+  if (left > 0 && ids.length > 0) {
+    // Recorded once, with the reversals (a claim with nothing left to reverse changes nothing).
+    await recordAudit(tx, {
+      ...audit,
+      action: "payout.reversal_capped",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: `${claim.afterTransferReason}: ${left} ${payout.currency} more than is left to reverse`,
+      after: { claimAmount: claim.amount, notReversed: left },
+    });
+  }
+  return ids;
+}
+
+/**
+ * A refund behind an earlier step failed: the provider gets back what it took. First the
+ * reversals of that charge's steps that were never sent are cancelled, then the open debts of
+ * those that Stripe refused are forgiven (whole ones, newest first, while they fit); what is left
+ * was really taken and is repaid with one transfer (lib/payouts/repay-provider.ts), which sends at
+ * most what the reversals actually took once none is in flight.
+ */
+async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { chargeRefundId: string } }, audit: TAudit): Promise<string | null> {
+  let left = -claim.amount;
+  const now = new Date();
+  const sameCharge = { payoutId: payout.id, chargeRefund: { is: { stripeChargeId: claim.stripeChargeId ?? "" } } };
+
+  const unsent = await tx.transferReversal.findMany({
+    where: { ...sameCharge, status: "pending", initiatedBy: "platform", sentAt: null },
+    orderBy: { createdAt: "desc" },
+  });
+  for (const r of unsent) {
+    if (r.amount > left) continue;
+    await tx.transferReversal.update({ where: { id: r.id }, data: { status: "canceled", failureReason: "the refund it recovered failed at Stripe" } });
+    left -= r.amount;
+    await recordAudit(tx, {
+      ...audit,
+      action: "payout.reversal_canceled",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: claim.afterTransferReason,
+      after: { reversalId: r.id, reversalAmount: r.amount },
+    });
+  }
+
+  const debts = await tx.providerDebt.findMany({ where: { payoutId: payout.id, status: "open", reversal: { is: sameCharge } }, orderBy: { createdAt: "desc" } });
+  for (const debt of debts) {
+    if (debt.amount > left) continue;
+    await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: now } });
+    left -= debt.amount;
+    await recordAudit(tx, {
+      ...audit,
+      action: "provider.debt_forgiven",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: `${claim.afterTransferReason}: the refund the debt recovered failed`,
+      after: { debtId: debt.id, amount: debt.amount, currency: debt.currency },
+    });
+  }
+
+  await tx.chargeRefund.update({ where: { id: claim.link.chargeRefundId }, data: { appliedAt: now } });
+  if (left <= 0) return null;
+  const last = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, kind: "repayment" }, _max: { leg: true } });
+  const leg = (last._max.leg ?? 0) + 1;
+  const source = claim.stripeChargeId
+    ? await tx.payoutTransfer.findFirst({ where: { payoutId: payout.id, kind: "payout", status: "succeeded", sourceChargeId: claim.stripeChargeId } })
+    : null;
+  const converted = source !== null && source.amount !== source.payoutAmount;
+  if (converted && mulDivFloor(left, source.amount, source.payoutAmount) === 0) return null;
+  const repayment = await tx.payoutTransfer.create({
+    data: {
+      payoutId: payout.id,
+      kind: "repayment",
+      amountVersion: payout.amountVersion,
+      leg,
+      payoutAmount: left,
+      amount: converted ? mulDivFloor(left, source.amount, source.payoutAmount) : left,
+      currency: converted ? source.currency : payout.currency,
+      exchangeRate: converted ? source.exchangeRate : null,
+      chargeRefundId: claim.link.chargeRefundId,
+      idempotencyKey: `repayment:${claim.link.chargeRefundId}`,
+    },
+  });
+  await recordAudit(tx, {
+    ...audit,
+    action: "payout.repayment_requested",
+    entityType: "payout",
+    entityId: payout.id,
+    reason: claim.afterTransferReason,
+    after: { repaymentId: repayment.id, amount: left, currency: payout.currency },
+  });
+  await enqueueEvent(tx, {
+    name: "payout/repayment.requested",
+    data: { repaymentId: repayment.id, payoutId: payout.id },
+    eventId: `repayment:${repayment.id}`,
+  });
+  return repayment.id;
+}
+
+/** The state-machine event that puts a transferred payout's status in line with what it lost after the transfer. */
+export function reversalEvent(payout: Pick<Payout, "amount">, reversedAmount: number, repaidAmount: number): TPayoutEvent {
+  const lost = reversedAmount - repaidAmount;
+  if (lost <= 0) return "unreverse";
+  return lost >= payout.amount ? "reverse_fully" : "reverse_partially";
+}

@@ -1,0 +1,44 @@
+import "server-only";
+
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import type { Tx } from "@/lib/db";
+
+import { changePayout, lockPayoutForBooking } from "./change-payout";
+import type { TResolvedContext } from "./context";
+
+export type TReviewInput = {
+  bookingId: string;
+  /** Why, in words an operator acts on; shown as the hold's note. */
+  reason: string;
+  alert: { kind: string; title: string; message: string; dedupeKey: string };
+};
+
+/**
+ * A Stripe money event matched a booking but cannot be applied as it is (another currency, an
+ * amount above the charge, a charge of the booking we cannot place): the booking's payout is held
+ * for review while it has not been transferred, and an admin is alerted either way. Nothing is
+ * parked silently. Call with the booking locked.
+ */
+export async function holdForReview(tx: Tx, ctx: TResolvedContext, input: TReviewInput): Promise<{ held: boolean; payoutId: string | null }> {
+  const payout = await lockPayoutForBooking(tx, input.bookingId);
+  let held = false;
+  if (payout?.status === "scheduled") {
+    await changePayout(tx, payout, {
+      event: "hold",
+      data: { holdReason: "review_required", holdNote: input.reason.slice(0, 1000) },
+      audit: { actor: ctx.actor, action: "payout.held", reason: input.reason, runId: ctx.runId, requestId: ctx.requestId },
+    });
+    held = true;
+  }
+  const state = !payout ? "It has no payout yet." : held ? "Its payout is held for review." : `Its payout is ${payout.status.replace("_", " ")}.`;
+  await raiseAlert(tx, {
+    kind: input.alert.kind,
+    severity: "critical",
+    title: input.alert.title,
+    message: `${input.alert.message} ${state}`,
+    payoutId: payout?.id ?? null,
+    providerId: payout?.providerId ?? null,
+    dedupeKey: input.alert.dedupeKey,
+  });
+  return { held, payoutId: payout?.id ?? null };
+}

@@ -1,0 +1,137 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
+import { formatMoney } from "@/lib/money/format-money";
+import { classifyStripeError } from "@/lib/stripe/classify-error";
+import { createTransfer, findRepaymentFor, repaymentIdempotencyKey } from "@/lib/stripe/transfers";
+import { sendStripeWrite } from "@/lib/stripe/write-gate";
+
+import { changePayout } from "./change-payout";
+import { reversalEvent } from "./claims-after-transfer";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
+import { mulDivFloor } from "./plan-transfers";
+import { lockPayoutAndBooking } from "./sync-payout-with-booking";
+import { transferGroupFor } from "./transfer-payout";
+
+/** While one of the payout's reversals is in flight, a repayment waits this long before looking again. */
+export const REPAYMENT_WAIT_MS = 5 * 60 * 1000;
+
+export type TRepaymentResult =
+  | { kind: "repaid"; stripeTransferId: string; amount: number }
+  | { kind: "already_done"; status: string }
+  | { kind: "nothing_to_repay" }
+  | { kind: "retry"; error: string; delayMs: number | null }
+  | { kind: "failed"; error: string };
+
+/**
+ * Pays back to the provider what reversals took for a refund that then failed (one repayment per
+ * failed refund's charge step, lib/payouts/claims-after-transfer.ts). It waits while a reversal
+ * of the payout is in flight, and sends at most what reversals actually took and was not repaid
+ * yet; it looks for a repayment already made first, then transfers through the shared write gate
+ * under the step's key. The payout's repaid amount and status follow (partially reversed, or
+ * transferred again), audited. A refusal alerts an admin and leaves it pending for the sweep.
+ */
+export async function repayProvider(context: TServiceContext, stripe: Stripe, input: { repaymentId: string }): Promise<TRepaymentResult> {
+  const ctx = resolveContext(context);
+  const repayment = await ctx.db.payoutTransfer.findUniqueOrThrow({
+    where: { id: input.repaymentId },
+    include: { payout: { include: { booking: { include: { provider: true } } } } },
+  });
+  if (repayment.kind !== "repayment" || !repayment.chargeRefundId) throw new Error(`${input.repaymentId} is not a repayment.`);
+  if (repayment.status !== "pending") return { kind: "already_done", status: repayment.status };
+  const { payout } = repayment;
+  const inFlight = await ctx.db.transferReversal.count({ where: { payoutId: payout.id, status: "pending", sentAt: { not: null } } });
+  if (inFlight > 0) return { kind: "retry", error: `${inFlight} reversal(s) of the payout still in flight`, delayMs: REPAYMENT_WAIT_MS };
+
+  const destination = payout.booking.provider.stripeAccountId;
+  if (!destination) return { kind: "failed", error: "the provider has no Stripe account" };
+  const transferGroup = transferGroupFor(payout.booking);
+  let transfer: Stripe.Transfer | null;
+  let amounts = { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+  try {
+    transfer = await findRepaymentFor(stripe, { transferGroup, chargeRefundId: repayment.chargeRefundId });
+    if (!transfer) {
+      // Never more than the reversals took and was not given back yet.
+      const taken = payout.reversedAmount - payout.repaidAmount;
+      if (taken <= 0) return settleNothing(ctx, repayment.id);
+      if (taken < repayment.payoutAmount) {
+        amounts = { payoutAmount: taken, amount: repayment.amount === repayment.payoutAmount ? taken : mulDivFloor(taken, repayment.amount, repayment.payoutAmount) };
+        if (amounts.amount <= 0) return settleNothing(ctx, repayment.id);
+        await ctx.db.payoutTransfer.update({ where: { id: repayment.id }, data: amounts });
+      }
+      transfer = await sendStripeWrite(ctx.stripeWrites, () =>
+        createTransfer(stripe, {
+          amount: amounts.amount,
+          currency: repayment.currency,
+          destination,
+          transferGroup,
+          metadata: { payoutId: payout.id, repaymentOf: repayment.chargeRefundId! },
+          idempotencyKey: repaymentIdempotencyKey(repayment.chargeRefundId!),
+        }),
+      );
+    }
+  } catch (error) {
+    const f = classifyStripeError(error);
+    const message = `${f.type}${f.code ? ` (${f.code})` : ""}: ${f.message}`;
+    if (f.retry !== "never") return { kind: "retry", error: message, delayMs: f.retryAfterMs ?? null };
+    await ctx.db.$transaction((tx) =>
+      raiseAlert(tx, {
+        kind: "repayment_failed",
+        severity: "critical",
+        title: "Repayment to a provider refused by Stripe",
+        message: `Stripe refused to repay ${formatMoney(amounts.amount, repayment.currency)} to ${payout.booking.provider.name} (payout ${payout.id}) after a refund failed: ${message}. The provider is owed it; it is tried again by the reconciliation sweep.`,
+        payoutId: payout.id,
+        providerId: payout.providerId,
+        dedupeKey: `repayment_failed:${repayment.id}`,
+      }),
+    );
+    return { kind: "failed", error: message };
+  }
+
+  const made = transfer;
+  return ctx.db.$transaction(async (tx) => {
+    const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
+    const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } });
+    if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
+    const destinationPayment = typeof made.destination_payment === "string" ? made.destination_payment : (made.destination_payment?.id ?? null);
+    await tx.payoutTransfer.update({
+      where: { id: current.id },
+      data: { status: "succeeded", stripeTransferId: made.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
+    });
+    const repaidAmount = Math.min(locked.reversedAmount, locked.repaidAmount + current.payoutAmount);
+    await changePayout(tx, locked, {
+      event: reversalEvent(locked, locked.reversedAmount, repaidAmount),
+      data: { repaidAmount },
+      audit: {
+        actor: ctx.actor,
+        action: "payout.repaid",
+        reason: "a refund whose part was reversed failed at Stripe",
+        runId: ctx.runId,
+        requestId: ctx.requestId,
+        details: { stripeTransferId: made.id, repaymentAmount: current.payoutAmount, transferAmount: made.amount, transferCurrency: made.currency },
+      },
+    });
+    return { kind: "repaid", stripeTransferId: made.id, amount: current.payoutAmount } as const;
+  }, TX_OPTIONS);
+}
+
+/** Nothing was taken that is not given back already: the repayment is not needed. */
+async function settleNothing(ctx: ReturnType<typeof resolveContext>, repaymentId: string): Promise<TRepaymentResult> {
+  await ctx.db.$transaction(async (tx) => {
+    const current = await tx.payoutTransfer.update({ where: { id: repaymentId }, data: { status: "superseded" } });
+    await recordAudit(tx, {
+      actor: ctx.actor,
+      action: "payout.repayment_not_needed",
+      entityType: "payout",
+      entityId: current.payoutId,
+      reason: "the reversals it would give back took nothing that was not given back already",
+      after: { repaymentId, amount: current.payoutAmount },
+      runId: ctx.runId,
+      requestId: ctx.requestId,
+    });
+  }, TX_OPTIONS);
+  return { kind: "nothing_to_repay" };
+}

@@ -1,0 +1,62 @@
+import "server-only";
+
+import type Stripe from "stripe";
+
+import type { PrismaClient } from "@/generated/prisma/client";
+import { storeChargeFunding } from "@/lib/charges/charge-funding";
+import { normalizeCurrency } from "@/lib/money/money";
+import { listChargeRefunds, retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
+import { classifyStripeError } from "@/lib/stripe/classify-error";
+
+// What is refunded on a charge, asked of Stripe afresh: the charge and its refunds as they are
+// now. A refund that failed or was cancelled no longer counts. Refund events (refund.created /
+// updated / failed, charge.refund.updated, charge.refunded) arrive in any order and their shape
+// depends on the endpoint's API version; the current state does not.
+
+/** Refund statuses whose money went (or is going) back to the customer. */
+const COUNTED = new Set(["pending", "requires_action", "succeeded"]);
+
+export type TRefundState = { charge: TChargeFunding; refundedTotal: number; refunds: Stripe.Refund[] };
+
+/** The charge and its refunds now, or null when Stripe could not tell (the caller falls back on the event). */
+export async function fetchRefundState(db: PrismaClient, stripe: Stripe, chargeId: string, now: Date): Promise<TRefundState | null> {
+  try {
+    const charge = await retrieveChargeFunding(stripe, chargeId);
+    await storeChargeFunding(db, charge, now);
+    const refunds = await listChargeRefunds(stripe, chargeId);
+    for (const refund of refunds) await recordRefund(db, refund, now);
+    const refundedTotal = refunds.filter((r) => COUNTED.has(r.status ?? "")).reduce((sum, r) => sum + r.amount, 0);
+    return { charge, refundedTotal, refunds };
+  } catch (error) {
+    console.warn(`refunds: could not ask Stripe about charge ${chargeId}; using the event's own figures`, classifyStripeError(error).message);
+    return null;
+  }
+}
+
+export type TRecordedRefund = { changed: boolean; previousStatus: string | null };
+
+/**
+ * Keeps a refund's status as Stripe last reported it: a report older than the one kept changes
+ * nothing. `changed` tells whether this report moved the refund to another status.
+ */
+export async function recordRefund(db: PrismaClient, refund: Stripe.Refund, reportedAt: Date): Promise<TRecordedRefund> {
+  const chargeId = typeof refund.charge === "string" ? refund.charge : refund.charge?.id;
+  if (!chargeId) return { changed: false, previousStatus: null };
+  const status = refund.status ?? "pending";
+  const existing = await db.stripeRefund.findUnique({ where: { id: refund.id } });
+  if (existing && existing.statusAt > reportedAt) return { changed: false, previousStatus: existing.status };
+  const data = {
+    stripeChargeId: chargeId,
+    amount: refund.amount,
+    currency: normalizeCurrency(refund.currency),
+    status,
+    failureReason: refund.failure_reason ?? null,
+    statusAt: reportedAt,
+  };
+  await db.stripeRefund.upsert({ where: { id: refund.id }, create: { id: refund.id, ...data }, update: data });
+  return { changed: existing?.status !== status, previousStatus: existing?.status ?? null };
+}
+
+export function refundCounts(status: string): boolean {
+  return COUNTED.has(status);
+}

@@ -1,0 +1,86 @@
+import "server-only";
+
+import type { PrismaClient } from "@/generated/prisma/client";
+import { getEnv } from "@/lib/env";
+
+import { classifyStripeError, isTurnedAway, type TStripeFailure } from "./classify-error";
+
+// Every Stripe write (transfers, reversals, repayments) passes this gate. It keeps all of them
+// together, across every server and function, under one rate: a shared slot in PostgreSQL
+// (generic cell rate algorithm: each write takes the next free slot with one UPDATE and waits
+// for it), spaced 10 % wider than 1/rate so that network jitter cannot put more than `perSecond`
+// requests into any second at Stripe. Inngest's throttle on the functions (inngest/functions)
+// keeps runs from starting faster than that in the first place; this is the ceiling that also
+// holds for retries, for the two functions together and for work done outside Inngest.
+//
+// A write Stripe turns away without acting on it (429 rate_limit or lock_timeout, a connection
+// that never reached Stripe) is sent again after a pause, within the same attempt, a few times;
+// it never counts toward a payout's attempts (lib/stripe/classify-error.ts, `counts`).
+
+export type TStripeWriteGate = {
+  /** Waits until the next write may start under the shared rate. */
+  acquire(): Promise<void>;
+  /** How long to pause before sending a turned-away write again (retry 1, 2, …); null: give up for this attempt. */
+  backoffMs(retry: number, failure: TStripeFailure): number | null;
+  sleep(ms: number): Promise<void>;
+};
+
+export type TStripeWriteGateOptions = {
+  /** Writes per second, all servers together (STRIPE_WRITES_PER_SECOND). */
+  perSecond?: number;
+  /** Sends of one write that Stripe turned away before the attempt gives up (default 5). */
+  maxRetries?: number;
+  /** First pause, doubled each time up to 8 s, or Stripe's Retry-After when longer (default 500 ms). */
+  baseBackoffMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+};
+
+const RATE_KEY = "stripe_writes";
+/** Slots are spaced this much wider than 1/rate (network jitter between our clock and Stripe's arrival). */
+export const RATE_MARGIN = 0.1;
+const MAX_BACKOFF_MS = 8_000;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function stripeWriteGate(db: PrismaClient, options: TStripeWriteGateOptions = {}): TStripeWriteGate {
+  const perSecond = options.perSecond ?? getEnv().STRIPE_WRITES_PER_SECOND;
+  const spacingMs = Math.ceil((1000 / perSecond) * (1 + RATE_MARGIN));
+  const maxRetries = options.maxRetries ?? 5;
+  const base = options.baseBackoffMs ?? 500;
+  const sleep = options.sleep ?? defaultSleep;
+  return {
+    async acquire() {
+      const [row] = await db.$queryRaw<{ waitMs: number }[]>`
+        INSERT INTO "RateLimit" ("key", "nextSlotAt") VALUES (${RATE_KEY}, clock_timestamp() + ${spacingMs} * interval '1 millisecond')
+        ON CONFLICT ("key") DO UPDATE
+          SET "nextSlotAt" = greatest("RateLimit"."nextSlotAt", clock_timestamp()) + ${spacingMs} * interval '1 millisecond'
+        RETURNING greatest(0, extract(epoch FROM ("nextSlotAt" - ${spacingMs} * interval '1 millisecond' - clock_timestamp())) * 1000)::float8 AS "waitMs"`;
+      const waitMs = row?.waitMs ?? 0;
+      if (waitMs > 0) await sleep(Math.ceil(waitMs));
+    },
+    backoffMs(retry, failure) {
+      if (retry > maxRetries) return null;
+      return Math.max(Math.min(base * 2 ** (retry - 1), MAX_BACKOFF_MS), failure.retryAfterMs ?? 0);
+    },
+    sleep,
+  };
+}
+
+/**
+ * Sends one Stripe write through the gate: waits for a slot, sends, and when Stripe turns it
+ * away unprocessed pauses and sends it again (same idempotency key, which Stripe did not store),
+ * until the gate gives up; then the last error is thrown for the caller to classify.
+ */
+export async function sendStripeWrite<T>(gate: TStripeWriteGate, send: () => Promise<T>): Promise<T> {
+  for (let retry = 1; ; retry++) {
+    await gate.acquire();
+    try {
+      return await send();
+    } catch (error) {
+      const failure = classifyStripeError(error);
+      const pause = isTurnedAway(failure) ? gate.backoffMs(retry, failure) : null;
+      if (pause === null) throw error;
+      await gate.sleep(pause);
+    }
+  }
+}
