@@ -24,6 +24,24 @@ const AUDIT_TITLES: Record<string, string> = {
   "payout.reversal_requested": "Reversal requested",
   "payout.reversal_failed": "Reversal failed",
   "payout.reversed_externally": "Transfer reversed in Stripe",
+  "payout.reversal_canceled": "Reversal cancelled (its refund failed)",
+  "payout.reversal_capped": "Reversal capped at what is left",
+  "payout.repayment_requested": "Repayment requested (a refund failed)",
+  "payout.repaid": "Repaid to the provider",
+  "payout.repayment_not_needed": "Repayment not needed",
+  "payout.transfer_made": "Transfer made",
+  "payout.transfer_attempt_turned_away": "Transfer turned away by Stripe (not counted)",
+  "payout.transfer_outcome_unknown": "Transfer outcome unknown",
+  "payout.awaiting_funds": "Waiting for funds",
+  "payout.bank_payout_paid": "Paid out to the provider's bank",
+  "payout.bank_payout_failed": "Provider's bank payout failed",
+  "payout.bank_payout_canceled": "Provider's bank payout cancelled",
+  "payout.bank_payout_in_transit": "Bank payout in transit",
+  "payout.bank_payout_pending": "Bank payout pending",
+  "booking.charge_refund_failed": "Refund failed at Stripe: given back",
+  "booking.charge_refund_repriced": "Charge refund re-priced",
+  "booking.charge_learned": "Charge recorded from Stripe",
+  "provider.debt_forgiven": "Provider debt forgiven (its refund failed)",
   [APPROVAL_AUDIT_ACTIONS.requested]: "Force release requested, awaiting a second admin",
   [APPROVAL_AUDIT_ACTIONS.approved]: "Force release approved",
   [APPROVAL_AUDIT_ACTIONS.rejected]: "Force release rejected",
@@ -44,6 +62,8 @@ export function auditTitle(action: string): string {
 
 const DANGER_ACTIONS = new Set([
   "payout.failed",
+  "payout.bank_payout_failed",
+  "payout.bank_payout_canceled",
   "payout.transfer_attempt_failed",
   "payout.reversal_failed",
   "payout.cancelled",
@@ -51,8 +71,22 @@ const DANGER_ACTIONS = new Set([
   "payout.reversed",
   APPROVAL_AUDIT_ACTIONS.rejected,
 ]);
-const WARNING_ACTIONS = new Set(["payout.held", APPROVAL_AUDIT_ACTIONS.requested, APPROVAL_AUDIT_ACTIONS.expired, "payout.reversal_requested"]);
-const SUCCESS_ACTIONS = new Set(["payout.transferred", "payout.released", "payout.force_released", APPROVAL_AUDIT_ACTIONS.approved]);
+const WARNING_ACTIONS = new Set([
+  "payout.held",
+  "payout.awaiting_funds",
+  "payout.transfer_outcome_unknown",
+  APPROVAL_AUDIT_ACTIONS.requested,
+  APPROVAL_AUDIT_ACTIONS.expired,
+  "payout.reversal_requested",
+]);
+const SUCCESS_ACTIONS = new Set([
+  "payout.transferred",
+  "payout.released",
+  "payout.force_released",
+  "payout.repaid",
+  "payout.bank_payout_paid",
+  APPROVAL_AUDIT_ACTIONS.approved,
+]);
 
 export function timelineTone(item: TTimelineItem): TBadgeTone {
   switch (item.kind) {

@@ -7,8 +7,11 @@ import type {
   DisputeOutcome,
   DisputeScope,
   DisputeStatus,
+  BankPayoutStatus,
   HoldReason,
   PayoutStatus,
+  PayoutTransferKind,
+  PayoutTransferStatus,
   ReversalInitiator,
   ReversalStatus,
   TipStatus,
@@ -56,6 +59,13 @@ export type TPayoutView = {
   amount: number;
   amountVersion: number;
   reversedAmount: number;
+  /** What was given back after reversals whose refund failed. */
+  repaidAmount: number;
+  /** The currency the transfer is made in when it is not the payout's (the charge settled in it). */
+  transferCurrency: string | null;
+  /** While waiting for funds: when Stripe expects them, and since when the payout waits. */
+  fundsExpectedAt: string | null;
+  fundsWaitingSince: string | null;
   eligibleAt: string;
   attempts: number;
   lastError: string | null;
@@ -127,6 +137,37 @@ export type TReversalView = {
   updatedAt: string;
 };
 
+export type TBankPayoutView = {
+  stripePayoutId: string;
+  status: BankPayoutStatus;
+  amount: number;
+  currency: string;
+  arrivalDate: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+};
+
+/** One Stripe transfer of the payout (one per funding charge), or a repayment after a failed refund. */
+export type TPayoutTransferView = {
+  id: string;
+  kind: PayoutTransferKind;
+  leg: number;
+  amountVersion: number;
+  status: PayoutTransferStatus;
+  /** The charge that funds it (source_transaction); null: the platform's balance. */
+  sourceChargeId: string | null;
+  /** Its part of the payout, in the payout's currency. */
+  payoutAmount: number;
+  /** What is transferred, in its own currency, and at which rate when converted. */
+  amount: number;
+  currency: string;
+  exchangeRate: string | null;
+  stripeTransferId: string | null;
+  transferredAt: string | null;
+  /** The provider's bank payout that carried it, when Stripe said so. */
+  bankPayout: TBankPayoutView | null;
+};
+
 export type TApprovalUser = { id: string; name: string; email: string };
 
 /** How a request stands, in words: a pending request that no longer matches the payout is `expired`. */
@@ -190,6 +231,8 @@ export type TPayoutDetail = {
     stripeAccountId: string | null;
     payoutsEnabled: boolean;
     accountUpdatedAt: string | null;
+    /** The provider's latest bank payout (from Connect's payout.* events). */
+    lastBankPayout: TBankPayoutView | null;
   };
   booking: {
     id: string;
@@ -197,6 +240,7 @@ export type TPayoutDetail = {
     currency: string;
     providerShare: number;
     stripeChargeId: string | null;
+    stripePaymentIntentId: string | null;
     completedAt: string | null;
     cancelledAt: string | null;
     cancellationReason: string | null;
@@ -204,6 +248,8 @@ export type TPayoutDetail = {
   tips: TTipView[];
   disputes: TDisputeView[];
   attempts: TTransferAttemptView[];
+  /** Its Stripe transfers (superseded plans left out), oldest first. */
+  transfers: TPayoutTransferView[];
   reversals: TReversalView[];
   approvals: TApprovalView[];
   /** Newest first. */
@@ -402,12 +448,18 @@ export async function getPayoutDetail(
     async (tx) => {
       const payout = await tx.payout.findUnique({ where: { id: payoutId }, include: { booking: true, provider: true } });
       if (!payout) return null;
-      const [tips, disputes, attempts, reversals, approvals] = await Promise.all([
+      const [tips, disputes, attempts, reversals, approvals, transfers, lastBankPayout] = await Promise.all([
         tx.tip.findMany({ where: { bookingId: payout.bookingId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
         tx.dispute.findMany({ where: { bookingId: payout.bookingId }, orderBy: [{ openedAt: "asc" }, { id: "asc" }] }),
         tx.transferAttempt.findMany({ where: { payoutId }, orderBy: { attemptNumber: "asc" } }),
         tx.transferReversal.findMany({ where: { payoutId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
         tx.payoutApproval.findMany({ where: { payoutId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
+        tx.payoutTransfer.findMany({
+          where: { payoutId, status: { not: "superseded" } },
+          orderBy: [{ kind: "asc" }, { leg: "asc" }],
+          include: { bankPayout: true },
+        }),
+        tx.providerBankPayout.findFirst({ where: { providerId: payout.providerId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
       ]);
       const userIds = [...new Set(approvals.flatMap((a) => (a.decidedById ? [a.requestedById, a.decidedById] : [a.requestedById])))];
       const approvalUsers = userIds.length > 0 ? await tx.adminUser.findMany({ where: { id: { in: userIds } }, select: USER_SELECT }) : [];
@@ -435,13 +487,22 @@ export async function getPayoutDetail(
           after: true,
         },
       });
-      return { payout, tips, disputes, attempts, reversals, approvals, approvalUsers, audit };
+      return { payout, tips, disputes, attempts, reversals, approvals, approvalUsers, audit, transfers, lastBankPayout };
     },
     { isolationLevel: "RepeatableRead" },
   );
   if (!loaded) return null;
 
-  const { payout, tips, disputes, attempts, reversals, approvals } = loaded;
+  const { payout, tips, disputes, attempts, reversals, approvals, transfers, lastBankPayout } = loaded;
+  const bankPayoutView = (b: NonNullable<typeof lastBankPayout>): TBankPayoutView => ({
+    stripePayoutId: b.stripePayoutId,
+    status: b.status,
+    amount: b.amount,
+    currency: b.currency,
+    arrivalDate: isoOrNull(b.arrivalDate),
+    failureCode: b.failureCode,
+    failureMessage: b.failureMessage,
+  });
   const usersById = new Map(loaded.approvalUsers.map((u) => [u.id, u]));
   const userOf = (id: string): TApprovalUser => usersById.get(id) ?? { id, name: "Unknown user", email: "" };
   const { booking, provider } = payout;
@@ -575,6 +636,10 @@ export async function getPayoutDetail(
       amount: payout.amount,
       amountVersion: payout.amountVersion,
       reversedAmount: payout.reversedAmount,
+      repaidAmount: payout.repaidAmount,
+      transferCurrency: payout.transferCurrency,
+      fundsExpectedAt: isoOrNull(payout.fundsExpectedAt),
+      fundsWaitingSince: isoOrNull(payout.fundsWaitingSince),
       eligibleAt: iso(payout.eligibleAt),
       attempts: payout.attempts,
       lastError: payout.lastError,
@@ -593,6 +658,7 @@ export async function getPayoutDetail(
       stripeAccountId: provider.stripeAccountId,
       payoutsEnabled: provider.payoutsEnabled,
       accountUpdatedAt: isoOrNull(provider.accountUpdatedAt),
+      lastBankPayout: lastBankPayout ? bankPayoutView(lastBankPayout) : null,
     },
     booking: {
       id: booking.id,
@@ -600,6 +666,7 @@ export async function getPayoutDetail(
       currency: booking.currency,
       providerShare: booking.providerShare,
       stripeChargeId: booking.stripeChargeId,
+      stripePaymentIntentId: booking.stripePaymentIntentId,
       completedAt: isoOrNull(booking.completedAt),
       cancelledAt: isoOrNull(booking.cancelledAt),
       cancellationReason: booking.cancellationReason,
@@ -607,6 +674,21 @@ export async function getPayoutDetail(
     tips: tipViews,
     disputes: disputeViews,
     attempts: attemptViews,
+    transfers: transfers.map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      leg: t.leg,
+      amountVersion: t.amountVersion,
+      status: t.status,
+      sourceChargeId: t.sourceChargeId,
+      payoutAmount: t.payoutAmount,
+      amount: t.amount,
+      currency: t.currency,
+      exchangeRate: t.exchangeRate,
+      stripeTransferId: t.stripeTransferId,
+      transferredAt: isoOrNull(t.transferredAt),
+      bankPayout: t.bankPayout ? bankPayoutView(t.bankPayout) : null,
+    })),
     reversals: reversalViews,
     approvals: approvalViews,
     timeline: buildTimeline({ audit, tips: tipViews, disputes: disputeViews, attempts: attemptViews, reversals: reversalViews }),
@@ -625,6 +707,7 @@ export async function getPayoutDetail(
       openDisputes,
       providerReady,
       pendingApproval: pendingApproval ? { requestedBy: pendingApproval.requestedBy.name } : null,
+      transferredPart: transfers.filter((t) => t.kind === "payout" && t.status === "succeeded").reduce((sum, t) => sum + t.payoutAmount, 0),
     }),
   };
 }

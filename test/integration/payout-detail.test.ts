@@ -206,7 +206,9 @@ describe("getPayoutDetail", () => {
     }
     const selects = queries.filter((q) => /^\s*SELECT/i.test(q.query));
     expect(selects.length).toBeGreaterThanOrEqual(7);
-    expect(selects.length).toBeLessThanOrEqual(10);
+    // Payout, booking, provider, tips, disputes, attempts, reversals, approvals, transfers (and
+    // their bank payouts), the provider's last bank payout, audit entries: whatever the data.
+    expect(selects.length).toBeLessThanOrEqual(13);
 
     // With sequential scans priced out, the planner still finds an index for every query:
     // none of them needs to read a whole table, whatever its size.
