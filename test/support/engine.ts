@@ -9,6 +9,7 @@ import type { Context } from "inngest";
 import type { TEngineDeps } from "@/inngest/deps";
 import { createFollowUpPayoutFunction } from "@/inngest/functions/follow-up-payout";
 import { createReconcilePayoutsFunction } from "@/inngest/functions/reconcile-payouts";
+import { createRepayProviderFunction } from "@/inngest/functions/repay-provider";
 import { createReverseTransferFunction } from "@/inngest/functions/reverse-transfer";
 import { createSchedulePayoutFunction } from "@/inngest/functions/schedule-payout";
 import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
@@ -62,6 +63,7 @@ export async function startEngineHarness() {
     transfer: createTransferPayoutFunction(deps),
     followUp: createFollowUpPayoutFunction(deps),
     reverse: createReverseTransferFunction(deps),
+    repay: createRepayProviderFunction(deps),
     reconcile: createReconcilePayoutsFunction(deps),
   };
 
