@@ -317,6 +317,15 @@ describe("seedDemoData", () => {
     expect(recent).toBeGreaterThan(50);
   });
 
+  it("records every transfer made as the payout's PayoutTransfer, which its platform reversals name", async () => {
+    const paid = await db.payout.findMany({ where: { stripeTransferId: { not: null } }, include: { transfers: true, reversals: true } });
+    expect(paid.length).toBeGreaterThan(100);
+    for (const p of paid) {
+      expect(p.transfers).toMatchObject([{ kind: "payout", leg: 1, status: "succeeded", stripeTransferId: p.stripeTransferId, payoutAmount: p.amount, amount: p.amount, currency: p.currency }]);
+      for (const r of p.reversals) expect(r.payoutTransferId).toBe(p.transfers[0]!.id);
+    }
+  });
+
   it("has transfers in flight, one of them stuck for about two hours", async () => {
     const processing = await db.payout.findMany({ where: { status: "processing" }, include: { attemptsLog: { orderBy: { attemptNumber: "asc" } } } });
     expect(processing.length).toBeGreaterThanOrEqual(3);
