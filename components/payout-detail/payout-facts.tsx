@@ -73,6 +73,15 @@ export function PayoutFacts({ detail }: { detail: TPayoutDetail }) {
           <Fact label="Payouts">
             {detail.providerReady ? <Badge tone="success">Can receive payouts</Badge> : <Badge tone="warning">Not ready</Badge>}
           </Fact>
+          {provider.lastBankPayout ? (
+            <Fact label="Last bank payout">
+              <Badge tone={provider.lastBankPayout.status === "paid" ? "success" : provider.lastBankPayout.status === "failed" || provider.lastBankPayout.status === "canceled" ? "danger" : "info"}>
+                {provider.lastBankPayout.status.replace("_", " ")}
+              </Badge>{" "}
+              <Money amount={provider.lastBankPayout.amount} currency={provider.lastBankPayout.currency} />
+              {provider.lastBankPayout.failureCode ? <span className="block text-xs text-red-700">{provider.lastBankPayout.failureCode}</span> : null}
+            </Fact>
+          ) : null}
           <Fact label="Platform id">
             <Mono>{provider.externalId}</Mono>
           </Fact>
@@ -95,6 +104,11 @@ export function PayoutFacts({ detail }: { detail: TPayoutDetail }) {
             </Fact>
           ) : null}
           <Fact label="Charge">{booking.stripeChargeId ? <Mono>{booking.stripeChargeId}</Mono> : <None />}</Fact>
+          {booking.stripePaymentIntentId ? (
+            <Fact label="PaymentIntent">
+              <Mono>{booking.stripePaymentIntentId}</Mono>
+            </Fact>
+          ) : null}
         </dl>
       </Card>
     </>

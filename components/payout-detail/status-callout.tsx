@@ -32,6 +32,15 @@ export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
         </Callout>
       );
     case "on_hold":
+      if (payout.holdReason === "awaiting_funds" && payout.fundsExpectedAt) {
+        return (
+          <Callout tone="warning" title={`Waiting for funds until ${formatDateTimeUtc(payout.fundsExpectedAt)}`}>
+            Stripe refused the transfer because the platform&apos;s balance does not hold the money yet. No attempt was used; it is tried
+            again when the funds are due
+            {payout.fundsWaitingSince ? ` (waiting since ${formatDateTimeUtc(payout.fundsWaitingSince)})` : ""}.
+          </Callout>
+        );
+      }
       return (
         <Callout tone="warning" title={`On hold: ${payout.holdReason ? HOLD_REASON_LABELS[payout.holdReason].toLowerCase() : "held"}`}>
           {payout.holdNote ?? "It is not transferred until the hold is released."}
@@ -50,15 +59,28 @@ export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
           {payout.cancelReason ? `Reason: ${payout.cancelReason}` : "This payout will never be paid."}
         </Callout>
       );
-    case "transferred":
+    case "transferred": {
+      const bank = detail.transfers.find((t) => t.bankPayout)?.bankPayout ?? null;
+      if (bank && (bank.status === "failed" || bank.status === "canceled")) {
+        return (
+          <Callout tone="danger" title="In the provider's Stripe balance; their bank payout failed">
+            Bank payout {bank.stripePayoutId} of {formatMoney(bank.amount, bank.currency)} {bank.status === "failed" ? "failed" : "was cancelled"}
+            {bank.failureCode ? `: ${bank.failureCode}` : ""}. The money is back in the provider&apos;s Stripe balance until they fix their bank details.
+          </Callout>
+        );
+      }
       return payout.transferredAt ? (
-        <Callout tone="success" title={`Transferred ${formatDateTimeUtc(payout.transferredAt)}`} />
+        <Callout tone="success" title={`Transferred ${formatDateTimeUtc(payout.transferredAt)}`}>
+          {bank?.status === "paid" ? `Paid out to the provider's bank (${bank.stripePayoutId}).` : null}
+        </Callout>
       ) : null;
+    }
     case "partially_reversed":
     case "reversed":
       return (
         <Callout tone="warning" title={payout.status === "reversed" ? "Transfer reversed" : "Transfer partially reversed"}>
-          {formatMoney(payout.reversedAmount, payout.currency)} of {formatMoney(payout.amount, payout.currency)} was taken back after a dispute.
+          {formatMoney(payout.reversedAmount - payout.repaidAmount, payout.currency)} of {formatMoney(payout.amount, payout.currency)} was taken back
+          after refunds or disputes{payout.repaidAmount > 0 ? ` (${formatMoney(payout.repaidAmount, payout.currency)} given back after a refund failed)` : ""}.
         </Callout>
       );
     case "scheduled":

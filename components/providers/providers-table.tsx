@@ -66,6 +66,24 @@ const columns: TColumn<TProviderListItem>[] = [
       </div>
     ),
   },
+  {
+    key: "bank",
+    header: "Bank payout",
+    cell: (p) =>
+      p.lastBankPayout ? (
+        <div className="space-y-1">
+          <Badge tone={p.lastBankPayout.status === "paid" ? "success" : p.lastBankPayout.status === "failed" || p.lastBankPayout.status === "canceled" ? "danger" : "info"}>
+            {p.lastBankPayout.status === "failed" ? "Failed" : p.lastBankPayout.status.replace("_", " ")}
+          </Badge>
+          <div className="text-xs text-gray-600">
+            <Money amount={p.lastBankPayout.amount} currency={p.lastBankPayout.currency} />
+            {p.lastBankPayout.failureCode ? <span className="text-red-700"> · {p.lastBankPayout.failureCode}</span> : null}
+          </div>
+        </div>
+      ) : (
+        <span className="text-gray-400">None seen</span>
+      ),
+  },
   { key: "paid", header: "Paid (net of reversals)", align: "right", cell: (p) => <MoneyList values={p.paid} none="Nothing yet" /> },
   {
     key: "onHold",

@@ -22,6 +22,8 @@ export type TProviderListItem = {
   paid: TProviderMoney[];
   /** Open debts (reversals that could not be collected) per currency. */
   openDebts: TProviderMoney[];
+  /** Their latest bank payout from their Stripe balance (Connect's payout.* events): a failed one needs them to act. */
+  lastBankPayout: { stripePayoutId: string; status: string; amount: number; currency: string; failureCode: string | null; at: string } | null;
 };
 
 export type TProviderList = { items: TProviderListItem[]; total: number; page: number; pageSize: number };
@@ -63,7 +65,16 @@ export async function listProviders(db: Db, filter: TProviderFilter, pageSize = 
       orderBy: [{ name: "asc" }, { id: "asc" }],
       skip: (filter.page - 1) * pageSize,
       take: pageSize,
-      select: { id: true, externalId: true, name: true, email: true, stripeAccountId: true, payoutsEnabled: true, accountUpdatedAt: true },
+      select: {
+        id: true,
+        externalId: true,
+        name: true,
+        email: true,
+        stripeAccountId: true,
+        payoutsEnabled: true,
+        accountUpdatedAt: true,
+        bankPayouts: { orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 1 },
+      },
     }),
   ]);
   const ids = providers.map((p) => p.id);
@@ -76,7 +87,7 @@ export async function listProviders(db: Db, filter: TProviderFilter, pageSize = 
                    COUNT(*)::bigint AS "payouts",
                    COUNT(*) FILTER (WHERE p."status" = 'on_hold')::bigint AS "onHold",
                    COUNT(*) FILTER (WHERE p."status" IN ('transferred', 'partially_reversed', 'reversed'))::bigint AS "paidCount",
-                   COALESCE(SUM(p."amount" - p."reversedAmount") FILTER (WHERE p."status" IN ('transferred', 'partially_reversed', 'reversed')), 0)::bigint AS "paid"
+                   COALESCE(SUM(p."amount" - p."reversedAmount" + p."repaidAmount") FILTER (WHERE p."status" IN ('transferred', 'partially_reversed', 'reversed')), 0)::bigint AS "paid"
             FROM "Payout" p
             WHERE p."providerId" = ANY(${ids}::uuid[])
             GROUP BY p."providerId", p."currency"
@@ -89,11 +100,15 @@ export async function listProviders(db: Db, filter: TProviderFilter, pageSize = 
             ORDER BY d."currency"`,
         ]);
 
-  const items = providers.map((p): TProviderListItem => {
+  const items = providers.map(({ bankPayouts, ...p }): TProviderListItem => {
     const mine = payoutRows.filter((r) => r.providerId === p.id);
+    const bank = bankPayouts[0];
     return {
       ...p,
       accountUpdatedAt: p.accountUpdatedAt?.toISOString() ?? null,
+      lastBankPayout: bank
+        ? { stripePayoutId: bank.stripePayoutId, status: bank.status, amount: bank.amount, currency: bank.currency, failureCode: bank.failureCode, at: bank.stateAt.toISOString() }
+        : null,
       payoutCount: mine.reduce((n, r) => n + toSafeNumber(r.payouts, "Payout count"), 0),
       onHoldCount: mine.reduce((n, r) => n + toSafeNumber(r.onHold, "On-hold count"), 0),
       paid: mine
