@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { providerPartOfChargeback, providerPartOfRefunds, providerPartOfRefundStep } from "./provider-part";
+import { providerLossOnCharge, providerPartOfChargeback, providerPartOfRefunds, providerPartOfRefundStep } from "./provider-part";
 
 describe("providerPartOfRefunds", () => {
   it("is the provider's proportion of the refunded total, rounded down", () => {
@@ -72,5 +72,20 @@ describe("providerPartOfRefundStep", () => {
     const chargebackFirst = chargeback + providerPartOfRefundStep({ providerRefundedTotal: refundPart, providerPortion: portion, refundsBorne: 0, chargebacksBorne: chargeback });
     expect(refundFirst).toBe(Math.min(portion, refundPart + disputed));
     expect(chargebackFirst).toBe(refundFirst);
+  });
+});
+
+describe("providerLossOnCharge", () => {
+  it("is min(portion, the refunds' proportional part + what the lost chargebacks disputed)", () => {
+    expect(providerLossOnCharge({ chargeAmount: 10_000, providerPortion: 8_000, refundedTotal: 5_000, disputed: 0 })).toBe(4_000);
+    expect(providerLossOnCharge({ chargeAmount: 10_000, providerPortion: 8_000, refundedTotal: 2_000, disputed: 5_000 })).toBe(6_600);
+    expect(providerLossOnCharge({ chargeAmount: 10_000, providerPortion: 8_000, refundedTotal: 5_000, disputed: 5_000 })).toBe(8_000);
+    expect(providerLossOnCharge({ chargeAmount: 10_000, providerPortion: 8_000, refundedTotal: 0, disputed: 0 })).toBe(0);
+  });
+
+  it("goes down when a refund fails, and up when a tip enlarges the portion", () => {
+    const before = providerLossOnCharge({ chargeAmount: 10_000, providerPortion: 8_000, refundedTotal: 5_000, disputed: 0 });
+    expect(providerLossOnCharge({ chargeAmount: 10_000, providerPortion: 8_000, refundedTotal: 2_000, disputed: 0 })).toBeLessThan(before);
+    expect(providerLossOnCharge({ chargeAmount: 10_000, providerPortion: 9_000, refundedTotal: 5_000, disputed: 0 })).toBe(4_500);
   });
 });
