@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { providerLossOnCharge, providerPartOfChargeback, providerPartOfRefunds, providerPartOfRefundStep } from "./provider-part";
+import { providerLossOnCharge, providerPartOfChargeback, providerPartOfRefunds } from "./provider-part";
 
 describe("providerPartOfRefunds", () => {
   it("is the provider's proportion of the refunded total, rounded down", () => {
@@ -48,30 +48,6 @@ describe("providerPartOfChargeback", () => {
   it("never takes more than the provider still has from the charge after refunds", () => {
     expect(providerPartOfChargeback({ disputedAmount: 5_000, providerPortion: 8_000, alreadyBorne: 4_000 })).toBe(4_000);
     expect(providerPartOfChargeback({ disputedAmount: 5_000, providerPortion: 8_000, alreadyBorne: 8_000 })).toBe(0);
-  });
-});
-
-describe("providerPartOfRefundStep", () => {
-  it("without chargebacks, the increase of the provider's part of the refunds", () => {
-    expect(providerPartOfRefundStep({ providerRefundedTotal: 4_000, providerPortion: 8_000, refundsBorne: 0, chargebacksBorne: 0 })).toBe(4_000);
-    expect(providerPartOfRefundStep({ providerRefundedTotal: 6_000, providerPortion: 8_000, refundsBorne: 4_000, chargebacksBorne: 0 })).toBe(2_000);
-  });
-
-  it("after a lost chargeback, only what the chargeback left of the portion", () => {
-    // Portion 80.00; a chargeback of 50.00 took 50.00; a refund of half the charge would take 40.00, 30.00 are left.
-    expect(providerPartOfRefundStep({ providerRefundedTotal: 4_000, providerPortion: 8_000, refundsBorne: 0, chargebacksBorne: 5_000 })).toBe(3_000);
-    expect(providerPartOfRefundStep({ providerRefundedTotal: 4_000, providerPortion: 8_000, refundsBorne: 0, chargebacksBorne: 8_000 })).toBe(0);
-  });
-
-  it("ends at min(portion, refunds' part + chargebacks) in either order", () => {
-    const portion = 8_000;
-    const refundPart = 4_000;
-    const disputed = 5_000;
-    const refundFirst = refundPart + providerPartOfChargeback({ disputedAmount: disputed, providerPortion: portion, alreadyBorne: refundPart });
-    const chargeback = providerPartOfChargeback({ disputedAmount: disputed, providerPortion: portion, alreadyBorne: 0 });
-    const chargebackFirst = chargeback + providerPartOfRefundStep({ providerRefundedTotal: refundPart, providerPortion: portion, refundsBorne: 0, chargebacksBorne: chargeback });
-    expect(refundFirst).toBe(Math.min(portion, refundPart + disputed));
-    expect(chargebackFirst).toBe(refundFirst);
   });
 });
 

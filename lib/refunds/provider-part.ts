@@ -5,7 +5,7 @@
 // platform (its commission): both give back the same fraction of what they got. This is
 // also how Stripe itself splits a refund with `reverse_transfer` on a destination charge.
 //   provider's part of all refunds so far = floor(refundedTotal × providerPortion / chargeAmount)
-// It is computed on Stripe's cumulative `amount_refunded`, never summed per refund, so a
+// It is computed on what is refunded on the charge in all, never summed per refund, so a
 // series of partial refunds rounds once: the provider's total never drifts from the
 // proportion, and a full refund is exactly the provider's portion. Rounding down means any
 // fraction of a minor unit stays with the platform (at most one unit per charge), never
@@ -22,10 +22,10 @@
 //
 // Together, refunds and lost chargebacks on one charge never take more than the provider's
 // portion of it, and what they take does not depend on the order Stripe's events arrive in:
-//   provider's loss on the charge = min(portion, their part of the refunds + the chargebacks)
-// A chargeback takes what refunds left (above); a refund step that comes after a chargeback
-// takes its proportional part only up to what the chargebacks left
-// (providerPartOfRefundStep). Both orders end at the same total.
+//   provider's loss on the charge = min(portion, their part of the refunds + the disputed amounts)
+// (providerLossOnCharge). A chargeback takes what refunds left (above); every other change of
+// the facts (a refund, a refund that failed, a tip enlarging the portion) moves the loss to this
+// total with one step (lib/refunds/charge-losses.ts), so every order ends at the same total.
 import { assertMinorUnits } from "@/lib/money/money";
 import { ValidationError } from "@/lib/errors";
 
@@ -67,31 +67,6 @@ export function providerPartOfChargeback({ disputedAmount, providerPortion, alre
   assertMinorUnits(providerPortion, "providerPortion");
   assertMinorUnits(alreadyBorne, "alreadyBorne");
   return Math.min(disputedAmount, Math.max(0, providerPortion - alreadyBorne));
-}
-
-export type TRefundStepInput = {
-  /** providerPartOfRefunds of the charge's new refunded total. */
-  providerRefundedTotal: number;
-  /** The part of the charge that was the provider's. */
-  providerPortion: number;
-  /** What earlier refund steps on the charge already took from the provider. */
-  refundsBorne: number;
-  /** What lost chargebacks on the charge took from the provider. */
-  chargebacksBorne: number;
-};
-
-/**
- * What a new refund step on a charge takes from the provider: their part of all refunds so
- * far, up to what lost chargebacks on the charge left of their portion, minus what earlier
- * refund steps already took. Never negative.
- */
-export function providerPartOfRefundStep({ providerRefundedTotal, providerPortion, refundsBorne, chargebacksBorne }: TRefundStepInput): number {
-  assertMinorUnits(providerRefundedTotal, "providerRefundedTotal");
-  assertMinorUnits(providerPortion, "providerPortion");
-  assertMinorUnits(refundsBorne, "refundsBorne");
-  assertMinorUnits(chargebacksBorne, "chargebacksBorne");
-  const refundsMayTake = Math.min(providerRefundedTotal, Math.max(0, providerPortion - chargebacksBorne));
-  return Math.max(0, refundsMayTake - refundsBorne);
 }
 
 export type TChargeLossInput = {
