@@ -161,8 +161,21 @@ export async function syncPayoutWithBooking(
     }
   }
 
-  // Status follows the facts.
-  if (ADJUSTABLE_STATUSES.includes(payout.status)) {
+  // Status follows the facts. A payout part of which was transferred (one of its several
+  // transfers went through before the others failed) is never cancelled: a person decides.
+  const partlyPaid =
+    payout.status === "failed" && (await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" } })) > 0;
+  if (partlyPaid && (booking.cancelledAt || payout.amount === 0)) {
+    await raiseAlert(tx, {
+      kind: "partly_paid_payout_not_cancelled",
+      severity: "critical",
+      title: "A partly transferred payout should be cancelled",
+      message: `Payout ${payout.id} of booking ${booking.externalId} failed after part of it was transferred, and ${booking.cancelledAt ? "the booking was cancelled" : "refunds took all of it"}. It was not cancelled: recover what was transferred by hand.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `partly_paid_payout_not_cancelled:${payout.id}`,
+    });
+  } else if (ADJUSTABLE_STATUSES.includes(payout.status)) {
     if (booking.cancelledAt) {
       payout = await changePayout(tx, payout, {
         event: "cancel",

@@ -344,7 +344,7 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
       } catch (error) {
         // Whether an earlier attempt went through is unknown: never send, never conclude "failed".
         const failure = classifyStripeError(error);
-        return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, outcomeUnknown: true } } };
+        return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
       }
     }
     toSend = missing;
@@ -362,6 +362,7 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
     }
   }
 
+  if (toSend.length === 0) return { made, result: { kind: "succeeded" } };
   const booking = await ctx.db.payout.findUniqueOrThrow({ where: { id: claim.payoutId }, select: { bookingId: true } });
   const openDisputes = await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } });
   if (openDisputes > 0) return { made, result: { kind: "deferred_for_dispute" } };
