@@ -34,6 +34,7 @@ export const handleAccountUpdated: TStripeHandler<"account.updated"> = async ({ 
     transfersActive: account.capabilities?.transfers === "active",
     disabledReason: account.requirements?.disabled_reason ?? null,
     stateAt: new Date(event.created * 1000),
+    wholeSecond: true,
   };
   let result = await updateProviderAccount(ctx, state);
   if (result.stale === "same_second") {
