@@ -15,6 +15,13 @@ export type TAccountReadinessInput = {
    * the time of a look-up. A state older than the one recorded changes nothing.
    */
   stateAt: Date;
+  /** stateAt is an event's `created` (whole seconds): a different state recorded at that very time cannot be ordered against it. */
+  wholeSecond?: boolean;
+  /**
+   * Apply over a different state recorded within the same second instead of answering
+   * "same_second" (for when Stripe could not be asked which one is current).
+   */
+  overrideSameSecond?: boolean;
 };
 
 export type TAccountUpdateResult = {
@@ -52,7 +59,10 @@ export async function updateProviderAccount(context: TServiceContext, input: TAc
       // Events carry whole seconds: compare at that grain.
       const second = (d: Date) => Math.floor(d.getTime() / 1000);
       if (second(input.stateAt) < second(recordedAt)) return { providerId: provider.id, ready, changed: false, released: 0, held: 0, stale: "older" };
-      if (second(input.stateAt) === second(recordedAt) && input.stateAt.getTime() < recordedAt.getTime() && changed) {
+      // Not newer within the same second (an event's whole second equal to the recorded time
+      // included) and different: which came last cannot be told.
+      const notNewer = input.stateAt.getTime() < recordedAt.getTime() || (input.wholeSecond === true && input.stateAt.getTime() === recordedAt.getTime());
+      if (second(input.stateAt) === second(recordedAt) && notNewer && changed && !input.overrideSameSecond) {
         return { providerId: provider.id, ready, changed: false, released: 0, held: 0, stale: "same_second" };
       }
     }

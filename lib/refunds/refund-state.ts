@@ -15,6 +15,8 @@ import { classifyStripeError } from "@/lib/stripe/classify-error";
 
 /** Refund statuses whose money went (or is going) back to the customer. */
 const COUNTED = new Set(["pending", "requires_action", "succeeded"]);
+/** Refund statuses Stripe never moves a refund out of. */
+const FINAL = new Set(["failed", "canceled"]);
 
 export type TRefundState = { charge: TChargeFunding; refundedTotal: number; refunds: Stripe.Refund[] };
 
@@ -37,14 +39,22 @@ export type TRecordedRefund = { changed: boolean; previousStatus: string | null 
 
 /**
  * Keeps a refund's status as Stripe last reported it: a report older than the one kept changes
- * nothing. `changed` tells whether this report moved the refund to another status.
+ * nothing. Failed and canceled are final at Stripe, so a report of either wins over any other
+ * status whatever their times (an event is timed to the second, a look-up to the millisecond:
+ * a refund that fails within the second it was seen to succeed cannot be ordered by time), and
+ * no report moves a refund out of them. `changed` tells whether this report moved the refund to
+ * another status.
  */
 export async function recordRefund(db: PrismaClient, refund: Stripe.Refund, reportedAt: Date): Promise<TRecordedRefund> {
   const chargeId = typeof refund.charge === "string" ? refund.charge : refund.charge?.id;
   if (!chargeId) return { changed: false, previousStatus: null };
   const status = refund.status ?? "pending";
   const existing = await db.stripeRefund.findUnique({ where: { id: refund.id } });
-  if (existing && existing.statusAt > reportedAt) return { changed: false, previousStatus: existing.status };
+  if (existing) {
+    const wasFinal = FINAL.has(existing.status);
+    const stale = wasFinal !== FINAL.has(status) ? wasFinal : existing.statusAt > reportedAt;
+    if (stale) return { changed: false, previousStatus: existing.status };
+  }
   const data = {
     stripeChargeId: chargeId,
     amount: refund.amount,

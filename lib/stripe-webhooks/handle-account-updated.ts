@@ -3,6 +3,7 @@ import "server-only";
 import { z } from "zod";
 
 import { updateProviderAccount } from "@/lib/providers/update-provider-account";
+import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { retrieveAccountReadiness } from "@/lib/stripe/transfers";
 
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
@@ -22,20 +23,28 @@ const ZAccount = z.looseObject({
  * payouts are held for that reason (lib/providers/update-provider-account.ts). The event
  * carries the whole account as it was when the event was created: one older than the state
  * recorded changes nothing; one from the same second as a different recorded state cannot be
- * ordered, so the account is asked of Stripe afresh and that answer applied.
+ * ordered, so the account is asked of Stripe afresh and that answer applied (when Stripe cannot be
+ * asked, the later delivery wins, as it did before anything was recorded in that second).
  */
 export const handleAccountUpdated: TStripeHandler<"account.updated"> = async ({ deps, ctx, event }) => {
   const account = parseStripeObject(ZAccount, event.data.object, "account");
-  let result = await updateProviderAccount(ctx, {
+  const state = {
     stripeAccountId: account.id,
     payoutsEnabled: account.payouts_enabled === true,
     transfersActive: account.capabilities?.transfers === "active",
     disabledReason: account.requirements?.disabled_reason ?? null,
     stateAt: new Date(event.created * 1000),
-  });
+    wholeSecond: true,
+  };
+  let result = await updateProviderAccount(ctx, state);
   if (result.stale === "same_second") {
-    const fresh = await retrieveAccountReadiness(deps.stripe(), account.id);
-    result = await updateProviderAccount(ctx, { stripeAccountId: account.id, ...fresh, stateAt: ctx.clock?.now() ?? new Date() });
+    const fresh = await retrieveAccountReadiness(deps.stripe(), account.id).catch((error: unknown) => {
+      console.warn(`stripe webhook: account ${account.id}: two states in one second and Stripe could not be asked; the later delivery wins`, classifyStripeError(error).message);
+      return null;
+    });
+    result = fresh
+      ? await updateProviderAccount(ctx, { stripeAccountId: account.id, ...fresh, stateAt: ctx.clock?.now() ?? new Date() })
+      : await updateProviderAccount(ctx, { ...state, overrideSameSecond: true });
   }
   if (result.stale === "older") {
     return { status: "processed", note: `account ${account.id}: a newer state is recorded; this older event changed nothing` };

@@ -610,6 +610,27 @@ describe("money on a clock", () => {
     expect(clocked.charge(charge.id).amount_refunded).toBe(4_000);
   });
 
+  it("lists a charge's refunds (GET /v1/refunds?charge=), newest first, with every status; an unknown charge is 404", async () => {
+    const charge = clocked.createCharge({ amount: 10_000, currency: "usd" });
+    const other = clocked.createCharge({ amount: 5_000, currency: "usd" });
+    const first = clocked.refundCharge(charge.id, { amount: 1_000 });
+    const second = clocked.refundCharge(charge.id, { amount: 2_000, status: "pending" });
+    clocked.refundCharge(other.id, { amount: 500 });
+    clocked.setRefundStatus(second.id, "failed");
+    const listed = await api.refunds.list({ charge: charge.id, limit: 100 });
+    expect(listed.data.map((r) => [r.id, r.amount, r.status])).toEqual([
+      [second.id, 2_000, "failed"],
+      [first.id, 1_000, "succeeded"],
+    ]);
+    expect(listed.has_more).toBe(false);
+    // Paged with the SDK's auto-pagination.
+    const paged: string[] = [];
+    for await (const refund of api.refunds.list({ charge: charge.id, limit: 1 })) paged.push(refund.id);
+    expect(paged).toEqual([second.id, first.id]);
+    expect((await api.refunds.list({ payment_intent: String(other.payment_intent) })).data).toHaveLength(1);
+    await expect(api.refunds.list({ charge: "ch_missing" })).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
+  });
+
   it("disputes: a chargeback withdraws the amount, winning gives it back; an inquiry moves no money", async () => {
     const charge = clocked.createCharge({ amount: 10_000, currency: "eur" });
     const dispute = clocked.disputeCharge(charge.id);

@@ -22,7 +22,7 @@
 // default currency (`exchange_rate` set on its balance transaction).
 //
 // Implemented: POST/GET /v1/transfers, GET /v1/transfers/:id, POST/GET /v1/transfers/:id/reversals,
-// GET /v1/accounts/:id, GET /v1/charges/:id, GET /v1/payment_intents/:id, GET /v1/refunds/:id,
+// GET /v1/accounts/:id, GET /v1/charges/:id, GET /v1/payment_intents/:id, GET /v1/refunds(/:id),
 // GET /v1/disputes/:id, GET /v1/balance, GET /v1/balance_transactions(/:id) (filters payout, source,
 // type, currency), GET /v1/payouts(/:id), GET /v1/events(/:id). GETs honour `expand[]` on id fields.
 // The `Stripe-Account` header makes a request act as that connected account: its balance, balance
@@ -1220,6 +1220,22 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
     return page(newestFirst, query, "/v1/balance_transactions", (id) => noSuch("balance_transaction", id, "starting_after"), transactionJson);
   }
 
+  /** GET /v1/refunds: newest first, filtered by `charge` or `payment_intent` (an unknown one is "No such …", as at Stripe). */
+  function listRefunds(request: TRequest): TResult {
+    const { query, scope } = request;
+    if (query.charge !== undefined && owned(charges, query.charge, scope) === undefined) return noSuch("charge", query.charge, "charge");
+    if (query.payment_intent !== undefined && owned(paymentIntents, query.payment_intent, scope) === undefined) {
+      return noSuch("payment_intent", query.payment_intent, "payment_intent");
+    }
+    const newestFirst = [...refunds.values()]
+      .map((state) => state.refund)
+      .filter((refund) => scopes.get(refund.id) === scope)
+      .filter((refund) => query.charge === undefined || refund.charge === query.charge)
+      .filter((refund) => query.payment_intent === undefined || refund.payment_intent === query.payment_intent)
+      .reverse();
+    return page(newestFirst, query, "/v1/refunds", (id) => noSuch("refund", id, "starting_after"), clone);
+  }
+
   function route(request: TRequest): TResult {
     const { method, path, params, query, scope } = request;
     const segments = path.split("/").filter(Boolean);
@@ -1279,6 +1295,7 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
     if (segments.length === 2) {
       if (resource === "balance_transactions") return expanded(listBalanceTransactions(request), request);
       if (resource === "events") return expanded(listEvents(request), request);
+      if (resource === "refunds") return expanded(listRefunds(request), request);
       if (resource === "payouts") {
         const newestFirst = [...payouts.values()].filter((payout) => scopes.get(payout.id) === scope).reverse();
         return expanded(page(newestFirst, query, "/v1/payouts", (missing) => noSuch("payout", missing, "starting_after"), clone), request);

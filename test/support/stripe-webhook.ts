@@ -6,7 +6,10 @@ import Stripe from "stripe";
 
 import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
-import { getEnv } from "@/lib/env";
+import { getEnv, resetEnvForTests } from "@/lib/env";
+import { resetStripeForTests } from "@/lib/stripe/client";
+
+import type { TFakeStripe } from "./fake-stripe";
 
 /** A Stripe-looking id: `ch_…`, `evt_…`, `dp_…`. */
 export const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
@@ -29,3 +32,20 @@ export async function sendStripeEvent(event: { id: string }): Promise<{ status: 
 /** The stored delivery of a Stripe event. */
 export const stripeDeliveryOf = (event: { id: string }) =>
   db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } } });
+
+/**
+ * Points the app's own Stripe client (getStripe, which the webhook routes use) at the fake Stripe,
+ * so that what the handlers ask Stripe afresh (a charge, its refunds, an account) is what the test
+ * built there. Returns the function that puts the environment back.
+ */
+export function useFakeStripeForApp(fake: Pick<TFakeStripe, "env">): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, fake.env(), { STRIPE_MAX_NETWORK_RETRIES: "0", STRIPE_TIMEOUT_MS: "2000" });
+  resetEnvForTests();
+  resetStripeForTests();
+  return () => {
+    process.env = saved;
+    resetEnvForTests();
+    resetStripeForTests();
+  };
+}

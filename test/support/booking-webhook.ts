@@ -1,0 +1,51 @@
+// Sends the booking platform's events to our webhook route the way the platform does: the raw
+// JSON, signed with the first configured BOOKING_WEBHOOK_SECRETS.
+import { randomUUID } from "node:crypto";
+
+import { POST } from "@/app/api/webhooks/booking/route";
+import { getEnv } from "@/lib/env";
+import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
+
+export type TBookingEvent = { id: string; type: string; createdAt: string; data: Record<string, unknown> };
+
+/** A booking.completed body (an hour ago by default) for a provider with a Stripe account. */
+export function bookingCompletedEvent(input: {
+  bookingId: string;
+  providerId: string;
+  stripeAccountId: string;
+  providerShare?: number;
+  currency?: string;
+  chargeId?: string;
+  paymentIntentId?: string;
+  completedAt?: Date;
+}): TBookingEvent {
+  const completedAt = (input.completedAt ?? new Date(Date.now() - 60 * 60 * 1000)).toISOString();
+  return {
+    id: `evt_${randomUUID()}`,
+    type: "booking.completed",
+    createdAt: completedAt,
+    data: {
+      bookingId: input.bookingId,
+      completedAt,
+      currency: input.currency ?? "USD",
+      providerShare: input.providerShare ?? 8_000,
+      ...(input.chargeId === undefined ? {} : { chargeId: input.chargeId }),
+      ...(input.paymentIntentId === undefined ? {} : { paymentIntentId: input.paymentIntentId }),
+      provider: { id: input.providerId, name: "Pat Provider", email: `${input.providerId}@example.test`, stripeAccountId: input.stripeAccountId },
+    },
+  };
+}
+
+/** Posts a signed event to POST /api/webhooks/booking; the answer's status and JSON body. */
+export async function sendBookingEvent(event: TBookingEvent): Promise<{ status: number; body: Record<string, unknown> }> {
+  const raw = JSON.stringify(event);
+  const response = await POST(
+    new Request("http://localhost/api/webhooks/booking", {
+      method: "POST",
+      headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, getEnv().BOOKING_WEBHOOK_SECRETS[0]!) },
+      body: raw,
+    }),
+    undefined,
+  );
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
