@@ -9,7 +9,9 @@ import { classifyStripeError, isTurnedAway, type TStripeFailure } from "./classi
 // together, across every server and function, under one rate: a shared slot in PostgreSQL
 // (generic cell rate algorithm: each write takes the next free slot with one UPDATE and waits
 // for it), spaced 10 % wider than 1/rate so that network jitter cannot put more than `perSecond`
-// requests into any second at Stripe. Inngest's throttle on the functions (inngest/functions)
+// requests into any second at Stripe; a write that wakes too late for its slot (a busy event
+// loop delays timers by tens or hundreds of milliseconds) takes a new one rather than bunch up
+// with the next slots' writes. Inngest's throttle on the functions (inngest/functions)
 // keeps runs from starting faster than that in the first place; this is the ceiling that also
 // holds for retries, for the two functions together and for work done outside Inngest.
 //
@@ -39,6 +41,14 @@ const RATE_KEY = "stripe_writes";
 /** Slots are spaced this much wider than 1/rate (network jitter between our clock and Stripe's arrival). */
 export const RATE_MARGIN = 0.1;
 const MAX_BACKOFF_MS = 8_000;
+/**
+ * The latest a write may start after its slot. Slots spaced (1 + RATE_MARGIN) / rate apart keep
+ * any second at Stripe within the rate as long as each write arrives less than 1000 ms ×
+ * RATE_MARGIN after its slot: half of that for starting late, half for the trip to Stripe.
+ */
+const LATE_START_MS = (1000 * RATE_MARGIN) / 2;
+/** Slots a write may give up for starting late before it goes anyway (a 429 is then its answer). */
+const MAX_RETAKES = 3;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -50,13 +60,20 @@ export function stripeWriteGate(db: PrismaClient, options: TStripeWriteGateOptio
   const sleep = options.sleep ?? defaultSleep;
   return {
     async acquire() {
-      const [row] = await db.$queryRaw<{ waitMs: number }[]>`
-        INSERT INTO "RateLimit" ("key", "nextSlotAt") VALUES (${RATE_KEY}, clock_timestamp() + ${spacingMs} * interval '1 millisecond')
-        ON CONFLICT ("key") DO UPDATE
-          SET "nextSlotAt" = greatest("RateLimit"."nextSlotAt", clock_timestamp()) + ${spacingMs} * interval '1 millisecond'
-        RETURNING greatest(0, extract(epoch FROM ("nextSlotAt" - ${spacingMs} * interval '1 millisecond' - clock_timestamp())) * 1000)::float8 AS "waitMs"`;
-      const waitMs = row?.waitMs ?? 0;
-      if (waitMs > 0) await sleep(Math.ceil(waitMs));
+      for (let retake = 0; ; retake++) {
+        const asked = performance.now();
+        const [row] = await db.$queryRaw<{ waitMs: number }[]>`
+          INSERT INTO "RateLimit" ("key", "nextSlotAt") VALUES (${RATE_KEY}, clock_timestamp() + ${spacingMs} * interval '1 millisecond')
+          ON CONFLICT ("key") DO UPDATE
+            SET "nextSlotAt" = greatest("RateLimit"."nextSlotAt", clock_timestamp()) + ${spacingMs} * interval '1 millisecond'
+          RETURNING greatest(0, extract(epoch FROM ("nextSlotAt" - ${spacingMs} * interval '1 millisecond' - clock_timestamp())) * 1000)::float8 AS "waitMs"`;
+        const waitMs = row?.waitMs ?? 0;
+        if (waitMs > 0) await sleep(Math.ceil(waitMs));
+        // Woken late (a busy event loop, a slow answer): sent now, this write would share a second
+        // with the writes of the slots after its own. Give the slot up and take the next free one.
+        const late = performance.now() - (asked + waitMs);
+        if (late <= LATE_START_MS || retake >= MAX_RETAKES) return;
+      }
     },
     backoffMs(retry, failure) {
       if (retry > maxRetries) return null;
