@@ -1,9 +1,9 @@
 import { RetryAfterError } from "inngest";
 
 import { inngest } from "@/inngest/client";
+import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { payoutRepaymentRequested } from "@/inngest/events";
-import { getEnv } from "@/lib/env";
 import { repayProvider } from "@/lib/payouts/repay-provider";
 
 export const REPAY_PROVIDER_FN = "repay-provider";
@@ -16,7 +16,7 @@ export function createRepayProviderFunction(deps: TEngineDeps = defaultDeps) {
       triggers: [payoutRepaymentRequested],
       retries: 10,
       concurrency: [{ key: "event.data.payoutId", limit: 1 }],
-      throttle: { limit: Math.max(1, Math.floor(getEnv().STRIPE_WRITES_PER_SECOND)), period: "1s" },
+      throttle: stripeWriteThrottle(),
     },
     async ({ event, step, runId }) =>
       step.run("repay", async () => {

@@ -1,7 +1,7 @@
 import { RetryAfterError } from "inngest";
 
 import { inngest } from "@/inngest/client";
-import { getEnv } from "@/lib/env";
+import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { payoutReversalRequested } from "@/inngest/events";
 import { reverseTransfer } from "@/lib/payouts/reverse-transfer";
@@ -16,7 +16,7 @@ export function createReverseTransferFunction(deps: TEngineDeps = defaultDeps) {
       triggers: [payoutReversalRequested],
       retries: 5,
       concurrency: [{ key: "event.data.payoutId", limit: 1 }],
-      throttle: { limit: Math.max(1, Math.floor(getEnv().STRIPE_WRITES_PER_SECOND)), period: "1s" },
+      throttle: stripeWriteThrottle(),
     },
     async ({ event, step, runId }) =>
       step.run("reverse", async () => {

@@ -1,7 +1,7 @@
 import { RetryAfterError } from "inngest";
 
 import { inngest } from "@/inngest/client";
-import { getEnv } from "@/lib/env";
+import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { payoutTransferRequested } from "@/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
@@ -36,7 +36,7 @@ export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
       // retries also carry the tries that do not count (rate limits) and crashes.
       retries: TRANSFER_RUN_RETRIES,
       concurrency: [{ key: "event.data.payoutId", limit: 1 }],
-      throttle: { limit: Math.max(1, Math.floor(getEnv().STRIPE_WRITES_PER_SECOND)), period: "1s" },
+      throttle: stripeWriteThrottle(),
       onFailure: async ({ event, runId }) => {
         // Retries exhausted by something other than a recorded Stripe failure (a crash, the
         // database): settle against Stripe so the payout ends transferred or failed, never stuck.
