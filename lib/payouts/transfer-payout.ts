@@ -106,7 +106,8 @@ export function transferGroupFor(booking: { externalId: string }): string {
  * charges that pay for the payout are described (settlement currency, amount, availability); the
  * platform's currencies are refreshed when an hour old. `unavailable` when Stripe could not be
  * asked: the claim waits (nothing was spent). A charge Stripe says does not exist is left out of
- * the plan (its part is paid from the balance) and alerted.
+ * the plan (its part is paid from the balance) and alerted; one Stripe refuses to show (a key
+ * without read access to charges) keeps the claim waiting, and is alerted.
  */
 export async function prepareFunding(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<{ unavailable: string } | null> {
   const ctx = resolveContext(context);
@@ -142,7 +143,22 @@ export async function prepareFunding(context: TServiceContext, stripe: Stripe, i
   const chargeIds = await chargeIdsOfPayout(ctx.db, payout.id);
   const lookups = await learnCharges(ctx.db, stripe, chargeIds, now);
   for (const [chargeId, lookup] of lookups) {
-    if (lookup.kind === "unavailable") problems.push(`charge ${chargeId}: ${lookup.message}`);
+    if (lookup.kind === "unavailable" || lookup.kind === "refused") problems.push(`charge ${chargeId}: ${lookup.message}`);
+    if (lookup.kind === "refused") {
+      // Asking again gets the same refusal: the payout waits (nothing is planned on a charge we
+      // could not read), and a person must fix what Stripe refuses, or it waits for good.
+      await ctx.db.$transaction((tx) =>
+        raiseAlert(tx, {
+          kind: "charge_lookup_refused",
+          severity: "critical",
+          title: "Stripe refuses to show a charge that pays a payout",
+          message: `Stripe refused to show charge ${chargeId} of booking ${payout.booking.externalId} (${lookup.message}). Payout ${payout.id} waits until it can be read: check the Stripe API key's permissions.`,
+          payoutId: payout.id,
+          providerId: payout.providerId,
+          dedupeKey: `charge_lookup_refused:${chargeId}`,
+        }),
+      );
+    }
     if (lookup.kind === "unknown_to_stripe") {
       await ctx.db.$transaction((tx) =>
         raiseAlert(tx, {
