@@ -37,6 +37,12 @@ const REFUSAL_ERROR_TYPES = ["StripeInvalidRequestError", "StripePermissionError
 export const FUNDS_RECHECK_MS = 60 * 60 * 1000;
 /** Pause before trying again a transfer Stripe kept turning away unprocessed (rate limits), when Stripe gave no Retry-After. */
 export const TURNED_AWAY_RETRY_MS = 30 * 1000;
+/**
+ * Tries in a row that Stripe turned away unprocessed after which an admin is alerted (about three
+ * runs with all their retries). They do not count toward the attempt limit, so without this a
+ * transfer Stripe never accepts would be retried for ever with no one told.
+ */
+export const TURNED_AWAY_ALERT_AFTER = 30;
 
 export type TClaimedLeg = {
   legId: string;
@@ -522,6 +528,7 @@ export async function recordTransferOutcome(context: TServiceContext, claim: TCl
         data: { lastError: error, attempts: Math.max(0, payout.attempts - 1) },
         audit: { ...audit, action: "payout.transfer_attempt_turned_away", reason: `${error} (not counted)` },
       });
+      await alertIfTurnedAwayTooOften(tx, payout, claim.attemptNumber, error);
       return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? TURNED_AWAY_RETRY_MS, error, counted: false };
     }
 
@@ -584,6 +591,37 @@ async function waitForFunds(tx: Tx, ctx: TResolvedContext, payout: Payout, legId
     audit: { actor: ctx.actor, action: "payout.awaiting_funds", reason: note, runId: ctx.runId, requestId: ctx.requestId, details: { fundsExpectedAt: until.toISOString() } },
   });
   return { kind: "waiting_for_funds", until: until.toISOString() };
+}
+
+/**
+ * Raises one alert per run of tries Stripe turned away unprocessed, once it reaches
+ * TURNED_AWAY_ALERT_AFTER: any other outcome (a counted try, a transfer made, a wait for funds or
+ * for a dispute, a try that never finished) ends the run.
+ */
+async function alertIfTurnedAwayTooOften(tx: Tx, payout: Payout, attemptNumber: number, error: string): Promise<void> {
+  const other = await tx.transferAttempt.findFirst({
+    where: {
+      payoutId: payout.id,
+      attemptNumber: { lt: attemptNumber },
+      OR: [{ counted: true }, { status: { not: "failed" } }, { errorType: { in: ["stopped", "deferred"] } }, { errorCode: "balance_insufficient" }],
+    },
+    orderBy: { attemptNumber: "desc" },
+    select: { attemptNumber: true },
+  });
+  const since = other?.attemptNumber ?? 0;
+  const inARow = attemptNumber - since;
+  if (inARow < TURNED_AWAY_ALERT_AFTER) return;
+  await raiseAlert(tx, {
+    kind: "transfer_turned_away",
+    severity: "warning",
+    title: "Stripe keeps turning a transfer away",
+    message:
+      `Stripe turned away the last ${inARow} tries to transfer payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) without acting on them; the last: ${error}. ` +
+      "Such tries do not count toward the attempt limit, so the payout is tried again for as long as this lasts: check Stripe's status and the rate of Stripe writes.",
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `transfer_turned_away:${payout.id}:${since + 1}`,
+  });
 }
 
 async function finishAttempt(

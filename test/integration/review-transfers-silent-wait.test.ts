@@ -49,3 +49,31 @@ describe("a charge Stripe refuses to describe", () => {
     expect(alerts[0]!.message).toContain(charge.id);
   });
 });
+
+describe("a transfer Stripe keeps turning away", () => {
+  it("is retried without spending attempts, but not in silence for ever: an admin is alerted once", async () => {
+    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    h.clock.advance(48 * HOUR + 1000);
+    const payout = await payoutOf(bookingId);
+
+    // Every transfer is answered 503 with Stripe-Should-Retry: true, which does not count.
+    h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 503, shouldRetry: true }, 10_000);
+    // Six cycles: a run and its 10 Inngest retries, then the sweep settles it an hour later and requests it again.
+    for (let cycle = 0; cycle < 6; cycle++) {
+      const runId = `run_turned_away_${cycle}`;
+      for (let retry = 0; retry <= 10; retry++) {
+        const run = await h.run("transfer", transferEvent(payout.id), { runId });
+        expect(run.error).toMatchObject({ name: "RetryAfterError" });
+      }
+      h.clock.advance(HOUR + 60_000);
+      await h.run("reconcile", null);
+      expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", attempts: 0 });
+    }
+
+    expect(h.transfersFor(payout.id)).toHaveLength(0);
+    expect(await db.transferAttempt.count({ where: { payoutId: payout.id, counted: false } })).toBe(66);
+    // Stripe may keep doing this for ever: the payout is not paid, someone must know.
+    const alerts = await db.alert.findMany({ where: { payoutId: payout.id } });
+    expect(alerts.map((a) => a.kind)).toEqual(["transfer_turned_away"]);
+  });
+});
