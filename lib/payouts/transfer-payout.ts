@@ -341,7 +341,7 @@ async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: 
 /**
  * Step 2, outside any transaction: asks Stripe. If earlier attempts may have reached Stripe, it
  * first looks for their transfers (so a transfer whose answer was lost is found, not repeated);
- * right before the first send it checks that no dispute opened meanwhile. Each transfer names its
+ * right before each send it checks that no dispute opened meanwhile. Each transfer names its
  * funding charge (`source_transaction`) and goes through the shared write gate (rate, and pauses
  * for 429s); its idempotency key is the payout, its amount version and the leg, the same on every
  * retry. Stops at the first failure: the next attempt continues with what is left.
@@ -386,22 +386,26 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
 
   if (toSend.length === 0) return { made, result: { kind: "succeeded" } };
   const booking = await ctx.db.payout.findUniqueOrThrow({ where: { id: claim.payoutId }, select: { bookingId: true } });
-  const openDisputes = await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } });
-  if (openDisputes > 0) return { made, result: { kind: "deferred_for_dispute" } };
+  const disputeOpen = async () => (await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } })) > 0;
 
   for (const leg of toSend) {
     try {
-      const transfer = await sendStripeWrite(ctx.stripeWrites, () =>
-        createTransfer(stripe, {
-          amount: leg.amount,
-          currency: leg.currency,
-          destination: claim.destination,
-          transferGroup: claim.transferGroup,
-          sourceTransaction: leg.sourceChargeId,
-          metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
-          idempotencyKey: leg.idempotencyKey,
-        }),
+      // Checked in the write's slot, right before it goes out: a dispute may open while the write
+      // waits for its slot (or after a 429), or while an earlier transfer waits for its answer.
+      const transfer = await sendStripeWrite(ctx.stripeWrites, async () =>
+        (await disputeOpen())
+          ? null
+          : createTransfer(stripe, {
+              amount: leg.amount,
+              currency: leg.currency,
+              destination: claim.destination,
+              transferGroup: claim.transferGroup,
+              sourceTransaction: leg.sourceChargeId,
+              metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
+              idempotencyKey: leg.idempotencyKey,
+            }),
       );
+      if (!transfer) return { made, result: { kind: "deferred_for_dispute" } };
       made.push({ legId: leg.legId, transfer, recovered: false });
       exclude.add(transfer.id);
     } catch (error) {
