@@ -420,7 +420,9 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
             continue;
           }
         } catch {
-          // Stripe unreachable: keep the first failure, whose outcome is unknown.
+          // Stripe unreachable: keep the first failure, whose outcome is unknown. Even if Stripe said
+          // not to send it again, it may have made the transfer: never conclude "failed" from it.
+          return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, retry: failure.retry === "never" ? "now" : failure.retry } } };
         }
       }
       return { made, result: { kind: "failed", legId: leg.legId, failure } };
