@@ -53,6 +53,8 @@ export type TChargeLookup =
   | { kind: "known" }
   /** Stripe answered that no such charge exists (a wrong id from the platform). */
   | { kind: "unknown_to_stripe"; message: string }
+  /** Stripe refused to show the charge (e.g. a restricted key without read access): asking again will not help. */
+  | { kind: "refused"; message: string }
   /** Stripe could not be asked now. */
   | { kind: "unavailable"; message: string };
 
@@ -70,9 +72,14 @@ export async function learnCharges(db: PrismaClient, stripe: Stripe, ids: readon
       result.set(id, { kind: "known" });
     } catch (error) {
       const failure = classifyStripeError(error);
-      result.set(id, failure.retry === "never" && failure.statusCode === 404
-        ? { kind: "unknown_to_stripe", message: failure.message }
-        : { kind: "unavailable", message: failure.message });
+      result.set(
+        id,
+        failure.retry !== "never"
+          ? { kind: "unavailable", message: failure.message }
+          : failure.statusCode === 404
+            ? { kind: "unknown_to_stripe", message: failure.message }
+            : { kind: "refused", message: failure.message },
+      );
     }
   }
   return result;

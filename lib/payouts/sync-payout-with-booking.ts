@@ -162,15 +162,17 @@ export async function syncPayoutWithBooking(
   }
 
   // Status follows the facts. A payout part of which was transferred (one of its several
-  // transfers went through before the others failed) is never cancelled: a person decides.
+  // transfers went through before the others failed, or before the next one had to wait for
+  // funds or was put back) is never cancelled, whatever its status: a person decides.
   const partlyPaid =
-    payout.status === "failed" && (await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" } })) > 0;
+    ADJUSTABLE_STATUSES.includes(payout.status) &&
+    (await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" } })) > 0;
   if (partlyPaid && (booking.cancelledAt || payout.amount === 0)) {
     await raiseAlert(tx, {
       kind: "partly_paid_payout_not_cancelled",
       severity: "critical",
       title: "A partly transferred payout should be cancelled",
-      message: `Payout ${payout.id} of booking ${booking.externalId} failed after part of it was transferred, and ${booking.cancelledAt ? "the booking was cancelled" : "refunds took all of it"}. It was not cancelled: recover what was transferred by hand.`,
+      message: `Payout ${payout.id} of booking ${booking.externalId} is ${payout.status.replace("_", " ")} after part of it was transferred, and ${booking.cancelledAt ? "the booking was cancelled" : "refunds took all of it"}. It was not cancelled: recover what was transferred by hand.`,
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `partly_paid_payout_not_cancelled:${payout.id}`,

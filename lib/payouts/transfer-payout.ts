@@ -37,6 +37,12 @@ const REFUSAL_ERROR_TYPES = ["StripeInvalidRequestError", "StripePermissionError
 export const FUNDS_RECHECK_MS = 60 * 60 * 1000;
 /** Pause before trying again a transfer Stripe kept turning away unprocessed (rate limits), when Stripe gave no Retry-After. */
 export const TURNED_AWAY_RETRY_MS = 30 * 1000;
+/**
+ * Tries in a row that Stripe turned away unprocessed after which an admin is alerted (about three
+ * runs with all their retries). They do not count toward the attempt limit, so without this a
+ * transfer Stripe never accepts would be retried for ever with no one told.
+ */
+export const TURNED_AWAY_ALERT_AFTER = 30;
 
 export type TClaimedLeg = {
   legId: string;
@@ -106,7 +112,8 @@ export function transferGroupFor(booking: { externalId: string }): string {
  * charges that pay for the payout are described (settlement currency, amount, availability); the
  * platform's currencies are refreshed when an hour old. `unavailable` when Stripe could not be
  * asked: the claim waits (nothing was spent). A charge Stripe says does not exist is left out of
- * the plan (its part is paid from the balance) and alerted.
+ * the plan (its part is paid from the balance) and alerted; one Stripe refuses to show (a key
+ * without read access to charges) keeps the claim waiting, and is alerted.
  */
 export async function prepareFunding(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<{ unavailable: string } | null> {
   const ctx = resolveContext(context);
@@ -142,7 +149,22 @@ export async function prepareFunding(context: TServiceContext, stripe: Stripe, i
   const chargeIds = await chargeIdsOfPayout(ctx.db, payout.id);
   const lookups = await learnCharges(ctx.db, stripe, chargeIds, now);
   for (const [chargeId, lookup] of lookups) {
-    if (lookup.kind === "unavailable") problems.push(`charge ${chargeId}: ${lookup.message}`);
+    if (lookup.kind === "unavailable" || lookup.kind === "refused") problems.push(`charge ${chargeId}: ${lookup.message}`);
+    if (lookup.kind === "refused") {
+      // Asking again gets the same refusal: the payout waits (nothing is planned on a charge we
+      // could not read), and a person must fix what Stripe refuses, or it waits for good.
+      await ctx.db.$transaction((tx) =>
+        raiseAlert(tx, {
+          kind: "charge_lookup_refused",
+          severity: "critical",
+          title: "Stripe refuses to show a charge that pays a payout",
+          message: `Stripe refused to show charge ${chargeId} of booking ${payout.booking.externalId} (${lookup.message}). Payout ${payout.id} waits until it can be read: check the Stripe API key's permissions.`,
+          payoutId: payout.id,
+          providerId: payout.providerId,
+          dedupeKey: `charge_lookup_refused:${chargeId}`,
+        }),
+      );
+    }
     if (lookup.kind === "unknown_to_stripe") {
       await ctx.db.$transaction((tx) =>
         raiseAlert(tx, {
@@ -319,7 +341,7 @@ async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: 
 /**
  * Step 2, outside any transaction: asks Stripe. If earlier attempts may have reached Stripe, it
  * first looks for their transfers (so a transfer whose answer was lost is found, not repeated);
- * right before the first send it checks that no dispute opened meanwhile. Each transfer names its
+ * right before each send it checks that no dispute opened meanwhile. Each transfer names its
  * funding charge (`source_transaction`) and goes through the shared write gate (rate, and pauses
  * for 429s); its idempotency key is the payout, its amount version and the leg, the same on every
  * retry. Stops at the first failure: the next attempt continues with what is left.
@@ -364,22 +386,26 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
 
   if (toSend.length === 0) return { made, result: { kind: "succeeded" } };
   const booking = await ctx.db.payout.findUniqueOrThrow({ where: { id: claim.payoutId }, select: { bookingId: true } });
-  const openDisputes = await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } });
-  if (openDisputes > 0) return { made, result: { kind: "deferred_for_dispute" } };
+  const disputeOpen = async () => (await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } })) > 0;
 
   for (const leg of toSend) {
     try {
-      const transfer = await sendStripeWrite(ctx.stripeWrites, () =>
-        createTransfer(stripe, {
-          amount: leg.amount,
-          currency: leg.currency,
-          destination: claim.destination,
-          transferGroup: claim.transferGroup,
-          sourceTransaction: leg.sourceChargeId,
-          metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
-          idempotencyKey: leg.idempotencyKey,
-        }),
+      // Checked in the write's slot, right before it goes out: a dispute may open while the write
+      // waits for its slot (or after a 429), or while an earlier transfer waits for its answer.
+      const transfer = await sendStripeWrite(ctx.stripeWrites, async () =>
+        (await disputeOpen())
+          ? null
+          : createTransfer(stripe, {
+              amount: leg.amount,
+              currency: leg.currency,
+              destination: claim.destination,
+              transferGroup: claim.transferGroup,
+              sourceTransaction: leg.sourceChargeId,
+              metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
+              idempotencyKey: leg.idempotencyKey,
+            }),
       );
+      if (!transfer) return { made, result: { kind: "deferred_for_dispute" } };
       made.push({ legId: leg.legId, transfer, recovered: false });
       exclude.add(transfer.id);
     } catch (error) {
@@ -394,7 +420,9 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
             continue;
           }
         } catch {
-          // Stripe unreachable: keep the first failure, whose outcome is unknown.
+          // Stripe unreachable: keep the first failure, whose outcome is unknown. Even if Stripe said
+          // not to send it again, it may have made the transfer: never conclude "failed" from it.
+          return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, retry: failure.retry === "never" ? "now" : failure.retry } } };
         }
       }
       return { made, result: { kind: "failed", legId: leg.legId, failure } };
@@ -506,6 +534,7 @@ export async function recordTransferOutcome(context: TServiceContext, claim: TCl
         data: { lastError: error, attempts: Math.max(0, payout.attempts - 1) },
         audit: { ...audit, action: "payout.transfer_attempt_turned_away", reason: `${error} (not counted)` },
       });
+      await alertIfTurnedAwayTooOften(tx, payout, claim.attemptNumber, error);
       return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? TURNED_AWAY_RETRY_MS, error, counted: false };
     }
 
@@ -568,6 +597,37 @@ async function waitForFunds(tx: Tx, ctx: TResolvedContext, payout: Payout, legId
     audit: { actor: ctx.actor, action: "payout.awaiting_funds", reason: note, runId: ctx.runId, requestId: ctx.requestId, details: { fundsExpectedAt: until.toISOString() } },
   });
   return { kind: "waiting_for_funds", until: until.toISOString() };
+}
+
+/**
+ * Raises one alert per run of tries Stripe turned away unprocessed, once it reaches
+ * TURNED_AWAY_ALERT_AFTER: any other outcome (a counted try, a transfer made, a wait for funds or
+ * for a dispute, a try that never finished) ends the run.
+ */
+async function alertIfTurnedAwayTooOften(tx: Tx, payout: Payout, attemptNumber: number, error: string): Promise<void> {
+  const other = await tx.transferAttempt.findFirst({
+    where: {
+      payoutId: payout.id,
+      attemptNumber: { lt: attemptNumber },
+      OR: [{ counted: true }, { status: { not: "failed" } }, { errorType: { in: ["stopped", "deferred"] } }, { errorCode: "balance_insufficient" }],
+    },
+    orderBy: { attemptNumber: "desc" },
+    select: { attemptNumber: true },
+  });
+  const since = other?.attemptNumber ?? 0;
+  const inARow = attemptNumber - since;
+  if (inARow < TURNED_AWAY_ALERT_AFTER) return;
+  await raiseAlert(tx, {
+    kind: "transfer_turned_away",
+    severity: "warning",
+    title: "Stripe keeps turning a transfer away",
+    message:
+      `Stripe turned away the last ${inARow} tries to transfer payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) without acting on them; the last: ${error}. ` +
+      "Such tries do not count toward the attempt limit, so the payout is tried again for as long as this lasts: check Stripe's status and the rate of Stripe writes.",
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `transfer_turned_away:${payout.id}:${since + 1}`,
+  });
 }
 
 async function finishAttempt(
