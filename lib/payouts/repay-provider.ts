@@ -54,10 +54,15 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
   try {
     transfer = await findRepaymentFor(stripe, { transferGroup, chargeRefundId: repayment.chargeRefundId });
     if (!transfer) {
+      // A reversal of the charge that was in flight when its refund failed and that Stripe then
+      // refused took nothing: its debt is forgiven instead of paying the provider.
+      const left = await forgiveRefusedReversals(ctx, repayment.id);
+      if (left === null) return settleNothing(ctx, repayment.id);
+      amounts = left;
       // Never more than the reversals took and was not given back yet.
       const taken = payout.reversedAmount - payout.repaidAmount;
       if (taken <= 0) return settleNothing(ctx, repayment.id);
-      if (taken < repayment.payoutAmount) {
+      if (taken < amounts.payoutAmount) {
         amounts = { payoutAmount: taken, amount: repayment.amount === repayment.payoutAmount ? taken : mulDivFloor(taken, repayment.amount, repayment.payoutAmount) };
         if (amounts.amount <= 0) return settleNothing(ctx, repayment.id);
         await ctx.db.payoutTransfer.update({ where: { id: repayment.id }, data: amounts });
@@ -115,6 +120,52 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
       },
     });
     return { kind: "repaid", stripeTransferId: made.id, amount: current.payoutAmount } as const;
+  }, TX_OPTIONS);
+}
+
+/**
+ * The open debts of the payout's reversals of the repayment's charge (reversals still in flight
+ * when the refund failed, so not cancelled then, and refused by Stripe since) are forgiven, whole
+ * ones, newest first, while they fit in the repayment, as claims-after-transfer.ts giveBack does
+ * for those refused before: what they stand for was never taken. Returns what is left to repay
+ * (the repayment row updated to it), or null when nothing is.
+ */
+async function forgiveRefusedReversals(
+  ctx: ReturnType<typeof resolveContext>,
+  repaymentId: string,
+): Promise<{ payoutAmount: number; amount: number } | null> {
+  return ctx.db.$transaction(async (tx) => {
+    const found = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, select: { payoutId: true } });
+    await lockPayoutAndBooking(tx, found.payoutId);
+    const repayment = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, include: { chargeRefund: true } });
+    const stripeChargeId = repayment.chargeRefund?.stripeChargeId;
+    if (repayment.status !== "pending" || !stripeChargeId) return { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+    const debts = await tx.providerDebt.findMany({
+      where: { payoutId: repayment.payoutId, status: "open", reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } } },
+      orderBy: { createdAt: "desc" },
+    });
+    let left = repayment.payoutAmount;
+    const now = ctx.clock.now();
+    for (const debt of debts) {
+      if (debt.amount > left) continue;
+      await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: now } });
+      left -= debt.amount;
+      await recordAudit(tx, {
+        actor: ctx.actor,
+        action: "provider.debt_forgiven",
+        entityType: "payout",
+        entityId: repayment.payoutId,
+        reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: the refund the debt recovered failed`,
+        after: { debtId: debt.id, amount: debt.amount, currency: debt.currency, repaymentId },
+        runId: ctx.runId,
+        requestId: ctx.requestId,
+      });
+    }
+    if (left === repayment.payoutAmount) return { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+    const amounts = { payoutAmount: left, amount: repayment.amount === repayment.payoutAmount ? left : mulDivFloor(left, repayment.amount, repayment.payoutAmount) };
+    if (amounts.payoutAmount <= 0 || amounts.amount <= 0) return null;
+    await tx.payoutTransfer.update({ where: { id: repaymentId }, data: amounts });
+    return amounts;
   }, TX_OPTIONS);
 }
 
