@@ -1,0 +1,69 @@
+// Review: refund events applied while Stripe cannot be asked about the charge (its events' own
+// figures are used). A refund reported failed that the recorded total never counted (its
+// charge.refunded not applied yet) must not give back another refund's part.
+import type Stripe from "stripe";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { db } from "@/lib/db";
+
+import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { stripeEvent } from "../support/stripe-fixtures";
+import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+
+let h: TEngineHarness;
+let restoreStripe: () => void;
+
+beforeAll(async () => {
+  h = await startEngineHarness();
+  restoreStripe = useFakeStripeForApp(h.fake);
+});
+
+afterAll(async () => {
+  restoreStripe();
+  await h.fake.stop();
+});
+
+beforeEach(() => {
+  h.clock.set(new Date());
+  globalThis.inngestReceiver.setDown(false);
+});
+
+async function send(event: Stripe.Event) {
+  expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
+  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
+}
+
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+describe("Stripe unreachable", () => {
+  for (const first of ["refund.failed", "refund.created"] as const) {
+    it(`a second refund that failed, reported (${first} first) before its charge.refunded is applied, gives nothing of the first refund back`, async () => {
+      const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
+      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+      // A first refund of 25.00, applied with Stripe reachable: 20.00 of it is the provider's.
+      h.fake.refundCharge(charge.id, { amount: 2_500 });
+      await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+      expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 2_000, amount: 6_000 });
+
+      // An hour later a second refund of 10.00 is made.
+      h.clock.advance(HOUR);
+      const second = h.fake.refundCharge(charge.id, { amount: 1_000, status: "pending" });
+      const created = stripeEvent({ type: "refund.created", object: second, created: seconds(h.clock.now()) });
+      // It fails a minute later.
+      h.clock.advance(60_000);
+      const failed = stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(second.id, "failed", "expired_or_canceled_card"), created: seconds(h.clock.now()) });
+
+      // Stripe cannot be asked while these arrive, the failure (or the creation, then the failure) first.
+      h.fake.failNext({ method: "GET", path: `/v1/charges/${charge.id}` }, { kind: "status", status: 503 }, 2);
+      await send(first === "refund.created" ? created : failed);
+      await send(first === "refund.created" ? failed : created);
+      // 25.00 stays refunded: the provider still bears 20.00, no more and no less.
+      const stillBorne = async () => {
+        expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 2_000, amount: 6_000 });
+        const steps = await db.chargeRefund.findMany({ where: { bookingId }, orderBy: { sequence: "asc" } });
+        expect(steps.reduce((sum, s) => sum + s.amount, 0)).toBe(2_000);
+      };
+      await stillBorne();
+    });
+  }
+});
