@@ -70,3 +70,12 @@ export async function recordRefund(db: PrismaClient, refund: Stripe.Refund, repo
 export function refundCounts(status: string): boolean {
   return COUNTED.has(status);
 }
+
+/**
+ * Refunds of the charge reported failed or cancelled after `at`: a charge's refunded total as
+ * Stripe reported it at `at` (an event's own figures) may still count them.
+ */
+export async function refundsGoneSince(db: PrismaClient, chargeId: string, at: Date): Promise<string[]> {
+  const rows = await db.stripeRefund.findMany({ where: { stripeChargeId: chargeId, status: { in: [...FINAL] }, statusAt: { gt: at } }, select: { id: true } });
+  return rows.map((r) => r.id);
+}
