@@ -1,10 +1,14 @@
 import "server-only";
 
+import type { HoldReason } from "@/generated/prisma/enums";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { Tx } from "@/lib/db";
 
 import { changePayout, lockPayoutForBooking } from "./change-payout";
 import type { TResolvedContext } from "./context";
+
+/** Holds that something automatic lifts (a dispute resolved, an account ready, funds due); an admin lifts the others. */
+const LIFTED_AUTOMATICALLY: readonly HoldReason[] = ["dispute_open", "provider_account_not_ready", "awaiting_funds"];
 
 export type TReviewInput = {
   bookingId: string;
@@ -16,8 +20,9 @@ export type TReviewInput = {
 /**
  * A Stripe money event matched a booking but cannot be applied as it is (another currency, an
  * amount above the charge, a charge of the booking we cannot place): the booking's payout is held
- * for review while it has not been transferred, and an admin is alerted either way. Nothing is
- * parked silently. Call with the booking locked.
+ * for review while it has not been transferred (one already held for a cause that goes away by
+ * itself is held for the review instead), and an admin is alerted either way. Nothing is parked
+ * silently. Call with the booking locked.
  */
 export async function holdForReview(tx: Tx, ctx: TResolvedContext, input: TReviewInput): Promise<{ held: boolean; payoutId: string | null }> {
   const payout = await lockPayoutForBooking(tx, input.bookingId);
@@ -27,6 +32,14 @@ export async function holdForReview(tx: Tx, ctx: TResolvedContext, input: TRevie
       event: "hold",
       data: { holdReason: "review_required", holdNote: input.reason.slice(0, 1000) },
       audit: { actor: ctx.actor, action: "payout.held", reason: input.reason, runId: ctx.runId, requestId: ctx.requestId },
+    });
+    held = true;
+  } else if (payout?.status === "on_hold" && payout.holdReason !== null && LIFTED_AUTOMATICALLY.includes(payout.holdReason)) {
+    // Held for a cause that goes away by itself: once it did, the payout would be released and
+    // paid without the review. It is held for the review instead (an admin releases it).
+    await changePayout(tx, payout, {
+      data: { holdReason: "review_required", holdNote: input.reason.slice(0, 1000) },
+      audit: { actor: ctx.actor, action: "payout.held", reason: `${input.reason} (it was held: ${payout.holdReason.replaceAll("_", " ")})`, runId: ctx.runId, requestId: ctx.requestId },
     });
     held = true;
   }
