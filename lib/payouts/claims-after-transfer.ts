@@ -156,7 +156,13 @@ async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { 
   });
   for (const r of unsent) {
     if (r.amount > left) continue;
-    await tx.transferReversal.update({ where: { id: r.id }, data: { status: "canceled", failureReason: "the refund it recovered failed at Stripe" } });
+    // Its run may have claimed it for sending since it was read (reverse-transfer.ts does not take
+    // the booking's lock): then it is no longer cancelled, and what it takes is repaid.
+    const { count } = await tx.transferReversal.updateMany({
+      where: { id: r.id, status: "pending", sentAt: null },
+      data: { status: "canceled", failureReason: "the refund it recovered failed at Stripe" },
+    });
+    if (count === 0) continue;
     left -= r.amount;
     await recordAudit(tx, {
       ...audit,

@@ -81,7 +81,7 @@ describe("a refund that fails while its reversal is in flight", () => {
     expect((await h.run("repay", repay)).result).toMatchObject({ kind: "nothing_to_repay" });
 
     // Nothing was taken and the refund failed: the provider owes nothing and is paid nothing more.
-    expect(h.fake.reversals().filter((r) => r.transfer === payout.stripeTransferId)).toEqual([]);
+    expect(h.fake.reversals().filter((r) => r.transfer === h.transfersFor(payout.id)[0]!.id)).toEqual([]);
     expect(h.transfersFor(payout.id)).toHaveLength(1);
     expect(await db.providerDebt.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ amount: 2_000, status: "written_off" }]);
     expect(await db.auditLog.count({ where: { entityId: payout.id, action: "provider.debt_forgiven" } })).toBe(1);
@@ -95,5 +95,62 @@ describe("a refund that fails while its reversal is in flight", () => {
     expect(h.transfersFor(payout.id)).toHaveLength(2);
     expect(await db.providerDebt.count({ where: { payoutId: payout.id } })).toBe(0);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", amount: 8_000, reversedAmount: 2_000, repaidAmount: 2_000 });
+  });
+});
+
+describe("a refund that fails while its reversal is being claimed for sending", () => {
+  it("a reversal claimed while the failure cancels unsent ones is not cancelled: made at Stripe, it is recorded and repaid", async () => {
+    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
+    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    h.clock.advance(48 * HOUR + 1);
+    const payout = await payoutOf(bookingId);
+    expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
+    const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
+    await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+    const [reversal] = await db.transferReversal.findMany({ where: { payoutId: payout.id } });
+    expect(reversal).toMatchObject({ amount: 2_000, status: "pending", sentAt: null });
+
+    // Something holds the reversal's row for a moment: its run's claim (marking it sent) waits on
+    // it first, then the refund failure's cancellation of unsent reversals (which read it unsent).
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holder = db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "TransferReversal" WHERE id = ${reversal!.id}::uuid FOR UPDATE`;
+        await released;
+      },
+      { timeout: 20_000 },
+    );
+    const waiting = async (count: number) => {
+      for (let i = 0; i < 200; i++) {
+        const rows = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%"TransferReversal"%'`;
+        if (Number(rows[0]!.n) >= count) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`fewer than ${count} wait on the reversal`);
+    };
+    const reverse = { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } };
+    const reversing = h.run("reverse", reverse);
+    await waiting(1);
+    const failed = h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card");
+    const failing = send(stripeEvent({ type: "refund.failed", object: failed }));
+    await waiting(2);
+    release();
+    await holder;
+    await failing;
+    const reversed = await reversing;
+    expect(reversed.result).toMatchObject({ kind: "reversed" });
+
+    // Stripe made the reversal: it is recorded as such, and what it took is repaid once.
+    const made = h.fake.reversals().filter((r) => r.transfer === h.transfersFor(payout.id)[0]!.id);
+    expect(made.map((r) => r.amount)).toEqual([2_000]);
+    expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversal!.id } })).toMatchObject({ status: "succeeded", stripeReversalId: made[0]!.id });
+    const repayments = await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } });
+    expect(repayments).toHaveLength(1);
+    expect((await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: repayments[0]!.id, payoutId: payout.id } })).result).toMatchObject({
+      kind: "repaid",
+      amount: 2_000,
+    });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", reversedAmount: 2_000, repaidAmount: 2_000 });
   });
 });
