@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { formatMoney } from "@/lib/money/format-money";
+import { payoutAmount } from "@/lib/money/money";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { createTransfer, findRepaymentFor, repaymentIdempotencyKey } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
@@ -27,11 +28,13 @@ export type TRepaymentResult =
   | { kind: "failed"; error: string };
 
 /**
- * Pays back to the provider what reversals took for a refund that then failed (one repayment per
- * failed refund's charge step, lib/payouts/claims-after-transfer.ts). It waits while a reversal
- * of the payout is in flight, and sends at most what reversals actually took and was not repaid
- * yet; it looks for a repayment already made first, then transfers through the shared write gate
- * under the step's key. The payout's repaid amount and status follow (partially reversed, or
+ * Pays back to the provider what reversals took for a refund that then failed, or what the refund
+ * took off the payout before its transfer (one repayment per failed refund's charge step,
+ * lib/payouts/claims-after-transfer.ts). It waits while a reversal of the payout is in flight, and
+ * sends at most what reversals actually took and was not repaid yet, plus what refunds took off
+ * the payout before its transfer; it looks for a repayment already made first, then transfers
+ * through the shared write gate under the step's key. The payout's repaid amount (or, for what
+ * was taken before the transfer, its amount) and status follow (partially reversed, or
  * transferred again), audited. A refusal alerts an admin and leaves it pending for the sweep.
  */
 export async function repayProvider(context: TServiceContext, stripe: Stripe, input: { repaymentId: string }): Promise<TRepaymentResult> {
@@ -59,8 +62,9 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
       const left = await forgiveRefusedReversals(ctx, repayment.id);
       if (left === null) return settleNothing(ctx, repayment.id);
       amounts = left;
-      // Never more than the reversals took and was not given back yet.
-      const taken = payout.reversedAmount - payout.repaidAmount;
+      // Never more than the provider lost and was not given back yet: what reversals took, and what
+      // refunds took off the payout before its transfer (a refund then that failed after it).
+      const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;
       if (taken <= 0) return settleNothing(ctx, repayment.id);
       if (taken < amounts.payoutAmount) {
         amounts = { payoutAmount: taken, amount: repayment.amount === repayment.payoutAmount ? taken : mulDivFloor(taken, repayment.amount, repayment.payoutAmount) };
@@ -106,14 +110,19 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
       where: { id: current.id },
       data: { status: "succeeded", stripeTransferId: made.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
     });
-    const repaidAmount = Math.min(locked.reversedAmount, locked.repaidAmount + current.payoutAmount);
+    // It gives back what reversals took first; the rest, what refunds took off the payout before
+    // its transfer, is paid on top of the payout: its amount grows by it.
+    const fromReversals = Math.min(current.payoutAmount, locked.reversedAmount - locked.repaidAmount);
+    const repaidAmount = locked.repaidAmount + fromReversals;
+    const refundedAmount = Math.max(0, locked.refundedAmount - (current.payoutAmount - fromReversals));
+    const amount = payoutAmount({ providerShare: locked.providerShare, tipAmount: locked.tipAmount, refundedAmount });
     await changePayout(tx, locked, {
-      event: reversalEvent(locked, locked.reversedAmount, repaidAmount),
-      data: { repaidAmount },
+      event: reversalEvent({ amount }, locked.reversedAmount, repaidAmount),
+      data: { repaidAmount, refundedAmount },
       audit: {
         actor: ctx.actor,
         action: "payout.repaid",
-        reason: "a refund whose part was reversed failed at Stripe",
+        reason: "a refund whose part was reversed or taken off the payout failed at Stripe",
         runId: ctx.runId,
         requestId: ctx.requestId,
         details: { stripeTransferId: made.id, repaymentAmount: current.payoutAmount, transferAmount: made.amount, transferCurrency: made.currency },

@@ -154,3 +154,32 @@ describe("a refund that fails while its reversal is being claimed for sending", 
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", reversedAmount: 2_000, repaidAmount: 2_000 });
   });
 });
+
+describe("a refund taken before the transfer that fails after it", () => {
+  it("the provider is paid what the failed refund had taken from the payout, once", async () => {
+    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
+    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    // 25.00 refunded before the transfer: the payout drops by the provider's 20.00.
+    const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
+    await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+    expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 2_000, amount: 6_000 });
+    h.clock.advance(48 * HOUR + 1);
+    const payout = await payoutOf(bookingId);
+    expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
+    expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([6_000]);
+
+    // Days later the refund fails: the customer keeps nothing, the provider is owed the 20.00.
+    await send(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+    const repayments = await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } });
+    for (const r of repayments) await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: r.id, payoutId: payout.id } });
+    await h.run("reconcile", null);
+
+    await h.run("reconcile", null);
+
+    // One repayment of 20.00: the provider has the 80.00 the booking paid, and the payout says so.
+    expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([6_000, 2_000]);
+    expect(h.fake.reversals().filter((r) => r.transfer === h.transfersFor(payout.id)[0]!.id)).toEqual([]);
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", refundedAmount: 0, amount: 8_000, reversedAmount: 0, repaidAmount: 0 });
+    expect(await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } })).toMatchObject([{ status: "succeeded", payoutAmount: 2_000 }]);
+  });
+});
