@@ -183,3 +183,27 @@ describe("a refund taken before the transfer that fails after it", () => {
     expect(await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } })).toMatchObject([{ status: "succeeded", payoutAmount: 2_000 }]);
   });
 });
+
+describe("a full refund that fails after its payout was closed as fully refunded", () => {
+  it("the payout is paid after all, once", async () => {
+    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
+    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const refund = h.fake.refundCharge(charge.id);
+    await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 0 });
+    // Due, and no tip can join any more: the sweep closes it.
+    h.clock.advance(48 * HOUR + 1);
+    await h.run("reconcile", null);
+    const payout = await payoutOf(bookingId);
+    expect(payout).toMatchObject({ status: "cancelled", cancelReason: "fully refunded" });
+
+    // A week later the refund fails: the customer got nothing back, the provider is owed the 80.00.
+    h.clock.advance(7 * 24 * HOUR);
+    await send(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+    await h.run("transfer", transferEvent(payout.id));
+    await h.run("reconcile", null);
+
+    expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([8_000]);
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", amount: 8_000, refundedAmount: 0 });
+  });
+});
