@@ -59,5 +59,6 @@ export const handleChargeRefunded: TStripeHandler<"charge.refunded"> = async ({ 
     refundedTotal: fresh ? fresh.refundedTotal : charge.amount_refunded,
     refundedAt: fresh ? now : reportedAt,
     current: fresh !== null,
+    refundsRecorded: fresh !== null,
   });
 };

@@ -63,6 +63,7 @@ export async function handleRefundEvent<T extends TRefundEventType>(input: TStri
       refundedTotal: fresh.refundedTotal,
       refundedAt: now,
       current: true,
+      refundsRecorded: true,
       reason: `Stripe refund ${refund.id} is ${status}${refund.failure_reason ? ` (${refund.failure_reason})` : ""}`,
     });
   }
