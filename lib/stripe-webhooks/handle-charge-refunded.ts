@@ -5,14 +5,11 @@ import { z } from "zod";
 import { bookingExternalIdFromHints } from "@/lib/refunds/find-charge-owner";
 import { fetchRefundState, refundsGoneSince } from "@/lib/refunds/refund-state";
 
-import { applyRefundOutcome } from "./refund-outcome";
+import { applyRefundOutcome, STRIPE_UNREACHABLE_ERROR_CODE } from "./refund-outcome";
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
 import type { TStripeHandler } from "./types";
 
 const ZMinor = z.number().int().nonnegative();
-
-/** The error code of a charge.refunded that could be applied only with Stripe's current answer, which it could not get. */
-export const STRIPE_UNREACHABLE_ERROR_CODE = "stripe_unreachable";
 
 const ZRefundedCharge = z.looseObject({
   id: ZStripeId,

@@ -101,4 +101,27 @@ describe("Stripe unreachable", () => {
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 0, amount: 8_000, amountVersion: 1 });
     expect(await db.chargeRefund.count({ where: { bookingId } })).toBe(0);
   });
+
+  it("a dispute on a charge known only by its metadata, arriving while Stripe cannot be asked, holds the payout once Stripe answers", async () => {
+    // The booking platform names neither the charge nor the PaymentIntent: the charge names the booking.
+    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
+    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd", metadata: { bookingId: booking.externalId }, paymentIntent: false });
+    const dispute = h.fake.disputeCharge(charge.id);
+
+    // Stripe cannot tell what the charge paid for when the dispute arrives.
+    h.fake.failNext({ method: "GET", path: `/v1/charges/${charge.id}` }, { kind: "status", status: 503 }, 2);
+    const created = stripeEvent({ type: "charge.dispute.created", object: dispute });
+    expect(await sendStripeEvent(created)).toEqual({ status: 200, body: { received: true } });
+    expect(await stripeDeliveryOf(created)).toMatchObject({ status: "deferred", error: expect.stringMatching(/^stripe_unreachable: /) });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled" });
+
+    // Stripe answers again; the sweep runs before the payout is due.
+    h.clock.advance(20 * 60_000);
+    await h.run("reconcile", null);
+    expect(await stripeDeliveryOf(created)).toMatchObject({ status: "processed" });
+    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: dispute.id } })).toMatchObject({ bookingId, status: "open" });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
+    expect(await db.alert.count({ where: { kind: "stripe_event_unmatched" } })).toBe(0);
+  });
 });
