@@ -29,17 +29,23 @@ export type TRefundClaim = {
 
 type TAudit = { actor: TActor; runId: string | null; requestId: string | null };
 
+/** What reversals took from a transfer: in the payout's currency, and in the transfer's own. */
+type TTaken = { amount: number; transferAmount: number };
+
 /** Reversals still counted against a transfer: made, being made, or refused and owed as a debt still open. */
-async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise<Map<string, number>> {
+async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise<Map<string, TTaken>> {
   const rows = await tx.transferReversal.findMany({
     where: {
       payoutTransferId: { in: [...transferIds] },
       OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: "open" } } }],
     },
-    select: { payoutTransferId: true, amount: true },
+    select: { payoutTransferId: true, amount: true, transferAmount: true },
   });
-  const taken = new Map<string, number>();
-  for (const r of rows) taken.set(r.payoutTransferId!, (taken.get(r.payoutTransferId!) ?? 0) + r.amount);
+  const taken = new Map<string, TTaken>();
+  for (const r of rows) {
+    const before = taken.get(r.payoutTransferId!) ?? { amount: 0, transferAmount: 0 };
+    taken.set(r.payoutTransferId!, { amount: before.amount + r.amount, transferAmount: before.transferAmount + (r.transferAmount ?? r.amount) });
+  }
   return taken;
 }
 
@@ -79,7 +85,7 @@ async function reverseClaim(
   tx: Tx,
   payout: Payout,
   transfers: readonly PayoutTransfer[],
-  taken: Map<string, number>,
+  taken: Map<string, TTaken>,
   claim: TRefundClaim,
   audit: TAudit,
 ): Promise<string[]> {
@@ -88,13 +94,16 @@ async function reverseClaim(
   const ids: string[] = [];
   for (const transfer of ordered) {
     if (left <= 0) break;
-    const reversible = transfer.payoutAmount - (taken.get(transfer.id) ?? 0);
+    const already = taken.get(transfer.id) ?? { amount: 0, transferAmount: 0 };
+    const reversible = transfer.payoutAmount - already.amount;
     if (reversible <= 0) continue;
     const amount = Math.min(left, reversible);
-    const transferAmount = transfer.amount === transfer.payoutAmount ? amount : mulDivFloor(amount, transfer.amount, transfer.payoutAmount);
+    // Never more than is left of the transfer in its own currency (conversions round down both ways).
+    const converted = transfer.amount === transfer.payoutAmount ? amount : mulDivFloor(amount, transfer.amount, transfer.payoutAmount);
+    const transferAmount = Math.min(converted, transfer.amount - already.transferAmount);
     if (transferAmount <= 0) continue;
     left -= amount;
-    taken.set(transfer.id, (taken.get(transfer.id) ?? 0) + amount);
+    taken.set(transfer.id, { amount: already.amount + amount, transferAmount: already.transferAmount + transferAmount });
     const reversal = await tx.transferReversal.create({
       data: {
         payoutId: payout.id,
@@ -156,7 +165,13 @@ async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { 
   });
   for (const r of unsent) {
     if (r.amount > left) continue;
-    await tx.transferReversal.update({ where: { id: r.id }, data: { status: "canceled", failureReason: "the refund it recovered failed at Stripe" } });
+    // Its run may have claimed it for sending since it was read (reverse-transfer.ts does not take
+    // the booking's lock): then it is no longer cancelled, and what it takes is repaid.
+    const { count } = await tx.transferReversal.updateMany({
+      where: { id: r.id, status: "pending", sentAt: null },
+      data: { status: "canceled", failureReason: "the refund it recovered failed at Stripe" },
+    });
+    if (count === 0) continue;
     left -= r.amount;
     await recordAudit(tx, {
       ...audit,

@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { formatMoney } from "@/lib/money/format-money";
+import { payoutAmount } from "@/lib/money/money";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { createTransfer, findRepaymentFor, repaymentIdempotencyKey } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
@@ -27,11 +28,13 @@ export type TRepaymentResult =
   | { kind: "failed"; error: string };
 
 /**
- * Pays back to the provider what reversals took for a refund that then failed (one repayment per
- * failed refund's charge step, lib/payouts/claims-after-transfer.ts). It waits while a reversal
- * of the payout is in flight, and sends at most what reversals actually took and was not repaid
- * yet; it looks for a repayment already made first, then transfers through the shared write gate
- * under the step's key. The payout's repaid amount and status follow (partially reversed, or
+ * Pays back to the provider what reversals took for a refund that then failed, or what the refund
+ * took off the payout before its transfer (one repayment per failed refund's charge step,
+ * lib/payouts/claims-after-transfer.ts). It waits while a reversal of the payout is in flight, and
+ * sends at most what reversals actually took and was not repaid yet, plus what refunds took off
+ * the payout before its transfer; it looks for a repayment already made first, then transfers
+ * through the shared write gate under the step's key. The payout's repaid amount (or, for what
+ * was taken before the transfer, its amount) and status follow (partially reversed, or
  * transferred again), audited. A refusal alerts an admin and leaves it pending for the sweep.
  */
 export async function repayProvider(context: TServiceContext, stripe: Stripe, input: { repaymentId: string }): Promise<TRepaymentResult> {
@@ -54,10 +57,16 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
   try {
     transfer = await findRepaymentFor(stripe, { transferGroup, chargeRefundId: repayment.chargeRefundId });
     if (!transfer) {
-      // Never more than the reversals took and was not given back yet.
-      const taken = payout.reversedAmount - payout.repaidAmount;
+      // A reversal of the charge that was in flight when its refund failed and that Stripe then
+      // refused took nothing: its debt is forgiven instead of paying the provider.
+      const left = await forgiveRefusedReversals(ctx, repayment.id);
+      if (left === null) return settleNothing(ctx, repayment.id);
+      amounts = left;
+      // Never more than the provider lost and was not given back yet: what reversals took, and what
+      // refunds took off the payout before its transfer (a refund then that failed after it).
+      const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;
       if (taken <= 0) return settleNothing(ctx, repayment.id);
-      if (taken < repayment.payoutAmount) {
+      if (taken < amounts.payoutAmount) {
         amounts = { payoutAmount: taken, amount: repayment.amount === repayment.payoutAmount ? taken : mulDivFloor(taken, repayment.amount, repayment.payoutAmount) };
         if (amounts.amount <= 0) return settleNothing(ctx, repayment.id);
         await ctx.db.payoutTransfer.update({ where: { id: repayment.id }, data: amounts });
@@ -101,20 +110,71 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
       where: { id: current.id },
       data: { status: "succeeded", stripeTransferId: made.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
     });
-    const repaidAmount = Math.min(locked.reversedAmount, locked.repaidAmount + current.payoutAmount);
+    // It gives back what reversals took first; the rest, what refunds took off the payout before
+    // its transfer, is paid on top of the payout: its amount grows by it.
+    const fromReversals = Math.min(current.payoutAmount, locked.reversedAmount - locked.repaidAmount);
+    const repaidAmount = locked.repaidAmount + fromReversals;
+    const refundedAmount = Math.max(0, locked.refundedAmount - (current.payoutAmount - fromReversals));
+    const amount = payoutAmount({ providerShare: locked.providerShare, tipAmount: locked.tipAmount, refundedAmount });
     await changePayout(tx, locked, {
-      event: reversalEvent(locked, locked.reversedAmount, repaidAmount),
-      data: { repaidAmount },
+      event: reversalEvent({ amount }, locked.reversedAmount, repaidAmount),
+      data: { repaidAmount, refundedAmount },
       audit: {
         actor: ctx.actor,
         action: "payout.repaid",
-        reason: "a refund whose part was reversed failed at Stripe",
+        reason: "a refund whose part was reversed or taken off the payout failed at Stripe",
         runId: ctx.runId,
         requestId: ctx.requestId,
         details: { stripeTransferId: made.id, repaymentAmount: current.payoutAmount, transferAmount: made.amount, transferCurrency: made.currency },
       },
     });
     return { kind: "repaid", stripeTransferId: made.id, amount: current.payoutAmount } as const;
+  }, TX_OPTIONS);
+}
+
+/**
+ * The open debts of the payout's reversals of the repayment's charge (reversals still in flight
+ * when the refund failed, so not cancelled then, and refused by Stripe since) are forgiven, whole
+ * ones, newest first, while they fit in the repayment, as claims-after-transfer.ts giveBack does
+ * for those refused before: what they stand for was never taken. Returns what is left to repay
+ * (the repayment row updated to it), or null when nothing is.
+ */
+async function forgiveRefusedReversals(
+  ctx: ReturnType<typeof resolveContext>,
+  repaymentId: string,
+): Promise<{ payoutAmount: number; amount: number } | null> {
+  return ctx.db.$transaction(async (tx) => {
+    const found = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, select: { payoutId: true } });
+    await lockPayoutAndBooking(tx, found.payoutId);
+    const repayment = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, include: { chargeRefund: true } });
+    const stripeChargeId = repayment.chargeRefund?.stripeChargeId;
+    if (repayment.status !== "pending" || !stripeChargeId) return { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+    const debts = await tx.providerDebt.findMany({
+      where: { payoutId: repayment.payoutId, status: "open", reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } } },
+      orderBy: { createdAt: "desc" },
+    });
+    let left = repayment.payoutAmount;
+    const now = ctx.clock.now();
+    for (const debt of debts) {
+      if (debt.amount > left) continue;
+      await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: now } });
+      left -= debt.amount;
+      await recordAudit(tx, {
+        actor: ctx.actor,
+        action: "provider.debt_forgiven",
+        entityType: "payout",
+        entityId: repayment.payoutId,
+        reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: the refund the debt recovered failed`,
+        after: { debtId: debt.id, amount: debt.amount, currency: debt.currency, repaymentId },
+        runId: ctx.runId,
+        requestId: ctx.requestId,
+      });
+    }
+    if (left === repayment.payoutAmount) return { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+    const amounts = { payoutAmount: left, amount: repayment.amount === repayment.payoutAmount ? left : mulDivFloor(left, repayment.amount, repayment.payoutAmount) };
+    if (amounts.payoutAmount <= 0 || amounts.amount <= 0) return null;
+    await tx.payoutTransfer.update({ where: { id: repaymentId }, data: amounts });
+    return amounts;
   }, TX_OPTIONS);
 }
 

@@ -88,6 +88,8 @@ describe("payout state machine", () => {
     ["reversed", "reverse_partially", "partially_reversed"],
     ["reversed", "unreverse", "transferred"],
     ["partially_reversed", "unreverse", "transferred"],
+    // A payout closed as fully refunded is paid after all when a refund behind it failed.
+    ["cancelled", "reopen", "scheduled"],
   ];
 
   it.each(legal)("%s --%s--> %s", (from, event, to) => {
@@ -104,6 +106,7 @@ describe("payout state machine", () => {
     ["scheduled", "unreverse"],
     ["failed", "unreverse"],
     ["scheduled", "transfer_succeeded"],
+    ["transferred", "reopen"],
   ])("refuses %s --%s--> with a typed error", (from, event) => {
     expect(canTransition(from, event)).toBe(false);
     const error = (() => {

@@ -32,7 +32,9 @@ export type TPayoutEvent =
   /** All of a transferred payout was reversed. */
   | "reverse_fully"
   /** What reversals took was given back (a repayment after the refund behind them failed). */
-  | "unreverse";
+  | "unreverse"
+  /** A payout closed as fully refunded has something to pay again (a refund behind it failed). */
+  | "reopen";
 
 const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatus>>> = {
   hold: { scheduled: "on_hold" },
@@ -49,6 +51,7 @@ const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatu
   reverse_partially: { transferred: "partially_reversed", partially_reversed: "partially_reversed", reversed: "partially_reversed" },
   reverse_fully: { transferred: "reversed", partially_reversed: "reversed", reversed: "reversed" },
   unreverse: { transferred: "transferred", partially_reversed: "transferred", reversed: "transferred" },
+  reopen: { cancelled: "scheduled" },
 };
 
 const EVENT_LABELS: Record<TPayoutEvent, string> = {
@@ -66,6 +69,7 @@ const EVENT_LABELS: Record<TPayoutEvent, string> = {
   reverse_partially: "partially reverse",
   reverse_fully: "reverse",
   unreverse: "repay",
+  reopen: "reopen",
 };
 
 export class IllegalTransitionError extends AppError {

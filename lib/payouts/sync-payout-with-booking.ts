@@ -23,6 +23,9 @@ export type TLockedBooking = Booking & { provider: Provider };
 
 export const BUSY_ERROR_CODE = "payout_busy";
 
+/** The cancel reason of a payout that refunds took all of (reopened when a refund behind it fails). */
+const FULLY_REFUNDED = "fully refunded";
+
 /** The payout is being transferred right now; the change must wait until it settles. Retry later. */
 export class PayoutBusyError extends AppError {
   override name = "PayoutBusyError";
@@ -66,8 +69,9 @@ type TCause = {
  * Brings a booking's payout in line with the stored facts: the completed booking, its
  * accepted tips, its disputes, Stripe's refunds on its charges and a cancellation.
  * Creating the payout, joining tips, applying refunds, holding for open disputes,
- * releasing when the last one closes (unless another cause of the hold remains) and
- * cancelling (booking cancelled; nothing left to pay once no tip can join) all happen
+ * releasing when the last one closes (unless another cause of the hold remains),
+ * cancelling (booking cancelled; nothing left to pay once no tip can join) and scheduling
+ * again one closed as fully refunded when a refund behind it failed all happen
  * here, through the state machine, each audited. Because it derives the payout from the
  * facts, the order in which facts arrived does not matter. After a transfer, refunds
  * become transfer reversals instead. Call it with the booking locked (lockBooking),
@@ -145,6 +149,18 @@ export async function syncPayoutWithBooking(
         audit: { ...audit, action: "payout.amount_adjusted", reason: cause.reason },
       });
     }
+  } else if (payout.status === "cancelled" && payout.cancelReason === FULLY_REFUNDED && !booking.cancelledAt) {
+    // Closed because refunds took everything: it still follows them. A refund that failed since
+    // gives back what it took, and with something to pay again the payout is scheduled again.
+    const refundedAmount = Math.max(0, payout.refundedAmount + unappliedRefundTotal);
+    if (refundedAmount !== payout.refundedAmount) {
+      const reopen = payoutAmount({ providerShare: payout.providerShare, tipAmount: payout.tipAmount, refundedAmount }) > 0;
+      payout = await changePayout(tx, payout, {
+        ...(reopen ? { event: "reopen" as const } : {}),
+        data: { refundedAmount, ...(reopen ? { cancelReason: null } : {}) },
+        audit: { ...audit, action: reopen ? "payout.reopened" : "payout.amount_adjusted", reason: cause.reason },
+      });
+    }
   } else if (payout.status === "processing") {
     const tipsToJoin = tips.some((t) => t.payoutId === null);
     if (tipsToJoin || refundClaims.length > 0 || booking.cancelledAt) throw new PayoutBusyError(payout.id);
@@ -190,8 +206,8 @@ export async function syncPayoutWithBooking(
       // refund took everything is paid as it would have been had it arrived first.
       payout = await changePayout(tx, payout, {
         event: "cancel",
-        data: { cancelReason: "fully refunded" },
-        audit: { ...audit, action: "payout.cancelled", reason: "fully refunded" },
+        data: { cancelReason: FULLY_REFUNDED },
+        audit: { ...audit, action: "payout.cancelled", reason: FULLY_REFUNDED },
       });
     } else if (openDisputes > 0 && payout.status === "scheduled") {
       payout = await changePayout(tx, payout, {

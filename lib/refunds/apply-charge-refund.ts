@@ -11,6 +11,7 @@ import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-wi
 
 import { rebalanceChargeLoss } from "./charge-losses";
 import { matchCharge, type TChargeRef } from "./find-charge-owner";
+import { recordedRefundedTotal } from "./refund-state";
 
 export type TApplyChargeRefundInput = Omit<TChargeRef, "chargeId"> & {
   /** The refunded charge (ch_…). */
@@ -29,6 +30,13 @@ export type TApplyChargeRefundInput = Omit<TChargeRef, "chargeId"> & {
    * one older than the last recorded changes nothing.
    */
   current?: boolean;
+  /**
+   * True when the charge's refunds were just listed from Stripe and recorded (StripeRefund,
+   * lib/refunds/refund-state.ts): the total is then read from the recorded refunds under the
+   * booking's lock, so an answer that took longer than a newer one (which recorded a refund
+   * failed since, or one made since) does not win over it.
+   */
+  refundsRecorded?: boolean;
   /** Why, for the audit log (e.g. "Stripe refund re_… failed"). */
   reason?: string;
 };
@@ -67,7 +75,9 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
     const booking = await lockBooking(tx, found.kind === "owner" ? found.owner.bookingId : found.bookingId);
     // Read again under the lock: a tip paid with this charge may have joined meanwhile.
     const match = await matchCharge(tx, audit, ref);
-    const review = (reason: string, dedupe: string) => needsReview(tx, ctx, booking.id, booking.externalId, input, currency, reason, dedupe);
+    // A total just looked up: as recorded now, under the lock (a slower look-up never wins over a newer one).
+    const facts = input.refundsRecorded ? { ...input, refundedTotal: await recordedRefundedTotal(tx, input.stripeChargeId) } : input;
+    const review = (reason: string, dedupe: string) => needsReview(tx, ctx, booking.id, booking.externalId, facts, currency, reason, dedupe);
     if (match.kind !== "owner") {
       return review(match.kind === "booking_only" ? match.reason : `charge ${input.stripeChargeId} could not be placed`, "unplaced");
     }
@@ -75,8 +85,8 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
     if (currency !== owner.currency) {
       return review(`charge ${input.stripeChargeId} is in ${currency}, its booking ${owner.bookingExternalId} in ${owner.currency}`, "currency");
     }
-    if (input.refundedTotal > input.chargeAmount || input.chargeAmount === 0) {
-      return review(`Stripe reports ${input.refundedTotal} ${currency} refunded on charge ${input.stripeChargeId}, more than its ${input.chargeAmount}`, "amount");
+    if (facts.refundedTotal > input.chargeAmount || input.chargeAmount === 0) {
+      return review(`Stripe reports ${facts.refundedTotal} ${currency} refunded on charge ${input.stripeChargeId}, more than its ${input.chargeAmount}`, "amount");
     }
     const latest = await tx.chargeRefund.findFirst({ where: { stripeChargeId: input.stripeChargeId }, orderBy: { sequence: "desc" } });
     if (latest) {
@@ -84,31 +94,31 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
       // the higher total is the newer (a refund only fails days after it was made).
       const older =
         !input.current &&
-        (input.refundedAt < latest.refundedAt || (input.refundedAt.getTime() === latest.refundedAt.getTime() && input.refundedTotal < latest.customerRefundedTotal));
-      if (older || latest.customerRefundedTotal === input.refundedTotal) {
+        (input.refundedAt < latest.refundedAt || (input.refundedAt.getTime() === latest.refundedAt.getTime() && facts.refundedTotal < latest.customerRefundedTotal));
+      if (older || latest.customerRefundedTotal === facts.refundedTotal) {
         return { kind: "already_recorded", recordedTotal: latest.customerRefundedTotal } as const;
       }
-    } else if (input.refundedTotal === 0) {
+    } else if (facts.refundedTotal === 0) {
       return { kind: "already_recorded", recordedTotal: 0 } as const;
     }
-    const failed = latest !== null && input.refundedTotal < latest.customerRefundedTotal;
+    const failed = latest !== null && facts.refundedTotal < latest.customerRefundedTotal;
     const reason =
       input.reason ??
       (failed
-        ? `Stripe refunds on charge ${input.stripeChargeId} went down to ${formatMoney(input.refundedTotal, currency)} (a refund failed or was cancelled)`
-        : `Stripe refund on ${owner.scope === "tip" ? "tip " : ""}charge ${input.stripeChargeId}: ${formatMoney(input.refundedTotal, currency)} refunded in all`);
+        ? `Stripe refunds on charge ${input.stripeChargeId} went down to ${formatMoney(facts.refundedTotal, currency)} (a refund failed or was cancelled)`
+        : `Stripe refund on ${owner.scope === "tip" ? "tip " : ""}charge ${input.stripeChargeId}: ${formatMoney(facts.refundedTotal, currency)} refunded in all`);
     const refund = await rebalanceChargeLoss(tx, ctx, {
       bookingId: booking.id,
       stripeChargeId: input.stripeChargeId,
       currency,
       providerPortion: owner.providerPortion,
       chargeAmount: input.chargeAmount,
-      refundedTotal: input.refundedTotal,
+      refundedTotal: facts.refundedTotal,
       refundedAt: input.refundedAt,
       cause: failed ? "refund_failed" : "refund",
       reason,
     });
-    if (!refund) return { kind: "already_recorded", recordedTotal: input.refundedTotal } as const;
+    if (!refund) return { kind: "already_recorded", recordedTotal: facts.refundedTotal } as const;
     const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason });
     await enqueueEvent(tx, {
       name: "charge/refunded",

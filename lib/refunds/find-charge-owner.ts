@@ -145,6 +145,11 @@ async function learnCharge(tx: Tx, audit: { actor: TActor; runId: string | null;
       where: { id: bookingId },
       data: { stripeChargeId: ref.chargeId, ...(ref.paymentIntentId ? { stripePaymentIntentId: ref.paymentIntentId } : {}) },
     });
+    if (ref.paymentIntentId) {
+      // Tips paid with the booking's own PaymentIntent were paid with this charge too (as
+      // transfer-payout.ts records them): they are part of the provider's portion of it.
+      await tx.tip.updateMany({ where: { bookingId, stripePaymentIntentId: ref.paymentIntentId, stripeChargeId: null }, data: { stripeChargeId: ref.chargeId } });
+    }
   } else {
     await tx.tip.updateMany({ where: { bookingId, stripePaymentIntentId: ref.paymentIntentId ?? "", stripeChargeId: null }, data: { stripeChargeId: ref.chargeId } });
   }

@@ -3,6 +3,7 @@ import "server-only";
 import type Stripe from "stripe";
 
 import type { PrismaClient } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/db";
 import { storeChargeFunding } from "@/lib/charges/charge-funding";
 import { normalizeCurrency } from "@/lib/money/money";
 import { listChargeRefunds, retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
@@ -67,6 +68,21 @@ export async function recordRefund(db: PrismaClient, refund: Stripe.Refund, repo
   return { changed: existing?.status !== status, previousStatus: existing?.status ?? null };
 }
 
+/** What the refunds recorded for a charge (as Stripe last reported each) add up to: those that did not fail or get cancelled. */
+export async function recordedRefundedTotal(db: PrismaClient | Tx, chargeId: string): Promise<number> {
+  const counted = await db.stripeRefund.aggregate({ where: { stripeChargeId: chargeId, status: { in: [...COUNTED] } }, _sum: { amount: true } });
+  return counted._sum.amount ?? 0;
+}
+
 export function refundCounts(status: string): boolean {
   return COUNTED.has(status);
+}
+
+/**
+ * Refunds of the charge reported failed or cancelled after `at`: a charge's refunded total as
+ * Stripe reported it at `at` (an event's own figures) may still count them.
+ */
+export async function refundsGoneSince(db: PrismaClient, chargeId: string, at: Date): Promise<string[]> {
+  const rows = await db.stripeRefund.findMany({ where: { stripeChargeId: chargeId, status: { in: [...FINAL] }, statusAt: { gt: at } }, select: { id: true } });
+  return rows.map((r) => r.id);
 }

@@ -14,7 +14,7 @@ export const handleChargeDisputeClosed: TStripeHandler<"charge.dispute.closed"> 
   const outcome = outcomeOfStripeStatus(dispute.status);
   if (!outcome) return { status: "failed", error: `Stripe dispute ${dispute.id} closed with unexpected status "${dispute.status}"` };
   const opened = await openStripeDispute({ ...ctx, sourceEventId: `${delivery.id}:opened` }, deps.stripe(), dispute);
-  if (opened.kind === "unknown_charge") return waitingForCharge(dispute);
+  if (opened.kind === "unknown_charge") return waitingForCharge(dispute, opened);
   if (opened.kind === "needs_review") return opened.outcome;
   return resolveStripeDispute(ctx, dispute, opened.owner, outcome, new Date(event.created * 1000));
 };

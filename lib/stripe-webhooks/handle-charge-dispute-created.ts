@@ -7,7 +7,7 @@ import type { TStripeHandler } from "./types";
 export const handleChargeDisputeCreated: TStripeHandler<"charge.dispute.created"> = async ({ deps, ctx, event }) => {
   const dispute = parseStripeDispute(event.data.object);
   const opened = await openStripeDispute(ctx, deps.stripe(), dispute);
-  if (opened.kind === "unknown_charge") return waitingForCharge(dispute);
+  if (opened.kind === "unknown_charge") return waitingForCharge(dispute, opened);
   if (opened.kind === "needs_review") return opened.outcome;
   return opened.duplicate
     ? { status: "processed", note: `Stripe dispute ${dispute.id} already recorded; nothing changed` }

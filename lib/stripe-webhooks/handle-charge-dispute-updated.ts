@@ -12,7 +12,7 @@ import type { TStripeHandler } from "./types";
 export const handleChargeDisputeUpdated: TStripeHandler<"charge.dispute.updated"> = async ({ deps, ctx, event, delivery }) => {
   const dispute = parseStripeDispute(event.data.object);
   const opened = await openStripeDispute({ ...ctx, sourceEventId: `${delivery.id}:opened` }, deps.stripe(), dispute);
-  if (opened.kind === "unknown_charge") return waitingForCharge(dispute);
+  if (opened.kind === "unknown_charge") return waitingForCharge(dispute, opened);
   if (opened.kind === "needs_review") return opened.outcome;
   const outcome = dispute.status === "won" || dispute.status === "lost" ? outcomeOfStripeStatus(dispute.status) : null;
   if (!outcome) {

@@ -3,9 +3,9 @@ import "server-only";
 import { z } from "zod";
 
 import { bookingExternalIdFromHints } from "@/lib/refunds/find-charge-owner";
-import { fetchRefundState } from "@/lib/refunds/refund-state";
+import { fetchRefundState, refundsGoneSince } from "@/lib/refunds/refund-state";
 
-import { applyRefundOutcome } from "./refund-outcome";
+import { applyRefundOutcome, STRIPE_UNREACHABLE_ERROR_CODE } from "./refund-outcome";
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
 import type { TStripeHandler } from "./types";
 
@@ -25,7 +25,9 @@ const ZRefundedCharge = z.looseObject({
 /**
  * charge.refunded: what is refunded on the charge now is asked of Stripe afresh (its refunds,
  * those that failed or were cancelled left out); when Stripe cannot be asked, the event's own
- * cumulative `amount_refunded` is used, unless an event newer than this one was applied already.
+ * cumulative `amount_refunded` is used, unless an event newer than this one was applied already
+ * or a refund of the charge was reported failed or cancelled since (the figures may still count
+ * it: the delivery fails and the sweep re-applies it once Stripe answers).
  * The provider's part moves with it (lib/refunds/apply-charge-refund.ts). The charge is matched
  * by its id, its PaymentIntent, or the booking its metadata or transfer group names; a charge we
  * do not know yet is deferred until its booking (or tip) arrives.
@@ -36,6 +38,15 @@ export const handleChargeRefunded: TStripeHandler<"charge.refunded"> = async ({ 
   const chargeAmount = charge.amount_captured > 0 ? charge.amount_captured : charge.amount;
   const now = ctx.clock?.now() ?? new Date();
   const fresh = await fetchRefundState(deps.db, deps.stripe(), charge.id, now);
+  const reportedAt = new Date(event.created * 1000);
+  if (!fresh) {
+    // The event's figures may count a refund reported failed or cancelled since: they cannot be
+    // used; the sweep re-applies the delivery once Stripe can be asked.
+    const gone = await refundsGoneSince(deps.db, charge.id, reportedAt);
+    if (gone.length > 0) {
+      return { status: "failed", error: `${STRIPE_UNREACHABLE_ERROR_CODE}: Stripe could not be asked about charge ${charge.id}, and the event's refunded total may count refund(s) ${gone.join(", ")} that failed or were cancelled since; re-applied once Stripe answers` };
+    }
+  }
   return applyRefundOutcome(ctx, {
     stripeChargeId: charge.id,
     paymentIntentId: typeof charge.payment_intent === "string" ? charge.payment_intent : (charge.payment_intent?.id ?? null),
@@ -43,7 +54,8 @@ export const handleChargeRefunded: TStripeHandler<"charge.refunded"> = async ({ 
     currency: charge.currency,
     chargeAmount: fresh?.charge.amount ?? chargeAmount,
     refundedTotal: fresh ? fresh.refundedTotal : charge.amount_refunded,
-    refundedAt: fresh ? now : new Date(event.created * 1000),
+    refundedAt: fresh ? now : reportedAt,
     current: fresh !== null,
+    refundsRecorded: fresh !== null,
   });
 };

@@ -36,7 +36,8 @@ export type TRefundEventType = Extract<TRelevantStripeEvent, "refund.created" | 
  * charge now is asked of Stripe afresh (failed and cancelled refunds left out) and applied, so a
  * failed refund gives the provider's part back exactly once whichever event arrives first, and the
  * others change nothing. When Stripe cannot be asked, a refund this event reports as failed or
- * cancelled for the first time lowers the last recorded total by its amount.
+ * cancelled for the first time lowers the last recorded total by its amount, when that total
+ * is from after the refund was made (an older one never counted it).
  */
 export async function handleRefundEvent<T extends TRefundEventType>(input: TStripeHandlerInput<T>): Promise<TApplyOutcome> {
   const { deps, ctx } = input;
@@ -62,6 +63,7 @@ export async function handleRefundEvent<T extends TRefundEventType>(input: TStri
       refundedTotal: fresh.refundedTotal,
       refundedAt: now,
       current: true,
+      refundsRecorded: true,
       reason: `Stripe refund ${refund.id} is ${status}${refund.failure_reason ? ` (${refund.failure_reason})` : ""}`,
     });
   }
@@ -70,6 +72,12 @@ export async function handleRefundEvent<T extends TRefundEventType>(input: TStri
   if (!newlyGone) return { status: "processed", note: `refund ${refund.id} is ${status}; the charge's refunded total comes with charge.refunded` };
   const latest = await deps.db.chargeRefund.findFirst({ where: { stripeChargeId: chargeId }, orderBy: { sequence: "desc" } });
   if (!latest) return { status: "processed", note: `refund ${refund.id} ${status} before any refund on charge ${chargeId} was recorded; nothing to give back` };
+  // The recorded total counts the refund only when it is from when the refund existed (an event
+  // created, or a look-up made, after it); an older total never had it, and the charge.refunded
+  // that would add it is older than this report (it changes nothing when it comes).
+  if (latest.refundedAt.getTime() < refund.created * 1000) {
+    return { status: "processed", note: `refund ${refund.id} ${status}; the refunded total recorded for charge ${chargeId} predates it, so nothing to give back` };
+  }
   return applyRefundOutcome(ctx, {
     ...ref,
     currency: refund.currency,

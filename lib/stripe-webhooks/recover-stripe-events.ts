@@ -72,11 +72,15 @@ async function walk(deps: TWebhookDeps, stripe: Stripe, now: Date, account: stri
       return;
     }
     const since = cursor.since ?? Math.floor((now.getTime() - RECOVERY_LOOKBACK_MS) / 1000);
-    const listed: Stripe.Event[] = [];
+    // Listed newest first: the oldest MAX_PAGES pages are kept and applied, oldest first; the
+    // cursor then stands at the newest of them, and the next walks go on from there (a walk that
+    // kept the newest ones would leave the older ones behind for good).
+    let listed: Stripe.Event[] = [];
     for await (const event of stripe.events.list({ types: [...types], created: { gt: since }, limit: 100 }, options)) {
       listed.push(event);
-      if (listed.length >= MAX_PAGES * 100) break;
+      if (listed.length >= 2 * MAX_PAGES * 100) listed = listed.slice(-MAX_PAGES * 100);
     }
+    listed = listed.slice(-MAX_PAGES * 100);
     for (const event of [...listed].reverse()) {
       result.seen += 1;
       if (await recoverOne(deps, event, account)) result.recovered += 1;

@@ -8,6 +8,13 @@ import type { TApplyOutcome } from "@/lib/webhooks/types";
 /** The error prefix of a Stripe money event that matched a booking but was held for review instead of applied. */
 export const NEEDS_REVIEW_ERROR_CODE = "needs_review";
 
+/**
+ * The error prefix of a Stripe money event that could not be applied, or matched to a booking,
+ * without asking Stripe, which could not be asked: the sweep re-applies it once Stripe answers
+ * (lib/webhooks/reapply-stale-deliveries.ts), deferred or failed.
+ */
+export const STRIPE_UNREACHABLE_ERROR_CODE = "stripe_unreachable";
+
 /** Applies a charge's refund state and says what it came to, as a delivery outcome. */
 export async function applyRefundOutcome(ctx: TServiceContext, input: TApplyChargeRefundInput): Promise<TApplyOutcome> {
   const result = await applyChargeRefund(ctx, input);

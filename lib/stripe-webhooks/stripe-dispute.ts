@@ -15,7 +15,7 @@ import { bookingExternalIdFromHints, matchCharge, type TChargeMatch, type TCharg
 import type { TApplyOutcome } from "@/lib/webhooks/types";
 
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
-import { NEEDS_REVIEW_ERROR_CODE } from "./refund-outcome";
+import { NEEDS_REVIEW_ERROR_CODE, STRIPE_UNREACHABLE_ERROR_CODE } from "./refund-outcome";
 
 // Stripe disputes (chargebacks) drive the same services as the booking platform's disputes.
 //
@@ -91,8 +91,8 @@ export function outcomeOfStripeStatus(status: string): DisputeOutcome | null {
 
 export type TOpenedStripeDispute =
   | { kind: "opened"; owner: TChargeOwner; duplicate: boolean }
-  /** No booking or tip we know is paid with the charge (yet). */
-  | { kind: "unknown_charge" }
+  /** No booking or tip we know is paid with the charge (yet); `unavailable`: Stripe could not be asked what the charge names. */
+  | { kind: "unknown_charge"; unavailable: string | null }
   /** It matched a booking but cannot be applied as it is: the payout is held for review, an admin alerted. */
   | { kind: "needs_review"; outcome: TApplyOutcome };
 
@@ -100,17 +100,19 @@ export type TOpenedStripeDispute =
  * Finds the booking a Stripe dispute is about (see the top of this file), asking Stripe for the
  * charge's metadata and transfer group only when its ids match nothing.
  */
-async function matchDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStripeDispute): Promise<TChargeMatch> {
+async function matchDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStripeDispute): Promise<{ match: TChargeMatch; unavailable: string | null }> {
   const c = resolveContext(ctx);
   const audit = { actor: c.actor, runId: c.runId, requestId: c.requestId };
   const ref = { chargeId: dispute.chargeId, paymentIntentId: dispute.paymentIntentId };
   const byId = await c.db.$transaction((tx) => matchCharge(tx, audit, ref), TX_OPTIONS);
-  if (byId.kind !== "none") return byId;
-  await learnCharges(c.db, stripe, [dispute.chargeId], c.clock.now());
+  if (byId.kind !== "none") return { match: byId, unavailable: null };
+  const lookup = (await learnCharges(c.db, stripe, [dispute.chargeId], c.clock.now())).get(dispute.chargeId);
+  const unavailable = lookup?.kind === "unavailable" ? lookup.message : null;
   const known = await c.db.stripeCharge.findUnique({ where: { id: dispute.chargeId } });
   const bookingExternalId = known ? bookingExternalIdFromHints({ metadataBookingId: known.metadataBookingId, transferGroup: known.transferGroup }) : null;
-  if (!bookingExternalId) return byId;
-  return c.db.$transaction((tx) => matchCharge(tx, audit, { ...ref, paymentIntentId: ref.paymentIntentId ?? known?.paymentIntentId ?? null, bookingExternalId }), TX_OPTIONS);
+  if (!bookingExternalId) return { match: byId, unavailable };
+  const match = await c.db.$transaction((tx) => matchCharge(tx, audit, { ...ref, paymentIntentId: ref.paymentIntentId ?? known?.paymentIntentId ?? null, bookingExternalId }), TX_OPTIONS);
+  return { match, unavailable: null };
 }
 
 /**
@@ -119,8 +121,8 @@ async function matchDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStri
  * we cannot place, is not recorded: the payout is held for review and an admin alerted.
  */
 export async function openStripeDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStripeDispute): Promise<TOpenedStripeDispute> {
-  const match = await matchDispute(ctx, stripe, dispute);
-  if (match.kind === "none") return { kind: "unknown_charge" };
+  const { match, unavailable } = await matchDispute(ctx, stripe, dispute);
+  if (match.kind === "none") return { kind: "unknown_charge", unavailable };
   const currency = match.kind === "owner" ? match.owner.currency : match.currency;
   const problem =
     match.kind === "booking_only"
@@ -192,7 +194,14 @@ export async function resolveStripeDispute(
   };
 }
 
-/** The deferral of a dispute event whose charge we do not know. */
-export function waitingForCharge(dispute: TStripeDispute): TApplyOutcome {
-  return { status: "deferred", reason: `waiting for the booking or tip paid with charge ${dispute.chargeId} (Stripe dispute ${dispute.id})` };
+/**
+ * The deferral of a dispute event whose charge we do not know. When Stripe could not be asked what
+ * the charge names (its metadata or transfer group), the sweep asks again.
+ */
+export function waitingForCharge(dispute: TStripeDispute, opened: { unavailable: string | null }): TApplyOutcome {
+  const waiting = `waiting for the booking or tip paid with charge ${dispute.chargeId} (Stripe dispute ${dispute.id})`;
+  return {
+    status: "deferred",
+    reason: opened.unavailable ? `${STRIPE_UNREACHABLE_ERROR_CODE}: Stripe could not be asked about charge ${dispute.chargeId} (${opened.unavailable}); ${waiting}` : waiting,
+  };
 }

@@ -67,7 +67,9 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
         status: rejectionReason ? "rejected" : "accepted",
         rejectionReason,
         tippedAt: input.tippedAt,
-        stripeChargeId: input.stripeChargeId ?? null,
+        // A tip paid with the booking's own PaymentIntent was paid with the booking's charge.
+        stripeChargeId:
+          input.stripeChargeId ?? (input.stripePaymentIntentId && input.stripePaymentIntentId === booking.stripePaymentIntentId ? booking.stripeChargeId : null),
         stripePaymentIntentId: input.stripePaymentIntentId ?? null,
       },
     });

@@ -1,8 +1,10 @@
 import "server-only";
 
 import type { PrismaClient } from "@/generated/prisma/client";
+import { learnCharges } from "@/lib/charges/charge-funding";
 import { BUSY_ERROR_CODE } from "@/lib/payouts/sync-payout-with-booking";
 import { TRANSFER_NOT_RECORDED_ERROR_CODE } from "@/lib/stripe-webhooks/handle-transfer-reversed";
+import { STRIPE_UNREACHABLE_ERROR_CODE } from "@/lib/stripe-webhooks/refund-outcome";
 
 import { applyDeferredFor, processDelivery } from "./process-delivery";
 import type { TWebhookDeps } from "./types";
@@ -21,6 +23,12 @@ export const MAX_AUTO_APPLY_ATTEMPTS = 5;
  * transfer always settles, and giving up would lose the refund, resolution or reversal they carry.
  */
 export const TRANSFER_SETTLING_ERROR_CODES: readonly string[] = [BUSY_ERROR_CODE, TRANSFER_NOT_RECORDED_ERROR_CODE];
+/**
+ * Stripe money events that could not be applied, or matched to their booking, because Stripe could
+ * not be asked (failed or deferred with this code): re-applied whatever their attempt count, since
+ * they go through once Stripe answers, and giving up would lose the refund or dispute they carry.
+ */
+const STRIPE_UNREACHABLE_PREFIX = `${STRIPE_UNREACHABLE_ERROR_CODE}:`;
 /** Deferred deliveries whose booking (or charge) has arrived are re-tried this many times (a lost wake-up). */
 const MAX_DEFERRED_ATTEMPTS = 10;
 
@@ -30,8 +38,9 @@ export type TReapplyResult = { reapplied: number; processed: number; failed: num
  * For the reconciliation sweep: re-applies deliveries that a crash or a transient error
  * left `received` or `failed` (bounded by MAX_AUTO_APPLY_ATTEMPTS), and re-checks deferred
  * deliveries whose booking exists by now, including Stripe's that name only a charge the
- * booking or one of its tips was paid with (bounded by MAX_DEFERRED_ATTEMPTS). Events they
- * cause are written to the outbox; the sweep publishes them afterwards.
+ * booking or one of its tips was paid with (bounded by MAX_DEFERRED_ATTEMPTS), and Stripe's
+ * that waited because Stripe could not be asked. Events they cause are written to the outbox;
+ * the sweep publishes them afterwards.
  */
 export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?: Date; limit?: number } = {}): Promise<TReapplyResult> {
   const now = options.now ?? deps.clock?.now() ?? new Date();
@@ -47,6 +56,7 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
         { applyAttempts: { lt: MAX_AUTO_APPLY_ATTEMPTS } },
         // Their errors read "<code>: <message>".
         ...TRANSFER_SETTLING_ERROR_CODES.map((code) => ({ status: "failed" as const, error: { startsWith: `${code}:` } })),
+        { status: "failed", error: { startsWith: STRIPE_UNREACHABLE_PREFIX } },
       ],
     },
     orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
@@ -63,7 +73,31 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
   for (const bookingExternalId of await bookingsWithStaleDeferredDeliveries(deps.db, { cutoff, limit })) {
     result.unblocked += (await applyDeferredFor(deps, bookingExternalId)).applied;
   }
+
+  // Stripe's deferred because Stripe could not be asked what their charge names (its metadata or
+  // transfer group may name a booking that arrived long ago): Stripe is asked again, and once it
+  // has described the charge they are applied again.
+  const unasked = await deps.db.webhookEvent.findMany({
+    where: { source: "stripe", status: "deferred", receivedAt: { lte: cutoff }, error: { startsWith: STRIPE_UNREACHABLE_PREFIX } },
+    orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+    take: limit,
+  });
+  for (const delivery of unasked) {
+    const chargeId = chargeOf(delivery.payload);
+    if (!chargeId) continue;
+    const lookup = (await learnCharges(deps.db, deps.stripe(), [chargeId], now)).get(chargeId);
+    if (lookup && lookup.kind !== "known") continue;
+    if ((await processDelivery(deps, delivery, { publish: false })).status === "processed") result.unblocked += 1;
+  }
   return result;
+}
+
+/** The charge a stored Stripe dispute or refund event names (data.object.charge). */
+function chargeOf(payload: unknown): string | null {
+  const object = (payload as { data?: { object?: { charge?: unknown } } } | null)?.data?.object;
+  const charge = object?.charge;
+  if (typeof charge === "string") return charge || null;
+  return typeof charge === "object" && charge !== null && "id" in charge && typeof charge.id === "string" ? charge.id : null;
 }
 
 /**
