@@ -2,7 +2,6 @@
 // converted). Reversals are computed in the payout's currency and converted, rounded down; one
 // made outside Payouts is converted back, rounded down too. What Payouts then asks Stripe to
 // reverse must never be more than is left of the transfer in its own currency.
-import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
@@ -10,7 +9,7 @@ import { resetEnvForTests } from "@/lib/env";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendProcessed, pointAppStripeAt } from "../support/stripe-webhook";
 
 let h: TEngineHarness;
 let restoreStripe: () => void;
@@ -20,7 +19,7 @@ beforeAll(async () => {
   process.env.STRIPE_SETTLEMENT_CURRENCIES = "usd";
   resetEnvForTests();
   h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
+  restoreStripe = pointAppStripeAt(h.fake);
 });
 
 afterAll(async () => {
@@ -38,10 +37,7 @@ beforeEach(() => {
   h.fake.setBalance("eur", 0);
 });
 
-async function send(event: Stripe.Event) {
-  expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
-  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
-}
+const send = sendProcessed;
 
 describe("a converted transfer partly reversed outside Payouts, then refunded in full", () => {
   it("reverses what is left of the transfer at Stripe, and records no debt", async () => {

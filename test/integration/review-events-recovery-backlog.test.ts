@@ -2,32 +2,16 @@
 // events API. Its first walk (or one started again after Stripe forgot the last event seen)
 // looks back three days; with more events there than one walk takes, the oldest must still be
 // recovered by the next walks, not skipped for good.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { recoverStripeEvents } from "@/lib/stripe-webhooks/recover-stripe-events";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf } from "../support/engine";
 import { fixture, stripeEvent, stripeId } from "../support/stripe-fixtures";
-import { stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { stripeDeliveryOf, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = appEngineHarness();
 
 describe("more undelivered events in the lookback than one walk takes", () => {
   it("the oldest, a dispute, is recovered by a later walk and holds its payout", async () => {

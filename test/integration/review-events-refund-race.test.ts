@@ -3,37 +3,17 @@
 // sent), so it asks for a repayment; when the reversal's retry is then refused for lack of
 // balance, the provider is recorded as owing the refund's part. The refund failed: the provider
 // owes nothing, and nothing is paid to them either.
-import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, transferEvent } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendProcessed, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
+const h = appEngineHarness();
 
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
-
-async function send(event: Stripe.Event) {
-  expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
-  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
-}
+const send = sendProcessed;
 
 const REVERSALS = /\/v1\/transfers\/.+\/reversals/;
 

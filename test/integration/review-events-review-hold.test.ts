@@ -4,33 +4,17 @@
 // awaited, an account not ready) must stay held for the review once that cause is gone: the
 // Stripe chargeback is still open and was never recorded.
 import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, transferEvent } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendStripeEvent, stripeDeliveryOf, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = appEngineHarness();
 
 async function sendUnapplicable(event: Stripe.Event) {
   expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });

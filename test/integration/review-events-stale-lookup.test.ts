@@ -9,7 +9,7 @@ import { db } from "@/lib/db";
 
 import { payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendStripeEvent, stripeDeliveryOf, pointAppStripeAt } from "../support/stripe-webhook";
 
 // Stripe's answer to the refunds list, held back before the handler goes on (a slow response,
 // or a slow handler) while `gate` is set.
@@ -32,7 +32,7 @@ let restoreStripe: () => void;
 
 beforeAll(async () => {
   h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
+  restoreStripe = pointAppStripeAt(h.fake);
 });
 
 afterAll(async () => {

@@ -1,38 +1,18 @@
 // Review: refund events applied while Stripe cannot be asked about the charge (its events' own
 // figures are used). A refund reported failed that the recorded total never counted (its
 // charge.refunded not applied yet) must not give back another refund's part.
-import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendProcessed, sendStripeEvent, stripeDeliveryOf, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
+const h = appEngineHarness();
 
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
-
-async function send(event: Stripe.Event) {
-  expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
-  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
-}
+const send = sendProcessed;
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 

@@ -5,37 +5,17 @@
 // tip came before or after the refund.
 import { randomUUID } from "node:crypto";
 
-import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { addTip } from "@/lib/tips/add-tip";
 
-import { payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { payoutOf } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendProcessed, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
+const h = appEngineHarness();
 
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
-
-async function send(event: Stripe.Event) {
-  expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
-  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
-}
+const send = sendProcessed;
 
 const cases = [
   { booking: "its PaymentIntent only", knowsCharge: false, tip: "before" },

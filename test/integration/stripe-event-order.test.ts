@@ -6,32 +6,16 @@
 import { randomUUID } from "node:crypto";
 
 import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { payoutOf } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendStripeEvent, stripeDeliveryOf, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = appEngineHarness();
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];

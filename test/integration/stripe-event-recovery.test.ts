@@ -4,31 +4,15 @@
 // later is a duplicate. An event rendered in an API version Payouts does not read is stored with
 // its version, and one warning alert is raised per version.
 import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
+import { HOUR, payoutOf, transferEvent } from "../support/engine";
 import { PINNED_STRIPE_API_VERSION, stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendStripeEvent, stripeDeliveryOf, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = appEngineHarness();
 
 type TRecovery = { walks: number; seen: number; recovered: number; errors: string[] };
 

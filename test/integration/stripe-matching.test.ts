@@ -8,33 +8,17 @@
 import { randomUUID } from "node:crypto";
 
 import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { redriveDelivery } from "@/lib/webhooks/redrive-delivery";
 
 import { bookingCompletedEvent, sendBookingEvent } from "../support/booking-webhook";
-import { ADMIN_ACTOR, payoutOf, startEngineHarness, type TEngineHarness } from "../support/engine";
+import { ADMIN_ACTOR, payoutOf } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendStripeEvent, stripeDeliveryOf, appEngineHarness } from "../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
-});
-
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = appEngineHarness();
 
 const MINUTE = 60 * 1000;
 const key = () => randomUUID().slice(0, 8);

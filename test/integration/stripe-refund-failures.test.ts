@@ -14,7 +14,7 @@ import { getPayoutDetail, type TAuditTimelineItem } from "@/lib/payouts/get-payo
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
-import { sendStripeEvent, stripeDeliveryOf, useFakeStripeForApp } from "../support/stripe-webhook";
+import { sendStripeEvent, stripeDeliveryOf, pointAppStripeAt } from "../support/stripe-webhook";
 
 let h: TEngineHarness;
 let restoreStripe: () => void;
@@ -22,7 +22,7 @@ let admin: { id: string; role: "admin" };
 
 beforeAll(async () => {
   h = await startEngineHarness();
-  restoreStripe = useFakeStripeForApp(h.fake);
+  restoreStripe = pointAppStripeAt(h.fake);
   const user = await db.adminUser.create({ data: { email: `admin-${randomUUID().slice(0, 6)}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" } });
   admin = { id: user.id, role: "admin" };
 });

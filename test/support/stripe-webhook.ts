@@ -3,12 +3,14 @@
 import { randomUUID } from "node:crypto";
 
 import Stripe from "stripe";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 
 import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { resetStripeForTests } from "@/lib/stripe/client";
 
+import { startEngineHarness, type TEngineHarness } from "./engine";
 import type { TFakeStripe } from "./fake-stripe";
 
 /** A Stripe-looking id: `ch_…`, `evt_…`, `dp_…`. */
@@ -38,7 +40,7 @@ export const stripeDeliveryOf = (event: { id: string }) =>
  * so that what the handlers ask Stripe afresh (a charge, its refunds, an account) is what the test
  * built there. Returns the function that puts the environment back.
  */
-export function useFakeStripeForApp(fake: Pick<TFakeStripe, "env">): () => void {
+export function pointAppStripeAt(fake: Pick<TFakeStripe, "env">): () => void {
   const saved = { ...process.env };
   Object.assign(process.env, fake.env(), { STRIPE_MAX_NETWORK_RETRIES: "0", STRIPE_TIMEOUT_MS: "2000" });
   resetEnvForTests();
@@ -48,4 +50,34 @@ export function useFakeStripeForApp(fake: Pick<TFakeStripe, "env">): () => void 
     resetEnvForTests();
     resetStripeForTests();
   };
+}
+
+/** Sends a Stripe event and checks it was answered 200 and applied (`processed`). */
+export async function sendProcessed(event: Stripe.Event): Promise<void> {
+  expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
+  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
+}
+
+/**
+ * The engine harness for a test file that sends Stripe events to the app's route, with the app's
+ * own Stripe client pointed at the harness's fake Stripe: started before the file's tests and
+ * stopped after them; each test starts at the real time with Inngest reachable. Call it at the
+ * top of the file; the object it returns is filled in before the first test runs.
+ */
+export function appEngineHarness(): TEngineHarness {
+  const h = {} as TEngineHarness;
+  let restoreStripe = () => {};
+  beforeAll(async () => {
+    Object.assign(h, await startEngineHarness());
+    restoreStripe = pointAppStripeAt(h.fake);
+  });
+  afterAll(async () => {
+    restoreStripe();
+    await h.fake.stop();
+  });
+  beforeEach(() => {
+    h.clock.set(new Date());
+    globalThis.inngestReceiver.setDown(false);
+  });
+  return h;
 }
