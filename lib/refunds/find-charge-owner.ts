@@ -74,8 +74,8 @@ export type TChargeMatch =
 
 /** The booking a charge's metadata or transfer group names (as Payouts' own transfers are grouped: booking_<id>). */
 export function bookingExternalIdFromHints(hints: { metadataBookingId?: string | null; transferGroup?: string | null }): string | null {
-  const fromMetadata = hints.metadataBookingId?.trim();
-  if (fromMetadata && fromMetadata.length <= 191) return fromMetadata;
+  const fromMetadata = hints.metadataBookingId;
+  if (typeof fromMetadata === "string" && fromMetadata.trim() !== "" && fromMetadata.length <= 191) return fromMetadata.trim();
   const match = typeof hints.transferGroup === "string" ? /^booking_(.{1,191})$/.exec(hints.transferGroup) : null;
   return match?.[1] ?? null;
 }

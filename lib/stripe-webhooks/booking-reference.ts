@@ -3,7 +3,7 @@ import "server-only";
 import type Stripe from "stripe";
 
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
-import { findChargeOwner } from "@/lib/refunds/find-charge-owner";
+import { bookingExternalIdFromHints, findChargeOwner } from "@/lib/refunds/find-charge-owner";
 
 // Which booking a Stripe event concerns, stored on the delivery (WebhookEvent.bookingExternalId)
 // so that a delivery deferred for a booking we do not know yet is re-applied when that
@@ -29,14 +29,19 @@ export async function bookingExternalIdOf(db: PrismaClient, event: TEventRef): P
   if (event.type.startsWith("charge.")) {
     const chargeId = idOf(object);
     const owner = chargeId ? await findChargeOwner(db, chargeId) : null;
-    return owner?.bookingExternalId ?? (await bookingOfIntent(db, refOf(object.payment_intent))) ?? bookingFromCharge(object as Partial<Stripe.Charge>);
+    const charge = object as Partial<Stripe.Charge>;
+    return (
+      owner?.bookingExternalId ??
+      (await bookingOfIntent(db, refOf(object.payment_intent))) ??
+      bookingExternalIdFromHints({ metadataBookingId: charge.metadata?.bookingId, transferGroup: charge.transfer_group })
+    );
   }
   if (event.type.startsWith("transfer.")) {
     const transferId = idOf(object);
     const payout = transferId
       ? await db.payout.findUnique({ where: { stripeTransferId: transferId }, select: { booking: { select: { externalId: true } } } })
       : null;
-    return payout?.booking.externalId ?? bookingFromTransferGroup((object as Partial<Stripe.Transfer>).transfer_group);
+    return payout?.booking.externalId ?? bookingExternalIdFromHints({ transferGroup: (object as Partial<Stripe.Transfer>).transfer_group });
   }
   return null;
 }
@@ -57,17 +62,6 @@ async function bookingOfIntent(db: PrismaClient, paymentIntentId: string | null)
 function idOf(value: unknown): string | null {
   if (typeof value !== "object" || value === null || !("id" in value)) return null;
   return typeof value.id === "string" && value.id !== "" ? value.id : null;
-}
-
-function bookingFromCharge(charge: Partial<Stripe.Charge>): string | null {
-  const fromMetadata = charge.metadata?.bookingId;
-  if (typeof fromMetadata === "string" && fromMetadata.trim() !== "" && fromMetadata.length <= 191) return fromMetadata.trim();
-  return bookingFromTransferGroup(charge.transfer_group);
-}
-
-function bookingFromTransferGroup(group: string | null | undefined): string | null {
-  const match = typeof group === "string" ? /^booking_(.{1,191})$/.exec(group) : null;
-  return match?.[1] ?? null;
 }
 
 /**
