@@ -12,7 +12,7 @@ import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { updateProviderAccount } from "@/lib/providers/update-provider-account";
 import { latestChargeOf } from "@/lib/stripe/charges";
-import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
+import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { createTransfer, findTransferForPayout, retrieveAccountReadiness } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
@@ -33,8 +33,6 @@ export const PROCESSING_LEASE_MS = 10 * 60 * 1000;
  * the transfers capability, or the platform balance is topped up).
  */
 const REFUSAL_ERROR_TYPES = ["StripeInvalidRequestError", "StripePermissionError", "StripeCardError"];
-/** When no charge says when funds come, a payout waiting for funds is tried again after this long. */
-export const FUNDS_RECHECK_MS = 60 * 60 * 1000;
 /** Pause before trying again a transfer Stripe kept turning away unprocessed (rate limits), when Stripe gave no Retry-After. */
 export const TURNED_AWAY_RETRY_MS = 30 * 1000;
 /**
@@ -525,7 +523,7 @@ export async function recordTransferOutcome(context: TServiceContext, claim: TCl
       return { kind: "failed", attemptNumber: claim.attemptNumber, error };
     }
 
-    if (failure.reason === "balance_insufficient") return waitForFunds(tx, ctx, payout, result.legId, error);
+    if (failure.reason === "balance_insufficient") return waitForFunds(tx, ctx, payout, result.legId, error, failure.retryAfterMs ?? BALANCE_INSUFFICIENT_RETRY_AFTER_MS);
 
     if (!failure.counts) {
       // Turned away unprocessed (rate limited, lock_timeout, never sent): the attempt is given back.
@@ -571,17 +569,17 @@ export async function recordTransferOutcome(context: TServiceContext, claim: TCl
 
 /**
  * Stripe refused a transfer for lack of funds: the payout waits for them, on hold with the date
- * Stripe expects them (the funding charge's balance transaction available_on; without one, in an
- * hour), the attempt given back. The sweep releases it when that date comes; an alert is raised
+ * Stripe expects them (the funding charge's balance transaction available_on; without one, after
+ * the classification's pause for a lack of balance: an hour), the attempt given back. The sweep releases it when that date comes; an alert is raised
  * only if it still waits after FUNDS_WAIT_ALERT_DAYS (lib/payouts/sweep-payouts.ts).
  */
-async function waitForFunds(tx: Tx, ctx: TResolvedContext, payout: Payout, legId: string | null, error: string): Promise<TTransferResult> {
+async function waitForFunds(tx: Tx, ctx: TResolvedContext, payout: Payout, legId: string | null, error: string, recheckMs: number): Promise<TTransferResult> {
   const now = ctx.clock.now();
   const leg = legId ? await tx.payoutTransfer.findUnique({ where: { id: legId } }) : null;
   const chargeIds = leg?.sourceChargeId ? [leg.sourceChargeId] : await chargeIdsOfPayout(tx, payout.id);
   const charges = await tx.stripeCharge.findMany({ where: { id: { in: chargeIds } }, select: { availableOn: true } });
   const dates = charges.map((c) => c.availableOn?.getTime() ?? 0).filter((t) => t > now.getTime());
-  const until = new Date(dates.length > 0 ? Math.max(...dates) : now.getTime() + FUNDS_RECHECK_MS);
+  const until = new Date(dates.length > 0 ? Math.max(...dates) : now.getTime() + recheckMs);
   const note = `Stripe refused the transfer for lack of funds; funds expected ${until.toISOString()}`;
   await changePayout(tx, payout, {
     event: "unclaim_to_hold",
