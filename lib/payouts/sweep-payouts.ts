@@ -8,8 +8,8 @@ import { getEnv } from "@/lib/env";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
-import { updateProviderAccount } from "@/lib/providers/update-provider-account";
-import { findTransferForPayout, retrieveAccountReadiness } from "@/lib/stripe/transfers";
+import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
+import { findTransferForPayout } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
@@ -227,8 +227,7 @@ async function recheckHeldAccounts(ctx: TResolvedContext, stripe: Stripe, now: D
     result.accountChecks += 1;
     await ctx.db.provider.update({ where: { id }, data: { accountLookedUpAt: now } });
     try {
-      const readiness = await retrieveAccountReadiness(stripe, stripeAccountId);
-      if ((await updateProviderAccount(ctx, { stripeAccountId, ...readiness, stateAt: ctx.clock.now() })).ready) result.accountsReady += 1;
+      if ((await refreshProviderAccount(ctx, stripe, stripeAccountId)).ready) result.accountsReady += 1;
     } catch (error) {
       result.accountCheckErrors += 1;
       const failure = classifyStripeError(error);

@@ -10,10 +10,10 @@ import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { updateProviderAccount } from "@/lib/providers/update-provider-account";
+import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
 import { latestChargeOf } from "@/lib/stripe/charges";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
-import { createTransfer, findTransferForPayout, retrieveAccountReadiness } from "@/lib/stripe/transfers";
+import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
@@ -779,8 +779,7 @@ async function refreshAccountIfNotReady(context: TServiceContext, stripe: Stripe
   // Only a claim from `scheduled` checks the account (and would hold the payout).
   if (!account || payout.provider.payoutsEnabled || payout.status !== "scheduled") return null;
   try {
-    const readiness = await retrieveAccountReadiness(stripe, account);
-    await updateProviderAccount(ctx, { stripeAccountId: account, ...readiness, stateAt: ctx.clock.now() });
+    await refreshProviderAccount(ctx, stripe, account);
     return null;
   } catch (error) {
     const failure = classifyStripeError(error);

@@ -1,9 +1,12 @@
 import "server-only";
 
+import type Stripe from "stripe";
+
 import { recordAudit } from "@/lib/audit/record-audit";
 import { changePayout } from "@/lib/payouts/change-payout";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { lockBooking, releaseHold, requestTransferIfDue } from "@/lib/payouts/sync-payout-with-booking";
+import { retrieveAccountReadiness } from "@/lib/stripe/transfers";
 
 export type TAccountReadinessInput = {
   stripeAccountId: string;
@@ -115,4 +118,10 @@ export async function updateProviderAccount(context: TServiceContext, input: TAc
     }
     return { providerId: provider.id, ready, changed, released, held };
   }, TX_OPTIONS);
+}
+
+/** Asks Stripe how the account is now and records that answer, timed when it was asked. Throws what the look-up throws. */
+export async function refreshProviderAccount(context: TServiceContext, stripe: Stripe, stripeAccountId: string): Promise<TAccountUpdateResult> {
+  const readiness = await retrieveAccountReadiness(stripe, stripeAccountId);
+  return updateProviderAccount(context, { stripeAccountId, ...readiness, stateAt: resolveContext(context).clock.now() });
 }
