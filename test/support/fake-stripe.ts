@@ -192,6 +192,7 @@ export type TFakeStripe = {
   /** Disputes a charge (the whole amount, "fraudulent", "needs_response" by default). */
   disputeCharge(chargeId: string, input?: { amount?: number; reason?: string; status?: Stripe.Dispute.Status }): Stripe.Dispute;
   setDisputeStatus(disputeId: string, status: Stripe.Dispute.Status): Stripe.Dispute;
+  dispute(id: string): Stripe.Dispute;
   /**
    * An automatic payout of a connected account carrying its available balance transactions not yet
    * paid out (in `currency`: by default the one currency they are in, else the account's default).
@@ -210,6 +211,8 @@ export type TFakeStripe = {
   /** Every request received, including faulted ones, oldest first. */
   requests(): TFakeRequest[];
   failNext(match: TFakeFaultMatch, fault: TFakeFault, times?: number): void;
+  /** Forgets the faults not yet used (the simulation's faults heal). */
+  clearFaults(): void;
 };
 
 type TJson = Record<string, unknown>;
@@ -1719,6 +1722,9 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
     setRefundStatus,
     disputeCharge,
     setDisputeStatus,
+    dispute(id) {
+      return disputeJson(lookUp(disputes, "dispute", id));
+    },
     payoutAccount,
     setPayoutStatus,
     addEvent,
@@ -1738,6 +1744,9 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
     failNext(match, fault, times = 1) {
       if (!Number.isInteger(times) || times < 1) throw new RangeError("times must be a positive integer.");
       faults.push({ match, fault, remaining: times });
+    },
+    clearFaults() {
+      faults = [];
     },
   };
 }

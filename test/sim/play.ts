@@ -1,0 +1,624 @@
+// Plays a history through the entry points production uses: the booking and Stripe webhook
+// receivers (signed requests), the Inngest functions (run by a small stand-in for Inngest's
+// scheduler: queued events, sleeps, retries with the functions' own limits, the failure
+// handler, crashes between steps and re-runs), the admin services and the reconciliation
+// sweep. The fake Stripe plays Stripe, with faults. Nothing here writes a row itself.
+import { randomUUID } from "node:crypto";
+
+import { NonRetriableError, RetryAfterError } from "inngest";
+import Stripe from "stripe";
+
+import type { TEngineDeps } from "@/inngest/deps";
+import { createFollowUpPayoutFunction } from "@/inngest/functions/follow-up-payout";
+import { createReconcilePayoutsFunction } from "@/inngest/functions/reconcile-payouts";
+import { createRepayProviderFunction } from "@/inngest/functions/repay-provider";
+import { createReverseTransferFunction } from "@/inngest/functions/reverse-transfer";
+import { createSchedulePayoutFunction } from "@/inngest/functions/schedule-payout";
+import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
+import { adminActorOf } from "@/lib/approvals/admin-actor";
+import { approveForceRelease } from "@/lib/approvals/approve-force-release";
+import { requestForceRelease } from "@/lib/approvals/request-force-release";
+import type { TActor } from "@/lib/audit/record-audit";
+import { db } from "@/lib/db";
+import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { publishOutbox } from "@/lib/outbox/publish-outbox";
+import { cancelPayout } from "@/lib/payouts/cancel-payout";
+import type { TServiceContext } from "@/lib/payouts/context";
+import { holdPayout } from "@/lib/payouts/hold-payout";
+import { releasePayout } from "@/lib/payouts/release-payout";
+import { retryPayout } from "@/lib/payouts/retry-payout";
+import { stripeWriteGate } from "@/lib/stripe/write-gate";
+import { receiveStripeWebhook } from "@/lib/stripe-webhooks/receive-stripe-webhook";
+import { upsertAdminUser } from "@/lib/users/upsert-admin-user";
+import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
+import { receiveBookingWebhook } from "@/lib/webhooks/receive-booking-webhook";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
+
+import type { TFakeStripe } from "../support/fake-stripe";
+import type { TInngestReceiver } from "../support/inngest-receiver";
+import { stripeEvent } from "../support/stripe-fixtures";
+
+import { createRandom } from "@/lib/seed/prng";
+
+import { HOUR, MINUTE, type THistory, type TOp, type TPlatformFact, type TSimBooking, type TStripeFact } from "./model";
+
+export type TSimClock = { now(): Date; set(at: Date): void };
+
+export type TSimWorld = {
+  fake: TFakeStripe;
+  receiver: TInngestReceiver;
+  clock: TSimClock;
+  stripe: Stripe;
+  deps: TEngineDeps & { clock: TSimClock };
+  webhookDeps: TWebhookDeps;
+  admins: [TActor, TActor];
+};
+
+/** What went wrong while playing that no history may cause: an entry point answered 5xx or threw something unexpected. */
+export type TPlayProblem = { op: number; what: string };
+
+export type TPlayLog = {
+  problems: TPlayProblem[];
+  /** The history's start (T0): booking times are offsets from it. */
+  t0: Date;
+  /** Logical names → Stripe ids. */
+  accounts: Map<string, string>;
+  charges: Map<string, string>;
+  intents: Map<string, string>;
+  /** Booking key → the platform's booking id. */
+  bookingIds: Map<string, string>;
+  /** Refunds and disputes created at the fake Stripe, by fact key. */
+  stripeObjects: Map<string, { kind: "refund" | "dispute"; id: string; charge: string }>;
+  /** How many operations actually ran (a shrunk history may skip some whose fact is gone). */
+  ran: number;
+};
+
+const SECRET = () => getEnv().BOOKING_WEBHOOK_SECRETS[0]!;
+
+/** Starts the fake Stripe's clients and the admins once; histories then share the world, reset in between. */
+export async function startWorld(fake: TFakeStripe, receiver: TInngestReceiver): Promise<TSimWorld> {
+  let current = Date.now();
+  const clock: TSimClock = { now: () => new Date(current), set: (at) => (current = at.getTime()) };
+  // A short timeout: a "timeout" fault costs real time.
+  const stripe = fake.stripe({ maxNetworkRetries: 0, timeout: 400 });
+  const stripeWrites = stripeWriteGate(db, { perSecond: 100, baseBackoffMs: 1 });
+  const deps = { db, stripe: () => stripe, clock, stripeWrites };
+  const system: TActor = { type: "system", id: "simulation", label: "Simulation" };
+  const admins = [] as unknown as [TActor, TActor];
+  for (const [i, name] of ["Ada Admin", "Grace Admin"].entries()) {
+    const email = `sim-admin-${i}@payouts.test`;
+    const user = await upsertAdminUser(db, { email, name, role: "admin", password: "simulation-password" }, system);
+    admins.push(adminActorOf({ id: user.id, name, email }));
+  }
+  return { fake, receiver, clock, stripe, deps, webhookDeps: { db, stripe: () => stripe, clock }, admins };
+}
+
+/** Empties every table but the admins, and the fake Stripe. */
+export async function resetWorld(world: TSimWorld): Promise<void> {
+  const tables = await db.$queryRaw<{ tablename: string }[]>`
+    SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('AdminUser', '_migrations', '_prisma_migrations')`;
+  await db.$executeRawUnsafe(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(", ")} CASCADE`);
+  world.fake.reset();
+  world.receiver.clear();
+}
+
+type TFnKey = "schedule" | "transfer" | "followUp" | "reverse" | "repay" | "reconcile";
+
+const ROUTES: Record<string, TFnKey> = {
+  "booking/completed": "schedule",
+  "payout/transfer.requested": "transfer",
+  "payout/reversal.requested": "reverse",
+  "payout/repayment.requested": "repay",
+  "tip/added": "followUp",
+  "dispute/opened": "followUp",
+  "dispute/resolved": "followUp",
+  "charge/refunded": "followUp",
+  "booking/cancelled": "followUp",
+  "payout/admin.action": "followUp",
+};
+
+type TQueued = {
+  fn: TFnKey;
+  event: { id: string; name: string; data: Record<string, unknown> };
+  runId: string;
+  attempt: number;
+  notBefore: number;
+  /** A run that finished (kept for re-runs: a step that runs twice). */
+  done: boolean;
+  /** Step results Inngest kept (by step id). */
+  memo: Map<string, unknown>;
+};
+
+/** What an Inngest function object holds (InngestFunction's `opts` and handler `fn`). */
+type TFunctionLike = { opts: { retries?: number; onFailure?: (input: unknown) => Promise<unknown> }; fn: (ctx: unknown) => Promise<unknown> };
+
+class SimSleep extends Error {
+  override name = "SimSleep";
+}
+
+export async function playHistory(world: TSimWorld, history: THistory): Promise<TPlayLog> {
+  const { fake, clock } = world;
+  await resetWorld(world);
+  const t0 = new Date(Math.floor(Date.now() / MINUTE) * MINUTE);
+  clock.set(t0);
+  fake.setBalance("usd", 1_000_000_000);
+  const at = (ms: number) => new Date(t0.getTime() + ms);
+  const log: TPlayLog = {
+    problems: [],
+    t0,
+    accounts: new Map(),
+    charges: new Map(),
+    intents: new Map(),
+    bookingIds: new Map(),
+    stripeObjects: new Map(),
+    ran: 0,
+  };
+  const tag = `s${history.seed}_${randomUUID().slice(0, 6)}`;
+  const functions = {
+    schedule: createSchedulePayoutFunction(world.deps),
+    transfer: createTransferPayoutFunction(world.deps),
+    followUp: createFollowUpPayoutFunction(world.deps),
+    reverse: createReverseTransferFunction(world.deps),
+    repay: createRepayProviderFunction(world.deps),
+    reconcile: createReconcilePayoutsFunction(world.deps),
+  };
+
+  // The world Stripe holds before anything happens: the providers' accounts, the charges.
+  for (const p of history.providers) {
+    log.accounts.set(p.key, fake.addAccount({ payoutsEnabled: p.readyAtStart, transfersCapability: p.readyAtStart ? "active" : "inactive" }));
+  }
+  for (const b of history.bookings) {
+    log.bookingIds.set(b.key, `bk_${tag}_${b.key}`);
+    const availableOn = at(b.completedAtMs + b.fundsAfterMs);
+    if (b.payment !== "none") {
+      const charge = fake.createCharge({ amount: b.providerShare + b.fee, currency: "usd", metadata: { bookingId: log.bookingIds.get(b.key)! }, availableOn });
+      log.charges.set(b.key, charge.id);
+      log.intents.set(b.key, charge.payment_intent as string);
+    }
+    for (const t of b.tips.filter((tip) => tip.charge)) {
+      const charge = fake.createCharge({ amount: t.amount, currency: "usd", metadata: { bookingId: log.bookingIds.get(b.key)! }, availableOn });
+      log.charges.set(t.key, charge.id);
+    }
+  }
+
+  // Inngest's side: events sent by the app are queued as runs.
+  const queue: TQueued[] = [];
+  const seenEvents = new Set<string>();
+  let received = 0;
+  const pull = () => {
+    const events = world.receiver.events();
+    for (; received < events.length; received++) {
+      const event = events[received]!;
+      const id = event.id ?? randomUUID();
+      // Inngest drops an event whose id it has seen (the outbox re-sends with the same id).
+      if (seenEvents.has(id)) continue;
+      seenEvents.add(id);
+      const fn = ROUTES[event.name];
+      if (!fn) continue;
+      queue.push({ fn, event: { id, name: event.name, data: event.data }, runId: `run_${randomUUID()}`, attempt: 0, notBefore: clock.now().getTime(), done: false, memo: new Map() });
+    }
+  };
+
+  /**
+   * One execution of a run, as Inngest does it: each step.run result is memoised on the run, so
+   * a retry skips the steps that finished; a crash between a step's work and its memo makes
+   * that step run again; a sleep ends the execution until its time; an error is retried with
+   * the function's own `retries` and backoff (RetryAfterError's delay), then the function's
+   * failure handler runs.
+   */
+  async function execute(run: TQueued, crashAfter: number | null): Promise<void> {
+    const fn = functions[run.fn] as unknown as TFunctionLike;
+    let stepsRan = 0;
+    let sleepUntil: number | null = null;
+    let crashed = false;
+    const step = {
+      run: async (id: string, handler: () => unknown) => {
+        if (run.memo.has(id)) return run.memo.get(id);
+        const result = await handler();
+        // Inngest keeps a step's result as JSON.
+        const kept = result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown);
+        stepsRan++;
+        if (crashAfter !== null && stepsRan === crashAfter) {
+          crashed = true;
+          throw new Error(`simulated crash after step ${id}, before Inngest kept its result`);
+        }
+        run.memo.set(id, kept);
+        return kept;
+      },
+      sleepUntil: async (id: string, until: string | Date) => {
+        if (run.memo.has(id)) return;
+        const target = new Date(until).getTime();
+        if (target > clock.now().getTime()) {
+          sleepUntil = target;
+          throw new SimSleep();
+        }
+        run.memo.set(id, null);
+      },
+    };
+    if (process.env.SIM_TRACE) console.log(`[sim]   run ${run.fn} ${run.event.name} attempt ${run.attempt} crash ${crashAfter}`);
+    let error: unknown = null;
+    try {
+      await fn.fn({ event: run.event, events: [run.event], step, runId: run.runId, attempt: run.attempt });
+    } catch (caught) {
+      error = caught;
+    }
+    if (process.env.SIM_TRACE) console.log(`[sim]   -> ${error ? String(error).slice(0, 200) : "ok"}`);
+    pull();
+    if (sleepUntil !== null) {
+      run.notBefore = sleepUntil;
+      return;
+    }
+    if (error === null) {
+      run.done = true;
+      return;
+    }
+    const retries = fn.opts.retries ?? 3;
+    if (!crashed && (error instanceof NonRetriableError || run.attempt >= retries)) {
+      run.done = true;
+      if (fn.opts.onFailure) {
+        await fn.opts
+          .onFailure({ event: { name: "inngest/function.failed", data: { event: run.event, run_id: run.runId, error: { message: String(error) } } }, runId: `run_${randomUUID()}`, step })
+          .catch((failure: unknown) => problem(`the failure handler of ${run.fn} threw: ${describe(failure)}`));
+        pull();
+      }
+      return;
+    }
+    // Inngest retries the run (a crash is retried like an error), after a backoff.
+    run.attempt++;
+    const delay = error instanceof RetryAfterError ? retryDelayMs(error.retryAfter) : Math.min(run.attempt, 5) * MINUTE;
+    run.notBefore = clock.now().getTime() + delay;
+    if (process.env.SIM_TRACE) console.log(`[sim]   retry in ${delay} ms`);
+  }
+
+  let currentOp = 0;
+  const problem = (what: string) => log.problems.push({ op: currentOp, what });
+
+  async function runInngest(op: Extract<TOp, { op: "inngest" }>): Promise<void> {
+    pull();
+    const r = createRandom(op.seed);
+    for (let i = 0; i < op.runs; i++) {
+      if (process.env.SIM_TRACE) process.stderr.write(`[sim]   iteration ${i}\n`);
+      const due = queue.filter((q) => !q.done && q.notBefore <= clock.now().getTime());
+      const rerunnable = queue.filter((q) => q.done && q.fn !== "reconcile");
+      if (rerunnable.length > 0 && r.int(0, 99) < op.rerun) {
+        // A finished run runs again with the same run id: every step's side effect happens twice.
+        const again = r.pick(rerunnable);
+        await execute({ ...again, done: false, memo: new Map() }, null);
+        continue;
+      }
+      if (due.length === 0) return;
+      const run = r.pick(due);
+      const crashAfter = r.int(0, 99) < op.crash ? r.int(1, 3) : null;
+      await execute(run, crashAfter);
+      if (process.env.SIM_TRACE) console.log(`[sim]   executed`);
+      pull();
+    }
+  }
+
+  /** Runs everything due until nothing is left (bounded), without faults of Inngest's own. */
+  async function drain(maxRuns = 400): Promise<number> {
+    let ran = 0;
+    for (; ran < maxRuns; ran++) {
+      pull();
+      const due = queue.find((q) => !q.done && q.notBefore <= clock.now().getTime());
+      if (!due) break;
+      await execute(due, null);
+    }
+    return ran;
+  }
+
+  // ── Stripe ──
+  const stripeFacts = new Map<string, TStripeFact>();
+  const stripeEvents = new Map<string, Stripe.Event[]>();
+  const concluded = new Set<string>();
+  const seconds = () => Math.floor(clock.now().getTime() / 1000);
+  const chargeOf = (logical: string) => log.charges.get(logical);
+
+  async function performStripe(fact: TStripeFact): Promise<void> {
+    stripeFacts.set(fact.key, fact);
+    const events: Stripe.Event[] = [];
+    const emit = (type: string, object: object, extra: { account?: string; previousAttributes?: Record<string, unknown> } = {}) => {
+      const event = stripeEvent({ type, object, created: seconds(), ...extra });
+      fake.addEvent(event);
+      events.push(event);
+    };
+    if (fact.kind === "account") {
+      const account = log.accounts.get(fact.provider)!;
+      fake.addAccount({ id: account, payoutsEnabled: fact.ready, transfersCapability: fact.ready ? "active" : "inactive" });
+      emit("account.updated", await world.stripe.accounts.retrieve(account), { account });
+    } else if (fact.kind === "refund") {
+      const chargeId = chargeOf(fact.charge);
+      if (!chargeId) return;
+      const charge = fake.charge(chargeId);
+      const amount = Math.min(fact.amount, charge.amount - charge.amount_refunded);
+      if (amount <= 0) return;
+      const refund = fake.refundCharge(chargeId, { amount, status: fact.fate === "succeeded" ? "succeeded" : "pending" });
+      log.stripeObjects.set(fact.key, { kind: "refund", id: refund.id, charge: fact.charge });
+      emit("charge.refunded", fake.charge(chargeId));
+      emit("refund.created", refund);
+    } else {
+      const chargeId = chargeOf(fact.charge);
+      if (!chargeId) return;
+      const dispute = fake.disputeCharge(chargeId, { amount: fact.amount, status: "needs_response" });
+      log.stripeObjects.set(fact.key, { kind: "dispute", id: dispute.id, charge: fact.charge });
+      emit("charge.dispute.created", dispute);
+    }
+    stripeEvents.set(fact.key, events);
+  }
+
+  /** The event #n of a fact; a later event of it (a refund's outcome, a dispute's close) happens at Stripe when first delivered. */
+  function stripeEventOf(key: string, n: number): Stripe.Event | null {
+    const events = stripeEvents.get(key);
+    const fact = stripeFacts.get(key);
+    const object = log.stripeObjects.get(key);
+    if (!events || !fact) return null;
+    if (n < events.length) return events[n]!;
+    // The fact's later event (a refund's outcome, a dispute's close) happens once.
+    if (n !== events.length || !object || concluded.has(key)) return null;
+    concluded.add(key);
+    let event: Stripe.Event;
+    if (fact.kind === "refund" && fact.fate !== "succeeded") {
+      const refund = fake.setRefundStatus(object.id, fact.fate === "pending_then_failed" ? "failed" : "succeeded", fact.fate === "pending_then_failed" ? "expired_or_canceled_card" : undefined);
+      event = stripeEvent({ type: fact.fate === "pending_then_failed" ? "refund.failed" : "refund.updated", object: refund, created: seconds(), previousAttributes: { status: "pending" } });
+    } else if (fact.kind === "dispute" && fact.outcome !== "open") {
+      const dispute = fake.setDisputeStatus(object.id, fact.outcome);
+      event = stripeEvent({ type: "charge.dispute.closed", object: dispute, created: seconds(), previousAttributes: { status: "needs_response" } });
+    } else {
+      return null;
+    }
+    fake.addEvent(event);
+    events.push(event);
+    return event;
+  }
+
+  async function deliverStripe(event: Stripe.Event): Promise<void> {
+    if (process.env.SIM_TRACE) process.stderr.write(`[sim]   deliver ${event.type} ${event.id}\n`);
+    const payload = JSON.stringify(event);
+    const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
+    try {
+      await receiveStripeWebhook(
+        new Request("http://localhost/api/webhooks/stripe", { method: "POST", headers: { "content-type": "application/json", "stripe-signature": header }, body: payload }),
+        { deps: world.webhookDeps },
+      );
+    } catch (error) {
+      problem(`POST /api/webhooks/stripe ${event.type} ${event.id} failed: ${describe(error)}`);
+    }
+    pull();
+  }
+
+  // ── The booking platform ──
+  const bookingOf = (key: string): TSimBooking => history.bookings.find((b) => b.key === key)!;
+
+  function platformBody(fact: TPlatformFact, id: string) {
+    const b = bookingOf(fact.booking);
+    const bookingId = log.bookingIds.get(b.key)!;
+    const when = at(fact.atMs).toISOString();
+    let type: string;
+    let data: Record<string, unknown>;
+    switch (fact.kind) {
+      case "completed": {
+        const p = history.providers.find((x) => x.key === b.provider)!;
+        type = "booking.completed";
+        data = {
+          bookingId,
+          completedAt: at(b.completedAtMs).toISOString(),
+          currency: "USD",
+          providerShare: b.providerShare,
+          ...(b.payment === "charge" ? { chargeId: log.charges.get(b.key) } : {}),
+          ...(b.payment === "intent" ? { paymentIntentId: log.intents.get(b.key) } : {}),
+          provider: { id: `prov_${tag}_${p.key}`, name: `Provider ${p.key}`, email: `${p.key}-${tag}@example.test`, stripeAccountId: log.accounts.get(p.key) },
+        };
+        break;
+      }
+      case "tip": {
+        const tip = b.tips.find((t) => t.key === fact.tip)!;
+        type = "tip.created";
+        data = { tipId: `tip_${tag}_${tip.key}`, bookingId, amount: tip.amount, currency: "USD", createdAt: when, ...(tip.charge ? { chargeId: log.charges.get(tip.key) } : {}) };
+        break;
+      }
+      case "cancelled":
+        type = "booking.cancelled";
+        data = { bookingId, cancelledAt: when, reason: "customer cancelled" };
+        break;
+      case "dispute_opened":
+        type = "dispute.opened";
+        data = { disputeId: `dsp_${tag}_${fact.dispute}`, bookingId, reason: "service not as described", openedAt: when, scope: "both" };
+        break;
+      case "dispute_resolved":
+        type = "dispute.resolved";
+        data = { disputeId: `dsp_${tag}_${fact.dispute}`, bookingId, resolvedAt: when, outcome: fact.outcome, refundedAmount: fact.refundedAmount };
+        break;
+    }
+    return { id: `${id}_${tag}`, type, createdAt: when, data };
+  }
+
+  async function deliverPlatform(fact: TPlatformFact, id: string): Promise<void> {
+    const raw = JSON.stringify(platformBody(fact, id));
+    const signature = signBookingWebhook(raw, SECRET(), Math.floor(clock.now().getTime() / 1000));
+    try {
+      await receiveBookingWebhook(
+        new Request("http://localhost/api/webhooks/booking", { method: "POST", headers: { "content-type": "application/json", "payouts-signature": signature }, body: raw }),
+        { deps: world.webhookDeps, clock },
+      );
+    } catch (error) {
+      problem(`POST /api/webhooks/booking ${fact.kind} ${id} failed: ${describe(error)}`);
+    }
+    pull();
+  }
+
+  // ── Admins ──
+  async function admin(op: Extract<TOp, { op: "admin" }>): Promise<void> {
+    const bookingId = log.bookingIds.get(op.booking)!;
+    const payout = await db.payout.findFirst({ where: { booking: { externalId: bookingId } }, select: { id: true } });
+    if (!payout) return;
+    const actor = world.admins[op.admin];
+    const ctx: TServiceContext = { db, actor, clock, stripeWrites: world.deps.stripeWrites! };
+    const input = { payoutId: payout.id, reason: `simulated ${op.action}` };
+    try {
+      switch (op.action) {
+        case "hold":
+          await holdPayout(ctx, input);
+          break;
+        case "release":
+          await releasePayout(ctx, input);
+          break;
+        case "force_release":
+          await requestForceRelease(ctx, input);
+          break;
+        case "approve": {
+          const pending = await db.payoutApproval.findFirst({ where: { payoutId: payout.id, status: "pending" }, select: { id: true, requestedById: true } });
+          if (!pending) return;
+          // The second pair of eyes: whichever admin did not ask.
+          const approver = world.admins.find((a) => a.id !== pending.requestedById)!;
+          await approveForceRelease({ ...ctx, actor: approver }, { approvalId: pending.id, reason: "simulated approval" });
+          break;
+        }
+        case "retry":
+          await retryPayout(ctx, input);
+          break;
+        case "cancel":
+          await cancelPayout(ctx, input);
+          break;
+      }
+    } catch (error) {
+      // Refusals (409, 400, 403) are answers; anything else is a bug.
+      if (!(error instanceof AppError) || error.status >= 500) problem(`admin ${op.action} on ${op.booking} threw: ${describe(error)}`);
+    }
+    // The route publishes after answering.
+    await publishOutbox(db);
+    pull();
+  }
+
+  const TRANSFERS = { method: "POST", path: "/v1/transfers" } as const;
+  function arm(fault: Extract<TOp, { op: "fault" }>["fault"]): void {
+    switch (fault.kind) {
+      case "transfer_5xx":
+        return fake.failNext(TRANSFERS, { kind: "status", status: 500 });
+      case "transfer_429":
+        return fake.failNext(TRANSFERS, { kind: "rate_limit", shouldRetry: true });
+      case "transfer_lock_timeout":
+        return fake.failNext(TRANSFERS, { kind: "lock_timeout" });
+      case "transfer_answer_lost":
+        return fake.failNext(TRANSFERS, { kind: "drop_response" });
+      case "transfer_timeout":
+        return fake.failNext(TRANSFERS, { kind: "timeout", process: true });
+      case "transfer_no_balance":
+        return fake.failNext(TRANSFERS, {
+          kind: "error",
+          status: 400,
+          type: "invalid_request_error",
+          code: "balance_insufficient",
+          message: "You have insufficient available funds in your Stripe account.",
+        });
+      case "lookup_429":
+        return fake.failNext({ method: "GET", path: "/v1/transfers" }, { kind: "rate_limit" }, 2);
+      case "reversal_no_balance":
+        return fake.failNext(
+          { method: "POST", path: /^\/v1\/transfers\/[^/]+\/reversals$/ },
+          { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "The connected account has insufficient funds to cover this reversal." },
+        );
+      case "reversal_5xx":
+        return fake.failNext({ method: "POST", path: /^\/v1\/transfers\/[^/]+\/reversals$/ }, { kind: "status", status: 503 });
+      case "stripe_read_5xx":
+        return fake.failNext({ method: "GET", path: /^\/v1\/(charges|refunds|accounts|payment_intents)/ }, { kind: "status", status: 500 }, 2);
+    }
+  }
+
+  async function sweep(): Promise<void> {
+    const run: TQueued = { fn: "reconcile", event: { id: randomUUID(), name: "inngest/scheduled.timer", data: {} }, runId: `run_${randomUUID()}`, attempt: 0, notBefore: 0, done: false, memo: new Map() };
+    await execute(run, null);
+    pull();
+  }
+
+  for (const [index, op] of history.ops.entries()) {
+    currentOp = index;
+    log.ran++;
+    if (process.env.SIM_TRACE) console.log(`[sim] op ${index} ${JSON.stringify(op)}`);
+    switch (op.op) {
+      case "stripe":
+        await performStripe(op.fact);
+        break;
+      case "deliver_stripe": {
+        const event = stripeEventOf(op.fact, op.event);
+        if (event) await deliverStripe(event);
+        else log.ran--;
+        break;
+      }
+      case "deliver_platform":
+        await deliverPlatform(op.fact, op.id);
+        break;
+      case "advance":
+        clock.set(new Date(clock.now().getTime() + op.ms));
+        break;
+      case "inngest":
+        await runInngest(op);
+        break;
+      case "admin":
+        await admin(op);
+        break;
+      case "fault":
+        arm(op.fault);
+        break;
+      case "sweep":
+        await sweep();
+        break;
+      case "balance":
+        fake.setBalance("usd", op.low ? 0 : 1_000_000_000);
+        break;
+    }
+  }
+
+  // Quiescence: the faults heal, every Stripe event that was never delivered is (Stripe retries
+  // for three days), time passes in steps past every due date, and Inngest and the sweep run
+  // until nothing is left to do.
+  currentOp = history.ops.length;
+  if (process.env.SIM_TRACE) process.stderr.write(`[sim] quiescence\n`);
+  fake.clearFaults();
+  fake.setBalance("usd", 1_000_000_000);
+  for (const key of stripeFacts.keys()) {
+    for (let n = 0; ; n++) {
+      const event = stripeEventOf(key, n);
+      if (!event) break;
+      if (!(await db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } }, select: { id: true } }))) {
+        await deliverStripe(event);
+      }
+    }
+  }
+  let last = "";
+  for (let round = 0; round < 20; round++) {
+    clock.set(new Date(clock.now().getTime() + 12 * HOUR));
+    const ran = (await drain()) + (await sweep().then(drain));
+    const now = await fingerprint();
+    if (round >= 7 && ran === 0 && now === last) break;
+    last = now;
+  }
+  return log;
+}
+
+/** What changes when anything happens: the audit log, the deliveries' states, the Stripe objects. */
+async function fingerprint(): Promise<string> {
+  const [audit, deliveries, outbox] = await Promise.all([
+    db.auditLog.count(),
+    db.webhookEvent.groupBy({ by: ["status"], _count: { _all: true }, _sum: { applyAttempts: true } }),
+    db.outboxEvent.count({ where: { sentAt: null } }),
+  ]);
+  return JSON.stringify([audit, deliveries, outbox]);
+}
+
+/** RetryAfterError's delay: milliseconds, a number of seconds as a string, "1m"-style, or a date. */
+function retryDelayMs(retryAfter: unknown): number {
+  if (typeof retryAfter === "number") return retryAfter;
+  if (retryAfter instanceof Date) return Math.max(0, retryAfter.getTime() - Date.now());
+  const text = String(retryAfter);
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(text);
+  if (!match) return MINUTE;
+  const n = Number(match[1]);
+  const unit = match[2];
+  return unit === "ms" ? n : unit === "m" ? n * MINUTE : unit === "h" ? n * HOUR : n * 1000;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
