@@ -11,8 +11,8 @@ export const TOP_UP_PAYOUT_FN = "top-up-payout";
 /**
  * payout/top-up.requested: pays, after a payout's transfer, the tips received before it was made
  * that could not join it in time (one top-up transfer, exactly once under its own key). A try
- * Stripe did not answer, a lack of funds or an open dispute is retried; the reconciliation sweep
- * requests top-ups still pending.
+ * Stripe did not answer, or a lack of funds, is retried; the reconciliation sweep requests
+ * top-ups still pending (one waiting for a dispute once it is resolved).
  */
 export function createTopUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
   return inngest.createFunction(

@@ -89,7 +89,8 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
       kind: "payout",
       status: "pending",
       createdAt: { lte: new Date(now.getTime() - SWEEP_BUCKET_MS) },
-      payout: { status: { in: [...TRANSFERRED_STATUSES] } },
+      // Not while a dispute on the booking is open: requested again once it is resolved.
+      payout: { status: { in: [...TRANSFERRED_STATUSES] }, booking: { disputes: { none: { status: "open" } } } },
     },
     select: { id: true, payoutId: true },
     take: limit,

@@ -15,12 +15,11 @@ import { TRANSFERRED_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 import { recordLegTransfer, REFUSAL_ERROR_TYPES, transferGroupFor } from "./transfer-payout";
 
-/** While a dispute on the booking is open, a top-up waits this long before looking again. */
-export const TOP_UP_DISPUTE_WAIT_MS = 15 * 60 * 1000;
-
 export type TTopUpResult =
   | { kind: "transferred"; stripeTransferId: string; amount: number; recovered: boolean }
   | { kind: "already_done"; status: string }
+  /** A dispute on the booking is open: nothing sent; the sweep requests it again once none is. */
+  | { kind: "waiting_for_dispute" }
   | { kind: "retry"; error: string; delayMs: number | null }
   | { kind: "failed"; error: string };
 
@@ -32,9 +31,10 @@ export type TTopUpResult =
  * group, metadata.payoutId and leg; so one whose answer was lost, or made more than 24 hours ago
  * when its key has expired, is found rather than made again), then sends it through the shared
  * write gate under the leg's key, and records it on the leg (a second record of the same transfer
- * changes nothing). Like the payout's own transfer it waits while a dispute on the booking is
- * open. A refusal Stripe stores under the key (no balance, an account that cannot receive
- * transfers) moves the leg to a new key for its next try and alerts an admin; the sweep tries
+ * changes nothing). Like the payout's own transfer it is not sent while a dispute on the booking
+ * is open (the sweep requests it again once none is). A refusal Stripe stores under the key (no
+ * balance, an account that cannot receive transfers) moves the leg to a new key for its next try;
+ * the first is audited and alerts an admin (a lack of funds is only waited out); the sweep tries
  * again every 15 minutes.
  */
 export async function topUpPayout(context: TServiceContext, stripe: Stripe, input: { transferId: string }): Promise<TTopUpResult> {
@@ -51,7 +51,7 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
   const destination = payout.booking.provider.stripeAccountId;
   if (!destination) return { kind: "failed", error: "the provider has no Stripe account" };
   const disputeOpen = async () => (await ctx.db.dispute.count({ where: { bookingId: payout.bookingId, status: "open" } })) > 0;
-  if (await disputeOpen()) return { kind: "retry", error: "a dispute on the booking is open", delayMs: TOP_UP_DISPUTE_WAIT_MS };
+  if (await disputeOpen()) return { kind: "waiting_for_dispute" };
 
   const transferGroup = transferGroupFor(payout.booking);
   const recorded = await ctx.db.payoutTransfer.findMany({ where: { payoutId: payout.id, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
@@ -87,6 +87,8 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
           const { count } = await tx.payoutTransfer.updateMany({ where: { id: leg.id, status: "pending", refusals: leg.refusals }, data: { refusals: { increment: 1 } } });
           if (count === 0) return;
         }
+        // The first refusal is on the timeline; later ones (the sweep tries again) only move the key.
+        if (leg.refusals > 0) return;
         await recordAudit(tx, {
           actor: ctx.actor,
           action: "payout.top_up_refused",
@@ -116,7 +118,7 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
     }
     return { kind: "failed", error: message };
   }
-  if (!transfer) return { kind: "retry", error: "a dispute on the booking opened", delayMs: TOP_UP_DISPUTE_WAIT_MS };
+  if (!transfer) return { kind: "waiting_for_dispute" };
 
   const made = transfer;
   return ctx.db.$transaction(async (tx) => {

@@ -9,6 +9,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
+import { openDispute } from "@/lib/disputes/open-dispute";
+import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { claimTransfer } from "@/lib/payouts/transfer-payout";
 import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
@@ -248,6 +250,9 @@ describe("what decides is when the tip was received, not when it was applied", (
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", amount: 8_900, tipAmount: 900 });
   });
 
+});
+
+describe("sending the top-up", () => {
   it("a top-up that no request reached is requested again by the sweep", async () => {
     const { bookingExternalId, completedAt, payout } = await dueBooking();
     globalThis.inngestReceiver.setDown(true);
@@ -267,5 +272,25 @@ describe("what decides is when the tip was received, not when it was applied", (
     expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ name: "payout/top-up.requested", data: { transferId: topUp.id, payoutId: payout.id } }));
     expect((await h.run("topUp", topUpEvent(topUp.id, payout.id))).result).toMatchObject({ kind: "transferred", amount: 400 });
     expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([8_000, 400]);
+  });
+
+  it("a top-up is not sent while a dispute on the booking is open, and is once it is resolved", async () => {
+    const { bookingExternalId, bookingId, completedAt, payout } = await dueBooking();
+    const runId = "run_dispute_then_top_up";
+    expect((await claimTransfer({ ...h.ctx(), runId }, { payoutId: payout.id })).kind).toBe("claimed");
+    await sendTip(tipEvent(bookingExternalId, new Date(completedAt.getTime() + HOUR), 600));
+    expect((await h.run("transfer", transferEvent(payout.id), { runId })).result).toMatchObject({ kind: "transferred" });
+    const topUp = (await legsOf(payout.id))[1]!;
+
+    const { dispute } = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
+    expect((await h.run("topUp", topUpEvent(topUp.id, payout.id))).result).toEqual({ kind: "waiting_for_dispute" });
+    h.clock.advance(20 * 60 * 1000);
+    expect((await h.run("reconcile", null)).result).toMatchObject({ swept: { topUpRequests: 0 } });
+    expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([8_000]);
+
+    await resolveDispute(h.ctx(), { disputeId: dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
+    expect((await h.run("reconcile", null)).result).toMatchObject({ swept: { topUpRequests: 1 } });
+    expect((await h.run("topUp", topUpEvent(topUp.id, payout.id))).result).toMatchObject({ kind: "transferred", amount: 600 });
+    expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([8_000, 600]);
   });
 });
