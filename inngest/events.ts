@@ -45,6 +45,10 @@ export const payoutRepaymentRequested = eventType("payout/repayment.requested", 
   schema: z.object({ repaymentId: ZUuid, payoutId: ZUuid }),
 });
 
+export const payoutTopUpRequested = eventType("payout/top-up.requested", {
+  schema: z.object({ transferId: ZUuid, payoutId: ZUuid }),
+});
+
 export const payoutAdminAction = eventType("payout/admin.action", {
   schema: z.object({ payoutId: ZUuid, action: z.string().max(50), actorId: ZId, at: ZIso }),
 });
@@ -59,6 +63,7 @@ export const ENGINE_EVENTS = {
   "payout/transfer.requested": payoutTransferRequested,
   "payout/reversal.requested": payoutReversalRequested,
   "payout/repayment.requested": payoutRepaymentRequested,
+  "payout/top-up.requested": payoutTopUpRequested,
   "payout/admin.action": payoutAdminAction,
 } as const;
 

@@ -3,6 +3,7 @@ import { createReconcilePayoutsFunction } from "./functions/reconcile-payouts";
 import { createRepayProviderFunction } from "./functions/repay-provider";
 import { createReverseTransferFunction } from "./functions/reverse-transfer";
 import { createSchedulePayoutFunction } from "./functions/schedule-payout";
+import { createTopUpPayoutFunction } from "./functions/top-up-payout";
 import { createTransferPayoutFunction } from "./functions/transfer-payout";
 
 /** Every Inngest function of the payout engine, served from app/api/inngest. */
@@ -12,5 +13,6 @@ export const functions = [
   createFollowUpPayoutFunction(),
   createReverseTransferFunction(),
   createRepayProviderFunction(),
+  createTopUpPayoutFunction(),
   createReconcilePayoutsFunction(),
 ];

@@ -48,3 +48,11 @@ export class ConflictError extends AppError {
     super("conflict", message, 409, details);
   }
 }
+
+/** A service we depend on (Stripe) could not be asked; the same request may go through later. */
+export class UnavailableError extends AppError {
+  override name = "UnavailableError";
+  constructor(message: string, details?: TErrorDetails) {
+    super("unavailable", message, 503, details);
+  }
+}

@@ -4,6 +4,7 @@ const ENTITY_LABELS: Record<string, string> = {
   tip: "Tip",
   dispute: "Dispute",
   provider: "Provider",
+  stripe_account: "Stripe account (no provider yet)",
   alert: "Alert",
   admin_user: "User",
   webhook_event: "Webhook delivery",

@@ -71,7 +71,13 @@ export function PayoutFacts({ detail }: { detail: TPayoutDetail }) {
           <Fact label="Email">{provider.email}</Fact>
           <Fact label="Stripe account">{provider.stripeAccountId ? <Mono>{provider.stripeAccountId}</Mono> : <None />}</Fact>
           <Fact label="Payouts">
-            {detail.providerReady ? <Badge tone="success">Can receive payouts</Badge> : <Badge tone="warning">Not ready</Badge>}
+            {detail.providerReady ? (
+              <Badge tone="success">Can receive payouts</Badge>
+            ) : detail.providerReadinessUnknown ? (
+              <Badge tone="neutral">Not heard from Stripe yet</Badge>
+            ) : (
+              <Badge tone="warning">Not ready</Badge>
+            )}
           </Fact>
           {provider.lastBankPayout ? (
             <Fact label="Last bank payout">

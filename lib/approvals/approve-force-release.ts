@@ -1,5 +1,7 @@
 import "server-only";
 
+import type Stripe from "stripe";
+
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
@@ -8,6 +10,8 @@ import { requireReason } from "@/lib/payouts/admin-action";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
 import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-account";
+import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";
 import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "./four-eyes";
@@ -67,12 +71,17 @@ async function requesterGone(tx: Tx, requesterId: string): Promise<string | null
  * transaction, with the approver as the actor and both admins named in the audit reason.
  * The approver must have been an admin before the request (403 otherwise). If the payout's
  * status or amount changed since the request, or its requester is no longer an active admin,
- * the request expires (recorded) and nothing is released: 409.
+ * the request expires (recorded) and nothing is released: 409. When Stripe never told us whether
+ * the provider's account can receive payouts, Stripe is asked first (learnProviderAccountIfUnknown).
  */
-export async function approveForceRelease(context: TServiceContext, input: TApprovalDecisionInput): Promise<TApproveResult> {
+export async function approveForceRelease(context: TServiceContext, input: TApprovalDecisionInput, options: { stripe?: Stripe } = {}): Promise<TApproveResult> {
   const actor = requireAdminActor(context.actor);
   const note = requireReason(input.reason);
   const ctx = resolveContext(context);
+  const request = await ctx.db.payoutApproval.findUnique({ where: { id: input.approvalId }, select: { payoutId: true } });
+  if (!request) throw new NotFoundError("Approval request", input.approvalId);
+  // As for the request: a new provider's "not ready" is a default; ask Stripe before releasing.
+  await learnProviderAccountIfUnknown(context, options.stripe ?? getStripe(), { payoutId: request.payoutId });
 
   const result = await ctx.db.$transaction(
     async (tx): Promise<({ kind: "approved" } & TApproveResult) | { kind: "expired"; why: string }> => {

@@ -1,5 +1,7 @@
 import "server-only";
 
+import type Stripe from "stripe";
+
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { getEnv } from "@/lib/env";
@@ -8,9 +10,11 @@ import { requireReason, type TAdminActionInput } from "@/lib/payouts/admin-actio
 import { PayoutVersionConflictError } from "@/lib/payouts/change-payout";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
-import { evaluatePayoutAction } from "@/lib/payouts/payout-actions";
+import { evaluatePayoutAction, providerActionFacts } from "@/lib/payouts/payout-actions";
 import { canTransition, IllegalTransitionError } from "@/lib/payouts/state-machine";
 import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-account";
+import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requireAdminActor } from "./approval-records";
 import { APPROVAL_AUDIT_ACTIONS, approvalMismatch, FORCE_RELEASE_ACTION, fourEyesThresholdFor, needsSecondApproval } from "./four-eyes";
@@ -23,6 +27,8 @@ export type TForceReleaseOutcome =
 export type TFourEyesOptions = {
   /** FOUR_EYES_THRESHOLD in hundredths of the currency's main unit; defaults to the configured value. */
   fourEyesThreshold?: number;
+  /** Asked about a provider's account whose readiness Stripe never told us; default: the app's client. */
+  stripe?: Stripe;
 };
 
 /**
@@ -31,7 +37,8 @@ export type TFourEyesOptions = {
  * for a second admin to approve (approveForceRelease). Decided under the payout's lock, so
  * the amount cannot cross the threshold between the check and the release, and two
  * requests for one payout cannot both be pending. Requests that no longer match the payout
- * expire here.
+ * expire here. When Stripe never told us whether the provider's account can receive payouts
+ * (a new provider), Stripe is asked first (learnProviderAccountIfUnknown), as the transfer would.
  */
 export async function requestForceRelease(
   context: TServiceContext,
@@ -42,6 +49,8 @@ export async function requestForceRelease(
   const reason = requireReason(input.reason);
   const threshold = options.fourEyesThreshold ?? getEnv().FOUR_EYES_THRESHOLD;
   const ctx = resolveContext(context);
+  // A new provider's "not ready" is a default, not Stripe's word: ask Stripe before deciding.
+  await learnProviderAccountIfUnknown(context, options.stripe ?? getStripe(), { payoutId: input.payoutId });
 
   return ctx.db.$transaction(async (tx): Promise<TForceReleaseOutcome> => {
     const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
@@ -74,7 +83,7 @@ export async function requestForceRelease(
       status: payout.status,
       holdReason: payout.holdReason,
       openDisputes,
-      providerReady: Boolean(booking.provider.stripeAccountId && booking.provider.payoutsEnabled),
+      ...providerActionFacts(booking.provider),
       pendingApproval: stillPending,
     });
     if (!verdict.allowed) {

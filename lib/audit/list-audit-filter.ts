@@ -8,7 +8,7 @@ import { decodeInstantPosition } from "@/lib/list/keyset-position";
 export const AUDIT_PAGE_SIZE = 50;
 
 /** The entity types services write (lib/audit/record-audit.ts). */
-export const AUDIT_ENTITY_TYPES = ["payout", "booking", "tip", "dispute", "provider", "alert", "admin_user", "webhook_event"] as const;
+export const AUDIT_ENTITY_TYPES = ["payout", "booking", "tip", "dispute", "provider", "stripe_account", "alert", "admin_user", "webhook_event"] as const;
 
 /**
  * Entries only admins see: the ones about dashboard accounts (`admin_user.*`: emails,

@@ -14,7 +14,7 @@ export type TAuditEntry = {
   actor: TActor;
   /** Dotted verb, e.g. "payout.scheduled", "payout.held", "payout.transferred". */
   action: string;
-  entityType: "payout" | "booking" | "tip" | "dispute" | "provider" | "alert" | "admin_user" | "webhook_event";
+  entityType: "payout" | "booking" | "tip" | "dispute" | "provider" | "stripe_account" | "alert" | "admin_user" | "webhook_event";
   entityId: string;
   reason?: string | null;
   before?: Prisma.InputJsonValue | null;

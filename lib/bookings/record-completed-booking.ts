@@ -7,6 +7,7 @@ import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { applyKeptAccountState, lockStripeAccount } from "@/lib/providers/update-provider-account";
 
 export type TCompletedBookingInput = {
   bookingExternalId: string;
@@ -22,7 +23,8 @@ export type TCompletedBookingInput = {
 /**
  * A booking completed: records the provider and the booking (idempotent by external id)
  * and schedules its payout of share + tips, due at completion + the payout delay. Tips and
- * disputes that arrived before the booking are applied now. Emits `booking/completed`.
+ * disputes that arrived before the booking are applied now, and so is what Stripe said of the
+ * provider's account before any provider had it. Emits `booking/completed`.
  */
 export async function recordCompletedBooking(
   context: TServiceContext,
@@ -33,6 +35,8 @@ export async function recordCompletedBooking(
   assertMinorUnits(input.providerShare, "providerShare");
 
   return ctx.db.$transaction(async (tx) => {
+    // What Stripe says of the account meanwhile waits for this transaction (applyKeptAccountState).
+    if (input.provider.stripeAccountId) await lockStripeAccount(tx, input.provider.stripeAccountId);
     // Providers and bookings are inserted with ON CONFLICT so concurrent deliveries converge.
     await tx.provider.createMany({
       data: [
@@ -72,7 +76,8 @@ export async function recordCompletedBooking(
       );
     }
     if (booking.completedAt) {
-      // Already completed: a repeated delivery. Nothing changes.
+      // Already completed: a repeated delivery. Nothing changes (but what Stripe said of the account).
+      await applyKeptAccountState(tx, ctx, await tx.provider.findUniqueOrThrow({ where: { id: provider.id } }));
       const payout = await tx.payout.findUnique({ where: { bookingId: booking.id } });
       return { bookingId: booking.id, payout, duplicate: true };
     }
@@ -94,7 +99,11 @@ export async function recordCompletedBooking(
       runId: ctx.runId,
       requestId: ctx.requestId,
     });
-    const { payout } = await syncPayoutWithBooking(tx, completed, ctx, { reason: "booking completed" });
+    const synced = await syncPayoutWithBooking(tx, completed, ctx, { reason: "booking completed" });
+    // An account.updated that came before the provider's first booking applies now, as if it had
+    // come after: the account is known ready, or this payout is held for it.
+    const account = await applyKeptAccountState(tx, ctx, completed.provider);
+    const payout = account && synced.payout ? await tx.payout.findUniqueOrThrow({ where: { id: synced.payout.id } }) : synced.payout;
     await enqueueEvent(tx, { name: "booking/completed", data: { bookingId: booking.id }, eventId: ctx.sourceEventId ?? `booking-completed:${booking.id}` });
     return { bookingId: booking.id, payout, duplicate: false };
   }, TX_OPTIONS);

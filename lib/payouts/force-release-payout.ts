@@ -1,6 +1,7 @@
 import "server-only";
 
 import { ConflictError } from "@/lib/errors";
+import { providerReadiness } from "@/lib/providers/account-readiness";
 
 import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
 import { changePayout } from "./change-payout";
@@ -10,7 +11,8 @@ import type { TServiceContext } from "./context";
 /**
  * Admin: makes a scheduled or held payout due now, skipping the wait after completion, and
  * requests its transfer. Never while a dispute is open, never to an account that cannot
- * receive payouts.
+ * receive payouts. Runs inside requestForceRelease or approveForceRelease, which first ask
+ * Stripe about an account whose readiness Stripe never told us (a new provider).
  */
 export function forceReleasePayout(ctx: TServiceContext, input: TAdminActionInput) {
   return runAdminPayoutAction(ctx, input, "force_release", (tx, { payout, booking, reason, ctx: c, openDisputes }) => {
@@ -18,7 +20,12 @@ export function forceReleasePayout(ctx: TServiceContext, input: TAdminActionInpu
     if (openDisputes > 0) {
       throw new ConflictError("Cannot force release: a dispute on this booking is open. Resolve the dispute first.", { openDisputes });
     }
-    if (!booking.provider.stripeAccountId || !booking.provider.payoutsEnabled) {
+    const readiness = providerReadiness(booking.provider);
+    if (readiness === "unknown") {
+      // The callers ask Stripe first (learnProviderAccountIfUnknown); it did not answer in time.
+      throw new ConflictError("Cannot force release: Stripe has not said yet whether the provider's Stripe account can receive payouts. Try again.");
+    }
+    if (readiness !== "ready") {
       throw new ConflictError("Cannot force release: the provider's Stripe account cannot receive payouts.");
     }
     const now = c.clock.now();

@@ -28,7 +28,7 @@ import {
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import { getEnv } from "@/lib/env";
 
-import { payoutActionsFor, type TPayoutActionState } from "./payout-actions";
+import { payoutActionsFor, providerActionFacts, type TPayoutActionState } from "./payout-actions";
 
 // Everything the payout detail page shows, in one read: the payout, its booking and
 // provider, tips, disputes, transfer attempts, reversals, four-eyes requests and the audit
@@ -258,6 +258,8 @@ export type TPayoutDetail = {
   auditTruncated: boolean;
   openDisputes: number;
   providerReady: boolean;
+  /** Stripe never said whether the provider's account can receive payouts (a new provider): a force release asks it first. */
+  providerReadinessUnknown: boolean;
   fourEyes: {
     /** Force releases at or above this amount (minor units of the payout's currency) need a second admin. */
     thresholdMinor: number;
@@ -618,7 +620,7 @@ export async function getPayoutDetail(
     approvalViews.find((a) => a.status === "pending" && a.action === FORCE_RELEASE_ACTION && a.expiredBecause === null) ?? null;
 
   const openDisputes = disputes.filter((d) => d.status === "open").length;
-  const providerReady = Boolean(provider.stripeAccountId && provider.payoutsEnabled);
+  const { providerReady, providerReadinessUnknown = false } = providerActionFacts(provider);
   const thresholdMinor = fourEyesThresholdFor(payout.currency, configuredThreshold);
 
   return {
@@ -695,6 +697,7 @@ export async function getPayoutDetail(
     auditTruncated,
     openDisputes,
     providerReady,
+    providerReadinessUnknown,
     fourEyes: {
       thresholdMinor,
       required: needsSecondApproval(payout.amount, payout.currency, configuredThreshold),
@@ -706,6 +709,7 @@ export async function getPayoutDetail(
       holdReason: payout.holdReason,
       openDisputes,
       providerReady,
+      providerReadinessUnknown,
       pendingApproval: pendingApproval ? { requestedBy: pendingApproval.requestedBy.name } : null,
       transferredPart: transfers.filter((t) => t.kind === "payout" && t.status === "succeeded").reduce((sum, t) => sum + t.payoutAmount, 0),
     }),

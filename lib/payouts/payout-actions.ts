@@ -5,6 +5,7 @@
 // this reason; the services enforce the same rules when the action runs. Pure: no I/O.
 import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
 import { hasRole, type TRole } from "@/lib/auth/roles";
+import { providerReadiness } from "@/lib/providers/account-readiness";
 
 import { canTransition, type TPayoutEvent } from "./state-machine";
 
@@ -45,11 +46,22 @@ export type TPayoutActionFacts = {
   openDisputes: number;
   /** The provider has a Stripe account that can receive payouts. */
   providerReady: boolean;
+  /**
+   * Stripe never said whether the provider's account can receive payouts (a new provider): a
+   * force release asks Stripe when it runs instead of refusing on the "not ready" default.
+   */
+  providerReadinessUnknown?: boolean;
   /** A force release of this payout waiting for a second admin (still matching the payout). */
   pendingApproval: { requestedBy: string } | null;
   /** Part of the payout already transferred (one of its several transfers went through), in minor units. */
   transferredPart?: number;
 };
+
+/** The provider's part of the facts, from its record: the one reading the button, the action and the approval share. */
+export function providerActionFacts(provider: Parameters<typeof providerReadiness>[0]): Pick<TPayoutActionFacts, "providerReady" | "providerReadinessUnknown"> {
+  const readiness = providerReadiness(provider);
+  return { providerReady: readiness === "ready", providerReadinessUnknown: readiness === "unknown" };
+}
 
 export type TPayoutActionState = {
   action: TPayoutAction;
@@ -113,7 +125,7 @@ export function evaluatePayoutAction(action: TPayoutAction, facts: TPayoutAction
   }
   if (action === "force_release") {
     if (facts.openDisputes > 0) return { allowed: false, reason: "A dispute on this booking is open; resolve it first." };
-    if (!facts.providerReady) return { allowed: false, reason: "The provider's Stripe account cannot receive payouts." };
+    if (!facts.providerReady && !facts.providerReadinessUnknown) return { allowed: false, reason: "The provider's Stripe account cannot receive payouts." };
     if (facts.pendingApproval) {
       return { allowed: false, reason: `Already awaiting a second admin's approval (requested by ${facts.pendingApproval.requestedBy}).` };
     }

@@ -105,5 +105,8 @@ export function allowedFrom(event: TPayoutEvent): PayoutStatus[] {
 /** Statuses in which the payout's amount may still change (tips, refunds): money has not moved. */
 export const ADJUSTABLE_STATUSES: readonly PayoutStatus[] = ["scheduled", "on_hold", "failed"];
 
-/** Statuses after which nothing more will be paid. */
+/** Statuses of a payout whose transfer was made (what reversals took since may differ). */
+export const TRANSFERRED_STATUSES: readonly PayoutStatus[] = ["transferred", "partially_reversed", "reversed"];
+
+/** Statuses after which the payout is not transferred again (only a top-up pays tips received before its transfer). */
 export const FINAL_STATUSES: readonly PayoutStatus[] = ["transferred", "partially_reversed", "reversed", "cancelled"];

@@ -2,8 +2,10 @@ import "server-only";
 
 import type Stripe from "stripe";
 
+import type { Payout } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import type { Tx } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
@@ -14,8 +16,8 @@ import { findTransferForPayout } from "@/lib/stripe/transfers";
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { refreshPayout } from "./refresh-payout";
-import { ADJUSTABLE_STATUSES } from "./state-machine";
-import { lockPayoutAndBooking, releaseHold } from "./sync-payout-with-booking";
+import { ADJUSTABLE_STATUSES, TRANSFERRED_STATUSES } from "./state-machine";
+import { lockPayoutAndBooking, releaseHold, settleTipsThatWaited, type TLockedBooking } from "./sync-payout-with-booking";
 import { tipWindowClosedForCompletionsBefore } from "./timing";
 import { ensureTransferPlan } from "./payout-transfers";
 import { completeIfPaid, markFailed, MAX_TRANSFER_ATTEMPTS, recordLegTransfer, transferGroupFor } from "./transfer-payout";
@@ -43,6 +45,10 @@ export type TSweepResult = {
   /** Payouts still waiting for funds after FUNDS_WAIT_ALERT_DAYS: alerted (once each). */
   fundsWaitAlerts: number;
   repaymentRequests: number;
+  /** Top-up transfers (tips received before a payout's transfer) still to be made: requested again. */
+  topUpRequests: number;
+  /** Bookings whose tips waited for a transfer that has settled since and were joined now (a lost follow-up). */
+  waitingTipsSettled: number;
 };
 
 /**
@@ -53,8 +59,8 @@ export type TSweepResult = {
  * lets payouts left at zero after the tip window follow the facts (they are cancelled
  * as "fully refunded"; usually the payout's own run did that when it became due), releases
  * payouts waiting for funds once Stripe's date for them came (and alerts about those still
- * waiting after FUNDS_WAIT_ALERT_DAYS), re-requests pending repayments, and refreshes the
- * currencies the platform's balance holds.
+ * waiting after FUNDS_WAIT_ALERT_DAYS), re-requests pending repayments and top-ups, joins tips
+ * that waited for a transfer now settled, and refreshes the currencies the platform's balance holds.
  */
 export async function sweepPayouts(context: TServiceContext, stripe: Stripe, options: { limit?: number } = {}): Promise<TSweepResult> {
   const ctx = resolveContext(context);
@@ -78,7 +84,21 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     select: { id: true, payoutId: true },
     take: limit,
   });
+  const pendingTopUps = await ctx.db.payoutTransfer.findMany({
+    where: {
+      kind: "payout",
+      status: "pending",
+      createdAt: { lte: new Date(now.getTime() - SWEEP_BUCKET_MS) },
+      // Not while a dispute on the booking is open: requested again once it is resolved.
+      payout: { status: { in: [...TRANSFERRED_STATUSES] }, booking: { disputes: { none: { status: "open" } } } },
+    },
+    select: { id: true, payoutId: true },
+    take: limit,
+  });
   await ctx.db.$transaction(async (tx) => {
+    for (const t of pendingTopUps) {
+      await enqueueEvent(tx, { name: "payout/top-up.requested", data: { transferId: t.id, payoutId: t.payoutId }, eventId: `sweep-top-up:${t.id}:${bucket}` });
+    }
     for (const p of due) {
       await enqueueEvent(tx, {
         name: "payout/transfer.requested",
@@ -125,6 +145,7 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
       console.error(`sweep: could not refresh payout ${p.id} at zero`, error);
     }
   }
+  const waitingTipsSettled = await settleWaitingTips(ctx, limit);
   const funds = await releaseFundsDue(ctx, now, limit);
   await refreshPlatformCurrencies(ctx.db, stripe, now);
   return {
@@ -136,7 +157,33 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     closedAtZero,
     ...funds,
     repaymentRequests: pendingRepayments.length,
+    topUpRequests: pendingTopUps.length,
+    waitingTipsSettled,
   };
+}
+
+/**
+ * Tips accepted while a transfer was in flight join the payout when its outcome is recorded; if
+ * that was missed (the payout was settled some other way), they are joined here, or paid with a
+ * top-up, once the payout is no longer processing.
+ */
+async function settleWaitingTips(ctx: TResolvedContext, limit: number): Promise<number> {
+  const waiting = await ctx.db.tip.findMany({
+    where: { status: "accepted", payoutId: null, booking: { payout: { is: { status: { not: "processing" } } } } },
+    select: { bookingId: true },
+    distinct: ["bookingId"],
+    take: limit,
+  });
+  let settled = 0;
+  for (const { bookingId } of waiting) {
+    try {
+      await refreshPayout(ctx, { bookingId });
+      if ((await ctx.db.tip.count({ where: { bookingId, status: "accepted", payoutId: null } })) === 0) settled += 1;
+    } catch (error) {
+      console.error(`sweep: could not settle the waiting tips of booking ${bookingId}`, error);
+    }
+  }
+  return settled;
 }
 
 /**
@@ -296,36 +343,49 @@ export async function settleProcessingPayout(
   return ctx.db.$transaction(async (tx) => {
     const { booking, payout: locked } = await lockPayoutAndBooking(tx, payout.id);
     if (locked.status !== "processing" || locked.version !== payout.version) return "unchanged";
-    const plan = await ensureTransferPlan(tx, locked, booking);
-    const attempt = await tx.transferAttempt.findFirst({ where: { payoutId: locked.id }, orderBy: { attemptNumber: "desc" } });
-    const planned = plan.kind === "planned" ? plan.pending : [];
-    for (const leg of planned) {
-      const transfer = found.get(leg.leg);
-      if (transfer) await recordLegTransfer(tx, ctx, locked, leg.id, transfer, "settled by the reconciliation sweep");
-    }
-    if (planned.every((leg) => found.has(leg.leg))) {
-      if (attempt?.status === "started") {
-        await tx.transferAttempt.update({ where: { id: attempt.id }, data: { status: "succeeded", stripeTransferId: found.values().next().value?.id ?? null, finishedAt: ctx.clock.now() } });
-      }
-      const done = await completeIfPaid(tx, ctx, locked, attempt?.attemptNumber ?? 0, "settled by the reconciliation sweep");
-      if (done.kind === "transferred") return "transferred";
-    }
-    if (attempt?.status === "started") {
-      await tx.transferAttempt.update({
-        where: { id: attempt.id },
-        data: { status: "failed", retryable: true, errorType: "stuck", errorMessage: "No answer recorded; no transfer found at Stripe.", finishedAt: ctx.clock.now() },
-      });
-    }
-    const error = "stuck in processing; no transfer found at Stripe";
-    if (locked.attempts >= MAX_TRANSFER_ATTEMPTS) {
-      await markFailed(tx, ctx, locked, error, attempt?.attemptNumber ?? locked.attempts);
-      return "failed";
-    }
-    await changePayout(tx, locked, {
-      event: "unclaim_to_scheduled",
-      data: { processingStartedAt: null, lastError: error },
-      audit: { actor: ctx.actor, action: "payout.transfer_rescheduled", reason: error, runId: ctx.runId, requestId: ctx.requestId },
-    });
-    return "rescheduled";
+    const settled = await settleLocked(tx, ctx, locked, booking, found);
+    // Tips that arrived while it was stuck join the payout now, or are paid with a top-up.
+    await settleTipsThatWaited(tx, booking, ctx);
+    return settled;
   }, TX_OPTIONS);
+}
+
+async function settleLocked(
+  tx: Tx,
+  ctx: TResolvedContext,
+  locked: Payout,
+  booking: TLockedBooking,
+  found: ReadonlyMap<number, Stripe.Transfer>,
+): Promise<"transferred" | "rescheduled" | "failed"> {
+  const plan = await ensureTransferPlan(tx, locked, booking);
+  const attempt = await tx.transferAttempt.findFirst({ where: { payoutId: locked.id }, orderBy: { attemptNumber: "desc" } });
+  const planned = plan.kind === "planned" ? plan.pending : [];
+  for (const leg of planned) {
+    const transfer = found.get(leg.leg);
+    if (transfer) await recordLegTransfer(tx, ctx, locked, leg.id, transfer, "settled by the reconciliation sweep");
+  }
+  if (planned.every((leg) => found.has(leg.leg))) {
+    if (attempt?.status === "started") {
+      await tx.transferAttempt.update({ where: { id: attempt.id }, data: { status: "succeeded", stripeTransferId: found.values().next().value?.id ?? null, finishedAt: ctx.clock.now() } });
+    }
+    const done = await completeIfPaid(tx, ctx, locked, attempt?.attemptNumber ?? 0, "settled by the reconciliation sweep");
+    if (done.kind === "transferred") return "transferred";
+  }
+  if (attempt?.status === "started") {
+    await tx.transferAttempt.update({
+      where: { id: attempt.id },
+      data: { status: "failed", retryable: true, errorType: "stuck", errorMessage: "No answer recorded; no transfer found at Stripe.", finishedAt: ctx.clock.now() },
+    });
+  }
+  const error = "stuck in processing; no transfer found at Stripe";
+  if (locked.attempts >= MAX_TRANSFER_ATTEMPTS) {
+    await markFailed(tx, ctx, locked, error, attempt?.attemptNumber ?? locked.attempts);
+    return "failed";
+  }
+  await changePayout(tx, locked, {
+    event: "unclaim_to_scheduled",
+    data: { processingStartedAt: null, lastError: error },
+    audit: { actor: ctx.actor, action: "payout.transfer_rescheduled", reason: error, runId: ctx.runId, requestId: ctx.requestId },
+  });
+  return "rescheduled";
 }

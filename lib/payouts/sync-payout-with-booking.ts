@@ -12,7 +12,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import { formatMoney } from "@/lib/money/format-money";
 
-import { settleClaimsAfterTransfer, type TRefundClaim } from "./claims-after-transfer";
+import { settleClaimsAfterTransfer, topUpForTips, type TRefundClaim } from "./claims-after-transfer";
 import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TPayoutChange } from "./change-payout";
 import type { TResolvedContext } from "./context";
 import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
@@ -74,7 +74,9 @@ type TCause = {
  * again one closed as fully refunded when a refund behind it failed all happen
  * here, through the state machine, each audited. Because it derives the payout from the
  * facts, the order in which facts arrived does not matter. After a transfer, refunds
- * become transfer reversals instead. Call it with the booking locked (lockBooking),
+ * become transfer reversals instead, and tips received before it was made are paid with a
+ * top-up transfer. While a transfer is in flight, new tips wait for it to settle; refunds and
+ * a cancellation are refused as busy (retried later). Call it with the booking locked (lockBooking),
  * inside the transaction that recorded the new fact.
  */
 export async function syncPayoutWithBooking(
@@ -162,8 +164,9 @@ export async function syncPayoutWithBooking(
       });
     }
   } else if (payout.status === "processing") {
-    const tipsToJoin = tips.some((t) => t.payoutId === null);
-    if (tipsToJoin || refundClaims.length > 0 || booking.cancelledAt) throw new PayoutBusyError(payout.id);
+    // Tips accepted meanwhile wait for the transfer in flight to settle (settleTipsThatWaited):
+    // they join the payout if it is tried again, or are paid with a top-up after its transfer.
+    if (refundClaims.length > 0 || booking.cancelledAt) throw new PayoutBusyError(payout.id);
   }
 
   // Tips and refunds now counted in the payout's amount.
@@ -220,9 +223,11 @@ export async function syncPayoutWithBooking(
     }
   }
 
-  // After the money moved: refunds are recovered with reversals, failed refunds given back.
+  // After the money moved: tips received before it are paid on top, refunds are recovered with
+  // reversals, failed refunds given back.
   let repaymentIds: string[] = [];
   if (payout.status === "transferred" || payout.status === "partially_reversed" || payout.status === "reversed") {
+    ({ payout } = await topUpForTips(tx, payout, booking, tips, audit));
     ({ reversalIds, repaymentIds } = await settleClaimsAfterTransfer(tx, payout, refundClaims, audit));
     if (booking.cancelledAt) {
       await raiseAlert(tx, {
@@ -241,6 +246,21 @@ export async function syncPayoutWithBooking(
 
   const transferRequested = await requestTransferIfDue(tx, payout, booking, openDisputes, now);
   return { payout, transferRequested, reversalIds, repaymentIds };
+}
+
+/**
+ * Tips accepted while the payout's transfer was in flight (or waited for its retry) wait for it to
+ * settle. Once it has, they join the payout: a payout put back (scheduled, on hold, failed) is
+ * then transferred with them; one transferred pays them with a top-up after its transfer
+ * (topUpForTips). Call with the booking and the payout locked, once the transfer's outcome is
+ * recorded; nothing happens while the payout is still processing.
+ */
+export async function settleTipsThatWaited(tx: Tx, booking: TLockedBooking, ctx: TResolvedContext): Promise<void> {
+  const waiting = await tx.tip.count({ where: { bookingId: booking.id, status: "accepted", payoutId: null } });
+  if (waiting === 0) return;
+  const payout = await tx.payout.findUnique({ where: { bookingId: booking.id }, select: { status: true } });
+  if (!payout || payout.status === "processing") return;
+  await syncPayoutWithBooking(tx, booking, ctx, { reason: "tips received while the transfer was in flight" });
 }
 
 /**

@@ -20,7 +20,7 @@ import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
 import { chargeIdsOfPayout, ensureTransferPlan, legKey, type TPlanOutcome } from "./payout-transfers";
-import { eligibilityFacts, lockPayoutAndBooking, syncPayoutWithBooking } from "./sync-payout-with-booking";
+import { eligibilityFacts, lockPayoutAndBooking, settleTipsThatWaited, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
 
 /** Attempts per transfer before the payout fails and an admin is alerted (tries Stripe turned away unprocessed do not count). */
 export const MAX_TRANSFER_ATTEMPTS = 3;
@@ -32,7 +32,7 @@ export const PROCESSING_LEASE_MS = 10 * 60 * 1000;
  * transfer needs a new key, or it could never succeed (e.g. after the provider's account gains
  * the transfers capability, or the platform balance is topped up).
  */
-const REFUSAL_ERROR_TYPES = ["StripeInvalidRequestError", "StripePermissionError", "StripeCardError"];
+export const REFUSAL_ERROR_TYPES: readonly string[] = ["StripeInvalidRequestError", "StripePermissionError", "StripeCardError"];
 /** Pause before trying again a transfer Stripe kept turning away unprocessed (rate limits), when Stripe gave no Retry-After. */
 export const TURNED_AWAY_RETRY_MS = 30 * 1000;
 /**
@@ -429,142 +429,159 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   return { made, result: { kind: "succeeded" } };
 }
 
-/** Step 3, a short transaction: stores what happened to the attempt and its transfers and moves the payout on. */
+/**
+ * Step 3, a short transaction: stores what happened to the attempt and its transfers and moves the
+ * payout on. Tips that arrived while the attempt was in flight then join the payout, or are paid
+ * with a top-up after its transfer (settleTipsThatWaited).
+ */
 export async function recordTransferOutcome(context: TServiceContext, claim: TClaim, outcome: TTransferOutcome): Promise<TTransferResult> {
   const ctx = resolveContext(context);
   return ctx.db.$transaction(async (tx) => {
-    const { booking, payout: locked } = await lockPayoutAndBooking(tx, claim.payoutId);
-    let payout = locked;
-    const attempt = await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
-    const now = ctx.clock.now();
-    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+    const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
+    const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout);
+    await settleTipsThatWaited(tx, booking, ctx);
+    return result;
+  }, TX_OPTIONS);
+}
 
-    for (const { legId, transfer, recovered } of outcome.made) {
-      await recordLegTransfer(tx, ctx, payout, legId, transfer, recovered ? "found at Stripe after an earlier attempt" : null);
-    }
-    const result = outcome.result;
+async function recordOutcomeLocked(
+  tx: Tx,
+  ctx: TResolvedContext,
+  claim: TClaim,
+  outcome: TTransferOutcome,
+  booking: TLockedBooking,
+  locked: Payout,
+): Promise<TTransferResult> {
+  let payout = locked;
+  const attempt = await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
+  const now = ctx.clock.now();
+  const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
-    if (result.kind === "succeeded") {
-      const firstMade = outcome.made[0]?.transfer.id ?? null;
-      await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId: firstMade, retryable: null });
-      return completeIfPaid(tx, ctx, payout, claim.attemptNumber, outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null);
-    }
+  for (const { legId, transfer, recovered } of outcome.made) {
+    await recordLegTransfer(tx, ctx, payout, legId, transfer, recovered ? "found at Stripe after an earlier attempt" : null);
+  }
+  const result = outcome.result;
 
-    if (result.kind === "stopped") {
-      await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "stopped", errorMessage: describeIneligibility(result.reasons) });
-      if (payout.status !== "processing") return { kind: "skipped", reason: "already_settled", status: payout.status };
-      if (outcome.made.length > 0 || (await paidSoFar(tx, payout.id)) > 0) {
-        // Part of the money already moved: keep the claim for the sweep and tell a person.
-        await raiseAlert(tx, {
-          kind: "transfer_stopped_partly_paid",
-          severity: "critical",
-          title: "Transfer stopped after part of the payout was paid",
-          message: `Payout ${payout.id}: ${describeIneligibility(result.reasons)}, but part of it was already transferred. Check the transfers at Stripe.`,
-          payoutId: payout.id,
-          providerId: payout.providerId,
-          dedupeKey: `transfer_stopped_partly_paid:${payout.id}`,
-        });
-        return { kind: "skipped", reason: "stopped", status: payout.status, detail: describeIneligibility(result.reasons) };
-      }
-      payout = await changePayout(tx, payout, {
-        event: "unclaim_to_scheduled",
-        data: { processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
-        audit: { ...audit, action: "payout.transfer_rescheduled", reason: `not sent: ${describeIneligibility(result.reasons)}` },
-      });
-      // The facts decide what follows (cancelled with the booking, held for the dispute).
-      const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(result.reasons) });
-      return { kind: "skipped", reason: "stopped", status: synced.payout?.status ?? payout.status, detail: describeIneligibility(result.reasons) };
-    }
+  if (result.kind === "succeeded") {
+    const firstMade = outcome.made[0]?.transfer.id ?? null;
+    await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId: firstMade, retryable: null });
+    return completeIfPaid(tx, ctx, payout, claim.attemptNumber, outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null);
+  }
 
-    if (result.kind === "deferred_for_dispute") {
-      await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "deferred", errorMessage: "A dispute opened before the transfer was sent." });
-      const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
-      if (payout.status === "processing" && openDisputes === 0) {
-        // The dispute was resolved before this record: its follow-up found the payout busy.
-        await changePayout(tx, payout, {
-          event: "unclaim_to_scheduled",
-          data: { processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
-          audit: { ...audit, action: "payout.transfer_rescheduled", reason: "the dispute that stopped the transfer is already resolved" },
-        });
-        await enqueueEvent(tx, {
-          name: "payout/transfer.requested",
-          data: { payoutId: payout.id, reason: "dispute_resolved" },
-          eventId: `dispute-window:${payout.id}:${attempt.id}`,
-        });
-        return { kind: "skipped", reason: "rescheduled", status: "scheduled", detail: "the dispute was resolved before the transfer was sent" };
-      }
-      if (payout.status === "processing") {
-        await changePayout(tx, payout, {
-          event: "unclaim_to_hold",
-          data: { holdReason: "dispute_open", holdNote: "dispute opened before the transfer was sent", processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
-          audit: { ...audit, action: "payout.held", reason: "dispute opened before the transfer was sent" },
-        });
-      }
-      return { kind: "held_for_dispute" };
-    }
-
-    const { failure } = result;
-    const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
-    await finishAttempt(tx, attempt, now, {
-      status: "failed",
-      retryable: failure.retry !== "never",
-      counted: failure.counts,
-      errorType: failure.type,
-      errorCode: failure.code ?? null,
-      errorMessage: failure.message,
-      stripeRequestId: failure.requestId ?? null,
-    });
-    if (result.legId && !failure.outcomeUnknown && REFUSAL_ERROR_TYPES.includes(failure.type)) {
-      // Stripe stores this refusal under the key: the next try of this transfer uses a new one.
-      await tx.payoutTransfer.update({ where: { id: result.legId }, data: { refusals: { increment: 1 } } });
-    }
-    if (payout.status !== "processing") {
-      // Someone settled it meanwhile (e.g. the sweep found the transfer): nothing more to do.
-      return { kind: "failed", attemptNumber: claim.attemptNumber, error };
-    }
-
-    if (failure.reason === "balance_insufficient") return waitForFunds(tx, ctx, payout, result.legId, error, failure.retryAfterMs ?? BALANCE_INSUFFICIENT_RETRY_AFTER_MS);
-
-    if (!failure.counts) {
-      // Turned away unprocessed (rate limited, lock_timeout, never sent): the attempt is given back.
-      await changePayout(tx, payout, {
-        event: "transfer_retry",
-        data: { lastError: error, attempts: Math.max(0, payout.attempts - 1) },
-        audit: { ...audit, action: "payout.transfer_attempt_turned_away", reason: `${error} (not counted)` },
-      });
-      await alertIfTurnedAwayTooOften(tx, payout, claim.attemptNumber, error);
-      return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? TURNED_AWAY_RETRY_MS, error, counted: false };
-    }
-
-    if (failure.retry !== "never" && failure.outcomeUnknown && payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
-      // Stripe may have made the transfer: `failed` would let an admin cancel or change it.
-      // It stays processing; the reconciliation sweep settles it against Stripe.
-      await changePayout(tx, payout, {
-        data: { lastError: error },
-        audit: { ...audit, action: "payout.transfer_outcome_unknown", reason: error },
-      });
+  if (result.kind === "stopped") {
+    await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "stopped", errorMessage: describeIneligibility(result.reasons) });
+    if (payout.status !== "processing") return { kind: "skipped", reason: "already_settled", status: payout.status };
+    if (outcome.made.length > 0 || (await paidSoFar(tx, payout.id)) > 0) {
+      // Part of the money already moved: keep the claim for the sweep and tell a person.
       await raiseAlert(tx, {
-        kind: "transfer_outcome_unknown",
-        severity: "warning",
-        title: "Transfer outcome unknown",
-        message: `The last transfer attempt for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) got no clear answer from Stripe: ${error}. It stays processing until the reconciliation sweep finds the transfer at Stripe (transferred) or confirms there is none (failed).`,
+        kind: "transfer_stopped_partly_paid",
+        severity: "critical",
+        title: "Transfer stopped after part of the payout was paid",
+        message: `Payout ${payout.id}: ${describeIneligibility(result.reasons)}, but part of it was already transferred. Check the transfers at Stripe.`,
         payoutId: payout.id,
         providerId: payout.providerId,
-        dedupeKey: `transfer_outcome_unknown:${attempt.id}`,
+        dedupeKey: `transfer_stopped_partly_paid:${payout.id}`,
       });
-      return { kind: "failed", attemptNumber: claim.attemptNumber, error };
+      return { kind: "skipped", reason: "stopped", status: payout.status, detail: describeIneligibility(result.reasons) };
     }
-    if (failure.retry === "never" || payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
-      await markFailed(tx, ctx, payout, error, claim.attemptNumber);
-      return { kind: "failed", attemptNumber: claim.attemptNumber, error };
+    payout = await changePayout(tx, payout, {
+      event: "unclaim_to_scheduled",
+      data: { processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
+      audit: { ...audit, action: "payout.transfer_rescheduled", reason: `not sent: ${describeIneligibility(result.reasons)}` },
+    });
+    // The facts decide what follows (cancelled with the booking, held for the dispute).
+    const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(result.reasons) });
+    return { kind: "skipped", reason: "stopped", status: synced.payout?.status ?? payout.status, detail: describeIneligibility(result.reasons) };
+  }
+
+  if (result.kind === "deferred_for_dispute") {
+    await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "deferred", errorMessage: "A dispute opened before the transfer was sent." });
+    const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+    if (payout.status === "processing" && openDisputes === 0) {
+      // The dispute was resolved before this record: its follow-up found the payout busy.
+      await changePayout(tx, payout, {
+        event: "unclaim_to_scheduled",
+        data: { processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
+        audit: { ...audit, action: "payout.transfer_rescheduled", reason: "the dispute that stopped the transfer is already resolved" },
+      });
+      await enqueueEvent(tx, {
+        name: "payout/transfer.requested",
+        data: { payoutId: payout.id, reason: "dispute_resolved" },
+        eventId: `dispute-window:${payout.id}:${attempt.id}`,
+      });
+      return { kind: "skipped", reason: "rescheduled", status: "scheduled", detail: "the dispute was resolved before the transfer was sent" };
     }
+    if (payout.status === "processing") {
+      await changePayout(tx, payout, {
+        event: "unclaim_to_hold",
+        data: { holdReason: "dispute_open", holdNote: "dispute opened before the transfer was sent", processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
+        audit: { ...audit, action: "payout.held", reason: "dispute opened before the transfer was sent" },
+      });
+    }
+    return { kind: "held_for_dispute" };
+  }
+
+  const { failure } = result;
+  const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
+  await finishAttempt(tx, attempt, now, {
+    status: "failed",
+    retryable: failure.retry !== "never",
+    counted: failure.counts,
+    errorType: failure.type,
+    errorCode: failure.code ?? null,
+    errorMessage: failure.message,
+    stripeRequestId: failure.requestId ?? null,
+  });
+  if (result.legId && !failure.outcomeUnknown && REFUSAL_ERROR_TYPES.includes(failure.type)) {
+    // Stripe stores this refusal under the key: the next try of this transfer uses a new one.
+    await tx.payoutTransfer.update({ where: { id: result.legId }, data: { refusals: { increment: 1 } } });
+  }
+  if (payout.status !== "processing") {
+    // Someone settled it meanwhile (e.g. the sweep found the transfer): nothing more to do.
+    return { kind: "failed", attemptNumber: claim.attemptNumber, error };
+  }
+
+  if (failure.reason === "balance_insufficient") return waitForFunds(tx, ctx, payout, result.legId, error, failure.retryAfterMs ?? BALANCE_INSUFFICIENT_RETRY_AFTER_MS);
+
+  if (!failure.counts) {
+    // Turned away unprocessed (rate limited, lock_timeout, never sent): the attempt is given back.
     await changePayout(tx, payout, {
       event: "transfer_retry",
-      data: { lastError: error },
-      audit: { ...audit, action: "payout.transfer_attempt_failed", reason: error },
+      data: { lastError: error, attempts: Math.max(0, payout.attempts - 1) },
+      audit: { ...audit, action: "payout.transfer_attempt_turned_away", reason: `${error} (not counted)` },
     });
-    return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? null, error, counted: true };
-  }, TX_OPTIONS);
+    await alertIfTurnedAwayTooOften(tx, payout, claim.attemptNumber, error);
+    return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? TURNED_AWAY_RETRY_MS, error, counted: false };
+  }
+
+  if (failure.retry !== "never" && failure.outcomeUnknown && payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
+    // Stripe may have made the transfer: `failed` would let an admin cancel or change it.
+    // It stays processing; the reconciliation sweep settles it against Stripe.
+    await changePayout(tx, payout, {
+      data: { lastError: error },
+      audit: { ...audit, action: "payout.transfer_outcome_unknown", reason: error },
+    });
+    await raiseAlert(tx, {
+      kind: "transfer_outcome_unknown",
+      severity: "warning",
+      title: "Transfer outcome unknown",
+      message: `The last transfer attempt for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) got no clear answer from Stripe: ${error}. It stays processing until the reconciliation sweep finds the transfer at Stripe (transferred) or confirms there is none (failed).`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `transfer_outcome_unknown:${attempt.id}`,
+    });
+    return { kind: "failed", attemptNumber: claim.attemptNumber, error };
+  }
+  if (failure.retry === "never" || payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
+    await markFailed(tx, ctx, payout, error, claim.attemptNumber);
+    return { kind: "failed", attemptNumber: claim.attemptNumber, error };
+  }
+  await changePayout(tx, payout, {
+    event: "transfer_retry",
+    data: { lastError: error },
+    audit: { ...audit, action: "payout.transfer_attempt_failed", reason: error },
+  });
+  return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? null, error, counted: true };
 }
 
 /**

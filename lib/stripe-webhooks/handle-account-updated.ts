@@ -20,7 +20,8 @@ const ZAccount = z.looseObject({
  * account.updated: a provider's connected account can receive payouts when payouts are
  * enabled and its `transfers` capability is active. Ready: payouts held for "provider
  * account not ready" are released (and transferred when due); not ready: scheduled
- * payouts are held for that reason (lib/providers/update-provider-account.ts). The event
+ * payouts are held for that reason (lib/providers/update-provider-account.ts). An account no
+ * provider has yet keeps that state for the provider recorded with it later. The event
  * carries the whole account as it was when the event was created: one older than the state
  * recorded changes nothing; one from the same second as a different recorded state cannot be
  * ordered, so the account is asked of Stripe afresh and that answer applied (when Stripe cannot be
@@ -50,9 +51,8 @@ export const handleAccountUpdated: TStripeHandler<"account.updated"> = async ({ 
     return { status: "processed", note: `account ${account.id}: a newer state is recorded; this older event changed nothing` };
   }
   if (!result.providerId) {
-    // Nothing to defer: a provider recorded later starts "not ready", and the engine asks
-    // Stripe for the account's readiness before holding its first payout.
-    return { status: "ignored", reason: `no provider has Stripe account ${account.id}` };
+    // Kept for the provider recorded with this account (its first booking may come later).
+    return { status: "processed", note: `no provider has Stripe account ${account.id} yet; its state (${result.ready ? "can" : "cannot"} receive payouts) is kept for the provider recorded with it` };
   }
   if (result.ready) {
     return { status: "processed", note: `account ${account.id} can receive payouts${result.changed ? "" : " (unchanged)"}; ${result.released} payout(s) released` };

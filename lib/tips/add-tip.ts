@@ -6,7 +6,8 @@ import { ValidationError } from "@/lib/errors";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
-import { lockBooking, PayoutBusyError, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
+import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { isTipInWindow, tipWindowEndsAt } from "@/lib/payouts/timing";
 import { repriceChargeRefunds } from "@/lib/refunds/reprice-charge-refunds";
 
@@ -16,6 +17,11 @@ export type TAddTipInput = {
   amount: number;
   currency: string;
   tippedAt: Date;
+  /**
+   * When we received the tip: its webhook delivery's receipt (default: now). A tip received before
+   * the payout's transfer was made is paid, even when its delivery is applied only after it.
+   */
+  receivedAt?: Date;
   stripeChargeId?: string | null;
   stripePaymentIntentId?: string | null;
 };
@@ -23,11 +29,17 @@ export type TAddTipInput = {
 export type TAddTipResult = { tip: Tip; duplicate: boolean };
 
 /**
- * Records a tip. Within the tip window and before the transfer it joins the booking's
- * payout (amount and amount version go up); when it was paid with a charge that Stripe
- * already (partly) refunded, the provider's part of that refund is re-priced with their
- * larger portion of the charge, as if the tip had arrived first. Otherwise it is recorded as rejected with the
- * reason, audited, and never paid. Idempotent per tip id.
+ * Records a tip. Tipped within the tip window and received before the payout's transfer was
+ * made, it is accepted and joins the booking's payout (amount and amount version go up). While
+ * that transfer is in flight (or waits for its retry) it waits for it to settle: it joins the
+ * payout if the transfer is tried again, or is paid with a top-up transfer after it
+ * (lib/payouts/claims-after-transfer.ts); so is a tip received before the transfer was made
+ * whose delivery is applied only after it (the sweep, a re-drive). When it was paid with a
+ * charge that Stripe already (partly) refunded, the provider's part of that refund is re-priced
+ * with their larger portion of the charge, as if the tip had arrived first. Otherwise (received
+ * after the transfer was made, too late, in another currency, for a cancelled booking or
+ * payout) it is recorded as rejected with the reason, audited, and never paid. Idempotent per
+ * tip id.
  */
 export async function addTip(context: TServiceContext, input: TAddTipInput): Promise<TAddTipResult> {
   const ctx = resolveContext(context);
@@ -41,7 +53,7 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
     if (existing) return { tip: existing, duplicate: true };
 
     const payout = await tx.payout.findUnique({ where: { bookingId: booking.id } });
-    if (payout?.status === "processing") throw new PayoutBusyError(payout.id);
+    const receivedAt = input.receivedAt ?? ctx.clock.now();
 
     let rejectionReason: string | null = null;
     if (currency !== booking.currency) {
@@ -52,7 +64,7 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
       rejectionReason =
         `tip received after the ${ctx.timing.tipWindowHours}-hour window ` +
         `(window ended ${tipWindowEndsAt(booking.completedAt, ctx.timing).toISOString()}, tipped ${input.tippedAt.toISOString()})`;
-    } else if (payout && ["transferred", "partially_reversed", "reversed"].includes(payout.status)) {
+    } else if (payout && TRANSFERRED_STATUSES.includes(payout.status) && !(payout.transferredAt && receivedAt < payout.transferredAt)) {
       rejectionReason = "the payout was already transferred";
     } else if (payout?.status === "cancelled") {
       rejectionReason = "the payout was cancelled";
@@ -67,6 +79,7 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
         status: rejectionReason ? "rejected" : "accepted",
         rejectionReason,
         tippedAt: input.tippedAt,
+        receivedAt,
         // A tip paid with the booking's own PaymentIntent was paid with the booking's charge.
         stripeChargeId:
           input.stripeChargeId ?? (input.stripePaymentIntentId && input.stripePaymentIntentId === booking.stripePaymentIntentId ? booking.stripeChargeId : null),
@@ -79,7 +92,15 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
       entityType: "tip",
       entityId: tip.id,
       reason: rejectionReason,
-      after: { bookingId: booking.id, payoutId: payout?.id ?? null, amount: tip.amount, currency, tippedAt: input.tippedAt.toISOString() },
+      after: {
+        bookingId: booking.id,
+        payoutId: payout?.id ?? null,
+        amount: tip.amount,
+        currency,
+        tippedAt: input.tippedAt.toISOString(),
+        receivedAt: receivedAt.toISOString(),
+        ...(rejectionReason || !payout || payout.status !== "processing" ? {} : { waitsFor: "the transfer in flight" }),
+      },
       runId: ctx.runId,
       requestId: ctx.requestId,
     });

@@ -38,13 +38,13 @@ export async function applyBookingDelivery(deps: TWebhookDeps, delivery: Webhook
     sourceEventId: delivery.id,
   };
   try {
-    return await applyEvent(ctx, event);
+    return await applyEvent(ctx, event, delivery);
   } catch (error) {
     return outcomeOfError(error);
   }
 }
 
-async function applyEvent(ctx: TServiceContext, event: TBookingWebhook): Promise<TApplyOutcome> {
+async function applyEvent(ctx: TServiceContext, event: TBookingWebhook, delivery: WebhookEvent): Promise<TApplyOutcome> {
   if (event.type === "booking.completed") {
     const d = event.data;
     const result = await recordCompletedBooking(ctx, {
@@ -75,6 +75,8 @@ async function applyEvent(ctx: TServiceContext, event: TBookingWebhook): Promise
         amount: d.amount,
         currency: d.currency,
         tippedAt: new Date(d.createdAt),
+        // Received when its delivery was, however late it is applied (a tip received before the transfer is paid).
+        receivedAt: delivery.receivedAt,
         ...paymentIdsOf(d),
       });
       if (tip.status === "rejected") return { status: "processed", note: `tip rejected: ${tip.rejectionReason ?? "unknown reason"}` };
@@ -101,8 +103,8 @@ async function applyEvent(ctx: TServiceContext, event: TBookingWebhook): Promise
 /**
  * What a service error means for the delivery: an unknown booking or dispute → deferred
  * (applied when it arrives); anything else → failed with the error, kept for the sweep and
- * re-drive. A busy payout (transfer in flight, PayoutBusyError) is a failure that a later
- * attempt resolves.
+ * re-drive. A busy payout (a refund or cancellation while its transfer is in flight,
+ * PayoutBusyError) is a failure that a later attempt resolves.
  */
 export function outcomeOfError(error: unknown): TApplyOutcome {
   if (error instanceof NotFoundError && (error.details?.entity === "Booking" || error.details?.entity === "Dispute")) {

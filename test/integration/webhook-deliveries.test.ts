@@ -77,6 +77,10 @@ function tip(bookingId: string, at: Date, amount = 700) {
   return { id: uid("evt"), type: "tip.created", createdAt: at.toISOString(), data: { tipId: uid("tip"), bookingId, amount, currency: "USD", createdAt: at.toISOString() } };
 }
 
+function cancellation(bookingId: string, at: Date) {
+  return { id: uid("evt"), type: "booking.cancelled", createdAt: at.toISOString(), data: { bookingId, cancelledAt: at.toISOString(), reason: "customer cancelled" } };
+}
+
 async function deliver(body: { id: string }) {
   const raw = JSON.stringify(body);
   const response = await bookingWebhook(
@@ -203,19 +207,20 @@ describe("GET /api/admin/webhook-deliveries/:id", () => {
   });
 });
 
-describe("a tip while the transfer is in flight (payout busy)", () => {
+describe("a cancellation while the transfer is in flight (payout busy)", () => {
+  // (A tip in that window is accepted and waits for the transfer: engine-tip-during-transfer.test.ts.)
   it("is kept as failed with the reason, re-tried by the sweep, and applied by an operator's re-drive once the payout settles", async () => {
     const { bookingId, completedAt, payout } = await dueBooking();
     const claimed = await claimTransfer({ ...h.ctx(), runId: "run_that_dies" }, { payoutId: payout.id });
     expect(claimed.kind).toBe("claimed");
 
-    const body = tip(bookingId, new Date(completedAt.getTime() + HOUR));
+    const body = cancellation(bookingId, new Date(completedAt.getTime() + HOUR));
     const busy = await deliver(body);
     expect(busy.status).toBe("failed");
     expect(busy.error).toMatch(/^payout_busy: /);
     expect(busy.applyAttempts).toBe(1);
 
-    // Two hours on, the sweep re-tries the tip (still busy), then settles the stuck payout
+    // Two hours on, the sweep re-tries the cancellation (still busy), then settles the stuck payout
     // (no transfer at Stripe): it goes back to scheduled.
     h.clock.advance(2 * HOUR);
     const sweep = await h.run("reconcile", null);
@@ -238,22 +243,22 @@ describe("a tip while the transfer is in flight (payout busy)", () => {
     }
     expect(await db.webhookEvent.findUniqueOrThrow({ where: { id: busy.id } })).toMatchObject({ status: "failed", applyAttempts: 2 });
 
-    const res = await callRedrive(busy.id, { origin: ORIGIN, "content-type": "application/json" }, JSON.stringify({ reason: "Transfer settled; apply the tip" }));
+    const res = await callRedrive(busy.id, { origin: ORIGIN, "content-type": "application/json" }, JSON.stringify({ reason: "Transfer settled; apply the cancellation" }));
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ outcome: { status: "processed" }, delivery: { id: busy.id, status: "processed", applyAttempts: 3, payload: body } });
-    expect(await db.payout.findUniqueOrThrow({ where: { id: payout.id } })).toMatchObject({ status: "scheduled", amount: 8_700, tipAmount: 700 });
+    expect(await db.payout.findUniqueOrThrow({ where: { id: payout.id } })).toMatchObject({ status: "cancelled", cancelReason: "booking cancelled" });
     const audit = await db.auditLog.findFirstOrThrow({ where: { entityType: "webhook_event", entityId: busy.id } });
     expect(audit).toMatchObject({
       action: "webhook_event.redriven",
       actorType: "admin",
       actorId: users.operator.id,
       actorLabel: "Test operator <operator@payouts.test>",
-      reason: "Transfer settled; apply the tip",
+      reason: "Transfer settled; apply the cancellation",
     });
     expect(audit.before).toMatchObject({ status: "failed" });
     expect(audit.after).toMatchObject({ status: "processed" });
-    // The tip's event went out under the delivery's id.
-    expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: busy.id, name: "tip/added" }));
+    // The cancellation's event went out under the delivery's id.
+    expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: busy.id, name: "booking/cancelled" }));
 
     // Processed now: a second re-drive is refused, nothing changes.
     const again = await callRedrive(busy.id);

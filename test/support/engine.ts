@@ -12,6 +12,7 @@ import { createReconcilePayoutsFunction } from "@/inngest/functions/reconcile-pa
 import { createRepayProviderFunction } from "@/inngest/functions/repay-provider";
 import { createReverseTransferFunction } from "@/inngest/functions/reverse-transfer";
 import { createSchedulePayoutFunction } from "@/inngest/functions/schedule-payout";
+import { createTopUpPayoutFunction } from "@/inngest/functions/top-up-payout";
 import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
 import type { TActor } from "@/lib/audit/record-audit";
 import { recordCompletedBooking, type TCompletedBookingInput } from "@/lib/bookings/record-completed-booking";
@@ -64,6 +65,7 @@ export async function startEngineHarness() {
     followUp: createFollowUpPayoutFunction(deps),
     reverse: createReverseTransferFunction(deps),
     repay: createRepayProviderFunction(deps),
+    topUp: createTopUpPayoutFunction(deps),
     reconcile: createReconcilePayoutsFunction(deps),
   };
 
