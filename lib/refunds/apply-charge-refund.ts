@@ -68,7 +68,13 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
   assertMinorUnits(input.chargeAmount, "chargeAmount");
   assertMinorUnits(input.refundedTotal, "refundedTotal");
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
-  const ref: TChargeRef = { chargeId: input.stripeChargeId, paymentIntentId: input.paymentIntentId ?? null, bookingExternalId: input.bookingExternalId ?? null };
+  const ref: TChargeRef = {
+    chargeId: input.stripeChargeId,
+    paymentIntentId: input.paymentIntentId ?? null,
+    bookingExternalId: input.bookingExternalId ?? null,
+    chargeAmount: input.chargeAmount,
+    chargeCurrency: currency,
+  };
   return ctx.db.$transaction(async (tx) => {
     const found = await matchCharge(tx, audit, ref);
     if (found.kind === "none") return { kind: "unknown_charge" } as const;

@@ -64,6 +64,9 @@ export type TChargeRef = {
   paymentIntentId?: string | null;
   /** The booking the platform put on the charge: metadata.bookingId, or transfer_group "booking_<id>". */
   bookingExternalId?: string | null;
+  /** What the customer paid on the charge, when the event carries it (else the cached charge is read). */
+  chargeAmount?: number;
+  chargeCurrency?: string;
 };
 
 export type TChargeMatch =
@@ -121,6 +124,13 @@ export async function matchCharge(tx: Tx, actor: { actor: TActor; runId: string 
     const booking = await tx.booking.findUnique({ where: { externalId: ref.bookingExternalId } });
     if (!booking) return { kind: "none" };
     const intentAgrees = booking.stripePaymentIntentId === null || booking.stripePaymentIntentId === ref.paymentIntentId;
+    // A booking that records no payment at all may have been paid with this charge, or the charge
+    // may be one of its tips' whose tip has not arrived yet (the platform puts the booking on tip
+    // charges too). A charge smaller than the provider's share cannot have paid the booking: it
+    // waits, unmatched, for the tip that names it.
+    if (booking.stripeChargeId === null && booking.stripePaymentIntentId === null && (await tooSmallForBooking(tx, ref, booking))) {
+      return { kind: "none" };
+    }
     if (booking.stripeChargeId === null && intentAgrees) {
       await learnCharge(tx, actor, booking.id, { booking: true }, ref);
       const owner = await findChargeOwner(tx, ref.chargeId);
@@ -137,6 +147,14 @@ export async function matchCharge(tx: Tx, actor: { actor: TActor; runId: string 
     };
   }
   return { kind: "none" };
+}
+
+async function tooSmallForBooking(tx: Tx, ref: TChargeRef, booking: { currency: string; providerShare: number }): Promise<boolean> {
+  const charge =
+    ref.chargeAmount !== undefined && ref.chargeCurrency !== undefined
+      ? { amount: ref.chargeAmount, currency: ref.chargeCurrency }
+      : await tx.stripeCharge.findUnique({ where: { id: ref.chargeId }, select: { amount: true, currency: true } });
+  return charge !== null && charge.currency.toUpperCase() === booking.currency && charge.amount < booking.providerShare;
 }
 
 async function learnCharge(tx: Tx, audit: { actor: TActor; runId: string | null; requestId: string | null }, bookingId: string, target: { booking: boolean }, ref: TChargeRef) {
