@@ -752,7 +752,7 @@ export async function completeIfPaid(tx: Tx, ctx: TResolvedContext, payout: Payo
     audit: {
       actor: ctx.actor,
       action: "payout.transferred",
-      reason: note,
+      reason: note ?? `Stripe made transfer ${first.stripeTransferId}${made.length > 1 ? ` and ${made.length - 1} more` : ""}`,
       runId: ctx.runId,
       requestId: ctx.requestId,
       details: {
