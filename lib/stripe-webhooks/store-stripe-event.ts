@@ -32,6 +32,7 @@ export async function storeStripeEvent(deps: TWebhookDeps, event: TStorableEvent
     apiVersion: event.api_version ?? null,
     account: event.account ?? null,
     eventCreatedAt: Number.isFinite(event.created) ? new Date(event.created * 1000) : null,
+    ...(deps.clock ? { receivedAt: deps.clock.now() } : {}),
   });
   if (!stored.duplicate && event.api_version && event.api_version !== PINNED_STRIPE_API_VERSION) {
     await deps.db.$transaction((tx) =>

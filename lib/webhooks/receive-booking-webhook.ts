@@ -50,6 +50,7 @@ export async function receiveBookingWebhook(request: Request, options: TReceiveB
     type: event.type,
     payload: json as Prisma.InputJsonValue,
     bookingExternalId: event.data.bookingId,
+    ...(deps.clock ? { receivedAt: deps.clock.now() } : {}),
   });
   if (duplicate) return { received: true, duplicate: true };
 

@@ -18,6 +18,11 @@ export type TStoreDeliveryInput = {
   apiVersion?: string | null;
   account?: string | null;
   eventCreatedAt?: Date | null;
+  /**
+   * When it arrived, by the app's clock (the one the engine decides with: a tip received before
+   * the transfer was made is paid). The database's clock when omitted.
+   */
+  receivedAt?: Date;
 };
 
 /**
@@ -38,6 +43,7 @@ export async function storeDelivery(db: PrismaClient, input: TStoreDeliveryInput
         apiVersion: input.apiVersion?.slice(0, 50) ?? null,
         account: input.account?.slice(0, 255) ?? null,
         eventCreatedAt: input.eventCreatedAt ?? null,
+        ...(input.receivedAt ? { receivedAt: input.receivedAt } : {}),
         status: "received",
       },
     ],
