@@ -67,6 +67,7 @@ async function main(): Promise<number> {
     const started = performance.now();
     let done = 0;
     for (const seed of seeds) {
+      if (process.env.SIM_TIMING) process.stderr.write(`[sim] seed ${seed}\n`);
       silence();
       const result = await runSeed(world, seed).finally(() => Object.assign(console, quiet));
       done++;

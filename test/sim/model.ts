@@ -111,13 +111,19 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
       ] as const),
       fundsAfterMs: r.chance(0.2) ? r.int(1, 80) * HOUR : 0,
       completedAtMs: r.int(0, 6) * HOUR + r.int(0, 59) * MINUTE,
-      tips: Array.from({ length: r.weighted([[0, 4], [1, 3], [2, 1]] as const) }, (_, t) => ({
+      tips: Array.from({ length: r.weighted([[0, 4], [1, 3], [2, 1]] as const) }, (_, t) => {
+        const charge = r.chance(0.6);
+        // A tip on its own charge is smaller than the share: a charge the platform names only by
+        // its metadata is then told apart from the booking's by its amount (docs/simulation.md).
+        const amount = r.int(1, 40) * 50;
+        return {
         key: `b${i}t${t}`,
-        amount: r.int(1, 40) * 50,
-        charge: r.chance(0.6),
+        amount: charge ? Math.min(amount, share - 1) : amount,
+        charge,
         // Mostly in the 24 h window; some after it.
         tippedAfterMs: r.chance(0.8) ? r.int(0, 23 * 60) * MINUTE : r.int(25, 40) * HOUR,
-      })),
+        };
+      }),
     };
   });
 

@@ -33,10 +33,10 @@ export async function runSeed(world: TSimWorld, seed: number): Promise<TSeedResu
 export function reorder(history: THistory): THistory {
   const r = createRandom(history.seed ^ 0x5eed);
   const isDelivery = (op: TOp) => op.op === "deliver_platform" || op.op === "deliver_stripe";
-  const base = history.ops.filter((op) => !isDelivery(op));
+  const base: TOp[] = history.ops.filter((op) => !isDelivery(op));
   const deliveries = history.ops.filter(isDelivery);
   const unique = deliveries.filter((op, i) => deliveries.findIndex((o) => JSON.stringify(o) === JSON.stringify(op)) === i);
-  const ops = [...base];
+  const ops: TOp[] = [...base];
   for (const op of r.shuffle(unique)) {
     const copies = r.chance(0.25) ? 2 : 1;
     for (let c = 0; c < copies; c++) {

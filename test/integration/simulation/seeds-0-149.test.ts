@@ -1,0 +1,4 @@
+// The simulation's CI slice, part 1 of 2 (two files, so the slice runs on both cores).
+import { simulationSlice } from "./simulation-slice";
+
+simulationSlice(0, 150);
