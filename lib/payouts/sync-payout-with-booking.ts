@@ -23,8 +23,8 @@ export type TLockedBooking = Booking & { provider: Provider };
 
 export const BUSY_ERROR_CODE = "payout_busy";
 
-/** The cancel reason of a payout that refunds took all of (reopened when a refund behind it fails). */
-const FULLY_REFUNDED = "fully refunded";
+/** The cancel reason of a payout that refunds took all of (reopened when a refund behind it fails, or a tip tipped in time arrives). */
+export const FULLY_REFUNDED = "fully refunded";
 
 /** The payout is being transferred right now; the change must wait until it settles. Retry later. */
 export class PayoutBusyError extends AppError {
@@ -153,13 +153,14 @@ export async function syncPayoutWithBooking(
     }
   } else if (payout.status === "cancelled" && payout.cancelReason === FULLY_REFUNDED && !booking.cancelledAt) {
     // Closed because refunds took everything: it still follows them. A refund that failed since
-    // gives back what it took, and with something to pay again the payout is scheduled again.
+    // gives back what it took, a tip tipped in the window that arrives late joins it, and with
+    // something to pay again the payout is scheduled again.
     const refundedAmount = Math.max(0, payout.refundedAmount + unappliedRefundTotal);
-    if (refundedAmount !== payout.refundedAmount) {
-      const reopen = payoutAmount({ providerShare: payout.providerShare, tipAmount: payout.tipAmount, refundedAmount }) > 0;
+    if (refundedAmount !== payout.refundedAmount || tipAmount !== payout.tipAmount) {
+      const reopen = payoutAmount({ providerShare: payout.providerShare, tipAmount, refundedAmount }) > 0;
       payout = await changePayout(tx, payout, {
         ...(reopen ? { event: "reopen" as const } : {}),
-        data: { refundedAmount, ...(reopen ? { cancelReason: null } : {}) },
+        data: { refundedAmount, tipAmount, ...(reopen ? { cancelReason: null } : {}) },
         audit: { ...audit, action: reopen ? "payout.reopened" : "payout.amount_adjusted", reason: cause.reason },
       });
     }

@@ -7,7 +7,7 @@ import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
-import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { FULLY_REFUNDED, lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { isTipInWindow, tipWindowEndsAt } from "@/lib/payouts/timing";
 import { repriceChargeRefunds } from "@/lib/refunds/reprice-charge-refunds";
 
@@ -66,7 +66,9 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
         `(window ended ${tipWindowEndsAt(booking.completedAt, ctx.timing).toISOString()}, tipped ${input.tippedAt.toISOString()})`;
     } else if (payout && TRANSFERRED_STATUSES.includes(payout.status) && !(payout.transferredAt && receivedAt < payout.transferredAt)) {
       rejectionReason = "the payout was already transferred";
-    } else if (payout?.status === "cancelled") {
+    } else if (payout?.status === "cancelled" && payout.cancelReason !== FULLY_REFUNDED) {
+      // A payout closed because refunds took all of it still takes a tip tipped in the window
+      // (it is reopened when the tip leaves something to pay); one cancelled by a person is closed.
       rejectionReason = "the payout was cancelled";
     }
 

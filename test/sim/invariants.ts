@@ -129,6 +129,9 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
       const inWindow = tip.tippedAt.getTime() <= p.booking.completedAt!.getTime() + TIP_WINDOW_MS;
       const reason = tip.rejectionReason ?? "";
       if (reason.includes("window") && inWindow) v("I1", `tip ${tip.externalId} rejected as late though tipped in the window`);
+      if (reason === "the payout was cancelled" && p.cancelReason === "fully refunded" && !p.booking.cancelledAt) {
+        v("I1", `tip ${tip.externalId} (${tip.amount}, tipped in the window) rejected because refunds had closed the payout: it must join it`);
+      }
       if (reason.includes("already transferred")) {
         const delivery = bookingDeliveries.find((d) => d.type === "tip.created" && (d.payload as { data?: { tipId?: string } }).data?.tipId === tip.externalId);
         const firstTransfer = requests.find((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === p.id && r.status === 200);
