@@ -124,13 +124,12 @@ export async function matchCharge(tx: Tx, actor: { actor: TActor; runId: string 
     const booking = await tx.booking.findUnique({ where: { externalId: ref.bookingExternalId } });
     if (!booking) return { kind: "none" };
     const intentAgrees = booking.stripePaymentIntentId === null || booking.stripePaymentIntentId === ref.paymentIntentId;
-    // A booking that records no payment at all may have been paid with this charge, or the charge
-    // may be one of its tips' whose tip has not arrived yet (the platform puts the booking on tip
-    // charges too). A charge smaller than the provider's share cannot have paid the booking: it
-    // waits, unmatched, for the tip that names it.
-    if (booking.stripeChargeId === null && booking.stripePaymentIntentId === null && (await tooSmallForBooking(tx, ref, booking))) {
-      return { kind: "none" };
-    }
+    // The charge may be one of the booking's tips' whose tip has not arrived yet (the platform puts
+    // the booking on tip charges too). Unless its PaymentIntent is the booking's, a charge smaller
+    // than the provider's share cannot have paid the booking: it waits, unmatched, for the tip that
+    // names it (and is alerted after STRIPE_UNMATCHED_GRACE_MINUTES if none does).
+    const sameIntent = booking.stripePaymentIntentId !== null && booking.stripePaymentIntentId === ref.paymentIntentId;
+    if (!sameIntent && (await tooSmallForBooking(tx, ref, booking))) return { kind: "none" };
     if (booking.stripeChargeId === null && intentAgrees) {
       await learnCharge(tx, actor, booking.id, { booking: true }, ref);
       const owner = await findChargeOwner(tx, ref.chargeId);

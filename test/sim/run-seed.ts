@@ -36,14 +36,17 @@ export function reorder(history: THistory): THistory {
   const base: TOp[] = history.ops.filter((op) => !isDelivery(op));
   const deliveries = history.ops.filter(isDelivery);
   const unique = deliveries.filter((op, i) => deliveries.findIndex((o) => JSON.stringify(o) === JSON.stringify(op)) === i);
+  // The facts arrived before the payouts fell due in the first play; they do in this one too.
+  const timeAt = (list: TOp[], index: number) => list.slice(0, index).reduce((t, op) => t + (op.op === "advance" ? op.ms : 0), 0);
+  const lastArrival = Math.max(0, ...history.ops.map((op, i) => (isDelivery(op) ? timeAt(history.ops, i) : 0)));
   const ops: TOp[] = [...base];
   for (const op of r.shuffle(unique)) {
     const copies = r.chance(0.25) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const after = op.op === "deliver_stripe" ? ops.findIndex((o) => o.op === "stripe" && o.fact.key === op.fact) + 1 : 0;
-      // Before the last operation (the final Inngest run): every fact still arrives before quiescence.
-      const position = r.int(after, Math.max(after, ops.length - 1));
-      ops.splice(position, 0, op);
+      let last = after;
+      while (last < ops.length && timeAt(ops, last + 1) <= lastArrival) last++;
+      ops.splice(r.int(after, last), 0, op);
     }
   }
   return { ...history, ops };

@@ -1,4 +1,4 @@
-// Found by the simulation (seeds 7, 20, 30, 38; invariant I1): a booking that records no
+// Found by the simulation (seeds 7, 20, 30, 38: I1; 215: I6): a booking that records no
 // payment, a tip paid on its own charge that carries the booking in metadata.bookingId (as
 // docs/webhooks.md asks platforms to do), and a refund or lost chargeback of that tip's charge
 // arriving before the tip. The charge was taken as the booking's own (learned by its metadata),
@@ -19,12 +19,19 @@ import { appEngineHarness, sendStripeEvent, stripeDeliveryOf } from "../../suppo
 
 const h = appEngineHarness();
 
-async function scenario(order: "refund_first" | "tip_first", kind: "refund" | "chargeback") {
+async function scenario(order: "refund_first" | "tip_first", kind: "refund" | "chargeback", booking: "no_payment" | "intent" = "no_payment") {
   const bookingId = `bk_${randomUUID().slice(0, 8)}`;
   const stripeAccountId = h.account();
   const tipCharge = h.fake.createCharge({ amount: 1_550, currency: "usd", metadata: { bookingId } });
-  // No chargeId or paymentIntentId: the booking records no payment.
-  const completed = bookingCompletedEvent({ bookingId, providerId: `prov_${randomUUID().slice(0, 8)}`, stripeAccountId, providerShare: 10_900 });
+  // No chargeId or paymentIntentId: the booking records no payment (or only its own PaymentIntent).
+  const bookingCharge = booking === "intent" ? h.fake.createCharge({ amount: 13_000, currency: "usd", metadata: { bookingId } }) : null;
+  const completed = bookingCompletedEvent({
+    bookingId,
+    providerId: `prov_${randomUUID().slice(0, 8)}`,
+    stripeAccountId,
+    providerShare: 10_900,
+    ...(bookingCharge ? { paymentIntentId: bookingCharge.payment_intent as string } : {}),
+  });
   expect((await sendBookingEvent(completed)).status).toBe(200);
 
   let event: Stripe.Event;
@@ -52,9 +59,9 @@ async function scenario(order: "refund_first" | "tip_first", kind: "refund" | "c
     expect((await sendStripeEvent(event)).status).toBe(200);
   }
   expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
-  const booking = await db.booking.findUniqueOrThrow({ where: { externalId: bookingId } });
-  expect(booking.stripeChargeId).toBeNull();
-  return payoutOf(booking.id);
+  const recorded = await db.booking.findUniqueOrThrow({ where: { externalId: bookingId } });
+  expect(recorded.stripeChargeId).not.toBe(tipCharge.id);
+  return payoutOf(recorded.id);
 }
 
 it("a refund of a tip's charge named only by metadata is the tip's, whichever arrives first", async () => {
@@ -70,4 +77,13 @@ it("a lost chargeback of a tip's charge named only by metadata takes the tip, no
   expect(tipFirst).toMatchObject({ tipAmount: 1_550, refundedAmount: 1_550, amount: 10_900 });
   const chargebackFirst = await scenario("refund_first", "chargeback");
   expect(chargebackFirst).toMatchObject({ tipAmount: 1_550, refundedAmount: 1_550, amount: 10_900 });
+});
+
+// Seed 215: the booking recorded its own PaymentIntent; the tip's charge (another PaymentIntent)
+// was held for review when its refund came first, and applied to the tip when the tip came first.
+it("the same when the booking records its own PaymentIntent: the tip's charge waits for its tip instead of a review hold", async () => {
+  const tipFirst = await scenario("tip_first", "refund", "intent");
+  expect(tipFirst).toMatchObject({ tipAmount: 1_550, refundedAmount: 508, amount: 11_942, holdReason: null });
+  const refundFirst = await scenario("refund_first", "refund", "intent");
+  expect(refundFirst).toMatchObject({ tipAmount: 1_550, refundedAmount: 508, amount: 11_942, holdReason: null });
 });
