@@ -44,6 +44,7 @@ const AUDIT_TITLES: Record<string, string> = {
   "booking.charge_refund_repriced": "Charge refund re-priced",
   "booking.charge_learned": "Charge recorded from Stripe",
   "provider.debt_forgiven": "Provider debt forgiven (its refund failed)",
+  "provider.debt_reduced": "Provider debt reduced (part of its refund failed)",
   [APPROVAL_AUDIT_ACTIONS.requested]: "Force release requested, awaiting a second admin",
   [APPROVAL_AUDIT_ACTIONS.approved]: "Force release approved",
   [APPROVAL_AUDIT_ACTIONS.rejected]: "Force release rejected",

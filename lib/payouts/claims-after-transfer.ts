@@ -157,7 +157,8 @@ async function reverseClaim(
 /**
  * A refund behind an earlier step failed: the provider gets back what it took. First the
  * reversals of that charge's steps that were never sent are cancelled, then the open debts of
- * those that Stripe refused are forgiven (whole ones, newest first, while they fit); what is left
+ * those that Stripe refused are forgiven (whole ones, newest first, while they fit, then part of the
+ * newest of the others); what is left
  * was really taken and is repaid with one transfer (lib/payouts/repay-provider.ts), which sends at
  * most what the reversals actually took once none is in flight.
  */
@@ -203,6 +204,24 @@ async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { 
       reason: `${claim.afterTransferReason}: the refund the debt recovered failed`,
       after: { debtId: debt.id, amount: debt.amount, currency: debt.currency },
     });
+  }
+  // What is left is smaller than any open debt: it lowers the newest by that much. Nothing was
+  // taken from the provider for a debt, so nothing of it may be repaid (repayments send only
+  // what reversals actually took), and a debt left whole would claim more than the refunds took.
+  const partly = left > 0 ? debts.find((d) => d.amount > left) : undefined;
+  if (partly) {
+    const remaining = partly.amount - left;
+    await tx.providerDebt.update({ where: { id: partly.id }, data: { amount: remaining } });
+    await recordAudit(tx, {
+      ...audit,
+      action: "provider.debt_reduced",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: `${claim.afterTransferReason}: part of the refund the debt recovered failed`,
+      before: { debtId: partly.id, amount: partly.amount, currency: partly.currency },
+      after: { debtId: partly.id, amount: remaining, currency: partly.currency },
+    });
+    left = 0;
   }
 
   await tx.chargeRefund.update({ where: { id: claim.link.chargeRefundId }, data: { appliedAt: now } });
