@@ -13,7 +13,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { ensureDatabase, runMigrations } from "../lib/migrations/run-migrations.ts";
-import { databaseUrl, dropDatabase, uniqueDatabaseName } from "../test/support/databases.ts";
+import { databaseUrl, dropDatabase, uniqueDatabaseName, withAdminClient } from "../test/support/databases.ts";
 import { startFakeStripe } from "../test/support/fake-stripe.ts";
 import { startInngestReceiver } from "../test/support/inngest-receiver.ts";
 
@@ -37,6 +37,8 @@ async function main(): Promise<number> {
   const url = databaseUrl(name);
   await ensureDatabase(url);
   await runMigrations(url, path.resolve("prisma/migrations"));
+  // A scratch database: commits need not wait for the disk (thousands of small transactions).
+  await withAdminClient((c) => c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`));
   const receiver = await startInngestReceiver();
   // The clock is the simulation's: the fake Stripe reads it through the world (set below).
   let now = () => new Date();

@@ -97,7 +97,7 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
   const chaos = mode === "chaos";
 
   const providers: TSimProvider[] = Array.from({ length: r.int(1, 3) }, (_, i) => ({ key: `p${i}`, readyAtStart: r.chance(0.8) }));
-  const bookings: TSimBooking[] = Array.from({ length: r.int(1, 4) }, (_, i) => {
+  const bookings: TSimBooking[] = Array.from({ length: r.int(1, 3) }, (_, i) => {
     const share = r.int(5, 200) * 100 + r.pick([0, 0, 37, 99]);
     return {
       key: `b${i}`,
@@ -237,7 +237,7 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
       timed.push({ at: r.int(40, 60) * HOUR, op: { op: "fault", fault: r.pick([{ kind: "transfer_429" }, { kind: "transfer_answer_lost" }, { kind: "lookup_429" }] as const) } });
     }
   }
-  const sweeps = r.int(1, 6);
+  const sweeps = r.int(1, 3);
   for (let i = 0; i < sweeps; i++) timed.push({ at: r.int(0, 90) * HOUR, op: { op: "sweep" } });
 
   // Arrival order: by time; ties broken at random (a permutation of simultaneous arrivals).
