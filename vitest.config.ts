@@ -10,6 +10,8 @@ const alias = {
 
 export default defineConfig({
   test: {
+    // Both cores: integration files spend most of their time waiting on PostgreSQL.
+    maxWorkers: 2,
     projects: [
       {
         resolve: { alias },

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { startFakeStripe, type TFakeStripe } from "../../support/fake-stripe";
 import { pointAppStripeAt } from "../../support/stripe-webhook";
 import { startWorld, type TSimWorld } from "../../sim/play";
+import { OPEN_FINDINGS } from "../../sim/open-findings";
 import { formatFailure, runSeed, shrink } from "../../sim/run-seed";
 
 /** Seeds [from, from + count); a failure is shrunk for at most this long before it is reported. */
@@ -29,12 +30,19 @@ export function simulationSlice(from: number, count: number, shrinkMs = 30_000) 
 
   it(`seeds ${from}…${from + count - 1} keep every invariant`, { timeout: 20 * 60_000 }, async () => {
     const failures: string[] = [];
+    const known: string[] = [];
     // The engine logs what it recovers from, which is every history here.
     const quiet = [vi.spyOn(console, "warn").mockImplementation(() => {}), vi.spyOn(console, "error").mockImplementation(() => {}), vi.spyOn(console, "log").mockImplementation(() => {})];
     const started = performance.now();
     try {
       for (let seed = from; seed < from + count; seed++) {
         const result = await runSeed(world, seed);
+        const open = OPEN_FINDINGS[seed];
+        if (open !== undefined) {
+          if (result.violations.length === 0) failures.push(`seed ${seed} passes now: take it out of test/sim/open-findings.ts (${open})`);
+          else known.push(`seed ${seed}: ${open}`);
+          continue;
+        }
         if (result.violations.length === 0) continue;
         const shrunk = await shrink(world, result.history, result.violations[0]!.invariant, shrinkMs);
         failures.push(formatFailure(result, shrunk));
@@ -45,6 +53,7 @@ export function simulationSlice(from: number, count: number, shrinkMs = 30_000) 
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(`simulation: seeds ${from}…${from + count - 1} in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(2)} seeds/s)`);
+    for (const line of known) console.warn(`simulation: open finding, ${line}`);
     expect(failures, failures.join("\n\n")).toEqual([]);
   });
 }
