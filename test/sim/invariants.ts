@@ -147,8 +147,10 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
         v("I1", `payout ${sim.key} (${p.status}): Stripe holds ${net} net (${paid} transferred − ${reversed} reversed), the rules owe ${owed}${openDebt ? ` and open debts explain ${openDebt}` : ""}`);
       }
     } else if (net !== 0) {
-      const partlyPaidAlert = p.alerts.some((a) => a.kind === "partly_paid_payout_not_cancelled" || a.kind.includes("partly"));
-      if (!partlyPaidAlert) v("I1", `payout ${sim.key} is ${p.status} but Stripe holds ${net} net for it (${paid} transferred − ${reversed} reversed), and no alert says so`);
+      // Part of it was transferred and it did not go on to `transferred` (held for a review, a
+      // cancellation refused): money is at the provider, so a person must have been told.
+      const toldSomeone = p.alerts.some((a) => a.acknowledgedAt === null && a.severity === "critical");
+      if (!toldSomeone) v("I1", `payout ${sim.key} is ${p.status} but Stripe holds ${net} net for it (${paid} transferred − ${reversed} reversed), and no open critical alert says so`);
     }
     if (p.status === "cancelled") {
       const why = p.cancelReason ?? "";

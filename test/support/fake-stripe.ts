@@ -386,10 +386,14 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
 
   const nowSeconds = (): number => Math.floor(clock().getTime() / 1000);
 
-  function takeFault(method: string, path: string): TFakeFault | null {
+  function takeFault(method: string, path: string, answerStored: boolean): TFakeFault | null {
     const index = faults.findIndex((queued) => matches(queued.match, method, path));
     const queued = faults[index];
     if (queued === undefined) return null;
+    // A request whose idempotency key already has Stripe's answer gets that answer again: an error
+    // Stripe would raise while processing (a lack of funds) cannot happen to it. The fault waits
+    // for the next request. (5xx, 429 and lost connections can, and are taken.)
+    if (answerStored && queued.fault.kind === "error") return null;
     queued.remaining -= 1;
     if (queued.remaining <= 0) faults.splice(index, 1);
     return queued.fault;
@@ -1543,7 +1547,7 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
       return;
     }
 
-    const fault = takeFault(method, path);
+    const fault = takeFault(method, path, method === "POST" && key !== null && stored.has(`${account ?? ""} ${key}`));
     entry.fault = fault?.kind ?? null;
     const ready = fault ? faultAnswer(fault) : null;
     if (ready) {
