@@ -167,7 +167,9 @@ export async function syncPayoutWithBooking(
   } else if (payout.status === "processing") {
     // Tips accepted meanwhile wait for the transfer in flight to settle (settleTipsThatWaited):
     // they join the payout if it is tried again, or are paid with a top-up after its transfer.
-    if (refundClaims.length > 0 || booking.cancelledAt) throw new PayoutBusyError(payout.id);
+    // A cancellation is recorded on the booking at once: the attempt's next try re-checks it and
+    // stops (then the payout is cancelled), or its transfer completes and an admin is alerted.
+    if (refundClaims.length > 0) throw new PayoutBusyError(payout.id);
   }
 
   // Tips and refunds now counted in the payout's amount.

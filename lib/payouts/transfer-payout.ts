@@ -465,7 +465,13 @@ async function recordOutcomeLocked(
   if (result.kind === "succeeded") {
     const firstMade = outcome.made[0]?.transfer.id ?? null;
     await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId: firstMade, retryable: null });
-    return completeIfPaid(tx, ctx, payout, claim.attemptNumber, outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null);
+    const completed = await completeIfPaid(tx, ctx, payout, claim.attemptNumber, outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null);
+    // The booking was cancelled while this transfer was on its way to Stripe: the money moved,
+    // so the payout follows the facts after a transfer (an admin is alerted to recover it).
+    if (completed.kind === "transferred" && booking.cancelledAt) {
+      await syncPayoutWithBooking(tx, booking, ctx, { reason: "booking cancelled while its transfer was in flight" });
+    }
+    return completed;
   }
 
   if (result.kind === "stopped") {

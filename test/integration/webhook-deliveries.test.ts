@@ -77,6 +77,19 @@ function tip(bookingId: string, at: Date, amount = 700) {
   return { id: uid("evt"), type: "tip.created", createdAt: at.toISOString(), data: { tipId: uid("tip"), bookingId, amount, currency: "USD", createdAt: at.toISOString() } };
 }
 
+function disputeOpened(bookingId: string, disputeId: string, at: Date) {
+  return { id: uid("evt"), type: "dispute.opened", createdAt: at.toISOString(), data: { disputeId, bookingId, reason: "not as described", openedAt: at.toISOString(), scope: "booking" } };
+}
+
+function disputeResolved(bookingId: string, disputeId: string, at: Date, refundedAmount: number) {
+  return {
+    id: uid("evt"),
+    type: "dispute.resolved",
+    createdAt: at.toISOString(),
+    data: { disputeId, bookingId, resolvedAt: at.toISOString(), outcome: "partial", refundedAmount },
+  };
+}
+
 function cancellation(bookingId: string, at: Date) {
   return { id: uid("evt"), type: "booking.cancelled", createdAt: at.toISOString(), data: { bookingId, cancelledAt: at.toISOString(), reason: "customer cancelled" } };
 }
@@ -207,21 +220,24 @@ describe("GET /api/admin/webhook-deliveries/:id", () => {
   });
 });
 
-describe("a cancellation while the transfer is in flight (payout busy)", () => {
-  // (A tip in that window is accepted and waits for the transfer: engine-tip-during-transfer.test.ts.)
+describe("a dispute's refund while the transfer is in flight (payout busy)", () => {
+  // (A tip in that window is accepted and waits for the transfer: engine-tip-during-transfer.test.ts;
+  // a cancellation is recorded on the booking at once: simulation-findings/cancelled-while-retry-waits.)
   it("is kept as failed with the reason, re-tried by the sweep, and applied by an operator's re-drive once the payout settles", async () => {
     const { bookingId, completedAt, payout } = await dueBooking();
     const claimed = await claimTransfer({ ...h.ctx(), runId: "run_that_dies" }, { payoutId: payout.id });
     expect(claimed.kind).toBe("claimed");
 
-    const body = cancellation(bookingId, new Date(completedAt.getTime() + HOUR));
+    const disputeId = uid("dsp");
+    expect((await deliver(disputeOpened(bookingId, disputeId, new Date(completedAt.getTime() + HOUR)))).status).toBe("processed");
+    const body = disputeResolved(bookingId, disputeId, new Date(completedAt.getTime() + 2 * HOUR), 1_000);
     const busy = await deliver(body);
     expect(busy.status).toBe("failed");
     expect(busy.error).toMatch(/^payout_busy: /);
     expect(busy.applyAttempts).toBe(1);
 
-    // Two hours on, the sweep re-tries the cancellation (still busy), then settles the stuck payout
-    // (no transfer at Stripe): it goes back to scheduled.
+    // Two hours on, the sweep re-tries the resolution (still busy), then settles the stuck payout
+    // (no transfer at Stripe): it goes back to scheduled (its next claim re-checks the open dispute).
     h.clock.advance(2 * HOUR);
     const sweep = await h.run("reconcile", null);
     expect(sweep.error).toBeUndefined();
@@ -243,22 +259,22 @@ describe("a cancellation while the transfer is in flight (payout busy)", () => {
     }
     expect(await db.webhookEvent.findUniqueOrThrow({ where: { id: busy.id } })).toMatchObject({ status: "failed", applyAttempts: 2 });
 
-    const res = await callRedrive(busy.id, { origin: ORIGIN, "content-type": "application/json" }, JSON.stringify({ reason: "Transfer settled; apply the cancellation" }));
+    const res = await callRedrive(busy.id, { origin: ORIGIN, "content-type": "application/json" }, JSON.stringify({ reason: "Transfer settled; apply the resolution" }));
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ outcome: { status: "processed" }, delivery: { id: busy.id, status: "processed", applyAttempts: 3, payload: body } });
-    expect(await db.payout.findUniqueOrThrow({ where: { id: payout.id } })).toMatchObject({ status: "cancelled", cancelReason: "booking cancelled" });
+    expect(await db.payout.findUniqueOrThrow({ where: { id: payout.id } })).toMatchObject({ status: "scheduled", refundedAmount: 1_000, amount: 7_000 });
     const audit = await db.auditLog.findFirstOrThrow({ where: { entityType: "webhook_event", entityId: busy.id } });
     expect(audit).toMatchObject({
       action: "webhook_event.redriven",
       actorType: "admin",
       actorId: users.operator.id,
       actorLabel: "Test operator <operator@payouts.test>",
-      reason: "Transfer settled; apply the cancellation",
+      reason: "Transfer settled; apply the resolution",
     });
     expect(audit.before).toMatchObject({ status: "failed" });
     expect(audit.after).toMatchObject({ status: "processed" });
-    // The cancellation's event went out under the delivery's id.
-    expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: busy.id, name: "booking/cancelled" }));
+    // The resolution's event went out under the delivery's id.
+    expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: busy.id, name: "dispute/resolved" }));
 
     // Processed now: a second re-drive is refused, nothing changes.
     const again = await callRedrive(busy.id);
