@@ -90,10 +90,6 @@ function disputeResolved(bookingId: string, disputeId: string, at: Date, refunde
   };
 }
 
-function cancellation(bookingId: string, at: Date) {
-  return { id: uid("evt"), type: "booking.cancelled", createdAt: at.toISOString(), data: { bookingId, cancelledAt: at.toISOString(), reason: "customer cancelled" } };
-}
-
 async function deliver(body: { id: string }) {
   const raw = JSON.stringify(body);
   const response = await bookingWebhook(
