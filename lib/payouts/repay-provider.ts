@@ -78,13 +78,17 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
           destination,
           transferGroup,
           metadata: { payoutId: payout.id, repaymentOf: repayment.chargeRefundId! },
-          idempotencyKey: repaymentIdempotencyKey(repayment.chargeRefundId!),
+          idempotencyKey: repaymentIdempotencyKey(repayment.chargeRefundId!, repayment.refusals),
         }),
       );
     }
   } catch (error) {
     const f = classifyStripeError(error);
     const message = `${f.type}${f.code ? ` (${f.code})` : ""}: ${f.message}`;
+    // Stripe answered and refused (a 4xx other than a conflict or a rate limit): it stored that
+    // answer under the key, and made no transfer. The next try uses a new key.
+    const refused = f.statusCode !== undefined && f.statusCode >= 400 && f.statusCode < 500 && f.statusCode !== 409 && f.statusCode !== 429;
+    if (refused) await ctx.db.payoutTransfer.update({ where: { id: repayment.id }, data: { refusals: { increment: 1 }, idempotencyKey: repaymentIdempotencyKey(repayment.chargeRefundId!, repayment.refusals + 1) } });
     if (f.retry !== "never") return { kind: "retry", error: message, delayMs: f.retryAfterMs ?? null };
     await ctx.db.$transaction((tx) =>
       raiseAlert(tx, {

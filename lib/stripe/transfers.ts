@@ -70,9 +70,14 @@ export function transferIdempotencyKey(payoutId: string, amountVersion: number, 
 }
 
 /** The idempotency key of the repayment of a failed refund's step: at most one per step. */
-export function repaymentIdempotencyKey(chargeRefundId: string): string {
+/**
+ * A repayment's key; after Stripe refused it (`refusals` > 0, a refusal stored under the earlier
+ * key would only be replayed) a new one, so a try after the cause is gone (funds, an account) is
+ * processed afresh. A refused request made no transfer, so a new key cannot pay twice.
+ */
+export function repaymentIdempotencyKey(chargeRefundId: string, refusals = 0): string {
   checkKeyPart("chargeRefundId", chargeRefundId);
-  return checkKey(`repayment:${chargeRefundId}`);
+  return checkKey(refusals > 0 ? `repayment:${chargeRefundId}:r${refusals}` : `repayment:${chargeRefundId}`);
 }
 
 /**
