@@ -4,29 +4,15 @@
 // 25.92 cancelled the unsent 18.29 and left 7.63 that no whole debt fitted: it was "repaid" with
 // a repayment that sends only what reversals took (nothing), so the debt stayed at 25.92 though
 // the refunds now take 18.29. The rest now lowers the debt: 18.29 owed, nothing sent.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
-import { pointAppStripeAt, sendStripeEvent, stripeDeliveryOf } from "../../support/stripe-webhook";
+import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = pointAppStripeAt(h.fake);
-});
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-async function send(event: { id: string }) {
-  expect((await sendStripeEvent(event)).status).toBe(200);
-  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
-}
+const h = appEngineHarness();
 
 it("a failed refund whose share was owed as a debt lowers the debt by what is left after cancelling unsent reversals", async () => {
   // 162.00 share + 54.00 fee on a 216.00 charge: the provider bears 75 % of refunds.
@@ -38,7 +24,7 @@ it("a failed refund whose share was owed as a debt lowers the debt by what is le
 
   // Refund A, pending: its reversal of 25.92 is refused for lack of balance and owed as a debt.
   const refundA = h.fake.refundCharge(charge.id, { amount: 3_456, status: "pending" });
-  await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+  await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
   const first = await db.transferReversal.findFirstOrThrow({ where: { payoutId: payout.id } });
   expect(first.amount).toBe(2_592);
   h.fake.failNext(
@@ -50,11 +36,11 @@ it("a failed refund whose share was owed as a debt lowers the debt by what is le
 
   // Refund B, succeeded: a reversal of its 18.29 share, not sent yet.
   h.fake.refundCharge(charge.id, { amount: 2_439 });
-  await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+  await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
 
   // Refund A fails: 25.92 comes back to the provider.
   const failed = h.fake.setRefundStatus(refundA.id, "failed", "expired_or_canceled_card");
-  await send(stripeEvent({ type: "refund.failed", object: failed }));
+  await sendProcessed(stripeEvent({ type: "refund.failed", object: failed }));
 
   const debts = await db.providerDebt.findMany({ where: { payoutId: payout.id } });
   expect(debts).toMatchObject([{ amount: 1_829, status: "open" }]);

@@ -4,29 +4,15 @@
 // (Inngest's retries, the sweep's re-requests, after the balance was back) replayed the refusal,
 // so the provider was never repaid. A refusal now
 // moves the repayment to a new key: the next try after the funds are back repays, once.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
-import { pointAppStripeAt, sendStripeEvent, stripeDeliveryOf } from "../../support/stripe-webhook";
+import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 
-let h: TEngineHarness;
-let restoreStripe: () => void;
-beforeAll(async () => {
-  h = await startEngineHarness();
-  restoreStripe = pointAppStripeAt(h.fake);
-});
-afterAll(async () => {
-  restoreStripe();
-  await h.fake.stop();
-});
-
-async function send(event: { id: string }) {
-  expect((await sendStripeEvent(event)).status).toBe(200);
-  expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
-}
+const h = appEngineHarness();
 
 it("a repayment Stripe refused for lack of funds is made with a new key once the funds are back, exactly once", async () => {
   const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
@@ -36,12 +22,12 @@ it("a repayment Stripe refused for lack of funds is made with a new key once the
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
 
   const refund = h.fake.refundCharge(charge.id, { amount: 10_000, status: "pending" });
-  await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+  await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
   const reversal = await db.transferReversal.findFirstOrThrow({ where: { payoutId: payout.id } });
   await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal.id, payoutId: payout.id } });
   expect(await payoutOf(bookingId)).toMatchObject({ status: "reversed", reversedAmount: 8_000 });
 
-  await send(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+  await sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   const repay = { name: "payout/repayment.requested", data: { repaymentId: repayment.id, payoutId: payout.id } };
 
