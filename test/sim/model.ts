@@ -65,6 +65,8 @@ export type TFault =
 export type TOp =
   /** Perform a Stripe-side fact at the fake Stripe (its events are then delivered by `deliver_stripe`). */
   | { op: "stripe"; fact: TStripeFact }
+  /** The fact's outcome happens at Stripe: a pending refund fails or succeeds, a dispute closes won or lost (one more event). */
+  | { op: "stripe_outcome"; fact: string }
   /** Deliver one event of a Stripe fact to POST /api/webhooks/stripe (again, when duplicated). */
   | { op: "deliver_stripe"; fact: string; event: number }
   /** Deliver a booking-platform event to POST /api/webhooks/booking (the same id again, when duplicated). */
@@ -77,6 +79,16 @@ export type TOp =
   | { op: "sweep" }
   /** The platform's available balance in USD: low (transfers from the balance are refused) or plenty. */
   | { op: "balance"; low: boolean };
+
+/** How many events a Stripe fact sends when it happens; its outcome (if any) sends one more, event #n. */
+export function eventsWhenMade(fact: TStripeFact): number {
+  return fact.kind === "refund" ? 2 : 1;
+}
+
+/** Whether a Stripe fact has an outcome that happens later (a pending refund's end, a dispute's close). */
+export function hasOutcome(fact: TStripeFact): boolean {
+  return (fact.kind === "refund" && fact.fate !== "succeeded") || (fact.kind === "dispute" && fact.outcome !== "open");
+}
 
 export type THistory = {
   seed: number;
@@ -137,14 +149,24 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
     if (r.chance(0.2)) timed.push({ at: at + lateness(), op: { op: "deliver_platform", fact, id } });
   };
   // A Stripe fact happens at its time; each of its events is delivered (maybe late, maybe twice).
-  const stripeFact = (at: number, fact: TStripeFact, events: number) => {
+  // Its outcome (a pending refund failing or succeeding, a dispute closing) happens later, at a
+  // time of its own, so the same facts happen at the same moments however the deliveries are ordered.
+  const deliverStripe = (at: number, key: string, event: number) => {
+    timed.push({ at: at + 1 + lateness(), op: { op: "deliver_stripe", fact: key, event } });
+    if (r.chance(0.15)) timed.push({ at: at + 1 + lateness(), op: { op: "deliver_stripe", fact: key, event } });
+  };
+  const stripeFact = (at: number, fact: TStripeFact, outcomeLimit = Infinity) => {
     timed.push({ at, op: { op: "stripe", fact } });
-    for (let e = 0; e < events; e++) {
-      timed.push({ at: at + 1 + lateness(), op: { op: "deliver_stripe", fact: fact.key, event: e } });
-      if (r.chance(0.15)) timed.push({ at: at + 1 + lateness(), op: { op: "deliver_stripe", fact: fact.key, event: e } });
-    }
+    const made = eventsWhenMade(fact);
+    for (let e = 0; e < made; e++) deliverStripe(at, fact.key, e);
+    if (!hasOutcome(fact)) return;
+    const outcomeAt = Math.max(at + 1, Math.min(at + r.int(1, chaos ? 72 * 60 : 10 * 60) * MINUTE, outcomeLimit));
+    timed.push({ at: outcomeAt, op: { op: "stripe_outcome", fact: fact.key } });
+    deliverStripe(outcomeAt, fact.key, made);
   };
   const orderLimit = (b: TSimBooking) => b.completedAtMs + 40 * HOUR;
+  // Order seeds: a fact's outcome happens early enough for its delivery to arrive before the payout falls due.
+  const outcomeLimit = (b: TSimBooking) => (chaos ? Infinity : orderLimit(b) - 20 * 60 * MINUTE);
   const factTime = (b: TSimBooking, from: number, to: number) => {
     const t = b.completedAtMs + r.int(from, to) * MINUTE;
     return chaos ? t : Math.min(t, orderLimit(b) - 20 * 60 * MINUTE);
@@ -185,7 +207,7 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
         const amount = r.chance(0.7) ? portionOf(charge) : r.int(1, portionOf(charge));
         const outcome = r.weighted([["lost", 3], ["won", 2], ["open", 1]] as const);
         // Stripe sends created, then closed: two facts at two times.
-        stripeFact(factTime(b, 0, chaos ? 90 * 60 : 30 * 60), { kind: "dispute", key: `${b.key}du${i}`, charge, amount, outcome }, outcome === "open" ? 1 : 2);
+        stripeFact(factTime(b, 0, chaos ? 90 * 60 : 30 * 60), { kind: "dispute", key: `${b.key}du${i}`, charge, amount, outcome }, outcomeLimit(b));
       }
     }
     if (charges.length > 0 && r.chance(0.45)) {
@@ -194,7 +216,7 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
         const charge = r.pick(charges);
         const fate = r.weighted([["succeeded", 5], ["pending_then_failed", 2], ["pending_then_succeeded", 1]] as const);
         const amount = r.chance(0.3) ? portionOf(charge) : r.int(1, Math.max(1, Math.floor(portionOf(charge) / 2)));
-        stripeFact(factTime(b, 0, chaos ? 90 * 60 : 30 * 60), { kind: "refund", key: `${b.key}re${i}`, charge, amount, fate }, fate === "succeeded" ? 2 : 3);
+        stripeFact(factTime(b, 0, chaos ? 90 * 60 : 30 * 60), { kind: "refund", key: `${b.key}re${i}`, charge, amount, fate }, outcomeLimit(b));
       }
     }
   }
@@ -204,7 +226,7 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
     for (let i = 0; i < changes; i++) {
       ready = r.chance(0.7) ? !ready : ready;
       const at = chaos ? r.int(0, 70) * HOUR : r.int(0, 30) * HOUR;
-      stripeFact(at, { kind: "account", key: `${p.key}a${i}`, provider: p.key, ready }, 1);
+      stripeFact(at, { kind: "account", key: `${p.key}a${i}`, provider: p.key, ready });
     }
   }
 
@@ -250,7 +272,7 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
       ops.push({ op: "advance", ms: at - now });
       now = at;
     }
-    if (op.op !== "stripe" && r.chance(0.5)) ops.push(inngestOp(r, chaos));
+    if (op.op !== "stripe" && op.op !== "stripe_outcome" && r.chance(0.5)) ops.push(inngestOp(r, chaos));
     ops.push(op);
   }
   ops.push(inngestOp(r, chaos));
@@ -273,6 +295,8 @@ export function describeOp(op: TOp): string {
   switch (op.op) {
     case "stripe":
       return `stripe ${JSON.stringify(op.fact)}`;
+    case "stripe_outcome":
+      return `stripe: the outcome of ${op.fact} happens`;
     case "deliver_stripe":
       return `deliver stripe event #${op.event} of ${op.fact}`;
     case "deliver_platform":

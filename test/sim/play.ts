@@ -363,29 +363,32 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     stripeEvents.set(fact.key, events);
   }
 
-  /** The event #n of a fact; a later event of it (a refund's outcome, a dispute's close) happens at Stripe when first delivered. */
+  /** The event #n of a fact, once it has happened at Stripe (null before, or when it never does). */
   function stripeEventOf(key: string, n: number): Stripe.Event | null {
+    return stripeEvents.get(key)?.[n] ?? null;
+  }
+
+  /** A fact's outcome happens at Stripe (once): a pending refund fails or succeeds, a dispute closes. */
+  function concludeStripe(key: string): boolean {
     const events = stripeEvents.get(key);
     const fact = stripeFacts.get(key);
     const object = log.stripeObjects.get(key);
-    if (!events || !fact) return null;
-    if (n < events.length) return events[n]!;
-    // The fact's later event (a refund's outcome, a dispute's close) happens once.
-    if (n !== events.length || !object || concluded.has(key)) return null;
-    concluded.add(key);
+    if (!events || !fact || !object || concluded.has(key)) return false;
     let event: Stripe.Event;
     if (fact.kind === "refund" && fact.fate !== "succeeded") {
-      const refund = fake.setRefundStatus(object.id, fact.fate === "pending_then_failed" ? "failed" : "succeeded", fact.fate === "pending_then_failed" ? "expired_or_canceled_card" : undefined);
-      event = stripeEvent({ type: fact.fate === "pending_then_failed" ? "refund.failed" : "refund.updated", object: refund, created: seconds(), previousAttributes: { status: "pending" } });
+      const failed = fact.fate === "pending_then_failed";
+      const refund = fake.setRefundStatus(object.id, failed ? "failed" : "succeeded", failed ? "expired_or_canceled_card" : undefined);
+      event = stripeEvent({ type: failed ? "refund.failed" : "refund.updated", object: refund, created: seconds(), previousAttributes: { status: "pending" } });
     } else if (fact.kind === "dispute" && fact.outcome !== "open") {
       const dispute = fake.setDisputeStatus(object.id, fact.outcome);
       event = stripeEvent({ type: "charge.dispute.closed", object: dispute, created: seconds(), previousAttributes: { status: "needs_response" } });
     } else {
-      return null;
+      return false;
     }
+    concluded.add(key);
     fake.addEvent(event);
     events.push(event);
-    return event;
+    return true;
   }
 
   async function deliverStripe(event: Stripe.Event): Promise<void> {
@@ -562,6 +565,9 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     switch (op.op) {
       case "stripe":
         await performStripe(op.fact);
+        break;
+      case "stripe_outcome":
+        if (!concludeStripe(op.fact)) log.ran--;
         break;
       case "deliver_stripe": {
         const event = stripeEventOf(op.fact, op.event);

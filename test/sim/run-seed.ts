@@ -4,7 +4,7 @@
 import { createRandom } from "@/lib/seed/prng";
 
 import { checkInvariants, type TInvariant, type TOutcome, type TViolation } from "./invariants";
-import { describeOp, generateHistory, type THistory, type TOp } from "./model";
+import { describeOp, eventsWhenMade, generateHistory, type THistory, type TOp } from "./model";
 import { playHistory, type TSimWorld } from "./play";
 
 export type TSeedResult = { seed: number; history: THistory; violations: TViolation[]; ms: number };
@@ -43,13 +43,21 @@ export function reorder(history: THistory): THistory {
   for (const op of r.shuffle(unique)) {
     const copies = r.chance(0.25) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
-      const after = op.op === "deliver_stripe" ? ops.findIndex((o) => o.op === "stripe" && o.fact.key === op.fact) + 1 : 0;
+      const after = op.op === "deliver_stripe" ? madeAt(ops, op.fact, op.event) + 1 : 0;
       let last = after;
       while (last < ops.length && timeAt(ops, last + 1) <= lastArrival) last++;
       ops.splice(r.int(after, last), 0, op);
     }
   }
   return { ...history, ops };
+}
+
+/** Where the operation that makes event #n of a Stripe fact is: the fact itself, or its outcome. */
+function madeAt(ops: TOp[], key: string, n: number): number {
+  const made = ops.findIndex((o) => o.op === "stripe" && o.fact.key === key);
+  const fact = ops[made];
+  if (fact?.op !== "stripe" || n < eventsWhenMade(fact.fact)) return made;
+  return ops.findIndex((o) => o.op === "stripe_outcome" && o.fact === key);
 }
 
 function compareOutcomes(a: TOutcome, b: TOutcome): TViolation[] {
