@@ -3,7 +3,8 @@
 import * as Dialog from "@radix-ui/react-dialog";
 import { useId, useState } from "react";
 
-export const MIN_REASON_LENGTH = 3;
+import { MIN_REASON_LENGTH } from "@/lib/audit/reason";
+
 
 export type TReasonDialogProps = {
   open: boolean;

@@ -5,7 +5,7 @@ import { useId, useState } from "react";
 import { inputClass, primaryButtonClass, secondaryButtonClass } from "@/components/shell/list/fields";
 import { AdminRole } from "@/generated/prisma/enums";
 import type { TAdminUserItem } from "@/lib/users/types";
-import { MAX_REASON_LENGTH, MIN_REASON_LENGTH } from "@/lib/users/user-schemas";
+import { MAX_REASON_LENGTH, MIN_REASON_LENGTH } from "@/lib/audit/reason";
 
 import { DialogFrame, FieldError } from "./dialog-frame";
 import { ROLE_DESCRIPTIONS, ROLE_LABELS } from "./role-labels";

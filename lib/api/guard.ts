@@ -1,7 +1,5 @@
 import "server-only";
 
-import { requireApiUser, type TCurrentUser } from "@/lib/auth/session";
-import type { TRole } from "@/lib/auth/roles";
 import { getEnv } from "@/lib/env";
 import { ForbiddenError } from "@/lib/errors";
 
@@ -26,13 +24,4 @@ export function assertSameOrigin(request: Request): void {
   const origin = request.headers.get("origin");
   if (!origin) throw new ForbiddenError("Cross-site request refused: the Origin header is missing.");
   if (!allowedOrigins(request).has(origin)) throw new ForbiddenError(`Cross-site request refused: origin ${origin} is not allowed.`);
-}
-
-/**
- * For every mutating route handler, called inside the handler itself: same-origin check
- * (403), then the session (401) and the role (403). Nothing is written before it passes.
- */
-export async function requireMutationUser(request: Request, role: TRole): Promise<TCurrentUser> {
-  assertSameOrigin(request);
-  return requireApiUser(role);
 }

@@ -1,11 +1,17 @@
 import "server-only";
 
+import { z } from "zod";
+
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
+import { ZReason } from "@/lib/audit/reason";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, ValidationError } from "@/lib/errors";
 
 import { APPROVAL_AUDIT_ACTIONS, approvalBasisFromAudit, type TApprovalBasis } from "./four-eyes";
+
+/** The body of approving or rejecting a four-eyes request. */
+export const ZApprovalDecision = z.object({ reason: ZReason }).strict();
 
 // Shared steps of the four-eyes use cases (request, approve, reject). Lock order everywhere:
 // booking, then payout (lockPayoutAndBooking), then the approval row.

@@ -3,6 +3,7 @@ import "server-only";
 import type Stripe from "stripe";
 
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
+import { MAX_REASON_LENGTH } from "@/lib/audit/reason";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
@@ -25,7 +26,7 @@ export type TApprovalDecisionInput = {
 
 export type TApproveResult = { approval: PayoutApproval; payout: Payout; transferRequested: boolean };
 
-const REASON_LIMIT = 500;
+const REASON_LIMIT = MAX_REASON_LENGTH;
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;

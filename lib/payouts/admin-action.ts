@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { Payout } from "@/generated/prisma/client";
+import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
@@ -21,10 +22,9 @@ export type TAdminActionInput = {
 export type TAdminActionResult = { payout: Payout; transferRequested: boolean };
 
 export function requireReason(reason: string): string {
-  const trimmed = reason.trim();
-  if (trimmed.length < 3) throw new ValidationError("A reason is required (at least 3 characters).", { field: "reason" });
-  if (trimmed.length > 500) throw new ValidationError("The reason is too long (at most 500 characters).", { field: "reason" });
-  return trimmed;
+  const parsed = ZReason.safeParse(reason);
+  if (!parsed.success) throw new ValidationError(parsed.error.issues[0]!.message, { field: "reason" });
+  return parsed.data;
 }
 
 function requireAdminActor(actor: TActor): TActor {

@@ -3,6 +3,7 @@ import "server-only";
 import { z } from "zod";
 
 import type { PayoutStatus } from "@/generated/prisma/enums";
+import { ZReason } from "@/lib/audit/reason";
 import { AppError } from "@/lib/errors";
 
 import type { TServiceContext } from "./context";
@@ -27,7 +28,7 @@ export const ZBulkPayoutAction = z
       .min(1, "select at least one payout")
       .max(MAX_BULK_PAYOUTS, `at most ${MAX_BULK_PAYOUTS} payouts at once`)
       .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, "must not repeat a payout"),
-    reason: z.string().trim().min(3, "give a reason (at least 3 characters)").max(500),
+    reason: ZReason,
   })
   .strict();
 export type TBulkPayoutActionInput = z.infer<typeof ZBulkPayoutAction>;

@@ -2,17 +2,12 @@
 import { z } from "zod";
 
 import { AdminRole } from "@/generated/prisma/enums";
+import { ZReason } from "@/lib/audit/reason";
 
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 200;
-export const MIN_REASON_LENGTH = 3;
-export const MAX_REASON_LENGTH = 500;
 
-const reason = z
-  .string()
-  .trim()
-  .min(MIN_REASON_LENGTH, `Give a reason (at least ${MIN_REASON_LENGTH} characters).`)
-  .max(MAX_REASON_LENGTH, `The reason is too long (at most ${MAX_REASON_LENGTH} characters).`);
+const reason = ZReason;
 
 const role = z.enum(AdminRole, "Choose viewer, operator or admin.");
 

@@ -2,9 +2,10 @@ import "server-only";
 
 import { z } from "zod";
 
+import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
 import { recordAudit } from "@/lib/audit/record-audit";
-import { ConflictError, ValidationError } from "@/lib/errors";
+import { ConflictError } from "@/lib/errors";
 
 import { getDeliveryOrThrow, toDeliveryDetail, type TDeliveryDetail } from "./list-deliveries";
 import { processDelivery } from "./process-delivery";
@@ -13,22 +14,9 @@ import type { TApplyOutcome, TWebhookDeps } from "./types";
 export type TRedriveResult = { delivery: TDeliveryDetail; outcome: TApplyOutcome };
 
 /** The optional body of POST …/redrive: why the operator re-drives it (kept in the audit log). */
-export const ZRedriveInput = z.object({ reason: z.string().trim().min(3, "must be at least 3 characters").max(500).optional() }).strict();
+export const ZRedriveInput = z.object({ reason: ZReason.optional() }).strict();
 
 export type TRedriveInput = z.infer<typeof ZRedriveInput>;
-
-/** Reads the optional JSON body; an empty body is `{}`. */
-export async function parseRedriveBody(request: Request): Promise<TRedriveInput> {
-  const text = await request.text();
-  if (text.trim() === "") return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ValidationError("The body is not valid JSON.", { issues: [{ path: "", message: "must be a JSON object" }] });
-  }
-  return ZRedriveInput.parse(json);
-}
 
 /**
  * An operator re-applies a stored delivery that did not go through (failed, deferred, or

@@ -146,7 +146,7 @@ describe("POST /api/admin/alerts/[id]/acknowledge", () => {
   it("validates the id and the body (strict)", async () => {
     const alert = await newAlert();
     signInAs(users.operator);
-    expect((await acknowledge("not-a-uuid", {})).status).toBe(400);
+    expect((await acknowledge("not-a-uuid", {})).status).toBe(404);
     expect((await acknowledge(alert.id, { note: "x", extra: true })).status).toBe(400);
     expect((await acknowledge(alert.id, { note: "x".repeat(501) })).status).toBe(400);
     expect((await acknowledge("00000000-0000-4000-8000-0000000000ab", {})).status).toBe(404);

@@ -165,7 +165,7 @@ describe("the users API", () => {
     expect((await patch(target.id, { role: "admin", disabled: true, reason: "both" })).status).toBe(400);
     expect((await patch(target.id, { role: "admin" })).status).toBe(400);
     expect((await patch(target.id, { role: "admin", reason: "ok", sessionVersion: 0 })).status).toBe(400);
-    expect((await patch("nope", { role: "admin", reason: "bad id" })).status).toBe(400);
+    expect((await patch("nope", { role: "admin", reason: "bad id" })).status).toBe(404);
     expect(await db.adminUser.count({ where: { email: { in: ["short@example.test", "extra@example.test", "role@example.test"] } } })).toBe(0);
     expect(await db.adminUser.findUniqueOrThrow({ where: { id: target.id } })).toEqual(target);
   });

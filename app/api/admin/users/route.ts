@@ -1,9 +1,4 @@
-import { NextResponse } from "next/server";
-
-import { requireMutationUser } from "@/lib/api/guard";
-import { readJsonBody } from "@/lib/api/http-input";
-import { withErrors } from "@/lib/api/respond";
-import { requireApiUser } from "@/lib/auth/session";
+import { adminRoute, jsonAnswer } from "@/lib/api/admin-route";
 import { db } from "@/lib/db";
 import { createAdminUser } from "@/lib/users/create-admin-user";
 import { listUsers } from "@/lib/users/list-users";
@@ -12,15 +7,9 @@ import { ZCreateUser } from "@/lib/users/user-schemas";
 export const dynamic = "force-dynamic";
 
 /** GET /api/admin/users: every dashboard user (admin role). */
-export const GET = withErrors(async () => {
-  await requireApiUser("admin");
-  return NextResponse.json(await listUsers(db), { headers: { "Cache-Control": "no-store" } });
-});
+export const GET = adminRoute({ role: "admin" }, () => listUsers(db));
 
 /** POST /api/admin/users { email, name, role, password, reason? }: creates a user (admin role, same origin), audited. */
-export const POST = withErrors(async (request) => {
-  const admin = await requireMutationUser(request, "admin");
-  const input = ZCreateUser.parse(await readJsonBody(request));
-  const user = await createAdminUser(db, input, admin);
-  return NextResponse.json({ user }, { status: 201, headers: { "Cache-Control": "no-store" } });
-});
+export const POST = adminRoute({ role: "admin", body: ZCreateUser }, async ({ body, user }) =>
+  jsonAnswer({ user: await createAdminUser(db, body, user) }, { status: 201 }),
+);

@@ -1,7 +1,4 @@
-import { NextResponse } from "next/server";
-
-import { withErrors } from "@/lib/api/respond";
-import { requireApiUser } from "@/lib/auth/session";
+import { adminRoute } from "@/lib/api/admin-route";
 import { db } from "@/lib/db";
 import { listDeliveries } from "@/lib/webhooks/list-deliveries";
 import { ZDeliveryFilter } from "@/lib/webhooks/list-deliveries-filter";
@@ -15,8 +12,4 @@ export const dynamic = "force-dynamic";
  * `prevCursor` (as `before`) the previous one. Empty parameters are no filter; anything
  * else unknown or malformed is a 400. Any signed-in role.
  */
-export const GET = withErrors(async (request) => {
-  await requireApiUser("viewer");
-  const filter = ZDeliveryFilter.parse(Object.fromEntries(new URL(request.url).searchParams));
-  return NextResponse.json(await listDeliveries(db, filter), { headers: { "Cache-Control": "no-store" } });
-});
+export const GET = adminRoute({ role: "viewer", query: ZDeliveryFilter }, ({ query }) => listDeliveries(db, query));

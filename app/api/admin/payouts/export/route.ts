@@ -1,5 +1,4 @@
-import { withErrors } from "@/lib/api/respond";
-import { requireApiUser } from "@/lib/auth/session";
+import { adminRoute, parsedOrThrow } from "@/lib/api/admin-route";
 import { db } from "@/lib/db";
 import { exportPayoutsCsv, payoutExportFileName } from "@/lib/payouts/export-payouts-csv";
 import { parsePayoutFilter } from "@/lib/payouts/payout-filter";
@@ -10,16 +9,15 @@ export const dynamic = "force-dynamic";
  * GET /api/admin/payouts/export?<filter>: every payout the filter matches (all pages) as a
  * streamed CSV download (any signed-in role). Same parameters as the list, without a page.
  */
-export const GET = withErrors(async (request) => {
-  await requireApiUser("viewer");
-  const parsed = parsePayoutFilter(new URL(request.url).searchParams);
-  if (!parsed.success) throw parsed.error;
-  return new Response(exportPayoutsCsv(db, parsed.data), {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="${payoutExportFileName(new Date())}"`,
-      "Cache-Control": "no-store",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
-});
+export const GET = adminRoute(
+  { role: "viewer", query: (search) => parsedOrThrow(parsePayoutFilter(search)) },
+  async ({ query }) =>
+    new Response(exportPayoutsCsv(db, query), {
+      headers: {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": `attachment; filename="${payoutExportFileName(new Date())}"`,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+      },
+    }),
+);

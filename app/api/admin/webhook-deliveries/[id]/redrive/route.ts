@@ -1,9 +1,6 @@
-import { NextResponse } from "next/server";
-
-import { withErrors } from "@/lib/api/respond";
-import { requireMutationUser } from "@/lib/api/guard";
+import { adminRoute } from "@/lib/api/admin-route";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
-import { parseRedriveBody, redriveDelivery } from "@/lib/webhooks/redrive-delivery";
+import { redriveDelivery, ZRedriveInput } from "@/lib/webhooks/redrive-delivery";
 
 export const dynamic = "force-dynamic";
 
@@ -12,14 +9,7 @@ export const dynamic = "force-dynamic";
  * re-applies a delivery that did not go through (failed, deferred, or left received).
  * Operator role, same-origin only; audited with the reason.
  */
-export const POST = withErrors(async (request, context: RouteContext<"/api/admin/webhook-deliveries/[id]/redrive">) => {
-  const user = await requireMutationUser(request, "operator");
-  const { id } = await context.params;
-  const { reason } = await parseRedriveBody(request);
-  const result = await redriveDelivery(defaultWebhookDeps, {
-    id,
-    actor: { type: "admin", id: user.id, label: `${user.name} <${user.email}>` },
-    reason,
-  });
-  return NextResponse.json(result);
-});
+export const POST = adminRoute(
+  { role: "operator", ids: { id: "Webhook delivery" }, body: ZRedriveInput, bodyOptional: true },
+  ({ ids, body, actor }) => redriveDelivery(defaultWebhookDeps, { id: ids.id, actor, reason: body.reason }),
+);
