@@ -3,6 +3,8 @@
 // variable. Plain TypeScript (no path aliases, no enums) so Node can load it directly.
 import { z } from "zod";
 
+import { DEFAULT_TIMING } from "./payouts/timing.ts";
+
 const LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/payouts";
 
 // Development-only defaults. Never used when NODE_ENV=production.
@@ -79,8 +81,8 @@ const ZEnv = z.object({
   /** "1" to talk to a local Inngest dev server instead of Inngest Cloud. */
   INNGEST_DEV: boolish.optional(),
   INNGEST_BASE_URL: z.url().optional(),
-  PAYOUT_DELAY_HOURS: hours(48),
-  TIP_WINDOW_HOURS: hours(24),
+  PAYOUT_DELAY_HOURS: hours(DEFAULT_TIMING.payoutDelayHours),
+  TIP_WINDOW_HOURS: hours(DEFAULT_TIMING.tipWindowHours),
   /**
    * Force releases at or above this amount, in the payout's own currency, need a second admin's
    * approval. Written in main units ("1000", "1000.00"); parsed into hundredths of a main unit.

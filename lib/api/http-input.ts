@@ -1,8 +1,7 @@
 import "server-only";
 
-import { z } from "zod";
-
 import { AppError, NotFoundError, ValidationError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { PayloadTooLargeError } from "@/lib/webhooks/errors";
 import { readRawBody } from "@/lib/webhooks/read-raw-body";
 
@@ -41,15 +40,8 @@ export async function readJsonBody(request: Request, options: { optional?: boole
   }
 }
 
-const ZUuid = z.uuid();
-
 /** A route's id segment; anything that is not a uuid cannot name a row: 404. */
 export function uuidParam(value: string, entity: string): string {
-  const parsed = ZUuid.safeParse(value);
-  if (!parsed.success) throw new NotFoundError(entity, value);
-  return parsed.data;
-}
-
-export function isUuid(value: string): boolean {
-  return ZUuid.safeParse(value).success;
+  if (!isUuid(value)) throw new NotFoundError(entity, value);
+  return value;
 }

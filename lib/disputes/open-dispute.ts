@@ -6,6 +6,7 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { ValidationError } from "@/lib/errors";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
+import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 
 export type TOpenDisputeInput = {
@@ -61,7 +62,7 @@ export async function openDispute(
         reason: input.reason ?? null,
         currency: booking.currency,
         openedAt: input.openedAt,
-        openedAfterTransfer: payout ? ["transferred", "partially_reversed", "reversed"].includes(payout.status) : false,
+        openedAfterTransfer: payout ? TRANSFERRED_STATUSES.includes(payout.status) : false,
       },
     });
     await recordAudit(tx, {

@@ -3,10 +3,10 @@
 // strictly before it reaches the database: an instant must be exactly what
 // Date#toISOString writes (so `2026-13-45T99:99:99.999Z` or `2026-02-30T…` is refused,
 // not handed to PostgreSQL) and within what a timestamptz holds. Pure and browser-safe.
+import { isUuid } from "@/lib/ids";
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The instant of `2026-11-24T08:49:14.836Z` (UTC, milliseconds, as toISOString writes
@@ -33,6 +33,6 @@ export function decodeInstantPosition(raw: string): TInstantPosition | null {
   if (split < 0) return null;
   const at = parseIsoInstant(raw.slice(0, split));
   const id = raw.slice(split + 1);
-  if (!at || !UUID.test(id)) return null;
+  if (!at || !isUuid(id)) return null;
   return { at, id: id.toLowerCase() };
 }

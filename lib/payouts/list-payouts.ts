@@ -6,6 +6,7 @@ import { Prisma } from "@/generated/prisma/client";
 import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { parseIsoInstant } from "@/lib/list/keyset-position";
 import { currencyMinorDigits } from "@/lib/money/format-money";
 import { ZERO_DECIMAL_CURRENCIES } from "@/lib/money/money";
@@ -61,7 +62,6 @@ const SORT_COLUMNS: Record<TPayoutSort, Prisma.Sql> = {
   amount: Prisma.raw(`p."amount"`),
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // ───────────────────────────── Cursors ─────────────────────────────
 
@@ -129,7 +129,7 @@ function escapeLike(text: string): string {
 async function resolveProvider(db: Db, key: string): Promise<TResolvedFilter["provider"]> {
   const rows = await db.$queryRaw<{ id: string; name: string; externalId: string }[]>`
     SELECT id::text, name, "externalId" FROM "Provider"
-    WHERE "externalId" = ${key} ${UUID.test(key) ? Prisma.sql`OR id = ${key}::uuid` : Prisma.empty}
+    WHERE "externalId" = ${key} ${isUuid(key) ? Prisma.sql`OR id = ${key}::uuid` : Prisma.empty}
     ORDER BY ("externalId" = ${key}) DESC LIMIT 1`;
   return rows[0] ?? "missing";
 }
@@ -139,7 +139,7 @@ async function resolveProvider(db: Db, key: string): Promise<TResolvedFilter["pr
  * by external id or id, or by the start of their name (any case; a uuid is never a name).
  */
 async function resolveSearch(db: Db, text: string): Promise<NonNullable<TResolvedFilter["search"]>> {
-  const uuid = UUID.test(text) ? text.toLowerCase() : null;
+  const uuid = isUuid(text) ? text.toLowerCase() : null;
   const byName = uuid ? Prisma.empty : Prisma.sql`OR name ILIKE ${`${escapeLike(text)}%`}`;
   const [row] = await db.$queryRaw<{ bookingIds: string[]; providerIds: string[] }[]>`
     SELECT

@@ -3,6 +3,7 @@ import "server-only";
 import type { Payout } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { ConflictError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 
 import { changePayout } from "./change-payout";
@@ -47,7 +48,6 @@ export type TExternalReversalResult =
       known: number;
     };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Stripe reports reversals on a payout's transfer (`transfer.reversed`). Reversals we made
@@ -70,7 +70,7 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
     const ref =
       (leg ? { id: leg.payoutId } : null) ??
       (await tx.payout.findUnique({ where: { stripeTransferId: input.transferId }, select: { id: true } })) ??
-      (input.payoutId && UUID.test(input.payoutId) ? await tx.payout.findUnique({ where: { id: input.payoutId }, select: { id: true } }) : null);
+      (input.payoutId && isUuid(input.payoutId) ? await tx.payout.findUnique({ where: { id: input.payoutId }, select: { id: true } }) : null);
     if (!ref) return { kind: "unknown_transfer" } as const;
 
     let { payout } = await lockPayoutAndBooking(tx, ref.id);
@@ -112,7 +112,7 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
       const event = reversalEvent(payout, reversedAmount, payout.repaidAmount);
 
       const ownId = r.metadata.reversalId;
-      const own = ownId && UUID.test(ownId) ? await tx.transferReversal.findUnique({ where: { id: ownId } }) : null;
+      const own = ownId && isUuid(ownId) ? await tx.transferReversal.findUnique({ where: { id: ownId } }) : null;
       if (own && own.payoutId === payout.id && own.status === "pending" && (own.transferAmount ?? own.amount) === r.amount) {
         payout = await confirmReversal(tx, audit, payout, own, r.id, "refund after transfer (confirmed by Stripe's transfer.reversed)");
         confirmed.push(own.id);

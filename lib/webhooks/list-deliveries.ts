@@ -3,7 +3,7 @@ import "server-only";
 import type { Prisma, WebhookEvent } from "@/generated/prisma/client";
 import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
-import { isUuid } from "@/lib/api/http-input";
+import { isUuid } from "@/lib/ids";
 import { NotFoundError } from "@/lib/errors";
 
 import { decodeDeliveryCursor, encodeDeliveryCursor, type TDeliveryCursor, type TDeliveryFilter } from "./list-deliveries-filter";

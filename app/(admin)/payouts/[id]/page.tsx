@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 
 import { PayoutDetailView } from "@/components/payout-detail/payout-detail-view";
-import { isUuid } from "@/lib/api/http-input";
+import { isUuid } from "@/lib/ids";
 import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
