@@ -1,58 +1,81 @@
 // Words for the payout timeline: audit actions as short titles, and how loud each item is.
 import type { TBadgeTone } from "@/components/ui/status-badge";
 import { APPROVAL_AUDIT_ACTIONS } from "@/lib/approvals/four-eyes";
+import { isAuditAction, type TAuditAction } from "@/lib/audit/audit-actions";
 import type { TTimelineItem } from "@/lib/payouts/get-payout-detail";
 
-const AUDIT_TITLES: Record<string, string> = {
+const AUDIT_TITLES: Record<TAuditAction, string> = {
   "booking.completed": "Booking completed",
   "booking.cancelled": "Booking cancelled",
+  "booking.charge_learned": "Charge recorded from Stripe",
   "booking.charge_refunded": "Charge refunded",
+  "booking.charge_refund_failed": "Refund failed at Stripe: given back",
+  "booking.charge_refund_repriced": "Charge refund re-priced",
+  "tip.accepted": "Tip added",
+  "tip.rejected": "Tip not added",
+  "dispute.opened": "Dispute opened",
+  "dispute.resolved": "Dispute resolved",
   "payout.scheduled": "Payout scheduled",
   "payout.held": "Put on hold",
   "payout.released": "Released from hold",
   "payout.force_released": "Force released",
   "payout.retried": "Retry requested",
   "payout.cancelled": "Payout cancelled",
+  "payout.reopened": "Payout reopened (a tip arrived after refunds closed it)",
   "payout.amount_adjusted": "Amount adjusted",
+  "payout.awaiting_funds": "Waiting for funds",
+  "payout.currency_converted": "Converted to the settlement currency",
+  "payout.failed": "Transfer failed",
   "payout.transfer_started": "Transfer started",
   "payout.transfer_attempt_started": "Transfer attempt started",
   "payout.transfer_attempt_failed": "Transfer attempt failed",
-  "payout.transfer_rescheduled": "Transfer put back on the schedule",
-  "payout.transferred": "Transferred",
-  "payout.failed": "Transfer failed",
-  "payout.reversed": "Transfer reversed",
-  "payout.reversal_requested": "Reversal requested",
-  "payout.reversal_failed": "Reversal failed",
-  "payout.reversed_externally": "Transfer reversed in Stripe",
-  "payout.reversal_canceled": "Reversal cancelled (its refund failed)",
-  "payout.reversal_capped": "Reversal capped at what is left",
-  "payout.repayment_requested": "Repayment requested (a refund failed)",
-  "payout.repaid": "Repaid to the provider",
-  "payout.repayment_not_needed": "Repayment not needed",
-  "payout.top_up_requested": "Top-up requested (tips received before the transfer)",
-  "payout.top_up_refused": "Top-up refused by Stripe",
-  "payout.transfer_made": "Transfer made",
   "payout.transfer_attempt_turned_away": "Transfer turned away by Stripe (not counted)",
   "payout.transfer_outcome_unknown": "Transfer outcome unknown",
-  "payout.awaiting_funds": "Waiting for funds",
+  "payout.transfer_rescheduled": "Transfer put back on the schedule",
+  "payout.transfer_made": "Transfer made",
+  "payout.transferred": "Transferred",
+  "payout.top_up_requested": "Top-up requested (tips received before the transfer)",
+  "payout.top_up_refused": "Top-up refused by Stripe",
+  "payout.reversal_requested": "Reversal requested",
+  "payout.reversal_failed": "Reversal failed",
+  "payout.reversal_canceled": "Reversal cancelled (its refund failed)",
+  "payout.reversal_capped": "Reversal capped at what is left",
+  "payout.reversed": "Transfer reversed",
+  "payout.reversed_externally": "Transfer reversed in Stripe",
+  "payout.repayment_requested": "Repayment requested (a refund failed)",
+  "payout.repayment_not_needed": "Repayment not needed",
+  "payout.repaid": "Repaid to the provider",
+  "payout.bank_payout_pending": "Bank payout pending",
+  "payout.bank_payout_in_transit": "Bank payout in transit",
   "payout.bank_payout_paid": "Paid out to the provider's bank",
   "payout.bank_payout_failed": "Provider's bank payout failed",
   "payout.bank_payout_canceled": "Provider's bank payout cancelled",
-  "payout.bank_payout_in_transit": "Bank payout in transit",
-  "payout.bank_payout_pending": "Bank payout pending",
-  "booking.charge_refund_failed": "Refund failed at Stripe: given back",
-  "booking.charge_refund_repriced": "Charge refund re-priced",
-  "booking.charge_learned": "Charge recorded from Stripe",
+  "payout.force_release_requested": "Force release requested, awaiting a second admin",
+  "payout.force_release_approved": "Force release approved",
+  "payout.force_release_rejected": "Force release rejected",
+  "payout.force_release_withdrawn": "Force release request withdrawn",
+  "payout.force_release_expired": "Force release request expired",
+  "provider.account_ready": "Provider's Stripe account ready",
+  "provider.account_not_ready": "Provider's Stripe account not ready",
+  "provider.account_updated": "Provider's Stripe account updated",
   "provider.debt_forgiven": "Provider debt forgiven (its refund failed)",
   "provider.debt_reduced": "Provider debt reduced (part of its refund failed)",
-  [APPROVAL_AUDIT_ACTIONS.requested]: "Force release requested, awaiting a second admin",
-  [APPROVAL_AUDIT_ACTIONS.approved]: "Force release approved",
-  [APPROVAL_AUDIT_ACTIONS.rejected]: "Force release rejected",
-  [APPROVAL_AUDIT_ACTIONS.withdrawn]: "Force release request withdrawn",
-  [APPROVAL_AUDIT_ACTIONS.expired]: "Force release request expired",
+  "provider.bank_payout_pending": "Bank payout pending",
+  "provider.bank_payout_in_transit": "Bank payout in transit",
+  "provider.bank_payout_paid": "Paid out to the provider's bank",
+  "provider.bank_payout_failed": "Provider's bank payout failed",
+  "provider.bank_payout_canceled": "Provider's bank payout cancelled",
+  "stripe_account.state_kept": "Stripe account state kept for its provider",
+  "alert.acknowledged": "Alert acknowledged",
+  "admin_user.created": "Dashboard user created",
+  "admin_user.updated": "Dashboard user updated",
+  "admin_user.role_changed": "Dashboard user's role changed",
+  "admin_user.disabled": "Dashboard user disabled",
+  "admin_user.enabled": "Dashboard user enabled",
+  "webhook_event.redriven": "Webhook delivery re-applied",
 };
 
-/** "payout.some_thing" -> "Some thing" for actions without a title. */
+/** "payout.some_thing" -> "Some thing": for an action stored by an older version and since renamed. */
 function humanize(action: string): string {
   const last = action.split(".").pop() ?? action;
   const words = last.replaceAll("_", " ");
@@ -60,10 +83,10 @@ function humanize(action: string): string {
 }
 
 export function auditTitle(action: string): string {
-  return AUDIT_TITLES[action] ?? humanize(action);
+  return isAuditAction(action) ? AUDIT_TITLES[action] : humanize(action);
 }
 
-const DANGER_ACTIONS = new Set([
+const DANGER_ACTIONS: ReadonlySet<string> = new Set<TAuditAction>([
   "payout.failed",
   "payout.bank_payout_failed",
   "payout.bank_payout_canceled",
@@ -75,7 +98,7 @@ const DANGER_ACTIONS = new Set([
   "payout.reversed",
   APPROVAL_AUDIT_ACTIONS.rejected,
 ]);
-const WARNING_ACTIONS = new Set([
+const WARNING_ACTIONS: ReadonlySet<string> = new Set<TAuditAction>([
   "payout.held",
   "payout.awaiting_funds",
   "payout.transfer_outcome_unknown",
@@ -83,7 +106,7 @@ const WARNING_ACTIONS = new Set([
   APPROVAL_AUDIT_ACTIONS.expired,
   "payout.reversal_requested",
 ]);
-const SUCCESS_ACTIONS = new Set([
+const SUCCESS_ACTIONS: ReadonlySet<string> = new Set<TAuditAction>([
   "payout.transferred",
   "payout.released",
   "payout.force_released",

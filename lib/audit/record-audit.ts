@@ -4,6 +4,8 @@ import type { ActorType } from "@/generated/prisma/enums";
 import type { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
 
+import type { TAuditAction } from "./audit-actions";
+
 /** Who did something: an admin (id + label), a webhook, or the system (a function or job name). */
 export type TActor =
   | { type: "admin"; id: string; label: string }
@@ -12,8 +14,8 @@ export type TActor =
 
 export type TAuditEntry = {
   actor: TActor;
-  /** Dotted verb, e.g. "payout.scheduled", "payout.held", "payout.transferred". */
-  action: string;
+  /** Dotted verb, one of AUDIT_ACTIONS (lib/audit/audit-actions.ts). */
+  action: TAuditAction;
   entityType: "payout" | "booking" | "tip" | "dispute" | "provider" | "stripe_account" | "alert" | "admin_user" | "webhook_event";
   entityId: string;
   reason?: string | null;

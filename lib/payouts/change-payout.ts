@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Payout, Prisma } from "@/generated/prisma/client";
 import type { HoldReason } from "@/generated/prisma/enums";
+import type { TAuditAction } from "@/lib/audit/audit-actions";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
@@ -64,7 +65,7 @@ export type TPayoutChange = {
   data?: TPayoutChangeData;
   audit: {
     actor: TActor;
-    action: string;
+    action: TAuditAction;
     reason?: string | null;
     runId?: string | null;
     requestId?: string | null;

@@ -5,6 +5,7 @@
 // that arrive while the story runs join the payout at the moment they were received.
 import type { Prisma } from "@/generated/prisma/client";
 import type { HoldReason } from "@/generated/prisma/enums";
+import type { TAuditAction } from "@/lib/audit/audit-actions";
 import { toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
 import { payoutAmount } from "@/lib/money/money";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
@@ -147,7 +148,7 @@ export class PayoutStory {
   }
 
   /** Applies a change at `at` (tips received before it join first) and audits it. */
-  change(at: Date, actor: TActor, action: string, change: TPayoutChange): void {
+  change(at: Date, actor: TActor, action: TAuditAction, change: TPayoutChange): void {
     this.flushTips(at);
     this.apply(at, actor, action, change);
   }
@@ -304,7 +305,7 @@ export class PayoutStory {
   }
 
   /** lib/payouts/change-payout.ts `changePayout`, in memory. */
-  private apply(requestedAt: Date, actor: TActor, action: string, change: TPayoutChange): void {
+  private apply(requestedAt: Date, actor: TActor, action: TAuditAction, change: TPayoutChange): void {
     const p = this.payout;
     if (requestedAt.getTime() < p.updatedAt.getTime()) {
       throw new Error(`seed: ${action} on payout ${p.id} goes back in time`);
