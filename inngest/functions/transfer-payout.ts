@@ -24,8 +24,10 @@ export class TransferRetryError extends Error {
  * Stripe with each transfer's idempotency key, record); a retryable failure throws so Inngest
  * retries it with backoff. The engine counts attempts itself (MAX_TRANSFER_ATTEMPTS): the third
  * counted failure or a permanent one marks the payout failed and alerts an admin; tries Stripe
- * turned away unprocessed (429s) are retried after Stripe's pause without counting, and a lack of
- * funds puts the payout on hold until they are due (the sweep picks it up then).
+ * turned away unprocessed (429s) are retried after Stripe's pause without counting, a lack of
+ * funds puts the payout on hold until they are due (the sweep picks it up then), and a provider's
+ * account Stripe refuses transfers to (no active transfers capability) puts it on hold until
+ * Stripe says the account is ready (account.updated, or the sweep asking).
  */
 export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
   return inngest.createFunction(

@@ -10,15 +10,16 @@ import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
+import { lockStripeAccount, refreshProviderAccount } from "@/lib/providers/update-provider-account";
 import { latestChargeOf } from "@/lib/stripe/charges";
-import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
+import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError, DESTINATION_NOT_READY_CODE, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
+import { holdForAccountRefusal, isAccountNotReadyRefusal, lookUpRefusedAccount, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
 import { chargeIdsOfPayout, ensureTransferPlan, legKey, type TPlanOutcome } from "./payout-transfers";
 import { eligibilityFacts, lockPayoutAndBooking, settleTipsThatWaited, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
 
@@ -96,6 +97,8 @@ export type TTransferResult =
   | { kind: "transferred"; stripeTransferId: string; attemptNumber: number }
   | { kind: "held_for_dispute" }
   | { kind: "waiting_for_funds"; until: string }
+  /** Stripe refused the transfer because the provider's account cannot receive it: held for `provider_account_not_ready`, not counted. */
+  | { kind: "held_account_not_ready"; detail: string }
   /** `counted: false`: Stripe turned the attempt away unprocessed; it does not count toward the limit. */
   | { kind: "retry"; attemptNumber: number; delayMs: number | null; error: string; counted: boolean }
   | { kind: "failed"; attemptNumber: number; error: string };
@@ -432,13 +435,18 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
 /**
  * Step 3, a short transaction: stores what happened to the attempt and its transfers and moves the
  * payout on. Tips that arrived while the attempt was in flight then join the payout, or are paid
- * with a top-up after its transfer (settleTipsThatWaited).
+ * with a top-up after its transfer (settleTipsThatWaited). A refusal because the provider's
+ * account cannot receive transfers also records what Stripe said of the account (`refusedAccount`,
+ * asked after the refusal; without it, the refusal itself), in the same transaction.
  */
-export async function recordTransferOutcome(context: TServiceContext, claim: TClaim, outcome: TTransferOutcome): Promise<TTransferResult> {
+export async function recordTransferOutcome(context: TServiceContext, claim: TClaim, outcome: TTransferOutcome, refusedAccount?: TRefusedAccount): Promise<TTransferResult> {
   const ctx = resolveContext(context);
+  const accountRefused = outcome.result.kind === "failed" && isAccountNotReadyRefusal(outcome.result.failure);
   return ctx.db.$transaction(async (tx) => {
+    // Everything said of an account takes its lock before any booking's (lib/providers/update-provider-account.ts).
+    if (accountRefused) await lockStripeAccount(tx, refusedAccount?.stripeAccountId ?? claim.destination);
     const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
-    const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout);
+    const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, refusedAccount);
     await settleTipsThatWaited(tx, booking, ctx);
     return result;
   }, TX_OPTIONS);
@@ -451,6 +459,7 @@ async function recordOutcomeLocked(
   outcome: TTransferOutcome,
   booking: TLockedBooking,
   locked: Payout,
+  refusedAccount: TRefusedAccount | undefined,
 ): Promise<TTransferResult> {
   let payout = locked;
   const attempt = await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
@@ -527,7 +536,18 @@ async function recordOutcomeLocked(
     return { kind: "held_for_dispute" };
   }
 
-  const { failure } = result;
+  let { failure } = result;
+  const accountRefusal = isAccountNotReadyRefusal(failure);
+  if (accountRefusal) {
+    // Stripe told us the account cannot receive transfers: recorded as any news of the account is.
+    const refused = refusedAccount ?? { stripeAccountId: claim.destination, refusedAt: now, lookup: null };
+    if (await recordRefusedAccount(tx, ctx, booking.providerId, refused, failure)) {
+      // Yet the record says it can (it became ready since the refusal, or Stripe's answers
+      // disagree): an ordinary failed attempt, counted, tried again with a new key, so a refusal
+      // that keeps coming ends failed and alerted instead of going round for ever.
+      failure = { ...failure, retry: "now", counts: true, message: `${failure.message} (Stripe says the account can receive transfers now)` };
+    }
+  }
   const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
   await finishAttempt(tx, attempt, now, {
     status: "failed",
@@ -548,6 +568,10 @@ async function recordOutcomeLocked(
   }
 
   if (failure.reason === "balance_insufficient") return waitForFunds(tx, ctx, payout, result.legId, error, failure.retryAfterMs ?? BALANCE_INSUFFICIENT_RETRY_AFTER_MS);
+  if (accountRefusal && !failure.counts) {
+    const held = await holdForAccountRefusal(tx, ctx, payout, { stripeAccountId: refusedAccount?.stripeAccountId ?? claim.destination, error });
+    return { kind: "held_account_not_ready", detail: held.note };
+  }
 
   if (!failure.counts) {
     // Turned away unprocessed (rate limited, lock_timeout, never sent): the attempt is given back.
@@ -630,7 +654,7 @@ async function alertIfTurnedAwayTooOften(tx: Tx, payout: Payout, attemptNumber: 
     where: {
       payoutId: payout.id,
       attemptNumber: { lt: attemptNumber },
-      OR: [{ counted: true }, { status: { not: "failed" } }, { errorType: { in: ["stopped", "deferred"] } }, { errorCode: "balance_insufficient" }],
+      OR: [{ counted: true }, { status: { not: "failed" } }, { errorType: { in: ["stopped", "deferred"] } }, { errorCode: { in: ["balance_insufficient", DESTINATION_NOT_READY_CODE] } }],
     },
     orderBy: { attemptNumber: "desc" },
     select: { attemptNumber: true },
@@ -825,5 +849,10 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
   const claimed = await claimTransfer(context, input);
   if (claimed.kind === "skipped") return claimed;
   const outcome = await executeTransfer(context, stripe, claimed.claim);
-  return recordTransferOutcome(context, claimed.claim, outcome);
+  // Refused because the account cannot receive transfers: ask Stripe how the account is, to record it with the outcome.
+  const refusedAccount =
+    outcome.result.kind === "failed" && isAccountNotReadyRefusal(outcome.result.failure)
+      ? await lookUpRefusedAccount(resolveContext(context), stripe, claimed.claim.destination)
+      : undefined;
+  return recordTransferOutcome(context, claimed.claim, outcome, refusedAccount);
 }

@@ -27,6 +27,12 @@ export type TAccountReadinessInput = {
    * "same_second" (for when Stripe could not be asked which one is current).
    */
   overrideSameSecond?: boolean;
+  /**
+   * The state was not read from Stripe's account but inferred from something Stripe did (it
+   * refused a transfer to the account for lack of the transfers capability, and could not be
+   * asked for the account): said in the audit, where Stripe's own payouts_enabled is then unknown.
+   */
+  inferredFrom?: string;
 };
 
 export type TAccountUpdateResult = {
@@ -57,10 +63,20 @@ export async function updateProviderAccount(context: TServiceContext, input: TAc
   const ctx = resolveContext(context);
   return ctx.db.$transaction(async (tx) => {
     await lockStripeAccount(tx, input.stripeAccountId);
-    const provider = await tx.provider.findUnique({ where: { stripeAccountId: input.stripeAccountId } });
-    if (!provider) return keepAccountState(tx, ctx, input);
-    return applyAccountState(tx, ctx, provider, input);
+    return recordAccountState(tx, ctx, input);
   }, TX_OPTIONS);
+}
+
+/**
+ * updateProviderAccount inside the caller's transaction, for a caller that records something else
+ * with it (a transfer Stripe refused because the account cannot receive it). Call after
+ * lockStripeAccount and before locking any booking: the order every writer of an account's state uses.
+ */
+export async function recordAccountState(tx: Tx, context: TServiceContext, input: TAccountReadinessInput): Promise<TAccountUpdateResult> {
+  const ctx = resolveContext(context);
+  const provider = await tx.provider.findUnique({ where: { stripeAccountId: input.stripeAccountId } });
+  if (!provider) return keepAccountState(tx, ctx, input);
+  return applyAccountState(tx, ctx, provider, input);
 }
 
 /**
@@ -125,7 +141,13 @@ async function keepAccountState(tx: Tx, ctx: TResolvedContext, input: TAccountRe
       entityId: input.stripeAccountId,
       reason: "no provider has this Stripe account yet: kept for the provider recorded with it",
       before: kept ? { payoutsEnabled: kept.payoutsEnabled, transfersActive: kept.transfersActive } : null,
-      after: { ready, payoutsEnabled: input.payoutsEnabled, transfersActive: input.transfersActive, disabledReason: input.disabledReason ?? null, stateAt: stateAt.toISOString() },
+      after: {
+        ready,
+        ...(input.inferredFrom ? { inferredFrom: input.inferredFrom } : { payoutsEnabled: input.payoutsEnabled }),
+        transfersActive: input.transfersActive,
+        disabledReason: input.disabledReason ?? null,
+        stateAt: stateAt.toISOString(),
+      },
       runId: ctx.runId,
       requestId: ctx.requestId,
     });
@@ -153,11 +175,11 @@ async function applyAccountState(tx: Tx, ctx: TResolvedContext, provider: Provid
       action: ready ? "provider.account_ready" : "provider.account_not_ready",
       entityType: "provider",
       entityId: provider.id,
-      reason: input.disabledReason ?? null,
+      reason: input.disabledReason ?? input.inferredFrom ?? null,
       before: { payoutsEnabled: provider.payoutsEnabled },
       after: {
         payoutsEnabled: ready,
-        stripePayoutsEnabled: input.payoutsEnabled,
+        ...(input.inferredFrom ? { inferredFrom: input.inferredFrom } : { stripePayoutsEnabled: input.payoutsEnabled }),
         transfersActive: input.transfersActive,
         ...(input.toldAt ? { toldAt: input.toldAt.toISOString(), note: "Stripe said this before the provider was recorded" } : {}),
       },

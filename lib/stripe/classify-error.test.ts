@@ -103,14 +103,6 @@ describe("classifyStripeError", () => {
   it.each([
     ["a destination that does not exist", { code: "resource_missing", param: "destination", message: "No such destination: 'acct_missing'" }],
     ["an invalid account", { code: "account_invalid", message: "The account is invalid." }],
-    [
-      "a destination without the transfers capability",
-      {
-        code: "insufficient_capabilities_for_transfer",
-        message:
-          "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
-      },
-    ],
     ["a destination named only in the message", { message: "No such destination: 'acct_gone'" }],
     ["transfers not allowed", { code: "transfers_not_allowed", message: "Transfers are not allowed for this account." }],
   ])("never retries %s", (_label, raw) => {
@@ -121,6 +113,36 @@ describe("classifyStripeError", () => {
       reason: "destination_unusable",
       type: "StripeInvalidRequestError",
     });
+  });
+
+  it.each([
+    ["by its code", { code: "insufficient_capabilities_for_transfer", param: "destination" }],
+    ["by its message only", {}],
+  ])("a destination without the transfers capability (%s) is not ready: not sent again as it is, and not counted", (_label, raw) => {
+    const error = new errors.StripeInvalidRequestError({
+      type: "invalid_request_error",
+      statusCode: 400,
+      message: "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+      ...raw,
+    });
+    expect(classifyStripeError(error)).toMatchObject({
+      retry: "never",
+      counts: false,
+      outcomeUnknown: false,
+      reason: "destination_not_ready",
+      type: "StripeInvalidRequestError",
+    });
+  });
+
+  it("a destination that is not ready is not counted even when Stripe says not to retry", () => {
+    const error = new errors.StripeInvalidRequestError({
+      type: "invalid_request_error",
+      statusCode: 400,
+      code: "insufficient_capabilities_for_transfer",
+      message: "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+      headers: { "stripe-should-retry": "false" },
+    });
+    expect(classifyStripeError(error)).toMatchObject({ retry: "never", counts: false, reason: "destination_not_ready" });
   });
 
   it("never retries other invalid requests", () => {

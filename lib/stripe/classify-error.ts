@@ -15,6 +15,12 @@ export type TStripeFailureReason =
   | "rate_limit"
   | "lock_timeout"
   | "balance_insufficient"
+  /**
+   * The destination (connected) account cannot receive transfers now: its `transfers` capability
+   * is not active (`insufficient_capabilities_for_transfer`). It can become active again (Stripe
+   * then sends account.updated), so the transfer waits for the account instead of failing.
+   */
+  | "destination_not_ready"
   | "destination_unusable"
   | "authentication"
   | "permission"
@@ -52,12 +58,20 @@ const DESTINATION_CODES = new Set([
   "account_invalid",
   "account_closed",
   "account_information_mismatch",
-  "insufficient_capabilities_for_transfer",
   "transfers_not_allowed",
   "platform_account_required",
 ]);
 
 const DESTINATION_MESSAGES = [/no such destination/i, /capabilities enabled: .*transfers/i, /destination account/i];
+
+/**
+ * Stripe's code when the destination account lacks an active `transfers` capability ("Your
+ * destination account needs to have at least one of the following capabilities enabled:
+ * transfers, crypto_transfers, legacy_payments"): the account is not ready, which can change.
+ */
+export const DESTINATION_NOT_READY_CODE = "insufficient_capabilities_for_transfer";
+
+const DESTINATION_NOT_READY_MESSAGE = /capabilities enabled: .*transfers/i;
 
 /** SDK errors for requests Stripe refused (4xx) even when no status code is attached. */
 const CLIENT_ERROR_TYPES = new Set(["StripeInvalidRequestError", "StripePermissionError", "StripeCardError"]);
@@ -98,6 +112,11 @@ function isTimeout(error: TStripeErrorLike): boolean {
   const detail = error.detail;
   if (detail instanceof Error && "code" in detail && detail.code === "ETIMEDOUT") return true;
   return /timeout/i.test(error.message);
+}
+
+function isDestinationNotReady(error: TStripeErrorLike): boolean {
+  if (error.code === DESTINATION_NOT_READY_CODE) return true;
+  return error.code === undefined && DESTINATION_NOT_READY_MESSAGE.test(error.message);
 }
 
 function isDestinationProblem(error: TStripeErrorLike): boolean {
@@ -156,7 +175,13 @@ function decide(error: TStripeErrorLike): TDecision {
     return {
       retry: "never",
       outcomeUnknown: false,
-      reason: isDestinationProblem(error) ? "destination_unusable" : permission ? "permission" : "invalid_request",
+      reason: isDestinationNotReady(error)
+        ? "destination_not_ready"
+        : isDestinationProblem(error)
+          ? "destination_unusable"
+          : permission
+            ? "permission"
+            : "invalid_request",
     };
   }
   // No HTTP answer and not a connection error (e.g. the SDK failed before sending).
@@ -193,7 +218,11 @@ export function classifyStripeError(error: unknown): TStripeFailure {
 
   const failure: TStripeFailure = {
     ...decision,
-    counts: decision.retry === "never" || !(NOT_COUNTED_REASONS.has(decision.reason) || shouldRetry === "true"),
+    // A destination account that is not ready never counts (Stripe-Should-Retry or not): the
+    // payout waits for the account, as it does when we knew it was not ready before sending.
+    counts:
+      decision.reason !== "destination_not_ready" &&
+      (decision.retry === "never" || !(NOT_COUNTED_REASONS.has(decision.reason) || shouldRetry === "true")),
     type: error.type,
     message: error.message,
   };

@@ -190,10 +190,58 @@ describe("transfer", () => {
     expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(1);
   });
 
-  it("a destination without the transfers capability is not retried either", async () => {
-    const payout = await dueBooking({ stripeAccountId: h.account({ transfersCapability: "inactive" }) });
+  it("a destination without the transfers capability holds the payout for the account, without spending an attempt", async () => {
+    const account = h.account({ transfersCapability: "inactive" });
+    const payout = await dueBooking({ stripeAccountId: account });
     const result = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
-    expect(result.result).toMatchObject({ kind: "failed", attemptNumber: 1 });
+    expect(result.error).toBeUndefined();
+    expect(result.result).toMatchObject({ kind: "held_account_not_ready" });
+    // Held as it would have been had account.updated told us first; not failed, no attempt spent.
+    const held = await payoutOf(payout.bookingId);
+    expect(held).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready", attempts: 0, processingStartedAt: null });
+    expect(held.holdNote).toContain("insufficient_capabilities_for_transfer");
+    expect(await db.transferAttempt.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { status: "failed", counted: false, retryable: false, errorCode: "insufficient_capabilities_for_transfer" },
+    ]);
+    // Audited in the same transaction, by the engine, naming Stripe's refusal.
+    const audit = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.id, action: "payout.held" } });
+    expect(audit).toMatchObject({ actorType: "system" });
+    expect(audit.reason).toMatch(/^Stripe refused the transfer: the provider's Stripe account .* cannot receive transfers \(StripeInvalidRequestError \(insufficient_capabilities_for_transfer\)/);
+    // What Stripe says of the account (asked after the refusal) is recorded as an account.updated would be.
+    expect(h.fake.requests().some((r) => r.method === "GET" && r.path === `/v1/accounts/${account}`)).toBe(true);
+    expect(await db.provider.findUniqueOrThrow({ where: { id: payout.providerId } })).toMatchObject({ payoutsEnabled: false, accountCheckedAt: h.clock.now() });
+    expect(await db.auditLog.count({ where: { entityId: payout.providerId, action: "provider.account_not_ready" } })).toBe(1);
+    // The refusal is stored under the key: the next try uses a new one. The hold reason tells finance why; no alert.
+    expect(await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "payout" } })).toMatchObject({ status: "pending", refusals: 1 });
+    expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(0);
+    expect(h.transfersFor(payout.id)).toHaveLength(0);
+  });
+
+  it("a destination refused as without the transfers capability while Stripe shows the account ready is an ordinary failed attempt, tried again with a new key", async () => {
+    const payout = await dueBooking();
+    // Stripe's answers disagree (or the account became ready right after the refusal).
+    h.fake.failNext(
+      { method: "POST", path: "/v1/transfers" },
+      {
+        kind: "error",
+        status: 400,
+        type: "invalid_request_error",
+        code: "insufficient_capabilities_for_transfer",
+        param: "destination",
+        message: "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+      },
+    );
+    const runId = "run_refused_but_ready";
+    const first = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
+    expect(first.error).toBeDefined();
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "processing", attempts: 1 });
+    expect(await db.transferAttempt.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ status: "failed", counted: true, retryable: true }]);
+    expect(await db.provider.findUniqueOrThrow({ where: { id: payout.providerId } })).toMatchObject({ payoutsEnabled: true });
+
+    const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
+    expect(retry.result).toMatchObject({ kind: "transferred", attemptNumber: 2 });
+    const keys = (await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } })).map((a) => a.idempotencyKey);
+    expect(keys).toEqual([`payout:${payout.id}:v1`, `payout:${payout.id}:v1:r1`]);
   });
 
   it("insufficient platform balance: the payout waits for funds without spending an attempt, and is paid when they are due", async () => {

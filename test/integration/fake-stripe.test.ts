@@ -270,7 +270,7 @@ describe("business errors", () => {
     expect(classifyStripeError(error)).toMatchObject({ retry: "never", outcomeUnknown: false, reason: "destination_unusable" });
   });
 
-  it("restricted destination (transfers capability inactive): never retry", async () => {
+  it("restricted destination (transfers capability inactive): not ready, never sent again as it is, not counted", async () => {
     fake.addAccount({ id: "acct_restricted", transfersCapability: "inactive" });
     const error = await failureOf(createTransfer(stripe, transferInput("pay_1", { destination: "acct_restricted" })));
     expect(error).toBeInstanceOf(errors.StripeInvalidRequestError);
@@ -278,7 +278,7 @@ describe("business errors", () => {
       code: "insufficient_capabilities_for_transfer",
       message: expect.stringContaining("capabilities enabled: transfers"),
     });
-    expect(classifyStripeError(error)).toMatchObject({ retry: "never", reason: "destination_unusable" });
+    expect(classifyStripeError(error)).toMatchObject({ retry: "never", counts: false, reason: "destination_not_ready" });
     expect(fake.transfers()).toHaveLength(0);
   });
 });
