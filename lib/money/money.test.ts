@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { assertMinorUnits, isZeroDecimal, normalizeCurrency, payoutAmount, withRefund } from "./money";
+import { assertMinorUnits, isZeroDecimal, normalizeCurrency, payoutAmount, refundGivenBack, withRefund } from "./money";
 
 describe("payoutAmount", () => {
   it("is share + tips - refunded", () => {
@@ -35,6 +35,27 @@ describe("withRefund", () => {
   it("accumulates refunds", () => {
     const once = withRefund({ providerShare: 1000, tipAmount: 0, refundedAmount: 0 }, 300);
     expect(withRefund(once, 200)).toMatchObject({ refundedAmount: 500, amount: 500 });
+  });
+});
+
+describe("refundGivenBack", () => {
+  const parts = (refundedAmount: number) => ({ providerShare: 16_000, tipAmount: 0, refundedAmount });
+
+  it("gives back the whole fall while the losses stay within share + tips", () => {
+    expect(refundGivenBack(parts(2_000), 5_000)).toBe(5_000);
+    expect(refundGivenBack(parts(0), 16_000)).toBe(16_000);
+  });
+
+  it("gives back only what was really taken when the losses exceeded share + tips (seed 1279)", () => {
+    // The platform's dispute refunded 78.49; a full refund (160.00) then failed: 81.51 comes back, not 160.00.
+    expect(refundGivenBack(parts(7_849), 16_000)).toBe(8_151);
+    // With a 17.00 tip and a 54.27 refund that stands, a failed 105.73 refund had taken only 44.24.
+    expect(refundGivenBack({ providerShare: 16_000, tipAmount: 1_700, refundedAmount: 5_427 + 7_849 }, 10_573)).toBe(4_424);
+  });
+
+  it("gives nothing back when what is left still takes everything", () => {
+    expect(refundGivenBack(parts(16_000), 3_000)).toBe(0);
+    expect(refundGivenBack(parts(20_000), 3_000)).toBe(0);
   });
 });
 

@@ -39,6 +39,20 @@ export function payoutAmount({ providerShare, tipAmount, refundedAmount }: TPayo
   return Math.max(0, providerShare + tipAmount - refundedAmount);
 }
 
+/**
+ * What the provider gets back when what is taken off the payout falls by `stepDown` (a refund
+ * failed): the payout's amount with the losses after the fall, less its amount with the losses
+ * before. `parts.refundedAmount` is everything that takes from the payout after the fall (Stripe
+ * refunds and lost chargebacks, and the booking platform's dispute refunds), counted in full even
+ * when together they exceed share + tips. Since the amount never goes below zero, losses beyond
+ * share + tips were never taken, so a fall within them gives nothing back: a failed refund returns
+ * only what it really took, never a part another refund (or the platform's dispute) still takes.
+ */
+export function refundGivenBack(parts: TPayoutParts, stepDown: number): number {
+  assertMinorUnits(stepDown, "stepDown");
+  return payoutAmount(parts) - payoutAmount({ ...parts, refundedAmount: parts.refundedAmount + stepDown });
+}
+
 /** The parts with an added refund; the refund is capped at what is left to pay. */
 export function withRefund(parts: TPayoutParts, refund: number): TPayoutParts & { amount: number; appliedRefund: number } {
   assertMinorUnits(refund, "refund");

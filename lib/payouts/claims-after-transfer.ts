@@ -5,7 +5,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
-import { payoutAmount } from "@/lib/money/money";
+import { payoutAmount, refundGivenBack } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
@@ -74,18 +74,46 @@ export async function settleClaimsAfterTransfer(
     orderBy: [{ kind: "asc" }, { leg: "asc" }],
   });
   const taken = await takenFrom(tx, transfers.map((t) => t.id));
+  // What takes from the payout, as of the claim being settled (claims are settled in order): the
+  // losses already taken, and each claim's amount once it is (a claim that found nothing left to
+  // reverse stays pending, to be reversed when there is, so it is not counted yet).
+  let losses = await lossesTaken(tx, payout.bookingId, claims);
 
   for (const claim of claims) {
     const existing = await tx.transferReversal.count({ where: claim.link });
     if (existing > 0) continue;
     if (claim.amount > 0) {
-      reversalIds.push(...(await reverseClaim(tx, payout, transfers, taken, claim, audit)));
+      const ids = await reverseClaim(tx, payout, transfers, taken, claim, audit);
+      reversalIds.push(...ids);
+      if (ids.length > 0) losses += claim.amount;
     } else if (claim.amount < 0 && "chargeRefundId" in claim.link) {
-      const repayment = await giveBack(tx, payout, claim as TRefundClaim & { link: { chargeRefundId: string } }, audit);
+      losses += claim.amount;
+      // Only what the step down stops taking comes back: losses beyond share + tips were never taken.
+      const givenBack = refundGivenBack({ providerShare: payout.providerShare, tipAmount: payout.tipAmount, refundedAmount: Math.max(0, losses) }, -claim.amount);
+      const repayment = await giveBack(tx, payout, claim as TRefundClaim & { link: { chargeRefundId: string } }, givenBack, audit);
       if (repayment) repaymentIds.push(repayment);
     }
   }
   return { reversalIds, repaymentIds };
+}
+
+/**
+ * What refunds and disputes have taken from the booking's payout so far, in full (even beyond share
+ * + tips, as the payout's refunded amount counts them before the transfer): every resolved
+ * dispute's refund (the booking platform's, and the provider's part of lost Stripe chargebacks)
+ * taken off the payout before its transfer or by reversals, and every step of the booking's
+ * charges (Stripe refunds, failed ones, re-pricings) but those the claims being settled carry.
+ * The platform's and Stripe's reports are separate facts and both count
+ * (sync-payout-with-booking.ts alerts when a booking has both).
+ */
+async function lossesTaken(tx: Tx, bookingId: string, claims: readonly TRefundClaim[]): Promise<number> {
+  const inClaims = claims.flatMap((c) => ("chargeRefundId" in c.link ? [c.link.chargeRefundId] : []));
+  const disputes = await tx.dispute.aggregate({
+    where: { bookingId, status: "resolved", OR: [{ refundAppliedAt: { not: null } }, { reversals: { some: {} } }] },
+    _sum: { refundedAmount: true },
+  });
+  const steps = await tx.chargeRefund.aggregate({ where: { bookingId, id: { notIn: inClaims } }, _sum: { amount: true } });
+  return (disputes._sum.refundedAmount ?? 0) + (steps._sum.amount ?? 0);
 }
 
 async function reverseClaim(
@@ -155,16 +183,28 @@ async function reverseClaim(
 }
 
 /**
- * A refund behind an earlier step failed: the provider gets back what it took. First the
+ * A refund behind an earlier step failed: the provider gets back what it took, `givenBack`
+ * (refundGivenBack: the step down less what the losses still take beyond share + tips, which the
+ * refund never took; said in the audit log when smaller than the step). First the
  * reversals of that charge's steps that were never sent are cancelled, then the open debts of
  * those that Stripe refused are forgiven (whole ones, newest first, while they fit, then part of the
  * newest of the others); what is left
  * was really taken and is repaid with one transfer (lib/payouts/repay-provider.ts), which sends at
  * most what the reversals actually took once none is in flight.
  */
-async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { chargeRefundId: string } }, audit: TAudit): Promise<string | null> {
-  let left = -claim.amount;
+async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { chargeRefundId: string } }, givenBack: number, audit: TAudit): Promise<string | null> {
+  let left = givenBack;
   const now = new Date();
+  if (givenBack < -claim.amount) {
+    await recordAudit(tx, {
+      ...audit,
+      action: "payout.give_back_capped",
+      entityType: "payout",
+      entityId: payout.id,
+      reason: `${claim.afterTransferReason}: ${-claim.amount - givenBack} ${payout.currency} of it was never taken (refunds and disputes together took more than the share and tips)`,
+      after: { chargeRefundId: claim.link.chargeRefundId, stepDown: -claim.amount, givenBack, notGivenBack: -claim.amount - givenBack },
+    });
+  }
   const sameCharge = { payoutId: payout.id, chargeRefund: { is: { stripeChargeId: claim.stripeChargeId ?? "" } } };
 
   const unsent = await tx.transferReversal.findMany({
