@@ -45,6 +45,7 @@ const AUDIT_TITLES: Record<TAuditAction, string> = {
   "payout.repayment_requested": "Repayment requested (a refund failed)",
   "payout.repayment_not_needed": "Repayment not needed",
   "payout.repaid": "Repaid to the provider",
+  "payout.give_back_capped": "Give-back limited to what the failed refund took",
   "payout.bank_payout_pending": "Bank payout pending",
   "payout.bank_payout_in_transit": "Bank payout in transit",
   "payout.bank_payout_paid": "Paid out to the provider's bank",

@@ -46,6 +46,7 @@ export const AUDIT_ACTIONS = [
   "payout.repayment_requested",
   "payout.repayment_not_needed",
   "payout.repaid",
+  "payout.give_back_capped",
   // The provider's bank payouts that carried it.
   "payout.bank_payout_pending",
   "payout.bank_payout_in_transit",
