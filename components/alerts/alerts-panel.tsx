@@ -17,7 +17,7 @@ import { AlertSeverityBadge, Badge } from "@/components/ui/status-badge";
 import { acknowledgeAlertRequest, alertKeys, fetchAlerts } from "@/lib/alerts/alerts-query";
 import type { TAlertFilter } from "@/lib/alerts/list-alerts-filter";
 import type { TAlertList, TAlertListItem } from "@/lib/alerts/types";
-import { ApiError } from "@/lib/api/client";
+import { ApiError } from "@/lib/http/client";
 import { overviewKeys } from "@/lib/overview/overview-query";
 
 import { AcknowledgeDialog } from "./acknowledge-dialog";

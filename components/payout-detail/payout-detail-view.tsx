@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 
-import { ApiError } from "@/lib/api/client";
+import { ApiError } from "@/lib/http/client";
 import { fetchPayoutDetail, payoutDetailKeys, PROCESSING_REFRESH_MS, type TPayoutDetail } from "@/lib/payouts/payout-detail-query";
 
 import { AmountBreakdown } from "./amount-breakdown";

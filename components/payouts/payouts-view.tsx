@@ -5,7 +5,7 @@ import { useRef, useState } from "react";
 
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
-import { ApiError } from "@/lib/api/client";
+import { ApiError } from "@/lib/http/client";
 import { DEFAULT_PAYOUT_FILTER, describeFilterIssues, isFiltered, type TPayoutFilter } from "@/lib/payouts/payout-filter";
 import { payoutExportUrl, payoutKeys, type TPayoutPage } from "@/lib/payouts/payout-query-keys";
 

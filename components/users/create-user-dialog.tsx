@@ -4,7 +4,7 @@ import { useId, useState } from "react";
 
 import { inputClass, primaryButtonClass, secondaryButtonClass } from "@/components/shell/list/fields";
 import { AdminRole } from "@/generated/prisma/enums";
-import { ApiError } from "@/lib/api/client";
+import { ApiError } from "@/lib/http/client";
 import { MIN_PASSWORD_LENGTH, ZCreateUser, type TCreateUser } from "@/lib/users/user-schemas";
 
 import { DialogFrame, FieldError } from "./dialog-frame";

@@ -12,7 +12,7 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { Badge } from "@/components/ui/status-badge";
 import type { AdminRole } from "@/generated/prisma/enums";
-import { ApiError } from "@/lib/api/client";
+import { ApiError } from "@/lib/http/client";
 import type { TAdminUserItem, TUserList } from "@/lib/users/types";
 import type { TCreateUser, TUpdateUser } from "@/lib/users/user-schemas";
 import { createUserRequest, fetchUsers, updateUserRequest, userKeys } from "@/lib/users/users-query";

@@ -12,7 +12,7 @@ import { DateTime, formatDateTimeUtc } from "@/components/ui/date-time";
 import { EmptyState } from "@/components/ui/empty-state";
 import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { Badge } from "@/components/ui/status-badge";
-import { ApiError } from "@/lib/api/client";
+import { ApiError } from "@/lib/http/client";
 import type { TDeliveryDetail } from "@/lib/webhooks/list-deliveries";
 import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
 import { redriveDeliveryRequest } from "@/lib/webhooks/list-deliveries-query";

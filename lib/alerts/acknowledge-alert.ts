@@ -1,7 +1,7 @@
 import "server-only";
 
+import { adminActorOf } from "@/lib/audit/admin-actor";
 import { recordAudit } from "@/lib/audit/record-audit";
-import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db } from "@/lib/db";
 import { NotFoundError } from "@/lib/errors";
 
@@ -18,7 +18,7 @@ import type { TAcknowledgeResult } from "./types";
 export async function acknowledgeAlert(
   db: Db,
   input: { alertId: string; note?: TAcknowledgeAlert["note"] },
-  user: TCurrentUser,
+  user: { id: string; name: string; email: string },
   now: Date = new Date(),
 ): Promise<TAcknowledgeResult> {
   return db.$transaction(async (tx) => {
@@ -32,7 +32,7 @@ export async function acknowledgeAlert(
     if (!row) throw new NotFoundError("Alert", input.alertId);
     if (count === 1) {
       await recordAudit(tx, {
-        actor: { type: "admin", id: user.id, label: `${user.name} <${user.email}>` },
+        actor: adminActorOf(user),
         action: ALERT_ACKNOWLEDGED_ACTION,
         entityType: "alert",
         entityId: row.id,

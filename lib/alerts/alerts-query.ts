@@ -1,5 +1,5 @@
 // Client-side access to the alerts: typed query keys and the fetchers for the admin API.
-import { getJson, sendJson } from "@/lib/api/client";
+import { getJson, sendJson } from "@/lib/http/client";
 
 import type { TAcknowledgeAlertBody, TAlertFilter } from "./list-alerts-filter";
 import type { TAcknowledgeResult, TAlertList } from "./types";

@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { assertSameOrigin } from "@/lib/api/guard";
 import { readJsonBody, uuidParam } from "@/lib/api/http-input";
 import { errorResponse } from "@/lib/api/respond";
-import { adminActorOf } from "@/lib/approvals/admin-actor";
+import { adminActorOf } from "@/lib/audit/admin-actor";
 import type { TActor } from "@/lib/audit/record-audit";
 import type { TRole } from "@/lib/auth/roles";
 import { requireApiUser, type TCurrentUser } from "@/lib/auth/session";

@@ -2,8 +2,8 @@ import "server-only";
 
 import { AppError, NotFoundError, ValidationError } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
-import { PayloadTooLargeError } from "@/lib/webhooks/errors";
-import { readRawBody } from "@/lib/webhooks/read-raw-body";
+import { PayloadTooLargeError } from "@/lib/http/errors";
+import { readRawBody } from "@/lib/http/read-body";
 
 // Input helpers for the admin route handlers (route handlers have no body limit of their own).
 

@@ -4,7 +4,7 @@ import type Stripe from "stripe";
 
 import type { PrismaClient, StripeCharge } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
-import type { TFundingCharge } from "@/lib/payouts/plan-transfers";
+import type { TFundingCharge } from "./funding-charge";
 import { retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 

@@ -1,7 +1,7 @@
 // Client-side access to the payout detail: typed query keys, the fetcher for
 // GET /api/admin/payouts/:id and the mutations (actions, four-eyes decisions).
 import type { PayoutStatus } from "@/generated/prisma/enums";
-import { getJson, sendJson } from "@/lib/api/client";
+import { getJson, sendJson } from "@/lib/http/client";
 
 import type { TPayoutDetail } from "./get-payout-detail";
 import type { TPayoutAction } from "./payout-actions";

@@ -1,7 +1,7 @@
 // TanStack Query keys and fetchers for payouts in the browser. Keys are built from the
 // parsed filter (defaults filled in, statuses in a fixed order), so two URLs that mean the
 // same view share one cache entry.
-import { getJson, sendJson } from "@/lib/api/client";
+import { getJson, sendJson } from "@/lib/http/client";
 
 import type { TBulkPayoutActionInput, TBulkPayoutResult } from "./bulk-payout-action";
 import type { TPayoutListPage } from "./list-payouts";

@@ -2,11 +2,12 @@ import "server-only";
 
 import type { Payout, PayoutTransfer, PrismaClient, Tip } from "@/generated/prisma/client";
 import { knownCharges, fundingOf } from "@/lib/charges/charge-funding";
+import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { Tx } from "@/lib/db";
 import { transferIdempotencyKey } from "@/lib/stripe/transfers";
 
-import { owedByCharge, planTransfers, type TFundingCharge, type TFundingPlan, type TPlannedLeg } from "./plan-transfers";
+import { owedByCharge, planTransfers, type TFundingPlan, type TPlannedLeg } from "./plan-transfers";
 import type { TLockedBooking } from "./sync-payout-with-booking";
 
 // A payout's planned Stripe transfers (PayoutTransfer), made once per amount version from the

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { mulDivFloor, owedByCharge, planTransfers, type TFundingCharge } from "./plan-transfers";
+import type { TFundingCharge } from "@/lib/charges/funding-charge";
+
+import { mulDivFloor, owedByCharge, planTransfers } from "./plan-transfers";
 
 const usdCharge = (id: string, amount: number): TFundingCharge => ({ id, amount, currency: "USD", settlementCurrency: "USD", settledAmount: amount, exchangeRate: null });
 

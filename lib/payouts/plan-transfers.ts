@@ -19,20 +19,10 @@
 // with the charge's own rate (its balance transaction's gross amount over the charge's amount,
 // rounded down: a fraction of a unit stays with the platform). A transfer from the balance in a
 // currency the platform does not hold cannot be made: the payout is held with that reason.
+import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { currencyMinorDigits } from "@/lib/money/format-money";
 import { normalizeCurrency } from "@/lib/money/money";
 
-export type TFundingCharge = {
-  id: string;
-  /** What the customer paid, in the charge's (presentment) currency. */
-  amount: number;
-  currency: string;
-  /** The charge's balance transaction: the currency and gross amount the platform received. */
-  settlementCurrency: string;
-  settledAmount: number;
-  /** Stripe's balance_transaction.exchange_rate, as text; null when the charge was not converted. */
-  exchangeRate: string | null;
-};
 
 /** A part of the payout and the charge that paid it (null: no charge we know). */
 export type TOwedPart = { chargeId: string | null; owed: number };

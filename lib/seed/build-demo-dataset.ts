@@ -3,6 +3,7 @@
 // Deterministic for a given seed; only the clock (`now`) moves the timestamps.
 import type { Prisma } from "@/generated/prisma/client";
 import type { DisputeOutcome, DisputeScope, DisputeStatus } from "@/generated/prisma/enums";
+import { adminActorOf } from "@/lib/audit/admin-actor";
 import { toAuditRow, type TActor } from "@/lib/audit/record-audit";
 import { describeIneligibility } from "@/lib/payouts/eligibility";
 import { DEFAULT_TIMING, payoutDueAt, tipWindowEndsAt } from "@/lib/payouts/timing";
@@ -185,8 +186,8 @@ class DemoBuilder {
     // A separate stream for ids, so adding an id never reshuffles the story.
     this.ids = createIdFactory(createRandom(seed ^ 0x5bd1e995));
     this.nowMs = now.getTime();
-    this.admin = { type: "admin", id: adminRef.id, label: `${adminRef.name} <${adminRef.email}>` };
-    this.operator = { type: "admin", id: operatorRef.id, label: `${operatorRef.name} <${operatorRef.email}>` };
+    this.admin = adminActorOf(adminRef);
+    this.operator = adminActorOf(operatorRef);
   }
 
   build(): TDemoDataset {

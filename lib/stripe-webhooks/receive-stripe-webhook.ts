@@ -6,7 +6,7 @@ import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
 import { processDelivery } from "@/lib/webhooks/process-delivery";
-import { readRawBody } from "@/lib/webhooks/read-raw-body";
+import { readRawBody } from "@/lib/http/read-body";
 import { toStorableJson } from "@/lib/webhooks/storable-text";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 

@@ -1,5 +1,6 @@
 import "server-only";
 
+import { adminActorOf } from "@/lib/audit/admin-actor";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { hashPassword } from "@/lib/auth/password";
 import type { TCurrentUser } from "@/lib/auth/session";
@@ -10,9 +11,6 @@ import { toUserItem, userSelect } from "./list-users";
 import type { TAdminUserItem } from "./types";
 import type { TCreateUser } from "./user-schemas";
 
-export function adminActor(user: TCurrentUser) {
-  return { type: "admin" as const, id: user.id, label: `${user.name} <${user.email}>` };
-}
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
@@ -31,7 +29,7 @@ export async function createAdminUser(db: Db, input: TCreateUser, actingAdmin: T
     return await db.$transaction(async (tx) => {
       const user = await tx.adminUser.create({ data: { email: input.email, name: input.name, role: input.role, passwordHash }, select: userSelect });
       await recordAudit(tx, {
-        actor: adminActor(actingAdmin),
+        actor: adminActorOf(actingAdmin),
         action: "admin_user.created",
         entityType: "admin_user",
         entityId: user.id,

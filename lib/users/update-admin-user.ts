@@ -1,11 +1,11 @@
 import "server-only";
 
+import { adminActorOf } from "@/lib/audit/admin-actor";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db } from "@/lib/db";
 import { ForbiddenError, NotFoundError } from "@/lib/errors";
 
-import { adminActor } from "./create-admin-user";
 import { toUserItem, userSelect } from "./list-users";
 import type { TUserChangeResult } from "./types";
 import type { TUpdateUser } from "./user-schemas";
@@ -52,7 +52,7 @@ export async function updateAdminUser(
         select: userSelect,
       });
       await recordAudit(tx, {
-        actor: adminActor(actingAdmin),
+        actor: adminActorOf(actingAdmin),
         action: "admin_user.role_changed",
         entityType: "admin_user",
         entityId: before.id,
@@ -72,7 +72,7 @@ export async function updateAdminUser(
       select: userSelect,
     });
     await recordAudit(tx, {
-      actor: adminActor(actingAdmin),
+      actor: adminActorOf(actingAdmin),
       action: input.disabled ? "admin_user.disabled" : "admin_user.enabled",
       entityType: "admin_user",
       entityId: before.id,

@@ -1,5 +1,5 @@
 // Client-side access to the users API: typed query keys and fetchers.
-import { getJson, sendJson } from "@/lib/api/client";
+import { getJson, sendJson } from "@/lib/http/client";
 
 import type { TAdminUserItem, TUserChangeResult, TUserList } from "./types";
 import type { TCreateUser, TUpdateUser } from "./user-schemas";

@@ -1,6 +1,6 @@
 // Client side of the webhook deliveries admin API: re-driving a stored delivery
 // (POST /api/admin/webhook-deliveries/:id/redrive, operator role, with a reason).
-import { sendJson } from "@/lib/api/client";
+import { sendJson } from "@/lib/http/client";
 
 import type { TRedriveResult } from "./redrive-delivery";
 

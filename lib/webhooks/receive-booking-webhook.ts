@@ -9,7 +9,7 @@ import { parseBookingWebhook } from "./booking-webhook-schema";
 import { BOOKING_SIGNATURE_HEADER, verifyBookingSignature } from "./booking-signature";
 import { defaultWebhookDeps } from "./deps";
 import { processDelivery } from "./process-delivery";
-import { assertJsonContentType, MAX_WEBHOOK_BODY_BYTES, readRawBody } from "./read-raw-body";
+import { assertJsonContentType, MAX_WEBHOOK_BODY_BYTES, readRawBody } from "@/lib/http/read-body";
 import { storeDelivery } from "./store-delivery";
 import type { TWebhookDeps } from "./types";
 

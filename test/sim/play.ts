@@ -16,7 +16,7 @@ import { createReverseTransferFunction } from "@/inngest/functions/reverse-trans
 import { createSchedulePayoutFunction } from "@/inngest/functions/schedule-payout";
 import { createTopUpPayoutFunction } from "@/inngest/functions/top-up-payout";
 import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
-import { adminActorOf } from "@/lib/approvals/admin-actor";
+import { adminActorOf } from "@/lib/audit/admin-actor";
 import { approveForceRelease } from "@/lib/approvals/approve-force-release";
 import { requestForceRelease } from "@/lib/approvals/request-force-release";
 import type { TActor } from "@/lib/audit/record-audit";
