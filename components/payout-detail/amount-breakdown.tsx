@@ -1,6 +1,6 @@
 import { Card } from "@/components/ui/card";
 import { Money } from "@/components/ui/money";
-import type { TPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 
 type TRowProps = { label: string; sign?: "+" | "−"; amount: number; currency: string; hint?: string; strong?: boolean; className?: string };
 

@@ -9,7 +9,7 @@ import { Money } from "@/components/ui/money";
 import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { Badge, type TBadgeTone } from "@/components/ui/status-badge";
 import { formatMoney } from "@/lib/money/format-money";
-import type { TApprovalState, TApprovalView, TPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import type { TApprovalState, TApprovalView, TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 
 import { returnFocus } from "./return-focus";
 import { useApprovalDecision } from "./use-payout-mutations";

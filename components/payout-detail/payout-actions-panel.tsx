@@ -7,7 +7,7 @@ import { Card } from "@/components/ui/card";
 import { formatDateTimeUtc } from "@/components/ui/date-time";
 import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { formatMoney } from "@/lib/money/format-money";
-import type { TPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 import type { TPayoutAction } from "@/lib/payouts/payout-actions";
 import type { TPayoutActionResponse } from "@/lib/payouts/payout-detail-query";
 

@@ -3,7 +3,7 @@ import { DateTime, formatRelative } from "@/components/ui/date-time";
 import { HOLD_REASON_LABELS } from "@/components/ui/labels";
 import { Money } from "@/components/ui/money";
 import { Badge } from "@/components/ui/status-badge";
-import type { TPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
   return (

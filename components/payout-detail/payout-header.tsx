@@ -3,7 +3,7 @@ import Link from "next/link";
 import { formatDateTimeUtc } from "@/components/ui/date-time";
 import { Money } from "@/components/ui/money";
 import { Badge, PayoutStatusBadge } from "@/components/ui/status-badge";
-import type { TPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 
 /** Amount, status and whom it is for; the refresh state on the right. */
 export function PayoutHeader({ detail, refreshing }: { detail: TPayoutDetail; refreshing: boolean }) {

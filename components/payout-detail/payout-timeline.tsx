@@ -6,7 +6,7 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { ACTOR_TYPE_LABELS, DISPUTE_OUTCOME_LABELS, DISPUTE_SCOPE_LABELS, PAYOUT_STATUS_LABELS } from "@/components/ui/labels";
 import { Money } from "@/components/ui/money";
 import { toneDotClass } from "@/components/ui/status-badge";
-import type { TPayoutDetailActor, TTimelineItem } from "@/lib/payouts/get-payout-detail";
+import type { TPayoutDetailActor, TTimelineItem } from "@/lib/payouts/payout-detail-types";
 
 import { auditTitle, timelineTone } from "./timeline-text";
 

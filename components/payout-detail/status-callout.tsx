@@ -1,7 +1,7 @@
 import { formatDateTimeUtc } from "@/components/ui/date-time";
 import { HOLD_REASON_LABELS } from "@/components/ui/labels";
 import { formatMoney } from "@/lib/money/format-money";
-import type { TPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 import { PROCESSING_REFRESH_MS } from "@/lib/payouts/payout-detail-query";
 
 const TONES = {

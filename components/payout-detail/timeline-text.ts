@@ -2,7 +2,7 @@
 import type { TBadgeTone } from "@/components/ui/status-badge";
 import { APPROVAL_AUDIT_ACTIONS } from "@/lib/approvals/four-eyes";
 import { isAuditAction, type TAuditAction } from "@/lib/audit/audit-actions";
-import type { TTimelineItem } from "@/lib/payouts/get-payout-detail";
+import type { TTimelineItem } from "@/lib/payouts/payout-detail-types";
 
 const AUDIT_TITLES: Record<TAuditAction, string> = {
   "booking.completed": "Booking completed",

@@ -3,7 +3,7 @@
 import type { PayoutStatus } from "@/generated/prisma/enums";
 import { getJson, sendJson } from "@/lib/http/client";
 
-import type { TPayoutDetail } from "./get-payout-detail";
+import type { TPayoutDetail } from "./payout-detail-types";
 import type { TPayoutAction } from "./payout-actions";
 import { payoutKeys } from "./payout-query-keys";
 

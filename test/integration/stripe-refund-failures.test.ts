@@ -10,7 +10,8 @@ import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { getPayoutDetail, type TAuditTimelineItem } from "@/lib/payouts/get-payout-detail";
+import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
+import type { TAuditTimelineItem } from "@/lib/payouts/payout-detail-types";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../support/engine";
 import { stripeEvent } from "../support/stripe-fixtures";
