@@ -342,7 +342,9 @@ async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: 
  * right before each send it checks that no dispute opened meanwhile. Each transfer names its
  * funding charge (`source_transaction`) and goes through the shared write gate (rate, and pauses
  * for 429s); its idempotency key is the payout, its amount version and the leg, the same on every
- * retry. Stops at the first failure: the next attempt continues with what is left.
+ * retry. Stops at the first failure: the next attempt continues with what is left. A request that
+ * may have reached Stripe is never taken as not sent: only a look-up at Stripe says so (a look-up
+ * that fails leaves the outcome unknown).
  */
 export async function executeTransfer(context: TServiceContext, stripe: Stripe, claim: TClaim): Promise<TTransferOutcome> {
   const ctx = resolveContext(context);
@@ -387,23 +389,42 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   const disputeOpen = async () => (await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } })) > 0;
 
   for (const leg of toSend) {
+    // Requests for this leg that went out: a 429 answers the last of them only, and the SDK's own
+    // retry may have followed a first request that Stripe carried out (its answer lost).
+    let sends = 0;
     try {
       // Checked in the write's slot, right before it goes out: a dispute may open while the write
       // waits for its slot (or after a 429), or while an earlier transfer waits for its answer.
-      const transfer = await sendStripeWrite(ctx.stripeWrites, async () =>
-        (await disputeOpen())
-          ? null
-          : createTransfer(stripe, {
-              amount: leg.amount,
-              currency: leg.currency,
-              destination: claim.destination,
-              transferGroup: claim.transferGroup,
-              sourceTransaction: leg.sourceChargeId,
-              metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
-              idempotencyKey: leg.idempotencyKey,
-            }),
-      );
-      if (!transfer) return { made, result: { kind: "deferred_for_dispute" } };
+      const transfer = await sendStripeWrite(ctx.stripeWrites, async () => {
+        if (await disputeOpen()) return null;
+        sends += 1;
+        return createTransfer(stripe, {
+          amount: leg.amount,
+          currency: leg.currency,
+          destination: claim.destination,
+          transferGroup: claim.transferGroup,
+          sourceTransaction: leg.sourceChargeId,
+          metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
+          idempotencyKey: leg.idempotencyKey,
+        });
+      });
+      if (!transfer) {
+        if (sends === 0) return { made, result: { kind: "deferred_for_dispute" } };
+        // The dispute opened while a turned-away send of this leg waited to go again: that leg may
+        // be made all the same. Stripe says whether it is; the legs after it wait for the dispute.
+        let found: Stripe.Transfer | null;
+        try {
+          found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
+        } catch (error) {
+          // Whether it went through is unknown: never send, never conclude "failed" (or "not sent").
+          const failure = classifyStripeError(error);
+          return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
+        }
+        if (!found) return { made, result: { kind: "deferred_for_dispute" } };
+        made.push({ legId: leg.legId, transfer: found, recovered: true });
+        exclude.add(found.id);
+        continue;
+      }
       made.push({ legId: leg.legId, transfer, recovered: false });
       exclude.add(transfer.id);
     } catch (error) {
