@@ -1,11 +1,18 @@
 import "server-only";
 
+import type Stripe from "stripe";
+
 import type { Payout, PayoutTransfer, PrismaClient, Tip } from "@/generated/prisma/client";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
 import { knownCharges, fundingOf } from "@/lib/charges/charge-funding";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { Tx } from "@/lib/db";
-import { transferIdempotencyKey } from "@/lib/stripe/transfers";
+import { formatMoney } from "@/lib/money/format-money";
+import { isTransferForLeg, transferIdempotencyKey } from "@/lib/stripe/transfers";
 
+import { changePayout } from "./change-payout";
+import type { TResolvedContext } from "./context";
 import { owedByCharge, planTransfers, type TFundingCharge, type TFundingPlan, type TPlannedLeg } from "./plan-transfers";
 import type { TLockedBooking } from "./sync-payout-with-booking";
 
@@ -157,4 +164,113 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
     );
   }
   return created;
+}
+
+const UNEXPECTED_TRANSFER = "unexpected_transfer";
+
+/**
+ * The transfer ids a look-up at Stripe for the payout leaves out: those recorded on its transfers,
+ * and those alerted as unexpected (holdForUnmatchedTransfers) whose alert a person acknowledged:
+ * they know of it and decided what to do, so it no longer holds the payout.
+ */
+export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string): Promise<string[]> {
+  const recorded = await db.payoutTransfer.findMany({ where: { payoutId, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
+  const acknowledged = await db.alert.findMany({
+    where: { payoutId, kind: UNEXPECTED_TRANSFER, acknowledgedAt: { not: null }, dedupeKey: { startsWith: `${UNEXPECTED_TRANSFER}:` } },
+    select: { dedupeKey: true },
+  });
+  return [...recorded.map((r) => r.stripeTransferId!), ...acknowledged.map((a) => a.dedupeKey!.slice(UNEXPECTED_TRANSFER.length + 1))];
+}
+
+/** A transfer at Stripe as recorded on a leg or alerted. */
+export type TStripeTransferFound = Pick<Stripe.Transfer, "id" | "amount" | "currency" | "metadata"> & {
+  destination_payment?: Stripe.Transfer["destination_payment"];
+};
+
+/**
+ * Records on `leg` (pending or replaced) the transfer Stripe made for it, found by a look-up that
+ * matched its leg number, amount version and amount (lib/stripe/transfers.ts isTransferForLeg):
+ * it is paid, as what it was planned for. Audited. Call with the payout locked.
+ */
+export async function recordFoundLeg(tx: Tx, ctx: TResolvedContext, payout: Payout, leg: PayoutTransfer, transfer: TStripeTransferFound, note: string): Promise<void> {
+  const destinationPayment = typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
+  await tx.payoutTransfer.update({
+    where: { id: leg.id },
+    data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
+  });
+  await recordAudit(tx, {
+    actor: ctx.actor,
+    action: "payout.transfer_made",
+    entityType: "payout",
+    entityId: payout.id,
+    reason: note,
+    before: { leg: leg.leg, amountVersion: leg.amountVersion, status: leg.status },
+    after: {
+      stripeTransferId: transfer.id,
+      leg: leg.leg,
+      amountVersion: leg.amountVersion,
+      amount: transfer.amount,
+      currency: transfer.currency.toUpperCase(),
+      payoutAmount: leg.payoutAmount,
+      sourceChargeId: leg.sourceChargeId,
+      exchangeRate: leg.exchangeRate,
+    },
+    runId: ctx.runId,
+    requestId: ctx.requestId,
+  });
+}
+
+/**
+ * Transfers Stripe holds for the payout that none of its transfers explains (a look-up found them:
+ * not recorded, and made for no leg looked for, or a second one for a leg). Never passed over:
+ * one made for a leg that was replaced (same leg number, amount version and amount) is recorded
+ * on it, as it is money paid; every one is alerted, and the payout is held for review while it can
+ * be (scheduled, on hold, processing), so nothing more is sent until a person has checked what was
+ * paid (once they acknowledge the alert, look-ups leave that transfer out: knownTransferIds).
+ * Returns the payout as it is now. Call with the booking and the payout locked.
+ */
+export async function holdForUnmatchedTransfers(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  transfers: readonly TStripeTransferFound[],
+): Promise<Payout> {
+  if (transfers.length === 0) return payout;
+  const replaced = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout", status: "superseded", stripeTransferId: null } });
+  const described: string[] = [];
+  for (const transfer of transfers) {
+    const metadata = transfer.metadata ?? {};
+    const leg = replaced.find((l) => isTransferForLeg(transfer, l));
+    const what = `${transfer.id} (${formatMoney(transfer.amount, transfer.currency)}, leg ${metadata.leg ?? "1"}, amount version ${metadata.amountVersion ?? "unknown"})`;
+    if (leg) {
+      await recordFoundLeg(tx, ctx, payout, leg, transfer, `found at Stripe after it was replaced (amount version ${leg.amountVersion})`);
+      replaced.splice(replaced.indexOf(leg), 1);
+    }
+    described.push(leg ? `${what}, made for a transfer that had been replaced` : what);
+    await raiseAlert(tx, {
+      kind: UNEXPECTED_TRANSFER,
+      severity: "critical",
+      title: "Unexpected Stripe transfer for a payout",
+      message:
+        `Stripe holds transfer ${what} for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}, ${payout.status.replace("_", " ")}), ` +
+        `which ${leg ? "had been replaced after Stripe showed no transfer for it; it is now recorded as paid" : "matches none of its planned transfers"}. ` +
+        "Check what the provider was paid in Stripe before releasing the payout.",
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `${UNEXPECTED_TRANSFER}:${transfer.id}`,
+    });
+  }
+  const note = `Stripe holds transfers of this payout that its plan does not explain: ${described.join("; ")}`.slice(0, 1000);
+  const audit = { actor: ctx.actor, action: "payout.held", reason: note, runId: ctx.runId, requestId: ctx.requestId };
+  if (payout.status === "processing") {
+    // The attempt stopped to ask a person: it is given back (it does not count toward the limit).
+    const data = { holdReason: "review_required" as const, holdNote: note, processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) };
+    return changePayout(tx, payout, { event: "unclaim_to_hold", data, audit });
+  }
+  if (payout.status === "scheduled") return changePayout(tx, payout, { event: "hold", data: { holdReason: "review_required", holdNote: note }, audit });
+  if (payout.status === "on_hold" && payout.holdReason !== "review_required") {
+    // Held for a cause that may go away by itself (funds, a dispute): only a person releases it now.
+    return changePayout(tx, payout, { data: { holdReason: "review_required", holdNote: note }, audit });
+  }
+  return payout;
 }

@@ -13,13 +13,13 @@ import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
 import { latestChargeOf } from "@/lib/stripe/charges";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
-import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
+import { createTransfer, findTransfersForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
-import { chargeIdsOfPayout, ensureTransferPlan, legKey, type TPlanOutcome } from "./payout-transfers";
+import { chargeIdsOfPayout, ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds, legKey, type TPlanOutcome, type TStripeTransferFound } from "./payout-transfers";
 import { eligibilityFacts, lockPayoutAndBooking, settleTipsThatWaited, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
 
 /** Attempts per transfer before the payout fails and an admin is alerted (tries Stripe turned away unprocessed do not count). */
@@ -45,6 +45,8 @@ export const TURNED_AWAY_ALERT_AFTER = 30;
 export type TClaimedLeg = {
   legId: string;
   leg: number;
+  /** The amount version it was planned for: a look-up at Stripe matches it (and the amount). */
+  amountVersion: number;
   sourceChargeId: string | null;
   amount: number;
   currency: string;
@@ -62,7 +64,7 @@ export type TClaim = {
   transferGroup: string;
   /** The payout's transfers still to be made, in order (each with its own key). */
   legs: TClaimedLeg[];
-  /** Transfers of this payout already recorded: never "found" again for another leg. */
+  /** Transfers of this payout already recorded (or acknowledged as unexpected): never "found" again for another leg. */
   recordedTransferIds: string[];
   /** Earlier attempts exist: ask Stripe whether one of them went through before sending. */
   lookupFirst: boolean;
@@ -88,6 +90,8 @@ export type TTransferOutcome = {
     | { kind: "succeeded" }
     | { kind: "deferred_for_dispute" }
     | { kind: "stopped"; reasons: TIneligibleReason[] }
+    /** A look-up found transfers of the payout that none of its planned transfers explains: nothing more was sent. */
+    | { kind: "unexpected_transfers"; transfers: TStripeTransferFound[] }
     | { kind: "failed"; legId: string | null; failure: TStripeFailure };
 };
 
@@ -268,13 +272,13 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
     }
     const pending = plan.kind === "planned" ? plan.pending : [];
-    const recorded = await tx.payoutTransfer.findMany({ where: { payoutId: claimed.id, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
 
     const previous = await tx.transferAttempt.aggregate({ where: { payoutId: payout.id }, _max: { attemptNumber: true } });
     const attemptNumber = (previous._max.attemptNumber ?? 0) + 1;
     const legs = pending.map((leg) => ({
       legId: leg.id,
       leg: leg.leg,
+      amountVersion: leg.amountVersion,
       sourceChargeId: leg.sourceChargeId,
       amount: leg.amount,
       currency: leg.currency,
@@ -306,7 +310,7 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         destination: booking.provider.stripeAccountId ?? "",
         transferGroup: transferGroupFor(booking),
         legs,
-        recordedTransferIds: recorded.map((r) => r.stripeTransferId!),
+        recordedTransferIds: await knownTransferIds(tx, claimed.id),
         lookupFirst: attemptNumber > 1,
         lookupOnly: claimed.attempts > MAX_TRANSFER_ATTEMPTS,
         stopBecause,
@@ -344,32 +348,45 @@ async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: 
  * for 429s); its idempotency key is the payout, its amount version and the leg, the same on every
  * retry. Stops at the first failure: the next attempt continues with what is left. A request that
  * may have reached Stripe is never taken as not sent: only a look-up at Stripe says so (a look-up
- * that fails leaves the outcome unknown).
+ * that fails leaves the outcome unknown), and a transfer of the payout that the look-up cannot
+ * match to any of its legs stops the attempt before anything more is sent.
  */
 export async function executeTransfer(context: TServiceContext, stripe: Stripe, claim: TClaim): Promise<TTransferOutcome> {
   const ctx = resolveContext(context);
   const made: TTransferOutcome["made"] = [];
   const exclude = new Set(claim.recordedTransferIds);
+  /** Looks `legs` up at Stripe: those found are made; returns the others, and the payout's transfers that none of its legs explains. */
+  const lookUp = async (legs: readonly TClaimedLeg[]) => {
+    const atStripe = await findTransfersForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, legs, exclude });
+    const missing: TClaimedLeg[] = [];
+    for (const leg of legs) {
+      const found = atStripe.found.get(leg);
+      if (!found) {
+        missing.push(leg);
+        continue;
+      }
+      made.push({ legId: leg.legId, transfer: found, recovered: true });
+      exclude.add(found.id);
+    }
+    return { missing, unmatched: atStripe.unmatched };
+  };
+  const unexpected = (transfers: Stripe.Transfer[]): TTransferOutcome => ({ made, result: { kind: "unexpected_transfers", transfers } });
+  // Whether an earlier request went through is unknown: never send, never conclude "failed".
+  const lookupFailed = (legId: string, error: unknown): TTransferOutcome => {
+    const failure = classifyStripeError(error);
+    return { made, result: { kind: "failed", legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
+  };
   let toSend = claim.legs;
 
-  if (claim.lookupFirst || claim.lookupOnly || claim.stopBecause) {
-    const missing: TClaimedLeg[] = [];
-    for (const leg of claim.legs) {
-      try {
-        const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
-        if (found) {
-          made.push({ legId: leg.legId, transfer: found, recovered: true });
-          exclude.add(found.id);
-        } else {
-          missing.push(leg);
-        }
-      } catch (error) {
-        // Whether an earlier attempt went through is unknown: never send, never conclude "failed".
-        const failure = classifyStripeError(error);
-        return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
-      }
+  if ((claim.lookupFirst || claim.lookupOnly || claim.stopBecause) && claim.legs.length > 0) {
+    let looked: Awaited<ReturnType<typeof lookUp>>;
+    try {
+      looked = await lookUp(claim.legs);
+    } catch (error) {
+      return lookupFailed(claim.legs[0]!.legId, error);
     }
-    toSend = missing;
+    if (looked.unmatched.length > 0) return unexpected(looked.unmatched);
+    toSend = looked.missing;
     if (toSend.length === 0) return { made, result: { kind: "succeeded" } };
     if (claim.stopBecause) return { made, result: { kind: "stopped", reasons: claim.stopBecause } };
     if (claim.lookupOnly) {
@@ -412,17 +429,14 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
         if (sends === 0) return { made, result: { kind: "deferred_for_dispute" } };
         // The dispute opened while a turned-away send of this leg waited to go again: that leg may
         // be made all the same. Stripe says whether it is; the legs after it wait for the dispute.
-        let found: Stripe.Transfer | null;
+        let looked: Awaited<ReturnType<typeof lookUp>>;
         try {
-          found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
+          looked = await lookUp([leg]);
         } catch (error) {
-          // Whether it went through is unknown: never send, never conclude "failed" (or "not sent").
-          const failure = classifyStripeError(error);
-          return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
+          return lookupFailed(leg.legId, error);
         }
-        if (!found) return { made, result: { kind: "deferred_for_dispute" } };
-        made.push({ legId: leg.legId, transfer: found, recovered: true });
-        exclude.add(found.id);
+        if (looked.unmatched.length > 0) return unexpected(looked.unmatched);
+        if (looked.missing.length > 0) return { made, result: { kind: "deferred_for_dispute" } };
         continue;
       }
       made.push({ legId: leg.legId, transfer, recovered: false });
@@ -432,12 +446,9 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
       if (failure.outcomeUnknown) {
         // The request may have reached Stripe (no answer, or a 5xx): if Stripe made it, that is the outcome.
         try {
-          const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
-          if (found) {
-            made.push({ legId: leg.legId, transfer: found, recovered: true });
-            exclude.add(found.id);
-            continue;
-          }
+          const looked = await lookUp([leg]);
+          if (looked.unmatched.length > 0) return unexpected(looked.unmatched);
+          if (looked.missing.length === 0) continue;
         } catch {
           // Stripe unreachable: keep the first failure, whose outcome is unknown. Even if Stripe said
           // not to send it again, it may have made the transfer: never conclude "failed" from it.
@@ -546,6 +557,13 @@ async function recordOutcomeLocked(
       });
     }
     return { kind: "held_for_dispute" };
+  }
+
+  if (result.kind === "unexpected_transfers") {
+    const detail = `Stripe holds ${result.transfers.length} transfer(s) of this payout that its plan does not explain (${result.transfers.map((t) => t.id).join(", ")})`;
+    await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "unexpected_transfer", errorMessage: detail });
+    const held = await holdForUnmatchedTransfers(tx, ctx, payout, result.transfers);
+    return { kind: "skipped", reason: "unexpected_transfer", status: held.status, detail };
   }
 
   const { failure } = result;
