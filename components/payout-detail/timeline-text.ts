@@ -32,6 +32,7 @@ const AUDIT_TITLES: Record<string, string> = {
   "payout.top_up_requested": "Top-up requested (tips received before the transfer)",
   "payout.top_up_refused": "Top-up refused by Stripe",
   "payout.transfer_made": "Transfer made",
+  "payout.transfers_replaced": "Unsent transfers replaced (the amount changed; Stripe had none of them)",
   "payout.transfer_attempt_turned_away": "Transfer turned away by Stripe (not counted)",
   "payout.transfer_outcome_unknown": "Transfer outcome unknown",
   "payout.awaiting_funds": "Waiting for funds",

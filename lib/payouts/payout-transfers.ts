@@ -20,9 +20,12 @@ import type { TLockedBooking } from "./sync-payout-with-booking";
 // facts and the charges Stripe described (lib/payouts/plan-transfers.ts). A plan is kept until
 // it is paid: every retry sends the same transfers with the same keys. Transfers already made
 // stay when the amount changes (a failed payout adjusted by a refund); only what is left is planned
-// anew, and the unsent transfers of the old amount are superseded. Tips received before the
-// transfer was made that join the payout only after it are paid with a top-up: more transfers,
-// the next legs, planned for the amount version the tips made (planTopUp, createTopUpLegs).
+// anew. The pending transfers of the old amount may have reached Stripe, so they are replaced only
+// after a look-up at Stripe (lib/payouts/replace-stale-legs.ts): one Stripe made is recorded as
+// what it was and counts as paid. New transfers take leg numbers never used before for the payout,
+// so a leg number (and its key) always means one amount. Tips received before the transfer was
+// made that join the payout only after it are paid with a top-up: more transfers, the next legs,
+// planned for the amount version the tips made (planTopUp, createTopUpLegs).
 
 /** What the plan needs of a tip joined to the payout. */
 export type TTipPart = Pick<Tip, "amount" | "stripeChargeId" | "tippedAt">;
@@ -31,7 +34,17 @@ export type TPlanOutcome =
   | { kind: "planned"; pending: PayoutTransfer[] }
   | { kind: "currency_unsupported"; reason: string }
   /** More was transferred than the payout now owes: a person must recover the difference. */
-  | { kind: "overpaid"; reason: string };
+  | { kind: "overpaid"; reason: string }
+  /**
+   * Transfers planned for an earlier amount are still pending: they may have reached Stripe, so
+   * the plan changes only after they are looked up there (replaceStaleLegs). Nothing was written.
+   */
+  | { kind: "stale_legs"; legs: PayoutTransfer[] };
+
+/** The booking's transfer group at Stripe: every transfer of its payout is in it. */
+export function transferGroupFor(booking: { externalId: string }): string {
+  return `booking_${booking.externalId}`;
+}
 
 /** The idempotency key of a planned transfer; a new suffix after each refusal Stripe stored under it. */
 export function legKey(leg: Pick<PayoutTransfer, "payoutId" | "amountVersion" | "leg" | "refusals">): string {
@@ -49,13 +62,18 @@ export async function chargeIdsOfPayout(db: PrismaClient | Tx, payoutId: string)
   return [...new Set(ids)];
 }
 
-/** Call with the booking and the payout locked. */
+/**
+ * The payout's transfers still to make for its current amount version, planned now if it has none
+ * (what its transfers already made did not pay). Pending transfers of an earlier version are never
+ * replaced here: that takes a look-up at Stripe first (`stale_legs`). Call with the booking and the
+ * payout locked.
+ */
 export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanOutcome> {
   const legs = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout" }, orderBy: { leg: "asc" } });
   const current = legs.filter((l) => l.status === "pending" && l.amountVersion === payout.amountVersion);
   if (current.length > 0) return { kind: "planned", pending: current };
   const stale = legs.filter((l) => l.status === "pending");
-  if (stale.length > 0) await tx.payoutTransfer.updateMany({ where: { id: { in: stale.map((l) => l.id) } }, data: { status: "superseded" } });
+  if (stale.length > 0) return { kind: "stale_legs", legs: stale };
 
   const made = legs.filter((l) => l.status === "succeeded");
   const paid = made.reduce((sum, l) => sum + l.payoutAmount, 0);
@@ -68,7 +86,8 @@ export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLocke
   const tips = await tx.tip.findMany({ where: { payoutId: payout.id, status: "accepted" }, select: { amount: true, stripeChargeId: true, tippedAt: true } });
   const plan = await planRemaining(tx, payout, booking, tips, made, remaining);
   if (plan.kind !== "plan") return plan;
-  return { kind: "planned", pending: await createLegs(tx, payout, Math.max(0, ...made.map((l) => l.leg)) + 1, plan.legs) };
+  // After every leg number the payout ever used (replaced ones too): a number means one amount.
+  return { kind: "planned", pending: await createLegs(tx, payout, Math.max(0, ...legs.map((l) => l.leg)) + 1, plan.legs) };
 }
 
 /**

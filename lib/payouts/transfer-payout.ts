@@ -19,7 +19,8 @@ import { sendStripeWrite } from "@/lib/stripe/write-gate";
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
-import { chargeIdsOfPayout, ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds, legKey, type TPlanOutcome, type TStripeTransferFound } from "./payout-transfers";
+import { chargeIdsOfPayout, ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome, type TStripeTransferFound } from "./payout-transfers";
+import { replaceStaleLegs } from "./replace-stale-legs";
 import { eligibilityFacts, lockPayoutAndBooking, settleTipsThatWaited, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
 
 /** Attempts per transfer before the payout fails and an admin is alerted (tries Stripe turned away unprocessed do not count). */
@@ -79,7 +80,8 @@ export type TClaim = {
 
 export type TClaimResult =
   | { kind: "claimed"; claim: TClaim }
-  | { kind: "skipped"; reason: "already_settled" | "not_eligible" | "held" | "in_flight"; status: Payout["status"]; detail?: string };
+  /** `stale_legs`: transfers planned for an earlier amount must be looked up at Stripe first (replaceStaleLegs). */
+  | { kind: "skipped"; reason: "already_settled" | "not_eligible" | "held" | "in_flight" | "stale_legs"; status: Payout["status"]; detail?: string };
 
 type TMadeTransfer = Pick<Stripe.Transfer, "id" | "amount" | "currency"> & { destination_payment?: Stripe.Transfer["destination_payment"] };
 
@@ -104,9 +106,7 @@ export type TTransferResult =
   | { kind: "retry"; attemptNumber: number; delayMs: number | null; error: string; counted: boolean }
   | { kind: "failed"; attemptNumber: number; error: string };
 
-export function transferGroupFor(booking: { externalId: string }): string {
-  return `booking_${booking.externalId}`;
-}
+export { transferGroupFor };
 
 /**
  * Before a claim, outside any transaction: learns from Stripe what the plan needs. A booking or
@@ -255,6 +255,9 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
       }
       const plan = await ensureTransferPlan(tx, payout, booking);
+      if (plan.kind === "stale_legs") {
+        return { kind: "skipped", reason: "stale_legs", status: payout.status, detail: "transfers planned for an earlier amount are looked up at Stripe first" };
+      }
       if (plan.kind !== "planned") return holdForPlan(tx, ctx, payout, plan);
       claimed = await changePayout(tx, payout, {
         event: "claim",
@@ -320,7 +323,7 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
 }
 
 /** A payout whose transfers cannot be planned is held with the reason, and an admin is told. */
-async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: Exclude<TPlanOutcome, { kind: "planned" }>): Promise<TClaimResult> {
+async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: Extract<TPlanOutcome, { kind: "currency_unsupported" | "overpaid" }>): Promise<TClaimResult> {
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
   const holdReason = plan.kind === "currency_unsupported" ? "currency_unsupported" : "review_required";
   await changePayout(tx, payout, {
@@ -861,7 +864,14 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
   if (funding) {
     return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: `could not learn from Stripe how the payout is funded: ${funding.unavailable}`, counted: false };
   }
+  // Transfers planned for an earlier amount are looked up before the claim plans anew.
+  const stale = await replaceStaleLegs(context, stripe, input);
+  if (stale) return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: stale.unavailable, counted: false };
   const claimed = await claimTransfer(context, input);
+  if (claimed.kind === "skipped" && claimed.reason === "stale_legs") {
+    // Its amount changed after the look-up: look again on the next try.
+    return { kind: "retry", attemptNumber: 0, delayMs: null, error: claimed.detail ?? "transfers planned for an earlier amount", counted: false };
+  }
   if (claimed.kind === "skipped") return claimed;
   const outcome = await executeTransfer(context, stripe, claimed.claim);
   return recordTransferOutcome(context, claimed.claim, outcome);

@@ -87,17 +87,14 @@ describe("an unknown outcome on the last attempt", () => {
     await h.run("transfer", transferEvent(payout.id));
     const after = await payoutOf(bookingId);
     expect(h.transfersFor(payout.id)).toHaveLength(1);
-    // Made for version 1 (8,000), so not version 2's 4,000 transfer: recorded on version 1's
-    // (replaced) leg, and nothing more sent; $80.00 at Stripe for a payout that owes $40.00
-    // holds it for a person (simulation-findings/transfer-lookup-matches-amount-version-never-ignores-strays.test.ts).
-    const legs = await db.payoutTransfer.findMany({ where: { payoutId: payout.id }, orderBy: { amountVersion: "asc" } });
-    expect(legs.map((l) => [l.amountVersion, l.leg, l.amount, l.status, l.stripeTransferId])).toEqual([
-      [1, 1, 8_000, "succeeded", late.id],
-      [2, 1, 4_000, "pending", null],
-    ]);
+    // Recorded as what it was (version 1's leg, 8,000), not as the 4,000 payout's transfer
+    // (simulation-findings/amount-change-looks-up-replaced-leg.test.ts): $80.00 was paid for a
+    // payout that owes $40.00, so it is held for a person to recover the difference.
+    const legs = await db.payoutTransfer.findMany({ where: { payoutId: payout.id } });
+    expect(legs.map((l) => [l.amountVersion, l.leg, l.amount, l.status, l.stripeTransferId])).toEqual([[1, 1, 8_000, "succeeded", late.id]]);
     expect(after).toMatchObject({ status: "on_hold", holdReason: "review_required", amount: 4_000 });
-    const alerts = await db.alert.findMany({ where: { payoutId: payout.id, kind: "unexpected_transfer" } });
+    const alerts = await db.alert.findMany({ where: { payoutId: payout.id, kind: "payout_transfer_review" } });
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.message).toContain(late.id);
+    expect(alerts[0]!.message).toMatch(/\(\$40\.00\) is held: 8000 USD was already transferred, more than the 4000 the payout now owes/);
   });
 });
