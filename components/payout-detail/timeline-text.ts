@@ -33,6 +33,7 @@ const AUDIT_TITLES: Record<TAuditAction, string> = {
   "payout.transfer_outcome_unknown": "Transfer outcome unknown",
   "payout.transfer_rescheduled": "Transfer put back on the schedule",
   "payout.transfer_made": "Transfer made",
+  "payout.transfers_replaced": "Unsent transfers replaced (the amount changed; Stripe had none of them)",
   "payout.transferred": "Transferred",
   "payout.top_up_requested": "Top-up requested (tips received before the transfer)",
   "payout.top_up_refused": "Top-up refused by Stripe",

@@ -33,6 +33,7 @@ export const AUDIT_ACTIONS = [
   "payout.transfer_outcome_unknown",
   "payout.transfer_rescheduled",
   "payout.transfer_made",
+  "payout.transfers_replaced",
   "payout.transferred",
   "payout.top_up_requested",
   "payout.top_up_refused",

@@ -1,12 +1,19 @@
 import "server-only";
 
+import type Stripe from "stripe";
+
 import type { Payout, PayoutTransfer, PrismaClient, Tip } from "@/generated/prisma/client";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
 import { knownCharges, fundingOf } from "@/lib/charges/charge-funding";
 import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { Tx } from "@/lib/db";
-import { transferIdempotencyKey } from "@/lib/stripe/transfers";
+import { formatMoney } from "@/lib/money/format-money";
+import { isTransferForLeg, transferIdempotencyKey } from "@/lib/stripe/transfers";
 
+import { changePayout } from "./change-payout";
+import type { TResolvedContext } from "./context";
 import { owedByCharge, planTransfers, type TFundingPlan, type TPlannedLeg } from "./plan-transfers";
 import type { TLockedBooking } from "./sync-payout-with-booking";
 
@@ -14,9 +21,12 @@ import type { TLockedBooking } from "./sync-payout-with-booking";
 // facts and the charges Stripe described (lib/payouts/plan-transfers.ts). A plan is kept until
 // it is paid: every retry sends the same transfers with the same keys. Transfers already made
 // stay when the amount changes (a failed payout adjusted by a refund); only what is left is planned
-// anew, and the unsent transfers of the old amount are superseded. Tips received before the
-// transfer was made that join the payout only after it are paid with a top-up: more transfers,
-// the next legs, planned for the amount version the tips made (planTopUp, createTopUpLegs).
+// anew. The pending transfers of the old amount may have reached Stripe, so they are replaced only
+// after a look-up at Stripe (lib/payouts/replace-stale-legs.ts): one Stripe made is recorded as
+// what it was and counts as paid. New transfers take leg numbers never used before for the payout,
+// so a leg number (and its key) always means one amount. Tips received before the transfer was
+// made that join the payout only after it are paid with a top-up: more transfers, the next legs,
+// planned for the amount version the tips made (planTopUp, createTopUpLegs).
 
 /** What the plan needs of a tip joined to the payout. */
 export type TTipPart = Pick<Tip, "amount" | "stripeChargeId" | "tippedAt">;
@@ -25,7 +35,17 @@ export type TPlanOutcome =
   | { kind: "planned"; pending: PayoutTransfer[] }
   | { kind: "currency_unsupported"; reason: string }
   /** More was transferred than the payout now owes: a person must recover the difference. */
-  | { kind: "overpaid"; reason: string };
+  | { kind: "overpaid"; reason: string }
+  /**
+   * Transfers planned for an earlier amount are still pending: they may have reached Stripe, so
+   * the plan changes only after they are looked up there (replaceStaleLegs). Nothing was written.
+   */
+  | { kind: "stale_legs"; legs: PayoutTransfer[] };
+
+/** The booking's transfer group at Stripe: every transfer of its payout is in it. */
+export function transferGroupFor(booking: { externalId: string }): string {
+  return `booking_${booking.externalId}`;
+}
 
 /** The idempotency key of a planned transfer; a new suffix after each refusal Stripe stored under it. */
 export function legKey(leg: Pick<PayoutTransfer, "payoutId" | "amountVersion" | "leg" | "refusals">): string {
@@ -43,13 +63,18 @@ export async function chargeIdsOfPayout(db: PrismaClient | Tx, payoutId: string)
   return [...new Set(ids)];
 }
 
-/** Call with the booking and the payout locked. */
+/**
+ * The payout's transfers still to make for its current amount version, planned now if it has none
+ * (what its transfers already made did not pay). Pending transfers of an earlier version are never
+ * replaced here: that takes a look-up at Stripe first (`stale_legs`). Call with the booking and the
+ * payout locked.
+ */
 export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanOutcome> {
   const legs = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout" }, orderBy: { leg: "asc" } });
   const current = legs.filter((l) => l.status === "pending" && l.amountVersion === payout.amountVersion);
   if (current.length > 0) return { kind: "planned", pending: current };
   const stale = legs.filter((l) => l.status === "pending");
-  if (stale.length > 0) await tx.payoutTransfer.updateMany({ where: { id: { in: stale.map((l) => l.id) } }, data: { status: "superseded" } });
+  if (stale.length > 0) return { kind: "stale_legs", legs: stale };
 
   const made = legs.filter((l) => l.status === "succeeded");
   const paid = made.reduce((sum, l) => sum + l.payoutAmount, 0);
@@ -62,7 +87,8 @@ export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLocke
   const tips = await tx.tip.findMany({ where: { payoutId: payout.id, status: "accepted" }, select: { amount: true, stripeChargeId: true, tippedAt: true } });
   const plan = await planRemaining(tx, payout, booking, tips, made, remaining);
   if (plan.kind !== "plan") return plan;
-  return { kind: "planned", pending: await createLegs(tx, payout, Math.max(0, ...made.map((l) => l.leg)) + 1, plan.legs) };
+  // After every leg number the payout ever used (replaced ones too): a number means one amount.
+  return { kind: "planned", pending: await createLegs(tx, payout, Math.max(0, ...legs.map((l) => l.leg)) + 1, plan.legs) };
 }
 
 /**
@@ -158,4 +184,113 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
     );
   }
   return created;
+}
+
+const UNEXPECTED_TRANSFER = "unexpected_transfer";
+
+/**
+ * The transfer ids a look-up at Stripe for the payout leaves out: those recorded on its transfers,
+ * and those alerted as unexpected (holdForUnmatchedTransfers) whose alert a person acknowledged:
+ * they know of it and decided what to do, so it no longer holds the payout.
+ */
+export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string): Promise<string[]> {
+  const recorded = await db.payoutTransfer.findMany({ where: { payoutId, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
+  const acknowledged = await db.alert.findMany({
+    where: { payoutId, kind: UNEXPECTED_TRANSFER, acknowledgedAt: { not: null }, dedupeKey: { startsWith: `${UNEXPECTED_TRANSFER}:` } },
+    select: { dedupeKey: true },
+  });
+  return [...recorded.map((r) => r.stripeTransferId!), ...acknowledged.map((a) => a.dedupeKey!.slice(UNEXPECTED_TRANSFER.length + 1))];
+}
+
+/** A transfer at Stripe as recorded on a leg or alerted. */
+export type TStripeTransferFound = Pick<Stripe.Transfer, "id" | "amount" | "currency" | "metadata"> & {
+  destination_payment?: Stripe.Transfer["destination_payment"];
+};
+
+/**
+ * Records on `leg` (pending or replaced) the transfer Stripe made for it, found by a look-up that
+ * matched its leg number, amount version and amount (lib/stripe/transfers.ts isTransferForLeg):
+ * it is paid, as what it was planned for. Audited. Call with the payout locked.
+ */
+export async function recordFoundLeg(tx: Tx, ctx: TResolvedContext, payout: Payout, leg: PayoutTransfer, transfer: TStripeTransferFound, note: string): Promise<void> {
+  const destinationPayment = typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
+  await tx.payoutTransfer.update({
+    where: { id: leg.id },
+    data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
+  });
+  await recordAudit(tx, {
+    actor: ctx.actor,
+    action: "payout.transfer_made",
+    entityType: "payout",
+    entityId: payout.id,
+    reason: note,
+    before: { leg: leg.leg, amountVersion: leg.amountVersion, status: leg.status },
+    after: {
+      stripeTransferId: transfer.id,
+      leg: leg.leg,
+      amountVersion: leg.amountVersion,
+      amount: transfer.amount,
+      currency: transfer.currency.toUpperCase(),
+      payoutAmount: leg.payoutAmount,
+      sourceChargeId: leg.sourceChargeId,
+      exchangeRate: leg.exchangeRate,
+    },
+    runId: ctx.runId,
+    requestId: ctx.requestId,
+  });
+}
+
+/**
+ * Transfers Stripe holds for the payout that none of its transfers explains (a look-up found them:
+ * not recorded, and made for no leg looked for, or a second one for a leg). Never passed over:
+ * one made for a leg that was replaced (same leg number, amount version and amount) is recorded
+ * on it, as it is money paid; every one is alerted, and the payout is held for review while it can
+ * be (scheduled, on hold, processing), so nothing more is sent until a person has checked what was
+ * paid (once they acknowledge the alert, look-ups leave that transfer out: knownTransferIds).
+ * Returns the payout as it is now. Call with the booking and the payout locked.
+ */
+export async function holdForUnmatchedTransfers(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  transfers: readonly TStripeTransferFound[],
+): Promise<Payout> {
+  if (transfers.length === 0) return payout;
+  const replaced = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout", status: "superseded", stripeTransferId: null } });
+  const described: string[] = [];
+  for (const transfer of transfers) {
+    const metadata = transfer.metadata ?? {};
+    const leg = replaced.find((l) => isTransferForLeg(transfer, l));
+    const what = `${transfer.id} (${formatMoney(transfer.amount, transfer.currency)}, leg ${metadata.leg ?? "1"}, amount version ${metadata.amountVersion ?? "unknown"})`;
+    if (leg) {
+      await recordFoundLeg(tx, ctx, payout, leg, transfer, `found at Stripe after it was replaced (amount version ${leg.amountVersion})`);
+      replaced.splice(replaced.indexOf(leg), 1);
+    }
+    described.push(leg ? `${what}, made for a transfer that had been replaced` : what);
+    await raiseAlert(tx, {
+      kind: UNEXPECTED_TRANSFER,
+      severity: "critical",
+      title: "Unexpected Stripe transfer for a payout",
+      message:
+        `Stripe holds transfer ${what} for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}, ${payout.status.replace("_", " ")}), ` +
+        `which ${leg ? "had been replaced after Stripe showed no transfer for it; it is now recorded as paid" : "matches none of its planned transfers"}. ` +
+        "Check what the provider was paid in Stripe before releasing the payout.",
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `${UNEXPECTED_TRANSFER}:${transfer.id}`,
+    });
+  }
+  const note = `Stripe holds transfers of this payout that its plan does not explain: ${described.join("; ")}`.slice(0, 1000);
+  const audit = { actor: ctx.actor, action: "payout.held" as const, reason: note, runId: ctx.runId, requestId: ctx.requestId };
+  if (payout.status === "processing") {
+    // The attempt stopped to ask a person: it is given back (it does not count toward the limit).
+    const data = { holdReason: "review_required" as const, holdNote: note, processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) };
+    return changePayout(tx, payout, { event: "unclaim_to_hold", data, audit });
+  }
+  if (payout.status === "scheduled") return changePayout(tx, payout, { event: "hold", data: { holdReason: "review_required", holdNote: note }, audit });
+  if (payout.status === "on_hold" && payout.holdReason !== "review_required") {
+    // Held for a cause that may go away by itself (funds, a dispute): only a person releases it now.
+    return changePayout(tx, payout, { data: { holdReason: "review_required", holdNote: note }, audit });
+  }
+  return payout;
 }

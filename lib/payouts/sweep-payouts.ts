@@ -11,7 +11,7 @@ import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
-import { findTransferForPayout } from "@/lib/stripe/transfers";
+import { findTransfersForPayout, type TTransferToFind } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
@@ -19,7 +19,7 @@ import { refreshPayout } from "./refresh-payout";
 import { ADJUSTABLE_STATUSES, TRANSFERRED_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking, releaseHold, settleTipsThatWaited, type TLockedBooking } from "./sync-payout-with-booking";
 import { tipWindowClosedForCompletionsBefore } from "./timing";
-import { ensureTransferPlan } from "./payout-transfers";
+import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
 import { completeIfPaid, markFailed, MAX_TRANSFER_ATTEMPTS, recordLegTransfer, transferGroupFor } from "./transfer-payout";
 
 /** A payout `processing` for longer than this is settled against Stripe by the sweep. */
@@ -299,9 +299,10 @@ async function recheckHeldAccounts(ctx: TResolvedContext, stripe: Stripe, now: D
 /**
  * Settles a payout whose transfer outcome is unknown (its run died, or it is stuck): asks
  * Stripe, for each of its planned transfers not yet recorded, for a transfer with this payout's
- * id and that leg in the booking's transfer group. All found: the payout is transferred. Some
- * not found: the attempt counts as failed and the payout goes back to scheduled (or to failed,
- * with an alert, once attempts are used up); the transfers found are recorded either way.
+ * id, that leg, amount version and amount in the booking's transfer group. All found: the payout is
+ * transferred. Some not found: the attempt counts as failed and the payout goes back to scheduled
+ * (or to failed, with an alert, once attempts are used up); the transfers found are recorded either
+ * way. A transfer of the payout that its plan does not explain holds it for a person instead.
  *
  * Only a payout nobody is working on is settled: with `staleBefore` (the sweep), one whose
  * claim is older than that; with `runId` (a run that gave up), one whose latest attempt is that
@@ -312,7 +313,7 @@ export async function settleProcessingPayout(
   context: TServiceContext,
   stripe: Stripe,
   input: { payoutId: string; staleBefore?: Date; runId?: string },
-): Promise<"transferred" | "rescheduled" | "failed" | "unchanged" | "error"> {
+): Promise<"transferred" | "rescheduled" | "failed" | "held" | "unchanged" | "error"> {
   const ctx = resolveContext(context);
   const payout = await ctx.db.payout.findUniqueOrThrow({ where: { id: input.payoutId }, include: { booking: true } });
   if (payout.status !== "processing") return "unchanged";
@@ -322,19 +323,20 @@ export async function settleProcessingPayout(
   if (!stale && !abandonedByRun) return "unchanged";
 
   const legs = await ctx.db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout" } });
-  const exclude = new Set(legs.flatMap((l) => (l.stripeTransferId ? [l.stripeTransferId] : [])));
-  const pending = legs.filter((l) => l.status === "pending" && l.amountVersion === payout.amountVersion).map((l) => l.leg);
-  // A payout claimed before transfers were planned per charge has no plan yet: its one transfer is leg 1.
-  const toFind = legs.length === 0 ? [1] : pending;
+  const exclude = new Set(await knownTransferIds(ctx.db, payout.id));
+  // Every transfer not recorded is looked for (replaced ones too), so that only a transfer none of them explains is unexpected.
+  const unrecorded: TTransferToFind[] = legs.filter((l) => l.stripeTransferId === null);
+  // A payout claimed before transfers were planned per charge has no plan yet: its one transfer is leg 1, of all of it.
+  const toFind = legs.length === 0 ? [{ leg: 1, amountVersion: payout.amountVersion, amount: payout.amount, currency: payout.currency }] : unrecorded;
   const found = new Map<number, Stripe.Transfer>();
+  let unmatched: Stripe.Transfer[];
   try {
-    for (const leg of toFind) {
-      const transfer = await findTransferForPayout(stripe, { transferGroup: transferGroupFor(payout.booking), payoutId: payout.id, leg, exclude });
-      if (transfer) {
-        found.set(leg, transfer);
-        exclude.add(transfer.id);
-      }
+    const atStripe = await findTransfersForPayout(stripe, { transferGroup: transferGroupFor(payout.booking), payoutId: payout.id, legs: toFind, exclude });
+    for (const [leg, transfer] of atStripe.found) {
+      if (leg.amountVersion === payout.amountVersion) found.set(leg.leg, transfer);
     }
+    // Found for a leg that is not in the plan being settled (another version, replaced): not explained by it either.
+    unmatched = [...atStripe.unmatched, ...[...atStripe.found].filter(([leg]) => leg.amountVersion !== payout.amountVersion).map(([, transfer]) => transfer)];
   } catch (error) {
     console.error(`sweep: could not look up the transfers of payout ${payout.id}`, classifyStripeError(error).message);
     return "error";
@@ -343,11 +345,33 @@ export async function settleProcessingPayout(
   return ctx.db.$transaction(async (tx) => {
     const { booking, payout: locked } = await lockPayoutAndBooking(tx, payout.id);
     if (locked.status !== "processing" || locked.version !== payout.version) return "unchanged";
-    const settled = await settleLocked(tx, ctx, locked, booking, found);
+    const settled = unmatched.length > 0 ? await holdLocked(tx, ctx, locked, found, unmatched) : await settleLocked(tx, ctx, locked, booking, found);
     // Tips that arrived while it was stuck join the payout now, or are paid with a top-up.
     await settleTipsThatWaited(tx, booking, ctx);
     return settled;
   }, TX_OPTIONS);
+}
+
+/**
+ * Stripe holds transfers of the payout that its plan does not explain: what was found for the plan
+ * is recorded, and the payout is held for a person (holdForUnmatchedTransfers), never settled
+ * as if those transfers were not there.
+ */
+async function holdLocked(tx: Tx, ctx: TResolvedContext, locked: Payout, found: ReadonlyMap<number, Stripe.Transfer>, unmatched: readonly Stripe.Transfer[]): Promise<"held"> {
+  const planned = await tx.payoutTransfer.findMany({ where: { payoutId: locked.id, kind: "payout", status: "pending", amountVersion: locked.amountVersion } });
+  for (const leg of planned) {
+    const transfer = found.get(leg.leg);
+    if (transfer) await recordLegTransfer(tx, ctx, locked, leg.id, transfer, "settled by the reconciliation sweep");
+  }
+  const attempt = await tx.transferAttempt.findFirst({ where: { payoutId: locked.id }, orderBy: { attemptNumber: "desc" } });
+  if (attempt?.status === "started") {
+    await tx.transferAttempt.update({
+      where: { id: attempt.id },
+      data: { status: "failed", retryable: null, counted: false, errorType: "unexpected_transfer", errorMessage: "Stripe holds transfers of this payout that its plan does not explain.", finishedAt: ctx.clock.now() },
+    });
+  }
+  await holdForUnmatchedTransfers(tx, ctx, locked, unmatched);
+  return "held";
 }
 
 async function settleLocked(

@@ -28,14 +28,14 @@ export type TTopUpResult =
  * before that transfer was made (planned by lib/payouts/claims-after-transfer.ts topUpForTips as
  * the payout's next leg, with its own key `payout:<id>:v<amountVersion>:l<leg>`). Exactly once,
  * under retries and duplicate requests: it first looks the leg's transfer up at Stripe (transfer
- * group, metadata.payoutId and leg; so one whose answer was lost, or made more than 24 hours ago
- * when its key has expired, is found rather than made again), then sends it through the shared
- * write gate under the leg's key, and records it on the leg (a second record of the same transfer
- * changes nothing). Like the payout's own transfer it is not sent while a dispute on the booking
- * is open (the sweep requests it again once none is). A refusal Stripe stores under the key (no
- * balance, an account that cannot receive transfers) moves the leg to a new key for its next try;
- * the first is audited and alerts an admin (a lack of funds is only waited out); the sweep tries
- * again every 15 minutes.
+ * group, metadata.payoutId, leg and amount version, and its amount; so one whose answer was lost,
+ * or made more than 24 hours ago when its key has expired, is found rather than made again), then
+ * sends it through the shared write gate under the leg's key, and records it on the leg (a second
+ * record of the same transfer changes nothing). Like the payout's own transfer it is not sent while
+ * a dispute on the booking is open (the sweep requests it again once none is). A refusal Stripe
+ * stores under the key (no balance, an account that cannot receive transfers) moves the leg to a
+ * new key for its next try; the first is audited and alerts an admin (a lack of funds is only
+ * waited out); the sweep tries again every 15 minutes.
  */
 export async function topUpPayout(context: TServiceContext, stripe: Stripe, input: { transferId: string }): Promise<TTopUpResult> {
   const ctx = resolveContext(context);
@@ -59,7 +59,7 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
   let transfer: Stripe.Transfer | null;
   let recovered = false;
   try {
-    transfer = await findTransferForPayout(stripe, { transferGroup, payoutId: payout.id, leg: leg.leg, exclude });
+    transfer = await findTransferForPayout(stripe, { transferGroup, payoutId: payout.id, leg, exclude });
     recovered = transfer !== null;
     // Checked in the write's slot, right before it goes out, as for the payout's own transfer.
     transfer ??= await sendStripeWrite(ctx.stripeWrites, async () =>

@@ -13,14 +13,15 @@ import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockStripeAccount, refreshProviderAccount } from "@/lib/providers/update-provider-account";
 import { latestChargeOf } from "@/lib/stripe/charges";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError, DESTINATION_NOT_READY_CODE, type TStripeFailure } from "@/lib/stripe/classify-error";
-import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
+import { createTransfer, findTransfersForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, lookUpRefusedAccount, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
-import { chargeIdsOfPayout, ensureTransferPlan, legKey, type TPlanOutcome } from "./payout-transfers";
+import { chargeIdsOfPayout, ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome, type TStripeTransferFound } from "./payout-transfers";
+import { replaceStaleLegs } from "./replace-stale-legs";
 import { eligibilityFacts, lockPayoutAndBooking, settleTipsThatWaited, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
 
 /** Attempts per transfer before the payout fails and an admin is alerted (tries Stripe turned away unprocessed do not count). */
@@ -46,6 +47,8 @@ export const TURNED_AWAY_ALERT_AFTER = 30;
 export type TClaimedLeg = {
   legId: string;
   leg: number;
+  /** The amount version it was planned for: a look-up at Stripe matches it (and the amount). */
+  amountVersion: number;
   sourceChargeId: string | null;
   amount: number;
   currency: string;
@@ -63,7 +66,7 @@ export type TClaim = {
   transferGroup: string;
   /** The payout's transfers still to be made, in order (each with its own key). */
   legs: TClaimedLeg[];
-  /** Transfers of this payout already recorded: never "found" again for another leg. */
+  /** Transfers of this payout already recorded (or acknowledged as unexpected): never "found" again for another leg. */
   recordedTransferIds: string[];
   /** Earlier attempts exist: ask Stripe whether one of them went through before sending. */
   lookupFirst: boolean;
@@ -78,7 +81,8 @@ export type TClaim = {
 
 export type TClaimResult =
   | { kind: "claimed"; claim: TClaim }
-  | { kind: "skipped"; reason: "already_settled" | "not_eligible" | "held" | "in_flight"; status: Payout["status"]; detail?: string };
+  /** `stale_legs`: transfers planned for an earlier amount must be looked up at Stripe first (replaceStaleLegs). */
+  | { kind: "skipped"; reason: "already_settled" | "not_eligible" | "held" | "in_flight" | "stale_legs"; status: Payout["status"]; detail?: string };
 
 type TMadeTransfer = Pick<Stripe.Transfer, "id" | "amount" | "currency"> & { destination_payment?: Stripe.Transfer["destination_payment"] };
 
@@ -89,6 +93,8 @@ export type TTransferOutcome = {
     | { kind: "succeeded" }
     | { kind: "deferred_for_dispute" }
     | { kind: "stopped"; reasons: TIneligibleReason[] }
+    /** A look-up found transfers of the payout that none of its planned transfers explains: nothing more was sent. */
+    | { kind: "unexpected_transfers"; transfers: TStripeTransferFound[] }
     | { kind: "failed"; legId: string | null; failure: TStripeFailure };
 };
 
@@ -103,9 +109,7 @@ export type TTransferResult =
   | { kind: "retry"; attemptNumber: number; delayMs: number | null; error: string; counted: boolean }
   | { kind: "failed"; attemptNumber: number; error: string };
 
-export function transferGroupFor(booking: { externalId: string }): string {
-  return `booking_${booking.externalId}`;
-}
+export { transferGroupFor };
 
 /**
  * Before a claim, outside any transaction: learns from Stripe what the plan needs. A booking or
@@ -254,6 +258,9 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
       }
       const plan = await ensureTransferPlan(tx, payout, booking);
+      if (plan.kind === "stale_legs") {
+        return { kind: "skipped", reason: "stale_legs", status: payout.status, detail: "transfers planned for an earlier amount are looked up at Stripe first" };
+      }
       if (plan.kind !== "planned") return holdForPlan(tx, ctx, payout, plan);
       claimed = await changePayout(tx, payout, {
         event: "claim",
@@ -271,13 +278,13 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
     }
     const pending = plan.kind === "planned" ? plan.pending : [];
-    const recorded = await tx.payoutTransfer.findMany({ where: { payoutId: claimed.id, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
 
     const previous = await tx.transferAttempt.aggregate({ where: { payoutId: payout.id }, _max: { attemptNumber: true } });
     const attemptNumber = (previous._max.attemptNumber ?? 0) + 1;
     const legs = pending.map((leg) => ({
       legId: leg.id,
       leg: leg.leg,
+      amountVersion: leg.amountVersion,
       sourceChargeId: leg.sourceChargeId,
       amount: leg.amount,
       currency: leg.currency,
@@ -309,7 +316,7 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         destination: booking.provider.stripeAccountId ?? "",
         transferGroup: transferGroupFor(booking),
         legs,
-        recordedTransferIds: recorded.map((r) => r.stripeTransferId!),
+        recordedTransferIds: await knownTransferIds(tx, claimed.id),
         lookupFirst: attemptNumber > 1,
         lookupOnly: claimed.attempts > MAX_TRANSFER_ATTEMPTS,
         stopBecause,
@@ -319,7 +326,7 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
 }
 
 /** A payout whose transfers cannot be planned is held with the reason, and an admin is told. */
-async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: Exclude<TPlanOutcome, { kind: "planned" }>): Promise<TClaimResult> {
+async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: Extract<TPlanOutcome, { kind: "currency_unsupported" | "overpaid" }>): Promise<TClaimResult> {
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
   const holdReason = plan.kind === "currency_unsupported" ? "currency_unsupported" : "review_required";
   await changePayout(tx, payout, {
@@ -345,32 +352,47 @@ async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: 
  * right before each send it checks that no dispute opened meanwhile. Each transfer names its
  * funding charge (`source_transaction`) and goes through the shared write gate (rate, and pauses
  * for 429s); its idempotency key is the payout, its amount version and the leg, the same on every
- * retry. Stops at the first failure: the next attempt continues with what is left.
+ * retry. Stops at the first failure: the next attempt continues with what is left. A request that
+ * may have reached Stripe is never taken as not sent: only a look-up at Stripe says so (a look-up
+ * that fails leaves the outcome unknown), and a transfer of the payout that the look-up cannot
+ * match to any of its legs stops the attempt before anything more is sent.
  */
 export async function executeTransfer(context: TServiceContext, stripe: Stripe, claim: TClaim): Promise<TTransferOutcome> {
   const ctx = resolveContext(context);
   const made: TTransferOutcome["made"] = [];
   const exclude = new Set(claim.recordedTransferIds);
+  /** Looks `legs` up at Stripe: those found are made; returns the others, and the payout's transfers that none of its legs explains. */
+  const lookUp = async (legs: readonly TClaimedLeg[]) => {
+    const atStripe = await findTransfersForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, legs, exclude });
+    const missing: TClaimedLeg[] = [];
+    for (const leg of legs) {
+      const found = atStripe.found.get(leg);
+      if (!found) {
+        missing.push(leg);
+        continue;
+      }
+      made.push({ legId: leg.legId, transfer: found, recovered: true });
+      exclude.add(found.id);
+    }
+    return { missing, unmatched: atStripe.unmatched };
+  };
+  const unexpected = (transfers: Stripe.Transfer[]): TTransferOutcome => ({ made, result: { kind: "unexpected_transfers", transfers } });
+  // Whether an earlier request went through is unknown: never send, never conclude "failed".
+  const lookupFailed = (legId: string, error: unknown): TTransferOutcome => {
+    const failure = classifyStripeError(error);
+    return { made, result: { kind: "failed", legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
+  };
   let toSend = claim.legs;
 
-  if (claim.lookupFirst || claim.lookupOnly || claim.stopBecause) {
-    const missing: TClaimedLeg[] = [];
-    for (const leg of claim.legs) {
-      try {
-        const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
-        if (found) {
-          made.push({ legId: leg.legId, transfer: found, recovered: true });
-          exclude.add(found.id);
-        } else {
-          missing.push(leg);
-        }
-      } catch (error) {
-        // Whether an earlier attempt went through is unknown: never send, never conclude "failed".
-        const failure = classifyStripeError(error);
-        return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
-      }
+  if ((claim.lookupFirst || claim.lookupOnly || claim.stopBecause) && claim.legs.length > 0) {
+    let looked: Awaited<ReturnType<typeof lookUp>>;
+    try {
+      looked = await lookUp(claim.legs);
+    } catch (error) {
+      return lookupFailed(claim.legs[0]!.legId, error);
     }
-    toSend = missing;
+    if (looked.unmatched.length > 0) return unexpected(looked.unmatched);
+    toSend = looked.missing;
     if (toSend.length === 0) return { made, result: { kind: "succeeded" } };
     if (claim.stopBecause) return { made, result: { kind: "stopped", reasons: claim.stopBecause } };
     if (claim.lookupOnly) {
@@ -390,23 +412,39 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   const disputeOpen = async () => (await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } })) > 0;
 
   for (const leg of toSend) {
+    // Requests for this leg that went out: a 429 answers the last of them only, and the SDK's own
+    // retry may have followed a first request that Stripe carried out (its answer lost).
+    let sends = 0;
     try {
       // Checked in the write's slot, right before it goes out: a dispute may open while the write
       // waits for its slot (or after a 429), or while an earlier transfer waits for its answer.
-      const transfer = await sendStripeWrite(ctx.stripeWrites, async () =>
-        (await disputeOpen())
-          ? null
-          : createTransfer(stripe, {
-              amount: leg.amount,
-              currency: leg.currency,
-              destination: claim.destination,
-              transferGroup: claim.transferGroup,
-              sourceTransaction: leg.sourceChargeId,
-              metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
-              idempotencyKey: leg.idempotencyKey,
-            }),
-      );
-      if (!transfer) return { made, result: { kind: "deferred_for_dispute" } };
+      const transfer = await sendStripeWrite(ctx.stripeWrites, async () => {
+        if (await disputeOpen()) return null;
+        sends += 1;
+        return createTransfer(stripe, {
+          amount: leg.amount,
+          currency: leg.currency,
+          destination: claim.destination,
+          transferGroup: claim.transferGroup,
+          sourceTransaction: leg.sourceChargeId,
+          metadata: { payoutId: claim.payoutId, amountVersion: String(claim.amountVersion), leg: String(leg.leg) },
+          idempotencyKey: leg.idempotencyKey,
+        });
+      });
+      if (!transfer) {
+        if (sends === 0) return { made, result: { kind: "deferred_for_dispute" } };
+        // The dispute opened while a turned-away send of this leg waited to go again: that leg may
+        // be made all the same. Stripe says whether it is; the legs after it wait for the dispute.
+        let looked: Awaited<ReturnType<typeof lookUp>>;
+        try {
+          looked = await lookUp([leg]);
+        } catch (error) {
+          return lookupFailed(leg.legId, error);
+        }
+        if (looked.unmatched.length > 0) return unexpected(looked.unmatched);
+        if (looked.missing.length > 0) return { made, result: { kind: "deferred_for_dispute" } };
+        continue;
+      }
       made.push({ legId: leg.legId, transfer, recovered: false });
       exclude.add(transfer.id);
     } catch (error) {
@@ -414,12 +452,9 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
       if (failure.outcomeUnknown) {
         // The request may have reached Stripe (no answer, or a 5xx): if Stripe made it, that is the outcome.
         try {
-          const found = await findTransferForPayout(stripe, { transferGroup: claim.transferGroup, payoutId: claim.payoutId, leg: leg.leg, exclude });
-          if (found) {
-            made.push({ legId: leg.legId, transfer: found, recovered: true });
-            exclude.add(found.id);
-            continue;
-          }
+          const looked = await lookUp([leg]);
+          if (looked.unmatched.length > 0) return unexpected(looked.unmatched);
+          if (looked.missing.length === 0) continue;
         } catch {
           // Stripe unreachable: keep the first failure, whose outcome is unknown. Even if Stripe said
           // not to send it again, it may have made the transfer: never conclude "failed" from it.
@@ -534,6 +569,13 @@ async function recordOutcomeLocked(
       });
     }
     return { kind: "held_for_dispute" };
+  }
+
+  if (result.kind === "unexpected_transfers") {
+    const detail = `Stripe holds ${result.transfers.length} transfer(s) of this payout that its plan does not explain (${result.transfers.map((t) => t.id).join(", ")})`;
+    await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "unexpected_transfer", errorMessage: detail });
+    const held = await holdForUnmatchedTransfers(tx, ctx, payout, result.transfers);
+    return { kind: "skipped", reason: "unexpected_transfer", status: held.status, detail };
   }
 
   let { failure } = result;
@@ -846,7 +888,14 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
   if (funding) {
     return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: `could not learn from Stripe how the payout is funded: ${funding.unavailable}`, counted: false };
   }
+  // Transfers planned for an earlier amount are looked up before the claim plans anew.
+  const stale = await replaceStaleLegs(context, stripe, input);
+  if (stale) return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: stale.unavailable, counted: false };
   const claimed = await claimTransfer(context, input);
+  if (claimed.kind === "skipped" && claimed.reason === "stale_legs") {
+    // Its amount changed after the look-up: look again on the next try.
+    return { kind: "retry", attemptNumber: 0, delayMs: null, error: claimed.detail ?? "transfers planned for an earlier amount", counted: false };
+  }
   if (claimed.kind === "skipped") return claimed;
   const outcome = await executeTransfer(context, stripe, claimed.claim);
   // Refused because the account cannot receive transfers: ask Stripe how the account is, to record it with the outcome.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { MAX_IDEMPOTENCY_KEY_LENGTH, reversalIdempotencyKey, transferIdempotencyKey } from "./transfers";
+import { isTransferForLeg, MAX_IDEMPOTENCY_KEY_LENGTH, reversalIdempotencyKey, transferIdempotencyKey } from "./transfers";
 
 describe("transferIdempotencyKey", () => {
   it("is derived from the payout and its amount version only", () => {
@@ -37,5 +37,27 @@ describe("reversalIdempotencyKey", () => {
     expect(reversalIdempotencyKey("dp_1")).toBe(reversalIdempotencyKey("dp_1"));
     expect(reversalIdempotencyKey("dp_2")).not.toBe(reversalIdempotencyKey("dp_1"));
     expect(() => reversalIdempotencyKey("")).toThrow(RangeError);
+  });
+});
+
+describe("isTransferForLeg", () => {
+  const leg = { leg: 2, amountVersion: 3, amount: 8_700, currency: "USD" };
+  const transfer = (metadata: Record<string, string>, amount = 8_700, currency = "usd") => ({ amount, currency, metadata: { payoutId: "pay_1", ...metadata } });
+
+  it("matches the leg number, the amount version and the amount in the leg's currency", () => {
+    expect(isTransferForLeg(transfer({ leg: "2", amountVersion: "3" }), leg)).toBe(true);
+  });
+
+  it("never takes a transfer made for another amount of the payout under the same leg number", () => {
+    expect(isTransferForLeg(transfer({ leg: "2", amountVersion: "2" }), leg)).toBe(false);
+    expect(isTransferForLeg(transfer({ leg: "2", amountVersion: "3" }, 8_000), leg)).toBe(false);
+    expect(isTransferForLeg(transfer({ leg: "2", amountVersion: "3" }, 8_700, "eur"), leg)).toBe(false);
+    expect(isTransferForLeg(transfer({ leg: "1", amountVersion: "3" }), leg)).toBe(false);
+  });
+
+  it("reads a transfer without a leg as the first, and one without a version by its amount", () => {
+    expect(isTransferForLeg(transfer({}), { ...leg, leg: 1 })).toBe(true);
+    expect(isTransferForLeg(transfer({}), leg)).toBe(false);
+    expect(isTransferForLeg(transfer({}, 100), { ...leg, leg: 1 })).toBe(false);
   });
 });

@@ -104,25 +104,74 @@ export async function createTransfer(stripe: Stripe, input: TCreateTransferInput
   );
 }
 
+/** One of a payout's planned transfers, as a look-up at Stripe recognises it. */
+export type TTransferToFind = {
+  leg: number;
+  amountVersion: number;
+  /** Minor units of `currency`, as planned. */
+  amount: number;
+  currency: string;
+};
+
+export type TTransfersOfPayout<T extends TTransferToFind> = {
+  /** The transfer Stripe made for each leg looked for, when it has one. */
+  found: Map<T, Stripe.Transfer>;
+  /**
+   * The payout's other transfers at Stripe (its id in their metadata, not repayments, not in
+   * `exclude`): made for none of the legs looked for, or a second one for a leg. Never to be passed over.
+   */
+  unmatched: Stripe.Transfer[];
+};
+
 /**
- * The transfer made for one of a payout's transfers (its `leg`), if any: lists the transfer group
- * (all pages) and matches `metadata.payoutId` and `metadata.leg` (a transfer made before payouts
- * had several has no leg: it is the first), leaving out transfers already recorded (`exclude`)
- * and repayments. Used to settle an attempt whose outcome is unknown (timeout, 5xx, a crash).
- * Stripe lists newest first, so with several matches (which would be a bug) the newest wins.
+ * Whether Stripe made `transfer` for `leg`: its metadata names the leg (a transfer made before
+ * payouts had several names none: it is the first) and the amount version (when it names one),
+ * and it moved the leg's amount in the leg's currency. A transfer made for another amount of the
+ * payout under the same leg number is not the leg's.
  */
-export async function findTransferForPayout(
+export function isTransferForLeg(transfer: Pick<Stripe.Transfer, "amount" | "currency" | "metadata">, leg: TTransferToFind): boolean {
+  const metadata = transfer.metadata ?? {};
+  return (
+    (metadata.leg ?? "1") === String(leg.leg) &&
+    (metadata.amountVersion === undefined || metadata.amountVersion === String(leg.amountVersion)) &&
+    transfer.amount === leg.amount &&
+    transfer.currency.toLowerCase() === leg.currency.toLowerCase()
+  );
+}
+
+/**
+ * The transfers Stripe made for some of a payout's planned transfers (`legs`), and the payout's
+ * transfers that none of them explains: lists the transfer group once (all pages), keeps those whose
+ * `metadata.payoutId` is the payout, leaves out repayments and transfers already recorded
+ * (`exclude`), and matches each to a leg with isTransferForLeg. Used to settle an attempt whose
+ * outcome is unknown (timeout, 5xx, a retry answered 429, a crash) and before a plan changes.
+ * Stripe lists newest first, so with several matches for one leg (which would be a bug) the newest
+ * is the leg's and the others are unmatched.
+ */
+export async function findTransfersForPayout<T extends TTransferToFind>(
   stripe: Stripe,
-  input: { transferGroup: string; payoutId: string; leg?: number; exclude?: ReadonlySet<string> },
-): Promise<Stripe.Transfer | null> {
-  const leg = String(input.leg ?? 1);
+  input: { transferGroup: string; payoutId: string; legs: readonly T[]; exclude?: ReadonlySet<string> },
+): Promise<TTransfersOfPayout<T>> {
+  const found = new Map<T, Stripe.Transfer>();
+  const unmatched: Stripe.Transfer[] = [];
   for await (const transfer of stripe.transfers.list({ transfer_group: input.transferGroup, limit: 100 })) {
     const metadata = transfer.metadata ?? {};
-    if (metadata.payoutId !== input.payoutId || metadata.repaymentOf || (metadata.leg ?? "1") !== leg) continue;
+    if (metadata.payoutId !== input.payoutId || metadata.repaymentOf) continue;
     if (input.exclude?.has(transfer.id)) continue;
-    return transfer;
+    const leg = input.legs.find((l) => !found.has(l) && isTransferForLeg(transfer, l));
+    if (leg) found.set(leg, transfer);
+    else unmatched.push(transfer);
   }
-  return null;
+  return { found, unmatched };
+}
+
+/** The transfer Stripe made for one of a payout's planned transfers, if any (findTransfersForPayout). */
+export async function findTransferForPayout(
+  stripe: Stripe,
+  input: { transferGroup: string; payoutId: string; leg: TTransferToFind; exclude?: ReadonlySet<string> },
+): Promise<Stripe.Transfer | null> {
+  const { found } = await findTransfersForPayout(stripe, { ...input, legs: [input.leg] });
+  return found.get(input.leg) ?? null;
 }
 
 /** The repayment made for a failed refund's step (`metadata.repaymentOf`), if any. */

@@ -58,7 +58,7 @@ describe("an unknown outcome on the last attempt", () => {
     expect(final.stripeTransferId).toBe(h.transfersFor(payout.id)[0]!.id);
   });
 
-  it("a transfer found for an earlier amount is recorded, never repeated, and raised for a human", async () => {
+  it("a transfer found for an earlier amount is recorded as that amount's, never repeated, and raised for a human", async () => {
     const chargeId = `ch_review_${Date.now().toString(36)}`;
     const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
     h.clock.advance(48 * HOUR + 1000);
@@ -87,9 +87,14 @@ describe("an unknown outcome on the last attempt", () => {
     await h.run("transfer", transferEvent(payout.id));
     const after = await payoutOf(bookingId);
     expect(h.transfersFor(payout.id)).toHaveLength(1);
-    expect(after).toMatchObject({ status: "transferred", stripeTransferId: late.id, amount: 4_000 });
-    const alerts = await db.alert.findMany({ where: { payoutId: payout.id, kind: "transfer_amount_mismatch" } });
+    // Recorded as what it was (version 1's leg, 8,000), not as the 4,000 payout's transfer
+    // (simulation-findings/amount-change-looks-up-replaced-leg.test.ts): $80.00 was paid for a
+    // payout that owes $40.00, so it is held for a person to recover the difference.
+    const legs = await db.payoutTransfer.findMany({ where: { payoutId: payout.id } });
+    expect(legs.map((l) => [l.amountVersion, l.leg, l.amount, l.status, l.stripeTransferId])).toEqual([[1, 1, 8_000, "succeeded", late.id]]);
+    expect(after).toMatchObject({ status: "on_hold", holdReason: "review_required", amount: 4_000 });
+    const alerts = await db.alert.findMany({ where: { payoutId: payout.id, kind: "payout_transfer_review" } });
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.message).toMatch(/moved \$80\.00, but .* \(the payout is now \$40\.00\)/);
+    expect(alerts[0]!.message).toMatch(/\(\$40\.00\) is held: 8000 USD was already transferred, more than the 4000 the payout now owes/);
   });
 });

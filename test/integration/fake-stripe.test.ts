@@ -137,13 +137,14 @@ describe("resources", () => {
     for (let n = 6; n <= 104; n += 1) {
       await createTransfer(stripe, transferInput(`pay_${n}`, { transferGroup: "group_a", amount: 1 }));
     }
-    const found = await findTransferForPayout(stripe, { transferGroup: "group_a", payoutId: "pay_1" });
+    const leg = (amount: number) => ({ leg: 1, amountVersion: 1, amount, currency: "eur" });
+    const found = await findTransferForPayout(stripe, { transferGroup: "group_a", payoutId: "pay_1", leg: leg(100) });
     expect(found).toMatchObject({ amount: 100, metadata: { payoutId: "pay_1" } });
     expect(fake.requests().filter((request) => request.method === "GET" && request.path === "/v1/transfers")).toHaveLength(
       2 + 3 + 2,
     );
-    expect(await findTransferForPayout(stripe, { transferGroup: "group_a", payoutId: "pay_other" })).toBeNull();
-    expect(await findTransferForPayout(stripe, { transferGroup: "group_none", payoutId: "pay_1" })).toBeNull();
+    expect(await findTransferForPayout(stripe, { transferGroup: "group_a", payoutId: "pay_other", leg: leg(4200) })).toBeNull();
+    expect(await findTransferForPayout(stripe, { transferGroup: "group_none", payoutId: "pay_1", leg: leg(100) })).toBeNull();
   });
 
   it("reports account readiness", async () => {
@@ -318,7 +319,7 @@ describe("faults", () => {
     fake.failNext(TRANSFERS, { kind: "timeout", process: true });
     const error = await failureOf(createTransfer(fake.stripe({ timeout: 300 }), transferInput("pay_1")));
     expect(classifyStripeError(error)).toMatchObject({ outcomeUnknown: true });
-    const found = await findTransferForPayout(stripe, { transferGroup: "booking_pay_1", payoutId: "pay_1" });
+    const found = await findTransferForPayout(stripe, { transferGroup: "booking_pay_1", payoutId: "pay_1", leg: { leg: 1, amountVersion: 1, amount: 4200, currency: "EUR" } });
     expect(found?.id).toBe(fake.transfers()[0]?.id);
     // Retrying with the same key replays it instead of creating another.
     expect((await createTransfer(stripe, transferInput("pay_1"))).id).toBe(found?.id);
