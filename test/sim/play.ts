@@ -348,7 +348,8 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
       if (!chargeId) return;
       const charge = fake.charge(chargeId);
       const amount = Math.min(fact.amount, charge.amount - charge.amount_refunded);
-      if (amount <= 0) return;
+      // Stripe refuses to refund a charge that was charged back (error `charge_disputed`): no refund happens.
+      if (amount <= 0 || charge.disputed) return;
       const refund = fake.refundCharge(chargeId, { amount, status: fact.fate === "succeeded" ? "succeeded" : "pending" });
       log.stripeObjects.set(fact.key, { kind: "refund", id: refund.id, charge: fact.charge });
       emit("charge.refunded", fake.charge(chargeId));
