@@ -6,11 +6,14 @@ import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { payoutTransferRequested } from "@/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
-import { transferPayout } from "@/lib/payouts/transfer-payout";
+import { MAX_TRANSFER_ATTEMPTS, transferPayout } from "@/lib/payouts/transfer-payout";
 
 export const TRANSFER_PAYOUT_FN = "transfer-payout";
-/** Inngest retries of one run: more than the counted attempts, for tries that do not count and crashes. */
-export const TRANSFER_RUN_RETRIES = 10;
+/** What Inngest accepts as a function's `retries` (0 to 20). */
+type TInngestRetries = NonNullable<Parameters<typeof inngest.createFunction>[0]["retries"]>;
+
+/** Inngest retries of one run: the counted attempts' retries, plus room for tries that do not count (rate limits) and crashes. */
+export const TRANSFER_RUN_RETRIES = (MAX_TRANSFER_ATTEMPTS - 1 + 8) as TInngestRetries;
 
 /** Thrown to make Inngest retry the attempt step (with its backoff, or after a set delay). */
 export class TransferRetryError extends Error {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { assertMinorUnits, isZeroDecimal, normalizeCurrency, payoutAmount, refundGivenBack, withRefund } from "./money";
+import { assertMinorUnits, isZeroDecimal, normalizeCurrency, payoutAmount, refundGivenBack } from "./money";
 
 describe("payoutAmount", () => {
   it("is share + tips - refunded", () => {
@@ -18,23 +18,6 @@ describe("payoutAmount", () => {
 
   it.each([1.5, -1, Number.NaN, 2 ** 31])("rejects %s as an amount", (bad) => {
     expect(() => payoutAmount({ providerShare: bad, tipAmount: 0, refundedAmount: 0 })).toThrow(/providerShare/);
-  });
-});
-
-describe("withRefund", () => {
-  it("caps a refund at what is left, so the amount stops at zero", () => {
-    expect(withRefund({ providerShare: 1000, tipAmount: 200, refundedAmount: 0 }, 5000)).toEqual({
-      providerShare: 1000,
-      tipAmount: 200,
-      refundedAmount: 1200,
-      amount: 0,
-      appliedRefund: 1200,
-    });
-  });
-
-  it("accumulates refunds", () => {
-    const once = withRefund({ providerShare: 1000, tipAmount: 0, refundedAmount: 0 }, 300);
-    expect(withRefund(once, 200)).toMatchObject({ refundedAmount: 500, amount: 500 });
   });
 });
 

@@ -53,11 +53,3 @@ export function refundGivenBack(parts: TPayoutParts, stepDown: number): number {
   return payoutAmount(parts) - payoutAmount({ ...parts, refundedAmount: parts.refundedAmount + stepDown });
 }
 
-/** The parts with an added refund; the refund is capped at what is left to pay. */
-export function withRefund(parts: TPayoutParts, refund: number): TPayoutParts & { amount: number; appliedRefund: number } {
-  assertMinorUnits(refund, "refund");
-  const before = payoutAmount(parts);
-  const appliedRefund = Math.min(refund, before);
-  const next = { ...parts, refundedAmount: parts.refundedAmount + appliedRefund };
-  return { ...next, amount: payoutAmount(next), appliedRefund };
-}

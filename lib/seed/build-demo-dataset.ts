@@ -6,6 +6,7 @@ import type { DisputeOutcome, DisputeScope, DisputeStatus } from "@/generated/pr
 import { adminActorOf } from "@/lib/audit/admin-actor";
 import { toAuditRow, type TActor } from "@/lib/audit/record-audit";
 import { describeIneligibility } from "@/lib/payouts/eligibility";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
 import { DEFAULT_TIMING, payoutDueAt, tipWindowEndsAt } from "@/lib/payouts/timing";
 
 import { emptyDataset, type TAdminRef, type TDemoDataset, type TPayoutRow } from "./demo-dataset-types";
@@ -22,7 +23,6 @@ import {
   ACTORS,
   addMs,
   invalidDestinationError,
-  MAX_TRANSFER_ATTEMPTS,
   PayoutStory,
   payoutSnapshot,
   reversalIdempotencyKey,

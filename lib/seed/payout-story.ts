@@ -10,13 +10,11 @@ import { toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-au
 import { payoutAmount } from "@/lib/money/money";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { nextStatus, type TPayoutEvent } from "@/lib/payouts/state-machine";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
 import { reversalIdempotencyKey, transferIdempotencyKey as stripeTransferKey } from "@/lib/stripe/transfers";
 
 import type { TDemoDataset, TPayoutRow } from "./demo-dataset-types";
 import type { TIdFactory, TRandom } from "./prng";
-
-/** Attempts per transfer run before the payout fails (lib/payouts/transfer-payout.ts). */
-export const MAX_TRANSFER_ATTEMPTS = 3;
 
 /** The function ids the engine's audit entries carry (inngest/deps.ts: `inngest:<fn>`). */
 export const ACTORS = {
@@ -231,7 +229,7 @@ export class PayoutStory {
       attempt.stripeRequestId = error.hasRequestId ? ids.stripe("req", 14) : null;
       attempt.finishedAt = finishedAt;
       if (index === outcomes.length - 1) {
-        if (error.retryable && attempts < MAX_TRANSFER_ATTEMPTS) throw new Error("seed: a run may only give up after 3 retryable errors");
+        if (error.retryable && attempts < MAX_TRANSFER_ATTEMPTS) throw new Error(`seed: a run may only give up after ${MAX_TRANSFER_ATTEMPTS} retryable errors`);
         this.change(finishedAt, ACTORS.transfer, "payout.failed", {
           event: "transfer_failed",
           data: { lastError, processingStartedAt: null },

@@ -81,7 +81,7 @@ export function repaymentIdempotencyKey(chargeRefundId: string, refusals = 0): s
 }
 
 /**
- * The idempotency key of a reversal: one per dispute (or refund step) and reversed transfer.
+ * The idempotency key of a reversal: one per claim (a dispute, a refund step) and reversed transfer.
  * The first transfer's keeps the original form, `reversal:dispute:<id>`.
  */
 export function reversalIdempotencyKey(disputeId: string, leg = 1): string {

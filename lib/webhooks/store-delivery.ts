@@ -56,25 +56,6 @@ export async function storeDelivery(db: PrismaClient, input: TStoreDeliveryInput
   return { delivery, duplicate: true };
 }
 
-/** Records what applying a stored delivery came to. */
-export async function markDelivery(
-  db: PrismaClient,
-  id: string,
-  status: Exclude<WebhookEventStatus, "received">,
-  error: string | null = null,
-  now: Date = new Date(),
-): Promise<WebhookEvent> {
-  return db.webhookEvent.update({
-    where: { id },
-    data: {
-      status,
-      error: error?.slice(0, 2000) ?? null,
-      applyAttempts: { increment: 1 },
-      processedAt: status === "processed" || status === "ignored" ? now : null,
-    },
-  });
-}
-
 /** The status and the text (error, reason or note) a delivery keeps for an apply outcome. */
 export function outcomeColumns(outcome: TApplyOutcome): { status: Exclude<WebhookEventStatus, "received">; error: string | null } {
   switch (outcome.status) {
@@ -90,7 +71,7 @@ export function outcomeColumns(outcome: TApplyOutcome): { status: Exclude<Webhoo
 }
 
 /**
- * Records an apply outcome on the delivery (as markDelivery does), except that a delivery
+ * Records an apply outcome on the delivery (its status, the text, one more apply attempt), except that a delivery
  * already `processed` keeps its first outcome: two appliers racing on the same delivery
  * (the request and a deferred re-apply, say) end at `processed` with the first applier's
  * note, whatever order they finish in. For `processed` deliveries `error` holds the

@@ -3,7 +3,7 @@ import type Stripe from "stripe";
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
 import type { TClock } from "@/lib/payouts/timing";
 
-/** What applying a stored delivery came to; stored on the delivery by markDelivery. */
+/** What applying a stored delivery came to; stored on the delivery by recordOutcome (store-delivery.ts). */
 export type TApplyOutcome =
   /** Applied through the engine's services (including business outcomes such as a rejected tip). */
   | { status: "processed"; note?: string }
