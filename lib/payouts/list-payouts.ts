@@ -1,17 +1,12 @@
 import "server-only";
 
-import { z } from "zod";
-
 import { Prisma } from "@/generated/prisma/client";
 import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
-import { ValidationError } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
-import { parseIsoInstant } from "@/lib/list/keyset-position";
-import { currencyMinorDigits } from "@/lib/money/format-money";
-import { ZERO_DECIMAL_CURRENCIES } from "@/lib/money/money";
 
-import { decimalToMinor, type TPayoutFilter, type TPayoutListQuery, type TPayoutSort } from "./payout-filter";
+import type { TPayoutFilter, TPayoutListQuery, TPayoutSort } from "./payout-filter";
+import { decodeCursor, encodeCursor, sortValue, type TCursor } from "./payout-list-cursor";
+import { payoutWhere, resolvePayoutFilter } from "./payout-where";
 
 // The payouts list: filters, search and keyset pagination on (sort column, id), written as
 // SQL so that every sort walks an index — (createdAt, id), (eligibleAt, id), (amount, id) —
@@ -61,170 +56,6 @@ const SORT_COLUMNS: Record<TPayoutSort, Prisma.Sql> = {
   eligibleAt: Prisma.raw(`p."eligibleAt"`),
   amount: Prisma.raw(`p."amount"`),
 };
-
-
-// ───────────────────────────── Cursors ─────────────────────────────
-
-/** `amount` is an int4 column: a cursor value outside its range cannot name a row. */
-const INT4_MIN = -2_147_483_648;
-const INT4_MAX = 2_147_483_647;
-
-/**
- * A page position: the sort (`s`, `o`), the last row's sort value (`v`: an ISO instant as
- * toISOString writes it for the date sorts, an int4 for amount) and its id (`i`). Checked
- * strictly, so that a forged one is a 400 here, not an error from PostgreSQL.
- */
-const ZCursor = z.object({
-  s: z.enum(["createdAt", "eligibleAt", "amount"]),
-  o: z.enum(["asc", "desc"]),
-  v: z.union([z.string().max(40), z.number().int()]),
-  i: z.uuid(),
-});
-type TCursor = z.infer<typeof ZCursor>;
-
-type TSortValueRow = { id: string; createdAt: Date; eligibleAt: Date; amount: number };
-
-function sortValue(row: TSortValueRow, sort: TPayoutSort): string | number {
-  return sort === "amount" ? row.amount : row[sort].toISOString();
-}
-
-export function encodeCursor(cursor: TCursor): string {
-  return Buffer.from(JSON.stringify(cursor), "utf8").toString("base64url");
-}
-
-export function decodeCursor(raw: string, filter: Pick<TPayoutFilter, "sort" | "order">): TCursor {
-  let parsed: TCursor;
-  try {
-    parsed = ZCursor.parse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
-  } catch {
-    throw new ValidationError("The page cursor is not valid; start again from the first page.", { field: "cursor" });
-  }
-  if (parsed.s !== filter.sort || parsed.o !== filter.order) {
-    throw new ValidationError("The page cursor belongs to another sort order; start again from the first page.", { field: "cursor" });
-  }
-  const valueFits =
-    parsed.s === "amount"
-      ? typeof parsed.v === "number" && parsed.v >= INT4_MIN && parsed.v <= INT4_MAX
-      : typeof parsed.v === "string" && parseIsoInstant(parsed.v) !== null;
-  if (!valueFits) {
-    throw new ValidationError("The page cursor is not valid; start again from the first page.", { field: "cursor" });
-  }
-  return parsed;
-}
-
-// ───────────────────────────── Filter → SQL ─────────────────────────────
-
-/** The filter with its lookups done (provider, search): what the WHERE clause is built from. */
-export type TResolvedFilter = {
-  filter: TPayoutFilter;
-  /** The provider filter's provider; `missing` when the filter names no provider (then nothing matches). */
-  provider: { id: string; name: string; externalId: string } | "missing" | null;
-  search: { payoutId: string | null; text: string; bookingIds: string[]; providerIds: string[] } | null;
-};
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-async function resolveProvider(db: Db, key: string): Promise<TResolvedFilter["provider"]> {
-  const rows = await db.$queryRaw<{ id: string; name: string; externalId: string }[]>`
-    SELECT id::text, name, "externalId" FROM "Provider"
-    WHERE "externalId" = ${key} ${isUuid(key) ? Prisma.sql`OR id = ${key}::uuid` : Prisma.empty}
-    ORDER BY ("externalId" = ${key}) DESC LIMIT 1`;
-  return rows[0] ?? "missing";
-}
-
-/**
- * What a search can name besides a payout or transfer id: bookings by external id, providers
- * by external id or id, or by the start of their name (any case; a uuid is never a name).
- */
-async function resolveSearch(db: Db, text: string): Promise<NonNullable<TResolvedFilter["search"]>> {
-  const uuid = isUuid(text) ? text.toLowerCase() : null;
-  const byName = uuid ? Prisma.empty : Prisma.sql`OR name ILIKE ${`${escapeLike(text)}%`}`;
-  const [row] = await db.$queryRaw<{ bookingIds: string[]; providerIds: string[] }[]>`
-    SELECT
-      ARRAY(SELECT id::text FROM "Booking" WHERE "externalId" = ${text} ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "bookingIds",
-      ARRAY(SELECT id::text FROM "Provider" WHERE "externalId" = ${text} ${byName}
-            ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "providerIds"`;
-  return { payoutId: uuid, text, bookingIds: row?.bookingIds ?? [], providerIds: row?.providerIds ?? [] };
-}
-
-/** Looks up what the provider filter and the search refer to (small indexed queries, in parallel). */
-export async function resolvePayoutFilter(db: Db, filter: TPayoutFilter): Promise<TResolvedFilter> {
-  const [provider, search] = await Promise.all([
-    filter.provider ? resolveProvider(db, filter.provider) : null,
-    filter.q ? resolveSearch(db, filter.q) : null,
-  ]);
-  return { filter, provider, search };
-}
-
-/** Currencies whose minor unit has 3 digits (KWD, BHD, …), by the same rule as formatMoney. */
-let threeDecimalCurrencies: string[] | undefined;
-function threeDecimal(): string[] {
-  threeDecimalCurrencies ??= Intl.supportedValuesOf("currency").filter((c) => currencyMinorDigits(c) === 3);
-  return threeDecimalCurrencies;
-}
-
-/**
- * Amount bounds are typed in major units ("10" = $10.00 = ¥10). With a currency filter they
- * become one range in minor units; without one, each row is compared in its own currency,
- * plus a loose range on `amount` alone that an index can use.
- */
-function amountConditions(filter: TPayoutFilter): Prisma.Sql[] {
-  const { amountMin: min, amountMax: max } = filter;
-  if (!min && !max) return [];
-  const range = (digits: number): Prisma.Sql[] => [
-    ...(min ? [Prisma.sql`p.amount >= ${decimalToMinor(min, digits, "ceil")}::bigint`] : []),
-    ...(max ? [Prisma.sql`p.amount <= ${decimalToMinor(max, digits, "floor")}::bigint`] : []),
-  ];
-  if (filter.currency) return range(currencyMinorDigits(filter.currency));
-
-  const loose: Prisma.Sql[] = [
-    ...(min ? [Prisma.sql`p.amount >= ${decimalToMinor(min, 0, "ceil")}::bigint`] : []),
-    ...(max ? [Prisma.sql`p.amount <= ${decimalToMinor(max, 3, "floor")}::bigint`] : []),
-  ];
-  const and = (parts: Prisma.Sql[]) => Prisma.join(parts, " AND ");
-  const exact = Prisma.sql`CASE
-      WHEN p.currency = ANY(${[...ZERO_DECIMAL_CURRENCIES]}::text[]) THEN ${and(range(0))}
-      WHEN p.currency = ANY(${threeDecimal()}::text[]) THEN ${and(range(3))}
-      ELSE ${and(range(2))} END`;
-  return [...loose, exact];
-}
-
-function startOfDayUtc(day: string): string {
-  return `${day}T00:00:00.000Z`;
-}
-
-function nextDayUtc(day: string): string {
-  const date = new Date(startOfDayUtc(day));
-  date.setUTCDate(date.getUTCDate() + 1);
-  return date.toISOString();
-}
-
-/** The WHERE conditions for a resolved filter; `null` when nothing can match. */
-export function payoutWhere(resolved: TResolvedFilter): Prisma.Sql | null {
-  const { filter, provider, search } = resolved;
-  const conditions: Prisma.Sql[] = [];
-  // One status as `=`: the planner then walks (status, createdAt, id) in order; with `= ANY`
-  // (several statuses) it cannot keep the order from that index.
-  if (filter.status.length === 1) conditions.push(Prisma.sql`p.status = ${filter.status[0]}::"PayoutStatus"`);
-  else if (filter.status.length > 1) conditions.push(Prisma.sql`p.status = ANY(${filter.status}::"PayoutStatus"[])`);
-  if (provider === "missing") return null;
-  if (provider) conditions.push(Prisma.sql`p."providerId" = ${provider.id}::uuid`);
-  if (filter.currency) conditions.push(Prisma.sql`p.currency = ${filter.currency}`);
-  const dateColumn = filter.date === "eligible" ? Prisma.raw(`p."eligibleAt"`) : Prisma.raw(`p."createdAt"`);
-  if (filter.from) conditions.push(Prisma.sql`${dateColumn} >= ${startOfDayUtc(filter.from)}::timestamptz`);
-  if (filter.to) conditions.push(Prisma.sql`${dateColumn} < ${nextDayUtc(filter.to)}::timestamptz`);
-  conditions.push(...amountConditions(filter));
-  if (search) {
-    const any: Prisma.Sql[] = [Prisma.sql`p."stripeTransferId" = ${search.text}`];
-    if (search.payoutId) any.push(Prisma.sql`p.id = ${search.payoutId}::uuid`);
-    if (search.bookingIds.length > 0) any.push(Prisma.sql`p."bookingId" = ANY(${search.bookingIds}::uuid[])`);
-    if (search.providerIds.length > 0) any.push(Prisma.sql`p."providerId" = ANY(${search.providerIds}::uuid[])`);
-    conditions.push(Prisma.sql`(${Prisma.join(any, " OR ")})`);
-  }
-  return conditions.length > 0 ? Prisma.join(conditions, " AND ") : Prisma.sql`TRUE`;
-}
 
 /** `(col, id) > (v, id)` (or <) for a keyset page, in the direction the rows are read. */
 function keysetCondition(sort: TPayoutSort, cursor: TCursor, direction: "asc" | "desc"): Prisma.Sql {

@@ -9,7 +9,8 @@ import type { Payout, Provider } from "@/generated/prisma/client";
 import type { PayoutStatus } from "@/generated/prisma/enums";
 import { db } from "@/lib/db";
 import { csvField, exportPayoutsCsv, minorToDecimal, PAYOUT_CSV_HEADER } from "@/lib/payouts/export-payouts-csv";
-import { countPayouts, listPayouts, payoutWhere, resolvePayoutFilter, type TPayoutListItem } from "@/lib/payouts/list-payouts";
+import { countPayouts, listPayouts, type TPayoutListItem } from "@/lib/payouts/list-payouts";
+import { payoutWhere, resolvePayoutFilter } from "@/lib/payouts/payout-where";
 import {
   decimalToMinor,
   DEFAULT_PAYOUT_FILTER,
