@@ -10,7 +10,7 @@ import { requireReason, type TAdminActionInput } from "@/lib/payouts/admin-actio
 import { PayoutVersionConflictError } from "@/lib/payouts/change-payout";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
-import { evaluatePayoutAction, providerActionFacts } from "@/lib/payouts/payout-actions";
+import { evaluatePayoutAction, providerActionFacts, refusalMessage } from "@/lib/payouts/payout-actions";
 import { canTransition, IllegalTransitionError } from "@/lib/payouts/state-machine";
 import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-account";
@@ -88,7 +88,7 @@ export async function requestForceRelease(
     });
     if (!verdict.allowed) {
       if (!canTransition(payout.status, "force_release")) throw new IllegalTransitionError(payout.status, "force_release");
-      throw new ConflictError(`Cannot force release: ${verdict.reason}`, { payoutId: payout.id });
+      throw new ConflictError(refusalMessage("force_release", verdict.reason), { payoutId: payout.id });
     }
 
     const approval = await tx.payoutApproval.create({

@@ -4,11 +4,13 @@ import type { Payout } from "@/generated/prisma/client";
 import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
-import { ValidationError } from "@/lib/errors";
+import { ConflictError, ValidationError } from "@/lib/errors";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { PayoutVersionConflictError } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
+import { ACTION_EVENTS, evaluatePayoutAction, providerActionFacts, refusalMessage, type TPayoutAction } from "./payout-actions";
+import { canTransition, IllegalTransitionError } from "./state-machine";
 import { lockPayoutAndBooking, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
 
 export type TAdminActionInput = {
@@ -34,14 +36,15 @@ function requireAdminActor(actor: TActor): TActor {
 
 /**
  * The frame every admin operation shares: one transaction that locks the booking and
- * the payout, checks the expected version, applies the operation (which writes its
+ * the payout, checks the expected version and the action's preconditions (the ones the
+ * dashboard's buttons show: evaluatePayoutAction), applies the operation (which writes its
  * audit entry through changePayout), lets the payout follow the booking's facts again,
  * and records `payout/admin.action` plus a transfer request when one is now due.
  */
 export async function runAdminPayoutAction(
   context: TServiceContext,
   input: TAdminActionInput,
-  action: string,
+  action: TPayoutAction,
   apply: (tx: Tx, state: { payout: Payout; booking: TLockedBooking; reason: string; ctx: TResolvedContext; openDisputes: number }) => Promise<Payout>,
 ): Promise<TAdminActionResult> {
   const ctx = resolveContext({ ...context, actor: requireAdminActor(context.actor) });
@@ -52,6 +55,20 @@ export async function runAdminPayoutAction(
       throw new PayoutVersionConflictError(payout.id, input.expectedVersion, payout.version);
     }
     const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+    const transferred = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" }, _sum: { amount: true } });
+    const verdict = evaluatePayoutAction(action, {
+      status: payout.status,
+      holdReason: payout.holdReason,
+      openDisputes,
+      ...providerActionFacts(booking.provider),
+      // A pending four-eyes request is lib/approvals' to check: its approval runs this.
+      pendingApproval: null,
+      transferredPart: transferred._sum.amount ?? 0,
+    });
+    if (!verdict.allowed) {
+      if (!canTransition(payout.status, ACTION_EVENTS[action])) throw new IllegalTransitionError(payout.status, ACTION_EVENTS[action]);
+      throw new ConflictError(refusalMessage(action, verdict.reason), { payoutId: payout.id });
+    }
     await apply(tx, { payout, booking, reason, ctx, openDisputes });
     const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason });
     const after = synced.payout ?? (await tx.payout.findUniqueOrThrow({ where: { id: payout.id } }));

@@ -5,7 +5,6 @@ import { providerReadiness } from "@/lib/providers/account-readiness";
 
 import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
 import { changePayout } from "./change-payout";
-import { canTransition, IllegalTransitionError } from "./state-machine";
 import type { TServiceContext } from "./context";
 
 /**
@@ -15,18 +14,10 @@ import type { TServiceContext } from "./context";
  * Stripe about an account whose readiness Stripe never told us (a new provider).
  */
 export function forceReleasePayout(ctx: TServiceContext, input: TAdminActionInput) {
-  return runAdminPayoutAction(ctx, input, "force_release", (tx, { payout, booking, reason, ctx: c, openDisputes }) => {
-    if (!canTransition(payout.status, "force_release")) throw new IllegalTransitionError(payout.status, "force_release");
-    if (openDisputes > 0) {
-      throw new ConflictError("Cannot force release: a dispute on this booking is open. Resolve the dispute first.", { openDisputes });
-    }
-    const readiness = providerReadiness(booking.provider);
-    if (readiness === "unknown") {
+  return runAdminPayoutAction(ctx, input, "force_release", (tx, { payout, booking, reason, ctx: c }) => {
+    if (providerReadiness(booking.provider) === "unknown") {
       // The callers ask Stripe first (learnProviderAccountIfUnknown); it did not answer in time.
       throw new ConflictError("Cannot force release: Stripe has not said yet whether the provider's Stripe account can receive payouts. Try again.");
-    }
-    if (readiness !== "ready") {
-      throw new ConflictError("Cannot force release: the provider's Stripe account cannot receive payouts.");
     }
     const now = c.clock.now();
     const eligibleAt = payout.eligibleAt > now ? now : payout.eligibleAt;

@@ -31,7 +31,7 @@ export const PAYOUT_ACTION_LABELS: Record<TPayoutAction, string> = {
 };
 
 /** Each action is one state-machine event. */
-const ACTION_EVENTS: Record<TPayoutAction, TPayoutEvent> = {
+export const ACTION_EVENTS: Record<TPayoutAction, TPayoutEvent> = {
   hold: "hold",
   release: "release",
   retry: "retry",
@@ -134,6 +134,11 @@ export function evaluatePayoutAction(action: TPayoutAction, facts: TPayoutAction
     return { allowed: false, reason: "Part of this payout was already transferred; it can be retried, not cancelled." };
   }
   return { allowed: true };
+}
+
+/** The error text when an action is refused: "Cannot release: a dispute on this booking is open; …". */
+export function refusalMessage(action: TPayoutAction, reason: string): string {
+  return `Cannot ${PAYOUT_ACTION_LABELS[action].toLowerCase()}: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
 }
 
 /** The actions `role` may run, each with whether it is allowed now and why not. */

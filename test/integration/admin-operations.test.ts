@@ -89,7 +89,7 @@ describe("hold and release", () => {
     await openDispute(h.ctx(), { bookingId, externalId: `dsp3_${bookingId}`, openedAt: h.clock.now() });
     await expect(releasePayout(h.ctx(operator), { payoutId: payout.id, reason: "Checked" })).rejects.toMatchObject({
       status: 409,
-      message: "A dispute on this booking is open; the payout is released when the dispute is resolved.",
+      message: "Cannot release: a dispute on this booking is open; it is released when the dispute is resolved.",
     });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "admin_hold" });
   });

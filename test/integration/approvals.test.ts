@@ -129,7 +129,7 @@ describe("requesting a force release", () => {
     const before = await snapshot(payout.id);
     await expect(requestForceRelease(h.ctx(bea), { payoutId: payout.id, reason: "Second" })).rejects.toMatchObject({
       status: 409,
-      message: "Cannot force release: Already awaiting a second admin's approval (requested by Ada Admin).",
+      message: "Cannot force release: already awaiting a second admin's approval (requested by Ada Admin).",
     });
     expect(await snapshot(payout.id)).toEqual(before);
   });
@@ -144,7 +144,7 @@ describe("requesting a force release", () => {
     const before = await snapshot(payout.id);
     await expect(requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Anyway" })).rejects.toMatchObject({
       status: 409,
-      message: "Cannot force release: A dispute on this booking is open; resolve it first.",
+      message: "Cannot force release: a dispute on this booking is open; resolve it first.",
     });
     expect(await snapshot(payout.id)).toEqual(before);
   });
