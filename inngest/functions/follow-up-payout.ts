@@ -1,6 +1,6 @@
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
-import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/inngest/events";
+import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 

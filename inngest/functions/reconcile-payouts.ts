@@ -1,6 +1,6 @@
 import { cron } from "inngest";
 
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";

@@ -1,9 +1,9 @@
 import { RetryAfterError } from "inngest";
 
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
-import { payoutRepaymentRequested } from "@/inngest/events";
+import { payoutRepaymentRequested } from "@/lib/inngest/events";
 import { repayProvider } from "@/lib/payouts/repay-provider";
 
 export const REPAY_PROVIDER_FN = "repay-provider";

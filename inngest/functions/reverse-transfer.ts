@@ -1,9 +1,9 @@
 import { RetryAfterError } from "inngest";
 
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
-import { payoutReversalRequested } from "@/inngest/events";
+import { payoutReversalRequested } from "@/lib/inngest/events";
 import { reverseTransfer } from "@/lib/payouts/reverse-transfer";
 
 export const REVERSE_TRANSFER_FN = "reverse-transfer";

@@ -1,8 +1,8 @@
 import { NonRetriableError } from "inngest";
 
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
-import { bookingCompleted } from "@/inngest/events";
+import { bookingCompleted } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 import { schedulePayout } from "@/lib/payouts/schedule-payout";

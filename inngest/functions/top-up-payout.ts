@@ -1,9 +1,9 @@
 import { RetryAfterError } from "inngest";
 
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
-import { payoutTopUpRequested } from "@/inngest/events";
+import { payoutTopUpRequested } from "@/lib/inngest/events";
 import { topUpPayout } from "@/lib/payouts/top-up-payout";
 
 export const TOP_UP_PAYOUT_FN = "top-up-payout";

@@ -1,9 +1,9 @@
 import { RetryAfterError } from "inngest";
 
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
-import { payoutTransferRequested } from "@/inngest/events";
+import { payoutTransferRequested } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
 import { MAX_TRANSFER_ATTEMPTS, transferPayout } from "@/lib/payouts/transfer-payout";

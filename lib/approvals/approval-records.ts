@@ -8,7 +8,7 @@ import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, ValidationError } from "@/lib/errors";
 
-import { APPROVAL_AUDIT_ACTIONS, approvalBasisFromAudit, type TApprovalBasis } from "./four-eyes";
+import { APPROVAL_AUDIT_ACTIONS, approvalBasisFromAudit, type TApprovalBasis } from "@/lib/payouts/four-eyes";
 
 /** The body of approving or rejecting a four-eyes request. */
 export const ZApprovalDecision = z.object({ reason: ZReason }).strict();

@@ -15,7 +15,7 @@ import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-ac
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";
-import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "./four-eyes";
+import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "@/lib/payouts/four-eyes";
 import { joinTransaction } from "./join-transaction";
 
 export type TApprovalDecisionInput = {

@@ -8,7 +8,7 @@ import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/
 
 import { lockApproval, requesterLabel, requireAdminActor } from "./approval-records";
 import type { TApprovalDecisionInput } from "./approve-force-release";
-import { APPROVAL_AUDIT_ACTIONS } from "./four-eyes";
+import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
 export type TRejectResult = { approval: PayoutApproval; outcome: "rejected" | "withdrawn" };
 

@@ -17,7 +17,7 @@ import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-ac
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requireAdminActor } from "./approval-records";
-import { APPROVAL_AUDIT_ACTIONS, approvalMismatch, FORCE_RELEASE_ACTION, fourEyesThresholdFor, needsSecondApproval } from "./four-eyes";
+import { APPROVAL_AUDIT_ACTIONS, approvalMismatch, FORCE_RELEASE_ACTION, fourEyesThresholdFor, needsSecondApproval } from "@/lib/payouts/four-eyes";
 import { joinTransaction } from "./join-transaction";
 
 export type TForceReleaseOutcome =

@@ -1,7 +1,7 @@
 import "server-only";
 
 import type { Tx } from "@/lib/db";
-import type { TEngineEventData, TEngineEventName } from "@/inngest/events";
+import type { TEngineEventData, TEngineEventName } from "@/lib/inngest/events";
 
 export type TOutboxEvent<N extends TEngineEventName = TEngineEventName> = {
   name: N;

@@ -1,7 +1,7 @@
 import "server-only";
 
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 
 export const ENGINE_STATE_KEY = "workflow_engine";
 

@@ -8,7 +8,7 @@ import {
   FORCE_RELEASE_ACTION,
   fourEyesThresholdFor,
   needsSecondApproval,
-} from "@/lib/approvals/four-eyes";
+} from "@/lib/payouts/four-eyes";
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import { getEnv } from "@/lib/env";
 

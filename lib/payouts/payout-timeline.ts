@@ -2,7 +2,7 @@
 // reversals merged into one list, newest first, causes before effects. Pure: no I/O.
 import type { Prisma } from "@/generated/prisma/client";
 import type { ActorType, PayoutStatus } from "@/generated/prisma/enums";
-import { APPROVAL_AUDIT_ACTIONS } from "@/lib/approvals/four-eyes";
+import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
 import type { TAuditTimelineItem, TDisputeView, TPayoutDetailActor, TReversalView, TTimelineItem, TTipView, TTransferAttemptView } from "./payout-detail-types";
 

@@ -1,7 +1,7 @@
 import "server-only";
 
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { publishOutbox, type TPublishResult } from "@/lib/outbox/publish-outbox";
 
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { approvedReleaseReason, approveForceRelease } from "@/lib/approvals/approve-force-release";
-import { approvalMismatch, fourEyesThresholdFor, needsSecondApproval } from "@/lib/approvals/four-eyes";
+import { approvalMismatch, fourEyesThresholdFor, needsSecondApproval } from "@/lib/payouts/four-eyes";
 import { rejectForceRelease } from "@/lib/approvals/reject-force-release";
 import { requestForceRelease } from "@/lib/approvals/request-force-release";
 import { db } from "@/lib/db";

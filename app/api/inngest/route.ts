@@ -1,6 +1,6 @@
 import { serve } from "inngest/next";
 
-import { inngest } from "@/inngest/client";
+import { inngest } from "@/lib/inngest/client";
 import { functions } from "@/inngest";
 
 export const dynamic = "force-dynamic";

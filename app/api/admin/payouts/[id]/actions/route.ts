@@ -1,6 +1,6 @@
 import { adminRoute, jsonAnswer } from "@/lib/api/admin-route";
 import { db } from "@/lib/db";
-import { runPayoutAction, ZPayoutActionInput } from "@/lib/payouts/run-payout-action";
+import { runPayoutAction, ZPayoutActionInput } from "@/lib/approvals/run-payout-action";
 
 export const dynamic = "force-dynamic";
 

@@ -2,18 +2,18 @@ import "server-only";
 
 import { z } from "zod";
 
-import { requestForceRelease, type TForceReleaseOutcome } from "@/lib/approvals/request-force-release";
 import { ZReason } from "@/lib/audit/reason";
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import { ForbiddenError } from "@/lib/errors";
+import type { TAdminActionInput } from "@/lib/payouts/admin-action";
+import { cancelPayout } from "@/lib/payouts/cancel-payout";
+import type { TServiceContext } from "@/lib/payouts/context";
+import { holdPayout } from "@/lib/payouts/hold-payout";
+import { PAYOUT_ACTION_LABELS, PAYOUT_ACTION_ROLES, PAYOUT_ACTIONS, type TPayoutAction } from "@/lib/payouts/payout-actions";
+import { releasePayout } from "@/lib/payouts/release-payout";
+import { retryPayout } from "@/lib/payouts/retry-payout";
 
-import type { TAdminActionInput } from "./admin-action";
-import { cancelPayout } from "./cancel-payout";
-import type { TServiceContext } from "./context";
-import { holdPayout } from "./hold-payout";
-import { PAYOUT_ACTION_LABELS, PAYOUT_ACTION_ROLES, PAYOUT_ACTIONS, type TPayoutAction } from "./payout-actions";
-import { releasePayout } from "./release-payout";
-import { retryPayout } from "./retry-payout";
+import { requestForceRelease, type TForceReleaseOutcome } from "./request-force-release";
 
 export const ZPayoutActionInput = z
   .object({
@@ -25,7 +25,8 @@ export const ZPayoutActionInput = z
   .strict();
 
 /**
- * One admin action on one payout, by name: the role it needs (403 below it), then its service,
+ * One admin action on one payout, by name (the dashboard's single action; it lives with the
+ * approvals because a force release may become a four-eyes request): the role it needs (403 below it), then its service,
  * which checks the action's preconditions and writes the change with its audit entry. A force
  * release at or above the four-eyes threshold records a request for a second admin instead.
  */
