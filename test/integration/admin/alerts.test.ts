@@ -1,24 +1,21 @@
 // Acknowledging alerts: the service (who and when, audited with the note, idempotent, one
 // winner under concurrent clicks) and the route handler's guards (Origin, session, role).
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { db } from "@/lib/db";
 
+import { dashboardUsers, signInAs } from "../../support/sessions";
+
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
-const { getServerSession } = await import("next-auth");
 const { acknowledgeAlert } = await import("@/lib/alerts/acknowledge-alert");
 const { listAlerts } = await import("@/lib/alerts/list-alerts");
 const { ZAlertFilter } = await import("@/lib/alerts/list-alerts-filter");
 const acknowledgeRoute = await import("@/app/api/admin/alerts/[id]/acknowledge/route");
 const alertsRoute = await import("@/app/api/admin/alerts/route");
 
-type TUser = { id: string; email: string; name: string; role: "viewer" | "operator" | "admin"; sessionVersion: number };
-const users = {} as Record<"viewer" | "operator" | "admin", TUser>;
+const users = dashboardUsers("alerts");
 
-function signInAs(user: TUser | null) {
-  vi.mocked(getServerSession).mockResolvedValue(user ? { user: { id: user.id, sessionVersion: user.sessionVersion }, expires: "2999-01-01" } : null);
-}
 
 const ORIGIN = "http://localhost";
 
@@ -35,16 +32,7 @@ async function newAlert(title = "Payout transfer failed") {
   return db.alert.create({ data: { kind: "payout_failed", severity: "critical", title, message: "details" } });
 }
 
-beforeAll(async () => {
-  for (const role of ["viewer", "operator", "admin"] as const) {
-    const u = await db.adminUser.create({ data: { email: `${role}-alerts@example.test`, name: `${role} person`, role, passwordHash: "x" } });
-    users[role] = { id: u.id, email: u.email, name: u.name, role, sessionVersion: u.sessionVersion };
-  }
-});
 
-afterEach(() => {
-  vi.mocked(getServerSession).mockReset();
-});
 
 describe("acknowledgeAlert", () => {
   it("records who and when, audited with the note in the same transaction", async () => {

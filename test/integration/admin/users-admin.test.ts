@@ -1,26 +1,23 @@
 // User management: create, change role, disable / enable (sessions end), audited with the
 // acting admin; no self lock-out; the API is admin-only, same-origin, and strict.
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { verifyPassword } from "@/lib/auth/password";
 import { db } from "@/lib/db";
 
+import { dashboardUsers, signInAs } from "../../support/sessions";
+
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
-const { getServerSession } = await import("next-auth");
 const { createAdminUser } = await import("@/lib/users/create-admin-user");
 const { updateAdminUser } = await import("@/lib/users/update-admin-user");
 const { listUsers } = await import("@/lib/users/list-users");
 const usersRoute = await import("@/app/api/admin/users/route");
 const userRoute = await import("@/app/api/admin/users/[id]/route");
 
-type TUser = { id: string; email: string; name: string; role: "viewer" | "operator" | "admin"; sessionVersion: number };
-const users = {} as Record<"viewer" | "operator" | "admin", TUser>;
+const users = dashboardUsers("users");
 const ORIGIN = "http://localhost";
 
-function signInAs(user: TUser | null) {
-  vi.mocked(getServerSession).mockResolvedValue(user ? { user: { id: user.id, sessionVersion: user.sessionVersion }, expires: "2999-01-01" } : null);
-}
 
 function post(body: unknown, headers: Record<string, string> = { origin: ORIGIN }) {
   return usersRoute.POST(
@@ -42,16 +39,7 @@ async function newUser(role: "viewer" | "operator" | "admin" = "viewer") {
   return db.adminUser.create({ data: { email: `target-${counter}@example.test`, name: `Target ${counter}`, role, passwordHash: "x" } });
 }
 
-beforeAll(async () => {
-  for (const role of ["viewer", "operator", "admin"] as const) {
-    const u = await db.adminUser.create({ data: { email: `${role}-users@example.test`, name: `${role} user`, role, passwordHash: "x" } });
-    users[role] = { id: u.id, email: u.email, name: u.name, role, sessionVersion: u.sessionVersion };
-  }
-});
 
-afterEach(() => {
-  vi.mocked(getServerSession).mockReset();
-});
 
 describe("createAdminUser", () => {
   it("creates a user with a hashed password, audited with the acting admin and the reason", async () => {

@@ -6,14 +6,14 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { db } from "@/lib/db";
 
-vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
-const { getServerSession } = await import("next-auth");
+import { dashboardUsers, signInAs as signInAsUser, type TRole } from "../../support/sessions";
 
-type TRole = "viewer" | "operator" | "admin";
+vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
+
 type THandler = (request: Request, context: unknown) => Promise<Response>;
 
 /** The least role of each handler (the contract the dashboard relies on). */
@@ -60,11 +60,8 @@ for (const file of routeFiles(root)) {
   }
 }
 
-const users = {} as Record<TRole, { id: string; sessionVersion: number }>;
-function signInAs(role: TRole | null) {
-  const user = role ? users[role] : null;
-  vi.mocked(getServerSession).mockResolvedValue(user ? { user: { id: user.id, sessionVersion: user.sessionVersion }, expires: "2999-01-01" } : null);
-}
+const users = dashboardUsers("routes");
+const signInAs = (role: TRole | null) => signInAsUser(role ? users[role] : null);
 
 /** A request to the handler with every id segment set to `id`. */
 function call(h: (typeof handlers)[number], init: { id?: string; headers?: Record<string, string>; body?: string } = {}) {
@@ -84,15 +81,6 @@ async function errorOf(response: Response): Promise<{ status: number; code: stri
   expect(body.error?.message, "an error says what is wrong").toBeTruthy();
   return { status: response.status, code: body.error!.code! };
 }
-
-beforeAll(async () => {
-  for (const role of ["viewer", "operator", "admin"] as const) {
-    const u = await db.adminUser.create({ data: { email: `${role}-routes@example.test`, name: `${role} routes`, role, passwordHash: "x" } });
-    users[role] = { id: u.id, sessionVersion: u.sessionVersion };
-  }
-});
-
-afterEach(() => vi.mocked(getServerSession).mockReset());
 
 describe("admin route handlers", () => {
   it("are all listed with their least role", () => {
