@@ -104,7 +104,10 @@ export type TDisputeView = {
   openedAt: string;
   resolvedAt: string | null;
   openedAfterTransfer: boolean;
+  /** When its refund was taken off the payout before the transfer, or counted after it with nothing reversed for it. */
   refundAppliedAt: string | null;
+  /** Its refund was counted after the transfer with nothing reversed for it (beyond what share + tips leave, or kept from money on its way). */
+  refundCountedAfterTransfer: boolean;
 };
 
 export type TTransferAttemptView = {
@@ -537,6 +540,7 @@ export async function getPayoutDetail(
     resolvedAt: isoOrNull(d.resolvedAt),
     openedAfterTransfer: d.openedAfterTransfer,
     refundAppliedAt: isoOrNull(d.refundAppliedAt),
+    refundCountedAfterTransfer: d.refundAppliedAt !== null && payout.transferredAt !== null && d.refundAppliedAt >= payout.transferredAt,
   }));
   const attemptViews: TTransferAttemptView[] = attempts.map((a) => ({
     id: a.id,
