@@ -132,7 +132,13 @@ function ItemBody({ item, currency }: { item: TTimelineItem; currency: string })
           {!opened && dispute.refundedAmount > 0 ? (
             <p className="mt-1 text-xs text-gray-600">
               Refunded <Money amount={dispute.refundedAmount} currency={dispute.currency} className="font-medium" />
-              {dispute.refundAppliedAt ? " (taken off this payout)" : dispute.openedAfterTransfer ? " (recovered by a transfer reversal)" : ""}
+              {dispute.refundCountedAfterTransfer
+                ? " (counted after the transfer, nothing reversed for it: see the audit log)"
+                : dispute.refundAppliedAt
+                  ? " (taken off this payout)"
+                  : dispute.openedAfterTransfer
+                    ? " (recovered by a transfer reversal)"
+                    : ""}
             </p>
           ) : null}
           <Ids>

@@ -42,10 +42,12 @@ export const AUDIT_ACTIONS = [
   "payout.reversal_failed",
   "payout.reversal_canceled",
   "payout.reversal_capped",
+  "payout.reversal_deferred",
   "payout.reversed",
   "payout.reversed_externally",
   "payout.repayment_requested",
   "payout.repayment_not_needed",
+  "payout.repayment_reduced",
   "payout.repaid",
   "payout.give_back_capped",
   // The provider's bank payouts that carried it.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { assertMinorUnits, isZeroDecimal, normalizeCurrency, payoutAmount, refundGivenBack } from "./money";
+import { assertMinorUnits, isZeroDecimal, lossTaken, normalizeCurrency, payoutAmount, refundGivenBack } from "./money";
 
 describe("payoutAmount", () => {
   it("is share + tips - refunded", () => {
@@ -39,6 +39,27 @@ describe("refundGivenBack", () => {
   it("gives nothing back when what is left still takes everything", () => {
     expect(refundGivenBack(parts(16_000), 3_000)).toBe(0);
     expect(refundGivenBack(parts(20_000), 3_000)).toBe(0);
+  });
+});
+
+describe("lossTaken", () => {
+  const parts = (refundedAmount: number) => ({ providerShare: 16_000, tipAmount: 0, refundedAmount });
+
+  it("takes the whole loss while the losses stay within share + tips", () => {
+    expect(lossTaken(parts(0), 16_000)).toBe(16_000);
+    expect(lossTaken(parts(2_000), 5_000)).toBe(5_000);
+  });
+
+  it("takes only what is left of share + tips; the rest was never paid", () => {
+    // A full refund took the 160.00; the platform's dispute refund of 50.00 then takes nothing.
+    expect(lossTaken(parts(16_000), 5_000)).toBe(0);
+    expect(lossTaken(parts(12_000), 5_000)).toBe(4_000);
+  });
+
+  it("mirrors refundGivenBack: a loss that comes and goes leaves the provider as before", () => {
+    for (const [before, loss] of [[0, 5_000], [12_000, 5_000], [16_000, 5_000], [3_000, 20_000]] as const) {
+      expect(refundGivenBack(parts(before), loss)).toBe(lossTaken(parts(before), loss));
+    }
   });
 });
 

@@ -53,3 +53,15 @@ export function refundGivenBack(parts: TPayoutParts, stepDown: number): number {
   return payoutAmount(parts) - payoutAmount({ ...parts, refundedAmount: parts.refundedAmount + stepDown });
 }
 
+/**
+ * What a new loss takes from the provider (a refund or a lost dispute after the transfer): the
+ * payout's amount with the losses before it less its amount with them after, `parts.refundedAmount`
+ * being every loss before it, counted in full. The mirror of refundGivenBack: the part of the loss
+ * beyond share + tips (the losses together exceed them) was never paid, so it is never taken,
+ * whatever is left at Stripe. A loss counts in full from then on, taken or not, so a refund behind
+ * an earlier loss that later fails gives back only what that refund took.
+ */
+export function lossTaken(parts: TPayoutParts, loss: number): number {
+  assertMinorUnits(loss, "loss");
+  return payoutAmount(parts) - payoutAmount({ ...parts, refundedAmount: parts.refundedAmount + loss });
+}

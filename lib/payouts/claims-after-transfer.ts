@@ -5,7 +5,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
-import { payoutAmount, refundGivenBack } from "@/lib/money/money";
+import { lossTaken, payoutAmount, refundGivenBack } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
@@ -18,7 +18,13 @@ import type { TLockedBooking } from "./sync-payout-with-booking";
 // transfer reversals, and what a failed refund gives back is returned: by cancelling a reversal
 // not yet sent, by forgiving the debt of a reversal that could not be made, and otherwise with a
 // repayment transfer (exactly once per charge step). A payout paid with several transfers reverses
-// from the transfer funded by the claim's own charge first, then from the others in order.
+// from the transfer funded by the claim's own charge first, then from the others in order (its
+// top-ups and repayments are transfers too).
+// A loss counts in full once settled, whatever was left to reverse; it takes what it lowers the
+// payout's amount by (lossTaken: never the part beyond share + tips, which was never paid). What
+// it takes and the provider does not hold yet (a repayment or top-up still on its way) is kept from
+// that money: a repayment sends only what the provider is still owed, and a transfer that lands
+// while the provider holds more than that has the difference reversed from it (providerPosition).
 // Tips received before the transfer was made that could not join the payout in time are paid
 // with a top-up: more transfers after it (topUpForTips).
 
@@ -60,6 +66,14 @@ async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise<Map<st
  * Turns each claim into reversals (positive) or give-backs (negative). Call with the booking
  * and the payout locked, for a payout that was transferred. Returns the reversals and
  * repayments requested (their Inngest events are in the outbox).
+ *
+ * A positive claim is settled at once and counts in full from then on: it reverses what it takes
+ * (lossTaken: the payout's amount with the losses before it less with them after) from what is
+ * at Stripe. The part beyond share + tips was never paid: it is not taken (reversal_capped). A
+ * part taken that is not at the provider yet (a repayment or top-up on its way) is kept from that
+ * money (reversal_deferred): repay-provider.ts sends only what is still owed, and
+ * reverseWhatIsNotOwed reverses it from a transfer that lands; should nothing cover it, a person
+ * is alerted. A claim that reversed nothing is marked applied, so it is never settled twice.
  */
 export async function settleClaimsAfterTransfer(
   tx: Tx,
@@ -74,26 +88,59 @@ export async function settleClaimsAfterTransfer(
     orderBy: [{ kind: "asc" }, { leg: "asc" }],
   });
   const taken = await takenFrom(tx, transfers.map((t) => t.id));
+  const parts = { providerShare: payout.providerShare, tipAmount: payout.tipAmount };
   // What takes from the payout, as of the claim being settled (claims are settled in order): the
-  // losses already taken, and each claim's amount once it is (a claim that found nothing left to
-  // reverse stays pending, to be reversed when there is, so it is not counted yet).
+  // losses settled before, and each claim's amount once it is, in full, taken or not.
   let losses = await lossesTaken(tx, payout.bookingId, claims);
+  let deferred = 0;
+  const now = new Date();
 
   for (const claim of claims) {
     const existing = await tx.transferReversal.count({ where: claim.link });
     if (existing > 0) continue;
     if (claim.amount > 0) {
-      const ids = await reverseClaim(tx, payout, transfers, taken, claim, audit);
+      const takes = lossTaken({ ...parts, refundedAmount: Math.max(0, losses) }, claim.amount);
+      losses += claim.amount;
+      const { ids, reversed } = await reverseClaim(tx, payout, transfers, taken, claim, takes, audit);
       reversalIds.push(...ids);
-      if (ids.length > 0) losses += claim.amount;
+      if (claim.amount > takes) {
+        await recordAudit(tx, {
+          ...audit,
+          action: "payout.reversal_capped",
+          entityType: "payout",
+          entityId: payout.id,
+          reason: `${claim.afterTransferReason}: ${claim.amount - takes} ${payout.currency} of it is beyond the share and tips the other refunds and disputes leave (never paid, so not taken)`,
+          after: { claimAmount: claim.amount, notReversed: claim.amount - takes },
+        });
+      }
+      if (takes > reversed) {
+        deferred += takes - reversed;
+        const { onItsWay } = await providerPosition(tx, payout);
+        await recordAudit(tx, {
+          ...audit,
+          action: "payout.reversal_deferred",
+          entityType: "payout",
+          entityId: payout.id,
+          reason:
+            `${claim.afterTransferReason}: ${takes - reversed} ${payout.currency} of it is not at the provider yet (a repayment or top-up on its way): ` +
+            `a repayment sends that much less, and a transfer that lands is reversed by what it overpays`,
+          after: { claimAmount: claim.amount, reversed, deferred: takes - reversed, onItsWay },
+        });
+      }
+      // Settled and counted though nothing was reversed (a claim with reversals is settled by them).
+      if (ids.length === 0) {
+        if ("disputeId" in claim.link) await tx.dispute.update({ where: { id: claim.link.disputeId }, data: { refundAppliedAt: now } });
+        else await tx.chargeRefund.update({ where: { id: claim.link.chargeRefundId }, data: { appliedAt: now } });
+      }
     } else if (claim.amount < 0 && "chargeRefundId" in claim.link) {
       losses += claim.amount;
       // Only what the step down stops taking comes back: losses beyond share + tips were never taken.
-      const givenBack = refundGivenBack({ providerShare: payout.providerShare, tipAmount: payout.tipAmount, refundedAmount: Math.max(0, losses) }, -claim.amount);
+      const givenBack = refundGivenBack({ ...parts, refundedAmount: Math.max(0, losses) }, -claim.amount);
       const repayment = await giveBack(tx, payout, claim as TRefundClaim & { link: { chargeRefundId: string } }, givenBack, audit);
       if (repayment) repaymentIds.push(repayment);
     }
   }
+  if (deferred > 0) await alertIfNotCovered(tx, payout);
   return { reversalIds, repaymentIds };
 }
 
@@ -101,8 +148,9 @@ export async function settleClaimsAfterTransfer(
  * What refunds and disputes have taken from the booking's payout so far, in full (even beyond share
  * + tips, as the payout's refunded amount counts them before the transfer): every resolved
  * dispute's refund (the booking platform's, and the provider's part of lost Stripe chargebacks)
- * taken off the payout before its transfer or by reversals, and every step of the booking's
- * charges (Stripe refunds, failed ones, re-pricings) but those the claims being settled carry.
+ * taken off the payout before its transfer or settled after it (by reversals, or marked applied
+ * when there was nothing to reverse), and every step of the booking's charges (Stripe refunds,
+ * failed ones, re-pricings) but those the claims being settled carry.
  * The platform's and Stripe's reports are separate facts and both count
  * (sync-payout-with-booking.ts alerts when a booking has both).
  */
@@ -116,16 +164,111 @@ async function lossesTaken(tx: Tx, bookingId: string, claims: readonly TRefundCl
   return (disputes._sum.refundedAmount ?? 0) + (steps._sum.amount ?? 0);
 }
 
+/** Where the provider stands on a transferred payout, in the payout's currency. */
+export type TProviderPosition = {
+  /** What the rules owe them: share + tips less every loss settled, counted in full (never below zero). */
+  owed: number;
+  /**
+   * What the payout's transfers made (its own, top-ups, repayments) left them: less every reversal
+   * made, being made, or refused and owed as a debt not written off.
+   */
+  held: number;
+  /** Transfers to them not made yet: repayments and top-ups. */
+  onItsWay: number;
+};
+
+/** The provider's position on a transferred payout (TProviderPosition). Call with the booking and the payout locked. */
+export async function providerPosition(tx: Tx, payout: Payout): Promise<TProviderPosition> {
+  const losses = await lossesTaken(tx, payout.bookingId, []);
+  const owed = payoutAmount({ providerShare: payout.providerShare, tipAmount: payout.tipAmount, refundedAmount: Math.max(0, losses) });
+  const made = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, status: "succeeded", stripeTransferId: { not: null } }, _sum: { payoutAmount: true } });
+  const pending = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, status: "pending" }, _sum: { payoutAmount: true } });
+  const reversed = await tx.transferReversal.aggregate({
+    where: {
+      payoutId: payout.id,
+      OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: { in: ["open", "settled"] } } } }],
+    },
+    _sum: { amount: true },
+  });
+  return { owed, held: (made._sum.payoutAmount ?? 0) - (reversed._sum.amount ?? 0), onItsWay: pending._sum.payoutAmount ?? 0 };
+}
+
+/**
+ * Claims took more than is at the provider now. What is on its way to them covers it (repayments
+ * send less, transfers that land are reversed by what they overpay); what they hold beyond what
+ * the rules owe cannot be taken from anything: a person must recover it. Call with the booking and
+ * the payout locked, after the claims are settled.
+ */
+async function alertIfNotCovered(tx: Tx, payout: Payout): Promise<void> {
+  const { owed, held } = await providerPosition(tx, payout);
+  if (held <= owed) return;
+  await raiseAlert(tx, {
+    kind: "reversal_not_covered",
+    severity: "critical",
+    title: "Refunds after the transfer cannot all be reversed",
+    message:
+      `Payout ${payout.id}: the provider holds ${formatMoney(held, payout.currency)} of it, the rules owe ${formatMoney(owed, payout.currency)}, ` +
+      `and nothing is left at Stripe or on its way to reverse the ${formatMoney(held - owed, payout.currency)} between them. Recover it by hand.`,
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `reversal_not_covered:${payout.id}:${held - owed}`,
+  });
+}
+
+/**
+ * A transfer to the provider (a repayment, a top-up) was just recorded as made. What it overpays
+ * (with it, and what else is on its way, the provider would hold more than the rules owe: a loss
+ * was settled while it was on its way) is reversed from it at once, audited, the reversal requested
+ * in the outbox. A repayment sent after the loss sends only what is owed (repay-provider.ts), so
+ * this acts when the transfer had left already. Call with the booking and the payout locked.
+ */
+export async function reverseWhatIsNotOwed(tx: Tx, payout: Payout, transfer: PayoutTransfer, audit: TAudit, reason: string): Promise<string | null> {
+  const { owed, held, onItsWay } = await providerPosition(tx, payout);
+  const excess = held + onItsWay - owed;
+  if (excess <= 0) return null;
+  const already = (await takenFrom(tx, [transfer.id])).get(transfer.id) ?? { amount: 0, transferAmount: 0 };
+  const amount = Math.min(excess, transfer.payoutAmount - already.amount);
+  const converted = transfer.amount === transfer.payoutAmount ? amount : mulDivFloor(amount, transfer.amount, transfer.payoutAmount);
+  const transferAmount = Math.min(converted, transfer.amount - already.transferAmount);
+  if (amount <= 0 || transferAmount <= 0) return null;
+  const reversal = await tx.transferReversal.create({
+    data: {
+      payoutId: payout.id,
+      payoutTransferId: transfer.id,
+      ...(transfer.chargeRefundId ? { chargeRefundId: transfer.chargeRefundId } : {}),
+      amount,
+      currency: payout.currency,
+      transferAmount,
+      transferCurrency: transfer.currency,
+      status: "pending",
+      initiatedBy: "platform",
+    },
+  });
+  await recordAudit(tx, {
+    ...audit,
+    action: "payout.reversal_requested",
+    entityType: "payout",
+    entityId: payout.id,
+    reason: `${reason}: with it the provider would hold ${excess} ${payout.currency} more than the rules owe (refunds or disputes settled while it was on its way)`,
+    before: payoutSnapshot(payout),
+    after: { ...payoutSnapshot(payout), reversalId: reversal.id, reversalAmount: amount, stripeTransferId: transfer.stripeTransferId, owed, held, onItsWay },
+  });
+  await enqueueEvent(tx, { name: "payout/reversal.requested", data: { reversalId: reversal.id, payoutId: payout.id }, eventId: `reversal:${reversal.id}` });
+  return reversal.id;
+}
+
+/** Reverses `amountToReverse` of a claim from the payout's transfers, as far as they have it; the reversals requested and what they take. */
 async function reverseClaim(
   tx: Tx,
   payout: Payout,
   transfers: readonly PayoutTransfer[],
   taken: Map<string, TTaken>,
   claim: TRefundClaim,
+  amountToReverse: number,
   audit: TAudit,
-): Promise<string[]> {
+): Promise<{ ids: string[]; reversed: number }> {
   const ordered = [...transfers].sort((a, b) => Number(b.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null) - Number(a.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null));
-  let left = claim.amount;
+  let left = amountToReverse;
   const ids: string[] = [];
   for (const transfer of ordered) {
     if (left <= 0) break;
@@ -168,18 +311,7 @@ async function reverseClaim(
       eventId: `reversal:${reversal.id}`,
     });
   }
-  if (left > 0 && ids.length > 0) {
-    // Recorded once, with the reversals (a claim with nothing left to reverse changes nothing).
-    await recordAudit(tx, {
-      ...audit,
-      action: "payout.reversal_capped",
-      entityType: "payout",
-      entityId: payout.id,
-      reason: `${claim.afterTransferReason}: ${left} ${payout.currency} more than is left to reverse`,
-      after: { claimAmount: claim.amount, notReversed: left },
-    });
-  }
-  return ids;
+  return { ids, reversed: amountToReverse - left };
 }
 
 /**

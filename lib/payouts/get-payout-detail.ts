@@ -147,6 +147,7 @@ export async function getPayoutDetail(
     resolvedAt: isoOrNull(d.resolvedAt),
     openedAfterTransfer: d.openedAfterTransfer,
     refundAppliedAt: isoOrNull(d.refundAppliedAt),
+    refundCountedAfterTransfer: d.refundAppliedAt !== null && payout.transferredAt !== null && d.refundAppliedAt >= payout.transferredAt,
   }));
   const attemptViews: TTransferAttemptView[] = attempts.map((a) => ({
     id: a.id,

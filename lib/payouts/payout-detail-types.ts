@@ -80,7 +80,10 @@ export type TDisputeView = {
   openedAt: string;
   resolvedAt: string | null;
   openedAfterTransfer: boolean;
+  /** When its refund was taken off the payout before the transfer, or counted after it with nothing reversed for it. */
   refundAppliedAt: string | null;
+  /** Its refund was counted after the transfer with nothing reversed for it (beyond what share + tips leave, or kept from money on its way). */
+  refundCountedAfterTransfer: boolean;
 };
 
 export type TTransferAttemptView = {

@@ -103,9 +103,10 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
       }
       const amount = toPayoutUnits(r.amount);
       const reversedAmount = payout.reversedAmount + amount;
-      if (reversedAmount > payout.amount) {
+      // What the provider lost after the transfer (reversed less repaid) never exceeds the payout's amount.
+      if (reversedAmount - payout.repaidAmount > payout.amount) {
         throw new ConflictError(
-          `Reversal ${r.id} of ${r.amount} would reverse ${reversedAmount} of payout ${payout.id}, more than its ${payout.amount} ${payout.currency}.`,
+          `Reversal ${r.id} of ${r.amount} would take ${reversedAmount - payout.repaidAmount} of payout ${payout.id} in all, more than its ${payout.amount} ${payout.currency}.`,
           { payoutId: payout.id },
         );
       }
@@ -149,7 +150,7 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
         title: "Transfer reversed outside the payout system",
         message:
           `${r.amount} ${currency} of transfer ${input.transferId} (payout ${payout.id}) was reversed at Stripe (${r.id}) without a decision here. ` +
-          `The payout now shows ${payout.reversedAmount} of ${payout.amount} reversed.` +
+          `The payout now shows ${payout.reversedAmount - payout.repaidAmount} of ${payout.amount} taken back.` +
           (pending > 0 ? ` ${pending} reversal(s) requested here are still pending: check this one is not the same money taken twice.` : ""),
         payoutId: payout.id,
         providerId: payout.providerId,

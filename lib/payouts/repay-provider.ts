@@ -11,7 +11,7 @@ import { createTransfer, findRepaymentFor, repaymentIdempotencyKey } from "@/lib
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
-import { reversalEvent } from "./claims-after-transfer";
+import { providerPosition, reversalEvent, reverseWhatIsNotOwed } from "./claims-after-transfer";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { mulDivFloor } from "./plan-transfers";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
@@ -32,10 +32,13 @@ export type TRepaymentResult =
  * took off the payout before its transfer (one repayment per failed refund's charge step,
  * lib/payouts/claims-after-transfer.ts). It waits while a reversal of the payout is in flight, and
  * sends at most what reversals actually took and was not repaid yet, plus what refunds took off
- * the payout before its transfer; it looks for a repayment already made first, then transfers
- * through the shared write gate under the step's key. The payout's repaid amount (or, for what
- * was taken before the transfer, its amount) and status follow (partially reversed, or
- * transferred again), audited. A refusal alerts an admin and leaves it pending for the sweep.
+ * the payout before its transfer, and never more than the rules still owe the provider
+ * (amountToRepay: a refund or dispute settled after it was asked for takes its part); it looks for
+ * a repayment already made first, then transfers through the shared write gate under the step's
+ * key. The payout's repaid amount (or, for what was taken before the transfer, its amount) and
+ * status follow (partially reversed, or transferred again), audited; what a repayment made before
+ * such a loss overpays is reversed from it in the same transaction (reverseWhatIsNotOwed). A
+ * refusal alerts an admin and leaves it pending for the sweep.
  */
 export async function repayProvider(context: TServiceContext, stripe: Stripe, input: { repaymentId: string }): Promise<TRepaymentResult> {
   const ctx = resolveContext(context);
@@ -57,20 +60,9 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
   try {
     transfer = await findRepaymentFor(stripe, { transferGroup, chargeRefundId: repayment.chargeRefundId });
     if (!transfer) {
-      // A reversal of the charge that was in flight when its refund failed and that Stripe then
-      // refused took nothing: its debt is forgiven instead of paying the provider.
-      const left = await forgiveRefusedReversals(ctx, repayment.id);
+      const left = await amountToRepay(ctx, repayment.id);
       if (left === null) return settleNothing(ctx, repayment.id);
       amounts = left;
-      // Never more than the provider lost and was not given back yet: what reversals took, and what
-      // refunds took off the payout before its transfer (a refund then that failed after it).
-      const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;
-      if (taken <= 0) return settleNothing(ctx, repayment.id);
-      if (taken < amounts.payoutAmount) {
-        amounts = { payoutAmount: taken, amount: repayment.amount === repayment.payoutAmount ? taken : mulDivFloor(taken, repayment.amount, repayment.payoutAmount) };
-        if (amounts.amount <= 0) return settleNothing(ctx, repayment.id);
-        await ctx.db.payoutTransfer.update({ where: { id: repayment.id }, data: amounts });
-      }
       transfer = await sendStripeWrite(ctx.stripeWrites, () =>
         createTransfer(stripe, {
           amount: amounts.amount,
@@ -110,7 +102,7 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
     const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } });
     if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
     const destinationPayment = typeof made.destination_payment === "string" ? made.destination_payment : (made.destination_payment?.id ?? null);
-    await tx.payoutTransfer.update({
+    const recorded = await tx.payoutTransfer.update({
       where: { id: current.id },
       data: { status: "succeeded", stripeTransferId: made.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
     });
@@ -120,7 +112,7 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
     const repaidAmount = locked.repaidAmount + fromReversals;
     const refundedAmount = Math.max(0, locked.refundedAmount - (current.payoutAmount - fromReversals));
     const amount = payoutAmount({ providerShare: locked.providerShare, tipAmount: locked.tipAmount, refundedAmount });
-    await changePayout(tx, locked, {
+    const repaid = await changePayout(tx, locked, {
       event: reversalEvent({ amount }, locked.reversedAmount, repaidAmount),
       data: { repaidAmount, refundedAmount },
       audit: {
@@ -132,52 +124,78 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
         details: { stripeTransferId: made.id, repaymentAmount: current.payoutAmount, transferAmount: made.amount, transferCurrency: made.currency },
       },
     });
+    // Made before a refund or dispute settled since took its part (its answer was lost, or it was
+    // found at Stripe): what it overpays is reversed from it.
+    await reverseWhatIsNotOwed(tx, repaid, recorded, { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId }, "repayment made while a refund or dispute took its part");
     return { kind: "repaid", stripeTransferId: made.id, amount: current.payoutAmount } as const;
   }, TX_OPTIONS);
 }
 
 /**
- * The open debts of the payout's reversals of the repayment's charge (reversals still in flight
- * when the refund failed, so not cancelled then, and refused by Stripe since) are forgiven, whole
- * ones, newest first, while they fit in the repayment, as claims-after-transfer.ts giveBack does
- * for those refused before: what they stand for was never taken. Returns what is left to repay
- * (the repayment row updated to it), or null when nothing is.
+ * What the repayment sends, settled under the booking's and the payout's locks right before it
+ * goes out (the row updated to it). First, the open debts of the payout's reversals of the
+ * repayment's charge (reversals still in flight when the refund failed, so not cancelled then, and
+ * refused by Stripe since) are forgiven, whole ones, newest first, while they fit in the
+ * repayment, as claims-after-transfer.ts giveBack does for those refused before: what they stand
+ * for was never taken. Then it is never more than the provider lost and was not given back yet
+ * (what reversals took, and what refunds took off the payout before its transfer), nor more than
+ * the rules still owe them beyond what they hold and what else is on its way (providerPosition: a
+ * refund or dispute settled since the repayment was asked for takes its part of it); a cut is
+ * audited (payout.repayment_reduced). Null when nothing is left to send.
  */
-async function forgiveRefusedReversals(
-  ctx: ReturnType<typeof resolveContext>,
-  repaymentId: string,
-): Promise<{ payoutAmount: number; amount: number } | null> {
+async function amountToRepay(ctx: ReturnType<typeof resolveContext>, repaymentId: string): Promise<{ payoutAmount: number; amount: number } | null> {
   return ctx.db.$transaction(async (tx) => {
     const found = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, select: { payoutId: true } });
-    await lockPayoutAndBooking(tx, found.payoutId);
+    const { payout } = await lockPayoutAndBooking(tx, found.payoutId);
     const repayment = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, include: { chargeRefund: true } });
+    const requested = { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+    if (repayment.status !== "pending") return requested;
+    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
     const stripeChargeId = repayment.chargeRefund?.stripeChargeId;
-    if (repayment.status !== "pending" || !stripeChargeId) return { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
-    const debts = await tx.providerDebt.findMany({
-      where: { payoutId: repayment.payoutId, status: "open", reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } } },
-      orderBy: { createdAt: "desc" },
-    });
     let left = repayment.payoutAmount;
     const now = ctx.clock.now();
+    const debts = stripeChargeId
+      ? await tx.providerDebt.findMany({
+          where: { payoutId: repayment.payoutId, status: "open", reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } } },
+          orderBy: { createdAt: "desc" },
+        })
+      : [];
     for (const debt of debts) {
       if (debt.amount > left) continue;
       await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: now } });
       left -= debt.amount;
       await recordAudit(tx, {
-        actor: ctx.actor,
+        ...audit,
         action: "provider.debt_forgiven",
         entityType: "payout",
         entityId: repayment.payoutId,
         reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: the refund the debt recovered failed`,
         after: { debtId: debt.id, amount: debt.amount, currency: debt.currency, repaymentId },
-        runId: ctx.runId,
-        requestId: ctx.requestId,
       });
     }
-    if (left === repayment.payoutAmount) return { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+    const forgiven = left;
+    // Never more than reversals took and refunds took off the payout before its transfer, not given back yet.
+    const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;
+    // Never more than the rules still owe beyond what the provider holds and what else is on its way.
+    const { owed, held, onItsWay } = await providerPosition(tx, payout);
+    const stillOwed = owed - held - (onItsWay - repayment.payoutAmount);
+    left = Math.max(0, Math.min(left, taken, stillOwed));
     const amounts = { payoutAmount: left, amount: repayment.amount === repayment.payoutAmount ? left : mulDivFloor(left, repayment.amount, repayment.payoutAmount) };
     if (amounts.payoutAmount <= 0 || amounts.amount <= 0) return null;
-    await tx.payoutTransfer.update({ where: { id: repaymentId }, data: amounts });
+    if (left < forgiven) {
+      await recordAudit(tx, {
+        ...audit,
+        action: "payout.repayment_reduced",
+        entityType: "payout",
+        entityId: repayment.payoutId,
+        reason:
+          stillOwed <= taken
+            ? `refunds or disputes settled since it was asked for take part of it: the provider is owed ${left} ${payout.currency} more, not ${forgiven}`
+            : `reversals, and refunds before the transfer, took only ${left} ${payout.currency} that was not given back yet`,
+        after: { repaymentId, requested: forgiven, amount: left, currency: payout.currency },
+      });
+    }
+    if (left < repayment.payoutAmount) await tx.payoutTransfer.update({ where: { id: repaymentId }, data: amounts });
     return amounts;
   }, TX_OPTIONS);
 }
@@ -191,7 +209,7 @@ async function settleNothing(ctx: ReturnType<typeof resolveContext>, repaymentId
       action: "payout.repayment_not_needed",
       entityType: "payout",
       entityId: current.payoutId,
-      reason: "the reversals it would give back took nothing that was not given back already",
+      reason: "nothing it would give back is owed: the reversals took nothing not given back already, or refunds and disputes settled since take it",
       after: { repaymentId, amount: current.payoutAmount },
       runId: ctx.runId,
       requestId: ctx.requestId,

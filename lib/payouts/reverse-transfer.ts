@@ -2,7 +2,7 @@ import "server-only";
 
 import type Stripe from "stripe";
 
-import type { Payout, TransferReversal } from "@/generated/prisma/client";
+import type { Payout, PayoutTransfer, TransferReversal } from "@/generated/prisma/client";
 import type { TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 
@@ -18,9 +18,9 @@ import { reversalEvent } from "./claims-after-transfer";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
-/** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer. */
-function keyOf(reversal: TransferReversal, leg: number): string {
-  return reversalIdempotencyKey(reversal.disputeId ?? reversal.id, leg);
+/** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer (a repayment is one too). */
+function keyOf(reversal: TransferReversal, transfer: Pick<PayoutTransfer, "leg" | "kind"> | null): string {
+  return reversalIdempotencyKey(reversal.disputeId ?? reversal.id, transfer?.leg ?? 1, transfer?.kind === "repayment" ? "repayment" : "payout");
 }
 
 /**
@@ -35,10 +35,10 @@ export async function confirmReversal(
   stripeReversalId: string,
   reason: string,
 ): Promise<Payout> {
-  const leg = reversal.payoutTransferId ? await tx.payoutTransfer.findUnique({ where: { id: reversal.payoutTransferId }, select: { leg: true } }) : null;
+  const transfer = reversal.payoutTransferId ? await tx.payoutTransfer.findUnique({ where: { id: reversal.payoutTransferId }, select: { leg: true, kind: true } }) : null;
   await tx.transferReversal.update({
     where: { id: reversal.id },
-    data: { status: "succeeded", stripeReversalId, idempotencyKey: keyOf(reversal, leg?.leg ?? 1), failureReason: null },
+    data: { status: "succeeded", stripeReversalId, idempotencyKey: keyOf(reversal, transfer), failureReason: null },
   });
   const reversedAmount = payout.reversedAmount + reversal.amount;
   return changePayout(tx, payout, {
@@ -85,7 +85,7 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
         createTransferReversal(stripe, {
           transferId,
           amount: reversal.transferAmount ?? reversal.amount,
-          idempotencyKey: keyOf(reversal, reversal.payoutTransfer?.leg ?? 1),
+          idempotencyKey: keyOf(reversal, reversal.payoutTransfer),
           metadata: { payoutId: reversal.payoutId, reversalId: reversal.id, ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}) },
         }),
       ));

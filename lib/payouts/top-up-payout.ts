@@ -9,6 +9,7 @@ import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError } from "@/lib/
 import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
+import { reverseWhatIsNotOwed } from "./claims-after-transfer";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { legKey } from "./payout-transfers";
 import { TRANSFERRED_STATUSES } from "./state-machine";
@@ -130,6 +131,10 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
     const after = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: leg.id } });
     // recordLegTransfer refused a transfer recorded elsewhere already (and alerted): not this leg's.
     if (after.stripeTransferId !== made.id) return { kind: "failed", error: `Stripe transfer ${made.id} is recorded for another transfer of the payout` } as const;
+    // A refund or dispute settled while it waited took more than was left at Stripe: what the
+    // top-up overpays is reversed from it.
+    const recorded = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
+    await reverseWhatIsNotOwed(tx, recorded, after, { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId }, "top-up made while a refund or dispute took more than was left at Stripe");
     return { kind: "transferred", stripeTransferId: made.id, amount: leg.payoutAmount, recovered } as const;
   }, TX_OPTIONS);
 }

@@ -38,6 +38,12 @@ describe("reversalIdempotencyKey", () => {
     expect(reversalIdempotencyKey("dp_2")).not.toBe(reversalIdempotencyKey("dp_1"));
     expect(() => reversalIdempotencyKey("")).toThrow(RangeError);
   });
+
+  it("is one key per reversed transfer: a repayment's differs from the payout transfer with the same leg number", () => {
+    expect(reversalIdempotencyKey("dp_1", 2)).toBe("reversal:dispute:dp_1:l2");
+    expect(reversalIdempotencyKey("dp_1", 1, "repayment")).toBe("reversal:dispute:dp_1:rp1");
+    expect(reversalIdempotencyKey("dp_1", 1, "repayment")).not.toBe(reversalIdempotencyKey("dp_1", 1));
+  });
 });
 
 describe("isTransferForLeg", () => {

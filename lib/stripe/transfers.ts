@@ -82,11 +82,13 @@ export function repaymentIdempotencyKey(chargeRefundId: string, refusals = 0): s
 
 /**
  * The idempotency key of a reversal: one per claim (a dispute, a refund step) and reversed transfer.
- * The first transfer's keeps the original form, `reversal:dispute:<id>`.
+ * The first transfer's keeps the original form, `reversal:dispute:<id>`; the payout's other
+ * transfers add `:l<leg>`, and its repayments (numbered from 1 on their own) `:rp<leg>`.
  */
-export function reversalIdempotencyKey(disputeId: string, leg = 1): string {
+export function reversalIdempotencyKey(disputeId: string, leg = 1, kind: "payout" | "repayment" = "payout"): string {
   checkKeyPart("disputeId", disputeId);
-  return checkKey(`reversal:dispute:${disputeId}${leg > 1 ? `:l${leg}` : ""}`);
+  const suffix = kind === "repayment" ? `:rp${leg}` : leg > 1 ? `:l${leg}` : "";
+  return checkKey(`reversal:dispute:${disputeId}${suffix}`);
 }
 
 /** The transfer, with `lastResponse.requestId` / `lastResponse.headers["idempotent-replayed"]` for the attempt log. */

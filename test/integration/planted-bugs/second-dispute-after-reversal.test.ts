@@ -10,10 +10,12 @@
 //   - lib/refunds/charge-losses.ts `chargeLosses`: leave the lost chargebacks out (`lost = []`).
 //     Caught by the first test, likewise.
 //   - lib/payouts/claims-after-transfer.ts `takenFrom`: count only reversals still pending, not the
-//     ones made (`status: { in: ["pending"] }`). Caught by the second test (the booking platform's
-//     disputes carry their own refund, which only the transfer's cap bounds). The first test cannot
-//     catch this one: Stripe's chargebacks on one charge are priced to at most the provider's portion
-//     of it, so they never reach that cap.
+//     ones made (`status: { in: ["pending"] }`). Caught by the second test until a claim came to
+//     reverse only what it takes of share + tips (lossTaken), which bounds the second dispute here
+//     by itself; now caught by simulation-findings/platform-dispute-after-full-refund.test.ts (a
+//     claim after a full refund was reversed and repaid: the plant reverses the spent transfer again,
+//     Stripe refuses, and the repayment pays the debt's part too). The first test cannot catch this
+//     one: Stripe's chargebacks on one charge are priced to at most the provider's portion of it.
 import { randomUUID } from "node:crypto";
 
 import type Stripe from "stripe";
