@@ -26,11 +26,17 @@ test("a viewer cannot acknowledge an alert: no button, the API answers 403, noth
   await expect(row.getByText("Open", { exact: true })).toBeVisible();
   await expect(page.getByRole("button", { name: /^Acknowledge/ })).toHaveCount(0);
 
-  const refused = await page.request.post(`/api/admin/alerts/${alert.id}/acknowledge`, { headers: { origin: baseURL! }, data: { note: "viewer try" } });
+  const refused = await page.request.post(`/api/admin/alerts/${alert.id}/acknowledge`, {
+    headers: { origin: baseURL! },
+    data: { note: "viewer try" },
+  });
   expect(refused.status()).toBe(403);
   expect(await refused.json()).toMatchObject({ error: { code: "forbidden" } });
 
-  const crossSite = await page.request.post(`/api/admin/alerts/${alert.id}/acknowledge`, { headers: { origin: "https://evil.example" }, data: {} });
+  const crossSite = await page.request.post(`/api/admin/alerts/${alert.id}/acknowledge`, {
+    headers: { origin: "https://evil.example" },
+    data: {},
+  });
   expect(crossSite.status()).toBe(403);
 
   const anonymousContext = await playwright.request.newContext({ baseURL });
@@ -82,7 +88,10 @@ test("an operator acknowledges an alert with a note; the page shows who and when
   });
 
   await test.step("acknowledging again is a no-op that answers who was first", async () => {
-    const again = await page.request.post(`/api/admin/alerts/${alert.id}/acknowledge`, { headers: { origin: new URL(page.url()).origin }, data: {} });
+    const again = await page.request.post(`/api/admin/alerts/${alert.id}/acknowledge`, {
+      headers: { origin: new URL(page.url()).origin },
+      data: {},
+    });
     expect(again.status()).toBe(200);
     expect(await again.json()).toMatchObject({ alreadyAcknowledged: true, alert: { acknowledgedBy: { name: demoUser("operator").name } } });
     expect(await auditCount(alert.id)).toBe(1);

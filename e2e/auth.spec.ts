@@ -40,8 +40,13 @@ test.describe("sign-in", () => {
       `SELECT outcome::text, count(*)::int AS count FROM "SignInAttempt" WHERE email = $1 GROUP BY outcome ORDER BY outcome`,
       [user.email],
     );
-    expect(outcomes).toEqual([{ outcome: "failure", count: 5 }, { outcome: "throttled", count: 1 }]);
-    const alerts = await query<{ title: string }>(`SELECT title FROM "Alert" WHERE kind = 'sign_in_throttled' AND title LIKE $1`, [`%${user.email}`]);
+    expect(outcomes).toEqual([
+      { outcome: "failure", count: 5 },
+      { outcome: "throttled", count: 1 },
+    ]);
+    const alerts = await query<{ title: string }>(`SELECT title FROM "Alert" WHERE kind = 'sign_in_throttled' AND title LIKE $1`, [
+      `%${user.email}`,
+    ]);
     expect(alerts).toEqual([{ title: `Sign-in locked for ${user.email}` }]);
   });
 

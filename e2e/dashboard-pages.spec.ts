@@ -35,7 +35,11 @@ test.describe("Overview", () => {
 
     await test.step("stuck payouts: processing for more than an hour, as SQL counts them", async () => {
       const count = async () =>
-        (await query<{ n: string }>(`SELECT count(*) AS n FROM "Payout" WHERE status = 'processing' AND "processingStartedAt" < now() - interval '1 hour'`))[0]!.n;
+        (
+          await query<{ n: string }>(
+            `SELECT count(*) AS n FROM "Payout" WHERE status = 'processing' AND "processingStartedAt" < now() - interval '1 hour'`,
+          )
+        )[0]!.n;
       for (let attempt = 1; ; attempt++) {
         const before = await count();
         await page.reload();
@@ -139,9 +143,10 @@ test.describe("Audit log", () => {
 
     await test.step("entity type and id", async () => {
       await page.goto(`/audit?entityType=payout&entityId=${fixture.entityId}`);
-      const expected = await query<{ id: string }>(`SELECT id FROM "AuditLog" WHERE "entityType" = 'payout' AND "entityId" = $1 ORDER BY "createdAt" DESC, id DESC`, [
-        fixture.entityId,
-      ]);
+      const expected = await query<{ id: string }>(
+        `SELECT id FROM "AuditLog" WHERE "entityType" = 'payout' AND "entityId" = $1 ORDER BY "createdAt" DESC, id DESC`,
+        [fixture.entityId],
+      );
       expect(expected).toHaveLength(2);
       await expect(page.getByTestId("audit-row")).toHaveCount(2);
       expect(await rowIds(page, "audit-row")).toEqual(expected.map((r) => r.id));
@@ -198,7 +203,9 @@ test.describe("Webhook deliveries", () => {
       await page.getByLabel("Type").fill(fixture.type);
       await page.getByRole("button", { name: "Apply" }).click();
       await expect(page).toHaveURL(/\/webhooks\?type=/);
-      const all = await query<{ id: string }>(`SELECT id FROM "WebhookEvent" WHERE type = $1 ORDER BY "receivedAt" DESC, id DESC`, [fixture.type]);
+      const all = await query<{ id: string }>(`SELECT id FROM "WebhookEvent" WHERE type = $1 ORDER BY "receivedAt" DESC, id DESC`, [
+        fixture.type,
+      ]);
       await expect(page.getByTestId("delivery-row")).toHaveCount(4);
       expect(await rowIds(page, "delivery-row")).toEqual(all.map((r) => r.id));
       await page.getByLabel("Status").selectOption("failed");
@@ -220,7 +227,10 @@ test.describe("Webhook deliveries", () => {
     });
 
     await test.step("the re-drive API refuses a viewer and changes nothing", async () => {
-      const response = await page.request.post(`/api/admin/webhook-deliveries/${fixture.failedId}/redrive`, { headers: { origin: baseURL! }, data: { reason: "viewer try" } });
+      const response = await page.request.post(`/api/admin/webhook-deliveries/${fixture.failedId}/redrive`, {
+        headers: { origin: baseURL! },
+        data: { reason: "viewer try" },
+      });
       expect(response.status()).toBe(403);
       const [row] = await query<{ applyAttempts: number }>(`SELECT "applyAttempts" FROM "WebhookEvent" WHERE id = $1`, [fixture.failedId]);
       expect(row!.applyAttempts).toBe(3);
@@ -235,7 +245,9 @@ test.describe("Webhook deliveries", () => {
       await row.getByRole("button", { name: /^Re-drive/ }).click();
       const dialog = operatorPage.getByRole("dialog");
       await dialog.getByLabel(/Reason/).fill("Retrying after the e2e fix");
-      const answer = operatorPage.waitForResponse((r) => r.url().endsWith(`/api/admin/webhook-deliveries/${fixture.failedId}/redrive`) && r.request().method() === "POST");
+      const answer = operatorPage.waitForResponse(
+        (r) => r.url().endsWith(`/api/admin/webhook-deliveries/${fixture.failedId}/redrive`) && r.request().method() === "POST",
+      );
       await dialog.getByRole("button", { name: "Re-drive" }).click();
       const response = await answer;
       expect(response.status(), await response.text()).toBe(200);
@@ -249,4 +261,3 @@ test.describe("Webhook deliveries", () => {
     });
   });
 });
-

@@ -24,15 +24,13 @@ async function expectedFigures(): Promise<TFigure[]> {
 }
 
 async function shownFigures(page: Page): Promise<TFigure[]> {
-  const figures = await page
-    .locator("[data-testid][data-count][data-amount]")
-    .evaluateAll((nodes) =>
-      nodes.map((n) => ({
-        key: n.getAttribute("data-testid") ?? "",
-        count: Number(n.getAttribute("data-count")),
-        amount: Number(n.getAttribute("data-amount")),
-      })),
-    );
+  const figures = await page.locator("[data-testid][data-count][data-amount]").evaluateAll((nodes) =>
+    nodes.map((n) => ({
+      key: n.getAttribute("data-testid") ?? "",
+      count: Number(n.getAttribute("data-count")),
+      amount: Number(n.getAttribute("data-amount")),
+    })),
+  );
   // Zero rows are shown for statuses without payouts; SQL has no row for them.
   return figures.filter((f) => f.count > 0).sort((a, b) => a.key.localeCompare(b.key));
 }

@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
 
 import type { Page } from "@playwright/test";
 
@@ -80,14 +80,22 @@ test.describe("roles", () => {
   test("forged requests from a viewer's session to every mutation answer 403 and change nothing", async ({ page }) => {
     const payout = await fx.insertPayout(provider, { tag: fx.runTag(), providerShare: 150_000 });
     const admin = demoUser("admin");
-    const approvalId = await fx.insertPendingApproval(payout, { id: await fx.userIdByEmail(admin.email), label: label(admin) }, "Fixture request");
+    const approvalId = await fx.insertPendingApproval(
+      payout,
+      { id: await fx.userIdByEmail(admin.email), label: label(admin) },
+      "Fixture request",
+    );
     const before = await fx.payoutState(payout.id);
     expect(before).toMatchObject({ status: "scheduled", pending: 1 });
 
     await signInAs(page, "viewer");
     await test.step("payout actions", async () => {
       for (const action of ACTIONS) {
-        const response = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, { action, reason: "forged by a viewer", expectedVersion: before.version });
+        const response = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, {
+          action,
+          reason: "forged by a viewer",
+          expectedVersion: before.version,
+        });
         expect(response.status(), action).toBe(403);
         expect(await response.json()).toMatchObject({ error: { code: "forbidden" } });
       }
@@ -104,7 +112,11 @@ test.describe("roles", () => {
       await page.context().clearCookies();
       await signInAs(page, "operator");
       for (const action of ["force_release", "cancel"]) {
-        const response = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, { action, reason: "forged by an operator", expectedVersion: before.version });
+        const response = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, {
+          action,
+          reason: "forged by an operator",
+          expectedVersion: before.version,
+        });
         expect(response.status(), action).toBe(403);
         expect(await response.json()).toMatchObject({ error: { message: expect.stringContaining("needs the admin role") } });
       }
@@ -184,10 +196,17 @@ test("an admin cancels a payout with a reason", async ({ page }) => {
   await expect(timelineItem(page, "payout.cancelled")).toContainText(label(admin));
   // Nothing is left to do, and each action says why.
   await expect(actionButton(page, "Hold")).toHaveAccessibleDescription("The payout is cancelled.");
-  expect((await fx.auditEntries(payout.id)).at(-1)).toMatchObject({ action: "payout.cancelled", actorLabel: label(admin), reason: "Booking was fraudulent" });
+  expect((await fx.auditEntries(payout.id)).at(-1)).toMatchObject({
+    action: "payout.cancelled",
+    actorLabel: label(admin),
+    reason: "Booking was fraudulent",
+  });
 });
 
-test("four-eyes: a force release above the threshold waits for a second admin; the requester cannot approve it", async ({ page, browser }) => {
+test("four-eyes: a force release above the threshold waits for a second admin; the requester cannot approve it", async ({
+  page,
+  browser,
+}) => {
   const tag = fx.runTag();
   const payout = await fx.insertPayout(provider, { tag, providerShare: 250_000 });
   const second = await fx.insertAdmin(tag);
@@ -199,7 +218,10 @@ test("four-eyes: a force release above the threshold waits for a second admin; t
     await expect(actionButton(page, /^Force release/)).toContainText("needs a second admin");
     await actionButton(page, /^Force release/).click();
     await expect(page.getByRole("dialog")).toContainText("a second admin must approve it");
-    await page.getByRole("dialog").getByLabel(/Reason/).fill("Provider is a key partner; pay before the weekend");
+    await page
+      .getByRole("dialog")
+      .getByLabel(/Reason/)
+      .fill("Provider is a key partner; pay before the weekend");
     await page.getByRole("dialog").getByRole("button", { name: "Request approval" }).click();
     await expect(page.getByRole("dialog")).toBeHidden();
     await expect(status(page)).toContainText("Awaiting second approval");
@@ -209,7 +231,9 @@ test("four-eyes: a force release above the threshold waits for a second admin; t
     await expect(approval).toContainText("Provider is a key partner; pay before the weekend");
     await expect(page.getByTestId("approve-blocked")).toHaveText("You requested this force release; a second admin must approve it.");
     await expect(page.getByRole("button", { name: "Approve and release" })).toHaveCount(0);
-    await expect(actionButton(page, /^Force release/)).toHaveAccessibleDescription(`Already awaiting a second admin's approval (requested by ${admin.name}).`);
+    await expect(actionButton(page, /^Force release/)).toHaveAccessibleDescription(
+      `Already awaiting a second admin's approval (requested by ${admin.name}).`,
+    );
     const rows = await query<{ id: string }>(`SELECT id FROM "PayoutApproval" WHERE "payoutId" = $1 AND status = 'pending'`, [payout.id]);
     expect(rows).toHaveLength(1);
     approvalId = rows[0]!.id;
@@ -221,7 +245,9 @@ test("four-eyes: a force release above the threshold waits for a second admin; t
     const before = await fx.payoutState(payout.id);
     const response = await mutate(page, `/api/admin/approvals/${approvalId}/approve`, { reason: "Approving my own request" });
     expect(response.status()).toBe(403);
-    expect(await response.json()).toMatchObject({ error: { message: "You requested this force release; a second admin must approve it." } });
+    expect(await response.json()).toMatchObject({
+      error: { message: "You requested this force release; a second admin must approve it." },
+    });
     expect(await fx.payoutState(payout.id)).toEqual(before);
   });
 
@@ -247,7 +273,10 @@ test("four-eyes: a force release above the threshold waits for a second admin; t
 
   const entries = await fx.auditEntries(payout.id);
   expect(entries.find((e) => e.action === "payout.force_release_requested")).toMatchObject({ actorLabel: label(admin) });
-  expect(entries.find((e) => e.action === "payout.force_release_approved")).toMatchObject({ actorLabel: label(second), reason: "Checked the booking and the provider's account" });
+  expect(entries.find((e) => e.action === "payout.force_release_approved")).toMatchObject({
+    actorLabel: label(second),
+    reason: "Checked the booking and the provider's account",
+  });
   const released = entries.find((e) => e.action === "payout.force_released");
   expect(released?.actorLabel).toBe(label(second));
   expect(released?.reason).toContain(label(admin));
@@ -259,17 +288,30 @@ test("four-eyes: a force release above the threshold waits for a second admin; t
 test("a cross-site POST (foreign Origin) to a mutation is refused and changes nothing", async ({ page }) => {
   const payout = await fx.insertPayout(provider, { tag: fx.runTag(), providerShare: 150_000 });
   const admin = demoUser("admin");
-  const approvalId = await fx.insertPendingApproval(payout, { id: await fx.userIdByEmail(admin.email), label: label(admin) }, "Fixture request");
+  const approvalId = await fx.insertPendingApproval(
+    payout,
+    { id: await fx.userIdByEmail(admin.email), label: label(admin) },
+    "Fixture request",
+  );
   const before = await fx.payoutState(payout.id);
   await signInAs(page, "admin");
-  const action = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, { action: "cancel", reason: "cross-site", expectedVersion: before.version }, FOREIGN_ORIGIN);
+  const action = await mutate(
+    page,
+    `/api/admin/payouts/${payout.id}/actions`,
+    { action: "cancel", reason: "cross-site", expectedVersion: before.version },
+    FOREIGN_ORIGIN,
+  );
   expect(action.status()).toBe(403);
   expect(await action.json()).toMatchObject({ error: { message: expect.stringContaining("Cross-site request refused") } });
   const reject = await mutate(page, `/api/admin/approvals/${approvalId}/reject`, { reason: "cross-site" }, FOREIGN_ORIGIN);
   expect(reject.status()).toBe(403);
   expect(await fx.payoutState(payout.id)).toEqual(before);
   // The same request from the app's own origin is accepted.
-  const ok = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, { action: "hold", reason: "same origin", expectedVersion: before.version });
+  const ok = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, {
+    action: "hold",
+    reason: "same origin",
+    expectedVersion: before.version,
+  });
   expect(ok.status()).toBe(200);
 });
 
@@ -277,11 +319,24 @@ test("a request validated with .strict(): unknown fields and a missing reason an
   const payout = await fx.insertPayout(provider, { tag: fx.runTag(), providerShare: 2_000 });
   const before = await fx.payoutState(payout.id);
   await signInAs(page, "admin");
-  const extra = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, { action: "hold", reason: "fine", expectedVersion: before.version, force: true });
+  const extra = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, {
+    action: "hold",
+    reason: "fine",
+    expectedVersion: before.version,
+    force: true,
+  });
   expect(extra.status()).toBe(400);
-  const noReason = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, { action: "hold", reason: " ", expectedVersion: before.version });
+  const noReason = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, {
+    action: "hold",
+    reason: " ",
+    expectedVersion: before.version,
+  });
   expect(noReason.status()).toBe(400);
-  const stale = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, { action: "hold", reason: "old screen", expectedVersion: before.version + 3 });
+  const stale = await mutate(page, `/api/admin/payouts/${payout.id}/actions`, {
+    action: "hold",
+    reason: "old screen",
+    expectedVersion: before.version + 3,
+  });
   expect(stale.status()).toBe(409);
   expect(await fx.payoutState(payout.id)).toEqual(before);
 });

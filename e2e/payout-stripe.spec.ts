@@ -5,10 +5,19 @@ import * as fx from "./fixtures/payout-actions-fixtures";
 import { query, signInAs } from "./support";
 import { expect, test } from "./test";
 
-test("a payout paid with two transfers shows each, the converted one with its rate, and the provider's failed bank payout", async ({ page }) => {
+test("a payout paid with two transfers shows each, the converted one with its rate, and the provider's failed bank payout", async ({
+  page,
+}) => {
   const tag = fx.runTag();
   const provider = await fx.insertProvider(tag, `Bank Fail ${tag.slice(-6)}`);
-  const payout = await fx.insertPayout(provider, { tag, providerShare: 8_000, tipAmount: 1_500, currency: "EUR", status: "transferred", stripeTransferId: `tr_e2e_${tag}_1` });
+  const payout = await fx.insertPayout(provider, {
+    tag,
+    providerShare: 8_000,
+    tipAmount: 1_500,
+    currency: "EUR",
+    status: "transferred",
+    stripeTransferId: `tr_e2e_${tag}_1`,
+  });
   const [bank] = await query<{ id: string }>(
     `INSERT INTO "ProviderBankPayout" ("providerId", "stripePayoutId", amount, currency, status, "failureCode", "failureMessage", "stateAt")
      VALUES ($1, $2, 10499, 'USD', 'failed', 'account_closed', 'The bank account has been closed.', now()) RETURNING id`,
@@ -29,7 +38,9 @@ test("a payout paid with two transfers shows each, the converted one with its ra
   await expect(transfers.getByRole("listitem")).toHaveCount(2);
   await expect(transfers.getByRole("listitem").nth(0)).toContainText(`Transfer 1from charge ch_e2e_${tag}`);
   await expect(transfers.getByRole("listitem").nth(0)).toContainText("$87.99");
-  await expect(transfers.getByRole("listitem").nth(0)).toContainText("Carries €80.00 of the payout, at 1.0999 USD per EUR (the charge's exchange rate)");
+  await expect(transfers.getByRole("listitem").nth(0)).toContainText(
+    "Carries €80.00 of the payout, at 1.0999 USD per EUR (the charge's exchange rate)",
+  );
   await expect(transfers.getByRole("listitem").nth(1)).toContainText("from the platform's balance");
   await expect(transfers.getByRole("listitem").nth(1)).toContainText("€15.00");
 

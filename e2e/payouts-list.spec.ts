@@ -4,9 +4,9 @@ import path from "node:path";
 import type { Page } from "@playwright/test";
 
 import { insertListPayouts, insertListProvider, listRunTag, payoutState, type TListStatus } from "./fixtures/payouts-list-fixtures";
-import { parseCsv } from "../test/support/parse-csv";
 import { query, signInAs } from "./support";
 import { expect, test } from "./test";
+import { parseCsv } from "../test/support/parse-csv";
 
 const SCREENSHOT = path.join("test-results", "screenshots", "payouts.png");
 
@@ -16,7 +16,10 @@ async function shownIds(page: Page): Promise<string[]> {
   return page.locator("tbody tr[data-payout-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-payout-id") ?? ""));
 }
 
-test("a filter of status, provider and date range shows exactly what SQL returns, in a shareable URL, and exports exactly those rows", async ({ page, context }) => {
+test("a filter of status, provider and date range shows exactly what SQL returns, in a shareable URL, and exports exactly those rows", async ({
+  page,
+  context,
+}) => {
   const tag = listRunTag();
   const main = await insertListProvider(tag, "main");
   const other = await insertListProvider(tag, "other");
@@ -30,7 +33,11 @@ test("a filter of status, provider and date range shows exactly what SQL returns
     { status: "scheduled", createdAt: "2025-05-04T23:59:59.999Z" },
     { status: "on_hold", createdAt: "2025-05-16T00:00:00.000Z" },
   ]);
-  await insertListPayouts(other, `${tag}o`, days.slice(4, 12).map((createdAt) => ({ status: "scheduled" as const, createdAt })));
+  await insertListPayouts(
+    other,
+    `${tag}o`,
+    days.slice(4, 12).map((createdAt) => ({ status: "scheduled" as const, createdAt })),
+  );
 
   const expected = (
     await query<{ id: string }>(
@@ -58,7 +65,9 @@ test("a filter of status, provider and date range shows exactly what SQL returns
     await page.getByLabel("From date").fill("2025-05-05");
     await page.getByLabel("To date").fill("2025-05-15");
     await page.getByRole("button", { name: "Apply filters" }).click();
-    await expect.poll(() => new URL(page.url()).search).toBe(`?status=scheduled&status=on_hold&provider=${main.externalId}&from=2025-05-05&to=2025-05-15`);
+    await expect
+      .poll(() => new URL(page.url()).search)
+      .toBe(`?status=scheduled&status=on_hold&provider=${main.externalId}&from=2025-05-05&to=2025-05-15`);
   });
 
   await test.step("the table shows exactly the SQL rows, with the total", async () => {
@@ -100,13 +109,15 @@ test("keyset pages: next and previous walk the filtered rows in order, and a pag
   await insertListPayouts(
     provider,
     tag,
-    Array.from({ length: 55 }, (_, i) => ({ status: "transferred" as const, createdAt: new Date(Date.UTC(2025, 0, 1) + Math.floor(i / 2) * 3_600_000).toISOString() })),
+    Array.from({ length: 55 }, (_, i) => ({
+      status: "transferred" as const,
+      createdAt: new Date(Date.UTC(2025, 0, 1) + Math.floor(i / 2) * 3_600_000).toISOString(),
+    })),
   );
   const all = (
-    await query<{ id: string }>(
-      `SELECT p.id FROM "Payout" p WHERE p."providerId" = $1 ORDER BY p."createdAt" DESC, p.id DESC`,
-      [provider.id],
-    )
+    await query<{ id: string }>(`SELECT p.id FROM "Payout" p WHERE p."providerId" = $1 ORDER BY p."createdAt" DESC, p.id DESC`, [
+      provider.id,
+    ])
   ).map((r) => r.id);
 
   await signInAs(page, "viewer");
@@ -198,7 +209,10 @@ test("an operator holds then releases selected rows, with a result per row", asy
   });
 });
 
-test("a viewer sees no bulk actions, a forged bulk POST from their session is refused, and so is a foreign Origin", async ({ page, browser }) => {
+test("a viewer sees no bulk actions, a forged bulk POST from their session is refused, and so is a foreign Origin", async ({
+  page,
+  browser,
+}) => {
   const tag = listRunTag();
   const provider = await insertListProvider(tag, "guard");
   const created = await insertListPayouts(provider, tag, [

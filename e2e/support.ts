@@ -1,9 +1,8 @@
 import { expect, type Page } from "@playwright/test";
 import pg from "pg";
 
-import { DEMO_USERS } from "../lib/seed/demo-users";
-
 import { streamSettled } from "./test";
+import { DEMO_USERS } from "../lib/seed/demo-users";
 
 export { DEMO_USERS };
 

@@ -14,7 +14,10 @@ async function signInFresh(browser: Browser, email: string, password: string) {
 }
 
 for (const role of ["viewer", "operator"] as const) {
-  test(`${role === "operator" ? "an" : "a"} ${role} cannot manage users: no nav item, the page sends them away, the API answers 403`, async ({ page, baseURL }) => {
+  test(`${role === "operator" ? "an" : "a"} ${role} cannot manage users: no nav item, the page sends them away, the API answers 403`, async ({
+    page,
+    baseURL,
+  }) => {
     await signInAs(page, role);
     await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" })).toHaveCount(0);
     await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Webhooks" })).toBeVisible();
@@ -33,10 +36,15 @@ for (const role of ["viewer", "operator"] as const) {
     const [admin] = await query<{ id: string; role: string; sessionVersion: number; disabledAt: Date | null }>(
       `SELECT id, role::text AS role, "sessionVersion", "disabledAt" FROM "AdminUser" WHERE email = 'admin@payouts.test'`,
     );
-    const demoted = await page.request.patch(`/api/admin/users/${admin!.id}`, { headers: { origin: baseURL! }, data: { role: "viewer", reason: "take over" } });
+    const demoted = await page.request.patch(`/api/admin/users/${admin!.id}`, {
+      headers: { origin: baseURL! },
+      data: { role: "viewer", reason: "take over" },
+    });
     expect(demoted.status()).toBe(403);
     expect(await query(`SELECT id FROM "AdminUser" WHERE email = $1`, [email])).toEqual([]);
-    const [after] = await query(`SELECT id, role::text AS role, "sessionVersion", "disabledAt" FROM "AdminUser" WHERE id = $1`, [admin!.id]);
+    const [after] = await query(`SELECT id, role::text AS role, "sessionVersion", "disabledAt" FROM "AdminUser" WHERE id = $1`, [
+      admin!.id,
+    ]);
     expect(after).toEqual(admin);
   });
 }
@@ -74,7 +82,9 @@ test("an admin creates a user who can sign in, changes their role, then disables
       `SELECT a.action, a.reason, a."actorLabel" FROM "AuditLog" a JOIN "AdminUser" u ON u.id::text = a."entityId" WHERE u.email = $1`,
       [email],
     );
-    expect(audit).toEqual([{ action: "admin_user.created", reason: "Joins the finance team", actorLabel: "Ada Admin <admin@payouts.test>" }]);
+    expect(audit).toEqual([
+      { action: "admin_user.created", reason: "Joins the finance team", actorLabel: "Ada Admin <admin@payouts.test>" },
+    ]);
   });
 
   const newcomer = await signInFresh(browser, email, password);

@@ -22,7 +22,13 @@ async function insertUnappliedDelivery(tag: string): Promise<{ id: string; booki
     id: `evt_e2e_${tag}`,
     type: "booking.completed",
     createdAt: at,
-    data: { bookingId, completedAt: at, currency: "USD", providerShare: 4_200, provider: { id: `prov_e2e_${tag}`, name: "E2E Provider", email: `e2e-${tag}@example.test` } },
+    data: {
+      bookingId,
+      completedAt: at,
+      currency: "USD",
+      providerShare: 4_200,
+      provider: { id: `prov_e2e_${tag}`, name: "E2E Provider", email: `e2e-${tag}@example.test` },
+    },
   };
   const rows = await query<{ id: string }>(
     `INSERT INTO "WebhookEvent" (source, "externalId", type, payload, "bookingExternalId", status, error, "applyAttempts")
@@ -36,11 +42,19 @@ test("webhook deliveries API: signed delivery, listing for any role, re-drive fo
   const tag = randomUUID().slice(0, 8);
 
   await test.step("the booking webhook takes a signed delivery and refuses an unsigned one", async () => {
-    const tip = { id: `evt_e2e_tip_${tag}`, type: "tip.created", createdAt: new Date().toISOString(), data: { tipId: `tip_${tag}`, bookingId: `bk_none_${tag}`, amount: 500, currency: "USD", createdAt: new Date().toISOString() } };
+    const tip = {
+      id: `evt_e2e_tip_${tag}`,
+      type: "tip.created",
+      createdAt: new Date().toISOString(),
+      data: { tipId: `tip_${tag}`, bookingId: `bk_none_${tag}`, amount: 500, currency: "USD", createdAt: new Date().toISOString() },
+    };
     const ok = await request.post("/api/webhooks/booking", signed(tip));
     expect(ok.status()).toBe(200);
     expect(await ok.json()).toEqual({ received: true });
-    const unsigned = await request.post("/api/webhooks/booking", { data: JSON.stringify(tip), headers: { "content-type": "application/json" } });
+    const unsigned = await request.post("/api/webhooks/booking", {
+      data: JSON.stringify(tip),
+      headers: { "content-type": "application/json" },
+    });
     expect(unsigned.status()).toBe(401);
   });
 
@@ -58,17 +72,28 @@ test("webhook deliveries API: signed delivery, listing for any role, re-drive fo
     const { items } = (await list.json()) as { items: { id: string; status: string; error: string | null }[] };
     expect(items).toContainEqual(expect.objectContaining({ id: stored.id, status: "failed", error: "process died" }));
     const deferred = await page.request.get(`/api/admin/webhook-deliveries?status=deferred&type=tip.created`);
-    expect(((await deferred.json()) as { items: { externalId: string }[] }).items).toContainEqual(expect.objectContaining({ externalId: `evt_e2e_tip_${tag}` }));
+    expect(((await deferred.json()) as { items: { externalId: string }[] }).items).toContainEqual(
+      expect.objectContaining({ externalId: `evt_e2e_tip_${tag}` }),
+    );
     const one = await page.request.get(`/api/admin/webhook-deliveries/${stored.id}`);
-    expect(await one.json()).toMatchObject({ id: stored.id, payload: { type: "booking.completed", data: { bookingId: stored.bookingId } } });
-    const denied = await page.request.post(`/api/admin/webhook-deliveries/${stored.id}/redrive`, { headers: { origin: ORIGIN }, failOnStatusCode: false });
+    expect(await one.json()).toMatchObject({
+      id: stored.id,
+      payload: { type: "booking.completed", data: { bookingId: stored.bookingId } },
+    });
+    const denied = await page.request.post(`/api/admin/webhook-deliveries/${stored.id}/redrive`, {
+      headers: { origin: ORIGIN },
+      failOnStatusCode: false,
+    });
     expect(denied.status()).toBe(403);
   });
 
   await test.step("an operator re-drives it: applied, audited; a cross-site request and a second re-drive are refused", async () => {
     await page.context().clearCookies();
     const operator = await signInAs(page, "operator");
-    const crossSite = await page.request.post(`/api/admin/webhook-deliveries/${stored.id}/redrive`, { headers: { origin: "https://evil.example" }, failOnStatusCode: false });
+    const crossSite = await page.request.post(`/api/admin/webhook-deliveries/${stored.id}/redrive`, {
+      headers: { origin: "https://evil.example" },
+      failOnStatusCode: false,
+    });
     expect(crossSite.status()).toBe(403);
 
     const res = await page.request.post(`/api/admin/webhook-deliveries/${stored.id}/redrive`, { headers: { origin: ORIGIN } });
@@ -79,10 +104,16 @@ test("webhook deliveries API: signed delivery, listing for any role, re-drive fo
       [stored.bookingId],
     );
     expect(payouts).toEqual([{ amount: 4_200, status: "scheduled" }]);
-    const audit = await query<{ actorLabel: string }>(`SELECT "actorLabel" FROM "AuditLog" WHERE action = 'webhook_event.redriven' AND "entityId" = $1`, [stored.id]);
+    const audit = await query<{ actorLabel: string }>(
+      `SELECT "actorLabel" FROM "AuditLog" WHERE action = 'webhook_event.redriven' AND "entityId" = $1`,
+      [stored.id],
+    );
     expect(audit).toEqual([{ actorLabel: `${operator.name} <${operator.email}>` }]);
 
-    const again = await page.request.post(`/api/admin/webhook-deliveries/${stored.id}/redrive`, { headers: { origin: ORIGIN }, failOnStatusCode: false });
+    const again = await page.request.post(`/api/admin/webhook-deliveries/${stored.id}/redrive`, {
+      headers: { origin: ORIGIN },
+      failOnStatusCode: false,
+    });
     expect(again.status()).toBe(409);
   });
 });

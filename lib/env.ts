@@ -26,12 +26,14 @@ export const PRODUCTION_SECRETS = [
   "INNGEST_EVENT_KEY",
 ] as const;
 
-const boolish = z
-  .enum(["0", "1", "true", "false"])
-  .transform((v) => v === "1" || v === "true");
+const boolish = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
 
 const hours = (fallback: number) =>
-  z.coerce.number().positive().max(24 * 365).default(fallback);
+  z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(fallback);
 
 const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -42,7 +44,12 @@ const ZEnv = z.object({
   BOOKING_WEBHOOK_SECRETS: z
     .string()
     .min(1)
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().min(8, "each secret must be at least 8 characters")).min(1)),
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_… or rk_…)"),
   /**
@@ -52,7 +59,12 @@ const ZEnv = z.object({
   STRIPE_WEBHOOK_SECRET: z
     .string()
     .min(1)
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().startsWith("whsec_", "each secret must start with whsec_")).min(1)),
   /** Overrides for pointing the Stripe SDK at a local fake (tests only). */
   STRIPE_API_HOST: z.string().optional(),
@@ -70,12 +82,28 @@ const ZEnv = z.object({
   STRIPE_SETTLEMENT_CURRENCIES: z
     .string()
     .optional()
-    .transform((v) => (v === undefined ? undefined : v.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean)))
-    .pipe(z.array(z.string().regex(/^[A-Z]{3}$/, "each must be a three-letter currency code")).min(1).optional()),
+    .transform((v) =>
+      v === undefined
+        ? undefined
+        : v
+            .split(",")
+            .map((s) => s.trim().toUpperCase())
+            .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Z]{3}$/, "each must be a three-letter currency code"))
+        .min(1)
+        .optional(),
+    ),
   /** A payout still waiting for funds this many days after Stripe first refused the transfer raises an alert. */
   FUNDS_WAIT_ALERT_DAYS: z.coerce.number().positive().max(365).default(7),
   /** A Stripe dispute or refund that matches no booking after this many minutes raises a critical alert. */
-  STRIPE_UNMATCHED_GRACE_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(15),
+  STRIPE_UNMATCHED_GRACE_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(15),
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_SIGNING_KEY: z.string().optional(),
   /** "1" to talk to a local Inngest dev server instead of Inngest Cloud. */

@@ -76,12 +76,22 @@ function makeDeliveries(count, runId) {
           providerShare: 5_000 + (n % 97) * 25,
           chargeId: `ch_${runId}_${n}`,
           // 50 providers, as a marketplace with repeat providers.
-          provider: { id: `prov_${runId}_${n % 50}`, name: `Bench Provider ${n % 50}`, email: `bench-${n % 50}@example.test`, stripeAccountId: `acct_${runId}${n % 50}` },
+          provider: {
+            id: `prov_${runId}_${n % 50}`,
+            name: `Bench Provider ${n % 50}`,
+            email: `bench-${n % 50}@example.test`,
+            stripeAccountId: `acct_${runId}${n % 50}`,
+          },
         },
       };
     } else if (slot < 9) {
       const bookingId = bookings[bookings.length - 6];
-      body = { id: `evt_${runId}_${i}`, type: "tip.created", createdAt: tippedAt, data: { tipId: `tip_${runId}_${i}`, bookingId, amount: 300 + (i % 7) * 100, currency: "USD", createdAt: tippedAt } };
+      body = {
+        id: `evt_${runId}_${i}`,
+        type: "tip.created",
+        createdAt: tippedAt,
+        data: { tipId: `tip_${runId}_${i}`, bookingId, amount: 300 + (i % 7) * 100, currency: "USD", createdAt: tippedAt },
+      };
     } else {
       out.push(out[out.length - 7]); // a re-sent delivery (same id, same bytes)
       continue;
@@ -170,7 +180,20 @@ end
 
 /** Runs wrk without blocking this process (the Inngest stand-in lives in it). */
 function runWrk(url, script, seconds) {
-  const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "10s", "--latency", "-s", script, url, "--", String(RATE), String(THREADS)];
+  const args = [
+    `-t${THREADS}`,
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    "--timeout",
+    "10s",
+    "--latency",
+    "-s",
+    script,
+    url,
+    "--",
+    String(RATE),
+    String(THREADS),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -293,7 +316,12 @@ async function main() {
     console.log(`▸ Measuring: ${DURATION} s at ${RATE}/s, ${CONNECTIONS} connections, ${THREADS} threads`);
     const deliveries = makeDeliveries(Math.ceil(RATE * (DURATION + 5)), `${runId}m`);
     const { raw, result } = await runWrk(url, writeWrkScript(dir, "measure", deliveries), DURATION);
-    console.log(raw.split("\n").filter((l) => !l.startsWith("BENCH_RESULT")).join("\n"));
+    console.log(
+      raw
+        .split("\n")
+        .filter((l) => !l.startsWith("BENCH_RESULT"))
+        .join("\n"),
+    );
 
     const ms = (us) => Math.round(us / 100) / 10;
     const summary = {

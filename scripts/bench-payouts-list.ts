@@ -66,12 +66,15 @@ async function signIn(): Promise<void> {
     body: new URLSearchParams({ csrfToken, email: values.email ?? "", password: values.password ?? "", json: "true" }),
   });
   remember(response);
-  if (!cookie.includes("session-token")) throw new Error(`Sign-in failed (${response.status}): check --email/--password and that the demo users exist.`);
+  if (!cookie.includes("session-token"))
+    throw new Error(`Sign-in failed (${response.status}): check --email/--password and that the demo users exist.`);
 }
 
 async function timed(path: string): Promise<{ ms: number; status: number; bytes: number; serverMs: number | null; body: string }> {
   const started = performance.now();
-  const response = await fetch(`${BASE}${path}`, { headers: { cookie, accept: path.startsWith("/api/") ? "application/json" : "text/html" } });
+  const response = await fetch(`${BASE}${path}`, {
+    headers: { cookie, accept: path.startsWith("/api/") ? "application/json" : "text/html" },
+  });
   const body = await response.text();
   const ms = performance.now() - started;
   const timing = /dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
@@ -142,7 +145,16 @@ async function measureExport(qs: string, pid: number | null) {
   }
   const seconds = (performance.now() - started) / 1000;
   if (sampler) clearInterval(sampler);
-  return { status: response.status, rows: lines - 1, bytes, seconds, firstByteMs, rowsPerSecond: (lines - 1) / seconds, rssBefore: before, rssPeak: peak };
+  return {
+    status: response.status,
+    rows: lines - 1,
+    bytes,
+    seconds,
+    firstByteMs,
+    rowsPerSecond: (lines - 1) / seconds,
+    rssBefore: before,
+    rssPeak: peak,
+  };
 }
 
 async function main(): Promise<void> {
@@ -151,7 +163,12 @@ async function main(): Promise<void> {
 
   // Real values to search and filter for, taken from the data.
   const first = JSON.parse((await timed("/api/admin/payouts?limit=200")).body) as {
-    items: { id: string; stripeTransferId: string | null; booking: { externalId: string }; provider: { externalId: string; name: string } }[];
+    items: {
+      id: string;
+      stripeTransferId: string | null;
+      booking: { externalId: string };
+      provider: { externalId: string; name: string };
+    }[];
   };
   const transferred = JSON.parse((await timed("/api/admin/payouts?status=transferred&limit=1")).body) as typeof first;
   const sample = first.items[100] ?? first.items[0];
@@ -164,7 +181,9 @@ async function main(): Promise<void> {
   let deep = "";
   let cursor: string | null = null;
   for (let i = 0; i < 200; i++) {
-    const page = JSON.parse((await timed(`/api/admin/payouts${cursor ? `?after=${cursor}` : ""}`)).body) as { pageInfo: { nextCursor: string | null } };
+    const page = JSON.parse((await timed(`/api/admin/payouts${cursor ? `?after=${cursor}` : ""}`)).body) as {
+      pageInfo: { nextCursor: string | null };
+    };
     cursor = page.pageInfo.nextCursor;
     if (!cursor) break;
     deep = `after=${cursor}`;
@@ -174,7 +193,10 @@ async function main(): Promise<void> {
     { name: "first page, no filter", qs: "" },
     { name: "status on_hold", qs: "status=on_hold" },
     { name: "status failed + on_hold", qs: "status=failed&status=on_hold" },
-    { name: "status×2 + provider + 90-day range", qs: `status=scheduled&status=transferred&provider=${sample.provider.externalId}&from=${day(-90)}&to=${day(0)}` },
+    {
+      name: "status×2 + provider + 90-day range",
+      qs: `status=scheduled&status=transferred&provider=${sample.provider.externalId}&from=${day(-90)}&to=${day(0)}`,
+    },
     { name: "currency EUR + amount 100–200", qs: "currency=EUR&amountMin=100&amountMax=200" },
     { name: "amount ≥ 400, any currency", qs: "amountMin=400" },
     { name: "due in a 30-day window, newest created", qs: `date=eligible&from=${day(-60)}&to=${day(-30)}` },
@@ -194,7 +216,17 @@ async function main(): Promise<void> {
     const page = await measure(`/payouts${s.qs ? `?${s.qs}` : ""}`);
     const api = await measure(`/api/admin/payouts${s.qs ? `?${s.qs}` : ""}`);
     if (page.status !== 200 || api.status !== 200) throw new Error(`${s.name}: HTTP ${page.status}/${api.status}`);
-    table.push([s.name, String(api.rows), fmt(page.p50), fmt(page.p95), fmt(api.p50), fmt(api.p95), fmt(api.max), fmt(api.server?.p50 ?? NaN), fmt(api.server?.p95 ?? NaN)]);
+    table.push([
+      s.name,
+      String(api.rows),
+      fmt(page.p50),
+      fmt(page.p95),
+      fmt(api.p50),
+      fmt(api.p95),
+      fmt(api.max),
+      fmt(api.server?.p50 ?? NaN),
+      fmt(api.server?.p95 ?? NaN),
+    ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");

@@ -27,11 +27,15 @@ async function main() {
   }
   const db = createPrismaClient(getEnv().DATABASE_URL);
   try {
-    const user = await upsertAdminUser(db, { email: values.email, name: values.name, role, password }, {
-      type: "system",
-      id: "cli:create-user",
-      label: "Command line",
-    });
+    const user = await upsertAdminUser(
+      db,
+      { email: values.email, name: values.name, role, password },
+      {
+        type: "system",
+        id: "cli:create-user",
+        label: "Command line",
+      },
+    );
     console.log(`Saved ${user.email} (${user.role}).`);
   } finally {
     await db.$disconnect();

@@ -52,7 +52,8 @@ async function dropDatabase() {
 }
 
 let status = run("Migrating a fresh e2e database", "node_modules/.bin/tsx", ["scripts/migrate.ts"]);
-if (status === 0) status = run("Seeding demo data", "node_modules/.bin/tsx", ["--conditions=react-server", "scripts/seed.ts"], { NODE_ENV: "development" });
+if (status === 0)
+  status = run("Seeding demo data", "node_modules/.bin/tsx", ["--conditions=react-server", "scripts/seed.ts"], { NODE_ENV: "development" });
 if (status === 0 && process.env.E2E_SKIP_BUILD !== "1") {
   status = run("Building (next build)", "node_modules/.bin/next", ["build"], { NODE_ENV: "production" });
 }

@@ -132,7 +132,11 @@ async function main(): Promise<void> {
 
     // Rows are numbered 1..count; continue after the highest one already there.
     const existing = Number(
-      (await client.query<{ n: string | null }>(`SELECT max(substr("externalId", 7)::int) AS n FROM "Booking" WHERE "externalId" LIKE 'gen-b-%'`)).rows[0]?.n ?? 0,
+      (
+        await client.query<{ n: string | null }>(
+          `SELECT max(substr("externalId", 7)::int) AS n FROM "Booking" WHERE "externalId" LIKE 'gen-b-%'`,
+        )
+      ).rows[0]?.n ?? 0,
     );
     if (existing >= count) {
       console.log(`${existing} generated payouts already present (asked for ${count}); nothing to add.`);
@@ -149,7 +153,9 @@ async function main(): Promise<void> {
     }
     console.log("VACUUM ANALYZE …");
     for (const table of ["Provider", "Booking", "Payout"]) await client.query(`VACUUM (ANALYZE) "${table}"`);
-    const { rows } = await client.query<{ status: string; n: string }>(`SELECT status::text, count(*) AS n FROM "Payout" GROUP BY 1 ORDER BY 2 DESC`);
+    const { rows } = await client.query<{ status: string; n: string }>(
+      `SELECT status::text, count(*) AS n FROM "Payout" GROUP BY 1 ORDER BY 2 DESC`,
+    );
     console.log(`Payouts by status: ${rows.map((r) => `${r.status} ${Number(r.n).toLocaleString("en-US")}`).join(", ")}`);
     console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   } finally {

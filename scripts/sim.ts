@@ -100,7 +100,11 @@ async function runJobs(values: TValues, jobs: number): Promise<number> {
   const complete = results.length === jobs;
   console.log(
     `${done} seeds in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(2)} seeds/s, ${jobs} jobs): ` +
-      (failing.length === 0 ? (complete ? "no violations" : "a job ended without reporting") : `${failing.length} failing: ${failing.join(", ")}`),
+      (failing.length === 0
+        ? complete
+          ? "no violations"
+          : "a job ended without reporting"
+        : `${failing.length} failing: ${failing.join(", ")}`),
   );
   return failing.length === 0 && complete ? 0 : 1;
 }
@@ -150,20 +154,33 @@ async function runSeeds(values: TValues): Promise<number> {
       silence();
       const result = await runSeed(world, seed).finally(() => Object.assign(console, quiet));
       done++;
-      if (values.seed !== undefined) console.log(formatFailure(result).split("\n").slice(result.violations.length === 0 ? 3 : 0).join("\n"));
+      if (values.seed !== undefined)
+        console.log(
+          formatFailure(result)
+            .split("\n")
+            .slice(result.violations.length === 0 ? 3 : 0)
+            .join("\n"),
+        );
       if (result.violations.length > 0) {
         failing.push(seed);
         const invariant = result.violations[0]!.invariant;
         console.log(`\nseed ${seed}: ${invariant} violated; shrinking…`);
         silence();
-        const shrunk = await shrink(world, result.history, invariant, Number(values["shrink-seconds"]) * 1000).finally(() => Object.assign(console, quiet));
+        const shrunk = await shrink(world, result.history, invariant, Number(values["shrink-seconds"]) * 1000).finally(() =>
+          Object.assign(console, quiet),
+        );
         console.log(formatFailure(result, shrunk));
         if (!values["keep-going"]) break;
       }
-      if (done % 100 === 0) console.log(`${done} seeds${process.send ? ` from ${seeds[0]}` : ""}, ${failing.length} failing, ${(done / ((performance.now() - started) / 1000)).toFixed(2)} seeds/s`);
+      if (done % 100 === 0)
+        console.log(
+          `${done} seeds${process.send ? ` from ${seeds[0]}` : ""}, ${failing.length} failing, ${(done / ((performance.now() - started) / 1000)).toFixed(2)} seeds/s`,
+        );
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${done} seed${done === 1 ? "" : "s"} in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(2)} seeds/s): ${failing.length === 0 ? "no violations" : `${failing.length} failing: ${failing.join(", ")}`}`);
+    console.log(
+      `${done} seed${done === 1 ? "" : "s"} in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(2)} seeds/s): ${failing.length === 0 ? "no violations" : `${failing.length} failing: ${failing.join(", ")}`}`,
+    );
   } finally {
     await db.$disconnect();
     await fake.stop();

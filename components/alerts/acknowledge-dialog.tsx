@@ -4,7 +4,13 @@ import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { MAX_ACKNOWLEDGE_NOTE_LENGTH } from "@/lib/alerts/list-alerts-filter";
 import type { TAlertListItem } from "@/lib/alerts/types";
 
-const NOTE_FIELD = { label: "Note", hint: "(optional, kept in the audit log)", required: false, maxLength: MAX_ACKNOWLEDGE_NOTE_LENGTH, name: "note" };
+const NOTE_FIELD = {
+  label: "Note",
+  hint: "(optional, kept in the audit log)",
+  required: false,
+  maxLength: MAX_ACKNOWLEDGE_NOTE_LENGTH,
+  name: "note",
+};
 
 /** Confirms acknowledging an alert, with an optional note kept in the audit log. */
 export function AcknowledgeDialog({

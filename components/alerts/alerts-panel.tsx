@@ -6,8 +6,8 @@ import { useState } from "react";
 import { toast } from "sonner";
 
 import { FilterTabs } from "@/components/shell/list/filter-tabs";
-import { OffsetPager } from "@/components/shell/list/pager";
 import { Notice } from "@/components/shell/list/page-states";
+import { OffsetPager } from "@/components/shell/list/pager";
 import { hrefWith } from "@/components/shell/list/search-params";
 import { DataTable, type TColumn } from "@/components/ui/data-table";
 import { DateTime, formatDateTimeUtc } from "@/components/ui/date-time";
@@ -22,7 +22,8 @@ import { overviewKeys } from "@/lib/overview/overview-query";
 
 import { AcknowledgeDialog } from "./acknowledge-dialog";
 
-const href = (state: TAlertFilter["state"], page = 1) => hrefWith("/alerts", { state: state === "all" ? undefined : state, page: page > 1 ? page : undefined });
+const href = (state: TAlertFilter["state"], page = 1) =>
+  hrefWith("/alerts", { state: state === "all" ? undefined : state, page: page > 1 ? page : undefined });
 
 function AcknowledgedBy({ alert }: { alert: TAlertListItem }) {
   if (!alert.acknowledgedAt) return <Badge tone="danger">Open</Badge>;
@@ -30,7 +31,10 @@ function AcknowledgedBy({ alert }: { alert: TAlertListItem }) {
     <div className="space-y-0.5" data-testid="alert-acknowledged">
       <Badge tone="neutral">Acknowledged</Badge>
       <div className="text-xs text-gray-600">
-        by <span className="font-medium text-gray-900" data-testid="alert-acknowledged-by">{alert.acknowledgedBy?.name ?? "a removed user"}</span>
+        by{" "}
+        <span className="font-medium text-gray-900" data-testid="alert-acknowledged-by">
+          {alert.acknowledgedBy?.name ?? "a removed user"}
+        </span>
       </div>
       <div className="text-xs text-gray-500" data-testid="alert-acknowledged-at">
         <DateTime value={alert.acknowledgedAt} />
@@ -65,7 +69,8 @@ export function AlertsPanel({
   });
 
   const acknowledge = useMutation({
-    mutationFn: ({ alertId, note }: { alertId: string; note: string | undefined }) => acknowledgeAlertRequest(alertId, note ? { note } : {}),
+    mutationFn: ({ alertId, note }: { alertId: string; note: string | undefined }) =>
+      acknowledgeAlertRequest(alertId, note ? { note } : {}),
     onSuccess: async (result) => {
       const who = result.alert.acknowledgedBy?.name ?? "someone";
       const when = result.alert.acknowledgedAt ? formatDateTimeUtc(result.alert.acknowledgedAt) : "";
@@ -156,7 +161,10 @@ export function AlertsPanel({
         rowKey={(a) => a.id}
         empty={
           filtered ? (
-            <EmptyState title={filter.state === "open" ? "No open alerts" : "No acknowledged alerts"} description="Nothing needs attention here." />
+            <EmptyState
+              title={filter.state === "open" ? "No open alerts" : "No acknowledged alerts"}
+              description="Nothing needs attention here."
+            />
           ) : (
             <EmptyState title="No alerts" description="Failed payouts and other problems that need a person raise alerts here." />
           )

@@ -5,7 +5,6 @@ import type { TAuditFilter } from "@/lib/audit/list-audit-filter";
 
 import { entityTypeLabel } from "./entity-labels";
 
-
 export function isAuditFilterActive(filter: TAuditFilter): boolean {
   return Boolean(filter.actor || filter.action || filter.entityType || filter.entityId || filter.from || filter.to);
 }
@@ -78,7 +77,17 @@ export function AuditFilter({
         )}
       </Field>
       <Field label="Entity id">
-        {(id) => <input id={id} name="entityId" defaultValue={filter.entityId ?? ""} placeholder="uuid or external id" autoComplete="off" spellCheck={false} className={`${inputClass} font-mono`} />}
+        {(id) => (
+          <input
+            id={id}
+            name="entityId"
+            defaultValue={filter.entityId ?? ""}
+            placeholder="uuid or external id"
+            autoComplete="off"
+            spellCheck={false}
+            className={`${inputClass} font-mono`}
+          />
+        )}
       </Field>
       <Field label="From (UTC)">
         {(id) => <input id={id} name="from" type="date" defaultValue={filter.from ?? ""} className={inputClass} />}

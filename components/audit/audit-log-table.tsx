@@ -44,7 +44,11 @@ const columns: ColumnDef<TAuditListItem>[] = [
       );
     },
   },
-  { id: "action", header: "Action", cell: ({ row }) => <span className="font-mono text-xs whitespace-nowrap text-gray-900">{row.original.action}</span> },
+  {
+    id: "action",
+    header: "Action",
+    cell: ({ row }) => <span className="font-mono text-xs whitespace-nowrap text-gray-900">{row.original.action}</span>,
+  },
   {
     id: "entity",
     header: "Entity",
@@ -68,7 +72,8 @@ const columns: ColumnDef<TAuditListItem>[] = [
     id: "reason",
     header: "Reason",
     meta: { className: "min-w-48 max-w-md" } satisfies TColumnMeta,
-    cell: ({ row }) => (row.original.reason ? <span className="line-clamp-2">{row.original.reason}</span> : <span className="text-gray-400">—</span>),
+    cell: ({ row }) =>
+      row.original.reason ? <span className="line-clamp-2">{row.original.reason}</span> : <span className="text-gray-400">—</span>,
   },
 ];
 
@@ -136,7 +141,10 @@ function Detail({ entry }: { entry: TAuditListItem }) {
             <dd>
               <ul className="flex flex-wrap gap-1.5">
                 {changes.map((c) => (
-                  <li key={c.key} className="rounded border border-amber-200 bg-amber-50 px-1.5 py-0.5 font-mono text-[11px] text-amber-900">
+                  <li
+                    key={c.key}
+                    className="rounded border border-amber-200 bg-amber-50 px-1.5 py-0.5 font-mono text-[11px] text-amber-900"
+                  >
                     {c.key}: {short(c.from)} → {short(c.to)}
                   </li>
                 ))}

@@ -75,7 +75,9 @@ const columns: TColumn<TDisputeListItem>[] = [
     key: "refunded",
     header: "Refunded",
     align: "right",
-    cell: (d) => <Money amount={d.refundedAmount} currency={d.currency} className={d.refundedAmount > 0 ? "text-gray-900" : "text-gray-400"} />,
+    cell: (d) => (
+      <Money amount={d.refundedAmount} currency={d.currency} className={d.refundedAmount > 0 ? "text-gray-900" : "text-gray-400"} />
+    ),
   },
   {
     key: "dates",
@@ -111,7 +113,10 @@ export function DisputesTable({ disputes, filtered }: { disputes: TDisputeListIt
         filtered ? (
           <EmptyState title="No disputes match" description="Try another status, or show all disputes." />
         ) : (
-          <EmptyState title="No disputes" description="Disputes opened by customers or Stripe appear here, with the payout each one holds." />
+          <EmptyState
+            title="No disputes"
+            description="Disputes opened by customers or Stripe appear here, with the payout each one holds."
+          />
         )
       }
     />

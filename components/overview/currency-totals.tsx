@@ -2,7 +2,15 @@ import { formatMoney } from "@/lib/money/format-money";
 import type { TCurrencyTotal } from "@/lib/overview/types";
 
 /** One chip per currency: "USD · 14 payouts · $102.50", with raw figures in data attributes. */
-export function CurrencyTotals({ totals, testIdPrefix, tone }: { totals: TCurrencyTotal[]; testIdPrefix: string; tone: "neutral" | "danger" }) {
+export function CurrencyTotals({
+  totals,
+  testIdPrefix,
+  tone,
+}: {
+  totals: TCurrencyTotal[];
+  testIdPrefix: string;
+  tone: "neutral" | "danger";
+}) {
   return (
     <ul className="flex flex-wrap gap-2">
       {totals.map((total) => (

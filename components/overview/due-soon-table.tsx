@@ -21,7 +21,12 @@ export function DueSoonTable({ dueSoon, generatedAt }: { dueSoon: TOverview["due
     },
     { key: "provider", header: "Provider", className: "min-w-36", cell: (p) => <span className="text-gray-900">{p.providerName}</span> },
     { key: "booking", header: "Booking", cell: (p) => <span className="font-mono text-xs">{p.bookingExternalId}</span> },
-    { key: "amount", header: "Amount", align: "right", cell: (p) => <Money amount={p.amount} currency={p.currency} className="text-gray-900" /> },
+    {
+      key: "amount",
+      header: "Amount",
+      align: "right",
+      cell: (p) => <Money amount={p.amount} currency={p.currency} className="text-gray-900" />,
+    },
   ];
   const more = dueSoon.count - dueSoon.soonest.length;
 
@@ -33,7 +38,10 @@ export function DueSoonTable({ dueSoon, generatedAt }: { dueSoon: TOverview["due
       data-count={dueSoon.count}
     >
       {dueSoon.count === 0 ? (
-        <EmptyState title="No payouts due in the next 48 hours" description="Scheduled payouts appear here as their release time approaches." />
+        <EmptyState
+          title="No payouts due in the next 48 hours"
+          description="Scheduled payouts appear here as their release time approaches."
+        />
       ) : (
         <>
           <div className="px-4 py-3 sm:px-5">

@@ -16,12 +16,21 @@ const columns: TColumn<TFailedPayout>[] = [
     key: "booking",
     header: "Payout",
     cell: (p) => (
-      <Link href={`/payouts/${p.id}`} className="rounded font-mono text-xs text-indigo-700 hover:underline" aria-label={`Payout of booking ${p.bookingExternalId}`}>
+      <Link
+        href={`/payouts/${p.id}`}
+        className="rounded font-mono text-xs text-indigo-700 hover:underline"
+        aria-label={`Payout of booking ${p.bookingExternalId}`}
+      >
         {p.bookingExternalId}
       </Link>
     ),
   },
-  { key: "amount", header: "Amount", align: "right", cell: (p) => <Money amount={p.amount} currency={p.currency} className="text-gray-900" /> },
+  {
+    key: "amount",
+    header: "Amount",
+    align: "right",
+    cell: (p) => <Money amount={p.amount} currency={p.currency} className="text-gray-900" />,
+  },
   { key: "attempts", header: "Attempts", align: "right", cell: (p) => p.attempts },
   {
     key: "lastError",

@@ -29,12 +29,21 @@ export function StuckPayoutsTable({ stuck, generatedAt }: { stuck: TOverview["st
       key: "payout",
       header: "Payout",
       cell: (p) => (
-        <Link href={`/payouts/${p.id}`} className="rounded font-mono text-xs text-indigo-700 hover:underline" aria-label={`Payout of booking ${p.bookingExternalId}`}>
+        <Link
+          href={`/payouts/${p.id}`}
+          className="rounded font-mono text-xs text-indigo-700 hover:underline"
+          aria-label={`Payout of booking ${p.bookingExternalId}`}
+        >
           {p.bookingExternalId}
         </Link>
       ),
     },
-    { key: "amount", header: "Amount", align: "right", cell: (p) => <Money amount={p.amount} currency={p.currency} className="text-gray-900" /> },
+    {
+      key: "amount",
+      header: "Amount",
+      align: "right",
+      cell: (p) => <Money amount={p.amount} currency={p.currency} className="text-gray-900" />,
+    },
     { key: "attempts", header: "Attempts", align: "right", cell: (p) => p.attempts },
   ];
   const more = stuck.count - stuck.payouts.length;
@@ -50,7 +59,14 @@ export function StuckPayoutsTable({ stuck, generatedAt }: { stuck: TOverview["st
         <EmptyState title="Nothing stuck" description="Every transfer in flight started less than an hour ago." />
       ) : (
         <>
-          <DataTable caption="Payouts stuck in processing, longest first" columns={columns} rows={stuck.payouts} rowKey={(p) => p.id} empty="Nothing stuck" bordered={false} />
+          <DataTable
+            caption="Payouts stuck in processing, longest first"
+            columns={columns}
+            rows={stuck.payouts}
+            rowKey={(p) => p.id}
+            empty="Nothing stuck"
+            bordered={false}
+          />
           {more > 0 ? (
             <p className="border-t border-gray-100 px-4 py-2.5 text-xs text-gray-500 sm:px-5">
               Showing the {stuck.payouts.length} longest stuck of {stuck.count.toLocaleString("en-US")}.

@@ -66,7 +66,17 @@ function ChartTooltip({ active, payload, currency, metric }: TooltipContentProps
   );
 }
 
-function Segmented<T extends string>({ label, value, options, onChange }: { label: string; value: T; options: { value: T; label: string }[]; onChange: (v: T) => void }) {
+function Segmented<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: T;
+  options: { value: T; label: string }[];
+  onChange: (v: T) => void;
+}) {
   const name = useId();
   return (
     <fieldset className="flex items-center gap-2">
@@ -79,7 +89,14 @@ function Segmented<T extends string>({ label, value, options, onChange }: { labe
               value === o.value ? "bg-white text-gray-900 shadow-xs" : "text-gray-500 hover:text-gray-800"
             }`}
           >
-            <input type="radio" name={name} value={o.value} checked={value === o.value} onChange={() => onChange(o.value)} className="sr-only" />
+            <input
+              type="radio"
+              name={name}
+              value={o.value}
+              checked={value === o.value}
+              onChange={() => onChange(o.value)}
+              className="sr-only"
+            />
             {o.label}
           </label>
         ))}
@@ -104,7 +121,10 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
   if (!series) {
     return (
       <Card title="Payout volume, last 30 days" description={range} data-testid="volume-chart">
-        <EmptyState title="No payout activity in the last 30 days" description="Transfers, failures, cancellations and reversals will be charted here." />
+        <EmptyState
+          title="No payout activity in the last 30 days"
+          description="Transfers, failures, cancellations and reversals will be charted here."
+        />
       </Card>
     );
   }
@@ -128,7 +148,12 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
       actions={
         <div className="flex flex-wrap items-center gap-2">
           {volume.series.length > 1 ? (
-            <Segmented label="Currency" value={currency} options={volume.series.map((s) => ({ value: s.currency, label: s.currency }))} onChange={setSelected} />
+            <Segmented
+              label="Currency"
+              value={currency}
+              options={volume.series.map((s) => ({ value: s.currency, label: s.currency }))}
+              onChange={setSelected}
+            />
           ) : (
             <span className="rounded bg-gray-100 px-1.5 py-0.5 text-xs font-medium text-gray-600">{currency}</span>
           )}
@@ -168,7 +193,14 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
           desc="Stacked bars per day: transferred, reversed, failed and cancelled. The table below has the same figures."
         >
           <CartesianGrid vertical={false} stroke="#f3f4f6" />
-          <XAxis dataKey="label" tickLine={false} axisLine={{ stroke: "#e5e7eb" }} tick={{ fontSize: 11, fill: "#6b7280" }} interval="preserveStartEnd" minTickGap={16} />
+          <XAxis
+            dataKey="label"
+            tickLine={false}
+            axisLine={{ stroke: "#e5e7eb" }}
+            tick={{ fontSize: 11, fill: "#6b7280" }}
+            interval="preserveStartEnd"
+            minTickGap={16}
+          />
           <YAxis
             tickLine={false}
             axisLine={false}
@@ -177,7 +209,10 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
             allowDecimals={metric === "amount"}
             tickFormatter={(v: number) => (metric === "amount" ? compactMoney(v, currency) : v.toLocaleString("en-US"))}
           />
-          <Tooltip cursor={{ fill: "#eef2ff", opacity: 0.6 }} content={(props) => <ChartTooltip {...props} currency={currency} metric={metric} />} />
+          <Tooltip
+            cursor={{ fill: "#eef2ff", opacity: 0.6 }}
+            content={(props) => <ChartTooltip {...props} currency={currency} metric={metric} />}
+          />
           {VOLUME_OUTCOMES.map((o, i) => (
             <Bar
               key={o}
@@ -193,8 +228,8 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
         </BarChart>
       </div>
       <p className="px-4 pb-2 text-xs text-gray-500 sm:px-5">
-        Transferred counts every transfer on the day it was made, including payouts reversed later; reversed is what settled
-        reversals took back that day; failed and cancelled are payouts in that state now, on the day of their last change.
+        Transferred counts every transfer on the day it was made, including payouts reversed later; reversed is what settled reversals took
+        back that day; failed and cancelled are payouts in that state now, on the day of their last change.
       </p>
       <details className="border-t border-gray-100 px-4 py-2.5 text-sm sm:px-5">
         <summary className="cursor-pointer rounded text-xs font-medium text-indigo-700">Show the figures as a table</summary>
@@ -220,7 +255,10 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
                     {dayLabel(d.day)}
                   </th>
                   {VOLUME_OUTCOMES.map((o) => (
-                    <td key={o} className={`py-1 pr-3 text-right whitespace-nowrap tabular-nums ${d[o].count ? "text-gray-900" : "text-gray-400"}`}>
+                    <td
+                      key={o}
+                      className={`py-1 pr-3 text-right whitespace-nowrap tabular-nums ${d[o].count ? "text-gray-900" : "text-gray-400"}`}
+                    >
                       {formatMoney(d[o].amount, currency)} <span className="text-gray-500">×{d[o].count}</span>
                     </td>
                   ))}

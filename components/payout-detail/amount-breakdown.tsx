@@ -33,16 +33,39 @@ export function AmountBreakdown({ detail }: { detail: TPayoutDetail }) {
     <Card title="Amount" description={`In ${currency}. The amount is recomputed whenever a tip or a refund arrives before the transfer.`}>
       <dl className="divide-y divide-gray-100 px-4 sm:px-5" data-testid="amount-breakdown">
         <Row label="Provider share" amount={payout.providerShare} currency={currency} />
-        <Row label="Tips" hint={joinedTips > 0 ? `${joinedTips} tip${joinedTips === 1 ? "" : "s"}` : undefined} sign="+" amount={payout.tipAmount} currency={currency} />
-        <Row label="Refunds" hint={payout.refundedAmount > 0 ? "disputes and refunds before the transfer" : undefined} sign="−" amount={payout.refundedAmount} currency={currency} />
-        <Row label={`Payout amount (${currency})`} amount={payout.amount} currency={currency} strong className="border-t border-gray-300!" />
+        <Row
+          label="Tips"
+          hint={joinedTips > 0 ? `${joinedTips} tip${joinedTips === 1 ? "" : "s"}` : undefined}
+          sign="+"
+          amount={payout.tipAmount}
+          currency={currency}
+        />
+        <Row
+          label="Refunds"
+          hint={payout.refundedAmount > 0 ? "disputes and refunds before the transfer" : undefined}
+          sign="−"
+          amount={payout.refundedAmount}
+          currency={currency}
+        />
+        <Row
+          label={`Payout amount (${currency})`}
+          amount={payout.amount}
+          currency={currency}
+          strong
+          className="border-t border-gray-300!"
+        />
         {payout.reversedAmount > 0 ? (
           <>
             <Row label="Reversed after the transfer" sign="−" amount={payout.reversedAmount} currency={currency} />
             {payout.repaidAmount > 0 ? (
               <Row label="Repaid (refunds that failed)" sign="+" amount={payout.repaidAmount} currency={currency} />
             ) : null}
-            <Row label="Kept by the provider" amount={Math.max(0, payout.amount - payout.reversedAmount + payout.repaidAmount)} currency={currency} strong />
+            <Row
+              label="Kept by the provider"
+              amount={Math.max(0, payout.amount - payout.reversedAmount + payout.repaidAmount)}
+              currency={currency}
+              strong
+            />
           </>
         ) : null}
       </dl>
@@ -57,8 +80,8 @@ function TransfersList({ detail }: { detail: TPayoutDetail }) {
   if (transfers.length === 0) {
     return payout.transferCurrency && payout.transferCurrency !== payout.currency ? (
       <p className="border-t border-gray-100 px-4 py-3 text-xs text-gray-600 sm:px-5">
-        Transferred in {payout.transferCurrency}: the platform&apos;s Stripe balance does not hold {payout.currency}, so the charge&apos;s settled amount is
-        transferred at its exchange rate.
+        Transferred in {payout.transferCurrency}: the platform&apos;s Stripe balance does not hold {payout.currency}, so the charge&apos;s
+        settled amount is transferred at its exchange rate.
       </p>
     ) : null;
   }
@@ -88,7 +111,9 @@ function TransfersList({ detail }: { detail: TPayoutDetail }) {
             ) : null}
             {t.stripeTransferId ? <code className="font-mono text-xs break-all text-gray-500">{t.stripeTransferId}</code> : null}
             {t.bankPayout ? (
-              <p className={`text-xs ${t.bankPayout.status === "failed" || t.bankPayout.status === "canceled" ? "text-red-700" : "text-gray-500"}`}>
+              <p
+                className={`text-xs ${t.bankPayout.status === "failed" || t.bankPayout.status === "canceled" ? "text-red-700" : "text-gray-500"}`}
+              >
                 Bank payout {t.bankPayout.stripePayoutId}: {t.bankPayout.status.replace("_", " ")}
                 {t.bankPayout.failureCode ? ` (${t.bankPayout.failureCode})` : ""}
               </p>

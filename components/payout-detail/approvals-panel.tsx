@@ -47,7 +47,8 @@ function ApprovalItem({ approval, onDecide }: { approval: TApprovalView; onDecid
         <Badge tone={STATE_TONES[approval.state]}>{STATE_LABELS[approval.state]}</Badge>
       </div>
       <p className="mt-1 text-xs text-gray-500">
-        Requested by <span className="font-medium text-gray-700">{person(approval.requestedBy)}</span> · <DateTime value={approval.createdAt} />
+        Requested by <span className="font-medium text-gray-700">{person(approval.requestedBy)}</span> ·{" "}
+        <DateTime value={approval.createdAt} />
       </p>
       <p className="mt-1.5 rounded-md bg-gray-50 px-2.5 py-1.5 text-sm break-words text-gray-700">
         <span className="sr-only">Reason: </span>

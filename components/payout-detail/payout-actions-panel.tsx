@@ -7,9 +7,9 @@ import { Card } from "@/components/ui/card";
 import { formatDateTimeUtc } from "@/components/ui/date-time";
 import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { formatMoney } from "@/lib/money/format-money";
-import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 import type { TPayoutAction } from "@/lib/payouts/payout-actions";
 import type { TPayoutActionResponse } from "@/lib/payouts/payout-detail-query";
+import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 
 import { returnFocus } from "./return-focus";
 import { usePayoutAction } from "./use-payout-mutations";
@@ -114,7 +114,7 @@ export function PayoutActionsPanel({ detail }: { detail: TPayoutDetail }) {
 
   const disabledReasons = new Set(detail.actions.map((a) => a.disabledReason));
   // When nothing is allowed for one reason (a settled payout), say it once instead of under every button.
-  const sharedReason = !detail.actions.some((a) => a.allowed) && disabledReasons.size === 1 ? [...disabledReasons][0] ?? null : null;
+  const sharedReason = !detail.actions.some((a) => a.allowed) && disabledReasons.size === 1 ? ([...disabledReasons][0] ?? null) : null;
   const sharedReasonId = `${baseId}-why`;
 
   return (

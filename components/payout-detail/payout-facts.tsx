@@ -81,11 +81,21 @@ export function PayoutFacts({ detail }: { detail: TPayoutDetail }) {
           </Fact>
           {provider.lastBankPayout ? (
             <Fact label="Last bank payout">
-              <Badge tone={provider.lastBankPayout.status === "paid" ? "success" : provider.lastBankPayout.status === "failed" || provider.lastBankPayout.status === "canceled" ? "danger" : "info"}>
+              <Badge
+                tone={
+                  provider.lastBankPayout.status === "paid"
+                    ? "success"
+                    : provider.lastBankPayout.status === "failed" || provider.lastBankPayout.status === "canceled"
+                      ? "danger"
+                      : "info"
+                }
+              >
                 {provider.lastBankPayout.status.replace("_", " ")}
               </Badge>{" "}
               <Money amount={provider.lastBankPayout.amount} currency={provider.lastBankPayout.currency} />
-              {provider.lastBankPayout.failureCode ? <span className="block text-xs text-red-700">{provider.lastBankPayout.failureCode}</span> : null}
+              {provider.lastBankPayout.failureCode ? (
+                <span className="block text-xs text-red-700">{provider.lastBankPayout.failureCode}</span>
+              ) : null}
             </Fact>
           ) : null}
           <Fact label="Platform id">

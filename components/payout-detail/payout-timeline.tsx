@@ -79,7 +79,8 @@ function ItemBody({ item, currency }: { item: TTimelineItem; currency: string })
           </Meta>
           {item.amountFrom !== null && item.amountTo !== null ? (
             <p className="mt-1 text-xs text-gray-600">
-              Amount <Money amount={item.amountFrom} currency={currency} /> → <Money amount={item.amountTo} currency={currency} className="font-medium" />
+              Amount <Money amount={item.amountFrom} currency={currency} /> →{" "}
+              <Money amount={item.amountTo} currency={currency} className="font-medium" />
             </p>
           ) : null}
           {item.reason ? <Reason text={item.reason} /> : null}
@@ -96,8 +97,11 @@ function ItemBody({ item, currency }: { item: TTimelineItem; currency: string })
       return (
         <>
           <Title>
-            {tip.status === "accepted" ? "Tip received" : "Tip rejected"} <Money amount={tip.amount} currency={tip.currency} className="text-gray-700" />
-            {tip.status === "accepted" && !tip.joined ? <span className="ml-2 text-xs font-normal text-gray-500">not in this payout</span> : null}
+            {tip.status === "accepted" ? "Tip received" : "Tip rejected"}{" "}
+            <Money amount={tip.amount} currency={tip.currency} className="text-gray-700" />
+            {tip.status === "accepted" && !tip.joined ? (
+              <span className="ml-2 text-xs font-normal text-gray-500">not in this payout</span>
+            ) : null}
           </Title>
           <Meta at={item.at}>{item.recordedBy ? <Actor actor={item.recordedBy} /> : null}</Meta>
           {tip.rejectionReason ? <Reason text={tip.rejectionReason} /> : null}
@@ -201,7 +205,17 @@ function ItemBody({ item, currency }: { item: TTimelineItem; currency: string })
 }
 
 /** Everything that happened to the payout, newest first: audit entries, tips, disputes, attempts, reversals. */
-export function PayoutTimeline({ payoutId, items, currency, truncated }: { payoutId: string; items: TTimelineItem[]; currency: string; truncated: boolean }) {
+export function PayoutTimeline({
+  payoutId,
+  items,
+  currency,
+  truncated,
+}: {
+  payoutId: string;
+  items: TTimelineItem[];
+  currency: string;
+  truncated: boolean;
+}) {
   return (
     <Card
       title="Timeline"
@@ -222,9 +236,18 @@ export function PayoutTimeline({ payoutId, items, currency, truncated }: { payou
       ) : (
         <ol className="px-4 py-4 sm:px-5">
           {items.map((item, index) => (
-            <li key={item.key} className="relative flex gap-3 pb-5 last:pb-0" data-testid="timeline-item" data-kind={item.kind} data-action={item.kind === "audit" ? item.action : undefined}>
+            <li
+              key={item.key}
+              className="relative flex gap-3 pb-5 last:pb-0"
+              data-testid="timeline-item"
+              data-kind={item.kind}
+              data-action={item.kind === "audit" ? item.action : undefined}
+            >
               {index < items.length - 1 ? <span aria-hidden className="absolute top-4 bottom-0 left-[5px] w-px bg-gray-200" /> : null}
-              <span aria-hidden className={`relative mt-1.5 size-[11px] shrink-0 rounded-full ring-4 ring-white ${toneDotClass(timelineTone(item))}`} />
+              <span
+                aria-hidden
+                className={`relative mt-1.5 size-[11px] shrink-0 rounded-full ring-4 ring-white ${toneDotClass(timelineTone(item))}`}
+              />
               <div className="min-w-0 flex-1">
                 <ItemBody item={item} currency={currency} />
               </div>

@@ -1,8 +1,8 @@
 import { formatDateTimeUtc } from "@/components/ui/date-time";
 import { HOLD_REASON_LABELS } from "@/components/ui/labels";
 import { formatMoney } from "@/lib/money/format-money";
-import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 import { PROCESSING_REFRESH_MS } from "@/lib/payouts/payout-detail-query";
+import type { TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 
 const TONES = {
   info: "border-sky-200 bg-sky-50 text-sky-900",
@@ -28,7 +28,8 @@ export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
     case "processing":
       return (
         <Callout tone="info" title="Transfer in progress">
-          Stripe is being asked to send the money. This page refreshes every {PROCESSING_REFRESH_MS / 1000} seconds until the transfer settles.
+          Stripe is being asked to send the money. This page refreshes every {PROCESSING_REFRESH_MS / 1000} seconds until the transfer
+          settles.
         </Callout>
       );
     case "on_hold":
@@ -64,8 +65,10 @@ export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
       if (bank && (bank.status === "failed" || bank.status === "canceled")) {
         return (
           <Callout tone="danger" title="In the provider's Stripe balance; their bank payout failed">
-            Bank payout {bank.stripePayoutId} of {formatMoney(bank.amount, bank.currency)} {bank.status === "failed" ? "failed" : "was cancelled"}
-            {bank.failureCode ? `: ${bank.failureCode}` : ""}. The money is back in the provider&apos;s Stripe balance until they fix their bank details.
+            Bank payout {bank.stripePayoutId} of {formatMoney(bank.amount, bank.currency)}{" "}
+            {bank.status === "failed" ? "failed" : "was cancelled"}
+            {bank.failureCode ? `: ${bank.failureCode}` : ""}. The money is back in the provider&apos;s Stripe balance until they fix their
+            bank details.
           </Callout>
         );
       }
@@ -79,8 +82,9 @@ export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
     case "reversed":
       return (
         <Callout tone="warning" title={payout.status === "reversed" ? "Transfer reversed" : "Transfer partially reversed"}>
-          {formatMoney(payout.reversedAmount - payout.repaidAmount, payout.currency)} of {formatMoney(payout.amount, payout.currency)} was taken back
-          after refunds or disputes{payout.repaidAmount > 0 ? ` (${formatMoney(payout.repaidAmount, payout.currency)} given back after a refund failed)` : ""}.
+          {formatMoney(payout.reversedAmount - payout.repaidAmount, payout.currency)} of {formatMoney(payout.amount, payout.currency)} was
+          taken back after refunds or disputes
+          {payout.repaidAmount > 0 ? ` (${formatMoney(payout.repaidAmount, payout.currency)} given back after a refund failed)` : ""}.
         </Callout>
       );
     case "scheduled":

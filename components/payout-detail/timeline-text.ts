@@ -1,7 +1,7 @@
 // Words for the payout timeline: audit actions as short titles, and how loud each item is.
 import type { TBadgeTone } from "@/components/ui/status-badge";
-import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 import { isAuditAction, type TAuditAction } from "@/lib/audit/audit-actions";
+import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 import type { TTimelineItem } from "@/lib/payouts/payout-detail-types";
 
 const AUDIT_TITLES: Record<TAuditAction, string> = {

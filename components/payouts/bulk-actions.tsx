@@ -4,8 +4,8 @@ import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
 
-import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { PAYOUT_STATUS_LABELS } from "@/components/ui/labels";
+import { ReasonDialog } from "@/components/ui/reason-dialog";
 import { Badge } from "@/components/ui/status-badge";
 import type { TBulkPayoutAction } from "@/lib/payouts/bulk-payout-action";
 import type { TPayoutListItem } from "@/lib/payouts/list-payouts";
@@ -22,12 +22,14 @@ const COPY: Record<TBulkPayoutAction, { verb: string; done: string; description:
   hold: {
     verb: "Hold",
     done: "held",
-    description: "Held payouts are not transferred until someone releases them. Only scheduled payouts can be held; any other selected payout is reported as not held, with the reason.",
+    description:
+      "Held payouts are not transferred until someone releases them. Only scheduled payouts can be held; any other selected payout is reported as not held, with the reason.",
   },
   release: {
     verb: "Release",
     done: "released",
-    description: "Released payouts are scheduled again and transferred when due. Only payouts on hold can be released; holds for an open dispute stay until it is resolved.",
+    description:
+      "Released payouts are scheduled again and transferred when due. Only payouts on hold can be released; holds for an open dispute stay until it is resolved.",
   },
 };
 
@@ -70,7 +72,11 @@ export function BulkActions({
           <span className="text-sm font-medium text-gray-900" aria-live="polite">
             {count} selected
           </span>
-          <button type="button" onClick={() => setPending({ action: "hold", rows: selected })} className={`${button} bg-amber-500 text-white hover:bg-amber-400`}>
+          <button
+            type="button"
+            onClick={() => setPending({ action: "hold", rows: selected })}
+            className={`${button} bg-amber-500 text-white hover:bg-amber-400`}
+          >
             Hold selected
           </button>
           <button
@@ -80,7 +86,11 @@ export function BulkActions({
           >
             Release selected
           </button>
-          <button type="button" onClick={onClear} className="rounded-md px-2 py-1 text-sm text-gray-600 hover:bg-gray-100 hover:text-gray-900">
+          <button
+            type="button"
+            onClick={onClear}
+            className="rounded-md px-2 py-1 text-sm text-gray-600 hover:bg-gray-100 hover:text-gray-900"
+          >
             Clear
           </button>
         </div>
@@ -122,7 +132,11 @@ export function BulkResults({ outcome, onDismiss }: { outcome: TBulkOutcome; onD
           </h2>
           <p className="mt-0.5 text-xs text-gray-500">Each payout was changed on its own and recorded in the audit log with your reason.</p>
         </div>
-        <button type="button" onClick={onDismiss} className="rounded-md px-2 py-1 text-xs font-medium text-gray-600 hover:bg-gray-100 hover:text-gray-900">
+        <button
+          type="button"
+          onClick={onDismiss}
+          className="rounded-md px-2 py-1 text-xs font-medium text-gray-600 hover:bg-gray-100 hover:text-gray-900"
+        >
           Dismiss
         </button>
       </header>
@@ -130,7 +144,13 @@ export function BulkResults({ outcome, onDismiss }: { outcome: TBulkOutcome; onD
         {outcome.results.map((r) => {
           const row = outcome.rows[r.payoutId];
           return (
-            <li key={r.payoutId} data-testid="bulk-result-row" data-payout-id={r.payoutId} data-ok={r.ok} className="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 text-sm">
+            <li
+              key={r.payoutId}
+              data-testid="bulk-result-row"
+              data-payout-id={r.payoutId}
+              data-ok={r.ok}
+              className="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 text-sm"
+            >
               {r.ok ? <Badge tone="success">Done</Badge> : <Badge tone="danger">Failed</Badge>}
               <Link href={`/payouts/${r.payoutId}`} prefetch={false} className="font-mono text-xs text-indigo-700 hover:underline">
                 {r.payoutId.slice(0, 8)}

@@ -69,7 +69,8 @@ export function PayoutFilters({
   // Phones show the search and the sort; the other filters open with a button.
   const [moreOpen, setMoreOpen] = useState(false);
   const activeCount =
-    (filter.status.length > 0 ? 1 : 0) + [filter.provider, filter.currency, filter.from || filter.to, filter.amountMin || filter.amountMax].filter(Boolean).length;
+    (filter.status.length > 0 ? 1 : 0) +
+    [filter.provider, filter.currency, filter.from || filter.to, filter.amountMin || filter.amountMax].filter(Boolean).length;
   const phoneHidden = moreOpen ? "" : "max-md:hidden";
 
   // The inputs are uncontrolled. When the filter changes from outside the form (Back,
@@ -134,7 +135,14 @@ export function PayoutFilters({
             Search
           </label>
           <div className="relative">
-            <svg aria-hidden viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth={1.5} className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-gray-400">
+            <svg
+              aria-hidden
+              viewBox="0 0 20 20"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth={1.5}
+              className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-gray-400"
+            >
               <circle cx="9" cy="9" r="5.5" />
               <path d="m13 13 3.5 3.5" strokeLinecap="round" />
             </svg>
@@ -158,11 +166,29 @@ export function PayoutFilters({
             Amount<span className="sr-only"> (in each payout&apos;s currency)</span>
           </legend>
           <div className="flex items-center gap-1.5">
-            <input aria-label="Minimum amount" name="amountMin" type="text" inputMode="decimal" placeholder="Min" defaultValue={filter.amountMin ?? ""} className={inputClass} {...invalid("amountMin")} />
+            <input
+              aria-label="Minimum amount"
+              name="amountMin"
+              type="text"
+              inputMode="decimal"
+              placeholder="Min"
+              defaultValue={filter.amountMin ?? ""}
+              className={inputClass}
+              {...invalid("amountMin")}
+            />
             <span aria-hidden className="text-gray-400">
               –
             </span>
-            <input aria-label="Maximum amount" name="amountMax" type="text" inputMode="decimal" placeholder="Max" defaultValue={filter.amountMax ?? ""} className={inputClass} {...invalid("amountMax")} />
+            <input
+              aria-label="Maximum amount"
+              name="amountMax"
+              type="text"
+              inputMode="decimal"
+              placeholder="Max"
+              defaultValue={filter.amountMax ?? ""}
+              className={inputClass}
+              {...invalid("amountMax")}
+            />
           </div>
           {fieldError("amountMin") ?? fieldError("amountMax")}
         </fieldset>
@@ -171,7 +197,13 @@ export function PayoutFilters({
           <label htmlFor={fieldId("sort")} className={labelClass}>
             Sort
           </label>
-          <select id={fieldId("sort")} name="sortOrder" defaultValue={`${filter.sort}:${filter.order}`} onChange={applyNow} className={inputClass}>
+          <select
+            id={fieldId("sort")}
+            name="sortOrder"
+            defaultValue={`${filter.sort}:${filter.order}`}
+            onChange={applyNow}
+            className={inputClass}
+          >
             {SORT_OPTIONS.map((o) => (
               <option key={o.value} value={o.value}>
                 {o.label}
@@ -245,7 +277,8 @@ export function PayoutFilters({
               onChange={(event) => {
                 // A due-date window reads best (and pages fastest) in due-date order.
                 const sort = formRef.current?.elements.namedItem("sortOrder");
-                if (event.target.value === "eligible" && sort instanceof HTMLSelectElement && sort.value.startsWith("createdAt:")) sort.value = "eligibleAt:asc";
+                if (event.target.value === "eligible" && sort instanceof HTMLSelectElement && sort.value.startsWith("createdAt:"))
+                  sort.value = "eligibleAt:asc";
                 if (filter.from || filter.to) applyNow();
               }}
               className={`${inputClass} col-span-2 sm:col-span-1`}
@@ -253,8 +286,26 @@ export function PayoutFilters({
               <option value="created">Created</option>
               <option value="eligible">Due</option>
             </select>
-            <input aria-label="From date" name="from" type="date" defaultValue={filter.from ?? ""} min="2000-01-01" max="2999-12-31" className={inputClass} {...invalid("from")} />
-            <input aria-label="To date" name="to" type="date" defaultValue={filter.to ?? ""} min="2000-01-01" max="2999-12-31" className={inputClass} {...invalid("to")} />
+            <input
+              aria-label="From date"
+              name="from"
+              type="date"
+              defaultValue={filter.from ?? ""}
+              min="2000-01-01"
+              max="2999-12-31"
+              className={inputClass}
+              {...invalid("from")}
+            />
+            <input
+              aria-label="To date"
+              name="to"
+              type="date"
+              defaultValue={filter.to ?? ""}
+              min="2000-01-01"
+              max="2999-12-31"
+              className={inputClass}
+              {...invalid("to")}
+            />
           </div>
           {fieldError("from") ?? fieldError("to")}
         </fieldset>
@@ -293,7 +344,11 @@ function StatusPicker({ selected, onChange }: { selected: TPayoutFilter["status"
   const ref = useRef<HTMLDetailsElement>(null);
   const labelId = useId();
   const summary =
-    selected.length === 0 ? "Any status" : selected.length <= 2 ? selected.map((s) => PAYOUT_STATUS_LABELS[s]).join(", ") : `${selected.length} statuses`;
+    selected.length === 0
+      ? "Any status"
+      : selected.length <= 2
+        ? selected.map((s) => PAYOUT_STATUS_LABELS[s]).join(", ")
+        : `${selected.length} statuses`;
 
   useEffect(() => {
     function close(event: PointerEvent) {
@@ -327,14 +382,22 @@ function StatusPicker({ selected, onChange }: { selected: TPayoutFilter["status"
           <span id={`${labelId}-value`} className={`truncate ${selected.length === 0 ? "text-gray-500" : ""}`}>
             {summary}
           </span>
-          <svg aria-hidden viewBox="0 0 20 20" fill="currentColor" className="size-4 shrink-0 text-gray-400 transition-transform group-open:rotate-180">
+          <svg
+            aria-hidden
+            viewBox="0 0 20 20"
+            fill="currentColor"
+            className="size-4 shrink-0 text-gray-400 transition-transform group-open:rotate-180"
+          >
             <path d="M5.2 7.2a.75.75 0 0 1 1.06.04L10 11.2l3.74-3.96a.75.75 0 1 1 1.1 1.02l-4.3 4.55a.75.75 0 0 1-1.1 0l-4.3-4.55a.75.75 0 0 1 .06-1.06Z" />
           </svg>
         </summary>
         <fieldset className="absolute z-20 mt-1 w-56 rounded-lg border border-gray-200 bg-white p-1.5 shadow-lg">
           <legend className="sr-only">Statuses to show</legend>
           {PAYOUT_STATUSES.map((status) => (
-            <label key={status} className="flex cursor-pointer items-center gap-2 rounded-md px-2 py-1.5 text-sm text-gray-800 hover:bg-gray-50">
+            <label
+              key={status}
+              className="flex cursor-pointer items-center gap-2 rounded-md px-2 py-1.5 text-sm text-gray-800 hover:bg-gray-50"
+            >
               <input
                 type="checkbox"
                 name="status"

@@ -6,7 +6,8 @@ import type { TPayoutPage } from "@/lib/payouts/payout-query-keys";
 
 const linkClass =
   "inline-flex items-center gap-1 rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm font-medium text-gray-700 shadow-xs hover:bg-gray-50";
-const disabledClass = "inline-flex items-center gap-1 rounded-md border border-gray-200 bg-gray-50 px-3 py-1.5 text-sm font-medium text-gray-400";
+const disabledClass =
+  "inline-flex items-center gap-1 rounded-md border border-gray-200 bg-gray-50 px-3 py-1.5 text-sm font-medium text-gray-400";
 
 /**
  * Previous / next through keyset cursors (no page numbers: a page costs the same wherever it
@@ -40,8 +41,20 @@ export function PayoutsPagination({
   );
   return (
     <nav aria-label="Pages" className="flex items-center gap-2">
-      {pageInfo.prevCursor ? link("Previous", { before: pageInfo.prevCursor }, "left") : <span aria-disabled className={disabledClass}>← Previous</span>}
-      {pageInfo.nextCursor ? link("Next", { after: pageInfo.nextCursor }, "right") : <span aria-disabled className={disabledClass}>Next →</span>}
+      {pageInfo.prevCursor ? (
+        link("Previous", { before: pageInfo.prevCursor }, "left")
+      ) : (
+        <span aria-disabled className={disabledClass}>
+          ← Previous
+        </span>
+      )}
+      {pageInfo.nextCursor ? (
+        link("Next", { after: pageInfo.nextCursor }, "right")
+      ) : (
+        <span aria-disabled className={disabledClass}>
+          Next →
+        </span>
+      )}
     </nav>
   );
 }

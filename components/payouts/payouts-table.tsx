@@ -77,7 +77,13 @@ function SortHeader({
     >
       {label}
       <svg aria-hidden viewBox="0 0 12 12" className={`size-3 ${active ? "text-indigo-600" : "text-gray-300"}`} fill="currentColor">
-        {active && filter.order === "asc" ? <path d="M6 3 10 8H2z" /> : active ? <path d="M6 9 2 4h8z" /> : <path d="M6 2 9 5H3zM6 10 3 7h6z" />}
+        {active && filter.order === "asc" ? (
+          <path d="M6 3 10 8H2z" />
+        ) : active ? (
+          <path d="M6 9 2 4h8z" />
+        ) : (
+          <path d="M6 2 9 5H3zM6 10 3 7h6z" />
+        )}
       </svg>
       <span className="sr-only">{active ? `, sorted ${filter.order === "asc" ? "ascending" : "descending"}` : ", not sorted"}</span>
     </button>
@@ -227,7 +233,9 @@ export function PayoutsTable({
   return (
     <div aria-busy={busy} className={`overflow-x-auto transition-opacity ${busy ? "opacity-60" : ""}`}>
       <table className="min-w-full text-sm max-md:block">
-        <caption className="sr-only">Payouts, sorted by {SORT_CAPTION[filter.sort]} ({filter.order === "asc" ? "ascending" : "descending"})</caption>
+        <caption className="sr-only">
+          Payouts, sorted by {SORT_CAPTION[filter.sort]} ({filter.order === "asc" ? "ascending" : "descending"})
+        </caption>
         <thead className="border-b border-gray-200 bg-gray-50/80 max-md:hidden">
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>

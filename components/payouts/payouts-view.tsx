@@ -62,9 +62,7 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
         : `${numberFormat.format(total.count)} payout${total.count === 1 ? "" : "s"}`;
   // The planner's estimate, to two significant digits: "about 52,000".
   const estimate =
-    data && !showingStale && total?.capped && total.estimate
-      ? `about ${numberFormat.format(Number(total.estimate.toPrecision(2)))}`
-      : null;
+    data && !showingStale && total?.capped && total.estimate ? `about ${numberFormat.format(Number(total.estimate.toPrecision(2)))}` : null;
 
   let body: React.ReactNode;
   if (!parsed.success) {
@@ -102,7 +100,11 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
       <EmptyState
         title="No payouts match these filters"
         description={
-          <button type="button" onClick={() => go({ ...DEFAULT_PAYOUT_FILTER, sort: filter.sort, order: filter.order })} className="font-medium text-indigo-700 hover:underline">
+          <button
+            type="button"
+            onClick={() => go({ ...DEFAULT_PAYOUT_FILTER, sort: filter.sort, order: filter.order })}
+            className="font-medium text-indigo-700 hover:underline"
+          >
             Clear the filters
           </button>
         }
@@ -147,7 +149,11 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
               className="inline-flex items-center gap-1.5 rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm font-medium text-gray-700 shadow-xs hover:bg-gray-50"
             >
               <svg aria-hidden viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth={1.5} className="size-4 text-gray-500">
-                <path d="M10 3v9m0 0-3.5-3.5M10 12l3.5-3.5M4 14v2a1 1 0 0 0 1 1h10a1 1 0 0 0 1-1v-2" strokeLinecap="round" strokeLinejoin="round" />
+                <path
+                  d="M10 3v9m0 0-3.5-3.5M10 12l3.5-3.5M4 14v2a1 1 0 0 0 1 1h10a1 1 0 0 0 1-1v-2"
+                  strokeLinecap="round"
+                  strokeLinejoin="round"
+                />
               </svg>
               Export CSV
               <span className="sr-only">{isFiltered(filter) ? " of the filtered payouts" : " of all payouts"}</span>
@@ -156,11 +162,20 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
         }
       />
 
-      <PayoutFilters filter={filter} currencies={currencies} provider={showingStale ? undefined : data?.provider} onChange={(next) => go(next)} />
+      <PayoutFilters
+        filter={filter}
+        currencies={currencies}
+        provider={showingStale ? undefined : data?.provider}
+        onChange={(next) => go(next)}
+      />
 
       {outcome ? <BulkResults outcome={outcome} onDismiss={() => setOutcome(null)} /> : null}
 
-      <section ref={resultsRef} aria-labelledby="payouts-results-heading" className="scroll-mt-4 rounded-xl border border-gray-200 bg-white shadow-xs">
+      <section
+        ref={resultsRef}
+        aria-labelledby="payouts-results-heading"
+        className="scroll-mt-4 rounded-xl border border-gray-200 bg-white shadow-xs"
+      >
         <header className="flex min-h-12 flex-wrap items-center justify-between gap-x-4 gap-y-2 border-b border-gray-100 px-4 py-2.5">
           <div className="flex items-center gap-3">
             {canAct && items.length > 0 && !showingStale ? (
@@ -173,7 +188,13 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
                 className="size-4 rounded border-gray-300 accent-indigo-600 md:hidden"
               />
             ) : null}
-            <h2 id="payouts-results-heading" className="text-sm font-semibold text-gray-900" data-testid="payouts-total" data-count={total && !showingStale ? total.count : undefined} data-capped={total?.capped}>
+            <h2
+              id="payouts-results-heading"
+              className="text-sm font-semibold text-gray-900"
+              data-testid="payouts-total"
+              data-count={total && !showingStale ? total.count : undefined}
+              data-capped={total?.capped}
+            >
               {summary}
               {estimate ? <span className="ml-1.5 font-normal text-gray-500">({estimate})</span> : null}
             </h2>
@@ -207,7 +228,8 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
         {data && items.length > 0 ? (
           <footer className="flex flex-wrap items-center justify-between gap-3 border-t border-gray-100 px-4 py-3">
             <p className="text-xs text-gray-500">
-              {items.length} on this page{filter.sort === "amount" && !filter.currency ? " · amounts of different currencies are sorted by their minor units" : ""}
+              {items.length} on this page
+              {filter.sort === "amount" && !filter.currency ? " · amounts of different currencies are sorted by their minor units" : ""}
             </p>
             <PayoutsPagination filter={filter} pageInfo={data.pageInfo} onPage={(next) => go(filter, next)} />
           </footer>

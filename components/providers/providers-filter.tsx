@@ -4,7 +4,13 @@ import type { TProviderFilter } from "@/lib/providers/list-providers-filter";
 
 export function ProvidersFilter({ filter }: { filter: TProviderFilter }) {
   return (
-    <FilterForm key={JSON.stringify(filter)} action="/providers" label="Filter providers" clearHref="/providers" active={Boolean(filter.q) || filter.readiness !== "all"}>
+    <FilterForm
+      key={JSON.stringify(filter)}
+      action="/providers"
+      label="Filter providers"
+      clearHref="/providers"
+      active={Boolean(filter.q) || filter.readiness !== "all"}
+    >
       <Field label="Search" className="sm:col-span-1">
         {(id) => (
           <input

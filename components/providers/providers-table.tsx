@@ -50,7 +50,11 @@ const columns: TColumn<TProviderListItem>[] = [
     header: "Stripe account",
     cell: (p) => (
       <div className="space-y-1">
-        {p.stripeAccountId ? <span className="font-mono text-xs text-gray-900">{p.stripeAccountId}</span> : <span className="text-gray-500">Not onboarded</span>}
+        {p.stripeAccountId ? (
+          <span className="font-mono text-xs text-gray-900">{p.stripeAccountId}</span>
+        ) : (
+          <span className="text-gray-500">Not onboarded</span>
+        )}
         <div>
           {p.payoutsEnabled ? (
             <Badge tone="success">Payouts enabled</Badge>
@@ -72,7 +76,15 @@ const columns: TColumn<TProviderListItem>[] = [
     cell: (p) =>
       p.lastBankPayout ? (
         <div className="space-y-1">
-          <Badge tone={p.lastBankPayout.status === "paid" ? "success" : p.lastBankPayout.status === "failed" || p.lastBankPayout.status === "canceled" ? "danger" : "info"}>
+          <Badge
+            tone={
+              p.lastBankPayout.status === "paid"
+                ? "success"
+                : p.lastBankPayout.status === "failed" || p.lastBankPayout.status === "canceled"
+                  ? "danger"
+                  : "info"
+            }
+          >
             {p.lastBankPayout.status === "failed" ? "Failed" : p.lastBankPayout.status.replace("_", " ")}
           </Badge>
           <div className="text-xs text-gray-600">
@@ -89,9 +101,16 @@ const columns: TColumn<TProviderListItem>[] = [
     key: "onHold",
     header: "On hold",
     align: "right",
-    cell: (p) => <span className={p.onHoldCount > 0 ? "font-medium text-amber-700" : "text-gray-400"}>{p.onHoldCount.toLocaleString("en-US")}</span>,
+    cell: (p) => (
+      <span className={p.onHoldCount > 0 ? "font-medium text-amber-700" : "text-gray-400"}>{p.onHoldCount.toLocaleString("en-US")}</span>
+    ),
   },
-  { key: "debts", header: "Open debts", align: "right", cell: (p) => <MoneyList values={p.openDebts} tone="danger" none="None" unit={["debt", "debts"]} /> },
+  {
+    key: "debts",
+    header: "Open debts",
+    align: "right",
+    cell: (p) => <MoneyList values={p.openDebts} tone="danger" none="None" unit={["debt", "debts"]} />,
+  },
   { key: "payouts", header: "Payouts", align: "right", cell: (p) => p.payoutCount.toLocaleString("en-US") },
 ];
 

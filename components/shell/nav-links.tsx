@@ -24,9 +24,7 @@ export function NavLinks({ role }: { role: TRole }) {
                 href={item.href}
                 aria-current={active ? "page" : undefined}
                 className={`flex items-center gap-2 rounded-md px-3 py-1.5 text-sm whitespace-nowrap transition-colors ${
-                  active
-                    ? "bg-indigo-50 font-medium text-indigo-700"
-                    : "text-gray-600 hover:bg-gray-100 hover:text-gray-900"
+                  active ? "bg-indigo-50 font-medium text-indigo-700" : "text-gray-600 hover:bg-gray-100 hover:text-gray-900"
                 }`}
               >
                 <span className={active ? "text-indigo-600" : "text-gray-400"}>{item.icon}</span>

@@ -5,7 +5,6 @@ import { useId, useState } from "react";
 
 import { MIN_REASON_LENGTH } from "@/lib/audit/reason";
 
-
 export type TReasonDialogProps = {
   open: boolean;
   onOpenChange: (open: boolean) => void;
@@ -108,7 +107,11 @@ export function ReasonDialog({
             ) : null}
             <div className="flex justify-end gap-2">
               <Dialog.Close asChild>
-                <button type="button" disabled={pending} className="rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm font-medium text-gray-700 hover:bg-gray-50">
+                <button
+                  type="button"
+                  disabled={pending}
+                  className="rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm font-medium text-gray-700 hover:bg-gray-50"
+                >
                   Cancel
                 </button>
               </Dialog.Close>

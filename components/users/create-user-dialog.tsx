@@ -15,7 +15,15 @@ type TFieldErrors = Partial<Record<keyof TCreateUser | "form", string>>;
 const EMPTY = { name: "", email: "", role: "viewer" as AdminRole, password: "", reason: "" };
 
 /** Creates a user: name, email, role and an initial password (at least 12 characters). */
-export function CreateUserDialog({ open, onOpenChange, onCreate }: { open: boolean; onOpenChange: (open: boolean) => void; onCreate: (input: TCreateUser) => Promise<void> }) {
+export function CreateUserDialog({
+  open,
+  onOpenChange,
+  onCreate,
+}: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  onCreate: (input: TCreateUser) => Promise<void>;
+}) {
   const [values, setValues] = useState(EMPTY);
   const [errors, setErrors] = useState<TFieldErrors>({});
   const [pending, setPending] = useState(false);
@@ -70,27 +78,58 @@ export function CreateUserDialog({ open, onOpenChange, onCreate }: { open: boole
   };
 
   return (
-    <DialogFrame open={open} onOpenChange={close} title="Add a user" description="They sign in with this email and the initial password; share it with them safely.">
+    <DialogFrame
+      open={open}
+      onOpenChange={close}
+      title="Add a user"
+      description="They sign in with this email and the initial password; share it with them safely."
+    >
       <form onSubmit={submit} noValidate className="space-y-4">
         <div className="space-y-1">
           <label htmlFor={ids.name} className="block text-sm font-medium text-gray-800">
             Name
           </label>
-          <input id={ids.name} name="name" autoComplete="off" value={values.name} onChange={(e) => set("name", e.target.value)} aria-invalid={errors.name ? true : undefined} aria-describedby={described("name")} className={inputClass} />
+          <input
+            id={ids.name}
+            name="name"
+            autoComplete="off"
+            value={values.name}
+            onChange={(e) => set("name", e.target.value)}
+            aria-invalid={errors.name ? true : undefined}
+            aria-describedby={described("name")}
+            className={inputClass}
+          />
           <FieldError id={`${ids.name}-error`} message={errors.name} />
         </div>
         <div className="space-y-1">
           <label htmlFor={ids.email} className="block text-sm font-medium text-gray-800">
             Email
           </label>
-          <input id={ids.email} name="email" type="email" autoComplete="off" value={values.email} onChange={(e) => set("email", e.target.value)} aria-invalid={errors.email ? true : undefined} aria-describedby={described("email")} className={inputClass} />
+          <input
+            id={ids.email}
+            name="email"
+            type="email"
+            autoComplete="off"
+            value={values.email}
+            onChange={(e) => set("email", e.target.value)}
+            aria-invalid={errors.email ? true : undefined}
+            aria-describedby={described("email")}
+            className={inputClass}
+          />
           <FieldError id={`${ids.email}-error`} message={errors.email} />
         </div>
         <div className="space-y-1">
           <label htmlFor={ids.role} className="block text-sm font-medium text-gray-800">
             Role
           </label>
-          <select id={ids.role} name="role" value={values.role} onChange={(e) => set("role", e.target.value as AdminRole)} aria-describedby={`${ids.role}-hint`} className={inputClass}>
+          <select
+            id={ids.role}
+            name="role"
+            value={values.role}
+            onChange={(e) => set("role", e.target.value as AdminRole)}
+            aria-describedby={`${ids.role}-hint`}
+            className={inputClass}
+          >
             {Object.values(AdminRole).map((r) => (
               <option key={r} value={r}>
                 {ROLE_LABELS[r]}
@@ -117,7 +156,12 @@ export function CreateUserDialog({ open, onOpenChange, onCreate }: { open: boole
               aria-describedby={described("password", `${ids.password}-hint`)}
               className={`${inputClass} font-mono`}
             />
-            <button type="button" onClick={() => setShowPassword((s) => !s)} aria-pressed={showPassword} className={`${secondaryButtonClass} shrink-0 text-xs`}>
+            <button
+              type="button"
+              onClick={() => setShowPassword((s) => !s)}
+              aria-pressed={showPassword}
+              className={`${secondaryButtonClass} shrink-0 text-xs`}
+            >
               {showPassword ? "Hide" : "Show"}
             </button>
           </div>
@@ -130,7 +174,15 @@ export function CreateUserDialog({ open, onOpenChange, onCreate }: { open: boole
           <label htmlFor={ids.reason} className="block text-sm font-medium text-gray-800">
             Reason <span className="font-normal text-gray-500">(optional, kept in the audit log)</span>
           </label>
-          <input id={ids.reason} name="reason" value={values.reason} onChange={(e) => set("reason", e.target.value)} aria-invalid={errors.reason ? true : undefined} aria-describedby={described("reason")} className={inputClass} />
+          <input
+            id={ids.reason}
+            name="reason"
+            value={values.reason}
+            onChange={(e) => set("reason", e.target.value)}
+            aria-invalid={errors.reason ? true : undefined}
+            aria-describedby={described("reason")}
+            className={inputClass}
+          />
           <FieldError id={`${ids.reason}-error`} message={errors.reason} />
         </div>
         {errors.form ? (

@@ -4,8 +4,8 @@ import { useId, useState } from "react";
 
 import { inputClass, primaryButtonClass, secondaryButtonClass } from "@/components/shell/list/fields";
 import { AdminRole } from "@/generated/prisma/enums";
-import type { TAdminUserItem } from "@/lib/users/types";
 import { MAX_REASON_LENGTH, MIN_REASON_LENGTH } from "@/lib/audit/reason";
+import type { TAdminUserItem } from "@/lib/users/types";
 
 import { DialogFrame, FieldError } from "./dialog-frame";
 import { ROLE_DESCRIPTIONS, ROLE_LABELS } from "./role-labels";
@@ -67,14 +67,24 @@ export function RoleDialog({
       open={user !== null}
       onOpenChange={close}
       title={user ? `Change the role of ${user.name}` : "Change role"}
-      description={user ? `${user.email} is ${ROLE_LABELS[user.role].toLowerCase()} now. Their current sessions end; they sign in again with the new role.` : null}
+      description={
+        user
+          ? `${user.email} is ${ROLE_LABELS[user.role].toLowerCase()} now. Their current sessions end; they sign in again with the new role.`
+          : null
+      }
     >
       <form onSubmit={submit} className="space-y-4">
         <div className="space-y-1">
           <label htmlFor={`${id}-role`} className="block text-sm font-medium text-gray-800">
             New role
           </label>
-          <select id={`${id}-role`} value={chosen} onChange={(e) => setRole(e.target.value as AdminRole)} aria-describedby={`${id}-hint`} className={inputClass}>
+          <select
+            id={`${id}-role`}
+            value={chosen}
+            onChange={(e) => setRole(e.target.value as AdminRole)}
+            aria-describedby={`${id}-hint`}
+            className={inputClass}
+          >
             {Object.values(AdminRole).map((r) => (
               <option key={r} value={r}>
                 {ROLE_LABELS[r]}

@@ -89,7 +89,11 @@ export function UsersPanel({ initialList, loadedAt, currentUserId }: { initialLi
           <Badge tone="success">Active</Badge>
         ),
     },
-    { key: "lastLogin", header: "Last sign-in", cell: (u) => (u.lastLoginAt ? <DateTime value={u.lastLoginAt} /> : <span className="text-gray-400">Never</span>) },
+    {
+      key: "lastLogin",
+      header: "Last sign-in",
+      cell: (u) => (u.lastLoginAt ? <DateTime value={u.lastLoginAt} /> : <span className="text-gray-400">Never</span>),
+    },
     { key: "created", header: "Added", cell: (u) => <DateTime value={u.createdAt} /> },
     {
       key: "actions",
@@ -139,7 +143,9 @@ export function UsersPanel({ initialList, loadedAt, currentUserId }: { initialLi
       </div>
       {error ? (
         <Notice>
-          {error instanceof ApiError && error.status === 401 ? "Your session has ended. Sign in again." : "Could not refresh the users; the list below may be out of date."}
+          {error instanceof ApiError && error.status === 401
+            ? "Your session has ended. Sign in again."
+            : "Could not refresh the users; the list below may be out of date."}
         </Notice>
       ) : null}
       <DataTable

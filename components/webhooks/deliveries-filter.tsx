@@ -9,9 +9,23 @@ export function isDeliveryFilterActive(filter: TDeliveryFilter): boolean {
   return Boolean(filter.status || filter.source || filter.type);
 }
 
-export function DeliveriesFilter({ filter, types, counts }: { filter: TDeliveryFilter; types: string[]; counts: Partial<Record<WebhookEventStatus, number>> }) {
+export function DeliveriesFilter({
+  filter,
+  types,
+  counts,
+}: {
+  filter: TDeliveryFilter;
+  types: string[];
+  counts: Partial<Record<WebhookEventStatus, number>>;
+}) {
   return (
-    <FilterForm key={JSON.stringify(filter)} action="/webhooks" label="Filter webhook deliveries" clearHref="/webhooks" active={isDeliveryFilterActive(filter)}>
+    <FilterForm
+      key={JSON.stringify(filter)}
+      action="/webhooks"
+      label="Filter webhook deliveries"
+      clearHref="/webhooks"
+      active={isDeliveryFilterActive(filter)}
+    >
       <Field label="Status">
         {(id) => (
           <select id={id} name="status" defaultValue={filter.status ?? ""} className={inputClass}>

@@ -64,7 +64,15 @@ function Detail({ delivery }: { delivery: TDeliveryDetail }) {
 }
 
 /** Stored webhook deliveries, each with its payload on demand and, for failed ones, a re-drive. */
-export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveries: TDeliveryDetail[]; canRedrive: boolean; filtered: boolean }) {
+export function DeliveriesTable({
+  deliveries,
+  canRedrive,
+  filtered,
+}: {
+  deliveries: TDeliveryDetail[];
+  canRedrive: boolean;
+  filtered: boolean;
+}) {
   const router = useRouter();
   const [target, setTarget] = useState<TDeliveryDetail | null>(null);
   const redrive = useMutation({
@@ -88,7 +96,11 @@ export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveri
         </div>
       ),
     },
-    { id: "source", header: "Source", cell: ({ row }) => <span className="whitespace-nowrap">{DELIVERY_SOURCE_LABELS[row.original.source]}</span> },
+    {
+      id: "source",
+      header: "Source",
+      cell: ({ row }) => <span className="whitespace-nowrap">{DELIVERY_SOURCE_LABELS[row.original.source]}</span>,
+    },
     {
       id: "type",
       header: "Type",
@@ -155,7 +167,10 @@ export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveri
           filtered ? (
             <EmptyState title="No deliveries match" description="Try another status, source or type." />
           ) : (
-            <EmptyState title="No webhook deliveries yet" description="Every accepted delivery from the booking platform and Stripe is stored here before it is applied." />
+            <EmptyState
+              title="No webhook deliveries yet"
+              description="Every accepted delivery from the booking platform and Stripe is stored here before it is applied."
+            />
           )
         }
       />
@@ -168,8 +183,8 @@ export function DeliveriesTable({ deliveries, canRedrive, filtered }: { deliveri
         description={
           target ? (
             <p>
-              <span className="font-mono text-xs">{target.type}</span> from {DELIVERY_SOURCE_LABELS[target.source]} is applied again from its stored payload. Duplicate effects are
-              ignored by the services.
+              <span className="font-mono text-xs">{target.type}</span> from {DELIVERY_SOURCE_LABELS[target.source]} is applied again from
+              its stored payload. Duplicate effects are ignored by the services.
             </p>
           ) : null
         }

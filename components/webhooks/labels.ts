@@ -1,5 +1,5 @@
-import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 import type { TBadgeTone } from "@/components/ui/status-badge";
+import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 
 export const DELIVERY_STATUS_LABELS: Record<WebhookEventStatus, string> = {
   received: "Received",

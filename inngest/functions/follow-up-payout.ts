@@ -1,5 +1,5 @@
-import { inngest } from "@/lib/inngest/client";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { inngest } from "@/lib/inngest/client";
 import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
@@ -24,7 +24,12 @@ export function createFollowUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
       const target = "bookingId" in event.data ? { bookingId: event.data.bookingId } : { payoutId: event.data.payoutId };
       const result = await step.run("refresh-payout", async () => {
         const r = await refreshPayout(engineContext(deps, FOLLOW_UP_PAYOUT_FN, runId), target);
-        return { payoutId: r.payout?.id ?? null, status: r.payout?.status ?? null, transferRequested: r.transferRequested, reversalIds: r.reversalIds };
+        return {
+          payoutId: r.payout?.id ?? null,
+          status: r.payout?.status ?? null,
+          transferRequested: r.transferRequested,
+          reversalIds: r.reversalIds,
+        };
       });
       await step.run("publish-events", () => publishOutbox(deps.db));
       return result;

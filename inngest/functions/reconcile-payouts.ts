@@ -1,7 +1,7 @@
 import { cron } from "inngest";
 
-import { inngest } from "@/lib/inngest/client";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { inngest } from "@/lib/inngest/client";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { alertUnmatchedMoneyEvents } from "@/lib/stripe-webhooks/alert-unmatched-events";

@@ -1,8 +1,8 @@
 import { RetryAfterError } from "inngest";
 
-import { inngest } from "@/lib/inngest/client";
-import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { stripeWriteThrottle } from "@/inngest/flow-control";
+import { inngest } from "@/lib/inngest/client";
 import { payoutReversalRequested } from "@/lib/inngest/events";
 import { reverseTransfer } from "@/lib/payouts/reverse-transfer";
 
@@ -20,7 +20,9 @@ export function createReverseTransferFunction(deps: TEngineDeps = defaultDeps) {
     },
     async ({ event, step, runId }) =>
       step.run("reverse", async () => {
-        const r = await reverseTransfer(engineContext(deps, REVERSE_TRANSFER_FN, runId), deps.stripe(), { reversalId: event.data.reversalId });
+        const r = await reverseTransfer(engineContext(deps, REVERSE_TRANSFER_FN, runId), deps.stripe(), {
+          reversalId: event.data.reversalId,
+        });
         if (r.kind === "retry") throw new RetryAfterError(`reversal failed: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

@@ -1,7 +1,7 @@
 import { NonRetriableError } from "inngest";
 
-import { inngest } from "@/lib/inngest/client";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { inngest } from "@/lib/inngest/client";
 import { bookingCompleted } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";

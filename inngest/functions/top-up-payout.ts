@@ -1,8 +1,8 @@
 import { RetryAfterError } from "inngest";
 
-import { inngest } from "@/lib/inngest/client";
-import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { stripeWriteThrottle } from "@/inngest/flow-control";
+import { inngest } from "@/lib/inngest/client";
 import { payoutTopUpRequested } from "@/lib/inngest/events";
 import { topUpPayout } from "@/lib/payouts/top-up-payout";
 

@@ -20,7 +20,10 @@ export const alertSelect = {
   acknowledgedBy: { select: { id: true, name: true, email: true } },
 } as const;
 
-type TAlertRow = Omit<TAlertListItem, "createdAt" | "acknowledgedAt" | "acknowledgeNote"> & { createdAt: Date; acknowledgedAt: Date | null };
+type TAlertRow = Omit<TAlertListItem, "createdAt" | "acknowledgedAt" | "acknowledgeNote"> & {
+  createdAt: Date;
+  acknowledgedAt: Date | null;
+};
 
 /** The notes given when these alerts were acknowledged (the latest acknowledgement each). */
 async function acknowledgeNotes(db: Db | Tx, ids: string[]): Promise<Map<string, string>> {
@@ -64,7 +67,15 @@ export async function listAlerts(db: Db, filter: TAlertFilter, pageSize = ALERT_
 
   const rows: TAlertRow[] = [];
   if (offset < openCount) {
-    rows.push(...(await db.alert.findMany({ where: { acknowledgedAt: null }, orderBy: [...newestFirst], skip: offset, take: pageSize, select: alertSelect })));
+    rows.push(
+      ...(await db.alert.findMany({
+        where: { acknowledgedAt: null },
+        orderBy: [...newestFirst],
+        skip: offset,
+        take: pageSize,
+        select: alertSelect,
+      })),
+    );
   }
   const remaining = pageSize - rows.length;
   const skip = Math.max(0, offset - openCount);

@@ -76,7 +76,9 @@ export function adminRoute<TBody = undefined, TQuery = undefined, TIds extends s
         ids[segment] = uuidParam(typeof value === "string" ? value : "", entity);
       }
       const query = readQuery(request, options.query);
-      const body = (options.body ? options.body.parse(await readJsonBody(request, { optional: options.bodyOptional })) : undefined) as TBody;
+      const body = (
+        options.body ? options.body.parse(await readJsonBody(request, { optional: options.bodyOptional })) : undefined
+      ) as TBody;
 
       let publish: { eventIds?: string[] } | null = null;
       const result = await handler({

@@ -13,7 +13,11 @@ function streamed(text: string, headers: Record<string, string> = { "content-typ
   return new Request("http://localhost/api/admin/x", { method: "POST", headers, body, duplex: "half" } as RequestInit);
 }
 
-const status = (promise: Promise<unknown>) => promise.then(() => 200, (error: { status?: number }) => error.status);
+const status = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 200,
+    (error: { status?: number }) => error.status,
+  );
 
 describe("readJsonBody", () => {
   it("reads a JSON object", async () => {

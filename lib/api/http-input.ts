@@ -1,9 +1,9 @@
 import "server-only";
 
 import { AppError, NotFoundError, ValidationError } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
 import { PayloadTooLargeError } from "@/lib/http/errors";
 import { readRawBody } from "@/lib/http/read-body";
+import { isUuid } from "@/lib/ids";
 
 // Input helpers for the admin route handlers (route handlers have no body limit of their own).
 

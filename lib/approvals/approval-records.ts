@@ -7,7 +7,6 @@ import { ZReason } from "@/lib/audit/reason";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, ValidationError } from "@/lib/errors";
-
 import { APPROVAL_AUDIT_ACTIONS, approvalBasisFromAudit, type TApprovalBasis } from "@/lib/payouts/four-eyes";
 
 /** The body of approving or rejecting a four-eyes request. */
@@ -49,7 +48,9 @@ export async function requestBasis(tx: Tx, approval: PayoutApproval, payout: Pay
     select: { after: true },
   });
   // Without its audit entry (never expected), judge by the amount alone.
-  return approvalBasisFromAudit(entry?.after, approval.id) ?? { status: payout.status, amount: approval.amount, currency: approval.currency };
+  return (
+    approvalBasisFromAudit(entry?.after, approval.id) ?? { status: payout.status, amount: approval.amount, currency: approval.currency }
+  );
 }
 
 export function basisOf(payout: Payout): TApprovalBasis {

@@ -10,12 +10,12 @@ import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { requireReason } from "@/lib/payouts/admin-action";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
+import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "@/lib/payouts/four-eyes";
 import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-account";
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";
-import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "@/lib/payouts/four-eyes";
 import { joinTransaction } from "./join-transaction";
 
 export type TApprovalDecisionInput = {
@@ -55,7 +55,9 @@ async function requireIndependentApprover(tx: Tx, approverId: string, requestedA
     where: { entityType: "admin_user", entityId: approverId, action: { in: ACCESS_CHANGES }, createdAt: { gte: requestedAt } },
   });
   if (approver.createdAt >= requestedAt || changed > 0) {
-    throw new ForbiddenError("Your account was created or given access after this request was made; an admin who held the role before it must approve it.");
+    throw new ForbiddenError(
+      "Your account was created or given access after this request was made; an admin who held the role before it must approve it.",
+    );
   }
 }
 
@@ -75,7 +77,11 @@ async function requesterGone(tx: Tx, requesterId: string): Promise<string | null
  * the request expires (recorded) and nothing is released: 409. When Stripe never told us whether
  * the provider's account can receive payouts, Stripe is asked first (learnProviderAccountIfUnknown).
  */
-export async function approveForceRelease(context: TServiceContext, input: TApprovalDecisionInput, options: { stripe?: Stripe } = {}): Promise<TApproveResult> {
+export async function approveForceRelease(
+  context: TServiceContext,
+  input: TApprovalDecisionInput,
+  options: { stripe?: Stripe } = {},
+): Promise<TApproveResult> {
   const actor = requireAdminActor(context.actor);
   const note = requireReason(input.reason);
   const ctx = resolveContext(context);
@@ -98,7 +104,8 @@ export async function approveForceRelease(context: TServiceContext, input: TAppr
       const now = ctx.clock.now();
       const audit = { actor, requestId: ctx.requestId, runId: ctx.runId };
       await requireIndependentApprover(tx, actor.id, approval.createdAt);
-      const mismatch = approvalMismatch(await requestBasis(tx, approval, payout), basisOf(payout)) ?? (await requesterGone(tx, approval.requestedById));
+      const mismatch =
+        approvalMismatch(await requestBasis(tx, approval, payout), basisOf(payout)) ?? (await requesterGone(tx, approval.requestedById));
       if (mismatch) {
         await expireApproval(tx, approval, mismatch, now, audit);
         return { kind: "expired", why: mismatch };

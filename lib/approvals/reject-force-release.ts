@@ -5,10 +5,10 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { ConflictError } from "@/lib/errors";
 import { requireReason } from "@/lib/payouts/admin-action";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
+import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
 import { lockApproval, requesterLabel, requireAdminActor } from "./approval-records";
 import type { TApprovalDecisionInput } from "./approve-force-release";
-import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
 export type TRejectResult = { approval: PayoutApproval; outcome: "rejected" | "withdrawn" };
 

@@ -10,6 +10,13 @@ import { requireReason, type TAdminActionInput } from "@/lib/payouts/admin-actio
 import { PayoutVersionConflictError } from "@/lib/payouts/change-payout";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
+import {
+  APPROVAL_AUDIT_ACTIONS,
+  approvalMismatch,
+  FORCE_RELEASE_ACTION,
+  fourEyesThresholdFor,
+  needsSecondApproval,
+} from "@/lib/payouts/four-eyes";
 import { evaluatePayoutAction, providerActionFacts, refusalMessage } from "@/lib/payouts/payout-actions";
 import { canTransition, IllegalTransitionError } from "@/lib/payouts/state-machine";
 import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
@@ -17,7 +24,6 @@ import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-ac
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requireAdminActor } from "./approval-records";
-import { APPROVAL_AUDIT_ACTIONS, approvalMismatch, FORCE_RELEASE_ACTION, fourEyesThresholdFor, needsSecondApproval } from "@/lib/payouts/four-eyes";
 import { joinTransaction } from "./join-transaction";
 
 export type TForceReleaseOutcome =
@@ -59,7 +65,10 @@ export async function requestForceRelease(
     }
 
     if (!needsSecondApproval(payout.amount, payout.currency, threshold)) {
-      const released = await forceReleasePayout({ ...context, db: joinTransaction(tx) }, { payoutId: payout.id, reason, expectedVersion: payout.version });
+      const released = await forceReleasePayout(
+        { ...context, db: joinTransaction(tx) },
+        { payoutId: payout.id, reason, expectedVersion: payout.version },
+      );
       return { outcome: "applied", ...released };
     }
 

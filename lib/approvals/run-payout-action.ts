@@ -30,7 +30,12 @@ export const ZPayoutActionInput = z
  * which checks the action's preconditions and writes the change with its audit entry. A force
  * release at or above the four-eyes threshold records a request for a second admin instead.
  */
-export function runPayoutAction(ctx: TServiceContext, role: TRole, action: TPayoutAction, input: TAdminActionInput): Promise<TForceReleaseOutcome> {
+export function runPayoutAction(
+  ctx: TServiceContext,
+  role: TRole,
+  action: TPayoutAction,
+  input: TAdminActionInput,
+): Promise<TForceReleaseOutcome> {
   const required = PAYOUT_ACTION_ROLES[action];
   if (!hasRole(role, required)) throw new ForbiddenError(`${PAYOUT_ACTION_LABELS[action]} needs the ${required} role.`);
   const applied = (p: Promise<{ payout: TForceReleaseOutcome["payout"]; transferRequested: boolean }>) =>

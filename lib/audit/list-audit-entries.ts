@@ -1,7 +1,7 @@
 import "server-only";
 
-import type { ActorType } from "@/generated/prisma/enums";
 import type { Prisma } from "@/generated/prisma/client";
+import type { ActorType } from "@/generated/prisma/enums";
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import type { Db } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
@@ -51,7 +51,9 @@ function parseCursor(cursor: string): { createdAt: Date; id: string } {
  * dashboard accounts only for admins. Dates are UTC days, both ends included.
  */
 export function auditWhere(filter: TAuditFilter, role: TRole): Prisma.AuditLogWhereInput {
-  const where: Prisma.AuditLogWhereInput = hasRole(role, "admin") ? {} : { NOT: { entityType: { in: [...ADMIN_ONLY_AUDIT_ENTITY_TYPES] } } };
+  const where: Prisma.AuditLogWhereInput = hasRole(role, "admin")
+    ? {}
+    : { NOT: { entityType: { in: [...ADMIN_ONLY_AUDIT_ENTITY_TYPES] } } };
   if (filter.actor === "system" || filter.actor === "webhook" || filter.actor === "admin") where.actorType = filter.actor;
   else if (filter.actor?.startsWith("user:")) {
     where.actorType = "admin";
@@ -90,7 +92,12 @@ const select = {
  * role, as a non-admin), newest first, with keyset pagination on (createdAt, id) (the
  * index on both): `after` continues with older entries, `before` goes back to newer ones.
  */
-export async function listAuditEntries(db: Db, filter: TAuditFilter, pageSize = AUDIT_PAGE_SIZE, role: TRole = "viewer"): Promise<TAuditList> {
+export async function listAuditEntries(
+  db: Db,
+  filter: TAuditFilter,
+  pageSize = AUDIT_PAGE_SIZE,
+  role: TRole = "viewer",
+): Promise<TAuditList> {
   const where = auditWhere(filter, role);
   if (filter.before) {
     const { createdAt, id } = parseCursor(filter.before);
@@ -122,7 +129,7 @@ export async function listAuditEntries(db: Db, filter: TAuditFilter, pageSize = 
   return {
     items,
     nextCursor: hasOlder && last ? auditCursor(last) : null,
-    prevCursor: position ? (first ? auditCursor(first) : filter.after ?? null) : null,
+    prevCursor: position ? (first ? auditCursor(first) : (filter.after ?? null)) : null,
   };
 }
 

@@ -7,8 +7,24 @@ const USER = "9a9d4043-4904-4e59-9701-98e325135550";
 describe("ZAuditFilter", () => {
   it("accepts every filter, with empty form fields as not given", () => {
     expect(
-      ZAuditFilter.parse({ actor: `user:${USER}`, action: "payout.held", entityType: "payout", entityId: "abc", from: "2026-11-01", to: "2026-11-30", after: "", before: "" }),
-    ).toEqual({ actor: `user:${USER}`, action: "payout.held", entityType: "payout", entityId: "abc", from: "2026-11-01", to: "2026-11-30" });
+      ZAuditFilter.parse({
+        actor: `user:${USER}`,
+        action: "payout.held",
+        entityType: "payout",
+        entityId: "abc",
+        from: "2026-11-01",
+        to: "2026-11-30",
+        after: "",
+        before: "",
+      }),
+    ).toEqual({
+      actor: `user:${USER}`,
+      action: "payout.held",
+      entityType: "payout",
+      entityId: "abc",
+      from: "2026-11-01",
+      to: "2026-11-30",
+    });
     expect(ZAuditFilter.parse({ after: `2026-11-24T08:49:14.836Z_${USER}` })).toEqual({ after: `2026-11-24T08:49:14.836Z_${USER}` });
   });
 

@@ -8,7 +8,17 @@ import { decodeInstantPosition } from "@/lib/list/keyset-position";
 export const AUDIT_PAGE_SIZE = 50;
 
 /** The entity types services write (lib/audit/record-audit.ts). */
-export const AUDIT_ENTITY_TYPES = ["payout", "booking", "tip", "dispute", "provider", "stripe_account", "alert", "admin_user", "webhook_event"] as const;
+export const AUDIT_ENTITY_TYPES = [
+  "payout",
+  "booking",
+  "tip",
+  "dispute",
+  "provider",
+  "stripe_account",
+  "alert",
+  "admin_user",
+  "webhook_event",
+] as const;
 
 /**
  * Entries only admins see: the ones about dashboard accounts (`admin_user.*`: emails,
@@ -37,13 +47,21 @@ const position = optional(z.string().refine((value) => decodeInstantPosition(val
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "Use a date as YYYY-MM-DD.")
-  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00.000Z`)) && new Date(`${value}T00:00:00.000Z`).toISOString().startsWith(value), "Not a calendar date.");
+  .refine(
+    (value) => !Number.isNaN(Date.parse(`${value}T00:00:00.000Z`)) && new Date(`${value}T00:00:00.000Z`).toISOString().startsWith(value),
+    "Not a calendar date.",
+  );
 
 export const ZAuditFilter = z
   .object({
     actor: optional(z.string().regex(AUDIT_ACTOR_PATTERN, "Use system, webhook, admin or user:<id>.")),
     action: optional(z.string().trim().min(1).max(100)),
-    entityType: optional(z.string().trim().regex(/^[a-z_]{1,50}$/, "Not an entity type.")),
+    entityType: optional(
+      z
+        .string()
+        .trim()
+        .regex(/^[a-z_]{1,50}$/, "Not an entity type."),
+    ),
     entityId: optional(z.string().trim().min(1).max(255)),
     /** First UTC day included. */
     from: optional(day),

@@ -1,7 +1,7 @@
 import "server-only";
 
-import type { ActorType } from "@/generated/prisma/enums";
 import type { Prisma } from "@/generated/prisma/client";
+import type { ActorType } from "@/generated/prisma/enums";
 import type { Tx } from "@/lib/db";
 
 import type { TAuditAction } from "./audit-actions";

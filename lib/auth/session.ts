@@ -1,7 +1,7 @@
 import "server-only";
 
-import { getServerSession } from "next-auth";
 import { redirect } from "next/navigation";
+import { getServerSession } from "next-auth";
 import { cache } from "react";
 
 import { db } from "@/lib/db";

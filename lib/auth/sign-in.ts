@@ -103,7 +103,11 @@ export async function signInWithPassword(db: Db, credentials: TCredentials, now:
  */
 function countAccountFailures(tx: Tx, email: string, attemptId: bigint, windowStart: Date): Promise<TCountRow> {
   const sinceLastSuccess = Prisma.sql`"id" > COALESCE((SELECT max("id") FROM "SignInAttempt" WHERE "email" = ${email} AND "outcome" = 'success'), 0)`;
-  return countFailures(tx, Prisma.sql`"email" = ${email} AND ${sinceLastSuccess}`, { attemptId, windowStart, limit: SIGN_IN_LIMITS.failuresPerAccount });
+  return countFailures(tx, Prisma.sql`"email" = ${email} AND ${sinceLastSuccess}`, {
+    attemptId,
+    windowStart,
+    limit: SIGN_IN_LIMITS.failuresPerAccount,
+  });
 }
 
 /** The same for a client address (a success does not clear it). */
@@ -111,7 +115,11 @@ function countAddressFailures(tx: Tx, address: string, attemptId: bigint, window
   return countFailures(tx, Prisma.sql`"ip" = ${address}`, { attemptId, windowStart, limit: SIGN_IN_LIMITS.failuresPerAddress });
 }
 
-async function countFailures(tx: Tx, scope: Prisma.Sql, input: { attemptId: bigint; windowStart: Date; limit: number }): Promise<TCountRow> {
+async function countFailures(
+  tx: Tx,
+  scope: Prisma.Sql,
+  input: { attemptId: bigint; windowStart: Date; limit: number },
+): Promise<TCountRow> {
   const [row] = await tx.$queryRaw<TCountRow[]>`
     WITH counted AS (
       SELECT "createdAt" FROM "SignInAttempt"
@@ -134,7 +142,11 @@ async function recordFailure(db: Db, input: { attemptId: bigint; email: string; 
     await lockAccount(tx, input.email);
     await tx.signInAttempt.update({ where: { id: input.attemptId }, data: { outcome: "failure" } });
     if (!input.userExists) return;
-    const lastSuccess = await tx.signInAttempt.findFirst({ where: { email: input.email, outcome: "success" }, orderBy: { id: "desc" }, select: { id: true } });
+    const lastSuccess = await tx.signInAttempt.findFirst({
+      where: { email: input.email, outcome: "success" },
+      orderBy: { id: "desc" },
+      select: { id: true },
+    });
     const failures = await tx.signInAttempt.findMany({
       where: { email: input.email, createdAt: { gt: input.windowStart }, outcome: "failure", id: { gt: lastSuccess?.id ?? 0n } },
       select: { ip: true },
@@ -173,6 +185,9 @@ export function clientAddress(headers: Record<string, unknown> | undefined): str
   };
   const realIp = header("x-real-ip");
   if (realIp) return realIp.slice(0, 64);
-  const forwarded = header("x-forwarded-for").split(",").map((hop) => hop.trim()).filter(Boolean);
+  const forwarded = header("x-forwarded-for")
+    .split(",")
+    .map((hop) => hop.trim())
+    .filter(Boolean);
   return (forwarded.at(-1) ?? "unknown").slice(0, 64);
 }

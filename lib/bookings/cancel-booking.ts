@@ -36,7 +36,11 @@ export async function cancelBooking(
       requestId: ctx.requestId,
     });
     const { payout } = await syncPayoutWithBooking(tx, booking, ctx, { reason: `booking cancelled: ${input.reason}` });
-    await enqueueEvent(tx, { name: "booking/cancelled", data: { bookingId: booking.id }, eventId: ctx.sourceEventId ?? `booking-cancelled:${booking.id}` });
+    await enqueueEvent(tx, {
+      name: "booking/cancelled",
+      data: { bookingId: booking.id },
+      eventId: ctx.sourceEventId ?? `booking-cancelled:${booking.id}`,
+    });
     return { payout, duplicate: false };
   }, TX_OPTIONS);
 }

@@ -70,10 +70,9 @@ export async function recordCompletedBooking(
     const ref = await tx.booking.findUniqueOrThrow({ where: { externalId: input.bookingExternalId }, select: { id: true } });
     const booking = await lockBooking(tx, ref.id);
     if (booking.providerId !== provider.id || booking.currency !== currency) {
-      throw new ConflictError(
-        `Booking ${input.bookingExternalId} is already recorded with another provider or currency.`,
-        { bookingId: booking.id },
-      );
+      throw new ConflictError(`Booking ${input.bookingExternalId} is already recorded with another provider or currency.`, {
+        bookingId: booking.id,
+      });
     }
     if (booking.completedAt) {
       // Already completed: a repeated delivery. Nothing changes (but what Stripe said of the account).
@@ -104,7 +103,11 @@ export async function recordCompletedBooking(
     // come after: the account is known ready, or this payout is held for it.
     const account = await applyKeptAccountState(tx, ctx, completed.provider);
     const payout = account && synced.payout ? await tx.payout.findUniqueOrThrow({ where: { id: synced.payout.id } }) : synced.payout;
-    await enqueueEvent(tx, { name: "booking/completed", data: { bookingId: booking.id }, eventId: ctx.sourceEventId ?? `booking-completed:${booking.id}` });
+    await enqueueEvent(tx, {
+      name: "booking/completed",
+      data: { bookingId: booking.id },
+      eventId: ctx.sourceEventId ?? `booking-completed:${booking.id}`,
+    });
     return { bookingId: booking.id, payout, duplicate: false };
   }, TX_OPTIONS);
 }

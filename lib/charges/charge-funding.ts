@@ -4,9 +4,10 @@ import type Stripe from "stripe";
 
 import type { PrismaClient, StripeCharge } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
-import type { TFundingCharge } from "./funding-charge";
 import { retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
+
+import type { TFundingCharge } from "./funding-charge";
 
 // What we know of the Stripe charges that pay for bookings and tips (StripeCharge): a charge's
 // amount, settlement and availability never change once it succeeded, so each is asked of Stripe
@@ -62,7 +63,12 @@ export type TChargeLookup =
  * Makes sure every charge among `ids` is known, asking Stripe for the missing ones (the charge
  * and its balance transaction). Returns what happened to each id that was not known yet.
  */
-export async function learnCharges(db: PrismaClient, stripe: Stripe, ids: readonly string[], now: Date): Promise<Map<string, TChargeLookup>> {
+export async function learnCharges(
+  db: PrismaClient,
+  stripe: Stripe,
+  ids: readonly string[],
+  now: Date,
+): Promise<Map<string, TChargeLookup>> {
   const known = await knownCharges(db, ids);
   const result = new Map<string, TChargeLookup>();
   for (const id of new Set(ids)) {

@@ -120,7 +120,9 @@ export async function listDisputes(db: Db, filter: TDisputeFilter, pageSize = DI
   if (remaining > 0 && resolvedCount > 0) {
     const skip = Math.max(0, offset - openCount);
     if (skip < resolvedCount) {
-      rows.push(...(await db.dispute.findMany({ where: { status: "resolved" }, orderBy: [...resolvedOrder], skip, take: remaining, select })));
+      rows.push(
+        ...(await db.dispute.findMany({ where: { status: "resolved" }, orderBy: [...resolvedOrder], skip, take: remaining, select })),
+      );
     }
   }
   return {

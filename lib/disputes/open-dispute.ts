@@ -76,7 +76,11 @@ export async function openDispute(
       requestId: ctx.requestId,
     });
     const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: "dispute opened" });
-    await enqueueEvent(tx, { name: "dispute/opened", data: { disputeId: dispute.id, bookingId: booking.id }, eventId: ctx.sourceEventId ?? `dispute-opened:${dispute.id}` });
+    await enqueueEvent(tx, {
+      name: "dispute/opened",
+      data: { disputeId: dispute.id, bookingId: booking.id },
+      eventId: ctx.sourceEventId ?? `dispute-opened:${dispute.id}`,
+    });
     return { dispute, payout: synced.payout, duplicate: false };
   }, TX_OPTIONS);
 }

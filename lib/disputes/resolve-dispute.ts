@@ -69,7 +69,12 @@ export async function resolveDispute(
     const booking = await lockBooking(tx, found.bookingId);
     const current = await tx.dispute.findUniqueOrThrow({ where: { id: found.id } });
     if (current.status === "resolved") {
-      return { dispute: current, payout: await tx.payout.findUnique({ where: { bookingId: booking.id } }), duplicate: true, reversalIds: [] };
+      return {
+        dispute: current,
+        payout: await tx.payout.findUnique({ where: { bookingId: booking.id } }),
+        duplicate: true,
+        reversalIds: [],
+      };
     }
     const refundedAmount = input.chargeback ? await chargebackPart(tx, current.id, input.outcome, input.chargeback) : input.refundedAmount;
     const dispute = await tx.dispute.update({

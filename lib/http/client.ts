@@ -18,7 +18,12 @@ async function parse<T>(response: Response): Promise<T> {
   const body: unknown = text ? JSON.parse(text) : null;
   if (!response.ok) {
     const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-    throw new ApiError(response.status, error?.code ?? "http_error", error?.message ?? `Request failed (${response.status}).`, error?.details);
+    throw new ApiError(
+      response.status,
+      error?.code ?? "http_error",
+      error?.message ?? `Request failed (${response.status}).`,
+      error?.details,
+    );
   }
   return body as T;
 }

@@ -16,7 +16,9 @@ export class UnsupportedMediaTypeError extends AppError {
   constructor(contentType: string | null) {
     super(
       "unsupported_media_type",
-      contentType ? `Content-Type ${contentType} is not supported; send application/json.` : "Content-Type is missing; send application/json.",
+      contentType
+        ? `Content-Type ${contentType} is not supported; send application/json.`
+        : "Content-Type is missing; send application/json.",
       415,
     );
   }

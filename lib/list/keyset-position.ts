@@ -7,7 +7,6 @@ import { isUuid } from "@/lib/ids";
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-
 /**
  * The instant of `2026-11-24T08:49:14.836Z` (UTC, milliseconds, as toISOString writes
  * it); null for anything else, including impossible dates and year 0000 (PostgreSQL has

@@ -123,10 +123,7 @@ export async function runMigrations(databaseUrl: string, dir: string): Promise<T
         await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, message]);
         throw new MigrationError(`Migration ${migration.name} failed and was rolled back: ${message}`);
       }
-      await client.query(
-        `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
-        [id],
-      );
+      await client.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);
       result.applied.push(migration.name);
     }
     return result;

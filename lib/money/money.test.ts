@@ -57,7 +57,12 @@ describe("lossTaken", () => {
   });
 
   it("mirrors refundGivenBack: a loss that comes and goes leaves the provider as before", () => {
-    for (const [before, loss] of [[0, 5_000], [12_000, 5_000], [16_000, 5_000], [3_000, 20_000]] as const) {
+    for (const [before, loss] of [
+      [0, 5_000],
+      [12_000, 5_000],
+      [16_000, 5_000],
+      [3_000, 20_000],
+    ] as const) {
       expect(refundGivenBack(parts(before), loss)).toBe(lossTaken(parts(before), loss));
     }
   });

@@ -5,7 +5,22 @@ import { ValidationError } from "@/lib/errors";
 
 /** Currencies Stripe treats as zero-decimal: the amount is in whole units. */
 export const ZERO_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set([
-  "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
+  "BIF",
+  "CLP",
+  "DJF",
+  "GNF",
+  "JPY",
+  "KMF",
+  "KRW",
+  "MGA",
+  "PYG",
+  "RWF",
+  "UGX",
+  "VND",
+  "VUV",
+  "XAF",
+  "XOF",
+  "XPF",
 ]);
 
 /** Largest amount one payout may carry (Postgres integer), ≈ 21 million in a 2-decimal currency. */

@@ -31,9 +31,7 @@ export async function publishOutbox(
   if (pending.length === 0) return { sent: 0, failed: 0 };
 
   try {
-    await (options.send ?? defaultSend)(
-      pending.map((e) => ({ id: e.eventId, name: e.name, data: e.data as Record<string, unknown> })),
-    );
+    await (options.send ?? defaultSend)(pending.map((e) => ({ id: e.eventId, name: e.name, data: e.data as Record<string, unknown> })));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const mark = db.outboxEvent.updateMany({

@@ -1,8 +1,7 @@
 import "server-only";
 
-import type { Db } from "@/lib/db";
 import { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
-
+import type { Db } from "@/lib/db";
 import { ENGINE_STATE_KEY, type TEngineState } from "@/lib/outbox/publish-outbox";
 import { STUCK_PROCESSING_MS } from "@/lib/payouts/sweep-payouts";
 
@@ -72,7 +71,12 @@ export function volumeWindow(now: Date): { start: Date; end: Date; days: string[
 }
 
 function emptyOutcomes(): Record<TVolumeOutcome, TVolumePoint> {
-  return { transferred: { count: 0, amount: 0 }, reversed: { count: 0, amount: 0 }, failed: { count: 0, amount: 0 }, cancelled: { count: 0, amount: 0 } };
+  return {
+    transferred: { count: 0, amount: 0 },
+    reversed: { count: 0, amount: 0 },
+    failed: { count: 0, amount: 0 },
+    cancelled: { count: 0, amount: 0 },
+  };
 }
 
 /** One series per currency with activity, a point per day and outcome (zeros included); sums checked to be safe integers. */
@@ -100,7 +104,13 @@ function toVolumeSeries(rows: TVolumeRow[], days: string[]): TVolumeSeries[] {
 }
 
 /** The fields every payout row on the overview shows. */
-function payoutRow(p: { id: string; amount: number; currency: string; provider: { id: string; name: string }; booking: { externalId: string } }): TOverviewPayoutRow {
+function payoutRow(p: {
+  id: string;
+  amount: number;
+  currency: string;
+  provider: { id: string; name: string };
+  booking: { externalId: string };
+}): TOverviewPayoutRow {
   return {
     id: p.id,
     providerId: p.provider.id,

@@ -45,7 +45,10 @@ export async function runAdminPayoutAction(
   context: TServiceContext,
   input: TAdminActionInput,
   action: TPayoutAction,
-  apply: (tx: Tx, state: { payout: Payout; booking: TLockedBooking; reason: string; ctx: TResolvedContext; openDisputes: number }) => Promise<Payout>,
+  apply: (
+    tx: Tx,
+    state: { payout: Payout; booking: TLockedBooking; reason: string; ctx: TResolvedContext; openDisputes: number },
+  ) => Promise<Payout>,
 ): Promise<TAdminActionResult> {
   const ctx = resolveContext({ ...context, actor: requireAdminActor(context.actor) });
   const reason = requireReason(input.reason);
@@ -55,7 +58,10 @@ export async function runAdminPayoutAction(
       throw new PayoutVersionConflictError(payout.id, input.expectedVersion, payout.version);
     }
     const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
-    const transferred = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" }, _sum: { amount: true } });
+    const transferred = await tx.payoutTransfer.aggregate({
+      where: { payoutId: payout.id, kind: "payout", status: "succeeded" },
+      _sum: { amount: true },
+    });
     const verdict = evaluatePayoutAction(action, {
       status: payout.status,
       holdReason: payout.holdReason,

@@ -63,9 +63,13 @@ async function applyOne(ctx: TServiceContext, action: TBulkPayoutAction, payoutI
     const eventIds = [`admin:${payout.id}:v${payout.version}`, ...(transferRequested ? [`transfer:${payout.id}:v${payout.version}`] : [])];
     return { row: { payoutId, ok: true, status: payout.status } satisfies TBulkRowResult, eventIds };
   } catch (error) {
-    if (error instanceof AppError) return { row: { payoutId, ok: false, error: error.message, code: error.code } satisfies TBulkRowResult, eventIds: [] };
+    if (error instanceof AppError)
+      return { row: { payoutId, ok: false, error: error.message, code: error.code } satisfies TBulkRowResult, eventIds: [] };
     console.error(`Bulk ${action} failed for payout ${payoutId}`, error);
-    return { row: { payoutId, ok: false, error: "Something went wrong with this payout.", code: "internal_error" } satisfies TBulkRowResult, eventIds: [] };
+    return {
+      row: { payoutId, ok: false, error: "Something went wrong with this payout.", code: "internal_error" } satisfies TBulkRowResult,
+      eventIds: [],
+    };
   }
 }
 

@@ -17,12 +17,11 @@ export { payoutSnapshot };
 export class PayoutVersionConflictError extends AppError {
   override name = "PayoutVersionConflictError";
   constructor(payoutId: string, expected: number, actual?: number) {
-    super(
-      "version_conflict",
-      "The payout changed while this action was being applied. Reload and try again.",
-      409,
-      { payoutId, expectedVersion: expected, ...(actual !== undefined ? { actualVersion: actual } : {}) },
-    );
+    super("version_conflict", "The payout changed while this action was being applied. Reload and try again.", 409, {
+      payoutId,
+      expectedVersion: expected,
+      ...(actual !== undefined ? { actualVersion: actual } : {}),
+    });
   }
 }
 

@@ -57,7 +57,10 @@ async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise<Map<st
   const taken = new Map<string, TTaken>();
   for (const r of rows) {
     const before = taken.get(r.payoutTransferId!) ?? { amount: 0, transferAmount: 0 };
-    taken.set(r.payoutTransferId!, { amount: before.amount + r.amount, transferAmount: before.transferAmount + (r.transferAmount ?? r.amount) });
+    taken.set(r.payoutTransferId!, {
+      amount: before.amount + r.amount,
+      transferAmount: before.transferAmount + (r.transferAmount ?? r.amount),
+    });
   }
   return taken;
 }
@@ -87,7 +90,10 @@ export async function settleClaimsAfterTransfer(
     where: { payoutId: payout.id, status: "succeeded", stripeTransferId: { not: null } },
     orderBy: [{ kind: "asc" }, { leg: "asc" }],
   });
-  const taken = await takenFrom(tx, transfers.map((t) => t.id));
+  const taken = await takenFrom(
+    tx,
+    transfers.map((t) => t.id),
+  );
   const parts = { providerShare: payout.providerShare, tipAmount: payout.tipAmount };
   // What takes from the payout, as of the claim being settled (claims are settled in order): the
   // losses settled before, and each claim's amount once it is, in full, taken or not.
@@ -181,7 +187,10 @@ export type TProviderPosition = {
 export async function providerPosition(tx: Tx, payout: Payout): Promise<TProviderPosition> {
   const losses = await lossesTaken(tx, payout.bookingId, []);
   const owed = payoutAmount({ providerShare: payout.providerShare, tipAmount: payout.tipAmount, refundedAmount: Math.max(0, losses) });
-  const made = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, status: "succeeded", stripeTransferId: { not: null } }, _sum: { payoutAmount: true } });
+  const made = await tx.payoutTransfer.aggregate({
+    where: { payoutId: payout.id, status: "succeeded", stripeTransferId: { not: null } },
+    _sum: { payoutAmount: true },
+  });
   const pending = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, status: "pending" }, _sum: { payoutAmount: true } });
   const reversed = await tx.transferReversal.aggregate({
     where: {
@@ -222,7 +231,13 @@ async function alertIfNotCovered(tx: Tx, payout: Payout): Promise<void> {
  * in the outbox. A repayment sent after the loss sends only what is owed (repay-provider.ts), so
  * this acts when the transfer had left already. Call with the booking and the payout locked.
  */
-export async function reverseWhatIsNotOwed(tx: Tx, payout: Payout, transfer: PayoutTransfer, audit: TAudit, reason: string): Promise<string | null> {
+export async function reverseWhatIsNotOwed(
+  tx: Tx,
+  payout: Payout,
+  transfer: PayoutTransfer,
+  audit: TAudit,
+  reason: string,
+): Promise<string | null> {
   const { owed, held, onItsWay } = await providerPosition(tx, payout);
   const excess = held + onItsWay - owed;
   if (excess <= 0) return null;
@@ -251,9 +266,21 @@ export async function reverseWhatIsNotOwed(tx: Tx, payout: Payout, transfer: Pay
     entityId: payout.id,
     reason: `${reason}: with it the provider would hold ${excess} ${payout.currency} more than the rules owe (refunds or disputes settled while it was on its way)`,
     before: payoutSnapshot(payout),
-    after: { ...payoutSnapshot(payout), reversalId: reversal.id, reversalAmount: amount, stripeTransferId: transfer.stripeTransferId, owed, held, onItsWay },
+    after: {
+      ...payoutSnapshot(payout),
+      reversalId: reversal.id,
+      reversalAmount: amount,
+      stripeTransferId: transfer.stripeTransferId,
+      owed,
+      held,
+      onItsWay,
+    },
   });
-  await enqueueEvent(tx, { name: "payout/reversal.requested", data: { reversalId: reversal.id, payoutId: payout.id }, eventId: `reversal:${reversal.id}` });
+  await enqueueEvent(tx, {
+    name: "payout/reversal.requested",
+    data: { reversalId: reversal.id, payoutId: payout.id },
+    eventId: `reversal:${reversal.id}`,
+  });
   return reversal.id;
 }
 
@@ -267,7 +294,11 @@ async function reverseClaim(
   amountToReverse: number,
   audit: TAudit,
 ): Promise<{ ids: string[]; reversed: number }> {
-  const ordered = [...transfers].sort((a, b) => Number(b.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null) - Number(a.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null));
+  const ordered = [...transfers].sort(
+    (a, b) =>
+      Number(b.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null) -
+      Number(a.sourceChargeId === claim.stripeChargeId && claim.stripeChargeId !== null),
+  );
   let left = amountToReverse;
   const ids: string[] = [];
   for (const transfer of ordered) {
@@ -324,7 +355,13 @@ async function reverseClaim(
  * was really taken and is repaid with one transfer (lib/payouts/repay-provider.ts), which sends at
  * most what the reversals actually took once none is in flight.
  */
-async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { chargeRefundId: string } }, givenBack: number, audit: TAudit): Promise<string | null> {
+async function giveBack(
+  tx: Tx,
+  payout: Payout,
+  claim: TRefundClaim & { link: { chargeRefundId: string } },
+  givenBack: number,
+  audit: TAudit,
+): Promise<string | null> {
   let left = givenBack;
   const now = new Date();
   if (givenBack < -claim.amount) {
@@ -363,7 +400,10 @@ async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { 
     });
   }
 
-  const debts = await tx.providerDebt.findMany({ where: { payoutId: payout.id, status: "open", reversal: { is: sameCharge } }, orderBy: { createdAt: "desc" } });
+  const debts = await tx.providerDebt.findMany({
+    where: { payoutId: payout.id, status: "open", reversal: { is: sameCharge } },
+    orderBy: { createdAt: "desc" },
+  });
   for (const debt of debts) {
     if (debt.amount > left) continue;
     await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: now } });
@@ -401,7 +441,9 @@ async function giveBack(tx: Tx, payout: Payout, claim: TRefundClaim & { link: { 
   const last = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, kind: "repayment" }, _max: { leg: true } });
   const leg = (last._max.leg ?? 0) + 1;
   const source = claim.stripeChargeId
-    ? await tx.payoutTransfer.findFirst({ where: { payoutId: payout.id, kind: "payout", status: "succeeded", sourceChargeId: claim.stripeChargeId } })
+    ? await tx.payoutTransfer.findFirst({
+        where: { payoutId: payout.id, kind: "payout", status: "succeeded", sourceChargeId: claim.stripeChargeId },
+      })
     : null;
   const converted = source !== null && source.amount !== source.payoutAmount;
   if (converted && mulDivFloor(left, source.amount, source.payoutAmount) === 0) return null;
@@ -466,7 +508,8 @@ export async function topUpForTips(
   const amount = payoutAmount({ providerShare: payout.providerShare, tipAmount, refundedAmount: payout.refundedAmount });
   const topUp = amount - payout.amount;
   const joined = tips.filter((t) => t.status === "accepted" && (t.payoutId === payout.id || t.payoutId === null));
-  const plan = topUp > 0 ? await planTopUp(tx, { ...payout, tipAmount, amount }, booking, joined, topUp) : { kind: "plan" as const, legs: [] };
+  const plan =
+    topUp > 0 ? await planTopUp(tx, { ...payout, tipAmount, amount }, booking, joined, topUp) : { kind: "plan" as const, legs: [] };
   const reason = `${waiting.length === 1 ? "a tip" : `${waiting.length} tips`} received before the transfer was made (${waiting.map((t) => t.externalId).join(", ")})`;
   if (plan.kind !== "plan") {
     await raiseAlert(tx, {
@@ -491,7 +534,11 @@ export async function topUpForTips(
   });
   const legs = await createTopUpLegs(tx, updated, plan.legs);
   for (const leg of legs) {
-    await enqueueEvent(tx, { name: "payout/top-up.requested", data: { transferId: leg.id, payoutId: payout.id }, eventId: `top-up:${leg.id}` });
+    await enqueueEvent(tx, {
+      name: "payout/top-up.requested",
+      data: { transferId: leg.id, payoutId: payout.id },
+      eventId: `top-up:${leg.id}`,
+    });
   }
   return { payout: updated, topUpIds: legs.map((l) => l.id) };
 }

@@ -17,7 +17,9 @@ export function forceReleasePayout(ctx: TServiceContext, input: TAdminActionInpu
   return runAdminPayoutAction(ctx, input, "force_release", (tx, { payout, booking, reason, ctx: c }) => {
     if (providerReadiness(booking.provider) === "unknown") {
       // The callers ask Stripe first (learnProviderAccountIfUnknown); it did not answer in time.
-      throw new ConflictError("Cannot force release: Stripe has not said yet whether the provider's Stripe account can receive payouts. Try again.");
+      throw new ConflictError(
+        "Cannot force release: Stripe has not said yet whether the provider's Stripe account can receive payouts. Try again.",
+      );
     }
     const now = c.clock.now();
     const eligibleAt = payout.eligibleAt > now ? now : payout.eligibleAt;

@@ -1,6 +1,8 @@
 import "server-only";
 
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
+import { hasRole, type TRole } from "@/lib/auth/roles";
+import { getEnv } from "@/lib/env";
 import {
   APPROVAL_AUDIT_ACTIONS,
   approvalBasisFromAudit,
@@ -9,8 +11,6 @@ import {
   fourEyesThresholdFor,
   needsSecondApproval,
 } from "@/lib/payouts/four-eyes";
-import { hasRole, type TRole } from "@/lib/auth/roles";
-import { getEnv } from "@/lib/env";
 
 import { payoutActionsFor, providerActionFacts } from "./payout-actions";
 import type {
@@ -220,11 +220,7 @@ export async function getPayoutDetail(
       canReject: isAdmin && pending && !ownRequest,
       canWithdraw: isAdmin && pending && ownRequest,
       approveBlockedReason:
-        isAdmin && pending
-          ? ownRequest
-            ? "You requested this force release; a second admin must approve it."
-            : expiredBecause
-          : null,
+        isAdmin && pending ? (ownRequest ? "You requested this force release; a second admin must approve it." : expiredBecause) : null,
     };
   });
   const pendingApproval =

@@ -92,7 +92,12 @@ export async function recordRefusedAccount(
  * alert: the provider holds part of it while the rest waits, for as long as the account does.
  * Call with the booking and the payout locked, after the attempt and its transfers are recorded.
  */
-export async function holdForAccountRefusal(tx: Tx, ctx: TResolvedContext, payout: Payout, input: { stripeAccountId: string; error: string }): Promise<{ payout: Payout; note: string }> {
+export async function holdForAccountRefusal(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  input: { stripeAccountId: string; error: string },
+): Promise<{ payout: Payout; note: string }> {
   const note = `Stripe refused the transfer: the provider's Stripe account ${input.stripeAccountId} cannot receive transfers (${input.error})`;
   const held = await changePayout(tx, payout, {
     event: "unclaim_to_hold",
@@ -106,7 +111,10 @@ export async function holdForAccountRefusal(tx: Tx, ctx: TResolvedContext, payou
     audit: { actor: ctx.actor, action: "payout.held", reason: note, runId: ctx.runId, requestId: ctx.requestId },
   });
 
-  const paid = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" }, _sum: { payoutAmount: true } });
+  const paid = await tx.payoutTransfer.aggregate({
+    where: { payoutId: payout.id, kind: "payout", status: "succeeded" },
+    _sum: { payoutAmount: true },
+  });
   const paidAmount = paid._sum.payoutAmount ?? 0;
   if (paidAmount > 0) {
     await raiseAlert(tx, {

@@ -20,7 +20,11 @@ export type TReviewInput = {
  * held for review instead: a cause that goes away by itself would otherwise release it unreviewed),
  * and an admin is alerted either way. Nothing is parked silently. Call with the booking locked.
  */
-export async function holdForReview(tx: Tx, ctx: TResolvedContext, input: TReviewInput): Promise<{ held: boolean; payoutId: string | null }> {
+export async function holdForReview(
+  tx: Tx,
+  ctx: TResolvedContext,
+  input: TReviewInput,
+): Promise<{ held: boolean; payoutId: string | null }> {
   const payout = await lockPayoutForBooking(tx, input.bookingId);
   let held = false;
   if (payout?.status === "scheduled") {
@@ -36,11 +40,21 @@ export async function holdForReview(tx: Tx, ctx: TResolvedContext, input: TRevie
     const before = payout.holdReason ? payout.holdReason.replaceAll("_", " ") : "held";
     await changePayout(tx, payout, {
       data: { holdReason: "review_required", holdNote: `${input.reason} (held before: ${payout.holdNote ?? before})`.slice(0, 1000) },
-      audit: { actor: ctx.actor, action: "payout.held", reason: `${input.reason} (it was held: ${before})`, runId: ctx.runId, requestId: ctx.requestId },
+      audit: {
+        actor: ctx.actor,
+        action: "payout.held",
+        reason: `${input.reason} (it was held: ${before})`,
+        runId: ctx.runId,
+        requestId: ctx.requestId,
+      },
     });
     held = true;
   }
-  const state = !payout ? "It has no payout yet." : held ? "Its payout is held for review." : `Its payout is ${payout.status.replace("_", " ")}.`;
+  const state = !payout
+    ? "It has no payout yet."
+    : held
+      ? "Its payout is held for review."
+      : `Its payout is ${payout.status.replace("_", " ")}.`;
   await raiseAlert(tx, {
     kind: input.alert.kind,
     severity: "critical",

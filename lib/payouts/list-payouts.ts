@@ -160,7 +160,12 @@ export async function listPayouts(db: Db, query: TPayoutListQuery): Promise<TPay
   const where = payoutWhere(resolved);
   const firstPage = !after && !before;
   if (!where) {
-    return { items: [], pageInfo: { nextCursor: null, prevCursor: null, limit }, total: firstPage ? { count: 0, capped: false } : null, provider };
+    return {
+      items: [],
+      pageInfo: { nextCursor: null, prevCursor: null, limit },
+      total: firstPage ? { count: 0, capped: false } : null,
+      provider,
+    };
   }
 
   const reverse = order === "asc" ? "desc" : "asc";

@@ -58,7 +58,9 @@ export type TPayoutActionFacts = {
 };
 
 /** The provider's part of the facts, from its record: the one reading the button, the action and the approval share. */
-export function providerActionFacts(provider: Parameters<typeof providerReadiness>[0]): Pick<TPayoutActionFacts, "providerReady" | "providerReadinessUnknown"> {
+export function providerActionFacts(
+  provider: Parameters<typeof providerReadiness>[0],
+): Pick<TPayoutActionFacts, "providerReady" | "providerReadinessUnknown"> {
   const readiness = providerReadiness(provider);
   return { providerReady: readiness === "ready", providerReadinessUnknown: readiness === "unknown" };
 }
@@ -94,7 +96,9 @@ function wrongStatusReason(action: TPayoutAction, status: PayoutStatus): string 
   if (settled) return settled;
   switch (action) {
     case "hold":
-      return status === "on_hold" ? "The payout is already on hold." : "A failed payout is not being transferred; retry or cancel it instead.";
+      return status === "on_hold"
+        ? "The payout is already on hold."
+        : "A failed payout is not being transferred; retry or cancel it instead.";
     case "release":
       return status === "failed" ? "A failed payout is not on hold; retry it instead." : "The payout is not on hold.";
     case "retry":
@@ -107,7 +111,10 @@ function wrongStatusReason(action: TPayoutAction, status: PayoutStatus): string 
 }
 
 /** Whether `action` may run on a payout with these facts, and why not. Role is not considered. */
-export function evaluatePayoutAction(action: TPayoutAction, facts: TPayoutActionFacts): { allowed: true } | { allowed: false; reason: string } {
+export function evaluatePayoutAction(
+  action: TPayoutAction,
+  facts: TPayoutActionFacts,
+): { allowed: true } | { allowed: false; reason: string } {
   if (!canTransition(facts.status, ACTION_EVENTS[action])) return { allowed: false, reason: wrongStatusReason(action, facts.status) };
   if (action === "release") {
     if (facts.openDisputes > 0) {
@@ -125,7 +132,8 @@ export function evaluatePayoutAction(action: TPayoutAction, facts: TPayoutAction
   }
   if (action === "force_release") {
     if (facts.openDisputes > 0) return { allowed: false, reason: "A dispute on this booking is open; resolve it first." };
-    if (!facts.providerReady && !facts.providerReadinessUnknown) return { allowed: false, reason: "The provider's Stripe account cannot receive payouts." };
+    if (!facts.providerReady && !facts.providerReadinessUnknown)
+      return { allowed: false, reason: "The provider's Stripe account cannot receive payouts." };
     if (facts.pendingApproval) {
       return { allowed: false, reason: `Already awaiting a second admin's approval (requested by ${facts.pendingApproval.requestedBy}).` };
     }

@@ -3,8 +3,8 @@
 import type { PayoutStatus } from "@/generated/prisma/enums";
 import { getJson, sendJson } from "@/lib/http/client";
 
-import type { TPayoutDetail } from "./payout-detail-types";
 import type { TPayoutAction } from "./payout-actions";
+import type { TPayoutDetail } from "./payout-detail-types";
 import { payoutKeys } from "./payout-query-keys";
 
 export type { TPayoutDetail };

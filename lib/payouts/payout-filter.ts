@@ -74,7 +74,11 @@ export const ZPayoutFilter = z.object(filterShape).strict().superRefine(checkRan
 export type TPayoutFilter = z.output<typeof ZPayoutFilter>;
 export type TPayoutFilterInput = z.input<typeof ZPayoutFilter>;
 
-const cursor = z.string().min(1).max(500).regex(/^[A-Za-z0-9_-]+$/, "is not a valid cursor");
+const cursor = z
+  .string()
+  .min(1)
+  .max(500)
+  .regex(/^[A-Za-z0-9_-]+$/, "is not a valid cursor");
 
 /** The list API and page: the filter plus the page (a keyset cursor) and its size. */
 export const ZPayoutListQuery = z
@@ -154,7 +158,10 @@ export const DEFAULT_PAYOUT_FILTER: TPayoutFilter = ZPayoutFilter.parse({});
  * The filter as URL params, in a fixed order and without defaults, so that equal filters
  * give equal URLs (and equal query keys). `parsePayoutFilter(serialize(f))` returns `f`.
  */
-export function serializePayoutFilter(filter: TPayoutFilter, page?: { after?: string | undefined; before?: string | undefined }): URLSearchParams {
+export function serializePayoutFilter(
+  filter: TPayoutFilter,
+  page?: { after?: string | undefined; before?: string | undefined },
+): URLSearchParams {
   const params = new URLSearchParams();
   if (filter.q) params.set("q", filter.q);
   for (const status of filter.status) params.append("status", status);
@@ -177,7 +184,14 @@ export function serializePayoutFilter(filter: TPayoutFilter, page?: { after?: st
 /** True when the filter narrows the list (sort and order do not). */
 export function isFiltered(filter: TPayoutFilter): boolean {
   return Boolean(
-    filter.q || filter.status.length > 0 || filter.provider || filter.currency || filter.from || filter.to || filter.amountMin || filter.amountMax,
+    filter.q ||
+    filter.status.length > 0 ||
+    filter.provider ||
+    filter.currency ||
+    filter.from ||
+    filter.to ||
+    filter.amountMin ||
+    filter.amountMax,
   );
 }
 

@@ -4,7 +4,15 @@ import type { Prisma } from "@/generated/prisma/client";
 import type { ActorType, PayoutStatus } from "@/generated/prisma/enums";
 import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
-import type { TAuditTimelineItem, TDisputeView, TPayoutDetailActor, TReversalView, TTimelineItem, TTipView, TTransferAttemptView } from "./payout-detail-types";
+import type {
+  TAuditTimelineItem,
+  TDisputeView,
+  TPayoutDetailActor,
+  TReversalView,
+  TTimelineItem,
+  TTipView,
+  TTransferAttemptView,
+} from "./payout-detail-types";
 
 export const iso = (d: Date) => d.toISOString();
 export const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
@@ -154,7 +162,6 @@ export function buildTimeline(parts: {
   }
   const order = new Map(items.map((item, index) => [item.key, index]));
   return items.sort(
-    (a, b) =>
-      Date.parse(b.at) - Date.parse(a.at) || causalRank(b) - causalRank(a) || (order.get(b.key) ?? 0) - (order.get(a.key) ?? 0),
+    (a, b) => Date.parse(b.at) - Date.parse(a.at) || causalRank(b) - causalRank(a) || (order.get(b.key) ?? 0) - (order.get(a.key) ?? 0),
   );
 }

@@ -80,11 +80,17 @@ export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLocke
   const paid = made.reduce((sum, l) => sum + l.payoutAmount, 0);
   const remaining = payout.amount - paid;
   if (remaining < 0) {
-    return { kind: "overpaid", reason: `${paid} ${payout.currency} was already transferred, more than the ${payout.amount} the payout now owes` };
+    return {
+      kind: "overpaid",
+      reason: `${paid} ${payout.currency} was already transferred, more than the ${payout.amount} the payout now owes`,
+    };
   }
   if (remaining === 0) return { kind: "planned", pending: [] };
 
-  const tips = await tx.tip.findMany({ where: { payoutId: payout.id, status: "accepted" }, select: { amount: true, stripeChargeId: true, tippedAt: true } });
+  const tips = await tx.tip.findMany({
+    where: { payoutId: payout.id, status: "accepted" },
+    select: { amount: true, stripeChargeId: true, tippedAt: true },
+  });
   const plan = await planRemaining(tx, payout, booking, tips, made, remaining);
   if (plan.kind !== "plan") return plan;
   // After every leg number the payout ever used (replaced ones too): a number means one amount.
@@ -107,7 +113,9 @@ export async function planTopUp(
   tips: readonly TTipPart[],
   amount: number,
 ): Promise<TFundingPlan> {
-  const legs = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } } });
+  const legs = await tx.payoutTransfer.findMany({
+    where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
+  });
   return planRemaining(tx, payout, booking, tips, legs, amount);
 }
 
@@ -133,17 +141,33 @@ async function planRemaining(
   const tips = [...joinedTips].sort((a, b) => a.tippedAt.getTime() - b.tippedAt.getTime());
   const chargeLosses = new Map<string, number>();
   const add = (chargeId: string, amount: number) => chargeLosses.set(chargeId, (chargeLosses.get(chargeId) ?? 0) + amount);
-  const steps = await tx.chargeRefund.groupBy({ by: ["stripeChargeId"], where: { bookingId: booking.id, appliedAt: { not: null } }, _sum: { amount: true } });
+  const steps = await tx.chargeRefund.groupBy({
+    by: ["stripeChargeId"],
+    where: { bookingId: booking.id, appliedAt: { not: null } },
+    _sum: { amount: true },
+  });
   for (const step of steps) add(step.stripeChargeId, step._sum.amount ?? 0);
-  const disputes = await tx.dispute.findMany({ where: { bookingId: booking.id, status: "resolved", refundAppliedAt: { not: null }, refundedAmount: { gt: 0 } } });
+  const disputes = await tx.dispute.findMany({
+    where: { bookingId: booking.id, status: "resolved", refundAppliedAt: { not: null }, refundedAmount: { gt: 0 } },
+  });
   let unattributedRefunds = 0;
   for (const d of disputes) {
     if (d.stripeDisputeId && d.stripeChargeId) add(d.stripeChargeId, d.refundedAmount);
     else unattributedRefunds += d.refundedAmount;
   }
-  const owed = owedByCharge({ bookingChargeId: booking.stripeChargeId, providerShare: payout.providerShare, tips, chargeLosses, unattributedRefunds, amount: payout.amount });
+  const owed = owedByCharge({
+    bookingChargeId: booking.stripeChargeId,
+    providerShare: payout.providerShare,
+    tips,
+    chargeLosses,
+    unattributedRefunds,
+    amount: payout.amount,
+  });
 
-  const rows = await knownCharges(tx, owed.flatMap((p) => (p.chargeId ? [p.chargeId] : [])));
+  const rows = await knownCharges(
+    tx,
+    owed.flatMap((p) => (p.chargeId ? [p.chargeId] : [])),
+  );
   const charges = new Map<string, TFundingCharge>([...rows].map(([id, row]) => [id, fundingOf(row)]));
   const transferredFrom = new Map<string, number>();
   const paidFrom = new Map<string | null, number>();
@@ -194,7 +218,10 @@ const UNEXPECTED_TRANSFER = "unexpected_transfer";
  * they know of it and decided what to do, so it no longer holds the payout.
  */
 export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string): Promise<string[]> {
-  const recorded = await db.payoutTransfer.findMany({ where: { payoutId, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
+  const recorded = await db.payoutTransfer.findMany({
+    where: { payoutId, stripeTransferId: { not: null } },
+    select: { stripeTransferId: true },
+  });
   const acknowledged = await db.alert.findMany({
     where: { payoutId, kind: UNEXPECTED_TRANSFER, acknowledgedAt: { not: null }, dedupeKey: { startsWith: `${UNEXPECTED_TRANSFER}:` } },
     select: { dedupeKey: true },
@@ -212,8 +239,16 @@ export type TStripeTransferFound = Pick<Stripe.Transfer, "id" | "amount" | "curr
  * matched its leg number, amount version and amount (lib/stripe/transfers.ts isTransferForLeg):
  * it is paid, as what it was planned for. Audited. Call with the payout locked.
  */
-export async function recordFoundLeg(tx: Tx, ctx: TResolvedContext, payout: Payout, leg: PayoutTransfer, transfer: TStripeTransferFound, note: string): Promise<void> {
-  const destinationPayment = typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
+export async function recordFoundLeg(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  leg: PayoutTransfer,
+  transfer: TStripeTransferFound,
+  note: string,
+): Promise<void> {
+  const destinationPayment =
+    typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
   await tx.payoutTransfer.update({
     where: { id: leg.id },
     data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
@@ -256,7 +291,9 @@ export async function holdForUnmatchedTransfers(
   transfers: readonly TStripeTransferFound[],
 ): Promise<Payout> {
   if (transfers.length === 0) return payout;
-  const replaced = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout", status: "superseded", stripeTransferId: null } });
+  const replaced = await tx.payoutTransfer.findMany({
+    where: { payoutId: payout.id, kind: "payout", status: "superseded", stripeTransferId: null },
+  });
   const described: string[] = [];
   for (const transfer of transfers) {
     const metadata = transfer.metadata ?? {};
@@ -284,10 +321,16 @@ export async function holdForUnmatchedTransfers(
   const audit = { actor: ctx.actor, action: "payout.held" as const, reason: note, runId: ctx.runId, requestId: ctx.requestId };
   if (payout.status === "processing") {
     // The attempt stopped to ask a person: it is given back (it does not count toward the limit).
-    const data = { holdReason: "review_required" as const, holdNote: note, processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) };
+    const data = {
+      holdReason: "review_required" as const,
+      holdNote: note,
+      processingStartedAt: null,
+      attempts: Math.max(0, payout.attempts - 1),
+    };
     return changePayout(tx, payout, { event: "unclaim_to_hold", data, audit });
   }
-  if (payout.status === "scheduled") return changePayout(tx, payout, { event: "hold", data: { holdReason: "review_required", holdNote: note }, audit });
+  if (payout.status === "scheduled")
+    return changePayout(tx, payout, { event: "hold", data: { holdReason: "review_required", holdNote: note }, audit });
   if (payout.status === "on_hold" && payout.holdReason !== "review_required") {
     // Held for a cause that may go away by itself (funds, a dispute): only a person releases it now.
     return changePayout(tx, payout, { data: { holdReason: "review_required", holdNote: note }, audit });

@@ -4,7 +4,14 @@ import type { TFundingCharge } from "@/lib/charges/funding-charge";
 
 import { mulDivFloor, owedByCharge, planTransfers } from "./plan-transfers";
 
-const usdCharge = (id: string, amount: number): TFundingCharge => ({ id, amount, currency: "USD", settlementCurrency: "USD", settledAmount: amount, exchangeRate: null });
+const usdCharge = (id: string, amount: number): TFundingCharge => ({
+  id,
+  amount,
+  currency: "USD",
+  settlementCurrency: "USD",
+  settledAmount: amount,
+  exchangeRate: null,
+});
 
 describe("owedByCharge", () => {
   it("the booking's charge carries the share and the tips paid with it or with none; a tip charge its tips", () => {
@@ -41,14 +48,26 @@ describe("owedByCharge", () => {
   });
 
   it("always adds up to the payout's amount (share without any charge: one part with none)", () => {
-    expect(owedByCharge({ bookingChargeId: null, providerShare: 5_000, tips: [], chargeLosses: new Map(), unattributedRefunds: 0, amount: 5_000 })).toEqual([
-      { chargeId: null, owed: 5_000 },
-    ]);
+    expect(
+      owedByCharge({
+        bookingChargeId: null,
+        providerShare: 5_000,
+        tips: [],
+        chargeLosses: new Map(),
+        unattributedRefunds: 0,
+        amount: 5_000,
+      }),
+    ).toEqual([{ chargeId: null, owed: 5_000 }]);
   });
 });
 
 describe("planTransfers", () => {
-  const base = { payoutCurrency: "USD", transferredFrom: new Map<string, number>(), paidFrom: new Map<string | null, number>(), platformCurrencies: ["USD"] };
+  const base = {
+    payoutCurrency: "USD",
+    transferredFrom: new Map<string, number>(),
+    paidFrom: new Map<string | null, number>(),
+    platformCurrencies: ["USD"],
+  };
 
   it("one transfer per charge, each funded by its charge", () => {
     const plan = planTransfers({
@@ -90,7 +109,14 @@ describe("planTransfers", () => {
   });
 
   it("a charge settled in another currency is transferred in it, at its own rate, rounded down", () => {
-    const eur: TFundingCharge = { id: "ch_e", amount: 10_000, currency: "EUR", settlementCurrency: "USD", settledAmount: 10_867, exchangeRate: "1.0867" };
+    const eur: TFundingCharge = {
+      id: "ch_e",
+      amount: 10_000,
+      currency: "EUR",
+      settlementCurrency: "USD",
+      settledAmount: 10_867,
+      exchangeRate: "1.0867",
+    };
     const plan = planTransfers({
       ...base,
       payoutCurrency: "EUR",
@@ -99,20 +125,54 @@ describe("planTransfers", () => {
       charges: new Map([["ch_e", eur]]),
     });
     // 8,001 × 10,867 / 10,000 = 8,694.69 → 8,694 cents.
-    expect(plan).toEqual({ kind: "plan", legs: [{ sourceChargeId: "ch_e", payoutAmount: 8_001, amount: 8_694, currency: "USD", exchangeRate: "1.0867" }] });
+    expect(plan).toEqual({
+      kind: "plan",
+      legs: [{ sourceChargeId: "ch_e", payoutAmount: 8_001, amount: 8_694, currency: "USD", exchangeRate: "1.0867" }],
+    });
   });
 
   it("states the rate in main units when the currencies' decimals differ", () => {
-    const jpy: TFundingCharge = { id: "ch_j", amount: 10_000, currency: "JPY", settlementCurrency: "USD", settledAmount: 6_700, exchangeRate: null };
-    const plan = planTransfers({ ...base, payoutCurrency: "JPY", remaining: 5_000, owed: [{ chargeId: "ch_j", owed: 5_000 }], charges: new Map([["ch_j", jpy]]) });
-    expect(plan).toEqual({ kind: "plan", legs: [{ sourceChargeId: "ch_j", payoutAmount: 5_000, amount: 3_350, currency: "USD", exchangeRate: "0.0067" }] });
+    const jpy: TFundingCharge = {
+      id: "ch_j",
+      amount: 10_000,
+      currency: "JPY",
+      settlementCurrency: "USD",
+      settledAmount: 6_700,
+      exchangeRate: null,
+    };
+    const plan = planTransfers({
+      ...base,
+      payoutCurrency: "JPY",
+      remaining: 5_000,
+      owed: [{ chargeId: "ch_j", owed: 5_000 }],
+      charges: new Map([["ch_j", jpy]]),
+    });
+    expect(plan).toEqual({
+      kind: "plan",
+      legs: [{ sourceChargeId: "ch_j", payoutAmount: 5_000, amount: 3_350, currency: "USD", exchangeRate: "0.0067" }],
+    });
   });
 
   it("what only the balance can carry, in a currency the platform does not hold, cannot be planned", () => {
-    const plan = planTransfers({ ...base, payoutCurrency: "EUR", remaining: 5_000, owed: [{ chargeId: null, owed: 5_000 }], charges: new Map() });
+    const plan = planTransfers({
+      ...base,
+      payoutCurrency: "EUR",
+      remaining: 5_000,
+      owed: [{ chargeId: null, owed: 5_000 }],
+      charges: new Map(),
+    });
     expect(plan).toMatchObject({ kind: "currency_unsupported", reason: expect.stringMatching(/holds no EUR \(it holds USD\)/) });
     // Unknown currencies: the transfer is tried.
-    expect(planTransfers({ ...base, payoutCurrency: "EUR", remaining: 5_000, owed: [{ chargeId: null, owed: 5_000 }], charges: new Map(), platformCurrencies: null })).toMatchObject({
+    expect(
+      planTransfers({
+        ...base,
+        payoutCurrency: "EUR",
+        remaining: 5_000,
+        owed: [{ chargeId: null, owed: 5_000 }],
+        charges: new Map(),
+        platformCurrencies: null,
+      }),
+    ).toMatchObject({
       kind: "plan",
     });
   });
@@ -127,7 +187,10 @@ describe("planTransfers", () => {
       ],
       charges: new Map([["ch_gbp", { ...usdCharge("ch_gbp", 5_000), currency: "GBP", settlementCurrency: "GBP" }]]),
     });
-    expect(plan).toEqual({ kind: "plan", legs: [{ sourceChargeId: null, payoutAmount: 3_000, amount: 3_000, currency: "USD", exchangeRate: null }] });
+    expect(plan).toEqual({
+      kind: "plan",
+      legs: [{ sourceChargeId: null, payoutAmount: 3_000, amount: 3_000, currency: "USD", exchangeRate: null }],
+    });
   });
 
   it("after transfers kept from an earlier plan, only what is left of each part", () => {
@@ -145,7 +208,10 @@ describe("planTransfers", () => {
       paidFrom: new Map([["ch_b", 8_000]]),
       transferredFrom: new Map([["ch_b", 8_000]]),
     });
-    expect(plan).toEqual({ kind: "plan", legs: [{ sourceChargeId: "ch_t", payoutAmount: 1_500, amount: 1_500, currency: "USD", exchangeRate: null }] });
+    expect(plan).toEqual({
+      kind: "plan",
+      legs: [{ sourceChargeId: "ch_t", payoutAmount: 1_500, amount: 1_500, currency: "USD", exchangeRate: null }],
+    });
   });
 });
 

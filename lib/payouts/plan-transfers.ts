@@ -23,7 +23,6 @@ import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { currencyMinorDigits } from "@/lib/money/format-money";
 import { normalizeCurrency } from "@/lib/money/money";
 
-
 /** A part of the payout and the charge that paid it (null: no charge we know). */
 export type TOwedPart = { chargeId: string | null; owed: number };
 

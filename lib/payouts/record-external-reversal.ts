@@ -7,8 +7,8 @@ import { isUuid } from "@/lib/ids";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 
 import { changePayout } from "./change-payout";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { reversalEvent } from "./claims-after-transfer";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { mulDivFloor } from "./plan-transfers";
 import { confirmReversal } from "./reverse-transfer";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
@@ -48,7 +48,6 @@ export type TExternalReversalResult =
       known: number;
     };
 
-
 /**
  * Stripe reports reversals on a payout's transfer (`transfer.reversed`). Reversals we made
  * are already recorded by their Stripe id: nothing changes. One we requested whose answer
@@ -70,11 +69,14 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
     const ref =
       (leg ? { id: leg.payoutId } : null) ??
       (await tx.payout.findUnique({ where: { stripeTransferId: input.transferId }, select: { id: true } })) ??
-      (input.payoutId && isUuid(input.payoutId) ? await tx.payout.findUnique({ where: { id: input.payoutId }, select: { id: true } }) : null);
+      (input.payoutId && isUuid(input.payoutId)
+        ? await tx.payout.findUnique({ where: { id: input.payoutId }, select: { id: true } })
+        : null);
     if (!ref) return { kind: "unknown_transfer" } as const;
 
     let { payout } = await lockPayoutAndBooking(tx, ref.id);
-    if (!leg && payout.stripeTransferId === null) return { kind: "transfer_not_recorded", payoutId: payout.id, status: payout.status } as const;
+    if (!leg && payout.stripeTransferId === null)
+      return { kind: "transfer_not_recorded", payoutId: payout.id, status: payout.status } as const;
     if (!leg && payout.stripeTransferId !== input.transferId) {
       const planned = await tx.payoutTransfer.count({ where: { payoutId: payout.id, status: "pending" } });
       if (planned > 0) return { kind: "transfer_not_recorded", payoutId: payout.id, status: payout.status } as const;
@@ -85,7 +87,8 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
     }
     // The reversed transfer's currency, and its part of the payout (a converted transfer is reversed in its own currency).
     const transferCurrency = leg?.currency ?? payout.currency;
-    const toPayoutUnits = (amount: number) => (leg && leg.amount !== leg.payoutAmount ? mulDivFloor(amount, leg.payoutAmount, leg.amount) : amount);
+    const toPayoutUnits = (amount: number) =>
+      leg && leg.amount !== leg.payoutAmount ? mulDivFloor(amount, leg.payoutAmount, leg.amount) : amount;
 
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
     const external: string[] = [];
@@ -99,7 +102,9 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
       }
       const currency = normalizeCurrency(r.currency);
       if (currency !== transferCurrency) {
-        throw new ConflictError(`Reversal ${r.id} is in ${currency}, transfer ${input.transferId} in ${transferCurrency}.`, { payoutId: payout.id });
+        throw new ConflictError(`Reversal ${r.id} is in ${currency}, transfer ${input.transferId} in ${transferCurrency}.`, {
+          payoutId: payout.id,
+        });
       }
       const amount = toPayoutUnits(r.amount);
       const reversedAmount = payout.reversedAmount + amount;
@@ -140,7 +145,13 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
           ...audit,
           action: "payout.reversed_externally",
           reason: `Stripe reports reversal ${r.id} of transfer ${input.transferId}, not made by the payout system`,
-          details: { stripeReversalId: r.id, reversalAmount: amount, transferAmount: r.amount, transferCurrency: currency, reversalId: reversal.id },
+          details: {
+            stripeReversalId: r.id,
+            reversalAmount: amount,
+            transferAmount: r.amount,
+            transferCurrency: currency,
+            reversalId: reversal.id,
+          },
         },
       });
       const pending = await tx.transferReversal.count({ where: { payoutId: payout.id, status: "pending" } });
@@ -151,7 +162,9 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
         message:
           `${r.amount} ${currency} of transfer ${input.transferId} (payout ${payout.id}) was reversed at Stripe (${r.id}) without a decision here. ` +
           `The payout now shows ${payout.reversedAmount - payout.repaidAmount} of ${payout.amount} taken back.` +
-          (pending > 0 ? ` ${pending} reversal(s) requested here are still pending: check this one is not the same money taken twice.` : ""),
+          (pending > 0
+            ? ` ${pending} reversal(s) requested here are still pending: check this one is not the same money taken twice.`
+            : ""),
         payoutId: payout.id,
         providerId: payout.providerId,
         dedupeKey: `external_reversal:${r.id}`,

@@ -10,10 +10,7 @@ import { lockBooking, syncPayoutWithBooking, type TSyncResult } from "./sync-pay
  * transfer, reversals). Idempotent: with nothing new it changes nothing. The functions
  * that follow tips, disputes, cancellations and admin actions call it.
  */
-export async function refreshPayout(
-  context: TServiceContext,
-  input: { bookingId: string } | { payoutId: string },
-): Promise<TSyncResult> {
+export async function refreshPayout(context: TServiceContext, input: { bookingId: string } | { payoutId: string }): Promise<TSyncResult> {
   const ctx = resolveContext(context);
   return ctx.db.$transaction(async (tx) => {
     let bookingId: string;

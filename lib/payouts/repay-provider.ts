@@ -80,7 +80,11 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
     // Stripe answered and refused (a 4xx other than a conflict or a rate limit): it stored that
     // answer under the key, and made no transfer. The next try uses a new key.
     const refused = f.statusCode !== undefined && f.statusCode >= 400 && f.statusCode < 500 && f.statusCode !== 409 && f.statusCode !== 429;
-    if (refused) await ctx.db.payoutTransfer.update({ where: { id: repayment.id }, data: { refusals: { increment: 1 }, idempotencyKey: repaymentIdempotencyKey(repayment.chargeRefundId!, repayment.refusals + 1) } });
+    if (refused)
+      await ctx.db.payoutTransfer.update({
+        where: { id: repayment.id },
+        data: { refusals: { increment: 1 }, idempotencyKey: repaymentIdempotencyKey(repayment.chargeRefundId!, repayment.refusals + 1) },
+      });
     if (f.retry !== "never") return { kind: "retry", error: message, delayMs: f.retryAfterMs ?? null };
     await ctx.db.$transaction((tx) =>
       raiseAlert(tx, {
@@ -101,7 +105,8 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
     const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
     const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } });
     if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
-    const destinationPayment = typeof made.destination_payment === "string" ? made.destination_payment : (made.destination_payment?.id ?? null);
+    const destinationPayment =
+      typeof made.destination_payment === "string" ? made.destination_payment : (made.destination_payment?.id ?? null);
     const recorded = await tx.payoutTransfer.update({
       where: { id: current.id },
       data: { status: "succeeded", stripeTransferId: made.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
@@ -121,12 +126,23 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
         reason: "a refund whose part was reversed or taken off the payout failed at Stripe",
         runId: ctx.runId,
         requestId: ctx.requestId,
-        details: { stripeTransferId: made.id, repaymentAmount: current.payoutAmount, transferAmount: made.amount, transferCurrency: made.currency },
+        details: {
+          stripeTransferId: made.id,
+          repaymentAmount: current.payoutAmount,
+          transferAmount: made.amount,
+          transferCurrency: made.currency,
+        },
       },
     });
     // Made before a refund or dispute settled since took its part (its answer was lost, or it was
     // found at Stripe): what it overpays is reversed from it.
-    await reverseWhatIsNotOwed(tx, repaid, recorded, { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId }, "repayment made while a refund or dispute took its part");
+    await reverseWhatIsNotOwed(
+      tx,
+      repaid,
+      recorded,
+      { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
+      "repayment made while a refund or dispute took its part",
+    );
     return { kind: "repaid", stripeTransferId: made.id, amount: current.payoutAmount } as const;
   }, TX_OPTIONS);
 }
@@ -143,7 +159,10 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
  * refund or dispute settled since the repayment was asked for takes its part of it); a cut is
  * audited (payout.repayment_reduced). Null when nothing is left to send.
  */
-async function amountToRepay(ctx: ReturnType<typeof resolveContext>, repaymentId: string): Promise<{ payoutAmount: number; amount: number } | null> {
+async function amountToRepay(
+  ctx: ReturnType<typeof resolveContext>,
+  repaymentId: string,
+): Promise<{ payoutAmount: number; amount: number } | null> {
   return ctx.db.$transaction(async (tx) => {
     const found = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, select: { payoutId: true } });
     const { payout } = await lockPayoutAndBooking(tx, found.payoutId);
@@ -156,7 +175,11 @@ async function amountToRepay(ctx: ReturnType<typeof resolveContext>, repaymentId
     const now = ctx.clock.now();
     const debts = stripeChargeId
       ? await tx.providerDebt.findMany({
-          where: { payoutId: repayment.payoutId, status: "open", reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } } },
+          where: {
+            payoutId: repayment.payoutId,
+            status: "open",
+            reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } },
+          },
           orderBy: { createdAt: "desc" },
         })
       : [];
@@ -180,7 +203,10 @@ async function amountToRepay(ctx: ReturnType<typeof resolveContext>, repaymentId
     const { owed, held, onItsWay } = await providerPosition(tx, payout);
     const stillOwed = owed - held - (onItsWay - repayment.payoutAmount);
     left = Math.max(0, Math.min(left, taken, stillOwed));
-    const amounts = { payoutAmount: left, amount: repayment.amount === repayment.payoutAmount ? left : mulDivFloor(left, repayment.amount, repayment.payoutAmount) };
+    const amounts = {
+      payoutAmount: left,
+      amount: repayment.amount === repayment.payoutAmount ? left : mulDivFloor(left, repayment.amount, repayment.payoutAmount),
+    };
     if (amounts.payoutAmount <= 0 || amounts.amount <= 0) return null;
     if (left < forgiven) {
       await recordAudit(tx, {
@@ -209,7 +235,8 @@ async function settleNothing(ctx: ReturnType<typeof resolveContext>, repaymentId
       action: "payout.repayment_not_needed",
       entityType: "payout",
       entityId: current.payoutId,
-      reason: "nothing it would give back is owed: the reversals took nothing not given back already, or refunds and disputes settled since take it",
+      reason:
+        "nothing it would give back is owed: the reversals took nothing not given back already, or refunds and disputes settled since take it",
       after: { repaymentId, amount: current.payoutAmount },
       runId: ctx.runId,
       requestId: ctx.requestId,

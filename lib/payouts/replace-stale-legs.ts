@@ -23,7 +23,11 @@ import { lockPayoutAndBooking } from "./sync-payout-with-booking";
  * Nothing changes when Stripe cannot be asked: `unavailable` says why, and the claim waits (the
  * plan made at the claim would otherwise replace them unseen). Safe to run again at any point.
  */
-export async function replaceStaleLegs(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<{ unavailable: string } | null> {
+export async function replaceStaleLegs(
+  context: TServiceContext,
+  stripe: Stripe,
+  input: { payoutId: string },
+): Promise<{ unavailable: string } | null> {
   const ctx = resolveContext(context);
   const payout = await ctx.db.payout.findUnique({ where: { id: input.payoutId }, include: { booking: true } });
   // Only a claim (from scheduled) makes a plan.
@@ -42,7 +46,9 @@ export async function replaceStaleLegs(context: TServiceContext, stripe: Stripe,
       exclude: new Set(await knownTransferIds(ctx.db, payout.id)),
     });
   } catch (error) {
-    return { unavailable: `could not look up at Stripe the transfers planned for an earlier amount of payout ${payout.id}: ${classifyStripeError(error).message}` };
+    return {
+      unavailable: `could not look up at Stripe the transfers planned for an earlier amount of payout ${payout.id}: ${classifyStripeError(error).message}`,
+    };
   }
 
   await ctx.db.$transaction(async (tx) => {
@@ -57,7 +63,14 @@ export async function replaceStaleLegs(context: TServiceContext, stripe: Stripe,
       if (!current || current.stripeTransferId !== null) continue;
       const transfer = atStripe.found.get(leg);
       if (transfer) {
-        await recordFoundLeg(tx, ctx, locked, current, transfer, `found at Stripe before the plan was made anew: made for amount version ${current.amountVersion}`);
+        await recordFoundLeg(
+          tx,
+          ctx,
+          locked,
+          current,
+          transfer,
+          `found at Stripe before the plan was made anew: made for amount version ${current.amountVersion}`,
+        );
         found.push({ leg: current.leg, amountVersion: current.amountVersion, stripeTransferId: transfer.id, amount: transfer.amount });
       } else if (current.status === "pending") {
         // Looked up, not made: the new plan takes its place (under a new leg number and key).

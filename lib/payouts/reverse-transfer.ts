@@ -3,11 +3,10 @@ import "server-only";
 import type Stripe from "stripe";
 
 import type { Payout, PayoutTransfer, TransferReversal } from "@/generated/prisma/client";
-import type { TActor } from "@/lib/audit/record-audit";
-import type { Tx } from "@/lib/db";
-
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+import type { TActor } from "@/lib/audit/record-audit";
 import { recordAudit } from "@/lib/audit/record-audit";
+import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { createTransferReversal, findReversalFor, reversalIdempotencyKey } from "@/lib/stripe/transfers";
@@ -20,7 +19,11 @@ import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
 /** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer (a repayment is one too). */
 function keyOf(reversal: TransferReversal, transfer: Pick<PayoutTransfer, "leg" | "kind"> | null): string {
-  return reversalIdempotencyKey(reversal.disputeId ?? reversal.id, transfer?.leg ?? 1, transfer?.kind === "repayment" ? "repayment" : "payout");
+  return reversalIdempotencyKey(
+    reversal.disputeId ?? reversal.id,
+    transfer?.leg ?? 1,
+    transfer?.kind === "repayment" ? "repayment" : "payout",
+  );
 }
 
 /**
@@ -35,7 +38,9 @@ export async function confirmReversal(
   stripeReversalId: string,
   reason: string,
 ): Promise<Payout> {
-  const transfer = reversal.payoutTransferId ? await tx.payoutTransfer.findUnique({ where: { id: reversal.payoutTransferId }, select: { leg: true, kind: true } }) : null;
+  const transfer = reversal.payoutTransferId
+    ? await tx.payoutTransfer.findUnique({ where: { id: reversal.payoutTransferId }, select: { leg: true, kind: true } })
+    : null;
   await tx.transferReversal.update({
     where: { id: reversal.id },
     data: { status: "succeeded", stripeReversalId, idempotencyKey: keyOf(reversal, transfer), failureReason: null },
@@ -63,13 +68,19 @@ export type TReversalResult =
  */
 export async function reverseTransfer(context: TServiceContext, stripe: Stripe, input: { reversalId: string }): Promise<TReversalResult> {
   const ctx = resolveContext(context);
-  const reversal = await ctx.db.transferReversal.findUniqueOrThrow({ where: { id: input.reversalId }, include: { payout: true, payoutTransfer: true } });
+  const reversal = await ctx.db.transferReversal.findUniqueOrThrow({
+    where: { id: input.reversalId },
+    include: { payout: true, payoutTransfer: true },
+  });
   if (reversal.status !== "pending") return { kind: "already_done", status: reversal.status };
   const transferId = reversal.payoutTransfer?.stripeTransferId ?? reversal.payout.stripeTransferId;
   if (!transferId) throw new Error(`Payout ${reversal.payoutId} has no Stripe transfer to reverse.`);
   if (!reversal.sentAt) {
     // Claim it: a reversal being sent is no longer cancelled by a failed refund (lib/payouts/claims-after-transfer.ts).
-    const { count } = await ctx.db.transferReversal.updateMany({ where: { id: reversal.id, status: "pending" }, data: { sentAt: ctx.clock.now() } });
+    const { count } = await ctx.db.transferReversal.updateMany({
+      where: { id: reversal.id, status: "pending" },
+      data: { sentAt: ctx.clock.now() },
+    });
     if (count === 0) {
       const now = await ctx.db.transferReversal.findUniqueOrThrow({ where: { id: reversal.id } });
       return { kind: "already_done", status: now.status };
@@ -86,7 +97,11 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
           transferId,
           amount: reversal.transferAmount ?? reversal.amount,
           idempotencyKey: keyOf(reversal, reversal.payoutTransfer),
-          metadata: { payoutId: reversal.payoutId, reversalId: reversal.id, ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}) },
+          metadata: {
+            payoutId: reversal.payoutId,
+            reversalId: reversal.id,
+            ...(reversal.disputeId ? { disputeId: reversal.disputeId } : {}),
+          },
         }),
       ));
   } catch (error) {

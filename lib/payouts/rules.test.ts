@@ -20,7 +20,9 @@ describe("timing", () => {
     expect(isTipInWindow(completedAt, new Date(completedAt.getTime() + 23 * HOUR))).toBe(true);
     expect(isTipInWindow(completedAt, new Date(completedAt.getTime() + 24 * HOUR))).toBe(true);
     expect(isTipInWindow(completedAt, new Date(completedAt.getTime() + 25 * HOUR))).toBe(false);
-    expect(isTipInWindow(completedAt, new Date(completedAt.getTime() + 25 * HOUR), { payoutDelayHours: 48, tipWindowHours: 36 })).toBe(true);
+    expect(isTipInWindow(completedAt, new Date(completedAt.getTime() + 25 * HOUR), { payoutDelayHours: 48, tipWindowHours: 36 })).toBe(
+      true,
+    );
   });
 
   it("has an injectable clock", () => {

@@ -2,7 +2,6 @@
 // the code goes through `nextStatus`; anything not in the table raises
 // IllegalTransitionError. Pure: no I/O.
 import type { PayoutStatus } from "@/generated/prisma/enums";
-
 import { AppError } from "@/lib/errors";
 
 export type TPayoutEvent =
@@ -78,12 +77,11 @@ export class IllegalTransitionError extends AppError {
     readonly from: PayoutStatus,
     readonly event: TPayoutEvent,
   ) {
-    super(
-      "illegal_transition",
-      `Cannot ${EVENT_LABELS[event]} a payout that is ${from.replace("_", " ")}.`,
-      409,
-      { from, event, allowedFrom: allowedFrom(event) },
-    );
+    super("illegal_transition", `Cannot ${EVENT_LABELS[event]} a payout that is ${from.replace("_", " ")}.`, 409, {
+      from,
+      event,
+      allowedFrom: allowedFrom(event),
+    });
   }
 }
 

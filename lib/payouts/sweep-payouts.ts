@@ -9,17 +9,17 @@ import type { Tx } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
+import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransferToFind } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
+import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
 import { refreshPayout } from "./refresh-payout";
 import { ADJUSTABLE_STATUSES, TRANSFERRED_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking, releaseHold, settleTipsThatWaited, type TLockedBooking } from "./sync-payout-with-booking";
 import { tipWindowClosedForCompletionsBefore } from "./timing";
-import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
 import { completeIfPaid, markFailed, MAX_TRANSFER_ATTEMPTS, recordLegTransfer, transferGroupFor } from "./transfer-payout";
 
 /** A payout `processing` for longer than this is settled against Stripe by the sweep. */
@@ -97,7 +97,11 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
   });
   await ctx.db.$transaction(async (tx) => {
     for (const t of pendingTopUps) {
-      await enqueueEvent(tx, { name: "payout/top-up.requested", data: { transferId: t.id, payoutId: t.payoutId }, eventId: `sweep-top-up:${t.id}:${bucket}` });
+      await enqueueEvent(tx, {
+        name: "payout/top-up.requested",
+        data: { transferId: t.id, payoutId: t.payoutId },
+        eventId: `sweep-top-up:${t.id}:${bucket}`,
+      });
     }
     for (const p of due) {
       await enqueueEvent(tx, {
@@ -107,10 +111,18 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
       });
     }
     for (const r of pendingReversals) {
-      await enqueueEvent(tx, { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId: r.payoutId }, eventId: `sweep-reversal:${r.id}:${bucket}` });
+      await enqueueEvent(tx, {
+        name: "payout/reversal.requested",
+        data: { reversalId: r.id, payoutId: r.payoutId },
+        eventId: `sweep-reversal:${r.id}:${bucket}`,
+      });
     }
     for (const r of pendingRepayments) {
-      await enqueueEvent(tx, { name: "payout/repayment.requested", data: { repaymentId: r.id, payoutId: r.payoutId }, eventId: `sweep-repayment:${r.id}:${bucket}` });
+      await enqueueEvent(tx, {
+        name: "payout/repayment.requested",
+        data: { repaymentId: r.id, payoutId: r.payoutId },
+        eventId: `sweep-repayment:${r.id}:${bucket}`,
+      });
     }
   }, TX_OPTIONS);
 
@@ -122,7 +134,10 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
   let settled = 0;
   let settleErrors = 0;
   for (const p of stuck) {
-    const result = await settleProcessingPayout(ctx, stripe, { payoutId: p.id, staleBefore: new Date(now.getTime() - STUCK_PROCESSING_MS) });
+    const result = await settleProcessingPayout(ctx, stripe, {
+      payoutId: p.id,
+      staleBefore: new Date(now.getTime() - STUCK_PROCESSING_MS),
+    });
     if (result === "error") settleErrors += 1;
     else if (result !== "unchanged") settled += 1;
   }
@@ -210,7 +225,11 @@ async function releaseFundsDue(ctx: TResolvedContext, now: Date, limit: number):
           reason: "the funds Stripe expected are due",
         });
         if (after.status === "scheduled") {
-          await enqueueEvent(tx, { name: "payout/transfer.requested", data: { payoutId: after.id, reason: "funds_due" }, eventId: `funds-due:${after.id}:v${after.version}` });
+          await enqueueEvent(tx, {
+            name: "payout/transfer.requested",
+            data: { payoutId: after.id, reason: "funds_due" },
+            eventId: `funds-due:${after.id}:v${after.version}`,
+          });
         }
         return after.status === "scheduled";
       }, TX_OPTIONS);
@@ -317,7 +336,11 @@ export async function settleProcessingPayout(
   const ctx = resolveContext(context);
   const payout = await ctx.db.payout.findUniqueOrThrow({ where: { id: input.payoutId }, include: { booking: true } });
   if (payout.status !== "processing") return "unchanged";
-  const latest = await ctx.db.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" }, select: { runId: true } });
+  const latest = await ctx.db.transferAttempt.findFirst({
+    where: { payoutId: payout.id },
+    orderBy: { attemptNumber: "desc" },
+    select: { runId: true },
+  });
   const stale = input.staleBefore !== undefined && (payout.processingStartedAt === null || payout.processingStartedAt < input.staleBefore);
   const abandonedByRun = input.runId !== undefined && (latest === null || latest.runId === input.runId);
   if (!stale && !abandonedByRun) return "unchanged";
@@ -327,16 +350,25 @@ export async function settleProcessingPayout(
   // Every transfer not recorded is looked for (replaced ones too), so that only a transfer none of them explains is unexpected.
   const unrecorded: TTransferToFind[] = legs.filter((l) => l.stripeTransferId === null);
   // A payout claimed before transfers were planned per charge has no plan yet: its one transfer is leg 1, of all of it.
-  const toFind = legs.length === 0 ? [{ leg: 1, amountVersion: payout.amountVersion, amount: payout.amount, currency: payout.currency }] : unrecorded;
+  const toFind =
+    legs.length === 0 ? [{ leg: 1, amountVersion: payout.amountVersion, amount: payout.amount, currency: payout.currency }] : unrecorded;
   const found = new Map<number, Stripe.Transfer>();
   let unmatched: Stripe.Transfer[];
   try {
-    const atStripe = await findTransfersForPayout(stripe, { transferGroup: transferGroupFor(payout.booking), payoutId: payout.id, legs: toFind, exclude });
+    const atStripe = await findTransfersForPayout(stripe, {
+      transferGroup: transferGroupFor(payout.booking),
+      payoutId: payout.id,
+      legs: toFind,
+      exclude,
+    });
     for (const [leg, transfer] of atStripe.found) {
       if (leg.amountVersion === payout.amountVersion) found.set(leg.leg, transfer);
     }
     // Found for a leg that is not in the plan being settled (another version, replaced): not explained by it either.
-    unmatched = [...atStripe.unmatched, ...[...atStripe.found].filter(([leg]) => leg.amountVersion !== payout.amountVersion).map(([, transfer]) => transfer)];
+    unmatched = [
+      ...atStripe.unmatched,
+      ...[...atStripe.found].filter(([leg]) => leg.amountVersion !== payout.amountVersion).map(([, transfer]) => transfer),
+    ];
   } catch (error) {
     console.error(`sweep: could not look up the transfers of payout ${payout.id}`, classifyStripeError(error).message);
     return "error";
@@ -345,7 +377,8 @@ export async function settleProcessingPayout(
   return ctx.db.$transaction(async (tx) => {
     const { booking, payout: locked } = await lockPayoutAndBooking(tx, payout.id);
     if (locked.status !== "processing" || locked.version !== payout.version) return "unchanged";
-    const settled = unmatched.length > 0 ? await holdLocked(tx, ctx, locked, found, unmatched) : await settleLocked(tx, ctx, locked, booking, found);
+    const settled =
+      unmatched.length > 0 ? await holdLocked(tx, ctx, locked, found, unmatched) : await settleLocked(tx, ctx, locked, booking, found);
     // Tips that arrived while it was stuck join the payout now, or are paid with a top-up.
     await settleTipsThatWaited(tx, booking, ctx);
     return settled;
@@ -357,8 +390,16 @@ export async function settleProcessingPayout(
  * is recorded, and the payout is held for a person (holdForUnmatchedTransfers), never settled
  * as if those transfers were not there.
  */
-async function holdLocked(tx: Tx, ctx: TResolvedContext, locked: Payout, found: ReadonlyMap<number, Stripe.Transfer>, unmatched: readonly Stripe.Transfer[]): Promise<"held"> {
-  const planned = await tx.payoutTransfer.findMany({ where: { payoutId: locked.id, kind: "payout", status: "pending", amountVersion: locked.amountVersion } });
+async function holdLocked(
+  tx: Tx,
+  ctx: TResolvedContext,
+  locked: Payout,
+  found: ReadonlyMap<number, Stripe.Transfer>,
+  unmatched: readonly Stripe.Transfer[],
+): Promise<"held"> {
+  const planned = await tx.payoutTransfer.findMany({
+    where: { payoutId: locked.id, kind: "payout", status: "pending", amountVersion: locked.amountVersion },
+  });
   for (const leg of planned) {
     const transfer = found.get(leg.leg);
     if (transfer) await recordLegTransfer(tx, ctx, locked, leg.id, transfer, "settled by the reconciliation sweep");
@@ -367,7 +408,14 @@ async function holdLocked(tx: Tx, ctx: TResolvedContext, locked: Payout, found: 
   if (attempt?.status === "started") {
     await tx.transferAttempt.update({
       where: { id: attempt.id },
-      data: { status: "failed", retryable: null, counted: false, errorType: "unexpected_transfer", errorMessage: "Stripe holds transfers of this payout that its plan does not explain.", finishedAt: ctx.clock.now() },
+      data: {
+        status: "failed",
+        retryable: null,
+        counted: false,
+        errorType: "unexpected_transfer",
+        errorMessage: "Stripe holds transfers of this payout that its plan does not explain.",
+        finishedAt: ctx.clock.now(),
+      },
     });
   }
   await holdForUnmatchedTransfers(tx, ctx, locked, unmatched);
@@ -390,7 +438,10 @@ async function settleLocked(
   }
   if (planned.every((leg) => found.has(leg.leg))) {
     if (attempt?.status === "started") {
-      await tx.transferAttempt.update({ where: { id: attempt.id }, data: { status: "succeeded", stripeTransferId: found.values().next().value?.id ?? null, finishedAt: ctx.clock.now() } });
+      await tx.transferAttempt.update({
+        where: { id: attempt.id },
+        data: { status: "succeeded", stripeTransferId: found.values().next().value?.id ?? null, finishedAt: ctx.clock.now() },
+      });
     }
     const done = await completeIfPaid(tx, ctx, locked, attempt?.attemptNumber ?? 0, "settled by the reconciliation sweep");
     if (done.kind === "transferred") return "transferred";
@@ -398,7 +449,13 @@ async function settleLocked(
   if (attempt?.status === "started") {
     await tx.transferAttempt.update({
       where: { id: attempt.id },
-      data: { status: "failed", retryable: true, errorType: "stuck", errorMessage: "No answer recorded; no transfer found at Stripe.", finishedAt: ctx.clock.now() },
+      data: {
+        status: "failed",
+        retryable: true,
+        errorType: "stuck",
+        errorMessage: "No answer recorded; no transfer found at Stripe.",
+        finishedAt: ctx.clock.now(),
+      },
     });
   }
   const error = "stuck in processing; no transfer found at Stripe";

@@ -2,18 +2,17 @@ import "server-only";
 
 import type { Booking, Dispute, Payout, Provider } from "@/generated/prisma/client";
 import type { HoldReason } from "@/generated/prisma/enums";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
+import { formatMoney } from "@/lib/money/format-money";
 import { payoutAmount } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
-import { raiseAlert } from "@/lib/alerts/raise-alert";
-import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
-import { formatMoney } from "@/lib/money/format-money";
-
-import { settleClaimsAfterTransfer, topUpForTips, type TRefundClaim } from "./claims-after-transfer";
 import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TPayoutChange } from "./change-payout";
+import { settleClaimsAfterTransfer, topUpForTips, type TRefundClaim } from "./claims-after-transfer";
 import type { TResolvedContext } from "./context";
 import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
@@ -30,12 +29,10 @@ export const FULLY_REFUNDED = "fully refunded";
 export class PayoutBusyError extends AppError {
   override name = "PayoutBusyError";
   constructor(payoutId: string) {
-    super(
-      BUSY_ERROR_CODE,
-      "The payout is being transferred; this change will be applied once the transfer settles. Retry later.",
-      409,
-      { payoutId, retryable: true },
-    );
+    super(BUSY_ERROR_CODE, "The payout is being transferred; this change will be applied once the transfer settles. Retry later.", 409, {
+      payoutId,
+      retryable: true,
+    });
   }
 }
 
@@ -79,12 +76,7 @@ type TCause = {
  * a cancellation are refused as busy (retried later). Call it with the booking locked (lockBooking),
  * inside the transaction that recorded the new fact.
  */
-export async function syncPayoutWithBooking(
-  tx: Tx,
-  booking: TLockedBooking,
-  ctx: TResolvedContext,
-  cause: TCause,
-): Promise<TSyncResult> {
+export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx: TResolvedContext, cause: TCause): Promise<TSyncResult> {
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
   const tips = await tx.tip.findMany({ where: { bookingId: booking.id, status: "accepted" } });
@@ -109,7 +101,9 @@ export async function syncPayoutWithBooking(
       link: { chargeRefundId: r.id },
       stripeChargeId: r.stripeChargeId,
       afterTransferReason:
-        r.amount > 0 ? `Stripe refund on charge ${r.stripeChargeId} after transfer` : `Stripe refund on charge ${r.stripeChargeId} failed or was cancelled after transfer`,
+        r.amount > 0
+          ? `Stripe refund on charge ${r.stripeChargeId} after transfer`
+          : `Stripe refund on charge ${r.stripeChargeId} failed or was cancelled after transfer`,
     })),
   ];
   const tipAmount = tips.reduce((sum, t) => sum + t.amount, 0);
@@ -343,12 +337,21 @@ async function flagRefundReportedTwice(tx: Tx, booking: TLockedBooking, payout: 
  * refunds took everything is cancelled as "fully refunded" only after that, so the order of
  * a refund and a tip does not decide whether the tip is paid. Pure.
  */
-export function tipsMayStillJoin(payout: Pick<Payout, "eligibleAt">, booking: Pick<Booking, "completedAt">, now: Date, timing: TTimingRules): boolean {
+export function tipsMayStillJoin(
+  payout: Pick<Payout, "eligibleAt">,
+  booking: Pick<Booking, "completedAt">,
+  now: Date,
+  timing: TTimingRules,
+): boolean {
   if (!booking.completedAt) return true;
   return !isDue(payout.eligibleAt, now) || now.getTime() <= tipWindowEndsAt(booking.completedAt, timing).getTime();
 }
 
-export type THoldCause = { holdReason: Extract<HoldReason, "dispute_open" | "provider_account_not_ready">; holdNote: string; reason: string };
+export type THoldCause = {
+  holdReason: Extract<HoldReason, "dispute_open" | "provider_account_not_ready">;
+  holdNote: string;
+  reason: string;
+};
 
 /**
  * The automatic causes of a hold that are present now, the first one wins: an open dispute

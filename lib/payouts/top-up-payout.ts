@@ -55,7 +55,10 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
   if (await disputeOpen()) return { kind: "waiting_for_dispute" };
 
   const transferGroup = transferGroupFor(payout.booking);
-  const recorded = await ctx.db.payoutTransfer.findMany({ where: { payoutId: payout.id, stripeTransferId: { not: null } }, select: { stripeTransferId: true } });
+  const recorded = await ctx.db.payoutTransfer.findMany({
+    where: { payoutId: payout.id, stripeTransferId: { not: null } },
+    select: { stripeTransferId: true },
+  });
   const exclude = new Set(recorded.map((r) => r.stripeTransferId!));
   let transfer: Stripe.Transfer | null;
   let recovered = false;
@@ -85,7 +88,10 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
       await ctx.db.$transaction(async (tx) => {
         await lockPayoutAndBooking(tx, payout.id);
         if (refused) {
-          const { count } = await tx.payoutTransfer.updateMany({ where: { id: leg.id, status: "pending", refusals: leg.refusals }, data: { refusals: { increment: 1 } } });
+          const { count } = await tx.payoutTransfer.updateMany({
+            where: { id: leg.id, status: "pending", refusals: leg.refusals },
+            data: { refusals: { increment: 1 } },
+          });
           if (count === 0) return;
         }
         // The first refusal is on the timeline; later ones (the sweep tries again) only move the key.
@@ -96,7 +102,13 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
           entityType: "payout",
           entityId: payout.id,
           reason: message,
-          after: { transferId: leg.id, leg: leg.leg, amount: leg.amount, currency: leg.currency, refusals: leg.refusals + (refused ? 1 : 0) },
+          after: {
+            transferId: leg.id,
+            leg: leg.leg,
+            amount: leg.amount,
+            currency: leg.currency,
+            refusals: leg.refusals + (refused ? 1 : 0),
+          },
           runId: ctx.runId,
           requestId: ctx.requestId,
         });
@@ -115,7 +127,11 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
     }
     // No answer, a 5xx, a rate limit, no funds yet: the next try looks the transfer up first, then sends.
     if (failure.retry !== "never" || failure.outcomeUnknown) {
-      return { kind: "retry", error: message, delayMs: failure.retryAfterMs ?? (failure.reason === "balance_insufficient" ? BALANCE_INSUFFICIENT_RETRY_AFTER_MS : null) };
+      return {
+        kind: "retry",
+        error: message,
+        delayMs: failure.retryAfterMs ?? (failure.reason === "balance_insufficient" ? BALANCE_INSUFFICIENT_RETRY_AFTER_MS : null),
+      };
     }
     return { kind: "failed", error: message };
   }
@@ -127,14 +143,30 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
     const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: leg.id } });
     if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
     // Audited as the payout's transfer made (the payout has several now), with this note.
-    await recordLegTransfer(tx, ctx, locked, leg.id, made, recovered ? "top-up for tips received before the transfer; found at Stripe after an earlier try" : "top-up for tips received before the transfer");
+    await recordLegTransfer(
+      tx,
+      ctx,
+      locked,
+      leg.id,
+      made,
+      recovered
+        ? "top-up for tips received before the transfer; found at Stripe after an earlier try"
+        : "top-up for tips received before the transfer",
+    );
     const after = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: leg.id } });
     // recordLegTransfer refused a transfer recorded elsewhere already (and alerted): not this leg's.
-    if (after.stripeTransferId !== made.id) return { kind: "failed", error: `Stripe transfer ${made.id} is recorded for another transfer of the payout` } as const;
+    if (after.stripeTransferId !== made.id)
+      return { kind: "failed", error: `Stripe transfer ${made.id} is recorded for another transfer of the payout` } as const;
     // A refund or dispute settled while it waited took more than was left at Stripe: what the
     // top-up overpays is reversed from it.
     const recorded = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
-    await reverseWhatIsNotOwed(tx, recorded, after, { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId }, "top-up made while a refund or dispute took more than was left at Stripe");
+    await reverseWhatIsNotOwed(
+      tx,
+      recorded,
+      after,
+      { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
+      "top-up made while a refund or dispute took more than was left at Stripe",
+    );
     return { kind: "transferred", stripeTransferId: made.id, amount: leg.payoutAmount, recovered } as const;
   }, TX_OPTIONS);
 }

@@ -12,17 +12,43 @@ import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockStripeAccount, refreshProviderAccount } from "@/lib/providers/update-provider-account";
 import { latestChargeOf } from "@/lib/stripe/charges";
-import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError, DESTINATION_NOT_READY_CODE, type TStripeFailure } from "@/lib/stripe/classify-error";
+import {
+  BALANCE_INSUFFICIENT_RETRY_AFTER_MS,
+  classifyStripeError,
+  DESTINATION_NOT_READY_CODE,
+  type TStripeFailure,
+} from "@/lib/stripe/classify-error";
 import { createTransfer, findTransfersForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
-import { holdForAccountRefusal, isAccountNotReadyRefusal, lookUpRefusedAccount, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
-import { chargeIdsOfPayout, ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome, type TStripeTransferFound } from "./payout-transfers";
+import {
+  holdForAccountRefusal,
+  isAccountNotReadyRefusal,
+  lookUpRefusedAccount,
+  recordRefusedAccount,
+  type TRefusedAccount,
+} from "./hold-for-account-refusal";
+import {
+  chargeIdsOfPayout,
+  ensureTransferPlan,
+  holdForUnmatchedTransfers,
+  knownTransferIds,
+  legKey,
+  transferGroupFor,
+  type TPlanOutcome,
+  type TStripeTransferFound,
+} from "./payout-transfers";
 import { replaceStaleLegs } from "./replace-stale-legs";
-import { eligibilityFacts, lockPayoutAndBooking, settleTipsThatWaited, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
+import {
+  eligibilityFacts,
+  lockPayoutAndBooking,
+  settleTipsThatWaited,
+  syncPayoutWithBooking,
+  type TLockedBooking,
+} from "./sync-payout-with-booking";
 
 /** Attempts per transfer before the payout fails and an admin is alerted (tries Stripe turned away unprocessed do not count). */
 export const MAX_TRANSFER_ATTEMPTS = 3;
@@ -82,7 +108,12 @@ export type TClaim = {
 export type TClaimResult =
   | { kind: "claimed"; claim: TClaim }
   /** `stale_legs`: transfers planned for an earlier amount must be looked up at Stripe first (replaceStaleLegs). */
-  | { kind: "skipped"; reason: "already_settled" | "not_eligible" | "held" | "in_flight" | "stale_legs"; status: Payout["status"]; detail?: string };
+  | {
+      kind: "skipped";
+      reason: "already_settled" | "not_eligible" | "held" | "in_flight" | "stale_legs";
+      status: Payout["status"];
+      detail?: string;
+    };
 
 type TMadeTransfer = Pick<Stripe.Transfer, "id" | "amount" | "currency"> & { destination_payment?: Stripe.Transfer["destination_payment"] };
 
@@ -120,7 +151,11 @@ export { transferGroupFor };
  * the plan (its part is paid from the balance) and alerted; one Stripe refuses to show (a key
  * without read access to charges) keeps the claim waiting, and is alerted.
  */
-export async function prepareFunding(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<{ unavailable: string } | null> {
+export async function prepareFunding(
+  context: TServiceContext,
+  stripe: Stripe,
+  input: { payoutId: string },
+): Promise<{ unavailable: string } | null> {
   const ctx = resolveContext(context);
   const now = ctx.clock.now();
   const payout = await ctx.db.payout.findUnique({
@@ -206,7 +241,12 @@ async function recordChargeOfIntent(ctx: TResolvedContext, input: { bookingId: s
       entityType: "booking",
       entityId: input.bookingId,
       reason: `PaymentIntent ${input.paymentIntentId} was paid with charge ${input.chargeId}`,
-      after: { stripePaymentIntentId: input.paymentIntentId, stripeChargeId: input.chargeId, bookingUpdated: bookings > 0, tipsUpdated: tips },
+      after: {
+        stripePaymentIntentId: input.paymentIntentId,
+        stripeChargeId: input.chargeId,
+        bookingUpdated: bookings > 0,
+        tipsUpdated: tips,
+      },
       runId: ctx.runId,
       requestId: ctx.requestId,
     });
@@ -236,7 +276,9 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       const leaseExpired = !payout.processingStartedAt || now.getTime() - payout.processingStartedAt.getTime() > PROCESSING_LEASE_MS;
       if (!mine && !leaseExpired) return { kind: "skipped", reason: "in_flight", status: payout.status };
       // The facts may have changed while the attempt waited (a cancellation, a dispute parked as "busy").
-      const eligibility = evaluateEligibility({ ...eligibilityFacts(payout, booking, openDisputes), status: "scheduled" }, now, { ignoreDueTime: true });
+      const eligibility = evaluateEligibility({ ...eligibilityFacts(payout, booking, openDisputes), status: "scheduled" }, now, {
+        ignoreDueTime: true,
+      });
       if (!eligibility.eligible) stopBecause = eligibility.reasons;
       claimed = await changePayout(tx, payout, {
         data: { attempts: payout.attempts + 1, processingStartedAt: now },
@@ -259,7 +301,12 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       }
       const plan = await ensureTransferPlan(tx, payout, booking);
       if (plan.kind === "stale_legs") {
-        return { kind: "skipped", reason: "stale_legs", status: payout.status, detail: "transfers planned for an earlier amount are looked up at Stripe first" };
+        return {
+          kind: "skipped",
+          reason: "stale_legs",
+          status: payout.status,
+          detail: "transfers planned for an earlier amount are looked up at Stripe first",
+        };
       }
       if (plan.kind !== "planned") return holdForPlan(tx, ctx, payout, plan);
       claimed = await changePayout(tx, payout, {
@@ -268,7 +315,9 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         audit: { ...audit, action: "payout.transfer_started", reason: `attempt ${payout.attempts + 1}` },
       });
     } else {
-      const reason = ["transferred", "partially_reversed", "reversed", "cancelled"].includes(payout.status) ? "already_settled" : "not_eligible";
+      const reason = ["transferred", "partially_reversed", "reversed", "cancelled"].includes(payout.status)
+        ? "already_settled"
+        : "not_eligible";
       return { kind: "skipped", reason, status: payout.status };
     }
 
@@ -298,7 +347,8 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         amount: first?.amount ?? claimed.amount,
         currency: first?.currency ?? claimed.currency,
         amountVersion: claimed.amountVersion,
-        idempotencyKey: first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
+        idempotencyKey:
+          first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
         status: "started",
         runId: ctx.runId,
       },
@@ -326,7 +376,12 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
 }
 
 /** A payout whose transfers cannot be planned is held with the reason, and an admin is told. */
-async function holdForPlan(tx: Tx, ctx: TResolvedContext, payout: Payout, plan: Extract<TPlanOutcome, { kind: "currency_unsupported" | "overpaid" }>): Promise<TClaimResult> {
+async function holdForPlan(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  plan: Extract<TPlanOutcome, { kind: "currency_unsupported" | "overpaid" }>,
+): Promise<TClaimResult> {
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
   const holdReason = plan.kind === "currency_unsupported" ? "currency_unsupported" : "review_required";
   await changePayout(tx, payout, {
@@ -380,7 +435,14 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   // Whether an earlier request went through is unknown: never send, never conclude "failed".
   const lookupFailed = (legId: string, error: unknown): TTransferOutcome => {
     const failure = classifyStripeError(error);
-    return { made, result: { kind: "failed", legId, failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry } } };
+    return {
+      made,
+      result: {
+        kind: "failed",
+        legId,
+        failure: { ...failure, outcomeUnknown: true, retry: failure.retry === "never" ? "now" : failure.retry },
+      },
+    };
   };
   let toSend = claim.legs;
 
@@ -401,7 +463,14 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
         result: {
           kind: "failed",
           legId: toSend[0]!.legId,
-          failure: { retry: "never", counts: true, outcomeUnknown: false, type: "attempts_exhausted", reason: "unknown", message: "No transfer found at Stripe after the last attempt." },
+          failure: {
+            retry: "never",
+            counts: true,
+            outcomeUnknown: false,
+            type: "attempts_exhausted",
+            reason: "unknown",
+            message: "No transfer found at Stripe after the last attempt.",
+          },
         },
       };
     }
@@ -458,7 +527,10 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
         } catch {
           // Stripe unreachable: keep the first failure, whose outcome is unknown. Even if Stripe said
           // not to send it again, it may have made the transfer: never conclude "failed" from it.
-          return { made, result: { kind: "failed", legId: leg.legId, failure: { ...failure, retry: failure.retry === "never" ? "now" : failure.retry } } };
+          return {
+            made,
+            result: { kind: "failed", legId: leg.legId, failure: { ...failure, retry: failure.retry === "never" ? "now" : failure.retry } },
+          };
         }
       }
       return { made, result: { kind: "failed", legId: leg.legId, failure } };
@@ -474,7 +546,12 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
  * account cannot receive transfers also records what Stripe said of the account (`refusedAccount`,
  * asked after the refusal; without it, the refusal itself), in the same transaction.
  */
-export async function recordTransferOutcome(context: TServiceContext, claim: TClaim, outcome: TTransferOutcome, refusedAccount?: TRefusedAccount): Promise<TTransferResult> {
+export async function recordTransferOutcome(
+  context: TServiceContext,
+  claim: TClaim,
+  outcome: TTransferOutcome,
+  refusedAccount?: TRefusedAccount,
+): Promise<TTransferResult> {
   const ctx = resolveContext(context);
   const accountRefused = outcome.result.kind === "failed" && isAccountNotReadyRefusal(outcome.result.failure);
   return ctx.db.$transaction(async (tx) => {
@@ -509,7 +586,13 @@ async function recordOutcomeLocked(
   if (result.kind === "succeeded") {
     const firstMade = outcome.made[0]?.transfer.id ?? null;
     await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId: firstMade, retryable: null });
-    const completed = await completeIfPaid(tx, ctx, payout, claim.attemptNumber, outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null);
+    const completed = await completeIfPaid(
+      tx,
+      ctx,
+      payout,
+      claim.attemptNumber,
+      outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null,
+    );
     // The booking was cancelled while this transfer was on its way to Stripe: the money moved,
     // so the payout follows the facts after a transfer (an admin is alerted to recover it).
     if (completed.kind === "transferred" && booking.cancelledAt) {
@@ -519,7 +602,13 @@ async function recordOutcomeLocked(
   }
 
   if (result.kind === "stopped") {
-    await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "stopped", errorMessage: describeIneligibility(result.reasons) });
+    await finishAttempt(tx, attempt, now, {
+      status: "failed",
+      retryable: null,
+      counted: false,
+      errorType: "stopped",
+      errorMessage: describeIneligibility(result.reasons),
+    });
     if (payout.status !== "processing") return { kind: "skipped", reason: "already_settled", status: payout.status };
     if (outcome.made.length > 0 || (await paidSoFar(tx, payout.id)) > 0) {
       // Part of the money already moved: keep the claim for the sweep and tell a person.
@@ -541,11 +630,22 @@ async function recordOutcomeLocked(
     });
     // The facts decide what follows (cancelled with the booking, held for the dispute).
     const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(result.reasons) });
-    return { kind: "skipped", reason: "stopped", status: synced.payout?.status ?? payout.status, detail: describeIneligibility(result.reasons) };
+    return {
+      kind: "skipped",
+      reason: "stopped",
+      status: synced.payout?.status ?? payout.status,
+      detail: describeIneligibility(result.reasons),
+    };
   }
 
   if (result.kind === "deferred_for_dispute") {
-    await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "deferred", errorMessage: "A dispute opened before the transfer was sent." });
+    await finishAttempt(tx, attempt, now, {
+      status: "failed",
+      retryable: null,
+      counted: false,
+      errorType: "deferred",
+      errorMessage: "A dispute opened before the transfer was sent.",
+    });
     const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
     if (payout.status === "processing" && openDisputes === 0) {
       // The dispute was resolved before this record: its follow-up found the payout busy.
@@ -559,12 +659,22 @@ async function recordOutcomeLocked(
         data: { payoutId: payout.id, reason: "dispute_resolved" },
         eventId: `dispute-window:${payout.id}:${attempt.id}`,
       });
-      return { kind: "skipped", reason: "rescheduled", status: "scheduled", detail: "the dispute was resolved before the transfer was sent" };
+      return {
+        kind: "skipped",
+        reason: "rescheduled",
+        status: "scheduled",
+        detail: "the dispute was resolved before the transfer was sent",
+      };
     }
     if (payout.status === "processing") {
       await changePayout(tx, payout, {
         event: "unclaim_to_hold",
-        data: { holdReason: "dispute_open", holdNote: "dispute opened before the transfer was sent", processingStartedAt: null, attempts: Math.max(0, payout.attempts - 1) },
+        data: {
+          holdReason: "dispute_open",
+          holdNote: "dispute opened before the transfer was sent",
+          processingStartedAt: null,
+          attempts: Math.max(0, payout.attempts - 1),
+        },
         audit: { ...audit, action: "payout.held", reason: "dispute opened before the transfer was sent" },
       });
     }
@@ -573,7 +683,13 @@ async function recordOutcomeLocked(
 
   if (result.kind === "unexpected_transfers") {
     const detail = `Stripe holds ${result.transfers.length} transfer(s) of this payout that its plan does not explain (${result.transfers.map((t) => t.id).join(", ")})`;
-    await finishAttempt(tx, attempt, now, { status: "failed", retryable: null, counted: false, errorType: "unexpected_transfer", errorMessage: detail });
+    await finishAttempt(tx, attempt, now, {
+      status: "failed",
+      retryable: null,
+      counted: false,
+      errorType: "unexpected_transfer",
+      errorMessage: detail,
+    });
     const held = await holdForUnmatchedTransfers(tx, ctx, payout, result.transfers);
     return { kind: "skipped", reason: "unexpected_transfer", status: held.status, detail };
   }
@@ -587,7 +703,12 @@ async function recordOutcomeLocked(
       // Yet the record says it can (it became ready since the refusal, or Stripe's answers
       // disagree): an ordinary failed attempt, counted, tried again with a new key, so a refusal
       // that keeps coming ends failed and alerted instead of going round for ever.
-      failure = { ...failure, retry: "now", counts: true, message: `${failure.message} (Stripe says the account can receive transfers now)` };
+      failure = {
+        ...failure,
+        retry: "now",
+        counts: true,
+        message: `${failure.message} (Stripe says the account can receive transfers now)`,
+      };
     }
   }
   const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
@@ -609,9 +730,13 @@ async function recordOutcomeLocked(
     return { kind: "failed", attemptNumber: claim.attemptNumber, error };
   }
 
-  if (failure.reason === "balance_insufficient") return waitForFunds(tx, ctx, payout, result.legId, error, failure.retryAfterMs ?? BALANCE_INSUFFICIENT_RETRY_AFTER_MS);
+  if (failure.reason === "balance_insufficient")
+    return waitForFunds(tx, ctx, payout, result.legId, error, failure.retryAfterMs ?? BALANCE_INSUFFICIENT_RETRY_AFTER_MS);
   if (accountRefusal && !failure.counts) {
-    const held = await holdForAccountRefusal(tx, ctx, payout, { stripeAccountId: refusedAccount?.stripeAccountId ?? claim.destination, error });
+    const held = await holdForAccountRefusal(tx, ctx, payout, {
+      stripeAccountId: refusedAccount?.stripeAccountId ?? claim.destination,
+      error,
+    });
     return { kind: "held_account_not_ready", detail: held.note };
   }
 
@@ -623,7 +748,13 @@ async function recordOutcomeLocked(
       audit: { ...audit, action: "payout.transfer_attempt_turned_away", reason: `${error} (not counted)` },
     });
     await alertIfTurnedAwayTooOften(tx, payout, claim.attemptNumber, error);
-    return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? TURNED_AWAY_RETRY_MS, error, counted: false };
+    return {
+      kind: "retry",
+      attemptNumber: claim.attemptNumber,
+      delayMs: failure.retryAfterMs ?? TURNED_AWAY_RETRY_MS,
+      error,
+      counted: false,
+    };
   }
 
   if (failure.retry !== "never" && failure.outcomeUnknown && payout.attempts >= MAX_TRANSFER_ATTEMPTS) {
@@ -662,7 +793,14 @@ async function recordOutcomeLocked(
  * the classification's pause for a lack of balance: an hour), the attempt given back. The sweep releases it when that date comes; an alert is raised
  * only if it still waits after FUNDS_WAIT_ALERT_DAYS (lib/payouts/sweep-payouts.ts).
  */
-async function waitForFunds(tx: Tx, ctx: TResolvedContext, payout: Payout, legId: string | null, error: string, recheckMs: number): Promise<TTransferResult> {
+async function waitForFunds(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  legId: string | null,
+  error: string,
+  recheckMs: number,
+): Promise<TTransferResult> {
   const now = ctx.clock.now();
   const leg = legId ? await tx.payoutTransfer.findUnique({ where: { id: legId } }) : null;
   const chargeIds = leg?.sourceChargeId ? [leg.sourceChargeId] : await chargeIdsOfPayout(tx, payout.id);
@@ -681,7 +819,14 @@ async function waitForFunds(tx: Tx, ctx: TResolvedContext, payout: Payout, legId
       lastError: error,
       attempts: Math.max(0, payout.attempts - 1),
     },
-    audit: { actor: ctx.actor, action: "payout.awaiting_funds", reason: note, runId: ctx.runId, requestId: ctx.requestId, details: { fundsExpectedAt: until.toISOString() } },
+    audit: {
+      actor: ctx.actor,
+      action: "payout.awaiting_funds",
+      reason: note,
+      runId: ctx.runId,
+      requestId: ctx.requestId,
+      details: { fundsExpectedAt: until.toISOString() },
+    },
   });
   return { kind: "waiting_for_funds", until: until.toISOString() };
 }
@@ -696,7 +841,12 @@ async function alertIfTurnedAwayTooOften(tx: Tx, payout: Payout, attemptNumber: 
     where: {
       payoutId: payout.id,
       attemptNumber: { lt: attemptNumber },
-      OR: [{ counted: true }, { status: { not: "failed" } }, { errorType: { in: ["stopped", "deferred"] } }, { errorCode: { in: ["balance_insufficient", DESTINATION_NOT_READY_CODE] } }],
+      OR: [
+        { counted: true },
+        { status: { not: "failed" } },
+        { errorType: { in: ["stopped", "deferred"] } },
+        { errorCode: { in: ["balance_insufficient", DESTINATION_NOT_READY_CODE] } },
+      ],
     },
     orderBy: { attemptNumber: "desc" },
     select: { attemptNumber: true },
@@ -721,14 +871,22 @@ async function finishAttempt(
   tx: Tx,
   attempt: TransferAttempt,
   now: Date,
-  data: Partial<Pick<TransferAttempt, "status" | "retryable" | "counted" | "errorType" | "errorCode" | "errorMessage" | "stripeTransferId" | "stripeRequestId">>,
+  data: Partial<
+    Pick<
+      TransferAttempt,
+      "status" | "retryable" | "counted" | "errorType" | "errorCode" | "errorMessage" | "stripeTransferId" | "stripeRequestId"
+    >
+  >,
 ) {
   if (attempt.status !== "started") return;
   await tx.transferAttempt.update({ where: { id: attempt.id }, data: { ...data, finishedAt: now } });
 }
 
 async function paidSoFar(tx: Tx, payoutId: string): Promise<number> {
-  const paid = await tx.payoutTransfer.aggregate({ where: { payoutId, kind: "payout", status: "succeeded" }, _sum: { payoutAmount: true } });
+  const paid = await tx.payoutTransfer.aggregate({
+    where: { payoutId, kind: "payout", status: "succeeded" },
+    _sum: { payoutAmount: true },
+  });
   return paid._sum.payoutAmount ?? 0;
 }
 
@@ -774,13 +932,16 @@ export async function recordLegTransfer(
       dedupeKey: `transfer_amount_mismatch:${transfer.id}`,
     });
   }
-  const destinationPayment = typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
+  const destinationPayment =
+    typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
   await tx.payoutTransfer.update({
     where: { id: leg.id },
     data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
   });
   // A payout paid with one transfer has it in its "transferred" entry; with several, each is on the timeline.
-  const planned = await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } } });
+  const planned = await tx.payoutTransfer.count({
+    where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
+  });
   if (planned < 2) return;
   await recordAudit(tx, {
     actor: ctx.actor,
@@ -806,21 +967,47 @@ export async function recordLegTransfer(
  * The payout is transferred once every transfer of its plan is made: recorded with the first
  * transfer's id, audited. Until then it stays processing (the next attempt sends what is left).
  */
-export async function completeIfPaid(tx: Tx, ctx: TResolvedContext, payout: Payout, attemptNumber: number, note: string | null): Promise<TTransferResult> {
-  const legs = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } }, orderBy: { leg: "asc" } });
+export async function completeIfPaid(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  attemptNumber: number,
+  note: string | null,
+): Promise<TTransferResult> {
+  const legs = await tx.payoutTransfer.findMany({
+    where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
+    orderBy: { leg: "asc" },
+  });
   const pending = legs.filter((l) => l.status === "pending");
-  const made = legs.filter((l): l is PayoutTransfer & { stripeTransferId: string } => l.status === "succeeded" && l.stripeTransferId !== null);
+  const made = legs.filter(
+    (l): l is PayoutTransfer & { stripeTransferId: string } => l.status === "succeeded" && l.stripeTransferId !== null,
+  );
   const first = made[0];
   if (!first) return { kind: "skipped", reason: "nothing_transferred", status: payout.status };
   if (payout.status !== "processing") {
-    return payout.stripeTransferId ? { kind: "transferred", stripeTransferId: payout.stripeTransferId, attemptNumber } : { kind: "skipped", reason: "already_settled", status: payout.status };
+    return payout.stripeTransferId
+      ? { kind: "transferred", stripeTransferId: payout.stripeTransferId, attemptNumber }
+      : { kind: "skipped", reason: "already_settled", status: payout.status };
   }
   if (pending.length > 0) {
-    return { kind: "retry", attemptNumber, delayMs: null, error: `${pending.length} transfer(s) of the payout still to make`, counted: false };
+    return {
+      kind: "retry",
+      attemptNumber,
+      delayMs: null,
+      error: `${pending.length} transfer(s) of the payout still to make`,
+      counted: false,
+    };
   }
   await changePayout(tx, payout, {
     event: "transfer_succeeded",
-    data: { stripeTransferId: first.stripeTransferId, transferredAt: ctx.clock.now(), lastError: null, processingStartedAt: null, fundsExpectedAt: null, fundsWaitingSince: null },
+    data: {
+      stripeTransferId: first.stripeTransferId,
+      transferredAt: ctx.clock.now(),
+      lastError: null,
+      processingStartedAt: null,
+      fundsExpectedAt: null,
+      fundsWaitingSince: null,
+    },
     audit: {
       actor: ctx.actor,
       action: "payout.transferred",
@@ -831,7 +1018,12 @@ export async function completeIfPaid(tx: Tx, ctx: TResolvedContext, payout: Payo
         stripeTransferId: first.stripeTransferId,
         transferAmount: first.amount,
         transferCurrency: first.currency.toLowerCase(),
-        transfers: made.map((l) => ({ stripeTransferId: l.stripeTransferId, amount: l.amount, currency: l.currency, sourceChargeId: l.sourceChargeId })),
+        transfers: made.map((l) => ({
+          stripeTransferId: l.stripeTransferId,
+          amount: l.amount,
+          currency: l.currency,
+          sourceChargeId: l.sourceChargeId,
+        })),
       },
     },
   });
@@ -861,7 +1053,11 @@ export async function markFailed(tx: Tx, ctx: TResolvedContext, payout: Payout, 
  * Our record may say a provider's account is not ready only because Stripe never told us
  * it became ready (account.updated is sent on changes only): ask Stripe before holding.
  */
-async function refreshAccountIfNotReady(context: TServiceContext, stripe: Stripe, payoutId: string): Promise<{ unconfirmed: string } | null> {
+async function refreshAccountIfNotReady(
+  context: TServiceContext,
+  stripe: Stripe,
+  payoutId: string,
+): Promise<{ unconfirmed: string } | null> {
   const ctx = resolveContext(context);
   const payout = await ctx.db.payout.findUnique({ where: { id: payoutId }, select: { status: true, provider: true } });
   const account = payout?.provider.stripeAccountId;
@@ -883,10 +1079,22 @@ async function refreshAccountIfNotReady(context: TServiceContext, stripe: Stripe
 /** Learn what the plan needs, claim, ask Stripe, record: one whole attempt. Safe to run again at any point. */
 export async function transferPayout(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<TTransferResult> {
   const account = await refreshAccountIfNotReady(context, stripe, input.payoutId);
-  if (account) return { kind: "skipped", reason: "account_unconfirmed", status: "scheduled", detail: `${account.unconfirmed}; the reconciliation sweep tries again` };
+  if (account)
+    return {
+      kind: "skipped",
+      reason: "account_unconfirmed",
+      status: "scheduled",
+      detail: `${account.unconfirmed}; the reconciliation sweep tries again`,
+    };
   const funding = await prepareFunding(context, stripe, input);
   if (funding) {
-    return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: `could not learn from Stripe how the payout is funded: ${funding.unavailable}`, counted: false };
+    return {
+      kind: "retry",
+      attemptNumber: 0,
+      delayMs: TURNED_AWAY_RETRY_MS,
+      error: `could not learn from Stripe how the payout is funded: ${funding.unavailable}`,
+      counted: false,
+    };
   }
   // Transfers planned for an earlier amount are looked up before the claim plans anew.
   const stale = await replaceStaleLegs(context, stripe, input);
@@ -894,7 +1102,13 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
   const claimed = await claimTransfer(context, input);
   if (claimed.kind === "skipped" && claimed.reason === "stale_legs") {
     // Its amount changed after the look-up: look again on the next try.
-    return { kind: "retry", attemptNumber: 0, delayMs: null, error: claimed.detail ?? "transfers planned for an earlier amount", counted: false };
+    return {
+      kind: "retry",
+      attemptNumber: 0,
+      delayMs: null,
+      error: claimed.detail ?? "transfers planned for an earlier amount",
+      counted: false,
+    };
   }
   if (claimed.kind === "skipped") return claimed;
   const outcome = await executeTransfer(context, stripe, claimed.claim);

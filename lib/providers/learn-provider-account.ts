@@ -30,12 +30,18 @@ export async function learnProviderAccountIfUnknown(context: TServiceContext, st
     // Not Stripe's (recording the answer failed): as it is.
     if (!failure.type.startsWith("Stripe")) throw error;
     if (failure.retry === "never") {
-      throw new ConflictError(`Stripe would not say whether the provider's Stripe account ${provider.stripeAccountId} can receive payouts: ${failure.message}`, {
-        stripeAccountId: provider.stripeAccountId,
-      });
+      throw new ConflictError(
+        `Stripe would not say whether the provider's Stripe account ${provider.stripeAccountId} can receive payouts: ${failure.message}`,
+        {
+          stripeAccountId: provider.stripeAccountId,
+        },
+      );
     }
-    throw new UnavailableError(`Could not ask Stripe whether the provider's Stripe account ${provider.stripeAccountId} can receive payouts (${failure.message}). Try again.`, {
-      stripeAccountId: provider.stripeAccountId,
-    });
+    throw new UnavailableError(
+      `Could not ask Stripe whether the provider's Stripe account ${provider.stripeAccountId} can receive payouts (${failure.message}). Try again.`,
+      {
+        stripeAccountId: provider.stripeAccountId,
+      },
+    );
   }
 }

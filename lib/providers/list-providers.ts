@@ -23,7 +23,14 @@ export type TProviderListItem = {
   /** Open debts (reversals that could not be collected) per currency. */
   openDebts: TProviderMoney[];
   /** Their latest bank payout from their Stripe balance (Connect's payout.* events): a failed one needs them to act. */
-  lastBankPayout: { stripePayoutId: string; status: string; amount: number; currency: string; failureCode: string | null; at: string } | null;
+  lastBankPayout: {
+    stripePayoutId: string;
+    status: string;
+    amount: number;
+    currency: string;
+    failureCode: string | null;
+    at: string;
+  } | null;
 };
 
 export type TProviderList = { items: TProviderListItem[]; total: number; page: number; pageSize: number };
@@ -107,16 +114,31 @@ export async function listProviders(db: Db, filter: TProviderFilter, pageSize = 
       ...p,
       accountUpdatedAt: p.accountUpdatedAt?.toISOString() ?? null,
       lastBankPayout: bank
-        ? { stripePayoutId: bank.stripePayoutId, status: bank.status, amount: bank.amount, currency: bank.currency, failureCode: bank.failureCode, at: bank.stateAt.toISOString() }
+        ? {
+            stripePayoutId: bank.stripePayoutId,
+            status: bank.status,
+            amount: bank.amount,
+            currency: bank.currency,
+            failureCode: bank.failureCode,
+            at: bank.stateAt.toISOString(),
+          }
         : null,
       payoutCount: mine.reduce((n, r) => n + toSafeNumber(r.payouts, "Payout count"), 0),
       onHoldCount: mine.reduce((n, r) => n + toSafeNumber(r.onHold, "On-hold count"), 0),
       paid: mine
         .filter((r) => r.paidCount > 0n)
-        .map((r) => ({ currency: r.currency, count: toSafeNumber(r.paidCount, "Paid count"), amount: toSafeNumber(r.paid, `Paid to ${p.id}`) })),
+        .map((r) => ({
+          currency: r.currency,
+          count: toSafeNumber(r.paidCount, "Paid count"),
+          amount: toSafeNumber(r.paid, `Paid to ${p.id}`),
+        })),
       openDebts: debtRows
         .filter((r) => r.providerId === p.id)
-        .map((r) => ({ currency: r.currency, count: toSafeNumber(r.count, "Debt count"), amount: toSafeNumber(r.amount, `Debt of ${p.id}`) })),
+        .map((r) => ({
+          currency: r.currency,
+          count: toSafeNumber(r.count, "Debt count"),
+          amount: toSafeNumber(r.amount, `Debt of ${p.id}`),
+        })),
     };
   });
   return { items, total, page: filter.page, pageSize };

@@ -94,7 +94,11 @@ export async function recordBankPayout(context: TServiceContext, stripe: Stripe,
     if (payments.length > 0) {
       await tx.payoutTransfer.updateMany({ where: { destinationPaymentId: { in: payments } }, data: { bankPayoutId: bankPayout.id } });
     }
-    const linked = await tx.payoutTransfer.findMany({ where: { bankPayoutId: bankPayout.id }, select: { payoutId: true }, distinct: ["payoutId"] });
+    const linked = await tx.payoutTransfer.findMany({
+      where: { bankPayoutId: bankPayout.id },
+      select: { payoutId: true },
+      distinct: ["payoutId"],
+    });
     const linkedPayouts = linked.map((l) => l.payoutId);
     const changed = existing?.status !== fact.status;
     if (!changed) return { kind: "recorded", providerId: provider.id, changed, linkedPayouts, linkError } as const;
@@ -114,7 +118,14 @@ export async function recordBankPayout(context: TServiceContext, stripe: Stripe,
       entityId: provider.id,
       reason: summary,
       before: existing ? { status: existing.status } : null,
-      after: { stripePayoutId: fact.payoutId, status: fact.status, amount: fact.amount, currency, failureCode: fact.failureCode, payouts: linkedPayouts },
+      after: {
+        stripePayoutId: fact.payoutId,
+        status: fact.status,
+        amount: fact.amount,
+        currency,
+        failureCode: fact.failureCode,
+        payouts: linkedPayouts,
+      },
     });
     for (const payoutId of linkedPayouts) {
       await recordAudit(tx, {

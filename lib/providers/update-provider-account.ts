@@ -118,8 +118,10 @@ function staleness(input: TAccountReadinessInput, recordedAt: Date | null, recor
   // Not newer within the same second (an event's whole second equal to the recorded time
   // included) and different: which came last cannot be told.
   const ready = input.payoutsEnabled && input.transfersActive;
-  const notNewer = input.stateAt.getTime() < recordedAt.getTime() || (input.wholeSecond === true && input.stateAt.getTime() === recordedAt.getTime());
-  if (second(input.stateAt) === second(recordedAt) && notNewer && ready !== recordedReady && !input.overrideSameSecond) return "same_second";
+  const notNewer =
+    input.stateAt.getTime() < recordedAt.getTime() || (input.wholeSecond === true && input.stateAt.getTime() === recordedAt.getTime());
+  if (second(input.stateAt) === second(recordedAt) && notNewer && ready !== recordedReady && !input.overrideSameSecond)
+    return "same_second";
   return undefined;
 }
 
@@ -130,7 +132,13 @@ async function keepAccountState(tx: Tx, ctx: TResolvedContext, input: TAccountRe
   const stale = staleness(input, kept?.stateAt ?? null, kept ? kept.payoutsEnabled && kept.transfersActive : false);
   if (stale) return { providerId: null, ready, changed: false, released: 0, held: 0, stale };
   const stateAt = kept && kept.stateAt > input.stateAt ? kept.stateAt : input.stateAt;
-  const state = { payoutsEnabled: input.payoutsEnabled, transfersActive: input.transfersActive, disabledReason: input.disabledReason ?? null, stateAt, toldAt: ctx.clock.now() };
+  const state = {
+    payoutsEnabled: input.payoutsEnabled,
+    transfersActive: input.transfersActive,
+    disabledReason: input.disabledReason ?? null,
+    stateAt,
+    toldAt: ctx.clock.now(),
+  };
   await tx.stripeAccount.upsert({ where: { id: input.stripeAccountId }, create: { id: input.stripeAccountId, ...state }, update: state });
   const changed = !kept || kept.payoutsEnabled !== input.payoutsEnabled || kept.transfersActive !== input.transfersActive;
   if (changed) {
@@ -155,7 +163,12 @@ async function keepAccountState(tx: Tx, ctx: TResolvedContext, input: TAccountRe
   return { providerId: null, ready, changed, released: 0, held: 0 };
 }
 
-async function applyAccountState(tx: Tx, ctx: TResolvedContext, provider: Provider, input: TAccountReadinessInput & { toldAt?: Date }): Promise<TAccountUpdateResult> {
+async function applyAccountState(
+  tx: Tx,
+  ctx: TResolvedContext,
+  provider: Provider,
+  input: TAccountReadinessInput & { toldAt?: Date },
+): Promise<TAccountUpdateResult> {
   const ready = input.payoutsEnabled && input.transfersActive;
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
@@ -167,7 +180,9 @@ async function applyAccountState(tx: Tx, ctx: TResolvedContext, provider: Provid
   const checkedAt = input.toldAt ?? now;
   await tx.provider.update({
     where: { id: provider.id },
-    data: changed ? { payoutsEnabled: ready, accountUpdatedAt: now, accountCheckedAt: checkedAt, accountStateAt: stateAt } : { accountCheckedAt: checkedAt, accountStateAt: stateAt },
+    data: changed
+      ? { payoutsEnabled: ready, accountUpdatedAt: now, accountCheckedAt: checkedAt, accountStateAt: stateAt }
+      : { accountCheckedAt: checkedAt, accountStateAt: stateAt },
   });
   if (changed) {
     await recordAudit(tx, {
@@ -220,7 +235,11 @@ async function applyAccountState(tx: Tx, ctx: TResolvedContext, provider: Provid
 }
 
 /** Asks Stripe how the account is now and records that answer, timed when it was asked. Throws what the look-up throws. */
-export async function refreshProviderAccount(context: TServiceContext, stripe: Stripe, stripeAccountId: string): Promise<TAccountUpdateResult> {
+export async function refreshProviderAccount(
+  context: TServiceContext,
+  stripe: Stripe,
+  stripeAccountId: string,
+): Promise<TAccountUpdateResult> {
   const readiness = await retrieveAccountReadiness(stripe, stripeAccountId);
   return updateProviderAccount(context, { stripeAccountId, ...readiness, stateAt: resolveContext(context).clock.now() });
 }

@@ -1,10 +1,10 @@
 import "server-only";
 
 import type { ChargeRefund, Payout } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import type { Tx } from "@/lib/db";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/payouts/context";
 import { holdForReview } from "@/lib/payouts/hold-for-review";
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
@@ -83,16 +83,23 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
     const match = await matchCharge(tx, audit, ref);
     // A total just looked up: as recorded now, under the lock (a slower look-up never wins over a newer one).
     const facts = input.refundsRecorded ? { ...input, refundedTotal: await recordedRefundedTotal(tx, input.stripeChargeId) } : input;
-    const review = (reason: string, dedupe: string) => needsReview(tx, ctx, booking.id, booking.externalId, facts, currency, reason, dedupe);
+    const review = (reason: string, dedupe: string) =>
+      needsReview(tx, ctx, booking.id, booking.externalId, facts, currency, reason, dedupe);
     if (match.kind !== "owner") {
       return review(match.kind === "booking_only" ? match.reason : `charge ${input.stripeChargeId} could not be placed`, "unplaced");
     }
     const owner = match.owner;
     if (currency !== owner.currency) {
-      return review(`charge ${input.stripeChargeId} is in ${currency}, its booking ${owner.bookingExternalId} in ${owner.currency}`, "currency");
+      return review(
+        `charge ${input.stripeChargeId} is in ${currency}, its booking ${owner.bookingExternalId} in ${owner.currency}`,
+        "currency",
+      );
     }
     if (facts.refundedTotal > input.chargeAmount || input.chargeAmount === 0) {
-      return review(`Stripe reports ${facts.refundedTotal} ${currency} refunded on charge ${input.stripeChargeId}, more than its ${input.chargeAmount}`, "amount");
+      return review(
+        `Stripe reports ${facts.refundedTotal} ${currency} refunded on charge ${input.stripeChargeId}, more than its ${input.chargeAmount}`,
+        "amount",
+      );
     }
     const latest = await tx.chargeRefund.findFirst({ where: { stripeChargeId: input.stripeChargeId }, orderBy: { sequence: "desc" } });
     if (latest) {
@@ -100,7 +107,8 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
       // the higher total is the newer (a refund only fails days after it was made).
       const older =
         !input.current &&
-        (input.refundedAt < latest.refundedAt || (input.refundedAt.getTime() === latest.refundedAt.getTime() && facts.refundedTotal < latest.customerRefundedTotal));
+        (input.refundedAt < latest.refundedAt ||
+          (input.refundedAt.getTime() === latest.refundedAt.getTime() && facts.refundedTotal < latest.customerRefundedTotal));
       if (older || latest.customerRefundedTotal === facts.refundedTotal) {
         return { kind: "already_recorded", recordedTotal: latest.customerRefundedTotal } as const;
       }

@@ -72,9 +72,12 @@ export async function rebalanceChargeLoss(tx: Tx, ctx: TResolvedContext, state: 
   const borne = await chargeLosses(tx, state.stripeChargeId);
   const target = providerLossOnCharge({ chargeAmount, providerPortion: state.providerPortion, refundedTotal, disputed: borne.disputed });
   const amount = target - borne.refunds - borne.chargebacks;
-  const unchanged = latest ? latest.customerRefundedTotal === refundedTotal && latest.providerPortion === state.providerPortion : refundedTotal === 0;
+  const unchanged = latest
+    ? latest.customerRefundedTotal === refundedTotal && latest.providerPortion === state.providerPortion
+    : refundedTotal === 0;
   if (amount === 0 && unchanged) return null;
-  const providerRefundedTotal = refundedTotal === 0 ? 0 : providerPartOfRefunds({ chargeAmount, providerPortion: state.providerPortion, refundedTotal });
+  const providerRefundedTotal =
+    refundedTotal === 0 ? 0 : providerPartOfRefunds({ chargeAmount, providerPortion: state.providerPortion, refundedTotal });
   const step = await tx.chargeRefund.create({
     data: {
       bookingId: state.bookingId,
@@ -93,11 +96,20 @@ export async function rebalanceChargeLoss(tx: Tx, ctx: TResolvedContext, state: 
   });
   await recordAudit(tx, {
     actor: ctx.actor,
-    action: state.cause === "reprice" ? "booking.charge_refund_repriced" : state.cause === "refund_failed" ? "booking.charge_refund_failed" : "booking.charge_refunded",
+    action:
+      state.cause === "reprice"
+        ? "booking.charge_refund_repriced"
+        : state.cause === "refund_failed"
+          ? "booking.charge_refund_failed"
+          : "booking.charge_refunded",
     entityType: "booking",
     entityId: state.bookingId,
     reason: state.reason,
-    before: { customerRefundedTotal: latest?.customerRefundedTotal ?? 0, providerPortion: latest?.providerPortion ?? null, providerLoss: borne.refunds + borne.chargebacks },
+    before: {
+      customerRefundedTotal: latest?.customerRefundedTotal ?? 0,
+      providerPortion: latest?.providerPortion ?? null,
+      providerLoss: borne.refunds + borne.chargebacks,
+    },
     after: {
       chargeRefundId: step.id,
       stripeChargeId: state.stripeChargeId,

@@ -91,7 +91,11 @@ export function bookingExternalIdFromHints(hints: { metadataBookingId?: string |
  * the next event matches it directly. Call inside the transaction that applies the event, again
  * after locking the booking it found.
  */
-export async function matchCharge(tx: Tx, actor: { actor: TActor; runId: string | null; requestId: string | null }, ref: TChargeRef): Promise<TChargeMatch> {
+export async function matchCharge(
+  tx: Tx,
+  actor: { actor: TActor; runId: string | null; requestId: string | null },
+  ref: TChargeRef,
+): Promise<TChargeMatch> {
   const direct = await findChargeOwner(tx, ref.chargeId);
   if (direct) return { kind: "owner", owner: direct };
 
@@ -102,7 +106,10 @@ export async function matchCharge(tx: Tx, actor: { actor: TActor; runId: string 
       const owner = await findChargeOwner(tx, ref.chargeId);
       if (owner) return { kind: "owner", owner };
     }
-    const tips = await tx.tip.findMany({ where: { stripePaymentIntentId: ref.paymentIntentId, stripeChargeId: null }, select: { bookingId: true } });
+    const tips = await tx.tip.findMany({
+      where: { stripePaymentIntentId: ref.paymentIntentId, stripeChargeId: null },
+      select: { bookingId: true },
+    });
     const tipBooking = tips[0]?.bookingId;
     if (tipBooking && tips.every((t) => t.bookingId === tipBooking)) {
       await learnCharge(tx, actor, tipBooking, { booking: false }, ref);
@@ -156,7 +163,13 @@ async function tooSmallForBooking(tx: Tx, ref: TChargeRef, booking: { currency: 
   return charge !== null && charge.currency.toUpperCase() === booking.currency && charge.amount < booking.providerShare;
 }
 
-async function learnCharge(tx: Tx, audit: { actor: TActor; runId: string | null; requestId: string | null }, bookingId: string, target: { booking: boolean }, ref: TChargeRef) {
+async function learnCharge(
+  tx: Tx,
+  audit: { actor: TActor; runId: string | null; requestId: string | null },
+  bookingId: string,
+  target: { booking: boolean },
+  ref: TChargeRef,
+) {
   if (target.booking) {
     await tx.booking.update({
       where: { id: bookingId },
@@ -165,10 +178,16 @@ async function learnCharge(tx: Tx, audit: { actor: TActor; runId: string | null;
     if (ref.paymentIntentId) {
       // Tips paid with the booking's own PaymentIntent were paid with this charge too (as
       // transfer-payout.ts records them): they are part of the provider's portion of it.
-      await tx.tip.updateMany({ where: { bookingId, stripePaymentIntentId: ref.paymentIntentId, stripeChargeId: null }, data: { stripeChargeId: ref.chargeId } });
+      await tx.tip.updateMany({
+        where: { bookingId, stripePaymentIntentId: ref.paymentIntentId, stripeChargeId: null },
+        data: { stripeChargeId: ref.chargeId },
+      });
     }
   } else {
-    await tx.tip.updateMany({ where: { bookingId, stripePaymentIntentId: ref.paymentIntentId ?? "", stripeChargeId: null }, data: { stripeChargeId: ref.chargeId } });
+    await tx.tip.updateMany({
+      where: { bookingId, stripePaymentIntentId: ref.paymentIntentId ?? "", stripeChargeId: null },
+      data: { stripeChargeId: ref.chargeId },
+    });
   }
   await recordAudit(tx, {
     ...audit,

@@ -25,8 +25,12 @@ describe("providerPartOfRefunds", () => {
   });
 
   it("does not overflow with large amounts", () => {
-    expect(providerPartOfRefunds({ chargeAmount: 2_000_000_000, providerPortion: 1_999_999_999, refundedTotal: 2_000_000_000 })).toBe(1_999_999_999);
-    expect(providerPartOfRefunds({ chargeAmount: 2_000_000_000, providerPortion: 1_500_000_000, refundedTotal: 1_000_000_001 })).toBe(750_000_000);
+    expect(providerPartOfRefunds({ chargeAmount: 2_000_000_000, providerPortion: 1_999_999_999, refundedTotal: 2_000_000_000 })).toBe(
+      1_999_999_999,
+    );
+    expect(providerPartOfRefunds({ chargeAmount: 2_000_000_000, providerPortion: 1_500_000_000, refundedTotal: 1_000_000_001 })).toBe(
+      750_000_000,
+    );
   });
 
   it("refuses impossible inputs", () => {

@@ -26,8 +26,8 @@
 // (providerLossOnCharge). A chargeback takes what refunds left (above); every other change of
 // the facts (a refund, a refund that failed, a tip enlarging the portion) moves the loss to this
 // total with one step (lib/refunds/charge-losses.ts), so every order ends at the same total.
-import { assertMinorUnits } from "@/lib/money/money";
 import { ValidationError } from "@/lib/errors";
+import { assertMinorUnits } from "@/lib/money/money";
 
 export type TRefundShareInput = {
   /** What the customer paid on the charge, minor units (> 0). */

@@ -3,8 +3,8 @@ import "server-only";
 import type Stripe from "stripe";
 
 import type { PrismaClient } from "@/generated/prisma/client";
-import type { Tx } from "@/lib/db";
 import { storeChargeFunding } from "@/lib/charges/charge-funding";
+import type { Tx } from "@/lib/db";
 import { normalizeCurrency } from "@/lib/money/money";
 import { listChargeRefunds, retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
@@ -31,7 +31,10 @@ export async function fetchRefundState(db: PrismaClient, stripe: Stripe, chargeI
     const refundedTotal = refunds.filter((r) => COUNTED.has(r.status ?? "")).reduce((sum, r) => sum + r.amount, 0);
     return { charge, refundedTotal, refunds };
   } catch (error) {
-    console.warn(`refunds: could not ask Stripe about charge ${chargeId}; using the event's own figures`, classifyStripeError(error).message);
+    console.warn(
+      `refunds: could not ask Stripe about charge ${chargeId}; using the event's own figures`,
+      classifyStripeError(error).message,
+    );
     return null;
   }
 }
@@ -70,7 +73,10 @@ export async function recordRefund(db: PrismaClient, refund: Stripe.Refund, repo
 
 /** What the refunds recorded for a charge (as Stripe last reported each) add up to: those that did not fail or get cancelled. */
 export async function recordedRefundedTotal(db: PrismaClient | Tx, chargeId: string): Promise<number> {
-  const counted = await db.stripeRefund.aggregate({ where: { stripeChargeId: chargeId, status: { in: [...COUNTED] } }, _sum: { amount: true } });
+  const counted = await db.stripeRefund.aggregate({
+    where: { stripeChargeId: chargeId, status: { in: [...COUNTED] } },
+    _sum: { amount: true },
+  });
   return counted._sum.amount ?? 0;
 }
 
@@ -83,6 +89,9 @@ export function refundCounts(status: string): boolean {
  * Stripe reported it at `at` (an event's own figures) may still count them.
  */
 export async function refundsGoneSince(db: PrismaClient, chargeId: string, at: Date): Promise<string[]> {
-  const rows = await db.stripeRefund.findMany({ where: { stripeChargeId: chargeId, status: { in: [...FINAL] }, statusAt: { gt: at } }, select: { id: true } });
+  const rows = await db.stripeRefund.findMany({
+    where: { stripeChargeId: chargeId, status: { in: [...FINAL] }, statusAt: { gt: at } },
+    select: { id: true },
+  });
   return rows.map((r) => r.id);
 }

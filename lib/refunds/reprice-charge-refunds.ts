@@ -23,7 +23,9 @@ export async function repriceChargeRefunds(
 ): Promise<ChargeRefund | null> {
   const touched =
     (await tx.chargeRefund.count({ where: { stripeChargeId: input.stripeChargeId } })) +
-    (await tx.dispute.count({ where: { stripeChargeId: input.stripeChargeId, stripeDisputeId: { not: null }, status: "resolved", outcome: "customer_won" } }));
+    (await tx.dispute.count({
+      where: { stripeChargeId: input.stripeChargeId, stripeDisputeId: { not: null }, status: "resolved", outcome: "customer_won" },
+    }));
   if (touched === 0) return null;
   const owner = await findChargeOwner(tx, input.stripeChargeId);
   if (!owner || owner.bookingId !== input.bookingId) return null;

@@ -6,8 +6,8 @@ import type { DisputeOutcome, DisputeScope, DisputeStatus } from "@/generated/pr
 import { adminActorOf } from "@/lib/audit/admin-actor";
 import { toAuditRow, type TActor } from "@/lib/audit/record-audit";
 import { describeIneligibility } from "@/lib/payouts/eligibility";
-import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
 import { DEFAULT_TIMING, payoutDueAt, tipWindowEndsAt } from "@/lib/payouts/timing";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
 
 import { emptyDataset, type TAdminRef, type TDemoDataset, type TPayoutRow } from "./demo-dataset-types";
 import {
@@ -335,17 +335,12 @@ class DemoBuilder {
     const { random } = this;
     const windowStart = this.nowMs - DEMO_WINDOW_DAYS * DAY;
     const activeFrom = (p: TProviderPlan) => Math.max(windowStart, p.createdAt.getTime() + 12 * HOUR);
-    const weights = this.providers.map(
-      (p) => [p, (p.weight * (this.nowMs - activeFrom(p))) / (DEMO_WINDOW_DAYS * DAY)] as const,
-    );
+    const weights = this.providers.map((p) => [p, (p.weight * (this.nowMs - activeFrom(p))) / (DEMO_WINDOW_DAYS * DAY)] as const);
     for (let i = 0; i < DEMO_BOOKING_COUNT; i++) {
       const provider = random.weighted(weights);
       const currency = provider.region.currency;
       const raw = provider.baseShare * random.float(0.7, 1.6);
-      const share =
-        currency === "JPY"
-          ? clamp(Math.round(raw / 100) * 100, 3_000, 20_000)
-          : clamp(Math.round(raw / 5) * 5, 2_000, 30_000);
+      const share = currency === "JPY" ? clamp(Math.round(raw / 100) * 100, 3_000, 20_000) : clamp(Math.round(raw / 5) * 5, 2_000, 30_000);
       this.bookings.push({
         id: "",
         externalId: "",
@@ -371,8 +366,7 @@ class DemoBuilder {
       const local = new Date(t + utcOffsetHours * HOUR);
       const hour = local.getUTCHours() + local.getUTCMinutes() / 60;
       const day = local.getUTCDay();
-      const hourWeight =
-        hour < 7 || hour >= 22 ? 0 : hour < 9 ? 0.45 : hour < 12 ? 1 : hour < 14 ? 0.75 : hour < 19 ? 1 : 0.55;
+      const hourWeight = hour < 7 || hour >= 22 ? 0 : hour < 9 ? 0.45 : hour < 12 ? 1 : hour < 14 ? 0.75 : hour < 19 ? 1 : 0.55;
       const dayWeight = day === 0 || day === 6 ? 1.35 : day === 5 ? 1.15 : 1;
       const trend = 0.85 + (0.3 * (t - windowStart)) / (DEMO_WINDOW_DAYS * DAY);
       if (this.random.next() * 1.56 < hourWeight * dayWeight * trend) return Math.round(t);
@@ -459,7 +453,12 @@ class DemoBuilder {
         : Math.min(5 * MINUTE + Math.round(-Math.log(1 - random.next()) * 2.5 * HOUR), (TIP_WINDOW_HOURS - 0.3) * HOUR);
       const tippedAt = completed + delay;
       if (tippedAt > latest) continue;
-      planned.push({ booking, amount: tipAmountFor(random, booking.share, booking.currency), tippedAt: new Date(tippedAt), rejected: false });
+      planned.push({
+        booking,
+        amount: tipAmountFor(random, booking.share, booking.currency),
+        tippedAt: new Date(tippedAt),
+        rejected: false,
+      });
       // Now and then a second, smaller tip later the same day.
       const second = tippedAt + random.int(1, 8) * HOUR;
       if (random.chance(0.06) && second < completed + (TIP_WINDOW_HOURS - 0.2) * HOUR && second < latest) {
@@ -980,8 +979,7 @@ class DemoBuilder {
       at: requestedAt,
     });
     const finishedAt = addMs(requestedAt, random.int(2, 12) * SECOND);
-    const error =
-      "StripeInvalidRequestError (balance_insufficient): The connected account's balance is too low to reverse this transfer.";
+    const error = "StripeInvalidRequestError (balance_insufficient): The connected account's balance is too low to reverse this transfer.";
     const reversal: Prisma.TransferReversalCreateManyInput = {
       id: reversalId,
       payoutId: payout.id,

@@ -213,7 +213,11 @@ export class PayoutStory {
           event: "transfer_succeeded",
           data: { stripeTransferId: transferId, transferredAt: finishedAt, lastError: null, processingStartedAt: null },
           runId,
-          details: { stripeTransferId: transferId, transferAmount: this.payout.amount, transferCurrency: this.payout.currency.toLowerCase() },
+          details: {
+            stripeTransferId: transferId,
+            transferAmount: this.payout.amount,
+            transferCurrency: this.payout.currency.toLowerCase(),
+          },
         });
         return finishedAt;
       }
@@ -229,7 +233,8 @@ export class PayoutStory {
       attempt.stripeRequestId = error.hasRequestId ? ids.stripe("req", 14) : null;
       attempt.finishedAt = finishedAt;
       if (index === outcomes.length - 1) {
-        if (error.retryable && attempts < MAX_TRANSFER_ATTEMPTS) throw new Error(`seed: a run may only give up after ${MAX_TRANSFER_ATTEMPTS} retryable errors`);
+        if (error.retryable && attempts < MAX_TRANSFER_ATTEMPTS)
+          throw new Error(`seed: a run may only give up after ${MAX_TRANSFER_ATTEMPTS} retryable errors`);
         this.change(finishedAt, ACTORS.transfer, "payout.failed", {
           event: "transfer_failed",
           data: { lastError, processingStartedAt: null },

@@ -143,7 +143,8 @@ async function recordTransfers(tx: Tx): Promise<void> {
     WHERE d."reversalId" IS NULL AND d."disputeId" IS NOT NULL AND r."disputeId" = d."disputeId" AND r."status" = 'failed'`);
 }
 
-type TTable = "Provider" | "Booking" | "Payout" | "Tip" | "Dispute" | "TransferAttempt" | "TransferReversal" | "ProviderDebt" | "Alert" | "AuditLog";
+type TTable =
+  "Provider" | "Booking" | "Payout" | "Tip" | "Dispute" | "TransferAttempt" | "TransferReversal" | "ProviderDebt" | "Alert" | "AuditLog";
 
 async function insertRows(tx: Tx, table: TTable, rows: readonly object[]): Promise<void> {
   if (rows.length === 0) return;

@@ -19,12 +19,24 @@ function describe(row: TUnmatched): { what: string; money: string; ids: string }
   const currency = str(o.currency)?.toUpperCase() ?? "USD";
   const amountOf = (v: unknown) => (typeof v === "number" && Number.isSafeInteger(v) ? formatMoney(v, currency) : "an unknown amount");
   if (row.type.startsWith("charge.dispute.")) {
-    return { what: "dispute", money: amountOf(o.amount), ids: `dispute ${str(o.id) ?? "?"}, charge ${refOf(o.charge) ?? "?"}${refOf(o.payment_intent) ? `, PaymentIntent ${refOf(o.payment_intent)}` : ""}` };
+    return {
+      what: "dispute",
+      money: amountOf(o.amount),
+      ids: `dispute ${str(o.id) ?? "?"}, charge ${refOf(o.charge) ?? "?"}${refOf(o.payment_intent) ? `, PaymentIntent ${refOf(o.payment_intent)}` : ""}`,
+    };
   }
   if (row.type === "charge.refunded") {
-    return { what: "refund", money: amountOf(o.amount_refunded), ids: `charge ${str(o.id) ?? "?"}${refOf(o.payment_intent) ? `, PaymentIntent ${refOf(o.payment_intent)}` : ""}` };
+    return {
+      what: "refund",
+      money: amountOf(o.amount_refunded),
+      ids: `charge ${str(o.id) ?? "?"}${refOf(o.payment_intent) ? `, PaymentIntent ${refOf(o.payment_intent)}` : ""}`,
+    };
   }
-  return { what: "refund", money: amountOf(o.amount), ids: `refund ${str(o.id) ?? "?"}, charge ${refOf(o.charge) ?? "?"}${refOf(o.payment_intent) ? `, PaymentIntent ${refOf(o.payment_intent)}` : ""}` };
+  return {
+    what: "refund",
+    money: amountOf(o.amount),
+    ids: `refund ${str(o.id) ?? "?"}, charge ${refOf(o.charge) ?? "?"}${refOf(o.payment_intent) ? `, PaymentIntent ${refOf(o.payment_intent)}` : ""}`,
+  };
 }
 
 /**

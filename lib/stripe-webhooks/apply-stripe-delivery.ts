@@ -37,7 +37,8 @@ export async function applyStripeDelivery(
   const parsed = ZStoredStripeEvent.safeParse(delivery.payload);
   if (!parsed.success) return { status: "failed", error: "the stored payload is not a Stripe event" };
   const stored = parsed.data;
-  if (!isRelevantStripeEvent(stored.type)) return { status: "ignored", reason: `Stripe event type ${stored.type} is not one Payouts acts on` };
+  if (!isRelevantStripeEvent(stored.type))
+    return { status: "ignored", reason: `Stripe event type ${stored.type} is not one Payouts acts on` };
   if (stored.account && !isConnectStripeEvent(stored.type)) {
     // Connect events about objects in a provider's own account: our charges and transfers live on the platform.
     return { status: "ignored", reason: `${stored.type} happened in connected account ${stored.account}, not on the platform` };

@@ -55,7 +55,10 @@ async function bookingOfIntent(db: PrismaClient, paymentIntentId: string | null)
   if (!paymentIntentId) return null;
   const booking = await db.booking.findUnique({ where: { stripePaymentIntentId: paymentIntentId }, select: { externalId: true } });
   if (booking) return booking.externalId;
-  const tip = await db.tip.findFirst({ where: { stripePaymentIntentId: paymentIntentId }, select: { booking: { select: { externalId: true } } } });
+  const tip = await db.tip.findFirst({
+    where: { stripePaymentIntentId: paymentIntentId },
+    select: { booking: { select: { externalId: true } } },
+  });
   return tip?.booking.externalId ?? null;
 }
 
@@ -70,7 +73,10 @@ function idOf(value: unknown): string | null {
  * when a booking with these ids (its own and its tips') arrives, including those that could not
  * name their booking.
  */
-export function deferredStripeDeliveriesForCharges(chargeIds: readonly string[], paymentIntentIds: readonly string[] = []): Prisma.WebhookEventWhereInput {
+export function deferredStripeDeliveriesForCharges(
+  chargeIds: readonly string[],
+  paymentIntentIds: readonly string[] = [],
+): Prisma.WebhookEventWhereInput {
   return {
     source: "stripe",
     status: "deferred",

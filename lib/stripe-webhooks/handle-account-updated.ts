@@ -40,7 +40,10 @@ export const handleAccountUpdated: TStripeHandler<"account.updated"> = async ({ 
   let result = await updateProviderAccount(ctx, state);
   if (result.stale === "same_second") {
     const fresh = await retrieveAccountReadiness(deps.stripe(), account.id).catch((error: unknown) => {
-      console.warn(`stripe webhook: account ${account.id}: two states in one second and Stripe could not be asked; the later delivery wins`, classifyStripeError(error).message);
+      console.warn(
+        `stripe webhook: account ${account.id}: two states in one second and Stripe could not be asked; the later delivery wins`,
+        classifyStripeError(error).message,
+      );
       return null;
     });
     result = fresh
@@ -52,10 +55,19 @@ export const handleAccountUpdated: TStripeHandler<"account.updated"> = async ({ 
   }
   if (!result.providerId) {
     // Kept for the provider recorded with this account (its first booking may come later).
-    return { status: "processed", note: `no provider has Stripe account ${account.id} yet; its state (${result.ready ? "can" : "cannot"} receive payouts) is kept for the provider recorded with it` };
+    return {
+      status: "processed",
+      note: `no provider has Stripe account ${account.id} yet; its state (${result.ready ? "can" : "cannot"} receive payouts) is kept for the provider recorded with it`,
+    };
   }
   if (result.ready) {
-    return { status: "processed", note: `account ${account.id} can receive payouts${result.changed ? "" : " (unchanged)"}; ${result.released} payout(s) released` };
+    return {
+      status: "processed",
+      note: `account ${account.id} can receive payouts${result.changed ? "" : " (unchanged)"}; ${result.released} payout(s) released`,
+    };
   }
-  return { status: "processed", note: `account ${account.id} cannot receive payouts${result.changed ? "" : " (unchanged)"}; ${result.held} payout(s) held` };
+  return {
+    status: "processed",
+    note: `account ${account.id} cannot receive payouts${result.changed ? "" : " (unchanged)"}; ${result.held} payout(s) held`,
+  };
 };

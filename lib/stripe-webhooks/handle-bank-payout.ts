@@ -28,7 +28,9 @@ const ZPayout = z.looseObject({
  * it carried, and a failure alerts an admin (lib/providers/record-bank-payout.ts). A payout of the
  * platform's own balance (no `account`) is not ours to track.
  */
-export async function handleBankPayout<T extends "payout.paid" | "payout.failed" | "payout.canceled">(input: TStripeHandlerInput<T>): Promise<TApplyOutcome> {
+export async function handleBankPayout<T extends "payout.paid" | "payout.failed" | "payout.canceled">(
+  input: TStripeHandlerInput<T>,
+): Promise<TApplyOutcome> {
   const { deps, ctx } = input;
   const event = input.event as Stripe.Event;
   const account = event.account;

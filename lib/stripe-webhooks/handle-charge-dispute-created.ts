@@ -11,5 +11,8 @@ export const handleChargeDisputeCreated: TStripeHandler<"charge.dispute.created"
   if (opened.kind === "needs_review") return opened.outcome;
   return opened.duplicate
     ? { status: "processed", note: `Stripe dispute ${dispute.id} already recorded; nothing changed` }
-    : { status: "processed", note: `Stripe dispute ${dispute.id} opened on booking ${opened.owner.bookingExternalId} (${opened.owner.scope})` };
+    : {
+        status: "processed",
+        note: `Stripe dispute ${dispute.id} opened on booking ${opened.owner.bookingExternalId} (${opened.owner.scope})`,
+      };
 };

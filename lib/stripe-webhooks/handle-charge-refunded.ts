@@ -5,8 +5,8 @@ import { z } from "zod";
 import { bookingExternalIdFromHints } from "@/lib/refunds/find-charge-owner";
 import { fetchRefundState, refundsGoneSince } from "@/lib/refunds/refund-state";
 
-import { applyRefundOutcome, STRIPE_UNREACHABLE_ERROR_CODE } from "./refund-outcome";
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
+import { applyRefundOutcome, STRIPE_UNREACHABLE_ERROR_CODE } from "./refund-outcome";
 import type { TStripeHandler } from "./types";
 
 const ZMinor = z.number().int().nonnegative();
@@ -44,7 +44,10 @@ export const handleChargeRefunded: TStripeHandler<"charge.refunded"> = async ({ 
     // used; the sweep re-applies the delivery once Stripe can be asked.
     const gone = await refundsGoneSince(deps.db, charge.id, reportedAt);
     if (gone.length > 0) {
-      return { status: "failed", error: `${STRIPE_UNREACHABLE_ERROR_CODE}: Stripe could not be asked about charge ${charge.id}, and the event's refunded total may count refund(s) ${gone.join(", ")} that failed or were cancelled since; re-applied once Stripe answers` };
+      return {
+        status: "failed",
+        error: `${STRIPE_UNREACHABLE_ERROR_CODE}: Stripe could not be asked about charge ${charge.id}, and the event's refunded total may count refund(s) ${gone.join(", ")} that failed or were cancelled since; re-applied once Stripe answers`,
+      };
     }
   }
   return applyRefundOutcome(ctx, {

@@ -7,8 +7,8 @@ import { bookingExternalIdFromHints } from "@/lib/refunds/find-charge-owner";
 import { fetchRefundState, recordRefund, refundCounts } from "@/lib/refunds/refund-state";
 import type { TApplyOutcome } from "@/lib/webhooks/types";
 
-import { applyRefundOutcome } from "./refund-outcome";
 import { parseStripeObject, ZStripeId } from "./parse-stripe-object";
+import { applyRefundOutcome } from "./refund-outcome";
 import type { TRelevantStripeEvent } from "./relevant-events";
 import type { TStripeHandlerInput } from "./types";
 
@@ -27,7 +27,10 @@ const ZRefund = z.looseObject({
 
 const idOf = (value: z.infer<typeof ZId> | null | undefined) => (value == null ? null : typeof value === "string" ? value : value.id);
 
-export type TRefundEventType = Extract<TRelevantStripeEvent, "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated">;
+export type TRefundEventType = Extract<
+  TRelevantStripeEvent,
+  "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated"
+>;
 
 /**
  * refund.created / refund.updated / refund.failed / charge.refund.updated (Stripe sends the
@@ -53,7 +56,9 @@ export async function handleRefundEvent<T extends TRefundEventType>(input: TStri
   const ref = {
     stripeChargeId: chargeId,
     paymentIntentId: idOf(refund.payment_intent) ?? fresh?.charge.paymentIntentId ?? null,
-    bookingExternalId: fresh ? bookingExternalIdFromHints({ metadataBookingId: fresh.charge.metadataBookingId, transferGroup: fresh.charge.transferGroup }) : null,
+    bookingExternalId: fresh
+      ? bookingExternalIdFromHints({ metadataBookingId: fresh.charge.metadataBookingId, transferGroup: fresh.charge.transferGroup })
+      : null,
   };
   if (fresh) {
     return applyRefundOutcome(ctx, {
@@ -68,15 +73,24 @@ export async function handleRefundEvent<T extends TRefundEventType>(input: TStri
     });
   }
   // Stripe could not be asked: only a refund newly reported failed or cancelled changes the total.
-  const newlyGone = !refundCounts(status) && recorded.changed && (recorded.previousStatus === null || refundCounts(recorded.previousStatus));
-  if (!newlyGone) return { status: "processed", note: `refund ${refund.id} is ${status}; the charge's refunded total comes with charge.refunded` };
+  const newlyGone =
+    !refundCounts(status) && recorded.changed && (recorded.previousStatus === null || refundCounts(recorded.previousStatus));
+  if (!newlyGone)
+    return { status: "processed", note: `refund ${refund.id} is ${status}; the charge's refunded total comes with charge.refunded` };
   const latest = await deps.db.chargeRefund.findFirst({ where: { stripeChargeId: chargeId }, orderBy: { sequence: "desc" } });
-  if (!latest) return { status: "processed", note: `refund ${refund.id} ${status} before any refund on charge ${chargeId} was recorded; nothing to give back` };
+  if (!latest)
+    return {
+      status: "processed",
+      note: `refund ${refund.id} ${status} before any refund on charge ${chargeId} was recorded; nothing to give back`,
+    };
   // The recorded total counts the refund only when it is from when the refund existed (an event
   // created, or a look-up made, after it); an older total never had it, and the charge.refunded
   // that would add it is older than this report (it changes nothing when it comes).
   if (latest.refundedAt.getTime() < refund.created * 1000) {
-    return { status: "processed", note: `refund ${refund.id} ${status}; the refunded total recorded for charge ${chargeId} predates it, so nothing to give back` };
+    return {
+      status: "processed",
+      note: `refund ${refund.id} ${status}; the refunded total recorded for charge ${chargeId} predates it, so nothing to give back`,
+    };
   }
   return applyRefundOutcome(ctx, {
     ...ref,

@@ -1,11 +1,11 @@
 import "server-only";
 
 import { handleAccountUpdated } from "./handle-account-updated";
+import { handleBankPayout } from "./handle-bank-payout";
 import { handleChargeDisputeClosed } from "./handle-charge-dispute-closed";
 import { handleChargeDisputeCreated } from "./handle-charge-dispute-created";
 import { handleChargeDisputeUpdated } from "./handle-charge-dispute-updated";
 import { handleChargeRefunded } from "./handle-charge-refunded";
-import { handleBankPayout } from "./handle-bank-payout";
 import { handleRefundEvent } from "./handle-refund-event";
 import { handleTransferReversed } from "./handle-transfer-reversed";
 import type { TRelevantStripeEvent } from "./relevant-events";

@@ -4,9 +4,9 @@ import Stripe from "stripe";
 
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
+import { readRawBody } from "@/lib/http/read-body";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
 import { processDelivery } from "@/lib/webhooks/process-delivery";
-import { readRawBody } from "@/lib/http/read-body";
 import { toStorableJson } from "@/lib/webhooks/storable-text";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
@@ -57,7 +57,9 @@ export type TReceiveStripeWebhookOptions = {
 export async function receiveStripeWebhook(request: Request, options: TReceiveStripeWebhookOptions = {}): Promise<TStripeWebhookAnswer> {
   const deps = options.deps ?? defaultWebhookDeps;
   const rawBody = await readRawBody(request, MAX_STRIPE_WEBHOOK_BYTES);
-  const event = storableEvent(verifyStripeEvent(rawBody, request.headers.get(STRIPE_SIGNATURE_HEADER), options.secrets ?? getEnv().STRIPE_WEBHOOK_SECRET));
+  const event = storableEvent(
+    verifyStripeEvent(rawBody, request.headers.get(STRIPE_SIGNATURE_HEADER), options.secrets ?? getEnv().STRIPE_WEBHOOK_SECRET),
+  );
 
   const { delivery, duplicate } = await storeStripeEvent(deps, event);
   if (duplicate) return { received: true, duplicate: true };

@@ -50,7 +50,14 @@ async function recoverOne(deps: TWebhookDeps, event: Stripe.Event, account: stri
 }
 
 /** Walks one list (the platform's, or a connected account's) forward from its cursor. */
-async function walk(deps: TWebhookDeps, stripe: Stripe, now: Date, account: string | null, types: readonly string[], result: TRecoveryResult) {
+async function walk(
+  deps: TWebhookDeps,
+  stripe: Stripe,
+  now: Date,
+  account: string | null,
+  types: readonly string[],
+  result: TRecoveryResult,
+) {
   const key = stateKey(account);
   const cursor = await readCursor(deps, key);
   const options = account ? { stripeAccount: account } : undefined;
@@ -85,7 +92,11 @@ async function walk(deps: TWebhookDeps, stripe: Stripe, now: Date, account: stri
       result.seen += 1;
       if (await recoverOne(deps, event, account)) result.recovered += 1;
     }
-    await writeCursor(deps, key, listed[0] ? { lastEventId: listed[0].id, walkedAt: now.toISOString() } : { since, walkedAt: now.toISOString() });
+    await writeCursor(
+      deps,
+      key,
+      listed[0] ? { lastEventId: listed[0].id, walkedAt: now.toISOString() } : { since, walkedAt: now.toISOString() },
+    );
   } catch (error) {
     const failure = classifyStripeError(error);
     if (cursor.lastEventId && failure.statusCode === 404) {

@@ -25,7 +25,10 @@ export async function applyRefundOutcome(ctx: TServiceContext, input: TApplyChar
     case "already_recorded":
       return { status: "processed", note: `refunded total ${result.recordedTotal} already recorded for charge ${charge}; nothing changed` };
     case "needs_review":
-      return { status: "failed", error: `${NEEDS_REVIEW_ERROR_CODE}: ${result.reason}; booking ${result.bookingExternalId}'s payout held for review` };
+      return {
+        status: "failed",
+        error: `${NEEDS_REVIEW_ERROR_CODE}: ${result.reason}; booking ${result.bookingExternalId}'s payout held for review`,
+      };
     case "recorded": {
       const r = result.refund;
       return {

@@ -61,7 +61,8 @@ async function bookingReferenceOf(deps: TWebhookDeps, event: TStorableEvent): Pr
   try {
     return await bookingExternalIdOf(deps.db, event);
   } catch (error) {
-    if (!(error instanceof ConflictError)) console.error(`stripe webhook: event ${event.id}: could not tell its booking; stored without one`, error);
+    if (!(error instanceof ConflictError))
+      console.error(`stripe webhook: event ${event.id}: could not tell its booking; stored without one`, error);
     return null;
   }
 }

@@ -100,7 +100,11 @@ export type TOpenedStripeDispute =
  * Finds the booking a Stripe dispute is about (see the top of this file), asking Stripe for the
  * charge's metadata and transfer group only when its ids match nothing.
  */
-async function matchDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStripeDispute): Promise<{ match: TChargeMatch; unavailable: string | null }> {
+async function matchDispute(
+  ctx: TServiceContext,
+  stripe: Stripe,
+  dispute: TStripeDispute,
+): Promise<{ match: TChargeMatch; unavailable: string | null }> {
   const c = resolveContext(ctx);
   const audit = { actor: c.actor, runId: c.runId, requestId: c.requestId };
   const ref = { chargeId: dispute.chargeId, paymentIntentId: dispute.paymentIntentId };
@@ -109,9 +113,14 @@ async function matchDispute(ctx: TServiceContext, stripe: Stripe, dispute: TStri
   const lookup = (await learnCharges(c.db, stripe, [dispute.chargeId], c.clock.now())).get(dispute.chargeId);
   const unavailable = lookup?.kind === "unavailable" ? lookup.message : null;
   const known = await c.db.stripeCharge.findUnique({ where: { id: dispute.chargeId } });
-  const bookingExternalId = known ? bookingExternalIdFromHints({ metadataBookingId: known.metadataBookingId, transferGroup: known.transferGroup }) : null;
+  const bookingExternalId = known
+    ? bookingExternalIdFromHints({ metadataBookingId: known.metadataBookingId, transferGroup: known.transferGroup })
+    : null;
   if (!bookingExternalId) return { match: byId, unavailable };
-  const match = await c.db.$transaction((tx) => matchCharge(tx, audit, { ...ref, paymentIntentId: ref.paymentIntentId ?? known?.paymentIntentId ?? null, bookingExternalId }), TX_OPTIONS);
+  const match = await c.db.$transaction(
+    (tx) => matchCharge(tx, audit, { ...ref, paymentIntentId: ref.paymentIntentId ?? known?.paymentIntentId ?? null, bookingExternalId }),
+    TX_OPTIONS,
+  );
   return { match, unavailable: null };
 }
 
@@ -150,7 +159,10 @@ export async function openStripeDispute(ctx: TServiceContext, stripe: Stripe, di
         },
       });
     }, TX_OPTIONS);
-    return { kind: "needs_review", outcome: { status: "failed", error: `${NEEDS_REVIEW_ERROR_CODE}: ${problem}; booking ${bookingExternalId}'s payout held for review` } };
+    return {
+      kind: "needs_review",
+      outcome: { status: "failed", error: `${NEEDS_REVIEW_ERROR_CODE}: ${problem}; booking ${bookingExternalId}'s payout held for review` },
+    };
   }
   const owner = (match as Extract<TChargeMatch, { kind: "owner" }>).owner;
   const opened = await openDispute(ctx, {
@@ -202,6 +214,8 @@ export function waitingForCharge(dispute: TStripeDispute, opened: { unavailable:
   const waiting = `waiting for the booking or tip paid with charge ${dispute.chargeId} (Stripe dispute ${dispute.id})`;
   return {
     status: "deferred",
-    reason: opened.unavailable ? `${STRIPE_UNREACHABLE_ERROR_CODE}: Stripe could not be asked about charge ${dispute.chargeId} (${opened.unavailable}); ${waiting}` : waiting,
+    reason: opened.unavailable
+      ? `${STRIPE_UNREACHABLE_ERROR_CODE}: Stripe could not be asked about charge ${dispute.chargeId} (${opened.unavailable}); ${waiting}`
+      : waiting,
   };
 }

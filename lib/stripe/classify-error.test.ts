@@ -101,7 +101,10 @@ describe("classifyStripeError", () => {
   });
 
   it.each([
-    ["a destination that does not exist", { code: "resource_missing", param: "destination", message: "No such destination: 'acct_missing'" }],
+    [
+      "a destination that does not exist",
+      { code: "resource_missing", param: "destination", message: "No such destination: 'acct_missing'" },
+    ],
     ["an invalid account", { code: "account_invalid", message: "The account is invalid." }],
     ["a destination named only in the message", { message: "No such destination: 'acct_gone'" }],
     ["transfers not allowed", { code: "transfers_not_allowed", message: "Transfers are not allowed for this account." }],
@@ -122,7 +125,8 @@ describe("classifyStripeError", () => {
     const error = new errors.StripeInvalidRequestError({
       type: "invalid_request_error",
       statusCode: 400,
-      message: "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+      message:
+        "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
       ...raw,
     });
     expect(classifyStripeError(error)).toMatchObject({
@@ -139,7 +143,8 @@ describe("classifyStripeError", () => {
       type: "invalid_request_error",
       statusCode: 400,
       code: "insufficient_capabilities_for_transfer",
-      message: "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+      message:
+        "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
       headers: { "stripe-should-retry": "false" },
     });
     expect(classifyStripeError(error)).toMatchObject({ retry: "never", counts: false, reason: "destination_not_ready" });
@@ -258,10 +263,24 @@ describe("classifyStripeError", () => {
 
   describe("tries that do not count toward the attempt limit", () => {
     it.each([
-      ["a 429 rate limit", new errors.StripeRateLimitError({ type: "invalid_request_error", code: "rate_limit", message: "Too many requests", statusCode: 429 })],
+      [
+        "a 429 rate limit",
+        new errors.StripeRateLimitError({
+          type: "invalid_request_error",
+          code: "rate_limit",
+          message: "Too many requests",
+          statusCode: 429,
+        }),
+      ],
       [
         "a lock_timeout",
-        new errors.StripeRateLimitError({ type: "invalid_request_error", code: "lock_timeout", message: "locked", statusCode: 429, headers: { "stripe-should-retry": "true" } }),
+        new errors.StripeRateLimitError({
+          type: "invalid_request_error",
+          code: "lock_timeout",
+          message: "locked",
+          statusCode: 429,
+          headers: { "stripe-should-retry": "true" },
+        }),
       ],
       [
         "a 5xx Stripe says to retry",
@@ -269,28 +288,48 @@ describe("classifyStripeError", () => {
       ],
       [
         "a connection refused before anything was sent",
-        new errors.StripeConnectionError({ message: "connect ECONNREFUSED", detail: Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED" }) }),
+        new errors.StripeConnectionError({
+          message: "connect ECONNREFUSED",
+          detail: Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED" }),
+        }),
       ],
       [
         "insufficient platform balance (the payout waits for funds)",
-        new errors.StripeInvalidRequestError({ type: "invalid_request_error", code: "balance_insufficient", message: "insufficient funds", statusCode: 400 }),
+        new errors.StripeInvalidRequestError({
+          type: "invalid_request_error",
+          code: "balance_insufficient",
+          message: "insufficient funds",
+          statusCode: 400,
+        }),
       ],
     ])("%s", (_, error) => {
       expect(classifyStripeError(error).counts).toBe(false);
     });
 
     it("a connection that never reached Stripe has a known outcome: nothing happened", () => {
-      const error = new errors.StripeConnectionError({ message: "getaddrinfo ENOTFOUND api.stripe.com", detail: Object.assign(new Error("ENOTFOUND"), { code: "ENOTFOUND" }) });
+      const error = new errors.StripeConnectionError({
+        message: "getaddrinfo ENOTFOUND api.stripe.com",
+        detail: Object.assign(new Error("ENOTFOUND"), { code: "ENOTFOUND" }),
+      });
       expect(classifyStripeError(error)).toMatchObject({ retry: "now", outcomeUnknown: false, reason: "not_sent", counts: false });
     });
 
     it.each([
       ["a timeout (Stripe may have acted)", new errors.StripeConnectionError({ message: "timeout", detail: timeoutDetail() })],
       ["a plain 5xx", new errors.StripeAPIError({ type: "api_error", message: "boom", statusCode: 500 })],
-      ["an invalid request", new errors.StripeInvalidRequestError({ type: "invalid_request_error", message: "No such destination", statusCode: 400 })],
+      [
+        "an invalid request",
+        new errors.StripeInvalidRequestError({ type: "invalid_request_error", message: "No such destination", statusCode: 400 }),
+      ],
       [
         "a 429 Stripe says not to retry",
-        new errors.StripeRateLimitError({ type: "invalid_request_error", code: "rate_limit", message: "no", statusCode: 429, headers: { "stripe-should-retry": "false" } }),
+        new errors.StripeRateLimitError({
+          type: "invalid_request_error",
+          code: "rate_limit",
+          message: "no",
+          statusCode: 429,
+          headers: { "stripe-should-retry": "false" },
+        }),
       ],
     ])("%s counts", (_, error) => {
       expect(classifyStripeError(error).counts).toBe(true);

@@ -81,13 +81,7 @@ type TStripeErrorLike = InstanceType<typeof Stripe.errors.StripeError>;
 function isStripeError(error: unknown): error is TStripeErrorLike {
   if (error instanceof Stripe.errors.StripeError) return true;
   // A second copy of the SDK (CJS next to ESM) fails instanceof; its errors still look like this.
-  return (
-    error instanceof Error &&
-    "type" in error &&
-    typeof error.type === "string" &&
-    error.type.startsWith("Stripe") &&
-    "raw" in error
-  );
+  return error instanceof Error && "type" in error && typeof error.type === "string" && error.type.startsWith("Stripe") && "raw" in error;
 }
 
 function header(error: TStripeErrorLike, name: string): string | undefined {
@@ -140,7 +134,11 @@ const NOT_COUNTED_REASONS: ReadonlySet<TStripeFailureReason> = new Set(["rate_li
 
 /** Stripe turned the request away unprocessed and it may be sent again as it is, after a pause (429s, never-sent connections). */
 export function isTurnedAway(failure: TStripeFailure): boolean {
-  return !failure.outcomeUnknown && failure.retry !== "never" && (failure.reason === "rate_limit" || failure.reason === "lock_timeout" || failure.reason === "not_sent");
+  return (
+    !failure.outcomeUnknown &&
+    failure.retry !== "never" &&
+    (failure.reason === "rate_limit" || failure.reason === "lock_timeout" || failure.reason === "not_sent")
+  );
 }
 
 function decide(error: TStripeErrorLike): TDecision {

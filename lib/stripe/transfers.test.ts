@@ -48,7 +48,11 @@ describe("reversalIdempotencyKey", () => {
 
 describe("isTransferForLeg", () => {
   const leg = { leg: 2, amountVersion: 3, amount: 8_700, currency: "USD" };
-  const transfer = (metadata: Record<string, string>, amount = 8_700, currency = "usd") => ({ amount, currency, metadata: { payoutId: "pay_1", ...metadata } });
+  const transfer = (metadata: Record<string, string>, amount = 8_700, currency = "usd") => ({
+    amount,
+    currency,
+    metadata: { payoutId: "pay_1", ...metadata },
+  });
 
   it("matches the leg number, the amount version and the amount in the leg's currency", () => {
     expect(isTransferForLeg(transfer({ leg: "2", amountVersion: "3" }), leg)).toBe(true);

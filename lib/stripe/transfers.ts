@@ -177,7 +177,10 @@ export async function findTransferForPayout(
 }
 
 /** The repayment made for a failed refund's step (`metadata.repaymentOf`), if any. */
-export async function findRepaymentFor(stripe: Stripe, input: { transferGroup: string; chargeRefundId: string }): Promise<Stripe.Transfer | null> {
+export async function findRepaymentFor(
+  stripe: Stripe,
+  input: { transferGroup: string; chargeRefundId: string },
+): Promise<Stripe.Transfer | null> {
   for await (const transfer of stripe.transfers.list({ transfer_group: input.transferGroup, limit: 100 })) {
     if (transfer.metadata?.repaymentOf === input.chargeRefundId) return transfer;
   }
@@ -200,7 +203,10 @@ export async function createTransferReversal(
  * any. Stripe keeps idempotency keys for 24 hours only: a reversal re-tried after that (Stripe or
  * Inngest down for a day) would be made twice if the key were all that guarded it.
  */
-export async function findReversalFor(stripe: Stripe, input: { transferId: string; reversalId: string }): Promise<Stripe.TransferReversal | null> {
+export async function findReversalFor(
+  stripe: Stripe,
+  input: { transferId: string; reversalId: string },
+): Promise<Stripe.TransferReversal | null> {
   for await (const reversal of stripe.transfers.listReversals(input.transferId, { limit: 100 })) {
     if (reversal.metadata?.reversalId === input.reversalId) return reversal;
   }

@@ -84,7 +84,8 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
         receivedAt,
         // A tip paid with the booking's own PaymentIntent was paid with the booking's charge.
         stripeChargeId:
-          input.stripeChargeId ?? (input.stripePaymentIntentId && input.stripePaymentIntentId === booking.stripePaymentIntentId ? booking.stripeChargeId : null),
+          input.stripeChargeId ??
+          (input.stripePaymentIntentId && input.stripePaymentIntentId === booking.stripePaymentIntentId ? booking.stripeChargeId : null),
         stripePaymentIntentId: input.stripePaymentIntentId ?? null,
       },
     });
@@ -109,10 +110,18 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
     if (!rejectionReason) {
       if (tip.stripeChargeId) {
         // The tip enlarges the provider's portion of its charge: refunds already on it are re-priced.
-        await repriceChargeRefunds(tx, ctx, { bookingId: booking.id, stripeChargeId: tip.stripeChargeId, reason: `tip ${input.tipExternalId} paid with charge ${tip.stripeChargeId}` });
+        await repriceChargeRefunds(tx, ctx, {
+          bookingId: booking.id,
+          stripeChargeId: tip.stripeChargeId,
+          reason: `tip ${input.tipExternalId} paid with charge ${tip.stripeChargeId}`,
+        });
       }
       await syncPayoutWithBooking(tx, booking, ctx, { reason: `tip ${input.tipExternalId} added` });
-      await enqueueEvent(tx, { name: "tip/added", data: { tipId: tip.id, bookingId: booking.id }, eventId: ctx.sourceEventId ?? `tip-added:${tip.id}` });
+      await enqueueEvent(tx, {
+        name: "tip/added",
+        data: { tipId: tip.id, bookingId: booking.id },
+        eventId: ctx.sourceEventId ?? `tip-added:${tip.id}`,
+      });
     }
     return { tip: await tx.tip.findUniqueOrThrow({ where: { id: tip.id } }), duplicate: false };
   }, TX_OPTIONS);

@@ -11,7 +11,6 @@ import { toUserItem, userSelect } from "./list-users";
 import type { TAdminUserItem } from "./types";
 import type { TCreateUser } from "./user-schemas";
 
-
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
 }
@@ -27,7 +26,10 @@ export async function createAdminUser(db: Db, input: TCreateUser, actingAdmin: T
   const passwordHash = await hashPassword(input.password);
   try {
     return await db.$transaction(async (tx) => {
-      const user = await tx.adminUser.create({ data: { email: input.email, name: input.name, role: input.role, passwordHash }, select: userSelect });
+      const user = await tx.adminUser.create({
+        data: { email: input.email, name: input.name, role: input.role, passwordHash },
+        select: userSelect,
+      });
       await recordAudit(tx, {
         actor: adminActorOf(actingAdmin),
         action: "admin_user.created",

@@ -14,7 +14,15 @@ export const userSelect = {
   createdAt: true,
 } as const;
 
-type TUserRow = { id: string; email: string; name: string; role: TAdminUserItem["role"]; disabledAt: Date | null; lastLoginAt: Date | null; createdAt: Date };
+type TUserRow = {
+  id: string;
+  email: string;
+  name: string;
+  role: TAdminUserItem["role"];
+  disabledAt: Date | null;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+};
 
 export function toUserItem(row: TUserRow): TAdminUserItem {
   return {

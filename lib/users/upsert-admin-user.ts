@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@/generated/prisma/client";
 import type { AdminRole } from "@/generated/prisma/enums";
-import { hashPassword } from "@/lib/auth/password";
 import { toAuditRow, type TActor } from "@/lib/audit/record-audit";
+import { hashPassword } from "@/lib/auth/password";
 import { ValidationError } from "@/lib/errors";
 
 import { MIN_PASSWORD_LENGTH } from "./user-schemas";

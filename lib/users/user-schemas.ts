@@ -28,9 +28,6 @@ export const ZCreateUser = z
 export type TCreateUser = z.infer<typeof ZCreateUser>;
 
 /** One change per request: a new role, or disabling / enabling; always with a reason. */
-export const ZUpdateUser = z.union([
-  z.object({ role, reason }).strict(),
-  z.object({ disabled: z.boolean(), reason }).strict(),
-]);
+export const ZUpdateUser = z.union([z.object({ role, reason }).strict(), z.object({ disabled: z.boolean(), reason }).strict()]);
 
 export type TUpdateUser = z.infer<typeof ZUpdateUser>;

@@ -53,9 +53,16 @@ async function applyEvent(ctx: TServiceContext, event: TBookingWebhook, delivery
       currency: d.currency,
       providerShare: d.providerShare,
       ...paymentIdsOf(d),
-      provider: { externalId: d.provider.id, name: d.provider.name, email: d.provider.email, stripeAccountId: d.provider.stripeAccountId ?? null },
+      provider: {
+        externalId: d.provider.id,
+        name: d.provider.name,
+        email: d.provider.email,
+        stripeAccountId: d.provider.stripeAccountId ?? null,
+      },
     });
-    return result.duplicate ? { status: "processed", note: "booking already recorded as completed; nothing changed" } : { status: "processed" };
+    return result.duplicate
+      ? { status: "processed", note: "booking already recorded as completed; nothing changed" }
+      : { status: "processed" };
   }
 
   const booking = await ctx.db.booking.findUnique({ where: { externalId: event.data.bookingId }, select: { id: true } });
@@ -84,7 +91,13 @@ async function applyEvent(ctx: TServiceContext, event: TBookingWebhook, delivery
     }
     case "dispute.opened": {
       const d = event.data;
-      const result = await openDispute(ctx, { bookingId: booking.id, externalId: d.disputeId, scope: d.scope, reason: d.reason, openedAt: new Date(d.openedAt) });
+      const result = await openDispute(ctx, {
+        bookingId: booking.id,
+        externalId: d.disputeId,
+        scope: d.scope,
+        reason: d.reason,
+        openedAt: new Date(d.openedAt),
+      });
       return result.duplicate ? { status: "processed", note: "dispute already recorded; nothing changed" } : { status: "processed" };
     }
     case "dispute.resolved": {
@@ -94,7 +107,12 @@ async function applyEvent(ctx: TServiceContext, event: TBookingWebhook, delivery
       if (dispute.bookingId !== booking.id) {
         return { status: "failed", error: `dispute ${d.disputeId} belongs to another booking than ${d.bookingId}` };
       }
-      const result = await resolveDispute(ctx, { disputeId: dispute.id, outcome: d.outcome, refundedAmount: d.refundedAmount, resolvedAt: new Date(d.resolvedAt) });
+      const result = await resolveDispute(ctx, {
+        disputeId: dispute.id,
+        outcome: d.outcome,
+        refundedAmount: d.refundedAmount,
+        resolvedAt: new Date(d.resolvedAt),
+      });
       return result.duplicate ? { status: "processed", note: "dispute already resolved; nothing changed" } : { status: "processed" };
     }
   }

@@ -65,7 +65,8 @@ export type TVerifyInput = {
 export function verifyBookingSignature(input: TVerifyInput): number {
   if (!input.header) throw new WebhookSignatureError("The Payouts-Signature header is missing.");
   const parsed = parseSignatureHeader(input.header);
-  if (!parsed) throw new WebhookSignatureError("The Payouts-Signature header is malformed; expected t=<unix seconds>,v1=<hex HMAC-SHA256>.");
+  if (!parsed)
+    throw new WebhookSignatureError("The Payouts-Signature header is malformed; expected t=<unix seconds>,v1=<hex HMAC-SHA256>.");
 
   const tolerance = input.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
   const nowSeconds = Math.floor(input.now.getTime() / 1000);

@@ -32,7 +32,10 @@ function samePaymentIntent(d: { chargeId?: string | null; paymentIntentId?: stri
 const CONTRADICTION = { path: ["paymentIntentId"], message: "names another PaymentIntent than chargeId" };
 
 /** The charge and PaymentIntent a payment names: a pi_ sent as chargeId is the PaymentIntent. */
-export function paymentIdsOf(d: { chargeId?: string | null; paymentIntentId?: string | null }): { stripeChargeId: string | null; stripePaymentIntentId: string | null } {
+export function paymentIdsOf(d: { chargeId?: string | null; paymentIntentId?: string | null }): {
+  stripeChargeId: string | null;
+  stripePaymentIntentId: string | null;
+} {
   const chargeId = d.chargeId ?? null;
   if (chargeId?.startsWith("pi_")) return { stripeChargeId: null, stripePaymentIntentId: chargeId };
   return { stripeChargeId: chargeId, stripePaymentIntentId: d.paymentIntentId ?? null };
@@ -51,7 +54,11 @@ export const ZBookingWebhookCompletedData = z
         id: ZExternalId,
         name: z.string().trim().min(1, "must not be empty").max(255),
         email: z.email("must be an email address").max(320),
-        stripeAccountId: z.string().regex(/^acct_[A-Za-z0-9]+$/, "must be a Stripe account id (acct_…)").max(255).nullish(),
+        stripeAccountId: z
+          .string()
+          .regex(/^acct_[A-Za-z0-9]+$/, "must be a Stripe account id (acct_…)")
+          .max(255)
+          .nullish(),
       })
       .strict(),
   })
@@ -108,15 +115,27 @@ const envelope = {
   createdAt: ZIsoDateTime,
 };
 
-export const ZBookingWebhookCompleted = z.object({ ...envelope, type: z.literal("booking.completed"), data: ZBookingWebhookCompletedData }).strict();
-export const ZBookingWebhookCancelled = z.object({ ...envelope, type: z.literal("booking.cancelled"), data: ZBookingWebhookCancelledData }).strict();
+export const ZBookingWebhookCompleted = z
+  .object({ ...envelope, type: z.literal("booking.completed"), data: ZBookingWebhookCompletedData })
+  .strict();
+export const ZBookingWebhookCancelled = z
+  .object({ ...envelope, type: z.literal("booking.cancelled"), data: ZBookingWebhookCancelledData })
+  .strict();
 export const ZBookingWebhookTipCreated = z.object({ ...envelope, type: z.literal("tip.created"), data: ZBookingWebhookTipData }).strict();
-export const ZBookingWebhookDisputeOpened = z.object({ ...envelope, type: z.literal("dispute.opened"), data: ZBookingWebhookDisputeOpenedData }).strict();
+export const ZBookingWebhookDisputeOpened = z
+  .object({ ...envelope, type: z.literal("dispute.opened"), data: ZBookingWebhookDisputeOpenedData })
+  .strict();
 export const ZBookingWebhookDisputeResolved = z
   .object({ ...envelope, type: z.literal("dispute.resolved"), data: ZBookingWebhookDisputeResolvedData })
   .strict();
 
-export const BOOKING_WEBHOOK_TYPES = ["booking.completed", "booking.cancelled", "tip.created", "dispute.opened", "dispute.resolved"] as const;
+export const BOOKING_WEBHOOK_TYPES = [
+  "booking.completed",
+  "booking.cancelled",
+  "tip.created",
+  "dispute.opened",
+  "dispute.resolved",
+] as const;
 
 /** The envelope alone, checked first so that all its problems are reported together. */
 export const ZBookingWebhookEnvelope = z
@@ -163,7 +182,9 @@ export function parseBookingWebhook(json: unknown): TBookingWebhook {
   if (!head.success) throw new ValidationError("The webhook body is invalid.", { issues: [...toIssues(head.error), ...textIssues] });
   const full = ZBookingWebhook.safeParse(json, { error: requiredOr });
   if (!full.success || textIssues.length > 0) {
-    throw new ValidationError(`The ${head.data.type} body is invalid.`, { issues: [...(full.success ? [] : toIssues(full.error)), ...textIssues] });
+    throw new ValidationError(`The ${head.data.type} body is invalid.`, {
+      issues: [...(full.success ? [] : toIssues(full.error)), ...textIssues],
+    });
   }
   return full.data;
 }

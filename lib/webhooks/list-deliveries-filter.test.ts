@@ -7,8 +7,19 @@ const POSITION = `2026-11-24T08:49:14.836Z_${ID}`;
 
 describe("ZDeliveryFilter", () => {
   it("reads the page's form and the API's parameters alike, empty fields as not given", () => {
-    expect(ZDeliveryFilter.parse({ status: "", source: "", type: "", booking: "", after: "", before: "", cursor: "", limit: "" })).toEqual({ limit: 50 });
-    expect(ZDeliveryFilter.parse({ status: "failed", source: "stripe", type: " charge.refunded ", booking: "bk_1", limit: "7", before: POSITION })).toEqual({
+    expect(ZDeliveryFilter.parse({ status: "", source: "", type: "", booking: "", after: "", before: "", cursor: "", limit: "" })).toEqual({
+      limit: 50,
+    });
+    expect(
+      ZDeliveryFilter.parse({
+        status: "failed",
+        source: "stripe",
+        type: " charge.refunded ",
+        booking: "bk_1",
+        limit: "7",
+        before: POSITION,
+      }),
+    ).toEqual({
       status: "failed",
       source: "stripe",
       type: "charge.refunded",

@@ -26,7 +26,9 @@ function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
 }
 
-const position = optional(z.string().refine((value) => decodeDeliveryCursor(value) !== null, "Not a page position (use a nextCursor or prevCursor of this list)."));
+const position = optional(
+  z.string().refine((value) => decodeDeliveryCursor(value) !== null, "Not a page position (use a nextCursor or prevCursor of this list)."),
+);
 
 export const ZDeliveryFilter = z
   .object({

@@ -3,8 +3,8 @@ import "server-only";
 import type { Prisma, WebhookEvent } from "@/generated/prisma/client";
 import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
-import { isUuid } from "@/lib/ids";
 import { NotFoundError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 
 import { decodeDeliveryCursor, encodeDeliveryCursor, type TDeliveryCursor, type TDeliveryFilter } from "./list-deliveries-filter";
 
@@ -74,7 +74,9 @@ export function toDeliveryDetail(row: WebhookEvent): TDeliveryDetail {
 
 /** Rows strictly beyond a position in the list's order: older for `after`, newer for `before`. */
 function beyond(position: TDeliveryCursor, direction: "lt" | "gt"): Prisma.WebhookEventWhereInput {
-  return { OR: [{ receivedAt: { [direction]: position.receivedAt } }, { receivedAt: position.receivedAt, id: { [direction]: position.id } }] };
+  return {
+    OR: [{ receivedAt: { [direction]: position.receivedAt } }, { receivedAt: position.receivedAt, id: { [direction]: position.id } }],
+  };
 }
 
 /** The filter's positions were checked by ZDeliveryFilter; a position that slipped past it is none. */
@@ -89,7 +91,11 @@ function positionOf(raw: string | undefined): TDeliveryCursor | null {
  */
 export async function listDeliveries(db: Db, filter: TDeliveryFilter): Promise<TDeliveryList>;
 export async function listDeliveries(db: Db, filter: TDeliveryFilter, options: { payload: true }): Promise<TDeliveryList<TDeliveryDetail>>;
-export async function listDeliveries(db: Db, filter: TDeliveryFilter, options: { payload?: boolean } = {}): Promise<TDeliveryList<TDeliveryListItem | TDeliveryDetail>> {
+export async function listDeliveries(
+  db: Db,
+  filter: TDeliveryFilter,
+  options: { payload?: boolean } = {},
+): Promise<TDeliveryList<TDeliveryListItem | TDeliveryDetail>> {
   const after = positionOf(filter.after);
   const before = positionOf(filter.before);
   const position = before ? beyond(before, "gt") : after ? beyond(after, "lt") : {};
@@ -115,7 +121,8 @@ export async function listDeliveries(db: Db, filter: TDeliveryFilter, options: {
   if (before) page.reverse();
   const first = page[0];
   const last = page.at(-1);
-  const cursorOf = (row: { receivedAt: Date; id: string } | undefined, fallback: string | null) => (row ? encodeDeliveryCursor(row) : fallback);
+  const cursorOf = (row: { receivedAt: Date; id: string } | undefined, fallback: string | null) =>
+    row ? encodeDeliveryCursor(row) : fallback;
   return {
     items: page.map((row) => (options.payload ? toDeliveryDetail(row) : toItem(row))),
     // Coming back with `before`, the page we came from is older; having moved on with `after`, a newer one is behind us.

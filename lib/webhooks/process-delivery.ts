@@ -3,11 +3,10 @@ import "server-only";
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
 import { inngest } from "@/lib/inngest/client";
 import { publishOutbox, type TPublishResult } from "@/lib/outbox/publish-outbox";
-
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";
 
-import { applyDelivery } from "./apply-delivery";
 import { outcomeOfError } from "./apply-booking-delivery";
+import { applyDelivery } from "./apply-delivery";
 import { recordOutcome } from "./store-delivery";
 import type { TApplyOutcome, TWebhookDeps } from "./types";
 
@@ -41,7 +40,10 @@ export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent
     } catch (error) {
       // This delivery is applied and its outcome recorded; what waited for it stays deferred
       // and the reconciliation sweep re-applies it (reapplyStaleDeliveries).
-      console.error(`webhook delivery ${delivery.id}: re-applying what waited for booking ${delivery.bookingExternalId} failed; left to the sweep`, error);
+      console.error(
+        `webhook delivery ${delivery.id}: re-applying what waited for booking ${delivery.bookingExternalId} failed; left to the sweep`,
+        error,
+      );
     }
   }
   if (options.publish !== false) await publishDeliveryEvents(deps.db, appliedIds);
@@ -71,8 +73,12 @@ export async function applyDeferredFor(
     where: { OR: [{ metadataBookingId: bookingExternalId }, { transferGroup: `booking_${bookingExternalId}` }] },
     select: { id: true },
   });
-  const chargeIds = [booking?.stripeChargeId, ...(booking?.tips.map((t) => t.stripeChargeId) ?? []), ...hinted.map((c) => c.id)].filter((id): id is string => !!id);
-  const intentIds = [booking?.stripePaymentIntentId, ...(booking?.tips.map((t) => t.stripePaymentIntentId) ?? [])].filter((id): id is string => !!id);
+  const chargeIds = [booking?.stripeChargeId, ...(booking?.tips.map((t) => t.stripeChargeId) ?? []), ...hinted.map((c) => c.id)].filter(
+    (id): id is string => !!id,
+  );
+  const intentIds = [booking?.stripePaymentIntentId, ...(booking?.tips.map((t) => t.stripePaymentIntentId) ?? [])].filter(
+    (id): id is string => !!id,
+  );
   const where = {
     OR: [
       { bookingExternalId, status: "deferred" as const },

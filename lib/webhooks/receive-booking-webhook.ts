@@ -3,13 +3,13 @@ import "server-only";
 import type { Prisma } from "@/generated/prisma/client";
 import { getEnv } from "@/lib/env";
 import { ValidationError } from "@/lib/errors";
+import { assertJsonContentType, MAX_WEBHOOK_BODY_BYTES, readRawBody } from "@/lib/http/read-body";
 import { systemClock, type TClock } from "@/lib/payouts/timing";
 
-import { parseBookingWebhook } from "./booking-webhook-schema";
 import { BOOKING_SIGNATURE_HEADER, verifyBookingSignature } from "./booking-signature";
+import { parseBookingWebhook } from "./booking-webhook-schema";
 import { defaultWebhookDeps } from "./deps";
 import { processDelivery } from "./process-delivery";
-import { assertJsonContentType, MAX_WEBHOOK_BODY_BYTES, readRawBody } from "@/lib/http/read-body";
 import { storeDelivery } from "./store-delivery";
 import type { TWebhookDeps } from "./types";
 

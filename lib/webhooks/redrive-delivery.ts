@@ -42,7 +42,14 @@ export async function redriveDelivery(deps: TWebhookDeps, input: { id: string; a
       entityType: "webhook_event",
       entityId: before.id,
       reason: input.reason ?? `re-drive of ${before.source} ${before.type} ${before.externalId}`,
-      before: { source: before.source, type: before.type, externalId: before.externalId, status: before.status, error: before.error, applyAttempts: before.applyAttempts },
+      before: {
+        source: before.source,
+        type: before.type,
+        externalId: before.externalId,
+        status: before.status,
+        error: before.error,
+        applyAttempts: before.applyAttempts,
+      },
       after: { status: after.status, error: after.error, applyAttempts: after.applyAttempts },
     });
   });

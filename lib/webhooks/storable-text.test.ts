@@ -24,7 +24,12 @@ describe("findUnstorableText", () => {
   it("lists every string and field name that cannot be stored, by path", () => {
     const body = {
       id: "evt_1",
-      data: { provider: { name: "Pat\u0000Provider", email: "pat@example.test" }, reason: "x\ud800", items: ["ok", "\u0000"], ["bad\u0000key"]: 1 },
+      data: {
+        provider: { name: "Pat\u0000Provider", email: "pat@example.test" },
+        reason: "x\ud800",
+        items: ["ok", "\u0000"],
+        ["bad\u0000key"]: 1,
+      },
     };
     expect(findUnstorableText(body)).toEqual([
       { path: "data.provider.name", message: expect.stringMatching(/NUL/) },
@@ -44,9 +49,15 @@ describe("toStorableJson", () => {
   });
 
   it("replaces what cannot be stored with U+FFFD, in strings and field names, and keeps everything else", () => {
-    const value = { id: "evt_1", data: { object: { description: "a\u0000b\ud800c", name: GRINNING_FACE, ["k\u0000"]: "v", __proto__field: 1 } } };
+    const value = {
+      id: "evt_1",
+      data: { object: { description: "a\u0000b\ud800c", name: GRINNING_FACE, ["k\u0000"]: "v", __proto__field: 1 } },
+    };
     const { value: stored, replaced } = toStorableJson(value);
-    expect(stored).toEqual({ id: "evt_1", data: { object: { description: "a\uFFFDb\uFFFDc", name: GRINNING_FACE, ["k\uFFFD"]: "v", __proto__field: 1 } } });
+    expect(stored).toEqual({
+      id: "evt_1",
+      data: { object: { description: "a\uFFFDb\uFFFDc", name: GRINNING_FACE, ["k\uFFFD"]: "v", __proto__field: 1 } },
+    });
     expect(replaced).toEqual(["data.object.description", "data.object.k\uFFFD"]);
     expect(findUnstorableText(stored)).toEqual([]);
     // The input is not changed.

@@ -44,9 +44,16 @@ const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatu
 const legal = (from: PayoutStatus, to: PayoutStatus) => Object.values(TRANSITIONS).some((transition) => transition[from] === to);
 
 /** A payout's end state, compared between two plays of the same facts (I6). */
-export type TOutcome = Record<string, { status: PayoutStatus | "none"; amount: number; tipAmount: number; refundedAmount: number; net: number }>;
+export type TOutcome = Record<
+  string,
+  { status: PayoutStatus | "none"; amount: number; tipAmount: number; refundedAmount: number; net: number }
+>;
 
-export async function checkInvariants(world: TSimWorld, history: THistory, log: TPlayLog): Promise<{ violations: TViolation[]; outcome: TOutcome }> {
+export async function checkInvariants(
+  world: TSimWorld,
+  history: THistory,
+  log: TPlayLog,
+): Promise<{ violations: TViolation[]; outcome: TOutcome }> {
   const violations: TViolation[] = log.problems.map((p) => ({ invariant: "I0" as const, message: `op ${p.op}: ${p.what}` }));
   const v = (invariant: TInvariant, message: string) => violations.push({ invariant, message });
   const { fake } = world;
@@ -66,7 +73,9 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
   const outcome: TOutcome = {};
 
   // I2: every transfer Stripe holds belongs to exactly one payout transfer we recorded, with the same amount, currency and destination.
-  const legsByStripeId = new Map(payouts.flatMap((p) => p.transfers.filter((t) => t.stripeTransferId).map((t) => [t.stripeTransferId!, { leg: t, payout: p }] as const)));
+  const legsByStripeId = new Map(
+    payouts.flatMap((p) => p.transfers.filter((t) => t.stripeTransferId).map((t) => [t.stripeTransferId!, { leg: t, payout: p }] as const)),
+  );
   for (const t of transfers) {
     const found = legsByStripeId.get(t.id);
     if (!found) {
@@ -75,18 +84,31 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
     }
     const { leg, payout } = found;
     if (leg.status !== "succeeded") v("I2", `Stripe transfer ${t.id} exists but its payout transfer is ${leg.status}`);
-    if (t.metadata?.payoutId !== payout.id) v("I2", `Stripe transfer ${t.id} names payout ${t.metadata?.payoutId}, recorded on ${payout.id}`);
-    if (leg.amount !== t.amount || leg.currency.toLowerCase() !== t.currency) v("I2", `Stripe transfer ${t.id} is ${t.amount} ${t.currency}, recorded as ${leg.amount} ${leg.currency}`);
-    if (t.destination !== payout.booking.provider.stripeAccountId) v("I2", `Stripe transfer ${t.id} went to ${String(t.destination)}, the provider's account is ${payout.booking.provider.stripeAccountId}`);
+    if (t.metadata?.payoutId !== payout.id)
+      v("I2", `Stripe transfer ${t.id} names payout ${t.metadata?.payoutId}, recorded on ${payout.id}`);
+    if (leg.amount !== t.amount || leg.currency.toLowerCase() !== t.currency)
+      v("I2", `Stripe transfer ${t.id} is ${t.amount} ${t.currency}, recorded as ${leg.amount} ${leg.currency}`);
+    if (t.destination !== payout.booking.provider.stripeAccountId)
+      v(
+        "I2",
+        `Stripe transfer ${t.id} went to ${String(t.destination)}, the provider's account is ${payout.booking.provider.stripeAccountId}`,
+      );
   }
   for (const p of payouts) {
     for (const leg of p.transfers.filter((t) => t.status === "succeeded")) {
-      if (!transfers.some((t) => t.id === leg.stripeTransferId)) v("I2", `payout ${p.id}: transfer leg ${leg.leg} (v${leg.amountVersion}) is succeeded but Stripe has no transfer ${leg.stripeTransferId}`);
+      if (!transfers.some((t) => t.id === leg.stripeTransferId))
+        v(
+          "I2",
+          `payout ${p.id}: transfer leg ${leg.leg} (v${leg.amountVersion}) is succeeded but Stripe has no transfer ${leg.stripeTransferId}`,
+        );
     }
   }
 
   const simBookingOf = new Map([...log.bookingIds].map(([key, id]) => [id, history.bookings.find((b) => b.key === key)!]));
-  const bookingDeliveries = await db.webhookEvent.findMany({ where: { source: "booking_platform" }, select: { type: true, payload: true, receivedAt: true } });
+  const bookingDeliveries = await db.webhookEvent.findMany({
+    where: { source: "booking_platform" },
+    select: { type: true, payload: true, receivedAt: true },
+  });
 
   for (const p of payouts) {
     const sim = simBookingOf.get(p.booking.externalId);
@@ -100,8 +122,15 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
     const net = paid - reversed;
     const openDebt = p.debts.filter((d) => d.status === "open").reduce((s, d) => s + d.amount, 0);
     const owed = owedByRules(sim, p, log, fake);
-    const audits = await db.auditLog.findMany({ where: { entityType: "payout", entityId: p.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
-    const forceReleased = audits.some((a) => a.action === "payout.force_released" || (a.action === "payout.released" && a.actorType === "admin" && /force/i.test(a.reason ?? "")));
+    const audits = await db.auditLog.findMany({
+      where: { entityType: "payout", entityId: p.id },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    });
+    const forceReleased = audits.some(
+      (a) =>
+        a.action === "payout.force_released" ||
+        (a.action === "payout.released" && a.actorType === "admin" && /force/i.test(a.reason ?? "")),
+    );
     const openAlert = p.alerts.some((a) => a.acknowledgedAt === null);
     outcome[sim.key] = { status: p.status, amount: p.amount, tipAmount: p.tipAmount, refundedAmount: p.refundedAmount, net };
 
@@ -112,13 +141,23 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
       const reason = tip.rejectionReason ?? "";
       if (reason.includes("window") && inWindow) v("I1", `tip ${tip.externalId} rejected as late though tipped in the window`);
       if (reason === "the payout was cancelled" && p.cancelReason === "fully refunded" && !p.booking.cancelledAt) {
-        v("I1", `tip ${tip.externalId} (${tip.amount}, tipped in the window) rejected because refunds had closed the payout: it must join it`);
+        v(
+          "I1",
+          `tip ${tip.externalId} (${tip.amount}, tipped in the window) rejected because refunds had closed the payout: it must join it`,
+        );
       }
       if (reason.includes("already transferred")) {
-        const delivery = bookingDeliveries.find((d) => d.type === "tip.created" && (d.payload as { data?: { tipId?: string } }).data?.tipId === tip.externalId);
-        const firstTransfer = requests.find((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === p.id && r.status === 200);
+        const delivery = bookingDeliveries.find(
+          (d) => d.type === "tip.created" && (d.payload as { data?: { tipId?: string } }).data?.tipId === tip.externalId,
+        );
+        const firstTransfer = requests.find(
+          (r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === p.id && r.status === 200,
+        );
         if (delivery && firstTransfer && delivery.receivedAt.getTime() < firstTransfer.receivedAt) {
-          v("I1", `tip ${tip.externalId} (${tip.amount}) arrived before the payout's first transfer but was rejected as "already transferred": never paid`);
+          v(
+            "I1",
+            `tip ${tip.externalId} (${tip.amount}) arrived before the payout's first transfer but was rejected as "already transferred": never paid`,
+          );
         }
       }
     }
@@ -130,13 +169,20 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
     const repaymentAlerted = pendingRepayments > 0 && p.alerts.some((a) => a.acknowledgedAt === null && a.severity === "critical");
     if (TRANSFERRED.includes(p.status)) {
       if (net !== owed + openDebt && !(repaymentAlerted && net + pendingRepayments === owed + openDebt)) {
-        v("I1", `payout ${sim.key} (${p.status}): Stripe holds ${net} net (${paid} transferred − ${reversed} reversed), the rules owe ${owed}${openDebt ? ` and open debts explain ${openDebt}` : ""}`);
+        v(
+          "I1",
+          `payout ${sim.key} (${p.status}): Stripe holds ${net} net (${paid} transferred − ${reversed} reversed), the rules owe ${owed}${openDebt ? ` and open debts explain ${openDebt}` : ""}`,
+        );
       }
     } else if (net !== 0) {
       // Part of it was transferred and it did not go on to `transferred` (held for a review, a
       // cancellation refused): money is at the provider, so a person must have been told.
       const toldSomeone = p.alerts.some((a) => a.acknowledgedAt === null && a.severity === "critical");
-      if (!toldSomeone) v("I1", `payout ${sim.key} is ${p.status} but Stripe holds ${net} net for it (${paid} transferred − ${reversed} reversed), and no open critical alert says so`);
+      if (!toldSomeone)
+        v(
+          "I1",
+          `payout ${sim.key} is ${p.status} but Stripe holds ${net} net for it (${paid} transferred − ${reversed} reversed), and no open critical alert says so`,
+        );
     }
     if (p.status === "cancelled") {
       const why = p.cancelReason ?? "";
@@ -144,14 +190,22 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
       if (why === "booking cancelled" && !p.booking.cancelledAt) v("I1", `payout ${sim.key} cancelled for a booking that is not cancelled`);
     }
     if (p.status === "scheduled" || p.status === "on_hold") {
-      if (p.amount !== owed && p.holdReason !== "review_required") v("I1", `payout ${sim.key} (${p.status}) would pay ${p.amount}, the rules owe ${owed}`);
+      if (p.amount !== owed && p.holdReason !== "review_required")
+        v("I1", `payout ${sim.key} (${p.status}) would pay ${p.amount}, the rules owe ${owed}`);
     }
 
     // I3: never before completion + 48 h unless force released; never while a dispute is open.
     const due = p.booking.completedAt!.getTime() + PAYOUT_DELAY_MS;
     for (const t of mine.filter((x) => !x.metadata?.repaymentOf)) {
-      if (t.created * 1000 < due - 1000 && !forceReleased) v("I3", `payout ${sim.key}: transfer ${t.id} at ${new Date(t.created * 1000).toISOString()}, before it was due (${new Date(due).toISOString()}), without a force release`);
-      const request = requests.find((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === p.id && r.status === 200 && !r.replayed);
+      if (t.created * 1000 < due - 1000 && !forceReleased)
+        v(
+          "I3",
+          `payout ${sim.key}: transfer ${t.id} at ${new Date(t.created * 1000).toISOString()}, before it was due (${new Date(due).toISOString()}), without a force release`,
+        );
+      const request = requests.find(
+        (r) =>
+          r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === p.id && r.status === 200 && !r.replayed,
+      );
       if (request && !forceReleased) {
         for (const d of p.booking.disputes) {
           const recorded = d.createdAt.getTime();
@@ -171,7 +225,8 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
       const after = (a.after as { status?: PayoutStatus } | null)?.status;
       if (!a.actorLabel || !a.actorType) v("I4", `audit ${a.action} on payout ${sim.key} has no actor`);
       if (before && after && before !== after) {
-        if (!legal(before, after)) v("I4", `payout ${sim.key}: ${a.action} moved it ${before} → ${after}, not a transition of the state machine`);
+        if (!legal(before, after))
+          v("I4", `payout ${sim.key}: ${a.action} moved it ${before} → ${after}, not a transition of the state machine`);
         if (!a.reason) v("I4", `payout ${sim.key}: ${a.action} (${before} → ${after}) has no reason`);
       }
       if (after) last = after;
@@ -179,7 +234,8 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
     if (last !== null && last !== p.status) v("I4", `payout ${sim.key} is ${p.status}, but its last audited status is ${last}`);
 
     // I5: nothing stuck once everything has settled.
-    if (p.status === "processing" || p.status === "scheduled") v("I5", `payout ${sim.key} is still ${p.status} (amount ${p.amount}) after quiescence`);
+    if (p.status === "processing" || p.status === "scheduled")
+      v("I5", `payout ${sim.key} is still ${p.status} (amount ${p.amount}) after quiescence`);
     if (p.status === "on_hold" && !p.holdReason) v("I5", `payout ${sim.key} is on hold without a reason`);
     if (p.status === "failed" && !openAlert) v("I5", `payout ${sim.key} failed without an open alert`);
   }
@@ -189,7 +245,9 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
     const id = log.bookingIds.get(b.key)!;
     if (payouts.some((p) => p.booking.externalId === id)) continue;
     const booking = await db.booking.findUnique({ where: { externalId: id } });
-    const completedDelivered = history.ops.some((op) => op.op === "deliver_platform" && op.fact.kind === "completed" && op.fact.booking === b.key);
+    const completedDelivered = history.ops.some(
+      (op) => op.op === "deliver_platform" && op.fact.kind === "completed" && op.fact.booking === b.key,
+    );
     if (completedDelivered && !booking?.cancelledAt) v("I5", `booking ${b.key} was completed but has no payout`);
     outcome[b.key] = { status: "none", amount: 0, tipAmount: 0, refundedAmount: 0, net: 0 };
   }
@@ -211,7 +269,8 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
     if (r.count !== n) v("I7", `overview: ${r.count} on hold for ${r.reason}, the rows say ${n}`);
   }
   const failedIds = new Set(payouts.filter((p) => p.status === "failed").map((p) => p.id));
-  if (overview.failed.payouts.some((f) => !failedIds.has(f.id)) || overview.failed.count !== failedIds.size) v("I7", "overview: the failed payouts differ from the rows");
+  if (overview.failed.payouts.some((f) => !failedIds.has(f.id)) || overview.failed.count !== failedIds.size)
+    v("I7", "overview: the failed payouts differ from the rows");
 
   return { violations, outcome };
 }
@@ -221,7 +280,17 @@ export async function checkInvariants(world: TSimWorld, history: THistory, log: 
  * less, per charge, min(the provider's portion, their proportional part of what Stripe reports
  * refunded + lost chargebacks), less what the platform's resolved disputes refunded; never below 0.
  */
-function owedByRules(sim: TSimBooking, p: { booking: { tips: { externalId: string; status: string; amount: number; stripeChargeId: string | null }[]; disputes: { externalId: string | null; status: string; refundedAmount: number; stripeDisputeId: string | null }[] } }, log: TPlayLog, fake: TSimWorld["fake"]): number {
+function owedByRules(
+  sim: TSimBooking,
+  p: {
+    booking: {
+      tips: { externalId: string; status: string; amount: number; stripeChargeId: string | null }[];
+      disputes: { externalId: string | null; status: string; refundedAmount: number; stripeDisputeId: string | null }[];
+    };
+  },
+  log: TPlayLog,
+  fake: TSimWorld["fake"],
+): number {
   const accepted = p.booking.tips.filter((t) => t.status === "accepted");
   let owed = sim.providerShare + accepted.reduce((s, t) => s + t.amount, 0);
   const charges: { id: string; portion: number }[] = [];

@@ -45,7 +45,13 @@ export type TPlatformFact = { atMs: number } & (
   | { kind: "tip"; booking: string; tip: string }
   | { kind: "cancelled"; booking: string }
   | { kind: "dispute_opened"; booking: string; dispute: string }
-  | { kind: "dispute_resolved"; booking: string; dispute: string; outcome: "provider_won" | "customer_won" | "partial"; refundedAmount: number }
+  | {
+      kind: "dispute_resolved";
+      booking: string;
+      dispute: string;
+      outcome: "provider_won" | "customer_won" | "partial";
+      refundedAmount: number;
+    }
 );
 
 export type TAdminAction = "hold" | "release" | "force_release" | "approve" | "retry" | "cancel";
@@ -123,26 +129,42 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
       ] as const),
       fundsAfterMs: r.chance(0.2) ? r.int(1, 80) * HOUR : 0,
       completedAtMs: r.int(0, 6) * HOUR + r.int(0, 59) * MINUTE,
-      tips: Array.from({ length: r.weighted([[0, 4], [1, 3], [2, 1]] as const) }, (_, t) => {
-        const charge = r.chance(0.6);
-        // A tip on its own charge is smaller than the share: a charge the platform names only by
-        // its metadata is then told apart from the booking's by its amount (docs/simulation.md).
-        const amount = r.int(1, 40) * 50;
-        return {
-        key: `b${i}t${t}`,
-        amount: charge ? Math.min(amount, share - 1) : amount,
-        charge,
-        // Mostly in the 24 h window; some after it.
-        tippedAfterMs: r.chance(0.8) ? r.int(0, 23 * 60) * MINUTE : r.int(25, 40) * HOUR,
-        };
-      }),
+      tips: Array.from(
+        {
+          length: r.weighted([
+            [0, 4],
+            [1, 3],
+            [2, 1],
+          ] as const),
+        },
+        (_, t) => {
+          const charge = r.chance(0.6);
+          // A tip on its own charge is smaller than the share: a charge the platform names only by
+          // its metadata is then told apart from the booking's by its amount (docs/simulation.md).
+          const amount = r.int(1, 40) * 50;
+          return {
+            key: `b${i}t${t}`,
+            amount: charge ? Math.min(amount, share - 1) : amount,
+            charge,
+            // Mostly in the 24 h window; some after it.
+            tippedAfterMs: r.chance(0.8) ? r.int(0, 23 * 60) * MINUTE : r.int(25, 40) * HOUR,
+          };
+        },
+      ),
     };
   });
 
   const timed: TTimed[] = [];
   // How late a delivery arrives after its fact. Order seeds keep every arrival before the
   // payouts fall due (so both plays see the same facts before any money moves).
-  const lateness = () => (chaos ? r.weighted([[0, 5], [r.int(1, 120) * MINUTE, 3], [r.int(2, 60) * HOUR, 1]] as const) : r.int(0, 20 * 60) * MINUTE);
+  const lateness = () =>
+    chaos
+      ? r.weighted([
+          [0, 5],
+          [r.int(1, 120) * MINUTE, 3],
+          [r.int(2, 60) * HOUR, 1],
+        ] as const)
+      : r.int(0, 20 * 60) * MINUTE;
   const deliverPlatform = (at: number, what: TDistributiveOmit<TPlatformFact, "atMs">, id: string) => {
     const fact = { ...what, atMs: at } as TPlatformFact;
     timed.push({ at: at + lateness(), op: { op: "deliver_platform", fact, id } });
@@ -179,7 +201,8 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
       if (!chaos && at > orderLimit(b) - 20 * 60 * MINUTE) continue;
       deliverPlatform(at, { kind: "tip", booking: b.key, tip: t.key }, `evt_${t.key}`);
     }
-    if (chaos && r.chance(0.08)) deliverPlatform(b.completedAtMs + r.int(0, 72 * 60) * MINUTE, { kind: "cancelled", booking: b.key }, `evt_${b.key}_cancelled`);
+    if (chaos && r.chance(0.08))
+      deliverPlatform(b.completedAtMs + r.int(0, 72 * 60) * MINUTE, { kind: "cancelled", booking: b.key }, `evt_${b.key}_cancelled`);
 
     const charges = [...(b.payment === "none" ? [] : [`${b.key}`]), ...b.tips.filter((t) => t.charge).map((t) => t.key)];
     const portionOf = (charge: string) => (charge === b.key ? b.providerShare + b.fee : b.tips.find((t) => t.key === charge)!.amount);
@@ -195,33 +218,66 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
       if (r.chance(0.85)) {
         const outcome = r.pick(["provider_won", "customer_won", "partial"] as const);
         const tipTotal = b.tips.reduce((s, t) => s + t.amount, 0);
-        const refundedAmount = outcome === "provider_won" ? 0 : outcome === "customer_won" ? b.providerShare + tipTotal : r.int(1, b.providerShare);
-        const resolved = chaos ? opened + r.int(1, 60 * 60) * MINUTE : Math.min(opened + r.int(1, 10 * 60) * MINUTE, orderLimit(b) - 20 * 60 * MINUTE);
-        deliverPlatform(resolved, { kind: "dispute_resolved", booking: b.key, dispute, outcome, refundedAmount }, `evt_${dispute}_resolved`);
+        const refundedAmount =
+          outcome === "provider_won" ? 0 : outcome === "customer_won" ? b.providerShare + tipTotal : r.int(1, b.providerShare);
+        const resolved = chaos
+          ? opened + r.int(1, 60 * 60) * MINUTE
+          : Math.min(opened + r.int(1, 10 * 60) * MINUTE, orderLimit(b) - 20 * 60 * MINUTE);
+        deliverPlatform(
+          resolved,
+          { kind: "dispute_resolved", booking: b.key, dispute, outcome, refundedAmount },
+          `evt_${dispute}_resolved`,
+        );
       }
     }
     if (channel === "stripe" && charges.length > 0) {
-      const count = r.weighted([[1, 3], [2, 1]] as const);
+      const count = r.weighted([
+        [1, 3],
+        [2, 1],
+      ] as const);
       for (let i = 0; i < count; i++) {
         const charge = r.pick(charges);
         const amount = r.chance(0.7) ? portionOf(charge) : r.int(1, portionOf(charge));
-        const outcome = r.weighted([["lost", 3], ["won", 2], ["open", 1]] as const);
+        const outcome = r.weighted([
+          ["lost", 3],
+          ["won", 2],
+          ["open", 1],
+        ] as const);
         // Stripe sends created, then closed: two facts at two times.
-        stripeFact(factTime(b, 0, chaos ? 90 * 60 : 30 * 60), { kind: "dispute", key: `${b.key}du${i}`, charge, amount, outcome }, outcomeLimit(b));
+        stripeFact(
+          factTime(b, 0, chaos ? 90 * 60 : 30 * 60),
+          { kind: "dispute", key: `${b.key}du${i}`, charge, amount, outcome },
+          outcomeLimit(b),
+        );
       }
     }
     if (charges.length > 0 && r.chance(0.45)) {
-      const count = r.weighted([[1, 3], [2, 2]] as const);
+      const count = r.weighted([
+        [1, 3],
+        [2, 2],
+      ] as const);
       for (let i = 0; i < count; i++) {
         const charge = r.pick(charges);
-        const fate = r.weighted([["succeeded", 5], ["pending_then_failed", 2], ["pending_then_succeeded", 1]] as const);
+        const fate = r.weighted([
+          ["succeeded", 5],
+          ["pending_then_failed", 2],
+          ["pending_then_succeeded", 1],
+        ] as const);
         const amount = r.chance(0.3) ? portionOf(charge) : r.int(1, Math.max(1, Math.floor(portionOf(charge) / 2)));
-        stripeFact(factTime(b, 0, chaos ? 90 * 60 : 30 * 60), { kind: "refund", key: `${b.key}re${i}`, charge, amount, fate }, outcomeLimit(b));
+        stripeFact(
+          factTime(b, 0, chaos ? 90 * 60 : 30 * 60),
+          { kind: "refund", key: `${b.key}re${i}`, charge, amount, fate },
+          outcomeLimit(b),
+        );
       }
     }
   }
   for (const p of providers) {
-    const changes = r.weighted([[0, 3], [1, 2], [2, 1]] as const);
+    const changes = r.weighted([
+      [0, 3],
+      [1, 2],
+      [2, 1],
+    ] as const);
     let ready = p.readyAtStart;
     for (let i = 0; i < changes; i++) {
       ready = r.chance(0.7) ? !ready : ready;
@@ -233,7 +289,14 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
   if (chaos) {
     const admins = r.int(0, 5);
     for (let i = 0; i < admins; i++) {
-      const action = r.weighted([["hold", 3], ["release", 3], ["force_release", 3], ["approve", 2], ["retry", 2], ["cancel", 1]] as const);
+      const action = r.weighted([
+        ["hold", 3],
+        ["release", 3],
+        ["force_release", 3],
+        ["approve", 2],
+        ["retry", 2],
+        ["cancel", 1],
+      ] as const);
       timed.push({ at: r.int(0, 80) * HOUR, op: { op: "admin", action, booking: r.pick(bookings).key, admin: r.pick([0, 1] as const) } });
     }
     const faults = r.int(0, 6);
@@ -256,7 +319,10 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
   } else {
     // Faults Stripe answers without acting, or answers lost after acting: the engine must end the same.
     for (let i = r.int(0, 3); i > 0; i--) {
-      timed.push({ at: r.int(40, 60) * HOUR, op: { op: "fault", fault: r.pick([{ kind: "transfer_429" }, { kind: "transfer_answer_lost" }, { kind: "lookup_429" }] as const) } });
+      timed.push({
+        at: r.int(40, 60) * HOUR,
+        op: { op: "fault", fault: r.pick([{ kind: "transfer_429" }, { kind: "transfer_answer_lost" }, { kind: "lookup_429" }] as const) },
+      });
     }
   }
   const sweeps = r.int(1, 3);

@@ -16,9 +16,9 @@ import { createReverseTransferFunction } from "@/inngest/functions/reverse-trans
 import { createSchedulePayoutFunction } from "@/inngest/functions/schedule-payout";
 import { createTopUpPayoutFunction } from "@/inngest/functions/top-up-payout";
 import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
-import { adminActorOf } from "@/lib/audit/admin-actor";
 import { approveForceRelease } from "@/lib/approvals/approve-force-release";
 import { requestForceRelease } from "@/lib/approvals/request-force-release";
+import { adminActorOf } from "@/lib/audit/admin-actor";
 import type { TActor } from "@/lib/audit/record-audit";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
@@ -29,6 +29,7 @@ import type { TServiceContext } from "@/lib/payouts/context";
 import { holdPayout } from "@/lib/payouts/hold-payout";
 import { releasePayout } from "@/lib/payouts/release-payout";
 import { retryPayout } from "@/lib/payouts/retry-payout";
+import { createRandom } from "@/lib/seed/prng";
 import { stripeWriteGate } from "@/lib/stripe/write-gate";
 import { receiveStripeWebhook } from "@/lib/stripe-webhooks/receive-stripe-webhook";
 import { upsertAdminUser } from "@/lib/users/upsert-admin-user";
@@ -36,13 +37,10 @@ import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import { receiveBookingWebhook } from "@/lib/webhooks/receive-booking-webhook";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
+import { HOUR, MINUTE, type THistory, type TOp, type TPlatformFact, type TSimBooking, type TStripeFact } from "./model";
 import type { TFakeStripe } from "../support/fake-stripe";
 import type { TInngestReceiver } from "../support/inngest-receiver";
 import { stripeEvent } from "../support/stripe-fixtures";
-
-import { createRandom } from "@/lib/seed/prng";
-
-import { HOUR, MINUTE, type THistory, type TOp, type TPlatformFact, type TSimBooking, type TStripeFact } from "./model";
 
 export type TSimClock = { now(): Date; set(at: Date): void };
 
@@ -144,7 +142,10 @@ type TQueued = {
 };
 
 /** What an Inngest function object holds (InngestFunction's `opts` and handler `fn`). */
-type TFunctionLike = { opts: { retries?: number; onFailure?: (input: unknown) => Promise<unknown> }; fn: (ctx: unknown) => Promise<unknown> };
+type TFunctionLike = {
+  opts: { retries?: number; onFailure?: (input: unknown) => Promise<unknown> };
+  fn: (ctx: unknown) => Promise<unknown>;
+};
 
 class SimSleep extends Error {
   override name = "SimSleep";
@@ -182,18 +183,31 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
 
   // The world Stripe holds before anything happens: the providers' accounts, the charges.
   for (const p of history.providers) {
-    log.accounts.set(p.key, fake.addAccount({ payoutsEnabled: p.readyAtStart, transfersCapability: p.readyAtStart ? "active" : "inactive" }));
+    log.accounts.set(
+      p.key,
+      fake.addAccount({ payoutsEnabled: p.readyAtStart, transfersCapability: p.readyAtStart ? "active" : "inactive" }),
+    );
   }
   for (const b of history.bookings) {
     log.bookingIds.set(b.key, `bk_${tag}_${b.key}`);
     const availableOn = at(b.completedAtMs + b.fundsAfterMs);
     if (b.payment !== "none") {
-      const charge = fake.createCharge({ amount: b.providerShare + b.fee, currency: "usd", metadata: { bookingId: log.bookingIds.get(b.key)! }, availableOn });
+      const charge = fake.createCharge({
+        amount: b.providerShare + b.fee,
+        currency: "usd",
+        metadata: { bookingId: log.bookingIds.get(b.key)! },
+        availableOn,
+      });
       log.charges.set(b.key, charge.id);
       log.intents.set(b.key, charge.payment_intent as string);
     }
     for (const t of b.tips.filter((tip) => tip.charge)) {
-      const charge = fake.createCharge({ amount: t.amount, currency: "usd", metadata: { bookingId: log.bookingIds.get(b.key)! }, availableOn });
+      const charge = fake.createCharge({
+        amount: t.amount,
+        currency: "usd",
+        metadata: { bookingId: log.bookingIds.get(b.key)! },
+        availableOn,
+      });
       log.charges.set(t.key, charge.id);
     }
   }
@@ -212,7 +226,15 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
       seenEvents.add(id);
       const fn = ROUTES[event.name];
       if (!fn) continue;
-      queue.push({ fn, event: { id, name: event.name, data: event.data }, runId: `run_${randomUUID()}`, attempt: 0, notBefore: clock.now().getTime(), done: false, memo: new Map() });
+      queue.push({
+        fn,
+        event: { id, name: event.name, data: event.data },
+        runId: `run_${randomUUID()}`,
+        attempt: 0,
+        notBefore: clock.now().getTime(),
+        done: false,
+        memo: new Map(),
+      });
     }
   };
 
@@ -274,7 +296,11 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
       run.done = true;
       if (fn.opts.onFailure) {
         await fn.opts
-          .onFailure({ event: { name: "inngest/function.failed", data: { event: run.event, run_id: run.runId, error: { message: String(error) } } }, runId: `run_${randomUUID()}`, step })
+          .onFailure({
+            event: { name: "inngest/function.failed", data: { event: run.event, run_id: run.runId, error: { message: String(error) } } },
+            runId: `run_${randomUUID()}`,
+            step,
+          })
           .catch((failure: unknown) => problem(`the failure handler of ${run.fn} threw: ${describe(failure)}`));
         pull();
       }
@@ -379,10 +405,20 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     if (fact.kind === "refund" && fact.fate !== "succeeded") {
       const failed = fact.fate === "pending_then_failed";
       const refund = fake.setRefundStatus(object.id, failed ? "failed" : "succeeded", failed ? "expired_or_canceled_card" : undefined);
-      event = stripeEvent({ type: failed ? "refund.failed" : "refund.updated", object: refund, created: seconds(), previousAttributes: { status: "pending" } });
+      event = stripeEvent({
+        type: failed ? "refund.failed" : "refund.updated",
+        object: refund,
+        created: seconds(),
+        previousAttributes: { status: "pending" },
+      });
     } else if (fact.kind === "dispute" && fact.outcome !== "open") {
       const dispute = fake.setDisputeStatus(object.id, fact.outcome);
-      event = stripeEvent({ type: "charge.dispute.closed", object: dispute, created: seconds(), previousAttributes: { status: "needs_response" } });
+      event = stripeEvent({
+        type: "charge.dispute.closed",
+        object: dispute,
+        created: seconds(),
+        previousAttributes: { status: "needs_response" },
+      });
     } else {
       return false;
     }
@@ -398,7 +434,11 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
     try {
       await receiveStripeWebhook(
-        new Request("http://localhost/api/webhooks/stripe", { method: "POST", headers: { "content-type": "application/json", "stripe-signature": header }, body: payload }),
+        new Request("http://localhost/api/webhooks/stripe", {
+          method: "POST",
+          headers: { "content-type": "application/json", "stripe-signature": header },
+          body: payload,
+        }),
         { deps: world.webhookDeps },
       );
     } catch (error) {
@@ -427,14 +467,26 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
           providerShare: b.providerShare,
           ...(b.payment === "charge" ? { chargeId: log.charges.get(b.key) } : {}),
           ...(b.payment === "intent" ? { paymentIntentId: log.intents.get(b.key) } : {}),
-          provider: { id: `prov_${tag}_${p.key}`, name: `Provider ${p.key}`, email: `${p.key}-${tag}@example.test`, stripeAccountId: log.accounts.get(p.key) },
+          provider: {
+            id: `prov_${tag}_${p.key}`,
+            name: `Provider ${p.key}`,
+            email: `${p.key}-${tag}@example.test`,
+            stripeAccountId: log.accounts.get(p.key),
+          },
         };
         break;
       }
       case "tip": {
         const tip = b.tips.find((t) => t.key === fact.tip)!;
         type = "tip.created";
-        data = { tipId: `tip_${tag}_${tip.key}`, bookingId, amount: tip.amount, currency: "USD", createdAt: when, ...(tip.charge ? { chargeId: log.charges.get(tip.key) } : {}) };
+        data = {
+          tipId: `tip_${tag}_${tip.key}`,
+          bookingId,
+          amount: tip.amount,
+          currency: "USD",
+          createdAt: when,
+          ...(tip.charge ? { chargeId: log.charges.get(tip.key) } : {}),
+        };
         break;
       }
       case "cancelled":
@@ -447,7 +499,13 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
         break;
       case "dispute_resolved":
         type = "dispute.resolved";
-        data = { disputeId: `dsp_${tag}_${fact.dispute}`, bookingId, resolvedAt: when, outcome: fact.outcome, refundedAmount: fact.refundedAmount };
+        data = {
+          disputeId: `dsp_${tag}_${fact.dispute}`,
+          bookingId,
+          resolvedAt: when,
+          outcome: fact.outcome,
+          refundedAmount: fact.refundedAmount,
+        };
         break;
     }
     return { id: `${id}_${tag}`, type, createdAt: when, data };
@@ -458,7 +516,11 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     const signature = signBookingWebhook(raw, SECRET(), Math.floor(clock.now().getTime() / 1000));
     try {
       await receiveBookingWebhook(
-        new Request("http://localhost/api/webhooks/booking", { method: "POST", headers: { "content-type": "application/json", "payouts-signature": signature }, body: raw }),
+        new Request("http://localhost/api/webhooks/booking", {
+          method: "POST",
+          headers: { "content-type": "application/json", "payouts-signature": signature },
+          body: raw,
+        }),
         { deps: world.webhookDeps, clock },
       );
     } catch (error) {
@@ -487,7 +549,10 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
           await requestForceRelease(ctx, input);
           break;
         case "approve": {
-          const pending = await db.payoutApproval.findFirst({ where: { payoutId: payout.id, status: "pending" }, select: { id: true, requestedById: true } });
+          const pending = await db.payoutApproval.findFirst({
+            where: { payoutId: payout.id, status: "pending" },
+            select: { id: true, requestedById: true },
+          });
           if (!pending) return;
           // The second pair of eyes: whichever admin did not ask.
           const approver = world.admins.find((a) => a.id !== pending.requestedById)!;
@@ -503,7 +568,8 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
       }
     } catch (error) {
       // Refusals (409, 400, 403) and "Stripe could not be asked, try again" (503) are answers; anything else is a bug.
-      if (!(error instanceof AppError) || (error.status >= 500 && error.status !== 503)) problem(`admin ${op.action} on ${op.booking} threw: ${describe(error)}`);
+      if (!(error instanceof AppError) || (error.status >= 500 && error.status !== 503))
+        problem(`admin ${op.action} on ${op.booking} threw: ${describe(error)}`);
     }
     // The route publishes after answering.
     await publishOutbox(db);
@@ -536,17 +602,35 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
       case "reversal_no_balance":
         return fake.failNext(
           { method: "POST", path: /^\/v1\/transfers\/[^/]+\/reversals$/ },
-          { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "The connected account has insufficient funds to cover this reversal." },
+          {
+            kind: "error",
+            status: 400,
+            type: "invalid_request_error",
+            code: "balance_insufficient",
+            message: "The connected account has insufficient funds to cover this reversal.",
+          },
         );
       case "reversal_5xx":
         return fake.failNext({ method: "POST", path: /^\/v1\/transfers\/[^/]+\/reversals$/ }, { kind: "status", status: 503 });
       case "stripe_read_5xx":
-        return fake.failNext({ method: "GET", path: /^\/v1\/(charges|refunds|accounts|payment_intents)/ }, { kind: "status", status: 500 }, 2);
+        return fake.failNext(
+          { method: "GET", path: /^\/v1\/(charges|refunds|accounts|payment_intents)/ },
+          { kind: "status", status: 500 },
+          2,
+        );
     }
   }
 
   async function sweep(): Promise<void> {
-    const run: TQueued = { fn: "reconcile", event: { id: randomUUID(), name: "inngest/scheduled.timer", data: {} }, runId: `run_${randomUUID()}`, attempt: 0, notBefore: 0, done: false, memo: new Map() };
+    const run: TQueued = {
+      fn: "reconcile",
+      event: { id: randomUUID(), name: "inngest/scheduled.timer", data: {} },
+      runId: `run_${randomUUID()}`,
+      attempt: 0,
+      notBefore: 0,
+      done: false,
+      memo: new Map(),
+    };
     await execute(run, null);
     pull();
   }
@@ -606,7 +690,9 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
   currentOp = history.ops.length;
   const quiescenceStarted = performance.now();
   if (process.env.SIM_TIMING) {
-    process.stderr.write(`[sim] ops took ${(performance.now() - playStarted).toFixed(0)} ms: ${[...opTimes].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}\n`);
+    process.stderr.write(
+      `[sim] ops took ${(performance.now() - playStarted).toFixed(0)} ms: ${[...opTimes].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}\n`,
+    );
   }
   fake.clearFaults();
   fake.setBalance("usd", 1_000_000_000);
@@ -614,7 +700,12 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     for (let n = 0; ; n++) {
       const event = stripeEventOf(key, n);
       if (!event) break;
-      if (!(await db.webhookEvent.findUnique({ where: { source_externalId: { source: "stripe", externalId: event.id } }, select: { id: true } }))) {
+      if (
+        !(await db.webhookEvent.findUnique({
+          where: { source_externalId: { source: "stripe", externalId: event.id } },
+          select: { id: true },
+        }))
+      ) {
         await deliverStripe(event);
       }
     }
@@ -624,7 +715,8 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     clock.set(new Date(clock.now().getTime() + 24 * HOUR));
     const ran = (await drain()) + (await sweep().then(() => drain()));
     const now = await fingerprint();
-    if (process.env.SIM_TIMING) process.stderr.write(`[sim] round ${round}: ${ran} runs, ${(performance.now() - quiescenceStarted).toFixed(0)} ms\n`);
+    if (process.env.SIM_TIMING)
+      process.stderr.write(`[sim] round ${round}: ${ran} runs, ${(performance.now() - quiescenceStarted).toFixed(0)} ms\n`);
     // Four days at least: past every due date, every wait for funds, every retry's backoff.
     if (round >= 3 && ran === 0 && now === last) break;
     last = now;

@@ -74,14 +74,20 @@ function compareOutcomes(a: TOutcome, b: TOutcome): TViolation[] {
  * Delta debugging over the operations: removes chunks, then single operations, keeping every
  * removal after which the history still breaks `invariant`. Stops at the time budget.
  */
-export async function shrink(world: TSimWorld, history: THistory, invariant: TInvariant, budgetMs: number, onProgress?: (ops: number) => void): Promise<THistory> {
+export async function shrink(
+  world: TSimWorld,
+  history: THistory,
+  invariant: TInvariant,
+  budgetMs: number,
+  onProgress?: (ops: number) => void,
+): Promise<THistory> {
   const deadline = performance.now() + budgetMs;
   const fails = async (h: THistory) => (await runHistory(world, h)).some((v) => v.invariant === invariant);
   let current = history;
   let chunk = Math.max(1, Math.floor(current.ops.length / 2));
   while (chunk >= 1 && performance.now() < deadline) {
     let removed = false;
-    for (let start = 0; start < current.ops.length && performance.now() < deadline; ) {
+    for (let start = 0; start < current.ops.length && performance.now() < deadline;) {
       const candidate = { ...current, ops: [...current.ops.slice(0, start), ...current.ops.slice(start + chunk)] };
       if (await fails(candidate)) {
         current = candidate;
@@ -105,7 +111,12 @@ export function formatFailure(result: { seed: number; history: THistory; violati
   const shown = shrunk ?? result.history;
   lines.push(
     `  world: ${shown.providers.map((p) => `${p.key}${p.readyAtStart ? "" : " (not ready)"}`).join(", ")}; ` +
-      shown.bookings.map((b) => `${b.key}: ${b.provider} share ${b.providerShare} fee ${b.fee} paid by ${b.payment}${b.fundsAfterMs ? ` funds +${b.fundsAfterMs / 3_600_000} h` : ""} completed +${(b.completedAtMs / 3_600_000).toFixed(2)} h tips ${JSON.stringify(b.tips.map((t) => [t.key, t.amount, t.charge ? "own charge" : "no charge", `+${(t.tippedAfterMs / 3_600_000).toFixed(2)} h`]))}`).join("; "),
+      shown.bookings
+        .map(
+          (b) =>
+            `${b.key}: ${b.provider} share ${b.providerShare} fee ${b.fee} paid by ${b.payment}${b.fundsAfterMs ? ` funds +${b.fundsAfterMs / 3_600_000} h` : ""} completed +${(b.completedAtMs / 3_600_000).toFixed(2)} h tips ${JSON.stringify(b.tips.map((t) => [t.key, t.amount, t.charge ? "own charge" : "no charge", `+${(t.tippedAfterMs / 3_600_000).toFixed(2)} h`]))}`,
+        )
+        .join("; "),
     `  ${shrunk ? `minimised history (${shrunk.ops.length} of ${result.history.ops.length} operations)` : `history (${shown.ops.length} operations)`}:`,
     ...shown.ops.map((op, i) => `    ${String(i).padStart(3)} ${describeOp(op)}`),
   );

@@ -31,7 +31,12 @@ export function bookingCompletedEvent(input: {
       providerShare: input.providerShare ?? 8_000,
       ...(input.chargeId === undefined ? {} : { chargeId: input.chargeId }),
       ...(input.paymentIntentId === undefined ? {} : { paymentIntentId: input.paymentIntentId }),
-      provider: { id: input.providerId, name: "Pat Provider", email: `${input.providerId}@example.test`, stripeAccountId: input.stripeAccountId },
+      provider: {
+        id: input.providerId,
+        name: "Pat Provider",
+        email: `${input.providerId}@example.test`,
+        stripeAccountId: input.stripeAccountId,
+      },
     },
   };
 }

@@ -150,4 +150,8 @@ export async function payoutOf(bookingId: string) {
   return db.payout.findUniqueOrThrow({ where: { bookingId } });
 }
 
-export const ADMIN_ACTOR = (id: string, name = "Ada Admin"): TActor => ({ type: "admin", id, label: `${name} <${name.split(" ")[0]!.toLowerCase()}@payouts.test>` });
+export const ADMIN_ACTOR = (id: string, name = "Ada Admin"): TActor => ({
+  type: "admin",
+  id,
+  label: `${name} <${name.split(" ")[0]!.toLowerCase()}@payouts.test>`,
+});

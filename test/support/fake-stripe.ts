@@ -259,11 +259,7 @@ function isPlainObject(value: unknown): value is TJson {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function stripeError(
-  status: number,
-  error: { type: string; message: string; code?: string; param?: string },
-  store: boolean,
-): TResult {
+function stripeError(status: number, error: { type: string; message: string; code?: string; param?: string }, store: boolean): TResult {
   const body: TJson = {
     ...(error.code ? { code: error.code, doc_url: `https://stripe.com/docs/error-codes/${error.code.replaceAll("_", "-")}` } : {}),
     message: error.message,
@@ -442,7 +438,9 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
       exchange_rate: input.exchangeRate ?? null,
       fee,
       fee_details:
-        fee === 0 ? [] : [{ amount: fee, application: null, currency: input.currency, description: "Stripe processing fees", type: "stripe_fee" }],
+        fee === 0
+          ? []
+          : [{ amount: fee, application: null, currency: input.currency, description: "Stripe processing fees", type: "stripe_fee" }],
       net: input.amount - fee,
       reporting_category: input.reportingCategory,
       source: input.source,
@@ -712,7 +710,8 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
   }
 
   function createCharge(input: TFakeChargeInput): Stripe.Charge {
-    if (!Number.isSafeInteger(input.amount) || input.amount < 1) throw new RangeError("A charge amount is a positive integer in minor units.");
+    if (!Number.isSafeInteger(input.amount) || input.amount < 1)
+      throw new RangeError("A charge amount is a positive integer in minor units.");
     const fee = input.fee ?? 0;
     if (!Number.isSafeInteger(fee) || fee < 0) throw new RangeError("A fee is a non-negative integer in minor units.");
     const id = input.id ?? stripeId("ch_");
@@ -1014,8 +1013,7 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
     const now = nowSeconds();
     // An automatic payout carries what has become available and was not paid out yet.
     const unpaid = [...balanceTransactions.values()].filter(
-      (transaction) =>
-        scopes.get(transaction.id) === accountId && !paidOutBy.has(transaction.id) && transaction.available_on <= now,
+      (transaction) => scopes.get(transaction.id) === accountId && !paidOutBy.has(transaction.id) && transaction.available_on <= now,
     );
     const unpaidCurrencies = [...new Set(unpaid.map((transaction) => transaction.currency))];
     const currency = (input.currency ?? (unpaidCurrencies.length === 1 ? unpaidCurrencies[0]! : account.defaultCurrency)).toLowerCase();
@@ -1130,7 +1128,8 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
     ];
     const checks: ((created: number) => boolean)[] = [];
     if (query.created !== undefined) {
-      if (!/^\d+$/.test(query.created)) return invalid(`Invalid integer: ${query.created}`, { param: "created", code: "parameter_invalid_integer" });
+      if (!/^\d+$/.test(query.created))
+        return invalid(`Invalid integer: ${query.created}`, { param: "created", code: "parameter_invalid_integer" });
       const exact = Number(query.created);
       checks.push((created) => created === exact);
     }
@@ -1224,7 +1223,13 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
       .filter((transaction) => query.type === undefined || transaction.type === query.type)
       .filter((transaction) => query.currency === undefined || transaction.currency === query.currency.toLowerCase())
       .reverse();
-    return page(newestFirst, query, "/v1/balance_transactions", (id) => noSuch("balance_transaction", id, "starting_after"), transactionJson);
+    return page(
+      newestFirst,
+      query,
+      "/v1/balance_transactions",
+      (id) => noSuch("balance_transaction", id, "starting_after"),
+      transactionJson,
+    );
   }
 
   /** GET /v1/refunds: newest first, filtered by `charge` or `payment_intent` (an unknown one is "No such …", as at Stripe). */
@@ -1305,7 +1310,10 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
       if (resource === "refunds") return expanded(listRefunds(request), request);
       if (resource === "payouts") {
         const newestFirst = [...payouts.values()].filter((payout) => scopes.get(payout.id) === scope).reverse();
-        return expanded(page(newestFirst, query, "/v1/payouts", (missing) => noSuch("payout", missing, "starting_after"), clone), request);
+        return expanded(
+          page(newestFirst, query, "/v1/payouts", (missing) => noSuch("payout", missing, "starting_after"), clone),
+          request,
+        );
       }
     }
     return unrecognized(method, path);
@@ -1446,11 +1454,7 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
     switch (fault.kind) {
       case "status":
         return {
-          ...stripeError(
-            fault.status,
-            { type: "api_error", message: "An unknown error occurred while processing your request." },
-            false,
-          ),
+          ...stripeError(fault.status, { type: "api_error", message: "An unknown error occurred while processing your request." }, false),
           headers: retryHeader(fault.shouldRetry),
           replayed: false,
           requestId,
@@ -1740,7 +1744,12 @@ export async function startFakeStripe(options: TFakeStripeOptions = {}): Promise
       admitted = [];
     },
     maxPerSecond(filter = () => true) {
-      return densestSecond(log.filter((entry) => filter(entry)).map((entry) => entry.receivedAt).sort((a, b) => a - b));
+      return densestSecond(
+        log
+          .filter((entry) => filter(entry))
+          .map((entry) => entry.receivedAt)
+          .sort((a, b) => a - b),
+      );
     },
     requests() {
       return log.map((entry) => clone(entry));

@@ -2,9 +2,8 @@ import path from "node:path";
 
 import type { TestProject } from "vitest/node";
 
-import { ensureDatabase, runMigrations } from "../../lib/migrations/run-migrations";
-
 import { databaseUrl, dropDatabase, dropStaleTestDatabases, uniqueDatabaseName, withAdminClient } from "./databases";
+import { ensureDatabase, runMigrations } from "../../lib/migrations/run-migrations";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -16,7 +16,9 @@ export function dashboardUsers(tag: string): Record<TRole, TTestUser> {
   const users = {} as Record<TRole, TTestUser>;
   beforeAll(async () => {
     for (const role of ["viewer", "operator", "admin"] as const) {
-      const u = await db.adminUser.create({ data: { email: `${role}-${tag}@example.test`, name: `${role} ${tag}`, role, passwordHash: "x" } });
+      const u = await db.adminUser.create({
+        data: { email: `${role}-${tag}@example.test`, name: `${role} ${tag}`, role, passwordHash: "x" },
+      });
       users[role] = { id: u.id, email: u.email, name: u.name, role, sessionVersion: u.sessionVersion };
     }
   });
@@ -26,5 +28,7 @@ export function dashboardUsers(tag: string): Record<TRole, TTestUser> {
 
 /** The next requests carry this user's session (null: none). */
 export function signInAs(user: Pick<TTestUser, "id" | "sessionVersion"> | null): void {
-  vi.mocked(getServerSession).mockResolvedValue(user ? { user: { id: user.id, sessionVersion: user.sessionVersion }, expires: "2999-01-01" } : null);
+  vi.mocked(getServerSession).mockResolvedValue(
+    user ? { user: { id: user.id, sessionVersion: user.sessionVersion }, expires: "2999-01-01" } : null,
+  );
 }

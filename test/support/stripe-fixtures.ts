@@ -259,7 +259,8 @@ export function shapeProblems(actual: unknown, type: string, options: { mustHave
   if (template === null) return [`Stripe has no fixture of type "${type}"`];
   if (!isPlainObject(actual)) return [`not an object: ${JSON.stringify(actual)}`];
   const problems: string[] = [];
-  if (actual.object !== template.object) problems.push(`object: ${JSON.stringify(actual.object)}, expected ${JSON.stringify(template.object)}`);
+  if (actual.object !== template.object)
+    problems.push(`object: ${JSON.stringify(actual.object)}, expected ${JSON.stringify(template.object)}`);
   collectProblems(actual, template, "", type, problems);
   for (const dotted of options.mustHave ?? []) {
     if (!hasPath(actual, dotted)) problems.push(`${dotted}: missing (our code reads it)`);

@@ -8,14 +8,16 @@ import { HOUR, payoutOf, transferEvent, type TEngineHarness } from "./engine";
 
 /** A payout's planned transfers (legs), in leg order, as the tests compare them. */
 export const legsOf = async (payoutId: string) =>
-  (await db.payoutTransfer.findMany({ where: { payoutId, kind: "payout" }, orderBy: [{ leg: "asc" }, { amountVersion: "asc" }] })).map((l) => ({
-    leg: l.leg,
-    amountVersion: l.amountVersion,
-    amount: l.amount,
-    status: l.status,
-    stripeTransferId: l.stripeTransferId,
-    idempotencyKey: l.idempotencyKey,
-  }));
+  (await db.payoutTransfer.findMany({ where: { payoutId, kind: "payout" }, orderBy: [{ leg: "asc" }, { amountVersion: "asc" }] })).map(
+    (l) => ({
+      leg: l.leg,
+      amountVersion: l.amountVersion,
+      amount: l.amount,
+      status: l.status,
+      stripeTransferId: l.stripeTransferId,
+      idempotencyKey: l.idempotencyKey,
+    }),
+  );
 
 /**
  * An 8000 payout paid from a 10000 charge whose first attempt got a 500 (outcome unknown); the

@@ -22,7 +22,13 @@ export default async function AlertsPage({ searchParams }: PageProps<"/alerts">)
     <div className="space-y-5">
       <PageHeader title="Alerts" description="Problems that need a person: open ones first. Acknowledge one to show it is being handled." />
       {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
-      <AlertsPanel key={`${filter.state}:${filter.page}`} filter={filter} initialList={list} loadedAt={loadedAt} canAcknowledge={hasRole(user.role, "operator")} />
+      <AlertsPanel
+        key={`${filter.state}:${filter.page}`}
+        filter={filter}
+        initialList={list}
+        loadedAt={loadedAt}
+        canAcknowledge={hasRole(user.role, "operator")}
+      />
     </div>
   );
 }

@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 
 import { AuditFilter, isAuditFilterActive } from "@/components/audit/audit-filter";
 import { AuditLogTable } from "@/components/audit/audit-log-table";
-import { CursorPager } from "@/components/shell/list/pager";
 import { Notice } from "@/components/shell/list/page-states";
+import { CursorPager } from "@/components/shell/list/pager";
 import { parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
 import { listAuditEntries, listAuditFilterOptions } from "@/lib/audit/list-audit-entries";
@@ -25,7 +25,10 @@ export const dynamic = "force-dynamic";
 export default async function AuditPage({ searchParams }: PageProps<"/audit">) {
   const user = await requirePageUser();
   const { filter, problems } = parseListSearchParams(ZAuditFilter, AUDIT_FILTER_KEYS, await searchParams, {} as TAuditFilter);
-  const [list, options] = await Promise.all([listAuditEntries(db, filter, AUDIT_PAGE_SIZE, user.role), listAuditFilterOptions(db, user.role)]);
+  const [list, options] = await Promise.all([
+    listAuditEntries(db, filter, AUDIT_PAGE_SIZE, user.role),
+    listAuditFilterOptions(db, user.role),
+  ]);
   const entityTypes = AUDIT_ENTITY_TYPES.filter((type) => canReadAuditEntityType(user.role, type));
   const { after: _after, before: _before, ...criteria } = filter;
   const pagedAway = Boolean(filter.after || filter.before);
@@ -36,7 +39,11 @@ export default async function AuditPage({ searchParams }: PageProps<"/audit">) {
       <AuditFilter filter={criteria} users={options.users} actions={options.actions} entityTypes={entityTypes} />
       <AuditLogTable entries={list.items} filtered={isAuditFilterActive(filter)} />
       <CursorPager
-        summary={list.items.length === 0 ? "No entries" : `${list.items.length.toLocaleString("en-US")} ${list.items.length === 1 ? "entry" : "entries"} on this page (up to ${AUDIT_PAGE_SIZE})`}
+        summary={
+          list.items.length === 0
+            ? "No entries"
+            : `${list.items.length.toLocaleString("en-US")} ${list.items.length === 1 ? "entry" : "entries"} on this page (up to ${AUDIT_PAGE_SIZE})`
+        }
         prevHref={list.prevCursor ? `/audit${auditFilterSearch({ ...criteria, before: list.prevCursor })}` : null}
         nextHref={list.nextCursor ? `/audit${auditFilterSearch({ ...criteria, after: list.nextCursor })}` : null}
         firstHref={pagedAway ? `/audit${auditFilterSearch(criteria)}` : null}

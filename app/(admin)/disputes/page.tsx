@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 
 import { DisputesTable } from "@/components/disputes/disputes-table";
 import { FilterTabs } from "@/components/shell/list/filter-tabs";
-import { OffsetPager } from "@/components/shell/list/pager";
 import { Notice } from "@/components/shell/list/page-states";
+import { OffsetPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
 import { requirePageUser } from "@/lib/auth/session";
@@ -14,7 +14,8 @@ import { DEFAULT_DISPUTE_FILTER, ZDisputeFilter, type TDisputeFilter } from "@/l
 export const metadata: Metadata = { title: "Disputes" };
 export const dynamic = "force-dynamic";
 
-const href = (status: TDisputeFilter["status"], page = 1) => hrefWith("/disputes", { status: status === "all" ? undefined : status, page: page > 1 ? page : undefined });
+const href = (status: TDisputeFilter["status"], page = 1) =>
+  hrefWith("/disputes", { status: status === "all" ? undefined : status, page: page > 1 ? page : undefined });
 
 export default async function DisputesPage({ searchParams }: PageProps<"/disputes">) {
   await requirePageUser();
@@ -22,7 +23,10 @@ export default async function DisputesPage({ searchParams }: PageProps<"/dispute
   const list = await listDisputes(db, filter);
   return (
     <div className="space-y-5">
-      <PageHeader title="Disputes" description="Open disputes first, the longest open at the top, each with the payout it holds; then resolved ones." />
+      <PageHeader
+        title="Disputes"
+        description="Open disputes first, the longest open at the top, each with the payout it holds; then resolved ones."
+      />
       {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
       <FilterTabs
         label="Dispute status"

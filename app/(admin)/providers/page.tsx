@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 
 import { ProvidersFilter } from "@/components/providers/providers-filter";
 import { ProvidersTable } from "@/components/providers/providers-table";
-import { OffsetPager } from "@/components/shell/list/pager";
 import { Notice } from "@/components/shell/list/page-states";
+import { OffsetPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
 import { requirePageUser } from "@/lib/auth/session";
@@ -16,11 +16,19 @@ export const dynamic = "force-dynamic";
 
 export default async function ProvidersPage({ searchParams }: PageProps<"/providers">) {
   await requirePageUser();
-  const { filter, problems } = parseListSearchParams(ZProviderFilter, ["q", "readiness", "page"], await searchParams, DEFAULT_PROVIDER_FILTER);
+  const { filter, problems } = parseListSearchParams(
+    ZProviderFilter,
+    ["q", "readiness", "page"],
+    await searchParams,
+    DEFAULT_PROVIDER_FILTER,
+  );
   const list = await listProviders(db, filter);
   return (
     <div className="space-y-5">
-      <PageHeader title="Providers" description="Stripe account readiness, what each provider was paid (net of reversals), payouts on hold and open debts." />
+      <PageHeader
+        title="Providers"
+        description="Stripe account readiness, what each provider was paid (net of reversals), payouts on hold and open debts."
+      />
       {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
       <ProvidersFilter filter={filter} />
       <ProvidersTable providers={list.items} filtered={Boolean(filter.q) || filter.readiness !== "all"} />
@@ -29,7 +37,13 @@ export default async function ProvidersPage({ searchParams }: PageProps<"/provid
         pageSize={list.pageSize}
         total={list.total}
         shown={list.items.length}
-        hrefFor={(page) => hrefWith("/providers", { q: filter.q, readiness: filter.readiness === "all" ? undefined : filter.readiness, page: page > 1 ? page : undefined })}
+        hrefFor={(page) =>
+          hrefWith("/providers", {
+            q: filter.q,
+            readiness: filter.readiness === "all" ? undefined : filter.readiness,
+            page: page > 1 ? page : undefined,
+          })
+        }
         noun={["provider", "providers"]}
       />
     </div>

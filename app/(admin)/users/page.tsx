@@ -16,7 +16,10 @@ export default async function UsersPage() {
   const list = await listUsers(db);
   return (
     <div className="space-y-5">
-      <PageHeader title="Users" description="Who can sign in to the dashboard, and what their role lets them do. Every change is audited." />
+      <PageHeader
+        title="Users"
+        description="Who can sign in to the dashboard, and what their role lets them do. Every change is audited."
+      />
       <UsersPanel initialList={list} loadedAt={loadedAt} currentUserId={admin.id} />
     </div>
   );

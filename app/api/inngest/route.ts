@@ -1,7 +1,7 @@
 import { serve } from "inngest/next";
 
-import { inngest } from "@/lib/inngest/client";
 import { functions } from "@/inngest";
+import { inngest } from "@/lib/inngest/client";
 
 export const dynamic = "force-dynamic";
 // Vercel: keep each request below the platform's function timeout.

@@ -1,13 +1,6 @@
 "use client";
 
-import {
-  flexRender,
-  getCoreRowModel,
-  getExpandedRowModel,
-  useReactTable,
-  type ColumnDef,
-  type ExpandedState,
-} from "@tanstack/react-table";
+import { flexRender, getCoreRowModel, getExpandedRowModel, useReactTable, type ColumnDef, type ExpandedState } from "@tanstack/react-table";
 import { Fragment, useId, useState } from "react";
 
 import { EmptyState } from "@/components/ui/empty-state";
@@ -53,7 +46,8 @@ export function ExpandableTable<T>({
     getExpandedRowModel: getExpandedRowModel(),
   });
 
-  if (rows.length === 0) return <div className="rounded-xl border border-gray-200 bg-white shadow-xs">{empty ?? <EmptyState title="Nothing here" />}</div>;
+  if (rows.length === 0)
+    return <div className="rounded-xl border border-gray-200 bg-white shadow-xs">{empty ?? <EmptyState title="Nothing here" />}</div>;
 
   const columnCount = table.getVisibleLeafColumns().length + 1;
   return (
@@ -98,7 +92,12 @@ export function ExpandableTable<T>({
                       title={open ? "Hide details" : "Show details"}
                       className="inline-flex size-7 items-center justify-center rounded-md text-gray-500 hover:bg-gray-100 hover:text-gray-900"
                     >
-                      <svg aria-hidden viewBox="0 0 20 20" className={`size-4 transition-transform ${open ? "rotate-90" : ""}`} fill="currentColor">
+                      <svg
+                        aria-hidden
+                        viewBox="0 0 20 20"
+                        className={`size-4 transition-transform ${open ? "rotate-90" : ""}`}
+                        fill="currentColor"
+                      >
                         <path d="M7.2 4.2a.75.75 0 0 1 1.06 0l5.25 5.27a.75.75 0 0 1 0 1.06L8.26 15.8a.75.75 0 1 1-1.06-1.06L11.92 10 7.2 5.27a.75.75 0 0 1 0-1.06Z" />
                       </svg>
                     </button>
@@ -106,7 +105,10 @@ export function ExpandableTable<T>({
                   {row.getVisibleCells().map((cell) => {
                     const meta = cell.column.columnDef.meta as TColumnMeta | undefined;
                     return (
-                      <td key={cell.id} className={`px-4 py-2.5 align-top text-gray-700 ${meta?.align === "right" ? "text-right tabular-nums" : ""} ${meta?.className ?? ""}`}>
+                      <td
+                        key={cell.id}
+                        className={`px-4 py-2.5 align-top text-gray-700 ${meta?.align === "right" ? "text-right tabular-nums" : ""} ${meta?.className ?? ""}`}
+                      >
                         {flexRender(cell.column.columnDef.cell, cell.getContext())}
                       </td>
                     );

@@ -10,7 +10,15 @@ export const primaryButtonClass =
 export const secondaryButtonClass =
   "inline-flex items-center justify-center rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm font-medium text-gray-700 shadow-xs hover:bg-gray-50 disabled:opacity-60";
 
-export function Field({ label, className = "", children }: { label: string; className?: string; children: (id: string) => React.ReactNode }) {
+export function Field({
+  label,
+  className = "",
+  children,
+}: {
+  label: string;
+  className?: string;
+  children: (id: string) => React.ReactNode;
+}) {
   const id = useId();
   return (
     <div className={`min-w-36 flex-1 basis-40 space-y-1 ${className}`}>

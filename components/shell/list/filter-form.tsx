@@ -11,7 +11,19 @@ import { primaryButtonClass, secondaryButtonClass } from "./fields";
  * empty fields out of the URL; without, the browser submits it as a plain GET form.
  * Paging positions are not fields, so changing a filter starts from the first page.
  */
-export function FilterForm({ action, label, clearHref, active, children }: { action: string; label: string; clearHref: string; active: boolean; children: React.ReactNode }) {
+export function FilterForm({
+  action,
+  label,
+  clearHref,
+  active,
+  children,
+}: {
+  action: string;
+  label: string;
+  clearHref: string;
+  active: boolean;
+  children: React.ReactNode;
+}) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
 
@@ -26,7 +38,14 @@ export function FilterForm({ action, label, clearHref, active, children }: { act
   }
 
   return (
-    <form role="search" aria-label={label} method="get" action={action} onSubmit={submit} className="rounded-xl border border-gray-200 bg-white p-3 shadow-xs sm:p-4">
+    <form
+      role="search"
+      aria-label={label}
+      method="get"
+      action={action}
+      onSubmit={submit}
+      className="rounded-xl border border-gray-200 bg-white p-3 shadow-xs sm:p-4"
+    >
       <div className="flex flex-wrap items-end gap-3">
         {children}
         <div className="ml-auto flex shrink-0 flex-wrap items-center gap-2">

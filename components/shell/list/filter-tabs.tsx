@@ -20,7 +20,9 @@ export function FilterTabs({ label, tabs }: { label: string; tabs: TFilterTab[] 
             >
               {tab.label}
               {tab.count !== undefined ? (
-                <span className={`rounded-full px-1.5 text-xs tabular-nums ${tab.active ? "bg-indigo-100 text-indigo-700" : "bg-gray-100 text-gray-600"}`}>
+                <span
+                  className={`rounded-full px-1.5 text-xs tabular-nums ${tab.active ? "bg-indigo-100 text-indigo-700" : "bg-gray-100 text-gray-600"}`}
+                >
                   {tab.count.toLocaleString("en-US")}
                 </span>
               ) : null}

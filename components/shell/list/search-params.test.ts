@@ -7,7 +7,14 @@ const ZFilter = z.object({ status: z.enum(["all", "open"]).default("all"), page:
 
 describe("parseListSearchParams", () => {
   it("reads only the filter's keys, the first value of repeated ones", () => {
-    expect(parseListSearchParams(ZFilter, ["status", "page"], { status: ["open", "all"], page: "2", utm_source: "mail" }, { status: "all", page: 1 })).toEqual({
+    expect(
+      parseListSearchParams(
+        ZFilter,
+        ["status", "page"],
+        { status: ["open", "all"], page: "2", utm_source: "mail" },
+        { status: "all", page: 1 },
+      ),
+    ).toEqual({
       filter: { status: "open", page: 2 },
       problems: [],
     });

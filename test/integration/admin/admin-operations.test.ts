@@ -16,7 +16,9 @@ let operator: ReturnType<typeof ADMIN_ACTOR>;
 
 beforeAll(async () => {
   h = await startEngineHarness();
-  const user = await db.adminUser.create({ data: { email: "oscar@payouts.test", name: "Oscar Operator", role: "operator", passwordHash: "x" } });
+  const user = await db.adminUser.create({
+    data: { email: "oscar@payouts.test", name: "Oscar Operator", role: "operator", passwordHash: "x" },
+  });
   operator = ADMIN_ACTOR(user.id, "Oscar Operator");
 });
 
@@ -32,7 +34,11 @@ describe("hold and release", () => {
   it("holds a scheduled payout and releases it, each audited with the operator and the reason", async () => {
     const { bookingId } = await h.completeBooking();
     const payout = await payoutOf(bookingId);
-    const held = await holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Provider under review", expectedVersion: payout.version });
+    const held = await holdPayout(h.ctx(operator), {
+      payoutId: payout.id,
+      reason: "Provider under review",
+      expectedVersion: payout.version,
+    });
     expect(held.payout).toMatchObject({ status: "on_hold", holdReason: "admin_hold", holdNote: "Provider under review" });
 
     const released = await releasePayout(h.ctx(operator), { payoutId: payout.id, reason: "Review passed" });
@@ -57,13 +63,17 @@ describe("hold and release", () => {
     h.clock.advance(72 * HOUR);
     const released = await releasePayout(h.ctx(operator), { payoutId: payout.id, reason: "Booking checked" });
     expect(released.transferRequested).toBe(true);
-    expect((await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "release" } })).result).toMatchObject({ kind: "transferred" });
+    expect(
+      (await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "release" } })).result,
+    ).toMatchObject({ kind: "transferred" });
   });
 
   it("refuses a stale version, writing nothing", async () => {
     const { bookingId } = await h.completeBooking();
     const payout = await payoutOf(bookingId);
-    await expect(holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Old screen", expectedVersion: payout.version - 1 })).rejects.toMatchObject({
+    await expect(
+      holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Old screen", expectedVersion: payout.version - 1 }),
+    ).rejects.toMatchObject({
       status: 409,
       code: "version_conflict",
     });
@@ -112,7 +122,9 @@ describe("cancel", () => {
     const cancelled = await cancelPayout(h.ctx(operator), { payoutId: payout.id, reason: "Booking was fraudulent" });
     expect(cancelled.payout).toMatchObject({ status: "cancelled", cancelReason: "Booking was fraudulent" });
     h.clock.advance(49 * HOUR);
-    expect((await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "late" } })).result).toMatchObject({
+    expect(
+      (await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "late" } })).result,
+    ).toMatchObject({
       kind: "skipped",
       reason: "already_settled",
     });
@@ -135,7 +147,12 @@ describe("follow-up function", () => {
     const { bookingId } = await h.completeBooking();
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp3_${bookingId}`, openedAt: h.clock.now() });
     h.clock.advance(49 * HOUR);
-    const resolved = await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "partial", refundedAmount: 1_000, resolvedAt: h.clock.now() });
+    const resolved = await resolveDispute(h.ctx(), {
+      disputeId: opened.dispute.id,
+      outcome: "partial",
+      refundedAmount: 1_000,
+      resolvedAt: h.clock.now(),
+    });
     globalThis.inngestReceiver.clear();
     const run = await h.run("followUp", {
       name: "dispute/resolved",
@@ -145,6 +162,8 @@ describe("follow-up function", () => {
     expect(run.result).toMatchObject({ payoutId: resolved.payout!.id, status: "scheduled", transferRequested: true });
     // Applying it again changed nothing: the refund counts once.
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 1_000, amount: 7_000 });
-    expect(globalThis.inngestReceiver.events().some((e) => e.name === "payout/transfer.requested" && e.data.payoutId === resolved.payout!.id)).toBe(true);
+    expect(
+      globalThis.inngestReceiver.events().some((e) => e.name === "payout/transfer.requested" && e.data.payoutId === resolved.payout!.id),
+    ).toBe(true);
   });
 });

@@ -16,7 +16,6 @@ const alertsRoute = await import("@/app/api/admin/alerts/route");
 
 const users = dashboardUsers("alerts");
 
-
 const ORIGIN = "http://localhost";
 
 function acknowledge(id: string, body: unknown, headers: Record<string, string> = { origin: ORIGIN }) {
@@ -31,8 +30,6 @@ function acknowledge(id: string, body: unknown, headers: Record<string, string> 
 async function newAlert(title = "Payout transfer failed") {
   return db.alert.create({ data: { kind: "payout_failed", severity: "critical", title, message: "details" } });
 }
-
-
 
 describe("acknowledgeAlert", () => {
   it("records who and when, audited with the note in the same transaction", async () => {
@@ -71,7 +68,9 @@ describe("acknowledgeAlert", () => {
   it("lets exactly one of many concurrent acknowledgements win", async () => {
     const alert = await newAlert();
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => acknowledgeAlert(db, { alertId: alert.id, note: `click ${i}` }, i % 2 ? users.admin : users.operator)),
+      Array.from({ length: 6 }, (_, i) =>
+        acknowledgeAlert(db, { alertId: alert.id, note: `click ${i}` }, i % 2 ? users.admin : users.operator),
+      ),
     );
     expect(results.filter((r) => !r.alreadyAcknowledged)).toHaveLength(1);
     expect(new Set(results.map((r) => r.alert.acknowledgedAt)).size).toBe(1);
@@ -79,7 +78,9 @@ describe("acknowledgeAlert", () => {
   });
 
   it("answers 404 for an unknown alert", async () => {
-    await expect(acknowledgeAlert(db, { alertId: "00000000-0000-4000-8000-0000000000aa" }, users.operator)).rejects.toMatchObject({ status: 404 });
+    await expect(acknowledgeAlert(db, { alertId: "00000000-0000-4000-8000-0000000000aa" }, users.operator)).rejects.toMatchObject({
+      status: 404,
+    });
   });
 });
 
@@ -91,7 +92,10 @@ describe("listAlerts", () => {
     expect(list.items).toEqual([...open, ...acknowledged]);
     expect(open.map((a) => a.createdAt)).toEqual([...open.map((a) => a.createdAt)].sort().reverse());
     expect(acknowledged.map((a) => a.acknowledgedAt)).toEqual([...acknowledged.map((a) => a.acknowledgedAt)].sort().reverse());
-    expect(list.counts).toEqual({ open: await db.alert.count({ where: { acknowledgedAt: null } }), acknowledged: await db.alert.count({ where: { acknowledgedAt: { not: null } } }) });
+    expect(list.counts).toEqual({
+      open: await db.alert.count({ where: { acknowledgedAt: null } }),
+      acknowledged: await db.alert.count({ where: { acknowledgedAt: { not: null } } }),
+    });
     const onlyOpen = await listAlerts(db, ZAlertFilter.parse({ state: "open" }), 100);
     expect(onlyOpen.items.every((a) => a.acknowledgedAt === null)).toBe(true);
   });
@@ -103,8 +107,14 @@ describe("POST /api/admin/alerts/[id]/acknowledge", () => {
     signInAs(users.operator);
     const response = await acknowledge(alert.id, { note: "On it" });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { alert: { acknowledgedBy: { name: string }; acknowledgedAt: string }; alreadyAcknowledged: boolean };
-    expect(body).toMatchObject({ alreadyAcknowledged: false, alert: { acknowledgedBy: { name: users.operator.name }, acknowledgeNote: "On it" } });
+    const body = (await response.json()) as {
+      alert: { acknowledgedBy: { name: string }; acknowledgedAt: string };
+      alreadyAcknowledged: boolean;
+    };
+    expect(body).toMatchObject({
+      alreadyAcknowledged: false,
+      alert: { acknowledgedBy: { name: users.operator.name }, acknowledgeNote: "On it" },
+    });
     const again = await acknowledge(alert.id, undefined);
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ alreadyAcknowledged: true, alert: { acknowledgedAt: body.alert.acknowledgedAt } });

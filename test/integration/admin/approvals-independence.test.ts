@@ -31,31 +31,49 @@ type TSessionUser = { id: string; sessionVersion: number };
 
 async function signInAs(userId: string) {
   const row = await db.adminUser.findUniqueOrThrow({ where: { id: userId } });
-  vi.mocked(getServerSession).mockResolvedValue({ user: { id: row.id, sessionVersion: row.sessionVersion } satisfies TSessionUser, expires: "2999-01-01" } as never);
+  vi.mocked(getServerSession).mockResolvedValue({
+    user: { id: row.id, sessionVersion: row.sessionVersion } satisfies TSessionUser,
+    expires: "2999-01-01",
+  } as never);
 }
 
 function json(url: string, body: unknown, method = "POST") {
-  return new Request(`${ORIGIN}${url}`, { method, headers: { origin: ORIGIN, "content-type": "application/json" }, body: JSON.stringify(body) });
+  return new Request(`${ORIGIN}${url}`, {
+    method,
+    headers: { origin: ORIGIN, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 
 async function admin(name: string, role: AdminRole = "admin") {
-  return db.adminUser.create({ data: { email: `${name.toLowerCase()}-${Math.random().toString(36).slice(2, 8)}@example.test`, name, role, passwordHash: "x" } });
+  return db.adminUser.create({
+    data: { email: `${name.toLowerCase()}-${Math.random().toString(36).slice(2, 8)}@example.test`, name, role, passwordHash: "x" },
+  });
 }
 
 /** Admin `requesterId` asks for a force release of a new 1,500.00 USD payout (above the 1,000.00 threshold). */
 async function pendingForceRelease(requesterId: string) {
   const payout = await createPayout({ providerShare: 150_000 });
   await signInAs(requesterId);
-  const res = await actionsRoute.POST(json(`/api/admin/payouts/${payout.id}/actions`, { action: "force_release", reason: "Provider needs it today", expectedVersion: payout.version }), {
-    params: Promise.resolve({ id: payout.id }),
-  } as never);
+  const res = await actionsRoute.POST(
+    json(`/api/admin/payouts/${payout.id}/actions`, {
+      action: "force_release",
+      reason: "Provider needs it today",
+      expectedVersion: payout.version,
+    }),
+    {
+      params: Promise.resolve({ id: payout.id }),
+    } as never,
+  );
   expect(res.status).toBe(202);
   const { approval } = (await res.json()) as { approval: { id: string } };
   return { payout, approvalId: approval.id };
 }
 
 function approve(approvalId: string) {
-  return approveRoute.POST(json(`/api/admin/approvals/${approvalId}/approve`, { reason: "Looks fine to me" }), { params: Promise.resolve({ id: approvalId }) } as never);
+  return approveRoute.POST(json(`/api/admin/approvals/${approvalId}/approve`, { reason: "Looks fine to me" }), {
+    params: Promise.resolve({ id: approvalId }),
+  } as never);
 }
 
 let mallory: Awaited<ReturnType<typeof admin>>;
@@ -77,7 +95,10 @@ describe("four-eyes force release", () => {
 
     // Mallory, still signed in as herself, creates a second admin account she controls.
     await signInAs(mallory.id);
-    const created = await usersRoute.POST(json("/api/admin/users", { email: "mallory.alt@example.test", name: "M. Alt", role: "admin", password: "a password mallory knows" }), undefined as never);
+    const created = await usersRoute.POST(
+      json("/api/admin/users", { email: "mallory.alt@example.test", name: "M. Alt", role: "admin", password: "a password mallory knows" }),
+      undefined as never,
+    );
     expect(created.status).toBe(201);
     const { user: alt } = (await created.json()) as { user: { id: string } };
 
@@ -113,9 +134,12 @@ describe("four-eyes force release", () => {
 
     // Carol disables the requester (e.g. they left, or their account is suspected compromised).
     await signInAs(carol.id);
-    const disabled = await userRoute.PATCH(json(`/api/admin/users/${requester.id}`, { disabled: true, reason: "Left the company" }, "PATCH"), {
-      params: Promise.resolve({ id: requester.id }),
-    } as never);
+    const disabled = await userRoute.PATCH(
+      json(`/api/admin/users/${requester.id}`, { disabled: true, reason: "Left the company" }, "PATCH"),
+      {
+        params: Promise.resolve({ id: requester.id }),
+      } as never,
+    );
     expect(disabled.status).toBe(200);
 
     // Another admin still approves the leaver's request: money moves on a disabled user's say-so.

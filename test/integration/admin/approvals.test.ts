@@ -7,11 +7,11 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { approvedReleaseReason, approveForceRelease } from "@/lib/approvals/approve-force-release";
-import { approvalMismatch, fourEyesThresholdFor, needsSecondApproval } from "@/lib/payouts/four-eyes";
 import { rejectForceRelease } from "@/lib/approvals/reject-force-release";
 import { requestForceRelease } from "@/lib/approvals/request-force-release";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
+import { approvalMismatch, fourEyesThresholdFor, needsSecondApproval } from "@/lib/payouts/four-eyes";
 import { holdPayout } from "@/lib/payouts/hold-payout";
 import { evaluatePayoutAction, payoutActionsFor, type TPayoutActionFacts } from "@/lib/payouts/payout-actions";
 import { addTip } from "@/lib/tips/add-tip";
@@ -75,8 +75,12 @@ describe("four-eyes rules (pure)", () => {
   it("says what changed since a request", () => {
     const basis = { status: "scheduled", amount: 150_000, currency: "USD" } as const;
     expect(approvalMismatch(basis, basis)).toBeNull();
-    expect(approvalMismatch(basis, { ...basis, status: "on_hold" })).toBe("Since the request, the payout is now on hold (it was scheduled).");
-    expect(approvalMismatch(basis, { ...basis, amount: 151_000 })).toBe("Since the request, the amount is now $1,510.00 (it was $1,500.00).");
+    expect(approvalMismatch(basis, { ...basis, status: "on_hold" })).toBe(
+      "Since the request, the payout is now on hold (it was scheduled).",
+    );
+    expect(approvalMismatch(basis, { ...basis, amount: 151_000 })).toBe(
+      "Since the request, the amount is now $1,510.00 (it was $1,500.00).",
+    );
   });
 
   it("keeps the audit reason within the limit, naming both admins", () => {
@@ -87,14 +91,27 @@ describe("four-eyes rules (pure)", () => {
   });
 
   it("explains every disabled action", () => {
-    const facts: TPayoutActionFacts = { status: "processing", holdReason: null, openDisputes: 0, providerReady: true, pendingApproval: null };
-    expect(payoutActionsFor("admin", facts).map((a) => a.disabledReason)).toEqual(Array(5).fill("The transfer is in progress; wait until it settles."));
-    expect(evaluatePayoutAction("release", { ...facts, status: "on_hold", holdReason: "provider_account_not_ready", providerReady: false })).toEqual({
+    const facts: TPayoutActionFacts = {
+      status: "processing",
+      holdReason: null,
+      openDisputes: 0,
+      providerReady: true,
+      pendingApproval: null,
+    };
+    expect(payoutActionsFor("admin", facts).map((a) => a.disabledReason)).toEqual(
+      Array(5).fill("The transfer is in progress; wait until it settles."),
+    );
+    expect(
+      evaluatePayoutAction("release", { ...facts, status: "on_hold", holdReason: "provider_account_not_ready", providerReady: false }),
+    ).toEqual({
       allowed: false,
       reason: "The provider's Stripe account still cannot receive payouts.",
     });
     expect(evaluatePayoutAction("retry", { ...facts, status: "failed" })).toEqual({ allowed: true });
-    expect(evaluatePayoutAction("cancel", { ...facts, status: "cancelled" })).toEqual({ allowed: false, reason: "The payout is cancelled." });
+    expect(evaluatePayoutAction("cancel", { ...facts, status: "cancelled" })).toEqual({
+      allowed: false,
+      reason: "The payout is cancelled.",
+    });
     expect(payoutActionsFor("viewer", facts)).toEqual([]);
   });
 });
@@ -106,7 +123,10 @@ describe("requesting a force release", () => {
     expect(result.outcome).toBe("applied");
     expect(result.payout.eligibleAt.getTime()).toBeLessThanOrEqual(h.clock.now().getTime());
     expect(await db.payoutApproval.count({ where: { payoutId: payout.id } })).toBe(0);
-    expect(await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.force_released" } })).toMatchObject({ actorLabel: ada.label, reason: "Urgent" });
+    expect(await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.force_released" } })).toMatchObject({
+      actorLabel: ada.label,
+      reason: "Urgent",
+    });
   });
 
   it("at or above the threshold, records a pending request and changes nothing else", async () => {
@@ -117,10 +137,20 @@ describe("requesting a force release", () => {
     const after = await snapshot(payout.id);
     expect(after.payout).toEqual(before.payout);
     expect(after.approvals).toHaveLength(1);
-    expect(after.approvals[0]).toMatchObject({ status: "pending", action: "force_release", amount: 100_000, currency: "USD", reason: "VIP provider", requestedById: ada.id });
+    expect(after.approvals[0]).toMatchObject({
+      status: "pending",
+      action: "force_release",
+      amount: 100_000,
+      currency: "USD",
+      reason: "VIP provider",
+      requestedById: ada.id,
+    });
     const entry = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.id, action: "payout.force_release_requested" } });
     expect(entry).toMatchObject({ actorType: "admin", actorId: ada.id, actorLabel: ada.label, reason: "VIP provider" });
-    expect(entry.after).toMatchObject({ approvalId: after.approvals[0]!.id, basis: { status: "scheduled", amount: 100_000, currency: "USD" } });
+    expect(entry.after).toMatchObject({
+      approvalId: after.approvals[0]!.id,
+      basis: { status: "scheduled", amount: 100_000, currency: "USD" },
+    });
   });
 
   it("refuses a second request while one is pending, writing nothing", async () => {
@@ -136,7 +166,9 @@ describe("requesting a force release", () => {
 
   it("refuses while a dispute is open, and for a stale version, writing nothing", async () => {
     const { bookingId, payout } = await bigPayout();
-    await expect(requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Old screen", expectedVersion: payout.version + 5 })).rejects.toMatchObject({
+    await expect(
+      requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Old screen", expectedVersion: payout.version + 5 }),
+    ).rejects.toMatchObject({
       status: 409,
       code: "version_conflict",
     });
@@ -164,7 +196,9 @@ describe("approving", () => {
 
   it("a second admin approves: the force release runs as them, both named in the audit log, in one transaction", async () => {
     const { payout } = await bigPayout();
-    const { approval } = (await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "VIP provider" })) as { approval: { id: string } };
+    const { approval } = (await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "VIP provider" })) as {
+      approval: { id: string };
+    };
     h.clock.advance(HOUR);
     const result = await approveForceRelease(h.ctx(bea), { approvalId: approval.id, reason: "Checked the booking" });
 
@@ -177,12 +211,16 @@ describe("approving", () => {
     expect(audit.map((a) => a.action).sort()).toEqual(["payout.force_release_approved", "payout.force_released"]);
     const released = audit.find((a) => a.action === "payout.force_released")!;
     expect(released.actorLabel).toBe(bea.label);
-    expect(released.reason).toBe(`Four-eyes force release approved by ${bea.label}: "Checked the booking". Requested by ${ada.label}: "VIP provider".`);
+    expect(released.reason).toBe(
+      `Four-eyes force release approved by ${bea.label}: "Checked the booking". Requested by ${ada.label}: "VIP provider".`,
+    );
     const events = await db.outboxEvent.findMany({ where: { name: { in: ["payout/admin.action", "payout/transfer.requested"] } } });
-    expect(events.filter((e) => (e.data as { payoutId: string }).payoutId === payout.id).map((e) => e.name).sort()).toEqual([
-      "payout/admin.action",
-      "payout/transfer.requested",
-    ]);
+    expect(
+      events
+        .filter((e) => (e.data as { payoutId: string }).payoutId === payout.id)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(["payout/admin.action", "payout/transfer.requested"]);
 
     // Decided once: a second decision is refused.
     await expect(approveForceRelease(h.ctx(cid), { approvalId: approval.id, reason: "Me too" })).rejects.toMatchObject({ status: 409 });
@@ -209,11 +247,17 @@ describe("approving", () => {
 
     await expect(approveForceRelease(h.ctx(bea), { approvalId: approval.id, reason: "Fine" })).rejects.toMatchObject({
       status: 409,
-      message: "This request has expired. Since the request, the payout is now on hold (it was scheduled). Request a new force release if it is still needed.",
+      message:
+        "This request has expired. Since the request, the payout is now on hold (it was scheduled). Request a new force release if it is still needed.",
     });
     expect(await payoutOf(payout.bookingId)).toEqual(held);
-    expect(await db.payoutApproval.findUniqueOrThrow({ where: { id: approval.id } })).toMatchObject({ status: "cancelled", decidedById: null });
-    expect(await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.force_release_expired" } })).toMatchObject({ actorLabel: bea.label });
+    expect(await db.payoutApproval.findUniqueOrThrow({ where: { id: approval.id } })).toMatchObject({
+      status: "cancelled",
+      decidedById: null,
+    });
+    expect(await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.force_release_expired" } })).toMatchObject({
+      actorLabel: bea.label,
+    });
     expect(await db.auditLog.count({ where: { entityId: payout.id, action: "payout.force_released" } })).toBe(0);
   });
 
@@ -235,7 +279,9 @@ describe("approving", () => {
     // matches, but force release refuses while the dispute is open; nothing is written.
     const { bookingId, payout } = await bigPayout();
     await holdPayout(h.ctx(oscar), { payoutId: payout.id, reason: "Fraud check" });
-    const { approval } = (await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Checked, release" })) as { approval: { id: string } };
+    const { approval } = (await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Checked, release" })) as {
+      approval: { id: string };
+    };
     await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
     const before = await snapshot(payout.id);
     await expect(approveForceRelease(h.ctx(bea), { approvalId: approval.id, reason: "Fine by me" })).rejects.toMatchObject({ status: 409 });
@@ -249,7 +295,10 @@ describe("rejecting and withdrawing", () => {
     const first = await bigPayout();
     const r1 = (await requestForceRelease(h.ctx(ada), { payoutId: first.payout.id, reason: "VIP" })) as { approval: { id: string } };
     const rejected = await rejectForceRelease(h.ctx(bea), { approvalId: r1.approval.id, reason: "No reason to rush" });
-    expect(rejected).toMatchObject({ outcome: "rejected", approval: { status: "rejected", decidedById: bea.id, decisionNote: "No reason to rush" } });
+    expect(rejected).toMatchObject({
+      outcome: "rejected",
+      approval: { status: "rejected", decidedById: bea.id, decisionNote: "No reason to rush" },
+    });
     expect(await payoutOf(first.bookingId)).toEqual(first.payout);
     expect(await db.auditLog.findFirst({ where: { entityId: first.payout.id, action: "payout.force_release_rejected" } })).toMatchObject({
       actorLabel: bea.label,
@@ -260,7 +309,9 @@ describe("rejecting and withdrawing", () => {
     const r2 = (await requestForceRelease(h.ctx(ada), { payoutId: second.payout.id, reason: "VIP" })) as { approval: { id: string } };
     const withdrawn = await rejectForceRelease(h.ctx(ada), { approvalId: r2.approval.id, reason: "Asked by mistake" });
     expect(withdrawn).toMatchObject({ outcome: "withdrawn", approval: { status: "cancelled", decidedById: ada.id } });
-    expect(await db.auditLog.findFirst({ where: { entityId: second.payout.id, action: "payout.force_release_withdrawn" } })).toMatchObject({ actorLabel: ada.label });
+    expect(await db.auditLog.findFirst({ where: { entityId: second.payout.id, action: "payout.force_release_withdrawn" } })).toMatchObject({
+      actorLabel: ada.label,
+    });
   });
 
   it("needs a reason and an admin actor", async () => {

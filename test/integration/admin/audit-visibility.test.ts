@@ -24,13 +24,23 @@ let cfoId: string;
 let operatorEntryId: string;
 
 beforeAll(async () => {
-  const adminRow = await db.adminUser.create({ data: { email: "root-admin@example.test", name: "Root Admin", role: "admin", passwordHash: "x" } });
+  const adminRow = await db.adminUser.create({
+    data: { email: "root-admin@example.test", name: "Root Admin", role: "admin", passwordHash: "x" },
+  });
   const admin = { id: adminRow.id, email: adminRow.email, name: adminRow.name, role: "admin" as const };
-  const created = await createAdminUser(db, { email: "cfo@example.test", name: "The CFO", role: "admin", password: "a long enough password" }, admin);
+  const created = await createAdminUser(
+    db,
+    { email: "cfo@example.test", name: "The CFO", role: "admin", password: "a long enough password" },
+    admin,
+  );
   cfoId = created.id;
   await updateAdminUser(db, { userId: created.id, disabled: true, reason: "Under investigation for fraud" }, admin);
-  const operator = await db.adminUser.create({ data: { email: "operator-dir@example.test", name: "Olga Operator", role: "operator", passwordHash: "x" } });
-  const viewer = await db.adminUser.create({ data: { email: "viewer-dir@example.test", name: "Viewer", role: "viewer", passwordHash: "x" } });
+  const operator = await db.adminUser.create({
+    data: { email: "operator-dir@example.test", name: "Olga Operator", role: "operator", passwordHash: "x" },
+  });
+  const viewer = await db.adminUser.create({
+    data: { email: "viewer-dir@example.test", name: "Viewer", role: "viewer", passwordHash: "x" },
+  });
   const entry = await db.auditLog.create({
     data: {
       actorType: "admin",
@@ -59,7 +69,12 @@ function signInAs(role: AdminRole) {
 async function auditPage(query: string): Promise<{ status: number; text: string; ids: string[]; entityTypes: string[] }> {
   const res = await auditRoute.GET(new Request(`${ORIGIN}/api/admin/audit${query}`), undefined as never);
   const body = (await res.json()) as { items?: { id: string; entityType: string }[] };
-  return { status: res.status, text: JSON.stringify(body), ids: (body.items ?? []).map((i) => i.id), entityTypes: (body.items ?? []).map((i) => i.entityType) };
+  return {
+    status: res.status,
+    text: JSON.stringify(body),
+    ids: (body.items ?? []).map((i) => i.id),
+    entityTypes: (body.items ?? []).map((i) => i.entityType),
+  };
 }
 
 describe("the user directory is for admins only", () => {
@@ -91,12 +106,15 @@ describe("the user directory is for admins only", () => {
 });
 
 describe("the actor filter's options", () => {
-  it.each(["viewer", "operator"] as const)("offer a %s only the users who acted on entries they can see, and no account actions", async (role) => {
-    const options = await listAuditFilterOptions(db, role);
-    expect(options.users).toEqual([{ value: `user:${users.operator.id}`, label: "Olga Operator (operator-dir@example.test)" }]);
-    expect(options.actions).toContain("payout.held");
-    expect(options.actions.filter((a) => a.startsWith("admin_user."))).toEqual([]);
-  });
+  it.each(["viewer", "operator"] as const)(
+    "offer a %s only the users who acted on entries they can see, and no account actions",
+    async (role) => {
+      const options = await listAuditFilterOptions(db, role);
+      expect(options.users).toEqual([{ value: `user:${users.operator.id}`, label: "Olga Operator (operator-dir@example.test)" }]);
+      expect(options.actions).toContain("payout.held");
+      expect(options.actions.filter((a) => a.startsWith("admin_user."))).toEqual([]);
+    },
+  );
 
   it("offer an admin every account and every action", async () => {
     const options = await listAuditFilterOptions(db, "admin");

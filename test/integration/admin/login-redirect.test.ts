@@ -24,7 +24,9 @@ function landsOn(target: string): string {
 let viewer: { id: string; sessionVersion: number };
 
 beforeAll(async () => {
-  const user = await db.adminUser.create({ data: { email: "viewer-redirect@example.test", name: "Viewer", role: "viewer", passwordHash: "x" } });
+  const user = await db.adminUser.create({
+    data: { email: "viewer-redirect@example.test", name: "Viewer", role: "viewer", passwordHash: "x" },
+  });
   viewer = { id: user.id, sessionVersion: user.sessionVersion };
 });
 

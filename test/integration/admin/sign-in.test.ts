@@ -65,7 +65,10 @@ describe("signInWithPassword", () => {
 
   it("refuses malformed input without recording anything", async () => {
     expect(await attempt("not-an-email", PASSWORD, T0)).toEqual({ ok: false, reason: "invalid" });
-    expect(await signInWithPassword(db, { email: undefined, password: undefined, address: "x" }, T0)).toEqual({ ok: false, reason: "invalid" });
+    expect(await signInWithPassword(db, { email: undefined, password: undefined, address: "x" }, T0)).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
     expect(await attempt("a@sign-in.test", "x".repeat(201), T0)).toEqual({ ok: false, reason: "invalid" });
     expect(await db.signInAttempt.count()).toBe(0);
   });
@@ -120,7 +123,11 @@ describe("signInWithPassword", () => {
     for (const target of sprayed) {
       expect(await attempt(target.email, "Password1", T0, "192.0.2.9")).toEqual({ ok: false, reason: "invalid" });
     }
-    expect(await attempt(user.email, PASSWORD, minutes(1), "192.0.2.9")).toEqual({ ok: false, reason: "throttled", retryAfterSeconds: 14 * 60 });
+    expect(await attempt(user.email, PASSWORD, minutes(1), "192.0.2.9")).toEqual({
+      ok: false,
+      reason: "throttled",
+      retryAfterSeconds: 14 * 60,
+    });
     expect(await attempt(user.email, PASSWORD, minutes(1), "192.0.2.10")).toMatchObject({ ok: true });
   });
 

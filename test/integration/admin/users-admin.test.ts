@@ -18,17 +18,24 @@ const userRoute = await import("@/app/api/admin/users/[id]/route");
 const users = dashboardUsers("users");
 const ORIGIN = "http://localhost";
 
-
 function post(body: unknown, headers: Record<string, string> = { origin: ORIGIN }) {
   return usersRoute.POST(
-    new Request(`${ORIGIN}/api/admin/users`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
+    new Request(`${ORIGIN}/api/admin/users`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    }),
     undefined as never,
   );
 }
 
 function patch(id: string, body: unknown, headers: Record<string, string> = { origin: ORIGIN }) {
   return userRoute.PATCH(
-    new Request(`${ORIGIN}/api/admin/users/${id}`, { method: "PATCH", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
+    new Request(`${ORIGIN}/api/admin/users/${id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    }),
     { params: Promise.resolve({ id }) } as never,
   );
 }
@@ -39,22 +46,34 @@ async function newUser(role: "viewer" | "operator" | "admin" = "viewer") {
   return db.adminUser.create({ data: { email: `target-${counter}@example.test`, name: `Target ${counter}`, role, passwordHash: "x" } });
 }
 
-
-
 describe("createAdminUser", () => {
   it("creates a user with a hashed password, audited with the acting admin and the reason", async () => {
-    const user = await createAdminUser(db, { email: "new.person@example.test", name: "New Person", role: "operator", password: "a long initial password", reason: "Joins ops" }, users.admin);
+    const user = await createAdminUser(
+      db,
+      { email: "new.person@example.test", name: "New Person", role: "operator", password: "a long initial password", reason: "Joins ops" },
+      users.admin,
+    );
     expect(user).toMatchObject({ email: "new.person@example.test", role: "operator", disabledAt: null });
     const row = await db.adminUser.findUniqueOrThrow({ where: { id: user.id } });
     expect(await verifyPassword("a long initial password", row.passwordHash)).toBe(true);
     const audit = await db.auditLog.findMany({ where: { entityType: "admin_user", entityId: user.id } });
-    expect(audit).toMatchObject([{ action: "admin_user.created", actorType: "admin", actorId: users.admin.id, reason: "Joins ops", after: { email: "new.person@example.test", role: "operator" } }]);
+    expect(audit).toMatchObject([
+      {
+        action: "admin_user.created",
+        actorType: "admin",
+        actorId: users.admin.id,
+        reason: "Joins ops",
+        after: { email: "new.person@example.test", role: "operator" },
+      },
+    ]);
     expect(JSON.stringify(audit[0]?.after)).not.toContain("password");
   });
 
   it("refuses an email that is taken (409) and changes nothing", async () => {
     const before = await db.adminUser.findUniqueOrThrow({ where: { id: users.viewer.id } });
-    await expect(createAdminUser(db, { email: users.viewer.email, name: "Impostor", role: "admin", password: "another long password" }, users.admin)).rejects.toMatchObject({ status: 409 });
+    await expect(
+      createAdminUser(db, { email: users.viewer.email, name: "Impostor", role: "admin", password: "another long password" }, users.admin),
+    ).rejects.toMatchObject({ status: 409 });
     expect(await db.adminUser.findUniqueOrThrow({ where: { id: users.viewer.id } })).toEqual(before);
   });
 });
@@ -66,7 +85,13 @@ describe("updateAdminUser", () => {
     expect(result).toMatchObject({ changed: true, user: { role: "operator" } });
     expect((await db.adminUser.findUniqueOrThrow({ where: { id: target.id } })).sessionVersion).toBe(target.sessionVersion + 1);
     expect(await db.auditLog.findMany({ where: { entityId: target.id } })).toMatchObject([
-      { action: "admin_user.role_changed", actorId: users.admin.id, reason: "Covers the night shift", before: { role: "viewer" }, after: { role: "operator" } },
+      {
+        action: "admin_user.role_changed",
+        actorId: users.admin.id,
+        reason: "Covers the night shift",
+        before: { role: "viewer" },
+        after: { role: "operator" },
+      },
     ]);
     const same = await updateAdminUser(db, { userId: target.id, role: "operator", reason: "again" }, users.admin);
     expect(same.changed).toBe(false);
@@ -92,12 +117,18 @@ describe("updateAdminUser", () => {
     const actor = { id: me.id, email: me.email, name: me.name, role: "admin" as const };
     await expect(updateAdminUser(db, { userId: me.id, role: "operator", reason: "oops" }, actor)).rejects.toMatchObject({ status: 403 });
     await expect(updateAdminUser(db, { userId: me.id, disabled: true, reason: "oops" }, actor)).rejects.toMatchObject({ status: 403 });
-    expect(await db.adminUser.findUniqueOrThrow({ where: { id: me.id } })).toMatchObject({ role: "admin", disabledAt: null, sessionVersion: me.sessionVersion });
+    expect(await db.adminUser.findUniqueOrThrow({ where: { id: me.id } })).toMatchObject({
+      role: "admin",
+      disabledAt: null,
+      sessionVersion: me.sessionVersion,
+    });
     expect(await db.auditLog.count({ where: { entityId: me.id } })).toBe(0);
   });
 
   it("answers 404 for an unknown user", async () => {
-    await expect(updateAdminUser(db, { userId: "00000000-0000-4000-8000-0000000000cc", role: "viewer", reason: "who?" }, users.admin)).rejects.toMatchObject({ status: 404 });
+    await expect(
+      updateAdminUser(db, { userId: "00000000-0000-4000-8000-0000000000cc", role: "viewer", reason: "who?" }, users.admin),
+    ).rejects.toMatchObject({ status: 404 });
   });
 });
 
@@ -131,7 +162,9 @@ describe("the users API", () => {
     const auditBefore = await db.auditLog.count();
     signInAs(user());
     const email = `refused-${counter}@example.test`;
-    expect((await post({ email, name: "Refused", role: "admin", password: "long enough pass" }, headers as Record<string, string>)).status).toBe(status);
+    expect(
+      (await post({ email, name: "Refused", role: "admin", password: "long enough pass" }, headers as Record<string, string>)).status,
+    ).toBe(status);
     expect((await patch(target.id, { role: "admin", reason: "escalate" }, headers as Record<string, string>)).status).toBe(status);
     expect((await patch(target.id, { disabled: true, reason: "lock out" }, headers as Record<string, string>)).status).toBe(status);
     expect(await db.adminUser.findUnique({ where: { email } })).toBeNull();
@@ -148,13 +181,17 @@ describe("the users API", () => {
     signInAs(users.admin);
     const target = await newUser("viewer");
     expect((await post({ email: "short@example.test", name: "S", role: "viewer", password: "elevenchars" })).status).toBe(400);
-    expect((await post({ email: "extra@example.test", name: "E", role: "viewer", password: "long enough pass", isAdmin: true })).status).toBe(400);
+    expect(
+      (await post({ email: "extra@example.test", name: "E", role: "viewer", password: "long enough pass", isAdmin: true })).status,
+    ).toBe(400);
     expect((await post({ email: "role@example.test", name: "R", role: "superuser", password: "long enough pass" })).status).toBe(400);
     expect((await patch(target.id, { role: "admin", disabled: true, reason: "both" })).status).toBe(400);
     expect((await patch(target.id, { role: "admin" })).status).toBe(400);
     expect((await patch(target.id, { role: "admin", reason: "ok", sessionVersion: 0 })).status).toBe(400);
     expect((await patch("nope", { role: "admin", reason: "bad id" })).status).toBe(404);
-    expect(await db.adminUser.count({ where: { email: { in: ["short@example.test", "extra@example.test", "role@example.test"] } } })).toBe(0);
+    expect(await db.adminUser.count({ where: { email: { in: ["short@example.test", "extra@example.test", "role@example.test"] } } })).toBe(
+      0,
+    );
     expect(await db.adminUser.findUniqueOrThrow({ where: { id: target.id } })).toEqual(target);
   });
 

@@ -16,7 +16,11 @@ type TRow = { id: string; sessionVersion: number };
 
 function patchAs(actor: TRow, targetId: string, body: unknown) {
   return userRoute.PATCH(
-    new Request(`${ORIGIN}/api/admin/users/${targetId}`, { method: "PATCH", headers: { origin: ORIGIN, "content-type": "application/json" }, body: JSON.stringify(body) }),
+    new Request(`${ORIGIN}/api/admin/users/${targetId}`, {
+      method: "PATCH",
+      headers: { origin: ORIGIN, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
     { params: Promise.resolve({ id: targetId }) } as never,
   );
 }

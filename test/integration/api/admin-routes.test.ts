@@ -56,7 +56,13 @@ for (const file of routeFiles(root)) {
   const exported = (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
   for (const method of METHODS) {
     if (typeof exported[method] !== "function") continue;
-    handlers.push({ key: `${method} ${route}`, route, method, handler: exported[method] as THandler, ids: [...route.matchAll(/\[(\w+)\]/g)].map((m) => m[1]!) });
+    handlers.push({
+      key: `${method} ${route}`,
+      route,
+      method,
+      handler: exported[method] as THandler,
+      ids: [...route.matchAll(/\[(\w+)\]/g)].map((m) => m[1]!),
+    });
   }
 }
 
@@ -90,7 +96,10 @@ describe("admin route handlers", () => {
   it("refuse a mutation without this app's Origin (403) before looking at the session", async () => {
     signInAs("admin");
     for (const h of handlers.filter((x) => x.method !== "GET")) {
-      expect(await errorOf(await call(h, { headers: { origin: "https://evil.example" } })), h.key).toEqual({ status: 403, code: "forbidden" });
+      expect(await errorOf(await call(h, { headers: { origin: "https://evil.example" } })), h.key).toEqual({
+        status: 403,
+        code: "forbidden",
+      });
       expect(await errorOf(await call(h, { headers: { origin: "" } })), h.key).toEqual({ status: 403, code: "forbidden" });
     }
   });
@@ -120,19 +129,33 @@ describe("admin route handlers", () => {
     signInAs("admin");
     const audit = await db.auditLog.count();
     for (const h of handlers.filter((x) => x.method !== "GET")) {
-      expect(await errorOf(await call(h, { body: JSON.stringify({ reason: "x".repeat(70 * 1024) }) })), h.key).toEqual({ status: 413, code: "payload_too_large" });
-      expect(await errorOf(await call(h, { headers: { "content-type": "text/plain" }, body: '{"reason":"because"}' })), h.key).toEqual({ status: 415, code: "unsupported_media_type" });
+      expect(await errorOf(await call(h, { body: JSON.stringify({ reason: "x".repeat(70 * 1024) }) })), h.key).toEqual({
+        status: 413,
+        code: "payload_too_large",
+      });
+      expect(await errorOf(await call(h, { headers: { "content-type": "text/plain" }, body: '{"reason":"because"}' })), h.key).toEqual({
+        status: 415,
+        code: "unsupported_media_type",
+      });
       expect(await errorOf(await call(h, { body: "{not json" })), h.key).toEqual({ status: 400, code: "validation_failed" });
-      expect(await errorOf(await call(h, { body: JSON.stringify({ unexpected: true }) })), h.key).toEqual({ status: 400, code: "validation_failed" });
+      expect(await errorOf(await call(h, { body: JSON.stringify({ unexpected: true }) })), h.key).toEqual({
+        status: 400,
+        code: "validation_failed",
+      });
     }
     expect(await db.auditLog.count()).toBe(audit);
   });
 
   it("answer 400 for query parameters a list does not take", async () => {
     signInAs("admin");
-    for (const h of handlers.filter((x) => x.method === "GET" && x.ids.length === 0 && x.route !== "/api/admin/overview" && x.route !== "/api/admin/users")) {
+    for (const h of handlers.filter(
+      (x) => x.method === "GET" && x.ids.length === 0 && x.route !== "/api/admin/overview" && x.route !== "/api/admin/users",
+    )) {
       const request = new Request(`${ORIGIN}${h.route}?nonsense=1`);
-      expect(await errorOf(await h.handler(request, { params: Promise.resolve({}) })), h.key).toEqual({ status: 400, code: "validation_failed" });
+      expect(await errorOf(await h.handler(request, { params: Promise.resolve({}) })), h.key).toEqual({
+        status: 400,
+        code: "validation_failed",
+      });
     }
   });
 });

@@ -54,7 +54,11 @@ describe("listDisputes", () => {
     for (const [i, spec] of specs.entries()) {
       const booking = await createBooking({ provider });
       if (i !== 5) {
-        await createPayout({ booking, status: spec.status === "open" ? "on_hold" : "transferred", holdReason: spec.status === "open" ? "dispute_open" : null });
+        await createPayout({
+          booking,
+          status: spec.status === "open" ? "on_hold" : "transferred",
+          holdReason: spec.status === "open" ? "dispute_open" : null,
+        });
       }
       const dispute = await db.dispute.create({
         data: {
@@ -94,7 +98,9 @@ describe("listDisputes", () => {
   });
 
   it("filters by status and pages through the combined order", async () => {
-    expect((await listDisputes(db, ZDisputeFilter.parse({ status: "resolved" }))).items.map((d) => d.id)).toEqual([2, 6, 4].map((i) => disputeIds[i]));
+    expect((await listDisputes(db, ZDisputeFilter.parse({ status: "resolved" }))).items.map((d) => d.id)).toEqual(
+      [2, 6, 4].map((i) => disputeIds[i]),
+    );
     const page1 = await listDisputes(db, ZDisputeFilter.parse({ page: "1" }), 3);
     const page2 = await listDisputes(db, ZDisputeFilter.parse({ page: "2" }), 3);
     const page3 = await listDisputes(db, ZDisputeFilter.parse({ page: "3" }), 3);
@@ -125,8 +131,12 @@ describe("listProviders", () => {
     await createPayout({ provider: zed, status: "on_hold", holdReason: "dispute_open" });
     await createPayout({ provider: zed, status: "scheduled" });
     await createPayout({ provider: zed, status: "failed" });
-    await db.providerDebt.create({ data: { providerId: zed.id, payoutId: reversed.id, amount: 700, currency: "USD", status: "open", reason: "reversal failed" } });
-    await db.providerDebt.create({ data: { providerId: zed.id, payoutId: reversed.id, amount: 300, currency: "USD", status: "settled", reason: "paid back" } });
+    await db.providerDebt.create({
+      data: { providerId: zed.id, payoutId: reversed.id, amount: 700, currency: "USD", status: "open", reason: "reversal failed" },
+    });
+    await db.providerDebt.create({
+      data: { providerId: zed.id, payoutId: reversed.id, amount: 300, currency: "USD", status: "settled", reason: "paid back" },
+    });
     await createPayout({ provider: yana, status: "on_hold", holdReason: "provider_account_not_ready" });
   });
 
@@ -154,12 +164,15 @@ describe("listProviders", () => {
     expect((await listProviders(db, ZProviderFilter.parse({ q: "zebra" }))).items.map((p) => p.id)).toEqual([zed.id]);
     const account = (await db.provider.findUniqueOrThrow({ where: { id: zed.id } })).stripeAccountId!;
     expect((await listProviders(db, ZProviderFilter.parse({ q: account }))).items.map((p) => p.id)).toEqual([zed.id]);
-    expect((await listProviders(db, ZProviderFilter.parse({ q: "(lists)", readiness: "not_ready" }))).items.map((p) => p.id)).toEqual([yana.id]);
+    expect((await listProviders(db, ZProviderFilter.parse({ q: "(lists)", readiness: "not_ready" }))).items.map((p) => p.id)).toEqual([
+      yana.id,
+    ]);
     expect((await listProviders(db, ZProviderFilter.parse({ q: "no such provider" }))).items).toEqual([]);
 
     const { rows } = await sql.query<{ id: string }>(`SELECT id FROM "Provider" ORDER BY name, id`);
     const pages = [];
-    for (let page = 1; page <= Math.ceil(rows.length / 2); page += 1) pages.push(...(await listProviders(db, ZProviderFilter.parse({ page: String(page) }), 2)).items);
+    for (let page = 1; page <= Math.ceil(rows.length / 2); page += 1)
+      pages.push(...(await listProviders(db, ZProviderFilter.parse({ page: String(page) }), 2)).items);
     expect(pages.map((p) => p.id)).toEqual(rows.map((r) => r.id));
     expect((await listProviders(db, ZProviderFilter.parse({}), 2)).total).toBe(rows.length);
   });
@@ -171,7 +184,8 @@ describe("listAuditEntries", () => {
 
   beforeAll(async () => {
     userA = (await db.adminUser.create({ data: { email: "audit-a@example.test", name: "Audrey A", role: "admin", passwordHash: "x" } })).id;
-    userB = (await db.adminUser.create({ data: { email: "audit-b@example.test", name: "Bert B", role: "operator", passwordHash: "x" } })).id;
+    userB = (await db.adminUser.create({ data: { email: "audit-b@example.test", name: "Bert B", role: "operator", passwordHash: "x" } }))
+      .id;
     const rows: Prisma.AuditLogCreateManyInput[] = [];
     // 60 entries over three days; some share a timestamp, so the id breaks ties.
     for (let i = 0; i < 60; i += 1) {
@@ -179,7 +193,14 @@ describe("listAuditEntries", () => {
       rows.push({
         actorType: kind === 0 ? "system" : kind === 1 ? "webhook" : "admin",
         actorId: kind === 0 ? "inngest:transfer-payout" : kind === 1 ? "booking-platform" : kind === 2 ? userA : userB,
-        actorLabel: kind === 0 ? "Payout engine" : kind === 1 ? "Booking platform" : kind === 2 ? "Audrey A <audit-a@example.test>" : "Bert B <audit-b@example.test>",
+        actorLabel:
+          kind === 0
+            ? "Payout engine"
+            : kind === 1
+              ? "Booking platform"
+              : kind === 2
+                ? "Audrey A <audit-a@example.test>"
+                : "Bert B <audit-b@example.test>",
         action: i % 3 === 0 ? "payout.held" : i % 3 === 1 ? "payout.released" : "alert.acknowledged",
         entityType: i % 3 === 2 ? "alert" : "payout",
         entityId: i % 5 === 0 ? "00000000-0000-4000-8000-000000000001" : randomUUID(),
@@ -233,13 +254,21 @@ describe("listAuditEntries", () => {
     ["the system", () => ({ actor: "system" }), () => [`"actorType" = 'system'`, []] as const],
     ["webhooks", () => ({ actor: "webhook" }), () => [`"actorType" = 'webhook'`, []] as const],
     ["an action", () => ({ action: "payout.released" }), () => [`action = 'payout.released'`, []] as const],
-    ["an entity type and id", () => ({ entityType: "payout", entityId: "00000000-0000-4000-8000-000000000001" }), () => [`"entityType" = 'payout' AND "entityId" = '00000000-0000-4000-8000-000000000001'`, []] as const],
+    [
+      "an entity type and id",
+      () => ({ entityType: "payout", entityId: "00000000-0000-4000-8000-000000000001" }),
+      () => [`"entityType" = 'payout' AND "entityId" = '00000000-0000-4000-8000-000000000001'`, []] as const,
+    ],
     [
       "a date range (UTC days, both included)",
       () => ({ from: "2031-01-31", to: "2031-01-31" }),
       () => [`"createdAt" >= '2031-01-31T00:00:00Z' AND "createdAt" < '2031-02-01T00:00:00Z'`, []] as const,
     ],
-    ["a user and an action", () => ({ actor: `user:${userB}`, action: "payout.held" }), () => [`"actorId" = $1 AND action = 'payout.held'`, [userB]] as const],
+    [
+      "a user and an action",
+      () => ({ actor: `user:${userB}`, action: "payout.held" }),
+      () => [`"actorId" = $1 AND action = 'payout.held'`, [userB]] as const,
+    ],
   ])("filters by %s exactly as SQL does", async (_name, filter, where) => {
     const [clause, params] = where();
     const expected = await expectedIds(clause, [...params]);

@@ -18,12 +18,24 @@ const { createPayout, createProvider } = await import("../../support/factories")
 const ORIGIN = "http://localhost";
 
 beforeAll(async () => {
-  const viewer = await db.adminUser.create({ data: { email: "viewer-input@example.test", name: "Viewer", role: "viewer", passwordHash: "x" } });
-  vi.mocked(getServerSession).mockResolvedValue({ user: { id: viewer.id, sessionVersion: viewer.sessionVersion }, expires: "2999-01-01" } as never);
+  const viewer = await db.adminUser.create({
+    data: { email: "viewer-input@example.test", name: "Viewer", role: "viewer", passwordHash: "x" },
+  });
+  vi.mocked(getServerSession).mockResolvedValue({
+    user: { id: viewer.id, sessionVersion: viewer.sessionVersion },
+    expires: "2999-01-01",
+  } as never);
   const provider = await createProvider();
   for (let i = 0; i < 3; i += 1) await createPayout({ provider });
   await db.auditLog.createMany({
-    data: [0, 1, 2].map((i) => ({ actorType: "system" as const, actorId: "test", actorLabel: "Test", action: "test.cursor", entityType: "payout", entityId: `e${i}` })),
+    data: [0, 1, 2].map((i) => ({
+      actorType: "system" as const,
+      actorId: "test",
+      actorLabel: "Test",
+      action: "test.cursor",
+      entityType: "payout",
+      entityId: `e${i}`,
+    })),
   });
 });
 
@@ -68,7 +80,11 @@ describe("payout list cursors", () => {
   it.each([
     ["a date JavaScript parses but PostgreSQL does not", "", { s: "createdAt", o: "desc", v: "1", i: randomUUID() }],
     ["an impossible instant", "", { s: "createdAt", o: "desc", v: "2026-13-45T99:99:99.999Z", i: randomUUID() }],
-    ["an instant not written as toISOString writes it", "sort=eligibleAt&", { s: "eligibleAt", o: "desc", v: "2026-11-24 08:00:00", i: randomUUID() }],
+    [
+      "an instant not written as toISOString writes it",
+      "sort=eligibleAt&",
+      { s: "eligibleAt", o: "desc", v: "2026-11-24 08:00:00", i: randomUUID() },
+    ],
     ["an amount beyond int4", "sort=amount&", { s: "amount", o: "desc", v: 3_000_000_000, i: randomUUID() }],
     ["an amount below int4", "sort=amount&", { s: "amount", o: "desc", v: -3_000_000_000, i: randomUUID() }],
     ["a text amount", "sort=amount&", { s: "amount", o: "desc", v: "12", i: randomUUID() }],
@@ -76,7 +92,9 @@ describe("payout list cursors", () => {
     for (const key of ["after", "before"]) {
       const res = await get(payoutsRoute, `/api/admin/payouts?${sort}${key}=${payoutCursor(cursor)}`);
       expect(res.status).toBe(400);
-      expect(await res.json()).toMatchObject({ error: { code: "validation_failed", message: expect.stringMatching(/cursor is not valid/) } });
+      expect(await res.json()).toMatchObject({
+        error: { code: "validation_failed", message: expect.stringMatching(/cursor is not valid/) },
+      });
     }
   });
 

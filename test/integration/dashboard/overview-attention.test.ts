@@ -27,8 +27,19 @@ beforeAll(async () => {
   const bob = await createProvider({ name: "Bob Brown" });
 
   // Processing: stuck beyond one hour (two), exactly at the threshold and recent (not stuck).
-  ids.stuckOldest = (await createPayout({ provider: alice, status: "processing", providerShare: 1_100, attempts: 2, processingStartedAt: at(-5 * HOUR) })).id;
-  ids.stuckNewer = (await createPayout({ provider: bob, currency: "EUR", status: "processing", providerShare: 2_200, attempts: 1, processingStartedAt: at(-HOUR - MINUTE) })).id;
+  ids.stuckOldest = (
+    await createPayout({ provider: alice, status: "processing", providerShare: 1_100, attempts: 2, processingStartedAt: at(-5 * HOUR) })
+  ).id;
+  ids.stuckNewer = (
+    await createPayout({
+      provider: bob,
+      currency: "EUR",
+      status: "processing",
+      providerShare: 2_200,
+      attempts: 1,
+      processingStartedAt: at(-HOUR - MINUTE),
+    })
+  ).id;
   await createPayout({ provider: alice, status: "processing", providerShare: 3_300, processingStartedAt: at(-HOUR) });
   await createPayout({ provider: alice, status: "processing", providerShare: 4_400, processingStartedAt: at(-10 * MINUTE) });
 
@@ -36,26 +47,73 @@ beforeAll(async () => {
   const startOfToday = Date.UTC(2031, 4, 20);
   await createPayout({ provider: alice, status: "transferred", providerShare: 10_000, transferredAt: at(-HOUR) });
   await createPayout({ provider: alice, status: "transferred", providerShare: 2_000_000_000, transferredAt: new Date(startOfToday - 1) });
-  await createPayout({ provider: bob, status: "transferred", providerShare: 2_000_000_000, transferredAt: new Date(startOfToday - 12 * HOUR) });
-  await createPayout({ provider: bob, currency: "EUR", status: "transferred", providerShare: 7_000, transferredAt: new Date(startOfToday - DAY) });
+  await createPayout({
+    provider: bob,
+    status: "transferred",
+    providerShare: 2_000_000_000,
+    transferredAt: new Date(startOfToday - 12 * HOUR),
+  });
+  await createPayout({
+    provider: bob,
+    currency: "EUR",
+    status: "transferred",
+    providerShare: 7_000,
+    transferredAt: new Date(startOfToday - DAY),
+  });
   await createPayout({ provider: alice, status: "transferred", providerShare: 500, transferredAt: new Date(startOfToday - 29 * DAY) });
   await createPayout({ provider: alice, status: "transferred", providerShare: 999, transferredAt: new Date(startOfToday - 29 * DAY - 1) });
 
   // Reversed after a transfer: counted as transferred on its transfer day; its succeeded reversal on the reversal's day.
-  const reversed = await createPayout({ provider: bob, status: "partially_reversed", providerShare: 6_000, reversedAmount: 1_500, transferredAt: new Date(startOfToday - 3 * DAY) });
-  await db.transferReversal.create({ data: { payoutId: reversed.id, amount: 1_500, currency: "USD", status: "succeeded", createdAt: new Date(startOfToday - 2 * DAY), updatedAt: new Date(startOfToday - 2 * DAY + HOUR) } });
-  await db.transferReversal.create({ data: { payoutId: reversed.id, amount: 700, currency: "USD", status: "failed", updatedAt: new Date(startOfToday - 2 * DAY) } });
+  const reversed = await createPayout({
+    provider: bob,
+    status: "partially_reversed",
+    providerShare: 6_000,
+    reversedAmount: 1_500,
+    transferredAt: new Date(startOfToday - 3 * DAY),
+  });
+  await db.transferReversal.create({
+    data: {
+      payoutId: reversed.id,
+      amount: 1_500,
+      currency: "USD",
+      status: "succeeded",
+      createdAt: new Date(startOfToday - 2 * DAY),
+      updatedAt: new Date(startOfToday - 2 * DAY + HOUR),
+    },
+  });
+  await db.transferReversal.create({
+    data: { payoutId: reversed.id, amount: 700, currency: "USD", status: "failed", updatedAt: new Date(startOfToday - 2 * DAY) },
+  });
 
   // Failed and cancelled, by their last change.
-  await createPayout({ provider: alice, status: "failed", providerShare: 800, attempts: 3, updatedAt: new Date(startOfToday - 5 * DAY + HOUR) });
-  await createPayout({ provider: alice, status: "cancelled", providerShare: 900, refundedAmount: 900, updatedAt: new Date(startOfToday - 5 * DAY + 2 * HOUR) });
+  await createPayout({
+    provider: alice,
+    status: "failed",
+    providerShare: 800,
+    attempts: 3,
+    updatedAt: new Date(startOfToday - 5 * DAY + HOUR),
+  });
+  await createPayout({
+    provider: alice,
+    status: "cancelled",
+    providerShare: 900,
+    refundedAmount: 900,
+    updatedAt: new Date(startOfToday - 5 * DAY + 2 * HOUR),
+  });
   await createPayout({ provider: alice, status: "failed", providerShare: 800, attempts: 3, updatedAt: new Date(startOfToday - 40 * DAY) });
 
   // Alerts: seven open (one acknowledged in between), newest first.
   const admin = await db.adminUser.create({ data: { email: "ack@example.test", name: "Ack", role: "operator", passwordHash: "x" } });
   for (let i = 0; i < 7; i += 1) {
     const alert = await db.alert.create({
-      data: { kind: "payout_failed", severity: i === 0 ? "critical" : "warning", title: `Alert ${i}`, message: `Message ${i}`, createdAt: at(-i * HOUR), payoutId: i === 0 ? ids.stuckOldest : null },
+      data: {
+        kind: "payout_failed",
+        severity: i === 0 ? "critical" : "warning",
+        title: `Alert ${i}`,
+        message: `Message ${i}`,
+        createdAt: at(-i * HOUR),
+        payoutId: i === 0 ? ids.stuckOldest : null,
+      },
     });
     ids[`alert${i}`] = alert.id;
   }
@@ -78,7 +136,13 @@ describe("stuck payouts", () => {
     expect(overview.stuck.payouts.map((p) => p.id)).toEqual(rows.map((r) => r.id));
     expect(overview.stuck.payouts.map((p) => p.id)).toEqual([ids.stuckOldest, ids.stuckNewer]);
     expect(overview.stuck.thresholdMinutes).toBe(60);
-    expect(overview.stuck.payouts[0]).toMatchObject({ providerName: "Alice Anders", amount: 1_100, currency: "USD", attempts: 2, processingStartedAt: at(-5 * HOUR).toISOString() });
+    expect(overview.stuck.payouts[0]).toMatchObject({
+      providerName: "Alice Anders",
+      amount: 1_100,
+      currency: "USD",
+      attempts: 2,
+      processingStartedAt: at(-5 * HOUR).toISOString(),
+    });
   });
 });
 
@@ -109,7 +173,13 @@ describe("volume per day by outcome", () => {
           .map((o) => ({ outcome: o, currency: s.currency, day: d.day, count: d[o].count, amount: d[o].amount })),
       ),
     );
-    const expected = rows.map((r) => ({ outcome: r.outcome, currency: r.currency, day: r.day, count: Number(r.count), amount: Number(r.amount) }));
+    const expected = rows.map((r) => ({
+      outcome: r.outcome,
+      currency: r.currency,
+      day: r.day,
+      count: Number(r.count),
+      amount: Number(r.amount),
+    }));
     const key = (r: { outcome: string; currency: string; day: string }) => `${r.currency} ${r.day} ${r.outcome}`;
     expect(shown.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(expected.sort((a, b) => key(a).localeCompare(key(b))));
 
@@ -120,7 +190,10 @@ describe("volume per day by outcome", () => {
     expect(usd?.days.find((d) => d.day === "2031-04-21")?.transferred).toEqual({ count: 1, amount: 500 });
     expect(usd?.days.find((d) => d.day === "2031-05-17")?.transferred).toEqual({ count: 1, amount: 6_000 });
     expect(usd?.days.find((d) => d.day === "2031-05-18")?.reversed).toEqual({ count: 1, amount: 1_500 });
-    expect(usd?.days.find((d) => d.day === "2031-05-15")).toMatchObject({ failed: { count: 1, amount: 800 }, cancelled: { count: 1, amount: 0 } });
+    expect(usd?.days.find((d) => d.day === "2031-05-15")).toMatchObject({
+      failed: { count: 1, amount: 800 },
+      cancelled: { count: 1, amount: 0 },
+    });
     expect(usd?.totals).toEqual({
       transferred: { count: 5, amount: 4_000_016_500 },
       reversed: { count: 1, amount: 1_500 },
@@ -144,6 +217,11 @@ describe("newest open alerts", () => {
     expect(overview.alerts.openCount).toBe(6);
     expect(overview.alerts.newest).toHaveLength(NEWEST_ALERTS_LIMIT);
     expect(overview.alerts.newest.map((a) => a.id)).toEqual([ids.alert0, ids.alert2, ids.alert3, ids.alert4, ids.alert5]);
-    expect(overview.alerts.newest[0]).toMatchObject({ title: "Alert 0", severity: "critical", payoutId: ids.stuckOldest, createdAt: NOW.toISOString() });
+    expect(overview.alerts.newest[0]).toMatchObject({
+      title: "Alert 0",
+      severity: "critical",
+      payoutId: ids.stuckOldest,
+      createdAt: NOW.toISOString(),
+    });
   });
 });

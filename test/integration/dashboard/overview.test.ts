@@ -85,7 +85,13 @@ describe("getOverview", () => {
       await createPayout({ provider: alice, status: "on_hold", holdReason: "dispute_open", providerShare: 1_500, eligibleAt: at(HOUR) });
       await createPayout({ provider: bob, status: "on_hold", holdReason: "dispute_open", providerShare: 1_500 });
       await createPayout({ provider: alice, status: "on_hold", holdReason: "admin_hold", providerShare: 2_500 });
-      await createPayout({ provider: chiyo, currency: "JPY", status: "on_hold", holdReason: "provider_account_not_ready", providerShare: 8_000 });
+      await createPayout({
+        provider: chiyo,
+        currency: "JPY",
+        status: "on_hold",
+        holdReason: "provider_account_not_ready",
+        providerShare: 8_000,
+      });
 
       await createPayout({ provider: alice, status: "processing", providerShare: 3_300, eligibleAt: at(-HOUR) });
 
@@ -107,10 +113,23 @@ describe("getOverview", () => {
       }
       const jpyBooking = await createBooking({ provider: chiyo, currency: "JPY", providerShare: 700 });
       await createPayout({ booking: jpyBooking, status: "failed", attempts: 1, lastError: "Account closed", updatedAt: at(-4 * MINUTE) });
-      await createPayout({ provider: chiyo, currency: "JPY", status: "failed", providerShare: 800, attempts: 3, updatedAt: at(-90 * MINUTE) });
+      await createPayout({
+        provider: chiyo,
+        currency: "JPY",
+        status: "failed",
+        providerShare: 800,
+        attempts: 3,
+        updatedAt: at(-90 * MINUTE),
+      });
 
       // Fully refunded and cancelled: amount zero.
-      await createPayout({ currency: "EUR", status: "cancelled", providerShare: 1_000, refundedAmount: 1_000, cancelReason: "fully refunded" });
+      await createPayout({
+        currency: "EUR",
+        status: "cancelled",
+        providerShare: 1_000,
+        refundedAmount: 1_000,
+        cancelReason: "fully refunded",
+      });
 
       overview = await getOverview(db, NOW);
     });
@@ -145,7 +164,11 @@ describe("getOverview", () => {
       expect(overview.currencies).toEqual(["EUR", "JPY", "USD"]);
       expect(total("transferred", "USD")).toEqual({ currency: "USD", count: 2, amount: 4_000_000_000 });
       expect(total("transferred", "EUR")).toEqual({ currency: "EUR", count: 1, amount: 12_345 });
-      expect(total("scheduled", "USD")).toEqual({ currency: "USD", count: 16, amount: 1_250 + 2_000 + 3_000 + 3_000 + 1_000 + 4_000 + 5_000 });
+      expect(total("scheduled", "USD")).toEqual({
+        currency: "USD",
+        count: 16,
+        amount: 1_250 + 2_000 + 3_000 + 3_000 + 1_000 + 4_000 + 5_000,
+      });
       expect(total("scheduled", "JPY")).toEqual({ currency: "JPY", count: 2, amount: 14_000 });
       expect(total("failed", "USD")).toEqual({ currency: "USD", count: 21, amount: 21 * 1_000 + 210 });
       expect(total("cancelled", "EUR")).toEqual({ currency: "EUR", count: 1, amount: 0 });
@@ -175,7 +198,14 @@ describe("getOverview", () => {
       ]);
       expect(overview.dueSoon.count).toBe(16);
 
-      const { rows } = await sql.query<{ id: string; name: string; externalId: string; amount: number; currency: string; eligibleAt: Date }>(
+      const { rows } = await sql.query<{
+        id: string;
+        name: string;
+        externalId: string;
+        amount: number;
+        currency: string;
+        eligibleAt: Date;
+      }>(
         `SELECT p.id, pr.name, b."externalId", p.amount, p.currency, p."eligibleAt"
          FROM "Payout" p JOIN "Provider" pr ON pr.id = p."providerId" JOIN "Booking" b ON b.id = p."bookingId"
          WHERE p.status = 'scheduled' AND p."eligibleAt" >= $1 AND p."eligibleAt" < $2
@@ -215,7 +245,13 @@ describe("getOverview", () => {
       expect(overview.failed.payouts.map((p) => p.id)).toEqual(rows.map((r) => r.id));
       expect(overview.failed.payouts).toHaveLength(20);
       expect(overview.failed.payouts[0]).toMatchObject({ amount: 1_000, currency: "USD", attempts: 3, lastError: "Stripe error 0" });
-      expect(overview.failed.payouts[2]).toMatchObject({ amount: 700, currency: "JPY", attempts: 1, lastError: "Account closed", providerName: "Chiyo Chiba" });
+      expect(overview.failed.payouts[2]).toMatchObject({
+        amount: 700,
+        currency: "JPY",
+        attempts: 1,
+        lastError: "Account closed",
+        providerName: "Chiyo Chiba",
+      });
       expect(overview.failed.payouts.map((p) => p.updatedAt)).toEqual(rows.map((r) => r.updatedAt.toISOString()));
     });
 

@@ -12,8 +12,8 @@ import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
-import type { TAuditTimelineItem, TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 import { holdPayout } from "@/lib/payouts/hold-payout";
+import type { TAuditTimelineItem, TPayoutDetail } from "@/lib/payouts/payout-detail-types";
 import { releasePayout } from "@/lib/payouts/release-payout";
 import { addTip } from "@/lib/tips/add-tip";
 
@@ -65,7 +65,14 @@ describe("getPayoutDetail", () => {
   it("breaks the amount down and merges audit entries, tips, disputes, attempts and reversals into one timeline, newest first", async () => {
     const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
     h.clock.advance(HOUR);
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 1_500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: "ch_tip_1" });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 1_500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: "ch_tip_1",
+    });
     h.clock.advance(HOUR);
     const payout = await payoutOf(bookingId);
     await holdPayout(h.ctx(actor("operator")), { payoutId: payout.id, reason: "Checking the provider" });
@@ -74,16 +81,34 @@ describe("getPayoutDetail", () => {
     h.clock.advance(49 * HOUR);
     await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "due" } });
     h.clock.advance(HOUR);
-    const dispute = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, stripeDisputeId: `dp_${randomUUID().slice(0, 8)}`, reason: "not as described", openedAt: h.clock.now() });
+    const dispute = await openDispute(h.ctx(), {
+      bookingId,
+      externalId: `dsp_${randomUUID()}`,
+      stripeDisputeId: `dp_${randomUUID().slice(0, 8)}`,
+      reason: "not as described",
+      openedAt: h.clock.now(),
+    });
     h.clock.advance(HOUR);
-    const resolved = await resolveDispute(h.ctx(), { disputeId: dispute.dispute.id, outcome: "partial", refundedAmount: 2_000, resolvedAt: h.clock.now() });
+    const resolved = await resolveDispute(h.ctx(), {
+      disputeId: dispute.dispute.id,
+      outcome: "partial",
+      refundedAmount: 2_000,
+      resolvedAt: h.clock.now(),
+    });
     h.clock.advance(HOUR);
     for (const reversalId of resolved.reversalIds) {
       await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId, payoutId: payout.id } });
     }
 
     const detail = await detailOf(payout.id);
-    expect(detail.payout).toMatchObject({ providerShare: 8_000, tipAmount: 1_500, refundedAmount: 0, amount: 9_500, currency: "USD", reversedAmount: 2_000 });
+    expect(detail.payout).toMatchObject({
+      providerShare: 8_000,
+      tipAmount: 1_500,
+      refundedAmount: 0,
+      amount: 9_500,
+      currency: "USD",
+      reversedAmount: 2_000,
+    });
     expect(detail.payout.status).toBe("partially_reversed");
     expect(detail.payout.stripeTransferId).toMatch(/^tr_/);
 
@@ -100,7 +125,12 @@ describe("getPayoutDetail", () => {
     expect(auditItems(detail).some((i) => i.action === "tip.accepted")).toBe(false);
 
     const held = auditItems(detail).find((i) => i.action === "payout.held");
-    expect(held).toMatchObject({ actor: { type: "admin", label: actor("operator").label }, reason: "Checking the provider", statusFrom: "scheduled", statusTo: "on_hold" });
+    expect(held).toMatchObject({
+      actor: { type: "admin", label: actor("operator").label },
+      reason: "Checking the provider",
+      statusFrom: "scheduled",
+      statusTo: "on_hold",
+    });
     const released = auditItems(detail).find((i) => i.action === "payout.released");
     expect(released).toMatchObject({ reason: "Provider checked", statusFrom: "on_hold", statusTo: "scheduled" });
     expect(auditItems(detail).find((i) => i.action === "payout.amount_adjusted")).toMatchObject({ amountFrom: 8_000, amountTo: 9_500 });
@@ -110,7 +140,9 @@ describe("getPayoutDetail", () => {
     expect(attempt).toMatchObject({ attempt: { attemptNumber: 1, status: "succeeded", stripeTransferId: detail.payout.stripeTransferId } });
     const reversal = detail.timeline.find((i) => i.kind === "reversal");
     expect(reversal).toMatchObject({ reversal: { amount: 2_000, status: "succeeded", stripeReversalId: expect.stringMatching(/^trr_/) } });
-    expect(detail.timeline.find((i) => i.kind === "dispute_opened")).toMatchObject({ dispute: { stripeDisputeId: expect.stringMatching(/^dp_/), reason: "not as described" } });
+    expect(detail.timeline.find((i) => i.kind === "dispute_opened")).toMatchObject({
+      dispute: { stripeDisputeId: expect.stringMatching(/^dp_/), reason: "not as described" },
+    });
 
     // The booking's own entries are part of the story.
     expect(auditItems(detail).some((i) => i.action === "booking.completed")).toBe(true);
@@ -183,7 +215,11 @@ describe("getPayoutDetail", () => {
     // Once the payout changes, the request no longer matches: shown expired, force release possible again.
     await holdPayout(h.ctx(actor("operator")), { payoutId: payout.id, reason: "Wait" });
     const changed = await detailOf(payout.id, "admin2");
-    expect(changed.approvals[0]).toMatchObject({ state: "expired", canApprove: false, expiredBecause: expect.stringMatching(/now on hold \(it was scheduled\)/) });
+    expect(changed.approvals[0]).toMatchObject({
+      state: "expired",
+      canApprove: false,
+      expiredBecause: expect.stringMatching(/now on hold \(it was scheduled\)/),
+    });
     expect(changed.fourEyes.pendingApprovalId).toBeNull();
     expect(changed.actions.find((a) => a.action === "force_release")?.allowed).toBe(true);
   });

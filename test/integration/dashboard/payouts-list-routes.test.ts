@@ -191,14 +191,16 @@ describe("POST /api/admin/payouts/bulk", () => {
     expect(requestId).toMatch(/^bulk:/);
     // The applied rows' events reach the workflow engine once the response is out.
     await Promise.all(afterTasks.splice(0));
-    const sent = globalThis.inngestReceiver.events().filter((e) => e.name === "payout/admin.action").map((e) => e.data.payoutId);
+    const sent = globalThis.inngestReceiver
+      .events()
+      .filter((e) => e.name === "payout/admin.action")
+      .map((e) => e.data.payoutId);
     expect(sent).toEqual(expect.arrayContaining(scheduled));
     expect(sent).not.toContain(transferred);
 
-    const released = (await (await bulkRequest({ action: "release", payoutIds: [...scheduled, transferred], reason: "Review passed" })).json()) as Omit<
-      TBulkPayoutResult,
-      "eventIds"
-    >;
+    const released = (await (
+      await bulkRequest({ action: "release", payoutIds: [...scheduled, transferred], reason: "Review passed" })
+    ).json()) as Omit<TBulkPayoutResult, "eventIds">;
     expect(released.results.map((r) => [r.ok, r.status ?? r.code])).toEqual([
       [true, "scheduled"],
       [true, "scheduled"],

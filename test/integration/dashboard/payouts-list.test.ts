@@ -10,7 +10,6 @@ import type { PayoutStatus } from "@/generated/prisma/enums";
 import { db } from "@/lib/db";
 import { csvField, exportPayoutsCsv, minorToDecimal, PAYOUT_CSV_HEADER } from "@/lib/payouts/export-payouts-csv";
 import { countPayouts, listPayouts, type TPayoutListItem } from "@/lib/payouts/list-payouts";
-import { payoutWhere, resolvePayoutFilter } from "@/lib/payouts/payout-where";
 import {
   decimalToMinor,
   DEFAULT_PAYOUT_FILTER,
@@ -21,6 +20,7 @@ import {
   type TPayoutFilter,
   type TPayoutFilterInput,
 } from "@/lib/payouts/payout-filter";
+import { payoutWhere, resolvePayoutFilter } from "@/lib/payouts/payout-where";
 
 import { createBooking, createPayout, createProvider } from "../../support/factories";
 import { parseCsv } from "../../support/parse-csv";
@@ -34,7 +34,10 @@ let zephyr: Provider;
 let zeta: Provider;
 let odd: Provider;
 
-async function payout(provider: Provider, data: { status: PayoutStatus; createdAt: Date; currency?: string; providerShare?: number; stripeTransferId?: string }) {
+async function payout(
+  provider: Provider,
+  data: { status: PayoutStatus; createdAt: Date; currency?: string; providerShare?: number; stripeTransferId?: string },
+) {
   const currency = data.currency ?? "USD";
   const providerShare = data.providerShare ?? 10_000;
   const booking = await createBooking({ provider, currency, providerShare });
@@ -104,11 +107,20 @@ async function allPages(input: TPayoutFilterInput & { limit?: number }): Promise
 describe("the filter in the URL", () => {
   it("round-trips through URL params with defaults left out and statuses in a fixed order", () => {
     const parsed = parsePayoutFilter(
-      new URLSearchParams("status=failed&status=on_hold&currency=eur&from=2026-03-01&to=2026-03-05&amountMin=10.5&q=%20abc%20&sort=amount&order=asc"),
+      new URLSearchParams(
+        "status=failed&status=on_hold&currency=eur&from=2026-03-01&to=2026-03-05&amountMin=10.5&q=%20abc%20&sort=amount&order=asc",
+      ),
     );
     expect(parsed.success).toBe(true);
     const filter = parsed.data as TPayoutFilter;
-    expect(filter).toMatchObject({ status: ["on_hold", "failed"], currency: "EUR", q: "abc", sort: "amount", order: "asc", date: "created" });
+    expect(filter).toMatchObject({
+      status: ["on_hold", "failed"],
+      currency: "EUR",
+      q: "abc",
+      sort: "amount",
+      order: "asc",
+      date: "created",
+    });
     const qs = serializePayoutFilter(filter).toString();
     expect(qs).toBe("q=abc&status=on_hold&status=failed&currency=EUR&from=2026-03-01&to=2026-03-05&amountMin=10.5&sort=amount&order=asc");
     expect(parsePayoutFilter(new URLSearchParams(qs)).data).toEqual(filter);
@@ -204,7 +216,11 @@ describe("listPayouts", () => {
     expect(new Set(ids)).toEqual(new Set(want.map((r) => r.id)));
 
     const jpy = await allPages({ currency: "JPY", amountMin: "3000" });
-    expect(jpy.ids).toEqual(expected({ currency: "JPY" }).filter((r) => r.amount >= 3000).map((r) => r.id));
+    expect(jpy.ids).toEqual(
+      expected({ currency: "JPY" })
+        .filter((r) => r.amount >= 3000)
+        .map((r) => r.id),
+    );
   });
 
   it("searches by payout id, transfer id, booking id, provider id and provider name prefix (any case)", async () => {
@@ -215,10 +231,16 @@ describe("listPayouts", () => {
     expect(await search(one.id.toUpperCase())).toEqual([one.id]);
     expect(await search(transferred.stripeTransferId!)).toEqual([transferred.id]);
     expect(await search(one.bookingExternalId)).toEqual([one.id]);
-    const ofZeta = rows.filter((r) => r.providerId === zeta.id).map((r) => r.id).sort();
+    const ofZeta = rows
+      .filter((r) => r.providerId === zeta.id)
+      .map((r) => r.id)
+      .sort();
     expect(await search(zeta.externalId)).toEqual(ofZeta);
     expect(await search("ZETA pl")).toEqual(ofZeta);
-    const ofBoth = rows.filter((r) => r.providerId === zeta.id || r.providerId === zephyr.id).map((r) => r.id).sort();
+    const ofBoth = rows
+      .filter((r) => r.providerId === zeta.id || r.providerId === zephyr.id)
+      .map((r) => r.id)
+      .sort();
     expect(await search("Ze")).toEqual(ofBoth);
     // LIKE wildcards are text, not patterns.
     expect(await search("%")).toEqual([]);
@@ -267,11 +289,17 @@ describe("CSV export", () => {
     expect(csvField("tab\there")).toBe('"tab\there"');
     expect(csvField(null)).toBe("");
     expect(csvField(1234)).toBe("1234");
-    expect([minorToDecimal(1234, "USD"), minorToDecimal(5, "EUR"), minorToDecimal(5000, "JPY"), minorToDecimal(1234, "KWD")]).toEqual(["12.34", "0.05", "5000", "1.234"]);
+    expect([minorToDecimal(1234, "USD"), minorToDecimal(5, "EUR"), minorToDecimal(5000, "JPY"), minorToDecimal(1234, "KWD")]).toEqual([
+      "12.34",
+      "0.05",
+      "5000",
+      "1.234",
+    ]);
   });
 
   it("streams exactly the filtered set, across batches, in the view's order", async () => {
-    const filter = parsePayoutFilter(new URLSearchParams(`status=on_hold&status=transferred&status=failed&sort=amount&order=asc`)).data as TPayoutFilter;
+    const filter = parsePayoutFilter(new URLSearchParams(`status=on_hold&status=transferred&status=failed&sort=amount&order=asc`))
+      .data as TPayoutFilter;
     const text = await new Response(exportPayoutsCsv(db, filter, { batchSize: 2 })).text();
     expect(text.startsWith(PAYOUT_CSV_HEADER)).toBe(true);
     const [header, ...body] = parseCsv(text);

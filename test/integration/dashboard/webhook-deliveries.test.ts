@@ -6,8 +6,8 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { GET as getDelivery } from "@/app/api/admin/webhook-deliveries/[id]/route";
 import { POST as redrive } from "@/app/api/admin/webhook-deliveries/[id]/redrive/route";
+import { GET as getDelivery } from "@/app/api/admin/webhook-deliveries/[id]/route";
 import { GET as listDeliveries } from "@/app/api/admin/webhook-deliveries/route";
 import { POST as bookingWebhook } from "@/app/api/webhooks/booking/route";
 import type { AdminRole } from "@/generated/prisma/enums";
@@ -74,11 +74,21 @@ function completed(bookingId: string, completedAt: Date, stripeAccountId: string
 }
 
 function tip(bookingId: string, at: Date, amount = 700) {
-  return { id: uid("evt"), type: "tip.created", createdAt: at.toISOString(), data: { tipId: uid("tip"), bookingId, amount, currency: "USD", createdAt: at.toISOString() } };
+  return {
+    id: uid("evt"),
+    type: "tip.created",
+    createdAt: at.toISOString(),
+    data: { tipId: uid("tip"), bookingId, amount, currency: "USD", createdAt: at.toISOString() },
+  };
 }
 
 function disputeOpened(bookingId: string, disputeId: string, at: Date) {
-  return { id: uid("evt"), type: "dispute.opened", createdAt: at.toISOString(), data: { disputeId, bookingId, reason: "not as described", openedAt: at.toISOString(), scope: "booking" } };
+  return {
+    id: uid("evt"),
+    type: "dispute.opened",
+    createdAt: at.toISOString(),
+    data: { disputeId, bookingId, reason: "not as described", openedAt: at.toISOString(), scope: "booking" },
+  };
 }
 
 function disputeResolved(bookingId: string, disputeId: string, at: Date, refundedAmount: number) {
@@ -126,7 +136,11 @@ async function callList(query: string) {
   const response = await listDeliveries(new Request(`${ORIGIN}/api/admin/webhook-deliveries?${query}`), undefined);
   return {
     status: response.status,
-    json: (await response.json()) as { items: { id: string; status: string; error: string | null; note: string | null }[]; nextCursor: string | null; prevCursor: string | null },
+    json: (await response.json()) as {
+      items: { id: string; status: string; error: string | null; note: string | null }[];
+      nextCursor: string | null;
+      prevCursor: string | null;
+    },
   };
 }
 
@@ -146,7 +160,11 @@ describe("GET /api/admin/webhook-deliveries", () => {
         receivedAt: at[i % 2]!,
       })),
     });
-    const expected = await db.webhookEvent.findMany({ where: { type }, orderBy: [{ receivedAt: "desc" }, { id: "desc" }], select: { id: true } });
+    const expected = await db.webhookEvent.findMany({
+      where: { type },
+      orderBy: [{ receivedAt: "desc" }, { id: "desc" }],
+      select: { id: true },
+    });
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -207,10 +225,17 @@ describe("GET /api/admin/webhook-deliveries/:id", () => {
   it("returns the delivery with its payload; 404 for an unknown or malformed id", async () => {
     const body = tip(uid("bk_unknown"), new Date());
     const delivery = await deliver(body);
-    const get = (id: string) => getDelivery(new Request(`${ORIGIN}/api/admin/webhook-deliveries/${id}`), { params: Promise.resolve({ id }) });
+    const get = (id: string) =>
+      getDelivery(new Request(`${ORIGIN}/api/admin/webhook-deliveries/${id}`), { params: Promise.resolve({ id }) });
     const res = await get(delivery.id);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ id: delivery.id, source: "booking_platform", status: "deferred", externalId: body.id, payload: body });
+    expect(await res.json()).toMatchObject({
+      id: delivery.id,
+      source: "booking_platform",
+      status: "deferred",
+      externalId: body.id,
+      payload: body,
+    });
     expect((await get(randomUUID())).status).toBe(404);
     expect((await get("not-a-uuid")).status).toBe(404);
   });
@@ -255,10 +280,21 @@ describe("a dispute's refund while the transfer is in flight (payout busy)", () 
     }
     expect(await db.webhookEvent.findUniqueOrThrow({ where: { id: busy.id } })).toMatchObject({ status: "failed", applyAttempts: 2 });
 
-    const res = await callRedrive(busy.id, { origin: ORIGIN, "content-type": "application/json" }, JSON.stringify({ reason: "Transfer settled; apply the resolution" }));
+    const res = await callRedrive(
+      busy.id,
+      { origin: ORIGIN, "content-type": "application/json" },
+      JSON.stringify({ reason: "Transfer settled; apply the resolution" }),
+    );
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ outcome: { status: "processed" }, delivery: { id: busy.id, status: "processed", applyAttempts: 3, payload: body } });
-    expect(await db.payout.findUniqueOrThrow({ where: { id: payout.id } })).toMatchObject({ status: "scheduled", refundedAmount: 1_000, amount: 7_000 });
+    expect(res.json).toMatchObject({
+      outcome: { status: "processed" },
+      delivery: { id: busy.id, status: "processed", applyAttempts: 3, payload: body },
+    });
+    expect(await db.payout.findUniqueOrThrow({ where: { id: payout.id } })).toMatchObject({
+      status: "scheduled",
+      refundedAmount: 1_000,
+      amount: 7_000,
+    });
     const audit = await db.auditLog.findFirstOrThrow({ where: { entityType: "webhook_event", entityId: busy.id } });
     expect(audit).toMatchObject({
       action: "webhook_event.redriven",
@@ -285,21 +321,38 @@ describe("the reconciliation sweep", () => {
     const bookingId = uid("bk_crash");
     const body = completed(bookingId, new Date(h.clock.now().getTime() - HOUR), h.account());
     // Stored, then the process died before applying it.
-    const { delivery } = await storeDelivery(db, { source: "booking_platform", externalId: body.id, type: body.type, payload: body, bookingExternalId: bookingId });
+    const { delivery } = await storeDelivery(db, {
+      source: "booking_platform",
+      externalId: body.id,
+      type: body.type,
+      payload: body,
+      bookingExternalId: bookingId,
+    });
     const early = await h.run("reconcile", null);
     expect(early.result).toMatchObject({ deliveries: { reapplied: 0 } }); // possibly still in flight
 
     h.clock.advance(6 * 60 * 1000);
     const run = await h.run("reconcile", null);
     expect(run.result).toMatchObject({ deliveries: { reapplied: 1, processed: 1 } });
-    expect(await db.webhookEvent.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: "processed", applyAttempts: 1 });
-    expect(await db.booking.findUniqueOrThrow({ where: { externalId: bookingId }, include: { payout: true } })).toMatchObject({ payout: { status: "scheduled" } });
+    expect(await db.webhookEvent.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({
+      status: "processed",
+      applyAttempts: 1,
+    });
+    expect(await db.booking.findUniqueOrThrow({ where: { externalId: bookingId }, include: { payout: true } })).toMatchObject({
+      payout: { status: "scheduled" },
+    });
     expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: delivery.id, name: "booking/completed" }));
   });
 
   it("gives up re-applying a failing delivery after 5 attempts (a re-drive can still apply it)", async () => {
     const body = completed(uid("bk_stuck"), new Date(), h.account());
-    const { delivery } = await storeDelivery(db, { source: "booking_platform", externalId: body.id, type: body.type, payload: body, bookingExternalId: body.data.bookingId });
+    const { delivery } = await storeDelivery(db, {
+      source: "booking_platform",
+      externalId: body.id,
+      type: body.type,
+      payload: body,
+      bookingExternalId: body.data.bookingId,
+    });
     await db.webhookEvent.update({ where: { id: delivery.id }, data: { status: "failed", error: "earlier failure", applyAttempts: 5 } });
     h.clock.advance(HOUR);
     await h.run("reconcile", null);
@@ -322,7 +375,9 @@ describe("the reconciliation sweep", () => {
     expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: delivery.id, name: "booking/completed" }));
 
     const payout = await db.payout.findFirstOrThrow({ where: { booking: { externalId: bookingId } } });
-    const requested = globalThis.inngestReceiver.events().filter((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id);
+    const requested = globalThis.inngestReceiver
+      .events()
+      .filter((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id);
     expect(requested.length).toBeGreaterThanOrEqual(1);
     for (const event of requested) await h.run("transfer", { name: event.name, data: event.data });
     expect(await db.payout.findUniqueOrThrow({ where: { id: payout.id } })).toMatchObject({ status: "transferred" });

@@ -2,9 +2,9 @@
 // disputes on the booking's charge or its only tip charge; the second one reads the charge from
 // the stored charge.dispute.* delivery (tips paid with several charges). A lost chargeback
 // recorded before the migration must still cap a later refund on that charge.
+import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -49,7 +49,10 @@ function stripeEvent(type: string, object: unknown, created = now()) {
  */
 async function runBackfill() {
   const dir = path.resolve("prisma/migrations");
-  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name >= "20261124170000").map((e) => e.name).sort();
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory() && e.name >= "20261124170000")
+    .map((e) => e.name)
+    .sort();
   const updates: string[] = [];
   for (const name of names) {
     const sql = await readFile(path.join(dir, name, "migration.sql"), "utf8");
@@ -69,8 +72,22 @@ describe("migration 20261124170000_dispute_charge on existing rows", () => {
     const tipCharge = stripeId("ch");
     const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
     // Two tips, each paid with its own charge.
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 1_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge });
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: stripeId("ch") });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 1_000,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: tipCharge,
+    });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: stripeId("ch"),
+    });
 
     // The 10.00 tip charge was charged back and lost: the provider bears the whole 10.00.
     const lost = stripeEvent("charge.dispute.closed", {

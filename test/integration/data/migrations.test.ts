@@ -59,7 +59,9 @@ describe("runMigrations", () => {
       "20260102000000_broken": `CREATE TABLE "B" (id int);\nINSERT INTO "Nope" VALUES (1);`,
       "20260103000000_third": `CREATE TABLE "C" (id int);`,
     });
-    await expect(runMigrations(url, dir)).rejects.toThrow(/20260102000000_broken failed and was rolled back: relation "Nope" does not exist/);
+    await expect(runMigrations(url, dir)).rejects.toThrow(
+      /20260102000000_broken failed and was rolled back: relation "Nope" does not exist/,
+    );
     const tables = await queryAll<{ relname: string }>(url, `SELECT relname FROM pg_class WHERE relname IN ('A','B','C') ORDER BY 1`);
     expect(tables.map((t) => t.relname)).toEqual(["A"]);
     const rows = await queryAll<{ migration_name: string; finished: boolean; logs: string | null }>(

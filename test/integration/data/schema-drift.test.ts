@@ -98,7 +98,15 @@ const scalarFields = (model: TDmmfModel) => model.fields.filter((f) => f.kind ==
 
 type TColumn = { table: string; column: string; type: string; notNull: boolean; default: string | null };
 type TIndex = { table: string; name: string; unique: boolean; primary: boolean; columns: string[] };
-type TForeignKey = { table: string; name: string; columns: string[]; refTable: string; refColumns: string[]; onDelete: string; onUpdate: string };
+type TForeignKey = {
+  table: string;
+  name: string;
+  columns: string[];
+  refTable: string;
+  refColumns: string[];
+  onDelete: string;
+  onUpdate: string;
+};
 
 let client: pg.Client;
 let columns: TColumn[];
@@ -182,7 +190,10 @@ describe("migrated database matches prisma/schema.prisma", () => {
     const table = tableName(model);
 
     it("has exactly the schema's columns", () => {
-      const actual = columns.filter((c) => c.table === table).map((c) => c.column).sort();
+      const actual = columns
+        .filter((c) => c.table === table)
+        .map((c) => c.column)
+        .sort();
       expect(actual).toEqual(scalarFields(model).map(columnName).sort());
     });
 
@@ -234,7 +245,14 @@ describe("migrated database matches prisma/schema.prisma", () => {
         .sort((a, b) => a.name.localeCompare(b.name));
       const actual = foreignKeys
         .filter((fk) => fk.table === table)
-        .map(({ name, columns: cols, refTable, refColumns, onDelete, onUpdate }) => ({ name, columns: cols, refTable, refColumns, onDelete, onUpdate }))
+        .map(({ name, columns: cols, refTable, refColumns, onDelete, onUpdate }) => ({
+          name,
+          columns: cols,
+          refTable,
+          refColumns,
+          onDelete,
+          onUpdate,
+        }))
         .sort((a, b) => a.name.localeCompare(b.name));
       expect(actual).toEqual(expected);
     });

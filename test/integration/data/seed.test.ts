@@ -256,7 +256,9 @@ describe("seedDemoData", () => {
     ]) {
       expect(actions, action).toContain(action);
     }
-    const otherActions = new Set((await db.auditLog.findMany({ where: { entityType: { not: "payout" } }, select: { action: true } })).map((a) => a.action));
+    const otherActions = new Set(
+      (await db.auditLog.findMany({ where: { entityType: { not: "payout" } }, select: { action: true } })).map((a) => a.action),
+    );
     for (const action of [
       "booking.completed",
       "booking.cancelled",
@@ -313,7 +315,9 @@ describe("seedDemoData", () => {
     expect(transferred.filter((p) => p.attempts === 2).length).toBeGreaterThanOrEqual(5);
     // Failed, retried by an operator, then transferred: attempt numbers keep counting.
     expect(transferred.some((p) => p.attemptsLog.length === 4 && p.attempts === 1)).toBe(true);
-    const recent = await db.payout.count({ where: { status: "scheduled", eligibleAt: { gt: NOW, lt: new Date(NOW.getTime() + 48 * HOUR) } } });
+    const recent = await db.payout.count({
+      where: { status: "scheduled", eligibleAt: { gt: NOW, lt: new Date(NOW.getTime() + 48 * HOUR) } },
+    });
     expect(recent).toBeGreaterThan(50);
   });
 
@@ -321,13 +325,26 @@ describe("seedDemoData", () => {
     const paid = await db.payout.findMany({ where: { stripeTransferId: { not: null } }, include: { transfers: true, reversals: true } });
     expect(paid.length).toBeGreaterThan(100);
     for (const p of paid) {
-      expect(p.transfers).toMatchObject([{ kind: "payout", leg: 1, status: "succeeded", stripeTransferId: p.stripeTransferId, payoutAmount: p.amount, amount: p.amount, currency: p.currency }]);
+      expect(p.transfers).toMatchObject([
+        {
+          kind: "payout",
+          leg: 1,
+          status: "succeeded",
+          stripeTransferId: p.stripeTransferId,
+          payoutAmount: p.amount,
+          amount: p.amount,
+          currency: p.currency,
+        },
+      ]);
       for (const r of p.reversals) expect(r.payoutTransferId).toBe(p.transfers[0]!.id);
     }
   });
 
   it("has transfers in flight, one of them stuck for about two hours", async () => {
-    const processing = await db.payout.findMany({ where: { status: "processing" }, include: { attemptsLog: { orderBy: { attemptNumber: "asc" } } } });
+    const processing = await db.payout.findMany({
+      where: { status: "processing" },
+      include: { attemptsLog: { orderBy: { attemptNumber: "asc" } } },
+    });
     expect(processing.length).toBeGreaterThanOrEqual(3);
     for (const p of processing) {
       const last = p.attemptsLog.at(-1);
@@ -403,7 +420,10 @@ describe("seedDemoData", () => {
       if (d.outcome === "partial" || d.outcome === "customer_won") expect(d.refundedAmount).toBeGreaterThan(0);
     }
 
-    const reversed = await db.payout.findMany({ where: { status: { in: ["reversed", "partially_reversed"] } }, include: { reversals: true } });
+    const reversed = await db.payout.findMany({
+      where: { status: { in: ["reversed", "partially_reversed"] } },
+      include: { reversals: true },
+    });
     expect(reversed.length).toBeGreaterThanOrEqual(4);
     for (const p of reversed) {
       expect(p.reversals).toHaveLength(1);

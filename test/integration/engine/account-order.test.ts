@@ -29,7 +29,9 @@ let bea: ReturnType<typeof ADMIN_ACTOR>;
 
 beforeAll(async () => {
   const make = async (name: string) => {
-    const user = await db.adminUser.create({ data: { email: `${randomUUID().slice(0, 8)}@payouts.test`, name, role: "admin", passwordHash: "x" } });
+    const user = await db.adminUser.create({
+      data: { email: `${randomUUID().slice(0, 8)}@payouts.test`, name, role: "admin", passwordHash: "x" },
+    });
     return { ...ADMIN_ACTOR(user.id, name), label: `${name} <${user.email}>` };
   };
   ada = await make("Ada Admin");
@@ -45,7 +47,11 @@ async function accountIn(accountId: string, ready: boolean): Promise<Stripe.Acco
 }
 
 async function sendBooking(input: { bookingId: string; stripeAccountId: string; providerShare?: number }) {
-  const event = bookingCompletedEvent({ ...input, providerId: `prov_${input.bookingId}`, completedAt: new Date(h.clock.now().getTime() - HOUR) });
+  const event = bookingCompletedEvent({
+    ...input,
+    providerId: `prov_${input.bookingId}`,
+    completedAt: new Date(h.clock.now().getTime() - HOUR),
+  });
   expect(await sendBookingEvent(event)).toEqual({ status: 200, body: { received: true } });
 }
 
@@ -56,10 +62,17 @@ async function sendAccountUpdated(event: Stripe.Event) {
 
 /** What the provider and its payout end as: the facts the order must not change. */
 async function outcome(bookingExternalId: string) {
-  const booking = await db.booking.findUniqueOrThrow({ where: { externalId: bookingExternalId }, include: { provider: true, payout: true } });
+  const booking = await db.booking.findUniqueOrThrow({
+    where: { externalId: bookingExternalId },
+    include: { provider: true, payout: true },
+  });
   const { provider, payout } = booking;
   return {
-    provider: { payoutsEnabled: provider.payoutsEnabled, told: provider.accountCheckedAt !== null, accountStateAt: provider.accountStateAt },
+    provider: {
+      payoutsEnabled: provider.payoutsEnabled,
+      told: provider.accountCheckedAt !== null,
+      accountStateAt: provider.accountStateAt,
+    },
     payout: { status: payout!.status, holdReason: payout!.holdReason, amount: payout!.amount },
     kept: await db.stripeAccount.count({ where: { id: provider.stripeAccountId! } }),
   };
@@ -77,8 +90,13 @@ describe("account.updated and the provider's first booking, in either order", ()
         const delivery = await sendAccountUpdated(event);
         expect(delivery).toMatchObject({ status: "processed" });
         if (order === "account_first") {
-          expect(delivery!.error).toBe(`no provider has Stripe account ${accountId} yet; its state (${ready ? "can" : "cannot"} receive payouts) is kept for the provider recorded with it`);
-          expect(await db.stripeAccount.findUniqueOrThrow({ where: { id: accountId } })).toMatchObject({ payoutsEnabled: ready, transfersActive: ready });
+          expect(delivery!.error).toBe(
+            `no provider has Stripe account ${accountId} yet; its state (${ready ? "can" : "cannot"} receive payouts) is kept for the provider recorded with it`,
+          );
+          expect(await db.stripeAccount.findUniqueOrThrow({ where: { id: accountId } })).toMatchObject({
+            payoutsEnabled: ready,
+            transfersActive: ready,
+          });
           await sendBooking({ bookingId, stripeAccountId: accountId });
         }
         return outcome(bookingId);
@@ -101,14 +119,23 @@ describe("account.updated and the provider's first booking, in either order", ()
       const accountId = h.account();
       const bookingId = uid("bk");
       const older = stripeEvent({ type: "account.updated", object: await accountIn(accountId, false), account: accountId, created: base });
-      const newer = stripeEvent({ type: "account.updated", object: await accountIn(accountId, true), account: accountId, created: base + 10 });
+      const newer = stripeEvent({
+        type: "account.updated",
+        object: await accountIn(accountId, true),
+        account: accountId,
+        created: base + 10,
+      });
       if (order === "booking_first") await sendBooking({ bookingId, stripeAccountId: accountId });
-      for (const event of order === "oldest_first" ? [older, newer] : [newer, older]) expect(await sendAccountUpdated(event)).toMatchObject({ status: "processed" });
+      for (const event of order === "oldest_first" ? [older, newer] : [newer, older])
+        expect(await sendAccountUpdated(event)).toMatchObject({ status: "processed" });
       if (order !== "booking_first") await sendBooking({ bookingId, stripeAccountId: accountId });
       return outcome(bookingId);
     }
     const inOrder = await scenario("booking_first");
-    expect(inOrder).toMatchObject({ provider: { payoutsEnabled: true, told: true, accountStateAt: new Date((base + 10) * 1000) }, payout: { status: "scheduled" } });
+    expect(inOrder).toMatchObject({
+      provider: { payoutsEnabled: true, told: true, accountStateAt: new Date((base + 10) * 1000) },
+      payout: { status: "scheduled" },
+    });
     expect(await scenario("newest_first")).toEqual(inOrder);
     expect(await scenario("oldest_first")).toEqual(inOrder);
   });
@@ -119,13 +146,22 @@ describe("account.updated and the provider's first booking, in either order", ()
     await sendAccountUpdated(stripeEvent({ type: "account.updated", object: await accountIn(accountId, true), account: accountId }));
     await sendBooking({ bookingId, stripeAccountId: accountId });
     const payout = (await db.booking.findUniqueOrThrow({ where: { externalId: bookingId }, include: { payout: true } })).payout!;
-    const audit = await db.auditLog.findFirstOrThrow({ where: { entityType: "provider", entityId: payout.providerId, action: "provider.account_ready" } });
+    const audit = await db.auditLog.findFirstOrThrow({
+      where: { entityType: "provider", entityId: payout.providerId, action: "provider.account_ready" },
+    });
     expect(audit.after).toMatchObject({ payoutsEnabled: true, note: "Stripe said this before the provider was recorded" });
 
     const since = h.fake.requests().length;
     h.clock.advance(48 * HOUR);
-    expect((await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } })).result).toMatchObject({ kind: "transferred" });
-    expect(h.fake.requests().slice(since).filter((r) => r.path === `/v1/accounts/${accountId}`)).toEqual([]);
+    expect(
+      (await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } })).result,
+    ).toMatchObject({ kind: "transferred" });
+    expect(
+      h.fake
+        .requests()
+        .slice(since)
+        .filter((r) => r.path === `/v1/accounts/${accountId}`),
+    ).toEqual([]);
   });
 });
 
@@ -143,7 +179,10 @@ describe("a force release for a new provider (Stripe never told us about the acc
   it("is offered, asks Stripe, and releases as it would after an account.updated", async () => {
     async function scenario(order: "account_updated_first" | "force_release_only") {
       const { accountId, bookingId, payout } = await newProvidersPayout({ ready: true });
-      if (order === "account_updated_first") await sendAccountUpdated(stripeEvent({ type: "account.updated", object: await h.stripe.accounts.retrieve(accountId), account: accountId }));
+      if (order === "account_updated_first")
+        await sendAccountUpdated(
+          stripeEvent({ type: "account.updated", object: await h.stripe.accounts.retrieve(accountId), account: accountId }),
+        );
       const detail = await getPayoutDetail(db, payout.id, { id: ada.id, role: "admin" });
       expect(detail!.actions.find((a) => a.action === "force_release")).toMatchObject({ allowed: true, disabledReason: null });
       const result = await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Provider asked" }, { stripe: h.stripe });
@@ -153,7 +192,10 @@ describe("a force release for a new provider (Stripe never told us about the acc
     const withEvent = await scenario("account_updated_first");
     expect(withEvent).toMatchObject({ provider: { payoutsEnabled: true, told: true }, payout: { status: "scheduled" } });
     const withoutEvent = await scenario("force_release_only");
-    expect({ ...withoutEvent, provider: { ...withoutEvent.provider, accountStateAt: null } }).toEqual({ ...withEvent, provider: { ...withEvent.provider, accountStateAt: null } });
+    expect({ ...withoutEvent, provider: { ...withoutEvent.provider, accountStateAt: null } }).toEqual({
+      ...withEvent,
+      provider: { ...withEvent.provider, accountStateAt: null },
+    });
   });
 
   it("at or above the four-eyes threshold: the request asks Stripe, a second admin approves", async () => {
@@ -170,23 +212,35 @@ describe("a force release for a new provider (Stripe never told us about the acc
 
   it("an account Stripe says cannot receive payouts is refused as after an account.updated, and the payout held", async () => {
     const { accountId, bookingId, payout } = await newProvidersPayout({ ready: false });
-    await expect(requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Provider asked" }, { stripe: h.stripe })).rejects.toMatchObject({
+    await expect(
+      requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Provider asked" }, { stripe: h.stripe }),
+    ).rejects.toMatchObject({
       status: 409,
       message: "Cannot force release: the provider's Stripe account cannot receive payouts.",
     });
     expect(h.fake.requests().some((r) => r.path === `/v1/accounts/${accountId}`)).toBe(true);
-    expect(await outcome(bookingId)).toMatchObject({ provider: { payoutsEnabled: false, told: true }, payout: { status: "on_hold", holdReason: "provider_account_not_ready" } });
+    expect(await outcome(bookingId)).toMatchObject({
+      provider: { payoutsEnabled: false, told: true },
+      payout: { status: "on_hold", holdReason: "provider_account_not_ready" },
+    });
     const detail = await getPayoutDetail(db, payout.id, { id: ada.id, role: "admin" });
-    expect(detail!.actions.find((a) => a.action === "force_release")).toMatchObject({ allowed: false, disabledReason: "The provider's Stripe account cannot receive payouts." });
+    expect(detail!.actions.find((a) => a.action === "force_release")).toMatchObject({
+      allowed: false,
+      disabledReason: "The provider's Stripe account cannot receive payouts.",
+    });
   });
 
   it("when Stripe cannot be asked, nothing changes and the admin is told to try again", async () => {
     const { accountId, bookingId, payout } = await newProvidersPayout({ ready: true });
     h.fake.failNext({ method: "GET", path: `/v1/accounts/${accountId}` }, { kind: "status", status: 500 });
     const before = await payoutOf(payout.bookingId);
-    await expect(requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Provider asked" }, { stripe: h.stripe })).rejects.toMatchObject({ status: 503, code: "unavailable" });
+    await expect(
+      requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Provider asked" }, { stripe: h.stripe }),
+    ).rejects.toMatchObject({ status: 503, code: "unavailable" });
     expect(await payoutOf(payout.bookingId)).toEqual(before);
     expect((await outcome(bookingId)).provider).toMatchObject({ payoutsEnabled: false, told: false });
-    expect(await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Provider asked" }, { stripe: h.stripe })).toMatchObject({ outcome: "applied" });
+    expect(await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "Provider asked" }, { stripe: h.stripe })).toMatchObject({
+      outcome: "applied",
+    });
   });
 });

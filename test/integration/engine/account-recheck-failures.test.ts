@@ -33,7 +33,11 @@ describe("sweep: re-checking held providers' Stripe accounts", () => {
     }
     // One provider that finished onboarding at Stripe; its account.updated was lost. Asked 2 h ago.
     const ready = h.account({ payoutsEnabled: true, transfersCapability: "active" });
-    const provider = await createProvider({ stripeAccountId: ready, payoutsEnabled: false, accountCheckedAt: new Date(now.getTime() - 2 * HOUR) });
+    const provider = await createProvider({
+      stripeAccountId: ready,
+      payoutsEnabled: false,
+      accountCheckedAt: new Date(now.getTime() - 2 * HOUR),
+    });
     const held = await createPayout({ provider, status: "on_hold", holdReason: "provider_account_not_ready", holdNote: "not ready" });
 
     // The first sweep asks the 20 longest unheard-of; each is refused, and said so once.

@@ -22,7 +22,8 @@ beforeEach(() => {
   h.clock.set(new Date());
 });
 
-const accountLookups = (account: string) => h.fake.requests().filter((r) => r.method === "GET" && r.path === `/v1/accounts/${account}`).length;
+const accountLookups = (account: string) =>
+  h.fake.requests().filter((r) => r.method === "GET" && r.path === `/v1/accounts/${account}`).length;
 
 /** A due payout held because Stripe said the provider's account cannot receive payouts. */
 async function heldForAccount() {
@@ -54,7 +55,9 @@ describe("the sweep re-checks accounts of held providers", () => {
     expect(sweep.error).toBeUndefined();
     expect(accountLookups(account)).toBe(lookupsBefore + 1);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
-    expect(await db.outboxEvent.count({ where: { name: "payout/transfer.requested", data: { path: ["payoutId"], equals: payoutId } } })).toBeGreaterThan(0);
+    expect(
+      await db.outboxEvent.count({ where: { name: "payout/transfer.requested", data: { path: ["payoutId"], equals: payoutId } } }),
+    ).toBeGreaterThan(0);
 
     await h.run("transfer", transferEvent(payoutId));
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred" });
@@ -80,11 +83,17 @@ describe("the sweep re-checks accounts of held providers", () => {
     for (let i = 0; i < 23; i++) held.push(await heldForAccount());
     h.clock.advance(ACCOUNT_RECHECK_MS + 1000);
     // Providers of the other tests were just asked.
-    await db.provider.updateMany({ where: { stripeAccountId: { notIn: held.map((x) => x.account) } }, data: { accountCheckedAt: h.clock.now() } });
+    await db.provider.updateMany({
+      where: { stripeAccountId: { notIn: held.map((x) => x.account) } },
+      data: { accountCheckedAt: h.clock.now() },
+    });
     // Twenty asked two hours ago; the last three ten hours ago, the least recently asked.
     for (const [i, { account }] of held.entries()) {
       const hoursAgo = i < 20 ? 2 : 10;
-      await db.provider.updateMany({ where: { stripeAccountId: account }, data: { accountCheckedAt: new Date(h.clock.now().getTime() - hoursAgo * HOUR + i) } });
+      await db.provider.updateMany({
+        where: { stripeAccountId: account },
+        data: { accountCheckedAt: new Date(h.clock.now().getTime() - hoursAgo * HOUR + i) },
+      });
     }
     const before = held.map(({ account }) => accountLookups(account));
     const first = await sweepPayouts(h.ctx(), h.stripe);

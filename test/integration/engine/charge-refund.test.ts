@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
-import { claimTransfer } from "@/lib/payouts/transfer-payout";
 import { PayoutBusyError } from "@/lib/payouts/sync-payout-with-booking";
+import { claimTransfer } from "@/lib/payouts/transfer-payout";
 import { applyChargeRefund, type TApplyChargeRefundInput } from "@/lib/refunds/apply-charge-refund";
 import { addTip } from "@/lib/tips/add-tip";
 
@@ -58,7 +58,10 @@ describe("before the transfer", () => {
     const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge });
 
     const first = await refund(charge, 3_000);
-    expect(first).toMatchObject({ kind: "recorded", refund: { customerRefundedTotal: 3_000, providerRefundedTotal: 2_400, amount: 2_400 } });
+    expect(first).toMatchObject({
+      kind: "recorded",
+      refund: { customerRefundedTotal: 3_000, providerRefundedTotal: 2_400, amount: 2_400 },
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", refundedAmount: 2_400, amount: 5_600, amountVersion: 2 });
 
     // 1/3 of a cent more: floor(3_001 × 0.8) = 2_400 → nothing more falls on the provider yet.
@@ -69,7 +72,9 @@ describe("before the transfer", () => {
 
     const actions = (await db.auditLog.findMany({ where: { entityId: bookingId }, orderBy: { createdAt: "asc" } })).map((a) => a.action);
     expect(actions.filter((a) => a === "booking.charge_refunded")).toHaveLength(3);
-    const adjusted = await db.auditLog.findFirstOrThrow({ where: { entityId: (await payoutOf(bookingId)).id, action: "payout.amount_adjusted" } });
+    const adjusted = await db.auditLog.findFirstOrThrow({
+      where: { entityId: (await payoutOf(bookingId)).id, action: "payout.amount_adjusted" },
+    });
     expect(adjusted).toMatchObject({ actorType: "webhook", reason: expect.stringContaining(`charge ${charge}`) });
   });
 
@@ -81,7 +86,10 @@ describe("before the transfer", () => {
 
     expect(await refund(charge, 5_000)).toEqual({ kind: "already_recorded", recordedTotal: 5_000 });
     // An older event (the first of two partial refunds) arriving late.
-    expect(await refund(charge, 2_000, { refundedAt: new Date(h.clock.now().getTime() - 60_000) })).toEqual({ kind: "already_recorded", recordedTotal: 5_000 });
+    expect(await refund(charge, 2_000, { refundedAt: new Date(h.clock.now().getTime() - 60_000) })).toEqual({
+      kind: "already_recorded",
+      recordedTotal: 5_000,
+    });
     expect(await payoutOf(bookingId)).toEqual(after);
     expect(await db.alert.count({ where: { kind: "charge_refund_decreased", payoutId: after.id } })).toBe(0);
 
@@ -118,7 +126,9 @@ describe("before the transfer", () => {
     const payout = await payoutOf(bookingId);
     expect(payout).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", refundedAmount: 7_777, amount: 0 });
     h.clock.advance(49 * HOUR);
-    expect((await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } })).result).toMatchObject({ kind: "skipped" });
+    expect(
+      (await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } })).result,
+    ).toMatchObject({ kind: "skipped" });
     expect(h.fake.transfers().filter((t) => t.metadata?.payoutId === payout.id)).toHaveLength(0);
   });
 
@@ -127,12 +137,28 @@ describe("before the transfer", () => {
     const tipCharge = chargeId();
     const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
     // A tip of 20.00 paid with the booking's charge (120.00 in all), another of 15.00 with its own.
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: bookingCharge });
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 1_500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 2_000,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: bookingCharge,
+    });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 1_500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: tipCharge,
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ tipAmount: 3_500, amount: 11_500 });
 
     // Half of the booking's charge: half of share + same-charge tip = 5_000.
-    expect(await refund(bookingCharge, 6_000, { chargeAmount: 12_000 })).toMatchObject({ refund: { providerPortion: 10_000, amount: 5_000 } });
+    expect(await refund(bookingCharge, 6_000, { chargeAmount: 12_000 })).toMatchObject({
+      refund: { providerPortion: 10_000, amount: 5_000 },
+    });
     // 7.00 of the 15.00 tip charge.
     expect(await refund(tipCharge, 700, { chargeAmount: 1_500 })).toMatchObject({ refund: { providerPortion: 1_500, amount: 700 } });
     expect(await payoutOf(bookingId)).toMatchObject({ tipAmount: 3_500, refundedAmount: 5_700, amount: 5_800 });
@@ -146,11 +172,16 @@ describe("before the transfer", () => {
     const charge = chargeId();
     const { bookingId } = await h.completeBooking({ stripeChargeId: charge });
     // Matched, but not applicable as is: nothing deducted, the payout held for review, an admin alerted.
-    expect(await refund(charge, 1_000, { currency: "eur" })).toMatchObject({ kind: "needs_review", reason: expect.stringMatching(/in EUR, its booking .* in USD/) });
+    expect(await refund(charge, 1_000, { currency: "eur" })).toMatchObject({
+      kind: "needs_review",
+      reason: expect.stringMatching(/in EUR, its booking .* in USD/),
+    });
     expect(await db.chargeRefund.count({ where: { stripeChargeId: charge } })).toBe(0);
     const held = await payoutOf(bookingId);
     expect(held).toMatchObject({ status: "on_hold", holdReason: "review_required", refundedAmount: 0 });
-    expect(await db.alert.findMany({ where: { payoutId: held.id } })).toMatchObject([{ kind: "stripe_refund_unapplied", severity: "critical" }]);
+    expect(await db.alert.findMany({ where: { payoutId: held.id } })).toMatchObject([
+      { kind: "stripe_refund_unapplied", severity: "critical" },
+    ]);
   });
 
   it("concurrent reports of several totals converge: the provider's part of the highest total, taken once", async () => {
@@ -183,7 +214,9 @@ describe("before the transfer", () => {
     await refund(charge, 2_500);
     const payout = await payoutOf(bookingId);
     expect(payout).toMatchObject({ refundedAmount: 4_000, amount: 4_000 });
-    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ kind: "refund_reported_twice", severity: "warning" }]);
+    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { kind: "refund_reported_twice", severity: "warning" },
+    ]);
   });
 });
 
@@ -199,8 +232,16 @@ describe("after the transfer", () => {
     expect(first.reversalIds).toHaveLength(1);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", amount: 8_000, refundedAmount: 0 });
     const reversal = await db.transferReversal.findUniqueOrThrow({ where: { id: first.reversalIds[0]! } });
-    expect(reversal).toMatchObject({ chargeRefundId: first.refund.id, disputeId: null, amount: 2_000, status: "pending", initiatedBy: "platform" });
-    expect(await db.outboxEvent.findUnique({ where: { eventId: `reversal:${reversal.id}` } })).toMatchObject({ name: "payout/reversal.requested" });
+    expect(reversal).toMatchObject({
+      chargeRefundId: first.refund.id,
+      disputeId: null,
+      amount: 2_000,
+      status: "pending",
+      initiatedBy: "platform",
+    });
+    expect(await db.outboxEvent.findUnique({ where: { eventId: `reversal:${reversal.id}` } })).toMatchObject({
+      name: "payout/reversal.requested",
+    });
 
     // The same report again, and the reversal run twice: one reversal at Stripe.
     expect(await refund(charge, 2_500)).toMatchObject({ kind: "already_recorded" });
@@ -214,7 +255,12 @@ describe("after the transfer", () => {
     if (second.kind !== "recorded") throw new Error("expected a recorded refund");
     expect(second.refund.amount).toBe(6_000);
     await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: second.reversalIds[0]!, payoutId: payout.id } });
-    expect(h.fake.reversals().filter((r) => r.transfer === transferId).map((r) => r.amount)).toEqual([2_000, 6_000]);
+    expect(
+      h.fake
+        .reversals()
+        .filter((r) => r.transfer === transferId)
+        .map((r) => r.amount),
+    ).toEqual([2_000, 6_000]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "reversed", reversedAmount: 8_000 });
     expect(await db.transferReversal.count({ where: { payoutId: payout.id } })).toBe(2);
   });

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
+import { transferPayout } from "@/lib/payouts/transfer-payout";
 import type { TStripeWriteGate } from "@/lib/stripe/write-gate";
 import { addTip } from "@/lib/tips/add-tip";
-import { transferPayout } from "@/lib/payouts/transfer-payout";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
 
@@ -51,7 +51,14 @@ describe("a dispute opened between a payout's transfers", () => {
     const bookingCharge = h.fake.createCharge({ amount: 10_000, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
     const tipCharge = h.fake.createCharge({ amount: 1_500, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
     const { bookingId } = await h.completeBooking({ stripeChargeId: bookingCharge.id, providerShare: 8_000 });
-    await addTip(h.ctx(), { tipExternalId: `tip_${bookingId}`, bookingId, amount: 1_500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge.id });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${bookingId}`,
+      bookingId,
+      amount: 1_500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: tipCharge.id,
+    });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
 

@@ -72,20 +72,45 @@ describe("disputes", () => {
     expect(h.transfersFor(held.id)).toHaveLength(0);
 
     const dispute = await db.dispute.findFirstOrThrow({ where: { bookingId } });
-    const resolved = await resolveDispute(h.ctx(), { disputeId: dispute.id, outcome: "partial", refundedAmount: 2_500, resolvedAt: h.clock.now() });
-    expect(resolved.payout).toMatchObject({ status: "scheduled", providerShare: 10_000, tipAmount: 1_500, refundedAmount: 2_500, amount: 9_000, amountVersion: 3 });
+    const resolved = await resolveDispute(h.ctx(), {
+      disputeId: dispute.id,
+      outcome: "partial",
+      refundedAmount: 2_500,
+      resolvedAt: h.clock.now(),
+    });
+    expect(resolved.payout).toMatchObject({
+      status: "scheduled",
+      providerShare: 10_000,
+      tipAmount: 1_500,
+      refundedAmount: 2_500,
+      amount: 9_000,
+      amountVersion: 3,
+    });
 
     expect((await h.run("transfer", transferEvent(held.id))).result).toMatchObject({ kind: "transferred" });
     expect(h.transfersFor(held.id)).toMatchObject([{ amount: 9_000 }]);
     const actions = (await db.auditLog.findMany({ where: { entityId: held.id }, orderBy: { createdAt: "asc" } })).map((a) => a.action);
-    expect(actions).toEqual(["payout.scheduled", "payout.amount_adjusted", "payout.held", "payout.amount_adjusted", "payout.released", "payout.transfer_started", "payout.transferred"]);
+    expect(actions).toEqual([
+      "payout.scheduled",
+      "payout.amount_adjusted",
+      "payout.held",
+      "payout.amount_adjusted",
+      "payout.released",
+      "payout.transfer_started",
+      "payout.transferred",
+    ]);
   });
 
   it("a refund equal to share + tips cancels the payout as fully refunded, with no transfer", async () => {
     const { bookingId } = await h.completeBooking({ providerShare: 6_000 });
     await addTip(h.ctx(), { tipExternalId: uid("tip"), bookingId, amount: 500, currency: "USD", tippedAt: h.clock.now() });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
-    const { payout } = await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "customer_won", refundedAmount: 6_500, resolvedAt: h.clock.now() });
+    const { payout } = await resolveDispute(h.ctx(), {
+      disputeId: opened.dispute.id,
+      outcome: "customer_won",
+      refundedAmount: 6_500,
+      resolvedAt: h.clock.now(),
+    });
     // Nothing to pay, but a tip may still join it: it stays open at zero until it is due.
     expect(payout).toMatchObject({ status: "scheduled", amount: 0 });
     // When it is due (the tip window has closed), the payout's run cancels it.
@@ -156,15 +181,27 @@ describe("disputes", () => {
     await h.run("transfer", transferEvent(payout.id));
     const transferId = h.transfersFor(payout.id)[0]!.id;
     const opened = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
-    const { reversalIds } = await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "partial", refundedAmount: 3_000, resolvedAt: h.clock.now() });
+    const { reversalIds } = await resolveDispute(h.ctx(), {
+      disputeId: opened.dispute.id,
+      outcome: "partial",
+      refundedAmount: 3_000,
+      resolvedAt: h.clock.now(),
+    });
     const reversalId = reversalIds[0]!;
     // An earlier try reached Stripe and its answer was lost; a day later Stripe no longer knows its key.
-    const earlier = await h.stripe.transfers.createReversal(transferId, { amount: 3_000, metadata: { payoutId: payout.id, reversalId } }, { idempotencyKey: "expired-key" });
+    const earlier = await h.stripe.transfers.createReversal(
+      transferId,
+      { amount: 3_000, metadata: { payoutId: payout.id, reversalId } },
+      { idempotencyKey: "expired-key" },
+    );
 
     const run = await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId, payoutId: payout.id } });
     expect(run.error).toBeUndefined();
     expect(h.fake.reversals().filter((r) => r.transfer === transferId)).toHaveLength(1);
-    expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversalId } })).toMatchObject({ status: "succeeded", stripeReversalId: earlier.id });
+    expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversalId } })).toMatchObject({
+      status: "succeeded",
+      stripeReversalId: earlier.id,
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 3_000 });
   });
 
@@ -174,14 +211,27 @@ describe("disputes", () => {
     const payout = await payoutOf(bookingId);
     await h.run("transfer", transferEvent(payout.id));
     const opened = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
-    const { reversalIds } = await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "customer_won", refundedAmount: 8_000, resolvedAt: h.clock.now() });
+    const { reversalIds } = await resolveDispute(h.ctx(), {
+      disputeId: opened.dispute.id,
+      outcome: "customer_won",
+      refundedAmount: 8_000,
+      resolvedAt: h.clock.now(),
+    });
     h.fake.failNext(
       { method: "POST", path: /\/v1\/transfers\/.+\/reversals/ },
-      { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "Insufficient funds in the connected account." },
+      {
+        kind: "error",
+        status: 400,
+        type: "invalid_request_error",
+        code: "balance_insufficient",
+        message: "Insufficient funds in the connected account.",
+      },
     );
     const run = await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversalIds[0]!, payoutId: payout.id } });
     expect(run.result).toMatchObject({ kind: "failed", debtRecorded: true });
-    expect(await db.providerDebt.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ amount: 8_000, currency: "USD", status: "open" }]);
+    expect(await db.providerDebt.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { amount: 8_000, currency: "USD", status: "open" },
+    ]);
     expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ kind: "reversal_failed", severity: "critical" }]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", reversedAmount: 0 });
   });
@@ -191,9 +241,21 @@ describe("tips", () => {
   it("a tip at completion + 23 h joins the payout; one at + 25 h is rejected, recorded, not paid", async () => {
     const completedAt = h.clock.now();
     const { bookingId } = await h.completeBooking({ providerShare: 7_000 });
-    const early = await addTip(h.ctx(), { tipExternalId: uid("tip"), bookingId, amount: 1_000, currency: "USD", tippedAt: new Date(completedAt.getTime() + 23 * HOUR) });
+    const early = await addTip(h.ctx(), {
+      tipExternalId: uid("tip"),
+      bookingId,
+      amount: 1_000,
+      currency: "USD",
+      tippedAt: new Date(completedAt.getTime() + 23 * HOUR),
+    });
     expect(early.tip).toMatchObject({ status: "accepted" });
-    const late = await addTip(h.ctx(), { tipExternalId: uid("tip"), bookingId, amount: 2_000, currency: "USD", tippedAt: new Date(completedAt.getTime() + 25 * HOUR) });
+    const late = await addTip(h.ctx(), {
+      tipExternalId: uid("tip"),
+      bookingId,
+      amount: 2_000,
+      currency: "USD",
+      tippedAt: new Date(completedAt.getTime() + 25 * HOUR),
+    });
     expect(late.tip).toMatchObject({ status: "rejected", payoutId: null });
     expect(late.tip.rejectionReason).toMatch(/after the 24-hour window/);
     expect(await db.auditLog.findFirst({ where: { entityId: late.tip.id, action: "tip.rejected" } })).not.toBeNull();
@@ -223,7 +285,9 @@ describe("cancellation", () => {
     const { bookingId } = await h.completeBooking();
     const { payout } = await cancelBooking(h.ctx(), { bookingId, cancelledAt: h.clock.now(), reason: "provider no-show" });
     expect(payout).toMatchObject({ status: "cancelled", cancelReason: "booking cancelled" });
-    expect(await db.auditLog.findFirst({ where: { entityId: payout!.id, action: "payout.cancelled", reason: "provider no-show" } })).not.toBeNull();
+    expect(
+      await db.auditLog.findFirst({ where: { entityId: payout!.id, action: "payout.cancelled", reason: "provider no-show" } }),
+    ).not.toBeNull();
   });
 });
 
@@ -233,12 +297,18 @@ describe("reconciliation sweep", () => {
     const payout = await payoutOf(bookingId);
     // No Inngest function ever ran for this booking. Before the due time the sweep does nothing for it.
     await h.run("reconcile", null);
-    expect(globalThis.inngestReceiver.events().some((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id && String(e.id).startsWith("sweep:"))).toBe(false);
+    expect(
+      globalThis.inngestReceiver
+        .events()
+        .some((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id && String(e.id).startsWith("sweep:")),
+    ).toBe(false);
 
     h.clock.advance(48 * HOUR + 1);
     const run = await h.run("reconcile", null);
     expect(run.error).toBeUndefined();
-    const requested = globalThis.inngestReceiver.events().filter((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id);
+    const requested = globalThis.inngestReceiver
+      .events()
+      .filter((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id);
     expect(requested.length).toBeGreaterThanOrEqual(1);
     // Inngest delivers it to the transfer function.
     await h.run("transfer", { name: requested[0]!.name, data: requested[0]!.data });
@@ -300,7 +370,10 @@ describe("with Inngest unreachable", () => {
     // The Overview says so, with the work waiting for the engine.
     h.clock.advance(48 * HOUR + 1);
     const overview = await getOverview(db, h.clock.now());
-    expect(overview.engine).toMatchObject({ reachable: false, payoutsWaiting: await db.payout.count({ where: { status: "scheduled", eligibleAt: { lte: h.clock.now() } } }) });
+    expect(overview.engine).toMatchObject({
+      reachable: false,
+      payoutsWaiting: await db.payout.count({ where: { status: "scheduled", eligibleAt: { lte: h.clock.now() } } }),
+    });
     expect(overview.engine.payoutsWaiting).toBeGreaterThanOrEqual(1);
     expect(overview.engine.unsentEvents).toBe(await db.outboxEvent.count({ where: { sentAt: null } }));
     expect(overview.engine.unsentEvents).toBeGreaterThanOrEqual(1);
@@ -310,7 +383,9 @@ describe("with Inngest unreachable", () => {
     expect(await db.outboxEvent.findUniqueOrThrow({ where: { eventId: `booking-completed:${bookingId}` } })).toMatchObject({ attempts: 2 });
     expect((await db.outboxEvent.findUniqueOrThrow({ where: { eventId: `booking-completed:${bookingId}` } })).sentAt).not.toBeNull();
     expect((await db.systemState.findUniqueOrThrow({ where: { key: "workflow_engine" } })).value).toMatchObject({ reachable: true });
-    expect(globalThis.inngestReceiver.events().some((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id)).toBe(true);
+    expect(globalThis.inngestReceiver.events().some((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payout.id)).toBe(
+      true,
+    );
     expect((await getOverview(db, h.clock.now())).engine).toMatchObject({ reachable: true, unsentEvents: 0 });
   });
 });

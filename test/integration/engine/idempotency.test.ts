@@ -14,7 +14,9 @@ let adminId: string;
 
 beforeAll(async () => {
   h = await startEngineHarness();
-  const admin = await db.adminUser.create({ data: { email: "rev-idem@payouts.test", name: "Ada Admin", role: "admin", passwordHash: "x" } });
+  const admin = await db.adminUser.create({
+    data: { email: "rev-idem@payouts.test", name: "Ada Admin", role: "admin", passwordHash: "x" },
+  });
   adminId = admin.id;
 });
 
@@ -47,7 +49,9 @@ describe("stored refusals and the next try", () => {
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
     const again = await h.run("transfer", transferEvent(payout.id));
 
-    const creates = h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
+    const creates = h.fake
+      .requests()
+      .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
     // The retry uses a new key (`payout:<id>:v1:r1`): reusing `payout:<id>:v1` would replay the stored 400.
     expect(creates.map((r) => r.replayed)).toEqual([false, false]);
     expect(creates.map((r) => r.idempotencyKey)).toEqual([`payout:${payout.id}:v1`, `payout:${payout.id}:v1:r1`]);
@@ -71,7 +75,9 @@ describe("stored refusals and the next try", () => {
     await retryPayout(h.ctx(ADMIN_ACTOR(adminId)), { payoutId: payout.id, reason: "provider finished connecting their Stripe account" });
     const again = await h.run("transfer", transferEvent(payout.id));
 
-    const creates = h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
+    const creates = h.fake
+      .requests()
+      .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
     expect(creates.map((r) => r.replayed)).toEqual([false, false]);
     expect(again.result).toMatchObject({ kind: "transferred" });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred" });

@@ -126,8 +126,13 @@ describe("a hold with more than one cause", () => {
   it("an admin hold is not released by a dispute's resolution or by the account becoming ready", async () => {
     const accountId = h.account();
     const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
-    const user = await db.adminUser.create({ data: { email: `op-${randomUUID()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" } });
-    await holdPayout(h.ctx(ADMIN_ACTOR(user.id, "Oscar Operator")), { payoutId: (await payoutOf(bookingId)).id, reason: "Checking the provider" });
+    const user = await db.adminUser.create({
+      data: { email: `op-${randomUUID()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" },
+    });
+    await holdPayout(h.ctx(ADMIN_ACTOR(user.id, "Oscar Operator")), {
+      payoutId: (await payoutOf(bookingId)).id,
+      reason: "Checking the provider",
+    });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
     await accountUpdated(accountId, false);
     await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
@@ -144,7 +149,12 @@ describe("a payout with nothing left to pay", () => {
   it("stays open at zero while a tip may join, then the sweep cancels it once; a later tip is refused", async () => {
     const { bookingId } = await h.completeBooking({ providerShare: 6_000 });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
-    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "customer_won", refundedAmount: 6_000, resolvedAt: h.clock.now() });
+    await resolveDispute(h.ctx(), {
+      disputeId: opened.dispute.id,
+      outcome: "customer_won",
+      refundedAmount: 6_000,
+      resolvedAt: h.clock.now(),
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 0, cancelReason: null });
 
     h.clock.advance(25 * HOUR);
@@ -158,7 +168,13 @@ describe("a payout with nothing left to pay", () => {
     expect(payout).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", amount: 0 });
     expect(await db.auditLog.count({ where: { entityId: payout.id, action: "payout.cancelled" } })).toBe(1);
 
-    const late = await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 500, currency: "USD", tippedAt: h.clock.now() });
+    const late = await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+    });
     expect(late.tip).toMatchObject({ status: "rejected" });
     expect(h.fake.transfers().filter((t) => t.metadata?.payoutId === payout.id)).toHaveLength(0);
   });
@@ -174,10 +190,20 @@ describe("refunds and chargebacks on one charge", () => {
     // 20.00 was paid with its own charge. At Stripe: 50.00 refunded, the other 50.00 charged back and lost.
     const bookingCharge = stripeId("ch");
     const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: stripeId("ch") });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 2_000,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: stripeId("ch"),
+    });
     const lostDispute = dispute({ id: stripeId("du"), charge: bookingCharge, amount: 5_000, status: "lost" });
-    if (opts.openedFirst) expect((await sendStripeEvent(stripeEvent("charge.dispute.created", { ...lostDispute, status: "needs_response" }))).status).toBe(200);
-    const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 10_000, amountRefunded: 5_000 }), { created: now() - 600 });
+    if (opts.openedFirst)
+      expect((await sendStripeEvent(stripeEvent("charge.dispute.created", { ...lostDispute, status: "needs_response" }))).status).toBe(200);
+    const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 10_000, amountRefunded: 5_000 }), {
+      created: now() - 600,
+    });
     const lost = stripeEvent("charge.dispute.closed", lostDispute);
     for (const event of order === "refund_first" ? [refunded, lost] : [lost, refunded]) {
       expect((await sendStripeEvent(event)).status).toBe(200);
@@ -216,7 +242,14 @@ describe("a refund and a tip paid with the same charge", () => {
       const bookingCharge = stripeId("ch");
       const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
       const tip = () =>
-        addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: bookingCharge });
+        addTip(h.ctx(), {
+          tipExternalId: `tip_${randomUUID()}`,
+          bookingId,
+          amount: 2_000,
+          currency: "USD",
+          tippedAt: h.clock.now(),
+          stripeChargeId: bookingCharge,
+        });
       const refunded = stripeEvent("charge.refunded", charge({ id: bookingCharge, amount: 12_000, amountRefunded: 6_000 }));
       if (order === "tip_first") await tip();
       expect((await sendStripeEvent(refunded)).status).toBe(200);
@@ -242,7 +275,15 @@ describe("a refund and a tip paid with the same charge", () => {
     async function scenario(order: "tips_first" | "refund_between") {
       const tipCharge = stripeId("ch");
       const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
-      const tip = () => addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 1_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge });
+      const tip = () =>
+        addTip(h.ctx(), {
+          tipExternalId: `tip_${randomUUID()}`,
+          bookingId,
+          amount: 1_000,
+          currency: "USD",
+          tippedAt: h.clock.now(),
+          stripeChargeId: tipCharge,
+        });
       const refunded = stripeEvent("charge.refunded", charge({ id: tipCharge, amount: 2_000, amountRefunded: 1_000 }));
       await tip();
       if (order === "tips_first") await tip();

@@ -60,7 +60,12 @@ describe("a partly transferred payout waiting for funds", () => {
     const { payout, bookingId } = await partlyPaidWaitingForFunds();
 
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${bookingId}`, openedAt: h.clock.now() });
-    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "customer_won", refundedAmount: 8_000, resolvedAt: h.clock.now() });
+    await resolveDispute(h.ctx(), {
+      disputeId: opened.dispute.id,
+      outcome: "customer_won",
+      refundedAmount: 8_000,
+      resolvedAt: h.clock.now(),
+    });
     // The tip window is long over: a payout at zero would be closed as "fully refunded".
     h.clock.advance(2 * DAY);
     await h.run("reconcile", null);

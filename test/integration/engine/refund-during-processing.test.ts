@@ -73,7 +73,13 @@ describe("a refund reported while the transfer is in flight", () => {
     // T0 + 1 min: Stripe reports a half refund of the 10,000 charge (provider's part 4,000).
     h.clock.advance(60_000);
     const event = chargeRefundedEvent(chargeId, 10_000, 5_000);
-    const { delivery } = await storeDelivery(db, { source: "stripe", externalId: event.id, type: event.type, payload: event, bookingExternalId: booking.externalId });
+    const { delivery } = await storeDelivery(db, {
+      source: "stripe",
+      externalId: event.id,
+      type: event.type,
+      payload: event,
+      bookingExternalId: booking.externalId,
+    });
     expect(await processDelivery(h.deps, delivery)).toMatchObject({ status: "failed" });
 
     // The sweep re-applies it every 15 minutes while the payout is still processing.

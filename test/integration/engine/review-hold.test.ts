@@ -38,7 +38,13 @@ describe("a refund needing review on a payout waiting for funds", () => {
     expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([5_000]);
 
     // Stripe reports a refund on the booking's charge that cannot be applied as it is (another currency).
-    const refund = await applyChargeRefund(h.ctx(), { stripeChargeId: charge.id, currency: "eur", chargeAmount: 5_000, refundedTotal: 4_000, refundedAt: h.clock.now() });
+    const refund = await applyChargeRefund(h.ctx(), {
+      stripeChargeId: charge.id,
+      currency: "eur",
+      chargeAmount: 5_000,
+      refundedTotal: 4_000,
+      refundedAt: h.clock.now(),
+    });
     expect(refund).toMatchObject({ kind: "needs_review" });
     expect(await db.alert.count({ where: { payoutId: payout.id, kind: "stripe_refund_unapplied" } })).toBe(1);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "review_required" });

@@ -23,7 +23,11 @@ beforeEach(() => {
 
 describe("a charge Stripe refuses to describe", () => {
   it("keeps the payout from being paid, and an admin is alerted (once) instead of it being retried in silence", async () => {
-    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd", availableOn: new Date(Math.floor(h.clock.now().getTime() / 1000) * 1000) });
+    const charge = h.fake.createCharge({
+      amount: 10_000,
+      currency: "usd",
+      availableOn: new Date(Math.floor(h.clock.now().getTime() / 1000) * 1000),
+    });
     const { bookingId } = await h.completeBooking({ stripeChargeId: charge.id, providerShare: 8_000 });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
@@ -31,7 +35,12 @@ describe("a charge Stripe refuses to describe", () => {
     // Every read of the charge is refused: the key may not read charges.
     h.fake.failNext(
       { method: "GET", path: `/v1/charges/${charge.id}` },
-      { kind: "error", status: 403, type: "invalid_request_error", message: "The provided key 'rk_live_…' does not have the required permissions for this endpoint." },
+      {
+        kind: "error",
+        status: 403,
+        type: "invalid_request_error",
+        message: "The provided key 'rk_live_…' does not have the required permissions for this endpoint.",
+      },
       1_000,
     );
     // A day of runs and sweeps: every one is refused the same way.

@@ -40,7 +40,10 @@ describe("the sweep settling a payout whose run is transferring it right now", (
 
     // T0 + 61 min: the reconcile sweep selects the payout as stuck (processingStartedAt = T0) ...
     h.clock.advance(HOUR + 60_000);
-    const stuck = await db.payout.findMany({ where: { status: "processing", processingStartedAt: { lt: new Date(h.clock.now().getTime() - HOUR) } }, select: { id: true } });
+    const stuck = await db.payout.findMany({
+      where: { status: "processing", processingStartedAt: { lt: new Date(h.clock.now().getTime() - HOUR) } },
+      select: { id: true },
+    });
     expect(stuck.map((p) => p.id)).toContain(payout.id);
 
     // ... meanwhile Inngest's retry of the run re-claims it (fresh lease) and calls Stripe, which is slow.
@@ -49,7 +52,13 @@ describe("the sweep settling a payout whose run is transferring it right now", (
     if (claimed.kind !== "claimed") throw new Error(`expected a claim, got ${JSON.stringify(claimed)}`);
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "delay", ms: 700 });
     const inFlight = executeTransfer(ctx, h.stripe, claimed.claim);
-    while (!h.fake.requests().some((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id && r.fault === "delay")) {
+    while (
+      !h.fake
+        .requests()
+        .some(
+          (r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id && r.fault === "delay",
+        )
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
 

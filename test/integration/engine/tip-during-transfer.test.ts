@@ -37,7 +37,12 @@ let seq = 0;
 const uid = (prefix: string) => `${prefix}_${Date.now().toString(36)}${(seq++).toString(36)}`;
 
 function tipEvent(bookingId: string, tippedAt: Date, amount = 700, tipId = uid("tip")): TBookingEvent {
-  return { id: uid("evt"), type: "tip.created", createdAt: tippedAt.toISOString(), data: { tipId, bookingId, amount, currency: "USD", createdAt: tippedAt.toISOString() } };
+  return {
+    id: uid("evt"),
+    type: "tip.created",
+    createdAt: tippedAt.toISOString(),
+    data: { tipId, bookingId, amount, currency: "USD", createdAt: tippedAt.toISOString() },
+  };
 }
 
 /** A booking completed 49 h ago through the webhook (so its payout is due now), to an account Stripe said is ready. */
@@ -45,7 +50,10 @@ async function dueBooking() {
   const bookingExternalId = uid("bk");
   const completedAt = new Date(h.clock.now().getTime() - 49 * HOUR);
   const stripeAccountId = h.account();
-  expect((await sendBookingEvent(bookingCompletedEvent({ bookingId: bookingExternalId, providerId: uid("prov"), stripeAccountId, completedAt }))).status).toBe(200);
+  expect(
+    (await sendBookingEvent(bookingCompletedEvent({ bookingId: bookingExternalId, providerId: uid("prov"), stripeAccountId, completedAt })))
+      .status,
+  ).toBe(200);
   expect(await refreshProviderAccount(h.ctx(), h.stripe, stripeAccountId)).toMatchObject({ ready: true });
   const booking = await db.booking.findUniqueOrThrow({ where: { externalId: bookingExternalId }, include: { payout: true } });
   return { bookingExternalId, bookingId: booking.id, completedAt, payout: booking.payout! };
@@ -63,7 +71,12 @@ const topUpEvent = (transferId: string, payoutId: string) => ({ name: "payout/to
 /** Waits until the fake Stripe has a transfer request for the payout that it has not answered yet. */
 async function untilTransferInFlight(payoutId: string) {
   for (let i = 0; i < 200; i++) {
-    if (h.fake.requests().some((r) => r.method === "POST" && r.path === "/v1/transfers" && r.status === null && r.params["metadata[payoutId]"] === payoutId)) return;
+    if (
+      h.fake
+        .requests()
+        .some((r) => r.method === "POST" && r.path === "/v1/transfers" && r.status === null && r.params["metadata[payoutId]"] === payoutId)
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error("the transfer request never reached Stripe");
@@ -94,8 +107,17 @@ describe("a tip in the window received while the payout's transfer waits to retr
     expect(await tipOf(tip)).toMatchObject({ status: "accepted", payoutId: payout.id });
     const [share, topUp] = await legsOf(payout.id);
     expect(share).toMatchObject({ leg: 1, amountVersion: 1, status: "succeeded", amount: 8_000, idempotencyKey: `payout:${payout.id}:v1` });
-    expect(topUp).toMatchObject({ leg: 2, amountVersion: 2, status: "pending", amount: 700, payoutAmount: 700, idempotencyKey: `payout:${payout.id}:v2:l2` });
-    expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: `top-up:${topUp!.id}`, name: "payout/top-up.requested" }));
+    expect(topUp).toMatchObject({
+      leg: 2,
+      amountVersion: 2,
+      status: "pending",
+      amount: 700,
+      payoutAmount: 700,
+      idempotencyKey: `payout:${payout.id}:v2:l2`,
+    });
+    expect(globalThis.inngestReceiver.events()).toContainEqual(
+      expect.objectContaining({ id: `top-up:${topUp!.id}`, name: "payout/top-up.requested" }),
+    );
     const requested = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.id, action: "payout.top_up_requested" } });
     expect(requested.reason).toContain(tip.data.tipId as string);
     expect(requested.after).toMatchObject({ amount: 8_700, tipAmount: 700, topUpAmount: 700 });
@@ -107,8 +129,15 @@ describe("a tip in the window received while the payout's transfer waits to retr
       { amount: 8_000, leg: "1" },
       { amount: 700, leg: "2" },
     ]);
-    expect(await legsOf(payout.id)).toMatchObject([{ status: "succeeded" }, { status: "succeeded", stripeTransferId: h.transfersFor(payout.id)[1]!.id }]);
-    expect(await db.auditLog.count({ where: { entityId: payout.id, action: "payout.transfer_made", reason: "top-up for tips received before the transfer" } })).toBe(1);
+    expect(await legsOf(payout.id)).toMatchObject([
+      { status: "succeeded" },
+      { status: "succeeded", stripeTransferId: h.transfersFor(payout.id)[1]!.id },
+    ]);
+    expect(
+      await db.auditLog.count({
+        where: { entityId: payout.id, action: "payout.transfer_made", reason: "top-up for tips received before the transfer" },
+      }),
+    ).toBe(1);
     // Paid in full: what Stripe moved is what the payout owes.
     expect(h.transfersFor(payout.id).reduce((sum, t) => sum + t.amount, 0)).toBe((await payoutOf(bookingId)).amount);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", stripeTransferId: share!.stripeTransferId });
@@ -181,7 +210,10 @@ describe("the same tip delivered twice, top-up requests repeated, an answer lost
     // The run that claimed the payout continues it (a retry of that run).
     expect((await h.run("transfer", transferEvent(payout.id), { runId })).result).toMatchObject({ kind: "transferred" });
     // Later follow-ups and sweeps change nothing more.
-    await h.run("followUp", { name: "tip/added", data: { tipId: (await db.tip.findUniqueOrThrow({ where: { externalId: tipId } })).id, bookingId } });
+    await h.run("followUp", {
+      name: "tip/added",
+      data: { tipId: (await db.tip.findUniqueOrThrow({ where: { externalId: tipId } })).id, bookingId },
+    });
     const topUps = (await legsOf(payout.id)).slice(1);
     expect(topUps).toHaveLength(1);
     const topUp = topUps[0]!;
@@ -225,10 +257,20 @@ describe("what decides is when the tip was received, not when it was applied", (
     expect((await claimTransfer({ ...h.ctx(), runId }, { payoutId: payout.id })).kind).toBe("claimed");
     // Received while the transfer was in flight, and left failed as busy (as before this fix).
     const body = tipEvent(bookingExternalId, new Date(completedAt.getTime() + HOUR), 900);
-    const { delivery } = await storeDelivery(db, { source: "booking_platform", externalId: body.id, type: body.type, payload: JSON.parse(JSON.stringify(body)) as object, bookingExternalId });
+    const { delivery } = await storeDelivery(db, {
+      source: "booking_platform",
+      externalId: body.id,
+      type: body.type,
+      payload: JSON.parse(JSON.stringify(body)) as object,
+      bookingExternalId,
+    });
     await db.webhookEvent.update({
       where: { id: delivery.id },
-      data: { status: "failed", applyAttempts: 1, error: "payout_busy: The payout is being transferred; this change will be applied once the transfer settles. Retry later." },
+      data: {
+        status: "failed",
+        applyAttempts: 1,
+        error: "payout_busy: The payout is being transferred; this change will be applied once the transfer settles. Retry later.",
+      },
     });
 
     // The transfer is made a minute later; the sweep re-applies the tip ten minutes after that.
@@ -249,7 +291,6 @@ describe("what decides is when the tip was received, not when it was applied", (
     expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([8_000, 900]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", amount: 8_900, tipAmount: 900 });
   });
-
 });
 
 describe("sending the top-up", () => {
@@ -269,7 +310,9 @@ describe("sending the top-up", () => {
     h.clock.advance(20 * 60 * 1000);
     const sweep = await h.run("reconcile", null);
     expect(sweep.result).toMatchObject({ swept: { topUpRequests: 1 } });
-    expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ name: "payout/top-up.requested", data: { transferId: topUp.id, payoutId: payout.id } }));
+    expect(globalThis.inngestReceiver.events()).toContainEqual(
+      expect.objectContaining({ name: "payout/top-up.requested", data: { transferId: topUp.id, payoutId: payout.id } }),
+    );
     expect((await h.run("topUp", topUpEvent(topUp.id, payout.id))).result).toMatchObject({ kind: "transferred", amount: 400 });
     expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([8_000, 400]);
   });

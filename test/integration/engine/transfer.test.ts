@@ -36,12 +36,20 @@ describe("transfer", () => {
   it("20 concurrent transfer requests for one payout make exactly one Stripe transfer, one transition, one audit entry", async () => {
     const payout = await dueBooking();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId: `run_concurrent_${i}` })),
+      Array.from({ length: 20 }, (_, i) =>
+        h.run(
+          "transfer",
+          { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } },
+          { runId: `run_concurrent_${i}` },
+        ),
+      ),
     );
     expect(results.filter((r) => r.error)).toEqual([]);
 
     expect(h.transfersFor(payout.id)).toHaveLength(1);
-    const creates = h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
+    const creates = h.fake
+      .requests()
+      .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
     expect(creates).toHaveLength(1);
     const after = await payoutOf(payout.bookingId);
     expect(after).toMatchObject({ status: "transferred", stripeTransferId: h.transfersFor(payout.id)[0]!.id, attempts: 1 });
@@ -66,7 +74,9 @@ describe("transfer", () => {
       transfer_group: `booking_${booking.externalId}`,
       metadata: { payoutId: payout.id },
     });
-    const request = h.fake.requests().find((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
+    const request = h.fake
+      .requests()
+      .find((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
     expect(request?.idempotencyKey).toBe(`payout:${payout.id}:v1`);
   });
 
@@ -101,7 +111,11 @@ describe("transfer", () => {
     const run = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } });
     expect(run.error).toBeUndefined();
     expect(h.transfersFor(payout.id)).toHaveLength(1);
-    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", attempts: 1, stripeTransferId: h.transfersFor(payout.id)[0]!.id });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({
+      status: "transferred",
+      attempts: 1,
+      stripeTransferId: h.transfersFor(payout.id)[0]!.id,
+    });
     const attempts = await db.transferAttempt.findMany({ where: { payoutId: payout.id } });
     expect(attempts.map((a) => [a.attemptNumber, a.status])).toEqual([[1, "succeeded"]]);
   });
@@ -119,7 +133,11 @@ describe("transfer", () => {
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "processing", stripeTransferId: null });
 
     // Inngest retries the run: the same run id continues.
-    const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "retry" } }, { runId: "run_crashed" });
+    const retry = await h.run(
+      "transfer",
+      { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "retry" } },
+      { runId: "run_crashed" },
+    );
     expect(retry.result).toMatchObject({ kind: "transferred" });
     expect(h.transfersFor(payout.id)).toHaveLength(1);
     expect((await payoutOf(payout.bookingId)).stripeTransferId).toBe(h.transfersFor(payout.id)[0]!.id);
@@ -206,13 +224,21 @@ describe("transfer", () => {
     // Audited in the same transaction, by the engine, naming Stripe's refusal.
     const audit = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.id, action: "payout.held" } });
     expect(audit).toMatchObject({ actorType: "system" });
-    expect(audit.reason).toMatch(/^Stripe refused the transfer: the provider's Stripe account .* cannot receive transfers \(StripeInvalidRequestError \(insufficient_capabilities_for_transfer\)/);
+    expect(audit.reason).toMatch(
+      /^Stripe refused the transfer: the provider's Stripe account .* cannot receive transfers \(StripeInvalidRequestError \(insufficient_capabilities_for_transfer\)/,
+    );
     // What Stripe says of the account (asked after the refusal) is recorded as an account.updated would be.
     expect(h.fake.requests().some((r) => r.method === "GET" && r.path === `/v1/accounts/${account}`)).toBe(true);
-    expect(await db.provider.findUniqueOrThrow({ where: { id: payout.providerId } })).toMatchObject({ payoutsEnabled: false, accountCheckedAt: h.clock.now() });
+    expect(await db.provider.findUniqueOrThrow({ where: { id: payout.providerId } })).toMatchObject({
+      payoutsEnabled: false,
+      accountCheckedAt: h.clock.now(),
+    });
     expect(await db.auditLog.count({ where: { entityId: payout.providerId, action: "provider.account_not_ready" } })).toBe(1);
     // The refusal is stored under the key: the next try uses a new one. The hold reason tells finance why; no alert.
-    expect(await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "payout" } })).toMatchObject({ status: "pending", refusals: 1 });
+    expect(await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "payout" } })).toMatchObject({
+      status: "pending",
+      refusals: 1,
+    });
     expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(0);
     expect(h.transfersFor(payout.id)).toHaveLength(0);
   });
@@ -228,19 +254,24 @@ describe("transfer", () => {
         type: "invalid_request_error",
         code: "insufficient_capabilities_for_transfer",
         param: "destination",
-        message: "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
+        message:
+          "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
       },
     );
     const runId = "run_refused_but_ready";
     const first = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
     expect(first.error).toBeDefined();
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "processing", attempts: 1 });
-    expect(await db.transferAttempt.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ status: "failed", counted: true, retryable: true }]);
+    expect(await db.transferAttempt.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { status: "failed", counted: true, retryable: true },
+    ]);
     expect(await db.provider.findUniqueOrThrow({ where: { id: payout.providerId } })).toMatchObject({ payoutsEnabled: true });
 
     const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } }, { runId });
     expect(retry.result).toMatchObject({ kind: "transferred", attemptNumber: 2 });
-    const keys = (await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } })).map((a) => a.idempotencyKey);
+    const keys = (await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } })).map(
+      (a) => a.idempotencyKey,
+    );
     expect(keys).toEqual([`payout:${payout.id}:v1`, `payout:${payout.id}:v1:r1`]);
   });
 
@@ -260,7 +291,9 @@ describe("transfer", () => {
       fundsExpectedAt: dueAt,
       fundsWaitingSince: h.clock.now(),
     });
-    expect(await db.transferAttempt.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ status: "failed", counted: false, errorCode: "balance_insufficient" }]);
+    expect(await db.transferAttempt.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { status: "failed", counted: false, errorCode: "balance_insufficient" },
+    ]);
     expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(0);
 
     // Before the date nothing happens; then the balance is topped up and the sweep releases it: Stripe
@@ -275,8 +308,15 @@ describe("transfer", () => {
     const retry = await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "funds_due" } });
     expect(retry.result).toMatchObject({ kind: "transferred", attemptNumber: 2 });
     expect(h.transfersFor(payout.id)).toHaveLength(1);
-    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", attempts: 1, fundsExpectedAt: null, fundsWaitingSince: null });
-    const keys = (await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } })).map((a) => a.idempotencyKey);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({
+      status: "transferred",
+      attempts: 1,
+      fundsExpectedAt: null,
+      fundsWaitingSince: null,
+    });
+    const keys = (await db.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "asc" } })).map(
+      (a) => a.idempotencyKey,
+    );
     expect(keys).toEqual([`payout:${payout.id}:v1`, `payout:${payout.id}:v1:r1`]);
   });
 
@@ -316,11 +356,18 @@ describe("provider account readiness", () => {
     expect(h.transfersFor(payout.id)).toHaveLength(0);
 
     const { updateProviderAccount } = await import("@/lib/providers/update-provider-account");
-    const update = await updateProviderAccount(h.ctx(), { stripeAccountId: account, payoutsEnabled: true, transfersActive: true, stateAt: h.clock.now() });
+    const update = await updateProviderAccount(h.ctx(), {
+      stripeAccountId: account,
+      payoutsEnabled: true,
+      transfersActive: true,
+      stateAt: h.clock.now(),
+    });
     expect(update).toMatchObject({ ready: true, changed: true, released: 1 });
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
     h.account({ id: account });
-    expect((await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "released" } })).result).toMatchObject({ kind: "transferred" });
+    expect(
+      (await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "released" } })).result,
+    ).toMatchObject({ kind: "transferred" });
   });
 });
 
@@ -329,7 +376,10 @@ describe("force release", () => {
     const { bookingId } = await h.completeBooking();
     h.clock.advance(2 * HOUR);
     const payout = await payoutOf(bookingId);
-    const released = await forceReleasePayout(h.ctx(ADMIN_ACTOR(adminId)), { payoutId: payout.id, reason: "Provider needs the money today" });
+    const released = await forceReleasePayout(h.ctx(ADMIN_ACTOR(adminId)), {
+      payoutId: payout.id,
+      reason: "Provider needs the money today",
+    });
     expect(released.transferRequested).toBe(true);
     expect(released.payout.eligibleAt.getTime()).toBe(h.clock.now().getTime());
     const outbox = await db.outboxEvent.findMany({ where: { name: "payout/transfer.requested" } });
@@ -355,7 +405,9 @@ describe("force release", () => {
   it("needs a reason and an admin", async () => {
     const { bookingId } = await h.completeBooking();
     const payout = await payoutOf(bookingId);
-    await expect(forceReleasePayout(h.ctx(ADMIN_ACTOR(adminId)), { payoutId: payout.id, reason: "  " })).rejects.toMatchObject({ status: 400 });
+    await expect(forceReleasePayout(h.ctx(ADMIN_ACTOR(adminId)), { payoutId: payout.id, reason: "  " })).rejects.toMatchObject({
+      status: 400,
+    });
     await expect(forceReleasePayout(h.ctx(), { payoutId: payout.id, reason: "a webhook cannot" })).rejects.toMatchObject({ status: 400 });
   });
 });

@@ -53,7 +53,9 @@ describe("a 5xx with Stripe-Should-Retry: false whose look-up fails", () => {
 
     // The look-up right after the 500 cannot reach Stripe either.
     h.fake.failNext({ method: "GET", path: "/v1/transfers" }, { kind: "status", status: 503 });
-    const result = await transferPayout({ ...h.ctx(), runId: "run_500_never" }, clientMakingTransfersAnswered500(), { payoutId: payout.id });
+    const result = await transferPayout({ ...h.ctx(), runId: "run_500_never" }, clientMakingTransfersAnswered500(), {
+      payoutId: payout.id,
+    });
     expect(h.transfersFor(payout.id)).toHaveLength(1);
     expect(result.kind).not.toBe("failed");
     expect(await payoutOf(bookingId)).toMatchObject({ status: "processing" });

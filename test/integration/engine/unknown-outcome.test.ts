@@ -14,7 +14,9 @@ let adminId: string;
 
 beforeAll(async () => {
   h = await startEngineHarness();
-  const admin = await db.adminUser.create({ data: { email: "rev-unknown@payouts.test", name: "Ada Admin", role: "admin", passwordHash: "x" } });
+  const admin = await db.adminUser.create({
+    data: { email: "rev-unknown@payouts.test", name: "Ada Admin", role: "admin", passwordHash: "x" },
+  });
   adminId = admin.id;
 });
 
@@ -54,7 +56,9 @@ describe("an unknown outcome on the last attempt", () => {
     const outcome = await cancel;
     const final = await payoutOf(bookingId);
     // One transfer exists at Stripe for this payout; our record must not say it was cancelled (nor failed).
-    expect({ third: third.result, afterThird: afterThird.status, cancel: outcome, final: final.status }).toMatchObject({ final: "transferred" });
+    expect({ third: third.result, afterThird: afterThird.status, cancel: outcome, final: final.status }).toMatchObject({
+      final: "transferred",
+    });
     expect(final.stripeTransferId).toBe(h.transfersFor(payout.id)[0]!.id);
   });
 
@@ -74,7 +78,13 @@ describe("an unknown outcome on the last attempt", () => {
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 8_000 });
 
     // A refund lowers the payout to 4,000; then the 8,000 transfer of attempt 1 shows up at Stripe.
-    await applyChargeRefund(h.ctx(), { stripeChargeId: chargeId, currency: "usd", chargeAmount: 10_000, refundedTotal: 5_000, refundedAt: h.clock.now() });
+    await applyChargeRefund(h.ctx(), {
+      stripeChargeId: chargeId,
+      currency: "usd",
+      chargeAmount: 10_000,
+      refundedTotal: 5_000,
+      refundedAt: h.clock.now(),
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 4_000 });
     const late = await h.stripe.transfers.create({
       amount: 8_000,
@@ -91,7 +101,9 @@ describe("an unknown outcome on the last attempt", () => {
     // (simulation-findings/amount-change-looks-up-replaced-leg.test.ts): $80.00 was paid for a
     // payout that owes $40.00, so it is held for a person to recover the difference.
     const legs = await db.payoutTransfer.findMany({ where: { payoutId: payout.id } });
-    expect(legs.map((l) => [l.amountVersion, l.leg, l.amount, l.status, l.stripeTransferId])).toEqual([[1, 1, 8_000, "succeeded", late.id]]);
+    expect(legs.map((l) => [l.amountVersion, l.leg, l.amount, l.status, l.stripeTransferId])).toEqual([
+      [1, 1, 8_000, "succeeded", late.id],
+    ]);
     expect(after).toMatchObject({ status: "on_hold", holdReason: "review_required", amount: 4_000 });
     const alerts = await db.alert.findMany({ where: { payoutId: payout.id, kind: "payout_transfer_review" } });
     expect(alerts).toHaveLength(1);

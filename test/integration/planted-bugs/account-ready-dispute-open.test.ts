@@ -34,11 +34,16 @@ const h = appEngineHarness();
 async function accountUpdated(accountId: string, ready: boolean, secondsAgo: number): Promise<void> {
   h.account({ id: accountId, payoutsEnabled: ready, transfersCapability: ready ? "active" : "inactive" });
   const object = await h.stripe.accounts.retrieve(accountId);
-  await sendProcessed(stripeEvent({ type: "account.updated", object, account: accountId, created: Math.floor(Date.now() / 1000) - secondsAgo }));
+  await sendProcessed(
+    stripeEvent({ type: "account.updated", object, account: accountId, created: Math.floor(Date.now() / 1000) - secondsAgo }),
+  );
 }
 
 const transferRequests = (payoutId: string) =>
-  db.outboxEvent.findMany({ where: { name: "payout/transfer.requested", data: { path: ["payoutId"], equals: payoutId } }, select: { eventId: true } });
+  db.outboxEvent.findMany({
+    where: { name: "payout/transfer.requested", data: { path: ["payoutId"], equals: payoutId } },
+    select: { eventId: true },
+  });
 
 type TDispute = { open(): Promise<void>; win(): Promise<void> };
 
@@ -60,10 +65,27 @@ function stripeDispute(chargeId: string): TDispute {
 function platformDispute(bookingExternalId: string): TDispute {
   const disputeId = `dsp_${randomUUID()}`;
   const send = async (type: string, data: Record<string, unknown>) =>
-    expect(await sendBookingEvent({ id: `evt_${randomUUID()}`, type, createdAt: new Date().toISOString(), data })).toEqual({ status: 200, body: { received: true } });
+    expect(await sendBookingEvent({ id: `evt_${randomUUID()}`, type, createdAt: new Date().toISOString(), data })).toEqual({
+      status: 200,
+      body: { received: true },
+    });
   return {
-    open: () => send("dispute.opened", { disputeId, bookingId: bookingExternalId, reason: "not delivered", openedAt: new Date().toISOString(), scope: "booking" }),
-    win: () => send("dispute.resolved", { disputeId, bookingId: bookingExternalId, resolvedAt: new Date().toISOString(), outcome: "provider_won", refundedAmount: 0 }),
+    open: () =>
+      send("dispute.opened", {
+        disputeId,
+        bookingId: bookingExternalId,
+        reason: "not delivered",
+        openedAt: new Date().toISOString(),
+        scope: "booking",
+      }),
+    win: () =>
+      send("dispute.resolved", {
+        disputeId,
+        bookingId: bookingExternalId,
+        resolvedAt: new Date().toISOString(),
+        outcome: "provider_won",
+        refundedAmount: 0,
+      }),
   };
 }
 
@@ -74,7 +96,12 @@ function platformDispute(bookingExternalId: string): TDispute {
 async function heldForAccountThenDisputed(kind: "stripe" | "platform") {
   const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
   const accountId = h.account();
-  const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id, stripeAccountId: accountId, completedAt: new Date(Date.now() - 49 * HOUR) });
+  const { bookingId } = await h.completeBooking({
+    providerShare: 8_000,
+    stripeChargeId: charge.id,
+    stripeAccountId: accountId,
+    completedAt: new Date(Date.now() - 49 * HOUR),
+  });
   const { externalId } = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
   const payout = await payoutOf(bookingId);
 

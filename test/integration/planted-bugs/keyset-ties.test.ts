@@ -24,15 +24,15 @@ import { randomUUID } from "node:crypto";
 
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { db } from "@/lib/db";
 import { listAuditEntries } from "@/lib/audit/list-audit-entries";
+import { ZAuditFilter } from "@/lib/audit/list-audit-filter";
+import { db } from "@/lib/db";
 import { listDisputes } from "@/lib/disputes/list-disputes";
 import { ZDisputeFilter } from "@/lib/disputes/list-disputes-filter";
-import { listProviders } from "@/lib/providers/list-providers";
-import { ZProviderFilter } from "@/lib/providers/list-providers-filter";
-import { ZAuditFilter } from "@/lib/audit/list-audit-filter";
 import { listPayouts } from "@/lib/payouts/list-payouts";
 import { ZPayoutListQuery } from "@/lib/payouts/payout-filter";
+import { listProviders } from "@/lib/providers/list-providers";
+import { ZProviderFilter } from "@/lib/providers/list-providers-filter";
 import { listDeliveries } from "@/lib/webhooks/list-deliveries";
 import { ZDeliveryFilter } from "@/lib/webhooks/list-deliveries-filter";
 
@@ -79,7 +79,11 @@ beforeAll(async () => {
 });
 
 /** A walk: each page's ids, following `next` until it gives no position; stops (and fails) past `max` pages. */
-async function walk<TPos>(first: () => Promise<{ ids: string[]; next: TPos | null }>, page: (pos: TPos) => Promise<{ ids: string[]; next: TPos | null }>, max: number) {
+async function walk<TPos>(
+  first: () => Promise<{ ids: string[]; next: TPos | null }>,
+  page: (pos: TPos) => Promise<{ ids: string[]; next: TPos | null }>,
+  max: number,
+) {
   const pages: string[][] = [];
   let current = await first();
   pages.push(current.ids);
@@ -113,9 +117,12 @@ describe("payouts list (sort key, id)", () => {
     for (const order of ["asc", "desc"] as const) {
       for (const limit of [1, 5]) {
         it(`sort ${sort} ${order}, ${limit} per page: every payout once, forward and back`, async () => {
-          const expected = (await db.payout.findMany({ orderBy: [{ [column[sort]]: order }, { id: order }], select: { id: true } })).map((p) => p.id);
+          const expected = (await db.payout.findMany({ orderBy: [{ [column[sort]]: order }, { id: order }], select: { id: true } })).map(
+            (p) => p.id,
+          );
           const max = expected.length + 2;
-          const query = (page: { after?: string; before?: string }) => listPayouts(db, ZPayoutListQuery.parse({ sort, order, limit, ...page }));
+          const query = (page: { after?: string; before?: string }) =>
+            listPayouts(db, ZPayoutListQuery.parse({ sort, order, limit, ...page }));
 
           const forwardPages: { ids: string[]; prev: string | null }[] = [];
           const forward = await walk(
@@ -150,7 +157,9 @@ describe("payouts list (sort key, id)", () => {
 describe("audit log (createdAt, id), newest first", () => {
   for (const pageSize of [1, 4]) {
     it(`${pageSize} per page: every entry once, forward and back`, async () => {
-      const expected = (await db.auditLog.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true } })).map((e) => e.id);
+      const expected = (await db.auditLog.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true } })).map(
+        (e) => e.id,
+      );
       const max = expected.length + 2;
       const page = (position: { after?: string; before?: string }) => listAuditEntries(db, ZAuditFilter.parse(position), pageSize, "admin");
 
@@ -185,7 +194,9 @@ describe("audit log (createdAt, id), newest first", () => {
 describe("webhook deliveries (receivedAt, id), newest first", () => {
   for (const limit of [1, 4]) {
     it(`${limit} per page: every delivery once, forward and back`, async () => {
-      const expected = (await db.webhookEvent.findMany({ orderBy: [{ receivedAt: "desc" }, { id: "desc" }], select: { id: true } })).map((e) => e.id);
+      const expected = (await db.webhookEvent.findMany({ orderBy: [{ receivedAt: "desc" }, { id: "desc" }], select: { id: true } })).map(
+        (e) => e.id,
+      );
       const max = expected.length + 2;
       const page = (position: { after?: string; before?: string }) => listDeliveries(db, ZDeliveryFilter.parse({ limit, ...position }));
 
@@ -231,8 +242,14 @@ describe("offset-paged lists whose order ties (name, openedAt, resolvedAt; then 
 
   /** Each row once (none repeated, none missing), then in the list's order. */
   function expectEachOnceInOrder(ids: string[], expected: string[], label: string) {
-    expect(ids.filter((id, i) => ids.indexOf(id) !== i), `${label}: repeated`).toEqual([]);
-    expect(expected.filter((id) => !ids.includes(id)), `${label}: missing`).toEqual([]);
+    expect(
+      ids.filter((id, i) => ids.indexOf(id) !== i),
+      `${label}: repeated`,
+    ).toEqual([]);
+    expect(
+      expected.filter((id) => !ids.includes(id)),
+      `${label}: missing`,
+    ).toEqual([]);
     expect(ids, `${label}: order`).toEqual(expected);
   }
 
@@ -240,8 +257,16 @@ describe("offset-paged lists whose order ties (name, openedAt, resolvedAt; then 
     const expected = await db.provider.findMany({ orderBy: [{ name: "asc" }, { id: "asc" }], select: { id: true, name: true } });
     expect(new Set(expected.map((p) => p.name)).size).toBe(1);
     for (const pageSize of [1, 3, 5]) {
-      const ids = await allPages(async (page) => (await listProviders(db, ZProviderFilter.parse({ page }), pageSize)).items.map((p) => p.id), pageSize, expected.length + 2);
-      expectEachOnceInOrder(ids, expected.map((p) => p.id), `${pageSize} per page`);
+      const ids = await allPages(
+        async (page) => (await listProviders(db, ZProviderFilter.parse({ page }), pageSize)).items.map((p) => p.id),
+        pageSize,
+        expected.length + 2,
+      );
+      expectEachOnceInOrder(
+        ids,
+        expected.map((p) => p.id),
+        `${pageSize} per page`,
+      );
     }
   });
 
@@ -250,9 +275,12 @@ describe("offset-paged lists whose order ties (name, openedAt, resolvedAt; then 
     const openedAt = new Date(Date.now() - 60 * 60 * 1000).toISOString();
     const resolvedAt = new Date(Date.now() - 30 * 60 * 1000).toISOString();
     const disputeIds = bookings.map(() => `dsp_${randomUUID()}`);
-    const send = (type: string, data: Record<string, unknown>) => sendBookingEvent({ id: `evt_${randomUUID()}`, type, createdAt: new Date().toISOString(), data });
+    const send = (type: string, data: Record<string, unknown>) =>
+      sendBookingEvent({ id: `evt_${randomUUID()}`, type, createdAt: new Date().toISOString(), data });
     for (const answer of await Promise.all(
-      bookings.map((b, i) => send("dispute.opened", { disputeId: disputeIds[i], bookingId: b.externalId, reason: "not delivered", openedAt, scope: "booking" })),
+      bookings.map((b, i) =>
+        send("dispute.opened", { disputeId: disputeIds[i], bookingId: b.externalId, reason: "not delivered", openedAt, scope: "booking" }),
+      ),
     )) {
       expect(answer).toEqual({ status: 200, body: { received: true } });
     }
@@ -260,17 +288,37 @@ describe("offset-paged lists whose order ties (name, openedAt, resolvedAt; then 
     for (const answer of await Promise.all(
       bookings
         .filter((_, i) => i % 2 === 0)
-        .map((b, i) => send("dispute.resolved", { disputeId: disputeIds[i * 2], bookingId: b.externalId, resolvedAt, outcome: "provider_won", refundedAmount: 0 })),
+        .map((b, i) =>
+          send("dispute.resolved", {
+            disputeId: disputeIds[i * 2],
+            bookingId: b.externalId,
+            resolvedAt,
+            outcome: "provider_won",
+            refundedAmount: 0,
+          }),
+        ),
     )) {
       expect(answer).toEqual({ status: 200, body: { received: true } });
     }
-    const open = await db.dispute.findMany({ where: { status: "open" }, orderBy: [{ openedAt: "asc" }, { id: "asc" }], select: { id: true } });
-    const resolved = await db.dispute.findMany({ where: { status: "resolved" }, orderBy: [{ resolvedAt: "desc" }, { id: "desc" }], select: { id: true } });
+    const open = await db.dispute.findMany({
+      where: { status: "open" },
+      orderBy: [{ openedAt: "asc" }, { id: "asc" }],
+      select: { id: true },
+    });
+    const resolved = await db.dispute.findMany({
+      where: { status: "resolved" },
+      orderBy: [{ resolvedAt: "desc" }, { id: "desc" }],
+      select: { id: true },
+    });
     expect(open.length).toBeGreaterThan(2);
     expect(resolved.length).toBeGreaterThan(2);
     const expected = [...open, ...resolved].map((d) => d.id);
     for (const pageSize of [1, 3, 5]) {
-      const ids = await allPages(async (page) => (await listDisputes(db, ZDisputeFilter.parse({ page }), pageSize)).items.map((d) => d.id), pageSize, expected.length + 2);
+      const ids = await allPages(
+        async (page) => (await listDisputes(db, ZDisputeFilter.parse({ page }), pageSize)).items.map((d) => d.id),
+        pageSize,
+        expected.length + 2,
+      );
       expectEachOnceInOrder(ids, expected, `${pageSize} per page`);
     }
   });

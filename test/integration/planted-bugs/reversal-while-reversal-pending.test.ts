@@ -76,17 +76,21 @@ describe("a second refund while the first refund's reversal is still pending", (
 
     // 25.00 refunded: the provider's part is 20.00; its reversal is requested, not yet made.
     await refund(charge.id, 2_500);
-    expect(await db.transferReversal.findMany({ where: { payoutId: payout.id }, select: { amount: true, status: true, sentAt: true } })).toEqual([
-      { amount: 2_000, status: "pending", sentAt: null },
-    ]);
+    expect(
+      await db.transferReversal.findMany({ where: { payoutId: payout.id }, select: { amount: true, status: true, sentAt: true } }),
+    ).toEqual([{ amount: 2_000, status: "pending", sentAt: null }]);
     expect(h.fake.reversals()).toEqual([]);
 
     // 50.00 more before the reversal function ran: 75.00 in all, the provider's part 60.00, so 40.00 more.
     await refund(charge.id, 5_000);
     expect(
-      (await db.transferReversal.findMany({ where: { payoutId: payout.id }, orderBy: { createdAt: "asc" }, select: { amount: true, status: true } })).map(
-        (r) => [r.amount, r.status],
-      ),
+      (
+        await db.transferReversal.findMany({
+          where: { payoutId: payout.id },
+          orderBy: { createdAt: "asc" },
+          select: { amount: true, status: true },
+        })
+      ).map((r) => [r.amount, r.status]),
     ).toEqual([
       [2_000, "pending"],
       [4_000, "pending"],
@@ -114,9 +118,9 @@ describe("a second refund while the first refund's reversal is still pending", (
 
     // Half the charge refunded: the provider's part is 25.00 × 80 / 50 = 40.00, reversed from the charge's transfer (pending).
     await refund(charge.id, 2_500);
-    expect(await db.transferReversal.findMany({ where: { payoutId: payout.id }, select: { amount: true, status: true, sentAt: true } })).toEqual([
-      { amount: 4_000, status: "pending", sentAt: null },
-    ]);
+    expect(
+      await db.transferReversal.findMany({ where: { payoutId: payout.id }, select: { amount: true, status: true, sentAt: true } }),
+    ).toEqual([{ amount: 4_000, status: "pending", sentAt: null }]);
 
     // The rest refunded before the reversal function ran: 40.00 more. Only 10.00 is left of the
     // charge's transfer once the pending 40.00 counts; the other 30.00 comes from the balance's transfer.

@@ -80,7 +80,9 @@ function bookingEvent(type: string, data: Record<string, unknown>): TBookingEven
 async function losePlatformDispute(bookingExternalId: string, refundedAmount: number): Promise<void> {
   const disputeId = `dsp_${randomUUID()}`;
   const at = new Date().toISOString();
-  const opened = await sendBookingEvent(bookingEvent("dispute.opened", { disputeId, bookingId: bookingExternalId, reason: "not delivered", openedAt: at, scope: "booking" }));
+  const opened = await sendBookingEvent(
+    bookingEvent("dispute.opened", { disputeId, bookingId: bookingExternalId, reason: "not delivered", openedAt: at, scope: "booking" }),
+  );
   expect(opened).toEqual({ status: 200, body: { received: true } });
   const resolved = await sendBookingEvent(
     bookingEvent("dispute.resolved", { disputeId, bookingId: bookingExternalId, resolvedAt: at, outcome: "customer_won", refundedAmount }),
@@ -100,7 +102,14 @@ describe("a second dispute lost after the first one's reversal was made", () => 
     const bookingCharge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
     const tipCharge = h.fake.createCharge({ amount: 2_000, currency: "usd" });
     const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge.id });
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge.id });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 2_000,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: tipCharge.id,
+    });
     const payout = await transfer(bookingId);
     const transfers = h.transfersFor(payout.id);
     expect(transfers.map((t) => [t.amount, t.source_transaction])).toEqual([
@@ -111,7 +120,10 @@ describe("a second dispute lost after the first one's reversal was made", () => 
 
     // First chargeback: 60.00 of the booking's charge, lost; reversed at Stripe.
     const first = await loseStripeDispute(bookingCharge.id, 6_000);
-    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: first.id } })).toMatchObject({ outcome: "customer_won", refundedAmount: 6_000 });
+    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: first.id } })).toMatchObject({
+      outcome: "customer_won",
+      refundedAmount: 6_000,
+    });
     await runRequestedReversals(payout.id);
     expect(reversedAtStripe(payout.id)).toEqual({ [shareTransfer.id]: 6_000, [tipTransfer.id]: 0 });
 
@@ -129,7 +141,9 @@ describe("a second dispute lost after the first one's reversal was made", () => 
     expect(reversed).toEqual({ [shareTransfer.id]: 8_000, [tipTransfer.id]: 0 });
     expect(total(reversed)).toBe(8_000);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", amount: 10_000, reversedAmount: 8_000 });
-    expect((await db.transferReversal.findMany({ where: { payoutId: payout.id }, orderBy: { createdAt: "asc" } })).map((r) => r.amount)).toEqual([6_000, 2_000]);
+    expect(
+      (await db.transferReversal.findMany({ where: { payoutId: payout.id }, orderBy: { createdAt: "asc" } })).map((r) => r.amount),
+    ).toEqual([6_000, 2_000]);
     await expectNoDebtNorFailedReversal(payout.id);
   });
 
@@ -149,10 +163,12 @@ describe("a second dispute lost after the first one's reversal was made", () => 
 
     // The second is lost with a refund of 50.00: only the 20.00 left of the transfer is reversed, the rest recorded as capped.
     await losePlatformDispute(externalId, 5_000);
-    expect((await db.transferReversal.findMany({ where: { payoutId: payout.id }, orderBy: { createdAt: "asc" } })).map((r) => r.amount)).toEqual([6_000, 2_000]);
-    expect(await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_capped" }, select: { after: true } })).toEqual([
-      { after: { claimAmount: 5_000, notReversed: 3_000 } },
-    ]);
+    expect(
+      (await db.transferReversal.findMany({ where: { payoutId: payout.id }, orderBy: { createdAt: "asc" } })).map((r) => r.amount),
+    ).toEqual([6_000, 2_000]);
+    expect(
+      await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_capped" }, select: { after: true } }),
+    ).toEqual([{ after: { claimAmount: 5_000, notReversed: 3_000 } }]);
     await runRequestedReversals(payout.id);
 
     const reversed = reversedAtStripe(payout.id);

@@ -106,7 +106,11 @@ describe("booking webhook (Payouts-Signature)", () => {
   const refused = { status: 401, body: { error: { code: "invalid_signature", message: expect.any(String) } } };
 
   it("one hex character of v1 changed, at any of its 64 positions: 401 and nothing stored; the untouched request is accepted", async () => {
-    const event = bookingCompletedEvent({ bookingId: `bk_${stripeId("")}`, providerId: `prov_${stripeId("")}`, stripeAccountId: stripeId("acct_", 16) });
+    const event = bookingCompletedEvent({
+      bookingId: `bk_${stripeId("")}`,
+      providerId: `prov_${stripeId("")}`,
+      stripeAccountId: stripeId("acct_", 16),
+    });
     const raw = JSON.stringify(event);
     const body = new TextEncoder().encode(raw);
     const header = signAsThePlatform(raw);
@@ -115,17 +119,29 @@ describe("booking webhook (Payouts-Signature)", () => {
     const before = await stored();
 
     for (let i = 0; i < v1.length; i++) {
-      expect(await post(body, withV1(header, (sig) => flipHex(sig, i))), `v1 changed at hex position ${i}`).toEqual(refused);
+      expect(
+        await post(
+          body,
+          withV1(header, (sig) => flipHex(sig, i)),
+        ),
+        `v1 changed at hex position ${i}`,
+      ).toEqual(refused);
     }
     expect(await stored()).toEqual(before);
 
     // The same request, untouched, is authentic: the refusals above were for the one character.
     expect(await post(body, header)).toEqual({ status: 200, body: { received: true } });
-    expect(await db.webhookEvent.findMany({ where: { externalId: event.id }, select: { status: true } })).toEqual([{ status: "processed" }]);
+    expect(await db.webhookEvent.findMany({ where: { externalId: event.id }, select: { status: true } })).toEqual([
+      { status: "processed" },
+    ]);
   });
 
   it("one byte of the body changed after signing, at any position: 401 and nothing stored; untouched it is accepted", async () => {
-    const event = bookingCompletedEvent({ bookingId: `bk_${stripeId("")}`, providerId: `prov_${stripeId("")}`, stripeAccountId: stripeId("acct_", 16) });
+    const event = bookingCompletedEvent({
+      bookingId: `bk_${stripeId("")}`,
+      providerId: `prov_${stripeId("")}`,
+      stripeAccountId: stripeId("acct_", 16),
+    });
     const raw = JSON.stringify(event);
     const body = new TextEncoder().encode(raw);
     const header = signAsThePlatform(raw);
@@ -157,7 +173,10 @@ describe("Stripe webhook (Stripe-Signature)", () => {
   }
 
   // A bad signature, not a body that fails to parse: a plant that skips the check would answer otherwise.
-  const refused = { status: 400, body: { error: { code: "invalid_signature", message: expect.stringMatching(/^The Stripe signature is not valid/) } } };
+  const refused = {
+    status: 400,
+    body: { error: { code: "invalid_signature", message: expect.stringMatching(/^The Stripe signature is not valid/) } },
+  };
 
   /** A signed account.updated for an account no provider has (stored, then ignored, when authentic). */
   async function signedEvent() {
@@ -174,7 +193,13 @@ describe("Stripe webhook (Stripe-Signature)", () => {
     const before = await stored();
 
     for (let i = 0; i < v1.length; i++) {
-      expect(await post(body, withV1(header, (sig) => flipHex(sig, i))), `v1 changed at hex position ${i}`).toEqual(refused);
+      expect(
+        await post(
+          body,
+          withV1(header, (sig) => flipHex(sig, i)),
+        ),
+        `v1 changed at hex position ${i}`,
+      ).toEqual(refused);
     }
     expect(await stored()).toEqual(before);
 

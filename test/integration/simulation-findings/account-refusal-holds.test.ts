@@ -27,7 +27,12 @@ const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
 /** account.updated with the account as Stripe shows it in that state (the fake's account is left in it), created at `at`. */
 async function accountUpdated(accountId: string, ready: boolean, at: Date): Promise<Stripe.Event> {
   h.account({ id: accountId, payoutsEnabled: ready, transfersCapability: ready ? "active" : "inactive" });
-  return stripeEvent({ type: "account.updated", object: await h.stripe.accounts.retrieve(accountId), account: accountId, created: seconds(at) });
+  return stripeEvent({
+    type: "account.updated",
+    object: await h.stripe.accounts.retrieve(accountId),
+    account: accountId,
+    created: seconds(at),
+  });
 }
 
 /** The account as Stripe shows it changes, and nobody tells us (the event is late, or lost). */
@@ -41,7 +46,9 @@ async function outcome(bookingId: string, since: Date) {
   const provider = await db.provider.findUniqueOrThrow({ where: { id: payout.providerId } });
   return {
     payout: { status: payout.status, holdReason: payout.holdReason, amount: payout.amount, attempts: payout.attempts },
-    atStripe: h.transfersFor(payout.id).map((t) => ({ amount: t.amount, currency: t.currency, toTheProvider: t.destination === provider.stripeAccountId })),
+    atStripe: h
+      .transfersFor(payout.id)
+      .map((t) => ({ amount: t.amount, currency: t.currency, toTheProvider: t.destination === provider.stripeAccountId })),
     provider: { payoutsEnabled: provider.payoutsEnabled, stateAfterStart: provider.accountStateAt!.getTime() - since.getTime() },
     alerts: await db.alert.findMany({ where: { payoutId: payout.id }, select: { kind: true, severity: true } }),
   };
@@ -98,7 +105,9 @@ describe("account not ready, then ready: told by account.updated or by Stripe re
     expect(refusalFirst.result).toEqual(eventFirst.result);
 
     // The refusal was stored under the first key: the payment after the release used a new one.
-    const posts = h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === refusalFirst.payoutId);
+    const posts = h.fake
+      .requests()
+      .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === refusalFirst.payoutId);
     expect(posts.map((r) => [r.idempotencyKey, r.status, r.replayed])).toEqual([
       [`payout:${refusalFirst.payoutId}:v1`, 400, false],
       [`payout:${refusalFirst.payoutId}:v1:r1`, 200, false],
@@ -121,7 +130,11 @@ describe("account not ready, then ready: told by account.updated or by Stripe re
     expect(provider.accountStateAt).not.toBeNull();
     const recorded = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.providerId, action: "provider.account_not_ready" } });
     expect(recorded.reason).toContain("Stripe refused a transfer to it (insufficient_capabilities_for_transfer");
-    expect(recorded.after).toMatchObject({ payoutsEnabled: false, transfersActive: false, inferredFrom: expect.stringContaining("could not be asked") });
+    expect(recorded.after).toMatchObject({
+      payoutsEnabled: false,
+      transfersActive: false,
+      inferredFrom: expect.stringContaining("could not be asked"),
+    });
 
     // An account.updated from before the refusal is older: it does not release the payout.
     const stale = stripeEvent({
@@ -164,7 +177,9 @@ describe("a payout with several transfers, the first made before Stripe refused 
       [1, charge.id, 5_000],
       [2, null, 3_000],
     ]);
-    expect((await executeTransfer(ctx, h.stripe, { ...claimed.claim, legs: claimed.claim.legs.slice(0, 1) })).result.kind).toBe("succeeded");
+    expect((await executeTransfer(ctx, h.stripe, { ...claimed.claim, legs: claimed.claim.legs.slice(0, 1) })).result.kind).toBe(
+      "succeeded",
+    );
 
     // Meanwhile the account loses its transfers capability. Inngest's retry finds the first
     // transfer at Stripe, sends the second, and Stripe refuses it.
@@ -172,11 +187,21 @@ describe("a payout with several transfers, the first made before Stripe refused 
     const retry = await h.run("transfer", transferEvent(payout.id), { runId });
     expect(retry.error).toBeUndefined();
     expect(retry.result).toMatchObject({ kind: "held_account_not_ready" });
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready", stripeTransferId: null });
+    expect(await payoutOf(bookingId)).toMatchObject({
+      status: "on_hold",
+      holdReason: "provider_account_not_ready",
+      stripeTransferId: null,
+    });
     const [first] = h.transfersFor(payout.id);
     expect(h.transfersFor(payout.id)).toHaveLength(1);
     // The transfer made is kept on its leg; the refused one waits under a new key.
-    expect(await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout" }, orderBy: { leg: "asc" }, select: { leg: true, status: true, stripeTransferId: true, refusals: true } })).toEqual([
+    expect(
+      await db.payoutTransfer.findMany({
+        where: { payoutId: payout.id, kind: "payout" },
+        orderBy: { leg: "asc" },
+        select: { leg: true, status: true, stripeTransferId: true, refusals: true },
+      }),
+    ).toEqual([
       { leg: 1, status: "succeeded", stripeTransferId: first!.id, refusals: 0 },
       { leg: 2, status: "pending", stripeTransferId: null, refusals: 1 },
     ]);
@@ -185,7 +210,9 @@ describe("a payout with several transfers, the first made before Stripe refused 
       { kind: "transfer_held_partly_paid", severity: "critical", message: expect.stringContaining("$50.00 of $80.00 was transferred") },
     ]);
     // And the held payout cannot be cancelled as if nothing was paid.
-    const admin = await db.adminUser.create({ data: { email: `${randomUUID().slice(0, 8)}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" } });
+    const admin = await db.adminUser.create({
+      data: { email: `${randomUUID().slice(0, 8)}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" },
+    });
     await expect(cancelPayout(h.ctx(ADMIN_ACTOR(admin.id)), { payoutId: payout.id, reason: "provider left" })).rejects.toThrow();
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold" });
 
@@ -198,7 +225,9 @@ describe("a payout with several transfers, the first made before Stripe refused 
       [5_000, "1"],
       [3_000, "2"],
     ]);
-    const posts = h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
+    const posts = h.fake
+      .requests()
+      .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payout.id);
     expect(posts.map((r) => [r.idempotencyKey, r.status])).toEqual([
       [`payout:${payout.id}:v1`, 200],
       [`payout:${payout.id}:v1:l2`, 400],

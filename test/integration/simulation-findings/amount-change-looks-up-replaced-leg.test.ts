@@ -39,7 +39,9 @@ beforeEach(() => {
 });
 
 const transferPosts = (payoutId: string) =>
-  h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payoutId && r.status === 200);
+  h.fake
+    .requests()
+    .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payoutId && r.status === 200);
 
 /** What attempt 1's request made at Stripe after all: its key, its parameters (version 1, leg 1, 8000). */
 async function stripeMadeVersion1(ctx: TPutBack) {
@@ -59,7 +61,13 @@ async function stripeMadeVersion1(ctx: TPutBack) {
 describe("an amount change after a transfer whose outcome was unknown", () => {
   it("a refund: the version-1 transfer Stripe made is recorded as such, nothing more is sent, and the overpaid payout is held for a person", async () => {
     const ctx = await putBackAfterUnknownOutcome(h);
-    await applyChargeRefund(h.ctx(), { stripeChargeId: ctx.charge.id, currency: "usd", chargeAmount: 10_000, refundedTotal: 5_000, refundedAt: h.clock.now() });
+    await applyChargeRefund(h.ctx(), {
+      stripeChargeId: ctx.charge.id,
+      currency: "usd",
+      chargeAmount: 10_000,
+      refundedTotal: 5_000,
+      refundedAt: h.clock.now(),
+    });
     expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({ status: "scheduled", amount: 4_000, amountVersion: 2 });
     const made = await stripeMadeVersion1(ctx);
 
@@ -67,10 +75,21 @@ describe("an amount change after a transfer whose outcome was unknown", () => {
 
     expect(h.transfersFor(ctx.payout.id).map((t) => t.id)).toEqual([made.id]);
     expect(await legsOf(ctx.payout.id)).toEqual([
-      { leg: 1, amountVersion: 1, amount: 8_000, status: "succeeded", stripeTransferId: made.id, idempotencyKey: `payout:${ctx.payout.id}:v1` },
+      {
+        leg: 1,
+        amountVersion: 1,
+        amount: 8_000,
+        status: "succeeded",
+        stripeTransferId: made.id,
+        idempotencyKey: `payout:${ctx.payout.id}:v1`,
+      },
     ]);
     // $80.00 moved for a payout that now owes $40.00: not "transferred", held for a person.
-    expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({ status: "on_hold", holdReason: "review_required", stripeTransferId: null });
+    expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({
+      status: "on_hold",
+      holdReason: "review_required",
+      stripeTransferId: null,
+    });
     expect(await db.alert.count({ where: { payoutId: ctx.payout.id, kind: "payout_transfer_review" } })).toBe(1);
   });
 
@@ -95,8 +114,22 @@ describe("an amount change after a transfer whose outcome was unknown", () => {
     ]);
     const topUp = transfers.find((t) => t.id !== made.id)!;
     expect(await legsOf(ctx.payout.id)).toEqual([
-      { leg: 1, amountVersion: 1, amount: 8_000, status: "succeeded", stripeTransferId: made.id, idempotencyKey: `payout:${ctx.payout.id}:v1` },
-      { leg: 2, amountVersion: 2, amount: 700, status: "succeeded", stripeTransferId: topUp.id, idempotencyKey: `payout:${ctx.payout.id}:v2:l2` },
+      {
+        leg: 1,
+        amountVersion: 1,
+        amount: 8_000,
+        status: "succeeded",
+        stripeTransferId: made.id,
+        idempotencyKey: `payout:${ctx.payout.id}:v1`,
+      },
+      {
+        leg: 2,
+        amountVersion: 2,
+        amount: 700,
+        status: "succeeded",
+        stripeTransferId: topUp.id,
+        idempotencyKey: `payout:${ctx.payout.id}:v2:l2`,
+      },
     ]);
     expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({ status: "transferred", amount: 8_700, stripeTransferId: made.id });
     expect(await db.alert.count({ where: { payoutId: ctx.payout.id, severity: "critical" } })).toBe(0);

@@ -32,7 +32,10 @@ async function runPending(payoutId: string): Promise<void> {
   for (const r of await db.transferReversal.findMany({ where: { payoutId, status: "pending" }, orderBy: { createdAt: "asc" } })) {
     await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId } });
   }
-  for (const t of await db.payoutTransfer.findMany({ where: { payoutId, kind: "repayment", status: "pending" }, orderBy: { createdAt: "asc" } })) {
+  for (const t of await db.payoutTransfer.findMany({
+    where: { payoutId, kind: "repayment", status: "pending" },
+    orderBy: { createdAt: "asc" },
+  })) {
     await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: t.id, payoutId } });
   }
 }
@@ -48,7 +51,9 @@ async function transferredThenRefundFailed() {
   expect(payout).toMatchObject({ refundedAmount: 8_527, amount: 10_273 });
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
 
-  await sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+  await sendProcessed(
+    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
+  );
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   expect(repayment).toMatchObject({ status: "pending", payoutAmount: 8_527 });
   return { charge, bookingId, payout, repayment };
@@ -69,13 +74,16 @@ it("a chargeback of the whole charge lost while the failed refund's repayment wa
   expect(await db.transferReversal.findMany({ where: { payoutId: payout.id }, select: { amount: true, payoutTransferId: true } })).toEqual([
     { amount: 10_273, payoutTransferId: expect.any(String) },
   ]);
-  expect(await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_deferred" }, select: { after: true } })).toEqual([
-    { after: { claimAmount: 18_800, reversed: 10_273, deferred: 8_527, onItsWay: 8_527 } },
-  ]);
+  expect(
+    await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_deferred" }, select: { after: true } }),
+  ).toEqual([{ after: { claimAmount: 18_800, reversed: 10_273, deferred: 8_527, onItsWay: 8_527 } }]);
   expect(await db.auditLog.count({ where: { entityId: payout.id, action: "payout.reversal_capped" } })).toBe(0);
 
   await runPending(payout.id);
-  expect(await db.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } })).toMatchObject({ status: "superseded", stripeTransferId: null });
+  expect(await db.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } })).toMatchObject({
+    status: "superseded",
+    stripeTransferId: null,
+  });
   expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([10_273]);
   expect(netAtStripe(payout.id)).toBe(0);
   expect(await payoutOf(bookingId)).toMatchObject({ status: "reversed", amount: 10_273, reversedAmount: 10_273, repaidAmount: 0 });
@@ -92,7 +100,10 @@ it("the repayment was made at Stripe but its answer lost when the chargeback cam
   await loseWholeChargeback(charge);
   await runPending(payout.id);
   // The repayment is found at Stripe and recorded; in the same transaction its 85.27 is asked back.
-  expect(await db.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } })).toMatchObject({ status: "succeeded", payoutAmount: 8_527 });
+  expect(await db.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } })).toMatchObject({
+    status: "succeeded",
+    payoutAmount: 8_527,
+  });
   const fromRepayment = await db.transferReversal.findFirstOrThrow({ where: { payoutId: payout.id, payoutTransferId: repayment.id } });
   expect(fromRepayment).toMatchObject({ amount: 8_527, status: "pending" });
   await runPending(payout.id);
@@ -105,7 +116,9 @@ it("the repayment was made at Stripe but its answer lost when the chargeback cam
 
 it("the repayment was made before the chargeback: the chargeback reverses it too, and the reversal is recorded", async () => {
   const { charge, bookingId, payout, repayment } = await transferredThenRefundFailed();
-  expect((await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: repayment.id, payoutId: payout.id } })).result).toMatchObject({
+  expect(
+    (await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: repayment.id, payoutId: payout.id } })).result,
+  ).toMatchObject({
     kind: "repaid",
     amount: 8_527,
   });
@@ -116,7 +129,13 @@ it("the repayment was made before the chargeback: the chargeback reverses it too
 
   expect(netAtStripe(payout.id)).toBe(0);
   expect(await payoutOf(bookingId)).toMatchObject({ status: "reversed", amount: 18_800, reversedAmount: 18_800 });
-  expect(await db.transferReversal.findMany({ where: { payoutId: payout.id }, select: { amount: true, status: true }, orderBy: { amount: "desc" } })).toEqual([
+  expect(
+    await db.transferReversal.findMany({
+      where: { payoutId: payout.id },
+      select: { amount: true, status: true },
+      orderBy: { amount: "desc" },
+    }),
+  ).toEqual([
     { amount: 10_273, status: "succeeded" },
     { amount: 8_527, status: "succeeded" },
   ]);

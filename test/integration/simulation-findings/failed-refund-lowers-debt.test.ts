@@ -29,7 +29,13 @@ it("a failed refund whose share was owed as a debt lowers the debt by what is le
   expect(first.amount).toBe(2_592);
   h.fake.failNext(
     { method: "POST", path: /^\/v1\/transfers\/[^/]+\/reversals$/ },
-    { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "Insufficient funds in the connected account." },
+    {
+      kind: "error",
+      status: 400,
+      type: "invalid_request_error",
+      code: "balance_insufficient",
+      message: "Insufficient funds in the connected account.",
+    },
   );
   await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: first.id, payoutId: payout.id } });
   expect(await db.providerDebt.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ amount: 2_592, status: "open" }]);

@@ -29,7 +29,12 @@ async function fullyRefunded(share: number, refunded: number) {
   const completedAt = h.clock.now();
   const { bookingId } = await h.completeBooking({ providerShare: share });
   const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
-  await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "customer_won", refundedAmount: refunded, resolvedAt: h.clock.now() });
+  await resolveDispute(h.ctx(), {
+    disputeId: opened.dispute.id,
+    outcome: "customer_won",
+    refundedAmount: refunded,
+    resolvedAt: h.clock.now(),
+  });
   // Due and past the tip window: the sweep closes it.
   h.clock.advance(49 * HOUR);
   await sweepPayouts(h.ctx(), h.stripe);
@@ -40,7 +45,13 @@ async function fullyRefunded(share: number, refunded: number) {
 it("a tip tipped in the window and delivered after refunds closed the payout joins it and reopens it", async () => {
   const { bookingId, completedAt } = await fullyRefunded(6_000, 6_000);
   const tipped = new Date(completedAt.getTime() + 2 * HOUR);
-  const { tip } = await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 700, currency: "USD", tippedAt: tipped });
+  const { tip } = await addTip(h.ctx(), {
+    tipExternalId: `tip_${randomUUID()}`,
+    bookingId,
+    amount: 700,
+    currency: "USD",
+    tippedAt: tipped,
+  });
   expect(tip).toMatchObject({ status: "accepted" });
   const payout = await payoutOf(bookingId);
   expect(payout).toMatchObject({ status: "scheduled", cancelReason: null, tipAmount: 700, refundedAmount: 6_000, amount: 700 });
@@ -50,7 +61,13 @@ it("a tip tipped in the window and delivered after refunds closed the payout joi
 it("a tip the refunds also covered joins the payout and leaves it closed at zero", async () => {
   // The platform refunded the share and the tip it already knew of: a tip it refunded too ends at 0.
   const { bookingId, completedAt } = await fullyRefunded(6_000, 6_500);
-  const { tip } = await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 500, currency: "USD", tippedAt: new Date(completedAt.getTime() + HOUR) });
+  const { tip } = await addTip(h.ctx(), {
+    tipExternalId: `tip_${randomUUID()}`,
+    bookingId,
+    amount: 500,
+    currency: "USD",
+    tippedAt: new Date(completedAt.getTime() + HOUR),
+  });
   expect(tip).toMatchObject({ status: "accepted" });
   expect(await payoutOf(bookingId)).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", tipAmount: 500, amount: 0 });
 });
@@ -58,9 +75,17 @@ it("a tip the refunds also covered joins the payout and leaves it closed at zero
 it("a payout an admin cancelled still refuses a tip", async () => {
   const completedAt = h.clock.now();
   const { bookingId } = await h.completeBooking({ providerShare: 6_000 });
-  const admin = await db.adminUser.create({ data: { email: `ada-${randomUUID()}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" } });
+  const admin = await db.adminUser.create({
+    data: { email: `ada-${randomUUID()}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" },
+  });
   await cancelPayout(h.ctx(ADMIN_ACTOR(admin.id)), { payoutId: (await payoutOf(bookingId)).id, reason: "Booking was fraudulent" });
-  const { tip } = await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 500, currency: "USD", tippedAt: new Date(completedAt.getTime() + HOUR) });
+  const { tip } = await addTip(h.ctx(), {
+    tipExternalId: `tip_${randomUUID()}`,
+    bookingId,
+    amount: 500,
+    currency: "USD",
+    tippedAt: new Date(completedAt.getTime() + HOUR),
+  });
   expect(tip).toMatchObject({ status: "rejected", rejectionReason: "the payout was cancelled" });
   expect(await payoutOf(bookingId)).toMatchObject({ status: "cancelled", tipAmount: 0 });
 });

@@ -43,26 +43,52 @@ it("the platform's dispute refunds share and tip while the tip's top-up waits: t
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
 
   // A tip received before the transfer, applied only after it: paid with a top-up.
-  await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 2_000, currency: "USD", tippedAt, receivedAt: tippedAt });
+  await addTip(h.ctx(), {
+    tipExternalId: `tip_${randomUUID()}`,
+    bookingId,
+    amount: 2_000,
+    currency: "USD",
+    tippedAt,
+    receivedAt: tippedAt,
+  });
   const topUp = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "payout", status: "pending" } });
   expect(topUp.payoutAmount).toBe(2_000);
 
   // The platform's dispute opens (the top-up waits) and is lost with a refund of share and tip.
   const disputeId = `dsp_${randomUUID()}`;
   const at = h.clock.now().toISOString();
-  expect(await sendBookingEvent(bookingEvent("dispute.opened", { disputeId, bookingId: booking.externalId, reason: "not delivered", openedAt: at, scope: "both" }))).toMatchObject({ status: 200 });
-  expect((await h.run("topUp", { name: "payout/top-up.requested", data: { transferId: topUp.id, payoutId: payout.id } })).result).toMatchObject({ kind: "waiting_for_dispute" });
   expect(
-    await sendBookingEvent(bookingEvent("dispute.resolved", { disputeId, bookingId: booking.externalId, resolvedAt: at, outcome: "customer_won", refundedAmount: 12_000 })),
+    await sendBookingEvent(
+      bookingEvent("dispute.opened", { disputeId, bookingId: booking.externalId, reason: "not delivered", openedAt: at, scope: "both" }),
+    ),
   ).toMatchObject({ status: 200 });
-  expect(await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_deferred" }, select: { after: true } })).toEqual([
-    { after: { claimAmount: 12_000, reversed: 10_000, deferred: 2_000, onItsWay: 2_000 } },
-  ]);
+  expect(
+    (await h.run("topUp", { name: "payout/top-up.requested", data: { transferId: topUp.id, payoutId: payout.id } })).result,
+  ).toMatchObject({ kind: "waiting_for_dispute" });
+  expect(
+    await sendBookingEvent(
+      bookingEvent("dispute.resolved", {
+        disputeId,
+        bookingId: booking.externalId,
+        resolvedAt: at,
+        outcome: "customer_won",
+        refundedAmount: 12_000,
+      }),
+    ),
+  ).toMatchObject({ status: 200 });
+  expect(
+    await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_deferred" }, select: { after: true } }),
+  ).toEqual([{ after: { claimAmount: 12_000, reversed: 10_000, deferred: 2_000, onItsWay: 2_000 } }]);
   await runPendingReversals(payout.id);
 
   // The top-up lands; in the same transaction what it overpays is asked back.
-  expect((await h.run("topUp", { name: "payout/top-up.requested", data: { transferId: topUp.id, payoutId: payout.id } })).result).toMatchObject({ kind: "transferred" });
-  expect(await db.transferReversal.findFirstOrThrow({ where: { payoutTransferId: topUp.id } })).toMatchObject({ amount: 2_000, status: "pending" });
+  expect(
+    (await h.run("topUp", { name: "payout/top-up.requested", data: { transferId: topUp.id, payoutId: payout.id } })).result,
+  ).toMatchObject({ kind: "transferred" });
+  expect(await db.transferReversal.findFirstOrThrow({ where: { payoutTransferId: topUp.id } })).toMatchObject({
+    amount: 2_000,
+    status: "pending",
+  });
   await runPendingReversals(payout.id);
 
   expect(netAtStripe(payout.id)).toBe(0);

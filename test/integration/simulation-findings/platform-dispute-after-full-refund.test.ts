@@ -31,9 +31,19 @@ async function platformDisputeRefunds(bookingId: string, refundedAmount: number)
   const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
   const disputeId = `dsp_${randomUUID()}`;
   const at = h.clock.now().toISOString();
-  const opened = { id: `evt_${disputeId}_opened`, type: "dispute.opened", createdAt: at, data: { disputeId, bookingId: booking.externalId, reason: "service not as described", openedAt: at, scope: "booking" } };
+  const opened = {
+    id: `evt_${disputeId}_opened`,
+    type: "dispute.opened",
+    createdAt: at,
+    data: { disputeId, bookingId: booking.externalId, reason: "service not as described", openedAt: at, scope: "booking" },
+  };
   expect(await sendBookingEvent(opened)).toEqual({ status: 200, body: { received: true } });
-  const resolved = { id: `evt_${disputeId}_resolved`, type: "dispute.resolved", createdAt: at, data: { disputeId, bookingId: booking.externalId, resolvedAt: at, outcome: "partial", refundedAmount } };
+  const resolved = {
+    id: `evt_${disputeId}_resolved`,
+    type: "dispute.resolved",
+    createdAt: at,
+    data: { disputeId, bookingId: booking.externalId, resolvedAt: at, outcome: "partial", refundedAmount },
+  };
   expect(await sendBookingEvent(resolved)).toEqual({ status: 200, body: { received: true } });
 }
 
@@ -49,7 +59,10 @@ async function runPending(payoutId: string): Promise<void> {
   for (const r of await db.transferReversal.findMany({ where: { payoutId, status: "pending" }, orderBy: { createdAt: "asc" } })) {
     expect((await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId } })).error).toBeUndefined();
   }
-  for (const t of await db.payoutTransfer.findMany({ where: { payoutId, kind: "repayment", status: "pending" }, orderBy: { createdAt: "asc" } })) {
+  for (const t of await db.payoutTransfer.findMany({
+    where: { payoutId, kind: "repayment", status: "pending" },
+    orderBy: { createdAt: "asc" },
+  })) {
     expect((await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: t.id, payoutId } })).error).toBeUndefined();
   }
 }
@@ -77,21 +90,28 @@ it("the platform's dispute refund after a full refund reversed everything is cou
   const dispute = await db.dispute.findFirstOrThrow({ where: { bookingId, externalId: { not: null } } });
   expect(dispute.refundAppliedAt).not.toBeNull();
   expect(await db.transferReversal.count({ where: { payoutId: payout.id, disputeId: dispute.id } })).toBe(0);
-  expect(await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_capped" }, select: { after: true } })).toEqual([
-    { after: { claimAmount: 5_000, notReversed: 5_000 } },
-  ]);
+  expect(await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.reversal_capped" }, select: { after: true } })).toEqual(
+    [{ after: { claimAmount: 5_000, notReversed: 5_000 } }],
+  );
 
-  await sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+  await sendProcessed(
+    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
+  );
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   expect(repayment.payoutAmount).toBe(11_000);
-  expect(await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.give_back_capped" }, select: { after: true } })).toEqual([
-    { after: { chargeRefundId: expect.any(String), stepDown: 16_000, givenBack: 11_000, notGivenBack: 5_000 } },
-  ]);
+  expect(
+    await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.give_back_capped" }, select: { after: true } }),
+  ).toEqual([{ after: { chargeRefundId: expect.any(String), stepDown: 16_000, givenBack: 11_000, notGivenBack: 5_000 } }]);
   await runPending(payout.id);
 
   // Owed: 160.00 − 50.00, the platform's refund that stands.
   expect(netAtStripe(payout.id)).toBe(11_000);
-  expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", amount: 16_000, reversedAmount: 16_000, repaidAmount: 11_000 });
+  expect(await payoutOf(bookingId)).toMatchObject({
+    status: "partially_reversed",
+    amount: 16_000,
+    reversedAmount: 16_000,
+    repaidAmount: 11_000,
+  });
 
   // A later touch of the booking finds nothing left to do.
   await refreshPayout(h.ctx(), { bookingId });
@@ -102,7 +122,9 @@ it("the platform's dispute refund after a full refund reversed everything is cou
 
 it("the platform's dispute refund after the refund failed and was repaid is reversed from the repayment, and recorded", async () => {
   const { bookingId, payout, refund } = await transferredThenFullyRefunded();
-  await sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+  await sendProcessed(
+    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
+  );
   await runPending(payout.id);
   expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", reversedAmount: 16_000, repaidAmount: 16_000 });
 
@@ -110,8 +132,19 @@ it("the platform's dispute refund after the refund failed and was repaid is reve
   await runPending(payout.id);
 
   expect(netAtStripe(payout.id)).toBe(11_000);
-  expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", amount: 16_000, reversedAmount: 21_000, repaidAmount: 16_000 });
-  expect(await db.transferReversal.findMany({ where: { payoutId: payout.id }, select: { amount: true, status: true, stripeReversalId: true }, orderBy: { createdAt: "asc" } })).toEqual([
+  expect(await payoutOf(bookingId)).toMatchObject({
+    status: "partially_reversed",
+    amount: 16_000,
+    reversedAmount: 21_000,
+    repaidAmount: 16_000,
+  });
+  expect(
+    await db.transferReversal.findMany({
+      where: { payoutId: payout.id },
+      select: { amount: true, status: true, stripeReversalId: true },
+      orderBy: { createdAt: "asc" },
+    }),
+  ).toEqual([
     { amount: 16_000, status: "succeeded", stripeReversalId: expect.any(String) },
     { amount: 5_000, status: "succeeded", stripeReversalId: expect.any(String) },
   ]);
@@ -119,7 +152,9 @@ it("the platform's dispute refund after the refund failed and was repaid is reve
 
 it("the platform's dispute refund after the refund failed, its repayment not sent yet: the repayment sends only what is still owed", async () => {
   const { bookingId, payout, refund } = await transferredThenFullyRefunded();
-  await sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+  await sendProcessed(
+    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
+  );
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   expect(repayment).toMatchObject({ status: "pending", payoutAmount: 16_000 });
 
@@ -129,14 +164,16 @@ it("the platform's dispute refund after the refund failed, its repayment not sen
   expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([16_000, 11_000]);
   expect(netAtStripe(payout.id)).toBe(11_000);
   expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 16_000, repaidAmount: 11_000 });
-  expect(await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.repayment_reduced" }, select: { after: true } })).toEqual([
-    { after: { repaymentId: repayment.id, requested: 16_000, amount: 11_000, currency: "USD" } },
-  ]);
+  expect(
+    await db.auditLog.findMany({ where: { entityId: payout.id, action: "payout.repayment_reduced" }, select: { after: true } }),
+  ).toEqual([{ after: { repaymentId: repayment.id, requested: 16_000, amount: 11_000, currency: "USD" } }]);
 });
 
 it("a second Stripe refund after the first failed and was repaid is reversed from the repayment, and recorded", async () => {
   const { charge, bookingId, payout, refund } = await transferredThenFullyRefunded();
-  await sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+  await sendProcessed(
+    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
+  );
   await runPending(payout.id);
 
   h.fake.refundCharge(charge.id, { amount: 5_000 });
@@ -144,6 +181,11 @@ it("a second Stripe refund after the first failed and was repaid is reversed fro
   await runPending(payout.id);
 
   expect(netAtStripe(payout.id)).toBe(11_000);
-  expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", amount: 16_000, reversedAmount: 21_000, repaidAmount: 16_000 });
+  expect(await payoutOf(bookingId)).toMatchObject({
+    status: "partially_reversed",
+    amount: 16_000,
+    reversedAmount: 21_000,
+    repaidAmount: 16_000,
+  });
   expect(await db.transferReversal.count({ where: { payoutId: payout.id, status: { not: "succeeded" } } })).toBe(0);
 });

@@ -27,7 +27,9 @@ it("a repayment Stripe refused for lack of funds is made with a new key once the
   await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal.id, payoutId: payout.id } });
   expect(await payoutOf(bookingId)).toMatchObject({ status: "reversed", reversedAmount: 8_000 });
 
-  await sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
+  await sendProcessed(
+    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
+  );
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   const repay = { name: "payout/repayment.requested", data: { repaymentId: repayment.id, payoutId: payout.id } };
 
@@ -45,6 +47,8 @@ it("a repayment Stripe refused for lack of funds is made with a new key once the
   const repaid = h.fake.transfers().filter((t) => t.metadata?.repaymentOf !== undefined && t.metadata.payoutId === payout.id);
   expect(repaid.map((t) => t.amount)).toEqual([8_000]);
   expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", reversedAmount: 8_000, repaidAmount: 8_000 });
-  const posts = h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[repaymentOf]"] !== undefined);
+  const posts = h.fake
+    .requests()
+    .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[repaymentOf]"] !== undefined);
   expect(new Set(posts.map((r) => r.idempotencyKey)).size).toBe(2);
 });

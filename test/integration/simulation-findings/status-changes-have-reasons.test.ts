@@ -34,15 +34,24 @@ it("every status change of a payout is audited with an actor and a reason", asyn
   await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal.id, payoutId: payout.id } });
   expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 1_000 });
 
-  const entries = await db.auditLog.findMany({ where: { entityType: "payout", entityId: payout.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  const entries = await db.auditLog.findMany({
+    where: { entityType: "payout", entityId: payout.id },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
   const changes = entries.filter((e) => {
     const before = (e.before as { status?: string } | null)?.status;
     const after = (e.after as { status?: string } | null)?.status;
     return before !== undefined && after !== undefined && before !== after;
   });
-  expect(changes.map((e) => e.action)).toEqual(expect.arrayContaining(["payout.held", "payout.released", "payout.transferred", "payout.reversed"]));
+  expect(changes.map((e) => e.action)).toEqual(
+    expect.arrayContaining(["payout.held", "payout.released", "payout.transferred", "payout.reversed"]),
+  );
   for (const e of changes) {
-    expect({ action: e.action, actor: e.actorLabel.length > 0, reason: (e.reason ?? "").length > 0 }).toEqual({ action: e.action, actor: true, reason: true });
+    expect({ action: e.action, actor: e.actorLabel.length > 0, reason: (e.reason ?? "").length > 0 }).toEqual({
+      action: e.action,
+      actor: true,
+      reason: true,
+    });
   }
   expect(changes.find((e) => e.action === "payout.transferred")?.reason).toMatch(/^Stripe made transfer tr_/);
 });

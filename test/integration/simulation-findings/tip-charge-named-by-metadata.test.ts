@@ -19,7 +19,11 @@ import { appEngineHarness, sendStripeEvent, stripeDeliveryOf } from "../../suppo
 
 const h = appEngineHarness();
 
-async function scenario(order: "refund_first" | "tip_first", kind: "refund" | "chargeback", booking: "no_payment" | "intent" = "no_payment") {
+async function scenario(
+  order: "refund_first" | "tip_first",
+  kind: "refund" | "chargeback",
+  booking: "no_payment" | "intent" = "no_payment",
+) {
   const bookingId = `bk_${randomUUID().slice(0, 8)}`;
   const stripeAccountId = h.account();
   const tipCharge = h.fake.createCharge({ amount: 1_550, currency: "usd", metadata: { bookingId } });
@@ -46,13 +50,23 @@ async function scenario(order: "refund_first" | "tip_first", kind: "refund" | "c
     id: `evt_${randomUUID()}`,
     type: "tip.created",
     createdAt: h.clock.now().toISOString(),
-    data: { tipId: `tip_${randomUUID().slice(0, 8)}`, bookingId, amount: 1_550, currency: "USD", createdAt: h.clock.now().toISOString(), chargeId: tipCharge.id },
+    data: {
+      tipId: `tip_${randomUUID().slice(0, 8)}`,
+      bookingId,
+      amount: 1_550,
+      currency: "USD",
+      createdAt: h.clock.now().toISOString(),
+      chargeId: tipCharge.id,
+    },
   };
   if (order === "refund_first") {
     expect((await sendStripeEvent(event)).status).toBe(200);
     // Not the booking's charge (15.50 cannot have paid a 109.00 share): it waits for its tip.
     expect(await stripeDeliveryOf(event)).toMatchObject({ status: "deferred" });
-    expect(await payoutOf((await db.booking.findUniqueOrThrow({ where: { externalId: bookingId } })).id)).toMatchObject({ amount: 10_900, refundedAmount: 0 });
+    expect(await payoutOf((await db.booking.findUniqueOrThrow({ where: { externalId: bookingId } })).id)).toMatchObject({
+      amount: 10_900,
+      refundedAmount: 0,
+    });
     expect((await sendBookingEvent(tip)).status).toBe(200);
   } else {
     expect((await sendBookingEvent(tip)).status).toBe(200);

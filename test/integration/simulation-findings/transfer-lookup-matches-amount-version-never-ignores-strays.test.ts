@@ -82,7 +82,9 @@ describe("a transfer at Stripe for a payout that matches none of its legs", () =
     await h.run("transfer", transferEvent(ctx.payout.id));
 
     expect(h.transfersFor(ctx.payout.id).map((t) => t.id)).toEqual([other.id]);
-    expect(await legsOf(ctx.payout.id)).toMatchObject([{ leg: 1, amountVersion: 1, amount: 8_000, status: "pending", stripeTransferId: null }]);
+    expect(await legsOf(ctx.payout.id)).toMatchObject([
+      { leg: 1, amountVersion: 1, amount: 8_000, status: "pending", stripeTransferId: null },
+    ]);
     expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({ status: "on_hold", holdReason: "review_required" });
     expect(await db.alert.count({ where: { payoutId: ctx.payout.id, kind: "unexpected_transfer" } })).toBe(1);
   });

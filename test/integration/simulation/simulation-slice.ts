@@ -3,11 +3,11 @@
 // checked against the invariants. A failing seed is shrunk and printed with its replay command.
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 
+import { OPEN_FINDINGS } from "../../sim/open-findings";
+import { startWorld, type TSimWorld } from "../../sim/play";
+import { formatFailure, runSeed, shrink } from "../../sim/run-seed";
 import { startFakeStripe, type TFakeStripe } from "../../support/fake-stripe";
 import { pointAppStripeAt } from "../../support/stripe-webhook";
-import { startWorld, type TSimWorld } from "../../sim/play";
-import { OPEN_FINDINGS } from "../../sim/open-findings";
-import { formatFailure, runSeed, shrink } from "../../sim/run-seed";
 
 /** Seeds [from, from + count); a failure is shrunk for at most this long before it is reported. */
 export function simulationSlice(from: number, count: number, shrinkMs = 30_000) {
@@ -32,7 +32,11 @@ export function simulationSlice(from: number, count: number, shrinkMs = 30_000) 
     const failures: string[] = [];
     const known: string[] = [];
     // The engine logs what it recovers from, which is every history here.
-    const quiet = [vi.spyOn(console, "warn").mockImplementation(() => {}), vi.spyOn(console, "error").mockImplementation(() => {}), vi.spyOn(console, "log").mockImplementation(() => {})];
+    const quiet = [
+      vi.spyOn(console, "warn").mockImplementation(() => {}),
+      vi.spyOn(console, "error").mockImplementation(() => {}),
+      vi.spyOn(console, "log").mockImplementation(() => {}),
+    ];
     const started = performance.now();
     try {
       for (let seed = from; seed < from + count; seed++) {

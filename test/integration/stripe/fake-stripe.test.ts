@@ -140,9 +140,7 @@ describe("resources", () => {
     const leg = (amount: number) => ({ leg: 1, amountVersion: 1, amount, currency: "eur" });
     const found = await findTransferForPayout(stripe, { transferGroup: "group_a", payoutId: "pay_1", leg: leg(100) });
     expect(found).toMatchObject({ amount: 100, metadata: { payoutId: "pay_1" } });
-    expect(fake.requests().filter((request) => request.method === "GET" && request.path === "/v1/transfers")).toHaveLength(
-      2 + 3 + 2,
-    );
+    expect(fake.requests().filter((request) => request.method === "GET" && request.path === "/v1/transfers")).toHaveLength(2 + 3 + 2);
     expect(await findTransferForPayout(stripe, { transferGroup: "group_a", payoutId: "pay_other", leg: leg(4200) })).toBeNull();
     expect(await findTransferForPayout(stripe, { transferGroup: "group_none", payoutId: "pay_1", leg: leg(100) })).toBeNull();
   });
@@ -319,7 +317,11 @@ describe("faults", () => {
     fake.failNext(TRANSFERS, { kind: "timeout", process: true });
     const error = await failureOf(createTransfer(fake.stripe({ timeout: 300 }), transferInput("pay_1")));
     expect(classifyStripeError(error)).toMatchObject({ outcomeUnknown: true });
-    const found = await findTransferForPayout(stripe, { transferGroup: "booking_pay_1", payoutId: "pay_1", leg: { leg: 1, amountVersion: 1, amount: 4200, currency: "EUR" } });
+    const found = await findTransferForPayout(stripe, {
+      transferGroup: "booking_pay_1",
+      payoutId: "pay_1",
+      leg: { leg: 1, amountVersion: 1, amount: 4200, currency: "EUR" },
+    });
     expect(found?.id).toBe(fake.transfers()[0]?.id);
     // Retrying with the same key replays it instead of creating another.
     expect((await createTransfer(stripe, transferInput("pay_1"))).id).toBe(found?.id);
@@ -364,7 +366,12 @@ describe("faults", () => {
   });
 
   it("error: any Stripe error, e.g. a 401 becomes a StripeAuthenticationError", async () => {
-    fake.failNext(TRANSFERS, { kind: "error", status: 401, type: "invalid_request_error", message: "Invalid API Key provided: sk_test_****" });
+    fake.failNext(TRANSFERS, {
+      kind: "error",
+      status: 401,
+      type: "invalid_request_error",
+      message: "Invalid API Key provided: sk_test_****",
+    });
     const error = await failureOf(createTransfer(stripe, transferInput("pay_1")));
     expect(error).toBeInstanceOf(errors.StripeAuthenticationError);
     expect(classifyStripeError(error)).toMatchObject({ retry: "never", reason: "authentication" });
@@ -511,7 +518,13 @@ describe("money on a clock", () => {
     const charge = clocked.createCharge({ amount: 10_000, currency: "usd" });
     for (const id of [String(charge.payment_intent), "ch_unknown"]) {
       const error = await failureOf(transfer({ source_transaction: id }));
-      expect(error).toMatchObject({ type: "StripeInvalidRequestError", statusCode: 400, code: "resource_missing", param: "source_transaction", message: `No such charge: '${id}'` });
+      expect(error).toMatchObject({
+        type: "StripeInvalidRequestError",
+        statusCode: 400,
+        code: "resource_missing",
+        param: "source_transaction",
+        message: `No such charge: '${id}'`,
+      });
     }
     expect(clocked.transfers()).toHaveLength(0);
   });
@@ -522,26 +535,42 @@ describe("money on a clock", () => {
     clocked.refundCharge(charge.id, { amount: 5_000 });
     const over = await failureOf(transfer({ amount: 4_001, source_transaction: charge.id }));
     expect(over).toMatchObject({ statusCode: 400, param: "source_transaction", code: undefined });
-    expect((over as Error).message).toBe(`The transfer amount exceeds the amount remaining on the source transaction ${charge.id} (4000 remaining).`);
+    expect((over as Error).message).toBe(
+      `The transfer amount exceeds the amount remaining on the source transaction ${charge.id} (4000 remaining).`,
+    );
     await transfer({ amount: 4_000, source_transaction: charge.id });
     await expect(transfer({ amount: 1, source_transaction: charge.id })).rejects.toMatchObject({ param: "source_transaction" });
 
     const currency = await failureOf(transfer({ amount: 100, currency: "eur", source_transaction: charge.id }));
     expect(currency).toMatchObject({ statusCode: 400, param: "source_transaction" });
-    expect((currency as Error).message).toBe("The currency of source_transaction's balance transaction (usd) must be the same as the transfer currency (eur).");
+    expect((currency as Error).message).toBe(
+      "The currency of source_transaction's balance transaction (usd) must be the same as the transfer currency (eur).",
+    );
   });
 
   it("a EUR charge on a USD-settling platform settles in usd with exchange_rate; transfers from it are in usd", async () => {
     const charge = clocked.createCharge({ amount: 10_000, currency: "eur", metadata: { bookingId: "bk_1" } });
     const retrieved = await api.charges.retrieve(charge.id, { expand: ["balance_transaction", "payment_intent"] });
     expect(retrieved).toMatchObject({ amount: 10_000, currency: "eur", metadata: { bookingId: "bk_1" } });
-    expect(retrieved.balance_transaction).toMatchObject({ object: "balance_transaction", amount: 10_800, currency: "usd", exchange_rate: 1.08 });
-    expect(retrieved.payment_intent).toMatchObject({ object: "payment_intent", latest_charge: charge.id, status: "succeeded", amount: 10_000 });
+    expect(retrieved.balance_transaction).toMatchObject({
+      object: "balance_transaction",
+      amount: 10_800,
+      currency: "usd",
+      exchange_rate: 1.08,
+    });
+    expect(retrieved.payment_intent).toMatchObject({
+      object: "payment_intent",
+      latest_charge: charge.id,
+      status: "succeeded",
+      amount: 10_000,
+    });
     expect(await platformBalance("usd")).toEqual({ available: 10_800, pending: 0 });
     expect(await platformBalance("eur")).toEqual({ available: undefined, pending: undefined });
 
     const inEur = await failureOf(transfer({ amount: 9_000, currency: "eur", source_transaction: charge.id }));
-    expect((inEur as Error).message).toBe("The currency of source_transaction's balance transaction (usd) must be the same as the transfer currency (eur).");
+    expect((inEur as Error).message).toBe(
+      "The currency of source_transaction's balance transaction (usd) must be the same as the transfer currency (eur).",
+    );
     // The platform holds no eur at all: a plain eur transfer is short of funds too.
     await expect(transfer({ amount: 1, currency: "eur" })).rejects.toMatchObject({ code: "balance_insufficient" });
     await expect(transfer({ amount: 10_801, source_transaction: charge.id })).rejects.toMatchObject({ param: "source_transaction" });
@@ -552,10 +581,20 @@ describe("money on a clock", () => {
     const multi = await startFakeStripe({ now, settlementCurrencies: ["usd", "eur"] });
     try {
       const eur = multi.createCharge({ amount: 5_000, currency: "eur" });
-      expect(multi.balanceTransaction(String(eur.balance_transaction))).toMatchObject({ amount: 5_000, currency: "eur", exchange_rate: null });
+      expect(multi.balanceTransaction(String(eur.balance_transaction))).toMatchObject({
+        amount: 5_000,
+        currency: "eur",
+        exchange_rate: null,
+      });
       const gbp = multi.createCharge({ amount: 1_000, currency: "gbp", fee: 59, paymentIntent: false });
       expect(gbp.payment_intent).toBeNull();
-      expect(multi.balanceTransaction(String(gbp.balance_transaction))).toMatchObject({ amount: 1_100, fee: 59, net: 1_041, currency: "usd", exchange_rate: 1.1 });
+      expect(multi.balanceTransaction(String(gbp.balance_transaction))).toMatchObject({
+        amount: 1_100,
+        fee: 59,
+        net: 1_041,
+        currency: "usd",
+        exchange_rate: 1.1,
+      });
       const balance = await multi.stripe().balance.retrieve();
       expect(balance.available.map((entry) => [entry.currency, entry.amount])).toEqual([
         ["usd", 1_041],
@@ -571,7 +610,11 @@ describe("money on a clock", () => {
     const made = await transfer({ amount: 6_000 });
     expect(clocked.balances("usd")).toEqual({ available: 4_000, pending: 0 });
     const reversal = await api.transfers.createReversal(made.id, { amount: 1_000 });
-    expect(await api.balanceTransactions.retrieve(String(reversal.balance_transaction))).toMatchObject({ amount: 1_000, type: "transfer_refund", source: reversal.id });
+    expect(await api.balanceTransactions.retrieve(String(reversal.balance_transaction))).toMatchObject({
+      amount: 1_000,
+      type: "transfer_refund",
+      source: reversal.id,
+    });
     expect(clocked.balance("usd")).toBe(5_000);
     expect(clocked.balances("usd", "acct_provider")).toEqual({ available: 5_000, pending: 0 });
   });
@@ -600,14 +643,20 @@ describe("money on a clock", () => {
     const fetched = await api.refunds.retrieve(second.id);
     expect(fetched).toEqual(failed);
     expect(fetched).toMatchObject({ status: "failed", failure_reason: "expired_or_canceled_card" });
-    expect(await api.balanceTransactions.retrieve(String(fetched.failure_balance_transaction))).toMatchObject({ amount: 6_000, type: "refund_failure" });
+    expect(await api.balanceTransactions.retrieve(String(fetched.failure_balance_transaction))).toMatchObject({
+      amount: 6_000,
+      type: "refund_failure",
+    });
     expect(await api.charges.retrieve(charge.id)).toMatchObject({ amount_refunded: 4_000, refunded: false });
     expect(clocked.balance("usd")).toBe(6_000);
     expect(() => clocked.setRefundStatus(second.id, "succeeded")).toThrow(/final/);
     // The charge lists its refunds, newest first.
     expect(clocked.charge(charge.id).refunds?.data.map((refund) => refund.id)).toEqual([second.id, first.id]);
     // A refund canceled at once.
-    expect(clocked.refundCharge(charge.id, { amount: 100, status: "canceled" })).toMatchObject({ status: "canceled", failure_reason: "merchant_request" });
+    expect(clocked.refundCharge(charge.id, { amount: 100, status: "canceled" })).toMatchObject({
+      status: "canceled",
+      failure_reason: "merchant_request",
+    });
     expect(clocked.charge(charge.id).amount_refunded).toBe(4_000);
   });
 
@@ -675,10 +724,12 @@ describe("money on a clock", () => {
       ["payment", second.destination_payment, 3_000],
       ["payment", first.destination_payment, 5_000],
     ]);
-    expect(clocked.requests().filter((request) => request.path === "/v1/balance_transactions").map((request) => request.account)).toEqual([
-      "acct_provider",
-      "acct_provider",
-    ]);
+    expect(
+      clocked
+        .requests()
+        .filter((request) => request.path === "/v1/balance_transactions")
+        .map((request) => request.account),
+    ).toEqual(["acct_provider", "acct_provider"]);
     // The payout is the account's, not the platform's.
     await expect(api.payouts.retrieve(payout.id)).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
     await expect(api.balanceTransactions.list({ payout: payout.id })).rejects.toMatchObject({ statusCode: 404, param: "payout" });
@@ -726,7 +777,9 @@ describe("events", () => {
     const platform = types.map(([type, objectType], index) =>
       fake.addEvent(stripeEvent({ type, object: fixture<object>(objectType), created: base + index * 60 })),
     );
-    const connected = fake.addEvent(stripeEvent({ type: "payout.failed", object: fixture("payout"), created: base + 30, account: provider }));
+    const connected = fake.addEvent(
+      stripeEvent({ type: "payout.failed", object: fixture("payout"), created: base + 30, account: provider }),
+    );
     return { platform, connected };
   }
 
@@ -766,7 +819,9 @@ describe("events", () => {
 
   it("refuses type with types[], more than 20 types, and a limit outside 1–100", async () => {
     await expect(stripe.events.list({ type: "charge.refunded", types: ["payout.paid"] })).rejects.toMatchObject({ statusCode: 400 });
-    await expect(stripe.events.list({ types: Array.from({ length: 21 }, (_, n) => `type.${n}`) })).rejects.toMatchObject({ param: "types" });
+    await expect(stripe.events.list({ types: Array.from({ length: 21 }, (_, n) => `type.${n}`) })).rejects.toMatchObject({
+      param: "types",
+    });
     await expect(stripe.events.list({ limit: 101 })).rejects.toMatchObject({ param: "limit" });
     await expect(stripe.events.list({ limit: 0 })).rejects.toMatchObject({ param: "limit" });
   });

@@ -16,7 +16,13 @@ import { stripeEvent } from "../../support/stripe-fixtures";
 import { sendStripeEvent, stripeDeliveryOf } from "../../support/stripe-webhook";
 
 const DAY = 24 * HOUR;
-const STRIPE_ENV = ["STRIPE_API_HOST", "STRIPE_API_PORT", "STRIPE_API_PROTOCOL", "STRIPE_MAX_NETWORK_RETRIES", "STRIPE_TIMEOUT_MS"] as const;
+const STRIPE_ENV = [
+  "STRIPE_API_HOST",
+  "STRIPE_API_PORT",
+  "STRIPE_API_PROTOCOL",
+  "STRIPE_MAX_NETWORK_RETRIES",
+  "STRIPE_TIMEOUT_MS",
+] as const;
 
 let h: TEngineHarness;
 let adminId: string;
@@ -29,7 +35,9 @@ beforeAll(async () => {
   Object.assign(process.env, h.fake.env(), { STRIPE_MAX_NETWORK_RETRIES: "0", STRIPE_TIMEOUT_MS: "2000" });
   resetEnvForTests();
   resetStripeForTests();
-  const admin = await db.adminUser.create({ data: { email: "connect@payouts.test", name: "Connie Connect", role: "admin", passwordHash: "x" } });
+  const admin = await db.adminUser.create({
+    data: { email: "connect@payouts.test", name: "Connie Connect", role: "admin", passwordHash: "x" },
+  });
   adminId = admin.id;
 });
 
@@ -104,7 +112,9 @@ describe("the provider's bank payout", () => {
     });
     // Linked through the transfer's payment on the connected account.
     const legs = await db.payoutTransfer.findMany({ where: { payoutId: payout.id } });
-    expect(legs).toMatchObject([{ stripeTransferId: transfer.id, destinationPaymentId: transfer.destination_payment, bankPayoutId: recorded.id }]);
+    expect(legs).toMatchObject([
+      { stripeTransferId: transfer.id, destinationPaymentId: transfer.destination_payment, bankPayoutId: recorded.id },
+    ]);
 
     const alerts = await db.alert.findMany({ where: { providerId: provider.id } });
     expect(alerts).toMatchObject([{ kind: "bank_payout_failed", severity: "critical", payoutId: payout.id }]);
@@ -117,7 +127,12 @@ describe("the provider's bank payout", () => {
     const entries = detail.timeline.filter((item) => item.kind === "audit" && item.action === "payout.bank_payout_failed");
     expect(entries).toHaveLength(1);
     expect(entries[0]!.kind === "audit" && entries[0]!.reason).toMatch(new RegExp(`${bankPayout.id} of \\$80\\.00 failed: account_closed`));
-    expect(detail.transfers).toMatchObject([{ stripeTransferId: transfer.id, bankPayout: { stripePayoutId: bankPayout.id, status: "failed", failureCode: "account_closed", amount: 8_000 } }]);
+    expect(detail.transfers).toMatchObject([
+      {
+        stripeTransferId: transfer.id,
+        bankPayout: { stripePayoutId: bankPayout.id, status: "failed", failureCode: "account_closed", amount: 8_000 },
+      },
+    ]);
     expect(detail.provider.lastBankPayout).toMatchObject({ stripePayoutId: bankPayout.id, status: "failed" });
     expect(await db.auditLog.count({ where: { entityId: provider.id, action: "provider.bank_payout_failed" } })).toBe(1);
     // The payout itself stays transferred: the money is in the provider's Stripe balance.
@@ -137,12 +152,25 @@ describe("the provider's bank payout", () => {
     expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
     expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
     const recorded = await db.providerBankPayout.findUniqueOrThrow({ where: { stripePayoutId: bankPayout.id } });
-    expect(recorded).toMatchObject({ providerId: provider.id, amount: 5_500, currency: "USD", status: "paid", failureCode: null, arrivalDate: new Date(bankPayout.arrival_date * 1000) });
+    expect(recorded).toMatchObject({
+      providerId: provider.id,
+      amount: 5_500,
+      currency: "USD",
+      status: "paid",
+      failureCode: null,
+      arrivalDate: new Date(bankPayout.arrival_date * 1000),
+    });
     const leg = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id } });
-    expect(leg).toMatchObject({ stripeTransferId: transfer.id, destinationPaymentId: transfer.destination_payment, bankPayoutId: recorded.id });
+    expect(leg).toMatchObject({
+      stripeTransferId: transfer.id,
+      destinationPaymentId: transfer.destination_payment,
+      bankPayoutId: recorded.id,
+    });
 
     const detail = await detailOf(payout.id);
-    expect(detail.transfers).toMatchObject([{ stripeTransferId: transfer.id, bankPayout: { stripePayoutId: bankPayout.id, status: "paid" } }]);
+    expect(detail.transfers).toMatchObject([
+      { stripeTransferId: transfer.id, bankPayout: { stripePayoutId: bankPayout.id, status: "paid" } },
+    ]);
     expect(await auditActions(payout.id)).toContain("payout.bank_payout_paid");
     expect(await db.alert.count({ where: { providerId: provider.id } })).toBe(0);
   });

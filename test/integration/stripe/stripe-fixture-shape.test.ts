@@ -50,7 +50,13 @@ beforeAll(async () => {
   fake.addAccount({ id: "acct_restricted", payoutsEnabled: false, transfersCapability: "inactive" });
   fake.setBalance("usd", 1_000_000);
 
-  const charge = fake.createCharge({ amount: 10_000, currency: "eur", transferGroup: "booking_1", metadata: { bookingId: "bk_1" }, fee: 320 });
+  const charge = fake.createCharge({
+    amount: 10_000,
+    currency: "eur",
+    transferGroup: "booking_1",
+    metadata: { bookingId: "bk_1" },
+    fee: 320,
+  });
   const transfer = await stripe.transfers.create({
     amount: 5_000,
     currency: "usd",
@@ -78,7 +84,9 @@ beforeAll(async () => {
   fetched.account = (await stripe.accounts.retrieve(ACCOUNT)) as unknown as TJson;
   fetched.restricted_account = (await stripe.accounts.retrieve("acct_restricted")) as unknown as TJson;
   fetched.charge = (await stripe.charges.retrieve(charge.id)) as unknown as TJson;
-  fetched.expanded_charge = (await stripe.charges.retrieve(charge.id, { expand: ["balance_transaction", "payment_intent"] })) as unknown as TJson;
+  fetched.expanded_charge = (await stripe.charges.retrieve(charge.id, {
+    expand: ["balance_transaction", "payment_intent"],
+  })) as unknown as TJson;
   fetched.payment_intent = (await stripe.paymentIntents.retrieve(String(charge.payment_intent))) as unknown as TJson;
   fetched.expanded_payment_intent = (await stripe.paymentIntents.retrieve(String(charge.payment_intent), {
     expand: ["latest_charge.balance_transaction"],
@@ -168,21 +176,24 @@ describe("the checker cannot pass vacuously", () => {
     expect(shapeProblems({ ...charge, outcome: { ...(charge.outcome as TJson), score: 1 } }, "charge")).toEqual([
       "outcome.score: not a key of Stripe's charge fixture",
     ]);
-    expect(shapeProblems({ ...charge, balance_transaction: { ...fixture<TJson>("balance_transaction"), settled: true } }, "charge")).toEqual([
-      "balance_transaction.settled: not a key of Stripe's balance_transaction fixture",
-    ]);
+    expect(
+      shapeProblems({ ...charge, balance_transaction: { ...fixture<TJson>("balance_transaction"), settled: true } }, "charge"),
+    ).toEqual(["balance_transaction.settled: not a key of Stripe's balance_transaction fixture"]);
     // metadata is free-form.
     expect(shapeProblems({ ...charge, metadata: { anything: "goes" } }, "charge")).toEqual([]);
 
-    const list = { object: "list", data: [fixture("refund"), { ...fixture<TJson>("refund"), reversed: true }], has_more: false, url: "/v1/refunds" };
+    const list = {
+      object: "list",
+      data: [fixture("refund"), { ...fixture<TJson>("refund"), reversed: true }],
+      has_more: false,
+      url: "/v1/refunds",
+    };
     expect(shapeProblems(list, "list")).toEqual(["data[1].reversed: not a key of Stripe's refund fixture"]);
     expect(shapeProblems({ ...list, data: [], total_count: 2 }, "list")).toEqual(["total_count: not a key of Stripe's list fixture"]);
 
     const event = { ...fixture<TJson>("event"), data: { object: { ...fixture<TJson>("dispute"), booking: "bk_1" } } };
     expect(shapeProblems(event, "event")).toEqual(["data.object.booking: not a key of Stripe's dispute fixture"]);
-    expect(shapeProblems(fixture("balance"), "balance_transaction")).toContain(
-      'object: "balance", expected "balance_transaction"',
-    );
+    expect(shapeProblems(fixture("balance"), "balance_transaction")).toContain('object: "balance", expected "balance_transaction"');
     expect(shapeProblems({}, "no_such_type")).toEqual(['Stripe has no fixture of type "no_such_type"']);
   });
 
@@ -196,7 +207,9 @@ describe("the checker cannot pass vacuously", () => {
       "capabilities.transfers: missing (our code reads it)",
     ]);
     // A platform event has no account; a connected account's has.
-    expect(shapeProblems(fixture("event"), "event", { mustHave: FIELDS_OUR_CODE_READS.event })).toEqual(["account: missing (our code reads it)"]);
+    expect(shapeProblems(fixture("event"), "event", { mustHave: FIELDS_OUR_CODE_READS.event })).toEqual([
+      "account: missing (our code reads it)",
+    ]);
   });
 
   it("fixture, stripeObject and stripeEvent refuse what Stripe does not have", () => {
@@ -216,12 +229,23 @@ describe("the checker cannot pass vacuously", () => {
     expect(PINNED_STRIPE_API_VERSION).toBe("2026-10-28.endive");
     const object = fixture<TJson>("transfer");
     const platform = stripeEvent({ type: "transfer.reversed", object, previousAttributes: { amount_reversed: 0 } });
-    expect(platform).toMatchObject({ object: "event", api_version: "2026-10-28.endive", type: "transfer.reversed", data: { object, previous_attributes: { amount_reversed: 0 } } });
+    expect(platform).toMatchObject({
+      object: "event",
+      api_version: "2026-10-28.endive",
+      type: "transfer.reversed",
+      data: { object, previous_attributes: { amount_reversed: 0 } },
+    });
     expect(platform.id).toMatch(/^evt_/);
     expect("account" in platform).toBe(false);
     expect(Object.keys(platform).sort()).toEqual(Object.keys(fixture<TJson>("event")).sort());
     expect(shapeProblems(platform, "event", { mustHave: FIELDS_OUR_CODE_READS.event.filter((field) => field !== "account") })).toEqual([]);
-    const connected = stripeEvent({ type: "account.updated", object: fixture("account"), account: "acct_1", created: 1_800_000_000, id: "evt_1" });
+    const connected = stripeEvent({
+      type: "account.updated",
+      object: fixture("account"),
+      account: "acct_1",
+      created: 1_800_000_000,
+      id: "evt_1",
+    });
     expect(connected).toMatchObject({ id: "evt_1", account: "acct_1", created: 1_800_000_000 });
     expect(shapeProblems(connected, "event", { mustHave: FIELDS_OUR_CODE_READS.event })).toEqual([]);
   });
@@ -260,7 +284,8 @@ function propertyName(name: ts.PropertyName): string | null {
 
 function unwrap(expression: ts.Expression): ts.Expression {
   let current = expression;
-  while (ts.isParenthesizedExpression(current) || ts.isAsExpression(current) || ts.isSatisfiesExpression(current)) current = current.expression;
+  while (ts.isParenthesizedExpression(current) || ts.isAsExpression(current) || ts.isSatisfiesExpression(current))
+    current = current.expression;
   return current;
 }
 
@@ -321,9 +346,9 @@ function testFiles(dir: string): string[] {
 
 describe("Stripe object literals the tests build", () => {
   const root = path.resolve(import.meta.dirname, "..", "..", "..");
-  const literals = ["test", "e2e"].flatMap((dir) => testFiles(path.join(root, dir))).flatMap((file) =>
-    stripeLiteralsIn(path.relative(root, file), readFileSync(file, "utf8")),
-  );
+  const literals = ["test", "e2e"]
+    .flatMap((dir) => testFiles(path.join(root, dir)))
+    .flatMap((file) => stripeLiteralsIn(path.relative(root, file), readFileSync(file, "utf8")));
 
   it("finds the event builders of the Stripe webhook tests", () => {
     const builders = literals.filter((literal) => literal.type === "event" && !literal.expectation);

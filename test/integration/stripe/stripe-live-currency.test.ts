@@ -74,12 +74,26 @@ describe("a EUR booking on a platform that settles in USD", () => {
     const transfers = h.transfersFor(arrived!.id);
     expect(transfers).toMatchObject([{ amount: 8_554, currency: "usd", source_transaction: charge.id }]);
     expect(transfers).toHaveLength(1);
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", amount: 7_777, currency: "EUR", transferCurrency: "USD", stripeTransferId: transfers[0]!.id });
+    expect(await payoutOf(bookingId)).toMatchObject({
+      status: "transferred",
+      amount: 7_777,
+      currency: "EUR",
+      transferCurrency: "USD",
+      stripeTransferId: transfers[0]!.id,
+    });
 
     const detail = await getPayoutDetail(db, arrived!.id, { id: adminId, role: "admin" });
     expect(detail?.payout).toMatchObject({ currency: "EUR", amount: 7_777, transferCurrency: "USD" });
     expect(detail?.transfers).toEqual([
-      expect.objectContaining({ status: "succeeded", sourceChargeId: charge.id, payoutAmount: 7_777, amount: 8_554, currency: "USD", exchangeRate: "1.1", stripeTransferId: transfers[0]!.id }),
+      expect.objectContaining({
+        status: "succeeded",
+        sourceChargeId: charge.id,
+        payoutAmount: 7_777,
+        amount: 8_554,
+        currency: "USD",
+        exchangeRate: "1.1",
+        stripeTransferId: transfers[0]!.id,
+      }),
     ]);
     const timeline = detail!.timeline.filter((item) => item.kind === "audit").map((item) => item.kind === "audit" && item.action);
     expect(timeline).toContain("payout.currency_converted");
@@ -103,7 +117,12 @@ describe("a EUR booking on a platform that settles in USD", () => {
     await h.run("reconcile", null);
     h.clock.advance(8 * DAY);
     await h.run("reconcile", null);
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "currency_unsupported", attempts: 0, stripeTransferId: null });
+    expect(await payoutOf(bookingId)).toMatchObject({
+      status: "on_hold",
+      holdReason: "currency_unsupported",
+      attempts: 0,
+      stripeTransferId: null,
+    });
     expect(transferPosts(arrived!.id)).toHaveLength(0);
     expect(h.transfersFor(arrived!.id)).toHaveLength(0);
     expect(await db.transferAttempt.count({ where: { payoutId: arrived!.id } })).toBe(0);

@@ -84,13 +84,29 @@ describe("a charge whose funds are pending", () => {
     const [transfer] = h.transfersFor(payout.id);
     expect(h.transfersFor(payout.id)).toHaveLength(1);
     expect(transfer).toMatchObject({ amount: 8_000, currency: "usd", source_transaction: charge.id });
-    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", attempts: 1, stripeTransferId: transfer!.id, holdReason: null, fundsExpectedAt: null });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({
+      status: "transferred",
+      attempts: 1,
+      stripeTransferId: transfer!.id,
+      holdReason: null,
+      fundsExpectedAt: null,
+    });
     // The transfer leaves with the charge: still pending at the platform until the charge is available.
     expect(h.fake.balances("usd")).toEqual({ available: 0, pending: 2_000 });
 
     const detail = await detailOf(payout.id);
     expect(detail.transfers).toMatchObject([
-      { kind: "payout", leg: 1, status: "succeeded", sourceChargeId: charge.id, payoutAmount: 8_000, amount: 8_000, currency: "USD", exchangeRate: null, stripeTransferId: transfer!.id },
+      {
+        kind: "payout",
+        leg: 1,
+        status: "succeeded",
+        sourceChargeId: charge.id,
+        payoutAmount: 8_000,
+        amount: 8_000,
+        currency: "USD",
+        exchangeRate: null,
+        stripeTransferId: transfer!.id,
+      },
     ]);
     expect(detail.transfers).toHaveLength(1);
   });
@@ -131,7 +147,11 @@ describe("a charge whose funds are pending", () => {
     expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(0);
 
     const detail = await detailOf(payout.id);
-    expect(detail.payout).toMatchObject({ fundsExpectedAt: availableOn.toISOString(), fundsWaitingSince: refusedAt.toISOString(), attempts: 0 });
+    expect(detail.payout).toMatchObject({
+      fundsExpectedAt: availableOn.toISOString(),
+      fundsWaitingSince: refusedAt.toISOString(),
+      attempts: 0,
+    });
     const awaiting = detail.timeline.filter((item) => item.kind === "audit" && item.action === "payout.awaiting_funds");
     expect(awaiting).toHaveLength(1);
     expect(awaiting[0]).toMatchObject({ statusFrom: "processing", statusTo: "on_hold" });
@@ -152,13 +172,22 @@ describe("a charge whose funds are pending", () => {
     await h.run("reconcile", null);
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
     const released = await db.outboxEvent.findMany({ where: { name: "payout/transfer.requested" } });
-    expect(released.filter((e) => (e.data as { payoutId: string; reason: string }).payoutId === payout.id && (e.data as { reason: string }).reason === "funds_due")).toHaveLength(1);
+    expect(
+      released.filter(
+        (e) =>
+          (e.data as { payoutId: string; reason: string }).payoutId === payout.id && (e.data as { reason: string }).reason === "funds_due",
+      ),
+    ).toHaveLength(1);
 
     const second = await h.run("transfer", transferEvent(payout.id));
     expect(second.result).toMatchObject({ kind: "transferred", attemptNumber: 2 });
     const after = transferPosts(payout.id);
     expect(after).toHaveLength(3);
-    expect(after[2]).toMatchObject({ status: 200, idempotencyKey: `payout:${payout.id}:v1:l2:r1`, params: { amount: "3000", currency: "usd" } });
+    expect(after[2]).toMatchObject({
+      status: 200,
+      idempotencyKey: `payout:${payout.id}:v1:l2:r1`,
+      params: { amount: "3000", currency: "usd" },
+    });
     expect(after[2]!.params.source_transaction).toBeUndefined();
 
     const transfers = h.transfersFor(payout.id);
@@ -189,7 +218,13 @@ describe("a charge whose funds are pending", () => {
 
     const first = await h.run("transfer", transferEvent(payout.id), { runId });
     expect(first.result).toEqual({ kind: "waiting_for_funds", until: new Date(since.getTime() + HOUR).toISOString() });
-    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "on_hold", holdReason: "awaiting_funds", attempts: 0, fundsExpectedAt: new Date(since.getTime() + HOUR), fundsWaitingSince: since });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({
+      status: "on_hold",
+      holdReason: "awaiting_funds",
+      attempts: 0,
+      fundsExpectedAt: new Date(since.getTime() + HOUR),
+      fundsWaitingSince: since,
+    });
     const detail = await detailOf(payout.id);
     const entry = detail.timeline.find((item) => item.kind === "audit" && item.action === "payout.awaiting_funds");
     expect(entry?.kind === "audit" && entry.reason).toContain(new Date(since.getTime() + HOUR).toISOString());
@@ -241,7 +276,14 @@ describe("a tip paid with its own charge", () => {
     const bookingCharge = h.fake.createCharge({ amount: 10_000, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
     const tipCharge = h.fake.createCharge({ amount: 1_500, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
     const { bookingId } = await h.completeBooking({ stripeChargeId: bookingCharge.id, providerShare: 8_000 });
-    await addTip(h.ctx(), { tipExternalId: `tip_${bookingId}`, bookingId, amount: 1_500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge.id });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${bookingId}`,
+      bookingId,
+      amount: 1_500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: tipCharge.id,
+    });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
     expect(payout).toMatchObject({ amount: 9_500, providerShare: 8_000, tipAmount: 1_500, amountVersion: 2 });
@@ -273,7 +315,9 @@ describe("a tip paid with its own charge", () => {
     const payout = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
     expect(payout).toMatchObject({ status: "transferred", stripeTransferId: transfers[0]!.id });
     const detail = await detailOf(payoutId);
-    expect(detail.transfers.map((t) => [t.leg, t.status, t.sourceChargeId, t.payoutAmount, t.amount, t.currency, t.stripeTransferId])).toEqual([
+    expect(
+      detail.transfers.map((t) => [t.leg, t.status, t.sourceChargeId, t.payoutAmount, t.amount, t.currency, t.stripeTransferId]),
+    ).toEqual([
       [1, "succeeded", charges.bookingCharge, 8_000, 8_000, "USD", transfers[0]!.id],
       [2, "succeeded", charges.tipCharge, 1_500, 1_500, "USD", transfers[1]!.id],
     ]);
@@ -323,7 +367,11 @@ describe("a tip paid with its own charge", () => {
     expect(retry.error).toBeUndefined();
     expect(retry.result).toMatchObject({ kind: "transferred", attemptNumber: 2 });
     const posts = transferPosts(payout.id);
-    expect(posts.map((p) => p.idempotencyKey)).toEqual([`payout:${payout.id}:v2`, `payout:${payout.id}:v2:l2`, `payout:${payout.id}:v2:l2`]);
+    expect(posts.map((p) => p.idempotencyKey)).toEqual([
+      `payout:${payout.id}:v2`,
+      `payout:${payout.id}:v2:l2`,
+      `payout:${payout.id}:v2:l2`,
+    ]);
     const paid = await expectPaidOnce(payout.id, { bookingCharge: bookingCharge.id, tipCharge: tipCharge.id });
     expect(paid.attempts).toBe(2);
   });

@@ -29,7 +29,12 @@ function completedBody(input: { eventId: string; bookingId: string; stripeAccoun
       completedAt: input.completedAt.toISOString(),
       currency: "USD",
       providerShare: 12_345,
-      provider: { id: `prov_${input.bookingId}`, name: "Concurrent Provider", email: `${input.bookingId}@example.test`, stripeAccountId: input.stripeAccountId },
+      provider: {
+        id: `prov_${input.bookingId}`,
+        name: "Concurrent Provider",
+        email: `${input.bookingId}@example.test`,
+        stripeAccountId: input.stripeAccountId,
+      },
     },
   });
 }
@@ -75,7 +80,9 @@ describe("50 concurrent deliveries of the same booking.completed", () => {
       expect(run.error).toBeUndefined();
     }
     const payoutId = booking.payout!.id;
-    const requested = globalThis.inngestReceiver.events().filter((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payoutId);
+    const requested = globalThis.inngestReceiver
+      .events()
+      .filter((e) => e.name === "payout/transfer.requested" && e.data.payoutId === payoutId);
     expect(requested.length).toBeGreaterThanOrEqual(1);
     // Every transfer request, each delivered three times, all at once.
     await Promise.all([...requested, ...requested, ...requested].map((e) => h.run("transfer", { name: e.name, data: e.data })));
@@ -84,14 +91,19 @@ describe("50 concurrent deliveries of the same booking.completed", () => {
     const transfers = h.fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
     expect(transfers.length).toBeLessThanOrEqual(1);
     expect(transfers).toMatchObject([{ amount: 12_345, destination: stripeAccountId }]);
-    expect(await db.payout.findUniqueOrThrow({ where: { id: payoutId } })).toMatchObject({ status: "transferred", stripeTransferId: transfers[0]!.id });
+    expect(await db.payout.findUniqueOrThrow({ where: { id: payoutId } })).toMatchObject({
+      status: "transferred",
+      stripeTransferId: transfers[0]!.id,
+    });
   });
 
   it("the same booking under 10 different delivery ids at once: 10 deliveries, one booking, one payout", async () => {
     const bookingId = `bk_ids_${Date.now().toString(36)}`;
     const stripeAccountId = h.account();
     const completedAt = new Date(Date.now() - HOUR);
-    const raws = Array.from({ length: 10 }, (_, i) => completedBody({ eventId: `evt_${bookingId}_${i}`, bookingId, stripeAccountId, completedAt }));
+    const raws = Array.from({ length: 10 }, (_, i) =>
+      completedBody({ eventId: `evt_${bookingId}_${i}`, bookingId, stripeAccountId, completedAt }),
+    );
     const responses = await Promise.all(raws.map(post));
     expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
     const deliveries = await db.webhookEvent.findMany({ where: { bookingExternalId: bookingId } });

@@ -63,7 +63,12 @@ function tipEvent(bookingId: string, data: Record<string, unknown> = {}, at = ne
 
 function disputeOpenedEvent(bookingId: string, disputeId: string): TBody {
   const at = new Date(Date.now() - HOUR / 4).toISOString();
-  return { id: uid("evt"), type: "dispute.opened", createdAt: at, data: { disputeId, bookingId, reason: "service not as described", openedAt: at, scope: "booking" } };
+  return {
+    id: uid("evt"),
+    type: "dispute.opened",
+    createdAt: at,
+    data: { disputeId, bookingId, reason: "service not as described", openedAt: at, scope: "booking" },
+  };
 }
 
 function disputeResolvedEvent(bookingId: string, disputeId: string, data: Record<string, unknown> = {}): TBody {
@@ -89,13 +94,19 @@ type TSendOptions = {
 
 function webhookRequest(body: TBody | string | Uint8Array<ArrayBuffer>, options: TSendOptions = {}): Request {
   const raw = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
-  const header = options.header === undefined ? signBookingWebhook(options.signed ?? raw, options.secret ?? NEW_SECRET, options.timestamp ?? nowSeconds()) : options.header;
+  const header =
+    options.header === undefined
+      ? signBookingWebhook(options.signed ?? raw, options.secret ?? NEW_SECRET, options.timestamp ?? nowSeconds())
+      : options.header;
   const headers: Record<string, string> = { "content-type": options.contentType ?? "application/json", ...options.headers };
   if (header !== null) headers["payouts-signature"] = header;
   return new Request(URL_, { method: "POST", headers, body: raw });
 }
 
-async function send(body: TBody | string | Uint8Array<ArrayBuffer>, options: TSendOptions = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+async function send(
+  body: TBody | string | Uint8Array<ArrayBuffer>,
+  options: TSendOptions = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await POST(webhookRequest(body, options), undefined);
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
@@ -135,7 +146,13 @@ describe("signature", () => {
     const body = completedEvent(uid("bk"));
     const res = await send(body);
     expect(res).toEqual({ status: 200, json: { received: true } });
-    expect(await deliveryOf(body)).toMatchObject({ source: "booking_platform", type: "booking.completed", status: "processed", error: null, applyAttempts: 1 });
+    expect(await deliveryOf(body)).toMatchObject({
+      source: "booking_platform",
+      type: "booking.completed",
+      status: "processed",
+      error: null,
+      applyAttempts: 1,
+    });
   });
 
   it("refuses one changed body byte with 401 and writes nothing", async () => {
@@ -275,7 +292,11 @@ describe("bad input", () => {
     await expectNothingWritten(async () => {
       const res = await send(body);
       expect(res.status).toBe(400);
-      expect(issuesOf(res.json).map((i) => i.path).sort()).toEqual(["data", "data.completedAt", "data.currency"]);
+      expect(
+        issuesOf(res.json)
+          .map((i) => i.path)
+          .sort(),
+      ).toEqual(["data", "data.completedAt", "data.currency"]);
 
       for (const raw of ["null", "[]", '"text"', "42"]) {
         const r = await send(raw);
@@ -284,7 +305,9 @@ describe("bad input", () => {
       const notUtf8 = new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
       expect((await send(notUtf8)).status).toBe(400);
 
-      const providerWonWithRefund = await send(disputeResolvedEvent(uid("bk"), uid("dsp"), { outcome: "provider_won", refundedAmount: 100 }));
+      const providerWonWithRefund = await send(
+        disputeResolvedEvent(uid("bk"), uid("dsp"), { outcome: "provider_won", refundedAmount: 100 }),
+      );
       expect(providerWonWithRefund.status).toBe(400);
       expect(issuesOf(providerWonWithRefund.json)).toEqual([{ path: "data.refundedAmount", message: "must be 0 when the provider won" }]);
     });
@@ -301,7 +324,14 @@ describe("bad input", () => {
       expect(streamed.status).toBe(413);
       expect(streamed.json).toMatchObject({ error: { code: "payload_too_large" } });
       // Declared by Content-Length: refused without reading.
-      const declared = await POST(new Request(URL_, { method: "POST", headers: { "content-type": "application/json", "content-length": String(300 * 1024) }, body: "{}" }), undefined);
+      const declared = await POST(
+        new Request(URL_, {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": String(300 * 1024) },
+          body: "{}",
+        }),
+        undefined,
+      );
       expect(declared.status).toBe(413);
       // A Content-Length that lies low does not help: the limit holds while reading.
       expect((await send(big, { headers: { "content-length": "10" } })).status).toBe(413);
@@ -336,12 +366,19 @@ describe("persist first, then act", () => {
     expect(booking.payout).toMatchObject({ status: "scheduled", amount: 10_000 });
 
     const audit = await db.auditLog.findFirstOrThrow({ where: { entityId: booking.id, action: "booking.completed" } });
-    expect(audit).toMatchObject({ actorType: "webhook", actorId: "booking-platform", actorLabel: "Booking platform", requestId: `webhook:${delivery.id}` });
+    expect(audit).toMatchObject({
+      actorType: "webhook",
+      actorId: "booking-platform",
+      actorLabel: "Booking platform",
+      requestId: `webhook:${delivery.id}`,
+    });
 
     const outbox = await db.outboxEvent.findUniqueOrThrow({ where: { eventId: delivery.id } });
     expect(outbox).toMatchObject({ name: "booking/completed", data: { bookingId: booking.id } });
     expect(outbox.sentAt).not.toBeNull();
-    expect(globalThis.inngestReceiver.events()).toContainEqual(expect.objectContaining({ id: delivery.id, name: "booking/completed", data: { bookingId: booking.id } }));
+    expect(globalThis.inngestReceiver.events()).toContainEqual(
+      expect.objectContaining({ id: delivery.id, name: "booking/completed", data: { bookingId: booking.id } }),
+    );
   });
 
   it("a repeated delivery id: 200 duplicate, nothing changes", async () => {
@@ -350,7 +387,10 @@ describe("persist first, then act", () => {
     await expectNothingWritten(async () => {
       expect(await send(body)).toEqual({ status: 200, json: { received: true, duplicate: true } });
       // Same id, other content: still the delivery we already hold.
-      expect(await send({ ...body, data: { ...body.data, providerShare: 1 } })).toEqual({ status: 200, json: { received: true, duplicate: true } });
+      expect(await send({ ...body, data: { ...body.data, providerShare: 1 } })).toEqual({
+        status: 200,
+        json: { received: true, duplicate: true },
+      });
     });
     expect((await deliveryOf(body)).applyAttempts).toBe(1);
   });
@@ -367,7 +407,12 @@ describe("persist first, then act", () => {
   it("booking.cancelled cancels the payout", async () => {
     const bookingId = uid("bk");
     await send(completedEvent(bookingId));
-    const cancel: TBody = { id: uid("evt"), type: "booking.cancelled", createdAt: new Date().toISOString(), data: { bookingId, cancelledAt: new Date().toISOString(), reason: "customer no-show" } };
+    const cancel: TBody = {
+      id: uid("evt"),
+      type: "booking.cancelled",
+      createdAt: new Date().toISOString(),
+      data: { bookingId, cancelledAt: new Date().toISOString(), reason: "customer no-show" },
+    };
     expect((await send(cancel)).status).toBe(200);
     expect(await deliveryOf(cancel)).toMatchObject({ status: "processed" });
     expect(await payoutFor(bookingId)).toMatchObject({ status: "cancelled", cancelReason: "booking cancelled" });
@@ -455,7 +500,12 @@ describe("order does not matter", () => {
 
   it("a cancellation before its booking: the booking ends cancelled", async () => {
     const bookingId = uid("bk");
-    const cancel: TBody = { id: uid("evt"), type: "booking.cancelled", createdAt: new Date().toISOString(), data: { bookingId, cancelledAt: new Date().toISOString(), reason: "duplicate booking" } };
+    const cancel: TBody = {
+      id: uid("evt"),
+      type: "booking.cancelled",
+      createdAt: new Date().toISOString(),
+      data: { bookingId, cancelledAt: new Date().toISOString(), reason: "duplicate booking" },
+    };
     await send(cancel);
     expect((await deliveryOf(cancel)).status).toBe("deferred");
     await send(completedEvent(bookingId));
@@ -464,7 +514,9 @@ describe("order does not matter", () => {
   });
 
   const permutations = <T>(items: T[]): T[][] =>
-    items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+    items.length <= 1
+      ? [items]
+      : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
 
   it("all 24 orders of completed, tip, dispute opened and resolved end in the same payout", async () => {
     const kinds = ["completed", "tip", "opened", "resolved"] as const;
@@ -485,7 +537,10 @@ describe("order does not matter", () => {
         expect(await send(events[kind]), `${order.join(" → ")}: ${kind}`).toEqual({ status: 200, json: { received: true } });
       }
       const statuses = await db.webhookEvent.findMany({ where: { bookingExternalId: bookingId }, select: { status: true } });
-      expect(statuses.map((s) => s.status), order.join(" → ")).toEqual(["processed", "processed", "processed", "processed"]);
+      expect(
+        statuses.map((s) => s.status),
+        order.join(" → "),
+      ).toEqual(["processed", "processed", "processed", "processed"]);
       const payout = await payoutFor(bookingId);
       const dispute = await db.dispute.findUniqueOrThrow({ where: { externalId: disputeId } });
       results.push({
@@ -500,7 +555,16 @@ describe("order does not matter", () => {
         dispute: [dispute.status, dispute.outcome, dispute.refundedAmount, dispute.refundAppliedAt !== null],
       });
     }
-    const expected = { status: "scheduled", holdReason: null, amount: 9_000, providerShare: 10_000, tipAmount: 1_500, refundedAmount: 2_500, amountVersion: 3, dispute: ["resolved", "partial", 2_500, true] };
+    const expected = {
+      status: "scheduled",
+      holdReason: null,
+      amount: 9_000,
+      providerShare: 10_000,
+      tipAmount: 1_500,
+      refundedAmount: 2_500,
+      amountVersion: 3,
+      dispute: ["resolved", "partial", 2_500, true],
+    };
     for (const result of results) expect(result).toEqual({ order: result.order, ...expected });
   });
 

@@ -42,7 +42,8 @@ beforeEach(() => {
 const now = () => Math.floor(Date.now() / 1000);
 /** When the sweep runs: late enough that every delivery of the test counts as left behind. */
 const sweepTime = () => new Date(Date.now() + 10 * 60 * 1000);
-const sweep = (options: { limit?: number } = {}) => reapplyStaleDeliveries({ db, stripe: () => h.stripe, clock: h.clock }, { now: sweepTime(), ...options });
+const sweep = (options: { limit?: number } = {}) =>
+  reapplyStaleDeliveries({ db, stripe: () => h.stripe, clock: h.clock }, { now: sweepTime(), ...options });
 
 function stripeEvent(type: string, object: unknown) {
   return {
@@ -86,7 +87,12 @@ async function sendBooking(body: { id: string }) {
 
 function tipCreated(bookingExternalId: string, amount = 1_500) {
   const at = new Date(Date.now() - HOUR / 2).toISOString();
-  return { id: stripeId("evt"), type: "tip.created", createdAt: at, data: { tipId: stripeId("tip"), bookingId: bookingExternalId, amount, currency: "USD", createdAt: at } };
+  return {
+    id: stripeId("evt"),
+    type: "tip.created",
+    createdAt: at,
+    data: { tipId: stripeId("tip"), bookingId: bookingExternalId, amount, currency: "USD", createdAt: at },
+  };
 }
 
 function bookingCompleted(bookingExternalId: string, stripeAccountId: string) {
@@ -115,8 +121,18 @@ describe("deferred deliveries whose booking has arrived", () => {
     const chargeId = stripeId("ch");
     const bookingExternalId = `bk_${randomUUID().slice(0, 8)}`;
     const refunded = stripeEvent("charge.refunded", {
-      id: chargeId, object: "charge", amount: 10_000, amount_captured: 10_000, amount_refunded: 5_000, captured: true,
-      currency: "usd", metadata: { bookingId: bookingExternalId }, paid: true, refunded: false, status: "succeeded", transfer_group: null,
+      id: chargeId,
+      object: "charge",
+      amount: 10_000,
+      amount_captured: 10_000,
+      amount_refunded: 5_000,
+      captured: true,
+      currency: "usd",
+      metadata: { bookingId: bookingExternalId },
+      paid: true,
+      refunded: false,
+      status: "succeeded",
+      transfer_group: null,
     });
     expect((await sendStripeEvent(refunded)).status).toBe(200);
     expect(await stripeDelivery(refunded)).toMatchObject({ status: "deferred", bookingExternalId });
@@ -151,7 +167,14 @@ describe("deferred deliveries whose booking has arrived", () => {
     expect(await stripeDelivery(created)).toMatchObject({ status: "deferred", bookingExternalId: null });
 
     const { bookingId } = await h.completeBooking({ stripeChargeId: stripeId("ch") });
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 1_500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 1_500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: tipCharge,
+    });
     await sweep();
 
     expect(await stripeDelivery(created)).toMatchObject({ status: "processed" });
@@ -186,8 +209,18 @@ describe("deferred deliveries whose booking has arrived", () => {
     // cannot be told.
     const bookingExternalId = `bk_${randomUUID().slice(0, 8)}`;
     const refunded = stripeEvent("charge.refunded", {
-      id: stripeId("ch"), object: "charge", amount: 10_000, amount_captured: 10_000, amount_refunded: 5_000, captured: true,
-      currency: "usd", metadata: { bookingId: bookingExternalId }, paid: true, refunded: false, status: "succeeded", transfer_group: null,
+      id: stripeId("ch"),
+      object: "charge",
+      amount: 10_000,
+      amount_captured: 10_000,
+      amount_refunded: 5_000,
+      captured: true,
+      currency: "usd",
+      metadata: { bookingId: bookingExternalId },
+      paid: true,
+      refunded: false,
+      status: "succeeded",
+      transfer_group: null,
     });
     expect((await sendStripeEvent(refunded)).status).toBe(200);
     expect(await stripeDelivery(refunded)).toMatchObject({ status: "deferred" });
@@ -199,7 +232,9 @@ describe("deferred deliveries whose booking has arrived", () => {
     expect(delivery?.error).toMatch(/^needs_review: charge ch_\w+ names booking/);
     const payout = await db.payout.findUniqueOrThrow({ where: { bookingId } });
     expect(payout).toMatchObject({ status: "on_hold", holdReason: "review_required", refundedAmount: 0 });
-    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ kind: "stripe_refund_unapplied", severity: "critical" }]);
+    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { kind: "stripe_refund_unapplied", severity: "critical" },
+    ]);
   });
 });
 
@@ -274,11 +309,17 @@ describe("failures that wait for a payout's transfer to settle", () => {
 
     // More sweeps than the attempts that bound other failures, while the transfer's outcome is unknown.
     await sweepsEveryQuarterHour(6);
-    expect(await stripeDelivery(event)).toMatchObject({ status: "failed", applyAttempts: 7, error: expect.stringMatching(/^transfer_not_recorded: /) });
+    expect(await stripeDelivery(event)).toMatchObject({
+      status: "failed",
+      applyAttempts: 7,
+      error: expect.stringMatching(/^transfer_not_recorded: /),
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "processing" });
 
     // The sweep settles the stuck payout against Stripe: the transfer is found and recorded.
-    expect(await settleProcessingPayout(h.ctx(), h.stripe, { payoutId, staleBefore: new Date(h.clock.now().getTime() + 2 * HOUR) })).toBe("transferred");
+    expect(await settleProcessingPayout(h.ctx(), h.stripe, { payoutId, staleBefore: new Date(h.clock.now().getTime() + 2 * HOUR) })).toBe(
+      "transferred",
+    );
     expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", stripeTransferId: transfer.id });
 
     // The next sweep applies the waiting transfer.reversed: the reversal made at Stripe is recorded.

@@ -60,7 +60,9 @@ describe("a converted transfer partly reversed outside Payouts, then refunded in
     await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
     const reversals = await db.transferReversal.findMany({ where: { payoutId: payout.id, initiatedBy: "platform" } });
     expect(reversals).toHaveLength(1);
-    expect((await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversals[0]!.id, payoutId: payout.id } })).result).toMatchObject({
+    expect(
+      (await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversals[0]!.id, payoutId: payout.id } })).result,
+    ).toMatchObject({
       kind: "reversed",
     });
 

@@ -57,12 +57,22 @@ function tipEvent(bookingId: string, at = new Date(Date.now() - HOUR / 2)): TBod
 
 function disputeOpenedEvent(bookingId: string, disputeId: string): TBody {
   const at = new Date(Date.now() - HOUR / 4).toISOString();
-  return { id: uid("evt"), type: "dispute.opened", createdAt: at, data: { disputeId, bookingId, reason: "service not as described", openedAt: at, scope: "booking" } };
+  return {
+    id: uid("evt"),
+    type: "dispute.opened",
+    createdAt: at,
+    data: { disputeId, bookingId, reason: "service not as described", openedAt: at, scope: "booking" },
+  };
 }
 
 function disputeResolvedEvent(bookingId: string, disputeId: string): TBody {
   const at = new Date(Date.now() - HOUR / 8).toISOString();
-  return { id: uid("evt"), type: "dispute.resolved", createdAt: at, data: { disputeId, bookingId, resolvedAt: at, outcome: "customer_won", refundedAmount: 8_000 } };
+  return {
+    id: uid("evt"),
+    type: "dispute.resolved",
+    createdAt: at,
+    data: { disputeId, bookingId, resolvedAt: at, outcome: "customer_won", refundedAmount: 8_000 },
+  };
 }
 
 async function send(body: TBody) {
@@ -112,6 +122,11 @@ describe("a refund that takes everything, and a tip", () => {
 
     const outOfOrder = await scenario("refund_first");
     expect(outOfOrder.tipDelivery).toMatchObject({ status: "processed" });
-    expect(outOfOrder.payout).toMatchObject({ status: inOrder.payout.status, tipAmount: 1_500, refundedAmount: 8_000, amount: inOrder.payout.amount });
+    expect(outOfOrder.payout).toMatchObject({
+      status: inOrder.payout.status,
+      tipAmount: 1_500,
+      refundedAmount: 8_000,
+      amount: inOrder.payout.amount,
+    });
   });
 });

@@ -35,7 +35,10 @@ async function refundFailedWhileReversing() {
   h.fake.failNext({ method: "POST", path: REVERSALS }, { kind: "status", status: 503 });
   const reverse = { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } };
   expect((await h.run("reverse", reverse)).error).toBeDefined();
-  expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversal!.id } })).toMatchObject({ status: "pending", sentAt: expect.any(Date) });
+  expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversal!.id } })).toMatchObject({
+    status: "pending",
+    sentAt: expect.any(Date),
+  });
 
   // Meanwhile the refund fails: the sent reversal cannot be cancelled; a repayment is asked for.
   const failed = h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card");
@@ -53,7 +56,13 @@ describe("a refund that fails while its reversal is in flight", () => {
     // The reversal's retry is refused: the connected account has no balance.
     h.fake.failNext(
       { method: "POST", path: REVERSALS },
-      { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "Insufficient funds in the connected account." },
+      {
+        kind: "error",
+        status: 400,
+        type: "invalid_request_error",
+        code: "balance_insufficient",
+        message: "Insufficient funds in the connected account.",
+      },
     );
     expect((await h.run("reverse", reverse)).result).toMatchObject({ kind: "failed", debtRecorded: true });
 
@@ -103,7 +112,9 @@ describe("a refund that fails while its reversal is being claimed for sending", 
     );
     const waiting = async (count: number) => {
       for (let i = 0; i < 200; i++) {
-        const rows = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%"TransferReversal"%'`;
+        const rows = await db.$queryRaw<
+          { n: bigint }[]
+        >`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%"TransferReversal"%'`;
         if (Number(rows[0]!.n) >= count) return;
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -124,10 +135,15 @@ describe("a refund that fails while its reversal is being claimed for sending", 
     // Stripe made the reversal: it is recorded as such, and what it took is repaid once.
     const made = h.fake.reversals().filter((r) => r.transfer === h.transfersFor(payout.id)[0]!.id);
     expect(made.map((r) => r.amount)).toEqual([2_000]);
-    expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversal!.id } })).toMatchObject({ status: "succeeded", stripeReversalId: made[0]!.id });
+    expect(await db.transferReversal.findUniqueOrThrow({ where: { id: reversal!.id } })).toMatchObject({
+      status: "succeeded",
+      stripeReversalId: made[0]!.id,
+    });
     const repayments = await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } });
     expect(repayments).toHaveLength(1);
-    expect((await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: repayments[0]!.id, payoutId: payout.id } })).result).toMatchObject({
+    expect(
+      (await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: repayments[0]!.id, payoutId: payout.id } })).result,
+    ).toMatchObject({
       kind: "repaid",
       amount: 2_000,
     });
@@ -151,7 +167,8 @@ describe("a refund taken before the transfer that fails after it", () => {
     // Days later the refund fails: the customer keeps nothing, the provider is owed the 20.00.
     await send(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }));
     const repayments = await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } });
-    for (const r of repayments) await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: r.id, payoutId: payout.id } });
+    for (const r of repayments)
+      await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: r.id, payoutId: payout.id } });
     await h.run("reconcile", null);
 
     await h.run("reconcile", null);
@@ -159,8 +176,16 @@ describe("a refund taken before the transfer that fails after it", () => {
     // One repayment of 20.00: the provider has the 80.00 the booking paid, and the payout says so.
     expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([6_000, 2_000]);
     expect(h.fake.reversals().filter((r) => r.transfer === h.transfersFor(payout.id)[0]!.id)).toEqual([]);
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", refundedAmount: 0, amount: 8_000, reversedAmount: 0, repaidAmount: 0 });
-    expect(await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } })).toMatchObject([{ status: "succeeded", payoutAmount: 2_000 }]);
+    expect(await payoutOf(bookingId)).toMatchObject({
+      status: "transferred",
+      refundedAmount: 0,
+      amount: 8_000,
+      reversedAmount: 0,
+      repaidAmount: 0,
+    });
+    expect(await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } })).toMatchObject([
+      { status: "succeeded", payoutAmount: 2_000 },
+    ]);
   });
 });
 

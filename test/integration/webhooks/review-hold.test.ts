@@ -37,7 +37,12 @@ describe("a Stripe dispute that needs review while the payout is held for a plat
     expect(payout).toMatchObject({ status: "on_hold" });
 
     // The booking platform's dispute is resolved in the provider's favour; the payout comes due.
-    await resolveDispute(h.ctx(), { disputeId: platformDispute.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
+    await resolveDispute(h.ctx(), {
+      disputeId: platformDispute.dispute.id,
+      outcome: "provider_won",
+      refundedAmount: 0,
+      resolvedAt: h.clock.now(),
+    });
     h.clock.advance(48 * HOUR + 1);
     await h.run("transfer", transferEvent(payout.id));
 

@@ -62,7 +62,8 @@ describe("a refund that fails while an earlier look-up of its charge is still on
     let open!: () => void;
     gate = new Promise<void>((resolve) => (open = resolve));
     const slow = sendStripeEvent(refunded);
-    for (let i = 0; i < 200 && !h.fake.requests().some((r) => r.path === "/v1/refunds" && r.status === 200); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !h.fake.requests().some((r) => r.path === "/v1/refunds" && r.status === 200); i++)
+      await new Promise((r) => setTimeout(r, 10));
     gate = null;
 
     // Meanwhile the refund fails, and refund.failed's handler asks Stripe afresh and is applied.

@@ -33,7 +33,11 @@ describe("Stripe unreachable", () => {
       const created = stripeEvent({ type: "refund.created", object: second, created: seconds(h.clock.now()) });
       // It fails a minute later.
       h.clock.advance(60_000);
-      const failed = stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(second.id, "failed", "expired_or_canceled_card"), created: seconds(h.clock.now()) });
+      const failed = stripeEvent({
+        type: "refund.failed",
+        object: h.fake.setRefundStatus(second.id, "failed", "expired_or_canceled_card"),
+        created: seconds(h.clock.now()),
+      });
 
       // Stripe cannot be asked while these arrive, the failure (or the creation, then the failure) first.
       h.fake.failNext({ method: "GET", path: `/v1/charges/${charge.id}` }, { kind: "status", status: 503 }, 3);
@@ -66,7 +70,11 @@ describe("Stripe unreachable", () => {
     // The charge.refunded Stripe sent when the refund was made (25.00 refunded), delivered late.
     const refunded = stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id), created: seconds(h.clock.now()) });
     h.clock.advance(60_000);
-    const failed = stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card"), created: seconds(h.clock.now()) });
+    const failed = stripeEvent({
+      type: "refund.failed",
+      object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card"),
+      created: seconds(h.clock.now()),
+    });
 
     h.fake.failNext({ method: "GET", path: `/v1/charges/${charge.id}` }, { kind: "status", status: 503 }, 2);
     await send(failed);
@@ -86,7 +94,12 @@ describe("Stripe unreachable", () => {
     // The booking platform names neither the charge nor the PaymentIntent: the charge names the booking.
     const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
     const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
-    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd", metadata: { bookingId: booking.externalId }, paymentIntent: false });
+    const charge = h.fake.createCharge({
+      amount: 10_000,
+      currency: "usd",
+      metadata: { bookingId: booking.externalId },
+      paymentIntent: false,
+    });
     const dispute = h.fake.disputeCharge(charge.id);
 
     // Stripe cannot tell what the charge paid for when the dispute arrives.

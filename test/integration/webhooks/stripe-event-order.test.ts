@@ -49,7 +49,9 @@ describe("account.updated", () => {
         const base = Math.floor(Date.now() / 1000) - 60;
         const events: Stripe.Event[] = [];
         for (const [i, ready] of states.entries()) {
-          events.push(stripeEvent({ type: "account.updated", object: await accountIn(accountId, ready), account: accountId, created: base + i * 10 }));
+          events.push(
+            stripeEvent({ type: "account.updated", object: await accountIn(accountId, ready), account: accountId, created: base + i * 10 }),
+          );
         }
         const since = h.fake.requests().length;
         for (const i of order) expect(await send(events[i]!)).toMatchObject({ status: "processed" });
@@ -59,9 +61,16 @@ describe("account.updated", () => {
           payoutsEnabled: newest,
           accountStateAt: new Date((base + 20) * 1000),
         });
-        expect(await payoutOf(bookingId)).toMatchObject(newest ? { status: "scheduled", holdReason: null } : { status: "on_hold", holdReason: "provider_account_not_ready" });
+        expect(await payoutOf(bookingId)).toMatchObject(
+          newest ? { status: "scheduled", holdReason: null } : { status: "on_hold", holdReason: "provider_account_not_ready" },
+        );
         // Ordered by their `created`: Stripe was not asked.
-        expect(h.fake.requests().slice(since).filter((r) => r.path === `/v1/accounts/${accountId}`)).toEqual([]);
+        expect(
+          h.fake
+            .requests()
+            .slice(since)
+            .filter((r) => r.path === `/v1/accounts/${accountId}`),
+        ).toEqual([]);
       });
     }
   }
@@ -72,16 +81,33 @@ describe("account.updated", () => {
       const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
       const second = Math.floor(Date.now() / 1000) - 30;
       // The state Stripe does not have now arrives last.
-      const first = stripeEvent({ type: "account.updated", object: await accountIn(accountId, truth), account: accountId, created: second });
-      const last = stripeEvent({ type: "account.updated", object: await accountIn(accountId, !truth), account: accountId, created: second });
+      const first = stripeEvent({
+        type: "account.updated",
+        object: await accountIn(accountId, truth),
+        account: accountId,
+        created: second,
+      });
+      const last = stripeEvent({
+        type: "account.updated",
+        object: await accountIn(accountId, !truth),
+        account: accountId,
+        created: second,
+      });
       await accountIn(accountId, truth);
 
       expect(await send(first)).toMatchObject({ status: "processed" });
       const since = h.fake.requests().length;
       expect(await send(last)).toMatchObject({ status: "processed" });
-      expect(h.fake.requests().slice(since).filter((r) => r.method === "GET" && r.path === `/v1/accounts/${accountId}`)).toHaveLength(1);
+      expect(
+        h.fake
+          .requests()
+          .slice(since)
+          .filter((r) => r.method === "GET" && r.path === `/v1/accounts/${accountId}`),
+      ).toHaveLength(1);
       expect(await db.provider.findUniqueOrThrow({ where: { stripeAccountId: accountId } })).toMatchObject({ payoutsEnabled: truth });
-      expect(await payoutOf(bookingId)).toMatchObject(truth ? { status: "scheduled", holdReason: null } : { status: "on_hold", holdReason: "provider_account_not_ready" });
+      expect(await payoutOf(bookingId)).toMatchObject(
+        truth ? { status: "scheduled", holdReason: null } : { status: "on_hold", holdReason: "provider_account_not_ready" },
+      );
     });
   }
 
@@ -90,7 +116,12 @@ describe("account.updated", () => {
     const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
     const second = Math.floor(Date.now() / 1000) - 30;
     const ready = stripeEvent({ type: "account.updated", object: await accountIn(accountId, true), account: accountId, created: second });
-    const notReady = stripeEvent({ type: "account.updated", object: await accountIn(accountId, false), account: accountId, created: second });
+    const notReady = stripeEvent({
+      type: "account.updated",
+      object: await accountIn(accountId, false),
+      account: accountId,
+      created: second,
+    });
     await send(ready);
     h.fake.failNext({ method: "GET", path: `/v1/accounts/${accountId}` }, { kind: "status", status: 503 });
     expect(await send(notReady)).toMatchObject({ status: "processed" });
@@ -107,7 +138,8 @@ describe("a refund, a lost chargeback and a tip on one charge", () => {
   const CHARGE = 12_000;
   const SHARE = 8_000;
   const TIP = 2_000;
-  const expectedLoss = (refunded: number, disputed: number) => Math.min(SHARE + TIP, Math.floor((refunded * (SHARE + TIP)) / CHARGE) + disputed);
+  const expectedLoss = (refunded: number, disputed: number) =>
+    Math.min(SHARE + TIP, Math.floor((refunded * (SHARE + TIP)) / CHARGE) + disputed);
 
   type TFact = "refund" | "chargeback lost" | "tip";
 
@@ -129,7 +161,14 @@ describe("a refund, a lost chargeback and a tip on one charge", () => {
         expect(await send(event)).toMatchObject({ status: "processed" });
       },
       tip: async () => {
-        const added = await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: TIP, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: charge.id });
+        const added = await addTip(h.ctx(), {
+          tipExternalId: `tip_${randomUUID()}`,
+          bookingId,
+          amount: TIP,
+          currency: "USD",
+          tippedAt: h.clock.now(),
+          stripeChargeId: charge.id,
+        });
         expect(added.tip).toMatchObject({ status: "accepted" });
       },
     };
@@ -138,7 +177,9 @@ describe("a refund, a lost chargeback and a tip on one charge", () => {
     const payout = await payoutOf(bookingId);
     const steps = await db.chargeRefund.aggregate({ where: { stripeChargeId: charge.id }, _sum: { amount: true } });
     const chargebacks = await db.dispute.findMany({ where: { stripeChargeId: charge.id } });
-    expect(chargebacks).toMatchObject([{ stripeDisputeId: dispute.id, status: "resolved", outcome: "customer_won", disputedAmount: disputed }]);
+    expect(chargebacks).toMatchObject([
+      { stripeDisputeId: dispute.id, status: "resolved", outcome: "customer_won", disputedAmount: disputed },
+    ]);
     const loss = (steps._sum.amount ?? 0) + chargebacks[0]!.refundedAmount;
     return { payout, loss };
   }

@@ -59,7 +59,9 @@ describe("an event never delivered", () => {
     expect(await db.dispute.findMany({ where: { bookingId } })).toMatchObject([{ stripeDisputeId: dispute.id, status: "open" }]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open", amount: 8_000 });
     // Its Inngest event went out with the delivery's id, as a webhook's would.
-    expect(globalThis.inngestReceiver.events().filter((e) => e.id === delivery!.id)).toMatchObject([{ name: "dispute/opened", data: { bookingId } }]);
+    expect(globalThis.inngestReceiver.events().filter((e) => e.id === delivery!.id)).toMatchObject([
+      { name: "dispute/opened", data: { bookingId } },
+    ]);
     const recovered = await bookingState(bookingId, event);
 
     // The webhook arrives after all (Stripe's retries): a duplicate, nothing changes.
@@ -97,7 +99,12 @@ describe("an event never delivered", () => {
 
     expect(await reconcile()).toMatchObject({ recovered: 1, errors: [] });
     // Found by listing the account's own events.
-    expect(h.fake.requests().slice(since).filter((r) => r.path === "/v1/events" && r.account === accountId && r.status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(
+      h.fake
+        .requests()
+        .slice(since)
+        .filter((r) => r.path === "/v1/events" && r.account === accountId && r.status === 200).length,
+    ).toBeGreaterThanOrEqual(1);
     const delivery = (await stripeDeliveryOf(event))!;
     expect(delivery).toMatchObject({ status: "processed", type: "account.updated", account: accountId });
     expect(await db.provider.findUniqueOrThrow({ where: { stripeAccountId: accountId } })).toMatchObject({ payoutsEnabled: false });
@@ -128,10 +135,12 @@ describe("an event never delivered", () => {
     expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed", type: "payout.failed", account: accountId });
     const recorded = await db.providerBankPayout.findUniqueOrThrow({ where: { stripePayoutId: bankPayout.id } });
     expect(recorded).toMatchObject({ status: "failed", amount: 8_000, currency: "USD", failureCode: "account_closed" });
-    expect(await db.payoutTransfer.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ kind: "payout", bankPayoutId: recorded.id }]);
-    expect(await db.alert.findMany({ where: { kind: "bank_payout_failed", dedupeKey: `bank_payout_failed:${bankPayout.id}` } })).toMatchObject([
-      { severity: "critical", payoutId: payout.id },
+    expect(await db.payoutTransfer.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { kind: "payout", bankPayoutId: recorded.id },
     ]);
+    expect(
+      await db.alert.findMany({ where: { kind: "bank_payout_failed", dedupeKey: `bank_payout_failed:${bankPayout.id}` } }),
+    ).toMatchObject([{ severity: "critical", payoutId: payout.id }]);
 
     expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true, duplicate: true } });
     expect(await reconcile()).toMatchObject({ recovered: 0, errors: [] });
@@ -149,13 +158,20 @@ describe("an event in an API version Payouts does not read", () => {
     expect(await versionAlerts()).toEqual([]);
 
     const first = stripeEvent({ type: "charge.dispute.created", object: h.fake.disputeCharge(charge.id), apiVersion: OLD });
-    const second = stripeEvent({ type: "account.updated", object: await h.stripe.accounts.retrieve(accountId), account: accountId, apiVersion: OLD });
+    const second = stripeEvent({
+      type: "account.updated",
+      object: await h.stripe.accounts.retrieve(accountId),
+      account: accountId,
+      apiVersion: OLD,
+    });
     for (const event of [first, second]) {
       expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
       expect(await stripeDeliveryOf(event)).toMatchObject({ apiVersion: OLD });
     }
     const alerts = await versionAlerts();
-    expect(alerts).toMatchObject([{ severity: "warning", dedupeKey: `stripe_api_version:${OLD}`, title: "Stripe sends events in another API version" }]);
+    expect(alerts).toMatchObject([
+      { severity: "warning", dedupeKey: `stripe_api_version:${OLD}`, title: "Stripe sends events in another API version" },
+    ]);
     expect(alerts[0]!.message).toContain(OLD);
     expect(alerts[0]!.message).toContain(PINNED_STRIPE_API_VERSION);
     expect(alerts[0]!.message).toContain(first.id);
@@ -168,7 +184,12 @@ describe("an event in an API version Payouts does not read", () => {
     await sendStripeEvent(pinned);
     expect(await stripeDeliveryOf(pinned)).toMatchObject({ apiVersion: PINNED_STRIPE_API_VERSION });
     expect(await versionAlerts()).toHaveLength(1);
-    const other = stripeEvent({ type: "account.updated", object: await h.stripe.accounts.retrieve(accountId), account: accountId, apiVersion: "2022-11-15" });
+    const other = stripeEvent({
+      type: "account.updated",
+      object: await h.stripe.accounts.retrieve(accountId),
+      account: accountId,
+      apiVersion: "2022-11-15",
+    });
     await sendStripeEvent(other);
     expect((await versionAlerts()).map((a) => a.dedupeKey)).toEqual([`stripe_api_version:${OLD}`, "stripe_api_version:2022-11-15"]);
   });

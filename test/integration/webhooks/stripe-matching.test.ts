@@ -25,7 +25,12 @@ const key = () => randomUUID().slice(0, 8);
 
 /** A charge of 100.00 at Stripe, of which 80.00 is the provider's share of the booking. */
 function stripeCharge(input: { metadata?: Record<string, string>; transferGroup?: string; currency?: string } = {}): Stripe.Charge {
-  return h.fake.createCharge({ amount: 10_000, currency: input.currency ?? "usd", metadata: input.metadata ?? {}, transferGroup: input.transferGroup ?? null });
+  return h.fake.createCharge({
+    amount: 10_000,
+    currency: input.currency ?? "usd",
+    metadata: input.metadata ?? {},
+    transferGroup: input.transferGroup ?? null,
+  });
 }
 
 /** A provider whose connected account can receive payouts (as the booking platform names it). */
@@ -73,7 +78,15 @@ async function expectHeldByDispute(bookingId: string, dispute: Stripe.Dispute, e
 async function expectLoweredByRefund(bookingId: string, chargeId: string, event: { id: string }) {
   expect(await stripeDeliveryOf(event)).toMatchObject({ status: "processed" });
   expect(await db.chargeRefund.findMany({ where: { bookingId } })).toMatchObject([
-    { stripeChargeId: chargeId, chargeAmount: 10_000, providerPortion: 8_000, customerRefundedTotal: 2_500, providerRefundedTotal: 2_000, amount: 2_000, cause: "refund" },
+    {
+      stripeChargeId: chargeId,
+      chargeAmount: 10_000,
+      providerPortion: 8_000,
+      customerRefundedTotal: 2_500,
+      providerRefundedTotal: 2_000,
+      amount: 2_000,
+      cause: "refund",
+    },
   ]);
   expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", refundedAmount: 2_000, amount: 6_000 });
 }
@@ -86,7 +99,9 @@ describe("a dispute reaches its booking", () => {
     const event = disputeCreated(dispute);
     expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
     await expectHeldByDispute(bookingId, dispute, event);
-    expect(await stripeDeliveryOf(event)).toMatchObject({ bookingExternalId: (await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).externalId });
+    expect(await stripeDeliveryOf(event)).toMatchObject({
+      bookingExternalId: (await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).externalId,
+    });
     // Matched by its id: nothing to learn.
     expect(await learnedAudits(bookingId)).toHaveLength(0);
   });
@@ -95,15 +110,23 @@ describe("a dispute reaches its booking", () => {
     const charge = stripeCharge();
     const paymentIntentId = String(charge.payment_intent);
     const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripePaymentIntentId: paymentIntentId });
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({ stripeChargeId: null, stripePaymentIntentId: paymentIntentId });
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      stripeChargeId: null,
+      stripePaymentIntentId: paymentIntentId,
+    });
 
     const dispute = h.fake.disputeCharge(charge.id);
     expect(dispute.payment_intent).toBe(paymentIntentId);
     const event = disputeCreated(dispute);
     await sendStripeEvent(event);
     await expectHeldByDispute(bookingId, dispute, event);
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({ stripeChargeId: charge.id, stripePaymentIntentId: paymentIntentId });
-    expect(await learnedAudits(bookingId)).toMatchObject([{ actorType: "webhook", actorId: "stripe", reason: expect.stringContaining(paymentIntentId) }]);
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      stripeChargeId: charge.id,
+      stripePaymentIntentId: paymentIntentId,
+    });
+    expect(await learnedAudits(bookingId)).toMatchObject([
+      { actorType: "webhook", actorId: "stripe", reason: expect.stringContaining(paymentIntentId) },
+    ]);
   });
 
   it("by a PaymentIntent the booking platform sent as chargeId (pi_…)", async () => {
@@ -118,7 +141,10 @@ describe("a dispute reaches its booking", () => {
     // Stored under its booking already (by the PaymentIntent), then applied.
     expect(await stripeDeliveryOf(event)).toMatchObject({ bookingExternalId: booking.externalId });
     await expectHeldByDispute(booking.id, dispute, event);
-    expect(await db.booking.findUniqueOrThrow({ where: { id: booking.id } })).toMatchObject({ stripeChargeId: charge.id, stripePaymentIntentId: paymentIntentId });
+    expect(await db.booking.findUniqueOrThrow({ where: { id: booking.id } })).toMatchObject({
+      stripeChargeId: charge.id,
+      stripePaymentIntentId: paymentIntentId,
+    });
   });
 
   it("by the charge's metadata.bookingId: a dispute carries none, so the engine asks Stripe for the charge", async () => {
@@ -132,7 +158,10 @@ describe("a dispute reaches its booking", () => {
     await sendStripeEvent(event);
     await expectHeldByDispute(bookingId, dispute, event);
     expect(requestsTo(`/v1/charges/${charge.id}`, since).length).toBeGreaterThanOrEqual(1);
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({ stripeChargeId: charge.id, stripePaymentIntentId: charge.payment_intent });
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      stripeChargeId: charge.id,
+      stripePaymentIntentId: charge.payment_intent,
+    });
     expect(await learnedAudits(bookingId)).toHaveLength(1);
   });
 
@@ -174,7 +203,10 @@ describe("a refund reaches its booking", () => {
     const event = chargeRefunded(charge.id);
     await sendStripeEvent(event);
     await expectLoweredByRefund(bookingId, charge.id, event);
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({ stripeChargeId: charge.id, stripePaymentIntentId: paymentIntentId });
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      stripeChargeId: charge.id,
+      stripePaymentIntentId: paymentIntentId,
+    });
     expect(await learnedAudits(bookingId)).toHaveLength(1);
   });
 
@@ -199,7 +231,10 @@ describe("a refund reaches its booking", () => {
     await sendStripeEvent(event);
     expect(await stripeDeliveryOf(event)).toMatchObject({ bookingExternalId });
     await expectLoweredByRefund(bookingId, charge.id, event);
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({ stripeChargeId: charge.id, stripePaymentIntentId: charge.payment_intent });
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      stripeChargeId: charge.id,
+      stripePaymentIntentId: charge.payment_intent,
+    });
     expect(await learnedAudits(bookingId)).toHaveLength(1);
   });
 
@@ -247,7 +282,9 @@ describe("a dispute that matches no booking", () => {
     // Still deferred; later sweeps and a re-drive do not alert again.
     h.clock.set(new Date(delivery.receivedAt.getTime() + 45 * MINUTE));
     await h.run("reconcile", null);
-    const operator = await db.adminUser.create({ data: { email: `op-${key()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" } });
+    const operator = await db.adminUser.create({
+      data: { email: `op-${key()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" },
+    });
     const redriven = await redriveDelivery(
       { db, stripe: () => h.stripe, clock: h.clock },
       { id: delivery.id, actor: ADMIN_ACTOR(operator.id, "Oscar Operator"), reason: "checked in Stripe" },
@@ -279,26 +316,44 @@ describe("a dispute in another currency than its booking", () => {
 
     const event = disputeCreated(dispute);
     expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
-    expect(await stripeDeliveryOf(event)).toMatchObject({ status: "failed", error: expect.stringMatching(/^needs_review: the dispute is in EUR, booking .* in USD/) });
+    expect(await stripeDeliveryOf(event)).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/^needs_review: the dispute is in EUR, booking .* in USD/),
+    });
     const held = await payoutOf(bookingId);
     expect(held).toMatchObject({ status: "on_hold", holdReason: "review_required", holdNote: expect.stringContaining(dispute.id) });
     // Only the hold: the amounts are untouched, no dispute recorded, nothing refunded or reversed.
-    const unchanged = (p: typeof held) => ({ amount: p.amount, refundedAmount: p.refundedAmount, tipAmount: p.tipAmount, reversedAmount: p.reversedAmount, amountVersion: p.amountVersion });
+    const unchanged = (p: typeof held) => ({
+      amount: p.amount,
+      refundedAmount: p.refundedAmount,
+      tipAmount: p.tipAmount,
+      reversedAmount: p.reversedAmount,
+      amountVersion: p.amountVersion,
+    });
     expect(unchanged(held)).toEqual(unchanged(before));
     expect(await db.dispute.count({ where: { bookingId } })).toBe(0);
     expect(await db.chargeRefund.count({ where: { bookingId } })).toBe(0);
     expect(await db.transferReversal.count({ where: { payoutId: held.id } })).toBe(0);
-    const written = (await db.auditLog.findMany({ select: { id: true, action: true, entityId: true } })).filter((a) => !auditBefore.has(a.id));
+    const written = (await db.auditLog.findMany({ select: { id: true, action: true, entityId: true } })).filter(
+      (a) => !auditBefore.has(a.id),
+    );
     expect(written).toEqual([{ id: expect.any(String), action: "payout.held", entityId: held.id }]);
     const alerts = await db.alert.findMany({ where: { payoutId: held.id } });
-    expect(alerts).toMatchObject([{ kind: "stripe_dispute_unapplied", severity: "critical", dedupeKey: `stripe_dispute_unapplied:${dispute.id}` }]);
+    expect(alerts).toMatchObject([
+      { kind: "stripe_dispute_unapplied", severity: "critical", dedupeKey: `stripe_dispute_unapplied:${dispute.id}` },
+    ]);
     expect(alerts[0]!.message).toContain("€100.00");
 
     // Stripe delivering it again, or an operator re-driving it, neither alerts twice nor records it.
     expect((await sendStripeEvent(event)).body).toEqual({ received: true, duplicate: true });
     const delivery = (await stripeDeliveryOf(event))!;
-    const operator = await db.adminUser.create({ data: { email: `op-${key()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" } });
-    await redriveDelivery({ db, stripe: () => h.stripe, clock: h.clock }, { id: delivery.id, actor: ADMIN_ACTOR(operator.id, "Oscar Operator") });
+    const operator = await db.adminUser.create({
+      data: { email: `op-${key()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" },
+    });
+    await redriveDelivery(
+      { db, stripe: () => h.stripe, clock: h.clock },
+      { id: delivery.id, actor: ADMIN_ACTOR(operator.id, "Oscar Operator") },
+    );
     expect(await db.alert.count({ where: { payoutId: held.id } })).toBe(1);
     expect(await db.dispute.count({ where: { bookingId } })).toBe(0);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "review_required", amount: 8_000 });

@@ -24,7 +24,9 @@ let admin: { id: string; role: "admin" };
 beforeAll(async () => {
   h = await startEngineHarness();
   restoreStripe = pointAppStripeAt(h.fake);
-  const user = await db.adminUser.create({ data: { email: `admin-${randomUUID().slice(0, 6)}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" } });
+  const user = await db.adminUser.create({
+    data: { email: `admin-${randomUUID().slice(0, 6)}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" },
+  });
   admin = { id: user.id, role: "admin" };
 });
 
@@ -62,7 +64,12 @@ async function sendRefunded(chargeId: string) {
 /** The events Stripe sends for a refund that moved to `refund`'s (failed or canceled) status. */
 function failureEvents(refund: Stripe.Refund, types: readonly TFailureEvent[], created = Math.floor(Date.now() / 1000)) {
   return types.map((type) =>
-    stripeEvent({ type, object: refund, created, ...(type === "refund.failed" ? {} : { previousAttributes: { status: "succeeded", failure_reason: null } }) }),
+    stripeEvent({
+      type,
+      object: refund,
+      created,
+      ...(type === "refund.failed" ? {} : { previousAttributes: { status: "succeeded", failure_reason: null } }),
+    }),
   );
 }
 
@@ -83,7 +90,8 @@ async function transferred(bookingId: string) {
 }
 
 /** The requests that created reversals of a transfer at the fake Stripe. */
-const reversalPosts = (transferId: string) => h.fake.requests().filter((r) => r.method === "POST" && r.path === `/v1/transfers/${transferId}/reversals` && r.status === 200);
+const reversalPosts = (transferId: string) =>
+  h.fake.requests().filter((r) => r.method === "POST" && r.path === `/v1/transfers/${transferId}/reversals` && r.status === 200);
 
 describe("before the transfer", () => {
   const cases: { status: "failed" | "canceled"; types: TFailureEvent[] }[] = [
@@ -110,7 +118,11 @@ describe("before the transfer", () => {
           { sequence: 1, cause: "refund", customerRefundedTotal: 2_500, amount: 2_000 },
           { sequence: 2, cause: "refund_failed", customerRefundedTotal: 0, providerRefundedTotal: 0, amount: -2_000 },
         ]);
-        expect(await db.stripeRefund.findUniqueOrThrow({ where: { id: refund.id } })).toMatchObject({ status, stripeChargeId: charge.id, amount: 2_500 });
+        expect(await db.stripeRefund.findUniqueOrThrow({ where: { id: refund.id } })).toMatchObject({
+          status,
+          stripeChargeId: charge.id,
+          amount: 2_500,
+        });
         expect(await auditCount(bookingId, "booking.charge_refund_failed")).toBe(1);
         expect(await auditCount(payout.id, "payout.amount_adjusted")).toBe(2);
         expect(await db.alert.count({ where: { payoutId: payout.id } })).toBe(0);
@@ -131,9 +143,18 @@ describe("before the transfer", () => {
     h.fake.failNext({ method: "GET", path: `/v1/charges/${charge.id}` }, { kind: "status", status: 503 }, 3);
     await sendAll(failureEvents(gone, ["charge.refund.updated", "refund.failed", "refund.updated"], second));
     // Each handler asked, and was refused.
-    expect(h.fake.requests().slice(since).filter((r) => r.path === `/v1/charges/${charge.id}`).map((r) => r.status)).toEqual([503, 503, 503]);
+    expect(
+      h.fake
+        .requests()
+        .slice(since)
+        .filter((r) => r.path === `/v1/charges/${charge.id}`)
+        .map((r) => r.status),
+    ).toEqual([503, 503, 503]);
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 0, amount: 8_000, amountVersion: 3 });
-    expect(await db.chargeRefund.findMany({ where: { bookingId }, orderBy: { sequence: "asc" } })).toMatchObject([{ amount: 2_000 }, { amount: -2_000, cause: "refund_failed" }]);
+    expect(await db.chargeRefund.findMany({ where: { bookingId }, orderBy: { sequence: "asc" } })).toMatchObject([
+      { amount: 2_000 },
+      { amount: -2_000, cause: "refund_failed" },
+    ]);
   });
 
   it("a refund that failed before its charge.refunded arrived never lowers the payout", async () => {
@@ -174,7 +195,9 @@ describe("after the transfer", () => {
       { id: reversal!.id, status: "canceled", stripeReversalId: null, failureReason: expect.stringContaining("failed") },
     ]);
     // Its run, when it comes, finds nothing to do.
-    expect((await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } })).result).toMatchObject({
+    expect(
+      (await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } })).result,
+    ).toMatchObject({
       kind: "already_done",
       status: "canceled",
     });
@@ -194,30 +217,60 @@ describe("after the transfer", () => {
     const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
     await sendRefunded(charge.id);
     const [reversal] = await db.transferReversal.findMany({ where: { payoutId: payout.id } });
-    expect((await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } })).result).toMatchObject({ kind: "reversed" });
-    expect(h.fake.reversals().filter((r) => r.transfer === transferId).map((r) => r.amount)).toEqual([2_000]);
+    expect(
+      (await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } })).result,
+    ).toMatchObject({ kind: "reversed" });
+    expect(
+      h.fake
+        .reversals()
+        .filter((r) => r.transfer === transferId)
+        .map((r) => r.amount),
+    ).toEqual([2_000]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 2_000, repaidAmount: 0 });
 
     // The refund fails; Stripe reports it three times.
-    await sendAll(failureEvents(h.fake.setRefundStatus(refund.id, "failed", "lost_or_stolen_card"), ["refund.failed", "charge.refund.updated", "refund.updated"]));
+    await sendAll(
+      failureEvents(h.fake.setRefundStatus(refund.id, "failed", "lost_or_stolen_card"), [
+        "refund.failed",
+        "charge.refund.updated",
+        "refund.updated",
+      ]),
+    );
     const failedStep = await db.chargeRefund.findFirstOrThrow({ where: { bookingId, cause: "refund_failed" } });
     expect(failedStep).toMatchObject({ amount: -2_000, customerRefundedTotal: 0 });
     const repayments = await db.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "repayment" } });
-    expect(repayments).toMatchObject([{ status: "pending", payoutAmount: 2_000, amount: 2_000, currency: "USD", chargeRefundId: failedStep.id }]);
+    expect(repayments).toMatchObject([
+      { status: "pending", payoutAmount: 2_000, amount: 2_000, currency: "USD", chargeRefundId: failedStep.id },
+    ]);
     const repayment = repayments[0]!;
-    expect(await db.outboxEvent.findUnique({ where: { eventId: `repayment:${repayment.id}` } })).toMatchObject({ name: "payout/repayment.requested" });
+    expect(await db.outboxEvent.findUnique({ where: { eventId: `repayment:${repayment.id}` } })).toMatchObject({
+      name: "payout/repayment.requested",
+    });
     // Nothing was reversed twice, nor anything cancelled: the reversal stays made.
-    expect(await db.transferReversal.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ id: reversal!.id, status: "succeeded" }]);
+    expect(await db.transferReversal.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { id: reversal!.id, status: "succeeded" },
+    ]);
 
     // The repayment run, twice (Inngest may run it again): one transfer at Stripe.
     const repay = { name: "payout/repayment.requested", data: { repaymentId: repayment.id, payoutId: payout.id } };
     expect((await h.run("repay", repay)).result).toMatchObject({ kind: "repaid", amount: 2_000 });
     expect((await h.run("repay", repay)).result).toMatchObject({ kind: "already_done", status: "succeeded" });
     const repaid = h.fake.transfers().filter((t) => t.metadata?.repaymentOf !== undefined && t.metadata.payoutId === payout.id);
-    expect(repaid).toMatchObject([{ amount: 2_000, currency: "usd", destination: stripeAccountId, metadata: { payoutId: payout.id, repaymentOf: failedStep.id } }]);
+    expect(repaid).toMatchObject([
+      { amount: 2_000, currency: "usd", destination: stripeAccountId, metadata: { payoutId: payout.id, repaymentOf: failedStep.id } },
+    ]);
     expect(h.transfersFor(payout.id)).toHaveLength(2);
-    expect(h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[repaymentOf]"] === failedStep.id && !r.replayed)).toHaveLength(1);
-    expect(await db.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } })).toMatchObject({ status: "succeeded", stripeTransferId: repaid[0]!.id });
+    expect(
+      h.fake
+        .requests()
+        .filter(
+          (r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[repaymentOf]"] === failedStep.id && !r.replayed,
+        ),
+    ).toHaveLength(1);
+    expect(await db.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } })).toMatchObject({
+      status: "succeeded",
+      stripeTransferId: repaid[0]!.id,
+    });
 
     const after = await payoutOf(bookingId);
     expect(after).toMatchObject({ status: "transferred", amount: 8_000, refundedAmount: 0, reversedAmount: 2_000, repaidAmount: 2_000 });
@@ -245,8 +298,17 @@ describe("after the transfer", () => {
     ]);
     expect(detail.reversals).toMatchObject([{ amount: 2_000, status: "succeeded" }]);
     const actions = detail.timeline.filter((i): i is TAuditTimelineItem => i.kind === "audit").map((i) => i.action);
-    for (const action of ["booking.charge_refunded", "payout.reversed", "booking.charge_refund_failed", "payout.repayment_requested", "payout.repaid"]) {
-      expect(actions.filter((a) => a === action), action).toHaveLength(1);
+    for (const action of [
+      "booking.charge_refunded",
+      "payout.reversed",
+      "booking.charge_refund_failed",
+      "payout.repayment_requested",
+      "payout.repaid",
+    ]) {
+      expect(
+        actions.filter((a) => a === action),
+        action,
+      ).toHaveLength(1);
     }
     const repaidItem = detail.timeline.find((i): i is TAuditTimelineItem => i.kind === "audit" && i.action === "payout.repaid")!;
     expect(repaidItem).toMatchObject({ statusFrom: "partially_reversed", statusTo: "transferred", actor: { type: "system" } });

@@ -66,7 +66,14 @@ describe("a Stripe event whose booking cannot be told", () => {
     for (let i = 0; i < 2; i++) {
       const { bookingId } = await h.completeBooking({ stripeChargeId: stripeId("ch") });
       bookingIds.push(bookingId);
-      await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: sharedCharge });
+      await addTip(h.ctx(), {
+        tipExternalId: `tip_${randomUUID()}`,
+        bookingId,
+        amount: 500,
+        currency: "USD",
+        tippedAt: h.clock.now(),
+        stripeChargeId: sharedCharge,
+      });
     }
     const before = await db.payout.findMany({ where: { bookingId: { in: bookingIds } }, orderBy: { id: "asc" } });
 

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
-import { getEnv } from "@/lib/env";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
+import { getEnv } from "@/lib/env";
 import { claimTransfer } from "@/lib/payouts/transfer-payout";
 import { updateProviderAccount } from "@/lib/providers/update-provider-account";
 import { applyStripeDelivery } from "@/lib/stripe-webhooks/apply-stripe-delivery";
@@ -63,11 +63,33 @@ function stripeEvent<T extends Stripe.Event.Type>(
 }
 
 type TChargeFields =
-  | "id" | "object" | "amount" | "amount_captured" | "amount_refunded" | "balance_transaction" | "captured" | "created"
-  | "currency" | "description" | "disputed" | "livemode" | "metadata" | "paid" | "payment_intent" | "refunded" | "status"
+  | "id"
+  | "object"
+  | "amount"
+  | "amount_captured"
+  | "amount_refunded"
+  | "balance_transaction"
+  | "captured"
+  | "created"
+  | "currency"
+  | "description"
+  | "disputed"
+  | "livemode"
+  | "metadata"
+  | "paid"
+  | "payment_intent"
+  | "refunded"
+  | "status"
   | "transfer_group";
 
-function charge(input: { id: string; amount: number; amountRefunded?: number; currency?: string; metadata?: Record<string, string>; transferGroup?: string | null }) {
+function charge(input: {
+  id: string;
+  amount: number;
+  amountRefunded?: number;
+  currency?: string;
+  metadata?: Record<string, string>;
+  transferGroup?: string | null;
+}) {
   const refunded = input.amountRefunded ?? 0;
   return {
     id: input.id,
@@ -92,8 +114,19 @@ function charge(input: { id: string; amount: number; amountRefunded?: number; cu
 }
 
 type TDisputeFields =
-  | "id" | "object" | "amount" | "balance_transactions" | "charge" | "created" | "currency" | "is_charge_refundable"
-  | "livemode" | "metadata" | "payment_intent" | "reason" | "status";
+  | "id"
+  | "object"
+  | "amount"
+  | "balance_transactions"
+  | "charge"
+  | "created"
+  | "currency"
+  | "is_charge_refundable"
+  | "livemode"
+  | "metadata"
+  | "payment_intent"
+  | "reason"
+  | "status";
 
 function dispute(input: { id?: string; charge: string; amount: number; status: Stripe.Dispute.Status; currency?: string }) {
   return {
@@ -120,7 +153,11 @@ const secret = () => getEnv().STRIPE_WEBHOOK_SECRET[0]!;
 function signedRequest(payload: string, options: { secret?: string; timestamp?: number; signature?: string | null } = {}) {
   const header =
     options.signature === undefined
-      ? Stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? secret(), ...(options.timestamp ? { timestamp: options.timestamp } : {}) })
+      ? Stripe.webhooks.generateTestHeaderString({
+          payload,
+          secret: options.secret ?? secret(),
+          ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+        })
       : options.signature;
   return new Request("http://localhost/api/webhooks/stripe", {
     method: "POST",
@@ -162,7 +199,9 @@ async function bookingWithCharge(providerShare = 8_000, overrides: Parameters<TE
 async function transferPayout(bookingId: string) {
   h.clock.advance(48 * HOUR + 1);
   const payout = await payoutOf(bookingId);
-  expect((await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } })).result).toMatchObject({ kind: "transferred" });
+  expect(
+    (await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "test" } })).result,
+  ).toMatchObject({ kind: "transferred" });
   return payoutOf(bookingId);
 }
 
@@ -243,7 +282,10 @@ describe("deliveries", () => {
     const delivery = await deliveryOf(event);
     expect(delivery.status).toBe("processed");
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold" });
-    expect(await db.outboxEvent.findUniqueOrThrow({ where: { eventId: delivery.id } })).toMatchObject({ name: "dispute/opened", sentAt: null });
+    expect(await db.outboxEvent.findUniqueOrThrow({ where: { eventId: delivery.id } })).toMatchObject({
+      name: "dispute/opened",
+      sentAt: null,
+    });
 
     globalThis.inngestReceiver.setDown(false);
     await h.run("reconcile", null);
@@ -253,7 +295,9 @@ describe("deliveries", () => {
 
   it("ignores charge events from a connected account: our charges live on the platform", async () => {
     const { chargeId, bookingId } = await bookingWithCharge();
-    const event = stripeEvent("charge.refunded", charge({ id: chargeId, amount: 10_000, amountRefunded: 10_000 }), { account: stripeId("acct") });
+    const event = stripeEvent("charge.refunded", charge({ id: chargeId, amount: 10_000, amountRefunded: 10_000 }), {
+      account: stripeId("acct"),
+    });
     expect((await send(event)).status).toBe(200);
     expect(await deliveryOf(event)).toMatchObject({ status: "ignored" });
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 0, amount: 8_000 });
@@ -281,7 +325,17 @@ describe("charge.dispute.*", () => {
     expect(delivery.payload).toEqual(JSON.parse(JSON.stringify(event)));
     const sent = globalThis.inngestReceiver.events().filter((e) => e.id === delivery.id);
     expect(sent).toMatchObject([{ name: "dispute/opened", data: { bookingId } }]);
-    expect(await db.auditLog.findFirst({ where: { action: "dispute.opened", actorType: "webhook", actorId: "stripe", actorLabel: "Stripe", requestId: `webhook:${delivery.id}` } })).not.toBeNull();
+    expect(
+      await db.auditLog.findFirst({
+        where: {
+          action: "dispute.opened",
+          actorType: "webhook",
+          actorId: "stripe",
+          actorLabel: "Stripe",
+          requestId: `webhook:${delivery.id}`,
+        },
+      }),
+    ).not.toBeNull();
   });
 
   it("updated: changes nothing until the dispute is decided; won resolves it for the provider and releases the payout", async () => {
@@ -290,7 +344,11 @@ describe("charge.dispute.*", () => {
     await send(stripeEvent("charge.dispute.created", body));
     const held = await snapshot();
 
-    const review = stripeEvent("charge.dispute.updated", { ...body, status: "under_review" }, { previous_attributes: { status: "needs_response" } });
+    const review = stripeEvent(
+      "charge.dispute.updated",
+      { ...body, status: "under_review" },
+      { previous_attributes: { status: "needs_response" } },
+    );
     expect((await send(review)).status).toBe(200);
     expect(await deliveryOf(review)).toMatchObject({ status: "processed" });
     const afterReview = await snapshot();
@@ -298,7 +356,11 @@ describe("charge.dispute.*", () => {
 
     const won = stripeEvent("charge.dispute.updated", { ...body, status: "won" }, { previous_attributes: { status: "under_review" } });
     await send(won);
-    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({ status: "resolved", outcome: "provider_won", refundedAmount: 0 });
+    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({
+      status: "resolved",
+      outcome: "provider_won",
+      refundedAmount: 0,
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 8_000 });
 
     // The closed event that follows is a no-op.
@@ -315,13 +377,18 @@ describe("charge.dispute.*", () => {
     await send(stripeEvent("charge.dispute.created", body));
     const closed = stripeEvent("charge.dispute.closed", { ...body, status: "lost" });
     await send(closed);
-    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({ outcome: "customer_won", refundedAmount: 8_000 });
+    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({
+      outcome: "customer_won",
+      refundedAmount: 8_000,
+    });
     // Nothing to pay; it is cancelled once no tip can join it any more (when it is due).
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 0 });
     await h.run("schedule", { name: "booking/completed", data: { bookingId } });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "cancelled", cancelReason: "fully refunded", amount: 0 });
     const delivery = await deliveryOf(closed);
-    expect(globalThis.inngestReceiver.events().filter((e) => e.id === delivery.id)).toMatchObject([{ name: "dispute/resolved", data: { refundedAmount: 8_000 } }]);
+    expect(globalThis.inngestReceiver.events().filter((e) => e.id === delivery.id)).toMatchObject([
+      { name: "dispute/resolved", data: { refundedAmount: 8_000 } },
+    ]);
   });
 
   it("closed lost, partial chargeback after a refund: the disputed amount, up to what the provider still has from the charge", async () => {
@@ -330,7 +397,10 @@ describe("charge.dispute.*", () => {
     await send(stripeEvent("charge.refunded", charge({ id: chargeId, amount: 10_000, amountRefunded: 5_000 })));
     const body = dispute({ charge: chargeId, amount: 5_000, status: "lost" });
     await send(stripeEvent("charge.dispute.closed", body));
-    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({ outcome: "customer_won", refundedAmount: 4_000 });
+    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({
+      outcome: "customer_won",
+      refundedAmount: 4_000,
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 8_000, amount: 0, status: "scheduled" });
 
     const other = await bookingWithCharge(8_000);
@@ -359,7 +429,10 @@ describe("charge.dispute.*", () => {
     const { chargeId, bookingId } = await bookingWithCharge(8_000);
     const body = dispute({ charge: chargeId, amount: 10_000, status: "won" });
     await send(stripeEvent("charge.dispute.closed", body));
-    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({ status: "resolved", outcome: "provider_won" });
+    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({
+      status: "resolved",
+      outcome: "provider_won",
+    });
     const before = await snapshot();
     const created = stripeEvent("charge.dispute.created", { ...body, status: "needs_response" });
     await send(created);
@@ -377,17 +450,32 @@ describe("charge.dispute.*", () => {
 
     await send(stripeEvent("charge.dispute.closed", { ...body, status: "won" }));
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
-    await resolveDispute(h.ctx(), { disputeId: platform.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
+    await resolveDispute(h.ctx(), {
+      disputeId: platform.dispute.id,
+      outcome: "provider_won",
+      refundedAmount: 0,
+      resolvedAt: h.clock.now(),
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 8_000 });
   });
 
   it("a dispute on a tip's own charge has scope tip and takes only the tip", async () => {
     const { bookingId } = await bookingWithCharge(8_000);
     const tipCharge = stripeId("ch");
-    await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 1_500, currency: "USD", tippedAt: h.clock.now(), stripeChargeId: tipCharge });
+    await addTip(h.ctx(), {
+      tipExternalId: `tip_${randomUUID()}`,
+      bookingId,
+      amount: 1_500,
+      currency: "USD",
+      tippedAt: h.clock.now(),
+      stripeChargeId: tipCharge,
+    });
     const body = dispute({ charge: tipCharge, amount: 1_500, status: "lost" });
     await send(stripeEvent("charge.dispute.closed", body));
-    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({ scope: "tip", refundedAmount: 1_500 });
+    expect(await db.dispute.findUniqueOrThrow({ where: { stripeDisputeId: body.id } })).toMatchObject({
+      scope: "tip",
+      refundedAmount: 1_500,
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ tipAmount: 1_500, refundedAmount: 1_500, amount: 8_000, status: "scheduled" });
   });
 
@@ -413,7 +501,10 @@ describe("charge.dispute.*", () => {
 
   it("refuses a dispute in another currency than its booking (failed, kept for re-drive)", async () => {
     const { chargeId } = await bookingWithCharge();
-    const event = stripeEvent("charge.dispute.created", dispute({ charge: chargeId, amount: 10_000, status: "needs_response", currency: "eur" }));
+    const event = stripeEvent(
+      "charge.dispute.created",
+      dispute({ charge: chargeId, amount: 10_000, status: "needs_response", currency: "eur" }),
+    );
     expect((await send(event)).status).toBe(200);
     expect(await deliveryOf(event)).toMatchObject({ status: "failed", error: expect.stringContaining("EUR") });
   });
@@ -453,7 +544,10 @@ describe("charge.refunded", () => {
     const delivery = await deliveryOf(event);
     const refunded = globalThis.inngestReceiver.events().find((e) => e.name === "charge/refunded" && e.id === delivery.id);
     expect(refunded?.data).toMatchObject({ bookingId: payout.bookingId });
-    expect(await db.outboxEvent.findUniqueOrThrow({ where: { eventId: `reversal:${reversal!.id}` } })).toMatchObject({ name: "payout/reversal.requested", sentAt: null });
+    expect(await db.outboxEvent.findUniqueOrThrow({ where: { eventId: `reversal:${reversal!.id}` } })).toMatchObject({
+      name: "payout/reversal.requested",
+      sentAt: null,
+    });
     await h.run("followUp", { name: refunded!.name, data: refunded!.data });
     expect(globalThis.inngestReceiver.events().filter((e) => e.id === `reversal:${reversal!.id}`)).toHaveLength(1);
     await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } });
@@ -463,7 +557,10 @@ describe("charge.refunded", () => {
   it("a refund that arrives before its booking is deferred under the booking named on the charge, and applied when it arrives", async () => {
     const chargeId = stripeId("ch");
     const bookingExternalId = `bk_${randomUUID().slice(0, 8)}`;
-    const event = stripeEvent("charge.refunded", charge({ id: chargeId, amount: 10_000, amountRefunded: 5_000, metadata: { bookingId: bookingExternalId } }));
+    const event = stripeEvent(
+      "charge.refunded",
+      charge({ id: chargeId, amount: 10_000, amountRefunded: 5_000, metadata: { bookingId: bookingExternalId } }),
+    );
     await send(event);
     expect(await deliveryOf(event)).toMatchObject({ status: "deferred", bookingExternalId });
 
@@ -493,8 +590,12 @@ describe("transfer.reversed", () => {
     ]);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 3_000, amount: 8_000 });
     // (The charge these tests name lives only in their events, not at the fake Stripe: the engine warns about it.)
-    expect(await db.alert.findMany({ where: { payoutId: payout.id, kind: { not: "charge_unknown_to_stripe" } } })).toMatchObject([{ kind: "external_reversal", severity: "critical" }]);
-    expect(await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.reversed_externally", actorId: "stripe" } })).not.toBeNull();
+    expect(await db.alert.findMany({ where: { payoutId: payout.id, kind: { not: "charge_unknown_to_stripe" } } })).toMatchObject([
+      { kind: "external_reversal", severity: "critical" },
+    ]);
+    expect(
+      await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.reversed_externally", actorId: "stripe" } }),
+    ).not.toBeNull();
 
     // The rest, later: the payout is fully reversed; the first one is not counted again.
     await h.stripe.transfers.createReversal(payout.stripeTransferId!, { amount: 5_000 });
@@ -526,7 +627,10 @@ describe("transfer.reversed", () => {
     const [pending] = await db.transferReversal.findMany({ where: { payoutId: payout.id } });
     expect(pending).toMatchObject({ status: "pending", amount: 4_000 });
     // Stripe made it, then the run died before recording the answer.
-    const made = await h.stripe.transfers.createReversal(payout.stripeTransferId!, { amount: 4_000, metadata: { payoutId: payout.id, reversalId: pending!.id } });
+    const made = await h.stripe.transfers.createReversal(payout.stripeTransferId!, {
+      amount: 4_000,
+      metadata: { payoutId: payout.id, reversalId: pending!.id },
+    });
 
     await send(await reversedEvent(payout.stripeTransferId!));
     expect(await db.transferReversal.findMany({ where: { payoutId: payout.id } })).toMatchObject([
@@ -535,7 +639,9 @@ describe("transfer.reversed", () => {
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 4_000 });
     expect(await db.alert.count({ where: { payoutId: payout.id, kind: { not: "charge_unknown_to_stripe" } } })).toBe(0);
     // The reversal run that retries now finds it done.
-    expect((await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: pending!.id, payoutId: payout.id } })).result).toMatchObject({ kind: "already_done" });
+    expect(
+      (await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: pending!.id, payoutId: payout.id } })).result,
+    ).toMatchObject({ kind: "already_done" });
     expect(h.fake.reversals().filter((r) => r.transfer === payout.stripeTransferId)).toHaveLength(1);
   });
 
@@ -544,8 +650,16 @@ describe("transfer.reversed", () => {
     const payout = await transferPayout(bookingId);
     for (const amount of [1_000, 1_500, 2_000]) await h.stripe.transfers.createReversal(payout.stripeTransferId!, { amount });
     const transfer = await h.stripe.transfers.retrieve(payout.stripeTransferId!);
-    const truncated = stripeEvent("transfer.reversed", { ...transfer, reversals: { ...transfer.reversals, data: transfer.reversals.data.slice(0, 1), has_more: true } });
-    const { delivery } = await storeDelivery(db, { source: "stripe", externalId: truncated.id, type: truncated.type, payload: JSON.parse(JSON.stringify(truncated)) as object });
+    const truncated = stripeEvent("transfer.reversed", {
+      ...transfer,
+      reversals: { ...transfer.reversals, data: transfer.reversals.data.slice(0, 1), has_more: true },
+    });
+    const { delivery } = await storeDelivery(db, {
+      source: "stripe",
+      externalId: truncated.id,
+      type: truncated.type,
+      payload: JSON.parse(JSON.stringify(truncated)) as object,
+    });
     expect(await applyStripeDelivery({ db, stripe: () => h.stripe, clock: h.clock }, delivery)).toMatchObject({ status: "processed" });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "partially_reversed", reversedAmount: 4_500 });
     expect(await db.transferReversal.count({ where: { payoutId: payout.id, initiatedBy: "stripe" } })).toBe(3);
@@ -569,13 +683,19 @@ describe("account.updated", () => {
     const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
 
     h.account({ id: accountId, payoutsEnabled: false, transfersCapability: "inactive" });
-    const disabled = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId, previous_attributes: { payouts_enabled: true } });
+    const disabled = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), {
+      account: accountId,
+      previous_attributes: { payouts_enabled: true },
+    });
     expect((await send(disabled)).status).toBe(200);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
     expect(await db.provider.findUniqueOrThrow({ where: { stripeAccountId: accountId } })).toMatchObject({ payoutsEnabled: false });
 
     h.account({ id: accountId, payoutsEnabled: true, transfersCapability: "active" });
-    const enabled = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId, previous_attributes: { payouts_enabled: false } });
+    const enabled = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), {
+      account: accountId,
+      previous_attributes: { payouts_enabled: false },
+    });
     await send(enabled);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", holdReason: null });
     expect(await deliveryOf(enabled)).toMatchObject({ status: "processed" });
@@ -588,7 +708,12 @@ describe("account.updated", () => {
     await send(stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId }));
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
     // Held for the account, and also released by the engine's own look-up path: same service.
-    await updateProviderAccount(h.ctx(), { stripeAccountId: accountId, payoutsEnabled: true, transfersActive: true, stateAt: new Date(h.clock.now().getTime() + 1000) });
+    await updateProviderAccount(h.ctx(), {
+      stripeAccountId: accountId,
+      payoutsEnabled: true,
+      transfersActive: true,
+      stateAt: new Date(h.clock.now().getTime() + 1000),
+    });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled" });
   });
 
@@ -597,7 +722,10 @@ describe("account.updated", () => {
     const event = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId });
     await send(event);
     expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
-    expect(await db.stripeAccount.findUniqueOrThrow({ where: { id: accountId } })).toMatchObject({ payoutsEnabled: true, transfersActive: true });
+    expect(await db.stripeAccount.findUniqueOrThrow({ where: { id: accountId } })).toMatchObject({
+      payoutsEnabled: true,
+      transfersActive: true,
+    });
     // (Applied when the provider arrives: engine-account-order.test.ts.)
   });
 });

@@ -30,9 +30,20 @@ describe("a tip named by the booking's PaymentIntent", () => {
       // One charge of 110.00: the price (of which 80.00 is the provider's share) and a 10.00 tip.
       const charge = h.fake.createCharge({ amount: 11_000, currency: "usd" });
       const paymentIntentId = String(charge.payment_intent);
-      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripePaymentIntentId: paymentIntentId, ...(knowsCharge ? { stripeChargeId: charge.id } : {}) });
+      const { bookingId } = await h.completeBooking({
+        providerShare: 8_000,
+        stripePaymentIntentId: paymentIntentId,
+        ...(knowsCharge ? { stripeChargeId: charge.id } : {}),
+      });
       const tipped = () =>
-        addTip(h.ctx(), { tipExternalId: `tip_${randomUUID().slice(0, 8)}`, bookingId, amount: 1_000, currency: "USD", tippedAt: h.clock.now(), stripePaymentIntentId: paymentIntentId });
+        addTip(h.ctx(), {
+          tipExternalId: `tip_${randomUUID().slice(0, 8)}`,
+          bookingId,
+          amount: 1_000,
+          currency: "USD",
+          tippedAt: h.clock.now(),
+          stripePaymentIntentId: paymentIntentId,
+        });
 
       if (tip === "before") await tipped();
       h.fake.refundCharge(charge.id, { amount: 5_500 });

@@ -17,7 +17,10 @@ export default function PayoutDetailError({ error, reset }: { error: Error & { d
         >
           Try again
         </button>
-        <Link href="/payouts" className="rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm font-medium text-gray-700 shadow-xs hover:bg-gray-50">
+        <Link
+          href="/payouts"
+          className="rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm font-medium text-gray-700 shadow-xs hover:bg-gray-50"
+        >
           Back to payouts
         </Link>
       </div>

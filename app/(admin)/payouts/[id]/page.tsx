@@ -2,9 +2,9 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 
 import { PayoutDetailView } from "@/components/payout-detail/payout-detail-view";
-import { isUuid } from "@/lib/ids";
 import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
+import { isUuid } from "@/lib/ids";
 import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
 
 export const dynamic = "force-dynamic";

@@ -10,4 +10,6 @@ export const dynamic = "force-dynamic";
  * The audit log, newest first, keyset-paginated on (createdAt, id) (any role; entries about
  * dashboard accounts only for admins). A bad filter or page position answers 400.
  */
-export const GET = adminRoute({ role: "viewer", query: ZAuditFilter }, ({ query, user }) => listAuditEntries(db, query, AUDIT_PAGE_SIZE, user.role));
+export const GET = adminRoute({ role: "viewer", query: ZAuditFilter }, ({ query, user }) =>
+  listAuditEntries(db, query, AUDIT_PAGE_SIZE, user.role),
+);

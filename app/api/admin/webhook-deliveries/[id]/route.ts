@@ -5,4 +5,6 @@ import { getDeliveryOrThrow, toDeliveryDetail } from "@/lib/webhooks/list-delive
 export const dynamic = "force-dynamic";
 
 /** GET /api/admin/webhook-deliveries/:id: one stored delivery with its payload. Any signed-in role. */
-export const GET = adminRoute({ role: "viewer", ids: { id: "Webhook delivery" } }, async ({ ids }) => toDeliveryDetail(await getDeliveryOrThrow(db, ids.id)));
+export const GET = adminRoute({ role: "viewer", ids: { id: "Webhook delivery" } }, async ({ ids }) =>
+  toDeliveryDetail(await getDeliveryOrThrow(db, ids.id)),
+);

@@ -1,6 +1,6 @@
 import { adminRoute } from "@/lib/api/admin-route";
-import { approveForceRelease } from "@/lib/approvals/approve-force-release";
 import { ZApprovalDecision } from "@/lib/approvals/approval-records";
+import { approveForceRelease } from "@/lib/approvals/approve-force-release";
 import { db } from "@/lib/db";
 
 export const dynamic = "force-dynamic";
@@ -13,7 +13,10 @@ export const dynamic = "force-dynamic";
 export const POST = adminRoute(
   { role: "admin", ids: { id: "Approval request" }, body: ZApprovalDecision },
   async ({ ids, body, actor, requestId, publishAfter }) => {
-    const { payout, approval, transferRequested } = await approveForceRelease({ db, actor, requestId }, { approvalId: ids.id, reason: body.reason });
+    const { payout, approval, transferRequested } = await approveForceRelease(
+      { db, actor, requestId },
+      { approvalId: ids.id, reason: body.reason },
+    );
     publishAfter();
     return {
       approval: { id: approval.id, status: approval.status },

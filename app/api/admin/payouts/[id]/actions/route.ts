@@ -1,6 +1,6 @@
 import { adminRoute, jsonAnswer } from "@/lib/api/admin-route";
-import { db } from "@/lib/db";
 import { runPayoutAction, ZPayoutActionInput } from "@/lib/approvals/run-payout-action";
+import { db } from "@/lib/db";
 
 export const dynamic = "force-dynamic";
 
@@ -24,7 +24,9 @@ export const POST = adminRoute(
       {
         outcome: result.outcome,
         payout: { id: payout.id, status: payout.status, amount: payout.amount, currency: payout.currency, version: payout.version },
-        ...(result.outcome === "applied" ? { transferRequested: result.transferRequested } : { approval: { id: result.approval.id, status: result.approval.status } }),
+        ...(result.outcome === "applied"
+          ? { transferRequested: result.transferRequested }
+          : { approval: { id: result.approval.id, status: result.approval.status } }),
       },
       { status: result.outcome === "approval_requested" ? 202 : 200 },
     );
