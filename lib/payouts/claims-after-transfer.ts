@@ -45,22 +45,28 @@ type TAudit = { actor: TActor; runId: string | null; requestId: string | null };
 /** What reversals took from a transfer: in the payout's currency, and in the transfer's own. */
 type TTaken = { amount: number; transferAmount: number };
 
-/** Reversals still counted against a transfer: made, being made, or refused and owed as a debt still open. */
+/**
+ * Reversals still counted against a transfer: made, being made, or refused and owed as a debt still
+ * open. A refused one counts for its debt as it stands: a failed refund may have lowered it
+ * (provider.debt_reduced), and what was given back that way is the provider's again, there to be
+ * reversed by a later loss.
+ */
 async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise<Map<string, TTaken>> {
   const rows = await tx.transferReversal.findMany({
     where: {
       payoutTransferId: { in: [...transferIds] },
       OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: "open" } } }],
     },
-    select: { payoutTransferId: true, amount: true, transferAmount: true },
+    select: { payoutTransferId: true, amount: true, transferAmount: true, status: true, debt: { select: { amount: true } } },
   });
   const taken = new Map<string, TTaken>();
   for (const r of rows) {
     const before = taken.get(r.payoutTransferId!) ?? { amount: 0, transferAmount: 0 };
-    taken.set(r.payoutTransferId!, {
-      amount: before.amount + r.amount,
-      transferAmount: before.transferAmount + (r.transferAmount ?? r.amount),
-    });
+    const whole = r.transferAmount ?? r.amount;
+    const amount = r.status === "failed" && r.debt ? Math.min(r.debt.amount, r.amount) : r.amount;
+    // In the transfer's currency, what was given back of it rounded down: never counted as more left than there is.
+    const transferAmount = amount === r.amount ? whole : whole - mulDivFloor(r.amount - amount, whole, r.amount);
+    taken.set(r.payoutTransferId!, { amount: before.amount + amount, transferAmount: before.transferAmount + transferAmount });
   }
   return taken;
 }
@@ -176,7 +182,8 @@ export type TProviderPosition = {
   owed: number;
   /**
    * What the payout's transfers made (its own, top-ups, repayments) left them: less every reversal
-   * made, being made, or refused and owed as a debt not written off.
+   * made, being made, or refused and owed as a debt not written off (for the debt as it stands: a failed
+   * refund may have lowered it).
    */
   held: number;
   /** Transfers to them not made yet: repayments and top-ups. */
@@ -193,13 +200,16 @@ export async function providerPosition(tx: Tx, payout: Payout): Promise<TProvide
   });
   const pending = await tx.payoutTransfer.aggregate({ where: { payoutId: payout.id, status: "pending" }, _sum: { payoutAmount: true } });
   const reversed = await tx.transferReversal.aggregate({
-    where: {
-      payoutId: payout.id,
-      OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: { in: ["open", "settled"] } } } }],
-    },
+    where: { payoutId: payout.id, status: { in: ["pending", "succeeded"] } },
     _sum: { amount: true },
   });
-  return { owed, held: (made._sum.payoutAmount ?? 0) - (reversed._sum.amount ?? 0), onItsWay: pending._sum.payoutAmount ?? 0 };
+  // A refused reversal counts for its debt as it stands (a failed refund may have lowered it).
+  const owedBack = await tx.providerDebt.aggregate({
+    where: { payoutId: payout.id, status: { in: ["open", "settled"] }, reversal: { is: { status: "failed" } } },
+    _sum: { amount: true },
+  });
+  const taken = (reversed._sum.amount ?? 0) + (owedBack._sum.amount ?? 0);
+  return { owed, held: (made._sum.payoutAmount ?? 0) - taken, onItsWay: pending._sum.payoutAmount ?? 0 };
 }
 
 /**
