@@ -15,6 +15,7 @@ import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TP
 import { settleClaimsAfterTransfer, topUpForTips, type TRefundClaim } from "./claims-after-transfer";
 import type { TResolvedContext } from "./context";
 import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
+import { holdForReview } from "./hold-for-review";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
 import { isDue, payoutDueAt, tipWindowEndsAt, type TTimingRules } from "./timing";
 
@@ -179,20 +180,26 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
 
   // Status follows the facts. A payout part of which was transferred (one of its several
   // transfers went through before the others failed, or before the next one had to wait for
-  // funds or was put back) is never cancelled, whatever its status: a person decides.
+  // funds or was put back) is never cancelled, whatever its status: it is held for review and a person decides.
   const partlyPaid =
     ADJUSTABLE_STATUSES.includes(payout.status) &&
     (await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" } })) > 0;
   if (partlyPaid && (booking.cancelledAt || payout.amount === 0)) {
-    await raiseAlert(tx, {
-      kind: "partly_paid_payout_not_cancelled",
-      severity: "critical",
-      title: "A partly transferred payout should be cancelled",
-      message: `Payout ${payout.id} of booking ${booking.externalId} is ${payout.status.replace("_", " ")} after part of it was transferred, and ${booking.cancelledAt ? "the booking was cancelled" : "refunds took all of it"}. It was not cancelled: recover what was transferred by hand.`,
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `partly_paid_payout_not_cancelled:${payout.id}`,
+    // Held for review, not left as it was: scheduled (or on hold for a cause that goes away by
+    // itself, such as funds the sweep releases) it would be claimed, found not payable and stay
+    // scheduled for ever. Only a person releases it.
+    const why = booking.cancelledAt ? "the booking was cancelled" : "refunds took all of it";
+    await holdForReview(tx, ctx, {
+      bookingId: booking.id,
+      reason: `Part of the payout was transferred and ${why}: recover what was transferred by hand.`,
+      alert: {
+        kind: "partly_paid_payout_not_cancelled",
+        title: "A partly transferred payout should be cancelled",
+        message: `Payout ${payout.id} of booking ${booking.externalId} was ${payout.status.replace("_", " ")} after part of it was transferred, and ${why}. It was not cancelled: recover what was transferred by hand.`,
+        dedupeKey: `partly_paid_payout_not_cancelled:${payout.id}`,
+      },
     });
+    payout = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
   } else if (ADJUSTABLE_STATUSES.includes(payout.status)) {
     if (booking.cancelledAt) {
       payout = await changePayout(tx, payout, {

@@ -297,6 +297,18 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
           });
           return { kind: "skipped", reason: "held", status: "on_hold", detail: describeIneligibility(reasons) };
         }
+        if (reasons.includes("booking_cancelled")) {
+          // Scheduled although its booking was cancelled (the sweep used to release a partly paid
+          // one waiting for funds): the facts decide (cancelled, or held for review when part of it
+          // was paid), so it never stays scheduled with nothing left to move it.
+          const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(reasons) });
+          return {
+            kind: "skipped",
+            reason: "not_eligible",
+            status: synced.payout?.status ?? payout.status,
+            detail: describeIneligibility(reasons),
+          };
+        }
         return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
       }
       const plan = await ensureTransferPlan(tx, payout, booking);
