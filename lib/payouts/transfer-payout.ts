@@ -42,6 +42,7 @@ import {
   type TStripeTransferFound,
 } from "./payout-transfers";
 import { replaceStaleLegs } from "./replace-stale-legs";
+import { FINAL_STATUSES } from "./state-machine";
 import {
   eligibilityFacts,
   lockPayoutAndBooking,
@@ -327,9 +328,7 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         audit: { ...audit, action: "payout.transfer_started", reason: `attempt ${payout.attempts + 1}` },
       });
     } else {
-      const reason = ["transferred", "partially_reversed", "reversed", "cancelled"].includes(payout.status)
-        ? "already_settled"
-        : "not_eligible";
+      const reason = FINAL_STATUSES.includes(payout.status) ? "already_settled" : "not_eligible";
       return { kind: "skipped", reason, status: payout.status };
     }
 
