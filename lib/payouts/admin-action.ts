@@ -58,9 +58,10 @@ export async function runAdminPayoutAction(
       throw new PayoutVersionConflictError(payout.id, input.expectedVersion, payout.version);
     }
     const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+    // The part already transferred, in the payout's currency, as the detail page reads it for the buttons.
     const transferred = await tx.payoutTransfer.aggregate({
       where: { payoutId: payout.id, kind: "payout", status: "succeeded" },
-      _sum: { amount: true },
+      _sum: { payoutAmount: true },
     });
     const verdict = evaluatePayoutAction(action, {
       status: payout.status,
@@ -69,7 +70,7 @@ export async function runAdminPayoutAction(
       ...providerActionFacts(booking.provider),
       // A pending four-eyes request is lib/approvals' to check: its approval runs this.
       pendingApproval: null,
-      transferredPart: transferred._sum.amount ?? 0,
+      transferredPart: transferred._sum.payoutAmount ?? 0,
     });
     if (!verdict.allowed) {
       if (!canTransition(payout.status, ACTION_EVENTS[action])) throw new IllegalTransitionError(payout.status, ACTION_EVENTS[action]);
