@@ -3,8 +3,8 @@ import "server-only";
 import type Stripe from "stripe";
 
 import type { PrismaClient } from "@/generated/prisma/client";
+import { ENGINE_ACTOR, type TServiceContext } from "@/lib/context";
 import { db } from "@/lib/db";
-import { ENGINE_ACTOR, type TServiceContext } from "@/lib/payouts/context";
 import type { TClock } from "@/lib/payouts/timing";
 import { getStripe } from "@/lib/stripe/client";
 import type { TStripeWriteGate } from "@/lib/stripe/write-gate";

@@ -13,10 +13,6 @@ const ROOTS = ["app", "components", "inngest", "lib"];
  */
 const KNOWN = new Map([
   [
-    "lib/payouts <-> lib/providers",
-    "a provider's account readiness moves its payouts (providers/update-provider-account.ts); the service context lives in payouts",
-  ],
-  [
     "lib/stripe-webhooks <-> lib/webhooks",
     "the stored deliveries' processing dispatches to both sources, and the Stripe source uses the shared store",
   ],

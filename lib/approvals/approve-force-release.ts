@@ -5,14 +5,14 @@ import type Stripe from "stripe";
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
 import { MAX_REASON_LENGTH } from "@/lib/audit/reason";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { requireReason } from "@/lib/payouts/admin-action";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
 import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "@/lib/payouts/four-eyes";
+import { learnProviderAccountIfUnknown } from "@/lib/payouts/learn-provider-account";
 import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
-import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-account";
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";

@@ -2,9 +2,9 @@ import "server-only";
 
 import type { PayoutApproval } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 import { requireReason } from "@/lib/payouts/admin-action";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
 import { lockApproval, requesterLabel, requireAdminActor } from "./approval-records";

@@ -4,11 +4,11 @@ import type Stripe from "stripe";
 
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { getEnv } from "@/lib/env";
 import { ConflictError } from "@/lib/errors";
 import { requireReason, type TAdminActionInput } from "@/lib/payouts/admin-action";
 import { PayoutVersionConflictError } from "@/lib/payouts/change-payout";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
 import {
   APPROVAL_AUDIT_ACTIONS,
@@ -17,10 +17,10 @@ import {
   fourEyesThresholdFor,
   needsSecondApproval,
 } from "@/lib/payouts/four-eyes";
+import { learnProviderAccountIfUnknown } from "@/lib/payouts/learn-provider-account";
 import { evaluatePayoutAction, providerActionFacts, refusalMessage } from "@/lib/payouts/payout-actions";
 import { canTransition, IllegalTransitionError } from "@/lib/payouts/state-machine";
 import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
-import { learnProviderAccountIfUnknown } from "@/lib/providers/learn-provider-account";
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requireAdminActor } from "./approval-records";

@@ -4,10 +4,10 @@ import { z } from "zod";
 
 import { ZReason } from "@/lib/audit/reason";
 import { hasRole, type TRole } from "@/lib/auth/roles";
+import type { TServiceContext } from "@/lib/context";
 import { ForbiddenError } from "@/lib/errors";
 import type { TAdminActionInput } from "@/lib/payouts/admin-action";
 import { cancelPayout } from "@/lib/payouts/cancel-payout";
-import type { TServiceContext } from "@/lib/payouts/context";
 import { holdPayout } from "@/lib/payouts/hold-payout";
 import { PAYOUT_ACTION_LABELS, PAYOUT_ACTION_ROLES, PAYOUT_ACTIONS, type TPayoutAction } from "@/lib/payouts/payout-actions";
 import { releasePayout } from "@/lib/payouts/release-payout";

@@ -2,8 +2,8 @@ import "server-only";
 
 import type { Payout } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 
 /**

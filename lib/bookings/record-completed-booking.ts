@@ -2,12 +2,12 @@ import "server-only";
 
 import type { Payout } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
-import { applyKeptAccountState, lockStripeAccount } from "@/lib/providers/update-provider-account";
+import { applyKeptAccountState, lockStripeAccount } from "@/lib/payouts/update-provider-account";
 
 export type TCompletedBookingInput = {
   bookingExternalId: string;

@@ -3,9 +3,9 @@ import "server-only";
 import type { Dispute, Payout } from "@/generated/prisma/client";
 import type { DisputeScope } from "@/generated/prisma/enums";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ValidationError } from "@/lib/errors";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 

@@ -3,12 +3,12 @@ import "server-only";
 import type { Payout } from "@/generated/prisma/client";
 import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { ConflictError, ValidationError } from "@/lib/errors";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { PayoutVersionConflictError } from "./change-payout";
-import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { ACTION_EVENTS, evaluatePayoutAction, providerActionFacts, refusalMessage, type TPayoutAction } from "./payout-actions";
 import { canTransition, IllegalTransitionError } from "./state-machine";
 import { lockPayoutAndBooking, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";

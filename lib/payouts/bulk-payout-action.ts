@@ -4,9 +4,9 @@ import { z } from "zod";
 
 import type { PayoutStatus } from "@/generated/prisma/enums";
 import { ZReason } from "@/lib/audit/reason";
+import type { TServiceContext } from "@/lib/context";
 import { AppError } from "@/lib/errors";
 
-import type { TServiceContext } from "./context";
 import { holdPayout } from "./hold-payout";
 import { releasePayout } from "./release-payout";
 

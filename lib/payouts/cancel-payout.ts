@@ -1,8 +1,9 @@
 import "server-only";
 
+import type { TServiceContext } from "@/lib/context";
+
 import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
 import { changePayout } from "./change-payout";
-import type { TServiceContext } from "./context";
 
 /** Admin: cancels a payout that has not been transferred; it will never be paid. */
 export function cancelPayout(ctx: TServiceContext, input: TAdminActionInput) {

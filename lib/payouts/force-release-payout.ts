@@ -1,11 +1,11 @@
 import "server-only";
 
+import type { TServiceContext } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 import { providerReadiness } from "@/lib/providers/account-readiness";
 
 import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
 import { changePayout } from "./change-payout";
-import type { TServiceContext } from "./context";
 
 /**
  * Admin: makes a scheduled or held payout due now, skipping the wait after completion, and

@@ -4,14 +4,14 @@ import type Stripe from "stripe";
 
 import type { Payout } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
-import { recordAccountState, type TAccountReadinessInput } from "@/lib/providers/update-provider-account";
+import { recordAccountState, type TAccountReadinessInput } from "@/lib/payouts/update-provider-account";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { retrieveAccountReadiness, type TAccountReadiness } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
-import type { TResolvedContext } from "./context";
 
 // Stripe refused a payout's transfer because the provider's account cannot receive it
 // (`insufficient_capabilities_for_transfer`: its transfers capability is not active). That is

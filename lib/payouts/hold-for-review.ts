@@ -1,10 +1,10 @@
 import "server-only";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 
 import { changePayout, lockPayoutForBooking } from "./change-payout";
-import type { TResolvedContext } from "./context";
 
 export type TReviewInput = {
   bookingId: string;

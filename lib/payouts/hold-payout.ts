@@ -1,8 +1,9 @@
 import "server-only";
 
+import type { TServiceContext } from "@/lib/context";
+
 import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
 import { changePayout } from "./change-payout";
-import type { TServiceContext } from "./context";
 
 /** Operator: holds a scheduled payout so it is not transferred until released. */
 export function holdPayout(ctx: TServiceContext, input: TAdminActionInput) {

@@ -8,12 +8,12 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { knownCharges, fundingOf } from "@/lib/charges/charge-funding";
 import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { isTransferForLeg, transferIdempotencyKey } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
-import type { TResolvedContext } from "./context";
 import { owedByCharge, planTransfers, type TFundingPlan, type TPlannedLeg } from "./plan-transfers";
 import type { TLockedBooking } from "./sync-payout-with-booking";
 

@@ -2,13 +2,13 @@ import "server-only";
 
 import type { Payout } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 
 import { changePayout } from "./change-payout";
 import { reversalEvent } from "./claims-after-transfer";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { mulDivFloor } from "./plan-transfers";
 import { confirmReversal } from "./reverse-transfer";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";

@@ -1,8 +1,8 @@
 import "server-only";
 
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { NotFoundError } from "@/lib/errors";
 
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { lockBooking, syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
 
 /**

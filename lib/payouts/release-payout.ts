@@ -1,8 +1,9 @@
 import "server-only";
 
+import type { TServiceContext } from "@/lib/context";
+
 import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
 import { changePayout } from "./change-payout";
-import type { TServiceContext } from "./context";
 
 /**
  * Operator: releases a held payout back to scheduled; it is transferred when due. It cannot

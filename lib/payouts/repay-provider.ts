@@ -4,6 +4,7 @@ import type Stripe from "stripe";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { formatMoney } from "@/lib/money/format-money";
 import { payoutAmount } from "@/lib/money/money";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
@@ -12,7 +13,6 @@ import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { providerPosition, reversalEvent, reverseWhatIsNotOwed } from "./claims-after-transfer";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { mulDivFloor } from "./plan-transfers";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 import { transferGroupFor } from "./transfer-payout";

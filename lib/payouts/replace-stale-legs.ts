@@ -3,10 +3,10 @@ import "server-only";
 import type Stripe from "stripe";
 
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransfersOfPayout } from "@/lib/stripe/transfers";
 
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { holdForUnmatchedTransfers, knownTransferIds, recordFoundLeg, transferGroupFor } from "./payout-transfers";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 

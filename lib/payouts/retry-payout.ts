@@ -1,8 +1,9 @@
 import "server-only";
 
+import type { TServiceContext } from "@/lib/context";
+
 import { runAdminPayoutAction, type TAdminActionInput } from "./admin-action";
 import { changePayout } from "./change-payout";
-import type { TServiceContext } from "./context";
 
 /** Operator: puts a failed payout back to scheduled with a fresh set of attempts. */
 export function retryPayout(ctx: TServiceContext, input: TAdminActionInput) {

@@ -6,6 +6,7 @@ import type { Payout, PayoutTransfer, TransferReversal } from "@/generated/prism
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { TActor } from "@/lib/audit/record-audit";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
@@ -14,7 +15,6 @@ import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
 import { reversalEvent } from "./claims-after-transfer";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
 /** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer (a repayment is one too). */

@@ -1,9 +1,9 @@
 import "server-only";
 
 import type { Payout } from "@/generated/prisma/client";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { lockBooking, syncPayoutWithBooking } from "./sync-payout-with-booking";
 
 /**

@@ -5,16 +5,16 @@ import type Stripe from "stripe";
 import type { Payout } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
+import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransferToFind } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
-import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
 import { refreshPayout } from "./refresh-payout";
 import { ADJUSTABLE_STATUSES, TRANSFERRED_STATUSES } from "./state-machine";

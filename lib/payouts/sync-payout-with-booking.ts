@@ -5,6 +5,7 @@ import type { HoldReason } from "@/generated/prisma/enums";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
 import { formatMoney } from "@/lib/money/format-money";
@@ -13,7 +14,6 @@ import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TPayoutChange } from "./change-payout";
 import { settleClaimsAfterTransfer, topUpForTips, type TRefundClaim } from "./claims-after-transfer";
-import type { TResolvedContext } from "./context";
 import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
 import { holdForReview } from "./hold-for-review";
 import { ADJUSTABLE_STATUSES } from "./state-machine";

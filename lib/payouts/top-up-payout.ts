@@ -4,13 +4,13 @@ import type Stripe from "stripe";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { formatMoney } from "@/lib/money/format-money";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError } from "@/lib/stripe/classify-error";
 import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { reverseWhatIsNotOwed } from "./claims-after-transfer";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "./context";
 import { legKey } from "./payout-transfers";
 import { TRANSFERRED_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";

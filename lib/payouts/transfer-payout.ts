@@ -7,10 +7,11 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { learnCharges } from "@/lib/charges/charge-funding";
 import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { lockStripeAccount, refreshProviderAccount } from "@/lib/providers/update-provider-account";
+import { lockStripeAccount, refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { latestChargeOf } from "@/lib/stripe/charges";
 import {
   BALANCE_INSUFFICIENT_RETRY_AFTER_MS,
@@ -22,7 +23,6 @@ import { createTransfer, findTransfersForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
-import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "./context";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
 import {
   holdForAccountRefusal,

@@ -5,9 +5,9 @@ import type Stripe from "stripe";
 import type { BankPayoutStatus } from "@/generated/prisma/enums";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { formatMoney } from "@/lib/money/format-money";
 import { normalizeCurrency } from "@/lib/money/money";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
 export type TBankPayoutFact = {

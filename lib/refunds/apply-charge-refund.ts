@@ -1,11 +1,11 @@
 import "server-only";
 
 import type { ChargeRefund, Payout } from "@/generated/prisma/client";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/payouts/context";
 import { holdForReview } from "@/lib/payouts/hold-for-review";
 import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 

@@ -3,8 +3,8 @@ import "server-only";
 import type { ChargeRefund } from "@/generated/prisma/client";
 import type { ChargeStepCause } from "@/generated/prisma/enums";
 import { recordAudit } from "@/lib/audit/record-audit";
+import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import type { TResolvedContext } from "@/lib/payouts/context";
 
 import { providerLossOnCharge, providerPartOfRefunds } from "./provider-part";
 

@@ -1,8 +1,8 @@
 import "server-only";
 
 import type { ChargeRefund } from "@/generated/prisma/client";
+import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import type { TResolvedContext } from "@/lib/payouts/context";
 
 import { rebalanceChargeLoss } from "./charge-losses";
 import { findChargeOwner } from "./find-charge-owner";

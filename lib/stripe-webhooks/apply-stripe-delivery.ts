@@ -4,7 +4,7 @@ import type Stripe from "stripe";
 import { z } from "zod";
 
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
-import type { TServiceContext } from "@/lib/payouts/context";
+import type { TServiceContext } from "@/lib/context";
 import type { TClock } from "@/lib/payouts/timing";
 import { outcomeOfError } from "@/lib/webhooks/apply-booking-delivery";
 import type { TApplyOutcome } from "@/lib/webhooks/types";

@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { updateProviderAccount } from "@/lib/providers/update-provider-account";
+import { updateProviderAccount } from "@/lib/payouts/update-provider-account";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { retrieveAccountReadiness } from "@/lib/stripe/transfers";
 

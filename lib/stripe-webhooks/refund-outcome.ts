@@ -1,7 +1,7 @@
 import "server-only";
 
+import type { TServiceContext } from "@/lib/context";
 import { formatMoney } from "@/lib/money/format-money";
-import type { TServiceContext } from "@/lib/payouts/context";
 import { applyChargeRefund, type TApplyChargeRefundInput } from "@/lib/refunds/apply-charge-refund";
 import type { TApplyOutcome } from "@/lib/webhooks/types";
 

@@ -5,10 +5,10 @@ import { z } from "zod";
 
 import type { DisputeOutcome } from "@/generated/prisma/enums";
 import { learnCharges } from "@/lib/charges/charge-funding";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { formatMoney } from "@/lib/money/format-money";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { holdForReview } from "@/lib/payouts/hold-for-review";
 import { lockBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { bookingExternalIdFromHints, matchCharge, type TChargeMatch, type TChargeOwner } from "@/lib/refunds/find-charge-owner";

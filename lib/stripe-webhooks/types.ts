@@ -2,7 +2,7 @@ import type Stripe from "stripe";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
 import type { TActor } from "@/lib/audit/record-audit";
-import type { TServiceContext } from "@/lib/payouts/context";
+import type { TServiceContext } from "@/lib/context";
 import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
 import type { TRelevantStripeEvent } from "./relevant-events";

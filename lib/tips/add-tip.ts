@@ -2,10 +2,10 @@ import "server-only";
 
 import type { Tip } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ValidationError } from "@/lib/errors";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/payouts/context";
 import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
 import { FULLY_REFUNDED, lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { isTipInWindow, tipWindowEndsAt } from "@/lib/payouts/timing";

@@ -4,10 +4,10 @@ import type { WebhookEvent } from "@/generated/prisma/client";
 import type { TActor } from "@/lib/audit/record-audit";
 import { cancelBooking } from "@/lib/bookings/cancel-booking";
 import { recordCompletedBooking } from "@/lib/bookings/record-completed-booking";
+import type { TServiceContext } from "@/lib/context";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { AppError, NotFoundError } from "@/lib/errors";
-import type { TServiceContext } from "@/lib/payouts/context";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { parseBookingWebhook, type TBookingWebhook, paymentIdsOf } from "./booking-webhook-schema";

@@ -16,8 +16,8 @@ import { createTopUpPayoutFunction } from "@/inngest/functions/top-up-payout";
 import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
 import type { TActor } from "@/lib/audit/record-audit";
 import { recordCompletedBooking, type TCompletedBookingInput } from "@/lib/bookings/record-completed-booking";
+import type { TServiceContext } from "@/lib/context";
 import { db } from "@/lib/db";
-import type { TServiceContext } from "@/lib/payouts/context";
 import type { TClock } from "@/lib/payouts/timing";
 import { stripeWriteGate } from "@/lib/stripe/write-gate";
 

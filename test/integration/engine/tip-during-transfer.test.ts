@@ -12,7 +12,7 @@ import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { claimTransfer } from "@/lib/payouts/transfer-payout";
-import { refreshProviderAccount } from "@/lib/providers/update-provider-account";
+import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { bookingCompletedEvent, sendBookingEvent, type TBookingEvent } from "../../support/booking-webhook";

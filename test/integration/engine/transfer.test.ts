@@ -355,7 +355,7 @@ describe("provider account readiness", () => {
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });
     expect(h.transfersFor(payout.id)).toHaveLength(0);
 
-    const { updateProviderAccount } = await import("@/lib/providers/update-provider-account");
+    const { updateProviderAccount } = await import("@/lib/payouts/update-provider-account");
     const update = await updateProviderAccount(h.ctx(), {
       stripeAccountId: account,
       payoutsEnabled: true,

@@ -11,10 +11,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { POST as postBooking } from "@/app/api/webhooks/booking/route";
+import { resolveContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { cancelPayout } from "@/lib/payouts/cancel-payout";
-import { resolveContext } from "@/lib/payouts/context";
 import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
 import { claimTransfer, markFailed } from "@/lib/payouts/transfer-payout";
 import { addTip } from "@/lib/tips/add-tip";

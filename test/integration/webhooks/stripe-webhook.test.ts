@@ -11,7 +11,7 @@ import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { getEnv } from "@/lib/env";
 import { claimTransfer } from "@/lib/payouts/transfer-payout";
-import { updateProviderAccount } from "@/lib/providers/update-provider-account";
+import { updateProviderAccount } from "@/lib/payouts/update-provider-account";
 import { applyStripeDelivery } from "@/lib/stripe-webhooks/apply-stripe-delivery";
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";
 import { addTip } from "@/lib/tips/add-tip";

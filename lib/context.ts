@@ -3,9 +3,8 @@ import "server-only";
 import type { PrismaClient } from "@/generated/prisma/client";
 import type { TActor } from "@/lib/audit/record-audit";
 import { getEnv } from "@/lib/env";
+import { systemClock, type TClock, type TTimingRules } from "@/lib/payouts/timing";
 import { stripeWriteGate, type TStripeWriteGate } from "@/lib/stripe/write-gate";
-
-import { systemClock, type TClock, type TTimingRules } from "./timing";
 
 /** What every domain service needs besides its input: the database, the clock, the rules, who acts. */
 export type TServiceContext = {

@@ -4,9 +4,9 @@ import type Stripe from "stripe";
 
 import type { Provider } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { changePayout } from "@/lib/payouts/change-payout";
-import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/payouts/context";
 import { lockBooking, releaseHold, requestTransferIfDue } from "@/lib/payouts/sync-payout-with-booking";
 import { retrieveAccountReadiness } from "@/lib/stripe/transfers";
 

@@ -2,12 +2,11 @@ import "server-only";
 
 import type Stripe from "stripe";
 
+import type { TServiceContext } from "@/lib/context";
 import { ConflictError, NotFoundError, UnavailableError } from "@/lib/errors";
-import type { TServiceContext } from "@/lib/payouts/context";
+import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
+import { providerReadiness } from "@/lib/providers/account-readiness";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
-
-import { providerReadiness } from "./account-readiness";
-import { refreshProviderAccount } from "./update-provider-account";
 
 /**
  * Before an admin action that needs the provider's account to receive payouts (a force release,
