@@ -1,5 +1,6 @@
 import "server-only";
 
+import type { Prisma } from "@/generated/prisma/client";
 import type { DisputeOutcome, DisputeScope, DisputeStatus, HoldReason, PayoutStatus } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
 
@@ -25,7 +26,7 @@ const select = {
       payout: { select: { id: true, status: true, amount: true, currency: true, holdReason: true } },
     },
   },
-} as const;
+} as const satisfies Prisma.DisputeSelect;
 
 export type TDisputeListItem = {
   id: string;
@@ -55,25 +56,8 @@ export type TDisputeList = {
   counts: { open: number; resolved: number };
 };
 
-type TRow = {
-  id: string;
-  externalId: string | null;
-  stripeDisputeId: string | null;
-  scope: DisputeScope;
-  reason: string | null;
-  status: DisputeStatus;
-  outcome: DisputeOutcome | null;
-  refundedAmount: number;
-  currency: string;
-  openedAt: Date;
-  resolvedAt: Date | null;
-  openedAfterTransfer: boolean;
-  booking: {
-    externalId: string;
-    provider: { id: string; name: string };
-    payout: { id: string; status: PayoutStatus; amount: number; currency: string; holdReason: HoldReason | null } | null;
-  };
-};
+/** A row as the select above reads it. */
+type TRow = Prisma.DisputeGetPayload<{ select: typeof select }>;
 
 function toItem(row: TRow): TDisputeListItem {
   return {
