@@ -30,9 +30,9 @@ if (!chromium.ok) {
   console.error(`✗ ${chromium.message}`);
   process.exit(1);
 }
-console.log(
-  chromium.source === "playwright" ? "  Chromium: Playwright's own" : `  Chromium: ${chromium.executablePath} (${chromium.source})`,
-);
+if (chromium.source === "playwright") console.log("  Chromium: Playwright's own");
+else if (chromium.source === "system") console.log(`  Chromium: ${chromium.executablePath} (Playwright's: ${chromium.installError})`);
+else console.log(`  Chromium: ${chromium.executablePath} (CHROMIUM_PATH)`);
 
 const adminUrl = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const dbName = `payouts_e2e_${Date.now().toString(36)}`;

@@ -27,7 +27,12 @@ describe("chooseChromium", () => {
 
   it("falls back to /usr/bin/chromium when the install fails (no download on this network)", () => {
     const { probe: p, installs: tries } = probe({ files: [SYSTEM_CHROMIUM] });
-    expect(chooseChromium(p)).toEqual({ ok: true, source: "system", executablePath: SYSTEM_CHROMIUM });
+    expect(chooseChromium(p)).toEqual({
+      ok: true,
+      source: "system",
+      executablePath: SYSTEM_CHROMIUM,
+      installError: "getaddrinfo ENOTFOUND cdn.playwright.dev",
+    });
     expect(tries).toHaveLength(1);
   });
 

@@ -8,7 +8,14 @@ export const SYSTEM_CHROMIUM = "/usr/bin/chromium";
 export type TChromiumSource = "CHROMIUM_PATH" | "playwright" | "system";
 
 export type TChromiumChoice =
-  | { ok: true; source: TChromiumSource; /** undefined: Playwright's own browser. */ executablePath: string | undefined }
+  | {
+      ok: true;
+      source: TChromiumSource;
+      /** undefined: Playwright's own browser. */
+      executablePath: string | undefined;
+      /** Why Playwright's own was not used, when the system's is. */
+      installError?: string;
+    }
   | { ok: false; message: string };
 
 export type TChromiumProbe = {
@@ -38,7 +45,7 @@ export function chooseChromium(probe: TChromiumProbe): TChromiumChoice {
   if (installed.ok) return { ok: true, source: "playwright", executablePath: undefined };
 
   const system = probe.systemChromium ?? SYSTEM_CHROMIUM;
-  if (probe.exists(system)) return { ok: true, source: "system", executablePath: system };
+  if (probe.exists(system)) return { ok: true, source: "system", executablePath: system, installError: installed.reason };
 
   return {
     ok: false,
