@@ -8,6 +8,22 @@ import pg from "pg";
 
 import { chooseChromium } from "../lib/e2e/choose-chromium.ts";
 
+/** Starts and closes Playwright's own Chromium; prints one line when it cannot. */
+const LAUNCH_CHECK = `
+const { chromium } = await import("@playwright/test");
+try {
+  await (await chromium.launch()).close();
+} catch (error) {
+  console.error("Error: " + String(error?.message ?? error).split("\\n")[0]);
+  process.exit(1);
+}`;
+
+/** The first error line of a child process, for one line of explanation. */
+function failure(result) {
+  const output = `${result.stderr ?? ""}\n${result.stdout ?? ""}`;
+  return result.error?.message ?? output.match(/^\w*Error: (.+)$/m)?.[1] ?? `exit code ${result.status}`;
+}
+
 // Playwright's own Chromium when it can be installed, else /usr/bin/chromium, else what to run.
 const chromium = chooseChromium({
   chromiumPath: process.env.CHROMIUM_PATH,
@@ -20,10 +36,14 @@ const chromium = chooseChromium({
       timeout: 10 * 60 * 1000,
       env: { ...process.env, PLAYWRIGHT_DOWNLOAD_CONNECTION_TIMEOUT: process.env.PLAYWRIGHT_DOWNLOAD_CONNECTION_TIMEOUT ?? "15000" },
     });
-    if (result.status === 0) return { ok: true };
-    const output = `${result.stderr ?? ""}\n${result.stdout ?? ""}`;
-    const reason = result.error?.message ?? output.match(/^Error: (.+)$/m)?.[1] ?? `exit code ${result.status}`;
-    return { ok: false, reason };
+    if (result.status !== 0) return { ok: false, reason: failure(result) };
+    // Installed is not enough: without its system libraries it does not start.
+    const launch = spawnSync(process.execPath, ["--input-type=module", "-e", LAUNCH_CHECK], { encoding: "utf8", timeout: 60_000 });
+    if (launch.status === 0) return { ok: true };
+    return {
+      ok: false,
+      reason: `installed, but it does not start (${failure(launch)}; npx playwright install-deps chromium adds its libraries)`,
+    };
   },
 });
 if (!chromium.ok) {
