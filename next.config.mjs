@@ -1,4 +1,4 @@
-import { PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_BUILD, PHASE_PRODUCTION_SERVER } from "next/constants.js";
+import { PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_SERVER } from "next/constants.js";
 
 import { getEnv } from "./lib/env.ts";
 
@@ -29,11 +29,11 @@ const nextConfig = {
 };
 
 export default function config(phase) {
-  // Validate the environment once, when the app is about to run or be built: a bad or
-  // missing value stops `next dev`, `next build` and `next start` naming the variable.
-  // `next typegen` loads this file as a build but needs no configuration: the typecheck
-  // script sets SKIP_ENV_VALIDATION=1 for it (the t3-env convention).
-  const runs = [PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_BUILD, PHASE_PRODUCTION_SERVER].includes(phase);
+  // Validate the environment when the app is about to run: a bad or missing value stops
+  // `next dev` and `next start` naming the variable (instrumentation.ts does the same for
+  // servers that do not load this file, such as standalone output). `next build` needs no
+  // secrets (lib/env.ts); SKIP_ENV_VALIDATION=1 skips the check (the t3-env convention).
+  const runs = [PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_SERVER].includes(phase);
   if (runs && process.env.SKIP_ENV_VALIDATION !== "1") getEnv();
   return nextConfig;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { parseEnv, PRODUCTION_SECRETS } from "./env";
+import { isBuildPhase, parseEnv, PRODUCTION_SECRETS } from "./env";
 
 const PRODUCTION = {
   NODE_ENV: "production",
@@ -11,6 +11,7 @@ const PRODUCTION = {
   STRIPE_WEBHOOK_SECRET: "whsec_live",
   INNGEST_SIGNING_KEY: "signkey-prod-abc",
   INNGEST_EVENT_KEY: "event-key",
+  INNGEST_SERVE_ORIGIN: "https://payouts.example.com",
 };
 
 describe("parseEnv", () => {
@@ -66,5 +67,81 @@ describe("parseEnv", () => {
 
   it("never applies development defaults in production", () => {
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/DATABASE_URL, NEXTAUTH_SECRET/);
+  });
+});
+
+describe("the origin Inngest calls (INNGEST_SERVE_ORIGIN)", () => {
+  const { INNGEST_SERVE_ORIGIN: _unset, ...withoutOrigin } = PRODUCTION;
+
+  it("is the configured origin, without a trailing slash", () => {
+    expect(parseEnv({ ...PRODUCTION, INNGEST_SERVE_ORIGIN: "https://payouts.example.com/" }).inngestServeOrigin).toBe(
+      "https://payouts.example.com",
+    );
+    expect(parseEnv({ ...PRODUCTION, INNGEST_SERVE_ORIGIN: "http://10.0.0.5:3000" }).inngestServeOrigin).toBe("http://10.0.0.5:3000");
+  });
+
+  it("falls back to NEXTAUTH_URL's origin, then to Vercel's own deployment URL", () => {
+    expect(parseEnv({ ...withoutOrigin, NEXTAUTH_URL: "https://dash.example.com/base" }).inngestServeOrigin).toBe(
+      "https://dash.example.com",
+    );
+    expect(parseEnv({ ...withoutOrigin, VERCEL_URL: "payouts-abc123.vercel.app" }).inngestServeOrigin).toBe(
+      "https://payouts-abc123.vercel.app",
+    );
+    expect(
+      parseEnv({ ...PRODUCTION, NEXTAUTH_URL: "https://dash.example.com", VERCEL_URL: "payouts-abc123.vercel.app" }).inngestServeOrigin,
+    ).toBe("https://payouts.example.com");
+  });
+
+  it("is required in production, naming the variable and what to set", () => {
+    expect(() => parseEnv(withoutOrigin)).toThrow(/INNGEST_SERVE_ORIGIN is not set: production needs the public origin/);
+  });
+
+  it("may stay unset in development (the local dev server syncs over plain http)", () => {
+    expect(parseEnv({}).inngestServeOrigin).toBeUndefined();
+  });
+
+  it.each([
+    ["https://payouts.example.com/api/inngest", /INNGEST_SERVE_ORIGIN: must be an origin only/],
+    ["https://payouts.example.com?x=1", /INNGEST_SERVE_ORIGIN: must be an origin only/],
+    ["https://user:pw@payouts.example.com", /INNGEST_SERVE_ORIGIN: must be an origin only/],
+    ["ftp://payouts.example.com", /INNGEST_SERVE_ORIGIN: must be an http\(s\) URL/],
+    ["payouts.example.com", /INNGEST_SERVE_ORIGIN: must be an http\(s\) URL/],
+  ])("refuses %s, naming the variable", (value, message) => {
+    expect(() => parseEnv({ ...PRODUCTION, INNGEST_SERVE_ORIGIN: value })).toThrow(message);
+  });
+
+  it("refuses a VERCEL_URL that is not a host name", () => {
+    expect(() => parseEnv({ ...withoutOrigin, VERCEL_URL: "https://x.vercel.app/path" })).toThrow(/VERCEL_URL: must be a host name/);
+  });
+});
+
+describe("while `next build` runs", () => {
+  it("knows the build by Next's NEXT_PHASE", () => {
+    expect(isBuildPhase({ NEXT_PHASE: "phase-production-build" })).toBe(true);
+    expect(isBuildPhase({ NEXT_PHASE: "phase-production-server" })).toBe(false);
+    expect(isBuildPhase({})).toBe(false);
+  });
+
+  it("needs no secrets at all in production mode, and no serve origin", () => {
+    const env = parseEnv({ NODE_ENV: "production" }, { phase: "build" });
+    expect(env.NODE_ENV).toBe("production");
+    expect(env.INNGEST_DEV).toBeUndefined();
+    expect(env.STRIPE_SECRET_KEY).toMatch(/^sk_test_/);
+  });
+
+  it("keeps the secrets that are set", () => {
+    expect(parseEnv(PRODUCTION, { phase: "build" }).STRIPE_SECRET_KEY).toBe("sk_live_abc");
+  });
+
+  it("still names a malformed value", () => {
+    expect(() => parseEnv({ NODE_ENV: "production", STRIPE_SECRET_KEY: "pk_live_123" }, { phase: "build" })).toThrow(
+      /STRIPE_SECRET_KEY: must be a Stripe secret key/,
+    );
+  });
+
+  it("does not relax the running server: the same configuration stops it, naming every missing secret", () => {
+    expect(() => parseEnv({ NODE_ENV: "production" }, { phase: "run" })).toThrow(
+      /Missing required environment variables for production: DATABASE_URL, NEXTAUTH_SECRET, BOOKING_WEBHOOK_SECRETS, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY\./,
+    );
   });
 });

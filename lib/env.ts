@@ -1,6 +1,8 @@
-// The one place that reads and validates configuration. next.config.mjs calls getEnv(),
-// so a bad value stops `next dev`, `next build` and `next start` at once, naming the
-// variable. Plain TypeScript (no path aliases, no enums) so Node can load it directly.
+// The one place that reads and validates configuration. The server validates it when it starts
+// (instrumentation.ts; next.config.mjs for `next dev` / `next start`) and on first use, so a bad
+// value stops it naming the variable. `next build` needs no secrets: while it runs (NEXT_PHASE is
+// phase-production-build) missing secrets get inert placeholders that no server ever uses.
+// Plain TypeScript (no path aliases, no enums) so Node can load it directly.
 import { z } from "zod";
 
 import { DEFAULT_TIMING } from "./payouts/timing.ts";
@@ -25,6 +27,27 @@ export const PRODUCTION_SECRETS = [
   "INNGEST_SIGNING_KEY",
   "INNGEST_EVENT_KEY",
 ] as const;
+
+/** Next.js sets NEXT_PHASE to this while `next build` runs (next/constants PHASE_PRODUCTION_BUILD). */
+const BUILD_PHASE = "phase-production-build";
+
+/** Stand-ins for absent secrets while `next build` runs: the build imports route modules, never serves them. */
+const BUILD_PLACEHOLDERS = {
+  ...DEV_DEFAULTS,
+  DATABASE_URL: "postgresql://build-placeholder@127.0.0.1:5432/not-used-by-the-build",
+  INNGEST_SIGNING_KEY: "signkey-build-placeholder",
+  INNGEST_EVENT_KEY: "build-placeholder",
+} as const;
+
+/** An http(s) origin (scheme, host, optional port), without path, query or credentials. */
+const ZOrigin = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://payouts.example.com" })
+  .refine((value) => {
+    if (!URL.canParse(value)) return true; // reported by the check above
+    const url = new URL(value);
+    return url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+  }, "must be an origin only (scheme, host and port; no path, query or credentials), such as https://payouts.example.com")
+  .transform((value) => new URL(value).origin);
 
 const boolish = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
 
@@ -109,6 +132,17 @@ const ZEnv = z.object({
   /** "1" to talk to a local Inngest dev server instead of Inngest Cloud. */
   INNGEST_DEV: boolish.optional(),
   INNGEST_BASE_URL: z.url().optional(),
+  /**
+   * The public origin Inngest calls the functions on (https://payouts.example.com). Syncs register
+   * `<origin>/api/inngest`, never the request's Host header. Unset: NEXTAUTH_URL's origin, else
+   * https://$VERCEL_URL on Vercel; production needs one of them.
+   */
+  INNGEST_SERVE_ORIGIN: ZOrigin.optional(),
+  /** Set by Vercel: the deployment's own host name (no scheme). */
+  VERCEL_URL: z
+    .string()
+    .regex(/^[a-z0-9.-]+(:\d+)?$/i, "must be a host name such as my-app.vercel.app")
+    .optional(),
   PAYOUT_DELAY_HOURS: hours(DEFAULT_TIMING.payoutDelayHours),
   TIP_WINDOW_HOURS: hours(DEFAULT_TIMING.tipWindowHours),
   /**
@@ -126,21 +160,32 @@ const ZEnv = z.object({
     }),
 });
 
-export type TEnv = z.infer<typeof ZEnv>;
+export type TEnv = z.infer<typeof ZEnv> & {
+  /** Where Inngest reaches this app: INNGEST_SERVE_ORIGIN, else NEXTAUTH_URL's origin, else https://$VERCEL_URL. */
+  inngestServeOrigin: string | undefined;
+};
+
+export type TParseEnvOptions = {
+  /** "build": `next build` is running; absent secrets get placeholders instead of stopping it. */
+  phase?: "build" | "run";
+};
 
 export class EnvError extends Error {
   override name = "EnvError";
 }
 
-export function parseEnv(source: Record<string, string | undefined>): TEnv {
+export function parseEnv(source: Record<string, string | undefined>, options: TParseEnvOptions = {}): TEnv {
   const isProduction = source.NODE_ENV === "production";
+  const isBuild = options.phase === "build";
   const input: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(source)) {
     // Treat empty strings as unset, as most hosting dashboards write them.
     input[key] = value === "" ? undefined : value;
   }
 
-  if (isProduction) {
+  if (isBuild) {
+    for (const [key, value] of Object.entries(BUILD_PLACEHOLDERS)) input[key] ??= value;
+  } else if (isProduction) {
     const missing = PRODUCTION_SECRETS.filter((key) => input[key] === undefined);
     if (missing.length > 0) {
       throw new EnvError(
@@ -165,15 +210,43 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
     // transfers for anyone who posts to it.
     throw new EnvError("INNGEST_DEV must not be set in production: it turns off request signing on /api/inngest.");
   }
-  return parsed.data;
+  const inngestServeOrigin =
+    parsed.data.INNGEST_SERVE_ORIGIN ??
+    (parsed.data.NEXTAUTH_URL ? new URL(parsed.data.NEXTAUTH_URL).origin : undefined) ??
+    (parsed.data.VERCEL_URL ? `https://${parsed.data.VERCEL_URL}` : undefined);
+  if (isProduction && !isBuild && inngestServeOrigin === undefined) {
+    // Without it the Inngest SDK takes the origin from the request's Host header.
+    throw new EnvError(
+      "INNGEST_SERVE_ORIGIN is not set: production needs the public origin Inngest calls the functions on, such as " +
+        "https://payouts.example.com (NEXTAUTH_URL or, on Vercel, VERCEL_URL are used when it is unset). See .env.example.",
+    );
+  }
+  return { ...parsed.data, inngestServeOrigin };
+}
+
+/** Whether `next build` is running (it sets NEXT_PHASE for its own process and its workers). */
+export function isBuildPhase(source: Record<string, string | undefined> = process.env): boolean {
+  return source.NEXT_PHASE === BUILD_PHASE;
 }
 
 let cached: TEnv | undefined;
 
-/** The validated configuration, parsed on first use. */
+/**
+ * The validated configuration, parsed on first use (and when the server starts:
+ * instrumentation.ts). While `next build` runs, absent secrets are placeholders.
+ */
 export function getEnv(): TEnv {
-  cached ??= parseEnv(process.env);
+  cached ??= parseEnv(process.env, { phase: isBuildPhase() ? "build" : "run" });
   return cached;
+}
+
+/**
+ * Called by instrumentation.ts when a server starts: validates the configuration (Node.js
+ * runtime; the edge runtime reads none of it) and throws an EnvError naming what is wrong.
+ */
+export function validateEnvOnStart(): void {
+  if (process.env.NEXT_RUNTIME === "edge") return;
+  getEnv();
 }
 
 /** For tests that change process.env between cases. */
