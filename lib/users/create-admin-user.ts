@@ -58,6 +58,7 @@ export async function createAdminUser(
         reason,
         before: null,
         after: { email: user.email, name: user.name, role: user.role, disabled: false },
+        at: now,
       });
       if (input.role === "admin") {
         await recordAdminAccessGrantedAlone(
