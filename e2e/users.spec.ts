@@ -173,6 +173,7 @@ test("four-eyes: an admin account is only requested; another admin approves it, 
   const otherPage = await other.newPage();
   await test.step("the other admin sees the alert naming who asked for whom, and approves on the Users page", async () => {
     await signIn(otherPage, second.email, second.password);
+    await expect(otherPage).toHaveURL(/\/$/);
     await otherPage.goto("/alerts");
     await expect(otherPage.getByRole("main")).toContainText(`Ada Admin <admin@payouts.test> asks to create an admin account for ${name}`);
     await otherPage.goto("/users");
