@@ -51,7 +51,7 @@ export function AccessRequests({
             <li
               key={r.id}
               aria-label={`Admin access request for ${r.name}`}
-              className="flex flex-wrap items-start justify-between gap-3 rounded-md border border-gray-200 bg-white px-3 py-2"
+              className="flex flex-wrap items-start justify-between gap-3 rounded-md border border-gray-200 bg-white px-3 py-2 sm:flex-nowrap"
             >
               <div className="min-w-0 text-sm text-gray-800">
                 <p className="break-words">
