@@ -2,7 +2,7 @@
 // admin creates a user who can then sign in, changes their role and disables them.
 import type { Browser } from "@playwright/test";
 
-import { saveScreenshots, unique } from "./fixtures/dashboard-fixtures";
+import { createUser, saveScreenshots, unique } from "./fixtures/dashboard-fixtures";
 import { query, signIn, signInAs } from "./support";
 import { expect, test } from "./test";
 
@@ -137,6 +137,70 @@ test("an admin creates a user who can sign in, changes their role, then disables
       { action: "admin_user.role_changed", reason: "Covers payouts on weekends" },
       { action: "admin_user.disabled", reason: "Left the company" },
     ]);
+  });
+  await newcomer.context.close();
+});
+
+test("four-eyes: an admin account is only requested; another admin approves it, then it can sign in", async ({ page, browser }) => {
+  const email = `${unique("new-admin")}@payouts.test`.toLowerCase();
+  const name = `Adam Newadmin ${Date.now().toString(36)}`;
+  const password = "a-strong-initial-password";
+  // Another active admin, there before the request, so admin access is four-eyes.
+  const second = await createUser("admin", { name: `Bea Second ${Date.now().toString(36)}` });
+  await signInAs(page, "admin");
+  await page.goto("/users");
+
+  await test.step("the first admin asks for an admin account: nothing is created, they wait for another admin", async () => {
+    await page.getByRole("button", { name: "Add user" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add a user" });
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByLabel("Email").fill(email);
+    await dialog.getByLabel("Role").selectOption("admin");
+    await dialog.getByLabel("Initial password").fill(password);
+    await dialog.getByLabel(/Reason/).fill("Takes over the finance approvals");
+    await dialog.getByRole("button", { name: "Add user" }).click();
+    await expect(dialog).toBeHidden();
+    const request = page.getByRole("listitem", { name: `Admin access request for ${name}` });
+    await expect(request).toContainText("You asked to create an admin account for");
+    await expect(request).toContainText("Waiting for another admin's approval");
+    await expect(request.getByRole("button", { name: /^Approve/ })).toHaveCount(0);
+    await expect(page.getByRole("row").filter({ hasText: email })).toHaveCount(0);
+    expect(await query(`SELECT id FROM "AdminUser" WHERE email = $1`, [email])).toHaveLength(0);
+    await saveScreenshots(page, "users-admin-request");
+  });
+
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await test.step("the other admin sees the alert naming who asked for whom, and approves on the Users page", async () => {
+    await signIn(otherPage, second.email, second.password);
+    await expect(otherPage).toHaveURL(/\/$/);
+    await otherPage.goto("/alerts");
+    await expect(otherPage.getByRole("main")).toContainText(`Ada Admin <admin@payouts.test> asks to create an admin account for ${name}`);
+    await otherPage.goto("/users");
+    const request = otherPage.getByRole("listitem", { name: `Admin access request for ${name}` });
+    await expect(request).toContainText("Ada Admin asked to create an admin account for");
+    await request.getByRole("button", { name: `Approve admin access for ${name}` }).click();
+    const dialog = otherPage.getByRole("dialog");
+    await dialog.getByLabel(/Reason/).fill("Confirmed with the finance lead");
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(request).toHaveCount(0);
+    await expect(otherPage.getByRole("row").filter({ hasText: email })).toContainText("Admin");
+    const audit = await query<{ action: string; actorLabel: string }>(
+      `SELECT a.action, a."actorLabel" FROM "AuditLog" a JOIN "AdminUser" u ON u.id::text = a."entityId" WHERE u.email = $1 ORDER BY a."createdAt", a.action`,
+      [email],
+    );
+    expect(audit).toEqual([
+      { action: "admin_access.requested", actorLabel: "Ada Admin <admin@payouts.test>" },
+      { action: "admin_access.approved", actorLabel: `${second.name} <${second.email}>` },
+      { action: "admin_user.created", actorLabel: `${second.name} <${second.email}>` },
+    ]);
+  });
+  await other.close();
+
+  const newcomer = await signInFresh(browser, email, password);
+  await test.step("the new admin signs in as admin", async () => {
+    await expect(newcomer.page.getByTestId("current-user-role")).toHaveText("admin");
   });
   await newcomer.context.close();
 });

@@ -76,6 +76,12 @@ const AUDIT_TITLES: Record<TAuditAction, string> = {
   "admin_user.role_changed": "Dashboard user's role changed",
   "admin_user.disabled": "Dashboard user disabled",
   "admin_user.enabled": "Dashboard user enabled",
+  "admin_access.requested": "Admin access requested, awaiting a second admin",
+  "admin_access.approved": "Admin access approved",
+  "admin_access.rejected": "Admin access request rejected",
+  "admin_access.withdrawn": "Admin access request withdrawn",
+  "admin_access.expired": "Admin access request expired",
+  "admin_access.granted_alone": "Admin access granted by the only admin",
   "webhook_event.redriven": "Webhook delivery re-applied",
 };
 

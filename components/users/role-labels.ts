@@ -5,5 +5,5 @@ export const ROLE_LABELS: Record<AdminRole, string> = { viewer: "Viewer", operat
 export const ROLE_DESCRIPTIONS: Record<AdminRole, string> = {
   viewer: "Reads everything; changes nothing.",
   operator: "Also holds, releases and retries payouts, acknowledges alerts and re-drives webhooks.",
-  admin: "Also force-releases and cancels payouts, and manages users.",
+  admin: "Also force-releases and cancels payouts, and manages users. Giving admin access needs a second admin's approval.",
 };

@@ -15,8 +15,9 @@ import type { AdminRole } from "@/generated/prisma/enums";
 import { ApiError } from "@/lib/http/client";
 import type { TAdminUserItem, TUserList } from "@/lib/users/types";
 import type { TCreateUser, TUpdateUser } from "@/lib/users/user-schemas";
-import { createUserRequest, fetchUsers, updateUserRequest, userKeys } from "@/lib/users/users-query";
+import { createUserRequest, decideAdminAccessRequest, fetchUsers, updateUserRequest, userKeys } from "@/lib/users/users-query";
 
+import { AccessRequests } from "./access-requests";
 import { CreateUserDialog } from "./create-user-dialog";
 import { RoleDialog } from "./role-dialog";
 import { ROLE_LABELS } from "./role-labels";
@@ -44,21 +45,42 @@ export function UsersPanel({ initialList, loadedAt, currentUserId }: { initialLi
 
   const create = useMutation({
     mutationFn: (input: TCreateUser) => createUserRequest(input),
-    onSuccess: async ({ user }) => {
-      toast.success(`${user.name} can now sign in as ${ROLE_LABELS[user.role].toLowerCase()}.`);
+    onSuccess: async (result) => {
+      if (result.outcome === "created") {
+        toast.success(`${result.user.name} can now sign in as ${ROLE_LABELS[result.user.role].toLowerCase()}.`);
+      } else {
+        toast.info(`Admin account for ${result.request.name} requested: waiting for another admin's approval.`);
+      }
       await invalidate();
     },
   });
 
   const update = useMutation({
     mutationFn: ({ userId, change }: { userId: string; change: TUpdateUser }) => updateUserRequest(userId, change),
-    onSuccess: async ({ user, changed }, { change }) => {
-      if (!changed) toast.info(`Nothing to change for ${user.name}.`);
+    onSuccess: async ({ user, changed, request }, { change }) => {
+      if (request) toast.info(`Admin access for ${user.name} requested: waiting for another admin's approval.`);
+      else if (!changed) toast.info(`Nothing to change for ${user.name}.`);
       else if ("role" in change) toast.success(`${user.name} is now ${ROLE_LABELS[user.role].toLowerCase()}; their sessions ended.`);
       else toast.success(change.disabled ? `${user.name} is disabled and signed out.` : `${user.name} can sign in again.`);
       await invalidate();
     },
   });
+
+  const decide = useMutation({
+    mutationFn: ({ requestId, decision, reason }: { requestId: string; decision: "approve" | "reject"; reason: string }) =>
+      decideAdminAccessRequest(requestId, decision, { reason }),
+    onSuccess: async ({ request, outcome }) => {
+      if (outcome === "approved") toast.success(`${request.name} is now an admin.`);
+      else toast.info(outcome === "withdrawn" ? "Your request is withdrawn." : `Admin access for ${request.name} rejected.`);
+      await invalidate();
+    },
+    // An expired request (409) is closed on the server: show the list as it is now.
+    onError: async (e) => {
+      if (e instanceof ApiError && e.status === 409) await invalidate();
+    },
+  });
+
+  const pendingFor = new Map(data.accessRequests.map((r) => [r.userId, r]));
 
   const columns: TColumn<TAdminUserItem>[] = [
     {
@@ -73,7 +95,18 @@ export function UsersPanel({ initialList, loadedAt, currentUserId }: { initialLi
         </div>
       ),
     },
-    { key: "role", header: "Role", cell: (u) => <Badge tone={ROLE_TONES[u.role]}>{ROLE_LABELS[u.role]}</Badge> },
+    {
+      key: "role",
+      header: "Role",
+      cell: (u) => (
+        <div>
+          <Badge tone={ROLE_TONES[u.role]}>{ROLE_LABELS[u.role]}</Badge>
+          {pendingFor.has(u.id) ? (
+            <div className="mt-0.5 text-xs whitespace-nowrap text-amber-800">Admin access awaiting approval</div>
+          ) : null}
+        </div>
+      ),
+    },
     {
       key: "status",
       header: "Status",
@@ -141,6 +174,11 @@ export function UsersPanel({ initialList, loadedAt, currentUserId }: { initialLi
           Add user
         </button>
       </div>
+      <AccessRequests
+        requests={data.accessRequests}
+        currentUserId={currentUserId}
+        onDecide={async (requestId, decision, reason) => void (await decide.mutateAsync({ requestId, decision, reason }))}
+      />
       {error ? (
         <Notice>
           {error instanceof ApiError && error.status === 401

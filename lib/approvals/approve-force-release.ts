@@ -7,7 +7,7 @@ import { MAX_REASON_LENGTH } from "@/lib/audit/reason";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors";
+import { ConflictError, NotFoundError } from "@/lib/errors";
 import { requireReason } from "@/lib/payouts/admin-action";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
 import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "@/lib/payouts/four-eyes";
@@ -16,6 +16,7 @@ import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";
+import { requireIndependentApprover } from "./independent-approver";
 import { joinTransaction } from "./join-transaction";
 
 export type TApprovalDecisionInput = {
@@ -41,26 +42,6 @@ export function approvedReleaseReason(approver: string, note: string, requester:
   return clip(frame(clip(note, noteRoom), clip(requestReason, reasonRoom)), REASON_LIMIT);
 }
 
-/** Role and access changes to an account, as users are managed (lib/users). */
-const ACCESS_CHANGES = ["admin_user.created", "admin_user.updated", "admin_user.role_changed", "admin_user.enabled"];
-
-/**
- * The second pair of eyes must have been an admin before the request was made: an account
- * created, promoted or re-enabled since could be the requester's own (one admin can create
- * another), which would make the rule one person's word.
- */
-async function requireIndependentApprover(tx: Tx, approverId: string, requestedAt: Date): Promise<void> {
-  const approver = await tx.adminUser.findUniqueOrThrow({ where: { id: approverId }, select: { createdAt: true } });
-  const changed = await tx.auditLog.count({
-    where: { entityType: "admin_user", entityId: approverId, action: { in: ACCESS_CHANGES }, createdAt: { gte: requestedAt } },
-  });
-  if (approver.createdAt >= requestedAt || changed > 0) {
-    throw new ForbiddenError(
-      "Your account was created or given access after this request was made; an admin who held the role before it must approve it.",
-    );
-  }
-}
-
 /** Why a request can no longer be approved because its requester is no longer an active admin, or null. */
 async function requesterGone(tx: Tx, requesterId: string): Promise<string | null> {
   const requester = await tx.adminUser.findUnique({ where: { id: requesterId }, select: { role: true, disabledAt: true } });
@@ -72,7 +53,7 @@ async function requesterGone(tx: Tx, requesterId: string): Promise<string | null
 /**
  * Admin (not the requester): approves a pending force release and runs it, in one
  * transaction, with the approver as the actor and both admins named in the audit reason.
- * The approver must have been an admin before the request (403 otherwise). If the payout's
+ * The approver must be independent of the requester (requireIndependentApprover; 403 otherwise). If the payout's
  * status or amount changed since the request, or its requester is no longer an active admin,
  * the request expires (recorded) and nothing is released: 409. When Stripe never told us whether
  * the provider's account can receive payouts, Stripe is asked first (learnProviderAccountIfUnknown).
@@ -97,13 +78,15 @@ export async function approveForceRelease(
       const { payout } = await lockPayoutAndBooking(tx, ref.payoutId);
       const approval = await lockApproval(tx, input.approvalId);
       if (approval.status !== "pending") throw new ConflictError(`This request is no longer pending (it was ${approval.status}).`);
-      if (approval.requestedById === actor.id) {
-        throw new ForbiddenError("You requested this force release; a second admin must approve it.");
-      }
 
       const now = ctx.clock.now();
       const audit = { actor, requestId: ctx.requestId, runId: ctx.runId };
-      await requireIndependentApprover(tx, actor.id, approval.createdAt);
+      await requireIndependentApprover(tx, {
+        approverId: actor.id,
+        requesterId: approval.requestedById,
+        requestedAt: approval.createdAt,
+        what: "force release",
+      });
       const mismatch =
         approvalMismatch(await requestBasis(tx, approval, payout), basisOf(payout)) ?? (await requesterGone(tx, approval.requestedById));
       if (mismatch) {

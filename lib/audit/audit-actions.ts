@@ -81,6 +81,13 @@ export const AUDIT_ACTIONS = [
   "admin_user.role_changed",
   "admin_user.disabled",
   "admin_user.enabled",
+  // Four-eyes admin access (creating, promoting or enabling an admin; lib/users).
+  "admin_access.requested",
+  "admin_access.approved",
+  "admin_access.rejected",
+  "admin_access.withdrawn",
+  "admin_access.expired",
+  "admin_access.granted_alone",
   "webhook_event.redriven",
 ] as const;
 

@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Db, Tx } from "@/lib/db";
 
+import { adminAccessRequestInclude, toAccessRequestItem } from "./admin-access-rules";
 import type { TAdminUserItem, TUserList } from "./types";
 
 export const userSelect = {
@@ -33,11 +34,16 @@ export function toUserItem(row: TUserRow): TAdminUserItem {
   };
 }
 
-/** Every dashboard user: active ones first, then disabled ones, each by name. */
+/** Every dashboard user: active ones first, then disabled ones, each by name; and the admin access awaiting a second admin. */
 export async function listUsers(db: Db | Tx): Promise<TUserList> {
   const rows = await db.adminUser.findMany({
     orderBy: [{ disabledAt: { sort: "desc", nulls: "first" } }, { name: "asc" }, { id: "asc" }],
     select: userSelect,
   });
-  return { users: rows.map(toUserItem) };
+  const requests = await db.adminAccessRequest.findMany({
+    where: { status: "pending" },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    include: adminAccessRequestInclude,
+  });
+  return { users: rows.map(toUserItem), accessRequests: requests.map(toAccessRequestItem) };
 }

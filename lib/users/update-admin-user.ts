@@ -6,7 +6,9 @@ import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db } from "@/lib/db";
 import { ForbiddenError, NotFoundError } from "@/lib/errors";
 
+import { adminGrantOf } from "./admin-access-rules";
 import { toUserItem, userSelect } from "./list-users";
+import { recordAdminAccessGrantedAlone, requestAdminAccessIfNeeded } from "./request-admin-access";
 import type { TUserChangeResult } from "./types";
 import type { TUpdateUser } from "./user-schemas";
 
@@ -15,7 +17,9 @@ import type { TUpdateUser } from "./user-schemas";
  * reason in the same transaction. Every change bumps the session version, so the user's
  * sessions end at once. An admin cannot demote or disable themselves (no lock-out); changes
  * are serialised and the acting admin re-checked, so the acting admin always stays an admin
- * and there is always one left, even under concurrent requests.
+ * and there is always one left, even under concurrent requests. Giving admin access (promoting
+ * an active user, enabling a disabled admin) is four-eyes: while another admin is active it is
+ * only requested (`request`, nothing changed; a second admin approves it, approveAdminAccess).
  */
 export async function updateAdminUser(
   db: Db,
@@ -43,6 +47,11 @@ export async function updateAdminUser(
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id"::text FROM "AdminUser" WHERE "id" = ${input.userId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw new NotFoundError("User", input.userId);
     const before = await tx.adminUser.findUniqueOrThrow({ where: { id: input.userId }, select: userSelect });
+    // Four-eyes for admin access: with another admin active, only a request is recorded.
+    const grant = adminGrantOf(before, input);
+    const target = grant && { kind: grant, userId: before.id, email: before.email, name: before.name, reason: input.reason };
+    const request = target && (await requestAdminAccessIfNeeded(tx, target, actingAdmin, now));
+    if (request) return { user: toUserItem(before), changed: false, request };
 
     if ("role" in input) {
       if (before.role === input.role) return { user: toUserItem(before), changed: false };
@@ -61,6 +70,7 @@ export async function updateAdminUser(
         after: { role: after.role },
         at: now,
       });
+      if (target) await recordAdminAccessGrantedAlone(tx, target, actingAdmin, now);
       return { user: toUserItem(after), changed: true };
     }
 
@@ -81,6 +91,7 @@ export async function updateAdminUser(
       after: { disabledAt: after.disabledAt?.toISOString() ?? null },
       at: now,
     });
+    if (target) await recordAdminAccessGrantedAlone(tx, target, actingAdmin, now);
     return { user: toUserItem(after), changed: true };
   });
 }

@@ -31,3 +31,8 @@ export type TCreateUser = z.infer<typeof ZCreateUser>;
 export const ZUpdateUser = z.union([z.object({ role, reason }).strict(), z.object({ disabled: z.boolean(), reason }).strict()]);
 
 export type TUpdateUser = z.infer<typeof ZUpdateUser>;
+
+/** Approving or rejecting an admin access request: always with a reason. */
+export const ZAdminAccessDecision = z.object({ reason }).strict();
+
+export type TAdminAccessDecisionBody = z.infer<typeof ZAdminAccessDecision>;

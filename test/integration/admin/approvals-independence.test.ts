@@ -25,6 +25,7 @@ const actionsRoute = await import("@/app/api/admin/payouts/[id]/actions/route");
 const approveRoute = await import("@/app/api/admin/approvals/[id]/approve/route");
 const usersRoute = await import("@/app/api/admin/users/route");
 const userRoute = await import("@/app/api/admin/users/[id]/route");
+const approveAccessRoute = await import("@/app/api/admin/users/access-requests/[id]/approve/route");
 
 const ORIGIN = "http://localhost";
 type TSessionUser = { id: string; sessionVersion: number };
@@ -76,6 +77,18 @@ function approve(approvalId: string) {
   } as never);
 }
 
+/** Carol (another admin, who takes Mallory at her word) approves a pending admin access request. */
+async function carolApprovesAccess(requestId: string) {
+  await signInAs(carol.id);
+  const res = await approveAccessRoute.POST(
+    json(`/api/admin/users/access-requests/${requestId}/approve`, { reason: "Mallory vouches for them" }),
+    {
+      params: Promise.resolve({ id: requestId }),
+    } as never,
+  );
+  expect(res.status).toBe(200);
+}
+
 let mallory: Awaited<ReturnType<typeof admin>>;
 let carol: Awaited<ReturnType<typeof admin>>;
 
@@ -99,8 +112,11 @@ describe("four-eyes force release", () => {
       json("/api/admin/users", { email: "mallory.alt@example.test", name: "M. Alt", role: "admin", password: "a password mallory knows" }),
       undefined as never,
     );
-    expect(created.status).toBe(201);
-    const { user: alt } = (await created.json()) as { user: { id: string } };
+    // With Carol active, that is only a request (admin access is four-eyes too); Carol approves it.
+    expect(created.status).toBe(202);
+    const { request } = (await created.json()) as { request: { id: string; userId: string } };
+    await carolApprovesAccess(request.id);
+    const alt = { id: request.userId };
 
     // …signs in with it and approves her own request.
     await signInAs(alt.id);
@@ -119,7 +135,10 @@ describe("four-eyes force release", () => {
     const promoted = await userRoute.PATCH(json(`/api/admin/users/${sidekick.id}`, { role: "admin", reason: "Needs access" }, "PATCH"), {
       params: Promise.resolve({ id: sidekick.id }),
     } as never);
-    expect(promoted.status).toBe(200);
+    expect(promoted.status).toBe(202);
+    const { request } = (await promoted.json()) as { request: { id: string } };
+    await carolApprovesAccess(request.id);
+    expect(await db.adminUser.findUniqueOrThrow({ where: { id: sidekick.id } })).toMatchObject({ role: "admin" });
 
     await signInAs(sidekick.id);
     const res = await approve(approvalId);

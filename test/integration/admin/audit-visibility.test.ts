@@ -28,11 +28,14 @@ beforeAll(async () => {
     data: { email: "root-admin@example.test", name: "Root Admin", role: "admin", passwordHash: "x" },
   });
   const admin = { id: adminRow.id, email: adminRow.email, name: adminRow.name, role: "admin" as const };
-  const created = await createAdminUser(
+  // The only admin creates the second one alone (bootstrap), so it is created at once.
+  const result = await createAdminUser(
     db,
     { email: "cfo@example.test", name: "The CFO", role: "admin", password: "a long enough password" },
     admin,
   );
+  if (result.outcome !== "created") throw new Error(`expected the account to be created, got ${result.outcome}`);
+  const created = result.user;
   cfoId = created.id;
   await updateAdminUser(db, { userId: created.id, disabled: true, reason: "Under investigation for fraud" }, admin);
   const operator = await db.adminUser.create({
@@ -99,7 +102,8 @@ describe("the user directory is for admins only", () => {
     signInAs("admin");
     const page = await auditPage("?entityType=admin_user");
     expect(page.status).toBe(200);
-    expect(page.entityTypes).toEqual(["admin_user", "admin_user"]);
+    // Created, made an admin by the only admin (bootstrap, admin_access.granted_alone), disabled.
+    expect(page.entityTypes).toEqual(["admin_user", "admin_user", "admin_user"]);
     expect(page.text).toContain("cfo@example.test");
     expect(page.text).toContain("Under investigation for fraud");
   });

@@ -48,11 +48,13 @@ async function newUser(role: "viewer" | "operator" | "admin" = "viewer") {
 
 describe("createAdminUser", () => {
   it("creates a user with a hashed password, audited with the acting admin and the reason", async () => {
-    const user = await createAdminUser(
+    const result = await createAdminUser(
       db,
       { email: "new.person@example.test", name: "New Person", role: "operator", password: "a long initial password", reason: "Joins ops" },
       users.admin,
     );
+    if (result.outcome !== "created") throw new Error("a viewer or operator is created at once");
+    const user = result.user;
     expect(user).toMatchObject({ email: "new.person@example.test", role: "operator", disabledAt: null });
     const row = await db.adminUser.findUniqueOrThrow({ where: { id: user.id } });
     expect(await verifyPassword("a long initial password", row.passwordHash)).toBe(true);
@@ -141,9 +143,10 @@ describe("the users API", () => {
     expect(user.email).toBe("api.made@example.test");
     expect(JSON.stringify(user)).not.toContain("passwordHash");
 
-    expect((await patch(user.id, { role: "admin", reason: "Promoted" })).status).toBe(200);
+    // (Giving admin access is four-eyes: test/integration/admin/admin-access-four-eyes.test.ts.)
+    expect((await patch(user.id, { role: "operator", reason: "Promoted" })).status).toBe(200);
     const disabled = await patch(user.id, { disabled: true, reason: "Offboarded" });
-    expect(await disabled.json()).toMatchObject({ changed: true, user: { role: "admin", disabledAt: expect.any(String) } });
+    expect(await disabled.json()).toMatchObject({ changed: true, user: { role: "operator", disabledAt: expect.any(String) } });
 
     const list = await usersRoute.GET(new Request(`${ORIGIN}/api/admin/users`), undefined as never);
     expect(list.status).toBe(200);

@@ -34,6 +34,8 @@ const ROLES: Record<string, TRole> = {
   "GET /api/admin/users": "admin",
   "POST /api/admin/users": "admin",
   "PATCH /api/admin/users/[id]": "admin",
+  "POST /api/admin/users/access-requests/[id]/approve": "admin",
+  "POST /api/admin/users/access-requests/[id]/reject": "admin",
   "GET /api/admin/webhook-deliveries": "viewer",
   "GET /api/admin/webhook-deliveries/[id]": "viewer",
   "POST /api/admin/webhook-deliveries/[id]/redrive": "operator",

@@ -6,10 +6,15 @@ import { ZCreateUser } from "@/lib/users/user-schemas";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/admin/users: every dashboard user (admin role). */
+/** GET /api/admin/users: every dashboard user and the pending admin access requests (admin role). */
 export const GET = adminRoute({ role: "admin" }, () => listUsers(db));
 
-/** POST /api/admin/users { email, name, role, password, reason? }: creates a user (admin role, same origin), audited. */
-export const POST = adminRoute({ role: "admin", body: ZCreateUser }, async ({ body, user }) =>
-  jsonAnswer({ user: await createAdminUser(db, body, user) }, { status: 201 }),
-);
+/**
+ * POST /api/admin/users { email, name, role, password, reason? }: creates a user (admin role, same
+ * origin), audited: 201 { outcome: "created", user }. An admin account while another admin is
+ * active is four-eyes: 202 { outcome: "requested", request }, created when a second admin approves.
+ */
+export const POST = adminRoute({ role: "admin", body: ZCreateUser }, async ({ body, user }) => {
+  const result = await createAdminUser(db, body, user);
+  return jsonAnswer(result, { status: result.outcome === "created" ? 201 : 202 });
+});
