@@ -1,8 +1,9 @@
 import "server-only";
 
-import type { Payout, Prisma } from "@/generated/prisma/client";
+import type { Payout } from "@/generated/prisma/client";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
-import { recordAudit, type TActor } from "@/lib/audit/record-audit";
+import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
+import { payoutChangeEntry, recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
 
@@ -49,7 +50,7 @@ export type TPayoutChange = {
     runId?: string | null;
     requestId?: string | null;
     /** Extra facts for the audit entry's "after" (e.g. the Stripe transfer id, the tip). */
-    details?: Prisma.InputJsonObject;
+    details?: TPayoutAuditDetails;
   };
 };
 
@@ -69,16 +70,18 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
     throw new PayoutVersionConflictError(payout.id, payout.version, current?.version);
   }
   const updated = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
-  await recordAudit(tx, {
-    actor: change.audit.actor,
-    action: change.audit.action,
-    entityType: "payout",
-    entityId: payout.id,
-    reason: change.audit.reason ?? null,
-    before: payoutSnapshot(payout),
-    after: { ...payoutSnapshot(updated), ...(change.audit.details ?? {}) },
-    runId: change.audit.runId ?? null,
-    requestId: change.audit.requestId ?? null,
-  });
+  await recordAudit(
+    tx,
+    payoutChangeEntry({
+      actor: change.audit.actor,
+      action: change.audit.action,
+      entityId: payout.id,
+      reason: change.audit.reason ?? null,
+      before: payoutSnapshot(payout),
+      after: { ...payoutSnapshot(updated), ...(change.audit.details ?? {}) },
+      runId: change.audit.runId ?? null,
+      requestId: change.audit.requestId ?? null,
+    }),
+  );
   return updated;
 }

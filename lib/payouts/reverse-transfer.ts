@@ -5,7 +5,7 @@ import type Stripe from "stripe";
 import type { Payout, PayoutTransfer, TransferReversal } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { TActor } from "@/lib/audit/record-audit";
-import { recordAudit } from "@/lib/audit/record-audit";
+import { payoutChangeEntry, recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
@@ -139,15 +139,17 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
       ],
       skipDuplicates: true,
     });
-    await recordAudit(tx, {
-      ...audit,
-      action: "payout.reversal_failed",
-      entityType: "payout",
-      entityId: payout.id,
-      reason: error,
-      before: payoutSnapshot(payout),
-      after: { ...payoutSnapshot(payout), reversalId: current.id, providerOwes: current.amount },
-    });
+    await recordAudit(
+      tx,
+      payoutChangeEntry({
+        ...audit,
+        action: "payout.reversal_failed",
+        entityId: payout.id,
+        reason: error,
+        before: payoutSnapshot(payout),
+        after: { ...payoutSnapshot(payout), reversalId: current.id, providerOwes: current.amount },
+      }),
+    );
     await raiseAlert(tx, {
       kind: "reversal_failed",
       severity: "critical",

@@ -2,7 +2,7 @@
 // and, lost after the transfer, reversed from the payout's transfer or recorded as a debt.
 import type { Prisma } from "@/generated/prisma/client";
 import type { DisputeOutcome, DisputeScope } from "@/generated/prisma/enums";
-import type { TActor } from "@/lib/audit/record-audit";
+import { payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
 import { formatMoney } from "@/lib/money/format-money";
 import { lossTaken } from "@/lib/money/money";
 import { reversalEvent } from "@/lib/payouts/claims-after-transfer";
@@ -131,16 +131,17 @@ export function reverse(
   const transfer = story.madeTransfer();
   const amount = lossTaken(payout, loss);
   const reversalId = ids.uuid();
-  story.record({
-    actor: dispute.actor,
-    action: "payout.reversal_requested",
-    entityType: "payout",
-    entityId: payout.id,
-    reason: `dispute ${dispute.ref} lost after transfer`,
-    before: payoutSnapshot(payout),
-    after: { ...payoutSnapshot(payout), reversalId, reversalAmount: amount, stripeTransferId: transfer.stripeTransferId },
-    at: requestedAt,
-  });
+  story.record(
+    payoutChangeEntry({
+      actor: dispute.actor,
+      action: "payout.reversal_requested",
+      entityId: payout.id,
+      reason: `dispute ${dispute.ref} lost after transfer`,
+      before: payoutSnapshot(payout),
+      after: { ...payoutSnapshot(payout), reversalId, reversalAmount: amount, stripeTransferId: transfer.stripeTransferId },
+      at: requestedAt,
+    }),
+  );
   const finishedAt = addMs(requestedAt, random.int(2, 12) * SECOND);
   const error = "StripeInvalidRequestError (balance_insufficient): The connected account's balance is too low to reverse this transfer.";
   const reversal = {
@@ -188,17 +189,18 @@ export function reverse(
     reason: `transfer reversal failed: ${error}`,
     createdAt: finishedAt,
   });
-  story.record({
-    actor: ACTORS.reversal,
-    action: "payout.reversal_failed",
-    entityType: "payout",
-    entityId: payout.id,
-    reason: error,
-    before: payoutSnapshot(payout),
-    after: { ...payoutSnapshot(payout), reversalId, providerOwes: amount },
-    runId,
-    at: finishedAt,
-  });
+  story.record(
+    payoutChangeEntry({
+      actor: ACTORS.reversal,
+      action: "payout.reversal_failed",
+      entityId: payout.id,
+      reason: error,
+      before: payoutSnapshot(payout),
+      after: { ...payoutSnapshot(payout), reversalId, providerOwes: amount },
+      runId,
+      at: finishedAt,
+    }),
+  );
   raiseReversalFailedAlert(ctx, payout, { ...reversal, stripeTransferId: transfer.stripeTransferId }, error, finishedAt);
 }
 

@@ -1,7 +1,7 @@
 // One booking's rows and, for a completed one, its payout's history as the engine would have
 // written it (each scenario of demo-bookings.ts); the stories go through payout-story.ts.
 import type { DisputeOutcome, DisputeScope } from "@/generated/prisma/enums";
-import { toAuditRow } from "@/lib/audit/record-audit";
+import { payoutChangeEntry, toAuditRow } from "@/lib/audit/record-audit";
 import { formatMoney } from "@/lib/money/format-money";
 import { describeIneligibility } from "@/lib/payouts/eligibility";
 import { FULLY_REFUNDED } from "@/lib/payouts/sync-payout-with-booking";
@@ -103,16 +103,17 @@ export function writeBooking(ctx: TDemoContext, b: TBookingPlan): void {
     after: { externalId: b.externalId, completedAt: b.at.toISOString(), providerShare: b.share, currency: b.currency },
     at: row.createdAt,
   });
-  story.record({
-    actor: ACTORS.bookingWebhook,
-    action: "payout.scheduled",
-    entityType: "payout",
-    entityId: payout.id,
-    reason: "booking completed",
-    before: null,
-    after: payoutSnapshot(payout),
-    at: createdAt,
-  });
+  story.record(
+    payoutChangeEntry({
+      actor: ACTORS.bookingWebhook,
+      action: "payout.scheduled",
+      entityId: payout.id,
+      reason: "booking completed",
+      before: null,
+      after: payoutSnapshot(payout),
+      at: createdAt,
+    }),
+  );
   playScenario(ctx, b, row, story);
   story.finish();
   ctx.out.payouts.push(payout);

@@ -8,7 +8,8 @@
 import type { Prisma } from "@/generated/prisma/client";
 import type { HoldReason } from "@/generated/prisma/enums";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
-import { toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
+import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
+import { payoutChangeEntry, toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
 import { formatMoney } from "@/lib/money/format-money";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
@@ -61,7 +62,7 @@ export type TPayoutChange = {
   reason?: string | null;
   runId?: string | null;
   /** Extra facts for the audit entry's "after". */
-  details?: Prisma.InputJsonObject;
+  details?: TPayoutAuditDetails;
 };
 
 export class PayoutStory {
@@ -372,17 +373,18 @@ export class PayoutStory {
     Object.assign(p, changedPayoutFields(p, change.event, change.data ?? {}));
     p.updatedAt = at;
     this.ctx.out.audit.push(
-      toAuditRow({
-        actor,
-        action,
-        entityType: "payout",
-        entityId: p.id,
-        reason: change.reason ?? null,
-        before,
-        after: { ...payoutSnapshot(p), ...(change.details ?? {}) },
-        runId: change.runId ?? null,
-        at,
-      }),
+      toAuditRow(
+        payoutChangeEntry({
+          actor,
+          action,
+          entityId: p.id,
+          reason: change.reason ?? null,
+          before,
+          after: { ...payoutSnapshot(p), ...(change.details ?? {}) },
+          runId: change.runId ?? null,
+          at,
+        }),
+      ),
     );
   }
 }
