@@ -8,13 +8,13 @@ import type { TActor } from "@/lib/audit/record-audit";
 import { payoutChangeEntry, recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import { formatMoney } from "@/lib/money/format-money";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { createTransferReversal, findReversalFor, reversalIdempotencyKey } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
 import { reversalEvent } from "./claims-after-transfer";
+import { reversalFailedMessage } from "./payout-alert-texts";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
 /** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer (a repayment is one too). */
@@ -154,7 +154,7 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
       kind: "reversal_failed",
       severity: "critical",
       title: "Transfer reversal failed: the provider owes the refund",
-      message: `Could not reverse ${formatMoney(current.amount, current.currency)} of transfer ${transferId} (payout ${payout.id}): ${error}. Recorded as a debt of the provider.`,
+      message: reversalFailedMessage(payout.id, current, transferId, error),
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `reversal_failed:${current.id}`,

@@ -3,9 +3,9 @@
 import type { Prisma } from "@/generated/prisma/client";
 import type { DisputeOutcome, DisputeScope } from "@/generated/prisma/enums";
 import { payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
-import { formatMoney } from "@/lib/money/format-money";
 import { lossTaken } from "@/lib/money/money";
 import { reversalEvent } from "@/lib/payouts/claims-after-transfer";
+import { reversalFailedMessage } from "@/lib/payouts/payout-alert-texts";
 import { reversalIdempotencyKey } from "@/lib/stripe/transfers";
 
 import {
@@ -217,9 +217,7 @@ function raiseReversalFailedAlert(
     kind: "reversal_failed",
     severity: "critical",
     title: "Transfer reversal failed: the provider owes the refund",
-    message:
-      `Could not reverse ${formatMoney(reversal.amount, reversal.currency)} of transfer ${reversal.stripeTransferId} ` +
-      `(payout ${payout.id}): ${error}. Recorded as a debt of the provider.`,
+    message: reversalFailedMessage(payout.id, reversal, reversal.stripeTransferId, error),
     payoutId: payout.id,
     providerId: payout.providerId,
     dedupeKey: `reversal_failed:${reversal.id}`,

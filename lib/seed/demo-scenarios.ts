@@ -169,7 +169,8 @@ function playScenario(ctx: TDemoContext, b: TBookingPlan, booking: TBookingRow, 
       ]);
       return;
     case "processing_stuck":
-      // Claimed two hours ago; the run died before recording Stripe's answer.
+      // Claimed two hours ago; the run died before recording Stripe's answer, and the sweep has not
+      // settled it (it could not ask Stripe): the "stuck" payout the dashboard shows.
       story.runTransfer(new Date(eligible + random.int(60, 120) * SECOND), [{ kind: "pending" }]);
       return;
     case "failed":

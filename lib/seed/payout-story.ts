@@ -10,7 +10,7 @@ import type { HoldReason } from "@/generated/prisma/enums";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
-import { formatMoney } from "@/lib/money/format-money";
+import { payoutFailedMessage, transferOutcomeUnknownMessage } from "@/lib/payouts/payout-alert-texts";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { legKey } from "@/lib/payouts/payout-transfers";
@@ -267,9 +267,7 @@ export class PayoutStory {
       kind: "payout_failed",
       severity: "critical",
       title: "Payout transfer failed",
-      message:
-        `Payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) failed after ${payout.attempts} ` +
-        `attempt${payout.attempts === 1 ? "" : "s"}: ${error}`,
+      message: payoutFailedMessage(payout, error),
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `payout_failed:${payout.id}:${this.attemptSeq}`,
@@ -293,10 +291,7 @@ export class PayoutStory {
       kind: "transfer_outcome_unknown",
       severity: "warning",
       title: "Transfer outcome unknown",
-      message:
-        `The last transfer attempt for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) got no clear answer ` +
-        `from Stripe: ${error}. It stays processing until the reconciliation sweep finds the transfer at Stripe ` +
-        `(transferred) or confirms there is none (failed).`,
+      message: transferOutcomeUnknownMessage(payout, error),
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `transfer_outcome_unknown:${String(attempt.id)}`,
