@@ -5,6 +5,7 @@ import type { ActorType } from "@/generated/prisma/enums";
 import type { Tx } from "@/lib/db";
 
 import type { TAuditAction } from "./audit-actions";
+import type { TPayoutAfter, TPayoutSnapshot } from "./audit-snapshots";
 
 /** Who did something: an admin (id + label), a webhook, or the system (a function or job name). */
 export type TActor =
@@ -25,6 +26,20 @@ export type TAuditEntry = {
   runId?: string | null;
   at?: Date;
 };
+
+/**
+ * An entry for a change of a payout's row (lib/payouts/change-payout.ts and the writers beside it):
+ * its snapshot before (none when it is created) and after, with the change's details. Typed, so an
+ * entry with another shape does not compile.
+ */
+export type TPayoutChangeAudit = Omit<TAuditEntry, "entityType" | "before" | "after"> & {
+  before: TPayoutSnapshot | null;
+  after: TPayoutAfter;
+};
+
+export function payoutChangeEntry<T extends TPayoutChangeAudit>(entry: T): T & { entityType: "payout" } {
+  return { ...entry, entityType: "payout" };
+}
 
 export function toAuditRow(entry: TAuditEntry): Prisma.AuditLogCreateManyInput {
   return {

@@ -1,17 +1,18 @@
 import "server-only";
 
-import type { Payout, Prisma } from "@/generated/prisma/client";
-import type { HoldReason } from "@/generated/prisma/enums";
+import type { Payout } from "@/generated/prisma/client";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
-import { recordAudit, type TActor } from "@/lib/audit/record-audit";
+import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
+import { payoutChangeEntry, recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
-import { payoutAmount } from "@/lib/money/money";
 
+import { changedPayoutFields, type TPayoutChangeData } from "./payout-change";
 import { payoutSnapshot } from "./payout-snapshot";
-import { nextStatus, type TPayoutEvent } from "./state-machine";
+import type { TPayoutEvent } from "./state-machine";
 
 export { payoutSnapshot };
+export type { TPayoutChangeData };
 
 /** Someone else changed the payout between our read and our write. Safe to retry. */
 export class PayoutVersionConflictError extends AppError {
@@ -38,26 +39,6 @@ export async function lockPayoutForBooking(tx: Tx, bookingId: string): Promise<P
   return row ? tx.payout.findUniqueOrThrow({ where: { id: row.id } }) : null;
 }
 
-export type TPayoutChangeData = Partial<{
-  providerShare: number;
-  tipAmount: number;
-  refundedAmount: number;
-  reversedAmount: number;
-  repaidAmount: number;
-  holdReason: HoldReason | null;
-  holdNote: string | null;
-  cancelReason: string | null;
-  eligibleAt: Date;
-  attempts: number;
-  lastError: string | null;
-  processingStartedAt: Date | null;
-  stripeTransferId: string | null;
-  transferredAt: Date | null;
-  transferCurrency: string | null;
-  fundsExpectedAt: Date | null;
-  fundsWaitingSince: Date | null;
-}>;
-
 export type TPayoutChange = {
   /** The state-machine event; omit for changes that keep the status (amount adjustments). */
   event?: TPayoutEvent;
@@ -69,7 +50,7 @@ export type TPayoutChange = {
     runId?: string | null;
     requestId?: string | null;
     /** Extra facts for the audit entry's "after" (e.g. the Stripe transfer id, the tip). */
-    details?: Prisma.InputJsonObject;
+    details?: TPayoutAuditDetails;
   };
 };
 
@@ -80,44 +61,27 @@ export type TPayoutChange = {
  * same transaction. The payout should be locked (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
-  const data = change.data ?? {};
-  const status = change.event ? nextStatus(payout.status, change.event) : payout.status;
-  const parts = {
-    providerShare: data.providerShare ?? payout.providerShare,
-    tipAmount: data.tipAmount ?? payout.tipAmount,
-    refundedAmount: data.refundedAmount ?? payout.refundedAmount,
-  };
-  const amount = payoutAmount(parts);
-  const amountChanged = amount !== payout.amount;
-
   const { count } = await tx.payout.updateMany({
     where: { id: payout.id, version: payout.version },
-    data: {
-      ...data,
-      ...parts,
-      amount,
-      status,
-      amountVersion: amountChanged ? payout.amountVersion + 1 : payout.amountVersion,
-      // A payout that leaves on_hold forgets why it was held.
-      ...(status !== "on_hold" && data.holdReason === undefined ? { holdReason: null, holdNote: null } : {}),
-      version: payout.version + 1,
-    },
+    data: changedPayoutFields(payout, change.event, change.data ?? {}),
   });
   if (count === 0) {
     const current = await tx.payout.findUnique({ where: { id: payout.id }, select: { version: true } });
     throw new PayoutVersionConflictError(payout.id, payout.version, current?.version);
   }
   const updated = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
-  await recordAudit(tx, {
-    actor: change.audit.actor,
-    action: change.audit.action,
-    entityType: "payout",
-    entityId: payout.id,
-    reason: change.audit.reason ?? null,
-    before: payoutSnapshot(payout),
-    after: { ...payoutSnapshot(updated), ...(change.audit.details ?? {}) },
-    runId: change.audit.runId ?? null,
-    requestId: change.audit.requestId ?? null,
-  });
+  await recordAudit(
+    tx,
+    payoutChangeEntry({
+      actor: change.audit.actor,
+      action: change.audit.action,
+      entityId: payout.id,
+      reason: change.audit.reason ?? null,
+      before: payoutSnapshot(payout),
+      after: { ...payoutSnapshot(updated), ...(change.audit.details ?? {}) },
+      runId: change.audit.runId ?? null,
+      requestId: change.audit.requestId ?? null,
+    }),
+  );
   return updated;
 }

@@ -1,23 +1,10 @@
-import type { Payout, Prisma } from "@/generated/prisma/client";
+import type { Payout } from "@/generated/prisma/client";
+import type { PAYOUT_SNAPSHOT_FIELDS, TPayoutSnapshot } from "@/lib/audit/audit-snapshots";
 
-export type TSnapshotSource = Pick<
-  Payout,
-  | "status"
-  | "currency"
-  | "providerShare"
-  | "tipAmount"
-  | "refundedAmount"
-  | "amount"
-  | "amountVersion"
-  | "reversedAmount"
-  | "holdReason"
-  | "eligibleAt"
-  | "attempts"
-  | "stripeTransferId"
->;
+export type TSnapshotSource = Pick<Payout, (typeof PAYOUT_SNAPSHOT_FIELDS)[number]>;
 
-/** What the audit log keeps of a payout before and after each change. Pure. */
-export function payoutSnapshot(p: TSnapshotSource) {
+/** What the audit log keeps of a payout before and after each change (TPayoutSnapshot). Pure. */
+export function payoutSnapshot(p: TSnapshotSource): TPayoutSnapshot {
   return {
     status: p.status,
     currency: p.currency,
@@ -31,5 +18,5 @@ export function payoutSnapshot(p: TSnapshotSource) {
     eligibleAt: p.eligibleAt.toISOString(),
     attempts: p.attempts,
     stripeTransferId: p.stripeTransferId,
-  } satisfies Prisma.InputJsonObject;
+  };
 }

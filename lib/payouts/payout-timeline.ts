@@ -1,7 +1,8 @@
 // The payout detail's timeline: its audit entries, tips, disputes, transfer attempts and
 // reversals merged into one list, newest first, causes before effects. Pure: no I/O.
 import type { Prisma } from "@/generated/prisma/client";
-import type { ActorType, PayoutStatus } from "@/generated/prisma/enums";
+import type { ActorType } from "@/generated/prisma/enums";
+import { readPayoutSnapshot } from "@/lib/audit/audit-snapshots";
 import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
 import type {
@@ -16,37 +17,6 @@ import type {
 
 export const iso = (d: Date) => d.toISOString();
 export const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** `value[key]` when `value` is a JSON object, else undefined. */
-function field(value: Prisma.JsonValue | null, key: string): Prisma.JsonValue | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? value[key] : undefined;
-}
-
-const PAYOUT_STATUS_SET: ReadonlySet<string> = new Set<PayoutStatus>([
-  "scheduled",
-  "on_hold",
-  "processing",
-  "transferred",
-  "partially_reversed",
-  "reversed",
-  "failed",
-  "cancelled",
-]);
-
-function statusField(value: Prisma.JsonValue | null): PayoutStatus | null {
-  const status = field(value, "status");
-  return typeof status === "string" && PAYOUT_STATUS_SET.has(status) ? (status as PayoutStatus) : null;
-}
-
-function numberField(value: Prisma.JsonValue | null, key: string): number | null {
-  const n = field(value, key);
-  return typeof n === "number" ? n : null;
-}
-
-function stringField(value: Prisma.JsonValue | null, key: string): string | null {
-  const s = field(value, key);
-  return typeof s === "string" ? s : null;
-}
 
 export type TAuditRow = {
   id: string;
@@ -63,12 +33,14 @@ export type TAuditRow = {
 };
 
 function auditItem(row: TAuditRow): TAuditTimelineItem {
-  const statusBefore = statusField(row.before);
-  const statusAfter = statusField(row.after);
-  const amountBefore = numberField(row.before, "amount");
-  const amountAfter = numberField(row.after, "amount");
-  const transferBefore = stringField(row.before, "stripeTransferId");
-  const transferAfter = stringField(row.after, "stripeTransferId");
+  const before = readPayoutSnapshot(row.before);
+  const after = readPayoutSnapshot(row.after);
+  const statusBefore = before.status ?? null;
+  const statusAfter = after.status ?? null;
+  const amountBefore = before.amount ?? null;
+  const amountAfter = after.amount ?? null;
+  const transferBefore = before.stripeTransferId ?? null;
+  const transferAfter = after.stripeTransferId ?? null;
   const statusChanged = statusAfter !== null && statusAfter !== statusBefore;
   const amountChanged = amountAfter !== null && amountBefore !== null && amountAfter !== amountBefore;
   return {
@@ -84,7 +56,7 @@ function auditItem(row: TAuditRow): TAuditTimelineItem {
     amountFrom: amountChanged ? amountBefore : null,
     amountTo: amountChanged ? amountAfter : null,
     stripeTransferId: transferAfter !== null && transferAfter !== transferBefore ? transferAfter : null,
-    stripeReversalId: stringField(row.after, "stripeReversalId"),
+    stripeReversalId: after.stripeReversalId ?? null,
   };
 }
 

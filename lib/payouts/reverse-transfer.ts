@@ -5,16 +5,16 @@ import type Stripe from "stripe";
 import type { Payout, PayoutTransfer, TransferReversal } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { TActor } from "@/lib/audit/record-audit";
-import { recordAudit } from "@/lib/audit/record-audit";
+import { payoutChangeEntry, recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import { formatMoney } from "@/lib/money/format-money";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { createTransferReversal, findReversalFor, reversalIdempotencyKey } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
 import { reversalEvent } from "./claims-after-transfer";
+import { reversalFailedMessage } from "./payout-alert-texts";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
 /** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer (a repayment is one too). */
@@ -139,20 +139,22 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
       ],
       skipDuplicates: true,
     });
-    await recordAudit(tx, {
-      ...audit,
-      action: "payout.reversal_failed",
-      entityType: "payout",
-      entityId: payout.id,
-      reason: error,
-      before: payoutSnapshot(payout),
-      after: { ...payoutSnapshot(payout), reversalId: current.id, providerOwes: current.amount },
-    });
+    await recordAudit(
+      tx,
+      payoutChangeEntry({
+        ...audit,
+        action: "payout.reversal_failed",
+        entityId: payout.id,
+        reason: error,
+        before: payoutSnapshot(payout),
+        after: { ...payoutSnapshot(payout), reversalId: current.id, providerOwes: current.amount },
+      }),
+    );
     await raiseAlert(tx, {
       kind: "reversal_failed",
       severity: "critical",
       title: "Transfer reversal failed: the provider owes the refund",
-      message: `Could not reverse ${formatMoney(current.amount, current.currency)} of transfer ${transferId} (payout ${payout.id}): ${error}. Recorded as a debt of the provider.`,
+      message: reversalFailedMessage(payout.id, current, transferId, error),
       payoutId: payout.id,
       providerId: payout.providerId,
       dedupeKey: `reversal_failed:${current.id}`,

@@ -30,6 +30,14 @@ export function tipWindowEndsAt(completedAt: Date, rules: TTimingRules = DEFAULT
   return new Date(completedAt.getTime() + rules.tipWindowHours * HOUR_MS);
 }
 
+/** Why a tip tipped after the window is rejected (the tip's rejection reason and audit entry). */
+export function describeLateTip(completedAt: Date, tippedAt: Date, rules: TTimingRules = DEFAULT_TIMING): string {
+  return (
+    `tip received after the ${rules.tipWindowHours}-hour window ` +
+    `(window ended ${tipWindowEndsAt(completedAt, rules).toISOString()}, tipped ${tippedAt.toISOString()})`
+  );
+}
+
 /**
  * Bookings completed before this instant have a closed tip window at `now` (the inverse of
  * tipWindowEndsAt, for queries over many bookings).

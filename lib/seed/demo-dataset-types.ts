@@ -36,6 +36,7 @@ export type TDemoDataset = {
   tips: Prisma.TipCreateManyInput[];
   disputes: Prisma.DisputeCreateManyInput[];
   transferAttempts: Prisma.TransferAttemptCreateManyInput[];
+  transfers: Prisma.PayoutTransferCreateManyInput[];
   reversals: Prisma.TransferReversalCreateManyInput[];
   debts: Prisma.ProviderDebtCreateManyInput[];
   alerts: Prisma.AlertCreateManyInput[];
@@ -50,6 +51,7 @@ export function emptyDataset(): TDemoDataset {
     tips: [],
     disputes: [],
     transferAttempts: [],
+    transfers: [],
     reversals: [],
     debts: [],
     alerts: [],

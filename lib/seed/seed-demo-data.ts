@@ -113,38 +113,25 @@ async function insertDataset(tx: Tx, data: TDemoDataset): Promise<void> {
   await insertRows(tx, "Tip", data.tips);
   await insertRows(tx, "Dispute", data.disputes);
   await insertRows(tx, "TransferAttempt", data.transferAttempts);
+  await insertRows(tx, "PayoutTransfer", data.transfers);
   await insertRows(tx, "TransferReversal", data.reversals);
   await insertRows(tx, "ProviderDebt", data.debts);
   await insertRows(tx, "Alert", data.alerts);
   await insertRows(tx, "AuditLog", data.audit);
-  await recordTransfers(tx);
-}
-
-/**
- * The demo's transfers as PayoutTransfer rows: each transferred payout was paid with one transfer
- * from the platform's balance (the demo bookings' charges exist only here, not at Stripe), and its
- * reversals reverse that transfer, as the engine records them.
- */
-async function recordTransfers(tx: Tx): Promise<void> {
-  await tx.$executeRawUnsafe(`
-    INSERT INTO "PayoutTransfer" ("payoutId", "kind", "amountVersion", "leg", "payoutAmount", "amount", "currency", "status", "idempotencyKey", "stripeTransferId", "transferredAt", "createdAt", "updatedAt")
-    SELECT p."id", 'payout', p."amountVersion", 1, p."amount", p."amount", p."currency", 'succeeded',
-           'payout:' || p."id" || ':v' || p."amountVersion", p."stripeTransferId", p."transferredAt", p."transferredAt", p."transferredAt"
-    FROM "Payout" p
-    WHERE p."stripeTransferId" IS NOT NULL AND p."amount" > 0
-      AND NOT EXISTS (SELECT 1 FROM "PayoutTransfer" t WHERE t."payoutId" = p."id")`);
-  await tx.$executeRawUnsafe(`
-    UPDATE "TransferReversal" r SET "payoutTransferId" = t."id", "transferAmount" = r."amount", "transferCurrency" = r."currency", "sentAt" = r."createdAt"
-    FROM "PayoutTransfer" t
-    WHERE r."payoutTransferId" IS NULL AND t."payoutId" = r."payoutId" AND t."leg" = 1 AND t."kind" = 'payout'`);
-  await tx.$executeRawUnsafe(`
-    UPDATE "ProviderDebt" d SET "reversalId" = r."id"
-    FROM "TransferReversal" r
-    WHERE d."reversalId" IS NULL AND d."disputeId" IS NOT NULL AND r."disputeId" = d."disputeId" AND r."status" = 'failed'`);
 }
 
 type TTable =
-  "Provider" | "Booking" | "Payout" | "Tip" | "Dispute" | "TransferAttempt" | "TransferReversal" | "ProviderDebt" | "Alert" | "AuditLog";
+  | "Provider"
+  | "Booking"
+  | "Payout"
+  | "Tip"
+  | "Dispute"
+  | "TransferAttempt"
+  | "PayoutTransfer"
+  | "TransferReversal"
+  | "ProviderDebt"
+  | "Alert"
+  | "AuditLog";
 
 async function insertRows(tx: Tx, table: TTable, rows: readonly object[]): Promise<void> {
   if (rows.length === 0) return;

@@ -8,7 +8,7 @@ import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
 import { FULLY_REFUNDED, lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
-import { isTipInWindow, tipWindowEndsAt } from "@/lib/payouts/timing";
+import { describeLateTip, isTipInWindow } from "@/lib/payouts/timing";
 import { repriceChargeRefunds } from "@/lib/refunds/reprice-charge-refunds";
 
 export type TAddTipInput = {
@@ -61,9 +61,7 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
     } else if (booking.cancelledAt) {
       rejectionReason = "the booking was cancelled";
     } else if (booking.completedAt && !isTipInWindow(booking.completedAt, input.tippedAt, ctx.timing)) {
-      rejectionReason =
-        `tip received after the ${ctx.timing.tipWindowHours}-hour window ` +
-        `(window ended ${tipWindowEndsAt(booking.completedAt, ctx.timing).toISOString()}, tipped ${input.tippedAt.toISOString()})`;
+      rejectionReason = describeLateTip(booking.completedAt, input.tippedAt, ctx.timing);
     } else if (payout && TRANSFERRED_STATUSES.includes(payout.status) && !(payout.transferredAt && receivedAt < payout.transferredAt)) {
       rejectionReason = "the payout was already transferred";
     } else if (payout?.status === "cancelled" && payout.cancelReason !== FULLY_REFUNDED) {

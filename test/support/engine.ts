@@ -116,13 +116,30 @@ export async function startEngineHarness() {
     return fake.addAccount({ payoutsEnabled: true, transfersCapability: "active", ...input });
   }
 
-  async function completeBooking(overrides: Partial<TCompletedBookingInput> & { stripeAccountId?: string | null } = {}) {
+  /**
+   * Records that the provider of this connected account can receive payouts, as our record would
+   * after Stripe said so (providers start with payouts disabled until Stripe says otherwise). A
+   * direct write: no audit entry, no payout released; for tests whose subject is not readiness.
+   */
+  async function readyProvider(stripeAccountId: string) {
+    await db.provider.updateMany({ where: { stripeAccountId }, data: { payoutsEnabled: true } });
+  }
+
+  type TCompleteBookingOptions = Partial<TCompletedBookingInput> & {
+    /** The connected account (default: a new ready one at the fake Stripe; null: none). */
+    stripeAccountId?: string | null;
+    /** Also mark the provider ready in our record (readyProvider), before and after the booking. */
+    providerReady?: boolean;
+  };
+
+  /** Records a completed booking now (recordCompletedBooking), of a new provider unless told otherwise. */
+  async function completeBooking(options: TCompleteBookingOptions = {}) {
+    const { providerReady = false, ...overrides } = options;
     const key = randomUUID().slice(0, 8);
     const stripeAccountId = overrides.stripeAccountId === undefined ? account() : overrides.stripeAccountId;
-    if (stripeAccountId) {
-      // Providers start with payouts disabled until Stripe says otherwise; tests start ready.
-      await db.provider.updateMany({ where: { stripeAccountId }, data: { payoutsEnabled: true } });
-    }
+    // Before, for a provider we know already (its payout is derived in the same transaction), and
+    // after, for the provider this booking creates.
+    if (providerReady && stripeAccountId) await readyProvider(stripeAccountId);
     const result = await recordCompletedBooking(ctx(), {
       bookingExternalId: `bk_${key}`,
       completedAt: clock.now(),
@@ -131,7 +148,7 @@ export async function startEngineHarness() {
       provider: { externalId: `prov_${key}`, name: `Provider ${key}`, email: `p-${key}@example.test`, stripeAccountId },
       ...overrides,
     });
-    if (stripeAccountId) await db.provider.updateMany({ where: { stripeAccountId }, data: { payoutsEnabled: true } });
+    if (providerReady && stripeAccountId) await readyProvider(stripeAccountId);
     return result;
   }
 
@@ -140,7 +157,7 @@ export async function startEngineHarness() {
     return fake.transfers().filter((t) => t.metadata?.payoutId === payoutId);
   }
 
-  return { fake, clock, stripe, deps, ctx, functions, run, account, completeBooking, transfersFor };
+  return { fake, clock, stripe, deps, ctx, functions, run, account, readyProvider, completeBooking, transfersFor };
 }
 
 /** The event that asks for a payout's transfer, as a test sends it. */

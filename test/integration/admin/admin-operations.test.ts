@@ -32,7 +32,7 @@ beforeEach(() => {
 
 describe("hold and release", () => {
   it("holds a scheduled payout and releases it, each audited with the operator and the reason", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     const held = await holdPayout(h.ctx(operator), {
       payoutId: payout.id,
@@ -57,7 +57,7 @@ describe("hold and release", () => {
   });
 
   it("a release after the due time requests the transfer at once", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     await holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Checking the booking" });
     h.clock.advance(72 * HOUR);
@@ -69,7 +69,7 @@ describe("hold and release", () => {
   });
 
   it("refuses a stale version, writing nothing", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     await expect(
       holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Old screen", expectedVersion: payout.version - 1 }),
@@ -81,7 +81,7 @@ describe("hold and release", () => {
   });
 
   it("cannot release a dispute hold while the dispute is open; resolving it releases", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${bookingId}`, openedAt: h.clock.now() });
     const payout = await payoutOf(bookingId);
     await expect(releasePayout(h.ctx(operator), { payoutId: payout.id, reason: "Let it go" })).rejects.toMatchObject({
@@ -93,7 +93,7 @@ describe("hold and release", () => {
   });
 
   it("cannot release an admin hold while a dispute on the booking is open", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     await holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Fraud check" });
     await openDispute(h.ctx(), { bookingId, externalId: `dsp3_${bookingId}`, openedAt: h.clock.now() });
@@ -105,7 +105,7 @@ describe("hold and release", () => {
   });
 
   it("an admin hold survives a dispute that opens and closes meanwhile", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     await holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Fraud check" });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp2_${bookingId}`, openedAt: h.clock.now() });
@@ -116,7 +116,7 @@ describe("hold and release", () => {
 
 describe("cancel", () => {
   it("cancels a held payout with the admin's reason; it is never transferred", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     await holdPayout(h.ctx(operator), { payoutId: payout.id, reason: "Suspicious booking" });
     const cancelled = await cancelPayout(h.ctx(operator), { payoutId: payout.id, reason: "Booking was fraudulent" });
@@ -132,7 +132,7 @@ describe("cancel", () => {
   });
 
   it("refuses to cancel a transferred payout with a typed error", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(49 * HOUR);
     const payout = await payoutOf(bookingId);
     await h.run("transfer", { name: "payout/transfer.requested", data: { payoutId: payout.id, reason: "due" } });
@@ -144,7 +144,7 @@ describe("cancel", () => {
 
 describe("follow-up function", () => {
   it("after a dispute resolution event it re-derives the payout and requests the transfer now due", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp3_${bookingId}`, openedAt: h.clock.now() });
     h.clock.advance(49 * HOUR);
     const resolved = await resolveDispute(h.ctx(), {

@@ -47,7 +47,7 @@ beforeEach(() => {
 
 /** A scheduled USD payout of `amount` (default 1,500.00: above the default threshold), not yet due. */
 async function bigPayout(amount = 150_000) {
-  const { bookingId } = await h.completeBooking({ providerShare: amount });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: amount });
   return { bookingId, payout: await payoutOf(bookingId) };
 }
 

@@ -63,7 +63,7 @@ describe("getPayoutDetail", () => {
   });
 
   it("breaks the amount down and merges audit entries, tips, disputes, attempts and reversals into one timeline, newest first", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
     h.clock.advance(HOUR);
     await addTip(h.ctx(), {
       tipExternalId: `tip_${randomUUID()}`,
@@ -151,7 +151,7 @@ describe("getPayoutDetail", () => {
   });
 
   it("shows each role only its actions, disabled with a reason where the state forbids them", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
 
     expect((await detailOf(payout.id, "viewer")).actions).toEqual([]);
@@ -185,7 +185,7 @@ describe("getPayoutDetail", () => {
   });
 
   it("shows a pending force release: awaiting a second approval, approvable by another admin only", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 150_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 150_000 });
     const payout = await payoutOf(bookingId);
     const requested = await requestForceRelease(h.ctx(actor("admin")), { payoutId: payout.id, reason: "VIP provider, pay today" });
     expect(requested.outcome).toBe("approval_requested");
@@ -225,7 +225,7 @@ describe("getPayoutDetail", () => {
   });
 
   it("makes a bounded number of queries, each one served by an index", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     await addTip(h.ctx(), { tipExternalId: `tip_${randomUUID()}`, bookingId, amount: 100, currency: "USD", tippedAt: h.clock.now() });
     await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });

@@ -70,7 +70,7 @@ async function runBackfill() {
 describe("migration 20261124170000_dispute_charge on existing rows", () => {
   it("a lost chargeback on a tip charge, recorded before the migration, still caps a later refund on that charge", async () => {
     const tipCharge = stripeId("ch");
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
     // Two tips, each paid with its own charge.
     await addTip(h.ctx(), {
       tipExternalId: `tip_${randomUUID()}`,

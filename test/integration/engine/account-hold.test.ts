@@ -26,7 +26,7 @@ beforeEach(() => {
 describe("a failed account look-up before the claim", () => {
   it("does not leave a payout to a ready account held with no way out", async () => {
     const account = h.account(); // ready at Stripe all along
-    const { bookingId } = await h.completeBooking({ stripeAccountId: account });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: account });
     // As for any provider we never got an account.updated for: recorded as not ready.
     await db.provider.updateMany({ where: { stripeAccountId: account }, data: { payoutsEnabled: false } });
     h.clock.advance(48 * HOUR + 1000);

@@ -28,7 +28,7 @@ const accountLookups = (account: string) =>
 /** A due payout held because Stripe said the provider's account cannot receive payouts. */
 async function heldForAccount() {
   const account = h.account({ payoutsEnabled: false });
-  const { bookingId } = await h.completeBooking({ stripeAccountId: account });
+  const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: account });
   await db.provider.updateMany({ where: { stripeAccountId: account }, data: { payoutsEnabled: false } });
   h.clock.advance(48 * HOUR + 1000);
   const payout = await payoutOf(bookingId);

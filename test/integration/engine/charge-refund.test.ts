@@ -55,7 +55,7 @@ describe("before the transfer", () => {
   it("takes the provider's proportional part (rounded down) of each increase of the cumulative refunded total", async () => {
     const charge = chargeId();
     // The customer paid 100.00; 80.00 was the provider's share.
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge });
 
     const first = await refund(charge, 3_000);
     expect(first).toMatchObject({
@@ -80,7 +80,7 @@ describe("before the transfer", () => {
 
   it("a repeated or older report changes nothing; a later total applies only its increase", async () => {
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge });
     await refund(charge, 5_000);
     const after = await payoutOf(bookingId);
 
@@ -103,7 +103,7 @@ describe("before the transfer", () => {
 
   it("a newer report of a lower total (a refund failed at Stripe) gives the provider's part back; an older one changes nothing", async () => {
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge });
     await refund(charge, 5_000);
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 4_000, amount: 4_000 });
     const lower = await refund(charge, 2_000, { refundedAt: new Date(h.clock.now().getTime() + 60_000) });
@@ -118,7 +118,7 @@ describe("before the transfer", () => {
 
   it("a full refund cancels the payout as fully refunded; nothing is transferred", async () => {
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ providerShare: 7_777, stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 7_777, stripeChargeId: charge });
     await refund(charge, 9_999, { chargeAmount: 9_999 });
     // Nothing to pay; it is cancelled once no tip can join it any more (when it is due).
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", refundedAmount: 7_777, amount: 0 });
@@ -135,7 +135,7 @@ describe("before the transfer", () => {
   it("counts the accepted tips paid with the same charge as the provider's; a tip's own charge falls wholly on the provider", async () => {
     const bookingCharge = chargeId();
     const tipCharge = chargeId();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: bookingCharge });
     // A tip of 20.00 paid with the booking's charge (120.00 in all), another of 15.00 with its own.
     await addTip(h.ctx(), {
       tipExternalId: `tip_${randomUUID()}`,
@@ -170,7 +170,7 @@ describe("before the transfer", () => {
     expect(await db.chargeRefund.count()).toBe(before);
 
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: charge });
     // Matched, but not applicable as is: nothing deducted, the payout held for review, an admin alerted.
     expect(await refund(charge, 1_000, { currency: "eur" })).toMatchObject({
       kind: "needs_review",
@@ -186,7 +186,7 @@ describe("before the transfer", () => {
 
   it("concurrent reports of several totals converge: the provider's part of the highest total, taken once", async () => {
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge });
     const totals = [1_000, 2_500, 2_500, 4_000, 6_000, 6_000, 3_000];
     await Promise.all(totals.map((t) => refund(charge, t)));
     const steps = await db.chargeRefund.findMany({ where: { stripeChargeId: charge } });
@@ -197,7 +197,7 @@ describe("before the transfer", () => {
 
   it("waits while the transfer is in flight: the change is refused as busy and nothing is recorded", async () => {
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: charge });
     h.clock.advance(48 * HOUR + 1);
     const claimed = await claimTransfer({ ...h.ctx(), runId: "run_busy" }, { payoutId: (await payoutOf(bookingId)).id });
     expect(claimed.kind).toBe("claimed");
@@ -207,7 +207,7 @@ describe("before the transfer", () => {
 
   it("a refund reported by both the platform's dispute and Stripe is taken twice, and an admin is told", async () => {
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
     await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "partial", refundedAmount: 2_000, resolvedAt: h.clock.now() });
     expect(await db.alert.count({ where: { kind: "refund_reported_twice" } })).toBe(0);
@@ -223,7 +223,7 @@ describe("before the transfer", () => {
 describe("after the transfer", () => {
   it("each refund step becomes one reversal of the provider's part, never two", async () => {
     const charge = chargeId();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge });
     const payout = await transferred(bookingId);
     const transferId = payout.stripeTransferId!;
 

@@ -50,7 +50,7 @@ describe("a dispute opened between a payout's transfers", () => {
   it("stops the transfers not yet sent: the payout waits on hold for the dispute, and is completed once after it", async () => {
     const bookingCharge = h.fake.createCharge({ amount: 10_000, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
     const tipCharge = h.fake.createCharge({ amount: 1_500, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
-    const { bookingId } = await h.completeBooking({ stripeChargeId: bookingCharge.id, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: bookingCharge.id, providerShare: 8_000 });
     await addTip(h.ctx(), {
       tipExternalId: `tip_${bookingId}`,
       bookingId,

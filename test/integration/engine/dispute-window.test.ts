@@ -28,7 +28,7 @@ beforeEach(() => {
 
 describe("a dispute opened and won between the pre-send check and the record", () => {
   it("does not leave the payout held for a dispute that is already resolved", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
     const ctx = { ...h.ctx(), runId: "run_window" };

@@ -33,7 +33,7 @@ const uid = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter+
 describe("booking/completed", () => {
   it("schedules the payout, sleeps until it is due, re-checks and requests the transfer", async () => {
     const completedAt = h.clock.now();
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     expect(payout).toMatchObject({ status: "scheduled", amount: 8_000 });
     expect(payout.eligibleAt.getTime()).toBe(completedAt.getTime() + 48 * HOUR);
@@ -51,7 +51,7 @@ describe("booking/completed", () => {
   });
 
   it("does not request a transfer at the due time while a dispute holds the payout", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
     const run = await h.run("schedule", { name: "booking/completed", data: { bookingId } });
     expect(run.result).toMatchObject({ transferRequested: false, status: "on_hold" });
@@ -60,7 +60,7 @@ describe("booking/completed", () => {
 
 describe("disputes", () => {
   it("opened before the due time: on_hold; resolved with refund R: amount = share + tips - R, released and transferred with exactly that", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 10_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 10_000 });
     await addTip(h.ctx(), { tipExternalId: uid("tip"), bookingId, amount: 1_500, currency: "USD", tippedAt: h.clock.advance(HOUR) });
     await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), reason: "service not as described", openedAt: h.clock.advance(HOUR) });
     const held = await payoutOf(bookingId);
@@ -102,7 +102,7 @@ describe("disputes", () => {
   });
 
   it("a refund equal to share + tips cancels the payout as fully refunded, with no transfer", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 6_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 6_000 });
     await addTip(h.ctx(), { tipExternalId: uid("tip"), bookingId, amount: 500, currency: "USD", tippedAt: h.clock.now() });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: uid("dsp"), openedAt: h.clock.now() });
     const { payout } = await resolveDispute(h.ctx(), {
@@ -121,7 +121,7 @@ describe("disputes", () => {
   });
 
   it("opened while the transfer is in flight, before Stripe was called: nothing is transferred until it is resolved", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     const ctx = { ...h.ctx(), runId: "run_in_flight" };
@@ -142,7 +142,7 @@ describe("disputes", () => {
   });
 
   it("opened after the transfer and lost with refund R: one reversal of R, never two, even if the resolution arrives twice", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 12_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 12_000 });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     await h.run("transfer", transferEvent(payout.id));
@@ -175,7 +175,7 @@ describe("disputes", () => {
   });
 
   it("a reversal Stripe already made for the record (its idempotency key forgotten after 24 h) is confirmed, not made again", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 12_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 12_000 });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     await h.run("transfer", transferEvent(payout.id));
@@ -206,7 +206,7 @@ describe("disputes", () => {
   });
 
   it("a reversal refused for lack of balance records what the provider owes and alerts", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     await h.run("transfer", transferEvent(payout.id));
@@ -240,7 +240,7 @@ describe("disputes", () => {
 describe("tips", () => {
   it("a tip at completion + 23 h joins the payout; one at + 25 h is rejected, recorded, not paid", async () => {
     const completedAt = h.clock.now();
-    const { bookingId } = await h.completeBooking({ providerShare: 7_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 7_000 });
     const early = await addTip(h.ctx(), {
       tipExternalId: uid("tip"),
       bookingId,
@@ -270,7 +270,7 @@ describe("tips", () => {
   });
 
   it("a tip in another currency is rejected with the reason; a repeated tip id changes nothing", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const tipExternalId = uid("tip");
     const other = await addTip(h.ctx(), { tipExternalId, bookingId, amount: 500, currency: "EUR", tippedAt: h.clock.now() });
     expect(other.tip).toMatchObject({ status: "rejected", rejectionReason: "tip currency EUR differs from the booking's USD" });
@@ -282,7 +282,7 @@ describe("tips", () => {
 
 describe("cancellation", () => {
   it("cancels a scheduled payout; the booking's cancellation is audited with its reason", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const { payout } = await cancelBooking(h.ctx(), { bookingId, cancelledAt: h.clock.now(), reason: "provider no-show" });
     expect(payout).toMatchObject({ status: "cancelled", cancelReason: "booking cancelled" });
     expect(
@@ -293,7 +293,7 @@ describe("cancellation", () => {
 
 describe("reconciliation sweep", () => {
   it("transfers a payout whose booking/completed event was never delivered, once it is due", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     // No Inngest function ever ran for this booking. Before the due time the sweep does nothing for it.
     await h.run("reconcile", null);
@@ -317,7 +317,7 @@ describe("reconciliation sweep", () => {
   });
 
   it("settles a payout stuck in processing for over an hour against Stripe", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     // The run died after Stripe made the transfer and before it was recorded.
@@ -339,7 +339,7 @@ describe("reconciliation sweep", () => {
   });
 
   it("puts a stuck payout with no transfer at Stripe back to scheduled, to be transferred once", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     const claimed = await claimTransfer({ ...h.ctx(), runId: "run_died_early" }, { payoutId: payout.id });
@@ -356,7 +356,7 @@ describe("reconciliation sweep", () => {
 describe("with Inngest unreachable", () => {
   it("the change is recorded, its events wait in the outbox, the engine is marked unreachable, and the sweep catches up", async () => {
     globalThis.inngestReceiver.setDown(true);
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const publish = await publishOutbox(db);
     expect(publish.failed).toBeGreaterThan(0);
     const payout = await payoutOf(bookingId);

@@ -31,7 +31,7 @@ beforeEach(() => {
 describe("stored refusals and the next try", () => {
   it("after the provider's account gains the transfers capability, the released payout is paid (not a replay of the stored refusal)", async () => {
     const account = h.account({ transfersCapability: "inactive" });
-    const { bookingId } = await h.completeBooking({ stripeAccountId: account });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: account });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
 
@@ -62,7 +62,7 @@ describe("stored refusals and the next try", () => {
   it("a failed payout an admin retries after its cause is fixed is paid with a new key (a stored refusal for an unknown destination)", async () => {
     // A destination Stripe does not know: a permanent refusal, failed at once and stored under the key.
     const account = `acct_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const { bookingId } = await h.completeBooking({ stripeAccountId: account });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: account });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
     const first = await h.run("transfer", transferEvent(payout.id));

@@ -91,7 +91,7 @@ describe("a hold with more than one cause", () => {
   it("an account becoming ready does not release a payout while a dispute on its booking is open, whatever the order", async () => {
     async function scenario(order: "dispute_first" | "account_first") {
       const accountId = h.account();
-      const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+      const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
       const dispute = () => openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
       if (order === "dispute_first") await dispute();
       await accountUpdated(accountId, false);
@@ -111,7 +111,7 @@ describe("a hold with more than one cause", () => {
 
   it("a dispute resolved while the provider's account cannot receive payouts leaves the payout held for the account", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
     await accountUpdated(accountId, false);
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
@@ -125,7 +125,7 @@ describe("a hold with more than one cause", () => {
 
   it("an admin hold is not released by a dispute's resolution or by the account becoming ready", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
     const user = await db.adminUser.create({
       data: { email: `op-${randomUUID()}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" },
     });
@@ -147,7 +147,7 @@ describe("a payout with nothing left to pay", () => {
   // cancelled as "fully refunded": by the payout's own run when it becomes due, or else by the
   // reconciliation sweep. Either is idempotent.
   it("stays open at zero while a tip may join, then the sweep cancels it once; a later tip is refused", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 6_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 6_000 });
     const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
     await resolveDispute(h.ctx(), {
       disputeId: opened.dispute.id,
@@ -189,7 +189,7 @@ describe("refunds and chargebacks on one charge", () => {
     // Customer paid 100.00 on the booking's charge, 80.00 of it the provider's share; a tip of
     // 20.00 was paid with its own charge. At Stripe: 50.00 refunded, the other 50.00 charged back and lost.
     const bookingCharge = stripeId("ch");
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: bookingCharge });
     await addTip(h.ctx(), {
       tipExternalId: `tip_${randomUUID()}`,
       bookingId,
@@ -240,7 +240,7 @@ describe("a refund and a tip paid with the same charge", () => {
     // Half of it (60.00) is refunded: the provider's part is 50 % of 100.00 = 50.00.
     async function scenario(order: "tip_first" | "refund_first") {
       const bookingCharge = stripeId("ch");
-      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge });
+      const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: bookingCharge });
       const tip = () =>
         addTip(h.ctx(), {
           tipExternalId: `tip_${randomUUID()}`,
@@ -274,7 +274,7 @@ describe("a refund and a tip paid with the same charge", () => {
     // One charge of 20.00 paid two tips of 10.00; 10.00 of it was refunded: the provider's part is 10.00.
     async function scenario(order: "tips_first" | "refund_between") {
       const tipCharge = stripeId("ch");
-      const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+      const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
       const tip = () =>
         addTip(h.ctx(), {
           tipExternalId: `tip_${randomUUID()}`,

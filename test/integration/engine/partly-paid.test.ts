@@ -32,7 +32,7 @@ const secondsFromNow = (ms: number) => new Date(Math.floor((h.clock.now().getTim
 /** 5000 of 8000 transferred from the booking's charge; the 3000 from the balance waits for funds. */
 async function partlyPaidWaitingForFunds() {
   const charge = h.fake.createCharge({ amount: 5_000, currency: "usd", availableOn: secondsFromNow(4 * DAY) });
-  const { bookingId } = await h.completeBooking({ stripeChargeId: charge.id, providerShare: 8_000 });
+  const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: charge.id, providerShare: 8_000 });
   h.clock.advance(48 * HOUR + 1000);
   const payout = await payoutOf(bookingId);
   const run = await h.run("transfer", transferEvent(payout.id));

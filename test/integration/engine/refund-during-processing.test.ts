@@ -59,7 +59,7 @@ function chargeRefundedEvent(chargeId: string, amount: number, refunded: number)
 describe("a refund reported while the transfer is in flight", () => {
   it("is still taken from the provider once the payout settles", async () => {
     const chargeId = `ch_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
-    const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: chargeId });
     const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);

@@ -30,7 +30,7 @@ describe("a refund needing review on a payout waiting for funds", () => {
   it("keeps the payout held for review: the funds coming in do not release it and nothing more is transferred", async () => {
     const availableOn = new Date(Math.floor((h.clock.now().getTime() + 4 * DAY) / 1000) * 1000);
     const charge = h.fake.createCharge({ amount: 5_000, currency: "usd", availableOn });
-    const { bookingId } = await h.completeBooking({ stripeChargeId: charge.id, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: charge.id, providerShare: 8_000 });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
     const run = await h.run("transfer", transferEvent(payout.id));

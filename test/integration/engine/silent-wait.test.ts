@@ -28,7 +28,7 @@ describe("a charge Stripe refuses to describe", () => {
       currency: "usd",
       availableOn: new Date(Math.floor(h.clock.now().getTime() / 1000) * 1000),
     });
-    const { bookingId } = await h.completeBooking({ stripeChargeId: charge.id, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: charge.id, providerShare: 8_000 });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
 
@@ -61,7 +61,7 @@ describe("a charge Stripe refuses to describe", () => {
 
 describe("a transfer Stripe keeps turning away", () => {
   it("is retried without spending attempts, but not in silence for ever: an admin is alerted once", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
 

@@ -26,7 +26,7 @@ beforeEach(() => {
 
 describe("the sweep settling a payout whose run is transferring it right now", () => {
   it("does not put the payout back to scheduled while the run's transfer is in flight", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
 

@@ -27,7 +27,7 @@ beforeEach(() => {
 });
 
 async function dueBooking(overrides: Parameters<TEngineHarness["completeBooking"]>[0] = {}) {
-  const { bookingId } = await h.completeBooking(overrides);
+  const { bookingId } = await h.completeBooking({ providerReady: true, ...overrides });
   h.clock.advance(48 * HOUR + 1000);
   return payoutOf(bookingId);
 }
@@ -328,7 +328,7 @@ describe("transfer", () => {
   });
 
   it("is not transferred before it is due", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     const result = await transferPayout(h.ctx(), h.stripe, { payoutId: payout.id });
     expect(result).toMatchObject({ kind: "skipped", reason: "not_eligible" });
@@ -373,7 +373,7 @@ describe("provider account readiness", () => {
 
 describe("force release", () => {
   it("before 48 h transfers at once", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     h.clock.advance(2 * HOUR);
     const payout = await payoutOf(bookingId);
     const released = await forceReleasePayout(h.ctx(ADMIN_ACTOR(adminId)), {
@@ -391,7 +391,7 @@ describe("force release", () => {
   });
 
   it("during an open dispute is refused with a clear error and changes nothing", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     await openDispute(h.ctx(), { bookingId, externalId: `dsp_${bookingId}`, openedAt: h.clock.now() });
     const before = await payoutOf(bookingId);
     await expect(forceReleasePayout(h.ctx(ADMIN_ACTOR(adminId)), { payoutId: before.id, reason: "please" })).rejects.toMatchObject({
@@ -403,7 +403,7 @@ describe("force release", () => {
   });
 
   it("needs a reason and an admin", async () => {
-    const { bookingId } = await h.completeBooking();
+    const { bookingId } = await h.completeBooking({ providerReady: true });
     const payout = await payoutOf(bookingId);
     await expect(forceReleasePayout(h.ctx(ADMIN_ACTOR(adminId)), { payoutId: payout.id, reason: "  " })).rejects.toMatchObject({
       status: 400,

@@ -47,7 +47,7 @@ function clientMakingTransfersAnswered500(): Stripe {
 
 describe("a 5xx with Stripe-Should-Retry: false whose look-up fails", () => {
   it("leaves the payout processing for the sweep, never failed and cancellable while Stripe holds the transfer", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
 

@@ -30,7 +30,7 @@ beforeEach(() => {
 
 /** Two 500s, then a third attempt that Stripe executes but whose answer is lost. */
 async function failWithUnknownThirdAttempt(chargeId?: string) {
-  const { bookingId } = await h.completeBooking(chargeId ? { stripeChargeId: chargeId } : {});
+  const { bookingId } = await h.completeBooking({ providerReady: true, ...(chargeId ? { stripeChargeId: chargeId } : {}) });
   h.clock.advance(48 * HOUR + 1000);
   const payout = await payoutOf(bookingId);
   h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 500 }, 2);
@@ -64,7 +64,7 @@ describe("an unknown outcome on the last attempt", () => {
 
   it("a transfer found for an earlier amount is recorded as that amount's, never repeated, and raised for a human", async () => {
     const chargeId = `ch_review_${Date.now().toString(36)}`;
-    const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: chargeId });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
     const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });

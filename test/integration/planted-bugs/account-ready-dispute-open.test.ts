@@ -97,6 +97,7 @@ async function heldForAccountThenDisputed(kind: "stripe" | "platform") {
   const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
   const accountId = h.account();
   const { bookingId } = await h.completeBooking({
+    providerReady: true,
     providerShare: 8_000,
     stripeChargeId: charge.id,
     stripeAccountId: accountId,

@@ -26,7 +26,7 @@ const h = appEngineHarness();
 /** A completed booking paid with a charge of `chargeAmount` at the fake Stripe, transferred 48 h later. */
 async function transferredBooking(input: { chargeAmount: number; providerShare: number }) {
   const charge = h.fake.createCharge({ amount: input.chargeAmount, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerShare: input.providerShare, stripeChargeId: charge.id });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: input.providerShare, stripeChargeId: charge.id });
   h.clock.advance(48 * HOUR + 1_000);
   const payout = await payoutOf(bookingId);
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });

@@ -101,7 +101,7 @@ describe("a second dispute lost after the first one's reversal was made", () => 
     // The customer paid 100.00 for the booking (80.00 the provider's) and tipped 20.00 on a charge of its own.
     const bookingCharge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
     const tipCharge = h.fake.createCharge({ amount: 2_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: bookingCharge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: bookingCharge.id });
     await addTip(h.ctx(), {
       tipExternalId: `tip_${randomUUID()}`,
       bookingId,
@@ -149,7 +149,7 @@ describe("a second dispute lost after the first one's reversal was made", () => 
 
   it("two booking-platform disputes: the second is reversed only up to what the first's made reversal left of the transfer", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     const { externalId } = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
     const payout = await transfer(bookingId);
     const [only] = h.transfersFor(payout.id) as [Stripe.Transfer];

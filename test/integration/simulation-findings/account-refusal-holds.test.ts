@@ -60,7 +60,7 @@ describe("account not ready, then ready: told by account.updated or by Stripe re
       const start = h.clock.now();
       const at = (ms: number) => new Date(seconds(new Date(start.getTime() + ms)) * 1000);
       const accountId = h.account();
-      const { bookingId } = await h.completeBooking({ stripeAccountId: accountId, providerShare: 8_000 });
+      const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId, providerShare: 8_000 });
       const payout = await payoutOf(bookingId);
       // The facts: the account cannot receive payouts an hour after the booking; two days later it can again.
       const notReady = await accountUpdated(accountId, false, at(HOUR));
@@ -116,7 +116,7 @@ describe("account not ready, then ready: told by account.updated or by Stripe re
 
   it("when Stripe cannot be asked for the account after the refusal, the refusal itself is recorded: held, and released when Stripe later says ready", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId, providerShare: 8_000 });
     const payout = await payoutOf(bookingId);
     accountBecomes(accountId, false);
     h.clock.advance(48 * HOUR + 1_000);
@@ -163,7 +163,12 @@ describe("a payout with several transfers, the first made before Stripe refused 
     const accountId = h.account();
     // 5000 of the 8000 is carried by the booking's charge (its own transfer), the rest comes from the balance.
     const charge = h.fake.createCharge({ amount: 5_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId, stripeChargeId: charge.id, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      stripeAccountId: accountId,
+      stripeChargeId: charge.id,
+      providerShare: 8_000,
+    });
     h.clock.advance(48 * HOUR + 1_000);
     const payout = await payoutOf(bookingId);
 

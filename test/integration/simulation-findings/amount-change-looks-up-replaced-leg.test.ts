@@ -11,17 +11,14 @@
 // the difference is planned, under new leg numbers and keys: a top-up, or, when more was paid than
 // is owed, the hold for review of an overpaid plan. (How a look-up matches a leg, and what happens
 // to a transfer no leg explains: transfer-lookup-matches-amount-version-never-ignores-strays.test.ts.)
-import { randomUUID } from "node:crypto";
-
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
 import { applyChargeRefund } from "@/lib/refunds/apply-charge-refund";
-import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
-import { legsOf, putBackAfterUnknownOutcome, type TPutBack } from "../../support/unknown-outcome";
+import { payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { legsOf, putBackAfterUnknownOutcome, putBackThenTipped, stripeMadeVersion1 } from "../../support/unknown-outcome";
 
 let h: TEngineHarness;
 
@@ -43,21 +40,6 @@ const transferPosts = (payoutId: string) =>
     .requests()
     .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payoutId && r.status === 200);
 
-/** What attempt 1's request made at Stripe after all: its key, its parameters (version 1, leg 1, 8000). */
-async function stripeMadeVersion1(ctx: TPutBack) {
-  return h.stripe.transfers.create(
-    {
-      amount: 8_000,
-      currency: "usd",
-      destination: ctx.booking.provider.stripeAccountId!,
-      transfer_group: `booking_${ctx.booking.externalId}`,
-      source_transaction: ctx.charge.id,
-      metadata: { payoutId: ctx.payout.id, amountVersion: "1", leg: "1" },
-    },
-    { idempotencyKey: `payout:${ctx.payout.id}:v1` },
-  );
-}
-
 describe("an amount change after a transfer whose outcome was unknown", () => {
   it("a refund: the version-1 transfer Stripe made is recorded as such, nothing more is sent, and the overpaid payout is held for a person", async () => {
     const ctx = await putBackAfterUnknownOutcome(h);
@@ -69,7 +51,7 @@ describe("an amount change after a transfer whose outcome was unknown", () => {
       refundedAt: h.clock.now(),
     });
     expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({ status: "scheduled", amount: 4_000, amountVersion: 2 });
-    const made = await stripeMadeVersion1(ctx);
+    const made = await stripeMadeVersion1(h, ctx);
 
     await h.run("transfer", transferEvent(ctx.payout.id));
 
@@ -94,16 +76,8 @@ describe("an amount change after a transfer whose outcome was unknown", () => {
   });
 
   it("a tip: the version-1 transfer is recorded as such and only the tip is sent, as a new leg under a new key", async () => {
-    const ctx = await putBackAfterUnknownOutcome(h);
-    await addTip(h.ctx(), {
-      tipExternalId: `tip_${randomUUID().slice(0, 8)}`,
-      bookingId: ctx.payout.bookingId,
-      amount: 700,
-      currency: "USD",
-      tippedAt: new Date(ctx.completedAt.getTime() + HOUR),
-    });
-    expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({ status: "scheduled", amount: 8_700, amountVersion: 2 });
-    const made = await stripeMadeVersion1(ctx);
+    const ctx = await putBackThenTipped(h, 700);
+    const made = await stripeMadeVersion1(h, ctx);
 
     await h.run("transfer", transferEvent(ctx.payout.id));
 
@@ -136,14 +110,7 @@ describe("an amount change after a transfer whose outcome was unknown", () => {
   });
 
   it("while Stripe cannot be asked about the old leg, the plan is not changed and nothing is sent; once it can, the old leg is replaced", async () => {
-    const ctx = await putBackAfterUnknownOutcome(h);
-    await addTip(h.ctx(), {
-      tipExternalId: `tip_${randomUUID().slice(0, 8)}`,
-      bookingId: ctx.payout.bookingId,
-      amount: 700,
-      currency: "USD",
-      tippedAt: new Date(ctx.completedAt.getTime() + HOUR),
-    });
+    const ctx = await putBackThenTipped(h, 700);
     h.fake.failNext({ method: "GET", path: "/v1/transfers" }, { kind: "status", status: 500 }, 3);
     const blocked = await h.run("transfer", transferEvent(ctx.payout.id), { runId: "run_lookup_down" });
     expect(blocked.error).toBeDefined();
@@ -165,19 +132,12 @@ describe("an amount change after a transfer whose outcome was unknown", () => {
   });
 
   it("one Stripe made for a leg after the look-up replaced it is recorded on that leg, and the payout held before more is sent", async () => {
-    const ctx = await putBackAfterUnknownOutcome(h);
-    await addTip(h.ctx(), {
-      tipExternalId: `tip_${randomUUID().slice(0, 8)}`,
-      bookingId: ctx.payout.bookingId,
-      amount: 700,
-      currency: "USD",
-      tippedAt: new Date(ctx.completedAt.getTime() + HOUR),
-    });
+    const ctx = await putBackThenTipped(h, 700);
     // The look-up before re-planning finds nothing: version 1's leg is replaced.
     expect(await replaceStaleLegs(h.ctx(), h.stripe, { payoutId: ctx.payout.id })).toBeNull();
     expect(await legsOf(ctx.payout.id)).toMatchObject([{ leg: 1, amountVersion: 1, status: "superseded" }]);
     // Only then does Stripe show the transfer attempt 1 asked for.
-    const late = await stripeMadeVersion1(ctx);
+    const late = await stripeMadeVersion1(h, ctx);
 
     await h.run("transfer", transferEvent(ctx.payout.id));
 

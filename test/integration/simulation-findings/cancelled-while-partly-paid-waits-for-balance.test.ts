@@ -27,7 +27,7 @@ const secondsFromNow = (ms: number) => new Date(Math.floor((h.clock.now().getTim
 async function partlyPaidWaitingForBalance() {
   h.fake.setBalance("usd", 0);
   const charge = h.fake.createCharge({ amount: 9_900, currency: "usd", availableOn: secondsFromNow(17 * HOUR) });
-  const { bookingId } = await h.completeBooking({ stripeChargeId: charge.id, providerShare: 9_900 });
+  const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: charge.id, providerShare: 9_900 });
   for (const [amount, after] of [
     [1_800, 9 * HOUR],
     [300, 12 * HOUR],

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 it("a booking cancelled while the transfer waits for its retry is never paid, and ends cancelled", async () => {
-  const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
   const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
   h.clock.advance(48 * HOUR + 1_000);
   const payout = await payoutOf(bookingId);

@@ -43,7 +43,7 @@ async function runPending(payoutId: string): Promise<void> {
 /** The seed's start: 188.00 charged, 85.27 of it refunded (pending) before the transfer, 102.73 transferred; then the refund fails. */
 async function transferredThenRefundFailed() {
   const charge = h.fake.createCharge({ amount: 18_800, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerShare: 18_800, stripeChargeId: charge.id });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 18_800, stripeChargeId: charge.id });
   const refund = h.fake.refundCharge(charge.id, { amount: 8_527, status: "pending" });
   await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
   h.clock.advance(48 * HOUR + 1);

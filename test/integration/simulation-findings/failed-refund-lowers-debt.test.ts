@@ -17,7 +17,7 @@ const h = appEngineHarness();
 it("a failed refund whose share was owed as a debt lowers the debt by what is left after cancelling unsent reversals", async () => {
   // 162.00 share + 54.00 fee on a 216.00 charge: the provider bears 75 % of refunds.
   const charge = h.fake.createCharge({ amount: 21_600, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerShare: 16_200, stripeChargeId: charge.id });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 16_200, stripeChargeId: charge.id });
   h.clock.advance(48 * HOUR + 1);
   const payout = await payoutOf(bookingId);
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });

@@ -27,7 +27,7 @@ afterAll(async () => {
 
 async function fullyRefunded(share: number, refunded: number) {
   const completedAt = h.clock.now();
-  const { bookingId } = await h.completeBooking({ providerShare: share });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: share });
   const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
   await resolveDispute(h.ctx(), {
     disputeId: opened.dispute.id,
@@ -74,7 +74,7 @@ it("a tip the refunds also covered joins the payout and leaves it closed at zero
 
 it("a payout an admin cancelled still refuses a tip", async () => {
   const completedAt = h.clock.now();
-  const { bookingId } = await h.completeBooking({ providerShare: 6_000 });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 6_000 });
   const admin = await db.adminUser.create({
     data: { email: `ada-${randomUUID()}@payouts.test`, name: "Ada Admin", role: "admin", passwordHash: "x" },
   });

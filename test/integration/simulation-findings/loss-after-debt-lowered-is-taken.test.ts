@@ -53,7 +53,7 @@ async function runReversals(payoutId: string, refused = 0): Promise<void> {
 async function debtLoweredByFailedRefund() {
   // 40.37 share + 8.07 fee on a 48.44 charge.
   const charge = h.fake.createCharge({ amount: 4_844, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerShare: 4_037, stripeChargeId: charge.id });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 4_037, stripeChargeId: charge.id });
   const refundA = h.fake.refundCharge(charge.id, { amount: 599, status: "pending" });
   await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
   h.clock.advance(48 * HOUR + 1);

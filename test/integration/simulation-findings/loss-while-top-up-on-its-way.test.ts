@@ -35,7 +35,7 @@ function bookingEvent(type: string, data: Record<string, unknown>) {
 }
 
 it("the platform's dispute refunds share and tip while the tip's top-up waits: the top-up is reversed once it lands, the provider keeps nothing", async () => {
-  const { bookingId } = await h.completeBooking({ providerShare: 10_000 });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 10_000 });
   const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
   const tippedAt = new Date(h.clock.now().getTime() + HOUR);
   h.clock.advance(48 * HOUR + 1);

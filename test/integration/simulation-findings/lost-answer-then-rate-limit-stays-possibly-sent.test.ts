@@ -35,7 +35,7 @@ beforeEach(() => {
 });
 
 async function dueBooking() {
-  const { bookingId } = await h.completeBooking();
+  const { bookingId } = await h.completeBooking({ providerReady: true });
   h.clock.advance(48 * HOUR + 1000);
   return payoutOf(bookingId);
 }

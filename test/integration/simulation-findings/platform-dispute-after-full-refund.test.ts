@@ -12,68 +12,22 @@
 // the part beyond share + tips was never paid, is never taken and is said (reversal_capped); a
 // failed refund gives back only what it took (refundGivenBack). And what the provider lost after
 // the transfer is reversed − repaid: the check bounds that by the payout's amount.
-import { randomUUID } from "node:crypto";
-
 import { expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 
-import { sendBookingEvent } from "../../support/booking-webhook";
-import { HOUR, payoutOf, transferEvent } from "../../support/engine";
+import { afterTransferWorld } from "../../support/after-transfer";
+import { payoutOf } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
 import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 
 const h = appEngineHarness();
-
-/** The booking platform opens and resolves a dispute on the booking with a partial refund, through its webhook. */
-async function platformDisputeRefunds(bookingId: string, refundedAmount: number): Promise<void> {
-  const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
-  const disputeId = `dsp_${randomUUID()}`;
-  const at = h.clock.now().toISOString();
-  const opened = {
-    id: `evt_${disputeId}_opened`,
-    type: "dispute.opened",
-    createdAt: at,
-    data: { disputeId, bookingId: booking.externalId, reason: "service not as described", openedAt: at, scope: "booking" },
-  };
-  expect(await sendBookingEvent(opened)).toEqual({ status: 200, body: { received: true } });
-  const resolved = {
-    id: `evt_${disputeId}_resolved`,
-    type: "dispute.resolved",
-    createdAt: at,
-    data: { disputeId, bookingId: booking.externalId, resolvedAt: at, outcome: "partial", refundedAmount },
-  };
-  expect(await sendBookingEvent(resolved)).toEqual({ status: 200, body: { received: true } });
-}
-
-/** What the fake Stripe holds for the payout: transferred (payouts and repayments) less reversed. */
-function netAtStripe(payoutId: string): number {
-  const transfers = h.transfersFor(payoutId);
-  const reversed = h.fake.reversals().filter((r) => transfers.some((t) => t.id === r.transfer));
-  return transfers.reduce((sum, t) => sum + t.amount, 0) - reversed.reduce((sum, r) => sum + r.amount, 0);
-}
-
-/** Runs the payout's pending reversals, then its pending repayments, as Inngest would; each must end without an error. */
-async function runPending(payoutId: string): Promise<void> {
-  for (const r of await db.transferReversal.findMany({ where: { payoutId, status: "pending" }, orderBy: { createdAt: "asc" } })) {
-    expect((await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId } })).error).toBeUndefined();
-  }
-  for (const t of await db.payoutTransfer.findMany({
-    where: { payoutId, kind: "repayment", status: "pending" },
-    orderBy: { createdAt: "asc" },
-  })) {
-    expect((await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: t.id, payoutId } })).error).toBeUndefined();
-  }
-}
+const { transferredBooking, platformDisputeRefunds, refundFails, netAtStripe, runPending } = afterTransferWorld(h);
 
 /** 160.00 transferred, then the whole charge refunded (pending) and that reversed at Stripe. */
 async function transferredThenFullyRefunded() {
-  const charge = h.fake.createCharge({ amount: 16_000, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerShare: 16_000, stripeChargeId: charge.id });
-  h.clock.advance(48 * HOUR + 1);
-  const payout = await payoutOf(bookingId);
-  expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
+  const { charge, bookingId, payout } = await transferredBooking({ providerShare: 16_000 });
   const refund = h.fake.refundCharge(charge.id, { amount: 16_000, status: "pending" });
   await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
   await runPending(payout.id);
@@ -94,9 +48,7 @@ it("the platform's dispute refund after a full refund reversed everything is cou
     [{ after: { claimAmount: 5_000, notReversed: 5_000 } }],
   );
 
-  await sendProcessed(
-    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
-  );
+  await refundFails(refund.id);
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   expect(repayment.payoutAmount).toBe(11_000);
   expect(
@@ -122,9 +74,7 @@ it("the platform's dispute refund after a full refund reversed everything is cou
 
 it("the platform's dispute refund after the refund failed and was repaid is reversed from the repayment, and recorded", async () => {
   const { bookingId, payout, refund } = await transferredThenFullyRefunded();
-  await sendProcessed(
-    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
-  );
+  await refundFails(refund.id);
   await runPending(payout.id);
   expect(await payoutOf(bookingId)).toMatchObject({ status: "transferred", reversedAmount: 16_000, repaidAmount: 16_000 });
 
@@ -152,9 +102,7 @@ it("the platform's dispute refund after the refund failed and was repaid is reve
 
 it("the platform's dispute refund after the refund failed, its repayment not sent yet: the repayment sends only what is still owed", async () => {
   const { bookingId, payout, refund } = await transferredThenFullyRefunded();
-  await sendProcessed(
-    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
-  );
+  await refundFails(refund.id);
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   expect(repayment).toMatchObject({ status: "pending", payoutAmount: 16_000 });
 
@@ -171,9 +119,7 @@ it("the platform's dispute refund after the refund failed, its repayment not sen
 
 it("a second Stripe refund after the first failed and was repaid is reversed from the repayment, and recorded", async () => {
   const { charge, bookingId, payout, refund } = await transferredThenFullyRefunded();
-  await sendProcessed(
-    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
-  );
+  await refundFails(refund.id);
   await runPending(payout.id);
 
   h.fake.refundCharge(charge.id, { amount: 5_000 });

@@ -16,7 +16,7 @@ const h = appEngineHarness();
 
 it("a repayment Stripe refused for lack of funds is made with a new key once the funds are back, exactly once", async () => {
   const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
   h.clock.advance(48 * HOUR + 1);
   const payout = await payoutOf(bookingId);
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 it("every status change of a payout is audited with an actor and a reason", async () => {
-  const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
   const opened = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
   await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "provider_won", refundedAmount: 0, resolvedAt: h.clock.now() });
   h.clock.advance(48 * HOUR + 1_000);

@@ -62,7 +62,12 @@ async function transferredPayout(providerShare: number) {
   const availableOn = new Date(Math.floor((h.clock.now().getTime() + 3 * DAY) / 1000) * 1000);
   const charge = h.fake.createCharge({ amount: providerShare + 2_000, currency: "usd", availableOn });
   const account = h.account();
-  const { bookingId } = await h.completeBooking({ stripeAccountId: account, stripeChargeId: charge.id, providerShare });
+  const { bookingId } = await h.completeBooking({
+    providerReady: true,
+    stripeAccountId: account,
+    stripeChargeId: charge.id,
+    providerShare,
+  });
   h.clock.advance(48 * HOUR + 1000);
   const payout = await payoutOf(bookingId);
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });

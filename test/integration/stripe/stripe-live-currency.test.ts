@@ -56,7 +56,12 @@ describe("a EUR booking on a platform that settles in USD", () => {
     const settled = h.fake.balanceTransaction(String(charge.balance_transaction));
     expect(settled).toMatchObject({ amount: 10_999, currency: "usd", exchange_rate: 1.1 });
 
-    const { bookingId, payout: arrived } = await h.completeBooking({ currency: "EUR", providerShare: 7_777, stripeChargeId: charge.id });
+    const { bookingId, payout: arrived } = await h.completeBooking({
+      providerReady: true,
+      currency: "EUR",
+      providerShare: 7_777,
+      stripeChargeId: charge.id,
+    });
     expect(arrived).toMatchObject({ status: "scheduled", currency: "EUR", amount: 7_777, transferCurrency: "USD", holdReason: null });
     const converted = await db.auditLog.findMany({ where: { entityId: arrived!.id, action: "payout.currency_converted" } });
     expect(converted).toHaveLength(1);
@@ -101,7 +106,7 @@ describe("a EUR booking on a platform that settles in USD", () => {
   });
 
   it("without a charge it is held as currency_unsupported when it arrives, with an alert, and never transferred", async () => {
-    const { bookingId, payout: arrived } = await h.completeBooking({ currency: "EUR", providerShare: 6_000 });
+    const { bookingId, payout: arrived } = await h.completeBooking({ providerReady: true, currency: "EUR", providerShare: 6_000 });
     expect(arrived).toMatchObject({ status: "on_hold", holdReason: "currency_unsupported", transferCurrency: null });
     expect(arrived!.holdNote).toMatch(/holds USD, not EUR, and the booking names no charge/);
     const alerts = await db.alert.findMany({ where: { payoutId: arrived!.id } });

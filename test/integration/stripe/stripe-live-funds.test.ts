@@ -49,7 +49,7 @@ const detailOf = async (payoutId: string) => {
 };
 
 async function completeDue(overrides: Parameters<TEngineHarness["completeBooking"]>[0] = {}) {
-  const { bookingId } = await h.completeBooking(overrides);
+  const { bookingId } = await h.completeBooking({ providerReady: true, ...overrides });
   h.clock.advance(48 * HOUR + 1000);
   return payoutOf(bookingId);
 }
@@ -275,7 +275,7 @@ describe("a tip paid with its own charge", () => {
   async function bookingWithTip() {
     const bookingCharge = h.fake.createCharge({ amount: 10_000, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
     const tipCharge = h.fake.createCharge({ amount: 1_500, currency: "usd", availableOn: secondsFromNow(3 * DAY) });
-    const { bookingId } = await h.completeBooking({ stripeChargeId: bookingCharge.id, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: bookingCharge.id, providerShare: 8_000 });
     await addTip(h.ctx(), {
       tipExternalId: `tip_${bookingId}`,
       bookingId,

@@ -29,7 +29,7 @@ const isTransferPost = (r: { method: string; path: string }) => r.method === "PO
 
 describe("Stripe's rate limit", () => {
   it("30 consecutive 429s, then success: re-run with the same run id until it returns; transferred once, attempts not used up", async () => {
-    const { bookingId } = await h.completeBooking({ providerShare: 4_200 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 4_200 });
     h.clock.advance(48 * HOUR + 1000);
     const payout = await payoutOf(bookingId);
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "rate_limit" }, 30);
@@ -79,7 +79,9 @@ describe("Stripe's rate limit", () => {
     const COUNT = 300;
     const bookingIds: string[] = [];
     for (let i = 0; i < COUNT; i += 20) {
-      const batch = await Promise.all(Array.from({ length: Math.min(20, COUNT - i) }, () => h.completeBooking({ providerShare: 1_000 })));
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(20, COUNT - i) }, () => h.completeBooking({ providerReady: true, providerShare: 1_000 })),
+      );
       bookingIds.push(...batch.map((b) => b.bookingId));
     }
     h.clock.advance(48 * HOUR + 1000);

@@ -139,7 +139,12 @@ describe("deferred deliveries whose booking has arrived", () => {
 
     // Recorded through the service, which does not run the wake-up: as if the process died
     // between committing the booking and re-applying what waited for it.
-    const { bookingId } = await h.completeBooking({ bookingExternalId, providerShare: 8_000, stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      bookingExternalId,
+      providerShare: 8_000,
+      stripeChargeId: chargeId,
+    });
     await sweep();
 
     expect(await stripeDelivery(refunded)).toMatchObject({ status: "processed" });
@@ -152,7 +157,7 @@ describe("deferred deliveries whose booking has arrived", () => {
     expect((await sendStripeEvent(created)).status).toBe(200);
     expect(await stripeDelivery(created)).toMatchObject({ status: "deferred", bookingExternalId: null });
 
-    const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: chargeId });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled" });
     await sweep();
 
@@ -166,7 +171,7 @@ describe("deferred deliveries whose booking has arrived", () => {
     expect((await sendStripeEvent(created)).status).toBe(200);
     expect(await stripeDelivery(created)).toMatchObject({ status: "deferred", bookingExternalId: null });
 
-    const { bookingId } = await h.completeBooking({ stripeChargeId: stripeId("ch") });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: stripeId("ch") });
     await addTip(h.ctx(), {
       tipExternalId: `tip_${randomUUID()}`,
       bookingId,
@@ -191,7 +196,7 @@ describe("deferred deliveries whose booking has arrived", () => {
     const chargeId = stripeId("ch");
     const created = disputeCreated(chargeId);
     expect((await sendStripeEvent(created)).status).toBe(200);
-    const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: chargeId });
 
     const result = await sweep({ limit: 2 });
 
@@ -224,7 +229,7 @@ describe("deferred deliveries whose booking has arrived", () => {
     });
     expect((await sendStripeEvent(refunded)).status).toBe(200);
     expect(await stripeDelivery(refunded)).toMatchObject({ status: "deferred" });
-    const { bookingId } = await h.completeBooking({ bookingExternalId, stripeChargeId: stripeId("ch") });
+    const { bookingId } = await h.completeBooking({ providerReady: true, bookingExternalId, stripeChargeId: stripeId("ch") });
 
     for (let i = 0; i < 12; i++) await sweep();
     const delivery = await stripeDelivery(refunded);
@@ -278,7 +283,7 @@ describe("failures that wait for a payout's transfer to settle", () => {
    * Stripe's transfer.reversed for it, delivered.
    */
   async function reversalBeforeTheTransferIsRecorded() {
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { provider: true } });

@@ -43,7 +43,12 @@ describe("a converted transfer partly reversed outside Payouts, then refunded in
   it("reverses what is left of the transfer at Stripe, and records no debt", async () => {
     // 100.00 EUR settle as 110.00 USD; the provider's 80.00 EUR are transferred as 88.00 USD.
     const charge = h.fake.createCharge({ amount: 10_000, currency: "eur" });
-    const { bookingId } = await h.completeBooking({ currency: "EUR", providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      currency: "EUR",
+      providerShare: 8_000,
+      stripeChargeId: charge.id,
+    });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });

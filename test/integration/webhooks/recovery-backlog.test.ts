@@ -16,7 +16,7 @@ const h = appEngineHarness();
 describe("more undelivered events in the lookback than one walk takes", () => {
   it("the oldest, a dispute, is recovered by a later walk and holds its payout", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     const now = Math.floor(h.clock.now().getTime() / 1000);
 
     // Two days ago a dispute was opened; its webhook never came.

@@ -20,7 +20,7 @@ const REVERSALS = /\/v1\/transfers\/.+\/reversals/;
 /** A transferred payout (80.00 of a 100.00 charge), a 25.00 refund on it whose reversal's first try got a 503, and then the refund failed. */
 async function refundFailedWhileReversing() {
   const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
   h.clock.advance(48 * HOUR + 1);
   const payout = await payoutOf(bookingId);
   expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
@@ -90,7 +90,7 @@ describe("a refund that fails while its reversal is in flight", () => {
 describe("a refund that fails while its reversal is being claimed for sending", () => {
   it("a reversal claimed while the failure cancels unsent ones is not cancelled: made at Stripe, it is recorded and repaid", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
@@ -154,7 +154,7 @@ describe("a refund that fails while its reversal is being claimed for sending", 
 describe("a refund taken before the transfer that fails after it", () => {
   it("the provider is paid what the failed refund had taken from the payout, once", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     // 25.00 refunded before the transfer: the payout drops by the provider's 20.00.
     const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
     await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
@@ -192,7 +192,7 @@ describe("a refund taken before the transfer that fails after it", () => {
 describe("a full refund that fails after its payout was closed as fully refunded", () => {
   it("the payout is paid after all, once", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     const refund = h.fake.refundCharge(charge.id);
     await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
     expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled", amount: 0 });

@@ -25,7 +25,12 @@ describe("a Stripe dispute that needs review while the payout is held for a plat
   it("keeps the payout held for review when the platform's dispute is resolved: nothing is transferred", async () => {
     // The booking is in USD, but the charge it names (and so its Stripe dispute) is in EUR.
     const charge = h.fake.createCharge({ amount: 10_000, currency: "eur" });
-    const { bookingId } = await h.completeBooking({ currency: "USD", providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      currency: "USD",
+      providerShare: 8_000,
+      stripeChargeId: charge.id,
+    });
     const platformDispute = await openDispute(h.ctx(), { bookingId, externalId: `dsp_${bookingId.slice(0, 8)}`, openedAt: h.clock.now() });
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "dispute_open" });
 

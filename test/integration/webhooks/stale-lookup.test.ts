@@ -54,7 +54,7 @@ async function delivered(event: Stripe.Event, sending: Promise<{ status: number 
 describe("a refund that fails while an earlier look-up of its charge is still on its way", () => {
   it("the slower, older answer does not take the failed refund from the provider", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
     const refunded = stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) });
 

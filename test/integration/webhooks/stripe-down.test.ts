@@ -20,7 +20,7 @@ describe("Stripe unreachable", () => {
   for (const first of ["refund.failed", "refund.created"] as const) {
     it(`a second refund that failed, reported (${first} first) before its charge.refunded, gives nothing of the first refund back`, async () => {
       const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-      const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+      const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
       // A first refund of 25.00, applied with Stripe reachable: 20.00 of it is the provider's.
       h.fake.refundCharge(charge.id, { amount: 2_500 });
       await send(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
@@ -65,7 +65,7 @@ describe("Stripe unreachable", () => {
 
   it("a refund reported failed before its charge.refunded, both while Stripe is unreachable, never lowers the payout", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     const refund = h.fake.refundCharge(charge.id, { amount: 2_500, status: "pending" });
     // The charge.refunded Stripe sent when the refund was made (25.00 refunded), delivered late.
     const refunded = stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id), created: seconds(h.clock.now()) });
@@ -92,7 +92,7 @@ describe("Stripe unreachable", () => {
 
   it("a dispute on a charge known only by its metadata, arriving while Stripe cannot be asked, holds the payout once Stripe answers", async () => {
     // The booking platform names neither the charge nor the PaymentIntent: the charge names the booking.
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000 });
     const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
     const charge = h.fake.createCharge({
       amount: 10_000,

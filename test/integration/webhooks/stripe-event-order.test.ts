@@ -43,7 +43,7 @@ describe("account.updated", () => {
     for (const order of permutations([0, 1, 2])) {
       it(`${name}, delivered ${order.map((i) => `#${i + 1}`).join(" → ")}: the newest state wins`, async () => {
         const accountId = h.account();
-        const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+        const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
         expect(await payoutOf(bookingId)).toMatchObject({ status: "scheduled" });
         // Three states of the account, ten seconds apart; Stripe is left in the newest.
         const base = Math.floor(Date.now() / 1000) - 60;
@@ -78,7 +78,7 @@ describe("account.updated", () => {
   for (const truth of [true, false]) {
     it(`two different states in the same second: the account is asked of Stripe afresh (${truth ? "ready" : "not ready"} there)`, async () => {
       const accountId = h.account();
-      const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+      const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
       const second = Math.floor(Date.now() / 1000) - 30;
       // The state Stripe does not have now arrives last.
       const first = stripeEvent({
@@ -113,7 +113,7 @@ describe("account.updated", () => {
 
   it("two different states in the same second with Stripe unreachable: the later delivery wins, nothing is lost", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
     const second = Math.floor(Date.now() / 1000) - 30;
     const ready = stripeEvent({ type: "account.updated", object: await accountIn(accountId, true), account: accountId, created: second });
     const notReady = stripeEvent({
@@ -145,7 +145,7 @@ describe("a refund, a lost chargeback and a tip on one charge", () => {
 
   async function scenario(order: readonly TFact[], refunded: number, disputed: number) {
     const charge = h.fake.createCharge({ amount: CHARGE, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: SHARE, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: SHARE, stripeChargeId: charge.id });
     // The facts at Stripe; their events are delivered in `order`.
     h.fake.refundCharge(charge.id, { amount: refunded });
     const dispute = h.fake.disputeCharge(charge.id, { amount: disputed });

@@ -36,7 +36,7 @@ async function bookingState(bookingId: string, event: { id: string }) {
 describe("an event never delivered", () => {
   it("a dispute on the platform is recovered by the sweep and holds the payout; the late webhook is a duplicate", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
     const dispute = h.fake.disputeCharge(charge.id);
     // Stripe created the event, but its webhook never reached us.
@@ -76,7 +76,7 @@ describe("an event never delivered", () => {
 
   it("an event that did arrive by webhook is skipped by the sweep", async () => {
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     h.fake.refundCharge(charge.id, { amount: 5_000 });
     const event = stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) });
     expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
@@ -91,7 +91,7 @@ describe("an event never delivered", () => {
 
   it("a connected account's account.updated is recovered by the account walk", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
     h.account({ id: accountId, payoutsEnabled: false, transfersCapability: "inactive" });
     const event = stripeEvent({ type: "account.updated", object: await h.stripe.accounts.retrieve(accountId), account: accountId });
     h.fake.addEvent(event);
@@ -121,7 +121,7 @@ describe("an event never delivered", () => {
 
   it("a connected account's payout.failed is recovered by the account walk and alerts", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
     h.clock.advance(48 * HOUR + 1);
     const payout = await payoutOf(bookingId);
     expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
@@ -153,7 +153,12 @@ describe("an event in an API version Payouts does not read", () => {
     const OLD = "2020-08-27";
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id, stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      providerShare: 8_000,
+      stripeChargeId: charge.id,
+      stripeAccountId: accountId,
+    });
     const versionAlerts = () => db.alert.findMany({ where: { kind: "stripe_api_version" }, orderBy: { createdAt: "asc" } });
     expect(await versionAlerts()).toEqual([]);
 

@@ -94,7 +94,7 @@ async function expectLoweredByRefund(bookingId: string, chargeId: string, event:
 describe("a dispute reaches its booking", () => {
   it("by the charge id the booking recorded", async () => {
     const charge = stripeCharge();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     const dispute = h.fake.disputeCharge(charge.id);
     const event = disputeCreated(dispute);
     expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
@@ -109,7 +109,7 @@ describe("a dispute reaches its booking", () => {
   it("by the PaymentIntent the booking recorded (completeBooking); the booking then knows its charge", async () => {
     const charge = stripeCharge();
     const paymentIntentId = String(charge.payment_intent);
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripePaymentIntentId: paymentIntentId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripePaymentIntentId: paymentIntentId });
     expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
       stripeChargeId: null,
       stripePaymentIntentId: paymentIntentId,
@@ -150,7 +150,7 @@ describe("a dispute reaches its booking", () => {
   it("by the charge's metadata.bookingId: a dispute carries none, so the engine asks Stripe for the charge", async () => {
     const bookingExternalId = `bk_${key()}`;
     const charge = stripeCharge({ metadata: { bookingId: bookingExternalId } });
-    const { bookingId } = await h.completeBooking({ bookingExternalId, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, bookingExternalId, providerShare: 8_000 });
     const dispute = h.fake.disputeCharge(charge.id);
     expect(dispute).not.toHaveProperty("metadata.bookingId");
     const since = h.fake.requests().length;
@@ -168,7 +168,7 @@ describe("a dispute reaches its booking", () => {
   it("by the charge's transfer group booking_<id>", async () => {
     const bookingExternalId = `bk_${key()}`;
     const charge = stripeCharge({ transferGroup: `booking_${bookingExternalId}` });
-    const { bookingId } = await h.completeBooking({ bookingExternalId, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, bookingExternalId, providerShare: 8_000 });
     const dispute = h.fake.disputeCharge(charge.id);
     const since = h.fake.requests().length;
     const event = disputeCreated(dispute);
@@ -182,7 +182,7 @@ describe("a dispute reaches its booking", () => {
 describe("a refund reaches its booking", () => {
   it("by the charge id the booking recorded; the charge's refunds are asked of Stripe afresh", async () => {
     const charge = stripeCharge();
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id });
     h.fake.refundCharge(charge.id, { amount: 2_500 });
     const since = h.fake.requests().length;
     const event = chargeRefunded(charge.id);
@@ -198,7 +198,7 @@ describe("a refund reaches its booking", () => {
   it("by the PaymentIntent the booking recorded (completeBooking); the booking then knows its charge", async () => {
     const charge = stripeCharge();
     const paymentIntentId = String(charge.payment_intent);
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripePaymentIntentId: paymentIntentId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripePaymentIntentId: paymentIntentId });
     h.fake.refundCharge(charge.id, { amount: 2_500 });
     const event = chargeRefunded(charge.id);
     await sendStripeEvent(event);
@@ -225,7 +225,7 @@ describe("a refund reaches its booking", () => {
   it("by the charge's metadata.bookingId (the booking recorded no payment id)", async () => {
     const bookingExternalId = `bk_${key()}`;
     const charge = stripeCharge({ metadata: { bookingId: bookingExternalId } });
-    const { bookingId } = await h.completeBooking({ bookingExternalId, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, bookingExternalId, providerShare: 8_000 });
     h.fake.refundCharge(charge.id, { amount: 2_500 });
     const event = chargeRefunded(charge.id);
     await sendStripeEvent(event);
@@ -241,7 +241,7 @@ describe("a refund reaches its booking", () => {
   it("by the charge's transfer group booking_<id>", async () => {
     const bookingExternalId = `bk_${key()}`;
     const charge = stripeCharge({ transferGroup: `booking_${bookingExternalId}` });
-    const { bookingId } = await h.completeBooking({ bookingExternalId, providerShare: 8_000 });
+    const { bookingId } = await h.completeBooking({ providerReady: true, bookingExternalId, providerShare: 8_000 });
     h.fake.refundCharge(charge.id, { amount: 2_500 });
     const event = chargeRefunded(charge.id);
     await sendStripeEvent(event);
@@ -307,7 +307,12 @@ describe("a dispute in another currency than its booking", () => {
   it("holds the payout for review and alerts; nothing else changes", async () => {
     // The booking is in USD, but the charge it names (and so its dispute) is in EUR.
     const charge = stripeCharge({ currency: "eur" });
-    const { bookingId } = await h.completeBooking({ currency: "USD", providerShare: 8_000, stripeChargeId: charge.id });
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      currency: "USD",
+      providerShare: 8_000,
+      stripeChargeId: charge.id,
+    });
     const before = await payoutOf(bookingId);
     expect(before).toMatchObject({ status: "scheduled", amount: 8_000 });
     const dispute = h.fake.disputeCharge(charge.id, { amount: 10_000 });

@@ -51,7 +51,7 @@ function permutations<T>(items: readonly T[]): T[][] {
 async function refundedBooking() {
   const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
   const stripeAccountId = h.account();
-  const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: charge.id, stripeAccountId });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: charge.id, stripeAccountId });
   return { charge, bookingId, stripeAccountId };
 }
 

@@ -64,7 +64,7 @@ describe("a Stripe event whose booking cannot be told", () => {
     const sharedCharge = stripeId("ch");
     const bookingIds: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const { bookingId } = await h.completeBooking({ stripeChargeId: stripeId("ch") });
+      const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: stripeId("ch") });
       bookingIds.push(bookingId);
       await addTip(h.ctx(), {
         tipExternalId: `tip_${randomUUID()}`,

@@ -191,7 +191,7 @@ async function snapshot() {
 
 async function bookingWithCharge(providerShare = 8_000, overrides: Parameters<TEngineHarness["completeBooking"]>[0] = {}) {
   const chargeId = stripeId("ch");
-  const { bookingId } = await h.completeBooking({ providerShare, stripeChargeId: chargeId, ...overrides });
+  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare, stripeChargeId: chargeId, ...overrides });
   const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
   return { chargeId, bookingId, booking };
 }
@@ -488,7 +488,7 @@ describe("charge.dispute.*", () => {
     expect(delivery).toMatchObject({ status: "deferred", bookingExternalId: null });
     expect(delivery.error).toContain(chargeId);
 
-    const { bookingId } = await h.completeBooking({ stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeChargeId: chargeId });
     // Stripe's dispute names only the charge: found by charge id once the booking names it.
     const waiting = await db.webhookEvent.findMany({ where: deferredStripeDeliveriesForCharges([chargeId]) });
     expect(waiting.map((w) => w.id)).toEqual([delivery.id]);
@@ -564,7 +564,12 @@ describe("charge.refunded", () => {
     await send(event);
     expect(await deliveryOf(event)).toMatchObject({ status: "deferred", bookingExternalId });
 
-    const { bookingId } = await h.completeBooking({ bookingExternalId, providerShare: 8_000, stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      bookingExternalId,
+      providerShare: 8_000,
+      stripeChargeId: chargeId,
+    });
     await applyDeferredFor({ db, stripe: () => h.stripe }, bookingExternalId);
     expect(await deliveryOf(event)).toMatchObject({ status: "processed" });
     expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 4_000, amount: 4_000 });
@@ -680,7 +685,7 @@ describe("transfer.reversed", () => {
 describe("account.updated", () => {
   it("payouts disabled holds the provider's scheduled payouts; enabled again releases them", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
 
     h.account({ id: accountId, payoutsEnabled: false, transfersCapability: "inactive" });
     const disabled = stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), {
@@ -703,7 +708,7 @@ describe("account.updated", () => {
 
   it("payouts enabled without an active transfers capability is not ready", async () => {
     const accountId = h.account();
-    const { bookingId } = await h.completeBooking({ stripeAccountId: accountId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, stripeAccountId: accountId });
     h.account({ id: accountId, payoutsEnabled: true, transfersCapability: "pending" });
     await send(stripeEvent("account.updated", await h.stripe.accounts.retrieve(accountId), { account: accountId }));
     expect(await payoutOf(bookingId)).toMatchObject({ status: "on_hold", holdReason: "provider_account_not_ready" });

@@ -31,6 +31,7 @@ describe("a tip named by the booking's PaymentIntent", () => {
       const charge = h.fake.createCharge({ amount: 11_000, currency: "usd" });
       const paymentIntentId = String(charge.payment_intent);
       const { bookingId } = await h.completeBooking({
+        providerReady: true,
         providerShare: 8_000,
         stripePaymentIntentId: paymentIntentId,
         ...(knowsCharge ? { stripeChargeId: charge.id } : {}),

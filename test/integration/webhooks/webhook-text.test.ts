@@ -127,7 +127,7 @@ describe("POST /api/webhooks/booking: text that cannot be stored", () => {
 describe("POST /api/webhooks/stripe: text that cannot be stored", () => {
   it("stores the signed event with U+FFFD in place of a NUL or an unpaired surrogate, and applies it", async () => {
     const chargeId = stripeId("ch");
-    const { bookingId } = await h.completeBooking({ providerShare: 8_000, stripeChargeId: chargeId });
+    const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 8_000, stripeChargeId: chargeId });
     const event = {
       id: stripeId("evt"),
       object: "event",

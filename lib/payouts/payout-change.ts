@@ -1,0 +1,58 @@
+// What one change makes of a payout's row: the state machine decides the status, the amount is
+// recomputed from its parts (its version bumped when it moves), a payout that leaves on_hold
+// forgets why it was held, and the row version is bumped. Pure: changePayout writes it, the demo
+// seed (lib/seed/payout-story.ts) plays histories with it.
+import type { Payout } from "@/generated/prisma/client";
+import type { HoldReason } from "@/generated/prisma/enums";
+import { payoutAmount } from "@/lib/money/money";
+
+import { nextStatus, type TPayoutEvent } from "./state-machine";
+
+export type TPayoutChangeData = Partial<{
+  providerShare: number;
+  tipAmount: number;
+  refundedAmount: number;
+  reversedAmount: number;
+  repaidAmount: number;
+  holdReason: HoldReason | null;
+  holdNote: string | null;
+  cancelReason: string | null;
+  eligibleAt: Date;
+  attempts: number;
+  lastError: string | null;
+  processingStartedAt: Date | null;
+  stripeTransferId: string | null;
+  transferredAt: Date | null;
+  transferCurrency: string | null;
+  fundsExpectedAt: Date | null;
+  fundsWaitingSince: Date | null;
+}>;
+
+export type TChangeablePayout = Pick<
+  Payout,
+  "status" | "providerShare" | "tipAmount" | "refundedAmount" | "amount" | "amountVersion" | "version"
+>;
+
+/** The fields to write for `event` (none: the status stays) and `data`; IllegalTransitionError when the event is not allowed. */
+export function changedPayoutFields<TData extends TPayoutChangeData>(
+  payout: TChangeablePayout,
+  event: TPayoutEvent | undefined,
+  data: TData,
+) {
+  const status = event ? nextStatus(payout.status, event) : payout.status;
+  const parts = {
+    providerShare: data.providerShare ?? payout.providerShare,
+    tipAmount: data.tipAmount ?? payout.tipAmount,
+    refundedAmount: data.refundedAmount ?? payout.refundedAmount,
+  };
+  const amount = payoutAmount(parts);
+  return {
+    ...data,
+    ...parts,
+    amount,
+    status,
+    amountVersion: amount !== payout.amount ? payout.amountVersion + 1 : payout.amountVersion,
+    ...(status !== "on_hold" && data.holdReason === undefined ? { holdReason: null, holdNote: null } : {}),
+    version: payout.version + 1,
+  };
+}
