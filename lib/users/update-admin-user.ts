@@ -2,6 +2,7 @@ import "server-only";
 
 import { adminActorOf } from "@/lib/audit/admin-actor";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { revokeAllSessions } from "@/lib/auth/admin-sessions";
 import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db } from "@/lib/db";
 import { ForbiddenError, NotFoundError } from "@/lib/errors";
@@ -12,8 +13,8 @@ import type { TUpdateUser } from "./user-schemas";
 
 /**
  * Changes a user's role, or disables / enables them, audited with the acting admin and the
- * reason in the same transaction. Every change bumps the session version, so the user's
- * sessions end at once. An admin cannot demote or disable themselves (no lock-out); changes
+ * reason in the same transaction. Every change bumps the session version and revokes the
+ * user's sessions on the server, so they end at once. An admin cannot demote or disable themselves (no lock-out); changes
  * are serialised and the acting admin re-checked, so the acting admin always stays an admin
  * and there is always one left, even under concurrent requests.
  */
@@ -51,6 +52,7 @@ export async function updateAdminUser(
         data: { role: input.role, sessionVersion: { increment: 1 } },
         select: userSelect,
       });
+      await revokeAllSessions(tx, before.id, "role_changed", now);
       await recordAudit(tx, {
         actor: adminActorOf(actingAdmin),
         action: "admin_user.role_changed",
@@ -71,6 +73,7 @@ export async function updateAdminUser(
       data: { disabledAt: input.disabled ? now : null, sessionVersion: { increment: 1 } },
       select: userSelect,
     });
+    if (input.disabled) await revokeAllSessions(tx, before.id, "disabled", now);
     await recordAudit(tx, {
       actor: adminActorOf(actingAdmin),
       action: input.disabled ? "admin_user.disabled" : "admin_user.enabled",
