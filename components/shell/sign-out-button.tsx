@@ -12,7 +12,7 @@ const BUTTON =
 export function SignOutButton() {
   const [pending, setPending] = useState<"here" | "everywhere" | null>(null);
   return (
-    <div className="flex shrink-0 flex-wrap items-center gap-2">
+    <div className="flex shrink-0 flex-col items-stretch gap-1.5 sm:flex-row sm:items-center lg:flex-wrap">
       <button
         type="button"
         disabled={pending !== null}
