@@ -55,7 +55,7 @@ export async function findActiveSession(db: Db, sessionId: unknown, now: Date = 
       user: { select: { id: true, email: true, name: true, role: true, sessionVersion: true, disabledAt: true } },
     },
   });
-  if (!session || session.expiresAt <= now || session.user.disabledAt) return null;
+  if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) return null;
   if (now.getTime() - session.lastSeenAt.getTime() >= SESSION_TOUCH_MS) {
     await db.adminSession.updateMany({
       where: { id: session.id, revokedAt: null },
