@@ -19,6 +19,9 @@ export function proxyTrust(): TProxyTrust {
 export const authOptions: NextAuthOptions = {
   secret: getEnv().NEXTAUTH_SECRET,
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+  // next-auth v4 does not derive the token's own expiry from session.maxAge (it stays 30 days):
+  // a token copied from the cookie must not outlive the session either.
+  jwt: { maxAge: SESSION_MAX_AGE_SECONDS },
   pages: { signIn: "/login" },
   providers: [
     CredentialsProvider({

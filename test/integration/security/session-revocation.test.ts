@@ -106,6 +106,8 @@ describe("server-side sessions", () => {
     expect(sessions).toEqual([expect.objectContaining({ userAgent: "vitest", address: "direct", revokedAt: null, revokedReason: null })]);
     const jwt = await (await import("next-auth/jwt")).decode({ token, secret: authOptions.secret! });
     expect(jwt).toMatchObject({ sub: user.id, sid: sessions[0]!.id });
+    // The token itself expires with the session (12 hours), not after next-auth's default 30 days.
+    expect(Number(jwt!.exp) - Number(jwt!.iat)).toBe(12 * 60 * 60);
     await expectWorks(token);
   });
 
