@@ -13,8 +13,8 @@ import type { TUpdateUser } from "./user-schemas";
 
 /**
  * Changes a user's role, or disables / enables them, audited with the acting admin and the
- * reason in the same transaction. Every change bumps the session version and revokes the
- * user's sessions on the server, so they end at once. An admin cannot demote or disable themselves (no lock-out); changes
+ * reason in the same transaction. Every change bumps the session version, so the user's
+ * sessions end at once. An admin cannot demote or disable themselves (no lock-out); changes
  * are serialised and the acting admin re-checked, so the acting admin always stays an admin
  * and there is always one left, even under concurrent requests.
  */
