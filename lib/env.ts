@@ -127,6 +127,18 @@ const ZEnv = z.object({
     .positive()
     .max(7 * 24 * 60)
     .default(15),
+  /**
+   * Whether to believe X-Forwarded-For for the client's address (sign-in throttling): unset or
+   * "false" trusts no header; "true" (one proxy) or a hop count takes the address that many hops
+   * from the right. On Vercel (VERCEL=1, set by the platform) its own headers are used instead.
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(/^(true|false|[0-9])$/, 'must be "true", "false" or a hop count from 0 to 9')
+    .optional()
+    .transform((v) => (v === undefined || v === "false" ? 0 : v === "true" ? 1 : Number(v))),
+  VERCEL: z.string().optional(),
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_SIGNING_KEY: z.string().optional(),
   /** "1" to talk to a local Inngest dev server instead of Inngest Cloud. */

@@ -4,9 +4,11 @@ declare module "next-auth" {
   interface User {
     role: AdminRole;
     sessionVersion: number;
+    /** The AdminSession row created at sign-in. */
+    sessionId: string;
   }
   interface Session {
-    user: { id: string; name: string; email: string; role: AdminRole; sessionVersion: number };
+    user: { id: string; name: string; email: string; role: AdminRole; sessionVersion: number; sessionId: string };
   }
 }
 
@@ -14,5 +16,7 @@ declare module "next-auth/jwt" {
   interface JWT {
     role: AdminRole;
     sessionVersion: number;
+    /** The AdminSession id, checked on every request. */
+    sid: string;
   }
 }

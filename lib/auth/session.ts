@@ -7,26 +7,32 @@ import { cache } from "react";
 import { db } from "@/lib/db";
 import { ForbiddenError, UnauthorizedError } from "@/lib/errors";
 
+import { findActiveSession } from "./admin-sessions";
 import { authOptions } from "./options";
 import { hasRole, type TRole } from "./roles";
 
-export type TCurrentUser = { id: string; email: string; name: string; role: TRole };
+export type TCurrentUser = {
+  id: string;
+  email: string;
+  name: string;
+  role: TRole;
+  /** The server-side session this request was made with (undefined for users not from a request). */
+  sessionId?: string;
+};
 
 /**
- * The signed-in admin, re-read from the database on every request so that a disabled
- * user, a role change or a bumped session version takes effect at once. Null when
- * there is no valid session.
+ * The signed-in admin, checked against the server-side session on every request: the JWT's
+ * session id must name a session that was not revoked (sign-out, sign-out everywhere, disable,
+ * role or password change) or expired, of a user who is not disabled and whose session version
+ * still matches. Null when there is no valid session.
  */
 export const getCurrentUser = cache(async (): Promise<TCurrentUser | null> => {
   const session = await getServerSession(authOptions);
-  const id = session?.user?.id;
-  if (!id) return null;
-  const user = await db.adminUser.findUnique({
-    where: { id },
-    select: { id: true, email: true, name: true, role: true, disabledAt: true, sessionVersion: true },
-  });
-  if (!user || user.disabledAt || user.sessionVersion !== session.user.sessionVersion) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  if (!session?.user?.id) return null;
+  const active = await findActiveSession(db, session.user.sessionId);
+  if (!active || active.user.id !== session.user.id || active.user.sessionVersion !== session.user.sessionVersion) return null;
+  const { id, email, name, role } = active.user;
+  return { id, email, name, role, sessionId: active.id };
 });
 
 /** For pages: redirects to the login page without a session, and to the overview without the role. */

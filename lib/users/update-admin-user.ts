@@ -2,6 +2,7 @@ import "server-only";
 
 import { adminActorOf } from "@/lib/audit/admin-actor";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { revokeAllSessions } from "@/lib/auth/admin-sessions";
 import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db } from "@/lib/db";
 import { ForbiddenError, NotFoundError } from "@/lib/errors";
@@ -60,6 +61,7 @@ export async function updateAdminUser(
         data: { role: input.role, sessionVersion: { increment: 1 } },
         select: userSelect,
       });
+      await revokeAllSessions(tx, before.id, "role_changed", now);
       await recordAudit(tx, {
         actor: adminActorOf(actingAdmin),
         action: "admin_user.role_changed",
@@ -81,6 +83,7 @@ export async function updateAdminUser(
       data: { disabledAt: input.disabled ? now : null, sessionVersion: { increment: 1 } },
       select: userSelect,
     });
+    if (input.disabled) await revokeAllSessions(tx, before.id, "disabled", now);
     await recordAudit(tx, {
       actor: adminActorOf(actingAdmin),
       action: input.disabled ? "admin_user.disabled" : "admin_user.enabled",

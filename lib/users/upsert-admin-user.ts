@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@/generated/prisma/client";
 import type { AdminRole } from "@/generated/prisma/enums";
 import { toAuditRow, type TActor } from "@/lib/audit/record-audit";
+import { revokeAllSessions } from "@/lib/auth/admin-sessions";
 import { hashPassword } from "@/lib/auth/password";
 import { ValidationError } from "@/lib/errors";
 
@@ -30,6 +31,8 @@ export async function upsertAdminUser(db: PrismaClient, input: TUpsertAdminUserI
           data: { name: input.name.trim(), role: input.role, passwordHash, sessionVersion: { increment: 1 }, disabledAt: null },
         })
       : await tx.adminUser.create({ data: { email, name: input.name.trim(), role: input.role, passwordHash } });
+    // A new password (and perhaps role) ends every session the user had, on the server too.
+    if (existing) await revokeAllSessions(tx, existing.id, "password_changed");
     await tx.auditLog.create({
       data: toAuditRow({
         actor,

@@ -2,10 +2,13 @@
 // boundary replaced: each test file declares
 //   vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 // (vi.mock is hoisted per file), and these helpers make the dashboard users and choose whose
-// session the next requests carry. The users are real rows: requireApiUser reads them.
+// session the next requests carry. The users and their server-side sessions are real rows:
+// requireApiUser reads them. (test/integration/security/ signs in through next-auth itself and
+// decodes the real cookie instead.)
 import { getServerSession } from "next-auth";
 import { afterEach, beforeAll, vi } from "vitest";
 
+import { createAdminSession } from "@/lib/auth/admin-sessions";
 import { db } from "@/lib/db";
 
 export type TRole = "viewer" | "operator" | "admin";
@@ -26,9 +29,18 @@ export function dashboardUsers(tag: string): Record<TRole, TTestUser> {
   return users;
 }
 
-/** The next requests carry this user's session (null: none). */
+/** A session as getServerSession returns it, backed by a real AdminSession row (as sign-in makes one). */
+export async function serverSession(user: Pick<TTestUser, "id" | "sessionVersion">) {
+  const sessionId = await createAdminSession(db, user.id, { userAgent: "vitest", address: "direct" }, new Date());
+  return { user: { id: user.id, sessionVersion: user.sessionVersion, sessionId }, expires: "2999-01-01" };
+}
+
+/** The next requests carry this user's session (null: none); the session row is made on first use. */
 export function signInAs(user: Pick<TTestUser, "id" | "sessionVersion"> | null): void {
-  vi.mocked(getServerSession).mockResolvedValue(
-    user ? { user: { id: user.id, sessionVersion: user.sessionVersion }, expires: "2999-01-01" } : null,
-  );
+  if (!user) {
+    vi.mocked(getServerSession).mockResolvedValue(null);
+    return;
+  }
+  let session: ReturnType<typeof serverSession> | undefined;
+  vi.mocked(getServerSession).mockImplementation(() => (session ??= serverSession(user)));
 }

@@ -8,6 +8,7 @@ import type { AdminRole } from "@/generated/prisma/enums";
 import { db } from "@/lib/db";
 
 import { createPayout } from "../../support/factories";
+import { serverSession } from "../../support/sessions";
 
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
@@ -32,10 +33,9 @@ type TSessionUser = { id: string; sessionVersion: number };
 
 async function signInAs(userId: string) {
   const row = await db.adminUser.findUniqueOrThrow({ where: { id: userId } });
-  vi.mocked(getServerSession).mockResolvedValue({
-    user: { id: row.id, sessionVersion: row.sessionVersion } satisfies TSessionUser,
-    expires: "2999-01-01",
-  } as never);
+  vi.mocked(getServerSession).mockResolvedValue(
+    (await serverSession({ id: row.id, sessionVersion: row.sessionVersion } satisfies TSessionUser)) as never,
+  );
 }
 
 function json(url: string, body: unknown, method = "POST") {

@@ -8,6 +8,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AdminRole } from "@/generated/prisma/enums";
 import { db } from "@/lib/db";
 
+import { serverSession } from "../../support/sessions";
+
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
 const { getServerSession } = await import("next-auth");
@@ -66,7 +68,7 @@ afterEach(() => {
 });
 
 function signInAs(role: AdminRole) {
-  vi.mocked(getServerSession).mockResolvedValue({ user: users[role], expires: "2999-01-01" } as never);
+  vi.mocked(getServerSession).mockImplementation(() => serverSession(users[role]) as never);
 }
 
 async function auditPage(query: string): Promise<{ status: number; text: string; ids: string[]; entityTypes: string[] }> {

@@ -8,6 +8,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { safeCallbackUrl } from "@/components/auth/login-helpers";
 import { db } from "@/lib/db";
 
+import { serverSession } from "../../support/sessions";
+
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
 const { getServerSession } = await import("next-auth");
@@ -44,7 +46,7 @@ describe("safeCallbackUrl (used by the login form after a successful sign-in)", 
 
 describe("the login page, for a user who is already signed in", () => {
   it.each(TRICKS)("does not redirect off-site for callbackUrl=%s", async (trick) => {
-    vi.mocked(getServerSession).mockResolvedValue({ user: viewer, expires: "2999-01-01" } as never);
+    vi.mocked(getServerSession).mockResolvedValue((await serverSession(viewer)) as never);
     let location: string | null = null;
     try {
       await LoginPage({ searchParams: Promise.resolve({ callbackUrl: trick }), params: Promise.resolve({}) } as never);

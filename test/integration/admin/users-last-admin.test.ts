@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { db } from "@/lib/db";
 
+import { serverSession } from "../../support/sessions";
+
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
 const { getServerSession } = await import("next-auth");
@@ -42,8 +44,8 @@ describe("the last active admin", () => {
 
     // Each handler looks its session up synchronously on entry: Ann's first, then Bob's.
     vi.mocked(getServerSession)
-      .mockResolvedValueOnce({ user: { id: ann.id, sessionVersion: ann.sessionVersion }, expires: "2999-01-01" } as never)
-      .mockResolvedValueOnce({ user: { id: bob.id, sessionVersion: bob.sessionVersion }, expires: "2999-01-01" } as never);
+      .mockResolvedValueOnce((await serverSession(ann)) as never)
+      .mockResolvedValueOnce((await serverSession(bob)) as never);
 
     const [annDemotesBob, bobDisablesAnn] = await Promise.all([
       patchAs(ann, bob.id, { role: "operator", reason: "Reorganisation" }),

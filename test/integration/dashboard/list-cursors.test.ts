@@ -8,6 +8,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { db } from "@/lib/db";
 
+import { serverSession } from "../../support/sessions";
+
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
 const { getServerSession } = await import("next-auth");
@@ -21,10 +23,7 @@ beforeAll(async () => {
   const viewer = await db.adminUser.create({
     data: { email: "viewer-input@example.test", name: "Viewer", role: "viewer", passwordHash: "x" },
   });
-  vi.mocked(getServerSession).mockResolvedValue({
-    user: { id: viewer.id, sessionVersion: viewer.sessionVersion },
-    expires: "2999-01-01",
-  } as never);
+  vi.mocked(getServerSession).mockResolvedValue((await serverSession(viewer)) as never);
   const provider = await createProvider();
   for (let i = 0; i < 3; i += 1) await createPayout({ provider });
   await db.auditLog.createMany({
