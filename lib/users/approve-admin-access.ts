@@ -3,6 +3,7 @@ import "server-only";
 import { requireIndependentApprover } from "@/lib/approvals/independent-approver";
 import { adminActorOf } from "@/lib/audit/admin-actor";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { revokeAllSessions } from "@/lib/auth/admin-sessions";
 import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db, Tx } from "@/lib/db";
 import { ConflictError } from "@/lib/errors";
@@ -81,6 +82,7 @@ async function grant(tx: Tx, request: TAdminAccessRequestRow, approver: TCurrent
         data: { role: "admin", sessionVersion: { increment: 1 } },
         select: userSelect,
       });
+      await revokeAllSessions(tx, user.id, "role_changed", now);
       await recordAudit(tx, {
         actor,
         action: "admin_user.role_changed",
