@@ -48,7 +48,8 @@ export function mediaTypeOf(request: Request): string | null {
 /** Refuses a body not declared as one of `accepted` (any parameters such as charset): 415. */
 export function assertContentType(request: Request, accepted: readonly string[]): void {
   const mediaType = mediaTypeOf(request);
-  if (mediaType === null || !accepted.includes(mediaType)) throw new UnsupportedMediaTypeError(request.headers.get("content-type"), accepted);
+  if (mediaType === null || !accepted.includes(mediaType))
+    throw new UnsupportedMediaTypeError(request.headers.get("content-type"), accepted);
 }
 
 /** Refuses a body not declared as JSON (`application/json`, any parameters such as charset). */
