@@ -112,8 +112,11 @@ export async function exportPayoutsCsv(
         if (first.done) controller.close();
       },
       async pull(controller) {
-        // The failure line was enqueued by the previous pull and has been read: now break off.
+        // The failure line was enqueued by the previous pull and has been read: now break off,
+        // after a moment for the HTTP layer to send the line (Node holds a response's writes
+        // until the next tick, and breaking off discards what it still holds).
         if (failure !== null) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
           controller.error(failure);
           return;
         }
