@@ -103,7 +103,8 @@ describe("next-auth's endpoints read at most 16 KB, and only forms or JSON", () 
   });
 
   it("answers 415 to another content type or none, before reading the body", async () => {
-    for (const headers of [{ "content-type": "text/plain" }, { "content-type": "multipart/form-data; boundary=x" }, {}]) {
+    const cases: Record<string, string>[] = [{ "content-type": "text/plain" }, { "content-type": "multipart/form-data; boundary=x" }, {}];
+    for (const headers of cases) {
       const { stream, counter } = lazyBody(50 * 1024 * 1024);
       const response = await authPost(authRequest("signout", { headers, body: stream }), authContext("signout"));
       const error = await errorOf(response);
