@@ -1,7 +1,5 @@
 // The reason a person gives for an audited change: one rule for the forms, the routes and the
 // services. No server imports, so client forms share it.
-import { z } from "zod";
-
 import { storableText } from "@/lib/http/storable-text";
 
 export const MIN_REASON_LENGTH = 3;
