@@ -104,7 +104,7 @@ export async function exportPayoutsCsv(
   const encoder = new TextEncoder();
   const batches = payoutExportBatches(db, filter, options.batchSize ?? 1000);
   const first = await batches.next();
-  let failure: unknown = null;
+  let failure: { error: unknown } | null = null;
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -117,7 +117,7 @@ export async function exportPayoutsCsv(
         // until the next tick, and breaking off discards what it still holds).
         if (failure !== null) {
           await new Promise((resolve) => setTimeout(resolve, 20));
-          controller.error(failure);
+          controller.error(failure.error);
           return;
         }
         try {
@@ -126,7 +126,7 @@ export async function exportPayoutsCsv(
           else controller.enqueue(encoder.encode(value.map(payoutCsvLine).join("")));
         } catch (error) {
           console.error("Payout CSV export failed part-way; the download is broken off", error);
-          failure = error;
+          failure = { error };
           controller.enqueue(encoder.encode(PAYOUT_CSV_FAILED_LINE));
         }
       },
