@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from "next";
+import { connection } from "next/server";
 
 import "./globals.css";
 
@@ -16,7 +17,11 @@ export const viewport: Viewport = {
   themeColor: "#f9fafb",
 };
 
-export default function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  // Every page renders per request, so Next can put this response's CSP nonce (proxy.ts) on its
+  // scripts; a page prerendered at build time would carry scripts without one, and the
+  // policy would block them.
+  await connection();
   return (
     <html lang="en">
       <body className="min-h-dvh bg-gray-50 font-sans text-gray-900 antialiased">

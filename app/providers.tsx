@@ -4,6 +4,8 @@ import { isServer, QueryClient, QueryClientProvider } from "@tanstack/react-quer
 import { SessionProvider } from "next-auth/react";
 import { Toaster } from "sonner";
 
+import "@/lib/http/zod-without-eval";
+
 function makeQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {

@@ -45,7 +45,40 @@ function settleNavigations(page: Page): void {
   };
 }
 
-function settleContext(context: BrowserContext): BrowserContext {
+/** A Content-Security-Policy violation a page reported: where, and what was blocked. */
+export type TCspViolation = { url: string; detail: string };
+
+/** The running test's violations (one worker runs one test at a time). */
+let currentViolations: TCspViolation[] | null = null;
+
+/**
+ * Records every CSP violation in the context's pages: the browser's console message ("Refused to
+ * execute inline script because it violates the following Content Security Policy directive…")
+ * and the document's `securitypolicyviolation` event, reported through a binding. Playwright
+ * injects both hooks itself, so the page's policy does not block them.
+ */
+async function watchCsp(context: BrowserContext): Promise<void> {
+  if (patched.has(context)) return;
+  patched.add(context);
+  context.on("console", (message) => {
+    if (/content security policy/i.test(message.text()))
+      currentViolations?.push({ url: message.page()?.url() ?? "", detail: message.text() });
+  });
+  await context.exposeBinding("__reportCspViolation", ({ page }, detail: string) => {
+    currentViolations?.push({ url: page.url(), detail });
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const report = (window as unknown as { __reportCspViolation?: (detail: string) => void }).__reportCspViolation;
+      report?.(
+        `${event.effectiveDirective} blocked ${event.blockedURI || "inline code"} (${event.sourceFile || "document"}:${event.lineNumber})`,
+      );
+    });
+  });
+}
+
+async function settleContext(context: BrowserContext): Promise<BrowserContext> {
+  await watchCsp(context);
   context.pages().forEach(settleNavigations);
   context.on("page", settleNavigations);
   return context;
@@ -61,11 +94,25 @@ function settleBrowser(browser: Browser): Browser {
 
 /**
  * Playwright's `test`, with every page (the fixture's and any a test opens itself) waiting for
- * streamed content to settle after `goto` and `reload`.
+ * streamed content to settle after `goto` and `reload`, and every page running under the app's
+ * enforced Content-Security-Policy: a test in which any page reports a violation fails. A test
+ * that provokes one on purpose reads `cspViolations` and empties it.
  */
-export const test = base.extend({
+export const test = base.extend<{ cspViolations: TCspViolation[] }>({
+  cspViolations: [
+    async ({}, provide) => {
+      const violations: TCspViolation[] = [];
+      currentViolations = violations;
+      await provide(violations);
+      currentViolations = null;
+      if (violations.length > 0) {
+        throw new Error(`Content-Security-Policy violations:\n${violations.map((v) => `  ${v.url}: ${v.detail}`).join("\n")}`);
+      }
+    },
+    { auto: true },
+  ],
   browser: [async ({ browser }, provide) => provide(settleBrowser(browser)), { scope: "worker" }],
-  context: async ({ context }, provide) => provide(settleContext(context)),
+  context: async ({ context }, provide) => provide(await settleContext(context)),
   page: async ({ page }, provide) => {
     settleNavigations(page);
     await provide(page);

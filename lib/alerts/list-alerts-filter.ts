@@ -2,6 +2,8 @@
 // client shares them.
 import { z } from "zod";
 
+import { storableText } from "@/lib/http/storable-text";
+
 export const ALERT_PAGE_SIZE = 25;
 
 export const ALERT_STATE_FILTERS = ["all", "open", "acknowledged"] as const;
@@ -22,8 +24,7 @@ export const MAX_ACKNOWLEDGE_NOTE_LENGTH = 500;
 export const ZAcknowledgeAlert = z
   .object({
     /** Optional: what was done about it (kept in the audit log). */
-    note: z
-      .string()
+    note: storableText()
       .trim()
       .max(MAX_ACKNOWLEDGE_NOTE_LENGTH, `The note is too long (at most ${MAX_ACKNOWLEDGE_NOTE_LENGTH} characters).`)
       .optional()

@@ -1,8 +1,7 @@
 import "server-only";
 
-import { AppError, NotFoundError, ValidationError } from "@/lib/errors";
-import { PayloadTooLargeError } from "@/lib/http/errors";
-import { readRawBody } from "@/lib/http/read-body";
+import { NotFoundError, ValidationError } from "@/lib/errors";
+import { assertJsonContentType, readRawBody } from "@/lib/http/read-body";
 import { isUuid } from "@/lib/ids";
 
 // Input helpers for the admin route handlers (route handlers have no body limit of their own).
@@ -16,23 +15,16 @@ export const MAX_JSON_BODY_BYTES = 64 * 1024;
  * body is 400, or `{}` where every field is optional (`optional: true`).
  */
 export async function readJsonBody(request: Request, options: { optional?: boolean } = {}): Promise<unknown> {
-  const tooLarge = () => new AppError("payload_too_large", `The request body is too large (at most ${MAX_JSON_BODY_BYTES} bytes).`, 413);
-  let bytes: Uint8Array;
-  try {
-    // Stops reading once the limit is passed (a chunked body declares no length).
-    bytes = await readRawBody(request, MAX_JSON_BODY_BYTES);
-  } catch (error) {
-    if (error instanceof PayloadTooLargeError) throw tooLarge();
-    throw error;
-  }
+  // lib/http's refusals as they are (PayloadTooLargeError, UnsupportedMediaTypeError): a body too
+  // large reads the same here as on the webhooks. Stops reading once the limit is passed (a
+  // chunked body declares no length).
+  const bytes = await readRawBody(request, MAX_JSON_BODY_BYTES);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") {
     if (options.optional) return {};
     throw new ValidationError("The request body must be a JSON object.");
   }
-  if (!request.headers.get("content-type")?.toLowerCase().startsWith("application/json")) {
-    throw new AppError("unsupported_media_type", "Send the request body as application/json.", 415);
-  }
+  assertJsonContentType(request);
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -3,6 +3,7 @@
 import { z } from "zod";
 
 import { hasRole, type TRole } from "@/lib/auth/roles";
+import { storableText } from "@/lib/http/storable-text";
 import { decodeInstantPosition } from "@/lib/list/keyset-position";
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -55,14 +56,14 @@ const day = z
 export const ZAuditFilter = z
   .object({
     actor: optional(z.string().regex(AUDIT_ACTOR_PATTERN, "Use system, webhook, admin or user:<id>.")),
-    action: optional(z.string().trim().min(1).max(100)),
+    action: optional(storableText().trim().min(1).max(100)),
     entityType: optional(
       z
         .string()
         .trim()
         .regex(/^[a-z_]{1,50}$/, "Not an entity type."),
     ),
-    entityId: optional(z.string().trim().min(1).max(255)),
+    entityId: optional(storableText().trim().min(1).max(255)),
     /** First UTC day included. */
     from: optional(day),
     /** Last UTC day included. */

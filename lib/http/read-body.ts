@@ -9,7 +9,7 @@ export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
  * reading (the header may be absent or wrong), so at most `limitBytes` + one chunk is
  * ever held in memory. Returns the exact bytes received, for signature verification.
  */
-export async function readRawBody(request: Request, limitBytes: number = MAX_WEBHOOK_BODY_BYTES): Promise<Uint8Array> {
+export async function readRawBody(request: Request, limitBytes: number = MAX_WEBHOOK_BODY_BYTES): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limitBytes) {
     await request.body?.cancel().catch(() => undefined);
@@ -39,9 +39,20 @@ export async function readRawBody(request: Request, limitBytes: number = MAX_WEB
   return body;
 }
 
+/** The request's media type without parameters, lower case ("application/json"); null when none is declared. */
+export function mediaTypeOf(request: Request): string | null {
+  const mediaType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  return mediaType ? mediaType : null;
+}
+
+/** Refuses a body not declared as one of `accepted` (any parameters such as charset): 415. */
+export function assertContentType(request: Request, accepted: readonly string[]): void {
+  const mediaType = mediaTypeOf(request);
+  if (mediaType === null || !accepted.includes(mediaType))
+    throw new UnsupportedMediaTypeError(request.headers.get("content-type"), accepted);
+}
+
 /** Refuses a body not declared as JSON (`application/json`, any parameters such as charset). */
 export function assertJsonContentType(request: Request): void {
-  const header = request.headers.get("content-type");
-  const mediaType = header?.split(";")[0]?.trim().toLowerCase();
-  if (mediaType !== "application/json") throw new UnsupportedMediaTypeError(header);
+  assertContentType(request, ["application/json"]);
 }

@@ -77,26 +77,57 @@ export function payoutExportFileName(now: Date): string {
 }
 
 /**
- * The filter's payouts as a CSV byte stream. Pull-based: the next batch is read only when
- * the consumer (the HTTP response) wants more, so a slow download does not pile rows up in
- * memory; cancelling the download stops the reads.
+ * The last line of an export that failed part-way, written before the download is broken off: a
+ * file saved anyway (or a client that ignores the broken connection) still says it is incomplete.
  */
-export function exportPayoutsCsv(db: Db, filter: TPayoutFilter, options: { batchSize?: number } = {}): ReadableStream<Uint8Array> {
+export const PAYOUT_CSV_FAILED_LINE = csvLine([
+  "EXPORT FAILED: this file is incomplete; the rows above are not all the payouts the filter matches. Export again.",
+]);
+
+/**
+ * The filter's payouts as a CSV byte stream. The first batch is read before the stream is
+ * returned, so a query that fails at once is an error answer (a 500 with no CSV), never a header
+ * followed by nothing. Pull-based after that: the next batch is read only when the consumer (the
+ * HTTP response) wants more, so a slow download does not pile rows up in memory; cancelling the
+ * download stops the reads.
+ *
+ * A batch that fails later, after bytes have gone out, ends the stream so that a client can tell:
+ * the failure line ({@link PAYOUT_CSV_FAILED_LINE}) goes out, then the stream errors, and the HTTP
+ * response is broken off without its end (no final chunk), which browsers, curl and fetch all
+ * report as a failed download rather than a complete file.
+ */
+export async function exportPayoutsCsv(
+  db: Db,
+  filter: TPayoutFilter,
+  options: { batchSize?: number } = {},
+): Promise<ReadableStream<Uint8Array>> {
   const encoder = new TextEncoder();
   const batches = payoutExportBatches(db, filter, options.batchSize ?? 1000);
+  const first = await batches.next();
+  let failure: { error: unknown } | null = null;
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(encoder.encode(PAYOUT_CSV_HEADER));
+        controller.enqueue(encoder.encode(PAYOUT_CSV_HEADER + (first.done ? "" : first.value.map(payoutCsvLine).join(""))));
+        if (first.done) controller.close();
       },
       async pull(controller) {
+        // The failure line was enqueued by the previous pull and has been read: now break off,
+        // after a moment for the HTTP layer to send the line (Node holds a response's writes
+        // until the next tick, and breaking off discards what it still holds).
+        if (failure !== null) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          controller.error(failure.error);
+          return;
+        }
         try {
           const { value, done } = await batches.next();
           if (done) controller.close();
           else controller.enqueue(encoder.encode(value.map(payoutCsvLine).join("")));
         } catch (error) {
-          console.error("Payout CSV export failed", error);
-          controller.error(error);
+          console.error("Payout CSV export failed part-way; the download is broken off", error);
+          failure = { error };
+          controller.enqueue(encoder.encode(PAYOUT_CSV_FAILED_LINE));
         }
       },
       async cancel() {

@@ -4,6 +4,7 @@
 import { z } from "zod";
 
 import { PayoutStatus } from "@/generated/prisma/enums";
+import { storableText } from "@/lib/http/storable-text";
 
 export const PAYOUT_STATUSES = Object.values(PayoutStatus);
 
@@ -21,7 +22,7 @@ const DECIMAL = /^\d{1,12}(\.\d{1,3})?$/;
 const DATE_MIN = "2000-01-01";
 const DATE_MAX = "2999-12-31";
 
-const optionalText = (max: number) => z.string().trim().min(1).max(max).optional();
+const optionalText = (max: number) => storableText().trim().min(1).max(max).optional();
 
 const day = z.iso.date().refine((v) => v >= DATE_MIN && v <= DATE_MAX, `must be between ${DATE_MIN} and ${DATE_MAX}`);
 

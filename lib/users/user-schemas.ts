@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import { AdminRole } from "@/generated/prisma/enums";
 import { ZReason } from "@/lib/audit/reason";
+import { storableText } from "@/lib/http/storable-text";
 
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 200;
@@ -13,8 +14,8 @@ const role = z.enum(AdminRole, "Choose viewer, operator or admin.");
 
 export const ZCreateUser = z
   .object({
-    email: z.string().trim().toLowerCase().max(320).email("Enter an email address."),
-    name: z.string().trim().min(1, "Enter a name.").max(255),
+    email: storableText().trim().toLowerCase().max(320).email("Enter an email address."),
+    name: storableText().trim().min(1, "Enter a name.").max(255),
     role,
     password: z
       .string()

@@ -4,6 +4,7 @@
 import { z } from "zod";
 
 import { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
+import { storableText } from "@/lib/http/storable-text";
 import { decodeInstantPosition, encodeInstantPosition } from "@/lib/list/keyset-position";
 
 export const DELIVERY_PAGE_SIZE = 50;
@@ -34,9 +35,9 @@ export const ZDeliveryFilter = z
   .object({
     status: optional(z.enum(WebhookEventStatus)),
     source: optional(z.enum(WebhookSource)),
-    type: optional(z.string().trim().min(1).max(100)),
+    type: optional(storableText().trim().min(1).max(100)),
     /** The booking platform's booking id the deliveries concern. */
-    booking: optional(z.string().trim().min(1).max(191)),
+    booking: optional(storableText().trim().min(1).max(191)),
     /** Deliveries older than this position (the next page). */
     after: position,
     /** Deliveries newer than this position (the previous page). */

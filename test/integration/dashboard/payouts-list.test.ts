@@ -300,7 +300,7 @@ describe("CSV export", () => {
   it("streams exactly the filtered set, across batches, in the view's order", async () => {
     const filter = parsePayoutFilter(new URLSearchParams(`status=on_hold&status=transferred&status=failed&sort=amount&order=asc`))
       .data as TPayoutFilter;
-    const text = await new Response(exportPayoutsCsv(db, filter, { batchSize: 2 })).text();
+    const text = await new Response(await exportPayoutsCsv(db, filter, { batchSize: 2 })).text();
     expect(text.startsWith(PAYOUT_CSV_HEADER)).toBe(true);
     const [header, ...body] = parseCsv(text);
     expect(header).toEqual(PAYOUT_CSV_HEADER.trimEnd().split(","));
@@ -322,6 +322,6 @@ describe("CSV export", () => {
 
   it("exports only the header when nothing matches", async () => {
     const filter = parsePayoutFilter(new URLSearchParams("q=nothing-matches")).data as TPayoutFilter;
-    expect(await new Response(exportPayoutsCsv(db, filter)).text()).toBe(PAYOUT_CSV_HEADER);
+    expect(await new Response(await exportPayoutsCsv(db, filter)).text()).toBe(PAYOUT_CSV_HEADER);
   });
 });
