@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { db } from "@/lib/db";
 
 import { createPayout } from "../../support/factories";
+import { serverSession } from "../../support/sessions";
 
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
@@ -40,10 +41,7 @@ afterEach(async () => {
 /** The next requests carry this user's current session (re-read: a grant bumps the session version). */
 async function signInAs(userId: string) {
   const row = await db.adminUser.findUniqueOrThrow({ where: { id: userId } });
-  vi.mocked(getServerSession).mockResolvedValue({
-    user: { id: row.id, sessionVersion: row.sessionVersion },
-    expires: "2999-01-01",
-  } as never);
+  vi.mocked(getServerSession).mockResolvedValue((await serverSession(row)) as never);
 }
 
 function json(url: string, body: unknown, method = "POST") {
