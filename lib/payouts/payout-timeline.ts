@@ -1,7 +1,8 @@
 // The payout detail's timeline: its audit entries, tips, disputes, transfer attempts and
 // reversals merged into one list, newest first, causes before effects. Pure: no I/O.
 import type { Prisma } from "@/generated/prisma/client";
-import type { ActorType, PayoutStatus } from "@/generated/prisma/enums";
+import type { PayoutStatus } from "@/generated/prisma/enums";
+import type { TAuditEntryRow } from "@/lib/audit/audit-entry-select";
 import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
 import type {
@@ -48,19 +49,8 @@ function stringField(value: Prisma.JsonValue | null, key: string): string | null
   return typeof s === "string" ? s : null;
 }
 
-export type TAuditRow = {
-  id: string;
-  createdAt: Date;
-  actorType: ActorType;
-  actorId: string | null;
-  actorLabel: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  reason: string | null;
-  before: Prisma.JsonValue | null;
-  after: Prisma.JsonValue | null;
-};
+/** An audit entry as the timeline reads it (AUDIT_ENTRY_SELECT). */
+export type TAuditRow = Omit<TAuditEntryRow, "requestId" | "runId">;
 
 function auditItem(row: TAuditRow): TAuditTimelineItem {
   const statusBefore = statusField(row.before);
