@@ -5,7 +5,7 @@ import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { inngest } from "@/lib/inngest/client";
 import { payoutTransferRequested } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
-import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
+import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
 import { MAX_TRANSFER_ATTEMPTS, transferPayout } from "@/lib/payouts/transfer-payout";
 
 export const TRANSFER_PAYOUT_FN = "transfer-payout";

@@ -12,7 +12,7 @@ import { requireReason } from "@/lib/payouts/admin-action";
 import { forceReleasePayout } from "@/lib/payouts/force-release-payout";
 import { APPROVAL_AUDIT_ACTIONS, approvalMismatch } from "@/lib/payouts/four-eyes";
 import { learnProviderAccountIfUnknown } from "@/lib/payouts/learn-provider-account";
-import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";

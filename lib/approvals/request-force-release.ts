@@ -18,9 +18,9 @@ import {
   needsSecondApproval,
 } from "@/lib/payouts/four-eyes";
 import { learnProviderAccountIfUnknown } from "@/lib/payouts/learn-provider-account";
+import { lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
 import { evaluatePayoutAction, providerActionFacts, refusalMessage } from "@/lib/payouts/payout-actions";
 import { canTransition, IllegalTransitionError } from "@/lib/payouts/state-machine";
-import { lockPayoutAndBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requireAdminActor } from "./approval-records";

@@ -1,29 +1,16 @@
 import "server-only";
 
 import type { Prisma } from "@/generated/prisma/client";
-import type { ActorType } from "@/generated/prisma/enums";
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import type { Db } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
 import { decodeInstantPosition, encodeInstantPosition } from "@/lib/list/keyset-position";
 
+import { AUDIT_ENTRY_SELECT, type TAuditEntryRow } from "./audit-entry-select";
 import { ADMIN_ONLY_AUDIT_ENTITY_TYPES, AUDIT_PAGE_SIZE, type TAuditFilter } from "./list-audit-filter";
 
-export type TAuditListItem = {
-  id: string;
-  createdAt: string;
-  actorType: ActorType;
-  actorId: string | null;
-  actorLabel: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  reason: string | null;
-  before: Prisma.JsonValue | null;
-  after: Prisma.JsonValue | null;
-  requestId: string | null;
-  runId: string | null;
-};
+/** An audit entry as the list shows it (dates as ISO strings). */
+export type TAuditListItem = Omit<TAuditEntryRow, "createdAt"> & { createdAt: string };
 
 export type TAuditList = {
   items: TAuditListItem[];
@@ -71,22 +58,6 @@ export function auditWhere(filter: TAuditFilter, role: TRole): Prisma.AuditLogWh
   return where;
 }
 
-const select = {
-  id: true,
-  createdAt: true,
-  actorType: true,
-  actorId: true,
-  actorLabel: true,
-  action: true,
-  entityType: true,
-  entityId: true,
-  reason: true,
-  before: true,
-  after: true,
-  requestId: true,
-  runId: true,
-} as const;
-
 /**
  * One page of the audit log as a reader with `role` may see it (see auditWhere; without a
  * role, as a non-admin), newest first, with keyset pagination on (createdAt, id) (the
@@ -105,7 +76,7 @@ export async function listAuditEntries(
       where: { AND: [where, { OR: [{ createdAt: { gt: createdAt } }, { createdAt, id: { gt: id } }] }] },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       take: pageSize + 1,
-      select,
+      select: AUDIT_ENTRY_SELECT,
     });
     const hasNewer = rows.length > pageSize;
     const items = rows.slice(0, pageSize).reverse().map(toItem);
@@ -120,7 +91,7 @@ export async function listAuditEntries(
       : where,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: pageSize + 1,
-    select,
+    select: AUDIT_ENTRY_SELECT,
   });
   const hasOlder = rows.length > pageSize;
   const items = rows.slice(0, pageSize).map(toItem);
@@ -133,7 +104,7 @@ export async function listAuditEntries(
   };
 }
 
-function toItem(row: Omit<TAuditListItem, "createdAt"> & { createdAt: Date }): TAuditListItem {
+function toItem(row: TAuditEntryRow): TAuditListItem {
   return { ...row, createdAt: row.createdAt.toISOString() };
 }
 

@@ -4,7 +4,8 @@ import type { Payout } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { lockBooking } from "@/lib/payouts/lock-booking";
+import { syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 
 /**
  * A booking was cancelled: its payout is cancelled if the money has not moved (after a

@@ -6,7 +6,8 @@ import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context"
 import { ConflictError } from "@/lib/errors";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
-import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { lockBooking } from "@/lib/payouts/lock-booking";
+import { syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { applyKeptAccountState, lockStripeAccount } from "@/lib/payouts/update-provider-account";
 
 export type TCompletedBookingInput = {

@@ -6,8 +6,9 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ValidationError } from "@/lib/errors";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+import { lockBooking } from "@/lib/payouts/lock-booking";
 import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
-import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 
 export type TOpenDisputeInput = {
   bookingId: string;

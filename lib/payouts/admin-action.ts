@@ -9,9 +9,10 @@ import { ConflictError, ValidationError } from "@/lib/errors";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { PayoutVersionConflictError } from "./change-payout";
+import { lockPayoutAndBooking, type TLockedBooking } from "./lock-booking";
 import { ACTION_EVENTS, evaluatePayoutAction, providerActionFacts, refusalMessage, type TPayoutAction } from "./payout-actions";
 import { canTransition, IllegalTransitionError } from "./state-machine";
-import { lockPayoutAndBooking, syncPayoutWithBooking, type TLockedBooking } from "./sync-payout-with-booking";
+import { syncPayoutWithBooking } from "./sync-payout-with-booking";
 
 export type TAdminActionInput = {
   payoutId: string;

@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
+import { AUDIT_ENTRY_SELECT } from "@/lib/audit/audit-entry-select";
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import { getEnv } from "@/lib/env";
 import {
@@ -85,19 +86,7 @@ export async function getPayoutDetail(
         where: { OR: entities },
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: AUDIT_ENTRY_LIMIT + 1,
-        select: {
-          id: true,
-          createdAt: true,
-          actorType: true,
-          actorId: true,
-          actorLabel: true,
-          action: true,
-          entityType: true,
-          entityId: true,
-          reason: true,
-          before: true,
-          after: true,
-        },
+        select: AUDIT_ENTRY_SELECT,
       });
       return { payout, tips, disputes, attempts, reversals, approvals, approvalUsers, audit, transfers, lastBankPayout };
     },

@@ -1,7 +1,6 @@
 // The payout detail's timeline: its audit entries, tips, disputes, transfer attempts and
 // reversals merged into one list, newest first, causes before effects. Pure: no I/O.
-import type { Prisma } from "@/generated/prisma/client";
-import type { ActorType } from "@/generated/prisma/enums";
+import type { TAuditEntryRow } from "@/lib/audit/audit-entry-select";
 import { readPayoutSnapshot } from "@/lib/audit/audit-snapshots";
 import { APPROVAL_AUDIT_ACTIONS } from "@/lib/payouts/four-eyes";
 
@@ -18,19 +17,8 @@ import type {
 export const iso = (d: Date) => d.toISOString();
 export const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
 
-export type TAuditRow = {
-  id: string;
-  createdAt: Date;
-  actorType: ActorType;
-  actorId: string | null;
-  actorLabel: string;
-  action: string;
-  entityType: string;
-  entityId: string;
-  reason: string | null;
-  before: Prisma.JsonValue | null;
-  after: Prisma.JsonValue | null;
-};
+/** An audit entry as the timeline reads it (AUDIT_ENTRY_SELECT). */
+export type TAuditRow = Omit<TAuditEntryRow, "requestId" | "runId">;
 
 function auditItem(row: TAuditRow): TAuditTimelineItem {
   const before = readPayoutSnapshot(row.before);

@@ -14,8 +14,8 @@ import { formatMoney } from "@/lib/money/format-money";
 import { isTransferForLeg, transferIdempotencyKey } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
+import type { TLockedBooking } from "./lock-booking";
 import { owedByCharge, planTransfers, type TFundingPlan, type TPlannedLeg } from "./plan-transfers";
-import type { TLockedBooking } from "./sync-payout-with-booking";
 
 // A payout's planned Stripe transfers (PayoutTransfer), made once per amount version from the
 // facts and the charges Stripe described (lib/payouts/plan-transfers.ts). A plan is kept until

@@ -8,10 +8,10 @@ import { isUuid } from "@/lib/ids";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 
 import { changePayout } from "./change-payout";
-import { reversalEvent } from "./claims-after-transfer";
+import { lockPayoutAndBooking } from "./lock-booking";
 import { mulDivFloor } from "./plan-transfers";
+import { reversalEvent } from "./reversal-event";
 import { confirmReversal } from "./reverse-transfer";
-import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
 export type TStripeReversalFact = {
   /** trr_… */

@@ -3,7 +3,8 @@ import "server-only";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { NotFoundError } from "@/lib/errors";
 
-import { lockBooking, syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
+import { lockBooking } from "./lock-booking";
+import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
 
 /**
  * Re-derives a booking's payout from the stored facts and requests what is now due (a

@@ -12,9 +12,11 @@ import { createTransfer, findRepaymentFor, repaymentIdempotencyKey } from "@/lib
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
-import { providerPosition, reversalEvent, reverseWhatIsNotOwed } from "./claims-after-transfer";
+import { lockPayoutAndBooking } from "./lock-booking";
 import { mulDivFloor } from "./plan-transfers";
-import { lockPayoutAndBooking } from "./sync-payout-with-booking";
+import { providerPosition } from "./provider-position";
+import { reverseWhatIsNotOwed } from "./request-reversals";
+import { reversalEvent } from "./reversal-event";
 import { transferGroupFor } from "./transfer-payout";
 
 /** While one of the payout's reversals is in flight, a repayment waits this long before looking again. */
@@ -30,7 +32,7 @@ export type TRepaymentResult =
 /**
  * Pays back to the provider what reversals took for a refund that then failed, or what the refund
  * took off the payout before its transfer (one repayment per failed refund's charge step,
- * lib/payouts/claims-after-transfer.ts). It waits while a reversal of the payout is in flight, and
+ * lib/payouts/give-back.ts). It waits while a reversal of the payout is in flight, and
  * sends at most what reversals actually took and was not repaid yet, plus what refunds took off
  * the payout before its transfer, and never more than the rules still owe the provider
  * (amountToRepay: a refund or dispute settled after it was asked for takes its part); it looks for
@@ -152,7 +154,7 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
  * goes out (the row updated to it). First, the open debts of the payout's reversals of the
  * repayment's charge (reversals still in flight when the refund failed, so not cancelled then, and
  * refused by Stripe since) are forgiven, whole ones, newest first, while they fit in the
- * repayment, as claims-after-transfer.ts giveBack does for those refused before: what they stand
+ * repayment, as give-back.ts giveBack does for those refused before: what they stand
  * for was never taken. Then it is never more than the provider lost and was not given back yet
  * (what reversals took, and what refunds took off the payout before its transfer), nor more than
  * the rules still owe them beyond what they hold and what else is on its way (providerPosition: a

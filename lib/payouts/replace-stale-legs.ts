@@ -7,8 +7,8 @@ import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context"
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransfersOfPayout } from "@/lib/stripe/transfers";
 
+import { lockPayoutAndBooking } from "./lock-booking";
 import { holdForUnmatchedTransfers, knownTransferIds, recordFoundLeg, transferGroupFor } from "./payout-transfers";
-import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 
 /**
  * Before a claim, outside any transaction: a payout whose amount changed (a tip joined, a refund

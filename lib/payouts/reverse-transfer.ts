@@ -13,9 +13,9 @@ import { createTransferReversal, findReversalFor, reversalIdempotencyKey } from 
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout, payoutSnapshot } from "./change-payout";
-import { reversalEvent } from "./claims-after-transfer";
+import { lockPayoutAndBooking } from "./lock-booking";
 import { reversalFailedMessage } from "./payout-alert-texts";
-import { lockPayoutAndBooking } from "./sync-payout-with-booking";
+import { reversalEvent } from "./reversal-event";
 
 /** The key of one of our reversals: per cause (dispute or refund step) and reversed transfer (a repayment is one too). */
 function keyOf(reversal: TransferReversal, transfer: Pick<PayoutTransfer, "leg" | "kind"> | null): string {
@@ -76,7 +76,7 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
   const transferId = reversal.payoutTransfer?.stripeTransferId ?? reversal.payout.stripeTransferId;
   if (!transferId) throw new Error(`Payout ${reversal.payoutId} has no Stripe transfer to reverse.`);
   if (!reversal.sentAt) {
-    // Claim it: a reversal being sent is no longer cancelled by a failed refund (lib/payouts/claims-after-transfer.ts).
+    // Claim it: a reversal being sent is no longer cancelled by a failed refund (lib/payouts/give-back.ts).
     const { count } = await ctx.db.transferReversal.updateMany({
       where: { id: reversal.id, status: "pending" },
       data: { sentAt: ctx.clock.now() },

@@ -4,7 +4,8 @@ import type { Payout } from "@/generated/prisma/client";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 
-import { lockBooking, syncPayoutWithBooking } from "./sync-payout-with-booking";
+import { lockBooking } from "./lock-booking";
+import { syncPayoutWithBooking } from "./sync-payout-with-booking";
 
 /**
  * Schedules the payout for a completed booking: share + accepted tips - applied refunds,

@@ -1,25 +1,33 @@
 import "server-only";
 
-import type { Booking, Dispute, Payout, Provider } from "@/generated/prisma/client";
-import type { HoldReason } from "@/generated/prisma/enums";
+import type { Dispute, Payout } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
-import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import { AppError, NotFoundError } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
 import { formatMoney } from "@/lib/money/format-money";
 import { payoutAmount } from "@/lib/money/money";
-import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
-import { changePayout, lockPayout, lockPayoutForBooking, payoutSnapshot, type TPayoutChange } from "./change-payout";
-import { settleClaimsAfterTransfer, topUpForTips, type TRefundClaim } from "./claims-after-transfer";
-import { evaluateEligibility, type TEligibilityFacts } from "./eligibility";
+import { applyCurrencyPolicy } from "./apply-currency-policy";
+import { changePayout, lockPayoutForBooking, payoutSnapshot } from "./change-payout";
+import { settleClaimsAfterTransfer } from "./claims-after-transfer";
 import { holdForReview } from "./hold-for-review";
+import type { TLockedBooking } from "./lock-booking";
+import { tipsMayStillJoin } from "./payout-facts";
+import { refundClaimsOf } from "./refund-claim";
+import { releaseHold } from "./release-hold";
+import { requestTransferIfDue } from "./request-transfer-if-due";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
-import { isDue, payoutDueAt, tipWindowEndsAt, type TTimingRules } from "./timing";
+import { payoutDueAt } from "./timing";
+import { topUpForTips } from "./top-up-for-tips";
 
-export type TLockedBooking = Booking & { provider: Provider };
+// The payout derived from the booking's facts. Its parts: the lock order (lock-booking.ts), the
+// causes of a hold (hold-cause.ts, release-hold.ts), the facts eligibility and the tip window
+// are decided on (payout-facts.ts), the claims refunds make (refund-claim.ts) and their settling
+// after the transfer (claims-after-transfer.ts), tips paid with a top-up (top-up-for-tips.ts),
+// the currency policy (apply-currency-policy.ts), and the transfer request
+// (request-transfer-if-due.ts).
 
 export const BUSY_ERROR_CODE = "payout_busy";
 
@@ -35,25 +43,6 @@ export class PayoutBusyError extends AppError {
       retryable: true,
     });
   }
-}
-
-/**
- * Locks a booking row for the rest of the transaction. Every change to a booking's
- * payout locks the booking first, then the payout, so concurrent changes queue up in
- * one order and cannot deadlock.
- */
-export async function lockBooking(tx: Tx, bookingId: string): Promise<TLockedBooking> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Booking" WHERE id = ${bookingId}::uuid FOR UPDATE`;
-  if (rows.length === 0) throw new NotFoundError("Booking", bookingId);
-  return tx.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { provider: true } });
-}
-
-/** Locks a payout and its booking (booking first). */
-export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ booking: TLockedBooking; payout: Payout }> {
-  const ref = await tx.payout.findUnique({ where: { id: payoutId }, select: { bookingId: true } });
-  if (!ref) throw new NotFoundError("Payout", payoutId);
-  const booking = await lockBooking(tx, ref.bookingId);
-  return { booking, payout: await lockPayout(tx, payoutId) };
 }
 
 export type TSyncResult = { payout: Payout | null; transferRequested: boolean; reversalIds: string[]; repaymentIds: string[] };
@@ -90,23 +79,7 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
     where: { bookingId: booking.id, amount: { not: 0 }, appliedAt: null, reversals: { none: {} }, repayments: { none: {} } },
     orderBy: { sequence: "asc" },
   });
-  const refundClaims: TRefundClaim[] = [
-    ...unappliedRefunds.map((d) => ({
-      amount: d.refundedAmount,
-      link: { disputeId: d.id },
-      stripeChargeId: d.stripeDisputeId ? d.stripeChargeId : null,
-      afterTransferReason: `dispute ${d.externalId ?? d.stripeDisputeId ?? d.id} lost after transfer`,
-    })),
-    ...unappliedChargeRefunds.map((r) => ({
-      amount: r.amount,
-      link: { chargeRefundId: r.id },
-      stripeChargeId: r.stripeChargeId,
-      afterTransferReason:
-        r.amount > 0
-          ? `Stripe refund on charge ${r.stripeChargeId} after transfer`
-          : `Stripe refund on charge ${r.stripeChargeId} failed or was cancelled after transfer`,
-    })),
-  ];
+  const refundClaims = refundClaimsOf(unappliedRefunds, unappliedChargeRefunds);
   const tipAmount = tips.reduce((sum, t) => sum + t.amount, 0);
   const unappliedRefundTotal = refundClaims.reduce((sum, c) => sum + c.amount, 0);
   let reversalIds: string[] = [];
@@ -238,7 +211,7 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
         kind: "booking_cancelled_after_transfer",
         severity: "warning",
         title: "Booking cancelled after its payout was transferred",
-        message: `Booking ${booking.externalId} was cancelled after ${payout.amount} ${payout.currency} had been transferred. Recover it manually if needed.`,
+        message: `Booking ${booking.externalId} was cancelled after ${formatMoney(payout.amount, payout.currency)} had been transferred. Recover it manually if needed.`,
         payoutId: payout.id,
         providerId: payout.providerId,
         dedupeKey: `booking_cancelled_after_transfer:${payout.id}`,
@@ -268,50 +241,6 @@ export async function settleTipsThatWaited(tx: Tx, booking: TLockedBooking, ctx:
 }
 
 /**
- * The currency policy, applied when the payout is created: a payout in a currency the platform's
- * Stripe balance does not hold (known from STRIPE_SETTLEMENT_CURRENCIES or the cached balance) is
- * transferred in the currency its charge settled in, converted at the charge's own rate
- * (lib/payouts/plan-transfers.ts): the payout notes that currency (when the platform holds only
- * one) and the audit log says why. Without a charge nothing can convert it: it is held with that
- * reason at once and an admin is alerted, rather than failing 48 hours later.
- */
-async function applyCurrencyPolicy(tx: Tx, ctx: TResolvedContext, payout: Payout, booking: TLockedBooking): Promise<Payout> {
-  const platform = await knownPlatformCurrencies(tx);
-  if (!platform || platform.includes(payout.currency)) return payout;
-  const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
-  const held = platform.join(", ") || "no currency";
-  if (booking.stripeChargeId || booking.stripePaymentIntentId) {
-    const transferCurrency = platform.length === 1 ? platform[0]! : null;
-    return changePayout(tx, payout, {
-      data: { transferCurrency },
-      audit: {
-        ...audit,
-        action: "payout.currency_converted",
-        reason:
-          `The platform's Stripe balance holds ${held}, not ${payout.currency}: the payout is transferred in the currency its charge ` +
-          `settled in${transferCurrency ? ` (${transferCurrency})` : ""}, at the charge's exchange rate.`,
-      },
-    });
-  }
-  const reason = `The platform's Stripe balance holds ${held}, not ${payout.currency}, and the booking names no charge to convert it.`;
-  const heldPayout = await changePayout(tx, payout, {
-    event: "hold",
-    data: { holdReason: "currency_unsupported", holdNote: reason },
-    audit: { ...audit, action: "payout.held", reason },
-  });
-  await raiseAlert(tx, {
-    kind: "payout_currency_unsupported",
-    severity: "critical",
-    title: "Payout in a currency the platform cannot transfer",
-    message: `Payout ${payout.id} of booking ${booking.externalId} (${formatMoney(payout.amount, payout.currency)}) is held: ${reason} Add ${payout.currency} to the platform's Stripe balance (then release it), or cancel it.`,
-    payoutId: payout.id,
-    providerId: payout.providerId,
-    dedupeKey: `currency_unsupported:${payout.id}`,
-  });
-  return heldPayout;
-}
-
-/**
  * The booking platform's dispute refunds and Stripe's refunds on the booking's charges are
  * both subtracted: they are separate reports, and nothing links a platform dispute to the
  * Stripe refund that may have paid it. When a booking has both, a person must check that
@@ -329,115 +258,11 @@ async function flagRefundReportedTwice(tx: Tx, booking: TLockedBooking, payout: 
     severity: "warning",
     title: "Refund reported by both the booking platform and Stripe",
     message:
-      `Booking ${booking.externalId}: the platform's disputes refunded ${platformTotal} ${booking.currency} on the provider's side and ` +
-      `Stripe's refunds on its charges ${stripeTotal} ${booking.currency}; both were charged to the provider. ` +
+      `Booking ${booking.externalId}: the platform's disputes refunded ${formatMoney(platformTotal, booking.currency)} on the provider's side and ` +
+      `Stripe's refunds on its charges ${formatMoney(stripeTotal, booking.currency)}; both were charged to the provider. ` +
       `If a dispute's refund was paid with one of those Stripe refunds, the provider was charged twice: correct it manually.`,
     payoutId: payout.id,
     providerId: payout.providerId,
     dedupeKey: `refund_reported_twice:${booking.id}`,
   });
-}
-
-/**
- * Whether a tip may still join the payout: until the tip window has closed and the payout is
- * due (a payout with money is transferred then, and later tips are refused). A payout whose
- * refunds took everything is cancelled as "fully refunded" only after that, so the order of
- * a refund and a tip does not decide whether the tip is paid. Pure.
- */
-export function tipsMayStillJoin(
-  payout: Pick<Payout, "eligibleAt">,
-  booking: Pick<Booking, "completedAt">,
-  now: Date,
-  timing: TTimingRules,
-): boolean {
-  if (!booking.completedAt) return true;
-  return !isDue(payout.eligibleAt, now) || now.getTime() <= tipWindowEndsAt(booking.completedAt, timing).getTime();
-}
-
-export type THoldCause = {
-  holdReason: Extract<HoldReason, "dispute_open" | "provider_account_not_ready">;
-  holdNote: string;
-  reason: string;
-};
-
-/**
- * The automatic causes of a hold that are present now, the first one wins: an open dispute
- * on the booking, then a provider's Stripe account that Stripe told us cannot receive
- * payouts (a record Stripe never confirmed is checked when the transfer is claimed
- * instead). Null when neither is present. An admin hold is not among them: only an admin
- * releases it, and nothing automatic touches a payout held for "admin_hold". Pure.
- */
-export function presentHoldCause(booking: TLockedBooking, openDisputes: number): THoldCause | null {
-  if (openDisputes > 0) {
-    return {
-      holdReason: "dispute_open",
-      holdNote: `${openDisputes} open dispute${openDisputes > 1 ? "s" : ""}`,
-      reason: "a dispute on the booking is open",
-    };
-  }
-  const { provider } = booking;
-  if (!provider.payoutsEnabled && provider.accountCheckedAt !== null) {
-    return {
-      holdReason: "provider_account_not_ready",
-      holdNote: "Stripe account cannot receive payouts",
-      reason: "the provider's Stripe account cannot receive payouts",
-    };
-  }
-  return null;
-}
-
-/**
- * One cause of a held payout is gone (the last dispute resolved, the account became ready).
- * A payout has one hold reason but may have had several causes: release it only when no
- * other cause is present (presentHoldCause); otherwise it stays on hold for the cause still
- * present, the new reason audited. Call with the booking and the payout locked.
- */
-export async function releaseHold(
-  tx: Tx,
-  payout: Payout,
-  booking: TLockedBooking,
-  openDisputes: number,
-  release: { audit: Omit<TPayoutChange["audit"], "action" | "reason">; reason: string },
-): Promise<Payout> {
-  const remaining = presentHoldCause(booking, openDisputes);
-  if (!remaining) {
-    return changePayout(tx, payout, { event: "release", audit: { ...release.audit, action: "payout.released", reason: release.reason } });
-  }
-  if (remaining.holdReason === payout.holdReason) return payout;
-  return changePayout(tx, payout, {
-    data: { holdReason: remaining.holdReason, holdNote: remaining.holdNote },
-    audit: { ...release.audit, action: "payout.held", reason: `${release.reason}; still held: ${remaining.reason}` },
-  });
-}
-
-/** The facts eligibility is decided on, from a locked payout and its booking. */
-export function eligibilityFacts(payout: Payout, booking: TLockedBooking, openDisputes: number): TEligibilityFacts {
-  return {
-    status: payout.status,
-    amount: payout.amount,
-    eligibleAt: payout.eligibleAt,
-    bookingCompletedAt: booking.completedAt,
-    bookingCancelledAt: booking.cancelledAt,
-    openDisputes,
-    providerStripeAccountId: booking.provider.stripeAccountId,
-    providerPayoutsEnabled: booking.provider.payoutsEnabled,
-  };
-}
-
-/** Enqueues `payout/transfer.requested` when the payout may be transferred now. */
-export async function requestTransferIfDue(
-  tx: Tx,
-  payout: Payout,
-  booking: TLockedBooking,
-  openDisputes: number,
-  now: Date,
-): Promise<boolean> {
-  const eligibility = evaluateEligibility(eligibilityFacts(payout, booking, openDisputes), now);
-  if (!eligibility.eligible) return false;
-  await enqueueEvent(tx, {
-    name: "payout/transfer.requested",
-    data: { payoutId: payout.id, reason: "due" },
-    eventId: `transfer:${payout.id}:v${payout.version}`,
-  });
-  return true;
 }

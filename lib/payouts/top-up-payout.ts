@@ -10,10 +10,10 @@ import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError } from "@/lib/
 import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
-import { reverseWhatIsNotOwed } from "./claims-after-transfer";
+import { lockPayoutAndBooking } from "./lock-booking";
 import { legKey } from "./payout-transfers";
+import { reverseWhatIsNotOwed } from "./request-reversals";
 import { TRANSFERRED_STATUSES } from "./state-machine";
-import { lockPayoutAndBooking } from "./sync-payout-with-booking";
 import { recordLegTransfer, REFUSAL_ERROR_TYPES, transferGroupFor } from "./transfer-payout";
 
 export type TTopUpResult =
@@ -26,7 +26,7 @@ export type TTopUpResult =
 
 /**
  * Sends one top-up transfer: a transfer of a payout already transferred that pays tips received
- * before that transfer was made (planned by lib/payouts/claims-after-transfer.ts topUpForTips as
+ * before that transfer was made (planned by lib/payouts/top-up-for-tips.ts topUpForTips as
  * the payout's next leg, with its own key `payout:<id>:v<amountVersion>:l<leg>`). Exactly once,
  * under retries and duplicate requests: it first looks the leg's transfer up at Stripe (transfer
  * group, metadata.payoutId, leg and amount version, and its amount; so one whose answer was lost,

@@ -31,6 +31,8 @@ import {
   recordRefusedAccount,
   type TRefusedAccount,
 } from "./hold-for-account-refusal";
+import { lockPayoutAndBooking, type TLockedBooking } from "./lock-booking";
+import { eligibilityFacts } from "./payout-facts";
 import {
   chargeIdsOfPayout,
   ensureTransferPlan,
@@ -43,13 +45,7 @@ import {
 } from "./payout-transfers";
 import { replaceStaleLegs } from "./replace-stale-legs";
 import { FINAL_STATUSES } from "./state-machine";
-import {
-  eligibilityFacts,
-  lockPayoutAndBooking,
-  settleTipsThatWaited,
-  syncPayoutWithBooking,
-  type TLockedBooking,
-} from "./sync-payout-with-booking";
+import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
 
 /** Attempts per transfer before the payout fails and an admin is alerted (tries Stripe turned away unprocessed do not count). */
 export const MAX_TRANSFER_ATTEMPTS = 3;

@@ -7,7 +7,9 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { changePayout } from "@/lib/payouts/change-payout";
-import { lockBooking, releaseHold, requestTransferIfDue } from "@/lib/payouts/sync-payout-with-booking";
+import { lockBooking } from "@/lib/payouts/lock-booking";
+import { releaseHold } from "@/lib/payouts/release-hold";
+import { requestTransferIfDue } from "@/lib/payouts/request-transfer-if-due";
 import { retrieveAccountReadiness } from "@/lib/stripe/transfers";
 
 export type TAccountReadinessInput = {

@@ -7,7 +7,8 @@ import { formatMoney } from "@/lib/money/format-money";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { holdForReview } from "@/lib/payouts/hold-for-review";
-import { lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { lockBooking } from "@/lib/payouts/lock-booking";
+import { syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 
 import { rebalanceChargeLoss } from "./charge-losses";
 import { matchCharge, type TChargeRef } from "./find-charge-owner";

@@ -4,8 +4,8 @@ import type { Prisma } from "@/generated/prisma/client";
 import type { DisputeOutcome, DisputeScope } from "@/generated/prisma/enums";
 import { payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
 import { lossTaken } from "@/lib/money/money";
-import { reversalEvent } from "@/lib/payouts/claims-after-transfer";
 import { reversalFailedMessage } from "@/lib/payouts/payout-alert-texts";
+import { reversalEvent } from "@/lib/payouts/reversal-event";
 import { reversalIdempotencyKey } from "@/lib/stripe/transfers";
 
 import {

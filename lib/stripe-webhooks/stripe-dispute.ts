@@ -10,7 +10,7 @@ import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { formatMoney } from "@/lib/money/format-money";
 import { holdForReview } from "@/lib/payouts/hold-for-review";
-import { lockBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { lockBooking } from "@/lib/payouts/lock-booking";
 import { bookingExternalIdFromHints, matchCharge, type TChargeMatch, type TChargeOwner } from "@/lib/refunds/find-charge-owner";
 import type { TApplyOutcome } from "@/lib/webhooks/types";
 

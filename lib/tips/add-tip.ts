@@ -6,8 +6,9 @@ import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context"
 import { ValidationError } from "@/lib/errors";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+import { lockBooking } from "@/lib/payouts/lock-booking";
 import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
-import { FULLY_REFUNDED, lockBooking, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { FULLY_REFUNDED, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { describeLateTip, isTipInWindow } from "@/lib/payouts/timing";
 import { repriceChargeRefunds } from "@/lib/refunds/reprice-charge-refunds";
 
@@ -33,7 +34,7 @@ export type TAddTipResult = { tip: Tip; duplicate: boolean };
  * made, it is accepted and joins the booking's payout (amount and amount version go up). While
  * that transfer is in flight (or waits for its retry) it waits for it to settle: it joins the
  * payout if the transfer is tried again, or is paid with a top-up transfer after it
- * (lib/payouts/claims-after-transfer.ts); so is a tip received before the transfer was made
+ * (lib/payouts/top-up-for-tips.ts); so is a tip received before the transfer was made
  * whose delivery is applied only after it (the sweep, a re-drive). When it was paid with a
  * charge that Stripe already (partly) refunded, the provider's part of that refund is re-priced
  * with their larger portion of the charge, as if the tip had arrived first. Otherwise (received

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { ACCOUNT_RECHECK_MS, sweepPayouts } from "@/lib/payouts/sweep-payouts";
+import { ACCOUNT_RECHECK_MS } from "@/lib/payouts/recheck-held-accounts";
+import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
+import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
 import { claimTransfer, executeTransfer, recordTransferOutcome } from "@/lib/payouts/transfer-payout";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";

@@ -3,7 +3,7 @@
 // reverse of a transfer must count that pending reversal, or more is taken back than was paid.
 //
 // Plants this file was run against (each made the second test fail; the first test cannot tell):
-//   - lib/payouts/claims-after-transfer.ts `takenFrom`: count only completed reversals
+//   - lib/payouts/provider-position.ts `takenFrom`: count only completed reversals
 //     (`status: { in: ["succeeded"] }` instead of `["pending", "succeeded"]`).
 //   - the same, written as "what is still reversible" without the pending ones
 //     (`reversible = transfer.payoutAmount - (succeeded reversals only)`).

@@ -9,7 +9,7 @@
 //     Caught by the first test (the tip's transfer is reversed for a chargeback on the booking's charge).
 //   - lib/refunds/charge-losses.ts `chargeLosses`: leave the lost chargebacks out (`lost = []`).
 //     Caught by the first test, likewise.
-//   - lib/payouts/claims-after-transfer.ts `takenFrom`: count only reversals still pending, not the
+//   - lib/payouts/provider-position.ts `takenFrom`: count only reversals still pending, not the
 //     ones made (`status: { in: ["pending"] }`). Caught by the second test until a claim came to
 //     reverse only what it takes of share + tips (lossTaken), which bounds the second dispute here
 //     by itself; now caught by simulation-findings/platform-dispute-after-full-refund.test.ts (a

@@ -15,7 +15,7 @@ import { resolveContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { cancelPayout } from "@/lib/payouts/cancel-payout";
-import { settleProcessingPayout } from "@/lib/payouts/sweep-payouts";
+import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
 import { claimTransfer, markFailed } from "@/lib/payouts/transfer-payout";
 import { addTip } from "@/lib/tips/add-tip";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
