@@ -11,7 +11,7 @@ import { clientAddress, SIGN_IN_ERRORS, signInWithPassword, throttledMessage } f
 export const authOptions: NextAuthOptions = {
   secret: getEnv().NEXTAUTH_SECRET,
   session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
-  pages: { signIn: "/login" },
+  pages: { signIn: "/login", signOut: "/sign-out", error: "/auth-error" },
   providers: [
     CredentialsProvider({
       name: "Email and password",
