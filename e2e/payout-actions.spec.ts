@@ -273,8 +273,20 @@ test("four-eyes: a force release above the threshold waits for a second admin; t
     await expect(actionButton(page2, /^Force release/)).toHaveAccessibleDescription(
       `A force release was already approved by ${second.name}; it is waiting for the transfer to run.`,
     );
-    const again = await mutate(page2, `/api/admin/payouts/${payout.id}/actions`, { action: "force_release", reason: "Once more" });
+    const [{ version }] = (await query<{ version: number }>(`SELECT version FROM "Payout" WHERE id = $1`, [payout.id])) as [
+      { version: number },
+    ];
+    const again = await mutate(page2, `/api/admin/payouts/${payout.id}/actions`, {
+      action: "force_release",
+      reason: "Once more",
+      expectedVersion: version,
+    });
     expect(again.status()).toBe(409);
+    expect(await again.json()).toMatchObject({
+      error: {
+        message: `Cannot force release: a force release was already approved by ${second.name}; it is waiting for the transfer to run.`,
+      },
+    });
     const released = timelineItem(page2, "payout.force_released");
     await expect(released).toContainText(label(second));
     await expect(released).toContainText(label(admin));

@@ -20,7 +20,7 @@ function tickValue(text: string): number {
 async function yTicks(page: Page): Promise<number[]> {
   const texts = await page
     .getByTestId("volume-chart")
-    .locator(".recharts-yAxis .recharts-cartesian-axis-tick-value")
+    .locator(".recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value")
     .evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ""));
   return texts.map(tickValue).sort((a, b) => a - b);
 }

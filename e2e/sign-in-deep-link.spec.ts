@@ -60,7 +60,7 @@ test("next-auth's sign-out and error pages are branded pages of ours", async ({ 
     await page.goto("/api/auth/error?error=Configuration");
     await expect(page).toHaveURL(`${baseURL}/auth-error?error=Configuration`);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Could not sign you in");
-    await expect(page.getByRole("alert")).toContainText("Sign-in is not configured correctly on the server");
+    await expect(page.getByRole("main").getByRole("alert")).toContainText("Sign-in is not configured correctly on the server");
     await expect(page.getByRole("link", { name: "Back to sign in" })).toHaveAttribute("href", "/login");
   });
 

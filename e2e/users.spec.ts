@@ -23,7 +23,7 @@ for (const role of ["viewer", "operator"] as const) {
     await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Webhooks" })).toBeVisible();
 
     await page.goto("/users");
-    await expect(page.getByRole("alert")).toContainText(
+    await expect(page.getByRole("main").getByRole("alert")).toContainText(
       `Managing users needs the admin role. You are signed in as ${role === "operator" ? "an" : "a"} ${role}.`,
     );
     await expect(page.getByRole("table")).toHaveCount(0);
