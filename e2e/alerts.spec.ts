@@ -1,9 +1,14 @@
 // Acknowledging alerts: viewers cannot (the UI offers nothing, the API answers 403, nothing
-// changes); an operator can, and the page then shows who and when.
+// changes); an operator can, and the page then shows who and when. Amounts in alert texts read
+// as money.
+
+import Stripe from "stripe";
 
 import { createAlert, saveScreenshots } from "./fixtures/dashboard-fixtures";
+import * as fx from "./fixtures/payout-actions-fixtures";
 import { demoUser, query, signInAs } from "./support";
 import { expect, test } from "./test";
+import { stripeEvent, stripeId, stripeObject } from "../test/support/stripe-fixtures";
 
 type TAlertRow = { acknowledgedAt: Date | null; acknowledgedById: string | null };
 
@@ -102,4 +107,50 @@ test("an operator acknowledges an alert with a note; the page shows who and when
     await expect(page.getByTestId("newest-alerts")).toBeVisible();
     await expect(page.getByTestId("newest-alerts").getByText(alert.title)).toHaveCount(0);
   });
+});
+
+test("an alert raised by the engine prints its amounts as money ($30.00 of $80.00), not minor units", async ({ page, request }) => {
+  // A transferred $80.00 payout; someone reverses $30.00 of its transfer in Stripe's dashboard,
+  // and Stripe's signed transfer.reversed reaches our webhook: the engine alerts (record-external-reversal).
+  const tag = fx.runTag();
+  const provider = await fx.insertProvider(tag);
+  const transferId = `tr_e2e_${tag}`;
+  const payout = await fx.insertPayout(provider, { tag, providerShare: 8_000, status: "transferred", stripeTransferId: transferId });
+  await query(
+    `INSERT INTO "PayoutTransfer" ("payoutId", kind, "amountVersion", leg, "payoutAmount", amount, currency, status, "idempotencyKey", "stripeTransferId", "transferredAt")
+     VALUES ($1, 'payout', 1, 1, 8000, 8000, 'USD', 'succeeded', $2, $3, now())`,
+    [payout.id, `payout:${payout.id}:v1`, transferId],
+  );
+  const created = Math.floor(Date.now() / 1000);
+  const reversal = stripeObject("transfer_reversal", {
+    id: stripeId("trr_"),
+    amount: 3_000,
+    currency: "usd",
+    transfer: transferId,
+    created,
+  });
+  const transfer = stripeObject("transfer", {
+    id: transferId,
+    amount: 8_000,
+    amount_reversed: 3_000,
+    currency: "usd",
+    metadata: { payoutId: payout.id },
+    reversals: { object: "list", data: [reversal], has_more: false, url: `/v1/transfers/${transferId}/reversals` },
+  });
+  const payload = JSON.stringify(stripeEvent({ type: "transfer.reversed", object: transfer }));
+  const secret = process.env.STRIPE_WEBHOOK_SECRET;
+  if (!secret) throw new Error("STRIPE_WEBHOOK_SECRET is not set: run the e2e tests with `npm run test:e2e`.");
+  const response = await request.post("/api/webhooks/stripe", {
+    headers: { "content-type": "application/json", "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload, secret }) },
+    data: payload,
+  });
+  expect(response.status(), await response.text()).toBe(200);
+
+  await signInAs(page, "viewer");
+  await page.goto("/alerts");
+  const row = page.getByRole("row").filter({ hasText: `${transferId} (payout ${payout.id})` });
+  await expect(row).toContainText("Transfer reversed outside the payout system");
+  await expect(row).toContainText(`$30.00 of transfer ${transferId}`);
+  await expect(row).toContainText("The payout now shows $30.00 of $80.00 taken back.");
+  await expect(row).not.toContainText(/\b3000\b|\b8000\b|USD/);
 });

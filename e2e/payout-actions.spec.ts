@@ -265,6 +265,28 @@ test("four-eyes: a force release above the threshold waits for a second admin; t
     await expect(dialog).toBeHidden();
     await expect(page2.getByTestId("approval")).toHaveAttribute("data-state", "approved");
     await expect(status(page2)).not.toContainText("Awaiting second approval");
+    // No workflow engine runs the transfer here: the page says the release is approved and waiting, and does not offer it again.
+    await expect(status(page2)).toContainText("Release approved · waiting for transfer");
+    await expect(page2.getByTestId("status-callout")).toContainText(new RegExp(`Release approved by ${second.name} at .*UTC`));
+    await expect(page2.getByTestId("status-callout")).toContainText("Waiting for the transfer to run");
+    await expect(actionButton(page2, /^Force release/)).toHaveAttribute("aria-disabled", "true");
+    await expect(actionButton(page2, /^Force release/)).toHaveAccessibleDescription(
+      `A force release was already approved by ${second.name}; it is waiting for the transfer to run.`,
+    );
+    const [{ version }] = (await query<{ version: number }>(`SELECT version FROM "Payout" WHERE id = $1`, [payout.id])) as [
+      { version: number },
+    ];
+    const again = await mutate(page2, `/api/admin/payouts/${payout.id}/actions`, {
+      action: "force_release",
+      reason: "Once more",
+      expectedVersion: version,
+    });
+    expect(again.status()).toBe(409);
+    expect(await again.json()).toMatchObject({
+      error: {
+        message: `Cannot force release: a force release was already approved by ${second.name}; it is waiting for the transfer to run.`,
+      },
+    });
     const released = timelineItem(page2, "payout.force_released");
     await expect(released).toContainText(label(second));
     await expect(released).toContainText(label(admin));

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { OverviewDashboard } from "@/components/overview/overview-dashboard";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { getOverview } from "@/lib/overview/get-overview";
 
@@ -9,7 +9,7 @@ export const metadata: Metadata = { title: "Overview" };
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage() {
-  await requirePageUser();
+  await requirePageUserAt("/");
   const overview = await getOverview(db, new Date());
   return <OverviewDashboard initialOverview={overview} />;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { GENERIC_SIGN_IN_ERROR, safeCallbackUrl, signInErrorMessage } from "./login-helpers";
+import { GENERIC_SIGN_IN_ERROR, loginUrlFor, pathWithSearch, safeCallbackUrl, signInErrorMessage } from "./login-helpers";
 
 describe("safeCallbackUrl", () => {
   it("keeps same-origin relative paths with their query and hash", () => {
@@ -47,5 +47,24 @@ describe("signInErrorMessage", () => {
     expect(signInErrorMessage(null)).toBe(GENERIC_SIGN_IN_ERROR);
     expect(signInErrorMessage("Configuration")).toBe(GENERIC_SIGN_IN_ERROR);
     expect(signInErrorMessage("CredentialsSignin")).toBe("Email or password is incorrect.");
+  });
+});
+
+describe("loginUrlFor and pathWithSearch", () => {
+  it("asks the login page to come back to a same-origin path, with its query", () => {
+    expect(loginUrlFor("/payouts/4b0c2f52-0a43-4d0e-9d5f-0b1c2d3e4f50")).toBe(
+      "/login?callbackUrl=%2Fpayouts%2F4b0c2f52-0a43-4d0e-9d5f-0b1c2d3e4f50",
+    );
+    expect(loginUrlFor(pathWithSearch("/payouts", { status: ["failed", "on_hold"], q: "a&b", empty: undefined }))).toBe(
+      `/login?callbackUrl=${encodeURIComponent("/payouts?status=failed&status=on_hold&q=a%26b")}`,
+    );
+    expect(pathWithSearch("/alerts")).toBe("/alerts");
+  });
+
+  it("never carries a foreign or protocol-relative URL, nor the Overview itself", () => {
+    expect(loginUrlFor("https://evil.example/payouts")).toBe("/login");
+    expect(loginUrlFor("//evil.example/payouts")).toBe("/login");
+    expect(loginUrlFor("/")).toBe("/login");
+    expect(loginUrlFor(undefined)).toBe("/login");
   });
 });

@@ -44,3 +44,22 @@ export function signInErrorMessage(error: string | null | undefined): string {
   if (error === "CredentialsSignin") return "Email or password is incorrect.";
   return /\s/.test(error.trim()) ? error.trim() : GENERIC_SIGN_IN_ERROR;
 }
+
+/**
+ * The page to return to after signing in: `pathname` with the query the page was opened with
+ * (a search-params record as Next.js hands it to a page).
+ */
+export function pathWithSearch(pathname: string, searchParams: Record<string, string | string[] | undefined> = {}): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(searchParams)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) query.append(key, v);
+  }
+  const search = query.toString();
+  return search ? `${pathname}?${search}` : pathname;
+}
+
+/** The login page, asked to come back to `path` (a same-origin path only; anything else: plain /login). */
+export function loginUrlFor(path: string | null | undefined): string {
+  const back = safeCallbackUrl(path);
+  return back === "/" ? "/login" : `/login?callbackUrl=${encodeURIComponent(back)}`;
+}

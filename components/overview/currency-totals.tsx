@@ -19,7 +19,7 @@ export function CurrencyTotals({
           data-testid={`${testIdPrefix}-${total.currency}`}
           data-count={total.count}
           data-amount={total.amount}
-          className={`inline-flex items-baseline gap-2 rounded-lg border px-3 py-1.5 text-sm ${
+          className={`inline-flex max-w-full flex-wrap items-baseline gap-x-2 rounded-lg border px-3 py-1.5 text-sm ${
             tone === "danger" ? "border-red-200 bg-red-50/60" : "border-gray-200 bg-gray-50"
           }`}
         >

@@ -3,6 +3,7 @@ import { DataTable, type TColumn } from "@/components/ui/data-table";
 import { DateTime, formatRelative } from "@/components/ui/date-time";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Money } from "@/components/ui/money";
+import { ExternalId, PayoutLink } from "@/components/ui/payout-link";
 import type { TDuePayout, TOverview } from "@/lib/overview/types";
 
 import { CurrencyTotals } from "./currency-totals";
@@ -20,7 +21,8 @@ export function DueSoonTable({ dueSoon, generatedAt }: { dueSoon: TOverview["due
       ),
     },
     { key: "provider", header: "Provider", className: "min-w-36", cell: (p) => <span className="text-gray-900">{p.providerName}</span> },
-    { key: "booking", header: "Booking", cell: (p) => <span className="font-mono text-xs">{p.bookingExternalId}</span> },
+    { key: "payout", header: "Payout", cell: (p) => <PayoutLink id={p.id} bookingExternalId={p.bookingExternalId} /> },
+    { key: "booking", header: "Booking", cell: (p) => <ExternalId value={p.bookingExternalId} className="text-gray-600" /> },
     {
       key: "amount",
       header: "Amount",

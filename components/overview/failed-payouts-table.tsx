@@ -1,10 +1,9 @@
-import Link from "next/link";
-
 import { Card } from "@/components/ui/card";
 import { DataTable, type TColumn } from "@/components/ui/data-table";
 import { DateTime } from "@/components/ui/date-time";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Money } from "@/components/ui/money";
+import { ExternalId, PayoutLink } from "@/components/ui/payout-link";
 import type { TFailedPayout, TOverview } from "@/lib/overview/types";
 
 import { CurrencyTotals } from "./currency-totals";
@@ -12,19 +11,8 @@ import { CurrencyTotals } from "./currency-totals";
 const columns: TColumn<TFailedPayout>[] = [
   { key: "updatedAt", header: "Failed", cell: (p) => <DateTime value={p.updatedAt} className="text-gray-900" /> },
   { key: "provider", header: "Provider", className: "min-w-36", cell: (p) => <span className="text-gray-900">{p.providerName}</span> },
-  {
-    key: "booking",
-    header: "Payout",
-    cell: (p) => (
-      <Link
-        href={`/payouts/${p.id}`}
-        className="rounded font-mono text-xs text-indigo-700 hover:underline"
-        aria-label={`Payout of booking ${p.bookingExternalId}`}
-      >
-        {p.bookingExternalId}
-      </Link>
-    ),
-  },
+  { key: "payout", header: "Payout", cell: (p) => <PayoutLink id={p.id} bookingExternalId={p.bookingExternalId} /> },
+  { key: "booking", header: "Booking", cell: (p) => <ExternalId value={p.bookingExternalId} className="text-gray-600" /> },
   {
     key: "amount",
     header: "Amount",

@@ -34,15 +34,17 @@ function StatusCard({ summary }: { summary: TStatusSummary }) {
               data-testid={`status-${status}-${total.currency}`}
               data-count={total.count}
               data-amount={total.amount}
-              className={`flex items-baseline justify-between gap-3 ${total.count === 0 ? "text-gray-400" : "text-gray-900"}`}
+              className={`flex flex-wrap items-baseline justify-between gap-x-3 ${total.count === 0 ? "text-gray-400" : "text-gray-900"}`}
             >
               <dt className="text-xs font-medium tracking-wide text-gray-500">
                 {total.currency}
                 <span className="sr-only">, {pluralPayouts(total.count)}</span>
               </dt>
-              <dd className="text-right">
-                <span className="text-sm font-semibold tabular-nums sm:text-base">{formatMoney(total.amount, total.currency)}</span>
-                <span aria-hidden className="ml-1.5 text-xs text-gray-500 tabular-nums">
+              <dd className="ml-auto min-w-0 text-right">
+                <span className="text-sm font-semibold whitespace-nowrap tabular-nums sm:text-base">
+                  {formatMoney(total.amount, total.currency)}
+                </span>
+                <span aria-hidden className="ml-1.5 text-xs whitespace-nowrap text-gray-500 tabular-nums">
                   ×{total.count.toLocaleString("en-US")}
                 </span>
               </dd>
@@ -56,7 +58,8 @@ function StatusCard({ summary }: { summary: TStatusSummary }) {
 
 export function StatusCards({ byStatus }: { byStatus: TStatusSummary[] }) {
   return (
-    <div className="grid grid-cols-2 gap-2 sm:gap-3 xl:grid-cols-4">
+    // One card a row on a phone: "$1,234,567.89 ×1,234" does not fit half of 390 px.
+    <div className="grid grid-cols-1 gap-2 min-[480px]:grid-cols-2 sm:gap-3 xl:grid-cols-4">
       {byStatus.map((summary) => (
         <StatusCard key={summary.status} summary={summary} />
       ))}

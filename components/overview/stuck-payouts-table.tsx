@@ -1,10 +1,9 @@
-import Link from "next/link";
-
 import { Card } from "@/components/ui/card";
 import { DataTable, type TColumn } from "@/components/ui/data-table";
 import { DateTime, formatRelative } from "@/components/ui/date-time";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Money } from "@/components/ui/money";
+import { ExternalId, PayoutLink } from "@/components/ui/payout-link";
 import type { TOverview, TStuckPayout } from "@/lib/overview/types";
 
 /**
@@ -25,19 +24,8 @@ export function StuckPayoutsTable({ stuck, generatedAt }: { stuck: TOverview["st
       ),
     },
     { key: "provider", header: "Provider", className: "min-w-36", cell: (p) => <span className="text-gray-900">{p.providerName}</span> },
-    {
-      key: "payout",
-      header: "Payout",
-      cell: (p) => (
-        <Link
-          href={`/payouts/${p.id}`}
-          className="rounded font-mono text-xs text-indigo-700 hover:underline"
-          aria-label={`Payout of booking ${p.bookingExternalId}`}
-        >
-          {p.bookingExternalId}
-        </Link>
-      ),
-    },
+    { key: "payout", header: "Payout", cell: (p) => <PayoutLink id={p.id} bookingExternalId={p.bookingExternalId} /> },
+    { key: "booking", header: "Booking", cell: (p) => <ExternalId value={p.bookingExternalId} className="text-gray-600" /> },
     {
       key: "amount",
       header: "Amount",

@@ -8,6 +8,8 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { currencyMinorDigits, formatMoney } from "@/lib/money/format-money";
 import { VOLUME_OUTCOMES, type TOverview, type TVolumeDay, type TVolumeOutcome } from "@/lib/overview/types";
 
+import { niceTicks } from "./nice-ticks";
+
 const OUTCOME_LABELS: Record<TVolumeOutcome, string> = {
   transferred: "Transferred",
   reversed: "Reversed",
@@ -139,6 +141,10 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
     cancelled: metric === "amount" ? toMajor(d.cancelled.amount, currency) : d.cancelled.count,
   }));
 
+  // Round ticks ($1K / $2K / $3K) up to the busiest day's stacked total.
+  const busiestDay = Math.max(0, ...rows.map((r) => VOLUME_OUTCOMES.reduce((sum, o) => sum + r[o], 0)));
+  const ticks = niceTicks(busiestDay, { integers: metric === "count" });
+
   return (
     <Card
       title="Payout volume, last 30 days"
@@ -207,6 +213,9 @@ export function VolumeChart({ volume }: { volume: TOverview["volume"] }) {
             width={56}
             tick={{ fontSize: 11, fill: "#6b7280" }}
             allowDecimals={metric === "amount"}
+            domain={[0, ticks.at(-1) ?? 1]}
+            ticks={ticks}
+            interval={0}
             tickFormatter={(v: number) => (metric === "amount" ? compactMoney(v, currency) : v.toLocaleString("en-US"))}
           />
           <Tooltip

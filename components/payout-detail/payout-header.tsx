@@ -25,6 +25,7 @@ export function PayoutHeader({ detail, refreshing }: { detail: TPayoutDetail; re
           <div className="mt-2 flex flex-wrap items-center gap-2" data-testid="payout-status" data-status={payout.status}>
             <PayoutStatusBadge status={payout.status} />
             {detail.fourEyes.pendingApprovalId ? <Badge tone="warning">Awaiting second approval</Badge> : null}
+            {detail.fourEyes.approvedRelease ? <Badge tone="info">Release approved · waiting for transfer</Badge> : null}
             {detail.openDisputes > 0 ? (
               <Badge tone="warning">{detail.openDisputes === 1 ? "Open dispute" : `${detail.openDisputes} open disputes`}</Badge>
             ) : null}

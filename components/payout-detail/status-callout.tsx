@@ -87,7 +87,14 @@ export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
           {payout.repaidAmount > 0 ? ` (${formatMoney(payout.repaidAmount, payout.currency)} given back after a refund failed)` : ""}.
         </Callout>
       );
-    case "scheduled":
-      return null;
+    case "scheduled": {
+      const approved = detail.fourEyes.approvedRelease;
+      return approved ? (
+        <Callout tone="info" title={`Release approved by ${approved.approvedBy} at ${formatDateTimeUtc(approved.approvedAt)}`}>
+          Waiting for the transfer to run: the workflow engine picks it up next (the reconciliation sweep requests it again if it does not).
+          It cannot be force released again meanwhile.
+        </Callout>
+      ) : null;
+    }
   }
 }

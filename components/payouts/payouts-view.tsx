@@ -60,9 +60,7 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
       : total.capped
         ? `More than ${numberFormat.format(total.count)} payouts`
         : `${numberFormat.format(total.count)} payout${total.count === 1 ? "" : "s"}`;
-  // The planner's estimate, to two significant digits: "about 52,000".
-  const estimate =
-    data && !showingStale && total?.capped && total.estimate ? `about ${numberFormat.format(Number(total.estimate.toPrecision(2)))}` : null;
+  const estimate = data && !showingStale && total?.capped ? estimateText(total) : null;
 
   let body: React.ReactNode;
   if (!parsed.success) {
@@ -237,4 +235,14 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
       </section>
     </div>
   );
+}
+
+/**
+ * The planner's estimate, to two significant digits ("about 52,000"), only when it still says
+ * more than was counted: "More than 1,000 payouts (about 1,000)" would contradict itself.
+ */
+function estimateText(total: { count: number; estimate?: number }): string | null {
+  if (!total.estimate) return null;
+  const rounded = Number(total.estimate.toPrecision(2));
+  return rounded > total.count ? `about ${numberFormat.format(rounded)}` : null;
 }

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 
 import { EmptyState } from "./empty-state";
+import { STACKED, stackedCell } from "./stacked-table";
 
 export type TColumn<T> = {
   key: string;
@@ -9,11 +10,14 @@ export type TColumn<T> = {
   align?: "left" | "right";
   /** Extra classes for the column's cells (e.g. widths, wrapping). */
   className?: string;
+  /** The cell's label when rows are stacked on a phone; defaults to a text header. */
+  label?: string;
 };
 
 /**
- * A read-only table: horizontally scrollable on small screens, numbers right-aligned and
- * tabular. `caption` names the table for screen readers.
+ * A read-only table: on a phone each row stacks into labelled lines (stacked-table.ts), so
+ * nothing scrolls sideways; numbers right-aligned and tabular. `caption` names the table for
+ * screen readers.
  */
 export function DataTable<T>({
   caption,
@@ -37,9 +41,9 @@ export function DataTable<T>({
   }
   return (
     <div className={`overflow-x-auto ${frame}`}>
-      <table className="min-w-full divide-y divide-gray-200 text-sm">
+      <table className={`min-w-full divide-y divide-gray-200 text-sm ${STACKED.table}`}>
         <caption className="sr-only">{caption}</caption>
-        <thead className="bg-gray-50/80">
+        <thead className={`bg-gray-50/80 ${STACKED.head}`}>
           <tr>
             {columns.map((column) => (
               <th
@@ -52,17 +56,21 @@ export function DataTable<T>({
             ))}
           </tr>
         </thead>
-        <tbody className="divide-y divide-gray-100">
+        <tbody className={`divide-y divide-gray-100 ${STACKED.body}`}>
           {rows.map((row) => (
-            <tr key={rowKey(row)} className="hover:bg-gray-50/60">
-              {columns.map((column) => (
-                <td
-                  key={column.key}
-                  className={`px-4 py-2.5 align-top text-gray-700 ${column.align === "right" ? "text-right tabular-nums" : ""} ${column.className ?? ""}`}
-                >
-                  {column.cell(row)}
-                </td>
-              ))}
+            <tr key={rowKey(row)} className={`hover:bg-gray-50/60 ${STACKED.row}`}>
+              {columns.map((column) => {
+                const stacked = stackedCell(column.label ?? (typeof column.header === "string" ? column.header : undefined));
+                return (
+                  <td
+                    key={column.key}
+                    data-label={stacked["data-label"]}
+                    className={`px-4 py-2.5 align-top text-gray-700 ${column.align === "right" ? "text-right tabular-nums" : ""} ${column.className ?? ""} ${stacked.className}`}
+                  >
+                    {column.cell(row)}
+                  </td>
+                );
+              })}
             </tr>
           ))}
         </tbody>

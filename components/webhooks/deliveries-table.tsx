@@ -26,7 +26,27 @@ function redriveErrorMessage(error: unknown): string {
   return error instanceof Error ? error.message : "The re-drive failed.";
 }
 
+/**
+ * How a delivery's stored text reads: an error (red) only when it failed; why it waits (amber)
+ * when deferred; a plain note otherwise (an ignored delivery's reason is not an error).
+ */
+function deliveryText(delivery: TDeliveryDetail): { label: string; text: string; className: string } | null {
+  const text = delivery.error ?? delivery.note;
+  if (!text) return null;
+  switch (delivery.status) {
+    case "failed":
+      return { label: "Error", text, className: "text-red-700" };
+    case "deferred":
+      return { label: "Waiting for", text, className: "text-amber-800" };
+    case "ignored":
+      return { label: "Why ignored", text, className: "text-gray-600" };
+    default:
+      return { label: delivery.error ? "Error" : "Note", text, className: "text-gray-600" };
+  }
+}
+
 function Detail({ delivery }: { delivery: TDeliveryDetail }) {
+  const said = deliveryText(delivery);
   return (
     <div className="space-y-3">
       <dl className="grid grid-cols-1 gap-x-6 gap-y-1 text-xs sm:grid-cols-[auto_minmax(0,1fr)]">
@@ -42,16 +62,10 @@ function Detail({ delivery }: { delivery: TDeliveryDetail }) {
         ) : null}
         <dt className="text-gray-500">Processed</dt>
         <dd className="text-gray-800">{delivery.processedAt ? formatDateTimeUtc(delivery.processedAt) : "—"}</dd>
-        {delivery.error ? (
+        {said ? (
           <>
-            <dt className="text-gray-500">Error</dt>
-            <dd className="font-mono break-all whitespace-pre-wrap text-red-700">{delivery.error}</dd>
-          </>
-        ) : null}
-        {delivery.note ? (
-          <>
-            <dt className="text-gray-500">Note</dt>
-            <dd className="break-all whitespace-pre-wrap text-gray-800">{delivery.note}</dd>
+            <dt className="text-gray-500">{said.label}</dt>
+            <dd className={`break-words whitespace-pre-wrap ${said.className}`}>{said.text}</dd>
           </>
         ) : null}
       </dl>
@@ -119,12 +133,11 @@ export function DeliveriesTable({
       header: "Error / note",
       meta: { className: "min-w-48 max-w-sm" } satisfies TColumnMeta,
       cell: ({ row }) => {
-        // A processed delivery's text is a note (e.g. a rejected tip), anything else's an error.
-        const { error, note } = row.original;
-        const text = error ?? note;
-        return text ? (
-          <span className={`line-clamp-2 ${error ? "text-red-700" : "text-gray-600"}`} title={text}>
-            {text}
+        // Red only for a failure: a note (a rejected tip) or an ignored delivery's reason is not an error.
+        const said = deliveryText(row.original);
+        return said ? (
+          <span className={`line-clamp-2 break-words ${said.className}`} title={said.text}>
+            {said.text}
           </span>
         ) : (
           <span className="text-gray-400">—</span>

@@ -19,7 +19,7 @@ import {
 } from "@/lib/payouts/four-eyes";
 import { learnProviderAccountIfUnknown } from "@/lib/payouts/learn-provider-account";
 import { lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
-import { evaluatePayoutAction, providerActionFacts, refusalMessage } from "@/lib/payouts/payout-actions";
+import { approvedReleaseWaiting, evaluatePayoutAction, providerActionFacts, refusalMessage } from "@/lib/payouts/payout-actions";
 import { canTransition, IllegalTransitionError } from "@/lib/payouts/state-machine";
 import { getStripe } from "@/lib/stripe/client";
 
@@ -62,6 +62,34 @@ export async function requestForceRelease(
     const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
     if (input.expectedVersion !== undefined && input.expectedVersion !== payout.version) {
       throw new PayoutVersionConflictError(payout.id, input.expectedVersion, payout.version);
+    }
+
+    // A release a second admin approved whose transfer has not run yet: releasing again changes nothing.
+    const newest = await tx.payoutApproval.findFirst({
+      where: { payoutId: payout.id, action: FORCE_RELEASE_ACTION },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      select: { status: true, decidedAt: true, decidedBy: { select: { name: true } } },
+    });
+    const lastAttempt = await tx.transferAttempt.findFirst({
+      where: { payoutId: payout.id },
+      orderBy: { startedAt: "desc" },
+      select: { startedAt: true },
+    });
+    const approvedRelease = approvedReleaseWaiting(
+      payout.status,
+      newest && { status: newest.status, decidedAt: newest.decidedAt, approvedBy: newest.decidedBy?.name ?? "a second admin" },
+      lastAttempt?.startedAt ?? null,
+    );
+    if (approvedRelease) {
+      const verdict = evaluatePayoutAction("force_release", {
+        status: payout.status,
+        holdReason: payout.holdReason,
+        openDisputes: 0,
+        ...providerActionFacts(booking.provider),
+        pendingApproval: null,
+        approvedRelease,
+      });
+      if (!verdict.allowed) throw new ConflictError(refusalMessage("force_release", verdict.reason), { payoutId: payout.id });
     }
 
     if (!needsSecondApproval(payout.amount, payout.currency, threshold)) {

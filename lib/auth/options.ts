@@ -22,7 +22,7 @@ export const authOptions: NextAuthOptions = {
   // next-auth v4 does not derive the token's own expiry from session.maxAge (it stays 30 days):
   // a token copied from the cookie must not outlive the session either.
   jwt: { maxAge: SESSION_MAX_AGE_SECONDS },
-  pages: { signIn: "/login" },
+  pages: { signIn: "/login", signOut: "/sign-out", error: "/auth-error" },
   providers: [
     CredentialsProvider({
       name: "Email and password",

@@ -13,7 +13,7 @@ import {
   needsSecondApproval,
 } from "@/lib/payouts/four-eyes";
 
-import { payoutActionsFor, providerActionFacts } from "./payout-actions";
+import { approvedReleaseWaiting, payoutActionsFor, providerActionFacts } from "./payout-actions";
 import type {
   TApprovalState,
   TApprovalUser,
@@ -215,6 +215,19 @@ export async function getPayoutDetail(
   const pendingApproval =
     approvalViews.find((a) => a.status === "pending" && a.action === FORCE_RELEASE_ACTION && a.expiredBecause === null) ?? null;
 
+  // The newest force release request, approved and run but its transfer not tried yet: "waiting for the transfer to run".
+  const newestRequest = approvals.find((a) => a.action === FORCE_RELEASE_ACTION) ?? null;
+  const lastAttemptStartedAt = attempts.reduce<Date | null>((last, a) => (last && last >= a.startedAt ? last : a.startedAt), null);
+  const approvedRelease = approvedReleaseWaiting(
+    payout.status,
+    newestRequest && {
+      status: newestRequest.status,
+      decidedAt: newestRequest.decidedAt,
+      approvedBy: newestRequest.decidedById ? userOf(newestRequest.decidedById).name : "a second admin",
+    },
+    lastAttemptStartedAt,
+  );
+
   const openDisputes = disputes.filter((d) => d.status === "open").length;
   const { providerReady, providerReadinessUnknown = false } = providerActionFacts(provider);
   const thresholdMinor = fourEyesThresholdFor(payout.currency, configuredThreshold);
@@ -298,6 +311,7 @@ export async function getPayoutDetail(
       thresholdMinor,
       required: needsSecondApproval(payout.amount, payout.currency, configuredThreshold),
       pendingApprovalId: pendingApproval?.id ?? null,
+      approvedRelease,
     },
     viewer: { id: viewer.id, role: viewer.role },
     actions: payoutActionsFor(viewer.role, {
@@ -307,6 +321,7 @@ export async function getPayoutDetail(
       providerReady,
       providerReadinessUnknown,
       pendingApproval: pendingApproval ? { requestedBy: pendingApproval.requestedBy.name } : null,
+      approvedRelease,
       transferredPart: transfers.filter((t) => t.kind === "payout" && t.status === "succeeded").reduce((sum, t) => sum + t.payoutAmount, 0),
     }),
   };

@@ -10,8 +10,8 @@ import { payoutWhere, resolvePayoutFilter } from "./payout-where";
 
 // The payouts list: filters, search and keyset pagination on (sort column, id), written as
 // SQL so that every sort walks an index — (createdAt, id), (eligibleAt, id), (amount, id) —
-// and a page costs the same on the first page and the thousandth. There is no OFFSET and
-// no exact count of a large result (see countPayouts).
+// and a page costs the same on the first page and the thousandth. There is no OFFSET; a
+// large result is counted exactly only while that stays cheap (see countPayouts).
 
 /** How a list row travels to the browser (dates as ISO strings). */
 export type TPayoutListItem = {
@@ -30,8 +30,9 @@ export type TPayoutListItem = {
 };
 
 /**
- * How many payouts match: exact up to TOTAL_CAP; beyond it `capped` with the planner's
- * estimate (cheap, approximate: shown as "about").
+ * How many payouts match: exact (`capped` false) whenever counting fits in a small time
+ * budget; else `capped`: `count` is what was counted (TOTAL_CAP, "more than"), with the
+ * planner's estimate when it says more than that (approximate: shown as "about").
  */
 export type TPayoutTotal = { count: number; capped: boolean; estimate?: number };
 
@@ -50,6 +51,13 @@ export type TPayoutListPage = {
  * small: at 1,000 every first page measured on a million payouts counted in a few ms.
  */
 export const TOTAL_CAP = 1_000;
+
+/**
+ * Past the cap, an exact count is tried for this long (a statement timeout) before falling back
+ * to the planner's estimate, which can be far off when the table's statistics are stale (e.g.
+ * "about 1,000" for 1,960 payouts just after they were written).
+ */
+export const EXACT_COUNT_BUDGET_MS = 300;
 
 const SORT_COLUMNS: Record<TPayoutSort, Prisma.Sql> = {
   createdAt: Prisma.raw(`p."createdAt"`),
@@ -137,17 +145,52 @@ async function estimatePayouts(db: Db, where: Prisma.Sql): Promise<number> {
   return Math.round(plan?.[0]?.Plan?.["Plan Rows"] ?? 0);
 }
 
+/** PostgreSQL's "canceling statement due to statement timeout" (SQLSTATE 57014), however the driver wraps it. */
+function isStatementTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth += 1) {
+    const { code, message, meta, cause } = e as { code?: unknown; message?: unknown; meta?: { code?: unknown }; cause?: unknown };
+    if (code === "57014" || meta?.code === "57014") return true;
+    if (typeof message === "string" && /statement timeout/.test(message)) return true;
+    e = cause;
+  }
+  return false;
+}
+
+/** The exact count, or null when it takes longer than `budgetMs`. */
+async function countWithin(db: Db, where: Prisma.Sql, budgetMs: number): Promise<number | null> {
+  try {
+    return await db.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(budgetMs))}`);
+      const [row] = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "Payout" p WHERE ${where}`;
+      return row?.n ?? 0;
+    });
+  } catch (error) {
+    if (isStatementTimeout(error)) return null;
+    throw error;
+  }
+}
+
 /**
- * How many payouts match, counting at most `cap + 1` rows (so a huge result costs little);
- * past the cap, the planner's estimate (never below what was counted).
+ * How many payouts match. Counts at most `cap + 1` rows first (so a huge result costs little);
+ * past the cap, the exact count when it takes less than `budgetMs` (0: never tried), else
+ * `capped` with the planner's estimate when that is above what was counted (an estimate at or
+ * below it says nothing true: "more than 1,000 (about 1,000)").
  */
-export async function countPayouts(db: Db, where: Prisma.Sql | null, cap = TOTAL_CAP): Promise<TPayoutTotal> {
+export async function countPayouts(
+  db: Db,
+  where: Prisma.Sql | null,
+  cap = TOTAL_CAP,
+  budgetMs = EXACT_COUNT_BUDGET_MS,
+): Promise<TPayoutTotal> {
   if (!where) return { count: 0, capped: false };
   const [row] = await db.$queryRaw<{ n: number }[]>`
     SELECT count(*)::int AS n FROM (SELECT 1 FROM "Payout" p WHERE ${where} LIMIT ${cap + 1}) t`;
   const n = row?.n ?? 0;
   if (n <= cap) return { count: n, capped: false };
-  return { count: cap, capped: true, estimate: Math.max(cap + 1, await estimatePayouts(db, where)) };
+  const exact = budgetMs > 0 ? await countWithin(db, where, budgetMs) : null;
+  if (exact !== null) return { count: exact, capped: false };
+  const estimate = await estimatePayouts(db, where);
+  return estimate > cap ? { count: cap, capped: true, estimate } : { count: cap, capped: true };
 }
 
 /** A page of the payouts list for a validated list query. */

@@ -53,6 +53,11 @@ export type TPayoutActionFacts = {
   providerReadinessUnknown?: boolean;
   /** A force release of this payout waiting for a second admin (still matching the payout). */
   pendingApproval: { requestedBy: string } | null;
+  /**
+   * A force release a second admin approved, run, and still waiting for its transfer (see
+   * approvedReleaseWaiting): releasing it again would change nothing.
+   */
+  approvedRelease?: TApprovedRelease | null;
   /** Part of the payout already transferred (one of its several transfers went through), in minor units. */
   transferredPart?: number;
 };
@@ -63,6 +68,24 @@ export function providerActionFacts(
 ): Pick<TPayoutActionFacts, "providerReady" | "providerReadinessUnknown"> {
   const readiness = providerReadiness(provider);
   return { providerReady: readiness === "ready", providerReadinessUnknown: readiness === "unknown" };
+}
+
+/** An approved four-eyes force release whose transfer has not run yet: who approved it, and when (ISO). */
+export type TApprovedRelease = { approvedBy: string; approvedAt: string };
+
+/**
+ * The approved force release still waiting for the transfer to run, or null: the newest force
+ * release request of the payout was approved, the payout is still scheduled, and no transfer was
+ * tried since the approval (the workflow engine has not run it yet).
+ */
+export function approvedReleaseWaiting(
+  status: PayoutStatus,
+  newestRequest: { status: string; decidedAt: Date | null; approvedBy: string } | null,
+  lastAttemptStartedAt: Date | null,
+): TApprovedRelease | null {
+  if (status !== "scheduled" || !newestRequest || newestRequest.status !== "approved" || !newestRequest.decidedAt) return null;
+  if (lastAttemptStartedAt && lastAttemptStartedAt >= newestRequest.decidedAt) return null;
+  return { approvedBy: newestRequest.approvedBy, approvedAt: newestRequest.decidedAt.toISOString() };
 }
 
 export type TPayoutActionState = {
@@ -134,6 +157,12 @@ export function evaluatePayoutAction(
     if (facts.openDisputes > 0) return { allowed: false, reason: "A dispute on this booking is open; resolve it first." };
     if (!facts.providerReady && !facts.providerReadinessUnknown)
       return { allowed: false, reason: "The provider's Stripe account cannot receive payouts." };
+    if (facts.approvedRelease) {
+      return {
+        allowed: false,
+        reason: `A force release was already approved by ${facts.approvedRelease.approvedBy}; it is waiting for the transfer to run.`,
+      };
+    }
     if (facts.pendingApproval) {
       return { allowed: false, reason: `Already awaiting a second admin's approval (requested by ${facts.pendingApproval.requestedBy}).` };
     }

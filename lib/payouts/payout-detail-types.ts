@@ -18,7 +18,7 @@ import type {
 } from "@/generated/prisma/enums";
 import type { TRole } from "@/lib/auth/roles";
 
-import type { TPayoutActionState } from "./payout-actions";
+import type { TApprovedRelease, TPayoutActionState } from "./payout-actions";
 
 export type TPayoutDetailActor = { type: ActorType; id: string | null; label: string };
 
@@ -245,6 +245,8 @@ export type TPayoutDetail = {
     required: boolean;
     /** The pending request that still matches the payout, if any: the payout awaits a second approval. */
     pendingApprovalId: string | null;
+    /** A force release a second admin approved and that was run, its transfer not tried yet: waiting for the workflow engine. */
+    approvedRelease: TApprovedRelease | null;
   };
   viewer: { id: string; role: TRole };
   /** The actions the viewer's role allows, each enabled or disabled with the reason. */

@@ -20,7 +20,7 @@
 // rounded down: a fraction of a unit stays with the platform). A transfer from the balance in a
 // currency the platform does not hold cannot be made: the payout is held with that reason.
 import type { TFundingCharge } from "@/lib/charges/funding-charge";
-import { currencyMinorDigits } from "@/lib/money/format-money";
+import { currencyMinorDigits, formatMoney } from "@/lib/money/format-money";
 import { normalizeCurrency } from "@/lib/money/money";
 
 /** A part of the payout and the charge that paid it (null: no charge we know). */
@@ -156,7 +156,7 @@ export function planTransfers(facts: TPlanFacts): TFundingPlan {
       return {
         kind: "currency_unsupported",
         reason:
-          `${fromBalance} ${payoutCurrency} of this payout is not paid with a charge Stripe converts, and the platform's ` +
+          `${formatMoney(fromBalance, payoutCurrency)} of this payout is not paid with a charge Stripe converts, and the platform's ` +
           `Stripe balance holds no ${payoutCurrency} (it holds ${facts.platformCurrencies.map(normalizeCurrency).join(", ") || "nothing"}).`,
       };
     }

@@ -5,6 +5,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { ConflictError } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
+import { formatMoney } from "@/lib/money/format-money";
 import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 
 import { changePayout } from "./change-payout";
@@ -111,7 +112,7 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
       // What the provider lost after the transfer (reversed less repaid) never exceeds the payout's amount.
       if (reversedAmount - payout.repaidAmount > payout.amount) {
         throw new ConflictError(
-          `Reversal ${r.id} of ${r.amount} would take ${reversedAmount - payout.repaidAmount} of payout ${payout.id} in all, more than its ${payout.amount} ${payout.currency}.`,
+          `Reversal ${r.id} of ${formatMoney(r.amount, currency)} would take ${formatMoney(reversedAmount - payout.repaidAmount, payout.currency)} of payout ${payout.id} in all, more than its ${formatMoney(payout.amount, payout.currency)}.`,
           { payoutId: payout.id },
         );
       }
@@ -160,8 +161,8 @@ export async function recordExternalReversal(context: TServiceContext, input: TE
         severity: "critical",
         title: "Transfer reversed outside the payout system",
         message:
-          `${r.amount} ${currency} of transfer ${input.transferId} (payout ${payout.id}) was reversed at Stripe (${r.id}) without a decision here. ` +
-          `The payout now shows ${payout.reversedAmount - payout.repaidAmount} of ${payout.amount} taken back.` +
+          `${formatMoney(r.amount, currency)} of transfer ${input.transferId} (payout ${payout.id}) was reversed at Stripe (${r.id}) without a decision here. ` +
+          `The payout now shows ${formatMoney(payout.reversedAmount - payout.repaidAmount, payout.currency)} of ${formatMoney(payout.amount, payout.currency)} taken back.` +
           (pending > 0
             ? ` ${pending} reversal(s) requested here are still pending: check this one is not the same money taken twice.`
             : ""),

@@ -218,8 +218,8 @@ async function amountToRepay(
         entityId: repayment.payoutId,
         reason:
           stillOwed <= taken
-            ? `refunds or disputes settled since it was asked for take part of it: the provider is owed ${left} ${payout.currency} more, not ${forgiven}`
-            : `reversals, and refunds before the transfer, took only ${left} ${payout.currency} that was not given back yet`,
+            ? `refunds or disputes settled since it was asked for take part of it: the provider is owed ${formatMoney(left, payout.currency)} more, not ${formatMoney(forgiven, payout.currency)}`
+            : `reversals, and refunds before the transfer, took only ${formatMoney(left, payout.currency)} that was not given back yet`,
         after: { repaymentId, requested: forgiven, amount: left, currency: payout.currency },
       });
     }

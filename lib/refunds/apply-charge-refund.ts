@@ -98,7 +98,7 @@ export async function applyChargeRefund(context: TServiceContext, input: TApplyC
     }
     if (facts.refundedTotal > input.chargeAmount || input.chargeAmount === 0) {
       return review(
-        `Stripe reports ${facts.refundedTotal} ${currency} refunded on charge ${input.stripeChargeId}, more than its ${input.chargeAmount}`,
+        `Stripe reports ${formatMoney(facts.refundedTotal, currency)} refunded on charge ${input.stripeChargeId}, more than its ${formatMoney(input.chargeAmount, currency)}`,
         "amount",
       );
     }

@@ -201,7 +201,7 @@ export async function resolveStripeDispute(
     status: "processed",
     note:
       outcome === "customer_won"
-        ? `Stripe dispute ${dispute.id} lost: ${resolved.dispute.refundedAmount} ${owner.currency} of the ${dispute.amount} disputed falls on the provider`
+        ? `Stripe dispute ${dispute.id} lost: ${formatMoney(resolved.dispute.refundedAmount, owner.currency)} of the ${formatMoney(dispute.amount, dispute.currency)} disputed falls on the provider`
         : `Stripe dispute ${dispute.id} closed (${dispute.status}): nothing falls on the provider`,
   };
 }

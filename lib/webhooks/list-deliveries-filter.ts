@@ -61,8 +61,9 @@ export const DEFAULT_DELIVERY_FILTER: TDeliveryFilter = ZDeliveryFilter.parse({}
 export const DELIVERY_FILTER_KEYS = ["status", "source", "type", "after", "before"] as const;
 
 /**
- * Deliveries the page offers a re-drive for. The API also re-drives deferred ones (they are
- * re-applied by themselves when their booking arrives) and ones left received (the sweep
- * picks those up); only a failed one needs a person.
+ * Deliveries that can be re-driven: the one rule the API (redriveDelivery) enforces and the
+ * page offers the button for. A failed one needs a person; a deferred one is re-applied by
+ * itself when its booking arrives and one left received is picked up by the sweep, but an
+ * operator may apply either now. A processed or ignored one has nothing to re-apply.
  */
-export const REDRIVABLE_STATUSES: readonly WebhookEventStatus[] = ["failed"];
+export const REDRIVABLE_STATUSES: readonly WebhookEventStatus[] = ["failed", "deferred", "received"];

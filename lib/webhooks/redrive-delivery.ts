@@ -8,6 +8,7 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { ConflictError } from "@/lib/errors";
 
 import { getDeliveryOrThrow, toDeliveryDetail, type TDeliveryDetail } from "./list-deliveries";
+import { REDRIVABLE_STATUSES } from "./list-deliveries-filter";
 import { processDelivery } from "./process-delivery";
 import type { TApplyOutcome, TWebhookDeps } from "./types";
 
@@ -21,13 +22,13 @@ export type TRedriveInput = z.infer<typeof ZRedriveInput>;
 /**
  * An operator re-applies a stored delivery that did not go through (failed, deferred, or
  * left `received` by a crash), whatever its source: the same path as on arrival, so the
- * services' idempotency makes a repeated re-drive harmless. A processed or ignored
- * delivery is refused (409). The re-drive is audited with who asked, why (the optional
+ * services' idempotency makes a repeated re-drive harmless. Only REDRIVABLE_STATUSES (the
+ * rule the Webhooks page shows the button by): a processed or ignored delivery is refused (409). The re-drive is audited with who asked, why (the optional
  * reason) and what came of it.
  */
 export async function redriveDelivery(deps: TWebhookDeps, input: { id: string; actor: TActor; reason?: string }): Promise<TRedriveResult> {
   const before = await getDeliveryOrThrow(deps.db, input.id);
-  if (before.status === "processed" || before.status === "ignored") {
+  if (!REDRIVABLE_STATUSES.includes(before.status)) {
     throw new ConflictError(`Delivery ${before.id} is already ${before.status}; there is nothing to re-apply.`, {
       deliveryId: before.id,
       status: before.status,

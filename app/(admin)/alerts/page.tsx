@@ -1,20 +1,21 @@
 import type { Metadata } from "next";
 
 import { AlertsPanel } from "@/components/alerts/alerts-panel";
+import { pathWithSearch } from "@/components/auth/login-helpers";
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { Notice } from "@/components/shell/list/page-states";
 import { parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
 import { listAlerts } from "@/lib/alerts/list-alerts";
 import { DEFAULT_ALERT_FILTER, ZAlertFilter } from "@/lib/alerts/list-alerts-filter";
 import { hasRole } from "@/lib/auth/roles";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 
 export const metadata: Metadata = { title: "Alerts" };
 export const dynamic = "force-dynamic";
 
 export default async function AlertsPage({ searchParams }: PageProps<"/alerts">) {
-  const user = await requirePageUser();
+  const user = await requirePageUserAt(pathWithSearch("/alerts", await searchParams));
   const { filter, problems } = parseListSearchParams(ZAlertFilter, ["state", "page"], await searchParams, DEFAULT_ALERT_FILTER);
   const loadedAt = new Date().toISOString();
   const list = await listAlerts(db, filter);

@@ -2,6 +2,8 @@ import type { Metadata } from "next";
 
 import { AuditFilter, isAuditFilterActive } from "@/components/audit/audit-filter";
 import { AuditLogTable } from "@/components/audit/audit-log-table";
+import { pathWithSearch } from "@/components/auth/login-helpers";
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { Notice } from "@/components/shell/list/page-states";
 import { CursorPager } from "@/components/shell/list/pager";
 import { parseListSearchParams } from "@/components/shell/list/search-params";
@@ -16,14 +18,13 @@ import {
   ZAuditFilter,
   type TAuditFilter,
 } from "@/lib/audit/list-audit-filter";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 
 export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
 
 export default async function AuditPage({ searchParams }: PageProps<"/audit">) {
-  const user = await requirePageUser();
+  const user = await requirePageUserAt(pathWithSearch("/audit", await searchParams));
   const { filter, problems } = parseListSearchParams(ZAuditFilter, AUDIT_FILTER_KEYS, await searchParams, {} as TAuditFilter);
   const [list, options] = await Promise.all([
     listAuditEntries(db, filter, AUDIT_PAGE_SIZE, user.role),

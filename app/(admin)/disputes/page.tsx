@@ -1,12 +1,13 @@
 import type { Metadata } from "next";
 
+import { pathWithSearch } from "@/components/auth/login-helpers";
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { DisputesTable } from "@/components/disputes/disputes-table";
 import { FilterTabs } from "@/components/shell/list/filter-tabs";
 import { Notice } from "@/components/shell/list/page-states";
 import { OffsetPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { listDisputes } from "@/lib/disputes/list-disputes";
 import { DEFAULT_DISPUTE_FILTER, ZDisputeFilter, type TDisputeFilter } from "@/lib/disputes/list-disputes-filter";
@@ -18,7 +19,7 @@ const href = (status: TDisputeFilter["status"], page = 1) =>
   hrefWith("/disputes", { status: status === "all" ? undefined : status, page: page > 1 ? page : undefined });
 
 export default async function DisputesPage({ searchParams }: PageProps<"/disputes">) {
-  await requirePageUser();
+  await requirePageUserAt(pathWithSearch("/disputes", await searchParams));
   const { filter, problems } = parseListSearchParams(ZDisputeFilter, ["status", "page"], await searchParams, DEFAULT_DISPUTE_FILTER);
   const list = await listDisputes(db, filter);
   return (

@@ -1,9 +1,10 @@
 import { dehydrate, HydrationBoundary, QueryClient } from "@tanstack/react-query";
 import type { Metadata } from "next";
 
+import { pathWithSearch } from "@/components/auth/login-helpers";
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { PayoutsView } from "@/components/payouts/payouts-view";
 import { hasRole } from "@/lib/auth/roles";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { listPayoutCurrencies, listPayouts } from "@/lib/payouts/list-payouts";
 import { filterOf, parsePayoutListQuery, recordToParams } from "@/lib/payouts/payout-filter";
@@ -18,7 +19,7 @@ export const dynamic = "force-dynamic";
  * GET /api/admin/payouts without re-rendering this page.
  */
 export default async function PayoutsPage({ searchParams }: PageProps<"/payouts">) {
-  const user = await requirePageUser();
+  const user = await requirePageUserAt(pathWithSearch("/payouts", await searchParams));
   const parsed = parsePayoutListQuery(recordToParams(await searchParams));
   const queryClient = new QueryClient();
   const [currencies] = await Promise.all([

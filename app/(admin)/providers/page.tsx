@@ -1,12 +1,13 @@
 import type { Metadata } from "next";
 
+import { pathWithSearch } from "@/components/auth/login-helpers";
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { ProvidersFilter } from "@/components/providers/providers-filter";
 import { ProvidersTable } from "@/components/providers/providers-table";
 import { Notice } from "@/components/shell/list/page-states";
 import { OffsetPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { listProviders } from "@/lib/providers/list-providers";
 import { DEFAULT_PROVIDER_FILTER, ZProviderFilter } from "@/lib/providers/list-providers-filter";
@@ -15,7 +16,7 @@ export const metadata: Metadata = { title: "Providers" };
 export const dynamic = "force-dynamic";
 
 export default async function ProvidersPage({ searchParams }: PageProps<"/providers">) {
-  await requirePageUser();
+  await requirePageUserAt(pathWithSearch("/providers", await searchParams));
   const { filter, problems } = parseListSearchParams(
     ZProviderFilter,
     ["q", "readiness", "page"],

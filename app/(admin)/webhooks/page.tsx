@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 
+import { pathWithSearch } from "@/components/auth/login-helpers";
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { Notice } from "@/components/shell/list/page-states";
 import { CursorPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
@@ -7,7 +9,6 @@ import { PageHeader } from "@/components/ui/page-header";
 import { DeliveriesFilter, isDeliveryFilterActive } from "@/components/webhooks/deliveries-filter";
 import { DeliveriesTable } from "@/components/webhooks/deliveries-table";
 import { hasRole } from "@/lib/auth/roles";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { countDeliveriesByStatus, listDeliveries, listRecentDeliveryTypes } from "@/lib/webhooks/list-deliveries";
 import { DEFAULT_DELIVERY_FILTER, DELIVERY_FILTER_KEYS, ZDeliveryFilter } from "@/lib/webhooks/list-deliveries-filter";
@@ -16,7 +17,7 @@ export const metadata: Metadata = { title: "Webhook deliveries" };
 export const dynamic = "force-dynamic";
 
 export default async function WebhooksPage({ searchParams }: PageProps<"/webhooks">) {
-  const user = await requirePageUser();
+  const user = await requirePageUserAt(pathWithSearch("/webhooks", await searchParams));
   const { filter, problems } = parseListSearchParams(ZDeliveryFilter, DELIVERY_FILTER_KEYS, await searchParams, DEFAULT_DELIVERY_FILTER);
   const [list, types, counts] = await Promise.all([
     listDeliveries(db, filter, { payload: true }),

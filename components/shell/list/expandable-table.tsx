@@ -4,13 +4,16 @@ import { flexRender, getCoreRowModel, getExpandedRowModel, useReactTable, type C
 import { Fragment, useId, useState } from "react";
 
 import { EmptyState } from "@/components/ui/empty-state";
+import { STACKED, stackedCell } from "@/components/ui/stacked-table";
 
-export type TColumnMeta = { align?: "left" | "right"; className?: string };
+/** `label`: the cell's label when rows are stacked on a phone; defaults to a text header. */
+export type TColumnMeta = { align?: "left" | "right"; className?: string; label?: string };
 
 /**
  * A read-only table whose rows open a detail panel below them (TanStack Table's expanded
  * row model). The toggle is a real button with aria-expanded / aria-controls, so it works
- * from the keyboard and screen readers announce it. Scrolls sideways on small screens.
+ * from the keyboard and screen readers announce it. On a phone each row stacks into labelled
+ * lines (stacked-table.ts), so nothing — its actions least of all — is off-screen.
  */
 export function ExpandableTable<T>({
   caption,
@@ -52,9 +55,9 @@ export function ExpandableTable<T>({
   const columnCount = table.getVisibleLeafColumns().length + 1;
   return (
     <div className="overflow-x-auto rounded-xl border border-gray-200 bg-white shadow-xs">
-      <table className="min-w-full divide-y divide-gray-200 text-sm">
+      <table className={`min-w-full divide-y divide-gray-200 text-sm ${STACKED.table}`}>
         <caption className="sr-only">{caption}</caption>
-        <thead className="bg-gray-50/80">
+        <thead className={`bg-gray-50/80 ${STACKED.head}`}>
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>
               <th scope="col" className="w-10 py-2.5 pr-0 pl-3">
@@ -75,14 +78,18 @@ export function ExpandableTable<T>({
             </tr>
           ))}
         </thead>
-        <tbody className="divide-y divide-gray-100">
+        <tbody className={`divide-y divide-gray-100 ${STACKED.body}`}>
           {table.getRowModel().rows.map((row) => {
             const open = row.getIsExpanded();
             const detailId = `${baseId}-${row.id}`;
             return (
               <Fragment key={row.id}>
-                <tr data-testid={rowTestId} data-row-id={row.id} className={open ? "bg-indigo-50/30" : "hover:bg-gray-50/60"}>
-                  <td className="w-10 py-2 pr-0 pl-3 align-top">
+                <tr
+                  data-testid={rowTestId}
+                  data-row-id={row.id}
+                  className={`${open ? "bg-indigo-50/30" : "hover:bg-gray-50/60"} ${STACKED.row}`}
+                >
+                  <td className="w-10 py-2 pr-0 pl-3 align-top max-sm:float-right max-sm:w-auto max-sm:p-0">
                     <button
                       type="button"
                       onClick={row.getToggleExpandedHandler()}
@@ -104,10 +111,13 @@ export function ExpandableTable<T>({
                   </td>
                   {row.getVisibleCells().map((cell) => {
                     const meta = cell.column.columnDef.meta as TColumnMeta | undefined;
+                    const header = cell.column.columnDef.header;
+                    const stacked = stackedCell(meta?.label ?? (typeof header === "string" ? header : undefined));
                     return (
                       <td
                         key={cell.id}
-                        className={`px-4 py-2.5 align-top text-gray-700 ${meta?.align === "right" ? "text-right tabular-nums" : ""} ${meta?.className ?? ""}`}
+                        data-label={stacked["data-label"]}
+                        className={`px-4 py-2.5 align-top text-gray-700 ${meta?.align === "right" ? "text-right tabular-nums" : ""} ${meta?.className ?? ""} ${stacked.className}`}
                       >
                         {flexRender(cell.column.columnDef.cell, cell.getContext())}
                       </td>
@@ -115,8 +125,8 @@ export function ExpandableTable<T>({
                   })}
                 </tr>
                 {open ? (
-                  <tr id={detailId} className="bg-gray-50/60">
-                    <td colSpan={columnCount} className="px-4 py-3">
+                  <tr id={detailId} className="bg-gray-50/60 max-sm:block">
+                    <td colSpan={columnCount} className="px-4 py-3 max-sm:block max-sm:min-w-0">
                       {renderDetail(row.original)}
                     </td>
                   </tr>

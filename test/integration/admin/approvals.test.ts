@@ -12,8 +12,9 @@ import { requestForceRelease } from "@/lib/approvals/request-force-release";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { approvalMismatch, fourEyesThresholdFor, needsSecondApproval } from "@/lib/payouts/four-eyes";
+import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
 import { holdPayout } from "@/lib/payouts/hold-payout";
-import { evaluatePayoutAction, payoutActionsFor, type TPayoutActionFacts } from "@/lib/payouts/payout-actions";
+import { approvedReleaseWaiting, evaluatePayoutAction, payoutActionsFor, type TPayoutActionFacts } from "@/lib/payouts/payout-actions";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
@@ -113,6 +114,20 @@ describe("four-eyes rules (pure)", () => {
       reason: "The payout is cancelled.",
     });
     expect(payoutActionsFor("viewer", facts)).toEqual([]);
+  });
+
+  it("an approved force release waits for its transfer while the payout is scheduled and no transfer was tried since", () => {
+    const decidedAt = new Date("2026-12-01T10:00:00Z");
+    const approved = { status: "approved", decidedAt, approvedBy: "Bea" };
+    const waiting = { approvedBy: "Bea", approvedAt: decidedAt.toISOString() };
+    expect(approvedReleaseWaiting("scheduled", approved, null)).toEqual(waiting);
+    expect(approvedReleaseWaiting("scheduled", approved, new Date("2026-12-01T09:00:00Z"))).toEqual(waiting);
+    expect(approvedReleaseWaiting("scheduled", approved, new Date("2026-12-01T10:05:00Z"))).toBeNull();
+    expect(approvedReleaseWaiting("processing", approved, null)).toBeNull();
+    expect(approvedReleaseWaiting("on_hold", approved, null)).toBeNull();
+    expect(approvedReleaseWaiting("scheduled", { ...approved, status: "pending", decidedAt: null }, null)).toBeNull();
+    expect(approvedReleaseWaiting("scheduled", { ...approved, status: "rejected" }, null)).toBeNull();
+    expect(approvedReleaseWaiting("scheduled", null, null)).toBeNull();
   });
 });
 
@@ -225,6 +240,35 @@ describe("approving", () => {
     // Decided once: a second decision is refused.
     await expect(approveForceRelease(h.ctx(cid), { approvalId: approval.id, reason: "Me too" })).rejects.toMatchObject({ status: 409 });
     await expect(rejectForceRelease(h.ctx(cid), { approvalId: approval.id, reason: "Too late" })).rejects.toMatchObject({ status: 409 });
+  });
+
+  it("once approved, the release reads as approved and waiting for its transfer, and is not offered or accepted again", async () => {
+    const { payout } = await bigPayout();
+    const { approval } = (await requestForceRelease(h.ctx(ada), { payoutId: payout.id, reason: "VIP provider" })) as {
+      approval: { id: string };
+    };
+    h.clock.advance(HOUR);
+    const approved = await approveForceRelease(h.ctx(bea), { approvalId: approval.id, reason: "Checked the booking" });
+
+    const detail = await getPayoutDetail(db, payout.id, { id: cid.id, role: "admin" });
+    expect(detail!.payout.status).toBe("scheduled");
+    expect(detail!.fourEyes).toMatchObject({
+      pendingApprovalId: null,
+      approvedRelease: { approvedBy: "Bea Second", approvedAt: approved.approval.decidedAt!.toISOString() },
+    });
+    expect(detail!.actions.find((a) => a.action === "force_release")).toMatchObject({
+      allowed: false,
+      disabledReason: "A force release was already approved by Bea Second; it is waiting for the transfer to run.",
+    });
+    // Hold stays offered: an operator can still stop it before the transfer runs.
+    expect(detail!.actions.find((a) => a.action === "hold")).toMatchObject({ allowed: true });
+
+    const before = await snapshot(payout.id);
+    await expect(requestForceRelease(h.ctx(cid), { payoutId: payout.id, reason: "Again" })).rejects.toMatchObject({
+      status: 409,
+      message: "Cannot force release: a force release was already approved by Bea Second; it is waiting for the transfer to run.",
+    });
+    expect(await snapshot(payout.id)).toEqual(before);
   });
 
   it("two admins approving at once: exactly one force release", async () => {

@@ -15,6 +15,7 @@ import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { claimTransfer } from "@/lib/payouts/transfer-payout";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
+import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { HOUR, startEngineHarness, type TEngineHarness } from "../../support/engine";
@@ -313,6 +314,29 @@ describe("a dispute's refund while the transfer is in flight (payout busy)", () 
     expect(again.status).toBe(409);
     expect(again.json).toMatchObject({ error: { code: "conflict" } });
     expect((await callRedrive(randomUUID())).status).toBe(404);
+  });
+});
+
+describe("which deliveries can be re-driven", () => {
+  it("the API re-drives exactly the statuses the Webhooks page offers the button for", async () => {
+    auth.user = users.operator;
+    const statuses = ["received", "processed", "deferred", "ignored", "failed"] as const;
+    for (const status of statuses) {
+      // A tip for a booking that never arrived: applying it defers it again, harmlessly.
+      const body = tip(uid("bk_none"), h.clock.now());
+      const { delivery } = await storeDelivery(db, {
+        source: "booking_platform",
+        externalId: body.id,
+        type: body.type,
+        payload: body,
+        bookingExternalId: body.data.bookingId,
+      });
+      await db.webhookEvent.update({ where: { id: delivery.id }, data: { status } });
+      const answer = await callRedrive(delivery.id);
+      expect({ status, answer: answer.status }).toEqual({ status, answer: REDRIVABLE_STATUSES.includes(status) ? 200 : 409 });
+      if (answer.status === 200) expect(answer.json).toMatchObject({ delivery: { status: "deferred" } });
+    }
+    expect([...REDRIVABLE_STATUSES].sort()).toEqual(["deferred", "failed", "received"]);
   });
 });
 

@@ -598,6 +598,11 @@ describe("transfer.reversed", () => {
     expect(await db.alert.findMany({ where: { payoutId: payout.id, kind: { not: "charge_unknown_to_stripe" } } })).toMatchObject([
       { kind: "external_reversal", severity: "critical" },
     ]);
+    // Amounts in the alert read as money, not minor units ("$30.00", never "3000 USD").
+    const [alert] = await db.alert.findMany({ where: { payoutId: payout.id, kind: "external_reversal" } });
+    expect(alert!.message).toMatch(/^\$30\.00 of transfer /);
+    expect(alert!.message).toContain("The payout now shows $30.00 of $80.00 taken back.");
+    expect(alert!.message).not.toMatch(/\b3000\b|\b8000\b/);
     expect(
       await db.auditLog.findFirst({ where: { entityId: payout.id, action: "payout.reversed_externally", actorId: "stripe" } }),
     ).not.toBeNull();

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 
+import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { PayoutDetailView } from "@/components/payout-detail/payout-detail-view";
-import { requirePageUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { isUuid } from "@/lib/ids";
 import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
@@ -15,8 +15,8 @@ export async function generateMetadata(props: PageProps<"/payouts/[id]">): Promi
 }
 
 export default async function PayoutDetailPage(props: PageProps<"/payouts/[id]">) {
-  const user = await requirePageUser();
   const { id } = await props.params;
+  const user = await requirePageUserAt(`/payouts/${encodeURIComponent(id)}`);
   if (!isUuid(id)) notFound();
   const detail = await getPayoutDetail(db, id, user);
   if (!detail) notFound();
