@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import type { Payout, PayoutApproval } from "@/generated/prisma/client";
 import { MAX_REASON_LENGTH } from "@/lib/audit/reason";
 import { recordAudit } from "@/lib/audit/record-audit";
+import { requireIndependentApprover } from "@/lib/auth/independent-approver";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/errors";
@@ -16,7 +17,6 @@ import { lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
 import { getStripe } from "@/lib/stripe/client";
 
 import { basisOf, expireApproval, lockApproval, requestBasis, requesterLabel, requireAdminActor } from "./approval-records";
-import { requireIndependentApprover } from "./independent-approver";
 import { joinTransaction } from "./join-transaction";
 
 export type TApprovalDecisionInput = {

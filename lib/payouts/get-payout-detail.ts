@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { AUDIT_ENTRY_SELECT } from "@/lib/audit/audit-entry-select";
+import { independenceProblem } from "@/lib/auth/independent-approver";
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import { getEnv } from "@/lib/env";
 import {
@@ -88,7 +89,21 @@ export async function getPayoutDetail(
         take: AUDIT_ENTRY_LIMIT + 1,
         select: AUDIT_ENTRY_SELECT,
       });
-      return { payout, tips, disputes, attempts, reversals, approvals, approvalUsers, audit, transfers, lastBankPayout };
+      // Why this admin may not approve another admin's pending request (four-eyes independence), by approval.
+      const notIndependent = new Map<string, string>();
+      if (hasRole(viewer.role, "admin")) {
+        for (const a of approvals) {
+          if (a.status !== "pending" || a.requestedById === viewer.id) continue;
+          const problem = await independenceProblem(tx, {
+            approverId: viewer.id,
+            requesterId: a.requestedById,
+            requestedAt: a.createdAt,
+            what: "force release",
+          });
+          if (problem) notIndependent.set(a.id, problem);
+        }
+      }
+      return { payout, tips, disputes, attempts, reversals, approvals, approvalUsers, audit, transfers, lastBankPayout, notIndependent };
     },
     { isolationLevel: "RepeatableRead" },
   );
@@ -182,6 +197,7 @@ export async function getPayoutDetail(
     }
     const pending = a.status === "pending";
     const ownRequest = a.requestedById === viewer.id;
+    const notIndependent = loaded.notIndependent.get(a.id) ?? null;
     const state: TApprovalState = pending
       ? expiredBecause
         ? "expired"
@@ -205,11 +221,15 @@ export async function getPayoutDetail(
       createdAt: iso(a.createdAt),
       decidedAt: isoOrNull(a.decidedAt),
       expiredBecause,
-      canApprove: isAdmin && pending && !ownRequest && expiredBecause === null,
+      canApprove: isAdmin && pending && !ownRequest && expiredBecause === null && notIndependent === null,
       canReject: isAdmin && pending && !ownRequest,
       canWithdraw: isAdmin && pending && ownRequest,
       approveBlockedReason:
-        isAdmin && pending ? (ownRequest ? "You requested this force release; a second admin must approve it." : expiredBecause) : null,
+        isAdmin && pending
+          ? ownRequest
+            ? "You requested this force release; a second admin must approve it."
+            : (expiredBecause ?? notIndependent)
+          : null,
     };
   });
   const pendingApproval =

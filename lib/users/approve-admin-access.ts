@@ -1,9 +1,9 @@
 import "server-only";
 
-import { requireIndependentApprover } from "@/lib/approvals/independent-approver";
 import { adminActorOf } from "@/lib/audit/admin-actor";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { revokeAllSessions } from "@/lib/auth/admin-sessions";
+import { requireIndependentApprover } from "@/lib/auth/independent-approver";
 import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db, Tx } from "@/lib/db";
 import { ConflictError } from "@/lib/errors";

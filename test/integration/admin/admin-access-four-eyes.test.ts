@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { db } from "@/lib/db";
+import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
 
 import { createPayout } from "../../support/factories";
 import { serverSession } from "../../support/sessions";
@@ -261,6 +262,12 @@ describe("the attack: an admin makes a second admin account to approve their own
     expect(byCarol.status).toBe(403);
     expect(byCarol.body.error?.message).toContain("asked for the other's admin access");
     expect(await forceReleased(payout.id)).toBe(0);
+    // The detail page tells her so up front instead of offering a button the server refuses.
+    const asCarol = await getPayoutDetail(db, payout.id, { id: carol.id, role: "admin" });
+    expect(asCarol?.approvals[0]).toMatchObject({ canApprove: false, canReject: true });
+    expect(asCarol?.approvals[0]?.approveBlockedReason).toContain("asked for the other's admin access");
+    const asBob = await getPayoutDetail(db, payout.id, { id: bob.id, role: "admin" });
+    expect(asBob?.approvals[0]).toMatchObject({ canApprove: true, approveBlockedReason: null });
 
     // Nor the other way round: Ann does not approve what Carol asks for.
     const carols = await pendingForceRelease(carol.id);

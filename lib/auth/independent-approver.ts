@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { Tx } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
 import { ForbiddenError } from "@/lib/errors";
 
 /** Role and access changes to an account, as users are managed (lib/users). */
@@ -27,23 +27,28 @@ export async function requireIndependentApprover(
   tx: Tx,
   input: { approverId: string; requesterId: string; requestedAt: Date; what: string },
 ): Promise<void> {
+  const problem = await independenceProblem(tx, input);
+  if (problem) throw new ForbiddenError(problem);
+}
+
+/** Why `approverId` may not approve the request (the rules above), or null when they may. Reads only. */
+export async function independenceProblem(
+  db: Tx | Db,
+  input: { approverId: string; requesterId: string; requestedAt: Date; what: string },
+): Promise<string | null> {
   const { approverId, requesterId, requestedAt, what } = input;
-  if (approverId === requesterId) {
-    throw new ForbiddenError(`You requested this ${what}; a second admin must approve it.`);
-  }
-  const approver = await tx.adminUser.findUnique({ where: { id: approverId }, select: { role: true, disabledAt: true, createdAt: true } });
+  if (approverId === requesterId) return `You requested this ${what}; a second admin must approve it.`;
+  const approver = await db.adminUser.findUnique({ where: { id: approverId }, select: { role: true, disabledAt: true, createdAt: true } });
   if (!approver || approver.role !== "admin" || approver.disabledAt) {
-    throw new ForbiddenError("Your own access changed a moment ago; you can no longer approve requests.");
+    return "Your own access changed a moment ago; you can no longer approve requests.";
   }
-  const changed = await tx.auditLog.count({
+  const changed = await db.auditLog.count({
     where: { entityType: "admin_user", entityId: approverId, action: { in: ACCESS_CHANGES }, createdAt: { gte: requestedAt } },
   });
   if (approver.createdAt >= requestedAt || changed > 0) {
-    throw new ForbiddenError(
-      "Your account was created or given access after this request was made; an admin who held the role before it must approve it.",
-    );
+    return "Your account was created or given access after this request was made; an admin who held the role before it must approve it.";
   }
-  const sponsored = await tx.adminAccessRequest.count({
+  const sponsored = await db.adminAccessRequest.count({
     where: {
       status: "approved",
       direct: false,
@@ -54,8 +59,7 @@ export async function requireIndependentApprover(
     },
   });
   if (sponsored > 0) {
-    throw new ForbiddenError(
-      `One of you asked for the other's admin access, so you cannot approve each other's requests; an admin independent of both must approve this ${what}.`,
-    );
+    return `One of you asked for the other's admin access, so you cannot approve each other's requests; an admin independent of both must approve this ${what}.`;
   }
+  return null;
 }
