@@ -13,9 +13,9 @@ import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { providerPosition, reversalEvent, reverseWhatIsNotOwed } from "./claims-after-transfer";
+import { transferGroupFor } from "./payout-transfers";
 import { mulDivFloor } from "./plan-transfers";
 import { lockPayoutAndBooking } from "./sync-payout-with-booking";
-import { transferGroupFor } from "./transfer-payout";
 
 /** While one of the payout's reversals is in flight, a repayment waits this long before looking again. */
 export const REPAYMENT_WAIT_MS = 5 * 60 * 1000;

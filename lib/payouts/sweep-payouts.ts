@@ -16,11 +16,14 @@ import { findTransfersForPayout, type TTransferToFind } from "@/lib/stripe/trans
 
 import { changePayout } from "./change-payout";
 import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
+import { transferGroupFor } from "./payout-transfers";
 import { refreshPayout } from "./refresh-payout";
 import { ADJUSTABLE_STATUSES, TRANSFERRED_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking, releaseHold, settleTipsThatWaited, type TLockedBooking } from "./sync-payout-with-booking";
 import { tipWindowClosedForCompletionsBefore } from "./timing";
-import { completeIfPaid, markFailed, MAX_TRANSFER_ATTEMPTS, recordLegTransfer, transferGroupFor } from "./transfer-payout";
+import { completeIfPaid, markFailed } from "./transfer-complete";
+import { recordLegTransfer } from "./transfer-leg";
+import { MAX_TRANSFER_ATTEMPTS } from "./transfer-types";
 
 /** A payout `processing` for longer than this is settled against Stripe by the sweep. */
 export const STUCK_PROCESSING_MS = 60 * 60 * 1000;

@@ -7,7 +7,7 @@ import { adminActorOf } from "@/lib/audit/admin-actor";
 import { toAuditRow, type TActor } from "@/lib/audit/record-audit";
 import { describeIneligibility } from "@/lib/payouts/eligibility";
 import { DEFAULT_TIMING, payoutDueAt, tipWindowEndsAt } from "@/lib/payouts/timing";
-import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
 
 import { emptyDataset, type TAdminRef, type TDemoDataset, type TPayoutRow } from "./demo-dataset-types";
 import {

@@ -10,7 +10,7 @@ import { toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-au
 import { payoutAmount } from "@/lib/money/money";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { nextStatus, type TPayoutEvent } from "@/lib/payouts/state-machine";
-import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
 import { reversalIdempotencyKey, transferIdempotencyKey as stripeTransferKey } from "@/lib/stripe/transfers";
 
 import type { TDemoDataset, TPayoutRow } from "./demo-dataset-types";

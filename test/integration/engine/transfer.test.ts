@@ -124,7 +124,8 @@ describe("transfer", () => {
     const payout = await dueBooking();
     // Stripe accepts the transfer, but our process "dies" before recording it: simulate by
     // calling the first two steps of an attempt and never the third.
-    const { claimTransfer, executeTransfer } = await import("@/lib/payouts/transfer-payout");
+    const { claimTransfer } = await import("@/lib/payouts/transfer-claim");
+    const { executeTransfer } = await import("@/lib/payouts/transfer-execute");
     const ctx = { ...h.ctx(), runId: "run_crashed" };
     const claimed = await claimTransfer(ctx, { payoutId: payout.id });
     if (claimed.kind !== "claimed") throw new Error("expected a claim");
