@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
@@ -82,7 +83,41 @@ export async function completeIfPaid(
       },
     },
   });
+  await resolveTransferFailureAlerts(tx, ctx, payout, first.stripeTransferId);
   return { kind: "transferred", stripeTransferId: first.stripeTransferId, attemptNumber };
+}
+
+/** Alerts that the payout's transfer failed or stalled: a transfer made settles them. */
+export const TRANSFER_FAILURE_ALERT_KINDS: readonly string[] = ["payout_failed", "transfer_outcome_unknown", "transfer_turned_away"];
+
+/**
+ * The payout is transferred: its open alerts saying its transfer failed (or got no answer, or kept
+ * being turned away) are resolved, as acknowledged by the system with the reason, each audited.
+ * Alerts that ask a person to check money (unexpected transfers, amount mismatches) stay open.
+ */
+async function resolveTransferFailureAlerts(tx: Tx, ctx: TResolvedContext, payout: Payout, stripeTransferId: string): Promise<void> {
+  const open = await tx.alert.findMany({
+    where: { payoutId: payout.id, kind: { in: [...TRANSFER_FAILURE_ALERT_KINDS] }, acknowledgedAt: null },
+    select: { id: true },
+  });
+  const now = ctx.clock.now();
+  const reason = `resolved: payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) was transferred (Stripe transfer ${stripeTransferId})`;
+  for (const alert of open) {
+    // One conditional update: an admin acknowledging it at the same time keeps theirs.
+    const { count } = await tx.alert.updateMany({ where: { id: alert.id, acknowledgedAt: null }, data: { acknowledgedAt: now } });
+    if (count === 0) continue;
+    await recordAudit(tx, {
+      actor: ctx.actor,
+      action: "alert.acknowledged",
+      entityType: "alert",
+      entityId: alert.id,
+      reason,
+      before: { acknowledgedAt: null, acknowledgedById: null },
+      after: { acknowledgedAt: now.toISOString(), acknowledgedById: null },
+      runId: ctx.runId,
+      requestId: ctx.requestId,
+    });
+  }
 }
 
 /** Marks a processing payout failed, audits it and raises one admin alert. */

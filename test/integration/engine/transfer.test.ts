@@ -197,6 +197,26 @@ describe("transfer", () => {
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred" });
     const retryAudit = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.id, action: "payout.retried" } });
     expect(retryAudit).toMatchObject({ actorType: "admin", actorId: adminId, reason: "Stripe is back up" });
+
+    // The alerts that said the transfer failed (no clear answer, then failed) do not stay open:
+    // the transfer resolves them, as acknowledged by the engine with the reason, each audited.
+    const alerts = await db.alert.findMany({ where: { payoutId: payout.id }, orderBy: { kind: "asc" } });
+    expect(alerts.map((a) => [a.kind, a.acknowledgedAt !== null, a.acknowledgedById])).toEqual([
+      ["payout_failed", true, null],
+      ["transfer_outcome_unknown", true, null],
+    ]);
+    const resolved = await db.auditLog.findMany({
+      where: { entityType: "alert", entityId: { in: alerts.map((a) => a.id) }, action: "alert.acknowledged" },
+    });
+    expect(resolved).toHaveLength(2);
+    for (const entry of resolved) {
+      expect(entry.actorType).toBe("system");
+      expect(entry.reason).toMatch(
+        new RegExp(
+          `^resolved: payout ${payout.id} \\(\\$\\d+\\.\\d{2}\\) was transferred \\(Stripe transfer ${h.transfersFor(payout.id)[0]!.id}\\)$`,
+        ),
+      );
+    }
   });
 
   it("an invalid destination fails after one attempt, with no retries", async () => {
