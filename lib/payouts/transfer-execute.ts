@@ -85,8 +85,6 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   }
 
   if (toSend.length === 0) return { made, result: { kind: "succeeded" } };
-  const booking = await ctx.db.payout.findUniqueOrThrow({ where: { id: claim.payoutId }, select: { bookingId: true } });
-  const disputeOpen = async () => (await ctx.db.dispute.count({ where: { bookingId: booking.bookingId, status: "open" } })) > 0;
   const claimLost = (leg: TClaimedLeg, detail: string): TTransferOutcome => ({
     made,
     result: { kind: "claim_lost", legId: leg.legId, detail },
@@ -110,7 +108,7 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
           else stop.made = true;
           return null;
         }
-        if (await disputeOpen()) return null;
+        if (held.disputeOpen) return null;
         sends += 1;
         return createTransfer(stripe, {
           amount: leg.amount,
@@ -166,28 +164,45 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   return { made, result: { kind: "succeeded" } };
 }
 
-type TClaimHeld = { kind: "held" } | { kind: "made" } | { kind: "lost"; detail: string };
+type TClaimHeld = { kind: "held"; disputeOpen: boolean } | { kind: "made" } | { kind: "lost"; detail: string };
 
 /**
  * Whether `claim` may still send `leg`, read right before the request goes out: the payout is
  * processing with this attempt as its latest claim, and the leg is still pending. A request that
  * waited in the write gate longer than the processing lease must not go out under a leg that was
- * replaced meanwhile (its key is not the new leg's: Stripe would make a second transfer).
+ * replaced meanwhile (its key is not the new leg's: Stripe would make a second transfer). With it,
+ * whether a dispute is open on the booking. One query: the send follows its slot closely
+ * (lib/stripe/write-gate.ts, LATE_START_MS).
  */
 async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg): Promise<TClaimHeld> {
-  const payout = await ctx.db.payout.findUnique({ where: { id: claim.payoutId }, select: { status: true } });
-  const latest = await ctx.db.transferAttempt.findFirst({
-    where: { payoutId: claim.payoutId },
-    orderBy: { attemptNumber: "desc" },
-    select: { id: true, attemptNumber: true },
-  });
-  if (payout?.status !== "processing" || latest?.id !== claim.attemptId) {
+  const [row] = await ctx.db.$queryRaw<
+    {
+      status: string;
+      latestId: string | null;
+      latestNumber: number | null;
+      legStatus: string | null;
+      legTransferId: string | null;
+      openDisputes: number;
+    }[]
+  >`
+    SELECT p."status"::text AS "status",
+           a."id"::text AS "latestId",
+           a."attemptNumber" AS "latestNumber",
+           t."status"::text AS "legStatus",
+           t."stripeTransferId" AS "legTransferId",
+           (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d."status" = 'open') AS "openDisputes"
+    FROM "Payout" p
+    LEFT JOIN LATERAL (
+      SELECT "id", "attemptNumber" FROM "TransferAttempt" WHERE "payoutId" = p."id" ORDER BY "attemptNumber" DESC LIMIT 1
+    ) a ON true
+    LEFT JOIN "PayoutTransfer" t ON t."id" = ${leg.legId}::uuid AND t."payoutId" = p."id"
+    WHERE p."id" = ${claim.payoutId}::uuid`;
+  if (row?.status !== "processing" || row.latestId !== claim.attemptId) {
     const since =
-      latest && latest.id !== claim.attemptId ? `attempt ${latest.attemptNumber} claimed it since` : `it is ${payout?.status ?? "gone"}`;
+      row?.latestId && row.latestId !== claim.attemptId ? `attempt ${row.latestNumber} claimed it since` : `it is ${row?.status ?? "gone"}`;
     return { kind: "lost", detail: `attempt ${claim.attemptNumber} no longer holds the payout (${since}): leg ${leg.leg} was not sent` };
   }
-  const row = await ctx.db.payoutTransfer.findUnique({ where: { id: leg.legId }, select: { status: true, stripeTransferId: true } });
-  if (row?.status === "pending" && row.stripeTransferId === null) return { kind: "held" };
-  if (row?.status === "succeeded") return { kind: "made" };
-  return { kind: "lost", detail: `leg ${leg.leg} is ${row?.status ?? "gone"}: it was not sent` };
+  if (row.legStatus === "pending" && row.legTransferId === null) return { kind: "held", disputeOpen: row.openDisputes > 0 };
+  if (row.legStatus === "succeeded") return { kind: "made" };
+  return { kind: "lost", detail: `leg ${leg.leg} is ${row.legStatus ?? "gone"}: it was not sent` };
 }
