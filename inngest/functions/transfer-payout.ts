@@ -6,7 +6,8 @@ import { inngest } from "@/lib/inngest/client";
 import { payoutTransferRequested } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
-import { MAX_TRANSFER_ATTEMPTS, transferPayout } from "@/lib/payouts/transfer-payout";
+import { transferPayout } from "@/lib/payouts/transfer-payout";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
 
 export const TRANSFER_PAYOUT_FN = "transfer-payout";
 /** What Inngest accepts as a function's `retries` (0 to 20). */

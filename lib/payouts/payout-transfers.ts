@@ -1,10 +1,6 @@
 import "server-only";
 
-import type Stripe from "stripe";
-
 import type { Payout, PayoutTransfer, PrismaClient, Tip } from "@/generated/prisma/client";
-import { raiseAlert } from "@/lib/alerts/raise-alert";
-import { recordAudit } from "@/lib/audit/record-audit";
 import { knownCharges, fundingOf } from "@/lib/charges/charge-funding";
 import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
@@ -13,9 +9,11 @@ import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { isTransferForLeg, transferIdempotencyKey } from "@/lib/stripe/transfers";
 
-import { changePayout } from "./change-payout";
 import type { TLockedBooking } from "./lock-booking";
 import { owedByCharge, planTransfers, type TFundingPlan, type TPlannedLeg } from "./plan-transfers";
+import { recordLegTransfer } from "./transfer-leg";
+import { alertUnexpectedTransfer, describeTransfer, holdForReview, UNEXPECTED_TRANSFER } from "./transfer-review";
+import type { TStripeTransferFound } from "./transfer-types";
 
 // A payout's planned Stripe transfers (PayoutTransfer), made once per amount version from the
 // facts and the charges Stripe described (lib/payouts/plan-transfers.ts). A plan is kept until
@@ -82,7 +80,7 @@ export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLocke
   if (remaining < 0) {
     return {
       kind: "overpaid",
-      reason: `${paid} ${payout.currency} was already transferred, more than the ${payout.amount} the payout now owes`,
+      reason: `${formatMoney(paid, payout.currency)} was already transferred, more than the ${formatMoney(payout.amount, payout.currency)} the payout now owes`,
     };
   }
   if (remaining === 0) return { kind: "planned", pending: [] };
@@ -210,8 +208,6 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
   return created;
 }
 
-const UNEXPECTED_TRANSFER = "unexpected_transfer";
-
 /**
  * The transfer ids a look-up at Stripe for the payout leaves out: those recorded on its transfers,
  * and those alerted as unexpected (holdForUnmatchedTransfers) whose alert a person acknowledged:
@@ -229,52 +225,6 @@ export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string):
   return [...recorded.map((r) => r.stripeTransferId!), ...acknowledged.map((a) => a.dedupeKey!.slice(UNEXPECTED_TRANSFER.length + 1))];
 }
 
-/** A transfer at Stripe as recorded on a leg or alerted. */
-export type TStripeTransferFound = Pick<Stripe.Transfer, "id" | "amount" | "currency" | "metadata"> & {
-  destination_payment?: Stripe.Transfer["destination_payment"];
-};
-
-/**
- * Records on `leg` (pending or replaced) the transfer Stripe made for it, found by a look-up that
- * matched its leg number, amount version and amount (lib/stripe/transfers.ts isTransferForLeg):
- * it is paid, as what it was planned for. Audited. Call with the payout locked.
- */
-export async function recordFoundLeg(
-  tx: Tx,
-  ctx: TResolvedContext,
-  payout: Payout,
-  leg: PayoutTransfer,
-  transfer: TStripeTransferFound,
-  note: string,
-): Promise<void> {
-  const destinationPayment =
-    typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
-  await tx.payoutTransfer.update({
-    where: { id: leg.id },
-    data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
-  });
-  await recordAudit(tx, {
-    actor: ctx.actor,
-    action: "payout.transfer_made",
-    entityType: "payout",
-    entityId: payout.id,
-    reason: note,
-    before: { leg: leg.leg, amountVersion: leg.amountVersion, status: leg.status },
-    after: {
-      stripeTransferId: transfer.id,
-      leg: leg.leg,
-      amountVersion: leg.amountVersion,
-      amount: transfer.amount,
-      currency: transfer.currency.toUpperCase(),
-      payoutAmount: leg.payoutAmount,
-      sourceChargeId: leg.sourceChargeId,
-      exchangeRate: leg.exchangeRate,
-    },
-    runId: ctx.runId,
-    requestId: ctx.requestId,
-  });
-}
-
 /**
  * Transfers Stripe holds for the payout that none of its transfers explains (a look-up found them:
  * not recorded, and made for no leg looked for, or a second one for a leg). Never passed over:
@@ -287,53 +237,44 @@ export async function recordFoundLeg(
 export async function holdForUnmatchedTransfers(
   tx: Tx,
   ctx: TResolvedContext,
-  payout: Payout,
+  locked: Payout,
   transfers: readonly TStripeTransferFound[],
 ): Promise<Payout> {
-  if (transfers.length === 0) return payout;
+  if (transfers.length === 0) return locked;
   const replaced = await tx.payoutTransfer.findMany({
-    where: { payoutId: payout.id, kind: "payout", status: "superseded", stripeTransferId: null },
+    where: { payoutId: locked.id, kind: "payout", status: "superseded", stripeTransferId: null },
   });
   const described: string[] = [];
+  const madeForReplaced: { leg: PayoutTransfer; transfer: TStripeTransferFound }[] = [];
   for (const transfer of transfers) {
-    const metadata = transfer.metadata ?? {};
     const leg = replaced.find((l) => isTransferForLeg(transfer, l));
-    const what = `${transfer.id} (${formatMoney(transfer.amount, transfer.currency)}, leg ${metadata.leg ?? "1"}, amount version ${metadata.amountVersion ?? "unknown"})`;
     if (leg) {
-      await recordFoundLeg(tx, ctx, payout, leg, transfer, `found at Stripe after it was replaced (amount version ${leg.amountVersion})`);
+      madeForReplaced.push({ leg, transfer });
       replaced.splice(replaced.indexOf(leg), 1);
     }
-    described.push(leg ? `${what}, made for a transfer that had been replaced` : what);
-    await raiseAlert(tx, {
-      kind: UNEXPECTED_TRANSFER,
-      severity: "critical",
-      title: "Unexpected Stripe transfer for a payout",
-      message:
-        `Stripe holds transfer ${what} for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}, ${payout.status.replace("_", " ")}), ` +
-        `which ${leg ? "had been replaced after Stripe showed no transfer for it; it is now recorded as paid" : "matches none of its planned transfers"}. ` +
-        "Check what the provider was paid in Stripe before releasing the payout.",
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `${UNEXPECTED_TRANSFER}:${transfer.id}`,
-    });
+    described.push(leg ? `${describeTransfer(transfer)}, made for a transfer that had been replaced` : describeTransfer(transfer));
+    await alertUnexpectedTransfer(
+      tx,
+      locked,
+      transfer,
+      leg
+        ? "had been replaced after Stripe showed no transfer for it; it is now recorded as paid"
+        : "matches none of its planned transfers",
+    );
   }
   const note = `Stripe holds transfers of this payout that its plan does not explain: ${described.join("; ")}`.slice(0, 1000);
-  const audit = { actor: ctx.actor, action: "payout.held" as const, reason: note, runId: ctx.runId, requestId: ctx.requestId };
-  if (payout.status === "processing") {
-    // The attempt stopped to ask a person: it is given back (it does not count toward the limit).
-    const data = {
-      holdReason: "review_required" as const,
-      holdNote: note,
-      processingStartedAt: null,
-      attempts: Math.max(0, payout.attempts - 1),
-    };
-    return changePayout(tx, payout, { event: "unclaim_to_hold", data, audit });
-  }
-  if (payout.status === "scheduled")
-    return changePayout(tx, payout, { event: "hold", data: { holdReason: "review_required", holdNote: note }, audit });
-  if (payout.status === "on_hold" && payout.holdReason !== "review_required") {
-    // Held for a cause that may go away by itself (funds, a dispute): only a person releases it now.
-    return changePayout(tx, payout, { data: { holdReason: "review_required", holdNote: note }, audit });
+  let payout = await holdForReview(tx, ctx, locked, note);
+  // Money paid for a replaced transfer: recorded on it (the one leg recorder; already alerted and held).
+  for (const { leg, transfer } of madeForReplaced) {
+    const recorded = await recordLegTransfer(
+      tx,
+      ctx,
+      payout,
+      leg.id,
+      transfer,
+      `found at Stripe after it was replaced (amount version ${leg.amountVersion})`,
+    );
+    payout = recorded.payout;
   }
   return payout;
 }

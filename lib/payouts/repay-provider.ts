@@ -13,11 +13,11 @@ import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
 import { lockPayoutAndBooking } from "./lock-booking";
+import { transferGroupFor } from "./payout-transfers";
 import { mulDivFloor } from "./plan-transfers";
 import { providerPosition } from "./provider-position";
 import { reverseWhatIsNotOwed } from "./request-reversals";
 import { reversalEvent } from "./reversal-event";
-import { transferGroupFor } from "./transfer-payout";
 
 /** While one of the payout's reversals is in flight, a repayment waits this long before looking again. */
 export const REPAYMENT_WAIT_MS = 5 * 60 * 1000;

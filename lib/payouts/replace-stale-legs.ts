@@ -8,7 +8,8 @@ import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransfersOfPayout } from "@/lib/stripe/transfers";
 
 import { lockPayoutAndBooking } from "./lock-booking";
-import { holdForUnmatchedTransfers, knownTransferIds, recordFoundLeg, transferGroupFor } from "./payout-transfers";
+import { holdForUnmatchedTransfers, knownTransferIds, transferGroupFor } from "./payout-transfers";
+import { recordLegTransfer } from "./transfer-leg";
 
 /**
  * Before a claim, outside any transaction: a payout whose amount changed (a tip joined, a refund
@@ -52,9 +53,10 @@ export async function replaceStaleLegs(
   }
 
   await ctx.db.$transaction(async (tx) => {
-    const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
+    const { payout: first } = await lockPayoutAndBooking(tx, payout.id);
     // Changed since it was read (another amount, a claim): the next try looks again.
-    if (locked.version !== payout.version) return;
+    if (first.version !== payout.version) return;
+    let locked = first;
     const fresh = await tx.payoutTransfer.findMany({ where: { id: { in: unrecorded.map((l) => l.id) } } });
     const found: { leg: number; amountVersion: number; stripeTransferId: string; amount: number }[] = [];
     const replaced: { leg: number; amountVersion: number; amount: number; currency: string }[] = [];
@@ -63,14 +65,16 @@ export async function replaceStaleLegs(
       if (!current || current.stripeTransferId !== null) continue;
       const transfer = atStripe.found.get(leg);
       if (transfer) {
-        await recordFoundLeg(
+        // A replaced one (superseded) found now is unexpected money out: the recorder holds and alerts.
+        const recorded = await recordLegTransfer(
           tx,
           ctx,
           locked,
-          current,
+          current.id,
           transfer,
           `found at Stripe before the plan was made anew: made for amount version ${current.amountVersion}`,
         );
+        locked = recorded.payout;
         found.push({ leg: current.leg, amountVersion: current.amountVersion, stripeTransferId: transfer.id, amount: transfer.amount });
       } else if (current.status === "pending") {
         // Looked up, not made: the new plan takes its place (under a new leg number and key).

@@ -12,7 +12,10 @@ import { changePayout } from "./change-payout";
 import { lockPayoutAndBooking, type TLockedBooking } from "./lock-booking";
 import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
 import { settleTipsThatWaited } from "./sync-payout-with-booking";
-import { completeIfPaid, markFailed, MAX_TRANSFER_ATTEMPTS, recordLegTransfer, transferGroupFor } from "./transfer-payout";
+import { transferGroupFor } from "./payout-transfers";
+import { completeIfPaid, markFailed } from "./transfer-complete";
+import { recordLegTransfer } from "./transfer-leg";
+import { MAX_TRANSFER_ATTEMPTS } from "./transfer-types";
 
 /**
  * Settles a payout whose transfer outcome is unknown (its run died, or it is stuck): asks

@@ -12,9 +12,11 @@ import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { lockPayoutAndBooking } from "./lock-booking";
 import { legKey } from "./payout-transfers";
+import { transferGroupFor } from "./payout-transfers";
 import { reverseWhatIsNotOwed } from "./request-reversals";
 import { TRANSFERRED_STATUSES } from "./state-machine";
-import { recordLegTransfer, REFUSAL_ERROR_TYPES, transferGroupFor } from "./transfer-payout";
+import { recordLegTransfer } from "./transfer-leg";
+import { REFUSAL_ERROR_TYPES } from "./transfer-types";
 
 export type TTopUpResult =
   | { kind: "transferred"; stripeTransferId: string; amount: number; recovered: boolean }

@@ -6,7 +6,7 @@ import { formatMoney } from "@/lib/money/format-money";
 import { describeIneligibility } from "@/lib/payouts/eligibility";
 import { FULLY_REFUNDED } from "@/lib/payouts/sync-payout-with-booking";
 import { payoutDueAt } from "@/lib/payouts/timing";
-import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
 
 import { addMs, clamp, DAY, HOUR, MINUTE, SECOND, type TBookingPlan, type TBookingRow, type TDemoContext } from "./demo-context";
 import type { TPayoutRow } from "./demo-dataset-types";

@@ -16,7 +16,7 @@ import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { legKey } from "@/lib/payouts/payout-transfers";
 import type { TPayoutEvent } from "@/lib/payouts/state-machine";
 import { STUCK_PROCESSING_MS } from "@/lib/payouts/sweep-payouts";
-import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-payout";
+import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
 
 import { addMs, type TPendingTip } from "./demo-context";
 import type { TDemoDataset, TPayoutRow } from "./demo-dataset-types";

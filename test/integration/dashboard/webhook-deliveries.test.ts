@@ -13,7 +13,7 @@ import { POST as bookingWebhook } from "@/app/api/webhooks/booking/route";
 import type { AdminRole } from "@/generated/prisma/enums";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
-import { claimTransfer } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";

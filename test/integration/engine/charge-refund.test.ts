@@ -9,7 +9,7 @@ import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { PayoutBusyError } from "@/lib/payouts/sync-payout-with-booking";
-import { claimTransfer } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { applyChargeRefund, type TApplyChargeRefundInput } from "@/lib/refunds/apply-charge-refund";
 import { addTip } from "@/lib/tips/add-tip";
 

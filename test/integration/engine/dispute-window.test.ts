@@ -8,7 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
-import { claimTransfer, executeTransfer, recordTransferOutcome } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
+import { executeTransfer } from "@/lib/payouts/transfer-execute";
+import { recordTransferOutcome } from "@/lib/payouts/transfer-outcome";
 
 import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
 

@@ -7,7 +7,9 @@ import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { getOverview } from "@/lib/overview/get-overview";
-import { claimTransfer, executeTransfer, recordTransferOutcome } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
+import { executeTransfer } from "@/lib/payouts/transfer-execute";
+import { recordTransferOutcome } from "@/lib/payouts/transfer-outcome";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";

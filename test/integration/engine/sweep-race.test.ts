@@ -6,7 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
-import { claimTransfer, executeTransfer, recordTransferOutcome } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
+import { executeTransfer } from "@/lib/payouts/transfer-execute";
+import { recordTransferOutcome } from "@/lib/payouts/transfer-outcome";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
-import { claimTransfer } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 

@@ -124,7 +124,8 @@ describe("transfer", () => {
     const payout = await dueBooking();
     // Stripe accepts the transfer, but our process "dies" before recording it: simulate by
     // calling the first two steps of an attempt and never the third.
-    const { claimTransfer, executeTransfer } = await import("@/lib/payouts/transfer-payout");
+    const { claimTransfer } = await import("@/lib/payouts/transfer-claim");
+    const { executeTransfer } = await import("@/lib/payouts/transfer-execute");
     const ctx = { ...h.ctx(), runId: "run_crashed" };
     const claimed = await claimTransfer(ctx, { payoutId: payout.id });
     if (claimed.kind !== "claimed") throw new Error("expected a claim");
@@ -196,6 +197,26 @@ describe("transfer", () => {
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred" });
     const retryAudit = await db.auditLog.findFirstOrThrow({ where: { entityId: payout.id, action: "payout.retried" } });
     expect(retryAudit).toMatchObject({ actorType: "admin", actorId: adminId, reason: "Stripe is back up" });
+
+    // The alerts that said the transfer failed (no clear answer, then failed) do not stay open:
+    // the transfer resolves them, as acknowledged by the engine with the reason, each audited.
+    const alerts = await db.alert.findMany({ where: { payoutId: payout.id }, orderBy: { kind: "asc" } });
+    expect(alerts.map((a) => [a.kind, a.acknowledgedAt !== null, a.acknowledgedById])).toEqual([
+      ["payout_failed", true, null],
+      ["transfer_outcome_unknown", true, null],
+    ]);
+    const resolved = await db.auditLog.findMany({
+      where: { entityType: "alert", entityId: { in: alerts.map((a) => a.id) }, action: "alert.acknowledged" },
+    });
+    expect(resolved).toHaveLength(2);
+    for (const entry of resolved) {
+      expect(entry.actorType).toBe("system");
+      expect(entry.reason).toMatch(
+        new RegExp(
+          `^resolved: payout ${payout.id} \\(\\$\\d+\\.\\d{2}\\) was transferred \\(Stripe transfer ${h.transfersFor(payout.id)[0]!.id}\\)$`,
+        ),
+      );
+    }
   });
 
   it("an invalid destination fails after one attempt, with no retries", async () => {

@@ -107,6 +107,8 @@ describe("an unknown outcome on the last attempt", () => {
     expect(after).toMatchObject({ status: "on_hold", holdReason: "review_required", amount: 4_000 });
     const alerts = await db.alert.findMany({ where: { payoutId: payout.id, kind: "payout_transfer_review" } });
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.message).toMatch(/\(\$40\.00\) is held: 8000 USD was already transferred, more than the 4000 the payout now owes/);
+    expect(alerts[0]!.message).toMatch(
+      /\(\$40\.00\) is held: \$80\.00 was already transferred, more than the \$40\.00 the payout now owes/,
+    );
   });
 });

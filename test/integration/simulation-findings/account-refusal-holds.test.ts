@@ -14,7 +14,9 @@ import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { cancelPayout } from "@/lib/payouts/cancel-payout";
-import { claimTransfer, executeTransfer, prepareFunding } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
+import { executeTransfer } from "@/lib/payouts/transfer-execute";
+import { prepareFunding } from "@/lib/payouts/transfer-funding";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";

@@ -9,7 +9,10 @@ import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { formatMoney } from "@/lib/money/format-money";
 import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
-import { claimTransfer, executeTransfer, prepareFunding, transferPayout } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
+import { executeTransfer } from "@/lib/payouts/transfer-execute";
+import { prepareFunding } from "@/lib/payouts/transfer-funding";
+import { transferPayout } from "@/lib/payouts/transfer-payout";
 import type { TStripeWriteGate } from "@/lib/stripe/write-gate";
 import { addTip } from "@/lib/tips/add-tip";
 

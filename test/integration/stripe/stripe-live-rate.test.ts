@@ -5,7 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { TRANSFER_RUN_RETRIES } from "@/inngest/functions/transfer-payout";
 import { db } from "@/lib/db";
-import { MAX_TRANSFER_ATTEMPTS, transferPayout, type TTransferResult } from "@/lib/payouts/transfer-payout";
+import { transferPayout } from "@/lib/payouts/transfer-payout";
+import { MAX_TRANSFER_ATTEMPTS, type TTransferResult } from "@/lib/payouts/transfer-types";
 import { stripeWriteGate } from "@/lib/stripe/write-gate";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";

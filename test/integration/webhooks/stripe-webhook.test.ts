@@ -10,7 +10,7 @@ import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { getEnv } from "@/lib/env";
-import { claimTransfer } from "@/lib/payouts/transfer-payout";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { updateProviderAccount } from "@/lib/payouts/update-provider-account";
 import { applyStripeDelivery } from "@/lib/stripe-webhooks/apply-stripe-delivery";
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";

@@ -1,0 +1,174 @@
+import "server-only";
+
+import type { Payout } from "@/generated/prisma/client";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
+import type { Tx } from "@/lib/db";
+import { formatMoney } from "@/lib/money/format-money";
+
+import { changePayout } from "./change-payout";
+import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
+import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
+import { FINAL_STATUSES } from "./state-machine";
+import { lockPayoutAndBooking } from "./lock-booking";
+import { eligibilityFacts } from "./payout-facts";
+import { syncPayoutWithBooking } from "./sync-payout-with-booking";
+import { MAX_TRANSFER_ATTEMPTS, PROCESSING_LEASE_MS, type TClaimResult } from "./transfer-types";
+
+/**
+ * Step 1, a short transaction: claims a due, eligible payout (`scheduled` → `processing`,
+ * guarded by its version) or continues this run's own claim, plans its transfers if this amount
+ * version has no plan yet (lib/payouts/payout-transfers.ts), and records the attempt. A payout
+ * another run is transferring is left alone; one whose plan cannot be made (a currency the
+ * platform cannot transfer) is held with the reason.
+ */
+export async function claimTransfer(context: TServiceContext, input: { payoutId: string }): Promise<TClaimResult> {
+  const ctx = resolveContext(context);
+  return ctx.db.$transaction(async (tx) => {
+    const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
+    const now = ctx.clock.now();
+    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+    const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+    let claimed: Payout;
+    let stopBecause: TIneligibleReason[] | null = null;
+
+    if (payout.status === "processing") {
+      const last = await tx.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" } });
+      const mine = last?.runId != null && last.runId === ctx.runId;
+      const leaseExpired = !payout.processingStartedAt || now.getTime() - payout.processingStartedAt.getTime() > PROCESSING_LEASE_MS;
+      if (!mine && !leaseExpired) return { kind: "skipped", reason: "in_flight", status: payout.status };
+      // The facts may have changed while the attempt waited (a cancellation, a dispute parked as "busy").
+      const eligibility = evaluateEligibility({ ...eligibilityFacts(payout, booking, openDisputes), status: "scheduled" }, now, {
+        ignoreDueTime: true,
+      });
+      if (!eligibility.eligible) stopBecause = eligibility.reasons;
+      claimed = await changePayout(tx, payout, {
+        data: { attempts: payout.attempts + 1, processingStartedAt: now },
+        audit: { ...audit, action: "payout.transfer_attempt_started", reason: `attempt ${payout.attempts + 1}` },
+      });
+    } else if (payout.status === "scheduled") {
+      const eligibility = evaluateEligibility(eligibilityFacts(payout, booking, openDisputes), now);
+      if (!eligibility.eligible) {
+        const reasons = eligibility.reasons;
+        if (reasons.includes("dispute_open") || reasons.includes("provider_account_not_ready")) {
+          const holdReason = reasons.includes("dispute_open") ? "dispute_open" : "provider_account_not_ready";
+          await changePayout(tx, payout, {
+            event: "hold",
+            data: { holdReason, holdNote: describeIneligibility(reasons) },
+            audit: { ...audit, action: "payout.held", reason: describeIneligibility(reasons) },
+          });
+          return { kind: "skipped", reason: "held", status: "on_hold", detail: describeIneligibility(reasons) };
+        }
+        if (reasons.includes("booking_cancelled")) {
+          // Scheduled although its booking was cancelled (the sweep used to release a partly paid
+          // one waiting for funds): the facts decide (cancelled, or held for review when part of it
+          // was paid), so it never stays scheduled with nothing left to move it.
+          const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(reasons) });
+          return {
+            kind: "skipped",
+            reason: "not_eligible",
+            status: synced.payout?.status ?? payout.status,
+            detail: describeIneligibility(reasons),
+          };
+        }
+        return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
+      }
+      const plan = await ensureTransferPlan(tx, payout, booking);
+      if (plan.kind === "stale_legs") {
+        return {
+          kind: "skipped",
+          reason: "stale_legs",
+          status: payout.status,
+          detail: "transfers planned for an earlier amount are looked up at Stripe first",
+        };
+      }
+      if (plan.kind !== "planned") return holdForPlan(tx, ctx, payout, plan);
+      claimed = await changePayout(tx, payout, {
+        event: "claim",
+        data: { attempts: payout.attempts + 1, processingStartedAt: now },
+        audit: { ...audit, action: "payout.transfer_started", reason: `attempt ${payout.attempts + 1}` },
+      });
+    } else {
+      const reason = FINAL_STATUSES.includes(payout.status) ? "already_settled" : "not_eligible";
+      return { kind: "skipped", reason, status: payout.status };
+    }
+
+    const plan = await ensureTransferPlan(tx, claimed, booking);
+    if (plan.kind !== "planned" && !stopBecause) {
+      // The amount cannot change while processing, so the plan made at the claim is still there.
+      throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
+    }
+    const pending = plan.kind === "planned" ? plan.pending : [];
+
+    const previous = await tx.transferAttempt.aggregate({ where: { payoutId: payout.id }, _max: { attemptNumber: true } });
+    const attemptNumber = (previous._max.attemptNumber ?? 0) + 1;
+    const legs = pending.map((leg) => ({
+      legId: leg.id,
+      leg: leg.leg,
+      amountVersion: leg.amountVersion,
+      sourceChargeId: leg.sourceChargeId,
+      amount: leg.amount,
+      currency: leg.currency,
+      idempotencyKey: legKey(leg),
+    }));
+    const first = legs[0];
+    const attempt = await tx.transferAttempt.create({
+      data: {
+        payoutId: claimed.id,
+        attemptNumber,
+        amount: first?.amount ?? claimed.amount,
+        currency: first?.currency ?? claimed.currency,
+        amountVersion: claimed.amountVersion,
+        idempotencyKey:
+          first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
+        status: "started",
+        runId: ctx.runId,
+      },
+    });
+    return {
+      kind: "claimed",
+      claim: {
+        payoutId: claimed.id,
+        attemptId: attempt.id,
+        attemptNumber,
+        amount: claimed.amount,
+        currency: claimed.currency,
+        amountVersion: claimed.amountVersion,
+        // eligibility guaranteed an account id when the payout was claimed
+        destination: booking.provider.stripeAccountId ?? "",
+        transferGroup: transferGroupFor(booking),
+        legs,
+        recordedTransferIds: await knownTransferIds(tx, claimed.id),
+        lookupFirst: attemptNumber > 1,
+        lookupOnly: claimed.attempts > MAX_TRANSFER_ATTEMPTS,
+        stopBecause,
+      },
+    };
+  }, TX_OPTIONS);
+}
+
+/** A payout whose transfers cannot be planned is held with the reason, and an admin is told. */
+async function holdForPlan(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  plan: Extract<TPlanOutcome, { kind: "currency_unsupported" | "overpaid" }>,
+): Promise<TClaimResult> {
+  const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+  const holdReason = plan.kind === "currency_unsupported" ? "currency_unsupported" : "review_required";
+  await changePayout(tx, payout, {
+    event: "hold",
+    data: { holdReason, holdNote: plan.reason },
+    audit: { ...audit, action: "payout.held", reason: plan.reason },
+  });
+  await raiseAlert(tx, {
+    kind: holdReason === "currency_unsupported" ? "payout_currency_unsupported" : "payout_transfer_review",
+    severity: "critical",
+    title: holdReason === "currency_unsupported" ? "Payout in a currency the platform cannot transfer" : "Payout transfers need a review",
+    message: `Payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) is held: ${plan.reason}`,
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `${holdReason}:${payout.id}:v${payout.amountVersion}`,
+  });
+  return { kind: "skipped", reason: "held", status: "on_hold", detail: plan.reason };
+}

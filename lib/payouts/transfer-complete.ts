@@ -1,0 +1,141 @@
+import "server-only";
+
+import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
+import type { TResolvedContext } from "@/lib/context";
+import type { Tx } from "@/lib/db";
+import { formatMoney } from "@/lib/money/format-money";
+
+import { changePayout } from "./change-payout";
+import { payoutFailedMessage } from "./payout-alert-texts";
+import type { TTransferResult } from "./transfer-types";
+
+/** What the payout's transfers made so far carry, in the payout's currency. */
+export async function paidSoFar(tx: Tx, payoutId: string): Promise<number> {
+  const paid = await tx.payoutTransfer.aggregate({
+    where: { payoutId, kind: "payout", status: "succeeded" },
+    _sum: { payoutAmount: true },
+  });
+  return paid._sum.payoutAmount ?? 0;
+}
+
+/**
+ * The payout is transferred once every transfer of its plan is made: recorded with the first
+ * transfer's id, audited. Until then it stays processing (the next attempt sends what is left).
+ */
+export async function completeIfPaid(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  attemptNumber: number,
+  note: string | null,
+): Promise<TTransferResult> {
+  const legs = await tx.payoutTransfer.findMany({
+    where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
+    orderBy: { leg: "asc" },
+  });
+  const pending = legs.filter((l) => l.status === "pending");
+  const made = legs.filter(
+    (l): l is PayoutTransfer & { stripeTransferId: string } => l.status === "succeeded" && l.stripeTransferId !== null,
+  );
+  const first = made[0];
+  if (!first) return { kind: "skipped", reason: "nothing_transferred", status: payout.status };
+  if (payout.status !== "processing") {
+    return payout.stripeTransferId
+      ? { kind: "transferred", stripeTransferId: payout.stripeTransferId, attemptNumber }
+      : { kind: "skipped", reason: "already_settled", status: payout.status };
+  }
+  if (pending.length > 0) {
+    return {
+      kind: "retry",
+      attemptNumber,
+      delayMs: null,
+      error: `${pending.length} transfer(s) of the payout still to make`,
+      counted: false,
+    };
+  }
+  await changePayout(tx, payout, {
+    event: "transfer_succeeded",
+    data: {
+      stripeTransferId: first.stripeTransferId,
+      transferredAt: ctx.clock.now(),
+      lastError: null,
+      processingStartedAt: null,
+      fundsExpectedAt: null,
+      fundsWaitingSince: null,
+    },
+    audit: {
+      actor: ctx.actor,
+      action: "payout.transferred",
+      reason: note ?? `Stripe made transfer ${first.stripeTransferId}${made.length > 1 ? ` and ${made.length - 1} more` : ""}`,
+      runId: ctx.runId,
+      requestId: ctx.requestId,
+      details: {
+        stripeTransferId: first.stripeTransferId,
+        transferAmount: first.amount,
+        transferCurrency: first.currency.toLowerCase(),
+        transfers: made.map((l) => ({
+          stripeTransferId: l.stripeTransferId,
+          amount: l.amount,
+          currency: l.currency,
+          sourceChargeId: l.sourceChargeId,
+        })),
+      },
+    },
+  });
+  await resolveTransferFailureAlerts(tx, ctx, payout, first.stripeTransferId);
+  return { kind: "transferred", stripeTransferId: first.stripeTransferId, attemptNumber };
+}
+
+/** Alerts that the payout's transfer failed or stalled: a transfer made settles them. */
+export const TRANSFER_FAILURE_ALERT_KINDS: readonly string[] = ["payout_failed", "transfer_outcome_unknown", "transfer_turned_away"];
+
+/**
+ * The payout is transferred: its open alerts saying its transfer failed (or got no answer, or kept
+ * being turned away) are resolved, as acknowledged by the system with the reason, each audited.
+ * Alerts that ask a person to check money (unexpected transfers, amount mismatches) stay open.
+ */
+async function resolveTransferFailureAlerts(tx: Tx, ctx: TResolvedContext, payout: Payout, stripeTransferId: string): Promise<void> {
+  const open = await tx.alert.findMany({
+    where: { payoutId: payout.id, kind: { in: [...TRANSFER_FAILURE_ALERT_KINDS] }, acknowledgedAt: null },
+    select: { id: true },
+  });
+  const now = ctx.clock.now();
+  const reason = `resolved: payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) was transferred (Stripe transfer ${stripeTransferId})`;
+  for (const alert of open) {
+    // One conditional update: an admin acknowledging it at the same time keeps theirs.
+    const { count } = await tx.alert.updateMany({ where: { id: alert.id, acknowledgedAt: null }, data: { acknowledgedAt: now } });
+    if (count === 0) continue;
+    await recordAudit(tx, {
+      actor: ctx.actor,
+      action: "alert.acknowledged",
+      entityType: "alert",
+      entityId: alert.id,
+      reason,
+      before: { acknowledgedAt: null, acknowledgedById: null },
+      after: { acknowledgedAt: now.toISOString(), acknowledgedById: null },
+      runId: ctx.runId,
+      requestId: ctx.requestId,
+    });
+  }
+}
+
+/** Marks a processing payout failed, audits it and raises one admin alert. */
+export async function markFailed(tx: Tx, ctx: TResolvedContext, payout: Payout, error: string, attemptNumber: number) {
+  const failed = await changePayout(tx, payout, {
+    event: "transfer_failed",
+    data: { lastError: error, processingStartedAt: null },
+    audit: { actor: ctx.actor, action: "payout.failed", reason: error, runId: ctx.runId, requestId: ctx.requestId },
+  });
+  await raiseAlert(tx, {
+    kind: "payout_failed",
+    severity: "critical",
+    title: "Payout transfer failed",
+    message: payoutFailedMessage(payout, error),
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `payout_failed:${payout.id}:${attemptNumber}`,
+  });
+  return failed;
+}

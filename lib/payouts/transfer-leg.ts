@@ -1,0 +1,151 @@
+import "server-only";
+
+import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
+import { recordAudit } from "@/lib/audit/record-audit";
+import type { TResolvedContext } from "@/lib/context";
+import type { Tx } from "@/lib/db";
+import { formatMoney } from "@/lib/money/format-money";
+
+import { alertUnexpectedTransfer, describeTransfer, holdForReview } from "./transfer-review";
+import type { TMadeTransfer, TStripeTransferFound } from "./transfer-types";
+
+export type TLegRecord = {
+  /**
+   * `recorded`: the transfer is now the leg's. `already`: it was already. `elsewhere`: another of
+   * the payout's transfers has it (alerted, nothing written). `unexpected`: the leg was no longer
+   * waiting for it (replaced, or paid by another transfer): money the plan did not expect left;
+   * recorded where it can be, alerted, the payout held for review.
+   */
+  kind: "recorded" | "already" | "elsewhere" | "unexpected";
+  /** The payout as it is now (held when the transfer was unexpected). */
+  payout: Payout;
+};
+
+/**
+ * The one way a Stripe transfer made for one of the payout's legs (PayoutTransfer) is recorded:
+ * its answer, or a look-up that matched the leg (lib/stripe/transfers.ts isTransferForLeg), by the
+ * run that sent it, the sweep, a top-up or a re-plan. A second record of the same transfer is a
+ * no-op; one that another leg has already is alerted. A leg still pending is paid by it (one for
+ * another amount than planned is recorded all the same, the money being at Stripe, and alerted).
+ * A leg no longer pending (replaced after an amount change, or paid by another transfer) never
+ * takes it silently: it is unexpected money out, so it is recorded on the leg when the leg has no
+ * transfer (it counts as paid), and a critical alert is raised and the payout held for review.
+ * Audited when the payout has several transfers, or the leg is not one of the current plan (a
+ * payout paid with one transfer has it in its "transferred" entry). Call with the payout locked.
+ */
+export async function recordLegTransfer(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  legId: string,
+  transfer: TMadeTransfer | TStripeTransferFound,
+  note: string | null,
+): Promise<TLegRecord> {
+  const leg = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: legId } });
+  if (leg.stripeTransferId === transfer.id) return { kind: "already", payout };
+  const elsewhere = await tx.payoutTransfer.findUnique({ where: { stripeTransferId: transfer.id } });
+  if (elsewhere) {
+    // Never expected: the transfer is another leg's already. Stop and shout.
+    await raiseAlert(tx, {
+      kind: "unexpected_transfer",
+      severity: "critical",
+      title: "Unexpected Stripe transfer for a payout",
+      message: `Stripe transfer ${transfer.id} was made for payout ${payout.id}, which is ${payout.status}, but it is recorded for another of its transfers (leg ${elsewhere.leg}). Check it in Stripe.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `unexpected_transfer:${transfer.id}`,
+    });
+    return { kind: "elsewhere", payout };
+  }
+  if (leg.status !== "pending") return { kind: "unexpected", payout: await recordUnexpected(tx, ctx, payout, leg, transfer, note) };
+
+  if (transfer.amount !== leg.amount || transfer.currency.toLowerCase() !== leg.currency.toLowerCase()) {
+    // A transfer made for an earlier amount (its answer lost, the payout changed since) was
+    // found: the money is at Stripe, so it counts as this transfer; a human settles the difference.
+    await raiseAlert(tx, {
+      kind: "transfer_amount_mismatch",
+      severity: "critical",
+      title: "Transferred amount differs from the payout",
+      message: `Stripe transfer ${transfer.id} for payout ${payout.id} moved ${formatMoney(transfer.amount, transfer.currency)}, but ${formatMoney(leg.amount, leg.currency)} was planned (the payout is now ${formatMoney(payout.amount, payout.currency)}). Recover or pay the difference by hand.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `transfer_amount_mismatch:${transfer.id}`,
+    });
+  }
+  await writeLeg(tx, ctx, payout, leg, transfer, note);
+  return { kind: "recorded", payout };
+}
+
+/**
+ * A transfer for a leg that was no longer waiting for one: a request that went out after its leg
+ * was replaced or paid (it waited in the write gate past its claim), or a look-up that found it.
+ */
+async function recordUnexpected(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  leg: PayoutTransfer,
+  transfer: TMadeTransfer | TStripeTransferFound,
+  note: string | null,
+): Promise<Payout> {
+  const found: TStripeTransferFound = {
+    metadata: { leg: String(leg.leg), amountVersion: String(leg.amountVersion) },
+    ...transfer,
+  };
+  const was = leg.stripeTransferId ? `paid by transfer ${leg.stripeTransferId}` : "replaced";
+  const recorded = leg.stripeTransferId === null;
+  // Money paid all the same: a leg without a transfer records it (it counts as paid, so no plan pays
+  // it twice); a second transfer for a paid leg is known by its alert (knownTransferIds).
+  if (recorded) await writeLeg(tx, ctx, payout, leg, transfer, `${note ? `${note}; ` : ""}made for a transfer already ${was}`);
+  await alertUnexpectedTransfer(
+    tx,
+    payout,
+    found,
+    `was made for leg ${leg.leg} of amount version ${leg.amountVersion} after that transfer had been ${was}${recorded ? "; it is now recorded as paid" : ""}`,
+  );
+  return holdForReview(tx, ctx, payout, `Stripe made transfer ${describeTransfer(found)} for a transfer already ${was}`.slice(0, 1000));
+}
+
+/** Writes the transfer on the leg (paid), and its audit entry unless it is the payout's only transfer. */
+async function writeLeg(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  leg: PayoutTransfer,
+  transfer: TMadeTransfer,
+  note: string | null,
+): Promise<void> {
+  const destinationPayment =
+    typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
+  await tx.payoutTransfer.update({
+    where: { id: leg.id },
+    data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
+  });
+  // A payout paid with one transfer has it in its "transferred" entry; with several, each is on the timeline.
+  const planned = await tx.payoutTransfer.count({
+    where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
+  });
+  const ofCurrentPlan = leg.status === "pending" && leg.amountVersion === payout.amountVersion;
+  if (planned < 2 && ofCurrentPlan) return;
+  await recordAudit(tx, {
+    actor: ctx.actor,
+    action: "payout.transfer_made",
+    entityType: "payout",
+    entityId: payout.id,
+    reason: note,
+    before: { leg: leg.leg, amountVersion: leg.amountVersion, status: leg.status },
+    after: {
+      stripeTransferId: transfer.id,
+      leg: leg.leg,
+      amountVersion: leg.amountVersion,
+      amount: transfer.amount,
+      currency: transfer.currency.toUpperCase(),
+      payoutAmount: leg.payoutAmount,
+      sourceChargeId: leg.sourceChargeId,
+      exchangeRate: leg.exchangeRate,
+    },
+    runId: ctx.runId,
+    requestId: ctx.requestId,
+  });
+}
