@@ -11,8 +11,8 @@ import { findTransfersForPayout, type TTransferToFind } from "@/lib/stripe/trans
 import { changePayout } from "./change-payout";
 import { lockPayoutAndBooking, type TLockedBooking } from "./lock-booking";
 import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
-import { settleTipsThatWaited } from "./sync-payout-with-booking";
 import { transferGroupFor } from "./payout-transfers";
+import { settleTipsThatWaited } from "./sync-payout-with-booking";
 import { completeIfPaid, markFailed } from "./transfer-complete";
 import { recordLegTransfer } from "./transfer-leg";
 import { MAX_TRANSFER_ATTEMPTS } from "./transfer-types";

@@ -8,10 +8,10 @@ import { formatMoney } from "@/lib/money/format-money";
 
 import { changePayout } from "./change-payout";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
-import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
-import { FINAL_STATUSES } from "./state-machine";
 import { lockPayoutAndBooking } from "./lock-booking";
 import { eligibilityFacts } from "./payout-facts";
+import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
+import { FINAL_STATUSES } from "./state-machine";
 import { syncPayoutWithBooking } from "./sync-payout-with-booking";
 import { MAX_TRANSFER_ATTEMPTS, PROCESSING_LEASE_MS, type TClaimResult } from "./transfer-types";
 
