@@ -33,7 +33,8 @@ function AcknowledgedBy({ alert }: { alert: TAlertListItem }) {
       <div className="text-xs text-gray-600">
         by{" "}
         <span className="font-medium text-gray-900" data-testid="alert-acknowledged-by">
-          {alert.acknowledgedBy?.name ?? "a removed user"}
+          {/* Users are never deleted while they acknowledged alerts (onDelete: Restrict): no user is the engine. */}
+          {alert.acknowledgedBy?.name ?? "the payout engine"}
         </span>
       </div>
       <div className="text-xs text-gray-500" data-testid="alert-acknowledged-at">
