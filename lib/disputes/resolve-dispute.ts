@@ -6,6 +6,7 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, ValidationError } from "@/lib/errors";
+import { formatMoney } from "@/lib/money/format-money";
 import { assertMinorUnits } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockBooking } from "@/lib/payouts/lock-booking";
@@ -100,7 +101,10 @@ export async function resolveDispute(
       requestId: ctx.requestId,
     });
     const synced = await syncPayoutWithBooking(tx, booking, ctx, {
-      reason: refundedAmount > 0 ? `dispute resolved (${input.outcome}), refund ${refundedAmount}` : `dispute resolved (${input.outcome})`,
+      reason:
+        refundedAmount > 0
+          ? `dispute resolved (${input.outcome}), refund ${formatMoney(refundedAmount, booking.currency)}`
+          : `dispute resolved (${input.outcome})`,
     });
     await enqueueEvent(tx, {
       name: "dispute/resolved",
