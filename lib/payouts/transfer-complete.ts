@@ -94,11 +94,15 @@ export const TRANSFER_FAILURE_ALERT_KINDS: readonly string[] = ["payout_failed",
 /**
  * The payout is transferred: its open alerts saying its transfer failed (or got no answer, or kept
  * being turned away) are resolved, as acknowledged by the system with the reason, each audited.
- * Alerts that ask a person to check money (unexpected transfers, amount mismatches) stay open.
+ * Alerts that ask a person to check money (unexpected transfers, amount mismatches) stay open, and
+ * so does "got no answer" when a transfer of the payout was replaced unmade (its amount changed):
+ * the transfer asked about may not be the one that was made, and only Stripe can say.
  */
 async function resolveTransferFailureAlerts(tx: Tx, ctx: TResolvedContext, payout: Payout, stripeTransferId: string): Promise<void> {
+  const replacedUnmade = await tx.payoutTransfer.count({ where: { payoutId: payout.id, status: "superseded", stripeTransferId: null } });
+  const kinds = TRANSFER_FAILURE_ALERT_KINDS.filter((k) => replacedUnmade === 0 || k !== "transfer_outcome_unknown");
   const open = await tx.alert.findMany({
-    where: { payoutId: payout.id, kind: { in: [...TRANSFER_FAILURE_ALERT_KINDS] }, acknowledgedAt: null },
+    where: { payoutId: payout.id, kind: { in: kinds }, acknowledgedAt: null },
     select: { id: true },
   });
   const now = ctx.clock.now();

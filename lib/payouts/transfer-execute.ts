@@ -3,11 +3,12 @@ import "server-only";
 import type Stripe from "stripe";
 
 import { resolveContext, type TResolvedContext, type TServiceContext } from "@/lib/context";
+import { getEnv } from "@/lib/env";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { createTransfer, findTransfersForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
-import type { TClaim, TClaimedLeg, TTransferOutcome } from "./transfer-types";
+import { PROCESSING_LEASE_MS, type TClaim, type TClaimedLeg, type TTransferOutcome } from "./transfer-types";
 
 /**
  * Step 2, outside any transaction: asks Stripe. If earlier attempts may have reached Stripe, it
@@ -164,6 +165,16 @@ export async function executeTransfer(context: TServiceContext, stripe: Stripe, 
   return { made, result: { kind: "succeeded" } };
 }
 
+/**
+ * How much of its processing lease a claim must have left for a request to go out: the longest a
+ * Stripe request can take (its timeout, for the first try and each network retry) and a minute of
+ * slack. A request admitted in the slot has finished before the lease runs out.
+ */
+export function sendMarginMs(): number {
+  const env = getEnv();
+  return env.STRIPE_TIMEOUT_MS * (env.STRIPE_MAX_NETWORK_RETRIES + 1) + 60_000;
+}
+
 type TClaimHeld = { kind: "held"; disputeOpen: boolean } | { kind: "made" } | { kind: "lost"; detail: string };
 
 /**
@@ -183,9 +194,11 @@ async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg)
       legStatus: string | null;
       legTransferId: string | null;
       openDisputes: number;
+      processingStartedAt: Date | null;
     }[]
   >`
     SELECT p."status"::text AS "status",
+           p."processingStartedAt" AS "processingStartedAt",
            a."id"::text AS "latestId",
            a."attemptNumber" AS "latestNumber",
            t."status"::text AS "legStatus",
@@ -201,6 +214,15 @@ async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg)
     const since =
       row?.latestId && row.latestId !== claim.attemptId ? `attempt ${row.latestNumber} claimed it since` : `it is ${row?.status ?? "gone"}`;
     return { kind: "lost", detail: `attempt ${claim.attemptNumber} no longer holds the payout (${since}): leg ${leg.leg} was not sent` };
+  }
+  const leaseLeft = row.processingStartedAt ? row.processingStartedAt.getTime() + PROCESSING_LEASE_MS - ctx.clock.now().getTime() : 0;
+  if (leaseLeft < sendMarginMs()) {
+    // Too late to send: the request might still be at Stripe when the lease runs out and another
+    // run (or the sweep) takes the payout on; what it finds then must be final.
+    return {
+      kind: "lost",
+      detail: `attempt ${claim.attemptNumber}'s claim has ${Math.max(0, Math.round(leaseLeft / 1000))} s left, too little to send leg ${leg.leg} safely: it was not sent`,
+    };
   }
   if (row.legStatus === "pending" && row.legTransferId === null) return { kind: "held", disputeOpen: row.openDisputes > 0 };
   if (row.legStatus === "succeeded") return { kind: "made" };

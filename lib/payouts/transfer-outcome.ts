@@ -18,6 +18,7 @@ import { chargeIdsOfPayout, holdForUnmatchedTransfers } from "./payout-transfers
 import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
 import { completeIfPaid, markFailed, paidSoFar } from "./transfer-complete";
 import { recordLegTransfer } from "./transfer-leg";
+import { holdForReview } from "./transfer-review";
 import {
   MAX_TRANSFER_ATTEMPTS,
   REFUSAL_ERROR_TYPES,
@@ -67,6 +68,7 @@ async function recordOutcomeLocked(
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
+  const newlyRecorded: string[] = [];
   for (const { legId, transfer, recovered } of outcome.made) {
     // A leg no longer pending (its request went out after the claim was lost) holds the payout for review.
     const recorded = await recordLegTransfer(
@@ -78,8 +80,39 @@ async function recordOutcomeLocked(
       recovered ? "found at Stripe after an earlier attempt" : null,
     );
     payout = recorded.payout;
+    if (recorded.kind === "recorded") newlyRecorded.push(transfer.id);
   }
   const result = outcome.result;
+
+  // Money recorded for a payout nobody is transferring (settled, put back or held meanwhile):
+  // the payout does not show it, so a person is told and the payout held while it can be.
+  if (newlyRecorded.length > 0 && payout.status !== "processing") {
+    payout = await holdForMoneyOutsideClaim(tx, ctx, payout, newlyRecorded, claim.attemptNumber);
+  }
+
+  const latest = await tx.transferAttempt.findFirst({
+    where: { payoutId: payout.id },
+    orderBy: { attemptNumber: "desc" },
+    select: { id: true, attemptNumber: true },
+  });
+  if (latest && latest.id !== claim.attemptId) {
+    // A late outcome of an attempt that no longer holds the payout (its lease ran out and attempt
+    // `latest` claimed it): what Stripe made is recorded above and the attempt below, but the payout
+    // is the newer claim's to move; a refusal Stripe stored under the key still counts for the key.
+    const detail = `attempt ${claim.attemptNumber} ended after attempt ${latest.attemptNumber} took the payout on: ${describeResult(result)}`;
+    await finishAttempt(tx, attempt, now, {
+      status: result.kind === "succeeded" ? "succeeded" : "failed",
+      stripeTransferId: outcome.made[0]?.transfer.id ?? null,
+      retryable: null,
+      counted: false,
+      errorType: result.kind === "succeeded" ? null : "claim_lost",
+      errorMessage: result.kind === "succeeded" ? null : detail,
+    });
+    if (result.kind === "failed" && result.legId && !result.failure.outcomeUnknown && REFUSAL_ERROR_TYPES.includes(result.failure.type)) {
+      await tx.payoutTransfer.update({ where: { id: result.legId }, data: { refusals: { increment: 1 } } });
+    }
+    return { kind: "skipped", reason: "claim_lost", status: payout.status, detail };
+  }
 
   if (result.kind === "succeeded") {
     const firstMade = outcome.made[0]?.transfer.id ?? null;
@@ -303,6 +336,51 @@ async function recordOutcomeLocked(
  * the classification's pause for a lack of balance: an hour), the attempt given back. The sweep releases it when that date comes; an alert is raised
  * only if it still waits after FUNDS_WAIT_ALERT_DAYS (lib/payouts/sweep-payouts.ts).
  */
+/** One line on what an attempt's outcome was, for the record of a late one. */
+function describeResult(result: TTransferOutcome["result"]): string {
+  switch (result.kind) {
+    case "succeeded":
+      return "its transfers were made";
+    case "failed":
+      return `${result.failure.type}${result.failure.code ? ` (${result.failure.code})` : ""}: ${result.failure.message}`;
+    case "stopped":
+      return `stopped: ${describeIneligibility(result.reasons)}`;
+    case "deferred_for_dispute":
+      return "deferred for a dispute";
+    case "unexpected_transfers":
+      return `Stripe holds ${result.transfers.length} unexpected transfer(s)`;
+    case "claim_lost":
+      return result.detail;
+  }
+}
+
+/**
+ * Transfers recorded for a payout that is not processing (a late answer after the payout was put
+ * back, held or settled): the payout's status does not show that money left, so a critical alert
+ * names it and the payout is held for review while it can be (holdForReview).
+ */
+async function holdForMoneyOutsideClaim(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  transferIds: readonly string[],
+  attemptNumber: number,
+): Promise<Payout> {
+  await raiseAlert(tx, {
+    kind: "transfer_outside_claim",
+    severity: "critical",
+    title: "Stripe transfer made for a payout that was not being transferred",
+    message:
+      `Stripe made transfer ${transferIds.join(", ")} for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) ` +
+      `after attempt ${attemptNumber} no longer held it; the payout is ${payout.status.replace("_", " ")}. ` +
+      `The transfer is recorded on its leg: check what the provider was paid before releasing or retrying the payout.`,
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `transfer_outside_claim:${transferIds[0]}`,
+  });
+  return holdForReview(tx, ctx, payout, `Stripe transfer ${transferIds.join(", ")} was made after the attempt lost its claim`);
+}
+
 async function waitForFunds(
   tx: Tx,
   ctx: TResolvedContext,
