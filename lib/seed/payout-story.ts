@@ -10,6 +10,7 @@ import type { HoldReason } from "@/generated/prisma/enums";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
+import { describeStripeFailure, failedAttemptFields } from "@/lib/payouts/failed-attempt";
 import { payoutFailedMessage, transferOutcomeUnknownMessage } from "@/lib/payouts/payout-alert-texts";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
@@ -20,7 +21,7 @@ import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
 
 import { addMs, type TPendingTip } from "./demo-context";
 import type { TDemoDataset, TPayoutRow } from "./demo-dataset-types";
-import { describeStripeError, type TStripeError } from "./demo-stripe-errors";
+import type { TStripeError } from "./demo-stripe-errors";
 import type { TIdFactory, TRandom } from "./prng";
 
 /** The function ids the engine's audit entries carry (inngest/deps.ts: `inngest:<fn>`). */
@@ -172,15 +173,9 @@ export class PayoutStory {
 
       const { failure } = outcome.error;
       const finishedAt = addMs(at, random.int(outcome.error.durationMs[0], outcome.error.durationMs[1]));
-      const error = describeStripeError(failure);
+      const error = describeStripeFailure(failure);
       Object.assign(attempt, {
-        status: "failed",
-        retryable: failure.retry !== "never",
-        counted: failure.counts,
-        errorType: failure.type,
-        errorCode: failure.code ?? null,
-        errorMessage: failure.message,
-        stripeRequestId: outcome.error.hasRequestId ? ids.stripe("req", 14) : null,
+        ...failedAttemptFields(failure, outcome.error.hasRequestId ? ids.stripe("req", 14) : null),
         finishedAt,
       });
       const gaveUp = failure.counts && (failure.retry === "never" || attempts >= MAX_TRANSFER_ATTEMPTS);
