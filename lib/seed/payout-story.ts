@@ -11,7 +11,7 @@ import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
 import { describeStripeFailure, failedAttemptFields } from "@/lib/payouts/failed-attempt";
-import { payoutFailedMessage, transferOutcomeUnknownMessage } from "@/lib/payouts/payout-alert-texts";
+import { payoutFailedAlert, transferOutcomeUnknownMessage } from "@/lib/payouts/payout-alert-texts";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { legKey } from "@/lib/payouts/payout-transfers";
@@ -259,13 +259,7 @@ export class PayoutStory {
     const { payout } = this;
     const alert: Prisma.AlertCreateManyInput = {
       id: this.ctx.ids.uuid(),
-      kind: "payout_failed",
-      severity: "critical",
-      title: "Payout transfer failed",
-      message: payoutFailedMessage(payout, error),
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `payout_failed:${payout.id}:${this.attemptSeq}`,
+      ...payoutFailedAlert(payout, error, this.attemptSeq),
       createdAt: addMs(at, this.ctx.random.int(2, 40)),
     };
     this.ctx.out.alerts.push(alert);
