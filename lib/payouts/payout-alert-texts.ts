@@ -27,6 +27,19 @@ export function transferOutcomeUnknownMessage(payout: TPayoutAmount, error: stri
   return `The last transfer attempt for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) got no clear answer from Stripe: ${error}. It stays processing until the reconciliation sweep finds the transfer at Stripe (transferred) or confirms there is none (failed).`;
 }
 
+/** The transfer_outcome_unknown alert (transfer-outcome.ts), one per attempt that got no clear answer. */
+export function transferOutcomeUnknownAlert(payout: TPayoutAmount & { providerId: string }, error: string, attemptId: string) {
+  return {
+    kind: "transfer_outcome_unknown",
+    severity: "warning",
+    title: "Transfer outcome unknown",
+    message: transferOutcomeUnknownMessage(payout, error),
+    payoutId: payout.id,
+    providerId: payout.providerId,
+    dedupeKey: `transfer_outcome_unknown:${attemptId}`,
+  } as const;
+}
+
 /** reversal_failed (reverse-transfer.ts: the provider's balance cannot cover it). */
 export function reversalFailedMessage(
   payoutId: string,

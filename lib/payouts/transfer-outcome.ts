@@ -14,7 +14,7 @@ import { describeIneligibility } from "./eligibility";
 import { describeStripeFailure, failedAttemptFields } from "./failed-attempt";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
 import { lockPayoutAndBooking, type TLockedBooking } from "./lock-booking";
-import { transferOutcomeUnknownMessage } from "./payout-alert-texts";
+import { transferOutcomeUnknownAlert } from "./payout-alert-texts";
 import { chargeIdsOfPayout, holdForUnmatchedTransfers } from "./payout-transfers";
 import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
 import { completeIfPaid, markFailed, paidSoFar } from "./transfer-complete";
@@ -267,15 +267,7 @@ async function recordOutcomeLocked(
       data: { lastError: error },
       audit: { ...audit, action: "payout.transfer_outcome_unknown", reason: error },
     });
-    await raiseAlert(tx, {
-      kind: "transfer_outcome_unknown",
-      severity: "warning",
-      title: "Transfer outcome unknown",
-      message: transferOutcomeUnknownMessage(payout, error),
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `transfer_outcome_unknown:${attempt.id}`,
-    });
+    await raiseAlert(tx, transferOutcomeUnknownAlert(payout, error, attempt.id));
     return { kind: "failed", attemptNumber: claim.attemptNumber, error };
   }
   if (failure.retry === "never" || payout.attempts >= MAX_TRANSFER_ATTEMPTS) {

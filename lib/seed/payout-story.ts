@@ -11,7 +11,7 @@ import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
 import { describeStripeFailure, failedAttemptFields } from "@/lib/payouts/failed-attempt";
-import { payoutFailedAlert, transferOutcomeUnknownMessage } from "@/lib/payouts/payout-alert-texts";
+import { payoutFailedAlert, transferOutcomeUnknownAlert } from "@/lib/payouts/payout-alert-texts";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { legKey } from "@/lib/payouts/payout-transfers";
@@ -277,13 +277,7 @@ export class PayoutStory {
     this.change(at, ACTORS.transfer, "payout.transfer_outcome_unknown", { data: { lastError: error }, reason: error, runId });
     out.alerts.push({
       id: ids.uuid(),
-      kind: "transfer_outcome_unknown",
-      severity: "warning",
-      title: "Transfer outcome unknown",
-      message: transferOutcomeUnknownMessage(payout, error),
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `transfer_outcome_unknown:${String(attempt.id)}`,
+      ...transferOutcomeUnknownAlert(payout, error, String(attempt.id)),
       createdAt: addMs(at, random.int(2, 40)),
     });
     const startedAt = payout.processingStartedAt ?? at;
