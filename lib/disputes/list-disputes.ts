@@ -3,6 +3,7 @@ import "server-only";
 import type { Prisma } from "@/generated/prisma/client";
 import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
+import type { TNumberedPage } from "@/lib/list/numbered-page";
 import type { TDisputeView } from "@/lib/payouts/payout-detail-types";
 
 import { DISPUTE_PAGE_SIZE, type TDisputeFilter } from "./list-disputes-filter";
@@ -37,14 +38,7 @@ export type TDisputeListItem = Omit<TDisputeView, "refundAppliedAt" | "refundCou
   payout: { id: string; status: PayoutStatus; amount: number; currency: string; holdReason: HoldReason | null } | null;
 };
 
-export type TDisputeList = {
-  items: TDisputeListItem[];
-  /** Rows matching the filter. */
-  total: number;
-  page: number;
-  pageSize: number;
-  counts: { open: number; resolved: number };
-};
+export type TDisputeList = TNumberedPage<TDisputeListItem> & { counts: { open: number; resolved: number } };
 
 /** A row as the select above reads it. */
 type TRow = Prisma.DisputeGetPayload<{ select: typeof select }>;
