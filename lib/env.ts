@@ -58,37 +58,33 @@ const hours = (fallback: number) =>
     .max(24 * 365)
     .default(fallback);
 
+/** A comma-separated list of one or more values, each trimmed and checked by `item`; empty entries dropped. */
+function commaSeparated(item: z.ZodString) {
+  return z
+    .string()
+    .min(1)
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item).min(1));
+}
+
 const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
   NEXTAUTH_SECRET: z.string().min(16, "must be at least 16 characters"),
   NEXTAUTH_URL: z.url().optional(),
   /** Comma-separated; several values allow rotating the booking platform's signing secret. */
-  BOOKING_WEBHOOK_SECRETS: z
-    .string()
-    .min(1)
-    .transform((v) =>
-      v
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().min(8, "each secret must be at least 8 characters")).min(1)),
+  BOOKING_WEBHOOK_SECRETS: commaSeparated(z.string().min(8, "each secret must be at least 8 characters")),
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_… or rk_…)"),
   /**
    * Comma-separated: the account endpoint's signing secret and, when Connect events
    * (account.updated) come through a Connect endpoint, that endpoint's; or two during rotation.
    */
-  STRIPE_WEBHOOK_SECRET: z
-    .string()
-    .min(1)
-    .transform((v) =>
-      v
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().startsWith("whsec_", "each secret must start with whsec_")).min(1)),
+  STRIPE_WEBHOOK_SECRET: commaSeparated(z.string().startsWith("whsec_", "each secret must start with whsec_")),
   /** Overrides for pointing the Stripe SDK at a local fake (tests only). */
   STRIPE_API_HOST: z.string().optional(),
   STRIPE_API_PORT: z.coerce.number().int().positive().optional(),

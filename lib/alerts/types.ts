@@ -1,5 +1,6 @@
 // JSON shapes of the Alerts list and the acknowledge answer (dates as ISO strings).
 import type { AlertSeverity } from "@/generated/prisma/enums";
+import type { TNumberedPage } from "@/lib/list/numbered-page";
 
 export type TAlertListItem = {
   id: string;
@@ -16,13 +17,7 @@ export type TAlertListItem = {
   acknowledgeNote: string | null;
 };
 
-export type TAlertList = {
-  items: TAlertListItem[];
-  total: number;
-  page: number;
-  pageSize: number;
-  counts: { open: number; acknowledged: number };
-};
+export type TAlertList = TNumberedPage<TAlertListItem> & { counts: { open: number; acknowledged: number } };
 
 export type TAcknowledgeResult = {
   alert: TAlertListItem;

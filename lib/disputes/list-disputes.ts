@@ -1,8 +1,10 @@
 import "server-only";
 
 import type { Prisma } from "@/generated/prisma/client";
-import type { DisputeOutcome, DisputeScope, DisputeStatus, HoldReason, PayoutStatus } from "@/generated/prisma/enums";
+import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
 import type { Db } from "@/lib/db";
+import type { TNumberedPage } from "@/lib/list/numbered-page";
+import type { TDisputeView } from "@/lib/payouts/payout-detail-types";
 
 import { DISPUTE_PAGE_SIZE, type TDisputeFilter } from "./list-disputes-filter";
 
@@ -28,33 +30,15 @@ const select = {
   },
 } as const satisfies Prisma.DisputeSelect;
 
-export type TDisputeListItem = {
-  id: string;
-  externalId: string | null;
-  stripeDisputeId: string | null;
-  scope: DisputeScope;
-  reason: string | null;
-  status: DisputeStatus;
-  outcome: DisputeOutcome | null;
-  refundedAmount: number;
-  currency: string;
-  openedAt: string;
-  resolvedAt: string | null;
-  openedAfterTransfer: boolean;
+/** The dispute's own fields as the payout detail shows them, with its booking, provider and payout. */
+export type TDisputeListItem = Omit<TDisputeView, "refundAppliedAt" | "refundCountedAfterTransfer"> & {
   bookingExternalId: string;
   provider: { id: string; name: string };
   /** The payout the dispute holds (or held); null when the booking has none yet. */
   payout: { id: string; status: PayoutStatus; amount: number; currency: string; holdReason: HoldReason | null } | null;
 };
 
-export type TDisputeList = {
-  items: TDisputeListItem[];
-  /** Rows matching the filter. */
-  total: number;
-  page: number;
-  pageSize: number;
-  counts: { open: number; resolved: number };
-};
+export type TDisputeList = TNumberedPage<TDisputeListItem> & { counts: { open: number; resolved: number } };
 
 /** A row as the select above reads it. */
 type TRow = Prisma.DisputeGetPayload<{ select: typeof select }>;

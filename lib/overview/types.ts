@@ -1,7 +1,8 @@
 // The overview's shape, shared by the server (lib/overview/get-overview.ts), the admin
 // API (GET /api/admin/overview) and the client that refreshes it. JSON-safe: dates are
 // ISO strings, amounts integer minor units (numbers, checked to be safe integers).
-import type { AlertSeverity, HoldReason, PayoutStatus } from "@/generated/prisma/enums";
+import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
+import type { TAlertListItem } from "@/lib/alerts/types";
 
 /** How many payouts and how much money, in one currency. */
 export type TCurrencyTotal = { currency: string; count: number; amount: number };
@@ -54,15 +55,8 @@ export type TVolumeSeries = {
   totals: Record<TVolumeOutcome, TVolumePoint>;
 };
 
-export type TOverviewAlert = {
-  id: string;
-  kind: string;
-  severity: AlertSeverity;
-  title: string;
-  message: string;
-  payoutId: string | null;
-  createdAt: string;
-};
+/** An open alert as the Alerts list shows it, without the acknowledgement and the provider. */
+export type TOverviewAlert = Pick<TAlertListItem, "id" | "kind" | "severity" | "title" | "message" | "payoutId" | "createdAt">;
 
 /** `reason` is null for on-hold payouts with no recorded reason (should not happen). */
 export type THoldReasonCount = { reason: HoldReason | null; count: number };

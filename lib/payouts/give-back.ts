@@ -6,6 +6,7 @@ import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
+import { forgiveWholeDebts } from "./forgive-whole-debts";
 import { mulDivFloor } from "./plan-transfers";
 import type { TClaimAudit, TRefundClaim } from "./refund-claim";
 
@@ -68,19 +69,12 @@ export async function giveBack(
     where: { payoutId: payout.id, status: "open", reversal: { is: sameCharge } },
     orderBy: { createdAt: "desc" },
   });
-  for (const debt of debts) {
-    if (debt.amount > left) continue;
-    await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: now } });
-    left -= debt.amount;
-    await recordAudit(tx, {
-      ...audit,
-      action: "provider.debt_forgiven",
-      entityType: "payout",
-      entityId: payout.id,
-      reason: `${claim.afterTransferReason}: the refund the debt recovered failed`,
-      after: { debtId: debt.id, amount: debt.amount, currency: debt.currency },
-    });
-  }
+  left = await forgiveWholeDebts(tx, debts, left, {
+    audit,
+    payoutId: payout.id,
+    reason: `${claim.afterTransferReason}: the refund the debt recovered failed`,
+    now,
+  });
   // What is left is smaller than any open debt: it lowers the newest by that much. Nothing was
   // taken from the provider for a debt, so nothing of it may be repaid (repayments send only
   // what reversals actually took), and a debt left whole would claim more than the refunds took.

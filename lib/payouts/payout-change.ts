@@ -3,30 +3,33 @@
 // forgets why it was held, and the row version is bumped. Pure: changePayout writes it, the demo
 // seed (lib/seed/payout-story.ts) plays histories with it.
 import type { Payout } from "@/generated/prisma/client";
-import type { HoldReason } from "@/generated/prisma/enums";
 import { payoutAmount } from "@/lib/money/money";
 
 import { nextStatus, type TPayoutEvent } from "./state-machine";
 
-export type TPayoutChangeData = Partial<{
-  providerShare: number;
-  tipAmount: number;
-  refundedAmount: number;
-  reversedAmount: number;
-  repaidAmount: number;
-  holdReason: HoldReason | null;
-  holdNote: string | null;
-  cancelReason: string | null;
-  eligibleAt: Date;
-  attempts: number;
-  lastError: string | null;
-  processingStartedAt: Date | null;
-  stripeTransferId: string | null;
-  transferredAt: Date | null;
-  transferCurrency: string | null;
-  fundsExpectedAt: Date | null;
-  fundsWaitingSince: Date | null;
-}>;
+/** The fields a change may set besides the status, the amount and the versions (it derives those). */
+export type TPayoutChangeData = Partial<
+  Pick<
+    Payout,
+    | "providerShare"
+    | "tipAmount"
+    | "refundedAmount"
+    | "reversedAmount"
+    | "repaidAmount"
+    | "holdReason"
+    | "holdNote"
+    | "cancelReason"
+    | "eligibleAt"
+    | "attempts"
+    | "lastError"
+    | "processingStartedAt"
+    | "stripeTransferId"
+    | "transferredAt"
+    | "transferCurrency"
+    | "fundsExpectedAt"
+    | "fundsWaitingSince"
+  >
+>;
 
 export type TChangeablePayout = Pick<
   Payout,

@@ -17,6 +17,7 @@ import type {
   TransferAttemptStatus,
 } from "@/generated/prisma/enums";
 import type { TRole } from "@/lib/auth/roles";
+import type { TProviderListItem } from "@/lib/providers/list-providers";
 
 import type { TApprovedRelease, TPayoutActionState } from "./payout-actions";
 
@@ -202,14 +203,8 @@ export type TTimelineItem =
 export type TPayoutDetail = {
   generatedAt: string;
   payout: TPayoutView;
-  provider: {
-    id: string;
-    externalId: string;
-    name: string;
-    email: string;
-    stripeAccountId: string | null;
-    payoutsEnabled: boolean;
-    accountUpdatedAt: string | null;
+  /** The provider's fields as the Providers list shows them. */
+  provider: Pick<TProviderListItem, "id" | "externalId" | "name" | "email" | "stripeAccountId" | "payoutsEnabled" | "accountUpdatedAt"> & {
     /** The provider's latest bank payout (from Connect's payout.* events). */
     lastBankPayout: TBankPayoutView | null;
   };

@@ -12,6 +12,7 @@ import { createTransfer, findRepaymentFor, repaymentIdempotencyKey } from "@/lib
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
+import { forgiveWholeDebts } from "./forgive-whole-debts";
 import { lockPayoutAndBooking } from "./lock-booking";
 import { transferGroupFor } from "./payout-transfers";
 import { mulDivFloor } from "./plan-transfers";
@@ -185,19 +186,13 @@ async function amountToRepay(
           orderBy: { createdAt: "desc" },
         })
       : [];
-    for (const debt of debts) {
-      if (debt.amount > left) continue;
-      await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: now } });
-      left -= debt.amount;
-      await recordAudit(tx, {
-        ...audit,
-        action: "provider.debt_forgiven",
-        entityType: "payout",
-        entityId: repayment.payoutId,
-        reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: the refund the debt recovered failed`,
-        after: { debtId: debt.id, amount: debt.amount, currency: debt.currency, repaymentId },
-      });
-    }
+    left = await forgiveWholeDebts(tx, debts, left, {
+      audit,
+      payoutId: repayment.payoutId,
+      reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: the refund the debt recovered failed`,
+      now,
+      after: { repaymentId },
+    });
     const forgiven = left;
     // Never more than reversals took and refunds took off the payout before its transfer, not given back yet.
     const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;

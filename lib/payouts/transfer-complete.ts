@@ -8,7 +8,7 @@ import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 
 import { changePayout } from "./change-payout";
-import { payoutFailedMessage } from "./payout-alert-texts";
+import { payoutFailedAlert } from "./payout-alert-texts";
 import type { TTransferResult } from "./transfer-types";
 
 /** What the payout's transfers made so far carry, in the payout's currency. */
@@ -132,14 +132,6 @@ export async function markFailed(tx: Tx, ctx: TResolvedContext, payout: Payout, 
     data: { lastError: error, processingStartedAt: null },
     audit: { actor: ctx.actor, action: "payout.failed", reason: error, runId: ctx.runId, requestId: ctx.requestId },
   });
-  await raiseAlert(tx, {
-    kind: "payout_failed",
-    severity: "critical",
-    title: "Payout transfer failed",
-    message: payoutFailedMessage(payout, error),
-    payoutId: payout.id,
-    providerId: payout.providerId,
-    dedupeKey: `payout_failed:${payout.id}:${attemptNumber}`,
-  });
+  await raiseAlert(tx, payoutFailedAlert(payout, error, attemptNumber));
   return failed;
 }

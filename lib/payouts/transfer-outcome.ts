@@ -11,9 +11,10 @@ import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, DESTINATION_NOT_READY_CODE } from 
 
 import { changePayout } from "./change-payout";
 import { describeIneligibility } from "./eligibility";
+import { describeStripeFailure, failedAttemptFields } from "./failed-attempt";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
 import { lockPayoutAndBooking, type TLockedBooking } from "./lock-booking";
-import { transferOutcomeUnknownMessage } from "./payout-alert-texts";
+import { transferOutcomeUnknownAlert } from "./payout-alert-texts";
 import { chargeIdsOfPayout, holdForUnmatchedTransfers } from "./payout-transfers";
 import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
 import { completeIfPaid, markFailed, paidSoFar } from "./transfer-complete";
@@ -254,16 +255,8 @@ async function recordOutcomeLocked(
       };
     }
   }
-  const error = `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
-  await finishAttempt(tx, attempt, now, {
-    status: "failed",
-    retryable: failure.retry !== "never",
-    counted: failure.counts,
-    errorType: failure.type,
-    errorCode: failure.code ?? null,
-    errorMessage: failure.message,
-    stripeRequestId: failure.requestId ?? null,
-  });
+  const error = describeStripeFailure(failure);
+  await finishAttempt(tx, attempt, now, failedAttemptFields(failure, failure.requestId ?? null));
   if (result.legId && !failure.outcomeUnknown && REFUSAL_ERROR_TYPES.includes(failure.type)) {
     // Stripe stores this refusal under the key: the next try of this transfer uses a new one.
     await tx.payoutTransfer.update({ where: { id: result.legId }, data: { refusals: { increment: 1 } } });
@@ -307,15 +300,7 @@ async function recordOutcomeLocked(
       data: { lastError: error },
       audit: { ...audit, action: "payout.transfer_outcome_unknown", reason: error },
     });
-    await raiseAlert(tx, {
-      kind: "transfer_outcome_unknown",
-      severity: "warning",
-      title: "Transfer outcome unknown",
-      message: transferOutcomeUnknownMessage(payout, error),
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `transfer_outcome_unknown:${attempt.id}`,
-    });
+    await raiseAlert(tx, transferOutcomeUnknownAlert(payout, error, attempt.id));
     return { kind: "failed", attemptNumber: claim.attemptNumber, error };
   }
   if (failure.retry === "never" || payout.attempts >= MAX_TRANSFER_ATTEMPTS) {

@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Prisma } from "@/generated/prisma/client";
 import type { Db } from "@/lib/db";
+import type { TNumberedPage } from "@/lib/list/numbered-page";
 
 import { PROVIDER_PAGE_SIZE, type TProviderFilter } from "./list-providers-filter";
 
@@ -33,7 +34,7 @@ export type TProviderListItem = {
   } | null;
 };
 
-export type TProviderList = { items: TProviderListItem[]; total: number; page: number; pageSize: number };
+export type TProviderList = TNumberedPage<TProviderListItem>;
 
 type TPayoutRow = { providerId: string; currency: string; payouts: bigint; onHold: bigint; paidCount: bigint; paid: bigint };
 type TDebtRow = { providerId: string; currency: string; count: bigint; amount: bigint };

@@ -1,32 +1,10 @@
-import type { Prisma } from "@/generated/prisma/client";
-import type { HoldReason, PayoutStatus } from "@/generated/prisma/enums";
+import type { Payout, Prisma } from "@/generated/prisma/client";
 
-/** A payout row while its story is being written; every field is set so the story can read it back. */
-export type TPayoutRow = {
-  id: string;
-  bookingId: string;
-  providerId: string;
-  currency: string;
-  providerShare: number;
-  tipAmount: number;
-  refundedAmount: number;
-  amount: number;
-  amountVersion: number;
-  reversedAmount: number;
-  status: PayoutStatus;
-  holdReason: HoldReason | null;
-  holdNote: string | null;
-  cancelReason: string | null;
-  eligibleAt: Date;
-  attempts: number;
-  lastError: string | null;
-  processingStartedAt: Date | null;
-  stripeTransferId: string | null;
-  transferredAt: Date | null;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/**
+ * A payout row while its story is being written; every field is set so the story can read it back.
+ * The repayment, transfer currency and funds-wait fields are left to their defaults.
+ */
+export type TPayoutRow = Omit<Payout, "repaidAmount" | "transferCurrency" | "fundsExpectedAt" | "fundsWaitingSince">;
 
 /** Every row of the demo data set, in insertion (foreign-key) order. */
 export type TDemoDataset = {

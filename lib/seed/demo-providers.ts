@@ -67,16 +67,12 @@ export function buildProviders(ctx: TDemoContext): void {
         reason: `Stripe account ${provider.stripeAccountId} has payouts disabled (requirements past due)`,
       };
       ctx.out.audit.push(
-        toAuditRow({
-          actor: ACTORS.stripeWebhook,
-          action: "provider.account_updated",
-          entityType: "provider",
-          entityId: provider.id,
-          reason: "account.updated: requirements.past_due (individual.verification.document)",
-          before: { stripeAccountId: provider.stripeAccountId, payoutsEnabled: true },
-          after: { stripeAccountId: provider.stripeAccountId, payoutsEnabled: false },
-          at: accountUpdatedAt,
-        }),
+        accountUpdatedAudit(
+          provider,
+          "account.updated: requirements.past_due (individual.verification.document)",
+          { stripeAccountId: provider.stripeAccountId, payoutsEnabled: true },
+          accountUpdatedAt,
+        ),
       );
     } else if (n === DEMO_PROVIDER_COUNT - 1) {
       // Signed up but never connected a Stripe account.
@@ -93,16 +89,12 @@ export function buildProviders(ctx: TDemoContext): void {
         reason: `Stripe account ${provider.stripeAccountId} cannot receive payouts yet (identity verification pending)`,
       };
       ctx.out.audit.push(
-        toAuditRow({
-          actor: ACTORS.stripeWebhook,
-          action: "provider.account_updated",
-          entityType: "provider",
-          entityId: provider.id,
-          reason: "account.updated: onboarding submitted, verification pending",
-          before: { stripeAccountId: null, payoutsEnabled: false },
-          after: { stripeAccountId: provider.stripeAccountId, payoutsEnabled: false },
-          at: accountUpdatedAt,
-        }),
+        accountUpdatedAudit(
+          provider,
+          "account.updated: onboarding submitted, verification pending",
+          { stripeAccountId: null, payoutsEnabled: false },
+          accountUpdatedAt,
+        ),
       );
     }
 
@@ -150,4 +142,23 @@ function asciiSlug(value: string): string {
     .replace(/\p{Diacritic}/gu, "")
     .toLowerCase()
     .replace(/[^a-z0-9]/g, "");
+}
+
+/** The audit row of an account.updated that left the provider's account unable to receive payouts. */
+function accountUpdatedAudit(
+  provider: { id: string; stripeAccountId: string | null },
+  reason: string,
+  before: { stripeAccountId: string | null; payoutsEnabled: boolean },
+  at: Date,
+) {
+  return toAuditRow({
+    actor: ACTORS.stripeWebhook,
+    action: "provider.account_updated",
+    entityType: "provider",
+    entityId: provider.id,
+    reason,
+    before,
+    after: { stripeAccountId: provider.stripeAccountId, payoutsEnabled: false },
+    at,
+  });
 }

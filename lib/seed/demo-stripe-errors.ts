@@ -58,8 +58,3 @@ export function invalidDestinationError(accountId: string): TStripeError {
     hasRequestId: true,
   };
 }
-
-/** How the payout engine words a failure in lastError, audit reasons and alerts (lib/payouts/transfer-payout.ts). */
-export function describeStripeError(failure: Pick<TStripeFailure, "type" | "code" | "message">): string {
-  return `${failure.type}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
-}

@@ -10,7 +10,8 @@ import type { HoldReason } from "@/generated/prisma/enums";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, toAuditRow, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
-import { payoutFailedMessage, transferOutcomeUnknownMessage } from "@/lib/payouts/payout-alert-texts";
+import { describeStripeFailure, failedAttemptFields } from "@/lib/payouts/failed-attempt";
+import { payoutFailedAlert, transferOutcomeUnknownAlert } from "@/lib/payouts/payout-alert-texts";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { legKey } from "@/lib/payouts/payout-transfers";
@@ -20,7 +21,7 @@ import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
 
 import { addMs, type TPendingTip } from "./demo-context";
 import type { TDemoDataset, TPayoutRow } from "./demo-dataset-types";
-import { describeStripeError, type TStripeError } from "./demo-stripe-errors";
+import type { TStripeError } from "./demo-stripe-errors";
 import type { TIdFactory, TRandom } from "./prng";
 
 /** The function ids the engine's audit entries carry (inngest/deps.ts: `inngest:<fn>`). */
@@ -172,15 +173,9 @@ export class PayoutStory {
 
       const { failure } = outcome.error;
       const finishedAt = addMs(at, random.int(outcome.error.durationMs[0], outcome.error.durationMs[1]));
-      const error = describeStripeError(failure);
+      const error = describeStripeFailure(failure);
       Object.assign(attempt, {
-        status: "failed",
-        retryable: failure.retry !== "never",
-        counted: failure.counts,
-        errorType: failure.type,
-        errorCode: failure.code ?? null,
-        errorMessage: failure.message,
-        stripeRequestId: outcome.error.hasRequestId ? ids.stripe("req", 14) : null,
+        ...failedAttemptFields(failure, outcome.error.hasRequestId ? ids.stripe("req", 14) : null),
         finishedAt,
       });
       const gaveUp = failure.counts && (failure.retry === "never" || attempts >= MAX_TRANSFER_ATTEMPTS);
@@ -264,13 +259,7 @@ export class PayoutStory {
     const { payout } = this;
     const alert: Prisma.AlertCreateManyInput = {
       id: this.ctx.ids.uuid(),
-      kind: "payout_failed",
-      severity: "critical",
-      title: "Payout transfer failed",
-      message: payoutFailedMessage(payout, error),
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `payout_failed:${payout.id}:${this.attemptSeq}`,
+      ...payoutFailedAlert(payout, error, this.attemptSeq),
       createdAt: addMs(at, this.ctx.random.int(2, 40)),
     };
     this.ctx.out.alerts.push(alert);
@@ -288,13 +277,7 @@ export class PayoutStory {
     this.change(at, ACTORS.transfer, "payout.transfer_outcome_unknown", { data: { lastError: error }, reason: error, runId });
     out.alerts.push({
       id: ids.uuid(),
-      kind: "transfer_outcome_unknown",
-      severity: "warning",
-      title: "Transfer outcome unknown",
-      message: transferOutcomeUnknownMessage(payout, error),
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `transfer_outcome_unknown:${String(attempt.id)}`,
+      ...transferOutcomeUnknownAlert(payout, error, String(attempt.id)),
       createdAt: addMs(at, random.int(2, 40)),
     });
     const startedAt = payout.processingStartedAt ?? at;

@@ -16,6 +16,7 @@ import {
   type TAdminAccessRequestRow,
   toAccessRequestItem,
 } from "./admin-access-rules";
+import { decideAdminAccessRequest } from "./decide-admin-access-request";
 import { toUserItem, userSelect } from "./list-users";
 import { lockAdminAccessRequest } from "./lock-admin-access-request";
 import type { TAdminAccessDecision, TAdminUserItem } from "./types";
@@ -162,25 +163,13 @@ export async function approveAdminAccess(
       }
 
       const user = await grant(tx, request, approver, input.reason, now);
-      const decided = await tx.adminAccessRequest.update({
-        where: { id: request.id },
-        data: { status: "approved", decidedById: approver.id, decidedAt: now, decisionNote: input.reason, passwordHash: null },
-        include: { requestedBy: { select: { id: true, name: true, email: true } } },
-      });
-      await recordAudit(tx, {
-        actor,
+      const decided = await decideAdminAccessRequest(tx, request, {
+        status: "approved",
         action: "admin_access.approved",
-        entityType: "admin_user",
-        entityId: request.userId,
-        reason: input.reason,
-        after: {
-          requestId: request.id,
-          kind: request.kind,
-          requestedBy: personLabel(request.requestedBy),
-          approvedBy: actor.label,
-          status: "approved",
-        },
-        at: now,
+        actor,
+        deciderKey: "approvedBy",
+        note: input.reason,
+        now,
       });
       await alertAdminAccess(
         tx,

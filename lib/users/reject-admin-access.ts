@@ -1,13 +1,13 @@
 import "server-only";
 
 import { adminActorOf } from "@/lib/audit/admin-actor";
-import { recordAudit } from "@/lib/audit/record-audit";
 import type { TCurrentUser } from "@/lib/auth/session";
 import type { Db } from "@/lib/db";
 import { ConflictError } from "@/lib/errors";
 
-import { adminAccessRequestInclude, lockUserChanges, personLabel, toAccessRequestItem } from "./admin-access-rules";
+import { lockUserChanges, toAccessRequestItem } from "./admin-access-rules";
 import type { TAdminAccessDecisionInput } from "./approve-admin-access";
+import { decideAdminAccessRequest } from "./decide-admin-access-request";
 import { lockAdminAccessRequest } from "./lock-admin-access-request";
 import type { TAdminAccessDecision } from "./types";
 
@@ -27,31 +27,13 @@ export async function rejectAdminAccess(
     if (request.status !== "pending") throw new ConflictError(`This request is no longer pending (it was ${request.status}).`);
     const withdrawn = request.requestedById === actingAdmin.id;
     const actor = adminActorOf(actingAdmin);
-    const decided = await tx.adminAccessRequest.update({
-      where: { id: request.id },
-      data: {
-        status: withdrawn ? "cancelled" : "rejected",
-        decidedById: actingAdmin.id,
-        decidedAt: now,
-        decisionNote: input.reason,
-        passwordHash: null,
-      },
-      include: adminAccessRequestInclude,
-    });
-    await recordAudit(tx, {
-      actor,
+    const decided = await decideAdminAccessRequest(tx, request, {
+      status: withdrawn ? "cancelled" : "rejected",
       action: withdrawn ? "admin_access.withdrawn" : "admin_access.rejected",
-      entityType: "admin_user",
-      entityId: request.userId,
-      reason: input.reason,
-      after: {
-        requestId: request.id,
-        kind: request.kind,
-        requestedBy: personLabel(request.requestedBy),
-        decidedBy: actor.label,
-        status: decided.status,
-      },
-      at: now,
+      actor,
+      deciderKey: "decidedBy",
+      note: input.reason,
+      now,
     });
     return { request: toAccessRequestItem(decided), outcome: withdrawn ? "withdrawn" : "rejected", user: null };
   });

@@ -59,14 +59,8 @@ export async function requestAdminAccessIfNeeded(
 
   const request = await tx.adminAccessRequest.create({
     data: {
-      kind: target.kind,
-      userId: target.userId,
-      email: target.email,
-      name: target.name,
+      ...requestRow(target, actingAdmin, now),
       passwordHash: target.kind === "create" ? (target.passwordHash ?? null) : null,
-      reason: target.reason,
-      requestedById: actingAdmin.id,
-      createdAt: now,
     },
     include: adminAccessRequestInclude,
   });
@@ -105,18 +99,12 @@ export async function recordAdminAccessGrantedAlone(
 ): Promise<void> {
   const request = await tx.adminAccessRequest.create({
     data: {
-      kind: target.kind,
-      userId: target.userId,
-      email: target.email,
-      name: target.name,
-      reason: target.reason,
+      ...requestRow(target, actingAdmin, now),
       status: "approved",
       direct: true,
-      requestedById: actingAdmin.id,
       decidedById: actingAdmin.id,
       decidedAt: now,
       decisionNote: "Granted alone: there was no other active admin to approve it.",
-      createdAt: now,
     },
   });
   await recordAudit(tx, {
@@ -136,4 +124,17 @@ export async function recordAdminAccessGrantedAlone(
     `${personLabel(actingAdmin)} chose to ${accessWords(target.kind, target)} alone: there was no other active admin to approve it.` +
       `${target.reason ? ` Reason: "${target.reason}".` : ""} From now on, admin access needs a second admin's approval.`,
   );
+}
+
+/** The request's own fields: what is asked for whom, why, by whom and when. */
+function requestRow(target: Omit<TAdminAccessTarget, "passwordHash">, actingAdmin: TCurrentUser, now: Date) {
+  return {
+    kind: target.kind,
+    userId: target.userId,
+    email: target.email,
+    name: target.name,
+    reason: target.reason,
+    requestedById: actingAdmin.id,
+    createdAt: now,
+  };
 }
