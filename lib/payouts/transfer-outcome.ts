@@ -18,8 +18,8 @@ import { transferOutcomeUnknownAlert } from "./payout-alert-texts";
 import { chargeIdsOfPayout, holdForUnmatchedTransfers } from "./payout-transfers";
 import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
 import { completeIfPaid, markFailed, paidSoFar } from "./transfer-complete";
+import { describeResult, holdForMoneyOutsideClaim } from "./transfer-late-outcome";
 import { recordLegTransfer } from "./transfer-leg";
-import { holdForReview } from "./transfer-review";
 import {
   MAX_TRANSFER_ATTEMPTS,
   REFUSAL_ERROR_TYPES,
@@ -321,51 +321,6 @@ async function recordOutcomeLocked(
  * the classification's pause for a lack of balance: an hour), the attempt given back. The sweep releases it when that date comes; an alert is raised
  * only if it still waits after FUNDS_WAIT_ALERT_DAYS (lib/payouts/sweep-payouts.ts).
  */
-/** One line on what an attempt's outcome was, for the record of a late one. */
-function describeResult(result: TTransferOutcome["result"]): string {
-  switch (result.kind) {
-    case "succeeded":
-      return "its transfers were made";
-    case "failed":
-      return `${result.failure.type}${result.failure.code ? ` (${result.failure.code})` : ""}: ${result.failure.message}`;
-    case "stopped":
-      return `stopped: ${describeIneligibility(result.reasons)}`;
-    case "deferred_for_dispute":
-      return "deferred for a dispute";
-    case "unexpected_transfers":
-      return `Stripe holds ${result.transfers.length} unexpected transfer(s)`;
-    case "claim_lost":
-      return result.detail;
-  }
-}
-
-/**
- * Transfers recorded for a payout that is not processing (a late answer after the payout was put
- * back, held or settled): the payout's status does not show that money left, so a critical alert
- * names it and the payout is held for review while it can be (holdForReview).
- */
-async function holdForMoneyOutsideClaim(
-  tx: Tx,
-  ctx: TResolvedContext,
-  payout: Payout,
-  transferIds: readonly string[],
-  attemptNumber: number,
-): Promise<Payout> {
-  await raiseAlert(tx, {
-    kind: "transfer_outside_claim",
-    severity: "critical",
-    title: "Stripe transfer made for a payout that was not being transferred",
-    message:
-      `Stripe made transfer ${transferIds.join(", ")} for payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) ` +
-      `after attempt ${attemptNumber} no longer held it; the payout is ${payout.status.replace("_", " ")}. ` +
-      `The transfer is recorded on its leg: check what the provider was paid before releasing or retrying the payout.`,
-    payoutId: payout.id,
-    providerId: payout.providerId,
-    dedupeKey: `transfer_outside_claim:${transferIds[0]}`,
-  });
-  return holdForReview(tx, ctx, payout, `Stripe transfer ${transferIds.join(", ")} was made after the attempt lost its claim`);
-}
-
 async function waitForFunds(
   tx: Tx,
   ctx: TResolvedContext,
