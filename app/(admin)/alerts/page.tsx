@@ -3,7 +3,7 @@ import type { Metadata } from "next";
 import { AlertsPanel } from "@/components/alerts/alerts-panel";
 import { pathWithSearch } from "@/components/auth/login-helpers";
 import { requirePageUserAt } from "@/components/auth/require-page-user-at";
-import { Notice } from "@/components/shell/list/page-states";
+import { FilterResetNotice } from "@/components/shell/list/page-states";
 import { parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
 import { listAlerts } from "@/lib/alerts/list-alerts";
@@ -22,7 +22,7 @@ export default async function AlertsPage({ searchParams }: PageProps<"/alerts">)
   return (
     <div className="space-y-5">
       <PageHeader title="Alerts" description="Problems that need a person: open ones first. Acknowledge one to show it is being handled." />
-      {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
+      <FilterResetNotice problems={problems} />
       <AlertsPanel
         key={`${filter.state}:${filter.page}`}
         filter={filter}

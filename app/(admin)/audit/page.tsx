@@ -4,7 +4,7 @@ import { AuditFilter, isAuditFilterActive } from "@/components/audit/audit-filte
 import { AuditLogTable } from "@/components/audit/audit-log-table";
 import { pathWithSearch } from "@/components/auth/login-helpers";
 import { requirePageUserAt } from "@/components/auth/require-page-user-at";
-import { Notice } from "@/components/shell/list/page-states";
+import { FilterResetNotice } from "@/components/shell/list/page-states";
 import { CursorPager } from "@/components/shell/list/pager";
 import { parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
@@ -36,7 +36,7 @@ export default async function AuditPage({ searchParams }: PageProps<"/audit">) {
   return (
     <div className="space-y-5">
       <PageHeader title="Audit log" description="Every change, by people, webhooks and the payout engine, newest first. Append-only." />
-      {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
+      <FilterResetNotice problems={problems} />
       <AuditFilter filter={criteria} users={options.users} actions={options.actions} entityTypes={entityTypes} />
       <AuditLogTable entries={list.items} filtered={isAuditFilterActive(filter)} />
       <CursorPager

@@ -4,7 +4,7 @@ import { pathWithSearch } from "@/components/auth/login-helpers";
 import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { DisputesTable } from "@/components/disputes/disputes-table";
 import { FilterTabs } from "@/components/shell/list/filter-tabs";
-import { Notice } from "@/components/shell/list/page-states";
+import { FilterResetNotice } from "@/components/shell/list/page-states";
 import { OffsetPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
@@ -28,7 +28,7 @@ export default async function DisputesPage({ searchParams }: PageProps<"/dispute
         title="Disputes"
         description="Open disputes first, the longest open at the top, each with the payout it holds; then resolved ones."
       />
-      {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
+      <FilterResetNotice problems={problems} />
       <FilterTabs
         label="Dispute status"
         tabs={[

@@ -4,7 +4,7 @@ import { pathWithSearch } from "@/components/auth/login-helpers";
 import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { ProvidersFilter } from "@/components/providers/providers-filter";
 import { ProvidersTable } from "@/components/providers/providers-table";
-import { Notice } from "@/components/shell/list/page-states";
+import { FilterResetNotice } from "@/components/shell/list/page-states";
 import { OffsetPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
@@ -30,7 +30,7 @@ export default async function ProvidersPage({ searchParams }: PageProps<"/provid
         title="Providers"
         description="Stripe account readiness, what each provider was paid (net of reversals), payouts on hold and open debts."
       />
-      {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
+      <FilterResetNotice problems={problems} />
       <ProvidersFilter filter={filter} />
       <ProvidersTable providers={list.items} filtered={Boolean(filter.q) || filter.readiness !== "all"} />
       <OffsetPager

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 
 import { pathWithSearch } from "@/components/auth/login-helpers";
 import { requirePageUserAt } from "@/components/auth/require-page-user-at";
-import { Notice } from "@/components/shell/list/page-states";
+import { FilterResetNotice } from "@/components/shell/list/page-states";
 import { CursorPager } from "@/components/shell/list/pager";
 import { hrefWith, parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
@@ -33,7 +33,7 @@ export default async function WebhooksPage({ searchParams }: PageProps<"/webhook
         title="Webhook deliveries"
         description="Every accepted delivery from the booking platform and Stripe, stored before it is applied. Open one to see its payload."
       />
-      {problems.length > 0 ? <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice> : null}
+      <FilterResetNotice problems={problems} />
       <DeliveriesFilter filter={criteria} types={types} counts={counts} />
       <DeliveriesTable deliveries={list.items} canRedrive={hasRole(user.role, "operator")} filtered={isDeliveryFilterActive(filter)} />
       <CursorPager

@@ -58,3 +58,9 @@ export function Notice({ tone = "warning", children }: { tone?: "warning" | "inf
     </p>
   );
 }
+
+/** The notice a list page shows when the filter in its address was not understood (nothing when it was). */
+export function FilterResetNotice({ problems }: { problems: readonly string[] }) {
+  if (problems.length === 0) return null;
+  return <Notice>The filter in the address was not understood and was reset ({problems.join("; ")}).</Notice>;
+}
