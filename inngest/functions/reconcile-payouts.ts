@@ -1,12 +1,12 @@
 import { cron } from "inngest";
 
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { reapplyStaleDeliveries } from "@/lib/ingest/reapply-stale-deliveries";
+import { recoverStripeEvents } from "@/lib/ingest/recover-stripe-events";
 import { inngest } from "@/lib/inngest/client";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { alertUnmatchedMoneyEvents } from "@/lib/stripe-webhooks/alert-unmatched-events";
-import { recoverStripeEvents } from "@/lib/stripe-webhooks/recover-stripe-events";
-import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
 
 export const RECONCILE_PAYOUTS_FN = "reconcile-payouts";
 

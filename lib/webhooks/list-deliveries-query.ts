@@ -2,7 +2,7 @@
 // (POST /api/admin/webhook-deliveries/:id/redrive, operator role, with a reason).
 import { sendJson } from "@/lib/http/client";
 
-import type { TRedriveResult } from "./redrive-delivery";
+import type { TRedriveResult } from "./list-deliveries";
 
 export type { TRedriveResult };
 

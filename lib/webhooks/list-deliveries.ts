@@ -7,6 +7,7 @@ import { NotFoundError } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
 
 import { decodeDeliveryCursor, encodeDeliveryCursor, type TDeliveryCursor, type TDeliveryFilter } from "./list-deliveries-filter";
+import type { TApplyOutcome } from "./types";
 
 export type TDeliveryListItem = {
   id: string;
@@ -25,6 +26,9 @@ export type TDeliveryListItem = {
 };
 
 export type TDeliveryDetail = TDeliveryListItem & { payload: Prisma.JsonValue };
+
+/** What a re-drive (lib/ingest/redrive-delivery.ts) answers: the delivery as it is now, and what applying it came to. */
+export type TRedriveResult = { delivery: TDeliveryDetail; outcome: TApplyOutcome };
 
 export type TDeliveryList<TItem extends TDeliveryListItem = TDeliveryListItem> = {
   items: TItem[];

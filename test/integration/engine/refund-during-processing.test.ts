@@ -8,8 +8,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { processDelivery } from "@/lib/webhooks/process-delivery";
-import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
+import { processDelivery } from "@/lib/ingest/process-delivery";
+import { reapplyStaleDeliveries } from "@/lib/ingest/reapply-stale-deliveries";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
+import { reapplyStaleDeliveries } from "@/lib/ingest/reapply-stale-deliveries";
 
 import { sendBookingEvent } from "../../support/booking-webhook";
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";

@@ -14,13 +14,13 @@ import { POST as postBooking } from "@/app/api/webhooks/booking/route";
 import { resolveContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { reapplyStaleDeliveries } from "@/lib/ingest/reapply-stale-deliveries";
 import { cancelPayout } from "@/lib/payouts/cancel-payout";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { markFailed } from "@/lib/payouts/transfer-complete";
 import { addTip } from "@/lib/tips/add-tip";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
-import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
 import { sendStripeEvent, stripeId } from "../../support/stripe-webhook";

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { recoverStripeEvents } from "@/lib/stripe-webhooks/recover-stripe-events";
+import { recoverStripeEvents } from "@/lib/ingest/recover-stripe-events";
 
 import { HOUR, payoutOf } from "../../support/engine";
 import { fixture, stripeEvent, stripeId } from "../../support/stripe-fixtures";

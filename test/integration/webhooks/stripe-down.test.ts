@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { reapplyStaleDeliveries } from "@/lib/webhooks/reapply-stale-deliveries";
+import { reapplyStaleDeliveries } from "@/lib/ingest/reapply-stale-deliveries";
 
 import { HOUR, payoutOf } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";

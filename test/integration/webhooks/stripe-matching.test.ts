@@ -11,7 +11,7 @@ import type Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
-import { redriveDelivery } from "@/lib/webhooks/redrive-delivery";
+import { redriveDelivery } from "@/lib/ingest/redrive-delivery";
 
 import { bookingCompletedEvent, sendBookingEvent } from "../../support/booking-webhook";
 import { ADMIN_ACTOR, payoutOf } from "../../support/engine";

@@ -10,12 +10,12 @@ import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { getEnv } from "@/lib/env";
+import { applyDeferredFor } from "@/lib/ingest/process-delivery";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { updateProviderAccount } from "@/lib/payouts/update-provider-account";
 import { applyStripeDelivery } from "@/lib/stripe-webhooks/apply-stripe-delivery";
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";
 import { addTip } from "@/lib/tips/add-tip";
-import { applyDeferredFor } from "@/lib/webhooks/process-delivery";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";

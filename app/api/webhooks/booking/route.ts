@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 
 import { withErrors } from "@/lib/api/respond";
-import { receiveBookingWebhook } from "@/lib/webhooks/receive-booking-webhook";
+import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 
 export const dynamic = "force-dynamic";
 

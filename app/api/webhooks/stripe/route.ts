@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 
 import { withErrors } from "@/lib/api/respond";
-import { receiveStripeWebhook } from "@/lib/stripe-webhooks/receive-stripe-webhook";
+import { receiveStripeWebhook } from "@/lib/ingest/receive-stripe-webhook";
 
 export const dynamic = "force-dynamic";
 

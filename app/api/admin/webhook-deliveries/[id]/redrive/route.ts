@@ -1,6 +1,6 @@
 import { adminRoute } from "@/lib/api/admin-route";
+import { redriveDelivery, ZRedriveInput } from "@/lib/ingest/redrive-delivery";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
-import { redriveDelivery, ZRedriveInput } from "@/lib/webhooks/redrive-delivery";
 
 export const dynamic = "force-dynamic";
 

@@ -3,12 +3,11 @@ import "server-only";
 import type Stripe from "stripe";
 
 import type { Prisma } from "@/generated/prisma/client";
+import { processDelivery } from "@/lib/ingest/process-delivery";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
-import { processDelivery } from "@/lib/webhooks/process-delivery";
+import { CONNECT_STRIPE_EVENTS, PLATFORM_STRIPE_EVENTS } from "@/lib/stripe-webhooks/relevant-events";
+import { storeStripeEvent } from "@/lib/stripe-webhooks/store-stripe-event";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
-
-import { CONNECT_STRIPE_EVENTS, PLATFORM_STRIPE_EVENTS } from "./relevant-events";
-import { storeStripeEvent } from "./store-stripe-event";
 
 // Stripe retries a webhook for three days, then gives up; its events API keeps every event for
 // 30 days. The reconciliation sweep walks that list forward from the last event it saw, on the

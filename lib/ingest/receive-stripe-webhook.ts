@@ -5,12 +5,11 @@ import Stripe from "stripe";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { readRawBody } from "@/lib/http/read-body";
+import { processDelivery } from "@/lib/ingest/process-delivery";
+import { storeStripeEvent } from "@/lib/stripe-webhooks/store-stripe-event";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
-import { processDelivery } from "@/lib/webhooks/process-delivery";
 import { toStorableJson } from "@/lib/webhooks/storable-text";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
-
-import { storeStripeEvent } from "./store-stripe-event";
 
 /** Stripe's events are small; a body above this is not one (413, before any hashing). */
 export const MAX_STRIPE_WEBHOOK_BYTES = 512 * 1024;

@@ -5,13 +5,13 @@ import { getEnv } from "@/lib/env";
 import { ValidationError } from "@/lib/errors";
 import { assertJsonContentType, MAX_WEBHOOK_BODY_BYTES, readRawBody } from "@/lib/http/read-body";
 import { systemClock, type TClock } from "@/lib/payouts/timing";
+import { BOOKING_SIGNATURE_HEADER, verifyBookingSignature } from "@/lib/webhooks/booking-signature";
+import { parseBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
+import { defaultWebhookDeps } from "@/lib/webhooks/deps";
+import { storeDelivery } from "@/lib/webhooks/store-delivery";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { BOOKING_SIGNATURE_HEADER, verifyBookingSignature } from "./booking-signature";
-import { parseBookingWebhook } from "./booking-webhook-schema";
-import { defaultWebhookDeps } from "./deps";
 import { processDelivery } from "./process-delivery";
-import { storeDelivery } from "./store-delivery";
-import type { TWebhookDeps } from "./types";
 
 export type TBookingWebhookAnswer = { received: true; duplicate?: true };
 

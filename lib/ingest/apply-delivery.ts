@@ -2,9 +2,8 @@ import "server-only";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
 import { applyStripeDelivery } from "@/lib/stripe-webhooks/apply-stripe-delivery";
-
-import { applyBookingDelivery } from "./apply-booking-delivery";
-import type { TApplyOutcome, TWebhookDeps } from "./types";
+import { applyBookingDelivery } from "@/lib/webhooks/apply-booking-delivery";
+import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
 /**
  * Applies one stored delivery, whatever its source, through the engine's services. Does

@@ -4,11 +4,11 @@ import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
 import { inngest } from "@/lib/inngest/client";
 import { publishOutbox, type TPublishResult } from "@/lib/outbox/publish-outbox";
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";
+import { outcomeOfError } from "@/lib/webhooks/apply-booking-delivery";
+import { recordOutcome } from "@/lib/webhooks/store-delivery";
+import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
-import { outcomeOfError } from "./apply-booking-delivery";
 import { applyDelivery } from "./apply-delivery";
-import { recordOutcome } from "./store-delivery";
-import type { TApplyOutcome, TWebhookDeps } from "./types";
 
 /** Safety bound on re-apply passes over one booking's deferred deliveries. */
 const MAX_DEFERRED_PASSES = 20;

@@ -5,9 +5,9 @@ import { learnCharges } from "@/lib/charges/charge-funding";
 import { BUSY_ERROR_CODE } from "@/lib/payouts/sync-payout-with-booking";
 import { TRANSFER_NOT_RECORDED_ERROR_CODE } from "@/lib/stripe-webhooks/handle-transfer-reversed";
 import { STRIPE_UNREACHABLE_ERROR_CODE } from "@/lib/stripe-webhooks/refund-outcome";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyDeferredFor, processDelivery } from "./process-delivery";
-import type { TWebhookDeps } from "./types";
 
 /** A delivery untouched for this long was left behind (a crash, a timeout), not in flight. */
 export const STALE_DELIVERY_MS = 5 * 60 * 1000;

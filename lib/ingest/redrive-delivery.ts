@@ -6,13 +6,11 @@ import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { ConflictError } from "@/lib/errors";
+import { getDeliveryOrThrow, toDeliveryDetail, type TRedriveResult } from "@/lib/webhooks/list-deliveries";
+import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { getDeliveryOrThrow, toDeliveryDetail, type TDeliveryDetail } from "./list-deliveries";
-import { REDRIVABLE_STATUSES } from "./list-deliveries-filter";
 import { processDelivery } from "./process-delivery";
-import type { TApplyOutcome, TWebhookDeps } from "./types";
-
-export type TRedriveResult = { delivery: TDeliveryDetail; outcome: TApplyOutcome };
 
 /** The optional body of POST …/redrive: why the operator re-drives it (kept in the audit log). */
 export const ZRedriveInput = z.object({ reason: ZReason.optional() }).strict();
