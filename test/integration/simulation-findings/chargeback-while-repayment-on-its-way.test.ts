@@ -14,46 +14,28 @@ import { expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { repayProvider } from "@/lib/payouts/repay-provider";
 
-import { HOUR, payoutOf, transferEvent } from "../../support/engine";
+import { afterTransferWorld } from "../../support/after-transfer";
+import { payoutOf } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
 import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 
 const h = appEngineHarness();
-
-/** What the fake Stripe holds for the payout: transferred (payouts and repayments) less reversed. */
-function netAtStripe(payoutId: string): number {
-  const transfers = h.transfersFor(payoutId);
-  const reversed = h.fake.reversals().filter((r) => transfers.some((t) => t.id === r.transfer));
-  return transfers.reduce((sum, t) => sum + t.amount, 0) - reversed.reduce((sum, r) => sum + r.amount, 0);
-}
-
-/** Runs the payout's pending reversals, then its pending repayments, as Inngest would (each once per call). */
-async function runPending(payoutId: string): Promise<void> {
-  for (const r of await db.transferReversal.findMany({ where: { payoutId, status: "pending" }, orderBy: { createdAt: "asc" } })) {
-    await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId } });
-  }
-  for (const t of await db.payoutTransfer.findMany({
-    where: { payoutId, kind: "repayment", status: "pending" },
-    orderBy: { createdAt: "asc" },
-  })) {
-    await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: t.id, payoutId } });
-  }
-}
+const world = afterTransferWorld(h);
+const { netAtStripe, runPending } = world;
 
 /** The seed's start: 188.00 charged, 85.27 of it refunded (pending) before the transfer, 102.73 transferred; then the refund fails. */
 async function transferredThenRefundFailed() {
-  const charge = h.fake.createCharge({ amount: 18_800, currency: "usd" });
-  const { bookingId } = await h.completeBooking({ providerReady: true, providerShare: 18_800, stripeChargeId: charge.id });
-  const refund = h.fake.refundCharge(charge.id, { amount: 8_527, status: "pending" });
-  await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
-  h.clock.advance(48 * HOUR + 1);
-  const payout = await payoutOf(bookingId);
-  expect(payout).toMatchObject({ refundedAmount: 8_527, amount: 10_273 });
-  expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
+  let refundId = "";
+  const { charge, bookingId, payout } = await world.transferredBooking({
+    providerShare: 18_800,
+    beforeTransfer: async ({ bookingId, charge }) => {
+      refundId = h.fake.refundCharge(charge.id, { amount: 8_527, status: "pending" }).id;
+      await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+      expect(await payoutOf(bookingId)).toMatchObject({ refundedAmount: 8_527, amount: 10_273 });
+    },
+  });
 
-  await sendProcessed(
-    stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") }),
-  );
+  await world.refundFails(refundId);
   const repayment = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: payout.id, kind: "repayment" } });
   expect(repayment).toMatchObject({ status: "pending", payoutAmount: 8_527 });
   return { charge, bookingId, payout, repayment };
