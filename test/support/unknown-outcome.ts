@@ -22,6 +22,12 @@ export const legsOf = async (payoutId: string) =>
     }),
   );
 
+/** The transfer requests Stripe answered 200 for the payout (each a transfer made or replayed under its key). */
+export const transferPosts = (h: TEngineHarness, payoutId: string) =>
+  h.fake
+    .requests()
+    .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payoutId && r.status === 200);
+
 /**
  * An 8000 payout paid from a 10000 charge whose first attempt got a 500 (outcome unknown); the
  * look-up at once and the sweep's an hour later find nothing, and the payout is put back

@@ -18,7 +18,7 @@ import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
 import { applyChargeRefund } from "@/lib/refunds/apply-charge-refund";
 
 import { payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
-import { legsOf, putBackAfterUnknownOutcome, putBackThenTipped, stripeMadeVersion1 } from "../../support/unknown-outcome";
+import { legsOf, putBackAfterUnknownOutcome, putBackThenTipped, stripeMadeVersion1, transferPosts } from "../../support/unknown-outcome";
 
 let h: TEngineHarness;
 
@@ -34,11 +34,6 @@ beforeEach(() => {
   h.clock.set(new Date());
   h.fake.clearFaults();
 });
-
-const transferPosts = (payoutId: string) =>
-  h.fake
-    .requests()
-    .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payoutId && r.status === 200);
 
 describe("an amount change after a transfer whose outcome was unknown", () => {
   it("a refund: the version-1 transfer Stripe made is recorded as such, nothing more is sent, and the overpaid payout is held for a person", async () => {
@@ -114,7 +109,7 @@ describe("an amount change after a transfer whose outcome was unknown", () => {
     h.fake.failNext({ method: "GET", path: "/v1/transfers" }, { kind: "status", status: 500 }, 3);
     const blocked = await h.run("transfer", transferEvent(ctx.payout.id), { runId: "run_lookup_down" });
     expect(blocked.error).toBeDefined();
-    expect(transferPosts(ctx.payout.id)).toHaveLength(0);
+    expect(transferPosts(h, ctx.payout.id)).toHaveLength(0);
     expect(await payoutOf(ctx.payout.bookingId)).toMatchObject({ status: "scheduled", amountVersion: 2, attempts: 1 });
     expect(await legsOf(ctx.payout.id)).toMatchObject([{ leg: 1, amountVersion: 1, status: "pending" }]);
 

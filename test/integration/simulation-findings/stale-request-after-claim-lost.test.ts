@@ -22,7 +22,7 @@ import type { TClaim } from "@/lib/payouts/transfer-types";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
-import { legsOf } from "../../support/unknown-outcome";
+import { legsOf, transferPosts } from "../../support/unknown-outcome";
 
 let h: TEngineHarness;
 
@@ -38,11 +38,6 @@ beforeEach(() => {
   h.clock.set(new Date());
   h.fake.clearFaults();
 });
-
-const transferPosts = (payoutId: string) =>
-  h.fake
-    .requests()
-    .filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payoutId && r.status === 200);
 
 /** A due 8000 payout paid from a 20000 charge (room at Stripe for a second transfer from it), claimed by `runId` (attempt, leg 1 of version 1): its request not sent yet. */
 async function claimedButNotSent(runId: string) {
@@ -137,7 +132,7 @@ describe("a transfer request that waited in the write gate past its claim", () =
 
     const lost = await executeTransfer(stale.ctx, h.stripe, stale.claim);
     expect(lost.result).toMatchObject({ kind: "claim_lost" });
-    expect(transferPosts(stale.payout.id)).toHaveLength(0);
+    expect(transferPosts(h, stale.payout.id)).toHaveLength(0);
     expect(await recordTransferOutcome(stale.ctx, stale.claim, lost)).toMatchObject({ kind: "skipped", reason: "claim_lost" });
     // The payout is still the other run's: its attempt is untouched, the slow one's is closed, not counted.
     expect(await payoutOf(stale.bookingId)).toMatchObject({ status: "processing" });
