@@ -31,7 +31,7 @@ export default defineConfig({
           env: { NODE_ENV: "test" },
           // One freshly migrated template database per run; one copy of it per test file.
           globalSetup: ["test/support/global-setup.ts"],
-          setupFiles: ["test/support/database-per-file.ts"],
+          setupFiles: ["test/support/database-per-file.ts", "test/support/next-after.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: "forks",

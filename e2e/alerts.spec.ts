@@ -6,7 +6,7 @@ import Stripe from "stripe";
 
 import { createAlert, saveScreenshots } from "./fixtures/dashboard-fixtures";
 import * as fx from "./fixtures/payout-actions-fixtures";
-import { demoUser, query, signInAs } from "./support";
+import { deliveryApplied, demoUser, query, signInAs } from "./support";
 import { expect, test } from "./test";
 import { stripeEvent, stripeId, stripeObject } from "../test/support/stripe-fixtures";
 
@@ -137,7 +137,8 @@ test("an alert raised by the engine prints its amounts as money ($30.00 of $80.0
     metadata: { payoutId: payout.id },
     reversals: { object: "list", data: [reversal], has_more: false, url: `/v1/transfers/${transferId}/reversals` },
   });
-  const payload = JSON.stringify(stripeEvent({ type: "transfer.reversed", object: transfer }));
+  const event = stripeEvent({ type: "transfer.reversed", object: transfer });
+  const payload = JSON.stringify(event);
   const secret = process.env.STRIPE_WEBHOOK_SECRET;
   if (!secret) throw new Error("STRIPE_WEBHOOK_SECRET is not set: run the e2e tests with `npm run test:e2e`.");
   const response = await request.post("/api/webhooks/stripe", {
@@ -145,6 +146,7 @@ test("an alert raised by the engine prints its amounts as money ($30.00 of $80.0
     data: payload,
   });
   expect(response.status(), await response.text()).toBe(200);
+  expect(await deliveryApplied("stripe", event.id)).toBe("processed");
 
   await signInAs(page, "viewer");
   await page.goto("/alerts");

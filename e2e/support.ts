@@ -42,3 +42,26 @@ export async function query<T extends pg.QueryResultRow>(sql: string, params: un
     await client.end();
   }
 }
+
+/**
+ * Waits until the server has applied a webhook delivery (source, the sender's event id): the
+ * webhooks answer once the delivery is stored and apply it right after (Next's `after()`).
+ * Returns its status.
+ */
+export async function deliveryApplied(source: "booking_platform" | "stripe", externalId: string): Promise<string> {
+  let status = "missing";
+  await expect
+    .poll(
+      async () => {
+        const [row] = await query<{ status: string }>(`SELECT status FROM "WebhookEvent" WHERE source = $1 AND "externalId" = $2`, [
+          source,
+          externalId,
+        ]);
+        status = row?.status ?? "missing";
+        return status;
+      },
+      { message: `delivery ${externalId} applied`, timeout: 10_000 },
+    )
+    .not.toMatch(/^(missing|received)$/);
+  return status;
+}

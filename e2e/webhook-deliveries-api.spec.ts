@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 
-import { query, signInAs } from "./support";
+import { deliveryApplied, query, signInAs } from "./support";
 import { expect, test } from "./test";
 
 // scripts/e2e.mjs starts the server with this secret.
@@ -51,6 +51,8 @@ test("webhook deliveries API: signed delivery, listing for any role, re-drive fo
     const ok = await request.post("/api/webhooks/booking", signed(tip));
     expect(ok.status()).toBe(200);
     expect(await ok.json()).toEqual({ received: true });
+    // Answered once stored; applied right after: a tip for a booking not known yet waits.
+    expect(await deliveryApplied("booking_platform", tip.id)).toBe("deferred");
     const unsigned = await request.post("/api/webhooks/booking", {
       data: JSON.stringify(tip),
       headers: { "content-type": "application/json" },

@@ -5,8 +5,9 @@ import { learnCharges } from "@/lib/charges/charge-funding";
 import { BUSY_ERROR_CODE } from "@/lib/payouts/sync-payout-with-booking";
 import { TRANSFER_NOT_RECORDED_ERROR_CODE } from "@/lib/stripe-webhooks/handle-transfer-reversed";
 import { STRIPE_UNREACHABLE_ERROR_CODE } from "@/lib/stripe-webhooks/refund-outcome";
-import type { TWebhookDeps } from "@/lib/webhooks/types";
+import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
+import { applyInOrder, laneKeyOf } from "./apply-in-order";
 import { applyDeferredFor, processDelivery } from "./process-delivery";
 
 /** A delivery untouched for this long was left behind (a crash, a timeout), not in flight. */
@@ -63,11 +64,19 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
     take: limit,
   });
   for (const delivery of stale) {
-    const outcome = await processDelivery(deps, delivery, { publish: false });
+    let outcome: TApplyOutcome | null;
+    if (delivery.status === "received") {
+      // Never applied (its server crashed before its after() ran): in its lane, with any received after it.
+      const lane = await applyInOrder(deps, laneKeyOf(delivery), { publish: false });
+      if (!lane.applied.includes(delivery.id)) continue; // its lane's holder applies it
+      outcome = outcomeOf(await deps.db.webhookEvent.findUniqueOrThrow({ where: { id: delivery.id } }));
+    } else {
+      outcome = await processDelivery(deps, delivery, { publish: false });
+    }
     result.reapplied += 1;
-    if (outcome.status === "processed") result.processed += 1;
-    else if (outcome.status === "failed") result.failed += 1;
-    else if (outcome.status === "deferred") result.deferred += 1;
+    if (outcome?.status === "processed") result.processed += 1;
+    else if (outcome?.status === "failed") result.failed += 1;
+    else if (outcome?.status === "deferred") result.deferred += 1;
   }
 
   for (const bookingExternalId of await bookingsWithStaleDeferredDeliveries(deps.db, { cutoff, limit })) {
@@ -90,6 +99,22 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
     if ((await processDelivery(deps, delivery, { publish: false })).status === "processed") result.unblocked += 1;
   }
   return result;
+}
+
+/** What applying a delivery came to, as recorded on it (null while it is still `received`). */
+function outcomeOf(delivery: { status: string; error: string | null }): TApplyOutcome | null {
+  switch (delivery.status) {
+    case "processed":
+      return { status: "processed" };
+    case "deferred":
+      return { status: "deferred", reason: delivery.error ?? "" };
+    case "ignored":
+      return { status: "ignored", reason: delivery.error ?? "" };
+    case "failed":
+      return { status: "failed", error: delivery.error ?? "" };
+    default:
+      return null;
+  }
 }
 
 /** The charge a stored Stripe dispute or refund event names (data.object.charge). */

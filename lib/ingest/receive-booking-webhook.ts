@@ -11,7 +11,7 @@ import { defaultWebhookDeps } from "@/lib/webhooks/deps";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { processDelivery } from "./process-delivery";
+import { applyReceivedDelivery, type TReceived } from "./apply-received";
 
 export type TBookingWebhookAnswer = { received: true; duplicate?: true };
 
@@ -26,12 +26,18 @@ export type TReceiveBookingWebhookOptions = {
 /**
  * POST /api/webhooks/booking, in order: size (413, before any hashing or parsing) →
  * content type (415) → signature over the raw bytes (401) → JSON (400) → contract (400)
- * → store (persist first; a known id is a duplicate, answered and left alone) → apply
- * through the engine's services → publish the Inngest events → answer. Once stored, the
- * delivery is never lost: an apply failure is recorded on it for the sweep and re-drive,
- * and the sender gets 200 so it does not retry what we already hold.
+ * → store (persist first; a known id is a duplicate, answered and left alone) → answer.
+ * Returns the answer and the apply to run once it is sent (the route runs it with Next's
+ * `after()`): applying through the engine's services in the booking's lane (one at a time,
+ * oldest first), then publishing the Inngest events it caused. Once stored, the delivery is
+ * never lost: if the apply never runs (a crash), the reconciliation sweep applies it; an
+ * apply failure is recorded on it for the sweep and re-drive; the sender has its 200 and
+ * does not retry what we already hold.
  */
-export async function receiveBookingWebhook(request: Request, options: TReceiveBookingWebhookOptions = {}): Promise<TBookingWebhookAnswer> {
+export async function receiveBookingWebhook(
+  request: Request,
+  options: TReceiveBookingWebhookOptions = {},
+): Promise<TReceived<TBookingWebhookAnswer>> {
   const deps = options.deps ?? defaultWebhookDeps;
   const rawBody = await readRawBody(request, MAX_WEBHOOK_BODY_BYTES);
   assertJsonContentType(request);
@@ -52,10 +58,8 @@ export async function receiveBookingWebhook(request: Request, options: TReceiveB
     bookingExternalId: event.data.bookingId,
     ...(deps.clock ? { receivedAt: deps.clock.now() } : {}),
   });
-  if (duplicate) return { received: true, duplicate: true };
-
-  await processDelivery(deps, delivery);
-  return { received: true };
+  if (duplicate) return { answer: { received: true, duplicate: true }, apply: null };
+  return { answer: { received: true }, apply: () => applyReceivedDelivery(deps, delivery) };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -5,11 +5,12 @@ import Stripe from "stripe";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { readRawBody } from "@/lib/http/read-body";
-import { processDelivery } from "@/lib/ingest/process-delivery";
 import { storeStripeEvent } from "@/lib/stripe-webhooks/store-stripe-event";
 import { defaultWebhookDeps } from "@/lib/webhooks/deps";
 import { toStorableJson } from "@/lib/webhooks/storable-text";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
+
+import { applyReceivedDelivery, type TReceived } from "./apply-received";
 
 /** Stripe's events are small; a body above this is not one (413, before any hashing). */
 export const MAX_STRIPE_WEBHOOK_BYTES = 512 * 1024;
@@ -36,9 +37,10 @@ export type TReceiveStripeWebhookOptions = {
  * POST /api/webhooks/stripe, in order: size (413) → signature over the raw bytes with
  * `stripe.webhooks.constructEvent` (400, nothing written) → store the event (persist
  * first: source "stripe", Stripe's event id unique; a known id is a duplicate, answered
- * 200 and left alone) → apply it through the engine's services (lib/stripe-webhooks/
- * apply-stripe-delivery.ts), record the outcome, re-apply deliveries of the same booking
- * it unblocks, publish the Inngest events it caused → 200.
+ * 200 and left alone) → 200. Returns the answer and the apply to run once it is sent (the
+ * route runs it with Next's `after()`): apply the event through the engine's services
+ * (lib/stripe-webhooks/apply-stripe-delivery.ts) in its booking's lane, record the outcome,
+ * re-apply deliveries of the same booking it unblocks, publish the Inngest events it caused.
  *
  * What Stripe gets back, and why:
  * - 400 for a bad signature or a body that is not an event; 413 for an oversized body.
@@ -53,7 +55,10 @@ export type TReceiveStripeWebhookOptions = {
  *   U+FFFD in the stored copy rather than refused: the event is Stripe's, signed, and a
  *   refusal would only be retried until Stripe gives up on it.
  */
-export async function receiveStripeWebhook(request: Request, options: TReceiveStripeWebhookOptions = {}): Promise<TStripeWebhookAnswer> {
+export async function receiveStripeWebhook(
+  request: Request,
+  options: TReceiveStripeWebhookOptions = {},
+): Promise<TReceived<TStripeWebhookAnswer>> {
   const deps = options.deps ?? defaultWebhookDeps;
   const rawBody = await readRawBody(request, MAX_STRIPE_WEBHOOK_BYTES);
   const event = storableEvent(
@@ -61,10 +66,8 @@ export async function receiveStripeWebhook(request: Request, options: TReceiveSt
   );
 
   const { delivery, duplicate } = await storeStripeEvent(deps, event);
-  if (duplicate) return { received: true, duplicate: true };
-
-  await processDelivery(deps, delivery);
-  return { received: true };
+  if (duplicate) return { answer: { received: true, duplicate: true }, apply: null };
+  return { answer: { received: true }, apply: () => applyReceivedDelivery(deps, delivery) };
 }
 
 function verifyStripeEvent(rawBody: Uint8Array, header: string | null, secrets: readonly string[]): Stripe.Event {

@@ -433,7 +433,7 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     const payload = JSON.stringify(event);
     const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
     try {
-      await receiveStripeWebhook(
+      const { apply } = await receiveStripeWebhook(
         new Request("http://localhost/api/webhooks/stripe", {
           method: "POST",
           headers: { "content-type": "application/json", "stripe-signature": header },
@@ -441,6 +441,8 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
         }),
         { deps: world.webhookDeps },
       );
+      // What the route runs with after() once the answer is sent.
+      await apply?.();
     } catch (error) {
       problem(`POST /api/webhooks/stripe ${event.type} ${event.id} failed: ${describe(error)}`);
     }
@@ -515,7 +517,7 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     const raw = JSON.stringify(platformBody(fact, id));
     const signature = signBookingWebhook(raw, SECRET(), Math.floor(clock.now().getTime() / 1000));
     try {
-      await receiveBookingWebhook(
+      const { apply } = await receiveBookingWebhook(
         new Request("http://localhost/api/webhooks/booking", {
           method: "POST",
           headers: { "content-type": "application/json", "payouts-signature": signature },
@@ -523,6 +525,7 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
         }),
         { deps: world.webhookDeps, clock },
       );
+      await apply?.();
     } catch (error) {
       problem(`POST /api/webhooks/booking ${fact.kind} ${id} failed: ${describe(error)}`);
     }

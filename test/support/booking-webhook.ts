@@ -6,6 +6,8 @@ import { POST } from "@/app/api/webhooks/booking/route";
 import { getEnv } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
+import { settleAfterTasks } from "./next-after";
+
 export type TBookingEvent = { id: string; type: string; createdAt: string; data: Record<string, unknown> };
 
 /** A booking.completed body (an hour ago by default) for a provider with a Stripe account. */
@@ -41,7 +43,7 @@ export function bookingCompletedEvent(input: {
   };
 }
 
-/** Posts a signed event to POST /api/webhooks/booking; the answer's status and JSON body. */
+/** Posts a signed event to POST /api/webhooks/booking; the answer's status and JSON body, once the apply that follows it has run. */
 export async function sendBookingEvent(event: TBookingEvent): Promise<{ status: number; body: Record<string, unknown> }> {
   const raw = JSON.stringify(event);
   const response = await POST(
@@ -52,5 +54,7 @@ export async function sendBookingEvent(event: TBookingEvent): Promise<{ status: 
     }),
     undefined,
   );
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const body = (await response.json()) as Record<string, unknown>;
+  await settleAfterTasks();
+  return { status: response.status, body };
 }

@@ -12,11 +12,12 @@ import { resetStripeForTests } from "@/lib/stripe/client";
 
 import { startEngineHarness, type TEngineHarness } from "./engine";
 import type { TFakeStripe } from "./fake-stripe";
+import { settleAfterTasks } from "./next-after";
 
 /** A Stripe-looking id: `ch_…`, `evt_…`, `dp_…`. */
 export const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
-/** Posts a signed event to POST /api/webhooks/stripe; the answer's status and JSON body. */
+/** Posts a signed event to POST /api/webhooks/stripe; the answer's status and JSON body, once the apply that follows it has run. */
 export async function sendStripeEvent(event: { id: string }): Promise<{ status: number; body: Record<string, unknown> }> {
   const payload = JSON.stringify(event);
   const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
@@ -28,7 +29,9 @@ export async function sendStripeEvent(event: { id: string }): Promise<{ status: 
     }),
     { params: Promise.resolve({}) },
   );
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const body = (await response.json()) as Record<string, unknown>;
+  await settleAfterTasks();
+  return { status: response.status, body };
 }
 
 /** The stored delivery of a Stripe event. */

@@ -19,6 +19,7 @@ import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { HOUR, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { settleAfterTasks } from "../../support/next-after";
 
 const auth = vi.hoisted(() => ({ user: null as { id: string; email: string; name: string; role: AdminRole } | null }));
 
@@ -111,6 +112,7 @@ async function deliver(body: { id: string }) {
     }),
     undefined,
   );
+  await settleAfterTasks();
   expect(response.status).toBe(200);
   return db.webhookEvent.findUniqueOrThrow({ where: { source_externalId: { source: "booking_platform", externalId: body.id } } });
 }

@@ -32,6 +32,7 @@ import { getEnv } from "@/lib/env";
 
 import { bookingCompletedEvent } from "../../support/booking-webhook";
 import { startFakeStripe, type TFakeStripe } from "../../support/fake-stripe";
+import { settleAfterTasks } from "../../support/next-after";
 import { stripeEvent, stripeId } from "../../support/stripe-fixtures";
 import { pointAppStripeAt } from "../../support/stripe-webhook";
 
@@ -100,6 +101,7 @@ describe("booking webhook (Payouts-Signature)", () => {
       }),
       undefined,
     );
+    await settleAfterTasks();
     return { status: response.status, body: (await response.json()) as unknown };
   }
 
@@ -169,6 +171,7 @@ describe("Stripe webhook (Stripe-Signature)", () => {
       }),
       { params: Promise.resolve({}) },
     );
+    await settleAfterTasks();
     return { status: response.status, body: (await response.json()) as unknown };
   }
 

@@ -8,6 +8,7 @@ import { getEnv } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
 import { HOUR, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { settleAfterTasks } from "../../support/next-after";
 
 let h: TEngineHarness;
 
@@ -39,13 +40,16 @@ function completedBody(input: { eventId: string; bookingId: string; stripeAccoun
   });
 }
 
-function post(raw: string) {
+async function post(raw: string) {
   const request = new Request("http://localhost/api/webhooks/booking", {
     method: "POST",
     headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, getEnv().BOOKING_WEBHOOK_SECRETS) },
     body: raw,
   });
-  return POST(request, undefined);
+  const response = await POST(request, undefined);
+  await settleAfterTasks();
+  await settleAfterTasks();
+  return response;
 }
 
 describe("50 concurrent deliveries of the same booking.completed", () => {

@@ -8,6 +8,8 @@ import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
+import { settleAfterTasks } from "../../support/next-after";
+
 const OLD_SECRET = "whsec_booking_old_rotating_1";
 const NEW_SECRET = "whsec_booking_new_rotating_2";
 const URL_ = "http://localhost/api/webhooks/booking";
@@ -108,6 +110,7 @@ async function send(
   options: TSendOptions = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await POST(webhookRequest(body, options), undefined);
+  await settleAfterTasks();
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
@@ -332,6 +335,7 @@ describe("bad input", () => {
         }),
         undefined,
       );
+      await settleAfterTasks();
       expect(declared.status).toBe(413);
       // A Content-Length that lies low does not help: the limit holds while reading.
       expect((await send(big, { headers: { "content-length": "10" } })).status).toBe(413);

@@ -23,6 +23,7 @@ import { addTip } from "@/lib/tips/add-tip";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { settleAfterTasks } from "../../support/next-after";
 import { sendStripeEvent, stripeId } from "../../support/stripe-webhook";
 
 let h: TEngineHarness;
@@ -83,6 +84,7 @@ async function sendBooking(body: { id: string }) {
     }),
     undefined,
   );
+  await settleAfterTasks();
   return response.status;
 }
 

@@ -7,6 +7,8 @@ import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
+import { settleAfterTasks } from "../../support/next-after";
+
 const SECRET = "whsec_order_independence_secret";
 const HOUR = 60 * 60 * 1000;
 
@@ -83,6 +85,7 @@ async function send(body: TBody) {
     body: raw,
   });
   const response = await POST(request, undefined);
+  await settleAfterTasks();
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 

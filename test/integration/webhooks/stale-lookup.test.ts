@@ -1,13 +1,16 @@
 // Review: the refund handlers ask Stripe for the charge's refunds, then apply the total under the
 // booking's lock. A look-up answered before a refund failed but applied after the failure's own
 // (newer) look-up must not bring the failed refund back: Stripe's webhooks for one refund are
-// delivered concurrently, and nothing orders a slow handler's answer against a fast one's.
+// delivered concurrently, and nothing orders a slow handler's answer against a fast one's. (One
+// server applies a booking's deliveries one at a time, in its lane; but a lane whose holder hangs
+// is taken over when its lease runs out, and an operator may re-drive a delivery meanwhile.)
 import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { db } from "@/lib/db";
+import { redriveDelivery } from "@/lib/ingest/redrive-delivery";
 
-import { payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { ADMIN_ACTOR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
 import { sendStripeEvent, stripeDeliveryOf, pointAppStripeAt } from "../../support/stripe-webhook";
 
@@ -66,9 +69,20 @@ describe("a refund that fails while an earlier look-up of its charge is still on
       await new Promise((r) => setTimeout(r, 10));
     gate = null;
 
-    // Meanwhile the refund fails, and refund.failed's handler asks Stripe afresh and is applied.
+    // Meanwhile the refund fails. Its event waits in the booking's lane behind the slow one; an
+    // operator re-drives it (as the lane's takeover would), its handler asks Stripe afresh, applied.
     const failed = stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") });
-    await delivered(failed, sendStripeEvent(failed));
+    expect((await sendStripeEvent(failed)).status).toBe(200);
+    expect(await stripeDeliveryOf(failed)).toMatchObject({ status: "received" });
+    const operator = await db.adminUser.create({
+      data: { email: `op-${refund.id}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" },
+    });
+    const waiting = (await stripeDeliveryOf(failed))!;
+    await redriveDelivery(
+      { db, stripe: () => h.stripe, clock: h.clock },
+      { id: waiting.id, actor: ADMIN_ACTOR(operator.id, "Oscar Operator") },
+    );
+    expect(await stripeDeliveryOf(failed)).toMatchObject({ status: "processed" });
     open();
     await delivered(refunded, slow);
 

@@ -19,6 +19,7 @@ import { addTip } from "@/lib/tips/add-tip";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { settleAfterTasks } from "../../support/next-after";
 
 let h: TEngineHarness;
 
@@ -168,6 +169,7 @@ function signedRequest(payload: string, options: { secret?: string; timestamp?: 
 
 async function send(event: { id: string }, options: Parameters<typeof signedRequest>[1] = {}) {
   const response = await POST(signedRequest(JSON.stringify(event), options), { params: Promise.resolve({}) });
+  await settleAfterTasks();
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -232,6 +234,7 @@ describe("signature", () => {
     const before = await db.webhookEvent.count();
     const big = JSON.stringify({ ...stripeEvent("customer.created", { id: stripeId("cus") }), padding: "x".repeat(600 * 1024) });
     const response = await POST(signedRequest(big), { params: Promise.resolve({}) });
+    await settleAfterTasks();
     expect(response.status).toBe(413);
     expect(await db.webhookEvent.count()).toBe(before);
   });

@@ -13,6 +13,7 @@ import { getEnv, resetEnvForTests } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
 import { payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { settleAfterTasks } from "../../support/next-after";
 import { sendStripeEvent, stripeId } from "../../support/stripe-webhook";
 
 const SECRET = "whsec_booking_text_secret";
@@ -75,6 +76,7 @@ async function sendBooking(body: TBody) {
     }),
     undefined,
   );
+  await settleAfterTasks();
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 

@@ -1,0 +1,22 @@
+import "server-only";
+
+import type { WebhookEvent } from "@/generated/prisma/client";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
+
+import { applyInOrder, laneKeyOf } from "./apply-in-order";
+
+/** A webhook's answer, and the apply to run after sending it (null when there is nothing to apply: a duplicate). */
+export type TReceived<TAnswer> = { answer: TAnswer; apply: (() => Promise<void>) | null };
+
+/**
+ * Applies a just-stored delivery in its lane, after its sender has had the answer. Never
+ * throws: the delivery is stored, and whatever stopped the apply here (the database gone for
+ * a moment, a crash) leaves it `received` for the reconciliation sweep, which applies it.
+ */
+export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
+  try {
+    await applyInOrder(deps, laneKeyOf(delivery));
+  } catch (error) {
+    console.error(`webhook delivery ${delivery.id} (${delivery.source} ${delivery.type}): applying it failed; the sweep applies it`, error);
+  }
+}

@@ -1,0 +1,216 @@
+// Issue 13: the webhooks answer once a delivery is stored and apply it after answering, in its
+// booking's lane: one at a time, oldest first, never twice, with any number of servers; a
+// delivery whose apply never ran (a crash after the answer) is applied by the sweep.
+import { randomUUID } from "node:crypto";
+
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+import type { PrismaClient } from "@/generated/prisma/client";
+import { createPrismaClient, db } from "@/lib/db";
+import { getEnv } from "@/lib/env";
+import { applyInOrder, laneKeyOf, LANE_LEASE_MS } from "@/lib/ingest/apply-in-order";
+import { reapplyStaleDeliveries, STALE_DELIVERY_MS } from "@/lib/ingest/reapply-stale-deliveries";
+import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
+import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
+
+import { bookingCompletedEvent, type TBookingEvent } from "../../support/booking-webhook";
+import { startEngineHarness, type TEngineHarness } from "../../support/engine";
+
+// Who applies what, when: the real applyDelivery, timed (to see that a lane never runs two at once).
+const spans = vi.hoisted(() => [] as { id: string; start: number; end: number }[]);
+vi.mock("@/lib/ingest/apply-delivery", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@/lib/ingest/apply-delivery")>();
+  return {
+    applyDelivery: async (...args: Parameters<typeof original.applyDelivery>) => {
+      const start = performance.now();
+      try {
+        return await original.applyDelivery(...args);
+      } finally {
+        spans.push({ id: args[1].id, start, end: performance.now() });
+      }
+    },
+  };
+});
+
+let h: TEngineHarness;
+const servers: PrismaClient[] = [];
+
+beforeAll(async () => {
+  h = await startEngineHarness();
+  // Three more "servers": their own connection pools to the same database.
+  for (let i = 0; i < 3; i++) servers.push(createPrismaClient(getEnv().DATABASE_URL));
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.$disconnect()));
+  await h.fake.stop();
+});
+
+const key = () => randomUUID().slice(0, 8);
+
+function signedRequest(event: TBookingEvent): Request {
+  const raw = JSON.stringify(event);
+  return new Request("http://localhost/api/webhooks/booking", {
+    method: "POST",
+    headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, getEnv().BOOKING_WEBHOOK_SECRETS[0]!) },
+    body: raw,
+  });
+}
+
+function tipEvent(bookingId: string, amount: number): TBookingEvent {
+  const at = new Date(Date.now() - 30 * 60 * 1000).toISOString();
+  return {
+    id: `evt_${randomUUID()}`,
+    type: "tip.created",
+    createdAt: at,
+    data: { tipId: `tip_${randomUUID()}`, bookingId, amount, currency: "USD", createdAt: at },
+  };
+}
+
+function completed(bookingId: string): TBookingEvent {
+  const id = key();
+  return bookingCompletedEvent({ bookingId, providerId: `prov_${id}`, stripeAccountId: h.fake.addAccount(), providerShare: 8_000 });
+}
+
+const deliveriesOf = (bookingId: string) =>
+  db.webhookEvent.findMany({ where: { bookingExternalId: bookingId }, orderBy: [{ receivedAt: "asc" }, { id: "asc" }] });
+
+describe("answer first, apply after", () => {
+  it("the answer comes once the delivery is stored; applying it is what runs after", async () => {
+    const bookingId = `bk_${key()}`;
+    const event = completed(bookingId);
+    const { answer, apply } = await receiveBookingWebhook(signedRequest(event), { deps: { db, stripe: () => h.stripe } });
+    expect(answer).toEqual({ received: true });
+    // Stored, not applied: no booking yet, nothing sent.
+    expect(await deliveriesOf(bookingId)).toMatchObject([{ status: "received", applyAttempts: 0 }]);
+    expect(await db.booking.count({ where: { externalId: bookingId } })).toBe(0);
+
+    await apply!();
+    expect(await deliveriesOf(bookingId)).toMatchObject([{ status: "processed", applyAttempts: 1 }]);
+    expect(await db.payout.count({ where: { booking: { externalId: bookingId } } })).toBe(1);
+    expect(await db.ingestLane.count()).toBe(0);
+
+    // The same delivery again: a duplicate, nothing to apply.
+    expect(await receiveBookingWebhook(signedRequest(event), { deps: { db, stripe: () => h.stripe } })).toEqual({
+      answer: { received: true, duplicate: true },
+      apply: null,
+    });
+  });
+
+  it("a server that dies after answering: the sweep applies what it stored, in order", async () => {
+    const bookingId = `bk_${key()}`;
+    const deps: TWebhookDeps = { db, stripe: () => h.stripe };
+    // Answered, never applied: the booking, then a tip on it.
+    await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    await receiveBookingWebhook(signedRequest(tipEvent(bookingId, 1_500)), { deps });
+    expect((await deliveriesOf(bookingId)).map((d) => d.status)).toEqual(["received", "received"]);
+
+    // Not yet stale: the sweep leaves them to the server that may still be applying them.
+    await reapplyStaleDeliveries(deps, { now: new Date() });
+    expect((await deliveriesOf(bookingId)).map((d) => d.status)).toEqual(["received", "received"]);
+
+    const result = await reapplyStaleDeliveries(deps, { now: new Date(Date.now() + STALE_DELIVERY_MS + 1_000) });
+    expect(result.processed).toBeGreaterThanOrEqual(1);
+    // Both applied once, the booking first (the tip was not deferred on the way).
+    expect(await deliveriesOf(bookingId)).toMatchObject([
+      { status: "processed", applyAttempts: 1 },
+      { status: "processed", applyAttempts: 1 },
+    ]);
+    expect(await db.payout.findFirst({ where: { booking: { externalId: bookingId } } })).toMatchObject({ amount: 9_500 });
+  });
+});
+
+describe("one lane per booking", () => {
+  it("deliveries of one booking arriving together apply one at a time, oldest first, once each", async () => {
+    const bookings = Array.from({ length: 12 }, () => `bk_${key()}`);
+    spans.length = 0;
+    // Each booking: completed then three tips, sent back to back; the applies run after the answers.
+    await Promise.all(
+      bookings.map(async (bookingId) => {
+        await sendWithoutWaiting(completed(bookingId));
+        for (const amount of [100, 200, 300]) await sendWithoutWaiting(tipEvent(bookingId, amount));
+      }),
+    );
+    const { settleAfterTasks } = await import("../../support/next-after");
+    await settleAfterTasks();
+
+    for (const bookingId of bookings) {
+      const deliveries = await deliveriesOf(bookingId);
+      // Had a tip been applied before its booking it would have been deferred first (two attempts).
+      expect(deliveries.map((d) => [d.status, d.applyAttempts])).toEqual([
+        ["processed", 1],
+        ["processed", 1],
+        ["processed", 1],
+        ["processed", 1],
+      ]);
+      const own = deliveries.map((d) => spans.filter((s) => s.id === d.id));
+      expect(own.map((s) => s.length)).toEqual([1, 1, 1, 1]);
+      for (let i = 1; i < own.length; i++) expect(own[i]![0]!.start).toBeGreaterThanOrEqual(own[i - 1]![0]!.end);
+      expect(await db.payout.findFirst({ where: { booking: { externalId: bookingId } } })).toMatchObject({ amount: 8_600 });
+    }
+    expect(await db.ingestLane.count()).toBe(0);
+  });
+
+  it("four servers racing over the same lanes: each delivery applied once, in order, nothing left behind", async () => {
+    const deps = [db, ...servers].map((server): TWebhookDeps => ({ db: server, stripe: () => h.stripe }));
+    for (let round = 0; round < 5; round++) {
+      const bookings = Array.from({ length: 4 }, () => `bk_${key()}`);
+      spans.length = 0;
+      // Stored by any server; each server, after each answer, applies that delivery's lane.
+      const applies: Promise<unknown>[] = [];
+      await Promise.all(
+        bookings.map(async (bookingId, b) => {
+          const events = [completed(bookingId), tipEvent(bookingId, 100), tipEvent(bookingId, 200)];
+          for (const [i, event] of events.entries()) {
+            const server = deps[(b + i + round) % deps.length]!;
+            const { apply } = await receiveBookingWebhook(signedRequest(event), { deps: server });
+            applies.push(apply!());
+          }
+        }),
+      );
+      await Promise.all(applies);
+      for (const bookingId of bookings) {
+        const deliveries = await deliveriesOf(bookingId);
+        expect(deliveries.map((d) => [d.status, d.applyAttempts])).toEqual([
+          ["processed", 1],
+          ["processed", 1],
+          ["processed", 1],
+        ]);
+        const own = deliveries.map((d) => spans.filter((s) => s.id === d.id));
+        expect(own.map((s) => s.length)).toEqual([1, 1, 1]);
+        for (let i = 1; i < own.length; i++) expect(own[i]![0]!.start).toBeGreaterThanOrEqual(own[i - 1]![0]!.end);
+      }
+      expect(await db.ingestLane.count()).toBe(0);
+    }
+  });
+
+  it("a lane held by a live server is left to it; one whose holder's lease ran out is taken over", async () => {
+    const bookingId = `bk_${key()}`;
+    const deps: TWebhookDeps = { db, stripe: () => h.stripe };
+    const { apply } = await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    const lane = laneKeyOf((await deliveriesOf(bookingId))[0]!);
+    expect(lane).toBe(`booking:${bookingId}`);
+
+    // Another server holds the lane: this one leaves the delivery to it.
+    await db.ingestLane.create({ data: { key: lane, token: randomUUID(), leasedUntil: new Date(Date.now() + LANE_LEASE_MS) } });
+    await apply!();
+    expect(await deliveriesOf(bookingId)).toMatchObject([{ status: "received" }]);
+    expect(await applyInOrder(deps, lane)).toEqual({ applied: [], heldElsewhere: true });
+
+    // That server died: once its lease has run out the lane is taken over and the delivery applied.
+    await db.ingestLane.update({ where: { key: lane }, data: { leasedUntil: new Date(Date.now() - 1_000) } });
+    const taken = await applyInOrder(deps, lane);
+    expect(taken.heldElsewhere).toBe(false);
+    expect(taken.applied).toHaveLength(1);
+    expect(await deliveriesOf(bookingId)).toMatchObject([{ status: "processed", applyAttempts: 1 }]);
+    expect(await db.ingestLane.count({ where: { key: lane } })).toBe(0);
+  });
+});
+
+/** POST through the route without waiting for its after() work (as a sender sees it). */
+async function sendWithoutWaiting(event: TBookingEvent): Promise<void> {
+  const { POST } = await import("@/app/api/webhooks/booking/route");
+  const response = await POST(signedRequest(event), undefined);
+  expect(response.status).toBe(200);
+}
