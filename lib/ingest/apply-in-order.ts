@@ -42,53 +42,73 @@ export type TLaneResult = {
   heldElsewhere: boolean;
 };
 
+/** How many received deliveries of a lane one look takes (in order); the holder looks again for more. */
+const LANE_BATCH = 50;
+
 /**
  * Applies the received deliveries of one lane one at a time, oldest first (by when they were
  * received), for as long as any are left, holding the lane's lease meanwhile. Whoever finds
- * the lane held leaves: the holder applies the newcomer too, because after releasing the lane it
- * looks once more for received deliveries (a delivery is committed before its applier tries the
- * lane, so either the holder's last look sees it or the newcomer finds the lane free). So the
- * deliveries of one booking apply in order and one at a time with any number of servers, and
- * each is applied by exactly one of them (recordOutcome moves it out of `received`; the
- * services are idempotent by delivery id for the case where a holder's lease expired mid-apply).
+ * the lane held marks it dirty and leaves: the holder lets go of the lane only while it is not
+ * dirty, else it looks again (a delivery is committed before its applier tries the lane, so
+ * the holder's next look sees it). So the deliveries of one booking apply in order and one at a
+ * time with any number of servers, and each is applied by exactly one of them (recordOutcome
+ * moves it out of `received`; the services are idempotent by delivery id for the case where a
+ * holder's lease ran out mid-apply and the lane was taken over). A lane's round trips besides
+ * the applies: take it, look, let go (three for a lone delivery).
  */
 export async function applyInOrder(deps: TWebhookDeps, key: string, options: TProcessOptions = {}): Promise<TLaneResult> {
   const result: TLaneResult = { applied: [], heldElsewhere: false };
-  for (;;) {
-    const token = randomUUID();
-    if (!(await acquireLane(deps.db, key, token))) {
-      result.heldElsewhere = true;
-      return result;
-    }
-    let renewedAt = Date.now();
-    try {
-      for (;;) {
-        const next = await deps.db.webhookEvent.findFirst({ where: receivedIn(key), orderBy: [{ receivedAt: "asc" }, { id: "asc" }] });
-        if (!next) break;
-        await processDelivery(deps, next, options);
-        result.applied.push(next.id);
+  const token = randomUUID();
+  if (!(await acquireLane(deps.db, key, token))) {
+    result.heldElsewhere = true;
+    return result;
+  }
+  let renewedAt = Date.now();
+  let held = true;
+  try {
+    while (held) {
+      const batch = await deps.db.webhookEvent.findMany({
+        where: receivedIn(key),
+        orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+        take: LANE_BATCH,
+      });
+      for (const delivery of batch) {
         if (Date.now() - renewedAt > LANE_LEASE_MS / 3) {
           if (!(await renewLane(deps.db, key, token))) return result; // taken over: the new holder goes on
           renewedAt = Date.now();
         }
+        await processDelivery(deps, delivery, options);
+        result.applied.push(delivery.id);
       }
-    } finally {
-      await releaseLane(deps.db, key, token);
+      if (batch.length === LANE_BATCH) continue;
+      if (await releaseLane(deps.db, key, token)) held = false;
+      else if (!(await lookAgain(deps.db, key, token)))
+        return result; // taken over
+      else renewedAt = Date.now();
     }
-    // Anything received after the holder's last look, whose applier found the lane held?
-    if (!(await deps.db.webhookEvent.findFirst({ where: receivedIn(key), select: { id: true } }))) return result;
+  } catch (error) {
+    // Let go so that the lane's next delivery (or the sweep) is not kept waiting for the lease.
+    await deps.db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid`.catch(() => undefined);
+    throw error;
   }
+  return result;
 }
 
-/** Takes the lane if nobody holds it or its holder's lease has run out (one atomic statement). */
+/**
+ * Takes the lane if nobody holds it or its holder's lease has run out; a live holder's lane is
+ * marked dirty instead (it looks again before letting go). One atomic statement.
+ */
 async function acquireLane(db: PrismaClient, key: string, token: string): Promise<boolean> {
-  const rows = await db.$queryRaw<{ key: string }[]>`
-    INSERT INTO "IngestLane" ("key", "token", "leasedUntil")
+  const rows = await db.$queryRaw<{ acquired: boolean }[]>`
+    INSERT INTO "IngestLane" AS lane ("key", "token", "leasedUntil")
     VALUES (${key}, ${token}::uuid, now() + ${LANE_LEASE_MS} * interval '1 millisecond')
-    ON CONFLICT ("key") DO UPDATE SET "token" = EXCLUDED."token", "leasedUntil" = EXCLUDED."leasedUntil", "acquiredAt" = now()
-      WHERE "IngestLane"."leasedUntil" < now()
-    RETURNING "key"`;
-  return rows.length > 0;
+    ON CONFLICT ("key") DO UPDATE SET
+      "token" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."token" ELSE lane."token" END,
+      "acquiredAt" = CASE WHEN lane."leasedUntil" < now() THEN now() ELSE lane."acquiredAt" END,
+      "dirty" = lane."leasedUntil" >= now(),
+      "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
+    RETURNING lane."token" = ${token}::uuid AS acquired`;
+  return rows[0]?.acquired === true;
 }
 
 async function renewLane(db: PrismaClient, key: string, token: string): Promise<boolean> {
@@ -98,6 +118,16 @@ async function renewLane(db: PrismaClient, key: string, token: string): Promise<
   return renewed > 0;
 }
 
-async function releaseLane(db: PrismaClient, key: string, token: string): Promise<void> {
-  await db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid`;
+/** Lets go of the lane unless someone marked it dirty meanwhile (then false: look again). */
+async function releaseLane(db: PrismaClient, key: string, token: string): Promise<boolean> {
+  const released = await db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid AND NOT "dirty"`;
+  return released > 0;
+}
+
+/** Clears the dirty mark (and renews the lease) before the holder looks again; false when the lane was taken over. */
+async function lookAgain(db: PrismaClient, key: string, token: string): Promise<boolean> {
+  const kept = await db.$executeRaw`
+    UPDATE "IngestLane" SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
+    WHERE "key" = ${key} AND "token" = ${token}::uuid`;
+  return kept > 0;
 }

@@ -62,10 +62,21 @@ const ENGINE_STATE_REFRESH_MS = 60_000;
  * it: write only when reachability changed or the record is over a minute old.
  */
 async function engineStateNeedsWrite(db: PrismaClient, reachable: boolean, now: Date): Promise<boolean> {
+  // What this process last saw or wrote: no read while it says the record is fresh and agrees.
+  if (lastSeen && lastSeen.reachable === reachable && Math.abs(now.getTime() - lastSeen.at) <= ENGINE_STATE_REFRESH_MS) return false;
   const current = await db.systemState.findUnique({ where: { key: ENGINE_STATE_KEY } });
   const value = current?.value as Partial<TEngineState> | undefined;
-  return !current || value?.reachable !== reachable || now.getTime() - current.updatedAt.getTime() > ENGINE_STATE_REFRESH_MS;
+  const needed = !current || value?.reachable !== reachable || now.getTime() - current.updatedAt.getTime() > ENGINE_STATE_REFRESH_MS;
+  lastSeen = { reachable, at: needed ? now.getTime() : current.updatedAt.getTime() };
+  return needed;
 }
+
+/**
+ * The engine state this process last read or wrote (a cache of one row, so that a busy publisher
+ * does not read it per event). Another server recording "unreachable" meanwhile is seen by this
+ * one within ENGINE_STATE_REFRESH_MS, when its own record would be rewritten anyway.
+ */
+let lastSeen: { reachable: boolean; at: number } | null = null;
 
 function recordEngineState(db: PrismaClient, input: { reachable: boolean; error: string | null; now: Date }) {
   const value: TEngineState = {
