@@ -9,6 +9,7 @@ import type { PrismaClient } from "@/generated/prisma/client";
 import { createPrismaClient, db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { applyInOrder, laneKeyOf, LANE_LEASE_MS } from "@/lib/ingest/apply-in-order";
+import { APPLY_CONCURRENCY } from "@/lib/ingest/apply-received";
 import { reapplyStaleDeliveries, STALE_DELIVERY_MS } from "@/lib/ingest/reapply-stale-deliveries";
 import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
@@ -150,6 +151,18 @@ describe("one lane per booking", () => {
       expect(await db.payout.findFirst({ where: { booking: { externalId: bookingId } } })).toMatchObject({ amount: 8_600 });
     }
     expect(await db.ingestLane.count()).toBe(0);
+    // One process applies at most APPLY_CONCURRENCY lanes at once (the rest wait their turn).
+    const edges = spans
+      .flatMap((s) => [
+        { at: s.start, d: 1 },
+        { at: s.end, d: -1 },
+      ])
+      .sort((a, b) => a.at - b.at || a.d - b.d);
+    let open = 0;
+    let most = 0;
+    for (const edge of edges) most = Math.max(most, (open += edge.d));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(APPLY_CONCURRENCY);
   });
 
   it("four servers racing over the same lanes: each delivery applied once, in order, nothing left behind", async () => {
