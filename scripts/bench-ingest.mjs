@@ -40,7 +40,7 @@
 // 4. A fixed-rate phase on the booking webhook (BENCH_FIXED_RATE/s for BENCH_FIXED_SECONDS):
 //    requests are sent on a fixed schedule whatever the answers do (up to 200 connections),
 //    and each latency counts from the request's scheduled time, so queueing is not hidden.
-//    When the server cannot keep up (5 s of requests waiting), the phase stops offering more
+//    When the server cannot keep up (a request waiting 1 s), the phase stops offering more
 //    and reports itself overloaded (a FAIL of the p99 goal) rather than lasting as long as
 //    the backlog.
 // 5. Transactions per request: for insert, booking and stripe, BENCH_TXN_SAMPLE requests
@@ -62,7 +62,8 @@
 // is a measurement, printed as FAIL, not an error).
 //
 // Exactly once: every delivery answered 200 is stored once (stored rows per source == the
-// deliveries answered 200 without `duplicate`, and every answered id is stored); every stored
+// deliveries answered 200 without `duplicate`, plus those stored whose answer never came: a
+// client timeout, counted as non-200; every answered id is stored; nothing else is); every stored
 // delivery ended processed or ignored (the charge.succeeded ones ignored); every completed
 // booking has one payout with its share plus its accepted tips; every tip is recorded once;
 // the audit log has one booking.completed and one payout.scheduled per booking and one
@@ -83,7 +84,7 @@
 // reused), BENCH_KEEP_DB=1, TEST_POSTGRES_URL (admin connection, as for the tests).
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -110,8 +111,8 @@ const MAX_RATE = Number(env.BENCH_MAX_RATE ?? 2500);
 const DRAIN_LIMIT_MS = 30_000;
 /** The scratch routes' bodies are cycled; at most this many requests per second are recorded. */
 const MAX_PLAIN_RATE = 20_000;
-/** The fixed-rate phase stops offering requests once this many seconds of them wait for an answer. */
-const OVERLOAD_SECONDS = 5;
+/** The fixed-rate phase stops offering requests once one has waited this long for its answer. */
+const OVERLOAD_SECONDS = 1;
 /** An idle PostgreSQL backend reports its transaction counts within 10 s (PGSTAT_IDLE_INTERVAL). */
 const STATS_SETTLE_MS = 11_500;
 const ROUTES = ["bare", "insert", "booking", "stripe"];
@@ -185,25 +186,26 @@ async function runLoad({ mode, url, requests, cycle, limit, connections, seconds
     const count = Math.min(capacity, Math.round(rate * seconds));
     const interval = 1000 / rate;
     const inFlight = [];
-    let pending = 0;
+    const done = new Uint8Array(count);
+    let oldest = 0; // the oldest request sent and not yet answered (or `sent`)
     await new Promise((resolve) => {
       const tick = () => {
         const now = performance.now();
+        while (oldest < sent && done[oldest]) oldest += 1;
+        // A request has waited over OVERLOAD_SECONDS (10 times the goal): the server cannot
+        // keep up. Stop offering more, or the phase would last as long as the backlog.
+        if (oldest < sent && now - (started + oldest * interval) > OVERLOAD_SECONDS * 1000) {
+          overloaded = true;
+          resolve();
+          return;
+        }
         while (sent < count && started + sent * interval <= now) {
-          // The server has fallen more than OVERLOAD_SECONDS of requests behind the schedule:
-          // stop offering more (the phase would otherwise last as long as the backlog).
-          if (pending > rate * OVERLOAD_SECONDS) {
-            overloaded = true;
-            resolve();
-            return;
-          }
           const i = sent++;
           const scheduled = started + i * interval;
-          pending += 1;
           inFlight.push(
             post(i).then(() => {
               latency[i] = performance.now() - scheduled;
-              pending -= 1;
+              done[i] = 1;
             }),
           );
         }
@@ -250,12 +252,14 @@ class Ledger {
     this.bookingSeq = 0;
     this.eventSeq = 0;
     this.insert200 = 0;
+    this.insertSent = 0;
     this.stripeCreated = Math.floor(Date.now() / 1000) - 30 * 24 * 3600;
   }
 
   entry(source, kind, externalId, extra = {}) {
     const key = `${source}:${externalId}`;
-    if (!this.deliveries.has(key)) this.deliveries.set(key, { source, kind, externalId, answered200: 0, fresh200: 0, ...extra });
+    if (!this.deliveries.has(key))
+      this.deliveries.set(key, { source, kind, externalId, attempts: 0, answered200: 0, fresh200: 0, ...extra });
     return key;
   }
 
@@ -372,12 +376,14 @@ class Ledger {
 
   /** Records what was answered. */
   record(route, requests, result) {
+    if (route === "insert") this.insertSent += result.sent;
     for (let i = 0; i < result.sent; i += 1) {
+      const key = requests[i % requests.length].key;
+      const d = key ? this.deliveries.get(key) : undefined;
+      if (d) d.attempts += 1;
       if (result.status[i] !== 200) continue;
       if (route === "insert") this.insert200 += 1;
-      const key = requests[i % requests.length].key;
-      if (!key) continue;
-      const d = this.deliveries.get(key);
+      if (!d) continue;
       d.answered200 += 1;
       if (!result.duplicate[i]) d.fresh200 += 1;
     }
@@ -475,6 +481,14 @@ function prepareBuildDir(dir) {
   }
   const linked = spawnSync("cp", ["-al", path.join(root, "node_modules"), path.join(dir, "node_modules")], { stdio: "inherit" });
   if (linked.status !== 0) throw new Error("could not hard-link node_modules into the build folder");
+  // The bench build skips `next build`'s type check (the emitted code is the same; `npm run
+  // typecheck` checks the product): it is most of the build's time on a busy machine.
+  renameSync(path.join(dir, "next.config.mjs"), path.join(dir, "next.config.product.mjs"));
+  writeFileSync(
+    path.join(dir, "next.config.mjs"),
+    `import product from "./next.config.product.mjs";\n\n` +
+      `export default function config(...args) {\n  const c = product(...args);\n  return { ...c, typescript: { ...c.typescript, ignoreBuildErrors: true } };\n}\n`,
+  );
   for (const [route, source] of [
     ["bare", BARE_ROUTE],
     ["insert", INSERT_ROUTE],
@@ -693,7 +707,7 @@ async function main() {
     fixed.drainMs = await drain();
     console.log(
       `  ${f1(fixed.rps)} req/s answered 200, p50 ${f1(fixed.p50)} ms, p99 ${f1(fixed.p99)} ms, non-200 ${fixed.non200}` +
-        `${fixed.overloaded ? `, OVERLOADED: stopped after ${fixed.sent} of ${Math.round(FIXED_RATE * FIXED_SECONDS)} requests, ${OVERLOAD_SECONDS} s of them waiting` : ""}, drain ${Number.isFinite(fixed.drainMs) ? `${fixed.drainMs} ms` : "> 30 s"}`,
+        `${fixed.overloaded ? `, OVERLOADED: stopped after ${fixed.sent} of ${Math.round(FIXED_RATE * FIXED_SECONDS)} requests, one had waited ${OVERLOAD_SECONDS} s` : ""}, drain ${Number.isFinite(fixed.drainMs) ? `${fixed.drainMs} ms` : "> 30 s"}`,
     );
 
     // Transactions per request.
@@ -710,6 +724,7 @@ async function main() {
         const before = await xacts();
         const queriesBefore = scriptQueries;
         const result = await run(route, { mode: "closed", connections: 5, seconds: 600, count: TXN_SAMPLE, limit: TXN_SAMPLE });
+        const sample = summarize(result);
         await drain();
         await new Promise((r) => setTimeout(r, STATS_SETTLE_MS));
         const after = await xacts();
@@ -719,7 +734,8 @@ async function main() {
         const delta = after.n - before.n - (scriptQueries - queriesBefore) - connections;
         txns[route] = delta / result.sent;
         console.log(
-          `  ${route.padEnd(7)} ${txns[route].toFixed(2)} transactions per request (${delta} for ${result.sent}; ${connections} connection start-ups left out)`,
+          `  ${route.padEnd(7)} ${txns[route].toFixed(2)} transactions per request (${delta} for ${result.sent}; ${connections} connection start-ups left out);` +
+            ` at 5 connections ${f0(sample.rps)} req/s, p50 ${f1(sample.p50)} ms`,
         );
       }
     }
@@ -825,18 +841,25 @@ async function checkExactlyOnce(query, ledger) {
   const answered = sent.filter((d) => d.answered200 > 0);
   const fail = (text) => failures.push(text);
 
-  // Stored once per answered delivery; answered-200 non-duplicates == stored rows.
+  // Stored once per answered delivery; stored rows == answered-200 non-duplicates, plus the
+  // deliveries stored whose answer never came (a client timeout or socket error: non-200).
   const { rows: stored } = await query(`SELECT source::text, "externalId", type, status::text, error FROM "WebhookEvent"`);
   const storedByKey = new Map(stored.map((r) => [`${r.source}:${r.externalId}`, r]));
+  const isStored = (d) => storedByKey.has(`${d.source}:${d.externalId}`);
   for (const source of ["booking_platform", "stripe"]) {
-    const fresh = sent.filter((d) => d.source === source).reduce((n, d) => n + d.fresh200, 0);
+    const ofSource = sent.filter((d) => d.source === source);
+    const fresh = ofSource.reduce((n, d) => n + d.fresh200, 0);
+    const storedUnanswered = ofSource.filter((d) => d.answered200 === 0 && d.attempts > 0 && isStored(d)).length;
     const rows = stored.filter((r) => r.source === source).length;
     console.log(
-      `  ${source}: ${rows} stored, ${fresh} answered 200 as new (${answered.filter((d) => d.source === source).length} distinct answered)`,
+      `  ${source}: ${rows} stored, ${fresh} answered 200 as new, ${storedUnanswered} stored without an answer (${answered.filter((d) => d.source === source).length} distinct answered)`,
     );
-    if (rows !== fresh) fail(`${source}: ${rows} stored deliveries but ${fresh} answered 200 as new`);
+    if (rows !== fresh + storedUnanswered)
+      fail(`${source}: ${rows} stored deliveries, ${fresh} answered 200 as new + ${storedUnanswered} unanswered`);
   }
-  const notStored = answered.filter((d) => !storedByKey.has(`${d.source}:${d.externalId}`));
+  const strangers = stored.filter((r) => !(ledger.deliveries.get(`${r.source}:${r.externalId}`)?.attempts > 0));
+  if (strangers.length) fail(`${strangers.length} stored deliveries the bench never sent (e.g. ${strangers[0].externalId})`);
+  const notStored = answered.filter((d) => !isStored(d));
   if (notStored.length) fail(`${notStored.length} deliveries answered 200 but not stored (e.g. ${notStored[0].externalId})`);
   const twiceNew = sent.filter((d) => d.fresh200 > 1);
   if (twiceNew.length) fail(`${twiceNew.length} deliveries answered as new more than once (e.g. ${twiceNew[0].externalId})`);
@@ -853,8 +876,9 @@ async function checkExactlyOnce(query, ledger) {
   }
 
   // Bookings and payouts: one payout per completed booking, its share plus its accepted tips.
-  const bookingsSent = answered.filter((d) => d.kind === "booking");
-  const tipsSent = answered.filter((d) => d.kind === "tip");
+  // What must have been applied: every stored delivery (answered or not).
+  const bookingsSent = sent.filter((d) => d.kind === "booking" && isStored(d));
+  const tipsSent = sent.filter((d) => d.kind === "tip" && isStored(d));
   const { rows: payouts } = await query(
     `SELECT b."externalId", b."completedAt" IS NOT NULL AS completed, count(p.id)::int AS payouts, min(p."providerShare") AS share,
             min(p."tipAmount") AS tips, min(p.amount) AS amount,
@@ -877,7 +901,8 @@ async function checkExactlyOnce(query, ledger) {
     }
   }
   if (bookingProblems > 3) fail(`… ${bookingProblems} bookings in all without exactly one payout of share + accepted tips`);
-  if (payouts.length !== bookingsSent.length) fail(`${payouts.length} bookings stored, ${bookingsSent.length} booking.completed answered`);
+  if (payouts.length !== bookingsSent.length)
+    fail(`${payouts.length} bookings recorded, ${bookingsSent.length} booking.completed deliveries stored`);
 
   // Tips: each recorded once, on its booking, with its amount.
   const { rows: tips } = await query(
@@ -893,7 +918,7 @@ async function checkExactlyOnce(query, ledger) {
       if (tipProblems++ < 3) fail(`tip ${d.tipId}: ${t ? JSON.stringify(t) : "not recorded"}`);
     }
   }
-  if (tips.length !== tipsSent.length) fail(`${tips.length} tips stored, ${tipsSent.length} tip.created answered`);
+  if (tips.length !== tipsSent.length) fail(`${tips.length} tips recorded, ${tipsSent.length} tip.created deliveries stored`);
   console.log(`  ${payouts.length} bookings, ${tips.length} tips ${JSON.stringify(tipStatuses)}`);
 
   // Audit: one booking.completed and one payout.scheduled per booking, one tip decision per tip.
@@ -922,7 +947,10 @@ async function checkExactlyOnce(query, ledger) {
 
   // The one-insert route: one row per 200.
   const { rows: inserted } = await query(`SELECT count(*)::int AS n FROM bench_insert`);
-  if (inserted[0].n !== ledger.insert200) fail(`bench_insert: ${inserted[0].n} rows for ${ledger.insert200} answers 200`);
+  // A request the client gave up on (non-200) may have inserted its row.
+  if (inserted[0].n < ledger.insert200 || inserted[0].n > ledger.insertSent) {
+    fail(`bench_insert: ${inserted[0].n} rows for ${ledger.insert200} answers 200 (${ledger.insertSent} sent)`);
+  }
   console.log(`  one-insert route: ${inserted[0].n} rows for ${ledger.insert200} answers 200`);
   return failures;
 }
