@@ -51,6 +51,10 @@
 //    subtracted). A proxy for round trips: a transaction of several statements counts once;
 //    the insert route (one statement) is the check of the method and should read ≈ 1.0.
 //    Autovacuum's transactions may add a little.
+//    Each round also reads, from /proc, the CPU time the server's processes and the scratch
+//    database's backends spent, per request answered (a closed-loop round's drain included):
+//    less sensitive to the machine's load than the rates, though a busy CPU is slower per
+//    instruction too.
 // 6. Checks that every accepted delivery was applied exactly once (below), prints the
 //    figures, the ratios and the goals as PASS/FAIL lines, stops the server and drops the
 //    database and the build folder.
@@ -435,6 +439,23 @@ const median = (values) => {
 const f1 = (n) => (Number.isFinite(n) ? n.toFixed(1) : "–");
 const f0 = (n) => (Number.isFinite(n) ? n.toFixed(0) : "–");
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").trim();
+/** A process's CPU time (user + system, ms) and process group, from /proc/<pid>/stat; null when it is gone. */
+function procCpu(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // from the state field on
+    return { pgrp: Number(fields[2]), ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS };
+  } catch {
+    return null;
+  }
+}
+/** CPU spent between two snapshots of backends (a backend that appeared counts from 0; one that left is lost). */
+function cpuSpent(before, after) {
+  let ms = 0;
+  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
+  return ms;
+}
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
 // ── Server, build, database ───────────────────────────────────────────────────────────
 function step(label, command, args, options = {}) {
@@ -664,6 +685,24 @@ async function main() {
       ledger.record(route, requests, result);
       return result;
     };
+    // CPU time (ms) of the server's processes (its process group) and of the scratch
+    // database's backends (but the script's own), read from /proc.
+    const ownBackend = (await scratchQuery(`SELECT pg_backend_pid() AS pid`)).rows[0].pid;
+    const cpu = async () => {
+      const { rows } = await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> $2`, [dbName, ownBackend]);
+      const pgTimes = new Map();
+      for (const { pid } of rows) {
+        const t = procCpu(pid);
+        if (t) pgTimes.set(pid, t.ms);
+      }
+      let app = 0;
+      for (const name of readdirSync("/proc")) {
+        if (!/^\d+$/.test(name)) continue;
+        const t = procCpu(name);
+        if (t && t.pgrp === server.pid) app += t.ms;
+      }
+      return { app, pg: pgTimes };
+    };
     const closedCount = (route, seconds) => (route === "booking" || route === "stripe" ? Math.ceil(MAX_RATE * seconds) : 1);
 
     // Warm-up.
@@ -681,6 +720,7 @@ async function main() {
     for (let r = 0; r < ROUNDS; r += 1) {
       const order = ROUTES.map((_, i) => ROUTES[(i + r) % ROUTES.length]);
       for (const route of order) {
+        const cpuBefore = await cpu();
         const result = await run(route, {
           mode: "closed",
           connections: CONNECTIONS,
@@ -690,13 +730,17 @@ async function main() {
         const s = summarize(result);
         s.drainMs = route === "booking" || route === "stripe" ? await drain() : 0;
         s.sustained = (s.ok / (s.elapsedMs + s.drainMs)) * 1000;
+        const cpuAfter = await cpu();
+        s.appCpuMs = (cpuAfter.app - cpuBefore.app) / s.ok;
+        s.pgCpuMs = cpuSpent(cpuBefore.pg, cpuAfter.pg) / s.ok;
         rounds[route].push(s);
         console.log(
           `  round ${r + 1} ${route.padEnd(7)} ${f0(s.rps).padStart(6)} req/s  p50 ${f1(s.p50).padStart(6)} ms  p99 ${f1(s.p99).padStart(6)} ms` +
             `  non-200 ${s.non200}${s.exhausted ? "  (ran out of prepared deliveries: raise BENCH_MAX_RATE)" : ""}` +
             (route === "booking" || route === "stripe"
               ? `  drain ${Number.isFinite(s.drainMs) ? `${s.drainMs} ms` : "> 30 s"}  sustained ${f0(s.sustained)}/s`
-              : ""),
+              : "") +
+            `  CPU/req app ${f1(s.appCpuMs)} ms, PostgreSQL ${f1(s.pgCpuMs)} ms`,
         );
       }
     }
@@ -761,6 +805,8 @@ async function main() {
             p50: median(list.map((s) => s.p50)),
             p99: median(list.map((s) => s.p99)),
             drainMax: Math.max(...list.map((s) => s.drainMs)),
+            appCpuMs: median(list.map((s) => s.appCpuMs)),
+            pgCpuMs: median(list.map((s) => s.pgCpuMs)),
             non200: list.reduce((n, s) => n + s.non200, 0),
           },
         ];
@@ -768,14 +814,15 @@ async function main() {
     );
     console.log(`\n══ Webhook ingest, side by side (run ${runId}) ══`);
     console.log(`closed loop, ${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${ROUND_SECONDS}-s rounds:`);
-    console.log(`route      req/s   sustained/s   p50 ms   p99 ms   max drain   non-200   txn/req`);
+    console.log(`route      req/s   sustained/s   p50 ms   p99 ms   max drain   non-200   txn/req   CPU ms/req: app   PostgreSQL`);
     for (const route of ROUTES) {
       const m = med[route];
       const webhook = route === "booking" || route === "stripe";
       console.log(
         `${route.padEnd(8)} ${f0(m.rps).padStart(7)} ${(webhook ? f0(m.sustained) : "").padStart(13)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)}` +
           ` ${(webhook ? (Number.isFinite(m.drainMax) ? `${m.drainMax} ms` : "> 30 s") : "").padStart(11)} ${String(m.non200).padStart(9)}` +
-          ` ${(route === "bare" || txns[route] === undefined ? "" : txns[route].toFixed(2)).padStart(9)}`,
+          ` ${(route === "bare" || txns[route] === undefined ? "" : txns[route].toFixed(2)).padStart(9)}` +
+          ` ${f1(m.appCpuMs).padStart(18)} ${f1(m.pgCpuMs).padStart(12)}`,
       );
     }
     const ratio = (a, b) => a / b;
