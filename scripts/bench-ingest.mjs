@@ -85,7 +85,9 @@
 // BENCH_WARMUP_SECONDS (3 per route), BENCH_FIXED_RATE (100), BENCH_FIXED_SECONDS (20),
 // BENCH_TXN_SAMPLE (200; 0 skips step 5), BENCH_PORT (3420), BENCH_STANDIN_PORT (3430),
 // BENCH_BUILD_DIR (a folder to build in and keep; with BENCH_SKIP_BUILD=1 its last build is
-// reused), BENCH_KEEP_DB=1, TEST_POSTGRES_URL (admin connection, as for the tests).
+// reused), BENCH_KEEP_DB=1, TEST_POSTGRES_URL (admin connection, as for the tests),
+// BENCH_SERVER_NODE_OPTIONS (NODE_OPTIONS for `next start` only, e.g. "--cpu-prof
+// --cpu-prof-dir=/tmp/prof": the profile is written when the server stops).
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -638,7 +640,7 @@ async function main() {
     console.log(`▸ Starting next start on port ${PORT}`);
     const server = spawn(path.join(buildDir, "node_modules/.bin/next"), ["start", "-p", String(PORT), "-H", "127.0.0.1"], {
       cwd: buildDir,
-      env: childEnv,
+      env: env.BENCH_SERVER_NODE_OPTIONS ? { ...childEnv, NODE_OPTIONS: env.BENCH_SERVER_NODE_OPTIONS } : childEnv,
       stdio: ["ignore", "pipe", "inherit"],
       detached: true,
     });
