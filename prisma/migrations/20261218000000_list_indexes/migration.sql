@@ -13,6 +13,9 @@ CREATE INDEX "Payout_createdAt_id_eligibleAt_idx" ON "Payout"("createdAt", "id",
 DROP INDEX "Payout_createdAt_id_idx";
 CREATE INDEX "Payout_eligibleAt_id_createdAt_idx" ON "Payout"("eligibleAt", "id", "createdAt");
 DROP INDEX "Payout_eligibleAt_id_idx";
+-- A provider's payouts newest first (the provider filter, a name search) from the index alone.
+CREATE INDEX "Payout_providerId_createdAt_id_idx" ON "Payout"("providerId", "createdAt", "id");
+DROP INDEX "Payout_providerId_createdAt_idx";
 
 -- The overview: the newest failed payouts and the failed/cancelled volume by updatedAt, the
 -- on-hold count per reason, and the transferred volume per day (read from the index alone).
