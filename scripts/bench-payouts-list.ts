@@ -1,25 +1,30 @@
 // Measures the payouts list against a running server (`next start`), signed in like a browser:
 // the server-rendered page /payouts and the list API /api/admin/payouts for a set of filters,
-// searches, sorts and a deep keyset page, then the CSV export (throughput, and the server's
-// memory while it streams). Prints p50/p95/max per scenario.
+// searches, sorts and a deep keyset page, a payout's detail (/payouts/<id> and its API) and the
+// overview (/ and /api/admin/overview), then the CSV export (throughput, and the server's memory
+// while it streams). Prints p50/p95/max per scenario.
 //
 //   tsx scripts/generate-payouts.ts --count 1000000 --database-url postgresql://postgres@127.0.0.1:5432/payouts_bench_1m
 //   DATABASE_URL=…/payouts_bench_1m npm run db:seed          # the demo logins
 //   (build and start the app on that database, e.g. on port 3402)
 //   tsx scripts/bench-payouts-list.ts --base-url http://127.0.0.1:3402 [--runs 30] [--no-export] [--server-pid <pid>]
+//        [--compare-url http://127.0.0.1:3403]   # a second server (e.g. other code, same data): runs interleaved, B/A ratios
+//        [--only <text>]                          # only the scenarios whose name contains it (no export)
+//        [--export-only]                          # only the CSV export
 //
 // Times are wall-clock on the client over loopback (the whole response read), so they are
-// the server's time plus a little; the API's own `Server-Timing: db;dur=` is shown beside it.
+// the server's time plus a little; the list API's own `Server-Timing: db;dur=` is shown beside it.
 //
-// Measured 2026-11-24 on the 2-core dev machine (PostgreSQL 15, `next start`, 1,001,960
-// payouts, 20,050 providers; other builds running, load ≈ 2.5), 40 runs each:
-//   /payouts page (server-rendered HTML), p50 / p95: first page 25 / 61 ms; one status 22 / 39;
-//   statuses + provider + date range 16 / 28; currency + amount range 24 / 39; sort by amount
-//   19 / 28; page 201 (10,000 rows deep) 18 / 29; search by payout id 10 / 14, booking or
-//   transfer id 20 / 27, provider-name prefix 40 / 62; due-date window sorted by creation
-//   91 / 106 (the one case that reads the whole window: ~41k rows; sorted by due date 18 / 26).
-//   List API p50 4–16 ms except those two (28, 72). CSV export of all 1,001,960 rows: 238 MiB in
-//   26 s (38,000 rows/s), first byte after 6 ms, server RSS +41 MiB at peak.
+// Measured 2026-12-02 (issue 13, docs/benchmarks.md "Lists at one million payouts"): 1,001,960
+// payouts, before (A) and after (B) the list_indexes migration and the capped count, interleaved,
+// 30 runs each, on a machine shared with other helpers (load 7–11 on 2 cores: absolute times 2–4×
+// an idle machine's). List API p95 A → B: first page 152 → 37 ms; currency + amount range 321 → 94;
+// amount ≥ 400 377 → 183; due-date window sorted by creation 210 → 32; provider-name prefix
+// 360 → 140; sort by amount 154 → 28; booking id 83 → 42 (db p95 of every list scenario ≤ 31 ms
+// after, except the name prefix, 122). Overview API p95 1,585 → 901 ms (its totals over every payout
+// still read the whole table). Payout detail unchanged (API p95 ≈ 57 ms at that load). CSV export of
+// everything: 1,001,960 rows, 238 MiB in 122 s at load 7.5, first byte 85 ms, RSS +340 MiB at peak
+// (flat with a slow reader: V8 heap growth, not buffering; +41 MiB at load 2.5 on 2026-11-24).
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
