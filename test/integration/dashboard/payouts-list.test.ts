@@ -242,6 +242,11 @@ describe("listPayouts", () => {
       .map((r) => r.id)
       .sort();
     expect(await search("Ze")).toEqual(ofBoth);
+    // A text naming several kinds finds each: a booking's external id that also starts a provider's name.
+    const namesake = await createProvider({ name: `${one.bookingExternalId} Movers` });
+    const ofNamesake = await payout(namesake, { status: "scheduled", createdAt: new Date(BASE) });
+    expect(await search(one.bookingExternalId)).toEqual([one.id, ofNamesake.id].sort());
+    expect(await search(`${one.bookingExternalId} mov`)).toEqual([ofNamesake.id]);
     // LIKE wildcards are text, not patterns.
     expect(await search("%")).toEqual([]);
     expect(await search("_eta")).toEqual([]);
