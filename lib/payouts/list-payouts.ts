@@ -10,8 +10,8 @@ import { payoutWhere, resolvePayoutFilter } from "./payout-where";
 
 // The payouts list: filters, search and keyset pagination on (sort column, id), written as
 // SQL so that every sort walks an index — (createdAt, id), (eligibleAt, id), (amount, id) —
-// and a page costs the same on the first page and the thousandth. There is no OFFSET; a
-// large result is counted exactly only while that stays cheap (see countPayouts).
+// and a page costs the same on the first page and the thousandth. There is no OFFSET, and a
+// result is counted exactly only up to TOTAL_CAP (see countPayouts).
 
 /** How a list row travels to the browser (dates as ISO strings). */
 export type TPayoutListItem = {
@@ -30,9 +30,9 @@ export type TPayoutListItem = {
 };
 
 /**
- * How many payouts match: exact (`capped` false) whenever counting fits in a small time
- * budget; else `capped`: `count` is what was counted (TOTAL_CAP, "more than"), with the
- * planner's estimate when it says more than that (approximate: shown as "about").
+ * How many payouts match: exact (`capped` false) up to TOTAL_CAP; beyond it `capped`, `count`
+ * being the cap ("more than 1,000"), with the planner's estimate when it says more than that
+ * (approximate: shown as "about").
  */
 export type TPayoutTotal = { count: number; capped: boolean; estimate?: number };
 
@@ -48,16 +48,11 @@ export type TPayoutListPage = {
 
 /**
  * Counting stops here. Counting to the cap reads up to cap / selectivity rows, so it stays
- * small: at 1,000 every first page measured on a million payouts counted in a few ms.
+ * small: at 1,000 every first page measured on a million payouts counted in a few ms. An exact
+ * count past it reads every matching row (a million rows: hundreds of ms on each first page),
+ * so a list never asks for one.
  */
 export const TOTAL_CAP = 1_000;
-
-/**
- * Past the cap, an exact count is tried for this long (a statement timeout) before falling back
- * to the planner's estimate, which can be far off when the table's statistics are stale (e.g.
- * "about 1,000" for 1,960 payouts just after they were written).
- */
-export const EXACT_COUNT_BUDGET_MS = 300;
 
 const SORT_COLUMNS: Record<TPayoutSort, Prisma.Sql> = {
   createdAt: Prisma.raw(`p."createdAt"`),
@@ -105,8 +100,10 @@ type TListRow = {
 
 /**
  * One keyset page of payouts, read in `direction` (the filter's order, or the reverse for a
- * previous page). The inner query picks the page from the Payout table alone (an index
- * walk), the outer one joins the booking and provider of just those rows.
+ * previous page). The inner query picks the page's ids from the Payout table alone, naming no
+ * column beyond the filter's and the sort's, so that an index holding them all answers it
+ * without reading rows (a window on one date sorted by the other: the sort indexes carry the
+ * other date); the outer one reads just those rows with their booking and provider.
  */
 async function readPage(db: Db, where: Prisma.Sql, sort: TPayoutSort, direction: "asc" | "desc", cursor: TCursor | null, limit: number) {
   const conditions = cursor ? Prisma.sql`${where} AND ${keysetCondition(sort, cursor, direction)}` : where;
@@ -115,7 +112,8 @@ async function readPage(db: Db, where: Prisma.Sql, sort: TPayoutSort, direction:
            p."eligibleAt", p."createdAt", p."transferredAt", p."stripeTransferId", p.version,
            b."externalId" AS "bookingExternalId", pr.id::text AS "providerId", pr.name AS "providerName",
            pr."externalId" AS "providerExternalId"
-    FROM (SELECT * FROM "Payout" p WHERE ${conditions} ORDER BY ${orderBy(sort, direction)} LIMIT ${limit}) p
+    FROM (SELECT p.id FROM "Payout" p WHERE ${conditions} ORDER BY ${orderBy(sort, direction)} LIMIT ${limit}) k
+    CROSS JOIN LATERAL (SELECT * FROM "Payout" WHERE id = k.id OFFSET 0) p
     ${JOIN_BOOKING_AND_PROVIDER}
     ORDER BY ${orderBy(sort, direction)}`;
 }
@@ -145,50 +143,18 @@ async function estimatePayouts(db: Db, where: Prisma.Sql): Promise<number> {
   return Math.round(plan?.[0]?.Plan?.["Plan Rows"] ?? 0);
 }
 
-/** PostgreSQL's "canceling statement due to statement timeout" (SQLSTATE 57014), however the driver wraps it. */
-function isStatementTimeout(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth += 1) {
-    const { code, message, meta, cause } = e as { code?: unknown; message?: unknown; meta?: { code?: unknown }; cause?: unknown };
-    if (code === "57014" || meta?.code === "57014") return true;
-    if (typeof message === "string" && /statement timeout/.test(message)) return true;
-    e = cause;
-  }
-  return false;
-}
-
-/** The exact count, or null when it takes longer than `budgetMs`. */
-async function countWithin(db: Db, where: Prisma.Sql, budgetMs: number): Promise<number | null> {
-  try {
-    return await db.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(budgetMs))}`);
-      const [row] = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "Payout" p WHERE ${where}`;
-      return row?.n ?? 0;
-    });
-  } catch (error) {
-    if (isStatementTimeout(error)) return null;
-    throw error;
-  }
-}
-
 /**
- * How many payouts match. Counts at most `cap + 1` rows first (so a huge result costs little);
- * past the cap, the exact count when it takes less than `budgetMs` (0: never tried), else
- * `capped` with the planner's estimate when that is above what was counted (an estimate at or
- * below it says nothing true: "more than 1,000 (about 1,000)").
+ * How many payouts match, counting at most `cap + 1` rows (so a huge result costs little):
+ * exact up to the cap; past it `capped` with the planner's estimate when that is above the cap.
+ * An estimate at or below it says nothing true ("more than 1,000 (about 1,000)": statistics
+ * lag behind fresh rows), so it is left out.
  */
-export async function countPayouts(
-  db: Db,
-  where: Prisma.Sql | null,
-  cap = TOTAL_CAP,
-  budgetMs = EXACT_COUNT_BUDGET_MS,
-): Promise<TPayoutTotal> {
+export async function countPayouts(db: Db, where: Prisma.Sql | null, cap = TOTAL_CAP): Promise<TPayoutTotal> {
   if (!where) return { count: 0, capped: false };
   const [row] = await db.$queryRaw<{ n: number }[]>`
     SELECT count(*)::int AS n FROM (SELECT 1 FROM "Payout" p WHERE ${where} LIMIT ${cap + 1}) t`;
   const n = row?.n ?? 0;
   if (n <= cap) return { count: n, capped: false };
-  const exact = budgetMs > 0 ? await countWithin(db, where, budgetMs) : null;
-  if (exact !== null) return { count: exact, capped: false };
   const estimate = await estimatePayouts(db, where);
   return estimate > cap ? { count: cap, capped: true, estimate } : { count: cap, capped: true };
 }

@@ -12,12 +12,27 @@ import { decimalToMinor, type TPayoutFilter } from "./payout-filter";
 // search matches) and the WHERE conditions built from them, shared by the list, its count and
 // the CSV export.
 
+/**
+ * What a search matched, looked up before the payouts are read, so that the payouts query holds
+ * only the conditions that can match (one, nearly always): an OR of conditions that match
+ * nothing would keep the planner from walking the one index that answers.
+ */
+export type TResolvedSearch = {
+  /** Payouts named by their id or by their Stripe transfer id. */
+  payoutIds: string[];
+  bookingIds: string[];
+  /** Providers named by their external id or id. */
+  providerIds: string[];
+  /** `name ILIKE namePrefix` (escaped) when some provider's name starts with the text; else null. */
+  namePrefix: string | null;
+};
+
 /** The filter with its lookups done (provider, search): what the WHERE clause is built from. */
 export type TResolvedFilter = {
   filter: TPayoutFilter;
   /** The provider filter's provider; `missing` when the filter names no provider (then nothing matches). */
   provider: { id: string; name: string; externalId: string } | "missing" | null;
-  search: { payoutId: string | null; text: string; bookingIds: string[]; providerIds: string[] } | null;
+  search: TResolvedSearch | null;
 };
 
 function escapeLike(text: string): string {
@@ -33,18 +48,27 @@ async function resolveProvider(db: Db, key: string): Promise<TResolvedFilter["pr
 }
 
 /**
- * What a search can name besides a payout or transfer id: bookings by external id, providers
- * by external id or id, or by the start of their name (any case; a uuid is never a name).
+ * What a search can name: a payout by id or Stripe transfer id, bookings by external id or id,
+ * providers by external id or id, or by the start of their name (any case; a uuid is never a
+ * name). Every look-up is an index probe (the name through the trigram index on Provider.name).
+ * Providers found by name stay a subquery of the payouts query (see payoutWhere): a common
+ * prefix names thousands of providers, too many to pass back as a list.
  */
-async function resolveSearch(db: Db, text: string): Promise<NonNullable<TResolvedFilter["search"]>> {
+async function resolveSearch(db: Db, text: string): Promise<TResolvedSearch> {
   const uuid = isUuid(text) ? text.toLowerCase() : null;
-  const byName = uuid ? Prisma.empty : Prisma.sql`OR name ILIKE ${`${escapeLike(text)}%`}`;
-  const [row] = await db.$queryRaw<{ bookingIds: string[]; providerIds: string[] }[]>`
+  const namePrefix = uuid ? null : `${escapeLike(text)}%`;
+  const [row] = await db.$queryRaw<{ payoutIds: string[]; bookingIds: string[]; providerIds: string[]; byName: boolean }[]>`
     SELECT
+      ARRAY(SELECT id::text FROM "Payout" WHERE "stripeTransferId" = ${text} ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "payoutIds",
       ARRAY(SELECT id::text FROM "Booking" WHERE "externalId" = ${text} ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "bookingIds",
-      ARRAY(SELECT id::text FROM "Provider" WHERE "externalId" = ${text} ${byName}
-            ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "providerIds"`;
-  return { payoutId: uuid, text, bookingIds: row?.bookingIds ?? [], providerIds: row?.providerIds ?? [] };
+      ARRAY(SELECT id::text FROM "Provider" WHERE "externalId" = ${text} ${uuid ? Prisma.sql`OR id = ${uuid}::uuid` : Prisma.empty}) AS "providerIds",
+      ${namePrefix ? Prisma.sql`EXISTS (SELECT 1 FROM "Provider" WHERE name ILIKE ${namePrefix})` : Prisma.sql`false`} AS "byName"`;
+  return {
+    payoutIds: row?.payoutIds ?? [],
+    bookingIds: row?.bookingIds ?? [],
+    providerIds: row?.providerIds ?? [],
+    namePrefix: row?.byName ? namePrefix : null,
+  };
 }
 
 /** Looks up what the provider filter and the search refer to (small indexed queries, in parallel). */
@@ -115,11 +139,13 @@ export function payoutWhere(resolved: TResolvedFilter): Prisma.Sql | null {
   if (filter.to) conditions.push(Prisma.sql`${dateColumn} < ${nextDayUtc(filter.to)}::timestamptz`);
   conditions.push(...amountConditions(filter));
   if (search) {
-    const any: Prisma.Sql[] = [Prisma.sql`p."stripeTransferId" = ${search.text}`];
-    if (search.payoutId) any.push(Prisma.sql`p.id = ${search.payoutId}::uuid`);
+    const any: Prisma.Sql[] = [];
+    if (search.payoutIds.length > 0) any.push(Prisma.sql`p.id = ANY(${search.payoutIds}::uuid[])`);
     if (search.bookingIds.length > 0) any.push(Prisma.sql`p."bookingId" = ANY(${search.bookingIds}::uuid[])`);
     if (search.providerIds.length > 0) any.push(Prisma.sql`p."providerId" = ANY(${search.providerIds}::uuid[])`);
-    conditions.push(Prisma.sql`(${Prisma.join(any, " OR ")})`);
+    if (search.namePrefix) any.push(Prisma.sql`p."providerId" IN (SELECT id FROM "Provider" WHERE name ILIKE ${search.namePrefix})`);
+    if (any.length === 0) return null;
+    conditions.push(any.length === 1 ? (any[0] as Prisma.Sql) : Prisma.sql`(${Prisma.join(any, " OR ")})`);
   }
   return conditions.length > 0 ? Prisma.join(conditions, " AND ") : Prisma.sql`TRUE`;
 }
