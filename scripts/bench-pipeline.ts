@@ -298,11 +298,16 @@ async function main(): Promise<number> {
             return await work();
           } catch (error) {
             // Inngest retries the run; the benchmark says how often and why.
-            const what = `${run.fn}:${stepId} threw ${describe(error)
-              .replace(/\s+/g, " ")
+            // The first line and the last (Prisma's say where, then why), ids left out so that they group.
+            const lines = describe(error)
+              .split("\n")
+              .map((line) => line.trim())
+              .filter(Boolean);
+            const text = [...new Set([lines[0], lines.at(-1)])].join(" … ");
+            const what = `${run.fn}:${stepId} threw ${text
               .replace(/\b(ch|acct|tr|py|pi|txn|evt)_[A-Za-z0-9]+/g, "$1_…")
               .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "…")
-              .slice(0, 200)}`;
+              .slice(0, 300)}`;
             stepErrors.set(what, (stepErrors.get(what) ?? 0) + 1);
             throw error;
           }
