@@ -5,17 +5,9 @@
 // sweep. The fake Stripe plays Stripe, with faults. Nothing here writes a row itself.
 import { randomUUID } from "node:crypto";
 
-import { NonRetriableError, RetryAfterError } from "inngest";
 import Stripe from "stripe";
 
 import type { TEngineDeps } from "@/inngest/deps";
-import { createFollowUpPayoutFunction } from "@/inngest/functions/follow-up-payout";
-import { createReconcilePayoutsFunction } from "@/inngest/functions/reconcile-payouts";
-import { createRepayProviderFunction } from "@/inngest/functions/repay-provider";
-import { createReverseTransferFunction } from "@/inngest/functions/reverse-transfer";
-import { createSchedulePayoutFunction } from "@/inngest/functions/schedule-payout";
-import { createTopUpPayoutFunction } from "@/inngest/functions/top-up-payout";
-import { createTransferPayoutFunction } from "@/inngest/functions/transfer-payout";
 import { approveForceRelease } from "@/lib/approvals/approve-force-release";
 import { requestForceRelease } from "@/lib/approvals/request-force-release";
 import { adminActorOf } from "@/lib/audit/admin-actor";
@@ -37,6 +29,7 @@ import { upsertAdminUser } from "@/lib/users/upsert-admin-user";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
+import { createInngestStandIn, describe, type TQueued } from "./inngest-stand-in";
 import { HOUR, MINUTE, type THistory, type TOp, type TPlatformFact, type TSimBooking, type TStripeFact } from "./model";
 import type { TFakeStripe } from "../support/fake-stripe";
 import type { TInngestReceiver } from "../support/inngest-receiver";
@@ -113,44 +106,6 @@ export async function resetWorld(world: TSimWorld): Promise<void> {
   world.receiver.clear();
 }
 
-type TFnKey = "schedule" | "transfer" | "topUp" | "followUp" | "reverse" | "repay" | "reconcile";
-
-const ROUTES: Record<string, TFnKey> = {
-  "booking/completed": "schedule",
-  "payout/transfer.requested": "transfer",
-  "payout/reversal.requested": "reverse",
-  "payout/repayment.requested": "repay",
-  "payout/top-up.requested": "topUp",
-  "tip/added": "followUp",
-  "dispute/opened": "followUp",
-  "dispute/resolved": "followUp",
-  "charge/refunded": "followUp",
-  "booking/cancelled": "followUp",
-  "payout/admin.action": "followUp",
-};
-
-type TQueued = {
-  fn: TFnKey;
-  event: { id: string; name: string; data: Record<string, unknown> };
-  runId: string;
-  attempt: number;
-  notBefore: number;
-  /** A run that finished (kept for re-runs: a step that runs twice). */
-  done: boolean;
-  /** Step results Inngest kept (by step id). */
-  memo: Map<string, unknown>;
-};
-
-/** What an Inngest function object holds (InngestFunction's `opts` and handler `fn`). */
-type TFunctionLike = {
-  opts: { retries?: number; onFailure?: (input: unknown) => Promise<unknown> };
-  fn: (ctx: unknown) => Promise<unknown>;
-};
-
-class SimSleep extends Error {
-  override name = "SimSleep";
-}
-
 export async function playHistory(world: TSimWorld, history: THistory): Promise<TPlayLog> {
   const { fake, clock } = world;
   const playStarted = performance.now();
@@ -171,16 +126,6 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     ran: 0,
   };
   const tag = `s${history.seed}_${randomUUID().slice(0, 6)}`;
-  const functions = {
-    schedule: createSchedulePayoutFunction(world.deps),
-    transfer: createTransferPayoutFunction(world.deps),
-    topUp: createTopUpPayoutFunction(world.deps),
-    followUp: createFollowUpPayoutFunction(world.deps),
-    reverse: createReverseTransferFunction(world.deps),
-    repay: createRepayProviderFunction(world.deps),
-    reconcile: createReconcilePayoutsFunction(world.deps),
-  };
-
   // The world Stripe holds before anything happens: the providers' accounts, the charges.
   for (const p of history.providers) {
     log.accounts.set(
@@ -212,109 +157,10 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
     }
   }
 
-  // Inngest's side: events sent by the app are queued as runs.
-  const queue: TQueued[] = [];
-  const seenEvents = new Set<string>();
-  let received = 0;
-  const pull = () => {
-    const events = world.receiver.events();
-    for (; received < events.length; received++) {
-      const event = events[received]!;
-      const id = event.id ?? randomUUID();
-      // Inngest drops an event whose id it has seen (the outbox re-sends with the same id).
-      if (seenEvents.has(id)) continue;
-      seenEvents.add(id);
-      const fn = ROUTES[event.name];
-      if (!fn) continue;
-      queue.push({
-        fn,
-        event: { id, name: event.name, data: event.data },
-        runId: `run_${randomUUID()}`,
-        attempt: 0,
-        notBefore: clock.now().getTime(),
-        done: false,
-        memo: new Map(),
-      });
-    }
-  };
-
-  /**
-   * One execution of a run, as Inngest does it: each step.run result is memoised on the run, so
-   * a retry skips the steps that finished; a crash between a step's work and its memo makes
-   * that step run again; a sleep ends the execution until its time; an error is retried with
-   * the function's own `retries` and backoff (RetryAfterError's delay), then the function's
-   * failure handler runs.
-   */
-  async function execute(run: TQueued, crashAfter: number | null): Promise<void> {
-    const fn = functions[run.fn] as unknown as TFunctionLike;
-    let stepsRan = 0;
-    let sleepUntil: number | null = null;
-    let crashed = false;
-    const step = {
-      run: async (id: string, handler: () => unknown) => {
-        if (run.memo.has(id)) return run.memo.get(id);
-        const result = await handler();
-        // Inngest keeps a step's result as JSON.
-        const kept = result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown);
-        stepsRan++;
-        if (crashAfter !== null && stepsRan === crashAfter) {
-          crashed = true;
-          throw new Error(`simulated crash after step ${id}, before Inngest kept its result`);
-        }
-        run.memo.set(id, kept);
-        return kept;
-      },
-      sleepUntil: async (id: string, until: string | Date) => {
-        if (run.memo.has(id)) return;
-        const target = new Date(until).getTime();
-        if (target > clock.now().getTime()) {
-          sleepUntil = target;
-          throw new SimSleep();
-        }
-        run.memo.set(id, null);
-      },
-    };
-    if (process.env.SIM_TRACE) console.log(`[sim]   run ${run.fn} ${run.event.name} attempt ${run.attempt} crash ${crashAfter}`);
-    let error: unknown = null;
-    try {
-      await fn.fn({ event: run.event, events: [run.event], step, runId: run.runId, attempt: run.attempt });
-    } catch (caught) {
-      error = caught;
-    }
-    if (process.env.SIM_TRACE) console.log(`[sim]   -> ${error ? String(error).slice(0, 200) : "ok"}`);
-    pull();
-    if (sleepUntil !== null) {
-      run.notBefore = sleepUntil;
-      return;
-    }
-    if (error === null) {
-      run.done = true;
-      return;
-    }
-    const retries = fn.opts.retries ?? 3;
-    if (!crashed && (error instanceof NonRetriableError || run.attempt >= retries)) {
-      run.done = true;
-      if (fn.opts.onFailure) {
-        await fn.opts
-          .onFailure({
-            event: { name: "inngest/function.failed", data: { event: run.event, run_id: run.runId, error: { message: String(error) } } },
-            runId: `run_${randomUUID()}`,
-            step,
-          })
-          .catch((failure: unknown) => problem(`the failure handler of ${run.fn} threw: ${describe(failure)}`));
-        pull();
-      }
-      return;
-    }
-    // Inngest retries the run (a crash is retried like an error), after a backoff.
-    run.attempt++;
-    const delay = error instanceof RetryAfterError ? retryDelayMs(error.retryAfter) : Math.min(run.attempt, 5) * MINUTE;
-    run.notBefore = clock.now().getTime() + delay;
-    if (process.env.SIM_TRACE) console.log(`[sim]   retry in ${delay} ms`);
-  }
-
   let currentOp = 0;
   const problem = (what: string) => log.problems.push({ op: currentOp, what });
+  // Inngest's side: events sent by the app are queued as runs (test/sim/inngest-stand-in.ts).
+  const { queue, pull, execute } = createInngestStandIn({ receiver: world.receiver, clock, deps: world.deps, onProblem: problem });
 
   async function runInngest(op: Extract<TOp, { op: "inngest" }>): Promise<void> {
     pull();
@@ -746,21 +592,4 @@ async function readPastFaults<T>(read: () => Promise<T>): Promise<T> {
       if (attempt >= 5) throw error;
     }
   }
-}
-
-/** RetryAfterError's delay: milliseconds, a number of seconds as a string, "1m"-style, or a date. */
-function retryDelayMs(retryAfter: unknown): number {
-  if (typeof retryAfter === "number") return retryAfter;
-  if (retryAfter instanceof Date) return Math.max(0, retryAfter.getTime() - Date.now());
-  const text = String(retryAfter);
-  const match = /^(\d+)(ms|s|m|h)?$/.exec(text);
-  if (!match) return MINUTE;
-  const n = Number(match[1]);
-  const unit = match[2];
-  return unit === "ms" ? n : unit === "m" ? n * MINUTE : unit === "h" ? n * HOUR : n * 1000;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
