@@ -370,7 +370,7 @@ async function main(): Promise<number> {
       );
       const payload = JSON.stringify(event);
       const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: getEnv().STRIPE_WEBHOOK_SECRET[0]! });
-      await receiveStripeWebhook(
+      const { apply } = await receiveStripeWebhook(
         new Request("http://localhost/api/webhooks/stripe", {
           method: "POST",
           headers: { "content-type": "application/json", "stripe-signature": header },
@@ -378,6 +378,7 @@ async function main(): Promise<number> {
         }),
         { deps: world.webhookDeps },
       );
+      await apply?.(); // what the route runs with after()
     }
     const accountsKept = await db.stripeAccount.count({ where: { payoutsEnabled: true, transfersActive: true } });
     if (accountsKept !== providerCount) throw new Error(`account.updated: ${accountsKept} of ${providerCount} accounts recorded as ready`);
@@ -496,14 +497,9 @@ async function main(): Promise<number> {
           body: raw,
         });
         try {
-          // ┌─ THE ONE CALL SITE of receiveBookingWebhook. Today it applies before it answers; when it
-          // │  returns { answer, apply } (apply run by the route with after()), this already runs
-          // │  `apply` as its own phase. If its type makes this cast fail, the 2 lines to change are these:
-          const received = (await inPhase("webhook", () =>
-            receiveBookingWebhook(request, { deps: world.webhookDeps, clock: world.clock }),
-          )) as unknown;
-          const apply = (received as { apply?: (() => Promise<void>) | null }).apply;
-          // └─
+          // The one call site of receiveBookingWebhook: it answers once stored; `apply` is what the
+          // route runs with after(), measured as its own phase.
+          const { apply } = await inPhase("webhook", () => receiveBookingWebhook(request, { deps: world.webhookDeps, clock: world.clock }));
           if (apply) await inPhase("webhook apply (after the answer)", apply);
         } catch (error) {
           log.problems.push({ op: 0, what: `POST /api/webhooks/booking failed: ${describe(error)}` });

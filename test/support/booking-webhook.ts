@@ -6,7 +6,7 @@ import { POST } from "@/app/api/webhooks/booking/route";
 import { getEnv } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
-import { settleAfterTasks } from "./next-after";
+import { settleAfterTasks } from "./after-tasks";
 
 export type TBookingEvent = { id: string; type: string; createdAt: string; data: Record<string, unknown> };
 

@@ -10,9 +10,9 @@ import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { resetStripeForTests } from "@/lib/stripe/client";
 
+import { settleAfterTasks } from "./after-tasks";
 import { startEngineHarness, type TEngineHarness } from "./engine";
 import type { TFakeStripe } from "./fake-stripe";
-import { settleAfterTasks } from "./next-after";
 
 /** A Stripe-looking id: `ch_…`, `evt_…`, `dp_…`. */
 export const stripeId = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;

@@ -18,8 +18,8 @@ import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
+import { settleAfterTasks } from "../../support/after-tasks";
 import { HOUR, startEngineHarness, type TEngineHarness } from "../../support/engine";
-import { settleAfterTasks } from "../../support/next-after";
 
 const auth = vi.hoisted(() => ({ user: null as { id: string; email: string; name: string; role: AdminRole } | null }));
 

@@ -30,9 +30,9 @@ import { POST as postStripe } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 
+import { settleAfterTasks } from "../../support/after-tasks";
 import { bookingCompletedEvent } from "../../support/booking-webhook";
 import { startFakeStripe, type TFakeStripe } from "../../support/fake-stripe";
-import { settleAfterTasks } from "../../support/next-after";
 import { stripeEvent, stripeId } from "../../support/stripe-fixtures";
 import { pointAppStripeAt } from "../../support/stripe-webhook";
 

@@ -7,8 +7,8 @@ import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
+import { settleAfterTasks } from "../../support/after-tasks";
 import { HOUR, startEngineHarness, type TEngineHarness } from "../../support/engine";
-import { settleAfterTasks } from "../../support/next-after";
 
 let h: TEngineHarness;
 

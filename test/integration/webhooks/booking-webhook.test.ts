@@ -8,7 +8,7 @@ import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
-import { settleAfterTasks } from "../../support/next-after";
+import { settleAfterTasks } from "../../support/after-tasks";
 
 const OLD_SECRET = "whsec_booking_old_rotating_1";
 const NEW_SECRET = "whsec_booking_new_rotating_2";

@@ -22,8 +22,8 @@ import { markFailed } from "@/lib/payouts/transfer-complete";
 import { addTip } from "@/lib/tips/add-tip";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
+import { settleAfterTasks } from "../../support/after-tasks";
 import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
-import { settleAfterTasks } from "../../support/next-after";
 import { sendStripeEvent, stripeId } from "../../support/stripe-webhook";
 
 let h: TEngineHarness;

@@ -15,6 +15,7 @@ import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
+import { settleAfterTasks } from "../../support/after-tasks";
 import { bookingCompletedEvent, type TBookingEvent } from "../../support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "../../support/engine";
 
@@ -133,7 +134,6 @@ describe("one lane per booking", () => {
         for (const amount of [100, 200, 300]) await sendWithoutWaiting(tipEvent(bookingId, amount));
       }),
     );
-    const { settleAfterTasks } = await import("../../support/next-after");
     await settleAfterTasks();
 
     for (const bookingId of bookings) {

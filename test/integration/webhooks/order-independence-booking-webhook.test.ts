@@ -7,7 +7,7 @@ import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
-import { settleAfterTasks } from "../../support/next-after";
+import { settleAfterTasks } from "../../support/after-tasks";
 
 const SECRET = "whsec_order_independence_secret";
 const HOUR = 60 * 60 * 1000;

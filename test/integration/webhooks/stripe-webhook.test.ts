@@ -18,8 +18,8 @@ import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/bookin
 import { addTip } from "@/lib/tips/add-tip";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
+import { settleAfterTasks } from "../../support/after-tasks";
 import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
-import { settleAfterTasks } from "../../support/next-after";
 
 let h: TEngineHarness;
 

@@ -12,8 +12,8 @@ import { db } from "@/lib/db";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
+import { settleAfterTasks } from "../../support/after-tasks";
 import { payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
-import { settleAfterTasks } from "../../support/next-after";
 import { sendStripeEvent, stripeId } from "../../support/stripe-webhook";
 
 const SECRET = "whsec_booking_text_secret";
