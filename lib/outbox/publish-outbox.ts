@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { Prisma, PrismaClient } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import { inngest } from "@/lib/inngest/client";
 
 export const ENGINE_STATE_KEY = "workflow_engine";
@@ -13,30 +13,51 @@ type TSend = (events: { id: string; name: string; data: Record<string, unknown> 
 
 const defaultSend: TSend = (events) => inngest.send(events);
 
+/** How long a publisher's claim on the events it sends keeps others off them (longer than a send may take). */
+export const OUTBOX_CLAIM_MS = 30_000;
+
+type TClaimed = { id: string; eventId: string; name: string; data: string; createdAt: Date };
+
 /**
  * Sends unsent outbox events to Inngest (all of them, or just `eventIds`), oldest first,
- * and marks them sent. On failure they stay unsent with the error recorded, and the
- * workflow engine is marked unreachable for the Overview.
+ * and marks them sent. The events are first claimed for OUTBOX_CLAIM_MS (FOR UPDATE SKIP
+ * LOCKED, one statement), so publishers running at once send disjoint sets: each event goes
+ * out once rather than once per publisher, and no two publishers update the same rows in
+ * different orders. On failure they stay unsent with the error recorded and the claim let go,
+ * and the workflow engine is marked unreachable for the Overview. A publisher that dies after
+ * claiming leaves its events to the next one once the claim runs out (the sweep resends all).
  */
 export async function publishOutbox(
   db: PrismaClient,
   options: { eventIds?: string[]; limit?: number; send?: TSend; now?: Date } = {},
 ): Promise<TPublishResult> {
   const now = options.now ?? new Date();
-  const pending = await db.outboxEvent.findMany({
-    where: { sentAt: null, ...(options.eventIds ? { eventId: { in: options.eventIds } } : {}) },
-    orderBy: { createdAt: "asc" },
-    take: options.limit ?? 200,
-  });
+  const limit = options.limit ?? 200;
+  if (options.eventIds?.length === 0) return { sent: 0, failed: 0 };
+  const only = options.eventIds ? Prisma.sql`AND "eventId" = ANY(${options.eventIds}::text[])` : Prisma.empty;
+  const pending = await db.$queryRaw<TClaimed[]>`
+    UPDATE "OutboxEvent" SET "claimedUntil" = clock_timestamp() + ${OUTBOX_CLAIM_MS} * interval '1 millisecond'
+    WHERE id IN (
+      SELECT id FROM "OutboxEvent"
+      WHERE "sentAt" IS NULL AND ("claimedUntil" IS NULL OR "claimedUntil" < clock_timestamp()) ${only}
+      ORDER BY "createdAt", id
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id::text AS id, "eventId", name, data::text AS data, "createdAt"`;
   if (pending.length === 0) return { sent: 0, failed: 0 };
+  // RETURNING gives no order: send oldest first, as claimed.
+  pending.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+  const ids = pending.map((e) => e.id);
 
   try {
-    await (options.send ?? defaultSend)(pending.map((e) => ({ id: e.eventId, name: e.name, data: e.data as Record<string, unknown> })));
+    await (options.send ?? defaultSend)(
+      pending.map((e) => ({ id: e.eventId, name: e.name, data: JSON.parse(e.data) as Record<string, unknown> })),
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const mark = db.outboxEvent.updateMany({
-      where: { id: { in: pending.map((e) => e.id) } },
-      data: { attempts: { increment: 1 }, lastError: message.slice(0, 1000) },
+      where: { id: { in: ids } },
+      data: { attempts: { increment: 1 }, lastError: message.slice(0, 1000), claimedUntil: null },
     });
     const ops: Prisma.PrismaPromise<unknown>[] = [mark];
     if (await engineStateNeedsWrite(db, false, now)) ops.push(recordEngineState(db, { reachable: false, error: message, now }));
@@ -45,8 +66,8 @@ export async function publishOutbox(
   }
 
   const mark = db.outboxEvent.updateMany({
-    where: { id: { in: pending.map((e) => e.id) } },
-    data: { sentAt: now, attempts: { increment: 1 }, lastError: null },
+    where: { id: { in: ids } },
+    data: { sentAt: now, attempts: { increment: 1 }, lastError: null, claimedUntil: null },
   });
   const ops: Prisma.PrismaPromise<unknown>[] = [mark];
   if (await engineStateNeedsWrite(db, true, now)) ops.push(recordEngineState(db, { reachable: true, error: null, now }));
