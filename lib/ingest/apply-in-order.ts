@@ -12,7 +12,9 @@ import { processDelivery, type TProcessOptions } from "./process-delivery";
  * How long a lane's holder may go without renewing its lease before another server (the next
  * delivery of the lane, or the sweep) takes the lane over: it crashed, or hangs.
  */
-export const LANE_LEASE_MS = 60_000;
+export const LANE_LEASE_MS = 5 * 60_000;
+/** How often a holder renews its lease while it holds the lane. */
+const LANE_RENEW_MS = 60_000;
 
 /** The lane a delivery is applied in: its booking's, else its connected account's, else its own. */
 export function laneKeyOf(delivery: Pick<WebhookEvent, "id" | "bookingExternalId" | "account">): string {
@@ -53,45 +55,56 @@ const LANE_BATCH = 50;
  * the holder's next look sees it). So the deliveries of one booking apply in order and one at a
  * time with any number of servers, and each is applied by exactly one of them (recordOutcome
  * moves it out of `received`; the services are idempotent by delivery id for the case where a
- * holder's lease ran out mid-apply and the lane was taken over). A lane's round trips besides
+ * holder stalled past its lease and the lane was taken over). A lane's round trips besides
  * the applies: take it, look, let go (three for a lone delivery).
  */
-export async function applyInOrder(deps: TWebhookDeps, key: string, options: TProcessOptions = {}): Promise<TLaneResult> {
+export async function applyInOrder(
+  deps: TWebhookDeps,
+  key: string,
+  options: TProcessOptions & { /** Tests: how often the lease is renewed (LANE_RENEW_MS). */ renewEveryMs?: number } = {},
+): Promise<TLaneResult> {
   const result: TLaneResult = { applied: [], heldElsewhere: false };
   const token = randomUUID();
   if (!(await acquireLane(deps.db, key, token))) {
     result.heldElsewhere = true;
     return result;
   }
-  let renewedAt = Date.now();
-  let held = true;
+  // The lease is renewed on a timer for as long as the lane is held, so that one slow apply (a
+  // Stripe call with its retries, a long chain of deferred deliveries) never lets it run out
+  // while this server is still applying; a refused renewal (taken over after all: this process
+  // stalled) stops the holder after the delivery in hand.
+  let lost = false;
+  const renewal = setInterval(() => {
+    renewLane(deps.db, key, token).then(
+      (kept) => void (lost ||= !kept),
+      (error: unknown) => console.error(`ingest lane ${key}: renewing its lease failed`, error),
+    );
+  }, options.renewEveryMs ?? LANE_RENEW_MS);
+  renewal.unref();
   try {
-    while (held) {
+    for (;;) {
       const batch = await deps.db.webhookEvent.findMany({
         where: receivedIn(key),
         orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
         take: LANE_BATCH,
       });
       for (const delivery of batch) {
-        if (Date.now() - renewedAt > LANE_LEASE_MS / 3) {
-          if (!(await renewLane(deps.db, key, token))) return result; // taken over: the new holder goes on
-          renewedAt = Date.now();
-        }
-        await processDelivery(deps, delivery, options);
+        if (lost) return result; // taken over: the new holder goes on
+        await processDelivery(deps, delivery, { publish: options.publish });
         result.applied.push(delivery.id);
       }
       if (batch.length === LANE_BATCH) continue;
-      if (await releaseLane(deps.db, key, token)) held = false;
-      else if (!(await lookAgain(deps.db, key, token)))
-        return result; // taken over
-      else renewedAt = Date.now();
+      if (await releaseLane(deps.db, key, token)) return result;
+      if (!(await lookAgain(deps.db, key, token))) return result; // taken over
     }
   } catch (error) {
-    // Let go so that the lane's next delivery (or the sweep) is not kept waiting for the lease.
+    // Let go so that the lane's next delivery is not kept waiting for the lease; the caller
+    // tries the lane again (applyReceivedDelivery), which also applies whoever marked it dirty.
     await deps.db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid`.catch(() => undefined);
     throw error;
+  } finally {
+    clearInterval(renewal);
   }
-  return result;
 }
 
 /**

@@ -30,15 +30,28 @@ async function inTurn<T>(task: () => Promise<T>): Promise<T> {
   }
 }
 
+/** When applying a lane throws (the database gone for a moment, a pool timeout), it is tried again after these waits. */
+export const APPLY_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000];
+
 /**
  * Applies a just-stored delivery in its lane, after its sender has had the answer. Never
- * throws: the delivery is stored, and whatever stopped the apply here (the database gone for
- * a moment, a crash) leaves it `received` for the reconciliation sweep, which applies it.
+ * throws: the delivery is stored. When the apply fails for a reason other than the delivery
+ * itself (recorded on it as failed), the lane is tried again a few times, which also applies
+ * whatever waited in it; after that, what is left `received` is the reconciliation sweep's.
  */
 export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
-  try {
-    await inTurn(() => applyInOrder(deps, laneKeyOf(delivery)));
-  } catch (error) {
-    console.error(`webhook delivery ${delivery.id} (${delivery.source} ${delivery.type}): applying it failed; the sweep applies it`, error);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await inTurn(() => applyInOrder(deps, laneKeyOf(delivery)));
+      return;
+    } catch (error) {
+      const wait = APPLY_RETRY_DELAYS_MS[attempt];
+      console.error(
+        `webhook delivery ${delivery.id} (${delivery.source} ${delivery.type}): applying its lane failed; ${wait === undefined ? "left to the sweep" : `trying again in ${wait} ms`}`,
+        error,
+      );
+      if (wait === undefined) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }

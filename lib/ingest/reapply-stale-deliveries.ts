@@ -5,6 +5,7 @@ import { learnCharges } from "@/lib/charges/charge-funding";
 import { BUSY_ERROR_CODE } from "@/lib/payouts/sync-payout-with-booking";
 import { TRANSFER_NOT_RECORDED_ERROR_CODE } from "@/lib/stripe-webhooks/handle-transfer-reversed";
 import { STRIPE_UNREACHABLE_ERROR_CODE } from "@/lib/stripe-webhooks/refund-outcome";
+import { storedOutcome } from "@/lib/webhooks/store-delivery";
 import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyInOrder, laneKeyOf } from "./apply-in-order";
@@ -65,13 +66,19 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
   });
   for (const delivery of stale) {
     let outcome: TApplyOutcome | null;
-    if (delivery.status === "received") {
-      // Never applied (its server crashed before its after() ran): in its lane, with any received after it.
-      const lane = await applyInOrder(deps, laneKeyOf(delivery), { publish: false });
-      if (!lane.applied.includes(delivery.id)) continue; // its lane's holder applies it
-      outcome = outcomeOf(await deps.db.webhookEvent.findUniqueOrThrow({ where: { id: delivery.id } }));
-    } else {
-      outcome = await processDelivery(deps, delivery, { publish: false });
+    try {
+      if (delivery.status === "received") {
+        // Never applied (its server crashed before its after() ran): in its lane, with any received after it.
+        const lane = await applyInOrder(deps, laneKeyOf(delivery), { publish: false });
+        if (!lane.applied.includes(delivery.id)) continue; // its lane's holder applies it
+        outcome = storedOutcome(await deps.db.webhookEvent.findUniqueOrThrow({ where: { id: delivery.id } }));
+      } else {
+        outcome = await processDelivery(deps, delivery, { publish: false });
+      }
+    } catch (error) {
+      // One delivery's trouble (its lane, the database for a moment) does not stop the sweep.
+      console.error(`sweep: re-applying webhook delivery ${delivery.id} failed; the next sweep tries again`, error);
+      continue;
     }
     result.reapplied += 1;
     if (outcome?.status === "processed") result.processed += 1;
@@ -99,22 +106,6 @@ export async function reapplyStaleDeliveries(deps: TWebhookDeps, options: { now?
     if ((await processDelivery(deps, delivery, { publish: false })).status === "processed") result.unblocked += 1;
   }
   return result;
-}
-
-/** What applying a delivery came to, as recorded on it (null while it is still `received`). */
-function outcomeOf(delivery: { status: string; error: string | null }): TApplyOutcome | null {
-  switch (delivery.status) {
-    case "processed":
-      return { status: "processed" };
-    case "deferred":
-      return { status: "deferred", reason: delivery.error ?? "" };
-    case "ignored":
-      return { status: "ignored", reason: delivery.error ?? "" };
-    case "failed":
-      return { status: "failed", error: delivery.error ?? "" };
-    default:
-      return null;
-  }
 }
 
 /** The charge a stored Stripe dispute or refund event names (data.object.charge). */

@@ -2,15 +2,19 @@ import "server-only";
 
 import { z } from "zod";
 
+import type { WebhookEvent } from "@/generated/prisma/client";
 import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { ConflictError } from "@/lib/errors";
 import { getDeliveryOrThrow, toDeliveryDetail, type TRedriveResult } from "@/lib/webhooks/list-deliveries";
 import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
-import type { TWebhookDeps } from "@/lib/webhooks/types";
+import { storedOutcome } from "@/lib/webhooks/store-delivery";
+import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
+import { applyInOrder, laneKeyOf } from "./apply-in-order";
 import { processDelivery } from "./process-delivery";
+import { STALE_DELIVERY_MS } from "./reapply-stale-deliveries";
 
 /** The optional body of POST …/redrive: why the operator re-drives it (kept in the audit log). */
 export const ZRedriveInput = z.object({ reason: ZReason.optional() }).strict();
@@ -32,7 +36,7 @@ export async function redriveDelivery(deps: TWebhookDeps, input: { id: string; a
       status: before.status,
     });
   }
-  const outcome = await processDelivery(deps, before);
+  const outcome = before.status === "received" ? await redriveReceived(deps, before) : await processDelivery(deps, before);
   const after = await getDeliveryOrThrow(deps.db, input.id);
   await deps.db.$transaction(async (tx) => {
     await recordAudit(tx, {
@@ -53,4 +57,30 @@ export async function redriveDelivery(deps: TWebhookDeps, input: { id: string; a
     });
   });
   return { delivery: toDeliveryDetail(after), outcome };
+}
+
+/**
+ * A delivery still `received` is applied in its lane, like on arrival, never beside it: one
+ * received moments ago is waiting its turn there (409 until it has waited STALE_DELIVERY_MS,
+ * when its server may have died), and a lane another server is applying is left to it (409
+ * unless that server has applied it meanwhile).
+ */
+async function redriveReceived(deps: TWebhookDeps, delivery: WebhookEvent): Promise<TApplyOutcome> {
+  const now = deps.clock?.now() ?? new Date();
+  const waited = now.getTime() - delivery.receivedAt.getTime();
+  if (waited < STALE_DELIVERY_MS) {
+    throw new ConflictError(
+      `Delivery ${delivery.id} was received ${Math.max(0, Math.round(waited / 1000))} s ago and is waiting its turn to be applied; re-drive it if it is still received after ${STALE_DELIVERY_MS / 60_000} minutes.`,
+      { deliveryId: delivery.id, status: delivery.status },
+    );
+  }
+  await applyInOrder(deps, laneKeyOf(delivery));
+  const outcome = storedOutcome(await getDeliveryOrThrow(deps.db, delivery.id));
+  if (!outcome) {
+    throw new ConflictError(`Delivery ${delivery.id} is being applied now in its booking's lane; look again in a moment.`, {
+      deliveryId: delivery.id,
+      status: delivery.status,
+    });
+  }
+  return outcome;
 }

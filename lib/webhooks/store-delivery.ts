@@ -70,6 +70,22 @@ export function outcomeColumns(outcome: TApplyOutcome): { status: Exclude<Webhoo
   }
 }
 
+/** What applying a delivery came to, as recorded on it (outcomeColumns read back); null while it is `received`. */
+export function storedOutcome(delivery: Pick<WebhookEvent, "status" | "error">): TApplyOutcome | null {
+  switch (delivery.status) {
+    case "processed":
+      return delivery.error ? { status: "processed", note: delivery.error } : { status: "processed" };
+    case "deferred":
+      return { status: "deferred", reason: delivery.error ?? "" };
+    case "ignored":
+      return { status: "ignored", reason: delivery.error ?? "" };
+    case "failed":
+      return { status: "failed", error: delivery.error ?? "" };
+    case "received":
+      return null;
+  }
+}
+
 /**
  * Records an apply outcome on the delivery (its status, the text, one more apply attempt), except that a delivery
  * already `processed` keeps its first outcome: two appliers racing on the same delivery

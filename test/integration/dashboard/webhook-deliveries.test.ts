@@ -13,6 +13,7 @@ import { POST as bookingWebhook } from "@/app/api/webhooks/booking/route";
 import type { AdminRole } from "@/generated/prisma/enums";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { STALE_DELIVERY_MS } from "@/lib/ingest/reapply-stale-deliveries";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
@@ -333,12 +334,32 @@ describe("which deliveries can be re-driven", () => {
         payload: body,
         bookingExternalId: body.data.bookingId,
       });
-      await db.webhookEvent.update({ where: { id: delivery.id }, data: { status } });
+      // A `received` one as a crash leaves it: untouched for longer than its lane's turn could take.
+      const receivedAt = new Date(h.clock.now().getTime() - STALE_DELIVERY_MS - 1_000);
+      await db.webhookEvent.update({ where: { id: delivery.id }, data: { status, receivedAt } });
       const answer = await callRedrive(delivery.id);
       expect({ status, answer: answer.status }).toEqual({ status, answer: REDRIVABLE_STATUSES.includes(status) ? 200 : 409 });
       if (answer.status === 200) expect(answer.json).toMatchObject({ delivery: { status: "deferred" } });
     }
     expect([...REDRIVABLE_STATUSES].sort()).toEqual(["deferred", "failed", "received"]);
+  });
+
+  it("a delivery received moments ago is waiting its turn in its lane: 409 saying so, nothing applied beside the lane", async () => {
+    auth.user = users.operator;
+    const body = tip(uid("bk_none"), h.clock.now());
+    const { delivery } = await storeDelivery(db, {
+      source: "booking_platform",
+      externalId: body.id,
+      type: body.type,
+      payload: body,
+      bookingExternalId: body.data.bookingId,
+      receivedAt: h.clock.now(),
+    });
+    const answer = await callRedrive(delivery.id);
+    expect(answer.status).toBe(409);
+    expect(JSON.stringify(answer.json)).toContain("waiting its turn");
+    expect(await db.webhookEvent.findUniqueOrThrow({ where: { id: delivery.id } })).toMatchObject({ status: "received", applyAttempts: 0 });
+    await db.webhookEvent.delete({ where: { id: delivery.id } }); // not for the sweep tests below
   });
 });
 

@@ -9,7 +9,7 @@ import type { PrismaClient } from "@/generated/prisma/client";
 import { createPrismaClient, db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { applyInOrder, laneKeyOf, LANE_LEASE_MS } from "@/lib/ingest/apply-in-order";
-import { APPLY_CONCURRENCY } from "@/lib/ingest/apply-received";
+import { APPLY_CONCURRENCY, applyReceivedDelivery } from "@/lib/ingest/apply-received";
 import { reapplyStaleDeliveries, STALE_DELIVERY_MS } from "@/lib/ingest/reapply-stale-deliveries";
 import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
@@ -20,13 +20,21 @@ import { bookingCompletedEvent, type TBookingEvent } from "../../support/booking
 import { startEngineHarness, type TEngineHarness } from "../../support/engine";
 
 // Who applies what, when: the real applyDelivery, timed (to see that a lane never runs two at once).
+// A delivery's apply can also be held at a gate (a slow Stripe call), once.
 const spans = vi.hoisted(() => [] as { id: string; start: number; end: number }[]);
+const gates = vi.hoisted(() => new Map<string, { entered: () => void; release: Promise<void> }>());
 vi.mock("@/lib/ingest/apply-delivery", async (importOriginal) => {
   const original = await importOriginal<typeof import("@/lib/ingest/apply-delivery")>();
   return {
     applyDelivery: async (...args: Parameters<typeof original.applyDelivery>) => {
       const start = performance.now();
       try {
+        const gate = gates.get(args[1].id);
+        if (gate) {
+          gates.delete(args[1].id);
+          gate.entered();
+          await gate.release;
+        }
         return await original.applyDelivery(...args);
       } finally {
         spans.push({ id: args[1].id, start, end: performance.now() });
@@ -218,6 +226,70 @@ describe("one lane per booking", () => {
     expect(taken.applied).toHaveLength(1);
     expect(await deliveriesOf(bookingId)).toMatchObject([{ status: "processed", applyAttempts: 1 }]);
     expect(await db.ingestLane.count({ where: { key: lane } })).toBe(0);
+  });
+});
+
+function gate(id: string): { isIn: Promise<void>; release: () => void } {
+  let entered!: () => void;
+  let release!: () => void;
+  const isIn = new Promise<void>((resolve) => (entered = resolve));
+  gates.set(id, { entered, release: new Promise<void>((resolve) => (release = resolve)) });
+  return { isIn, release };
+}
+
+describe("a slow or failing holder (adversarial review)", () => {
+  it("the lease is renewed while one long apply runs, not only between deliveries", async () => {
+    const bookingId = `bk_${key()}`;
+    const deps: TWebhookDeps = { db, stripe: () => h.stripe };
+    await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    const [d1] = await deliveriesOf(bookingId);
+    const g = gate(d1!.id);
+    const holder = applyInOrder(deps, laneKeyOf(d1!), { renewEveryMs: 100 });
+    await g.isIn;
+    const before = (await db.ingestLane.findUniqueOrThrow({ where: { key: laneKeyOf(d1!) } })).leasedUntil;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const during = (await db.ingestLane.findUniqueOrThrow({ where: { key: laneKeyOf(d1!) } })).leasedUntil;
+    g.release();
+    expect((await holder).applied).toEqual([d1!.id]);
+    expect(during.getTime()).toBeGreaterThan(before.getTime());
+  });
+
+  it("a holder whose apply throws (a pool timeout) lets go, and the lane is tried again: what waited in it is applied", async () => {
+    const bookingId = `bk_${key()}`;
+    const deps: TWebhookDeps = { db, stripe: () => h.stripe };
+    await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    const [d1] = await deliveriesOf(bookingId);
+    const g = gate(d1!.id);
+    // Recording d1's outcome fails once, as when no pooled connection frees up in time.
+    let failures = 0;
+    const flaky = new Proxy(db, {
+      get(target, property) {
+        if (property !== "webhookEvent") return Reflect.get(target, property, target) as unknown;
+        return new Proxy(target.webhookEvent, {
+          get(model, name) {
+            if (name !== "updateMany") return Reflect.get(model, name, model) as unknown;
+            return async (args: { where?: { id?: string } }) => {
+              if (args.where?.id === d1!.id && failures++ === 0)
+                throw new Error("Timed out fetching a new connection from the connection pool");
+              return model.updateMany(args as never);
+            };
+          },
+        });
+      },
+    });
+    const holder = applyReceivedDelivery({ db: flaky, stripe: () => h.stripe }, d1!);
+    await g.isIn;
+    // The tip's applier finds the lane held, marks it dirty and leaves.
+    const second = await receiveBookingWebhook(signedRequest(tipEvent(bookingId, 100)), { deps });
+    await second.apply!();
+    g.release();
+    await holder; // fails once, tries the lane again a second later
+    expect((await deliveriesOf(bookingId)).map((d) => [d.type, d.status])).toEqual([
+      ["booking.completed", "processed"],
+      ["tip.created", "processed"],
+    ]);
+    expect(await db.payout.findFirst({ where: { booking: { externalId: bookingId } } })).toMatchObject({ amount: 8_100 });
+    expect(await db.ingestLane.count({ where: { key: `booking:${bookingId}` } })).toBe(0);
   });
 });
 

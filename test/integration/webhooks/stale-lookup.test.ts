@@ -8,6 +8,7 @@ import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { db } from "@/lib/db";
+import { STALE_DELIVERY_MS } from "@/lib/ingest/reapply-stale-deliveries";
 import { redriveDelivery } from "@/lib/ingest/redrive-delivery";
 
 import { ADMIN_ACTOR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
@@ -69,8 +70,9 @@ describe("a refund that fails while an earlier look-up of its charge is still on
       await new Promise((r) => setTimeout(r, 10));
     gate = null;
 
-    // Meanwhile the refund fails. Its event waits in the booking's lane behind the slow one; an
-    // operator re-drives it (as the lane's takeover would), its handler asks Stripe afresh, applied.
+    // Meanwhile the refund fails. Its event waits in the booking's lane behind the slow one, which
+    // stalls past its lease; an operator re-drives it, taking the lane over: its handler asks
+    // Stripe afresh and it is applied while the slow one is still on its way.
     const failed = stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card") });
     expect((await sendStripeEvent(failed)).status).toBe(200);
     expect(await stripeDeliveryOf(failed)).toMatchObject({ status: "received" });
@@ -78,6 +80,9 @@ describe("a refund that fails while an earlier look-up of its charge is still on
       data: { email: `op-${refund.id}@payouts.test`, name: "Oscar Operator", role: "operator", passwordHash: "x" },
     });
     const waiting = (await stripeDeliveryOf(failed))!;
+    // The slow holder stalls past its lease (as a hung process would): the lane is taken over.
+    await db.ingestLane.updateMany({ data: { leasedUntil: new Date(Date.now() - 1_000) } });
+    h.clock.set(new Date(Date.now() + STALE_DELIVERY_MS + 1_000));
     await redriveDelivery(
       { db, stripe: () => h.stripe, clock: h.clock },
       { id: waiting.id, actor: ADMIN_ACTOR(operator.id, "Oscar Operator") },
