@@ -5,7 +5,7 @@ import { inngest } from "@/lib/inngest/client";
 import { publishOutbox, type TPublishResult } from "@/lib/outbox/publish-outbox";
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";
 import { outcomeOfError } from "@/lib/webhooks/apply-booking-delivery";
-import { recordOutcome } from "@/lib/webhooks/store-delivery";
+import { recordOutcome, recordOutcomeAndLookForWaiting } from "@/lib/webhooks/store-delivery";
 import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyDelivery } from "./apply-delivery";
@@ -32,9 +32,9 @@ export type TProcessOptions = {
  * and the sweep re-applies them.
  */
 export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent, options: TProcessOptions = {}): Promise<TApplyOutcome> {
-  const outcome = await applyAndRecord(deps, delivery, { recheckDeferred: true });
+  const { outcome, waiting } = await applyAndRecord(deps, delivery, { recheckDeferred: true });
   const appliedIds = outcome.status === "processed" ? [delivery.id] : [];
-  if (outcome.status === "processed" && delivery.bookingExternalId) {
+  if (outcome.status === "processed" && delivery.bookingExternalId && waiting) {
     try {
       appliedIds.push(...(await applyDeferredFor(deps, delivery.bookingExternalId)).appliedIds);
     } catch (error) {
@@ -99,7 +99,7 @@ export async function applyDeferredFor(
     });
     let progressed = 0;
     for (const delivery of waiting) {
-      const outcome = await applyAndRecord(deps, delivery, { recheckDeferred: false });
+      const { outcome } = await applyAndRecord(deps, delivery, { recheckDeferred: false });
       if (outcome.status === "deferred") continue;
       progressed += 1;
       if (outcome.status === "processed") appliedIds.push(delivery.id);
@@ -116,8 +116,20 @@ export async function applyDeferredFor(
  * arrival's own re-apply pass had already looked for deferred deliveries. One of the two
  * always sees the other, so nothing stays deferred behind something that has arrived.
  */
-async function applyAndRecord(deps: TWebhookDeps, delivery: WebhookEvent, options: { recheckDeferred: boolean }): Promise<TApplyOutcome> {
+async function applyAndRecord(
+  deps: TWebhookDeps,
+  delivery: WebhookEvent,
+  options: { recheckDeferred: boolean },
+): Promise<{
+  outcome: TApplyOutcome;
+  /** Whether deliveries of its booking may be waiting for it (when applied now). */ waiting: boolean;
+}> {
   let outcome = await safeApply(deps, delivery);
+  if (options.recheckDeferred && outcome.status === "processed" && delivery.bookingExternalId) {
+    // The usual end of a delivery: its outcome and the look for what waited for it, in one round trip.
+    const { waiting } = await recordOutcomeAndLookForWaiting(deps.db, delivery.id, outcome, delivery.bookingExternalId);
+    return { outcome, waiting };
+  }
   await recordOutcome(deps.db, delivery.id, outcome);
   if (options.recheckDeferred && outcome.status === "deferred") {
     const again = await safeApply(deps, delivery);
@@ -126,7 +138,7 @@ async function applyAndRecord(deps: TWebhookDeps, delivery: WebhookEvent, option
       outcome = again;
     }
   }
-  return outcome;
+  return { outcome, waiting: true };
 }
 
 async function safeApply(deps: TWebhookDeps, delivery: WebhookEvent): Promise<TApplyOutcome> {

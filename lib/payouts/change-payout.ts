@@ -26,17 +26,20 @@ export class PayoutVersionConflictError extends AppError {
   }
 }
 
-/** Locks the payout row until the transaction ends, so changes to one payout are serialised. */
+/**
+ * Locks the payout row until the transaction ends, so changes to one payout are serialised, and
+ * reads it in the same round trip (`SELECT *`: the model's fields are its columns, none mapped).
+ */
 export async function lockPayout(tx: Tx, payoutId: string): Promise<Payout> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Payout" WHERE id = ${payoutId}::uuid FOR UPDATE`;
-  if (rows.length === 0) throw new NotFoundError("Payout", payoutId);
-  return tx.payout.findUniqueOrThrow({ where: { id: payoutId } });
+  const rows = await tx.$queryRaw<Payout[]>`SELECT * FROM "Payout" WHERE id = ${payoutId}::uuid FOR UPDATE`;
+  const payout = rows[0];
+  if (!payout) throw new NotFoundError("Payout", payoutId);
+  return payout;
 }
 
 export async function lockPayoutForBooking(tx: Tx, bookingId: string): Promise<Payout | null> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Payout" WHERE "bookingId" = ${bookingId}::uuid FOR UPDATE`;
-  const row = rows[0];
-  return row ? tx.payout.findUniqueOrThrow({ where: { id: row.id } }) : null;
+  const rows = await tx.$queryRaw<Payout[]>`SELECT * FROM "Payout" WHERE "bookingId" = ${bookingId}::uuid FOR UPDATE`;
+  return rows[0] ?? null;
 }
 
 export type TPayoutChange = {
@@ -61,15 +64,18 @@ export type TPayoutChange = {
  * same transaction. The payout should be locked (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
-  const { count } = await tx.payout.updateMany({
-    where: { id: payout.id, version: payout.version },
-    data: changedPayoutFields(payout, change.event, change.data ?? {}),
-  });
-  if (count === 0) {
+  let updated: Payout;
+  try {
+    // Written and read back in one round trip (UPDATE … RETURNING), only at the version read.
+    updated = await tx.payout.update({
+      where: { id: payout.id, version: payout.version },
+      data: changedPayoutFields(payout, change.event, change.data ?? {}),
+    });
+  } catch (error) {
+    if (!isRecordNotFound(error)) throw error;
     const current = await tx.payout.findUnique({ where: { id: payout.id }, select: { version: true } });
     throw new PayoutVersionConflictError(payout.id, payout.version, current?.version);
   }
-  const updated = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
   await recordAudit(
     tx,
     payoutChangeEntry({
@@ -84,4 +90,9 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
     }),
   );
   return updated;
+}
+
+/** Prisma's "no record matched the where" (P2025): an update's row was not there at the version read. */
+function isRecordNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === "P2025";
 }

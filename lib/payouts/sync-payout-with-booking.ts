@@ -50,6 +50,11 @@ export type TSyncResult = { payout: Payout | null; transferRequested: boolean; r
 type TCause = {
   /** Why the sync runs, for audit entries that have no more specific reason. */
   reason: string;
+  /**
+   * The booking row was inserted by this transaction (recordCompletedBooking): nothing can refer
+   * to it yet (no tip, dispute, refund or payout), so none is looked for.
+   */
+  bookingInsertedHere?: boolean;
 };
 
 /**
@@ -69,22 +74,26 @@ type TCause = {
 export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx: TResolvedContext, cause: TCause): Promise<TSyncResult> {
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
-  const tips = await tx.tip.findMany({ where: { bookingId: booking.id, status: "accepted" } });
-  const disputes = await tx.dispute.findMany({ where: { bookingId: booking.id } });
+  const fresh = cause.bookingInsertedHere === true;
+  const tips = fresh ? [] : await tx.tip.findMany({ where: { bookingId: booking.id, status: "accepted" } });
+  const disputes = fresh ? [] : await tx.dispute.findMany({ where: { bookingId: booking.id } });
   const openDisputes = disputes.filter((d) => d.status === "open").length;
   const unappliedRefunds = disputes.filter((d) => d.status === "resolved" && d.refundedAmount > 0 && !d.refundAppliedAt);
   // Changes in what Stripe refunds and chargebacks take on the booking's charges, neither applied
   // before the transfer nor settled after it (reversed, cancelled, repaid).
-  const unappliedChargeRefunds = await tx.chargeRefund.findMany({
-    where: { bookingId: booking.id, amount: { not: 0 }, appliedAt: null, reversals: { none: {} }, repayments: { none: {} } },
-    orderBy: { sequence: "asc" },
-  });
+  const unappliedChargeRefunds = fresh
+    ? []
+    : await tx.chargeRefund.findMany({
+        where: { bookingId: booking.id, amount: { not: 0 }, appliedAt: null, reversals: { none: {} }, repayments: { none: {} } },
+        orderBy: { sequence: "asc" },
+      });
   const refundClaims = refundClaimsOf(unappliedRefunds, unappliedChargeRefunds);
   const tipAmount = tips.reduce((sum, t) => sum + t.amount, 0);
   const unappliedRefundTotal = refundClaims.reduce((sum, c) => sum + c.amount, 0);
   let reversalIds: string[] = [];
 
-  let payout = await lockPayoutForBooking(tx, booking.id);
+  let payout = fresh ? null : await lockPayoutForBooking(tx, booking.id);
+  const createdHere = !payout;
 
   if (!payout) {
     if (!booking.completedAt || booking.cancelledAt) return { payout: null, transferRequested: false, reversalIds, repaymentIds: [] };
@@ -142,7 +151,10 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
 
   // Tips and refunds now counted in the payout's amount.
   if (ADJUSTABLE_STATUSES.includes(payout.status) || payout.status === "cancelled") {
-    await tx.tip.updateMany({ where: { bookingId: booking.id, status: "accepted", payoutId: null }, data: { payoutId: payout.id } });
+    // The tips were read with the booking locked (a tip is only added under that lock): none unattached, nothing to write.
+    if (tips.some((t) => t.payoutId === null)) {
+      await tx.tip.updateMany({ where: { bookingId: booking.id, status: "accepted", payoutId: null }, data: { payoutId: payout.id } });
+    }
     if (unappliedRefunds.length > 0) {
       await tx.dispute.updateMany({ where: { id: { in: unappliedRefunds.map((d) => d.id) } }, data: { refundAppliedAt: now } });
     }
@@ -154,10 +166,14 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
   // Status follows the facts. A payout part of which was transferred (one of its several
   // transfers went through before the others failed, or before the next one had to wait for
   // funds or was put back) is never cancelled, whatever its status: it is held for review and a person decides.
+  // Looked up only when it decides something (a cancelled booking, nothing left to pay); a payout
+  // created here has no transfer.
   const partlyPaid =
+    !createdHere &&
+    (!!booking.cancelledAt || payout.amount === 0) &&
     ADJUSTABLE_STATUSES.includes(payout.status) &&
     (await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" } })) > 0;
-  if (partlyPaid && (booking.cancelledAt || payout.amount === 0)) {
+  if (partlyPaid) {
     // Held for review, not left as it was: scheduled (or on hold for a cause that goes away by
     // itself, such as funds the sweep releases) it would be claimed, found not payable and stay
     // scheduled for ever. Only a person releases it.

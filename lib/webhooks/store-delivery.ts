@@ -106,3 +106,35 @@ export async function recordOutcome(db: PrismaClient, id: string, outcome: TAppl
   });
   return count > 0;
 }
+
+/**
+ * recordOutcome, and in the same round trip whether any delivery is waiting (deferred) that the
+ * booking's arrival could wake: one of that booking, or any of Stripe's (they may name only one
+ * of its charges). A superset of what applyDeferredFor looks for, taken after the apply committed:
+ * a delivery deferred later is re-checked by its own applier after it is marked (processDelivery).
+ */
+export async function recordOutcomeAndLookForWaiting(
+  db: PrismaClient,
+  id: string,
+  outcome: TApplyOutcome,
+  bookingExternalId: string,
+  now: Date = new Date(),
+): Promise<{ recorded: boolean; waiting: boolean }> {
+  const { status, error } = outcomeColumns(outcome);
+  const processedAt = status === "processed" || status === "ignored" ? now : null;
+  const rows = await db.$queryRaw<{ recorded: number; waiting: boolean }[]>`
+    WITH recorded AS (
+      UPDATE "WebhookEvent"
+      SET "status" = ${status}::"WebhookEventStatus", "error" = ${error?.slice(0, 2000) ?? null},
+          "applyAttempts" = "applyAttempts" + 1, "processedAt" = ${processedAt}
+      WHERE "id" = ${id}::uuid AND "status" <> 'processed'
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM recorded)::int AS recorded,
+           EXISTS (
+             SELECT 1 FROM "WebhookEvent"
+             WHERE "status" = 'deferred' AND ("bookingExternalId" = ${bookingExternalId} OR "source" = 'stripe')
+           ) AS waiting`;
+  const row = rows[0];
+  return { recorded: (row?.recorded ?? 0) > 0, waiting: row?.waiting ?? true };
+}
