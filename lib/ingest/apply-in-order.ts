@@ -3,7 +3,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
-import { Prisma } from "@/generated/prisma/client";
+import type { Prisma } from "@/generated/prisma/client";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { processDelivery, type TProcessOptions } from "./process-delivery";
@@ -21,20 +21,6 @@ export function laneKeyOf(delivery: Pick<WebhookEvent, "id" | "bookingExternalId
   if (delivery.bookingExternalId) return `booking:${delivery.bookingExternalId}`;
   if (delivery.account) return `account:${delivery.account}`;
   return `delivery:${delivery.id}`;
-}
-
-/** The received (not yet applied) deliveries of a lane, as SQL (for the look that takes the lane). */
-function receivedInSql(key: string): Prisma.Sql {
-  const [kind, ...rest] = key.split(":");
-  const value = rest.join(":");
-  switch (kind) {
-    case "booking":
-      return Prisma.sql`"status" = 'received' AND "bookingExternalId" = ${value}`;
-    case "account":
-      return Prisma.sql`"status" = 'received' AND "bookingExternalId" IS NULL AND "account" = ${value}`;
-    default:
-      return Prisma.sql`"status" = 'received' AND "id" = ${value}::uuid`;
-  }
 }
 
 /** The received (not yet applied) deliveries of a lane. */
@@ -79,8 +65,7 @@ export async function applyInOrder(
 ): Promise<TLaneResult> {
   const result: TLaneResult = { applied: [], heldElsewhere: false };
   const token = randomUUID();
-  const first = await acquireLane(deps.db, key, token);
-  if (!first) {
+  if (!(await acquireLane(deps.db, key, token))) {
     result.heldElsewhere = true;
     return result;
   }
@@ -97,14 +82,12 @@ export async function applyInOrder(
   }, options.renewEveryMs ?? LANE_RENEW_MS);
   renewal.unref();
   try {
-    for (let look: WebhookEvent[] | null = first.batch; ; look = null) {
-      const batch =
-        look ??
-        (await deps.db.webhookEvent.findMany({
-          where: receivedIn(key),
-          orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
-          take: LANE_BATCH,
-        }));
+    for (;;) {
+      const batch = await deps.db.webhookEvent.findMany({
+        where: receivedIn(key),
+        orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+        take: LANE_BATCH,
+      });
       for (const delivery of batch) {
         if (lost) return result; // taken over: the new holder goes on
         await processDelivery(deps, delivery, { publish: options.publish });
@@ -126,39 +109,22 @@ export async function applyInOrder(
 
 /**
  * Takes the lane if nobody holds it or its holder's lease has run out; a live holder's lane is
- * marked dirty instead (it looks again before letting go). One atomic statement, which also
- * takes the holder's first look at the lane's received deliveries (committed before this
- * statement, as the delivery that tries the lane is): null when the lane is held elsewhere.
+ * marked dirty instead (it looks again before letting go). One atomic statement. The look at the
+ * lane's deliveries is a statement of its own, after this one: a look in the same statement would
+ * see them as they were before it waited for the previous holder to let go, including a delivery
+ * that holder applied meanwhile (found by the review of issue 13's cuts).
  */
-async function acquireLane(db: PrismaClient, key: string, token: string): Promise<{ batch: WebhookEvent[] } | null> {
-  const rows = await db.$queryRaw<(TNullable<WebhookEvent> & { acquired: boolean })[]>`
-    WITH lane AS (
-      INSERT INTO "IngestLane" AS lane ("key", "token", "leasedUntil")
-      VALUES (${key}, ${token}::uuid, now() + ${LANE_LEASE_MS} * interval '1 millisecond')
-      ON CONFLICT ("key") DO UPDATE SET
-        "token" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."token" ELSE lane."token" END,
-        "acquiredAt" = CASE WHEN lane."leasedUntil" < now() THEN now() ELSE lane."acquiredAt" END,
-        "dirty" = lane."leasedUntil" >= now(),
-        "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
-      RETURNING lane."token" = ${token}::uuid AS acquired
-    )
-    SELECT lane.acquired, w.*
-    FROM lane
-    LEFT JOIN LATERAL (
-      SELECT * FROM "WebhookEvent" WHERE ${receivedInSql(key)} ORDER BY "receivedAt", "id" LIMIT ${LANE_BATCH}
-    ) w ON lane.acquired
-    ORDER BY w."receivedAt", w."id"`;
-  if (rows[0]?.acquired !== true) return null;
-  const batch: WebhookEvent[] = [];
-  for (const { acquired: _, ...delivery } of rows) if (isDelivery(delivery)) batch.push(delivery);
-  return { batch };
-}
-
-/** A row of the lane's look: every column of WebhookEvent null when it found none. */
-type TNullable<T> = { [K in keyof T]: T[K] | null };
-
-function isDelivery(row: TNullable<WebhookEvent>): row is WebhookEvent {
-  return row.id !== null;
+async function acquireLane(db: PrismaClient, key: string, token: string): Promise<boolean> {
+  const rows = await db.$queryRaw<{ acquired: boolean }[]>`
+    INSERT INTO "IngestLane" AS lane ("key", "token", "leasedUntil")
+    VALUES (${key}, ${token}::uuid, now() + ${LANE_LEASE_MS} * interval '1 millisecond')
+    ON CONFLICT ("key") DO UPDATE SET
+      "token" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."token" ELSE lane."token" END,
+      "acquiredAt" = CASE WHEN lane."leasedUntil" < now() THEN now() ELSE lane."acquiredAt" END,
+      "dirty" = lane."leasedUntil" >= now(),
+      "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
+    RETURNING lane."token" = ${token}::uuid AS acquired`;
+  return rows[0]?.acquired === true;
 }
 
 async function renewLane(db: PrismaClient, key: string, token: string): Promise<boolean> {

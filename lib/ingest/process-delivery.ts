@@ -36,7 +36,7 @@ export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent
   const appliedIds = outcome.status === "processed" ? [delivery.id] : [];
   if (outcome.status === "processed" && delivery.bookingExternalId && waiting) {
     try {
-      appliedIds.push(...(await applyDeferredFor(deps, delivery.bookingExternalId)).appliedIds);
+      appliedIds.push(...(await applyDeferredFor(deps, delivery.bookingExternalId, { knownWaiting: true })).appliedIds);
     } catch (error) {
       // This delivery is applied and its outcome recorded; what waited for it stays deferred
       // and the reconciliation sweep re-applies it (reapplyStaleDeliveries).
@@ -60,14 +60,19 @@ export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent
 export async function applyDeferredFor(
   deps: TWebhookDeps,
   bookingExternalId: string,
+  options: {
+    /** The caller has just seen that some may wait (recordOutcomeAndLookForWaiting): skip that look. */ knownWaiting?: boolean;
+  } = {},
 ): Promise<{ applied: number; appliedIds: string[]; stillDeferred: number }> {
   const appliedIds: string[] = [];
   let stillDeferred = 0;
   // Most of the time nothing waits at all: one look (a superset of what is looked for below) saves four.
-  const anyWaiting = await deps.db.webhookEvent.findFirst({
-    where: { status: "deferred", OR: [{ bookingExternalId }, { source: "stripe" }] },
-    select: { id: true },
-  });
+  const anyWaiting =
+    options.knownWaiting === true ||
+    (await deps.db.webhookEvent.findFirst({
+      where: { status: "deferred", OR: [{ bookingExternalId }, { source: "stripe" }] },
+      select: { id: true },
+    })) !== null;
   if (!anyWaiting) return { applied: 0, appliedIds, stillDeferred };
   // Stripe's disputes and refunds name only a charge: also wake those about this booking's charges.
   const booking = await deps.db.booking.findUnique({

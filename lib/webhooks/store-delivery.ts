@@ -119,22 +119,20 @@ export async function recordOutcomeAndLookForWaiting(
   outcome: TApplyOutcome,
   bookingExternalId: string,
   now: Date = new Date(),
-): Promise<{ recorded: boolean; waiting: boolean }> {
+): Promise<{ waiting: boolean }> {
   const { status, error } = outcomeColumns(outcome);
   const processedAt = status === "processed" || status === "ignored" ? now : null;
-  const rows = await db.$queryRaw<{ recorded: number; waiting: boolean }[]>`
+  const rows = await db.$queryRaw<{ waiting: boolean }[]>`
     WITH recorded AS (
       UPDATE "WebhookEvent"
       SET "status" = ${status}::"WebhookEventStatus", "error" = ${error?.slice(0, 2000) ?? null},
           "applyAttempts" = "applyAttempts" + 1, "processedAt" = ${processedAt}
       WHERE "id" = ${id}::uuid AND "status" <> 'processed'
-      RETURNING 1
     )
-    SELECT (SELECT count(*) FROM recorded)::int AS recorded,
-           EXISTS (
-             SELECT 1 FROM "WebhookEvent"
-             WHERE "status" = 'deferred' AND ("bookingExternalId" = ${bookingExternalId} OR "source" = 'stripe')
-           ) AS waiting`;
-  const row = rows[0];
-  return { recorded: (row?.recorded ?? 0) > 0, waiting: row?.waiting ?? true };
+    -- (A data-modifying WITH runs to completion whether or not the query reads it.)
+    SELECT EXISTS (
+      SELECT 1 FROM "WebhookEvent"
+      WHERE "status" = 'deferred' AND ("bookingExternalId" = ${bookingExternalId} OR "source" = 'stripe')
+    ) AS waiting`;
+  return { waiting: rows[0]?.waiting ?? true };
 }

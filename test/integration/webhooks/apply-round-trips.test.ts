@@ -89,8 +89,8 @@ describe("round trips per delivery (store + apply + publish)", () => {
       amount: 9_500,
       status: "scheduled",
     });
-    expect(onCompleted.length).toBeLessThanOrEqual(17);
-    expect(onTip.length).toBeLessThanOrEqual(24);
+    expect(onCompleted.length).toBeLessThanOrEqual(18);
+    expect(onTip.length).toBeLessThanOrEqual(25);
     expect(onResent.length).toBeLessThanOrEqual(2);
   });
 });
