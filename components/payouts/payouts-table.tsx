@@ -26,7 +26,7 @@ function CompactDateTime({ value }: { value: string }) {
 const SORTABLE: Partial<Record<string, TPayoutSort>> = { amount: "amount", createdAt: "createdAt", eligibleAt: "eligibleAt" };
 
 /**
- * Cell classes per column. From `md` up it is a table; below, each row is a card (one DOM
+ * Header classes per column. From `md` up it is a table; below, each row is a card (one DOM
  * for both, so the reading and tab order stay the same): a grid with the checkbox on the
  * left, amount and status on the right, and dates labelled through `data-label`.
  */
@@ -40,7 +40,20 @@ const CELL: Record<string, string> = {
   eligibleAt: "max-md:col-start-2 max-md:row-start-4 max-md:col-span-2",
 };
 
-const phoneLabel = "max-md:before:mr-1 max-md:before:text-gray-500 max-md:before:content-[attr(data-label)]";
+/**
+ * Body cells and rows: the same utilities as the headers' plus each cell's own (padding, the
+ * phone card's placement, the date labels), named once in app/globals.css (`payouts-cell-*`,
+ * `payouts-row-*`) instead of on each of the page's few hundred cells.
+ */
+const CELL_CLASS: Record<string, string> = {
+  select: "payouts-cell-select",
+  amount: "payouts-cell-amount",
+  status: "payouts-cell-status",
+  payout: "payouts-cell-payout",
+  provider: "payouts-cell-provider",
+  createdAt: "payouts-cell-created-at",
+  eligibleAt: "payouts-cell-eligible-at",
+};
 
 function SortHeader({
   label,
@@ -219,14 +232,7 @@ export function PayoutsTable({
   ];
 
   const phoneLabels: Record<string, string> = { createdAt: "Created", eligibleAt: "Due" };
-  const rowClass = `hover:bg-gray-50/70 data-selected:bg-indigo-50/60 max-md:grid max-md:gap-x-3 max-md:gap-y-1 max-md:px-4 max-md:py-3 ${
-    selectable ? "max-md:grid-cols-[auto_minmax(0,1fr)_auto]" : "max-md:grid-cols-[0_minmax(0,1fr)_auto] max-md:gap-x-0"
-  }`;
-  const cellClass = (id: string) =>
-    `px-4 py-3 align-top text-gray-700 max-md:flex max-md:p-0 max-md:text-xs ${id === "select" ? "" : "max-md:items-center"} ${
-      id === "amount" ? "tabular-nums max-md:justify-end" : ""
-    } ${phoneLabels[id] ? phoneLabel : ""} ${CELL[id] ?? ""}`;
-  const cellClasses = columns.map((c) => cellClass(c.id));
+  const rowClass = selectable ? "payouts-row-selectable" : "payouts-row-plain";
 
   return (
     <div aria-busy={busy} className={`overflow-x-auto transition-opacity ${busy ? "opacity-60" : ""}`}>
@@ -254,8 +260,8 @@ export function PayoutsTable({
         <tbody className="divide-y divide-gray-100 max-md:block">
           {rows.map((row) => (
             <tr key={row.id} data-payout-id={row.id} data-selected={rowSelection[row.id] || undefined} className={rowClass}>
-              {columns.map((column, i) => (
-                <td key={column.id} data-label={phoneLabels[column.id]} className={cellClasses[i]}>
+              {columns.map((column) => (
+                <td key={column.id} data-label={phoneLabels[column.id]} className={CELL_CLASS[column.id]}>
                   {column.cell(row)}
                 </td>
               ))}
