@@ -7,7 +7,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-
 import { PrismaClient } from "@/generated/prisma/client";
 import { createAdminSession, findActiveSession } from "@/lib/auth/admin-sessions";
 import { hashPassword } from "@/lib/auth/password";
