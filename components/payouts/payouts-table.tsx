@@ -41,9 +41,9 @@ const CELL: Record<string, string> = {
 };
 
 /**
- * Body cells and rows: the same utilities as the headers' plus each cell's own (padding, the
- * phone card's placement, the date labels), named once in app/globals.css (`payouts-cell-*`,
- * `payouts-row-*`) instead of on each of the page's few hundred cells.
+ * Body cells and rows: each column's utilities above plus the cells' own (padding, the phone
+ * card's grid, the date labels), named once in app/globals.css (`payouts-cell-*`,
+ * `payouts-row-*`) instead of written on each of the page's few hundred cells.
  */
 const CELL_CLASS: Record<string, string> = {
   select: "payouts-cell-select",
