@@ -1,36 +1,24 @@
 "use client";
 
-import {
-  createColumnHelper,
-  flexRender,
-  getCoreRowModel,
-  useReactTable,
-  type OnChangeFn,
-  type RowSelectionState,
-} from "@tanstack/react-table";
 import Link from "next/link";
 
-import { formatDateTimeUtc } from "@/components/ui/date-time";
+import { formatDateTimeUtc, formatDateUtc, formatTimeUtc } from "@/components/ui/date-time";
 import { HOLD_REASON_LABELS } from "@/components/ui/labels";
 import { Money } from "@/components/ui/money";
 import { PayoutStatusBadge } from "@/components/ui/status-badge";
 import type { TPayoutListItem } from "@/lib/payouts/list-payouts";
 import type { TPayoutFilter, TPayoutSort } from "@/lib/payouts/payout-filter";
 
+import { selectionSummary, withAllRows, withRow, type TRowSelection, type TRowSelectionUpdater } from "./row-selection";
 import { useHydrated } from "./use-hydrated";
-
-const column = createColumnHelper<TPayoutListItem>();
-
-const DAY = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", year: "numeric", month: "short", day: "numeric" });
-const TIME = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 
 /** A date on one line and its UTC time below (narrower than one long line); one line on phones. */
 function CompactDateTime({ value }: { value: string }) {
   const date = new Date(value);
   return (
     <time dateTime={value} title={formatDateTimeUtc(date)} className="whitespace-nowrap tabular-nums">
-      <span className="text-gray-700">{DAY.format(date)}</span>
-      <span className="block text-xs text-gray-500 max-md:ml-1 max-md:inline">{TIME.format(date)} UTC</span>
+      <span className="text-gray-700">{formatDateUtc(date)}</span>
+      <span className="block text-xs text-gray-500 max-md:ml-1 max-md:inline">{formatTimeUtc(date)} UTC</span>
     </time>
   );
 }
@@ -38,7 +26,7 @@ function CompactDateTime({ value }: { value: string }) {
 const SORTABLE: Partial<Record<string, TPayoutSort>> = { amount: "amount", createdAt: "createdAt", eligibleAt: "eligibleAt" };
 
 /**
- * Cell classes per column. From `md` up it is a table; below, each row is a card (one DOM
+ * Header classes per column. From `md` up it is a table; below, each row is a card (one DOM
  * for both, so the reading and tab order stay the same): a grid with the checkbox on the
  * left, amount and status on the right, and dates labelled through `data-label`.
  */
@@ -52,7 +40,20 @@ const CELL: Record<string, string> = {
   eligibleAt: "max-md:col-start-2 max-md:row-start-4 max-md:col-span-2",
 };
 
-const phoneLabel = "max-md:before:mr-1 max-md:before:text-gray-500 max-md:before:content-[attr(data-label)]";
+/**
+ * Body cells and rows: each column's utilities above plus the cells' own (padding, the phone
+ * card's grid, the date labels), named once in app/globals.css (`payouts-cell-*`,
+ * `payouts-row-*`) instead of written on each of the page's few hundred cells.
+ */
+const CELL_CLASS: Record<string, string> = {
+  select: "payouts-cell-select",
+  amount: "payouts-cell-amount",
+  status: "payouts-cell-status",
+  payout: "payouts-cell-payout",
+  provider: "payouts-cell-provider",
+  createdAt: "payouts-cell-created-at",
+  eligibleAt: "payouts-cell-eligible-at",
+};
 
 function SortHeader({
   label,
@@ -90,6 +91,13 @@ function SortHeader({
   );
 }
 
+/** A column: its id (for the cell classes and the sort), its header, and its cell for one row. */
+type TColumn = { id: string; header: React.ReactNode; cell: (row: TPayoutListItem) => React.ReactNode };
+
+/**
+ * The list's table, rendered directly from the rows (one element per cell, no table library:
+ * this page renders 50 rows on the server for every request). Selection: row-selection.ts.
+ */
 export function PayoutsTable({
   rows,
   filter,
@@ -104,131 +112,127 @@ export function PayoutsTable({
   filter: TPayoutFilter;
   /** Operators and admins: rows have checkboxes for bulk actions. */
   selectable: boolean;
-  rowSelection: RowSelectionState;
-  onRowSelectionChange: OnChangeFn<RowSelectionState>;
+  rowSelection: TRowSelection;
+  onRowSelectionChange: (updater: TRowSelectionUpdater) => void;
   onSort: (sort: TPayoutSort, order: "asc" | "desc") => void;
   onFilterProvider: (provider: string) => void;
   /** A newer page is loading: the rows shown are the previous ones. */
   busy: boolean;
 }) {
   const hydrated = useHydrated();
-  const columns = [
+  const rowIds = rows.map((row) => row.id);
+  const { all: allSelected, some: someSelected } = selectionSummary(rowIds, rowSelection);
+  const toggleAll = (value: boolean) => onRowSelectionChange((old) => withAllRows(old, rowIds, value));
+  const toggleRow = (id: string, value: boolean) => onRowSelectionChange((old) => withRow(old, id, value));
+
+  const columns: TColumn[] = [
     ...(selectable
       ? [
-          column.display({
+          {
             id: "select",
-            header: ({ table }) => (
+            header: (
               <input
                 type="checkbox"
                 aria-label="Select all payouts on this page"
                 disabled={!hydrated}
-                checked={table.getIsAllRowsSelected()}
+                checked={allSelected}
                 ref={(el) => {
-                  if (el) el.indeterminate = table.getIsSomeRowsSelected();
+                  if (el) el.indeterminate = someSelected;
                 }}
-                onChange={table.getToggleAllRowsSelectedHandler()}
+                onChange={(event) => toggleAll(event.target.checked)}
                 className="size-4 rounded border-gray-300 accent-indigo-600"
               />
             ),
-            cell: ({ row }) => (
+            cell: (row: TPayoutListItem) => (
               <input
                 type="checkbox"
-                aria-label={`Select payout ${row.original.id.slice(0, 8)} (booking ${row.original.booking.externalId})`}
+                aria-label={`Select payout ${row.id.slice(0, 8)} (booking ${row.booking.externalId})`}
                 disabled={!hydrated}
-                checked={row.getIsSelected()}
-                onChange={row.getToggleSelectedHandler()}
+                checked={Boolean(rowSelection[row.id])}
+                onChange={(event) => toggleRow(row.id, event.target.checked)}
                 className="size-4 rounded border-gray-300 accent-indigo-600"
               />
             ),
-          }),
+          },
         ]
       : []),
-    column.accessor("amount", {
-      header: () => <SortHeader label="Amount" sort="amount" filter={filter} onSort={onSort} />,
-      cell: ({ row }) => (
+    {
+      id: "amount",
+      header: <SortHeader label="Amount" sort="amount" filter={filter} onSort={onSort} />,
+      cell: (row) => (
         <span className="inline-flex items-baseline gap-1.5">
-          <Money amount={row.original.amount} currency={row.original.currency} className="font-semibold text-gray-900" />
-          <span className="text-xs text-gray-400">{row.original.currency}</span>
+          <Money amount={row.amount} currency={row.currency} className="font-semibold text-gray-900" />
+          <span className="text-xs text-gray-400">{row.currency}</span>
         </span>
       ),
-    }),
-    column.accessor("status", {
+    },
+    {
+      id: "status",
       header: "Status",
-      cell: ({ row }) => (
+      cell: (row) => (
         <div className="space-y-0.5">
-          <PayoutStatusBadge status={row.original.status} />
-          {row.original.status === "on_hold" && row.original.holdReason ? (
-            <div className="text-xs text-gray-500 max-md:hidden">{HOLD_REASON_LABELS[row.original.holdReason]}</div>
+          <PayoutStatusBadge status={row.status} />
+          {row.status === "on_hold" && row.holdReason ? (
+            <div className="text-xs text-gray-500 max-md:hidden">{HOLD_REASON_LABELS[row.holdReason]}</div>
           ) : null}
         </div>
       ),
-    }),
-    column.display({
+    },
+    {
       id: "payout",
       header: "Payout",
-      cell: ({ row }) => (
+      cell: (row) => (
         <div className="min-w-0">
           <Link
-            href={`/payouts/${row.original.id}`}
+            href={`/payouts/${row.id}`}
             prefetch={false}
             className="font-mono text-xs font-medium text-indigo-700 hover:text-indigo-500 hover:underline"
-            title={row.original.id}
+            title={row.id}
           >
             <span className="sr-only">Payout </span>
-            {row.original.id.slice(0, 8)}
+            {row.id.slice(0, 8)}
           </Link>
-          <div className="truncate font-mono text-xs text-gray-500" title={`Booking ${row.original.booking.externalId}`}>
+          <div className="truncate font-mono text-xs text-gray-500" title={`Booking ${row.booking.externalId}`}>
             <span className="sr-only">Booking </span>
-            {row.original.booking.externalId}
+            {row.booking.externalId}
           </div>
         </div>
       ),
-    }),
-    column.display({
+    },
+    {
       id: "provider",
       header: "Provider",
-      cell: ({ row }) => (
+      cell: (row) => (
         <div className="min-w-0">
-          <div className="truncate text-gray-900">{row.original.provider.name}</div>
+          <div className="truncate text-gray-900">{row.provider.name}</div>
           <a
-            href={`?provider=${encodeURIComponent(row.original.provider.externalId)}`}
+            href={`?provider=${encodeURIComponent(row.provider.externalId)}`}
             onClick={(event) => {
               event.preventDefault();
-              onFilterProvider(row.original.provider.externalId);
+              onFilterProvider(row.provider.externalId);
             }}
             title="Show only this provider's payouts"
             className="truncate font-mono text-xs text-gray-500 hover:text-indigo-700 hover:underline"
           >
-            {row.original.provider.externalId}
+            {row.provider.externalId}
           </a>
         </div>
       ),
-    }),
-    column.accessor("createdAt", {
-      header: () => <SortHeader label="Created" sort="createdAt" filter={filter} onSort={onSort} />,
-      cell: ({ row }) => <CompactDateTime value={row.original.createdAt} />,
-    }),
-    column.accessor("eligibleAt", {
-      header: () => <SortHeader label="Due" sort="eligibleAt" filter={filter} onSort={onSort} />,
-      cell: ({ row }) => <CompactDateTime value={row.original.eligibleAt} />,
-    }),
+    },
+    {
+      id: "createdAt",
+      header: <SortHeader label="Created" sort="createdAt" filter={filter} onSort={onSort} />,
+      cell: (row) => <CompactDateTime value={row.createdAt} />,
+    },
+    {
+      id: "eligibleAt",
+      header: <SortHeader label="Due" sort="eligibleAt" filter={filter} onSort={onSort} />,
+      cell: (row) => <CompactDateTime value={row.eligibleAt} />,
+    },
   ];
 
-  // The React Compiler is not enabled in this app, and the table is rebuilt from props on
-  // every render anyway; the rule only warns that the compiler would skip this component.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const table = useReactTable({
-    data: rows,
-    columns,
-    getRowId: (row) => row.id,
-    getCoreRowModel: getCoreRowModel(),
-    enableRowSelection: selectable,
-    state: { rowSelection },
-    onRowSelectionChange,
-    manualSorting: true,
-  });
-
   const phoneLabels: Record<string, string> = { createdAt: "Created", eligibleAt: "Due" };
+  const rowClass = selectable ? "payouts-row-selectable" : "payouts-row-plain";
 
   return (
     <div aria-busy={busy} className={`overflow-x-auto transition-opacity ${busy ? "opacity-60" : ""}`}>
@@ -237,43 +241,28 @@ export function PayoutsTable({
           Payouts, sorted by {SORT_CAPTION[filter.sort]} ({filter.order === "asc" ? "ascending" : "descending"})
         </caption>
         <thead className="border-b border-gray-200 bg-gray-50/80 max-md:hidden">
-          {table.getHeaderGroups().map((group) => (
-            <tr key={group.id}>
-              {group.headers.map((header) => {
-                const sort = SORTABLE[header.column.id];
-                return (
-                  <th
-                    key={header.id}
-                    scope="col"
-                    aria-sort={sort && filter.sort === sort ? (filter.order === "asc" ? "ascending" : "descending") : undefined}
-                    className={`px-4 py-2.5 text-xs font-medium whitespace-nowrap text-gray-500 ${header.column.id === "amount" ? "text-right" : "text-left"} ${CELL[header.column.id] ?? ""}`}
-                  >
-                    {flexRender(header.column.columnDef.header, header.getContext())}
-                  </th>
-                );
-              })}
-            </tr>
-          ))}
+          <tr>
+            {columns.map((column) => {
+              const sort = SORTABLE[column.id];
+              return (
+                <th
+                  key={column.id}
+                  scope="col"
+                  aria-sort={sort && filter.sort === sort ? (filter.order === "asc" ? "ascending" : "descending") : undefined}
+                  className={`px-4 py-2.5 text-xs font-medium whitespace-nowrap text-gray-500 ${column.id === "amount" ? "text-right" : "text-left"} ${CELL[column.id] ?? ""}`}
+                >
+                  {column.header}
+                </th>
+              );
+            })}
+          </tr>
         </thead>
         <tbody className="divide-y divide-gray-100 max-md:block">
-          {table.getRowModel().rows.map((row) => (
-            <tr
-              key={row.id}
-              data-payout-id={row.id}
-              data-selected={row.getIsSelected() || undefined}
-              className={`hover:bg-gray-50/70 data-selected:bg-indigo-50/60 max-md:grid max-md:gap-x-3 max-md:gap-y-1 max-md:px-4 max-md:py-3 ${
-                selectable ? "max-md:grid-cols-[auto_minmax(0,1fr)_auto]" : "max-md:grid-cols-[0_minmax(0,1fr)_auto] max-md:gap-x-0"
-              }`}
-            >
-              {row.getVisibleCells().map((cell) => (
-                <td
-                  key={cell.id}
-                  data-label={phoneLabels[cell.column.id]}
-                  className={`px-4 py-3 align-top text-gray-700 max-md:flex max-md:p-0 max-md:text-xs ${cell.column.id === "select" ? "" : "max-md:items-center"} ${
-                    cell.column.id === "amount" ? "tabular-nums max-md:justify-end" : ""
-                  } ${phoneLabels[cell.column.id] ? phoneLabel : ""} ${CELL[cell.column.id] ?? ""}`}
-                >
-                  {flexRender(cell.column.columnDef.cell, cell.getContext())}
+          {rows.map((row) => (
+            <tr key={row.id} data-payout-id={row.id} data-selected={rowSelection[row.id] || undefined} className={rowClass}>
+              {columns.map((column) => (
+                <td key={column.id} data-label={phoneLabels[column.id]} className={CELL_CLASS[column.id]}>
+                  {column.cell(row)}
                 </td>
               ))}
             </tr>

@@ -1,6 +1,5 @@
 "use client";
 
-import type { RowSelectionState, Updater } from "@tanstack/react-table";
 import { useRef, useState } from "react";
 
 import { EmptyState } from "@/components/ui/empty-state";
@@ -14,6 +13,7 @@ import { PayoutFilters } from "./payout-filters";
 import { PayoutsPagination } from "./payouts-pagination";
 import { PayoutsTableSkeleton } from "./payouts-skeleton";
 import { PayoutsTable } from "./payouts-table";
+import type { TRowSelection, TRowSelectionUpdater } from "./row-selection";
 import { useHydrated } from "./use-hydrated";
 import { usePayoutList, usePayoutListUrl } from "./use-payout-list";
 
@@ -32,7 +32,7 @@ function errorMessage(error: unknown): string {
 export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencies: string[] }) {
   const { parsed, filter, page, navigate } = usePayoutListUrl();
   const { list, total } = usePayoutList(filter, page, parsed.success);
-  const [selection, setSelection] = useState<{ view: string; rows: RowSelectionState }>({ view: "", rows: {} });
+  const [selection, setSelection] = useState<{ view: string; rows: TRowSelection }>({ view: "", rows: {} });
   const [outcome, setOutcome] = useState<TBulkOutcome | null>(null);
   const resultsRef = useRef<HTMLElement>(null);
   const hydrated = useHydrated();
@@ -40,7 +40,7 @@ export function PayoutsView({ canAct, currencies }: { canAct: boolean; currencie
   // A selection belongs to the page it was made on: another filter or page starts empty.
   const view = JSON.stringify(payoutKeys.list(filter, page));
   const rowSelection = selection.view === view ? selection.rows : {};
-  const setRowSelection = (updater: Updater<RowSelectionState>) =>
+  const setRowSelection = (updater: TRowSelectionUpdater) =>
     setSelection({ view, rows: typeof updater === "function" ? updater(rowSelection) : updater });
 
   const data = list.data;

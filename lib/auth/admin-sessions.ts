@@ -38,32 +38,41 @@ export type TActiveSession = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+type TSessionRow = {
+  id: string;
+  revokedAt: Date | null;
+  expiresAt: Date;
+  lastSeenAt: Date;
+  userId: string;
+  email: string;
+  name: string;
+  role: AdminRole;
+  sessionVersion: number;
+  disabledAt: Date | null;
+};
+
 /**
  * The session with this id when it is still valid: not revoked, not expired, its user not
- * disabled. One indexed look-up joined with the user. Refreshes `lastSeenAt` and the sliding
- * expiry at most once a minute.
+ * disabled. One indexed look-up joined with the user, in one statement (every page and API
+ * request makes it before anything else). Refreshes `lastSeenAt` and the sliding expiry at most
+ * once a minute.
  */
 export async function findActiveSession(db: Db, sessionId: unknown, now: Date = new Date()): Promise<TActiveSession | null> {
   if (typeof sessionId !== "string" || !UUID.test(sessionId)) return null;
-  const session = await db.adminSession.findUnique({
-    where: { id: sessionId },
-    select: {
-      id: true,
-      revokedAt: true,
-      expiresAt: true,
-      lastSeenAt: true,
-      user: { select: { id: true, email: true, name: true, role: true, sessionVersion: true, disabledAt: true } },
-    },
-  });
-  if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) return null;
+  const [session] = await db.$queryRaw<TSessionRow[]>`
+    SELECT s.id::text, s."revokedAt", s."expiresAt", s."lastSeenAt",
+           u.id::text AS "userId", u.email, u.name, u.role::text AS role, u."sessionVersion", u."disabledAt"
+    FROM "AdminSession" s JOIN "AdminUser" u ON u.id = s."userId"
+    WHERE s.id = ${sessionId}::uuid`;
+  if (!session || session.revokedAt || session.expiresAt <= now || session.disabledAt) return null;
   if (now.getTime() - session.lastSeenAt.getTime() >= SESSION_TOUCH_MS) {
     await db.adminSession.updateMany({
       where: { id: session.id, revokedAt: null },
       data: { lastSeenAt: now, expiresAt: expiryFrom(now) },
     });
   }
-  const { disabledAt: _disabledAt, ...user } = session.user;
-  return { id: session.id, user };
+  const { userId: id, email, name, role, sessionVersion } = session;
+  return { id: session.id, user: { id, email, name, role, sessionVersion } };
 }
 
 /** Ends one session (sign-out). Idempotent: a session already ended keeps its first reason. */

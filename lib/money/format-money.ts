@@ -20,12 +20,19 @@ function currencyFormatter(currency: string, locale: string): Intl.NumberFormat 
   return formatter;
 }
 
+const minorDigits = new Map<string, number>();
+
 /** Digits after the decimal point in a stored amount: USD 2 (1234 = 12.34), JPY 0, KWD 3. */
 export function currencyMinorDigits(currency: string): number {
   const code = currency.toUpperCase();
-  if (isZeroDecimal(code)) return 0;
-  const intlDigits = currencyFormatter(code, "en-US").resolvedOptions().maximumFractionDigits ?? 2;
-  return intlDigits === 3 ? 3 : 2;
+  let digits = minorDigits.get(code);
+  if (digits === undefined) {
+    // Asked once per currency: resolvedOptions() builds a new object on every call.
+    if (isZeroDecimal(code)) digits = 0;
+    else digits = currencyFormatter(code, "en-US").resolvedOptions().maximumFractionDigits === 3 ? 3 : 2;
+    minorDigits.set(code, digits);
+  }
+  return digits;
 }
 
 /** "-1234" with 2 digits -> "-12.34"; "5" with 2 digits -> "0.05"; "5000" with 0 digits -> "5000". */

@@ -1,7 +1,6 @@
 import "server-only";
 
-import type { Prisma, PrismaClient } from "@/generated/prisma/client";
-import { AUDIT_ENTRY_SELECT } from "@/lib/audit/audit-entry-select";
+import type { PrismaClient } from "@/generated/prisma/client";
 import { independenceProblem } from "@/lib/auth/independent-approver";
 import { hasRole, type TRole } from "@/lib/auth/roles";
 import { getEnv } from "@/lib/env";
@@ -28,6 +27,7 @@ import type {
   TTransferAttemptView,
 } from "./payout-detail-types";
 import { buildTimeline, iso, isoOrNull } from "./payout-timeline";
+import { readPayoutDetail, type TPayoutDetailRows } from "./read-payout-detail";
 
 // Everything the payout detail page shows, in one read: the payout, its booking and
 // provider, tips, disputes, transfer attempts, reversals, four-eyes requests and the audit
@@ -35,15 +35,50 @@ import { buildTimeline, iso, isoOrNull } from "./payout-timeline";
 // timeline; plus the actions the viewer's role allows and why any is disabled. Dates are
 // ISO strings so the same shape serves the page, the JSON API and the browser cache.
 //
-// Cost: a handful of indexed queries, whatever the table sizes (payout by id; booking and
-// provider by primary key; tips, disputes, attempts, reversals and approvals by their
-// payout/booking indexes; audit entries through the (entityType, entityId, createdAt)
-// index), in one repeatable-read transaction so the parts agree with each other.
+// Cost: one statement (read-payout-detail.ts), index-driven whatever the table sizes (payout
+// by id; booking and provider by primary key; tips, disputes, attempts, reversals, approvals
+// and transfers by their payout/booking indexes; audit entries through the (entityType,
+// entityId, createdAt) index): one snapshot, so the parts agree with each other. An admin
+// viewing another admin's pending request reads it again in a repeatable-read transaction with
+// the four-eyes independence checks.
 
 /** At most this many audit entries are shown (newest first); a payout normally has a dozen. */
 export const AUDIT_ENTRY_LIMIT = 500;
 
-const USER_SELECT = { id: true, name: true, email: true } as const;
+/** Whether `viewer` is an admin and another admin's request waits for approval. */
+function awaitsAnotherAdmin(approvals: TPayoutDetailRows["approvals"], viewer: { id: string; role: TRole }): boolean {
+  return hasRole(viewer.role, "admin") && approvals.some((a) => a.status === "pending" && a.requestedById !== viewer.id);
+}
+
+/**
+ * The rows again, with why this admin may not approve each pending request of another admin
+ * (four-eyes independence), all in one repeatable-read snapshot. Only when such a request waits.
+ */
+async function readWithIndependence(
+  db: PrismaClient,
+  payoutId: string,
+  viewer: { id: string },
+): Promise<(TPayoutDetailRows & { notIndependent: Map<string, string> }) | null> {
+  return db.$transaction(
+    async (tx) => {
+      const read = await readPayoutDetail(tx, payoutId, AUDIT_ENTRY_LIMIT);
+      if (!read) return null;
+      const notIndependent = new Map<string, string>();
+      for (const a of read.approvals) {
+        if (a.status !== "pending" || a.requestedById === viewer.id) continue;
+        const problem = await independenceProblem(tx, {
+          approverId: viewer.id,
+          requesterId: a.requestedById,
+          requestedAt: a.createdAt,
+          what: "force release",
+        });
+        if (problem) notIndependent.set(a.id, problem);
+      }
+      return { ...read, notIndependent };
+    },
+    { isolationLevel: "RepeatableRead" },
+  );
+}
 
 /**
  * The payout's detail as `viewer` sees it, or null when there is no such payout.
@@ -58,55 +93,11 @@ export async function getPayoutDetail(
   const now = options.now ?? new Date();
   const configuredThreshold = options.fourEyesThreshold ?? getEnv().FOUR_EYES_THRESHOLD;
 
-  const loaded = await db.$transaction(
-    async (tx) => {
-      const payout = await tx.payout.findUnique({ where: { id: payoutId }, include: { booking: true, provider: true } });
-      if (!payout) return null;
-      const [tips, disputes, attempts, reversals, approvals, transfers, lastBankPayout] = await Promise.all([
-        tx.tip.findMany({ where: { bookingId: payout.bookingId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
-        tx.dispute.findMany({ where: { bookingId: payout.bookingId }, orderBy: [{ openedAt: "asc" }, { id: "asc" }] }),
-        tx.transferAttempt.findMany({ where: { payoutId }, orderBy: { attemptNumber: "asc" } }),
-        tx.transferReversal.findMany({ where: { payoutId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }),
-        tx.payoutApproval.findMany({ where: { payoutId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
-        tx.payoutTransfer.findMany({
-          where: { payoutId, status: { not: "superseded" } },
-          orderBy: [{ kind: "asc" }, { leg: "asc" }],
-          include: { bankPayout: true },
-        }),
-        tx.providerBankPayout.findFirst({ where: { providerId: payout.providerId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
-      ]);
-      const userIds = [...new Set(approvals.flatMap((a) => (a.decidedById ? [a.requestedById, a.decidedById] : [a.requestedById])))];
-      const approvalUsers = userIds.length > 0 ? await tx.adminUser.findMany({ where: { id: { in: userIds } }, select: USER_SELECT }) : [];
-      const entities: Prisma.AuditLogWhereInput[] = [
-        { entityType: "payout", entityId: payoutId },
-        { entityType: "booking", entityId: payout.bookingId },
-      ];
-      if (tips.length > 0) entities.push({ entityType: "tip", entityId: { in: tips.map((t) => t.id) } });
-      if (disputes.length > 0) entities.push({ entityType: "dispute", entityId: { in: disputes.map((d) => d.id) } });
-      const audit = await tx.auditLog.findMany({
-        where: { OR: entities },
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-        take: AUDIT_ENTRY_LIMIT + 1,
-        select: AUDIT_ENTRY_SELECT,
-      });
-      // Why this admin may not approve another admin's pending request (four-eyes independence), by approval.
-      const notIndependent = new Map<string, string>();
-      if (hasRole(viewer.role, "admin")) {
-        for (const a of approvals) {
-          if (a.status !== "pending" || a.requestedById === viewer.id) continue;
-          const problem = await independenceProblem(tx, {
-            approverId: viewer.id,
-            requesterId: a.requestedById,
-            requestedAt: a.createdAt,
-            what: "force release",
-          });
-          if (problem) notIndependent.set(a.id, problem);
-        }
-      }
-      return { payout, tips, disputes, attempts, reversals, approvals, approvalUsers, audit, transfers, lastBankPayout, notIndependent };
-    },
-    { isolationLevel: "RepeatableRead" },
-  );
+  const read = await readPayoutDetail(db, payoutId, AUDIT_ENTRY_LIMIT);
+  if (!read) return null;
+  const loaded = awaitsAnotherAdmin(read.approvals, viewer)
+    ? await readWithIndependence(db, payoutId, viewer)
+    : { ...read, notIndependent: new Map<string, string>() };
   if (!loaded) return null;
 
   const { payout, tips, disputes, attempts, reversals, approvals, transfers, lastBankPayout } = loaded;

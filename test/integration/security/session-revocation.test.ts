@@ -4,8 +4,11 @@
 // an admin API answers 401 (reading and acting: holding a payout), and a page redirects to the
 // login page. The one thing replaced is where getServerSession reads cookies from (next/headers
 // inside a request): it decodes the copied cookie itself.
+import { PrismaPg } from "@prisma/adapter-pg";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
+import { PrismaClient } from "@/generated/prisma/client";
+import { createAdminSession, findActiveSession } from "@/lib/auth/admin-sessions";
 import { hashPassword } from "@/lib/auth/password";
 import { db } from "@/lib/db";
 
@@ -225,5 +228,34 @@ describe("server-side sessions", () => {
     const after = await db.adminSession.findFirstOrThrow({ where: { userId: user.id } });
     expect(after.lastSeenAt.getTime()).toBeGreaterThan(earlier.getTime() + 60_000);
     expect(after.expiresAt.getTime()).toBeGreaterThan(after.lastSeenAt.getTime());
+  });
+  it("checks a session in one statement joined with its user (two when lastSeenAt is due), and refuses a disabled user's", async () => {
+    const user = await newUser("viewer");
+    const sessionId = await createAdminSession(db, user.id, { userAgent: "vitest", address: "direct" }, new Date());
+    const logged = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }),
+      log: [{ emit: "event", level: "query" }],
+    });
+    const statements: string[] = [];
+    logged.$on("query", (e) => statements.push(e.query.trim().split(/\s+/)[0]!));
+    try {
+      expect(await findActiveSession(logged, sessionId)).toEqual({
+        id: sessionId,
+        user: { id: user.id, email: user.email, name: user.name, role: "viewer", sessionVersion: user.sessionVersion },
+      });
+      expect(statements).toEqual(["SELECT"]);
+
+      statements.length = 0;
+      expect(await findActiveSession(logged, sessionId, new Date(Date.now() + 120_000))).not.toBeNull();
+      expect(statements).toEqual(["SELECT", "UPDATE"]);
+
+      statements.length = 0;
+      await db.adminUser.update({ where: { id: user.id }, data: { disabledAt: new Date() } });
+      expect(await findActiveSession(logged, sessionId)).toBeNull();
+      expect(await findActiveSession(logged, "not-a-uuid")).toBeNull();
+      expect(statements).toEqual(["SELECT"]);
+    } finally {
+      await logged.$disconnect();
+    }
   });
 });
