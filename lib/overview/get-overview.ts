@@ -5,6 +5,7 @@ import type { Db } from "@/lib/db";
 import { ENGINE_STATE_KEY, type TEngineState } from "@/lib/outbox/publish-outbox";
 import { STUCK_PROCESSING_MS } from "@/lib/payouts/sweep-payouts";
 
+import { COMPACT_ON_READ_ROWS, compactPayoutTotals } from "./compact-payout-totals";
 import {
   VOLUME_OUTCOMES,
   type TCurrencyTotal,
@@ -31,7 +32,8 @@ const STATUSES = Object.values(PayoutStatus);
 const HOLD_REASONS = Object.values(HoldReason);
 
 type TTotalsRow = { currency: string; count: bigint; amount: bigint };
-type TStatusRow = TTotalsRow & { status: string };
+/** `rows`: how many delta rows were summed into this one. */
+type TStatusRow = TTotalsRow & { status: string; rows: bigint };
 type THoldRow = { reason: string | null; count: bigint };
 type TVolumeRow = { outcome: string; currency: string; day: string; count: bigint; amount: bigint };
 
@@ -128,6 +130,12 @@ function payoutRow(p: {
  * 30 days by outcome, and the newest open alerts. All queries run in one repeatable-read
  * snapshot, so the figures agree with each other. Sums are bigint in SQL and checked
  * to be safe integers before they become JS numbers.
+ *
+ * The totals per status and currency (and the failed totals, read from them) are the ones
+ * the triggers on Payout keep in PayoutTotalDelta, written in the same transactions as the
+ * payouts: exact in the snapshot, without reading every payout. Every other figure reads an
+ * index over the few payouts it counts. Past COMPACT_ON_READ_ROWS delta rows, the read
+ * compacts them afterwards.
  */
 export async function getOverview(db: Db, now: Date): Promise<TOverview> {
   const windowEnd = new Date(now.getTime() + DUE_SOON_WINDOW_HOURS * 60 * 60 * 1000);
@@ -150,11 +158,13 @@ export async function getOverview(db: Db, now: Date): Promise<TOverview> {
     openAlertCount,
   ] = await db.$transaction(
     [
+      // The totals kept by the triggers on Payout (a key whose payouts are all gone sums to zero).
       db.$queryRaw<TStatusRow[]>`
-        SELECT p."status"::text AS "status", p."currency",
-               COUNT(*)::bigint AS "count", COALESCE(SUM(p."amount"), 0)::bigint AS "amount"
-        FROM "Payout" p
-        GROUP BY p."status", p."currency"`,
+        SELECT t."status"::text AS "status", t."currency",
+               SUM(t."count")::bigint AS "count", SUM(t."amount")::bigint AS "amount", COUNT(*)::bigint AS "rows"
+        FROM "PayoutTotalDelta" t
+        GROUP BY t."status", t."currency"
+        HAVING SUM(t."count") <> 0 OR SUM(t."amount") <> 0`,
       db.$queryRaw<TTotalsRow[]>`
         SELECT p."currency", COUNT(*)::bigint AS "count", COALESCE(SUM(p."amount"), 0)::bigint AS "amount"
         FROM "Payout" p
@@ -242,6 +252,13 @@ export async function getOverview(db: Db, now: Date): Promise<TOverview> {
 
   const unknownStatus = statusRows.find((row) => !isPayoutStatus(row.status));
   if (unknownStatus) throw new Error(`Unknown payout status in the database: ${unknownStatus.status}`);
+  const impossible = statusRows.find((row) => row.count <= 0n || row.amount < 0n);
+  if (impossible) {
+    throw new Error(
+      `The kept payout totals are wrong: ${impossible.status} ${impossible.currency} counts ${impossible.count} payouts of ${impossible.amount}.`,
+    );
+  }
+  if (statusRows.reduce((sum, row) => sum + row.rows, 0n) > COMPACT_ON_READ_ROWS) await compactPayoutTotals(db);
   const unknownReason = holdRows.find((row) => row.reason !== null && !isHoldReason(row.reason));
   if (unknownReason) throw new Error(`Unknown hold reason in the database: ${unknownReason.reason}`);
 
