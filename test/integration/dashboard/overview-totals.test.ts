@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { PayoutStatus } from "@/generated/prisma/enums";
 import { db } from "@/lib/db";
-import { compactPayoutTotals } from "@/lib/overview/compact-payout-totals";
+import { COMPACT_ON_READ_ROWS, compactPayoutTotals } from "@/lib/overview/compact-payout-totals";
 import { getOverview } from "@/lib/overview/get-overview";
 import { holdPayout } from "@/lib/payouts/hold-payout";
 import { releasePayout } from "@/lib/payouts/release-payout";
@@ -175,6 +175,38 @@ describe("kept payout totals", () => {
     const overview = await getOverview(db, new Date());
     expect(overview.byStatus.map((s) => s.status)).toEqual(Object.values(PayoutStatus));
     for (const summary of overview.byStatus) expect(summary.totals.map((t) => t.currency)).toEqual(overview.currencies);
+  });
+});
+
+describe("reading the kept totals", () => {
+  it("compacts them after a read that summed more than COMPACT_ON_READ_ROWS rows", async () => {
+    await createPayout({ currency: "USD", providerShare: 1_234 });
+    const expected = await expectExact();
+    await compactPayoutTotals(db);
+    // Rows that add up to nothing, as many status changes back and forth would leave.
+    await sql.query(
+      `INSERT INTO "PayoutTotalDelta" (status, currency, count, amount)
+       SELECT 'scheduled', 'USD', CASE WHEN i % 2 = 0 THEN 1 ELSE -1 END, CASE WHEN i % 2 = 0 THEN 777 ELSE -777 END
+       FROM generate_series(1, $1::int) AS i`,
+      [COMPACT_ON_READ_ROWS - expected.size],
+    );
+    const { totals } = await overviewTotals();
+    expect(totals).toEqual(expected);
+    expect(await deltaRows()).toBe(COMPACT_ON_READ_ROWS); // not past the threshold yet
+    await sql.query(
+      `INSERT INTO "PayoutTotalDelta" (status, currency, count, amount) VALUES ('failed', 'USD', 1, 5), ('failed', 'USD', -1, -5)`,
+    );
+    expect((await overviewTotals()).totals).toEqual(expected);
+    expect(await deltaRows()).toBe(expected.size);
+  });
+
+  it("refuses totals that cannot be (a negative count) instead of showing them", async () => {
+    const { rows } = await sql.query<{ id: string }>(
+      `INSERT INTO "PayoutTotalDelta" (status, currency, count, amount) VALUES ('reversed', 'USD', -1, -100) RETURNING id::text`,
+    );
+    await expect(getOverview(db, new Date())).rejects.toThrow("The kept payout totals are wrong: reversed USD counts -1 payouts of -100.");
+    await sql.query(`DELETE FROM "PayoutTotalDelta" WHERE id = $1`, [rows[0]?.id]);
+    await expectExact();
   });
 });
 
