@@ -223,22 +223,26 @@ export async function getOverview(db: Db, now: Date): Promise<TOverview> {
       }),
       db.payout.count({ where: { status: "processing", processingStartedAt: { lt: stuckBefore } } }),
       db.$queryRaw<TVolumeRow[]>`
-        SELECT v."outcome", v."currency", to_char(v."at" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "day",
-               COUNT(*)::bigint AS "count", COALESCE(SUM(v."amount"), 0)::bigint AS "amount"
+        -- Grouped by the day as a timestamp, formatted once per group (not once per row).
+        SELECT d."outcome", d."currency", to_char(d."day", 'YYYY-MM-DD') AS "day", d."count", d."amount"
         FROM (
-          SELECT 'transferred' AS "outcome", p."currency", p."amount", p."transferredAt" AS "at"
-          FROM "Payout" p
-          WHERE p."transferredAt" >= ${volume.start} AND p."transferredAt" < ${volume.end}
-          UNION ALL
-          SELECT 'reversed', r."currency", r."amount", r."updatedAt"
-          FROM "TransferReversal" r
-          WHERE r."status" = 'succeeded' AND r."updatedAt" >= ${volume.start} AND r."updatedAt" < ${volume.end}
-          UNION ALL
-          SELECT p."status"::text, p."currency", p."amount", p."updatedAt"
-          FROM "Payout" p
-          WHERE p."status" IN ('failed', 'cancelled') AND p."updatedAt" >= ${volume.start} AND p."updatedAt" < ${volume.end}
-        ) v
-        GROUP BY 1, 2, 3`,
+          SELECT v."outcome", v."currency", date_trunc('day', v."at" AT TIME ZONE 'UTC') AS "day",
+                 COUNT(*)::bigint AS "count", COALESCE(SUM(v."amount"), 0)::bigint AS "amount"
+          FROM (
+            SELECT 'transferred' AS "outcome", p."currency", p."amount", p."transferredAt" AS "at"
+            FROM "Payout" p
+            WHERE p."transferredAt" >= ${volume.start} AND p."transferredAt" < ${volume.end}
+            UNION ALL
+            SELECT 'reversed', r."currency", r."amount", r."updatedAt"
+            FROM "TransferReversal" r
+            WHERE r."status" = 'succeeded' AND r."updatedAt" >= ${volume.start} AND r."updatedAt" < ${volume.end}
+            UNION ALL
+            SELECT p."status"::text, p."currency", p."amount", p."updatedAt"
+            FROM "Payout" p
+            WHERE p."status" IN ('failed', 'cancelled') AND p."updatedAt" >= ${volume.start} AND p."updatedAt" < ${volume.end}
+          ) v
+          GROUP BY 1, 2, 3
+        ) d`,
       db.alert.findMany({
         where: { acknowledgedAt: null },
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
