@@ -5,6 +5,7 @@ import { reapplyStaleDeliveries } from "@/lib/ingest/reapply-stale-deliveries";
 import { recoverStripeEvents } from "@/lib/ingest/recover-stripe-events";
 import { inngest } from "@/lib/inngest/client";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
+import { compactPayoutTotals } from "@/lib/overview/compact-payout-totals";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { alertUnmatchedMoneyEvents } from "@/lib/stripe-webhooks/alert-unmatched-events";
 
@@ -14,8 +15,8 @@ export const RECONCILE_PAYOUTS_FN = "reconcile-payouts";
  * Every 15 minutes: re-send events that never reached Inngest, recover Stripe events that were
  * never delivered (Stripe's events API), re-apply webhook deliveries a crash or a transient error
  * left unapplied (bounded attempts), alert about Stripe money events that still match no booking,
- * request transfers for due payouts with none in flight, and settle payouts stuck in processing
- * against Stripe.
+ * request transfers for due payouts with none in flight, settle payouts stuck in processing
+ * against Stripe, and compact the overview's kept payout totals.
  */
 export function createReconcilePayoutsFunction(deps: TEngineDeps = defaultDeps) {
   return inngest.createFunction(
@@ -27,7 +28,8 @@ export function createReconcilePayoutsFunction(deps: TEngineDeps = defaultDeps) 
       const unmatched = await step.run("alert-unmatched-stripe-events", () => alertUnmatchedMoneyEvents(deps));
       const swept = await step.run("sweep", () => sweepPayouts(engineContext(deps, RECONCILE_PAYOUTS_FN, runId), deps.stripe()));
       const published = await step.run("publish-events", () => publishOutbox(deps.db, { limit: 1000 }));
-      return { resent, recovered, deliveries, unmatched, swept, published };
+      const totals = await step.run("compact-payout-totals", () => compactPayoutTotals(deps.db));
+      return { resent, recovered, deliveries, unmatched, swept, published, totals };
     },
   );
 }

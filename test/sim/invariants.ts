@@ -254,6 +254,9 @@ export async function checkInvariants(
 
   // I7: the overview's figures are what SQL over the rows says.
   const overview = await getOverview(db, world.clock.now());
+  const currencies = [...new Set(payouts.map((p) => p.currency))].sort();
+  if (overview.currencies.join() !== currencies.join())
+    v("I7", `overview: currencies ${overview.currencies.join(", ")}, the rows say ${currencies.join(", ")}`);
   for (const summary of overview.byStatus) {
     const rows = payouts.filter((p) => p.status === summary.status);
     if (summary.count !== rows.length) v("I7", `overview: ${summary.count} ${summary.status}, the rows say ${rows.length}`);
