@@ -70,6 +70,12 @@ export function outcomeColumns(outcome: TApplyOutcome): { status: Exclude<Webhoo
   }
 }
 
+/** The columns an outcome writes (recordOutcome, recordOutcomeAndLookForWaiting): the text capped, the time it ended. */
+function outcomeWrite(outcome: TApplyOutcome, now: Date): ReturnType<typeof outcomeColumns> & { processedAt: Date | null } {
+  const { status, error } = outcomeColumns(outcome);
+  return { status, error: error?.slice(0, 2000) ?? null, processedAt: status === "processed" || status === "ignored" ? now : null };
+}
+
 /** What applying a delivery came to, as recorded on it (outcomeColumns read back); null while it is `received`. */
 export function storedOutcome(delivery: Pick<WebhookEvent, "status" | "error">): TApplyOutcome | null {
   switch (delivery.status) {
@@ -94,15 +100,10 @@ export function storedOutcome(delivery: Pick<WebhookEvent, "status" | "error">):
  * business note, if any (e.g. "tip rejected: …"). Returns false when nothing was written.
  */
 export async function recordOutcome(db: PrismaClient, id: string, outcome: TApplyOutcome, now: Date = new Date()): Promise<boolean> {
-  const { status, error } = outcomeColumns(outcome);
+  const { status, error, processedAt } = outcomeWrite(outcome, now);
   const { count } = await db.webhookEvent.updateMany({
     where: { id, status: { not: "processed" } },
-    data: {
-      status,
-      error: error?.slice(0, 2000) ?? null,
-      applyAttempts: { increment: 1 },
-      processedAt: status === "processed" || status === "ignored" ? now : null,
-    },
+    data: { status, error, applyAttempts: { increment: 1 }, processedAt },
   });
   return count > 0;
 }
@@ -120,12 +121,11 @@ export async function recordOutcomeAndLookForWaiting(
   bookingExternalId: string,
   now: Date = new Date(),
 ): Promise<{ waiting: boolean }> {
-  const { status, error } = outcomeColumns(outcome);
-  const processedAt = status === "processed" || status === "ignored" ? now : null;
+  const { status, error, processedAt } = outcomeWrite(outcome, now);
   const rows = await db.$queryRaw<{ waiting: boolean }[]>`
     WITH recorded AS (
       UPDATE "WebhookEvent"
-      SET "status" = ${status}::"WebhookEventStatus", "error" = ${error?.slice(0, 2000) ?? null},
+      SET "status" = ${status}::"WebhookEventStatus", "error" = ${error},
           "applyAttempts" = "applyAttempts" + 1, "processedAt" = ${processedAt}
       WHERE "id" = ${id}::uuid AND "status" <> 'processed'
     )

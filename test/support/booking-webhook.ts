@@ -43,17 +43,30 @@ export function bookingCompletedEvent(input: {
   };
 }
 
+/** A tip.created body for a USD booking (tipped half an hour ago by default). */
+export function tipCreatedEvent(input: { bookingId: string; amount: number; tippedAt?: Date }): TBookingEvent {
+  const at = (input.tippedAt ?? new Date(Date.now() - 30 * 60 * 1000)).toISOString();
+  return {
+    id: `evt_${randomUUID()}`,
+    type: "tip.created",
+    createdAt: at,
+    data: { tipId: `tip_${randomUUID()}`, bookingId: input.bookingId, amount: input.amount, currency: "USD", createdAt: at },
+  };
+}
+
+/** The request the platform sends for an event: the raw JSON, signed with the first configured secret. */
+export function signedBookingRequest(event: TBookingEvent): Request {
+  const raw = JSON.stringify(event);
+  return new Request("http://localhost/api/webhooks/booking", {
+    method: "POST",
+    headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, getEnv().BOOKING_WEBHOOK_SECRETS[0]!) },
+    body: raw,
+  });
+}
+
 /** Posts a signed event to POST /api/webhooks/booking; the answer's status and JSON body, once the apply that follows it has run. */
 export async function sendBookingEvent(event: TBookingEvent): Promise<{ status: number; body: Record<string, unknown> }> {
-  const raw = JSON.stringify(event);
-  const response = await POST(
-    new Request("http://localhost/api/webhooks/booking", {
-      method: "POST",
-      headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, getEnv().BOOKING_WEBHOOK_SECRETS[0]!) },
-      body: raw,
-    }),
-    undefined,
-  );
+  const response = await POST(signedBookingRequest(event), undefined);
   const body = (await response.json()) as Record<string, unknown>;
   await settleAfterTasks();
   return { status: response.status, body };

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { bookingCompletedEvent, sendBookingEvent, type TBookingEvent } from "../../support/booking-webhook";
+import { bookingCompletedEvent, sendBookingEvent, type TBookingEvent, tipCreatedEvent } from "../../support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "../../support/engine";
 
 type TQueryFn = (...args: unknown[]) => unknown;
@@ -50,16 +50,6 @@ async function statementsOf(event: TBookingEvent): Promise<string[]> {
   return [...sent];
 }
 
-function tipEvent(bookingId: string, amount: number): TBookingEvent {
-  const at = new Date(Date.now() - 30 * 60 * 1000).toISOString();
-  return {
-    id: `evt_${randomUUID()}`,
-    type: "tip.created",
-    createdAt: at,
-    data: { tipId: `tip_${randomUUID()}`, bookingId, amount, currency: "USD", createdAt: at },
-  };
-}
-
 describe("round trips per delivery (store + apply + publish)", () => {
   it("booking.completed of a new booking, a tip on it, and a re-sent delivery", async () => {
     // Warm up: the first delivery of a process reads what it caches (engine state, rules).
@@ -70,7 +60,7 @@ describe("round trips per delivery (store + apply + publish)", () => {
     const bookingId = `bk_${randomUUID()}`;
     const completed = bookingCompletedEvent({ bookingId, providerId: `prov_${randomUUID()}`, stripeAccountId: h.fake.addAccount() });
     const onCompleted = await statementsOf(completed);
-    const onTip = await statementsOf(tipEvent(bookingId, 1_500));
+    const onTip = await statementsOf(tipCreatedEvent({ bookingId, amount: 1_500 }));
     const onResent = await statementsOf(completed);
     console.log(
       [

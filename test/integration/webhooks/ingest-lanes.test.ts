@@ -12,11 +12,10 @@ import { applyInOrder, laneKeyOf, LANE_LEASE_MS } from "@/lib/ingest/apply-in-or
 import { APPLY_CONCURRENCY, applyReceivedDelivery } from "@/lib/ingest/apply-received";
 import { reapplyStaleDeliveries, STALE_DELIVERY_MS } from "@/lib/ingest/reapply-stale-deliveries";
 import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
-import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { settleAfterTasks } from "../../support/after-tasks";
-import { bookingCompletedEvent, type TBookingEvent } from "../../support/booking-webhook";
+import { bookingCompletedEvent, type TBookingEvent, tipCreatedEvent, signedBookingRequest } from "../../support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "../../support/engine";
 
 // Who applies what, when: the real applyDelivery, timed (to see that a lane never runs two at once).
@@ -59,25 +58,6 @@ afterAll(async () => {
 
 const key = () => randomUUID().slice(0, 8);
 
-function signedRequest(event: TBookingEvent): Request {
-  const raw = JSON.stringify(event);
-  return new Request("http://localhost/api/webhooks/booking", {
-    method: "POST",
-    headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, getEnv().BOOKING_WEBHOOK_SECRETS[0]!) },
-    body: raw,
-  });
-}
-
-function tipEvent(bookingId: string, amount: number): TBookingEvent {
-  const at = new Date(Date.now() - 30 * 60 * 1000).toISOString();
-  return {
-    id: `evt_${randomUUID()}`,
-    type: "tip.created",
-    createdAt: at,
-    data: { tipId: `tip_${randomUUID()}`, bookingId, amount, currency: "USD", createdAt: at },
-  };
-}
-
 function completed(bookingId: string): TBookingEvent {
   const id = key();
   return bookingCompletedEvent({ bookingId, providerId: `prov_${id}`, stripeAccountId: h.fake.addAccount(), providerShare: 8_000 });
@@ -90,7 +70,7 @@ describe("answer first, apply after", () => {
   it("the answer comes once the delivery is stored; applying it is what runs after", async () => {
     const bookingId = `bk_${key()}`;
     const event = completed(bookingId);
-    const { answer, apply } = await receiveBookingWebhook(signedRequest(event), { deps: { db, stripe: () => h.stripe } });
+    const { answer, apply } = await receiveBookingWebhook(signedBookingRequest(event), { deps: { db, stripe: () => h.stripe } });
     expect(answer).toEqual({ received: true });
     // Stored, not applied: no booking yet, nothing sent.
     expect(await deliveriesOf(bookingId)).toMatchObject([{ status: "received", applyAttempts: 0 }]);
@@ -102,7 +82,7 @@ describe("answer first, apply after", () => {
     expect(await db.ingestLane.count()).toBe(0);
 
     // The same delivery again: a duplicate, nothing to apply.
-    expect(await receiveBookingWebhook(signedRequest(event), { deps: { db, stripe: () => h.stripe } })).toEqual({
+    expect(await receiveBookingWebhook(signedBookingRequest(event), { deps: { db, stripe: () => h.stripe } })).toEqual({
       answer: { received: true, duplicate: true },
       apply: null,
     });
@@ -112,8 +92,8 @@ describe("answer first, apply after", () => {
     const bookingId = `bk_${key()}`;
     const deps: TWebhookDeps = { db, stripe: () => h.stripe };
     // Answered, never applied: the booking, then a tip on it.
-    await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
-    await receiveBookingWebhook(signedRequest(tipEvent(bookingId, 1_500)), { deps });
+    await receiveBookingWebhook(signedBookingRequest(completed(bookingId)), { deps });
+    await receiveBookingWebhook(signedBookingRequest(tipCreatedEvent({ bookingId, amount: 1_500 })), { deps });
     expect((await deliveriesOf(bookingId)).map((d) => d.status)).toEqual(["received", "received"]);
 
     // Not yet stale: the sweep leaves them to the server that may still be applying them.
@@ -139,7 +119,7 @@ describe("one lane per booking", () => {
     await Promise.all(
       bookings.map(async (bookingId) => {
         await sendWithoutWaiting(completed(bookingId));
-        for (const amount of [100, 200, 300]) await sendWithoutWaiting(tipEvent(bookingId, amount));
+        for (const amount of [100, 200, 300]) await sendWithoutWaiting(tipCreatedEvent({ bookingId, amount }));
       }),
     );
     await settleAfterTasks();
@@ -182,10 +162,10 @@ describe("one lane per booking", () => {
       const applies: Promise<unknown>[] = [];
       await Promise.all(
         bookings.map(async (bookingId, b) => {
-          const events = [completed(bookingId), tipEvent(bookingId, 100), tipEvent(bookingId, 200)];
+          const events = [completed(bookingId), tipCreatedEvent({ bookingId, amount: 100 }), tipCreatedEvent({ bookingId, amount: 200 })];
           for (const [i, event] of events.entries()) {
             const server = deps[(b + i + round) % deps.length]!;
-            const { apply } = await receiveBookingWebhook(signedRequest(event), { deps: server });
+            const { apply } = await receiveBookingWebhook(signedBookingRequest(event), { deps: server });
             applies.push(apply!());
           }
         }),
@@ -209,7 +189,7 @@ describe("one lane per booking", () => {
   it("a lane held by a live server is left to it; one whose holder's lease ran out is taken over", async () => {
     const bookingId = `bk_${key()}`;
     const deps: TWebhookDeps = { db, stripe: () => h.stripe };
-    const { apply } = await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    const { apply } = await receiveBookingWebhook(signedBookingRequest(completed(bookingId)), { deps });
     const lane = laneKeyOf((await deliveriesOf(bookingId))[0]!);
     expect(lane).toBe(`booking:${bookingId}`);
 
@@ -241,7 +221,7 @@ describe("a slow or failing holder (adversarial review)", () => {
   it("the lease is renewed while one long apply runs, not only between deliveries", async () => {
     const bookingId = `bk_${key()}`;
     const deps: TWebhookDeps = { db, stripe: () => h.stripe };
-    await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    await receiveBookingWebhook(signedBookingRequest(completed(bookingId)), { deps });
     const [d1] = await deliveriesOf(bookingId);
     const g = gate(d1!.id);
     const holder = applyInOrder(deps, laneKeyOf(d1!), { renewEveryMs: 100 });
@@ -257,7 +237,7 @@ describe("a slow or failing holder (adversarial review)", () => {
   it("a holder whose apply throws (a pool timeout) lets go, and the lane is tried again: what waited in it is applied", async () => {
     const bookingId = `bk_${key()}`;
     const deps: TWebhookDeps = { db, stripe: () => h.stripe };
-    await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    await receiveBookingWebhook(signedBookingRequest(completed(bookingId)), { deps });
     const [d1] = await deliveriesOf(bookingId);
     const g = gate(d1!.id);
     // Recording d1's outcome (with the look for what waits: recordOutcomeAndLookForWaiting) fails
@@ -278,7 +258,7 @@ describe("a slow or failing holder (adversarial review)", () => {
     const holder = applyReceivedDelivery({ db: flaky, stripe: () => h.stripe }, d1!);
     await g.isIn;
     // The tip's applier finds the lane held, marks it dirty and leaves.
-    const second = await receiveBookingWebhook(signedRequest(tipEvent(bookingId, 100)), { deps });
+    const second = await receiveBookingWebhook(signedBookingRequest(tipCreatedEvent({ bookingId, amount: 100 })), { deps });
     await second.apply!();
     g.release();
     await holder; // fails once, tries the lane again a second later
@@ -295,6 +275,6 @@ describe("a slow or failing holder (adversarial review)", () => {
 /** POST through the route without waiting for its after() work (as a sender sees it). */
 async function sendWithoutWaiting(event: TBookingEvent): Promise<void> {
   const { POST } = await import("@/app/api/webhooks/booking/route");
-  const response = await POST(signedRequest(event), undefined);
+  const response = await POST(signedBookingRequest(event), undefined);
   expect(response.status).toBe(200);
 }

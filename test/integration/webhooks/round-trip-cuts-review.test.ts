@@ -13,10 +13,15 @@ import { applyInOrder, laneKeyOf, LANE_LEASE_MS } from "@/lib/ingest/apply-in-or
 import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import { changePayout, lockPayout, lockPayoutForBooking, PayoutVersionConflictError } from "@/lib/payouts/change-payout";
 import { lockBooking } from "@/lib/payouts/lock-booking";
-import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { bookingCompletedEvent, sendBookingEvent, type TBookingEvent } from "../../support/booking-webhook";
+import {
+  bookingCompletedEvent,
+  sendBookingEvent,
+  type TBookingEvent,
+  tipCreatedEvent,
+  signedBookingRequest,
+} from "../../support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "../../support/engine";
 
 // Every call of the real applyDelivery, by delivery id, and the deliveries as the lane handed them over.
@@ -45,15 +50,6 @@ afterAll(async () => {
 
 const key = () => randomUUID().slice(0, 8);
 
-function signedRequest(event: TBookingEvent): Request {
-  const raw = JSON.stringify(event);
-  return new Request("http://localhost/api/webhooks/booking", {
-    method: "POST",
-    headers: { "content-type": "application/json", "payouts-signature": signBookingWebhook(raw, getEnv().BOOKING_WEBHOOK_SECRETS[0]!) },
-    body: raw,
-  });
-}
-
 function completed(bookingId: string, extra: { chargeId?: string } = {}): TBookingEvent {
   const id = key();
   return bookingCompletedEvent({
@@ -63,16 +59,6 @@ function completed(bookingId: string, extra: { chargeId?: string } = {}): TBooki
     providerShare: 8_000,
     ...extra,
   });
-}
-
-function tipEvent(bookingId: string, amount: number): TBookingEvent {
-  const at = new Date(Date.now() - 30 * 60 * 1000).toISOString();
-  return {
-    id: `evt_${randomUUID()}`,
-    type: "tip.created",
-    createdAt: at,
-    data: { tipId: `tip_${randomUUID()}`, bookingId, amount, currency: "USD", createdAt: at },
-  };
 }
 
 const deliveriesOf = (bookingId: string) =>
@@ -101,7 +87,7 @@ describe("lane: a new holder's first look", () => {
   it("a delivery the previous holder recorded while the new holder waited for the lane is not applied again", async () => {
     const bookingId = `bk_${key()}`;
     // Holder A: the lane is A's, A has applied X (its effects are committed) and is recording it.
-    const { apply } = await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    const { apply } = await receiveBookingWebhook(signedBookingRequest(completed(bookingId)), { deps });
     expect(apply).not.toBeNull();
     const [x] = await deliveriesOf(bookingId);
     const lane = laneKeyOf(x!);
@@ -141,7 +127,7 @@ describe("lane: a new holder's first look", () => {
 
   it("the deliveries the lane hands over are the rows Prisma reads (dates, enums, JSON payload)", async () => {
     const bookingId = `bk_${key()}`;
-    await receiveBookingWebhook(signedRequest(completed(bookingId)), { deps });
+    await receiveBookingWebhook(signedBookingRequest(completed(bookingId)), { deps });
     const [d] = await deliveriesOf(bookingId);
     handed.length = 0;
     const result = await applyInOrder(deps, laneKeyOf(d!), { publish: false });
@@ -222,7 +208,7 @@ describe("booking inserted completed with ON CONFLICT DO NOTHING (no target)", (
 describe("the outcome and the look for waiting deliveries in one statement", () => {
   it("a tip that arrived before its booking is applied when the booking arrives", async () => {
     const bookingId = `bk_${key()}`;
-    expect((await sendBookingEvent(tipEvent(bookingId, 1_500))).status).toBe(200);
+    expect((await sendBookingEvent(tipCreatedEvent({ bookingId, amount: 1_500 }))).status).toBe(200);
     expect(await deliveriesOf(bookingId)).toMatchObject([{ status: "deferred" }]);
     expect((await sendBookingEvent(completed(bookingId))).status).toBe(200);
     expect((await deliveriesOf(bookingId)).map((d) => d.status)).toEqual(["processed", "processed"]);
