@@ -546,6 +546,7 @@ describe("npm run db:seed (scripts/seed.ts)", () => {
       STRIPE_WEBHOOK_SECRET: "whsec_stripe_production",
       INNGEST_SIGNING_KEY: "signkey-prod-0000",
       INNGEST_EVENT_KEY: "eventkey-prod-0000",
+      AUDIT_CHAIN_KEY: "an-audit-chain-key-for-production-0000",
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("Refusing to seed: NODE_ENV=production");
