@@ -6,9 +6,12 @@ import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import path from "node:path";
 
+import { InngestTestEngine } from "@inngest/test";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
+import { createSealAuditLogFunction } from "@/inngest/functions/seal-audit-log";
+import { createVerifyAuditLogFunction } from "@/inngest/functions/verify-audit-log";
 import { canonicalAuditEntry, canonicalSeal, type TChainEntry } from "@/lib/audit/audit-chain-hash";
 import { readAuditChainStatus } from "@/lib/audit/audit-chain-status";
 import { recordAudit, type TAuditEntry } from "@/lib/audit/record-audit";
@@ -35,7 +38,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   // TRUNCATE fires no row trigger: every test starts from an empty log.
-  await owner.query(`TRUNCATE "AuditLog", "AuditUnsealed", "AuditChainLink", "AuditSeal", "AuditVerification"`);
+  await owner.query(`TRUNCATE "AuditLog", "AuditUnsealed", "AuditChainLink", "AuditSeal", "AuditVerification", "Alert"`);
 });
 
 /** As the owner with every trigger off for this transaction (the append-only ones included). */
@@ -295,6 +298,33 @@ describe("verification", () => {
       ["unsealed_entry_missing", rows[0]!.id],
     ]);
     expect(result.unsealedEntries).toBe(1);
+  });
+});
+
+describe("the scheduled functions", () => {
+  const deps = {
+    db,
+    stripe: () => {
+      throw new Error("The audit functions never call Stripe.");
+    },
+  };
+
+  it("seal every few minutes, and verify daily: recorded, and a broken chain raises one critical alert", async () => {
+    await writeEntries(3);
+    await new InngestTestEngine({ function: createSealAuditLogFunction(deps) }).execute();
+    expect(await chain()).toHaveLength(3);
+
+    const verify = () => new InngestTestEngine({ function: createVerifyAuditLogFunction(deps) }).execute();
+    expect((await verify()).result).toMatchObject({ ok: true, entriesChecked: 3, problemCount: 0 });
+    const [target] = await chain();
+    await asOwner(`UPDATE "AuditLog" SET "entityId" = 'another' WHERE "id" = $1`, [target!.entryId]);
+    expect((await verify()).result).toMatchObject({ ok: false, problemCount: 1 });
+    await verify();
+    const alerts = await db.alert.findMany({ where: { kind: "audit_chain_broken" } });
+    expect(alerts).toEqual([expect.objectContaining({ severity: "critical", title: "The audit log's chain is broken" })]);
+    expect(alerts[0]?.message).toContain(`Entry ${target!.entryId} (position 1) was changed after it was sealed`);
+    const status = await readAuditChainStatus(db);
+    expect(status.lastVerification).toMatchObject({ ok: false, trigger: "schedule", brokenEntryId: target!.entryId, brokenPosition: "1" });
   });
 });
 
