@@ -8,7 +8,7 @@ import path from "node:path";
 
 import { InngestTestEngine } from "@inngest/test";
 import pg from "pg";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createSealAuditLogFunction } from "@/inngest/functions/seal-audit-log";
 import { createVerifyAuditLogFunction } from "@/inngest/functions/verify-audit-log";
@@ -20,6 +20,13 @@ import { sealAuditLog } from "@/lib/audit/seal-audit-log";
 import { verifyAuditChain } from "@/lib/audit/verify-audit-chain";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+
+import { dashboardUsers, signInAs } from "../../support/sessions";
+
+vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
+
+const verifyRoute = await import("@/app/api/admin/audit/verify/route");
+const users = dashboardUsers("audit-chain");
 
 const KEY = getEnv().AUDIT_CHAIN_KEY;
 const SYSTEM = { type: "system", id: "test:audit-chain", label: "Audit chain test" } as const;
@@ -325,6 +332,26 @@ describe("the scheduled functions", () => {
     expect(alerts[0]?.message).toContain(`Entry ${target!.entryId} (position 1) was changed after it was sealed`);
     const status = await readAuditChainStatus(db);
     expect(status.lastVerification).toMatchObject({ ok: false, trigger: "schedule", brokenEntryId: target!.entryId, brokenPosition: "1" });
+  });
+});
+
+describe("Verify now (POST /api/admin/audit/verify)", () => {
+  const verifyNow = () =>
+    verifyRoute.POST(
+      new Request("http://localhost/api/admin/audit/verify", { method: "POST", headers: { origin: "http://localhost" } }),
+      undefined,
+    );
+
+  it("seals, verifies and records the admin who asked; other roles get 403", async () => {
+    await writeEntries(4);
+    signInAs(users.operator);
+    expect((await verifyNow()).status).toBe(403);
+    signInAs(users.admin);
+    const answer = await verifyNow();
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ ok: true, entriesChecked: 4, sealed: 4, problemCount: 0, firstProblem: null });
+    const status = await readAuditChainStatus(db);
+    expect(status.lastVerification).toMatchObject({ ok: true, trigger: "admin", actorLabel: expect.stringContaining(users.admin.email) });
   });
 });
 
