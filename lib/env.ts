@@ -138,7 +138,7 @@ const ZEnv = z.object({
     .transform((v) => (v === undefined || v === "false" ? 0 : v === "true" ? 1 : Number(v))),
   VERCEL: z.string().optional(),
   /**
-   * The key the audit log's seals are HMAC'd with (lib/audit/audit-chain-hash.ts). Only the app
+   * The key the audit log's seals are HMAC'd with (lib/audit-chain/audit-chain-hash.ts). Only the app
    * knows it, never the database, so the database's owner cannot forge a seal. Changing it makes
    * every seal made before fail verification.
    */

@@ -1,13 +1,13 @@
 // npm run audit:verify [-- --anchor <sequence>:<hash>]
 // Seals the audit entries waiting for a seal, then checks the whole audit chain with AUDIT_CHAIN_KEY
-// (lib/audit/verify-audit-chain.ts) and records the verification (the Audit log page shows it).
+// (lib/audit-chain/verify-audit-chain.ts) and records the verification (the Audit log page shows it).
 // Exits 0 when the chain is intact, 1 naming the first broken link, 2 on a usage error. --anchor
 // also checks a seal kept outside the database (printed by every run), which shows the newest
 // seals cut off with their entries. Run with `tsx --conditions=react-server` ("server-only" modules).
 import { parseArgs } from "node:util";
 
-import { runAuditVerification } from "../lib/audit/run-audit-verification.ts";
-import type { TSealAnchor } from "../lib/audit/verify-audit-chain.ts";
+import { runAuditVerification } from "../lib/audit-chain/run-audit-verification.ts";
+import type { TSealAnchor } from "../lib/audit-chain/verify-audit-chain.ts";
 import { createPrismaClient } from "../lib/db.ts";
 import { getEnv } from "../lib/env.ts";
 

@@ -5,8 +5,8 @@ import { useState } from "react";
 import { toast } from "sonner";
 
 import { formatDateTimeUtc } from "@/components/ui/date-time";
-import type { TAuditChainStatus } from "@/lib/audit/audit-chain-status";
-import type { TVerifyNowResult } from "@/lib/audit/verify-audit-chain-now";
+import type { TAuditChainStatus } from "@/lib/audit-chain/audit-chain-status";
+import type { TVerifyNowResult } from "@/lib/audit-chain/verify-audit-chain-now";
 import { sendJson } from "@/lib/http/client";
 
 const TRIGGER_LABELS: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { cron } from "inngest";
 
 import { defaultDeps, type TEngineDeps } from "@/inngest/deps";
-import { sealAuditLog } from "@/lib/audit/seal-audit-log";
+import { sealAuditLog } from "@/lib/audit-chain/seal-audit-log";
 import { getEnv } from "@/lib/env";
 import { inngest } from "@/lib/inngest/client";
 
@@ -11,7 +11,7 @@ export const SEAL_AUDIT_LOG_FN = "seal-audit-log";
 export const SEAL_AUDIT_LOG_CRON = "TZ=UTC */5 * * * *";
 
 /**
- * Every 5 minutes: seals the audit entries written since the last seal (lib/audit/seal-audit-log.ts;
+ * Every 5 minutes: seals the audit entries written since the last seal (lib/audit-chain/seal-audit-log.ts;
  * a run that finds another sealer at work leaves it to that one).
  */
 export function createSealAuditLogFunction(deps: TEngineDeps = defaultDeps) {

@@ -1,7 +1,7 @@
 import { cron } from "inngest";
 
 import { defaultDeps, type TEngineDeps } from "@/inngest/deps";
-import { runAuditVerification } from "@/lib/audit/run-audit-verification";
+import { runAuditVerification } from "@/lib/audit-chain/run-audit-verification";
 import { getEnv } from "@/lib/env";
 import { inngest } from "@/lib/inngest/client";
 

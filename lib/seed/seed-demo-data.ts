@@ -2,8 +2,8 @@ import "server-only";
 
 import type { PrismaClient } from "@/generated/prisma/client";
 import { PayoutStatus } from "@/generated/prisma/enums";
-import { runAuditVerification } from "@/lib/audit/run-audit-verification";
-import { sealAuditLog } from "@/lib/audit/seal-audit-log";
+import { runAuditVerification } from "@/lib/audit-chain/run-audit-verification";
+import { sealAuditLog } from "@/lib/audit-chain/seal-audit-log";
 import { hashPassword } from "@/lib/auth/password";
 import type { Tx } from "@/lib/db";
 import { getEnv } from "@/lib/env";

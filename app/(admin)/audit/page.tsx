@@ -9,7 +9,6 @@ import { FilterResetNotice } from "@/components/shell/list/page-states";
 import { CursorPager } from "@/components/shell/list/pager";
 import { parseListSearchParams } from "@/components/shell/list/search-params";
 import { PageHeader } from "@/components/ui/page-header";
-import { readAuditChainStatus } from "@/lib/audit/audit-chain-status";
 import { listAuditEntries, listAuditFilterOptions } from "@/lib/audit/list-audit-entries";
 import {
   AUDIT_ENTITY_TYPES,
@@ -20,7 +19,8 @@ import {
   ZAuditFilter,
   type TAuditFilter,
 } from "@/lib/audit/list-audit-filter";
-import { sealAuditLog } from "@/lib/audit/seal-audit-log";
+import { readAuditChainStatus } from "@/lib/audit-chain/audit-chain-status";
+import { sealAuditLog } from "@/lib/audit-chain/seal-audit-log";
 import { hasRole } from "@/lib/auth/roles";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";

@@ -1,6 +1,6 @@
 -- A tamper-evident audit log (issue 14). The append-only trigger stops the app, not the database's
 -- owner: an owner can disable it and edit or delete entries. So the log is sealed in batches by the
--- app (lib/audit/seal-audit-log.ts) with a key the database never sees (AUDIT_CHAIN_KEY): each
+-- app (lib/audit-chain/seal-audit-log.ts) with a key the database never sees (AUDIT_CHAIN_KEY): each
 -- sealed entry gets a link (its position in one chain and an HMAC over its canonical content and
 -- the previous link's HMAC), each batch a seal (its positions, its last link's HMAC and the
 -- previous seal's HMAC, HMAC'd in turn). An owner can change rows but cannot compute a valid HMAC,

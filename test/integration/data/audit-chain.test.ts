@@ -12,12 +12,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 
 import { createSealAuditLogFunction } from "@/inngest/functions/seal-audit-log";
 import { createVerifyAuditLogFunction } from "@/inngest/functions/verify-audit-log";
-import { canonicalAuditEntry, canonicalSeal, type TChainEntry } from "@/lib/audit/audit-chain-hash";
-import { readAuditChainStatus } from "@/lib/audit/audit-chain-status";
 import { recordAudit, type TAuditEntry } from "@/lib/audit/record-audit";
-import { runAuditVerification } from "@/lib/audit/run-audit-verification";
-import { sealAuditLog } from "@/lib/audit/seal-audit-log";
-import { verifyAuditChain } from "@/lib/audit/verify-audit-chain";
+import { canonicalAuditEntry, canonicalSeal, type TChainEntry } from "@/lib/audit-chain/audit-chain-hash";
+import { readAuditChainStatus } from "@/lib/audit-chain/audit-chain-status";
+import { runAuditVerification } from "@/lib/audit-chain/run-audit-verification";
+import { sealAuditLog } from "@/lib/audit-chain/seal-audit-log";
+import { verifyAuditChain } from "@/lib/audit-chain/verify-audit-chain";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 

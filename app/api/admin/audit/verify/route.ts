@@ -1,5 +1,5 @@
 import { adminRoute } from "@/lib/api/admin-route";
-import { verifyAuditChainNow, ZVerifyAuditChainInput } from "@/lib/audit/verify-audit-chain-now";
+import { verifyAuditChainNow, ZVerifyAuditChainInput } from "@/lib/audit-chain/verify-audit-chain-now";
 import { db } from "@/lib/db";
 
 export const dynamic = "force-dynamic";

@@ -3,9 +3,9 @@ import "server-only";
 import { z } from "zod";
 
 import type { PrismaClient } from "@/generated/prisma/client";
+import type { TActor } from "@/lib/audit/record-audit";
 import { getEnv } from "@/lib/env";
 
-import type { TActor } from "./record-audit";
 import { runAuditVerification } from "./run-audit-verification";
 
 export const ZVerifyAuditChainInput = z.object({}).strict();

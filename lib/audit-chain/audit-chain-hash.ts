@@ -1,4 +1,4 @@
-// The audit chain's hashes (pure; lib/audit/seal-audit-log.ts writes them, verify-audit-chain.ts
+// The audit chain's hashes (pure; lib/audit-chain/seal-audit-log.ts writes them, verify-audit-chain.ts
 // checks them). Every hash is an HMAC-SHA256 with AUDIT_CHAIN_KEY, a key only the app has: the
 // database's owner can change rows, and recompute any plain hash of what is in the database, but
 // cannot make a valid HMAC without the key.

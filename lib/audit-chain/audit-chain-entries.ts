@@ -3,7 +3,7 @@
 // milliseconds) and the JSON columns are read as jsonb's text, so no driver conversion is involved.
 import { Prisma } from "@/generated/prisma/client";
 
-/** The entry's columns (TChainEntry, lib/audit/audit-chain-hash.ts) from `"AuditLog"` aliased `a`, named as TChainEntry's fields. */
+/** The entry's columns (TChainEntry, lib/audit-chain/audit-chain-hash.ts) from `"AuditLog"` aliased `a`, named as TChainEntry's fields. */
 export const CHAIN_ENTRY_COLUMNS = Prisma.sql`
   a."id"::text AS "id",
   to_char(a."createdAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt",
