@@ -33,7 +33,9 @@ export default async function AuditPage({ searchParams }: PageProps<"/audit">) {
   const { filter, problems } = parseListSearchParams(ZAuditFilter, AUDIT_FILTER_KEYS, await searchParams, {} as TAuditFilter);
   // Seals what waits (one batch; nothing when a sealer is at work), so entries get sealed even
   // where no Inngest runs the sealer (npm start).
-  await sealAuditLog(db, { key: getEnv().AUDIT_CHAIN_KEY, maxBatches: 1 });
+  await sealAuditLog(db, { key: getEnv().AUDIT_CHAIN_KEY, maxBatches: 1 }).catch((error: unknown) =>
+    console.error("audit: could not seal the audit log; the next seal run will", error),
+  );
   const [list, options, chain] = await Promise.all([
     listAuditEntries(db, filter, AUDIT_PAGE_SIZE, user.role),
     listAuditFilterOptions(db, user.role),
