@@ -125,7 +125,7 @@ class Peekable<T> {
 
 async function walkChain(tx: Tx, options: TVerifyOptions): Promise<TVerifyResult> {
   const { key } = options;
-  const pageSize = options.pageSize ?? 2_000;
+  const pageSize = options.pageSize ?? 10_000;
   const problems = new Problems();
   const seals = paged<TSealRow, number>(
     pageSize,
