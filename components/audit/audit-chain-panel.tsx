@@ -9,9 +9,9 @@ import type { TAuditChainStatus } from "@/lib/audit-chain/audit-chain-status";
 import type { TVerifyNowResult } from "@/lib/audit-chain/verify-audit-chain-now";
 import { sendJson } from "@/lib/http/client";
 
+/** Who checked, for the other triggers (an admin is named). */
 const TRIGGER_LABELS: Record<string, string> = {
   script: "npm run audit:verify",
-  admin: "an admin",
   schedule: "the daily check",
   seed: "the demo seed",
 };
@@ -68,7 +68,7 @@ export function AuditChainPanel({ status, canVerify }: { status: TAuditChainStat
             </p>
           ) : null}
           <p className="text-xs text-gray-600">
-            {last ? `Checked by ${TRIGGER_LABELS[last.trigger] ?? last.trigger} (${last.actorLabel}). ` : ""}
+            {last ? `Checked by ${last.trigger === "admin" ? last.actorLabel : (TRIGGER_LABELS[last.trigger] ?? last.trigger)}. ` : ""}
             {lastSeal
               ? `Newest seal: #${lastSeal.sequence}, ${formatDateTimeUtc(lastSeal.sealedAt)}, hash ${lastSeal.hash.slice(0, 16)}…. `
               : "No seal yet. "}
