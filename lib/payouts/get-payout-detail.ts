@@ -255,6 +255,7 @@ export async function getPayoutDetail(
       providerShare: payout.providerShare,
       tipAmount: payout.tipAmount,
       refundedAmount: payout.refundedAmount,
+      debtRecoveredAmount: payout.debtRecoveredAmount,
       amount: payout.amount,
       amountVersion: payout.amountVersion,
       reversedAmount: payout.reversedAmount,

@@ -33,6 +33,8 @@ export type TPayoutView = {
   providerShare: number;
   tipAmount: number;
   refundedAmount: number;
+  /** What was kept for the provider's debts (reserved at the claim, applied with the transfer): the amount is net of it. */
+  debtRecoveredAmount: number;
   amount: number;
   amountVersion: number;
   reversedAmount: number;

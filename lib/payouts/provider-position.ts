@@ -62,7 +62,8 @@ export type TProviderPosition = {
   /** What the rules owe them: share + tips less every loss settled, counted in full (never below zero). */
   owed: number;
   /**
-   * What the payout's transfers made (its own, top-ups, repayments) left them: less every reversal
+   * What the payout's transfers made (its own, top-ups, repayments) and what it recovered of their
+   * debts (debtRecoveredAmount) left them: less every reversal
    * made, being made, or refused and owed as a debt not written off (for the debt as it stands: a failed
    * refund may have lowered it).
    */
@@ -90,7 +91,9 @@ export async function providerPosition(tx: Tx, payout: Payout): Promise<TProvide
     _sum: { amount: true },
   });
   const taken = (reversed._sum.amount ?? 0) + (owedBack._sum.amount ?? 0);
-  return { owed, held: (made._sum.payoutAmount ?? 0) - taken, onItsWay: pending._sum.payoutAmount ?? 0 };
+  // What the payout kept for the provider's debts was theirs: it paid those debts instead of reaching them.
+  const held = (made._sum.payoutAmount ?? 0) + payout.debtRecoveredAmount - taken;
+  return { owed, held, onItsWay: pending._sum.payoutAmount ?? 0 };
 }
 
 /**

@@ -72,6 +72,7 @@ export function writeBooking(ctx: TDemoContext, b: TBookingPlan): void {
     providerShare: b.share,
     tipAmount: 0,
     refundedAmount: 0,
+    debtRecoveredAmount: 0,
     amount: b.share,
     amountVersion: 1,
     reversedAmount: 0,
