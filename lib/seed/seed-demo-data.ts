@@ -116,6 +116,7 @@ async function insertDataset(tx: Tx, data: TDemoDataset): Promise<void> {
   await insertRows(tx, "PayoutTransfer", data.transfers);
   await insertRows(tx, "TransferReversal", data.reversals);
   await insertRows(tx, "ProviderDebt", data.debts);
+  await insertRows(tx, "DebtRecovery", data.debtRecoveries);
   await insertRows(tx, "Alert", data.alerts);
   await insertRows(tx, "AuditLog", data.audit);
 }
@@ -130,6 +131,7 @@ type TTable =
   | "PayoutTransfer"
   | "TransferReversal"
   | "ProviderDebt"
+  | "DebtRecovery"
   | "Alert"
   | "AuditLog";
 
