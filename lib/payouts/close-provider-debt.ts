@@ -29,8 +29,7 @@ export const ZDebtClosing = z.object({ closing: z.enum(["waive", "write_off"]), 
 export type TDebtClosingInput = z.infer<typeof ZDebtClosing>;
 
 export type TDebtClosingOutcome =
-  | { outcome: "closed"; debt: ProviderDebt }
-  | { outcome: "approval_requested"; debt: ProviderDebt; request: DebtClosingRequest };
+  { outcome: "closed"; debt: ProviderDebt } | { outcome: "approval_requested"; debt: ProviderDebt; request: DebtClosingRequest };
 
 const CLOSED_STATUS = { waive: "waived", write_off: "written_off" } as const satisfies Record<DebtClosing, string>;
 const CLOSED_ACTION = { waive: "provider.debt_waived", write_off: "provider.debt_written_off" } as const;
@@ -107,7 +106,8 @@ export async function requestDebtClosing(
     const debt = await lockDebt(tx, input.debtId);
     const pending = await tx.debtClosingRequest.findFirst({ where: { debtId: debt.id, status: "pending" } });
     if (pending) {
-      if (pending.requestedById === actor.id && pending.closing === input.closing) return { outcome: "approval_requested", debt, request: pending };
+      if (pending.requestedById === actor.id && pending.closing === input.closing)
+        return { outcome: "approval_requested", debt, request: pending };
       throw new ConflictError("A request to close this debt already waits for a second admin.");
     }
     const left = await closableLeft(tx, debt);

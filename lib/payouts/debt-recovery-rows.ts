@@ -13,7 +13,10 @@ import type { Tx } from "@/lib/db";
  * Locks the debts (FOR UPDATE) in one fixed order, oldest first, so two transactions that take
  * several of one provider's debts never wait for each other in a circle. Returns them in that order.
  */
-export async function lockDebts(tx: Tx, where: { ids: readonly string[] } | { providerId: string; currency: string }): Promise<ProviderDebt[]> {
+export async function lockDebts(
+  tx: Tx,
+  where: { ids: readonly string[] } | { providerId: string; currency: string },
+): Promise<ProviderDebt[]> {
   if ("ids" in where) {
     if (where.ids.length === 0) return [];
     return tx.$queryRaw<ProviderDebt[]>`

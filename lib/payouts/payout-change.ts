@@ -54,8 +54,7 @@ export function changedPayoutFields<TData extends TPayoutChangeData>(
   // A reservation lives from the claim to the transfer: a payout back where its amount may change
   // (or cancelled) was not transferred, so it recovers nothing (changePayout releases the rows).
   const debtRecoveredAmount =
-    data.debtRecoveredAmount ??
-    (ADJUSTABLE_STATUSES.includes(status) || status === "cancelled" ? 0 : payout.debtRecoveredAmount);
+    data.debtRecoveredAmount ?? (ADJUSTABLE_STATUSES.includes(status) || status === "cancelled" ? 0 : payout.debtRecoveredAmount);
   const amount = netPayoutAmount(parts, debtRecoveredAmount);
   return {
     ...data,

@@ -109,7 +109,12 @@ export function assignScenarios(ctx: TDemoContext): void {
   // the debt) was netted against it at its claim (lib/payouts/recover-debts.ts).
   const owing = ctx.bookings.find((b) => b.scenario === "post_reversal_failed")!;
   const next = ctx.bookings.filter(
-    (b) => b.completed && b.scenario === "default" && b.provider === owing.provider && b.currency === owing.currency && b.provider.notReady === null,
+    (b) =>
+      b.completed &&
+      b.scenario === "default" &&
+      b.provider === owing.provider &&
+      b.currency === owing.currency &&
+      b.provider.notReady === null,
   );
   if (next.length === 0) throw new Error("seed: no booking to recover the debt from");
   const recovering = next.reduce((small, b) => (b.share < small.share ? b : small));

@@ -174,10 +174,7 @@ export async function checkInvariants(
     const pendingRepayments = p.transfers.filter((t) => t.kind === "repayment" && t.status === "pending").reduce((s, t) => s + t.amount, 0);
     const repaymentAlerted = pendingRepayments > 0 && p.alerts.some((a) => a.acknowledgedAt === null && a.severity === "critical");
     if (TRANSFERRED.includes(p.status)) {
-      if (
-        net !== owed - recoveredHere + openDebt &&
-        !(repaymentAlerted && net + pendingRepayments === owed - recoveredHere + openDebt)
-      ) {
+      if (net !== owed - recoveredHere + openDebt && !(repaymentAlerted && net + pendingRepayments === owed - recoveredHere + openDebt)) {
         v(
           "I1",
           `payout ${sim.key} (${p.status}): Stripe holds ${net} net (${paid} transferred − ${reversed} reversed), the rules owe ${owed}${openDebt ? ` and open debts explain ${openDebt}` : ""}`,

@@ -25,6 +25,8 @@ ALTER TABLE "ProviderDebt" ADD CONSTRAINT "ProviderDebt_recovered_within_amount"
     "recoveredAmount" >= 0 AND "recoveredAmount" <= "amount"
 );
 CREATE INDEX "ProviderDebt_providerId_currency_status_idx" ON "ProviderDebt"("providerId", "currency", "status");
+-- The payout detail lists the debts its failed reversals made.
+CREATE INDEX "ProviderDebt_payoutId_idx" ON "ProviderDebt"("payoutId");
 
 -- One recovery per debt and payout: reserved when the payout is claimed for its transfer, applied
 -- when the transfer is made (or at once when nothing is left to transfer), released when it is not.
