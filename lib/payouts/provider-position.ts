@@ -16,7 +16,7 @@ import { stillTaken, type TTaken } from "./reversal-share";
 
 /**
  * Reversals still counted against a transfer: made, being made, or refused and owed as a debt still
- * open. A refused one counts for its debt as it stands: a failed refund may have lowered it
+ * open or recovered from later payouts (settled). A refused one counts for its debt as it stands: a failed refund may have lowered it
  * (provider.debt_reduced), and what was given back that way is the provider's again, there to be
  * reversed by a later loss.
  */
@@ -24,7 +24,8 @@ export async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise
   const rows = await tx.transferReversal.findMany({
     where: {
       payoutTransferId: { in: [...transferIds] },
-      OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: "open" } } }],
+      // A debt recovered from later payouts (settled) was taken all the same.
+      OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: { in: ["open", "settled"] } } } }],
     },
     select: { payoutTransferId: true, amount: true, transferAmount: true, status: true, debt: { select: { amount: true } } },
   });

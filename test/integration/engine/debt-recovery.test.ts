@@ -148,6 +148,12 @@ describe("debt recovery", () => {
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 6_000, status: "settled" });
     expect(await debtOf(debts[1]!.id)).toMatchObject({ recoveredAmount: 2_000, status: "open" });
     expect(await db.auditLog.count({ where: { entityId: first.id, action: "payout.applied_to_debt" } })).toBe(1);
+    // The debts' payout shows each debt with what recoveries took and what is left.
+    const earlierDetail = await getPayoutDetail(db, debts[0]!.payoutId, { id: ada, role: "admin" });
+    expect(earlierDetail?.debts).toMatchObject([
+      { id: debts[0]!.id, status: "settled", recoveredAmount: 6_000, left: 0, canClose: false },
+      { id: debts[1]!.id, status: "open", recoveredAmount: 2_000, left: 2_000, canClose: true },
+    ]);
 
     // A duplicate request changes nothing.
     expect((await h.run("transfer", transferEvent(first.id))).result).toMatchObject({ kind: "skipped", status: "applied_to_debt" });
