@@ -47,6 +47,17 @@ export function AmountBreakdown({ detail }: { detail: TPayoutDetail }) {
           amount={payout.refundedAmount}
           currency={currency}
         />
+        {payout.debtRecoveredAmount > 0 ? (
+          <Row
+            label="Debt recovered"
+            hint={
+              payout.status === "processing" ? "reserved for the provider's open debts" : "paid the provider's debts instead of a transfer"
+            }
+            sign="−"
+            amount={payout.debtRecoveredAmount}
+            currency={currency}
+          />
+        ) : null}
         <Row
           label={`Payout amount (${currency})`}
           amount={payout.amount}

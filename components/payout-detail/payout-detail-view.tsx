@@ -7,6 +7,7 @@ import { fetchPayoutDetail, payoutDetailKeys, PROCESSING_REFRESH_MS, type TPayou
 
 import { AmountBreakdown } from "./amount-breakdown";
 import { ApprovalsPanel } from "./approvals-panel";
+import { DebtsPanel } from "./debts-panel";
 import { PayoutActionsPanel } from "./payout-actions-panel";
 import { PayoutFacts } from "./payout-facts";
 import { PayoutHeader } from "./payout-header";
@@ -49,6 +50,7 @@ export function PayoutDetailView({ initialDetail }: { initialDetail: TPayoutDeta
         <div className="space-y-6 lg:col-start-1 lg:row-span-2 lg:row-start-1">
           <ApprovalsPanel detail={data} />
           <AmountBreakdown detail={data} />
+          <DebtsPanel detail={data} />
           <PayoutTimeline payoutId={payoutId} items={data.timeline} currency={data.payout.currency} truncated={data.auditTruncated} />
         </div>
         <div className="space-y-6 lg:col-start-2 lg:row-start-2">

@@ -78,6 +78,13 @@ export function StatusCallout({ detail }: { detail: TPayoutDetail }) {
         </Callout>
       ) : null;
     }
+    case "applied_to_debt":
+      return (
+        <Callout tone="success" title="Applied to the provider's debt">
+          The provider&apos;s open debts took all of it ({formatMoney(payout.debtRecoveredAmount, payout.currency)}): nothing was
+          transferred to Stripe, and the debts are that much smaller.
+        </Callout>
+      );
     case "partially_reversed":
     case "reversed":
       return (

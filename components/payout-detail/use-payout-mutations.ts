@@ -6,8 +6,11 @@ import { overviewKeys } from "@/lib/overview/overview-query";
 import {
   payoutDetailKeys,
   postApprovalDecision,
+  postDebtClosing,
+  postDebtClosingDecision,
   postPayoutAction,
   type TApprovalDecision,
+  type TDebtClosingKind,
   type TPayoutActionRequest,
 } from "@/lib/payouts/payout-detail-query";
 
@@ -40,6 +43,22 @@ export function useApprovalDecision(payoutId: string) {
   return useMutation({
     mutationFn: ({ approvalId, decision, reason }: { approvalId: string; decision: TApprovalDecision; reason: string }) =>
       postApprovalDecision(approvalId, decision, reason),
+    onSettled: invalidate,
+  });
+}
+
+/** Waives or writes off a debt this payout's refused reversal made, or decides a pending request to. */
+export function useDebtClosing(payoutId: string) {
+  const invalidate = useInvalidatePayout(payoutId);
+  return useMutation({
+    mutationFn: (
+      input:
+        | { kind: "close"; debtId: string; closing: TDebtClosingKind; reason: string }
+        | { kind: "decide"; requestId: string; decision: TApprovalDecision; reason: string },
+    ) =>
+      input.kind === "close"
+        ? postDebtClosing(input.debtId, input.closing, input.reason)
+        : postDebtClosingDecision(input.requestId, input.decision, input.reason),
     onSettled: invalidate,
   });
 }

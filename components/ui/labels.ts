@@ -18,6 +18,7 @@ export const PAYOUT_STATUS_LABELS: Record<PayoutStatus, string> = {
   reversed: "Reversed",
   failed: "Failed",
   cancelled: "Cancelled",
+  applied_to_debt: "Applied to debt",
 };
 
 export const HOLD_REASON_LABELS: Record<HoldReason, string> = {

@@ -42,6 +42,7 @@ export const PAYOUT_STATUS_TONES: Record<PayoutStatus, TBadgeTone> = {
   reversed: "danger",
   failed: "danger",
   cancelled: "neutral",
+  applied_to_debt: "success",
 };
 
 export function toneDotClass(tone: TBadgeTone): string {

@@ -10,6 +10,7 @@ const payout = {
   currency: "USD",
   providerShare: 16_000,
   tipAmount: 1_700,
+  debtRecoveredAmount: 0,
   refundedAmount: 5_427,
   amount: 12_273,
   amountVersion: 3,

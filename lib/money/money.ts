@@ -55,6 +55,18 @@ export function payoutAmount({ providerShare, tipAmount, refundedAmount }: TPayo
 }
 
 /**
+ * What is transferred: the payout's amount (share + tips − refunded, never below zero) less what
+ * is kept for the provider's debts (`debtRecovered`, never more than that amount: a recovery
+ * is reserved from what the payout carries, so a larger one is a bug, not a rounding).
+ */
+export function netPayoutAmount(parts: TPayoutParts, debtRecovered: number): number {
+  assertMinorUnits(debtRecovered, "debtRecovered");
+  const gross = payoutAmount(parts);
+  if (debtRecovered > gross) throw new ValidationError(`debtRecovered (${debtRecovered}) is more than the payout carries (${gross}).`);
+  return gross - debtRecovered;
+}
+
+/**
  * What the provider gets back when what is taken off the payout falls by `stepDown` (a refund
  * failed): the payout's amount with the losses after the fall, less its amount with the losses
  * before. `parts.refundedAmount` is everything that takes from the payout after the fall (Stripe

@@ -7,6 +7,7 @@ import { payoutChangeEntry, recordAudit, type TActor } from "@/lib/audit/record-
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
 
+import { settleDebtRecoveries } from "./debt-recovery-rows";
 import { changedPayoutFields, type TPayoutChangeData } from "./payout-change";
 import { payoutSnapshot } from "./payout-snapshot";
 import type { TPayoutEvent } from "./state-machine";
@@ -61,7 +62,9 @@ export type TPayoutChange = {
  * The one way a payout changes: the state machine decides the new status, the amount is
  * recomputed from its parts (and its version bumped when it moves), the row is written
  * only if nobody changed it since it was read, and the audit entry is written in the
- * same transaction. The payout should be locked (lockPayout) by the caller.
+ * same transaction. What the payout reserved for the provider's debts is applied or released with
+ * the change that transfers it or puts it back (debt-recovery-rows.ts). The payout should be locked
+ * (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
   let updated: Payout;
@@ -89,6 +92,7 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
       requestId: change.audit.requestId ?? null,
     }),
   );
+  await settleDebtRecoveries(tx, payout, updated, change.audit);
   return updated;
 }
 

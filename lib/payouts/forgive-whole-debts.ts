@@ -1,14 +1,21 @@
 import "server-only";
 
 import type { Prisma, ProviderDebt } from "@/generated/prisma/client";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit, type TAuditEntry } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
+import { formatMoney } from "@/lib/money/format-money";
+
+import { lockDebts } from "./debt-recovery-rows";
 
 /**
  * Forgives the open debts that fit in `left`, whole ones in the order given (newest first), each
  * written off and audited (`provider.debt_forgiven`) in the caller's transaction; a debt larger
  * than what is left stays. Returns what is left. Shared by a give-back (give-back.ts) and a
  * repayment (repay-provider.ts): the refund a debt recovered failed, so it is not collected.
+ * What counts is what is left of a debt after recoveries from later payouts (recover-debts.ts);
+ * a debt part of which was already recovered is forgiven for the rest, and a person is told to
+ * give back the part recovered (an alert). The debts are locked in the one order recoveries use.
  */
 export async function forgiveWholeDebts(
   tx: Tx,
@@ -23,17 +30,34 @@ export async function forgiveWholeDebts(
     after?: Record<string, Prisma.InputJsonValue>;
   },
 ): Promise<number> {
-  for (const debt of debts) {
-    if (debt.amount > left) continue;
+  const locked = new Map((await lockDebts(tx, { ids: debts.map((d) => d.id) })).map((d) => [d.id, d]));
+  for (const { id } of debts) {
+    const debt = locked.get(id)!;
+    if (debt.status !== "open") continue;
+    const outstanding = debt.amount - debt.recoveredAmount;
+    if (outstanding > left) continue;
     await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: entry.now } });
-    left -= debt.amount;
+    left -= outstanding;
+    if (debt.recoveredAmount > 0) {
+      await raiseAlert(tx, {
+        kind: "forgiven_debt_was_recovered",
+        severity: "critical",
+        title: "A debt was forgiven after part of it was recovered from a payout",
+        message:
+          `Debt ${debt.id} (${formatMoney(debt.amount, debt.currency)}) was forgiven because the refund behind it failed, but ` +
+          `${formatMoney(debt.recoveredAmount, debt.currency)} of it had already been kept from the provider's payouts: give it back by hand.`,
+        payoutId: entry.payoutId,
+        providerId: debt.providerId,
+        dedupeKey: `forgiven_debt_was_recovered:${debt.id}`,
+      });
+    }
     await recordAudit(tx, {
       ...entry.audit,
       action: "provider.debt_forgiven",
       entityType: "payout",
       entityId: entry.payoutId,
       reason: entry.reason,
-      after: { debtId: debt.id, amount: debt.amount, currency: debt.currency, ...entry.after },
+      after: { debtId: debt.id, amount: outstanding, currency: debt.currency, ...entry.after },
     });
   }
   return left;

@@ -35,6 +35,7 @@ const STATUS_WORDS: Record<PayoutStatus, string> = {
   reversed: "reversed",
   failed: "failed",
   cancelled: "cancelled",
+  applied_to_debt: "applied to debt",
 };
 
 /**

@@ -78,7 +78,12 @@ export async function giveBack(
   // What is left is smaller than any open debt: it lowers the newest by that much. Nothing was
   // taken from the provider for a debt, so nothing of it may be repaid (repayments send only
   // what reversals actually took), and a debt left whole would claim more than the refunds took.
-  const partly = left > 0 ? debts.find((d) => d.amount > left) : undefined;
+  // (Read again: forgiving locked them, and recoveries from later payouts may have taken part of them.)
+  const current = await tx.providerDebt.findMany({
+    where: { id: { in: debts.map((d) => d.id) }, status: "open" },
+    orderBy: { createdAt: "desc" },
+  });
+  const partly = left > 0 ? current.find((d) => d.amount - d.recoveredAmount > left) : undefined;
   if (partly) {
     const remaining = partly.amount - left;
     await tx.providerDebt.update({ where: { id: partly.id }, data: { amount: remaining } });

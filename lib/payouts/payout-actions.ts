@@ -108,6 +108,8 @@ function settledReason(status: PayoutStatus): string | null {
       return "The money has already been transferred.";
     case "cancelled":
       return "The payout is cancelled.";
+    case "applied_to_debt":
+      return "The payout was applied to the provider's debt.";
     default:
       return null;
   }

@@ -1,11 +1,13 @@
 // What one change makes of a payout's row: the state machine decides the status, the amount is
 // recomputed from its parts (its version bumped when it moves), a payout that leaves on_hold
 // forgets why it was held, and the row version is bumped. Pure: changePayout writes it, the demo
-// seed (lib/seed/payout-story.ts) plays histories with it.
+// seed (lib/seed/payout-story.ts) plays histories with it. What is kept for the provider's debts
+// (debtRecoveredAmount) is given back to the payout when it returns to a status in which its amount
+// may change (scheduled, on hold, failed) or is cancelled: a transfer that was not made recovers nothing.
 import type { Payout } from "@/generated/prisma/client";
-import { payoutAmount } from "@/lib/money/money";
+import { netPayoutAmount } from "@/lib/money/money";
 
-import { nextStatus, type TPayoutEvent } from "./state-machine";
+import { ADJUSTABLE_STATUSES, nextStatus, type TPayoutEvent } from "./state-machine";
 
 /** The fields a change may set besides the status, the amount and the versions (it derives those). */
 export type TPayoutChangeData = Partial<
@@ -14,6 +16,7 @@ export type TPayoutChangeData = Partial<
     | "providerShare"
     | "tipAmount"
     | "refundedAmount"
+    | "debtRecoveredAmount"
     | "reversedAmount"
     | "repaidAmount"
     | "holdReason"
@@ -33,7 +36,7 @@ export type TPayoutChangeData = Partial<
 
 export type TChangeablePayout = Pick<
   Payout,
-  "status" | "providerShare" | "tipAmount" | "refundedAmount" | "amount" | "amountVersion" | "version"
+  "status" | "providerShare" | "tipAmount" | "refundedAmount" | "debtRecoveredAmount" | "amount" | "amountVersion" | "version"
 >;
 
 /** The fields to write for `event` (none: the status stays) and `data`; IllegalTransitionError when the event is not allowed. */
@@ -48,10 +51,15 @@ export function changedPayoutFields<TData extends TPayoutChangeData>(
     tipAmount: data.tipAmount ?? payout.tipAmount,
     refundedAmount: data.refundedAmount ?? payout.refundedAmount,
   };
-  const amount = payoutAmount(parts);
+  // A reservation lives from the claim to the transfer: a payout back where its amount may change
+  // (or cancelled) was not transferred, so it recovers nothing (changePayout releases the rows).
+  const debtRecoveredAmount =
+    data.debtRecoveredAmount ?? (ADJUSTABLE_STATUSES.includes(status) || status === "cancelled" ? 0 : payout.debtRecoveredAmount);
+  const amount = netPayoutAmount(parts, debtRecoveredAmount);
   return {
     ...data,
     ...parts,
+    debtRecoveredAmount,
     amount,
     status,
     amountVersion: amount !== payout.amount ? payout.amountVersion + 1 : payout.amountVersion,

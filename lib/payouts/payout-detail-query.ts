@@ -47,3 +47,22 @@ export type TApprovalDecisionResponse =
 export function postApprovalDecision(approvalId: string, decision: TApprovalDecision, reason: string): Promise<TApprovalDecisionResponse> {
   return sendJson<TApprovalDecisionResponse>(`/api/admin/approvals/${encodeURIComponent(approvalId)}/${decision}`, { reason });
 }
+
+export type TDebtClosingKind = "waive" | "write_off";
+
+/** An admin waives or writes off what is left of a debt (at or above the threshold: a request for a second admin). */
+export function postDebtClosing(
+  debtId: string,
+  closing: TDebtClosingKind,
+  reason: string,
+): Promise<{ outcome: "closed" | "approval_requested" }> {
+  return sendJson<{ outcome: "closed" | "approval_requested" }>(`/api/admin/debts/${encodeURIComponent(debtId)}/close`, {
+    closing,
+    reason,
+  });
+}
+
+/** A second admin approves or rejects a pending waive / write-off. */
+export function postDebtClosingDecision(requestId: string, decision: TApprovalDecision, reason: string): Promise<unknown> {
+  return sendJson<unknown>(`/api/admin/debt-closings/${encodeURIComponent(requestId)}/${decision}`, { reason });
+}

@@ -33,6 +33,8 @@ export type TPayoutView = {
   providerShare: number;
   tipAmount: number;
   refundedAmount: number;
+  /** What was kept for the provider's debts (reserved at the claim, applied with the transfer): the amount is net of it. */
+  debtRecoveredAmount: number;
   amount: number;
   amountVersion: number;
   reversedAmount: number;
@@ -200,6 +202,35 @@ export type TTimelineItem =
   | { kind: "transfer_attempt"; key: string; at: string; attempt: TTransferAttemptView }
   | { kind: "reversal"; key: string; at: string; reversal: TReversalView };
 
+export type TDebtView = {
+  id: string;
+  amount: number;
+  currency: string;
+  /** What recoveries from the provider's later payouts took (reserved or applied). */
+  recoveredAmount: number;
+  /** amount − recoveredAmount. */
+  left: number;
+  status: "open" | "settled" | "written_off" | "waived";
+  reason: string;
+  closedReason: string | null;
+  createdAt: string;
+  /** A waive or write-off at or above the four-eyes threshold waiting for a second admin. */
+  pendingClosing: {
+    id: string;
+    closing: "waive" | "write_off";
+    amount: number;
+    reason: string;
+    requestedBy: string;
+    createdAt: string;
+  } | null;
+  /** The viewer (an admin) may waive or write it off now. */
+  canClose: boolean;
+  /** The viewer (an admin who did not request it) may approve the pending request; the server checks independence. */
+  canApprove: boolean;
+  /** A waive or write-off of this much or more (minor units of the debt's currency) needs a second admin. */
+  fourEyesThresholdMinor: number;
+};
+
 export type TPayoutDetail = {
   generatedAt: string;
   payout: TPayoutView;
@@ -226,6 +257,8 @@ export type TPayoutDetail = {
   transfers: TPayoutTransferView[];
   reversals: TReversalView[];
   approvals: TApprovalView[];
+  /** The debts this payout's refused reversals made, oldest first: what recoveries took and what is left. */
+  debts: TDebtView[];
   /** Newest first. */
   timeline: TTimelineItem[];
   /** True when the payout has more audit entries than the timeline shows. */

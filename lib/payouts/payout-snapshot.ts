@@ -11,6 +11,7 @@ export function payoutSnapshot(p: TSnapshotSource): TPayoutSnapshot {
     providerShare: p.providerShare,
     tipAmount: p.tipAmount,
     refundedAmount: p.refundedAmount,
+    debtRecoveredAmount: p.debtRecoveredAmount,
     amount: p.amount,
     amountVersion: p.amountVersion,
     reversedAmount: p.reversedAmount,

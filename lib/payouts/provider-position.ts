@@ -16,7 +16,7 @@ import { stillTaken, type TTaken } from "./reversal-share";
 
 /**
  * Reversals still counted against a transfer: made, being made, or refused and owed as a debt still
- * open. A refused one counts for its debt as it stands: a failed refund may have lowered it
+ * open or recovered from later payouts (settled). A refused one counts for its debt as it stands: a failed refund may have lowered it
  * (provider.debt_reduced), and what was given back that way is the provider's again, there to be
  * reversed by a later loss.
  */
@@ -24,7 +24,8 @@ export async function takenFrom(tx: Tx, transferIds: readonly string[]): Promise
   const rows = await tx.transferReversal.findMany({
     where: {
       payoutTransferId: { in: [...transferIds] },
-      OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: "open" } } }],
+      // A debt recovered from later payouts (settled) was taken all the same.
+      OR: [{ status: { in: ["pending", "succeeded"] } }, { status: "failed", debt: { is: { status: { in: ["open", "settled"] } } } }],
     },
     select: { payoutTransferId: true, amount: true, transferAmount: true, status: true, debt: { select: { amount: true } } },
   });
@@ -62,7 +63,8 @@ export type TProviderPosition = {
   /** What the rules owe them: share + tips less every loss settled, counted in full (never below zero). */
   owed: number;
   /**
-   * What the payout's transfers made (its own, top-ups, repayments) left them: less every reversal
+   * What the payout's transfers made (its own, top-ups, repayments) and what it recovered of their
+   * debts (debtRecoveredAmount) left them: less every reversal
    * made, being made, or refused and owed as a debt not written off (for the debt as it stands: a failed
    * refund may have lowered it).
    */
@@ -90,7 +92,9 @@ export async function providerPosition(tx: Tx, payout: Payout): Promise<TProvide
     _sum: { amount: true },
   });
   const taken = (reversed._sum.amount ?? 0) + (owedBack._sum.amount ?? 0);
-  return { owed, held: (made._sum.payoutAmount ?? 0) - taken, onItsWay: pending._sum.payoutAmount ?? 0 };
+  // What the payout kept for the provider's debts was theirs: it paid those debts instead of reaching them.
+  const held = (made._sum.payoutAmount ?? 0) + payout.debtRecoveredAmount - taken;
+  return { owed, held, onItsWay: pending._sum.payoutAmount ?? 0 };
 }
 
 /**

@@ -8,10 +8,12 @@ import type {
   PayoutTransfer,
   Provider,
   ProviderBankPayout,
+  ProviderDebt,
   Tip,
   TransferAttempt,
   TransferReversal,
 } from "@/generated/prisma/client";
+import type { DebtClosing } from "@/generated/prisma/enums";
 import type { TAuditEntryRow } from "@/lib/audit/audit-entry-select";
 import type { Db, Tx } from "@/lib/db";
 
@@ -38,6 +40,30 @@ export type TPayoutDetailRows = {
   approvalUsers: { id: string; name: string; email: string }[];
   /** Newest first, at most `auditLimit + 1` (one more than is shown tells that some were left out). */
   audit: TAuditEntryRow[];
+  /** The debts this payout's refused reversals made, oldest first, each with its pending waive / write-off request. */
+  debts: TDebtRow[];
+};
+
+/** A debt as the detail reads it (dates as ISO strings: they are only shown). */
+export type TDebtRow = {
+  id: string;
+  amount: number;
+  recoveredAmount: number;
+  currency: string;
+  status: ProviderDebt["status"];
+  reason: string;
+  closedReason: string | null;
+  createdAt: string;
+  settledAt: string | null;
+  pending: {
+    id: string;
+    closing: DebtClosing;
+    amount: number;
+    reason: string;
+    requestedById: string;
+    requestedByName: string;
+    createdAt: string;
+  } | null;
 };
 
 // ─── JSON to rows: the date columns of each model ───
@@ -106,6 +132,7 @@ type TDetailJson = {
   lastBankPayout: TJsonRow | null;
   approvalUsers: { id: string; name: string; email: string }[];
   audit: TJsonRow[];
+  debts: TDebtRow[];
 };
 
 /**
@@ -133,6 +160,18 @@ export async function readPayoutDetail(db: Db | Tx, payoutId: string, auditLimit
       'lastBankPayout', (
         SELECT row_to_json(l) FROM (
           SELECT * FROM "ProviderBankPayout" WHERE "providerId" = p."providerId" ORDER BY "createdAt" DESC, id DESC LIMIT 1) l),
+      'debts', (
+        SELECT coalesce(json_agg(json_build_object(
+                 'id', dd.id, 'amount', dd.amount, 'recoveredAmount', dd."recoveredAmount", 'currency', dd.currency,
+                 'status', dd.status, 'reason', dd.reason, 'closedReason', dd."closedReason", 'createdAt', dd."createdAt",
+                 'settledAt', dd."settledAt", 'pending', pq.pending) ORDER BY dd."createdAt", dd.id), '[]')
+        FROM "ProviderDebt" dd
+        LEFT JOIN LATERAL (
+          SELECT json_build_object('id', q.id, 'closing', q.closing, 'amount', q.amount, 'reason', q.reason,
+                                   'requestedById', q."requestedById", 'requestedByName', u.name, 'createdAt', q."createdAt") AS pending
+          FROM "DebtClosingRequest" q JOIN "AdminUser" u ON u.id = q."requestedById"
+          WHERE q."debtId" = dd.id AND q.status = 'pending') pq ON true
+        WHERE dd."payoutId" = p.id),
       'approvalUsers', (
         SELECT coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email)), '[]')
         FROM "AdminUser" u
@@ -187,5 +226,6 @@ export async function readPayoutDetail(db: Db | Tx, payoutId: string, auditLimit
     lastBankPayout: json.lastBankPayout ? revive<ProviderBankPayout>(json.lastBankPayout, DATES.bankPayout) : null,
     approvalUsers: json.approvalUsers,
     audit: reviveAll<TAuditEntryRow>(json.audit, DATES.audit),
+    debts: json.debts,
   };
 }

@@ -33,7 +33,9 @@ export type TPayoutEvent =
   /** What reversals took was given back (a repayment after the refund behind them failed). */
   | "unreverse"
   /** A payout closed as fully refunded has something to pay again (a refund behind it failed). */
-  | "reopen";
+  | "reopen"
+  /** The provider's debts took the whole of a payout claimed for its transfer: nothing is left to transfer. */
+  | "apply_to_debt";
 
 const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatus>>> = {
   hold: { scheduled: "on_hold" },
@@ -51,6 +53,7 @@ const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatu
   reverse_fully: { transferred: "reversed", partially_reversed: "reversed", reversed: "reversed" },
   unreverse: { transferred: "transferred", partially_reversed: "transferred", reversed: "transferred" },
   reopen: { cancelled: "scheduled" },
+  apply_to_debt: { scheduled: "applied_to_debt" },
 };
 
 const EVENT_LABELS: Record<TPayoutEvent, string> = {
@@ -69,6 +72,7 @@ const EVENT_LABELS: Record<TPayoutEvent, string> = {
   reverse_fully: "reverse",
   unreverse: "repay",
   reopen: "reopen",
+  apply_to_debt: "apply to debt",
 };
 
 export class IllegalTransitionError extends AppError {
@@ -107,4 +111,4 @@ export const ADJUSTABLE_STATUSES: readonly PayoutStatus[] = ["scheduled", "on_ho
 export const TRANSFERRED_STATUSES: readonly PayoutStatus[] = ["transferred", "partially_reversed", "reversed"];
 
 /** Statuses after which the payout is not transferred again (only a top-up pays tips received before its transfer). */
-export const FINAL_STATUSES: readonly PayoutStatus[] = ["transferred", "partially_reversed", "reversed", "cancelled"];
+export const FINAL_STATUSES: readonly PayoutStatus[] = ["transferred", "partially_reversed", "reversed", "cancelled", "applied_to_debt"];

@@ -147,6 +147,20 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
     // A cancellation is recorded on the booking at once: the attempt's next try re-checks it and
     // stops (then the payout is cancelled), or its transfer completes and an admin is alerted.
     if (refundClaims.length > 0) throw new PayoutBusyError(payout.id);
+  } else if (payout.status === "applied_to_debt" && refundClaims.length > 0) {
+    // Its whole amount paid the provider's debts: a refund since would make those debts whole again
+    // in part. Not done by itself: a person decides (the claims stay unapplied, the alert says so).
+    await raiseAlert(tx, {
+      kind: "refund_after_debt_recovery",
+      severity: "critical",
+      title: "A refund on a payout that was applied to the provider's debt",
+      message:
+        `Payout ${payout.id} of booking ${booking.externalId} paid ${formatMoney(payout.debtRecoveredAmount, payout.currency)} of the provider's debts, ` +
+        `and refunds or disputes since take ${formatMoney(unappliedRefundTotal, payout.currency)} of it: adjust the provider's debts by hand.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `refund_after_debt_recovery:${payout.id}:${unappliedRefundTotal}`,
+    });
   }
 
   // Tips and refunds now counted in the payout's amount.

@@ -11,6 +11,7 @@ import { describeIneligibility, evaluateEligibility, type TIneligibleReason } fr
 import { lockPayoutAndBooking } from "./lock-booking";
 import { eligibilityFacts } from "./payout-facts";
 import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
+import { reserveDebtRecovery } from "./recover-debts";
 import { FINAL_STATUSES } from "./state-machine";
 import { syncPayoutWithBooking } from "./sync-payout-with-booking";
 import { MAX_TRANSFER_ATTEMPTS, PROCESSING_LEASE_MS, type TClaimResult } from "./transfer-types";
@@ -73,7 +74,18 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         }
         return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
       }
-      const plan = await ensureTransferPlan(tx, payout, booking);
+      // The provider's open debts in its currency are netted now, when it leaves for Stripe (recover-debts.ts).
+      const recovery = await reserveDebtRecovery(tx, payout, audit);
+      if (recovery.kind === "applied_to_debt") {
+        return {
+          kind: "skipped",
+          reason: "already_settled",
+          status: "applied_to_debt",
+          detail: `the provider's debts took all of it (${formatMoney(recovery.recovered, payout.currency)}): nothing is transferred`,
+        };
+      }
+      const netted = recovery.payout;
+      const plan = await ensureTransferPlan(tx, netted, booking);
       if (plan.kind === "stale_legs") {
         return {
           kind: "skipped",
@@ -82,8 +94,8 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
           detail: "transfers planned for an earlier amount are looked up at Stripe first",
         };
       }
-      if (plan.kind !== "planned") return holdForPlan(tx, ctx, payout, plan);
-      claimed = await changePayout(tx, payout, {
+      if (plan.kind !== "planned") return holdForPlan(tx, ctx, netted, plan);
+      claimed = await changePayout(tx, netted, {
         event: "claim",
         data: { attempts: payout.attempts + 1, processingStartedAt: now },
         audit: { ...audit, action: "payout.transfer_started", reason: `attempt ${payout.attempts + 1}` },

@@ -21,7 +21,7 @@ export type TProviderListItem = {
   onHoldCount: number;
   /** Net paid per currency: transferred payouts minus what was reversed from them. */
   paid: TProviderMoney[];
-  /** Open debts (reversals that could not be collected) per currency. */
+  /** Open debts (reversals that could not be collected) per currency: what is left of them after recoveries from later payouts. */
   openDebts: TProviderMoney[];
   /** Their latest bank payout from their Stripe balance (Connect's payout.* events): a failed one needs them to act. */
   lastBankPayout: {
@@ -101,7 +101,7 @@ export async function listProviders(db: Db, filter: TProviderFilter, pageSize = 
             GROUP BY p."providerId", p."currency"
             ORDER BY p."currency"`,
           db.$queryRaw<TDebtRow[]>`
-            SELECT d."providerId"::text AS "providerId", d."currency", COUNT(*)::bigint AS "count", COALESCE(SUM(d."amount"), 0)::bigint AS "amount"
+            SELECT d."providerId"::text AS "providerId", d."currency", COUNT(*)::bigint AS "count", COALESCE(SUM(d."amount" - d."recoveredAmount"), 0)::bigint AS "amount"
             FROM "ProviderDebt" d
             WHERE d."status" = 'open' AND d."providerId" = ANY(${ids}::uuid[])
             GROUP BY d."providerId", d."currency"

@@ -104,6 +104,22 @@ export function assignScenarios(ctx: TDemoContext): void {
 
   take("late_cancel", 5, 30, 700);
   take("transfer_retry", 15, 50, 715);
+
+  // The provider whose reversal failed owes it: their payout that came due a few hours ago (after
+  // the debt) was netted against it at its claim (lib/payouts/recover-debts.ts).
+  const owing = ctx.bookings.find((b) => b.scenario === "post_reversal_failed")!;
+  const next = ctx.bookings.filter(
+    (b) =>
+      b.completed &&
+      b.scenario === "default" &&
+      b.provider === owing.provider &&
+      b.currency === owing.currency &&
+      b.provider.notReady === null,
+  );
+  if (next.length === 0) throw new Error("seed: no booking to recover the debt from");
+  const recovering = next.reduce((small, b) => (b.share < small.share ? b : small));
+  recovering.scenario = "debt_recovered";
+  recovering.at = dueMinutesAgo(random.float(60, 600));
 }
 
 /** Booking ids follow completion order, as the platform's would. */

@@ -71,6 +71,8 @@ export type TScenario =
   | "post_reversed"
   | "post_partially_reversed"
   | "post_reversal_failed"
+  /** The provider's open debt (post_reversal_failed) is recovered from this payout at its claim. */
+  | "debt_recovered"
   | "late_cancel";
 
 export type TBookingPlan = {

@@ -17,6 +17,7 @@ export type TDemoDataset = {
   transfers: Prisma.PayoutTransferCreateManyInput[];
   reversals: Prisma.TransferReversalCreateManyInput[];
   debts: Prisma.ProviderDebtCreateManyInput[];
+  debtRecoveries: Prisma.DebtRecoveryCreateManyInput[];
   alerts: Prisma.AlertCreateManyInput[];
   audit: Prisma.AuditLogCreateManyInput[];
 };
@@ -32,6 +33,7 @@ export function emptyDataset(): TDemoDataset {
     transfers: [],
     reversals: [],
     debts: [],
+    debtRecoveries: [],
     alerts: [],
     audit: [],
   };

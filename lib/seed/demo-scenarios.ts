@@ -72,6 +72,7 @@ export function writeBooking(ctx: TDemoContext, b: TBookingPlan): void {
     providerShare: b.share,
     tipAmount: 0,
     refundedAmount: 0,
+    debtRecoveredAmount: 0,
     amount: b.share,
     amountVersion: 1,
     reversedAmount: 0,
@@ -310,6 +311,9 @@ function playScenario(ctx: TDemoContext, b: TBookingPlan, booking: TBookingRow, 
       story.runTransfer(transferAfter(at.getTime()), success);
       return;
     }
+    case "debt_recovered":
+      recoverDebt(ctx, story, soonAfterDue());
+      return;
     case "post_dispute_open":
     case "post_provider_won":
     case "post_reversed":
@@ -346,6 +350,62 @@ function adminHold(ctx: TDemoContext, story: PayoutStory, at: Date, reason: stri
 }
 
 /** Starts the transfer unless it would start in the last moments (then it is still due). */
+/**
+ * The claim nets the provider's open debt in the payout's currency (lib/payouts/recover-debts.ts):
+ * reserved, then applied with the transfer of what is left, or, when the debt takes all of it,
+ * closed as applied to debt without a transfer; the debt shows what is left.
+ */
+function recoverDebt(ctx: TDemoContext, story: PayoutStory, claimAt: Date): void {
+  const payout = story.payout;
+  story.advanceTo(claimAt);
+  const debt = ctx.out.debts.find((d) => d.providerId === payout.providerId && d.currency === payout.currency && d.status === "open");
+  if (!debt?.id || new Date(debt.createdAt ?? 0) >= claimAt || claimAt.getTime() + MINUTE > ctx.nowMs) {
+    throw new Error("seed: the debt to recover must be open before the payout is claimed");
+  }
+  const take = Math.min(debt.amount - (debt.recoveredAmount ?? 0), payout.amount);
+  const details = { debtRecoveries: [{ debtId: debt.id, amount: take }], debtRecovered: take };
+  const why = `${formatMoney(take, payout.currency)} of the provider's open debts (1 debt)`;
+  let doneAt = claimAt;
+  if (take === payout.amount) {
+    story.change(claimAt, ACTORS.transfer, "payout.applied_to_debt", {
+      event: "apply_to_debt",
+      data: { debtRecoveredAmount: take },
+      reason: `${why} took all of it: nothing is transferred`,
+      details,
+    });
+  } else {
+    story.change(claimAt, ACTORS.transfer, "payout.debt_recovery_reserved", {
+      data: { debtRecoveredAmount: take },
+      reason: `${why} kept from the transfer`,
+      details,
+    });
+    doneAt = story.runTransfer(claimAt, [{ kind: "success" }]);
+  }
+  const recovered = (debt.recoveredAmount ?? 0) + take;
+  const left = debt.amount - recovered;
+  Object.assign(debt, { recoveredAmount: recovered, ...(left === 0 ? { status: "settled", settledAt: doneAt } : {}) });
+  ctx.out.debtRecoveries.push({
+    id: ctx.ids.uuid(),
+    debtId: debt.id,
+    payoutId: payout.id,
+    amount: take,
+    currency: payout.currency,
+    status: "applied",
+    createdAt: claimAt,
+    updatedAt: doneAt,
+    appliedAt: doneAt,
+  });
+  story.record({
+    actor: ACTORS.transfer,
+    action: "provider.debt_recovered",
+    entityType: "payout",
+    entityId: debt.payoutId,
+    reason: `recovered from payout ${payout.id}`,
+    after: { debtId: debt.id, recoveredFromPayoutId: payout.id, amount: take, currency: payout.currency, left, settled: left === 0 },
+    at: doneAt,
+  });
+}
+
 function transferIfStarted(ctx: TDemoContext, story: PayoutStory, start: Date, outcomes: readonly TAttemptOutcome[]): void {
   if (start.getTime() + MINUTE > ctx.nowMs) return;
   story.runTransfer(start, outcomes);

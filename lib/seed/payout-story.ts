@@ -50,6 +50,7 @@ export type TPayoutChange = {
       TPayoutRow,
       | "tipAmount"
       | "refundedAmount"
+      | "debtRecoveredAmount"
       | "reversedAmount"
       | "holdNote"
       | "cancelReason"

@@ -134,6 +134,7 @@ async function insertDataset(tx: Tx, data: TDemoDataset): Promise<void> {
   await insertRows(tx, "PayoutTransfer", data.transfers);
   await insertRows(tx, "TransferReversal", data.reversals);
   await insertRows(tx, "ProviderDebt", data.debts);
+  await insertRows(tx, "DebtRecovery", data.debtRecoveries);
   await insertRows(tx, "Alert", data.alerts);
   await insertRows(tx, "AuditLog", data.audit);
 }
@@ -148,6 +149,7 @@ type TTable =
   | "PayoutTransfer"
   | "TransferReversal"
   | "ProviderDebt"
+  | "DebtRecovery"
   | "Alert"
   | "AuditLog";
 

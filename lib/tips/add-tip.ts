@@ -69,6 +69,10 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
       // A payout closed because refunds took all of it still takes a tip tipped in the window
       // (it is reopened when the tip leaves something to pay); one cancelled by a person is closed.
       rejectionReason = "the payout was cancelled";
+    } else if (payout?.status === "applied_to_debt") {
+      // Closed when its claim found the provider's debts took all of it (recover-debts.ts): no transfer
+      // follows it for a top-up to join.
+      rejectionReason = "the payout was applied to the provider's debt";
     }
 
     const tip = await tx.tip.create({

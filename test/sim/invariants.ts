@@ -39,6 +39,8 @@ const TRANSITIONS: Record<TPayoutEvent, Partial<Record<PayoutStatus, PayoutStatu
   reverse_fully: { transferred: "reversed", partially_reversed: "reversed", reversed: "reversed" },
   unreverse: { transferred: "transferred", partially_reversed: "transferred", reversed: "transferred" },
   reopen: { cancelled: "scheduled" },
+  // The provider's debts took the whole payout at its claim (docs/architecture.md, "Debt recovery").
+  apply_to_debt: { scheduled: "applied_to_debt" },
 };
 
 const legal = (from: PayoutStatus, to: PayoutStatus) => Object.values(TRANSITIONS).some((transition) => transition[from] === to);
@@ -120,7 +122,11 @@ export async function checkInvariants(
     const paid = mine.reduce((s, t) => s + t.amount, 0);
     const reversed = reversals.filter((r) => mine.some((t) => t.id === r.transfer)).reduce((s, r) => s + r.amount, 0);
     const net = paid - reversed;
-    const openDebt = p.debts.filter((d) => d.status === "open").reduce((s, d) => s + d.amount, 0);
+    // What the provider owes back on this payout: open debts, and settled ones (recovered from a
+    // later payout: the money was taken there, not here). Waived or written off: forgiven.
+    const openDebt = p.debts.filter((d) => d.status === "open" || d.status === "settled").reduce((s, d) => s + d.amount, 0);
+    // What this payout kept for the provider's debts (on other payouts) instead of transferring it.
+    const recoveredHere = p.debtRecoveredAmount;
     const owed = owedByRules(sim, p, log, fake);
     const audits = await db.auditLog.findMany({
       where: { entityType: "payout", entityId: p.id },
@@ -168,7 +174,7 @@ export async function checkInvariants(
     const pendingRepayments = p.transfers.filter((t) => t.kind === "repayment" && t.status === "pending").reduce((s, t) => s + t.amount, 0);
     const repaymentAlerted = pendingRepayments > 0 && p.alerts.some((a) => a.acknowledgedAt === null && a.severity === "critical");
     if (TRANSFERRED.includes(p.status)) {
-      if (net !== owed + openDebt && !(repaymentAlerted && net + pendingRepayments === owed + openDebt)) {
+      if (net !== owed - recoveredHere + openDebt && !(repaymentAlerted && net + pendingRepayments === owed - recoveredHere + openDebt)) {
         v(
           "I1",
           `payout ${sim.key} (${p.status}): Stripe holds ${net} net (${paid} transferred − ${reversed} reversed), the rules owe ${owed}${openDebt ? ` and open debts explain ${openDebt}` : ""}`,
@@ -189,6 +195,8 @@ export async function checkInvariants(
       if (why === "fully refunded" && owed !== 0) v("I1", `payout ${sim.key} cancelled as fully refunded, but the rules owe ${owed}`);
       if (why === "booking cancelled" && !p.booking.cancelledAt) v("I1", `payout ${sim.key} cancelled for a booking that is not cancelled`);
     }
+    if (p.status === "applied_to_debt" && recoveredHere !== owed)
+      v("I1", `payout ${sim.key} applied to debt: ${recoveredHere} went to debts, the rules owe ${owed}`);
     if (p.status === "scheduled" || p.status === "on_hold") {
       if (p.amount !== owed && p.holdReason !== "review_required")
         v("I1", `payout ${sim.key} (${p.status}) would pay ${p.amount}, the rules owe ${owed}`);

@@ -106,6 +106,7 @@ type TIndex = { table: string; name: string; unique: boolean; primary: boolean; 
 const PARTIAL_INDEXES = [
   { table: "AdminAccessRequest", name: "AdminAccessRequest_one_pending_per_email", unique: true, columns: ["email"] },
   { table: "AdminAccessRequest", name: "AdminAccessRequest_one_pending_per_user", unique: true, columns: ["userId"] },
+  { table: "DebtClosingRequest", name: "DebtClosingRequest_one_pending", unique: true, columns: ["debtId"] },
 ];
 type TForeignKey = {
   table: string;

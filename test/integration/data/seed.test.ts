@@ -191,7 +191,8 @@ describe("seedDemoData", () => {
     expect(payouts).toHaveLength(2_000 - (await db.booking.count({ where: { completedAt: null } })));
     for (const p of payouts) {
       const context = `payout ${p.id} (${p.status})`;
-      expect(p.amount, context).toBe(Math.max(0, p.providerShare + p.tipAmount - p.refundedAmount));
+      // Net of what the provider's debts took at the claim (debtRecoveredAmount, 0 for almost all).
+      expect(p.amount, context).toBe(Math.max(0, p.providerShare + p.tipAmount - p.refundedAmount) - p.debtRecoveredAmount);
       expect(p.providerShare, context).toBe(p.booking.providerShare);
       expect(p.currency, context).toBe(p.booking.currency);
       expect(p.eligibleAt.getTime(), context).toBe((p.booking.completedAt?.getTime() ?? NaN) + 48 * HOUR);
@@ -223,7 +224,8 @@ describe("seedDemoData", () => {
     const payouts = await db.payout.findMany({ select: { id: true, status: true, amount: true, createdAt: true, updatedAt: true } });
     const audit = await db.auditLog.findMany({ where: { entityType: "payout" }, orderBy: [{ createdAt: "asc" }] });
     const byPayout = new Map<string, typeof audit>();
-    for (const entry of audit) {
+    // Entries about the provider's debts sit on the payout whose reversal made them, without its snapshot.
+    for (const entry of audit.filter((a) => !a.action.startsWith("provider."))) {
       const list = byPayout.get(entry.entityId) ?? [];
       list.push(entry);
       byPayout.set(entry.entityId, list);
@@ -448,7 +450,17 @@ describe("seedDemoData", () => {
 
     const failedReversal = disputes.find((d) => d.reversals.some((r) => r.status === "failed"));
     expect(failedReversal?.debts).toHaveLength(1);
-    expect(failedReversal?.debts[0]?.status).toBe("open");
+    // The debt is being recovered from the provider's next payout (netted at its claim).
+    const debt = failedReversal!.debts[0]!;
+    expect(debt.status).toBe(debt.recoveredAmount === debt.amount ? "settled" : "open");
+    expect(debt.recoveredAmount).toBeGreaterThan(0);
+    const recoveries = await db.debtRecovery.findMany({ where: { debtId: debt.id }, include: { payout: true } });
+    expect(recoveries).toHaveLength(1);
+    const recovery = recoveries[0]!;
+    expect(recovery).toMatchObject({ status: "applied", amount: debt.recoveredAmount, currency: debt.currency });
+    expect(recovery.payout.debtRecoveredAmount).toBe(recovery.amount);
+    expect(["transferred", "applied_to_debt"]).toContain(recovery.payout.status);
+    expect(await db.auditLog.count({ where: { entityId: debt.payoutId, action: "provider.debt_recovered" } })).toBe(1);
     expect(await db.alert.count({ where: { kind: "reversal_failed", acknowledgedAt: null } })).toBe(1);
   });
 
@@ -507,7 +519,9 @@ describe("buildDemoDataset", () => {
       expect(data.bookings).toHaveLength(2_000);
       const statuses = new Set(data.payouts.map((p) => p.status));
       for (const status of ALL_STATUSES) expect(statuses, `${status} at ${now.toISOString()}`).toContain(status);
-      for (const p of data.payouts) expect(p.amount).toBe(Math.max(0, p.providerShare + p.tipAmount - p.refundedAmount));
+      for (const p of data.payouts) {
+        expect(p.amount).toBe(Math.max(0, p.providerShare + p.tipAmount - p.refundedAmount) - p.debtRecoveredAmount);
+      }
     }
   });
 });

@@ -1,0 +1,102 @@
+import "server-only";
+
+import type { Payout, ProviderDebt } from "@/generated/prisma/client";
+import { recordAudit, type TActor } from "@/lib/audit/record-audit";
+import type { Tx } from "@/lib/db";
+
+// The rows behind a payout's debtRecoveredAmount (DebtRecovery, one per debt and payout), kept in
+// step by changePayout, the payout's one writer, in its transaction: a reservation is applied when
+// the payout is transferred or applied to debt, and released when it goes back to a status in which
+// its amount may change, or is cancelled (payout-change.ts sets debtRecoveredAmount to 0 then).
+
+/**
+ * Locks the debts (FOR UPDATE) in one fixed order, oldest first, so two transactions that take
+ * several of one provider's debts never wait for each other in a circle. Returns them in that order.
+ */
+export async function lockDebts(
+  tx: Tx,
+  where: { ids: readonly string[] } | { providerId: string; currency: string },
+): Promise<ProviderDebt[]> {
+  if ("ids" in where) {
+    if (where.ids.length === 0) return [];
+    return tx.$queryRaw<ProviderDebt[]>`
+      SELECT * FROM "ProviderDebt" WHERE id = ANY(${[...where.ids]}::uuid[]) ORDER BY "createdAt", id FOR UPDATE`;
+  }
+  return tx.$queryRaw<ProviderDebt[]>`
+    SELECT * FROM "ProviderDebt"
+    WHERE "providerId" = ${where.providerId}::uuid AND currency = ${where.currency} AND status = 'open'
+    ORDER BY "createdAt", id FOR UPDATE`;
+}
+
+export type TRecoveryAudit = { actor: TActor; runId?: string | null; requestId?: string | null };
+
+/** Applies or releases the payout's reserved recoveries as its change requires. Call after the payout's row was written. */
+export async function settleDebtRecoveries(tx: Tx, before: Payout, after: Payout, audit: TRecoveryAudit): Promise<void> {
+  if (before.debtRecoveredAmount > 0 && after.debtRecoveredAmount === 0) {
+    await releaseRecoveries(tx, after, audit);
+  } else if (
+    after.debtRecoveredAmount > 0 &&
+    before.status !== after.status &&
+    (after.status === "transferred" || after.status === "applied_to_debt")
+  ) {
+    await applyRecoveries(tx, after, audit);
+  }
+}
+
+async function reservedOf(tx: Tx, payoutId: string) {
+  const rows = await tx.debtRecovery.findMany({ where: { payoutId, status: "reserved" } });
+  const debts = await lockDebts(tx, { ids: rows.map((r) => r.debtId) });
+  return { rows, debts: new Map(debts.map((d) => [d.id, d])) };
+}
+
+/** The transfer was made (or nothing was left to transfer): each debt is that much smaller, settled once nothing is left. */
+async function applyRecoveries(tx: Tx, payout: Payout, audit: TRecoveryAudit): Promise<void> {
+  const { rows, debts } = await reservedOf(tx, payout.id);
+  for (const row of rows) {
+    const debt = debts.get(row.debtId)!;
+    await tx.debtRecovery.update({ where: { id: row.id }, data: { status: "applied", appliedAt: new Date() } });
+    const stillReserved = await tx.debtRecovery.count({ where: { debtId: debt.id, status: "reserved" } });
+    const left = debt.amount - debt.recoveredAmount;
+    if (left === 0 && stillReserved === 0 && debt.status === "open") {
+      await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "settled", settledAt: new Date() } });
+    }
+    await recordAudit(tx, {
+      ...audit,
+      action: "provider.debt_recovered",
+      entityType: "payout",
+      entityId: debt.payoutId,
+      reason: `recovered from payout ${payout.id}`,
+      after: {
+        debtId: debt.id,
+        recoveredFromPayoutId: payout.id,
+        amount: row.amount,
+        currency: row.currency,
+        left,
+        settled: left === 0 && stillReserved === 0 && debt.status === "open",
+      },
+    });
+  }
+}
+
+/** The transfer was not made: each debt is whole again by what the payout had reserved of it. */
+async function releaseRecoveries(tx: Tx, payout: Payout, audit: TRecoveryAudit): Promise<void> {
+  const { rows, debts } = await reservedOf(tx, payout.id);
+  for (const row of rows) {
+    const debt = debts.get(row.debtId)!;
+    await tx.debtRecovery.update({ where: { id: row.id }, data: { status: "released" } });
+    await tx.providerDebt.update({ where: { id: debt.id }, data: { recoveredAmount: debt.recoveredAmount - row.amount } });
+  }
+  if (rows.length === 0) return;
+  await recordAudit(tx, {
+    ...audit,
+    action: "payout.debt_recovery_released",
+    entityType: "payout",
+    entityId: payout.id,
+    reason: `the transfer was not made (the payout is ${payout.status.replaceAll("_", " ")})`,
+    after: {
+      released: rows.map((r) => ({ debtId: r.debtId, amount: r.amount })),
+      total: rows.reduce((sum, r) => sum + r.amount, 0),
+      currency: payout.currency,
+    },
+  });
+}
