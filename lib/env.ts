@@ -176,7 +176,9 @@ const ZEnv = z.object({
   /** Who gets alert emails, comma-separated (required with SMTP_URL). */
   ALERT_EMAIL_TO: commaSeparated(ZEmailAddress).optional(),
   /** A Slack-compatible incoming webhook (or any JSON receiver) for alerts. Unset: no chat. */
-  ALERT_CHAT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://hooks.slack.com/services/…" }).optional(),
+  ALERT_CHAT_WEBHOOK_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://hooks.slack.com/services/…" })
+    .optional(),
   /** "slack" (default): Slack's { text, blocks }; "json": a plain JSON description of the message. */
   ALERT_CHAT_FORMAT: z.enum(["slack", "json"]).default("slack"),
   /** Flood control: at most one message per alert kind (and channel) in this many minutes. */

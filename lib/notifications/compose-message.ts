@@ -28,7 +28,16 @@ export type TComposedMessage = {
   subject: string;
   text: string;
   /** For the chat's JSON format: one entry per alert. */
-  alerts: { id: string; kind: string; severity: string; title: string; message: string; amount: string | null; payoutUrl: string | null; raisedAt: string }[];
+  alerts: {
+    id: string;
+    kind: string;
+    severity: string;
+    title: string;
+    message: string;
+    amount: string | null;
+    payoutUrl: string | null;
+    raisedAt: string;
+  }[];
 };
 
 /** At most this many alerts are written out in one message; the rest are counted. */
@@ -98,6 +107,7 @@ export function composeMessage(input: TMessageInput): TComposedMessage {
 
 /** The chat webhook's JSON body: Slack's incoming-webhook shape, or a plain description. */
 export function chatBody(message: TComposedMessage, format: "slack" | "json", meta: { kind: string; count: number }): unknown {
-  if (format === "json") return { subject: message.subject, text: message.text, kind: meta.kind, count: meta.count, alerts: message.alerts };
+  if (format === "json")
+    return { subject: message.subject, text: message.text, kind: meta.kind, count: meta.count, alerts: message.alerts };
   return { text: `*${message.subject}*\n\n${message.text}` };
 }

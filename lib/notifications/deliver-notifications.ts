@@ -25,7 +25,9 @@ export async function deliverAlertNotifications(
   const now = options.now ?? new Date();
   const routed = await routeAlerts(db, config, now);
   const outcomes =
-    configuredChannels(config).length > 0 ? await sendDueNotifications(db, config, { now, ...(options.ids ? { ids: options.ids } : {}) }) : [];
+    configuredChannels(config).length > 0
+      ? await sendDueNotifications(db, config, { now, ...(options.ids ? { ids: options.ids } : {}) })
+      : [];
   const eventIds = [...routed.eventIds, ...outcomes.flatMap((o) => (o.eventId ? [o.eventId] : []))];
   if (eventIds.length > 0) {
     try {

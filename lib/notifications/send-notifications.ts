@@ -13,7 +13,13 @@ import { postChat, SEND_TIMEOUT_MS, sendEmail } from "./transports";
 /** A sender's claim on a message: longer than a send may take (SEND_TIMEOUT_MS per stage), so no one else sends it meanwhile. */
 export const NOTIFICATION_LEASE_MS = 4 * SEND_TIMEOUT_MS;
 
-export type TSendOutcome = { id: string; channel: "email" | "chat"; outcome: "sent" | "retry" | "failed"; error?: string; eventId?: string };
+export type TSendOutcome = {
+  id: string;
+  channel: "email" | "chat";
+  outcome: "sent" | "retry" | "failed";
+  error?: string;
+  eventId?: string;
+};
 
 type TClaimed = {
   id: string;
@@ -83,7 +89,16 @@ async function attempt(db: Db, config: TNotificationConfig, message: TClaimed, n
   }
   const { count } = await db.alertNotification.updateMany({
     where: { id: message.id, claimToken: message.claimToken },
-    data: { status: "sent", sentAt: now, attempts: { increment: 1 }, lastAttemptAt: now, lastError: null, subject, claimedUntil: null, claimToken: null },
+    data: {
+      status: "sent",
+      sentAt: now,
+      attempts: { increment: 1 },
+      lastAttemptAt: now,
+      lastError: null,
+      subject,
+      claimedUntil: null,
+      claimToken: null,
+    },
   });
   if (count === 0) console.warn(`Alert notification ${message.id}: sent, but its claim had run out before it was recorded`);
   return { id: message.id, channel: message.channel, outcome: "sent" };

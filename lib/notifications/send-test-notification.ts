@@ -27,7 +27,9 @@ export async function sendTestNotification(
   const now = options.now ?? new Date();
   const channels = configuredChannels(config);
   if (channels.length === 0) {
-    throw new ConflictError("Alert notifications are not configured: set SMTP_URL (with ALERT_EMAIL_FROM and ALERT_EMAIL_TO) or ALERT_CHAT_WEBHOOK_URL.");
+    throw new ConflictError(
+      "Alert notifications are not configured: set SMTP_URL (with ALERT_EMAIL_FROM and ALERT_EMAIL_TO) or ALERT_CHAT_WEBHOOK_URL.",
+    );
   }
   const created = await db.$transaction(async (tx) => {
     const rows: { id: string; channel: TChannel }[] = [];

@@ -18,6 +18,8 @@ export type TDemoDataset = {
   reversals: Prisma.TransferReversalCreateManyInput[];
   debts: Prisma.ProviderDebtCreateManyInput[];
   alerts: Prisma.AlertCreateManyInput[];
+  notifications: Prisma.AlertNotificationCreateManyInput[];
+  notificationItems: Prisma.AlertNotificationItemCreateManyInput[];
   audit: Prisma.AuditLogCreateManyInput[];
 };
 
@@ -33,6 +35,8 @@ export function emptyDataset(): TDemoDataset {
     reversals: [],
     debts: [],
     alerts: [],
+    notifications: [],
+    notificationItems: [],
     audit: [],
   };
 }

@@ -117,6 +117,8 @@ async function insertDataset(tx: Tx, data: TDemoDataset): Promise<void> {
   await insertRows(tx, "TransferReversal", data.reversals);
   await insertRows(tx, "ProviderDebt", data.debts);
   await insertRows(tx, "Alert", data.alerts);
+  await insertRows(tx, "AlertNotification", data.notifications);
+  await insertRows(tx, "AlertNotificationItem", data.notificationItems);
   await insertRows(tx, "AuditLog", data.audit);
 }
 
@@ -131,6 +133,8 @@ type TTable =
   | "TransferReversal"
   | "ProviderDebt"
   | "Alert"
+  | "AlertNotification"
+  | "AlertNotificationItem"
   | "AuditLog";
 
 async function insertRows(tx: Tx, table: TTable, rows: readonly object[]): Promise<void> {

@@ -35,7 +35,14 @@ let chat: TChatReceiver;
 let h: TEngineHarness;
 const users = dashboardUsers("notify");
 
-const NOTIFY_ENV = ["SMTP_URL", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "ALERT_CHAT_WEBHOOK_URL", "ALERT_CHAT_FORMAT", "NEXTAUTH_URL"] as const;
+const NOTIFY_ENV = [
+  "SMTP_URL",
+  "ALERT_EMAIL_FROM",
+  "ALERT_EMAIL_TO",
+  "ALERT_CHAT_WEBHOOK_URL",
+  "ALERT_CHAT_FORMAT",
+  "NEXTAUTH_URL",
+] as const;
 
 function configure(on: boolean) {
   const values: Record<(typeof NOTIFY_ENV)[number], string> = {
@@ -73,7 +80,13 @@ beforeEach(() => {
   h.clock.set(new Date());
 });
 
-type TChatPost = { subject: string; text: string; kind: string; count: number; alerts: { payoutUrl: string | null; amount: string | null }[] };
+type TChatPost = {
+  subject: string;
+  text: string;
+  kind: string;
+  count: number;
+  alerts: { payoutUrl: string | null; amount: string | null }[];
+};
 const chatPosts = () => chat.posts() as TChatPost[];
 
 /** Raises alerts in one transaction, as a service does, then makes the attempt after its commit. */
@@ -84,8 +97,18 @@ async function raise(...alerts: Omit<TAlertInput, "dedupeKey">[]) {
   await sendAlertNotificationsAfterCommit(db);
 }
 
-const critical = (kind: string, title = "Something critical") => ({ kind, severity: "critical" as const, title, message: `${title}: details.` });
-const warning = (kind: string, title = "Something to look at") => ({ kind, severity: "warning" as const, title, message: `${title}: details.` });
+const critical = (kind: string, title = "Something critical") => ({
+  kind,
+  severity: "critical" as const,
+  title,
+  message: `${title}: details.`,
+});
+const warning = (kind: string, title = "Something to look at") => ({
+  kind,
+  severity: "warning" as const,
+  title,
+  message: `${title}: details.`,
+});
 
 async function messagesOfKind(kind: string) {
   return db.alertNotification.findMany({
@@ -207,7 +230,10 @@ describe("alert notifications", () => {
 
     // ...and one roll-up when the window ends.
     await deliverAlertNotifications(db, { now: new Date(Date.now() + 16 * MINUTE) });
-    expect(smtp.emails().map((e) => e.subject)).toEqual([`[Payouts] CRITICAL: Flood 1: 5 alerts`, `[Payouts] CRITICAL: Later 1: 7 more alerts`]);
+    expect(smtp.emails().map((e) => e.subject)).toEqual([
+      `[Payouts] CRITICAL: Flood 1: 5 alerts`,
+      `[Payouts] CRITICAL: Later 1: 7 more alerts`,
+    ]);
     expect(chatPosts().map((p) => p.count)).toEqual([5, 7]);
   });
 
@@ -282,7 +308,11 @@ describe("alert notifications", () => {
   it("the test message: admins only, audited, sent on every channel; 409 when nothing is configured", async () => {
     const post = (headers: Record<string, string> = { origin: "http://localhost" }) =>
       testMessageRoute.POST(
-        new Request("http://localhost/api/admin/alerts/test-message", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" }),
+        new Request("http://localhost/api/admin/alerts/test-message", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: "{}",
+        }),
         undefined,
       );
     signInAs(null);
