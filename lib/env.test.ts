@@ -182,7 +182,7 @@ describe("alert notifications (SMTP_URL, ALERT_EMAIL_*, ALERT_CHAT_WEBHOOK_URL)"
     expect(() => parseEnv({ ALERT_CHAT_WEBHOOK_URL: "ftp://hooks.example.com/x" })).toThrow(/ALERT_CHAT_WEBHOOK_URL/);
     expect(() =>
       parseEnv({ SMTP_URL: "smtp://smtp.example.com", ALERT_EMAIL_FROM: "a@example.com", ALERT_EMAIL_TO: "ops, b@example.com" }),
-    ).toThrow(/ALERT_EMAIL_TO: must be an email address/);
+    ).toThrow(/ALERT_EMAIL_TO\.0: each must be an email address/);
   });
 
   it("needs all three email settings or none", () => {

@@ -174,7 +174,7 @@ const ZEnv = z.object({
   /** The sender of alert emails (required with SMTP_URL). */
   ALERT_EMAIL_FROM: ZEmailAddress.optional(),
   /** Who gets alert emails, comma-separated (required with SMTP_URL). */
-  ALERT_EMAIL_TO: commaSeparated(ZEmailAddress).optional(),
+  ALERT_EMAIL_TO: commaSeparated(z.email({ error: "each must be an email address such as ops@example.com" })).optional(),
   /** A Slack-compatible incoming webhook (or any JSON receiver) for alerts. Unset: no chat. */
   ALERT_CHAT_WEBHOOK_URL: z
     .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://hooks.slack.com/services/…" })
