@@ -77,6 +77,8 @@ beforeEach(() => {
   smtp.clear();
   chat.clear();
   smtp.setDelay(0);
+  smtp.failNext(0);
+  chat.failNext(0);
   h.clock.set(new Date());
 });
 
