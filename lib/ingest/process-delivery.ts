@@ -48,7 +48,7 @@ export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent
     }
   }
   if (options.publish !== false) await publishDeliveryEvents(deps.db, appliedIds);
-  await sendAlertNotificationsAfterCommit(deps.db);
+  await sendAlertNotificationsAfterCommit(deps.db, { waitMs: PUBLISH_DEADLINE_MS });
   return outcome;
 }
 

@@ -21,9 +21,24 @@ let lastPassAt = 0;
  * The first attempt, right after the commit that raised alerts, in this process: a no-op
  * (no query) unless alerts were raised here since the last pass, or DUE_CHECK_MS passed, and
  * when no channel is configured. Never throws: what it could not do the engine and the
- * reconciliation sweep do.
+ * reconciliation sweep do. With `waitMs`, the caller waits at most that long (a webhook's lane
+ * must not wait on a slow mail server); the attempt goes on in this process meanwhile.
  */
-export async function sendAlertNotificationsAfterCommit(db: Db): Promise<void> {
+export async function sendAlertNotificationsAfterCommit(db: Db, options: { waitMs?: number } = {}): Promise<void> {
+  const attempt = attemptAfterCommit(db);
+  if (options.waitMs === undefined) return attempt;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, options.waitMs);
+  });
+  try {
+    await Promise.race([attempt, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function attemptAfterCommit(db: Db): Promise<void> {
   const nowMs = Date.now();
   if (noted.size === 0 && nowMs - lastPassAt < DUE_CHECK_MS) return;
   const config = notificationConfig();

@@ -17,10 +17,13 @@ import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-com
 import { notificationConfig, notificationSetup } from "@/lib/notifications/config";
 import { deliverAlertNotifications } from "@/lib/notifications/deliver-notifications";
 import { routeAlerts } from "@/lib/notifications/route-alerts";
+import { resetStripeForTests } from "@/lib/stripe/client";
 
 import { HOUR, payoutOf, startEngineHarness, testClock, transferEvent, type TEngineHarness, type TTestClock } from "../../support/engine";
 import { startChatReceiver, startSmtpReceiver, type TChatReceiver, type TSmtpReceiver } from "../../support/notification-receivers";
 import { dashboardUsers, signInAs } from "../../support/sessions";
+import { stripeEvent } from "../../support/stripe-fixtures";
+import { sendStripeEvent } from "../../support/stripe-webhook";
 
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
 
@@ -43,6 +46,14 @@ const NOTIFY_ENV = [
   "ALERT_CHAT_FORMAT",
   "NEXTAUTH_URL",
 ] as const;
+/** The Stripe webhook route uses the app's own Stripe client: pointed at the fake Stripe. */
+const STRIPE_ENV = [
+  "STRIPE_API_HOST",
+  "STRIPE_API_PORT",
+  "STRIPE_API_PROTOCOL",
+  "STRIPE_MAX_NETWORK_RETRIES",
+  "STRIPE_TIMEOUT_MS",
+] as const;
 
 function configure(on: boolean) {
   const values: Record<(typeof NOTIFY_ENV)[number], string> = {
@@ -64,12 +75,15 @@ beforeAll(async () => {
   smtp = await startSmtpReceiver();
   chat = await startChatReceiver();
   h = await startEngineHarness();
+  Object.assign(process.env, h.fake.env(), { STRIPE_MAX_NETWORK_RETRIES: "0", STRIPE_TIMEOUT_MS: "2000" });
+  resetStripeForTests();
   configure(true);
 });
 
 afterAll(async () => {
-  for (const key of NOTIFY_ENV) delete process.env[key];
+  for (const key of [...NOTIFY_ENV, ...STRIPE_ENV]) delete process.env[key];
   resetEnvForTests();
+  resetStripeForTests();
   await Promise.all([smtp.stop(), chat.stop(), h.fake.stop()]);
 });
 
@@ -182,6 +196,33 @@ describe("alert notifications", () => {
       ["email", "critical", "sent", 1, null],
       ["chat", "critical", "sent", 1, null],
     ]);
+  });
+
+  it("a provider's failed bank payout (a Stripe webhook) is sent at once after the delivery is applied", async () => {
+    const DAY = 24 * HOUR;
+    const availableOn = new Date(Math.floor((h.clock.now().getTime() + 3 * DAY) / 1000) * 1000);
+    const charge = h.fake.createCharge({ amount: 9_000, currency: "usd", availableOn });
+    const account = h.account();
+    const { bookingId } = await h.completeBooking({
+      providerReady: true,
+      stripeAccountId: account,
+      stripeChargeId: charge.id,
+      providerShare: 7_250,
+    });
+    h.clock.advance(48 * HOUR + 1000);
+    const payout = await payoutOf(bookingId);
+    expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
+    h.clock.set(new Date(availableOn.getTime() + HOUR));
+    const bankPayout = h.fake.payoutAccount(account, { status: "failed", failureCode: "account_closed" });
+    const event = stripeEvent({ type: "payout.failed", object: bankPayout, account, created: Math.floor(h.clock.now().getTime() / 1000) });
+    smtp.clear();
+    chat.clear();
+
+    expect(await sendStripeEvent(event)).toEqual({ status: 200, body: { received: true } });
+    expect(smtp.emails().map((e) => e.subject)).toEqual(["[Payouts] CRITICAL: A provider's bank payout failed ($72.50)"]);
+    expect(smtp.emails()[0]!.text).toContain("Amount: $72.50");
+    expect(smtp.emails()[0]!.text).toContain(`Payout: ${ORIGIN}/payouts/${payout.id}`);
+    expect(chatPosts().map((p) => p.subject)).toEqual(["[Payouts] CRITICAL: A provider's bank payout failed ($72.50)"]);
   });
 
   it("warnings wait for one digest per channel, sent when its interval ends (the sweep's pass)", async () => {
