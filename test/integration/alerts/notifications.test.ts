@@ -242,7 +242,10 @@ describe("alert notifications", () => {
     await deliverAlertNotifications(db, { now: new Date(start.getTime() + 30 * MINUTE) });
     expect(smtp.emails()).toEqual([]);
 
-    await deliverAlertNotifications(db, { now: new Date(Date.now() + 61 * MINUTE) });
+    // The reconciliation sweep (every 15 minutes) sends it once the hour is over.
+    h.clock.set(new Date(Date.now() + 61 * MINUTE));
+    const sweep = await h.run("reconcile", null);
+    expect(sweep.result).toMatchObject({ notified: { sent: 2 } });
     expect(smtp.emails()).toHaveLength(1);
     expect(smtp.emails()[0]!.subject).toBe("[Payouts] 3 warnings");
     expect(smtp.emails()[0]!.text).toMatch(/First warning[\s\S]*Second warning[\s\S]*Third warning/);
