@@ -18,9 +18,9 @@ const DUE_CHECK_MS = 60_000;
 let lastPassAt = 0;
 
 /**
- * The first attempt, right after the commit that raised alerts, in this process: a no-op
- * (no query) unless alerts were raised here since the last pass, or DUE_CHECK_MS passed, and
- * when no channel is configured. Never throws: what it could not do the engine and the
+ * The first attempt, right after the commit that raised alerts, in this process. No query
+ * when no channel is configured, nor unless alerts were raised here since the last pass or
+ * DUE_CHECK_MS has passed. Never throws: what it could not do the engine and the
  * reconciliation sweep do. With `waitMs`, the caller waits at most that long (a webhook's lane
  * must not wait on a slow mail server); the attempt goes on in this process meanwhile.
  */
@@ -41,14 +41,14 @@ export async function sendAlertNotificationsAfterCommit(db: Db, options: { waitM
 async function attemptAfterCommit(db: Db): Promise<void> {
   const nowMs = Date.now();
   if (noted.size === 0 && nowMs - lastPassAt < DUE_CHECK_MS) return;
-  const config = notificationConfig();
-  if (configuredChannels(config).length === 0) {
-    noted.clear();
-    return;
-  }
-  lastPassAt = nowMs;
-  const keys = [...noted.keys()];
   try {
+    const config = notificationConfig();
+    if (configuredChannels(config).length === 0) {
+      noted.clear();
+      return;
+    }
+    lastPassAt = nowMs;
+    const keys = [...noted.keys()];
     await deliverAlertNotifications(db, { config });
     const routed =
       keys.length > 0
