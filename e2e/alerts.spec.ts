@@ -60,6 +60,12 @@ test("an operator acknowledges an alert with a note; the page shows who and when
   await expect(page.getByRole("row").filter({ hasText: alert.title })).toBeVisible();
   await saveScreenshots(page, "alerts");
 
+  await test.step("notifications: off on this server, and the demo alerts' deliveries shown per alert", async () => {
+    await expect(page.getByTestId("notifications-off")).toContainText("Notifications are not configured");
+    await expect(page.getByRole("row").filter({ hasText: alert.title }).getByText("Not notified")).toBeVisible();
+    await expect(page.getByTestId("alert-delivery").first()).toContainText(/Email|Chat/);
+  });
+
   await test.step("acknowledge from the keyboard", async () => {
     const button = page.getByRole("button", { name: `Acknowledge: ${alert.title}`, exact: false });
     await button.focus();

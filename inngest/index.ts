@@ -1,4 +1,5 @@
 import { createFollowUpPayoutFunction } from "./functions/follow-up-payout";
+import { createNotifyAlertsFunction } from "./functions/notify-alerts";
 import { createReconcilePayoutsFunction } from "./functions/reconcile-payouts";
 import { createRepayProviderFunction } from "./functions/repay-provider";
 import { createReverseTransferFunction } from "./functions/reverse-transfer";
@@ -19,4 +20,5 @@ export const functions = [
   createReconcilePayoutsFunction(),
   createSealAuditLogFunction(),
   createVerifyAuditLogFunction(),
+  createNotifyAlertsFunction(),
 ];

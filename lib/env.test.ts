@@ -146,3 +146,50 @@ describe("while `next build` runs", () => {
     );
   });
 });
+
+describe("alert notifications (SMTP_URL, ALERT_EMAIL_*, ALERT_CHAT_WEBHOOK_URL)", () => {
+  it("are optional: nothing configured sends nothing", () => {
+    const env = parseEnv({});
+    expect([env.SMTP_URL, env.ALERT_EMAIL_FROM, env.ALERT_EMAIL_TO, env.ALERT_CHAT_WEBHOOK_URL]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(env.ALERT_CHAT_FORMAT).toBe("slack");
+    expect(env.ALERT_NOTIFY_WINDOW_MINUTES).toBe(15);
+    expect(env.ALERT_DIGEST_MINUTES).toBe(60);
+    expect(env.publicOrigin).toBe("http://localhost:3000");
+  });
+
+  it("reads the email settings and the recipients, and links to NEXTAUTH_URL's origin", () => {
+    const env = parseEnv({
+      ...PRODUCTION,
+      NEXTAUTH_URL: "https://dash.example.com/",
+      SMTP_URL: "smtps://user:pass@smtp.example.com:465",
+      ALERT_EMAIL_FROM: "alerts@example.com",
+      ALERT_EMAIL_TO: "ops@example.com, finance@example.com",
+      ALERT_CHAT_WEBHOOK_URL: "https://hooks.slack.com/services/T0/B0/x",
+    });
+    expect(env.ALERT_EMAIL_TO).toEqual(["ops@example.com", "finance@example.com"]);
+    expect(env.publicOrigin).toBe("https://dash.example.com");
+  });
+
+  it("stops the server with a clear error for a bad URL or address, naming the variable", () => {
+    expect(() =>
+      parseEnv({ SMTP_URL: "http://smtp.example.com", ALERT_EMAIL_FROM: "a@example.com", ALERT_EMAIL_TO: "b@example.com" }),
+    ).toThrow(/SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/);
+    expect(() => parseEnv({ ALERT_CHAT_WEBHOOK_URL: "not a url" })).toThrow(/ALERT_CHAT_WEBHOOK_URL: must be an http\(s\) URL/);
+    expect(() => parseEnv({ ALERT_CHAT_WEBHOOK_URL: "ftp://hooks.example.com/x" })).toThrow(/ALERT_CHAT_WEBHOOK_URL/);
+    expect(() =>
+      parseEnv({ SMTP_URL: "smtp://smtp.example.com", ALERT_EMAIL_FROM: "a@example.com", ALERT_EMAIL_TO: "ops, b@example.com" }),
+    ).toThrow(/ALERT_EMAIL_TO\.0: each must be an email address/);
+  });
+
+  it("needs all three email settings or none", () => {
+    expect(() => parseEnv({ SMTP_URL: "smtp://smtp.example.com" })).toThrow(
+      /need all of SMTP_URL, ALERT_EMAIL_FROM and ALERT_EMAIL_TO.*missing: ALERT_EMAIL_FROM, ALERT_EMAIL_TO/,
+    );
+    expect(() => parseEnv({ ALERT_EMAIL_TO: "ops@example.com" })).toThrow(/missing: SMTP_URL, ALERT_EMAIL_FROM/);
+  });
+});

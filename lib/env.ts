@@ -51,6 +51,18 @@ const ZOrigin = z
   }, "must be an origin only (scheme, host and port; no path, query or credentials), such as https://payouts.example.com")
   .transform((value) => new URL(value).origin);
 
+/** An smtp:// or smtps:// URL with a host (credentials and port optional). */
+const ZSmtpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return (url.protocol === "smtp:" || url.protocol === "smtps:") && url.hostname !== "";
+  }, "must be an smtp:// or smtps:// URL such as smtps://user:password@smtp.example.com:465");
+
+const ZEmailAddress = z.email({ error: "must be an email address such as payouts@example.com" });
+
 const boolish = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
 
 const hours = (fallback: number) =>
@@ -61,7 +73,7 @@ const hours = (fallback: number) =>
     .default(fallback);
 
 /** A comma-separated list of one or more values, each trimmed and checked by `item`; empty entries dropped. */
-function commaSeparated(item: z.ZodString) {
+function commaSeparated(item: z.ZodType<string, string>) {
   return z
     .string()
     .min(1)
@@ -165,6 +177,30 @@ const ZEnv = z.object({
    * Force releases at or above this amount, in the payout's own currency, need a second admin's
    * approval. Written in main units ("1000", "1000.00"); parsed into hundredths of a main unit.
    */
+  /** Alert emails: the SMTP server (smtp:// or smtps://, credentials in the URL). Unset: no email. */
+  SMTP_URL: ZSmtpUrl.optional(),
+  /** The sender of alert emails (required with SMTP_URL). */
+  ALERT_EMAIL_FROM: ZEmailAddress.optional(),
+  /** Who gets alert emails, comma-separated (required with SMTP_URL). */
+  ALERT_EMAIL_TO: commaSeparated(z.email({ error: "each must be an email address such as ops@example.com" })).optional(),
+  /** A Slack-compatible incoming webhook (or any JSON receiver) for alerts. Unset: no chat. */
+  ALERT_CHAT_WEBHOOK_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://hooks.slack.com/services/…" })
+    .optional(),
+  /** "slack" (default): Slack's { text, blocks }; "json": a plain JSON description of the message. */
+  ALERT_CHAT_FORMAT: z.enum(["slack", "json"]).default("slack"),
+  /** Flood control: at most one message per alert kind (and channel) in this many minutes. */
+  ALERT_NOTIFY_WINDOW_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(15),
+  /** Warnings go out together, at most one digest per this many minutes. */
+  ALERT_DIGEST_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(60),
   FOUR_EYES_THRESHOLD: z
     .string()
     .trim()
@@ -179,6 +215,8 @@ const ZEnv = z.object({
 export type TEnv = z.infer<typeof ZEnv> & {
   /** Where Inngest reaches this app: INNGEST_SERVE_ORIGIN, else NEXTAUTH_URL's origin, else https://$VERCEL_URL. */
   inngestServeOrigin: string | undefined;
+  /** The dashboard's public origin for links in messages: NEXTAUTH_URL's origin, else the serve origin, else http://localhost:3000. */
+  publicOrigin: string;
 };
 
 export type TParseEnvOptions = {
@@ -237,7 +275,17 @@ export function parseEnv(source: Record<string, string | undefined>, options: TP
         "https://payouts.example.com (NEXTAUTH_URL or, on Vercel, VERCEL_URL are used when it is unset). See .env.example.",
     );
   }
-  return { ...parsed.data, inngestServeOrigin };
+  const email = [parsed.data.SMTP_URL, parsed.data.ALERT_EMAIL_FROM, parsed.data.ALERT_EMAIL_TO];
+  if (email.some((v) => v !== undefined) && email.some((v) => v === undefined)) {
+    throw new EnvError(
+      "Alert emails need all of SMTP_URL, ALERT_EMAIL_FROM and ALERT_EMAIL_TO (or none of them); missing: " +
+        ["SMTP_URL", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO"].filter((_, i) => email[i] === undefined).join(", ") +
+        ". See .env.example.",
+    );
+  }
+  const publicOrigin =
+    (parsed.data.NEXTAUTH_URL ? new URL(parsed.data.NEXTAUTH_URL).origin : undefined) ?? inngestServeOrigin ?? "http://localhost:3000";
+  return { ...parsed.data, inngestServeOrigin, publicOrigin };
 }
 
 /** Whether `next build` is running (it sets NEXT_PHASE for its own process and its workers). */

@@ -21,6 +21,7 @@ import { ApiError } from "@/lib/http/client";
 import { overviewKeys } from "@/lib/overview/overview-query";
 
 import { AcknowledgeDialog } from "./acknowledge-dialog";
+import { AlertDeliveries } from "./alert-deliveries";
 
 const href = (state: TAlertFilter["state"], page = 1) =>
   hrefWith("/alerts", { state: state === "all" ? undefined : state, page: page > 1 ? page : undefined });
@@ -109,6 +110,7 @@ export function AlertsPanel({
       ),
     },
     { key: "created", header: "Raised", cell: (a) => <DateTime value={a.createdAt} /> },
+    { key: "notified", header: "Notified", className: "min-w-40", cell: (a) => <AlertDeliveries deliveries={a.deliveries} /> },
     { key: "state", header: "State", className: "min-w-40", cell: (a) => <AcknowledgedBy alert={a} /> },
     ...(canAcknowledge
       ? [

@@ -79,6 +79,7 @@ const AUDIT_TITLES: Record<TAuditAction, string> = {
   "provider.bank_payout_canceled": "Provider's bank payout cancelled",
   "stripe_account.state_kept": "Stripe account state kept for its provider",
   "alert.acknowledged": "Alert acknowledged",
+  "alert_notification.test_requested": "Test alert message requested",
   "admin_user.created": "Dashboard user created",
   "admin_user.updated": "Dashboard user updated",
   "admin_user.role_changed": "Dashboard user's role changed",

@@ -1,6 +1,7 @@
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { inngest } from "@/lib/inngest/client";
 import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/lib/inngest/events";
+import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 
@@ -24,6 +25,7 @@ export function createFollowUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
       const target = "bookingId" in event.data ? { bookingId: event.data.bookingId } : { payoutId: event.data.payoutId };
       const result = await step.run("refresh-payout", async () => {
         const r = await refreshPayout(engineContext(deps, FOLLOW_UP_PAYOUT_FN, runId), target);
+        await sendAlertNotificationsAfterCommit(deps.db);
         return {
           payoutId: r.payout?.id ?? null,
           status: r.payout?.status ?? null,

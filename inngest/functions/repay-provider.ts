@@ -4,6 +4,7 @@ import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { inngest } from "@/lib/inngest/client";
 import { payoutRepaymentRequested } from "@/lib/inngest/events";
+import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { repayProvider } from "@/lib/payouts/repay-provider";
 
 export const REPAY_PROVIDER_FN = "repay-provider";
@@ -23,6 +24,7 @@ export function createRepayProviderFunction(deps: TEngineDeps = defaultDeps) {
         const r = await repayProvider(engineContext(deps, REPAY_PROVIDER_FN, runId), deps.stripe(), {
           repaymentId: event.data.repaymentId,
         });
+        await sendAlertNotificationsAfterCommit(deps.db);
         if (r.kind === "retry") throw new RetryAfterError(`repayment not made yet: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

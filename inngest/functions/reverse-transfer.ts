@@ -4,6 +4,7 @@ import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { inngest } from "@/lib/inngest/client";
 import { payoutReversalRequested } from "@/lib/inngest/events";
+import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { reverseTransfer } from "@/lib/payouts/reverse-transfer";
 
 export const REVERSE_TRANSFER_FN = "reverse-transfer";
@@ -23,6 +24,7 @@ export function createReverseTransferFunction(deps: TEngineDeps = defaultDeps) {
         const r = await reverseTransfer(engineContext(deps, REVERSE_TRANSFER_FN, runId), deps.stripe(), {
           reversalId: event.data.reversalId,
         });
+        await sendAlertNotificationsAfterCommit(deps.db);
         if (r.kind === "retry") throw new RetryAfterError(`reversal failed: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

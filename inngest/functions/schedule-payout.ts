@@ -3,6 +3,7 @@ import { NonRetriableError } from "inngest";
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { inngest } from "@/lib/inngest/client";
 import { bookingCompleted } from "@/lib/inngest/events";
+import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 import { schedulePayout } from "@/lib/payouts/schedule-payout";
@@ -29,6 +30,7 @@ export function createSchedulePayoutFunction(deps: TEngineDeps = defaultDeps) {
 
       const due = await step.run("request-transfer-if-eligible", async () => {
         const result = await refreshPayout(ctx(), { payoutId: payout.id });
+        await sendAlertNotificationsAfterCommit(deps.db);
         return { transferRequested: result.transferRequested, status: result.payout?.status ?? null };
       });
       await step.run("publish-events", () => publishOutbox(deps.db));

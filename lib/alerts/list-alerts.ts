@@ -3,7 +3,7 @@ import "server-only";
 import type { Db, Tx } from "@/lib/db";
 
 import { ALERT_PAGE_SIZE, type TAlertFilter } from "./list-alerts-filter";
-import type { TAlertList, TAlertListItem } from "./types";
+import type { TAlertDelivery, TAlertList, TAlertListItem } from "./types";
 
 export const ALERT_ACKNOWLEDGED_ACTION = "alert.acknowledged";
 
@@ -18,12 +18,66 @@ export const alertSelect = {
   createdAt: true,
   acknowledgedAt: true,
   acknowledgedBy: { select: { id: true, name: true, email: true } },
+  notifications: {
+    select: {
+      notification: {
+        select: {
+          id: true,
+          channel: true,
+          kind: true,
+          status: true,
+          attempts: true,
+          lastError: true,
+          dueAt: true,
+          sentAt: true,
+          lastAttemptAt: true,
+          windowStartAt: true,
+          _count: { select: { items: true } },
+        },
+      },
+    },
+  },
 } as const;
 
-type TAlertRow = Omit<TAlertListItem, "createdAt" | "acknowledgedAt" | "acknowledgeNote"> & {
+type TDeliveryRow = {
+  notification: {
+    id: string;
+    channel: TAlertDelivery["channel"];
+    kind: TAlertDelivery["kind"];
+    status: TAlertDelivery["status"];
+    attempts: number;
+    lastError: string | null;
+    dueAt: Date;
+    sentAt: Date | null;
+    lastAttemptAt: Date | null;
+    windowStartAt: Date;
+    _count: { items: number };
+  };
+};
+
+type TAlertRow = Omit<TAlertListItem, "createdAt" | "acknowledgedAt" | "acknowledgeNote" | "deliveries"> & {
   createdAt: Date;
   acknowledgedAt: Date | null;
+  notifications: TDeliveryRow[];
 };
+
+/** Deliveries in the order their windows open, email before chat. */
+const CHANNEL_ORDER: Record<TAlertDelivery["channel"], number> = { email: 0, chat: 1 };
+
+function toDelivery({ notification: n }: TDeliveryRow): TAlertDelivery {
+  return {
+    notificationId: n.id,
+    channel: n.channel,
+    kind: n.kind,
+    status: n.status,
+    attempts: n.attempts,
+    lastError: n.lastError,
+    dueAt: n.dueAt.toISOString(),
+    sentAt: n.sentAt?.toISOString() ?? null,
+    lastAttemptAt: n.lastAttemptAt?.toISOString() ?? null,
+    alertCount: n._count.items,
+  };
+}
 
 /** The notes given when these alerts were acknowledged (the latest acknowledgement each). */
 async function acknowledgeNotes(db: Db | Tx, ids: string[]): Promise<Map<string, string>> {
@@ -41,11 +95,18 @@ export async function toAlertItems(db: Db | Tx, rows: TAlertRow[]): Promise<TAle
     db,
     rows.filter((r) => r.acknowledgedAt).map((r) => r.id),
   );
-  return rows.map((r) => ({
+  return rows.map(({ notifications, ...r }) => ({
     ...r,
     createdAt: r.createdAt.toISOString(),
     acknowledgedAt: r.acknowledgedAt?.toISOString() ?? null,
     acknowledgeNote: notes.get(r.id) ?? null,
+    deliveries: notifications
+      .toSorted(
+        (a, b) =>
+          a.notification.windowStartAt.getTime() - b.notification.windowStartAt.getTime() ||
+          CHANNEL_ORDER[a.notification.channel] - CHANNEL_ORDER[b.notification.channel],
+      )
+      .map(toDelivery),
   }));
 }
 

@@ -2,6 +2,7 @@ import "server-only";
 
 import type { AlertSeverity } from "@/generated/prisma/enums";
 import type { Tx } from "@/lib/db";
+import { noteAlertRaised } from "@/lib/notifications/noted-alerts";
 
 export type TAlertInput = {
   kind: string;
@@ -14,7 +15,11 @@ export type TAlertInput = {
   dedupeKey: string;
 };
 
-/** Raises an admin alert (shown on the Overview and the Alerts page). Returns false if it already existed. */
+/**
+ * Raises an admin alert (shown on the Overview and the Alerts page). Returns false if it already
+ * existed. A new one is noted for the notifications' first attempt, made right after the commit
+ * (lib/notifications/after-commit.ts).
+ */
 export async function raiseAlert(tx: Tx, alert: TAlertInput): Promise<boolean> {
   const { count } = await tx.alert.createMany({
     data: [
@@ -30,5 +35,6 @@ export async function raiseAlert(tx: Tx, alert: TAlertInput): Promise<boolean> {
     ],
     skipDuplicates: true,
   });
+  if (count === 1) noteAlertRaised(alert.dedupeKey);
   return count === 1;
 }

@@ -2,6 +2,22 @@
 import type { AlertSeverity } from "@/generated/prisma/enums";
 import type { TNumberedPage } from "@/lib/list/numbered-page";
 
+/** One message that carries the alert, on one channel (lib/notifications/), and how its attempts went. */
+export type TAlertDelivery = {
+  notificationId: string;
+  channel: "email" | "chat";
+  kind: "critical" | "digest" | "test";
+  /** pending with attempts > 0: failed, to be retried at `dueAt`. */
+  status: "pending" | "sent" | "failed";
+  attempts: number;
+  lastError: string | null;
+  dueAt: string;
+  sentAt: string | null;
+  lastAttemptAt: string | null;
+  /** How many alerts the message carries (flood control, digests). */
+  alertCount: number;
+};
+
 export type TAlertListItem = {
   id: string;
   kind: string;
@@ -15,6 +31,8 @@ export type TAlertListItem = {
   acknowledgedBy: { id: string; name: string; email: string } | null;
   /** The note given when it was acknowledged (from the audit log), if any. */
   acknowledgeNote: string | null;
+  /** The notifications that carry it (none when notifications are off, or not routed yet). */
+  deliveries: TAlertDelivery[];
 };
 
 export type TAlertList = TNumberedPage<TAlertListItem> & { counts: { open: number; acknowledged: number } };

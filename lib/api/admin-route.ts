@@ -13,6 +13,7 @@ import type { TActor } from "@/lib/audit/record-audit";
 import type { TRole } from "@/lib/auth/roles";
 import { requireApiUser, type TCurrentUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
+import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 
 // Every admin route handler is one `adminRoute(options, handler)`: the same checks in the same
@@ -24,7 +25,7 @@ import { publishOutbox } from "@/lib/outbox/publish-outbox";
 //   5. the body: over 64 KB 413, not application/json 415, not JSON or refused by the schema 400
 //   6. the handler; any AppError becomes its status, anything else a logged 500
 //   7. events the change queued are sent to Inngest after the answer (unsent ones stay in the
-//      outbox for the reconciliation sweep)
+//      outbox for the reconciliation sweep), and alerts it raised are notified (a no-op otherwise)
 // Answers are JSON and never cached.
 
 type TParamsContext = { params: Promise<Record<string, string | string[] | undefined>> } | undefined;
@@ -94,6 +95,7 @@ export function adminRoute<TBody = undefined, TQuery = undefined, TIds extends s
         },
       });
       if (publish) after(() => publishQueued(publish!));
+      after(() => sendAlertNotificationsAfterCommit(db));
       if (result instanceof Response) {
         if (!result.headers.has("Cache-Control")) result.headers.set("Cache-Control", "no-store");
         return result;

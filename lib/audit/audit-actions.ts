@@ -85,6 +85,7 @@ export const AUDIT_ACTIONS = [
   "stripe_account.state_kept",
   // The dashboard.
   "alert.acknowledged",
+  "alert_notification.test_requested",
   "admin_user.created",
   "admin_user.updated",
   "admin_user.role_changed",

@@ -17,6 +17,7 @@ export const AUDIT_ENTITY_TYPES = [
   "provider",
   "stripe_account",
   "alert",
+  "alert_notification",
   "admin_user",
   "webhook_event",
 ] as const;

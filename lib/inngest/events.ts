@@ -53,6 +53,11 @@ export const payoutAdminAction = eventType("payout/admin.action", {
   schema: z.object({ payoutId: ZUuid, action: z.string().max(50), actorId: ZId, at: ZIso }),
 });
 
+/** An alert notification (lib/notifications/) to send when due, retried with backoff until sent or given up. */
+export const alertNotificationDue = eventType("alert/notification.due", {
+  schema: z.object({ notificationId: ZUuid }),
+});
+
 export const ENGINE_EVENTS = {
   "booking/completed": bookingCompleted,
   "booking/cancelled": bookingCancelled,
@@ -65,6 +70,7 @@ export const ENGINE_EVENTS = {
   "payout/repayment.requested": payoutRepaymentRequested,
   "payout/top-up.requested": payoutTopUpRequested,
   "payout/admin.action": payoutAdminAction,
+  "alert/notification.due": alertNotificationDue,
 } as const;
 
 export type TEngineEventName = keyof typeof ENGINE_EVENTS;

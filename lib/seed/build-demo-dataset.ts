@@ -4,6 +4,7 @@
 import { assignScenarios, numberBookings, planBookings } from "./demo-bookings";
 import { createDemoContext, DEMO_SEED } from "./demo-context";
 import type { TAdminRef, TDemoDataset } from "./demo-dataset-types";
+import { writeDemoNotifications } from "./demo-notifications";
 import { buildProviders } from "./demo-providers";
 import { writeBooking } from "./demo-scenarios";
 import { planTips } from "./demo-tips";
@@ -31,6 +32,8 @@ export function buildDemoDataset(input: { now: Date; admin: TAdminRef; operator:
   // The audit log in the order it would have been written, with ids like the others.
   ctx.out.audit.sort((a, b) => toTime(a.createdAt) - toTime(b.createdAt));
   for (const row of ctx.out.audit) row.id = ctx.ids.uuid();
+  // Last, so the rows above keep their ids.
+  writeDemoNotifications(ctx);
   return ctx.out;
 }
 

@@ -19,6 +19,8 @@ export type TDemoDataset = {
   debts: Prisma.ProviderDebtCreateManyInput[];
   debtRecoveries: Prisma.DebtRecoveryCreateManyInput[];
   alerts: Prisma.AlertCreateManyInput[];
+  notifications: Prisma.AlertNotificationCreateManyInput[];
+  notificationItems: Prisma.AlertNotificationItemCreateManyInput[];
   audit: Prisma.AuditLogCreateManyInput[];
 };
 
@@ -35,6 +37,8 @@ export function emptyDataset(): TDemoDataset {
     debts: [],
     debtRecoveries: [],
     alerts: [],
+    notifications: [],
+    notificationItems: [],
     audit: [],
   };
 }

@@ -136,6 +136,8 @@ async function insertDataset(tx: Tx, data: TDemoDataset): Promise<void> {
   await insertRows(tx, "ProviderDebt", data.debts);
   await insertRows(tx, "DebtRecovery", data.debtRecoveries);
   await insertRows(tx, "Alert", data.alerts);
+  await insertRows(tx, "AlertNotification", data.notifications);
+  await insertRows(tx, "AlertNotificationItem", data.notificationItems);
   await insertRows(tx, "AuditLog", data.audit);
 }
 
@@ -151,6 +153,8 @@ type TTable =
   | "ProviderDebt"
   | "DebtRecovery"
   | "Alert"
+  | "AlertNotification"
+  | "AlertNotificationItem"
   | "AuditLog";
 
 async function insertRows(tx: Tx, table: TTable, rows: readonly object[]): Promise<void> {

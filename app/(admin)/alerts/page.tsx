@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 
 import { AlertsPanel } from "@/components/alerts/alerts-panel";
+import { NotificationSetup } from "@/components/alerts/notification-setup";
 import { pathWithSearch } from "@/components/auth/login-helpers";
 import { requirePageUserAt } from "@/components/auth/require-page-user-at";
 import { FilterResetNotice } from "@/components/shell/list/page-states";
@@ -10,6 +11,7 @@ import { listAlerts } from "@/lib/alerts/list-alerts";
 import { DEFAULT_ALERT_FILTER, ZAlertFilter } from "@/lib/alerts/list-alerts-filter";
 import { hasRole } from "@/lib/auth/roles";
 import { db } from "@/lib/db";
+import { notificationSetup } from "@/lib/notifications/config";
 
 export const metadata: Metadata = { title: "Alerts" };
 export const dynamic = "force-dynamic";
@@ -22,6 +24,7 @@ export default async function AlertsPage({ searchParams }: PageProps<"/alerts">)
   return (
     <div className="space-y-5">
       <PageHeader title="Alerts" description="Problems that need a person: open ones first. Acknowledge one to show it is being handled." />
+      <NotificationSetup setup={notificationSetup()} canSendTest={hasRole(user.role, "admin")} />
       <FilterResetNotice problems={problems} />
       <AlertsPanel
         key={`${filter.state}:${filter.page}`}

@@ -20,6 +20,7 @@ type THandler = (request: Request, context: unknown) => Promise<Response>;
 const ROLES: Record<string, TRole> = {
   "GET /api/admin/alerts": "viewer",
   "POST /api/admin/alerts/[id]/acknowledge": "operator",
+  "POST /api/admin/alerts/test-message": "admin",
   "POST /api/admin/approvals/[id]/approve": "admin",
   "POST /api/admin/approvals/[id]/reject": "admin",
   "GET /api/admin/audit": "viewer",

@@ -502,6 +502,20 @@ describe("seedDemoData", () => {
     const dedupeKeys = (await db.alert.findMany({ select: { dedupeKey: true } })).map((a) => a.dedupeKey);
     expect(new Set(dedupeKeys).size).toBe(dedupeKeys.length);
   });
+
+  it("shows alert deliveries: every alert routed, critical ones sent by email and chat (one after a retry, one given up on), warnings in digests", async () => {
+    expect(await db.alert.count({ where: { notifyRoutedAt: null } })).toBe(0);
+    const critical = await db.alert.findMany({
+      where: { severity: "critical" },
+      include: { notifications: { include: { notification: true } } },
+    });
+    expect(critical.length).toBeGreaterThan(0);
+    for (const alert of critical) expect(alert.notifications.map((n) => n.notification.channel).sort()).toEqual(["chat", "email"]);
+    const messages = await db.alertNotification.findMany();
+    expect(messages.some((m) => m.status === "sent" && m.attempts === 2)).toBe(true);
+    expect(messages.some((m) => m.status === "failed" && m.lastError)).toBe(true);
+    expect(messages.some((m) => m.kind === "digest" && m.status === "sent")).toBe(true);
+  });
 });
 
 describe("buildDemoDataset", () => {
