@@ -1,3 +1,4 @@
+import { createDeliverPlatformWebhooksFunction } from "./functions/deliver-platform-webhooks";
 import { createFollowUpPayoutFunction } from "./functions/follow-up-payout";
 import { createReconcilePayoutsFunction } from "./functions/reconcile-payouts";
 import { createRepayProviderFunction } from "./functions/repay-provider";
@@ -15,4 +16,5 @@ export const functions = [
   createRepayProviderFunction(),
   createTopUpPayoutFunction(),
   createReconcilePayoutsFunction(),
+  createDeliverPlatformWebhooksFunction(),
 ];

@@ -3,6 +3,7 @@ import { inngest } from "@/lib/inngest/client";
 import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
+import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
 
 export const FOLLOW_UP_PAYOUT_FN = "follow-up-payout";
 
@@ -23,7 +24,7 @@ export function createFollowUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
     async ({ event, step, runId }) => {
       const target = "bookingId" in event.data ? { bookingId: event.data.bookingId } : { payoutId: event.data.payoutId };
       const result = await step.run("refresh-payout", async () => {
-        const r = await refreshPayout(engineContext(deps, FOLLOW_UP_PAYOUT_FN, runId), target);
+        const r = await withPlatformWebhooks(deps.db, () => refreshPayout(engineContext(deps, FOLLOW_UP_PAYOUT_FN, runId), target));
         return {
           payoutId: r.payout?.id ?? null,
           status: r.payout?.status ?? null,

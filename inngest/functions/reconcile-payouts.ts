@@ -7,6 +7,7 @@ import { inngest } from "@/lib/inngest/client";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { compactPayoutTotals } from "@/lib/overview/compact-payout-totals";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
+import { deliverPlatformWebhooks } from "@/lib/platform-webhooks/deliver-platform-webhooks";
 import { alertUnmatchedMoneyEvents } from "@/lib/stripe-webhooks/alert-unmatched-events";
 
 export const RECONCILE_PAYOUTS_FN = "reconcile-payouts";
@@ -29,7 +30,9 @@ export function createReconcilePayoutsFunction(deps: TEngineDeps = defaultDeps) 
       const swept = await step.run("sweep", () => sweepPayouts(engineContext(deps, RECONCILE_PAYOUTS_FN, runId), deps.stripe()));
       const published = await step.run("publish-events", () => publishOutbox(deps.db, { limit: 1000 }));
       const totals = await step.run("compact-payout-totals", () => compactPayoutTotals(deps.db));
-      return { resent, recovered, deliveries, unmatched, swept, published, totals };
+      // Backstop of the booking platform's webhooks: whatever is due (the deliver function runs each minute).
+      const platformWebhooks = await step.run("deliver-platform-webhooks", () => deliverPlatformWebhooks({ db: deps.db }));
+      return { resent, recovered, deliveries, unmatched, swept, published, totals, platformWebhooks };
     },
   );
 }

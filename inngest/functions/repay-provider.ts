@@ -5,6 +5,7 @@ import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { inngest } from "@/lib/inngest/client";
 import { payoutRepaymentRequested } from "@/lib/inngest/events";
 import { repayProvider } from "@/lib/payouts/repay-provider";
+import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
 
 export const REPAY_PROVIDER_FN = "repay-provider";
 
@@ -20,9 +21,9 @@ export function createRepayProviderFunction(deps: TEngineDeps = defaultDeps) {
     },
     async ({ event, step, runId }) =>
       step.run("repay", async () => {
-        const r = await repayProvider(engineContext(deps, REPAY_PROVIDER_FN, runId), deps.stripe(), {
-          repaymentId: event.data.repaymentId,
-        });
+        const r = await withPlatformWebhooks(deps.db, () =>
+          repayProvider(engineContext(deps, REPAY_PROVIDER_FN, runId), deps.stripe(), { repaymentId: event.data.repaymentId }),
+        );
         if (r.kind === "retry") throw new RetryAfterError(`repayment not made yet: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

@@ -5,6 +5,7 @@ import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { inngest } from "@/lib/inngest/client";
 import { payoutReversalRequested } from "@/lib/inngest/events";
 import { reverseTransfer } from "@/lib/payouts/reverse-transfer";
+import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
 
 export const REVERSE_TRANSFER_FN = "reverse-transfer";
 
@@ -20,9 +21,9 @@ export function createReverseTransferFunction(deps: TEngineDeps = defaultDeps) {
     },
     async ({ event, step, runId }) =>
       step.run("reverse", async () => {
-        const r = await reverseTransfer(engineContext(deps, REVERSE_TRANSFER_FN, runId), deps.stripe(), {
-          reversalId: event.data.reversalId,
-        });
+        const r = await withPlatformWebhooks(deps.db, () =>
+          reverseTransfer(engineContext(deps, REVERSE_TRANSFER_FN, runId), deps.stripe(), { reversalId: event.data.reversalId }),
+        );
         if (r.kind === "retry") throw new RetryAfterError(`reversal failed: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

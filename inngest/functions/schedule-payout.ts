@@ -6,6 +6,7 @@ import { bookingCompleted } from "@/lib/inngest/events";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 import { schedulePayout } from "@/lib/payouts/schedule-payout";
+import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
 
 export const SCHEDULE_PAYOUT_FN = "schedule-payout";
 
@@ -20,7 +21,7 @@ export function createSchedulePayoutFunction(deps: TEngineDeps = defaultDeps) {
     async ({ event, step, runId }) => {
       const ctx = () => engineContext(deps, SCHEDULE_PAYOUT_FN, runId);
       const payout = await step.run("schedule", async () => {
-        const p = await schedulePayout(ctx(), { bookingId: event.data.bookingId });
+        const p = await withPlatformWebhooks(deps.db, () => schedulePayout(ctx(), { bookingId: event.data.bookingId }));
         if (!p) throw new NonRetriableError(`Booking ${event.data.bookingId} has no payout (cancelled).`);
         return { id: p.id, status: p.status, eligibleAt: p.eligibleAt.toISOString() };
       });
@@ -28,7 +29,7 @@ export function createSchedulePayoutFunction(deps: TEngineDeps = defaultDeps) {
       await step.sleepUntil("wait-until-due", payout.eligibleAt);
 
       const due = await step.run("request-transfer-if-eligible", async () => {
-        const result = await refreshPayout(ctx(), { payoutId: payout.id });
+        const result = await withPlatformWebhooks(deps.db, () => refreshPayout(ctx(), { payoutId: payout.id }));
         return { transferRequested: result.transferRequested, status: result.payout?.status ?? null };
       });
       await step.run("publish-events", () => publishOutbox(deps.db));

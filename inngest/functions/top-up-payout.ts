@@ -5,6 +5,7 @@ import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { inngest } from "@/lib/inngest/client";
 import { payoutTopUpRequested } from "@/lib/inngest/events";
 import { topUpPayout } from "@/lib/payouts/top-up-payout";
+import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
 
 export const TOP_UP_PAYOUT_FN = "top-up-payout";
 
@@ -25,7 +26,9 @@ export function createTopUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
     },
     async ({ event, step, runId }) =>
       step.run("top-up", async () => {
-        const r = await topUpPayout(engineContext(deps, TOP_UP_PAYOUT_FN, runId), deps.stripe(), { transferId: event.data.transferId });
+        const r = await withPlatformWebhooks(deps.db, () =>
+          topUpPayout(engineContext(deps, TOP_UP_PAYOUT_FN, runId), deps.stripe(), { transferId: event.data.transferId }),
+        );
         if (r.kind === "retry") throw new RetryAfterError(`top-up not made yet: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

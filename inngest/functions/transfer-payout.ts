@@ -8,6 +8,7 @@ import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
 import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
+import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
 
 export const TRANSFER_PAYOUT_FN = "transfer-payout";
 /** What Inngest accepts as a function's `retries` (0 to 20). */
@@ -49,12 +50,16 @@ export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
         const payoutId = event.data.event.data.payoutId;
         // Only if the failed run's attempt is the latest: a newer run may be transferring it now.
         const failedRunId = event.data.run_id;
-        await settleProcessingPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId, runId: failedRunId });
+        await withPlatformWebhooks(deps.db, () =>
+          settleProcessingPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId, runId: failedRunId }),
+        );
       },
     },
     async ({ event, step, runId }) => {
       const result = await step.run("transfer", async () => {
-        const r = await transferPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId: event.data.payoutId });
+        const r = await withPlatformWebhooks(deps.db, () =>
+          transferPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId: event.data.payoutId }),
+        );
         if (r.kind === "retry") {
           const what = r.counted ? `attempt ${r.attemptNumber} failed` : "Stripe turned the attempt away (not counted)";
           if (r.delayMs) throw new RetryAfterError(`${what}: ${r.error}`, r.delayMs);

@@ -6,6 +6,7 @@ import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
+import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
 
 import { changedPayoutFields, type TPayoutChangeData } from "./payout-change";
 import { payoutSnapshot } from "./payout-snapshot";
@@ -60,8 +61,8 @@ export type TPayoutChange = {
 /**
  * The one way a payout changes: the state machine decides the new status, the amount is
  * recomputed from its parts (and its version bumped when it moves), the row is written
- * only if nobody changed it since it was read, and the audit entry is written in the
- * same transaction. The payout should be locked (lockPayout) by the caller.
+ * only if nobody changed it since it was read, and the audit entry (and the booking platform's
+ * event, lib/platform-webhooks) is written in the same transaction. The payout should be locked (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
   let updated: Payout;
@@ -89,6 +90,8 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
       requestId: change.audit.requestId ?? null,
     }),
   );
+  // What the booking platform is told of the change (a new status), in the same transaction.
+  await recordPayoutEvent(tx, payout, updated);
   return updated;
 }
 
