@@ -19,6 +19,7 @@ export const AUDIT_ENTITY_TYPES = [
   "alert",
   "admin_user",
   "webhook_event",
+  "platform_webhook",
 ] as const;
 
 /**

@@ -17,7 +17,17 @@ export type TAuditEntry = {
   actor: TActor;
   /** Dotted verb, one of AUDIT_ACTIONS (lib/audit/audit-actions.ts). */
   action: TAuditAction;
-  entityType: "payout" | "booking" | "tip" | "dispute" | "provider" | "stripe_account" | "alert" | "admin_user" | "webhook_event";
+  entityType:
+    | "payout"
+    | "booking"
+    | "tip"
+    | "dispute"
+    | "provider"
+    | "stripe_account"
+    | "alert"
+    | "admin_user"
+    | "webhook_event"
+    | "platform_webhook";
   entityId: string;
   reason?: string | null;
   before?: Prisma.InputJsonValue | null;
