@@ -36,21 +36,23 @@ export async function resendDelivery(
   const config = deps.config === undefined ? configEndpointFromEnv() : deps.config;
   const delivered = await attemptDelivery(deps, config, input.deliveryId, { manual: true });
   const after = await deps.db.platformWebhookDelivery.findUniqueOrThrow({ where: { id: input.deliveryId }, include: { event: true } });
-  await recordAudit(deps.db as unknown as Parameters<typeof recordAudit>[0], {
-    actor: input.actor,
-    action: "platform_webhook.delivery_resent",
-    entityType: "platform_webhook",
-    entityId: after.endpointId,
-    reason: input.reason ?? `re-sent ${after.event.type} (sequence ${after.event.sequence}) of ${after.event.subjectId}`,
-    after: {
-      deliveryId: after.id,
-      eventId: after.eventId,
-      delivered,
-      status: after.status,
-      statusCode: after.lastStatus,
-      error: after.lastError,
-    },
-  });
+  await deps.db.$transaction((tx) =>
+    recordAudit(tx, {
+      actor: input.actor,
+      action: "platform_webhook.delivery_resent",
+      entityType: "platform_webhook",
+      entityId: after.endpointId,
+      reason: input.reason ?? `re-sent ${after.event.type} (sequence ${after.event.sequence}) of ${after.event.subjectId}`,
+      after: {
+        deliveryId: after.id,
+        eventId: after.eventId,
+        delivered,
+        status: after.status,
+        statusCode: after.lastStatus,
+        error: after.lastError,
+      },
+    }),
+  );
   return {
     deliveryId: after.id,
     delivered,
