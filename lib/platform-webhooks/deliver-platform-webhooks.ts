@@ -83,7 +83,10 @@ async function syncConfigEndpoint(db: PrismaClient, config: TConfigEndpoint): Pr
   synced.set(db, key);
 }
 
-/** Events not yet fanned out → one delivery per enabled endpoint whose filter takes them (one statement). */
+/**
+ * Events not yet fanned out → one delivery per enabled endpoint whose filter takes them and that
+ * existed when the event was written (one statement).
+ */
 async function fanOut(db: PrismaClient, eventIds?: string[]): Promise<void> {
   const only = eventIds ? Prisma.sql`AND id = ANY(${eventIds}::uuid[])` : Prisma.empty;
   await db.$executeRaw`
@@ -97,6 +100,8 @@ async function fanOut(db: PrismaClient, eventIds?: string[]): Promise<void> {
     SELECT ev.id, ep.id, ev."createdAt", ev."createdAt"
     FROM ev JOIN "PlatformWebhookEndpoint" ep
       ON ep.enabled AND (cardinality(ep."eventTypes") = 0 OR ev.type = ANY(ep."eventTypes"))
+      -- An endpoint receives the events from its creation on (the configuration's: all).
+      AND (ep."createdAt" <= ev."createdAt" OR ep.source = 'config')
     ON CONFLICT ("eventId", "endpointId") DO NOTHING`;
 }
 
