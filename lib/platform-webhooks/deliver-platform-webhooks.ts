@@ -73,8 +73,8 @@ async function syncConfigEndpoint(db: PrismaClient, config: TConfigEndpoint): Pr
   if (synced.get(db) === key) return;
   if (config) {
     await db.$executeRaw`
-      INSERT INTO "PlatformWebhookEndpoint" (url, description, source)
-      VALUES (${config.url}, 'From PLATFORM_WEBHOOK_URL', 'config')
+      INSERT INTO "PlatformWebhookEndpoint" (url, description, source, "eventTypes")
+      VALUES (${config.url}, 'From PLATFORM_WEBHOOK_URL', 'config', '[]'::jsonb)
       ON CONFLICT (source) WHERE source = 'config'
       DO UPDATE SET url = EXCLUDED.url, enabled = true, "updatedAt" = now()`;
   } else {
@@ -99,7 +99,7 @@ async function fanOut(db: PrismaClient, eventIds?: string[]): Promise<void> {
     INSERT INTO "PlatformWebhookDelivery" ("eventId", "endpointId", "nextAttemptAt", "createdAt")
     SELECT ev.id, ep.id, ev."createdAt", ev."createdAt"
     FROM ev JOIN "PlatformWebhookEndpoint" ep
-      ON ep.enabled AND (cardinality(ep."eventTypes") = 0 OR ev.type = ANY(ep."eventTypes"))
+      ON ep.enabled AND (jsonb_array_length(ep."eventTypes") = 0 OR ep."eventTypes" ? ev.type)
       -- An endpoint receives the events from its creation on (the configuration's: all).
       AND (ep."createdAt" <= ev."createdAt" OR ep.source = 'config')
     ON CONFLICT ("eventId", "endpointId") DO NOTHING`;

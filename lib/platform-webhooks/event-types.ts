@@ -59,3 +59,8 @@ export function platformEventForPayoutChange(before: TPayoutEventState | null, a
     }
   }
 }
+
+/** An endpoint's stored filter (a JSON array of event type names; empty: all). */
+export function eventTypesOf(stored: unknown): string[] {
+  return Array.isArray(stored) ? stored.filter((t): t is string => typeof t === "string") : [];
+}

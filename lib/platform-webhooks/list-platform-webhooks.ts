@@ -4,6 +4,8 @@ import { z } from "zod";
 
 import type { PrismaClient } from "@/generated/prisma/client";
 
+import { eventTypesOf } from "./event-types";
+
 export const DELIVERY_LOG_SIZE = 50;
 
 export const ZDeliveryLogQuery = z
@@ -85,7 +87,7 @@ export async function listPlatformWebhooks(
       url: e.url,
       description: e.description,
       enabled: e.enabled,
-      eventTypes: e.eventTypes,
+      eventTypes: eventTypesOf(e.eventTypes),
       source: e.source,
       createdAt: e.createdAt.toISOString(),
       secrets: e.secrets.map((s) => ({ createdAt: s.createdAt.toISOString(), expiresAt: iso(s.expiresAt) })),

@@ -1,10 +1,11 @@
 import "server-only";
 
-import type { PrismaClient } from "@/generated/prisma/client";
+import type { Prisma, PrismaClient } from "@/generated/prisma/client";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 
 import { DEFAULT_GRACE_HOURS, type TCreateEndpoint, type TRotateSecret, type TUpdateEndpoint } from "./endpoint-schemas";
+import { eventTypesOf } from "./event-types";
 import { generateWebhookSecret } from "./signature";
 
 export type TEndpointView = {
@@ -22,13 +23,13 @@ type TEndpointRow = {
   url: string;
   description: string | null;
   enabled: boolean;
-  eventTypes: string[];
+  eventTypes: Prisma.JsonValue;
   source: string;
   createdAt: Date;
 };
 
 function view(e: TEndpointRow): TEndpointView {
-  return { ...e, createdAt: e.createdAt.toISOString() };
+  return { ...e, eventTypes: eventTypesOf(e.eventTypes), createdAt: e.createdAt.toISOString() };
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -46,6 +47,7 @@ export async function createEndpoint(
         url: input.url,
         description: input.description ?? null,
         eventTypes: input.eventTypes ?? [],
+        source: "admin",
         secrets: { create: { secret } },
       },
     });
@@ -89,7 +91,12 @@ export async function updateEndpoint(
         ...(input.eventTypes !== undefined ? { eventTypes: input.eventTypes } : {}),
       },
     });
-    const snapshot = (e: TEndpointRow) => ({ url: e.url, description: e.description, eventTypes: e.eventTypes, enabled: e.enabled });
+    const snapshot = (e: TEndpointRow) => ({
+      url: e.url,
+      description: e.description,
+      eventTypes: eventTypesOf(e.eventTypes),
+      enabled: e.enabled,
+    });
     await recordAudit(tx, {
       actor,
       action: "platform_webhook.endpoint_updated",

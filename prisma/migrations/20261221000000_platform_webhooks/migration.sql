@@ -8,13 +8,14 @@ CREATE TABLE "PlatformWebhookEndpoint" (
     "url" VARCHAR(2048) NOT NULL,
     "description" VARCHAR(255),
     "enabled" BOOLEAN NOT NULL DEFAULT true,
-    "eventTypes" VARCHAR(64)[] NOT NULL DEFAULT ARRAY[]::VARCHAR(64)[],
-    "source" VARCHAR(10) NOT NULL DEFAULT 'admin',
+    "eventTypes" JSONB NOT NULL,
+    "source" VARCHAR(10) NOT NULL,
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "PlatformWebhookEndpoint_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "PlatformWebhookEndpoint_url_scheme" CHECK ("url" ~ '^https?://'),
-    CONSTRAINT "PlatformWebhookEndpoint_source" CHECK ("source" IN ('admin', 'config'))
+    CONSTRAINT "PlatformWebhookEndpoint_source" CHECK ("source" IN ('admin', 'config')),
+    CONSTRAINT "PlatformWebhookEndpoint_eventTypes_array" CHECK (jsonb_typeof("eventTypes") = 'array')
 );
 CREATE INDEX "PlatformWebhookEndpoint_enabled_idx" ON "PlatformWebhookEndpoint"("enabled");
 -- At most one endpoint from the configuration.

@@ -106,6 +106,7 @@ type TIndex = { table: string; name: string; unique: boolean; primary: boolean; 
 const PARTIAL_INDEXES = [
   { table: "AdminAccessRequest", name: "AdminAccessRequest_one_pending_per_email", unique: true, columns: ["email"] },
   { table: "AdminAccessRequest", name: "AdminAccessRequest_one_pending_per_user", unique: true, columns: ["userId"] },
+  { table: "PlatformWebhookEndpoint", name: "PlatformWebhookEndpoint_one_config", unique: true, columns: ["source"] },
 ];
 type TForeignKey = {
   table: string;
