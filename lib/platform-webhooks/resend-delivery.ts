@@ -1,6 +1,5 @@
 import "server-only";
 
-import type { PrismaClient } from "@/generated/prisma/client";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 

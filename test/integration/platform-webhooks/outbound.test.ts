@@ -13,9 +13,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 
 import { POST as payoutAction } from "@/app/api/admin/payouts/[id]/actions/route";
 import { POST as resendRoute } from "@/app/api/admin/platform-webhook-deliveries/[id]/resend/route";
-import { GET as listRoute, POST as createRoute } from "@/app/api/admin/platform-webhooks/route";
 import { POST as rotateRoute } from "@/app/api/admin/platform-webhooks/[id]/rotate-secret/route";
 import { PATCH as updateRoute } from "@/app/api/admin/platform-webhooks/[id]/route";
+import { GET as listRoute, POST as createRoute } from "@/app/api/admin/platform-webhooks/route";
 import { createDeliverPlatformWebhooksFunction } from "@/inngest/functions/deliver-platform-webhooks";
 import { db } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
@@ -355,8 +355,10 @@ describe("retries through the engine", () => {
 
     const first = await db.platformWebhookDelivery.findFirstOrThrow({ where: { event: { subjectId: payout.id, sequence: 1 } } });
     let attempts = 1;
+    let lastTry = first.createdAt;
     for (let next = first.nextAttemptAt; next; attempts++) {
       const now = next;
+      lastTry = now;
       await deliverPlatformWebhooks({ db, now: () => now });
       next = (await db.platformWebhookDelivery.findUniqueOrThrow({ where: { id: first.id } })).nextAttemptAt;
       expect(attempts).toBeLessThan(20);
@@ -368,6 +370,7 @@ describe("retries through the engine", () => {
     expect(gaveUp).toMatchObject({ status: "failed", attempts, lastStatus: 503 });
     expect(gaveUp.log.at(-1)!.startedAt.getTime()).toBeGreaterThanOrEqual(first.createdAt.getTime()); // logged with the real time
     expect(attempts).toBeGreaterThan(8);
+    expect(lastTry).toEqual(new Date(first.createdAt.getTime() + RETRY_WINDOW_MS)); // the last try at the 3-day mark
     // The 3-day mark reached, the next event of the payout, which waited its turn, went out in the same run.
     expect(
       typesAt(path)
