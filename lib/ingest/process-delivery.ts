@@ -3,7 +3,6 @@ import "server-only";
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
 import { inngest } from "@/lib/inngest/client";
 import { publishOutbox, type TPublishResult } from "@/lib/outbox/publish-outbox";
-import { collectPlatformEvents, deliverPlatformEventsNow } from "@/lib/platform-webhooks/after-commit";
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";
 import { outcomeOfError } from "@/lib/webhooks/apply-booking-delivery";
 import { recordOutcome, recordOutcomeAndLookForWaiting } from "@/lib/webhooks/store-delivery";
@@ -33,16 +32,6 @@ export type TProcessOptions = {
  * and the sweep re-applies them.
  */
 export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent, options: TProcessOptions = {}): Promise<TApplyOutcome> {
-  // The booking platform's webhooks the applies caused, sent right after (the sweep sends its own at its end).
-  const { result, eventIds } = await collectPlatformEvents(() => applyWithWaiting(deps, delivery));
-  if (options.publish !== false) {
-    await publishDeliveryEvents(deps.db, result.appliedIds);
-    await deliverPlatformEventsNow(deps.db, eventIds);
-  }
-  return result.outcome;
-}
-
-async function applyWithWaiting(deps: TWebhookDeps, delivery: WebhookEvent): Promise<{ outcome: TApplyOutcome; appliedIds: string[] }> {
   const { outcome, waiting } = await applyAndRecord(deps, delivery, { recheckDeferred: true });
   const appliedIds = outcome.status === "processed" ? [delivery.id] : [];
   if (outcome.status === "processed" && delivery.bookingExternalId && waiting) {
@@ -57,7 +46,8 @@ async function applyWithWaiting(deps: TWebhookDeps, delivery: WebhookEvent): Pro
       );
     }
   }
-  return { outcome, appliedIds };
+  if (options.publish !== false) await publishDeliveryEvents(deps.db, appliedIds);
+  return outcome;
 }
 
 /**

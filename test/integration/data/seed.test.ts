@@ -465,7 +465,8 @@ describe("seedDemoData", () => {
     expect(gaveUp[0]!.log.length).toBeGreaterThan(8);
     expect(all.some((d) => d.status === "pending")).toBe(false); // nothing for a demo server to send
     // Each payout's events in sequence from 1, the types its status gave.
-    const byPayout = Map.groupBy(all, (d) => d.event.subjectId);
+    const byPayout = new Map<string, typeof all>();
+    for (const d of all) byPayout.set(d.event.subjectId, [...(byPayout.get(d.event.subjectId) ?? []), d]);
     for (const deliveries of byPayout.values()) {
       expect(deliveries.map((d) => d.event.sequence).sort()).toEqual(deliveries.map((_, i) => i + 1));
     }
