@@ -6,6 +6,7 @@
 import { z } from "zod";
 
 import { DEFAULT_TIMING } from "./payouts/timing.ts";
+import { isWebhookSecret } from "./platform-webhooks/signature.ts";
 
 const LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/payouts";
 
@@ -128,12 +129,7 @@ const ZEnv = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined ? undefined : v.split(/[\s,]+/).filter(Boolean)))
-    .pipe(
-      z
-        .array(z.string().regex(/^whsec_[A-Za-z0-9+/]{4,}={0,2}$/, "each secret must be whsec_ followed by base64"))
-        .min(1)
-        .optional(),
-    ),
+    .pipe(z.array(z.string().refine(isWebhookSecret, "each secret must be whsec_ followed by base64")).min(1).optional()),
   /** A payout still waiting for funds this many days after Stripe first refused the transfer raises an alert. */
   FUNDS_WAIT_ALERT_DAYS: z.coerce.number().positive().max(365).default(7),
   /** A Stripe dispute or refund that matches no booking after this many minutes raises a critical alert. */
