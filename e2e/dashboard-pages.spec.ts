@@ -121,7 +121,7 @@ test.describe("Providers", () => {
 });
 
 test.describe("Audit log", () => {
-  test("filters by actor, action, entity and date show exactly what SQL returns", async ({ page }) => {
+  test("filters by actor, action, entity and date show exactly what SQL returns", async ({ page, browser }) => {
     const actor = await createUser("admin", { name: `Audra Auditor ${Date.now().toString(36)}` });
     const fixture = await createAuditEntries(actor);
     await signInAs(page, "viewer");
@@ -189,6 +189,23 @@ test.describe("Audit log", () => {
       await expect.poll(() => rowIds(page, "audit-row")).toEqual(expected.slice(50, 100).map((r) => r.id));
       await page.getByRole("link", { name: "Newer" }).click();
       await expect.poll(() => rowIds(page, "audit-row")).toEqual(expected.slice(0, 50).map((r) => r.id));
+    });
+
+    await test.step("the tamper-evident chain: verified intact by the demo seed; an admin verifies now", async () => {
+      const panel = page.getByTestId("audit-chain");
+      await expect(panel).toContainText(/Chain verified .+: intact/);
+      await expect(panel.getByRole("button", { name: "Verify now" })).toHaveCount(0);
+      const context = await browser.newContext();
+      const adminPage = await context.newPage();
+      const admin = await signInAs(adminPage, "admin");
+      await adminPage.goto("/audit");
+      await adminPage.getByTestId("audit-chain").getByRole("button", { name: "Verify now" }).click();
+      await expect(adminPage.getByTestId("audit-chain")).toContainText(`Checked by ${admin.name}`);
+      const [last] = await query<{ ok: boolean; trigger: string }>(
+        `SELECT ok, trigger FROM "AuditVerification" ORDER BY "finishedAt" DESC, id DESC LIMIT 1`,
+      );
+      expect(last).toEqual({ ok: true, trigger: "admin" });
+      await context.close();
     });
   });
 });

@@ -4,10 +4,12 @@ import { createReconcilePayoutsFunction } from "./functions/reconcile-payouts";
 import { createRepayProviderFunction } from "./functions/repay-provider";
 import { createReverseTransferFunction } from "./functions/reverse-transfer";
 import { createSchedulePayoutFunction } from "./functions/schedule-payout";
+import { createSealAuditLogFunction } from "./functions/seal-audit-log";
 import { createTopUpPayoutFunction } from "./functions/top-up-payout";
 import { createTransferPayoutFunction } from "./functions/transfer-payout";
+import { createVerifyAuditLogFunction } from "./functions/verify-audit-log";
 
-/** Every Inngest function of the payout engine, served from app/api/inngest. */
+/** Every Inngest function of the payout engine (and the audit log's sealer and verifier), served from app/api/inngest. */
 export const functions = [
   createSchedulePayoutFunction(),
   createTransferPayoutFunction(),
@@ -17,4 +19,6 @@ export const functions = [
   createTopUpPayoutFunction(),
   createReconcilePayoutsFunction(),
   createDeliverPlatformWebhooksFunction(),
+  createSealAuditLogFunction(),
+  createVerifyAuditLogFunction(),
 ];

@@ -11,6 +11,7 @@ const PRODUCTION = {
   STRIPE_WEBHOOK_SECRET: "whsec_live",
   INNGEST_SIGNING_KEY: "signkey-prod-abc",
   INNGEST_EVENT_KEY: "event-key",
+  AUDIT_CHAIN_KEY: "an-audit-chain-key-of-at-least-32-characters",
   INNGEST_SERVE_ORIGIN: "https://payouts.example.com",
 };
 
@@ -165,7 +166,7 @@ describe("while `next build` runs", () => {
 
   it("does not relax the running server: the same configuration stops it, naming every missing secret", () => {
     expect(() => parseEnv({ NODE_ENV: "production" }, { phase: "run" })).toThrow(
-      /Missing required environment variables for production: DATABASE_URL, NEXTAUTH_SECRET, BOOKING_WEBHOOK_SECRETS, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY\./,
+      /Missing required environment variables for production: DATABASE_URL, NEXTAUTH_SECRET, BOOKING_WEBHOOK_SECRETS, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY, AUDIT_CHAIN_KEY\./,
     );
   });
 });

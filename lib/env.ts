@@ -16,6 +16,7 @@ const DEV_DEFAULTS = {
   BOOKING_WEBHOOK_SECRETS: "whsec_booking_development",
   STRIPE_SECRET_KEY: "sk_test_development",
   STRIPE_WEBHOOK_SECRET: "whsec_stripe_development",
+  AUDIT_CHAIN_KEY: "payouts-development-audit-chain-key-do-not-use-in-production",
 } as const;
 
 /** Secrets every production deployment must set explicitly. */
@@ -27,6 +28,7 @@ export const PRODUCTION_SECRETS = [
   "STRIPE_WEBHOOK_SECRET",
   "INNGEST_SIGNING_KEY",
   "INNGEST_EVENT_KEY",
+  "AUDIT_CHAIN_KEY",
 ] as const;
 
 /** Next.js sets NEXT_PHASE to this while `next build` runs (next/constants PHASE_PRODUCTION_BUILD). */
@@ -150,6 +152,12 @@ const ZEnv = z.object({
     .optional()
     .transform((v) => (v === undefined || v === "false" ? 0 : v === "true" ? 1 : Number(v))),
   VERCEL: z.string().optional(),
+  /**
+   * The key the audit log's seals are HMAC'd with (lib/audit-chain/audit-chain-hash.ts). Only the app
+   * knows it, never the database, so the database's owner cannot forge a seal. Changing it makes
+   * every seal made before fail verification.
+   */
+  AUDIT_CHAIN_KEY: z.string().min(32, "must be at least 32 characters (e.g. openssl rand -hex 32)"),
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_SIGNING_KEY: z.string().optional(),
   /** "1" to talk to a local Inngest dev server instead of Inngest Cloud. */

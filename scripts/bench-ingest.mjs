@@ -603,6 +603,7 @@ async function main() {
       STRIPE_TIMEOUT_MS: "2000",
       INNGEST_SIGNING_KEY: "signkey-test-bench",
       INNGEST_EVENT_KEY: "bench-event-key",
+      AUDIT_CHAIN_KEY: "bench-audit-chain-key-0123456789abcdef",
       // Cloud mode (production refuses INNGEST_DEV), sending events to the stand-in.
       INNGEST_BASE_URL: standIn.url,
       NEXT_TELEMETRY_DISABLED: "1",

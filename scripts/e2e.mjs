@@ -72,6 +72,7 @@ const env = {
   STRIPE_WEBHOOK_SECRET: "whsec_stripe_e2e",
   INNGEST_SIGNING_KEY: "signkey-test-e2e",
   INNGEST_EVENT_KEY: "e2e-event-key",
+  AUDIT_CHAIN_KEY: "e2e-audit-chain-key-0123456789abcdef",
   NEXT_TELEMETRY_DISABLED: "1",
 };
 // playwright.config.ts launches this binary, or Playwright's own Chromium when unset.

@@ -35,6 +35,9 @@ async function main(): Promise<number> {
           `Disputes: ${summary.disputes.open} open, ${summary.disputes.resolved} resolved. ` +
           `Transfer attempts: ${summary.transferAttempts}. Alerts: ${summary.alerts}. Audit entries: ${summary.auditEntries}.`,
       );
+      console.log(
+        `Audit log: ${summary.auditSealed} entries sealed; chain ${summary.auditChainIntact ? "verified intact" : "BROKEN (npm run audit:verify)"}.`,
+      );
     } else {
       console.log("Demo data already present: nothing new created.");
     }

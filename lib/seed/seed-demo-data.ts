@@ -2,8 +2,11 @@ import "server-only";
 
 import type { PrismaClient } from "@/generated/prisma/client";
 import { PayoutStatus } from "@/generated/prisma/enums";
+import { runAuditVerification } from "@/lib/audit-chain/run-audit-verification";
+import { sealAuditLog } from "@/lib/audit-chain/seal-audit-log";
 import { hashPassword } from "@/lib/auth/password";
 import type { Tx } from "@/lib/db";
+import { getEnv } from "@/lib/env";
 
 import { buildDemoDataset, DEMO_MARKER_PROVIDER_EXTERNAL_ID } from "./build-demo-dataset";
 import type { TAdminRef, TDemoDataset } from "./demo-dataset-types";
@@ -24,6 +27,10 @@ export type TSeedSummary = {
   reversals: number;
   alerts: number;
   auditEntries: number;
+  /** Audit entries this run sealed (the demo's and any written before it). */
+  auditSealed: number;
+  /** Whether the audit chain verified intact after the data set was created (null: nothing created, not verified). */
+  auditChainIntact: boolean | null;
   durationMs: number;
 };
 
@@ -31,6 +38,8 @@ export type TSeedOptions = {
   /** The clock the data set is built around (default: now). */
   now?: Date;
   log?: (message: string) => void;
+  /** The key the audit log is sealed with (default: AUDIT_CHAIN_KEY). */
+  auditChainKey?: string;
 };
 
 /** Serializes concurrent seed runs (two `npm run db:seed` at once create one data set). */
@@ -89,7 +98,16 @@ export async function seedDemoData(db: PrismaClient, options: TSeedOptions = {})
     { timeout: 120_000, maxWait: 10_000 },
   );
 
-  const summary = summarize(dataset, users, Math.round(performance.now() - started));
+  // The demo's audit log is sealed and verified, as the sealer and the daily check would have it.
+  const key = options.auditChainKey ?? getEnv().AUDIT_CHAIN_KEY;
+  const sealed = await sealAuditLog(db, { key, wait: true });
+  let auditChainIntact: boolean | null = null;
+  if (dataset) {
+    auditChainIntact = (await runAuditVerification(db, { key, trigger: "seed", actorLabel: "Demo seed" })).ok;
+    log(`Sealed ${sealed.entries} audit entries in ${sealed.seals} seal(s); the chain verified ${auditChainIntact ? "intact" : "BROKEN"}.`);
+  }
+
+  const summary = summarize(dataset, users, Math.round(performance.now() - started), { auditSealed: sealed.entries, auditChainIntact });
   log(`Seeding finished in ${summary.durationMs} ms.`);
   return summary;
 }
@@ -163,7 +181,12 @@ function countRows(data: TDemoDataset): number {
   return Object.values(data).reduce((sum: number, rows: readonly unknown[]) => sum + rows.length, 0);
 }
 
-function summarize(data: TDemoDataset | null, users: number, durationMs: number): TSeedSummary {
+function summarize(
+  data: TDemoDataset | null,
+  users: number,
+  durationMs: number,
+  audit: Pick<TSeedSummary, "auditSealed" | "auditChainIntact">,
+): TSeedSummary {
   const payouts = Object.fromEntries(Object.values(PayoutStatus).map((s) => [s, 0])) as Record<PayoutStatus, number>;
   for (const p of data?.payouts ?? []) payouts[p.status] += 1;
   const tips = data?.tips ?? [];
@@ -186,6 +209,7 @@ function summarize(data: TDemoDataset | null, users: number, durationMs: number)
     reversals: data?.reversals.length ?? 0,
     alerts: data?.alerts.length ?? 0,
     auditEntries: data?.audit.length ?? 0,
+    ...audit,
     durationMs,
   };
 }

@@ -109,6 +109,16 @@ describe("seedDemoData", () => {
     expect(countsAfterFirst.AdminUser).toBe(3);
   });
 
+  it("seals the demo's audit log and records its verification, intact", async () => {
+    expect(first.auditSealed).toBe(countsAfterFirst.AuditLog);
+    expect(first.auditChainIntact).toBe(true);
+    expect(second).toMatchObject({ auditSealed: 0, auditChainIntact: null });
+    expect(await db.auditUnsealed.count()).toBe(0);
+    expect(await db.auditVerification.findMany({ select: { ok: true, trigger: true, entriesChecked: true } })).toEqual([
+      { ok: true, trigger: "seed", entriesChecked: countsAfterFirst.AuditLog },
+    ]);
+  });
+
   it("creates the three demo users with bcrypt hashes that still verify after a second run", async () => {
     for (const demo of DEMO_USERS) {
       const user = await db.adminUser.findUniqueOrThrow({ where: { email: demo.email } });
@@ -569,6 +579,7 @@ describe("npm run db:seed (scripts/seed.ts)", () => {
       STRIPE_WEBHOOK_SECRET: "whsec_stripe_production",
       INNGEST_SIGNING_KEY: "signkey-prod-0000",
       INNGEST_EVENT_KEY: "eventkey-prod-0000",
+      AUDIT_CHAIN_KEY: "an-audit-chain-key-for-production-0000",
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("Refusing to seed: NODE_ENV=production");
