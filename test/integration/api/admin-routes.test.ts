@@ -23,6 +23,7 @@ const ROLES: Record<string, TRole> = {
   "POST /api/admin/approvals/[id]/approve": "admin",
   "POST /api/admin/approvals/[id]/reject": "admin",
   "GET /api/admin/audit": "viewer",
+  "POST /api/admin/audit/verify": "admin",
   "GET /api/admin/disputes": "viewer",
   "GET /api/admin/overview": "viewer",
   "GET /api/admin/payouts": "viewer",
