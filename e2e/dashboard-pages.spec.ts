@@ -278,3 +278,29 @@ test.describe("Webhook deliveries", () => {
     });
   });
 });
+
+test.describe("Platform webhooks", () => {
+  test("the delivery log reads for a viewer; an admin adds an endpoint and sees its secret once", async ({ page }) => {
+    await signInAs(page, "viewer");
+    await test.step("a viewer reads the endpoints and the log, with no way to change them", async () => {
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Platform hooks" }).click();
+      await expect(page.getByRole("heading", { name: "Platform webhooks" })).toBeVisible();
+      const log = page.getByRole("list", { name: "Platform webhook deliveries" });
+      await expect(log.getByText("Delivered").first()).toBeVisible();
+      await expect(log.getByText("Gave up")).toHaveCount(1);
+      await expect(page.getByRole("button", { name: "Re-send" })).toHaveCount(0);
+      await expect(page.getByRole("button", { name: "Add endpoint" })).toHaveCount(0);
+    });
+    await page.context().clearCookies();
+    await signInAs(page, "admin");
+    await test.step("an admin adds an endpoint: its secret is shown once", async () => {
+      await page.goto("/platform-webhooks");
+      await page.getByLabel("URL (http or https)").fill("https://platform.example.test/e2e-hooks");
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      await expect(page.getByTestId("platform-webhook-secret")).toHaveText(/^whsec_[A-Za-z0-9+/]+=*$/);
+      await page.getByRole("button", { name: "I have stored it" }).click();
+      await expect(page.getByTestId("platform-webhook-secret")).toHaveCount(0);
+      await expect(page.getByText("https://platform.example.test/e2e-hooks")).toBeVisible();
+    });
+  });
+});

@@ -1,3 +1,4 @@
+import { createDeliverPlatformWebhooksFunction } from "./functions/deliver-platform-webhooks";
 import { createFollowUpPayoutFunction } from "./functions/follow-up-payout";
 import { createNotifyAlertsFunction } from "./functions/notify-alerts";
 import { createReconcilePayoutsFunction } from "./functions/reconcile-payouts";
@@ -18,6 +19,7 @@ export const functions = [
   createRepayProviderFunction(),
   createTopUpPayoutFunction(),
   createReconcilePayoutsFunction(),
+  createDeliverPlatformWebhooksFunction(),
   createSealAuditLogFunction(),
   createVerifyAuditLogFunction(),
   createNotifyAlertsFunction(),

@@ -71,6 +71,30 @@ describe("parseEnv", () => {
   });
 });
 
+describe("the booking platform's default webhook endpoint", () => {
+  const secret = "whsec_" + Buffer.alloc(32, 7).toString("base64");
+  const other = "whsec_" + Buffer.alloc(32, 9).toString("base64");
+
+  it("is optional, and takes one secret or several (a rotation) separated by spaces or commas", () => {
+    expect(parseEnv({}).PLATFORM_WEBHOOK_URL).toBeUndefined();
+    const env = parseEnv({ PLATFORM_WEBHOOK_URL: "https://platform.example.com/hooks", PLATFORM_WEBHOOK_SECRET: `${secret} ${other}` });
+    expect(env.PLATFORM_WEBHOOK_SECRET).toEqual([secret, other]);
+    expect(
+      parseEnv({ PLATFORM_WEBHOOK_URL: "http://localhost:4000/h", PLATFORM_WEBHOOK_SECRET: `${secret},${other}` }).PLATFORM_WEBHOOK_SECRET,
+    ).toHaveLength(2);
+  });
+
+  it("refuses a URL without a secret, a URL that is not http(s), and a secret that is not whsec_ base64", () => {
+    expect(() => parseEnv({ PLATFORM_WEBHOOK_URL: "https://platform.example.com/hooks" })).toThrow(/PLATFORM_WEBHOOK_SECRET/);
+    expect(() => parseEnv({ PLATFORM_WEBHOOK_URL: "ftp://platform.example.com/", PLATFORM_WEBHOOK_SECRET: secret })).toThrow(
+      /PLATFORM_WEBHOOK_URL/,
+    );
+    expect(() => parseEnv({ PLATFORM_WEBHOOK_URL: "https://p.example.com/", PLATFORM_WEBHOOK_SECRET: "not-a-secret" })).toThrow(
+      /PLATFORM_WEBHOOK_SECRET/,
+    );
+  });
+});
+
 describe("the origin Inngest calls (INNGEST_SERVE_ORIGIN)", () => {
   const { INNGEST_SERVE_ORIGIN: _unset, ...withoutOrigin } = PRODUCTION;
 

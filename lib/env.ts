@@ -6,6 +6,7 @@
 import { z } from "zod";
 
 import { DEFAULT_TIMING } from "./payouts/timing.ts";
+import { isWebhookSecret } from "./platform-webhooks/signature.ts";
 
 const LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/payouts";
 
@@ -129,6 +130,20 @@ const ZEnv = z.object({
         .min(1)
         .optional(),
     ),
+  /**
+   * The booking platform's default webhook endpoint (deployments set up as code); endpoints can
+   * also be added in the dashboard. http(s) only.
+   */
+  PLATFORM_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  /**
+   * Its Standard Webhooks signing secret (whsec_ followed by base64). Several, separated by spaces
+   * or commas, during a rotation: each delivery is signed with all of them.
+   */
+  PLATFORM_WEBHOOK_SECRET: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(/[\s,]+/).filter(Boolean)))
+    .pipe(z.array(z.string().refine(isWebhookSecret, "each secret must be whsec_ followed by base64")).min(1).optional()),
   /** A payout still waiting for funds this many days after Stripe first refused the transfer raises an alert. */
   FUNDS_WAIT_ALERT_DAYS: z.coerce.number().positive().max(365).default(7),
   /** A Stripe dispute or refund that matches no booking after this many minutes raises a critical alert. */
@@ -263,6 +278,11 @@ export function parseEnv(source: Record<string, string | undefined>, options: TP
     // The Inngest SDK skips request signature checks in dev mode: /api/inngest would run
     // transfers for anyone who posts to it.
     throw new EnvError("INNGEST_DEV must not be set in production: it turns off request signing on /api/inngest.");
+  }
+  if (parsed.data.PLATFORM_WEBHOOK_URL !== undefined && parsed.data.PLATFORM_WEBHOOK_SECRET === undefined) {
+    throw new EnvError(
+      "PLATFORM_WEBHOOK_URL is set without PLATFORM_WEBHOOK_SECRET (a whsec_… secret to sign its deliveries). See .env.example.",
+    );
   }
   const inngestServeOrigin =
     parsed.data.INNGEST_SERVE_ORIGIN ??

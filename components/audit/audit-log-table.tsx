@@ -21,6 +21,7 @@ function shortId(id: string): string {
 function entityHref(entry: TAuditListItem): string | null {
   if (entry.entityType === "payout") return `/payouts/${entry.entityId}`;
   if (entry.entityType === "alert") return "/alerts";
+  if (entry.entityType === "platform_webhook") return "/platform-webhooks";
   return null;
 }
 

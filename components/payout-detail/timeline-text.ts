@@ -92,6 +92,10 @@ const AUDIT_TITLES: Record<TAuditAction, string> = {
   "admin_access.expired": "Admin access request expired",
   "admin_access.granted_alone": "Admin access granted by the only admin",
   "webhook_event.redriven": "Webhook delivery re-applied",
+  "platform_webhook.endpoint_created": "Platform webhook endpoint added",
+  "platform_webhook.endpoint_updated": "Platform webhook endpoint changed",
+  "platform_webhook.secret_rotated": "Platform webhook secret rotated",
+  "platform_webhook.delivery_resent": "Platform webhook re-sent",
 };
 
 /** "payout.some_thing" -> "Some thing": for an action stored by an older version and since renamed. */

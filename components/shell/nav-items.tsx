@@ -92,6 +92,16 @@ export const NAV_ITEMS: readonly TNavItem[] = [
     ),
   },
   {
+    href: "/platform-webhooks",
+    label: "Platform hooks",
+    icon: (
+      <Icon>
+        <path d="M4 10h7M8 6l4 4-4 4" />
+        <path d="M14 4.5h2.5v11H14" />
+      </Icon>
+    ),
+  },
+  {
     href: "/users",
     label: "Users",
     minRole: "admin",

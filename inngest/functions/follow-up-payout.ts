@@ -1,7 +1,7 @@
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/lib/inngest/events";
-import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 
@@ -24,8 +24,7 @@ export function createFollowUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
     async ({ event, step, runId }) => {
       const target = "bookingId" in event.data ? { bookingId: event.data.bookingId } : { payoutId: event.data.payoutId };
       const result = await step.run("refresh-payout", async () => {
-        const r = await refreshPayout(engineContext(deps, FOLLOW_UP_PAYOUT_FN, runId), target);
-        await sendAlertNotificationsAfterCommit(deps.db);
+        const r = await withAfterCommitEffects(deps.db, () => refreshPayout(engineContext(deps, FOLLOW_UP_PAYOUT_FN, runId), target));
         return {
           payoutId: r.payout?.id ?? null,
           status: r.payout?.status ?? null,

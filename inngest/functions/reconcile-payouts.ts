@@ -8,6 +8,7 @@ import { deliverAlertNotifications } from "@/lib/notifications/deliver-notificat
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { compactPayoutTotals } from "@/lib/overview/compact-payout-totals";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
+import { deliverPlatformWebhooks } from "@/lib/platform-webhooks/deliver-platform-webhooks";
 import { alertUnmatchedMoneyEvents } from "@/lib/stripe-webhooks/alert-unmatched-events";
 
 export const RECONCILE_PAYOUTS_FN = "reconcile-payouts";
@@ -32,7 +33,9 @@ export function createReconcilePayoutsFunction(deps: TEngineDeps = defaultDeps) 
       const published = await step.run("publish-events", () => publishOutbox(deps.db, { limit: 1000 }));
       const totals = await step.run("compact-payout-totals", () => compactPayoutTotals(deps.db));
       const notified = await step.run("alert-notifications", () => sendAlertNotificationsBySweep(deps));
-      return { resent, recovered, deliveries, unmatched, swept, published, totals, notified };
+      // Backstop of the booking platform's webhooks: whatever is due (the deliver function runs each minute).
+      const platformWebhooks = await step.run("deliver-platform-webhooks", () => deliverPlatformWebhooks({ db: deps.db }));
+      return { resent, recovered, deliveries, unmatched, swept, published, totals, notified, platformWebhooks };
     },
   );
 }

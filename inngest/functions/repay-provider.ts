@@ -2,9 +2,9 @@ import { RetryAfterError } from "inngest";
 
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
+import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { payoutRepaymentRequested } from "@/lib/inngest/events";
-import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { repayProvider } from "@/lib/payouts/repay-provider";
 
 export const REPAY_PROVIDER_FN = "repay-provider";
@@ -21,10 +21,9 @@ export function createRepayProviderFunction(deps: TEngineDeps = defaultDeps) {
     },
     async ({ event, step, runId }) =>
       step.run("repay", async () => {
-        const r = await repayProvider(engineContext(deps, REPAY_PROVIDER_FN, runId), deps.stripe(), {
-          repaymentId: event.data.repaymentId,
-        });
-        await sendAlertNotificationsAfterCommit(deps.db);
+        const r = await withAfterCommitEffects(deps.db, () =>
+          repayProvider(engineContext(deps, REPAY_PROVIDER_FN, runId), deps.stripe(), { repaymentId: event.data.repaymentId }),
+        );
         if (r.kind === "retry") throw new RetryAfterError(`repayment not made yet: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

@@ -2,9 +2,9 @@ import { RetryAfterError } from "inngest";
 
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
+import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { payoutReversalRequested } from "@/lib/inngest/events";
-import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { reverseTransfer } from "@/lib/payouts/reverse-transfer";
 
 export const REVERSE_TRANSFER_FN = "reverse-transfer";
@@ -21,10 +21,9 @@ export function createReverseTransferFunction(deps: TEngineDeps = defaultDeps) {
     },
     async ({ event, step, runId }) =>
       step.run("reverse", async () => {
-        const r = await reverseTransfer(engineContext(deps, REVERSE_TRANSFER_FN, runId), deps.stripe(), {
-          reversalId: event.data.reversalId,
-        });
-        await sendAlertNotificationsAfterCommit(deps.db);
+        const r = await withAfterCommitEffects(deps.db, () =>
+          reverseTransfer(engineContext(deps, REVERSE_TRANSFER_FN, runId), deps.stripe(), { reversalId: event.data.reversalId }),
+        );
         if (r.kind === "retry") throw new RetryAfterError(`reversal failed: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

@@ -1,9 +1,9 @@
 import { NonRetriableError } from "inngest";
 
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
+import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { bookingCompleted } from "@/lib/inngest/events";
-import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 import { schedulePayout } from "@/lib/payouts/schedule-payout";
@@ -21,7 +21,7 @@ export function createSchedulePayoutFunction(deps: TEngineDeps = defaultDeps) {
     async ({ event, step, runId }) => {
       const ctx = () => engineContext(deps, SCHEDULE_PAYOUT_FN, runId);
       const payout = await step.run("schedule", async () => {
-        const p = await schedulePayout(ctx(), { bookingId: event.data.bookingId });
+        const p = await withAfterCommitEffects(deps.db, () => schedulePayout(ctx(), { bookingId: event.data.bookingId }));
         if (!p) throw new NonRetriableError(`Booking ${event.data.bookingId} has no payout (cancelled).`);
         return { id: p.id, status: p.status, eligibleAt: p.eligibleAt.toISOString() };
       });
@@ -29,8 +29,7 @@ export function createSchedulePayoutFunction(deps: TEngineDeps = defaultDeps) {
       await step.sleepUntil("wait-until-due", payout.eligibleAt);
 
       const due = await step.run("request-transfer-if-eligible", async () => {
-        const result = await refreshPayout(ctx(), { payoutId: payout.id });
-        await sendAlertNotificationsAfterCommit(deps.db);
+        const result = await withAfterCommitEffects(deps.db, () => refreshPayout(ctx(), { payoutId: payout.id }));
         return { transferRequested: result.transferRequested, status: result.payout?.status ?? null };
       });
       await step.run("publish-events", () => publishOutbox(deps.db));

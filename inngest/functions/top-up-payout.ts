@@ -2,9 +2,9 @@ import { RetryAfterError } from "inngest";
 
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
+import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { payoutTopUpRequested } from "@/lib/inngest/events";
-import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { topUpPayout } from "@/lib/payouts/top-up-payout";
 
 export const TOP_UP_PAYOUT_FN = "top-up-payout";
@@ -26,8 +26,9 @@ export function createTopUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
     },
     async ({ event, step, runId }) =>
       step.run("top-up", async () => {
-        const r = await topUpPayout(engineContext(deps, TOP_UP_PAYOUT_FN, runId), deps.stripe(), { transferId: event.data.transferId });
-        await sendAlertNotificationsAfterCommit(deps.db);
+        const r = await withAfterCommitEffects(deps.db, () =>
+          topUpPayout(engineContext(deps, TOP_UP_PAYOUT_FN, runId), deps.stripe(), { transferId: event.data.transferId }),
+        );
         if (r.kind === "retry") throw new RetryAfterError(`top-up not made yet: ${r.error}`, r.delayMs ?? "1m");
         return r;
       }),

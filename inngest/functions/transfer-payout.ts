@@ -2,9 +2,9 @@ import { RetryAfterError } from "inngest";
 
 import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { stripeWriteThrottle } from "@/inngest/flow-control";
+import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { payoutTransferRequested } from "@/lib/inngest/events";
-import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
 import { transferPayout } from "@/lib/payouts/transfer-payout";
@@ -50,14 +50,16 @@ export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
         const payoutId = event.data.event.data.payoutId;
         // Only if the failed run's attempt is the latest: a newer run may be transferring it now.
         const failedRunId = event.data.run_id;
-        await settleProcessingPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId, runId: failedRunId });
-        await sendAlertNotificationsAfterCommit(deps.db);
+        await withAfterCommitEffects(deps.db, () =>
+          settleProcessingPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId, runId: failedRunId }),
+        );
       },
     },
     async ({ event, step, runId }) => {
       const result = await step.run("transfer", async () => {
-        const r = await transferPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId: event.data.payoutId });
-        await sendAlertNotificationsAfterCommit(deps.db);
+        const r = await withAfterCommitEffects(deps.db, () =>
+          transferPayout(engineContext(deps, TRANSFER_PAYOUT_FN, runId), deps.stripe(), { payoutId: event.data.payoutId }),
+        );
         if (r.kind === "retry") {
           const what = r.counted ? `attempt ${r.attemptNumber} failed` : "Stripe turned the attempt away (not counted)";
           if (r.delayMs) throw new RetryAfterError(`${what}: ${r.error}`, r.delayMs);

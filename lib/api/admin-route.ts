@@ -15,6 +15,7 @@ import { requireApiUser, type TCurrentUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
+import { collectPlatformEvents, deliverPlatformEventsNow } from "@/lib/platform-webhooks/after-commit";
 
 // Every admin route handler is one `adminRoute(options, handler)`: the same checks in the same
 // order, and the same answer for the same mistake everywhere:
@@ -25,7 +26,8 @@ import { publishOutbox } from "@/lib/outbox/publish-outbox";
 //   5. the body: over 64 KB 413, not application/json 415, not JSON or refused by the schema 400
 //   6. the handler; any AppError becomes its status, anything else a logged 500
 //   7. events the change queued are sent to Inngest after the answer (unsent ones stay in the
-//      outbox for the reconciliation sweep), and alerts it raised are notified (a no-op otherwise)
+//      outbox for the reconciliation sweep); the booking platform's webhooks it caused get
+//      their first attempt (lib/platform-webhooks), and alerts it raised are notified (a no-op otherwise)
 // Answers are JSON and never cached.
 
 type TParamsContext = { params: Promise<Record<string, string | string[] | undefined>> } | undefined;
@@ -82,19 +84,22 @@ export function adminRoute<TBody = undefined, TQuery = undefined, TIds extends s
       ) as TBody;
 
       let publish: { eventIds?: string[] } | null = null;
-      const result = await handler({
-        request,
-        user,
-        actor: adminActorOf(user),
-        requestId: randomUUID(),
-        ids,
-        body,
-        query,
-        publishAfter: (eventIds) => {
-          publish = { eventIds };
-        },
-      });
+      const { result, eventIds: platformEvents } = await collectPlatformEvents(() =>
+        handler({
+          request,
+          user,
+          actor: adminActorOf(user),
+          requestId: randomUUID(),
+          ids,
+          body,
+          query,
+          publishAfter: (eventIds) => {
+            publish = { eventIds };
+          },
+        }),
+      );
       if (publish) after(() => publishQueued(publish!));
+      if (platformEvents.length > 0) after(() => deliverPlatformEventsNow(db, platformEvents));
       after(() => sendAlertNotificationsAfterCommit(db));
       if (result instanceof Response) {
         if (!result.headers.has("Cache-Control")) result.headers.set("Cache-Control", "no-store");

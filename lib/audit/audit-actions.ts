@@ -99,6 +99,11 @@ export const AUDIT_ACTIONS = [
   "admin_access.expired",
   "admin_access.granted_alone",
   "webhook_event.redriven",
+  // Outbound webhooks to the booking platform (lib/platform-webhooks).
+  "platform_webhook.endpoint_created",
+  "platform_webhook.endpoint_updated",
+  "platform_webhook.secret_rotated",
+  "platform_webhook.delivery_resent",
 ] as const;
 
 export type TAuditAction = (typeof AUDIT_ACTIONS)[number];

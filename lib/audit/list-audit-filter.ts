@@ -20,6 +20,7 @@ export const AUDIT_ENTITY_TYPES = [
   "alert_notification",
   "admin_user",
   "webhook_event",
+  "platform_webhook",
 ] as const;
 
 /**

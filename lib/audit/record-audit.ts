@@ -27,7 +27,8 @@ export type TAuditEntry = {
     | "alert"
     | "alert_notification"
     | "admin_user"
-    | "webhook_event";
+    | "webhook_event"
+    | "platform_webhook";
   entityId: string;
   reason?: string | null;
   before?: Prisma.InputJsonValue | null;

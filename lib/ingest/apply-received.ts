@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
+import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyInOrder, laneKeyOf } from "./apply-in-order";
@@ -40,6 +41,11 @@ export const APPLY_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000];
  * whatever waited in it; after that, what is left `received` is the reconciliation sweep's.
  */
 export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
+  // The booking platform's webhooks the applies caused get their first attempt once the lane is let go.
+  await withPlatformWebhooks(deps.db, () => applyWithRetries(deps, delivery));
+}
+
+async function applyWithRetries(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await inTurn(() => applyInOrder(deps, laneKeyOf(delivery)));

@@ -6,6 +6,7 @@ import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
+import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
 
 import { settleDebtRecoveries } from "./debt-recovery-rows";
 import { changedPayoutFields, type TPayoutChangeData } from "./payout-change";
@@ -61,10 +62,10 @@ export type TPayoutChange = {
 /**
  * The one way a payout changes: the state machine decides the new status, the amount is
  * recomputed from its parts (and its version bumped when it moves), the row is written
- * only if nobody changed it since it was read, and the audit entry is written in the
- * same transaction. What the payout reserved for the provider's debts is applied or released with
- * the change that transfers it or puts it back (debt-recovery-rows.ts). The payout should be locked
- * (lockPayout) by the caller.
+ * only if nobody changed it since it was read, and the audit entry (and the booking platform's
+ * event, lib/platform-webhooks) is written in the same transaction. What the payout reserved for
+ * the provider's debts is applied or released with the change that transfers it or puts it back
+ * (debt-recovery-rows.ts). The payout should be locked (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
   let updated: Payout;
@@ -93,6 +94,8 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
     }),
   );
   await settleDebtRecoveries(tx, payout, updated, change.audit);
+  // What the booking platform is told of the change (a new status), in the same transaction.
+  await recordPayoutEvent(tx, payout, updated);
   return updated;
 }
 

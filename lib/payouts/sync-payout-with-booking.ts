@@ -8,6 +8,7 @@ import type { Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { formatMoney } from "@/lib/money/format-money";
 import { payoutAmount } from "@/lib/money/money";
+import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
 
 import { applyCurrencyPolicy } from "./apply-currency-policy";
 import { changePayout, lockPayoutForBooking, payoutSnapshot } from "./change-payout";
@@ -118,6 +119,7 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
       before: null,
       after: payoutSnapshot(payout),
     });
+    await recordPayoutEvent(tx, null, payout);
     payout = await applyCurrencyPolicy(tx, ctx, payout, booking);
   } else if (ADJUSTABLE_STATUSES.includes(payout.status)) {
     // A failed refund gives back what its step took (never below nothing refunded).

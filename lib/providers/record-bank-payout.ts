@@ -8,6 +8,7 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import { formatMoney } from "@/lib/money/format-money";
 import { normalizeCurrency } from "@/lib/money/money";
+import { recordBankPayoutFailedEvent } from "@/lib/platform-webhooks/record-event";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
 export type TBankPayoutFact = {
@@ -137,6 +138,8 @@ export async function recordBankPayout(context: TServiceContext, stripe: Stripe,
         after: { stripePayoutId: fact.payoutId, status: fact.status, amount: fact.amount, currency, failureCode: fact.failureCode },
       });
     }
+    // The booking platform hears of a failed one (its providers were told "paid").
+    if (fact.status === "failed") await recordBankPayoutFailedEvent(tx, bankPayout, linkedPayouts);
     if (fact.status === "failed" || fact.status === "canceled") {
       await raiseAlert(tx, {
         kind: "bank_payout_failed",

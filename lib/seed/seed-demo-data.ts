@@ -10,6 +10,7 @@ import { getEnv } from "@/lib/env";
 
 import { buildDemoDataset, DEMO_MARKER_PROVIDER_EXTERNAL_ID } from "./build-demo-dataset";
 import type { TAdminRef, TDemoDataset } from "./demo-dataset-types";
+import { buildDemoPlatformWebhooks } from "./demo-platform-webhooks";
 import { DEMO_USERS } from "./demo-users";
 
 export type TSeedSummary = {
@@ -87,7 +88,7 @@ export async function seedDemoData(db: PrismaClient, options: TSeedOptions = {})
       const buildStarted = performance.now();
       const built = buildDemoDataset({ now, admin: staffRef(staff, "admin"), operator: staffRef(staff, "operator") });
       const insertStarted = performance.now();
-      await insertDataset(tx, built);
+      await insertDataset(tx, built, now);
       log(
         `Built the data set in ${Math.round(insertStarted - buildStarted)} ms, ` +
           `inserted ${countRows(built)} rows in ${Math.round(performance.now() - insertStarted)} ms.`,
@@ -124,7 +125,7 @@ function staffRef(staff: TAdminRef[], role: "admin" | "operator"): TAdminRef {
  * columns the rows carry are listed, so any other column takes its database default; the
  * CHECK constraints and triggers apply as for any insert.
  */
-async function insertDataset(tx: Tx, data: TDemoDataset): Promise<void> {
+async function insertDataset(tx: Tx, data: TDemoDataset, now: Date): Promise<void> {
   await insertRows(tx, "Provider", data.providers);
   await insertRows(tx, "Booking", data.bookings);
   await insertRows(tx, "Payout", data.payouts);
@@ -139,6 +140,13 @@ async function insertDataset(tx: Tx, data: TDemoDataset): Promise<void> {
   await insertRows(tx, "AlertNotification", data.notifications);
   await insertRows(tx, "AlertNotificationItem", data.notificationItems);
   await insertRows(tx, "AuditLog", data.audit);
+  // What the booking platform was told of these payouts (the Platform webhooks page's log).
+  const hooks = buildDemoPlatformWebhooks(data, now);
+  await insertRows(tx, "PlatformWebhookEndpoint", hooks.endpoints);
+  await insertRows(tx, "PlatformWebhookSecret", hooks.secrets);
+  await insertRows(tx, "PlatformWebhookEvent", hooks.events);
+  await insertRows(tx, "PlatformWebhookDelivery", hooks.deliveries);
+  await insertRows(tx, "PlatformWebhookAttempt", hooks.attempts);
 }
 
 type TTable =
@@ -155,7 +163,12 @@ type TTable =
   | "Alert"
   | "AlertNotification"
   | "AlertNotificationItem"
-  | "AuditLog";
+  | "AuditLog"
+  | "PlatformWebhookEndpoint"
+  | "PlatformWebhookSecret"
+  | "PlatformWebhookEvent"
+  | "PlatformWebhookDelivery"
+  | "PlatformWebhookAttempt";
 
 async function insertRows(tx: Tx, table: TTable, rows: readonly object[]): Promise<void> {
   if (rows.length === 0) return;

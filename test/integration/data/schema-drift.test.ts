@@ -107,6 +107,7 @@ const PARTIAL_INDEXES = [
   { table: "AdminAccessRequest", name: "AdminAccessRequest_one_pending_per_email", unique: true, columns: ["email"] },
   { table: "AdminAccessRequest", name: "AdminAccessRequest_one_pending_per_user", unique: true, columns: ["userId"] },
   { table: "DebtClosingRequest", name: "DebtClosingRequest_one_pending", unique: true, columns: ["debtId"] },
+  { table: "PlatformWebhookEndpoint", name: "PlatformWebhookEndpoint_one_config", unique: true, columns: ["source"] },
 ];
 type TForeignKey = {
   table: string;

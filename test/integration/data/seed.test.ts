@@ -34,6 +34,10 @@ const TABLES = [
   "OutboxEvent",
   "Alert",
   "SystemState",
+  "PlatformWebhookEndpoint",
+  "PlatformWebhookEvent",
+  "PlatformWebhookDelivery",
+  "PlatformWebhookAttempt",
 ] as const;
 
 const ALL_STATUSES: PayoutStatus[] = [
@@ -469,6 +473,25 @@ describe("seedDemoData", () => {
     expect(stripeDisputes.length).toBeGreaterThan(0);
     for (const d of stripeDisputes) expect(d.stripeChargeId).toBe(d.booking.stripeChargeId);
     expect(await db.dispute.count({ where: { stripeDisputeId: null, stripeChargeId: { not: null } } })).toBe(0);
+  });
+
+  it("shows outbound webhooks to the booking platform in the log: delivered, retried after a 503, given up after 3 days", async () => {
+    const { listPlatformWebhooks } = await import("@/lib/platform-webhooks/list-platform-webhooks");
+    const view = await listPlatformWebhooks(db);
+    expect(view.endpoints).toMatchObject([{ enabled: true, source: "admin", secrets: [{ expiresAt: null }] }]);
+    expect(view.deliveries.length).toBeGreaterThan(10);
+    const all = await db.platformWebhookDelivery.findMany({ include: { log: true, event: true } });
+    expect(all.some((d) => d.status === "succeeded" && d.log.length === 2 && d.log[0]!.statusCode === 503)).toBe(true);
+    const gaveUp = all.filter((d) => d.status === "failed");
+    expect(gaveUp).toHaveLength(1);
+    expect(gaveUp[0]!.log.length).toBeGreaterThan(8);
+    expect(all.some((d) => d.status === "pending")).toBe(false); // nothing for a demo server to send
+    // Each payout's events in sequence from 1, the types its status gave.
+    const byPayout = new Map<string, typeof all>();
+    for (const d of all) byPayout.set(d.event.subjectId, [...(byPayout.get(d.event.subjectId) ?? []), d]);
+    for (const deliveries of byPayout.values()) {
+      expect(deliveries.map((d) => d.event.sequence).sort()).toEqual(deliveries.map((_, i) => i + 1));
+    }
   });
 
   it("cancels payouts of cancelled bookings and fully refunded disputes", async () => {

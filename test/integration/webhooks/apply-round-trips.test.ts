@@ -79,7 +79,9 @@ describe("round trips per delivery (store + apply + publish)", () => {
       amount: 9_500,
       status: "scheduled",
     });
-    expect(onCompleted.length).toBeLessThanOrEqual(18);
+    // 18 + 1 since issue 14's outbound webhooks: the new payout's payout.scheduled event for the
+    // booking platform, one insert in the same transaction (no endpoint here: nothing after it).
+    expect(onCompleted.length).toBeLessThanOrEqual(19);
     expect(onTip.length).toBeLessThanOrEqual(25);
     expect(onResent.length).toBeLessThanOrEqual(2);
   });

@@ -1,0 +1,94 @@
+import "server-only";
+
+import type { Payout, ProviderBankPayout } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/db";
+import { getEnv } from "@/lib/env";
+
+import { notePlatformEvent } from "./after-commit";
+import { platformEventForPayoutChange, type TPlatformEventType } from "./event-types";
+
+/**
+ * Records, in the transaction of a payout's change, the event the booking platform is told about
+ * it (none for most changes: platformEventForPayoutChange). One statement: the event's sequence
+ * (the payout's previous events + 1: the payout row is locked by its writer, so gapless and never
+ * repeated), the platform's booking and provider ids, the Stripe ids, and whether any endpoint
+ * exists to deliver it to (then it is delivered after the commit). Fan-out to endpoints is the
+ * deliverer's (deliver-platform-webhooks.ts).
+ */
+export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Payout): Promise<void> {
+  const type = platformEventForPayoutChange(before, after);
+  if (!type) return;
+  const data = {
+    payoutId: after.id,
+    status: after.status,
+    previousStatus: before?.status ?? null,
+    currency: after.currency,
+    amount: after.amount,
+    providerShare: after.providerShare,
+    tipAmount: after.tipAmount,
+    refundedAmount: after.refundedAmount,
+    reversedAmount: after.reversedAmount,
+    repaidAmount: after.repaidAmount,
+    debtRecoveredAmount: after.debtRecoveredAmount,
+    transferCurrency: after.transferCurrency,
+    holdReason: after.holdReason,
+    cancelReason: after.cancelReason,
+    failureReason: after.status === "failed" ? after.lastError : null,
+    eligibleAt: after.eligibleAt.toISOString(),
+    transferredAt: after.transferredAt?.toISOString() ?? null,
+  };
+  const rows = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
+    WITH seq AS (
+      SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${after.id}::uuid
+    )
+    INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
+    SELECT ${type}, ${after.id}::uuid, seq.n,
+      ${JSON.stringify(data)}::jsonb || jsonb_build_object(
+        'sequence', seq.n,
+        'bookingId', b."externalId",
+        'providerId', p."externalId",
+        'stripe', jsonb_build_object(
+          'accountId', p."stripeAccountId",
+          'chargeId', b."stripeChargeId",
+          'paymentIntentId', b."stripePaymentIntentId",
+          'transferId', ${after.stripeTransferId}::text,
+          'transferIds', COALESCE((
+            SELECT jsonb_agg(t."stripeTransferId" ORDER BY t."createdAt", t.id) FROM "PayoutTransfer" t
+            WHERE t."payoutId" = ${after.id}::uuid AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb)))
+    FROM seq, "Booking" b JOIN "Provider" p ON p.id = b."providerId"
+    WHERE b.id = ${after.bookingId}::uuid
+    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+  noteIfDeliverable(rows[0]);
+}
+
+/** A provider's bank payout failed (the money is back in their Stripe balance): one insert, as above. */
+export async function recordBankPayoutFailedEvent(tx: Tx, bankPayout: ProviderBankPayout, payoutIds: readonly string[]): Promise<void> {
+  const type: TPlatformEventType = "provider.bank_payout_failed";
+  const data = {
+    bankPayoutId: bankPayout.id,
+    status: bankPayout.status,
+    currency: bankPayout.currency,
+    amount: bankPayout.amount,
+    failureCode: bankPayout.failureCode,
+    failureMessage: bankPayout.failureMessage,
+    payoutIds,
+  };
+  const rows = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
+    WITH seq AS (
+      SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${bankPayout.id}::uuid
+    )
+    INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
+    SELECT ${type}, ${bankPayout.id}::uuid, seq.n,
+      ${JSON.stringify(data)}::jsonb || jsonb_build_object(
+        'sequence', seq.n,
+        'providerId', p."externalId",
+        'stripe', jsonb_build_object('accountId', p."stripeAccountId", 'payoutId', ${bankPayout.stripePayoutId}::text))
+    FROM seq, "Provider" p
+    WHERE p.id = ${bankPayout.providerId}::uuid
+    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+  noteIfDeliverable(rows[0]);
+}
+
+function noteIfDeliverable(row: { id: string; hasEndpoints: boolean } | undefined): void {
+  if (row && (row.hasEndpoints || getEnv().PLATFORM_WEBHOOK_URL !== undefined)) notePlatformEvent(row.id);
+}
