@@ -1,7 +1,7 @@
 import "server-only";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
-import { withPlatformWebhooks } from "@/lib/platform-webhooks/after-commit";
+import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyInOrder, laneKeyOf } from "./apply-in-order";
@@ -41,8 +41,10 @@ export const APPLY_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000];
  * whatever waited in it; after that, what is left `received` is the reconciliation sweep's.
  */
 export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
-  // The booking platform's webhooks the applies caused get their first attempt once the lane is let go.
-  await withPlatformWebhooks(deps.db, () => applyWithRetries(deps, delivery));
+  // What the applies caused outside the database (the booking platform's webhooks, alert
+  // notifications) gets its first attempt once the lane is let go: a slow endpoint or mail
+  // server never holds a booking's lane.
+  await withAfterCommitEffects(deps.db, () => applyWithRetries(deps, delivery));
 }
 
 async function applyWithRetries(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {

@@ -2,7 +2,6 @@ import "server-only";
 
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
 import { inngest } from "@/lib/inngest/client";
-import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
 import { publishOutbox, type TPublishResult } from "@/lib/outbox/publish-outbox";
 import { deferredStripeDeliveriesForCharges } from "@/lib/stripe-webhooks/booking-reference";
 import { outcomeOfError } from "@/lib/webhooks/apply-booking-delivery";
@@ -48,7 +47,6 @@ export async function processDelivery(deps: TWebhookDeps, delivery: WebhookEvent
     }
   }
   if (options.publish !== false) await publishDeliveryEvents(deps.db, appliedIds);
-  await sendAlertNotificationsAfterCommit(deps.db, { waitMs: PUBLISH_DEADLINE_MS });
   return outcome;
 }
 

@@ -21,21 +21,10 @@ let lastPassAt = 0;
  * The first attempt, right after the commit that raised alerts, in this process. No query
  * when no channel is configured, nor unless alerts were raised here since the last pass or
  * DUE_CHECK_MS has passed. Never throws: what it could not do the engine and the
- * reconciliation sweep do. With `waitMs`, the caller waits at most that long (a webhook's lane
- * must not wait on a slow mail server); the attempt goes on in this process meanwhile.
+ * reconciliation sweep do.
  */
-export async function sendAlertNotificationsAfterCommit(db: Db, options: { waitMs?: number } = {}): Promise<void> {
-  const attempt = attemptAfterCommit(db);
-  if (options.waitMs === undefined) return attempt;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, options.waitMs);
-  });
-  try {
-    await Promise.race([attempt, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export async function sendAlertNotificationsAfterCommit(db: Db): Promise<void> {
+  return attemptAfterCommit(db);
 }
 
 async function attemptAfterCommit(db: Db): Promise<void> {
