@@ -2,26 +2,18 @@
 // way the money could disagree (payout amount vs transfers vs debt recovered vs debt left).
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness, transferEvent } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent } from "../../support/engine";
+import { stripeEvent } from "../../support/stripe-fixtures";
+import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+// The engine with the app's Stripe pointed at the fake, so Stripe's webhooks (refunds) reach it too.
+const h = appEngineHarness();
+const REVERSALS = /\/v1\/transfers\/.+\/reversals/;
 
 type TProviderInput = { externalId: string; name: string; email: string; stripeAccountId: string };
 
@@ -97,5 +89,57 @@ describe("debt recovery under attack", () => {
     // What Stripe moved is what the payout says it paid: the debt recovered stays recovered.
     expect(sentFor(payout.id)).toBe(after.amount);
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 3_000, status: "settled" });
+  });
+
+  it("a refund that fails after its refused reversal's debt was recovered from a later payout gives the provider the recovery back", async () => {
+    // P0 (80.00 of a 100.00 charge) is transferred; 25.00 refunded: its 20.00 reversal is refused, a debt.
+    const key = randomUUID().slice(0, 8);
+    const provider: TProviderInput = {
+      externalId: `prov_${key}`,
+      name: `P ${key}`,
+      email: `p-${key}@example.test`,
+      stripeAccountId: h.account(),
+    };
+    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
+    const { bookingId } = await h.completeBooking({
+      provider,
+      stripeAccountId: provider.stripeAccountId,
+      providerReady: true,
+      providerShare: 8_000,
+      stripeChargeId: charge.id,
+    });
+    h.clock.advance(48 * HOUR + 1);
+    const p0 = await payoutOf(bookingId);
+    expect((await h.run("transfer", transferEvent(p0.id))).result).toMatchObject({ kind: "transferred" });
+    const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
+    await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+    const [reversal] = await db.transferReversal.findMany({ where: { payoutId: p0.id } });
+    h.fake.failNext(
+      { method: "POST", path: REVERSALS },
+      { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "Insufficient funds." },
+    );
+    const reverse = { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: p0.id } };
+    expect((await h.run("reverse", reverse)).result).toMatchObject({ kind: "failed", debtRecorded: true });
+    const [debt] = await db.providerDebt.findMany({ where: { payoutId: p0.id } });
+    expect(debt).toMatchObject({ amount: 2_000, status: "open" });
+
+    // P1 recovers the whole debt: 60.00 sent.
+    const p1 = await bookingOf(provider);
+    h.clock.advance(48 * HOUR + 1);
+    expect((await h.run("transfer", transferEvent(p1.id))).result).toMatchObject({ kind: "transferred" });
+    expect(sentFor(p1.id)).toBe(6_000);
+    expect(await debtOf(debt!.id)).toMatchObject({ recoveredAmount: 2_000, status: "settled" });
+
+    // The refund fails: the provider did not owe the 20.00 after all, and P1 kept it from them.
+    const failed = h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card");
+    await sendProcessed(stripeEvent({ type: "refund.failed", object: failed }));
+    const repayments = await db.payoutTransfer.findMany({ where: { payoutId: p0.id, kind: "repayment" } });
+    for (const r of repayments) await h.run("repay", { name: "payout/repayment.requested", data: { repaymentId: r.id, payoutId: p0.id } });
+    // Owed 80.00 + 80.00, paid 80.00 + 60.00: a person is told to give the 20.00 back, and it is not also repaid.
+    expect(await db.alert.findMany({ where: { providerId: p0.providerId, kind: "forgiven_debt_was_recovered" } })).toMatchObject([
+      { severity: "critical", message: expect.stringContaining("$20.00 of it had already been kept") },
+    ]);
+    expect(await db.providerDebt.findUniqueOrThrow({ where: { id: debt!.id } })).toMatchObject({ status: "written_off" });
+    expect(h.transfersFor(p0.id).filter((t) => t.metadata?.repaymentOf)).toEqual([]);
   });
 });
