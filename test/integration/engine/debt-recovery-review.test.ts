@@ -5,9 +5,11 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
+import { decideDebtClosing, requestDebtClosing } from "@/lib/payouts/close-provider-debt";
+import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, transferEvent } from "../../support/engine";
+import { ADMIN_ACTOR, HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
 import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 
@@ -141,5 +143,72 @@ describe("debt recovery under attack", () => {
     ]);
     expect(await db.providerDebt.findUniqueOrThrow({ where: { id: debt!.id } })).toMatchObject({ status: "written_off" });
     expect(h.transfersFor(p0.id).filter((t) => t.metadata?.repaymentOf)).toEqual([]);
+  });
+});
+
+describe("closing a debt under attack", () => {
+  async function admins() {
+    const make = (name: string) =>
+      db.adminUser.create({
+        data: {
+          email: `${name}-${randomUUID().slice(0, 6)}@payouts.test`,
+          name,
+          role: "admin",
+          passwordHash: "x",
+          createdAt: new Date(h.clock.now().getTime() - HOUR),
+        },
+      });
+    const [a, b] = [await make("Ada"), await make("Bob")];
+    return { asAda: { ...h.ctx(), actor: ADMIN_ACTOR(a.id) }, asBob: { ...h.ctx(), actor: ADMIN_ACTOR(b.id, "Bob Admin") } };
+  }
+
+  it("a four-eyes request overtaken by a recovery is cancelled on approval, and the cancellation is audited", async () => {
+    const { asAda, asBob } = await admins();
+    const { provider, debts, earlier } = await providerWithDebts([3_000]);
+    const requested = await requestDebtClosing(
+      asAda,
+      { debtId: debts[0]!.id, closing: "write_off", reason: "provider account closed" },
+      { fourEyesThreshold: 1_000 },
+    );
+    const requestId = requested.outcome === "approval_requested" ? requested.request.id : "";
+    // A payout recovers 1,000 of it meanwhile (applied to debt whole).
+    const payout = await bookingOf(provider, 1_000);
+    h.clock.advance(48 * HOUR + 1000);
+    await h.run("transfer", transferEvent(payout.id));
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 1_000, status: "open" });
+
+    // Approving what no longer matches the debt writes nothing off: the request is cancelled, on the record.
+    await expect(decideDebtClosing(asBob, { requestId, approve: true, reason: "checked with finance" })).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(await db.debtClosingRequest.findUniqueOrThrow({ where: { id: requestId } })).toMatchObject({ status: "cancelled" });
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ status: "open", recoveredAmount: 1_000 });
+    expect(await db.auditLog.findMany({ where: { entityId: earlier.id, action: "provider.debt_closing_cancelled" } })).toMatchObject([
+      { after: { debtId: debts[0]!.id, requestId, requested: 3_000, left: 2_000 } },
+    ]);
+  });
+
+  it("a waive racing the claim that reserves the same debt: one of them takes it, never both", async () => {
+    const { asAda } = await admins();
+    for (let i = 0; i < 3; i++) {
+      const { provider, debts } = await providerWithDebts([3_000]);
+      const payout = await bookingOf(provider);
+      h.clock.advance(48 * HOUR + 1000);
+      const [claim, waive] = await Promise.allSettled([
+        claimTransfer({ ...h.ctx(), runId: `run_waive_race_${i}` }, { payoutId: payout.id }),
+        requestDebtClosing(asAda, { debtId: debts[0]!.id, closing: "waive", reason: "goodwill" }, { fourEyesThreshold: 1_000_000 }),
+      ]);
+      expect(claim.status).toBe("fulfilled");
+      const debt = await debtOf(debts[0]!.id);
+      const after = await payoutOf(payout.bookingId);
+      if (waive.status === "fulfilled") {
+        expect(debt).toMatchObject({ status: "waived", recoveredAmount: 0 });
+        expect(after).toMatchObject({ status: "processing", amount: 8_000, debtRecoveredAmount: 0 });
+      } else {
+        expect(waive.reason).toMatchObject({ status: 409 });
+        expect(debt).toMatchObject({ status: "open", recoveredAmount: 3_000 });
+        expect(after).toMatchObject({ status: "processing", amount: 5_000, debtRecoveredAmount: 3_000 });
+      }
+    }
   });
 });
