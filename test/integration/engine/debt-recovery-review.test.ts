@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
+import { cancelBooking } from "@/lib/bookings/cancel-booking";
 import { db } from "@/lib/db";
 import { decideDebtClosing, requestDebtClosing } from "@/lib/payouts/close-provider-debt";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
@@ -143,6 +144,21 @@ describe("debt recovery under attack", () => {
     ]);
     expect(await db.providerDebt.findUniqueOrThrow({ where: { id: debt!.id } })).toMatchObject({ status: "written_off" });
     expect(h.transfersFor(p0.id).filter((t) => t.metadata?.repaymentOf)).toEqual([]);
+  });
+
+  it("a booking cancelled after its payout was applied to the provider's debt is not passed over in silence", async () => {
+    const { provider, debts } = await providerWithDebts([9_000]);
+    const payout = await bookingOf(provider);
+    h.clock.advance(48 * HOUR + 1000);
+    await h.run("transfer", transferEvent(payout.id));
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "applied_to_debt", debtRecoveredAmount: 8_000 });
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 8_000 });
+
+    // The provider did not earn it after all: the 80.00 it paid of their debt must be looked at by a person.
+    await cancelBooking(h.ctx(), { bookingId: payout.bookingId, cancelledAt: h.clock.now(), reason: "provider no-show" });
+    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([
+      { kind: "booking_cancelled_after_transfer", message: expect.stringContaining("debt") },
+    ]);
   });
 });
 
