@@ -160,6 +160,37 @@ describe("debt recovery under attack", () => {
       { kind: "booking_cancelled_after_transfer", message: expect.stringContaining("debt") },
     ]);
   });
+
+  it("a payout put back after an unknown outcome is retried under the same key: a transfer Stripe makes late is not made twice", async () => {
+    const { provider, debts } = await providerWithDebts([3_000]);
+    const payout = await bookingOf(provider);
+    h.clock.advance(48 * HOUR + 1000);
+    // Attempt 1 gets a 500 (Stripe's outcome unknown); an hour later the sweep finds nothing and puts it back.
+    h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 500 });
+    await h.run("transfer", transferEvent(payout.id), { runId: "run_unknown" });
+    const [leg] = await db.payoutTransfer.findMany({ where: { payoutId: payout.id } });
+    expect(leg).toMatchObject({ amount: 5_000, status: "pending" });
+    h.clock.advance(HOUR + 60_000);
+    await h.run("reconcile", null);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "scheduled" });
+
+    // Tried again; and attempt 1's request, lagging at Stripe, is made after all (its key, its parameters).
+    await h.run("transfer", transferEvent(payout.id));
+    await h.stripe.transfers.create(
+      {
+        amount: leg!.amount,
+        currency: "usd",
+        destination: provider.stripeAccountId,
+        transfer_group: `booking_${(await db.booking.findUniqueOrThrow({ where: { id: payout.bookingId } })).externalId}`,
+        metadata: { payoutId: payout.id, amountVersion: String(leg!.amountVersion), leg: String(leg!.leg) },
+      },
+      { idempotencyKey: leg!.idempotencyKey },
+    );
+    // One transfer of the net amount, the debt recovered once.
+    expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([5_000]);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", amount: 5_000, debtRecoveredAmount: 3_000 });
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 3_000, status: "settled" });
+  });
 });
 
 describe("closing a debt under attack", () => {

@@ -220,16 +220,18 @@ describe("debt recovery", () => {
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 3_000 });
     expect(await db.debtRecovery.count({ where: { payoutId: payout.id } })).toBe(1);
 
-    // Put back to scheduled through the state machine (as a claim that finds the payout not payable does).
+    // Put back on hold through the state machine (as a claim that finds a dispute opened does). (A claim
+    // merely put back to scheduled keeps it, so its retry sends the same transfer under the same key.)
     const { changePayout, lockPayout } = await import("@/lib/payouts/change-payout");
     await db.$transaction(async (tx) => {
       const locked = await lockPayout(tx, payout.id);
       await changePayout(tx, locked, {
-        event: "unclaim_to_scheduled",
-        audit: { actor: h.ctx().actor, action: "payout.transfer_rescheduled" },
+        event: "unclaim_to_hold",
+        data: { holdReason: "dispute_open" },
+        audit: { actor: h.ctx().actor, action: "payout.held" },
       });
     });
-    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "scheduled", amount: 8_000, debtRecoveredAmount: 0 });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "on_hold", amount: 8_000, debtRecoveredAmount: 0 });
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 0, status: "open" });
   });
 
