@@ -225,8 +225,12 @@ export async function checkInvariants(
     if (p.status === "applied_to_debt" && recoveredHere !== owed)
       v("I1", `payout ${sim.key} applied to debt: ${recoveredHere} went to debts, the rules owe ${owed}`);
     if (p.status === "scheduled" || p.status === "on_hold") {
-      if (p.amount !== owed && p.holdReason !== "review_required")
-        v("I1", `payout ${sim.key} (${p.status}) would pay ${p.amount}, the rules owe ${owed}`);
+      // (A claim put back keeps what it reserved for the provider's debts: it pays that much less.)
+      if (p.amount + recoveredHere !== owed && p.holdReason !== "review_required")
+        v(
+          "I1",
+          `payout ${sim.key} (${p.status}) would pay ${p.amount}${recoveredHere ? ` + ${recoveredHere} to debts` : ""}, the rules owe ${owed}`,
+        );
     }
 
     // I3: never before completion + 48 h unless force released; never while a dispute is open.

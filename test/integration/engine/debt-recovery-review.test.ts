@@ -191,6 +191,35 @@ describe("debt recovery under attack", () => {
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", amount: 5_000, debtRecoveredAmount: 3_000 });
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 3_000, status: "settled" });
   });
+
+  it("a refund of the whole booking after a netted transfer reverses what was sent and alerts the part that paid the debt", async () => {
+    const { provider, debts } = await providerWithDebts([3_000]);
+    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
+    const { bookingId } = await h.completeBooking({
+      provider,
+      stripeAccountId: provider.stripeAccountId,
+      providerReady: true,
+      providerShare: 8_000,
+      stripeChargeId: charge.id,
+    });
+    h.clock.advance(48 * HOUR + 1000);
+    const payout = await payoutOf(bookingId);
+    expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
+    expect(sentFor(payout.id)).toBe(5_000);
+
+    h.fake.refundCharge(charge.id, { amount: 10_000 });
+    await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+    const reversals = await db.transferReversal.findMany({ where: { payoutId: payout.id } });
+    // Never more than Stripe holds of the transfer; the 30.00 that paid the debt is a person's to recover.
+    expect(reversals.map((r) => r.amount)).toEqual([5_000]);
+    for (const r of reversals)
+      await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId: payout.id } });
+    expect(await payoutOf(bookingId)).toMatchObject({ status: "reversed", reversedAmount: 5_000, debtRecoveredAmount: 3_000 });
+    expect(await db.alert.findMany({ where: { payoutId: payout.id, kind: "reversal_not_covered" } })).toMatchObject([
+      { message: expect.stringContaining("$30.00") },
+    ]);
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ status: "settled", recoveredAmount: 3_000 });
+  });
 });
 
 describe("closing a debt under attack", () => {
