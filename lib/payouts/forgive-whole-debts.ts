@@ -36,13 +36,18 @@ export async function forgiveWholeDebts(
     // A settled debt was recovered whole from later payouts: nothing is left to forgive, but what was
     // recovered is given back (the alert below), or the provider pays a debt the failed refund undid.
     if (debt.status !== "open" && debt.status !== "settled") continue;
-    const outstanding = debt.amount - debt.recoveredAmount;
+    // Only what recoveries applied was kept from the provider: a reservation of a payout in flight
+    // may still be released. Forgiven with the rest; should it be applied after all, applyRecoveries
+    // (debt-recovery-rows.ts) tells a person to give it back then.
+    const applied = await tx.debtRecovery.aggregate({ where: { debtId: debt.id, status: "applied" }, _sum: { amount: true } });
+    const kept = applied._sum.amount ?? 0;
+    const outstanding = debt.amount - kept;
     if (outstanding > left) continue;
     await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: entry.now } });
     left -= outstanding;
     // What recoveries took of it is the provider's again as far as the failed refund reaches: a person
     // gives it back (the alert), so it is not also sent with a repayment (left counts it as given back).
-    const recoveredBack = Math.min(debt.recoveredAmount, left);
+    const recoveredBack = Math.min(kept, left);
     left -= recoveredBack;
     if (recoveredBack > 0) {
       await raiseAlert(tx, {

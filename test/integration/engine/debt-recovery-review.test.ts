@@ -64,6 +64,41 @@ const debtOf = (id: string) => db.providerDebt.findUniqueOrThrow({ where: { id }
 const sentFor = (payoutId: string) => h.transfersFor(payoutId).reduce((sum, t) => sum + t.amount, 0);
 const topUpEvent = (transferId: string, payoutId: string) => ({ name: "payout/top-up.requested", data: { transferId, payoutId } });
 
+/** P0 (80.00 of a 100.00 charge) transferred; 25.00 refunded after it, its 20.00 reversal refused: a 20.00 debt. */
+async function debtFromRefusedReversal() {
+  // P0 (80.00 of a 100.00 charge) is transferred; 25.00 refunded: its 20.00 reversal is refused, a debt.
+  const key = randomUUID().slice(0, 8);
+  const provider: TProviderInput = {
+    externalId: `prov_${key}`,
+    name: `P ${key}`,
+    email: `p-${key}@example.test`,
+    stripeAccountId: h.account(),
+  };
+  const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
+  const { bookingId } = await h.completeBooking({
+    provider,
+    stripeAccountId: provider.stripeAccountId,
+    providerReady: true,
+    providerShare: 8_000,
+    stripeChargeId: charge.id,
+  });
+  h.clock.advance(48 * HOUR + 1);
+  const p0 = await payoutOf(bookingId);
+  expect((await h.run("transfer", transferEvent(p0.id))).result).toMatchObject({ kind: "transferred" });
+  const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
+  await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
+  const [reversal] = await db.transferReversal.findMany({ where: { payoutId: p0.id } });
+  h.fake.failNext(
+    { method: "POST", path: REVERSALS },
+    { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "Insufficient funds." },
+  );
+  const reverse = { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: p0.id } };
+  expect((await h.run("reverse", reverse)).result).toMatchObject({ kind: "failed", debtRecorded: true });
+  const [debt] = await db.providerDebt.findMany({ where: { payoutId: p0.id } });
+  expect(debt).toMatchObject({ amount: 2_000, status: "open" });
+  return { provider, p0, debt: debt!, refund };
+}
+
 describe("debt recovery under attack", () => {
   it("a tip that waited for the transfer is topped up by the tip alone, not by the debt recovered too", async () => {
     const { provider, debts } = await providerWithDebts([3_000]);
@@ -95,43 +130,14 @@ describe("debt recovery under attack", () => {
   });
 
   it("a refund that fails after its refused reversal's debt was recovered from a later payout gives the provider the recovery back", async () => {
-    // P0 (80.00 of a 100.00 charge) is transferred; 25.00 refunded: its 20.00 reversal is refused, a debt.
-    const key = randomUUID().slice(0, 8);
-    const provider: TProviderInput = {
-      externalId: `prov_${key}`,
-      name: `P ${key}`,
-      email: `p-${key}@example.test`,
-      stripeAccountId: h.account(),
-    };
-    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({
-      provider,
-      stripeAccountId: provider.stripeAccountId,
-      providerReady: true,
-      providerShare: 8_000,
-      stripeChargeId: charge.id,
-    });
-    h.clock.advance(48 * HOUR + 1);
-    const p0 = await payoutOf(bookingId);
-    expect((await h.run("transfer", transferEvent(p0.id))).result).toMatchObject({ kind: "transferred" });
-    const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
-    await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
-    const [reversal] = await db.transferReversal.findMany({ where: { payoutId: p0.id } });
-    h.fake.failNext(
-      { method: "POST", path: REVERSALS },
-      { kind: "error", status: 400, type: "invalid_request_error", code: "balance_insufficient", message: "Insufficient funds." },
-    );
-    const reverse = { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: p0.id } };
-    expect((await h.run("reverse", reverse)).result).toMatchObject({ kind: "failed", debtRecorded: true });
-    const [debt] = await db.providerDebt.findMany({ where: { payoutId: p0.id } });
-    expect(debt).toMatchObject({ amount: 2_000, status: "open" });
+    const { provider, p0, debt, refund } = await debtFromRefusedReversal();
 
     // P1 recovers the whole debt: 60.00 sent.
     const p1 = await bookingOf(provider);
     h.clock.advance(48 * HOUR + 1);
     expect((await h.run("transfer", transferEvent(p1.id))).result).toMatchObject({ kind: "transferred" });
     expect(sentFor(p1.id)).toBe(6_000);
-    expect(await debtOf(debt!.id)).toMatchObject({ recoveredAmount: 2_000, status: "settled" });
+    expect(await debtOf(debt.id)).toMatchObject({ recoveredAmount: 2_000, status: "settled" });
 
     // The refund fails: the provider did not owe the 20.00 after all, and P1 kept it from them.
     const failed = h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card");
@@ -142,7 +148,7 @@ describe("debt recovery under attack", () => {
     expect(await db.alert.findMany({ where: { providerId: p0.providerId, kind: "forgiven_debt_was_recovered" } })).toMatchObject([
       { severity: "critical", message: expect.stringContaining("$20.00 of it had already been kept") },
     ]);
-    expect(await db.providerDebt.findUniqueOrThrow({ where: { id: debt!.id } })).toMatchObject({ status: "written_off" });
+    expect(await db.providerDebt.findUniqueOrThrow({ where: { id: debt.id } })).toMatchObject({ status: "written_off" });
     expect(h.transfersFor(p0.id).filter((t) => t.metadata?.repaymentOf)).toEqual([]);
   });
 
@@ -220,6 +226,46 @@ describe("debt recovery under attack", () => {
     ]);
     expect(await debtOf(debts[0]!.id)).toMatchObject({ status: "settled", recoveredAmount: 3_000 });
   });
+
+  it.each([
+    ["refused", 0],
+    ["made", 1],
+  ] as const)(
+    "a refund that fails while a payout in flight reserves its debt, that transfer then %s: given back only what was kept",
+    async (outcome, alerts) => {
+      const { provider, p0, debt, refund } = await debtFromRefusedReversal();
+      const p1 = await bookingOf(provider);
+      h.clock.advance(48 * HOUR + 1);
+      const runId = `run_p1_in_flight_${outcome}`;
+      await claimTransfer({ ...h.ctx(), runId }, { payoutId: p1.id });
+      expect(await debtOf(debt.id)).toMatchObject({ recoveredAmount: 2_000, status: "open" });
+
+      const failed = h.fake.setRefundStatus(refund.id, "failed", "expired_or_canceled_card");
+      await sendProcessed(stripeEvent({ type: "refund.failed", object: failed }));
+      expect(await debtOf(debt.id)).toMatchObject({ status: "written_off" });
+
+      if (outcome === "refused")
+        h.fake.failNext(
+          { method: "POST", path: "/v1/transfers" },
+          {
+            kind: "error",
+            status: 400,
+            type: "invalid_request_error",
+            code: "resource_missing",
+            param: "destination",
+            message: "No such destination",
+          },
+        );
+      await h.run("transfer", transferEvent(p1.id), { runId });
+      expect(await payoutOf(p1.bookingId)).toMatchObject(
+        outcome === "refused" ? { status: "failed", debtRecoveredAmount: 0 } : { status: "transferred", debtRecoveredAmount: 2_000 },
+      );
+      // Refused: nothing was kept, nobody is told to give anything back. Made: the 20.00 kept is named.
+      const told = await db.alert.findMany({ where: { providerId: p0.providerId, kind: "forgiven_debt_was_recovered" } });
+      expect(told).toHaveLength(alerts);
+      if (alerts) expect(told[0]!.message).toContain("$20.00 of that payout was kept");
+    },
+  );
 });
 
 describe("closing a debt under attack", () => {
