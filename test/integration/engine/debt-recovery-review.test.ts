@@ -152,31 +152,6 @@ describe("debt recovery under attack", () => {
     expect(h.transfersFor(p0.id).filter((t) => t.metadata?.repaymentOf)).toEqual([]);
   });
 
-  it("a refund on a payout applied to the provider's debt is processed and raised for a person, the debt untouched", async () => {
-    const { provider, debts } = await providerWithDebts([9_000]);
-    const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({
-      provider,
-      stripeAccountId: provider.stripeAccountId,
-      providerReady: true,
-      providerShare: 8_000,
-      stripeChargeId: charge.id,
-    });
-    h.clock.advance(48 * HOUR + 1000);
-    const payout = await payoutOf(bookingId);
-    await h.run("transfer", transferEvent(payout.id));
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "applied_to_debt", amount: 0, debtRecoveredAmount: 8_000 });
-
-    h.fake.refundCharge(charge.id, { amount: 2_500 });
-    await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
-    expect(await db.alert.findMany({ where: { payoutId: payout.id } })).toMatchObject([
-      { kind: "refund_after_debt_recovery", severity: "critical", message: expect.stringContaining("$20.00") },
-    ]);
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "applied_to_debt", amount: 0, debtRecoveredAmount: 8_000 });
-    expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 8_000, status: "open" });
-    expect(h.transfersFor(payout.id)).toEqual([]);
-  });
-
   it("a booking cancelled after its payout was applied to the provider's debt is not passed over in silence", async () => {
     const { provider, debts } = await providerWithDebts([9_000]);
     const payout = await bookingOf(provider);
