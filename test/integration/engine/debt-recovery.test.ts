@@ -6,6 +6,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
+import { openDispute } from "@/lib/disputes/open-dispute";
+import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 import { decideDebtClosing, requestDebtClosing } from "@/lib/payouts/close-provider-debt";
 import { getPayoutDetail } from "@/lib/payouts/get-payout-detail";
 import { retryPayout } from "@/lib/payouts/retry-payout";
@@ -268,6 +270,38 @@ describe("debt recovery", () => {
     expect(h.transfersFor(payout.id)).toMatchObject([{ amount: 5_000 }]);
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 3_000, status: "settled" });
     expect(await db.auditLog.count({ where: { entityId: payout.id, action: "payout.debt_recovery_reserved" } })).toBe(1);
+  });
+});
+
+describe("after the recovery", () => {
+  it("a refund on a payout applied to debt is not parked silently: a critical alert asks for the debts to be adjusted", async () => {
+    const { provider } = await providerWithDebts([20_000]);
+    const payout = await bookingOf(provider);
+    h.clock.advance(48 * HOUR + 1000);
+    await h.run("transfer", transferEvent(payout.id));
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "applied_to_debt", debtRecoveredAmount: 8_000 });
+    const opened = await openDispute(h.ctx(), { bookingId: payout.bookingId, externalId: `dsp_${randomUUID()}`, openedAt: h.clock.now() });
+    await resolveDispute(h.ctx(), { disputeId: opened.dispute.id, outcome: "partial", refundedAmount: 2_000, resolvedAt: h.clock.now() });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "applied_to_debt", amount: 0, debtRecoveredAmount: 8_000 });
+    expect(await db.alert.findMany({ where: { payoutId: payout.id, kind: "refund_after_debt_recovery" } })).toMatchObject([
+      { severity: "critical", acknowledgedAt: null },
+    ]);
+  });
+
+  it("every debt's recovered amount is what its recoveries not released add up to, and every payout's likewise", async () => {
+    const debts = await db.providerDebt.findMany({ include: { recoveries: true } });
+    expect(debts.length).toBeGreaterThan(5);
+    for (const d of debts) {
+      const kept = d.recoveries.filter((r) => r.status !== "released").reduce((s, r) => s + r.amount, 0);
+      expect(d.recoveredAmount, d.id).toBe(kept);
+      expect(d.recoveredAmount, d.id).toBeLessThanOrEqual(d.amount);
+    }
+    const payouts = await db.payout.findMany({ include: { recoveries: true } });
+    for (const p of payouts) {
+      const kept = p.recoveries.filter((r) => r.status !== "released").reduce((s, r) => s + r.amount, 0);
+      expect(p.debtRecoveredAmount, p.id).toBe(kept);
+      if (p.recoveries.some((r) => r.status === "reserved")) expect(p.status, p.id).toBe("processing");
+    }
   });
 });
 
