@@ -152,6 +152,21 @@ describe("debt recovery under attack", () => {
     expect(h.transfersFor(p0.id).filter((t) => t.metadata?.repaymentOf)).toEqual([]);
   });
 
+  it("a booking cancelled between the claim and the transfer: nothing sent, the reservation given back to the debt", async () => {
+    const { provider, debts } = await providerWithDebts([3_000]);
+    const payout = await bookingOf(provider);
+    h.clock.advance(48 * HOUR + 1000);
+    const runId = "run_cancel_between";
+    await claimTransfer({ ...h.ctx(), runId }, { payoutId: payout.id });
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 3_000 });
+    await cancelBooking(h.ctx(), { bookingId: payout.bookingId, cancelledAt: h.clock.now(), reason: "provider no-show" });
+    await h.run("transfer", transferEvent(payout.id), { runId });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "cancelled", debtRecoveredAmount: 0 });
+    expect(h.transfersFor(payout.id)).toEqual([]);
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 0, status: "open" });
+    expect(await db.debtRecovery.findMany({ where: { payoutId: payout.id } })).toMatchObject([{ status: "released" }]);
+  });
+
   it("a booking cancelled after its payout was applied to the provider's debt is not passed over in silence", async () => {
     const { provider, debts } = await providerWithDebts([9_000]);
     const payout = await bookingOf(provider);
