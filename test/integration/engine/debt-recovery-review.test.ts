@@ -152,6 +152,32 @@ describe("debt recovery under attack", () => {
     expect(h.transfersFor(p0.id).filter((t) => t.metadata?.repaymentOf)).toEqual([]);
   });
 
+  it("a run that died after Stripe made its transfer: the sweep records it and applies the recovery once", async () => {
+    const { provider, debts, earlier } = await providerWithDebts([3_000]);
+    const payout = await bookingOf(provider);
+    h.clock.advance(48 * HOUR + 1000);
+    await claimTransfer({ ...h.ctx(), runId: "run_died" }, { payoutId: payout.id });
+    const [leg] = await db.payoutTransfer.findMany({ where: { payoutId: payout.id } });
+    const booking = await db.booking.findUniqueOrThrow({ where: { id: payout.bookingId } });
+    await h.stripe.transfers.create(
+      {
+        amount: leg!.amount,
+        currency: "usd",
+        destination: provider.stripeAccountId,
+        transfer_group: `booking_${booking.externalId}`,
+        metadata: { payoutId: payout.id, amountVersion: String(leg!.amountVersion), leg: String(leg!.leg) },
+      },
+      { idempotencyKey: leg!.idempotencyKey },
+    );
+    h.clock.advance(HOUR + 60_000);
+    await h.run("reconcile", null);
+    await h.run("reconcile", null);
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "transferred", amount: 5_000, debtRecoveredAmount: 3_000 });
+    expect(h.transfersFor(payout.id).map((t) => t.amount)).toEqual([5_000]);
+    expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 3_000, status: "settled" });
+    expect(await db.auditLog.count({ where: { entityId: earlier.id, action: "provider.debt_recovered" } })).toBe(1);
+  });
+
   it("a booking cancelled between the claim and the transfer: nothing sent, the reservation given back to the debt", async () => {
     const { provider, debts } = await providerWithDebts([3_000]);
     const payout = await bookingOf(provider);
