@@ -72,6 +72,7 @@ const AUDIT_TITLES: Record<TAuditAction, string> = {
   "provider.debt_written_off": "Provider debt written off",
   "provider.debt_closing_requested": "Debt waive / write-off requested (needs a second admin)",
   "provider.debt_closing_rejected": "Debt waive / write-off request rejected",
+  "provider.debt_closing_cancelled": "Debt waive / write-off request cancelled (the debt changed since)",
   "provider.bank_payout_pending": "Bank payout pending",
   "provider.bank_payout_in_transit": "Bank payout in transit",
   "provider.bank_payout_paid": "Paid out to the provider's bank",

@@ -77,6 +77,7 @@ export const AUDIT_ACTIONS = [
   "provider.debt_written_off",
   "provider.debt_closing_requested",
   "provider.debt_closing_rejected",
+  "provider.debt_closing_cancelled",
   "provider.bank_payout_pending",
   "provider.bank_payout_in_transit",
   "provider.bank_payout_paid",

@@ -182,15 +182,21 @@ export async function decideDebtClosing(
     const left = debt.status === "open" ? debt.amount - debt.recoveredAmount : 0;
     if (debt.status !== "open" || left !== request.amount) {
       const cancelled = await tx.debtClosingRequest.update({ where: { id: request.id }, data: { status: "cancelled", decidedAt: now } });
-      return {
-        kind: "stale" as const,
-        request: cancelled,
-        debt,
-        why:
-          debt.status !== "open"
-            ? `the debt is ${debt.status.replaceAll("_", " ")} now`
-            : `${formatMoney(left, debt.currency)} is left of it now, not the ${formatMoney(request.amount, request.currency)} requested`,
-      };
+      const why =
+        debt.status !== "open"
+          ? `the debt is ${debt.status.replaceAll("_", " ")} now`
+          : `${formatMoney(left, debt.currency)} is left of it now, not the ${formatMoney(request.amount, request.currency)} requested`;
+      // Kept, so audited in the same transaction like every change.
+      await recordAudit(tx, {
+        actor,
+        action: "provider.debt_closing_cancelled",
+        entityType: "payout",
+        entityId: debt.payoutId,
+        reason: `the request no longer matches the debt: ${why}`,
+        after: { debtId: debt.id, requestId: request.id, closing: request.closing, requested: request.amount, left, status: debt.status },
+        requestId: ctx.requestId ?? null,
+      });
+      return { kind: "stale" as const, request: cancelled, debt, why };
     }
     await closableLeft(tx, debt);
     const approved = await tx.debtClosingRequest.update({

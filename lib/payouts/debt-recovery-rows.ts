@@ -1,8 +1,10 @@
 import "server-only";
 
 import type { Payout, ProviderDebt } from "@/generated/prisma/client";
+import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
+import { formatMoney } from "@/lib/money/format-money";
 
 // The rows behind a payout's debtRecoveredAmount (DebtRecovery, one per debt and payout), kept in
 // step by changePayout, the payout's one writer, in its transaction: a reservation is applied when
@@ -59,6 +61,21 @@ async function applyRecoveries(tx: Tx, payout: Payout, audit: TRecoveryAudit): P
     const left = debt.amount - debt.recoveredAmount;
     if (left === 0 && stillReserved === 0 && debt.status === "open") {
       await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "settled", settledAt: new Date() } });
+    }
+    if (debt.status === "written_off" || debt.status === "waived") {
+      // Forgiven while this payout was in flight (its refund failed: forgiveWholeDebts): what the
+      // transfer kept for it is the provider's, and a person gives it back.
+      await raiseAlert(tx, {
+        kind: "forgiven_debt_was_recovered",
+        severity: "critical",
+        title: "A debt was forgiven after part of it was recovered from a payout",
+        message:
+          `Debt ${debt.id} (${formatMoney(debt.amount, debt.currency)}) was forgiven while payout ${payout.id} was being transferred, and ` +
+          `${formatMoney(row.amount, row.currency)} of that payout was kept for it: give it back by hand.`,
+        payoutId: debt.payoutId,
+        providerId: debt.providerId,
+        dedupeKey: `forgiven_debt_was_recovered:${debt.id}:${row.id}`,
+      });
     }
     await recordAudit(tx, {
       ...audit,

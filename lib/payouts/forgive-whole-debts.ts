@@ -33,19 +33,30 @@ export async function forgiveWholeDebts(
   const locked = new Map((await lockDebts(tx, { ids: debts.map((d) => d.id) })).map((d) => [d.id, d]));
   for (const { id } of debts) {
     const debt = locked.get(id)!;
-    if (debt.status !== "open") continue;
-    const outstanding = debt.amount - debt.recoveredAmount;
+    // A settled debt was recovered whole from later payouts: nothing is left to forgive, but what was
+    // recovered is given back (the alert below), or the provider pays a debt the failed refund undid.
+    if (debt.status !== "open" && debt.status !== "settled") continue;
+    // Only what recoveries applied was kept from the provider: a reservation of a payout in flight
+    // may still be released. Forgiven with the rest; should it be applied after all, applyRecoveries
+    // (debt-recovery-rows.ts) tells a person to give it back then.
+    const applied = await tx.debtRecovery.aggregate({ where: { debtId: debt.id, status: "applied" }, _sum: { amount: true } });
+    const kept = applied._sum.amount ?? 0;
+    const outstanding = debt.amount - kept;
     if (outstanding > left) continue;
     await tx.providerDebt.update({ where: { id: debt.id }, data: { status: "written_off", settledAt: entry.now } });
     left -= outstanding;
-    if (debt.recoveredAmount > 0) {
+    // What recoveries took of it is the provider's again as far as the failed refund reaches: a person
+    // gives it back (the alert), so it is not also sent with a repayment (left counts it as given back).
+    const recoveredBack = Math.min(kept, left);
+    left -= recoveredBack;
+    if (recoveredBack > 0) {
       await raiseAlert(tx, {
         kind: "forgiven_debt_was_recovered",
         severity: "critical",
         title: "A debt was forgiven after part of it was recovered from a payout",
         message:
           `Debt ${debt.id} (${formatMoney(debt.amount, debt.currency)}) was forgiven because the refund behind it failed, but ` +
-          `${formatMoney(debt.recoveredAmount, debt.currency)} of it had already been kept from the provider's payouts: give it back by hand.`,
+          `${formatMoney(recoveredBack, debt.currency)} of it had already been kept from the provider's payouts: give it back by hand.`,
         payoutId: entry.payoutId,
         providerId: debt.providerId,
         dedupeKey: `forgiven_debt_was_recovered:${debt.id}`,
@@ -57,7 +68,7 @@ export async function forgiveWholeDebts(
       entityType: "payout",
       entityId: entry.payoutId,
       reason: entry.reason,
-      after: { debtId: debt.id, amount: outstanding, currency: debt.currency, ...entry.after },
+      after: { debtId: debt.id, amount: outstanding, recoveredToGiveBack: recoveredBack, currency: debt.currency, ...entry.after },
     });
   }
   return left;

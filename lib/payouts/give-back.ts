@@ -66,7 +66,8 @@ export async function giveBack(
   }
 
   const debts = await tx.providerDebt.findMany({
-    where: { payoutId: payout.id, status: "open", reversal: { is: sameCharge } },
+    // Settled ones too: recovered whole from later payouts, they were taken all the same (forgiveWholeDebts alerts).
+    where: { payoutId: payout.id, status: { in: ["open", "settled"] }, reversal: { is: sameCharge } },
     orderBy: { createdAt: "desc" },
   });
   left = await forgiveWholeDebts(tx, debts, left, {

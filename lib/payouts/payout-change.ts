@@ -53,8 +53,12 @@ export function changedPayoutFields<TData extends TPayoutChangeData>(
   };
   // A reservation lives from the claim to the transfer: a payout back where its amount may change
   // (or cancelled) was not transferred, so it recovers nothing (changePayout releases the rows).
-  const debtRecoveredAmount =
-    data.debtRecoveredAmount ?? (ADJUSTABLE_STATUSES.includes(status) || status === "cancelled" ? 0 : payout.debtRecoveredAmount);
+  // Except a claim merely put back (unclaim_to_scheduled: its outcome unknown, or not due yet): it
+  // keeps its amount, so its amount version and its planned transfers, and the retry sends them under
+  // the same keys: a transfer of the first attempt that Stripe makes late is then not made twice.
+  // Its next change as a scheduled payout (a tip, a refund, a hold, a cancel) releases it.
+  const keeps = event === "unclaim_to_scheduled" || !(ADJUSTABLE_STATUSES.includes(status) || status === "cancelled");
+  const debtRecoveredAmount = data.debtRecoveredAmount ?? (keeps ? payout.debtRecoveredAmount : 0);
   const amount = netPayoutAmount(parts, debtRecoveredAmount);
   return {
     ...data,

@@ -180,7 +180,7 @@ async function amountToRepay(
       ? await tx.providerDebt.findMany({
           where: {
             payoutId: repayment.payoutId,
-            status: "open",
+            status: { in: ["open", "settled"] },
             reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } },
           },
           orderBy: { createdAt: "desc" },

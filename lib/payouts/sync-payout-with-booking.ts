@@ -149,7 +149,20 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
     // A cancellation is recorded on the booking at once: the attempt's next try re-checks it and
     // stops (then the payout is cancelled), or its transfer completes and an admin is alerted.
     if (refundClaims.length > 0) throw new PayoutBusyError(payout.id);
-  } else if (payout.status === "applied_to_debt" && refundClaims.length > 0) {
+  } else if (payout.status === "applied_to_debt" && booking.cancelledAt) {
+    // Its whole amount paid the provider's debts, for a booking that did not stand: a person decides
+    // whether those debts are owed again (nothing changes by itself), as after a transfer.
+    await raiseAlert(tx, {
+      kind: "booking_cancelled_after_transfer",
+      severity: "warning",
+      title: "Booking cancelled after its payout was applied to the provider's debt",
+      message: `Booking ${booking.externalId} was cancelled after its payout paid ${formatMoney(payout.debtRecoveredAmount, payout.currency)} of the provider's debts. Adjust those debts by hand if needed.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `booking_cancelled_after_transfer:${payout.id}`,
+    });
+  }
+  if (payout.status === "applied_to_debt" && refundClaims.length > 0) {
     // Its whole amount paid the provider's debts: a refund since would make those debts whole again
     // in part. Not done by itself: a person decides (the claims stay unapplied, the alert says so).
     await raiseAlert(tx, {

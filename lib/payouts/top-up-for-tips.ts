@@ -4,7 +4,7 @@ import type { Payout, Tip } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
-import { payoutAmount } from "@/lib/money/money";
+import { netPayoutAmount } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { changePayout } from "./change-payout";
@@ -35,7 +35,11 @@ export async function topUpForTips(
   const waiting = tips.filter((t) => t.status === "accepted" && t.payoutId === null);
   if (waiting.length === 0) return { payout, topUpIds: [] };
   const tipAmount = payout.tipAmount + waiting.reduce((sum, t) => sum + t.amount, 0);
-  const amount = payoutAmount({ providerShare: payout.providerShare, tipAmount, refundedAmount: payout.refundedAmount });
+  // What the payout kept for the provider's debts stays kept: only the tips are paid on top.
+  const amount = netPayoutAmount(
+    { providerShare: payout.providerShare, tipAmount, refundedAmount: payout.refundedAmount },
+    payout.debtRecoveredAmount,
+  );
   const topUp = amount - payout.amount;
   const joined = tips.filter((t) => t.status === "accepted" && (t.payoutId === payout.id || t.payoutId === null));
   const plan =

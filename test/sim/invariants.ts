@@ -106,6 +106,33 @@ export async function checkInvariants(
     }
   }
 
+  // I1, debt recovery (docs/architecture.md, "Debt recovery"): what a debt's recoveries took
+  // (reserved or applied) is its recoveredAmount, within its amount; what a payout's recoveries hold
+  // is its debtRecoveredAmount; a reservation lives only while its payout is being transferred (or put back to be retried), an
+  // applied one only on a payout transferred or applied to debt; a settled debt has nothing left.
+  const debtRows = await db.providerDebt.findMany({ include: { recoveries: true } });
+  for (const d of debtRows) {
+    const held = d.recoveries.filter((r) => r.status !== "released").reduce((s, r) => s + r.amount, 0);
+    if (held !== d.recoveredAmount) v("I1", `debt ${d.id}: its recoveries took ${held}, its recoveredAmount says ${d.recoveredAmount}`);
+    if (d.recoveredAmount > d.amount) v("I1", `debt ${d.id}: ${d.recoveredAmount} recovered of ${d.amount}`);
+    if (d.status === "settled" && (d.recoveredAmount !== d.amount || d.recoveries.some((r) => r.status === "reserved")))
+      v("I1", `debt ${d.id} is settled with ${d.amount - d.recoveredAmount} left or a reservation still held`);
+  }
+  for (const p of payouts) {
+    const rows = debtRows.flatMap((d) => d.recoveries).filter((r) => r.payoutId === p.id);
+    const held = rows.filter((r) => r.status !== "released").reduce((s, r) => s + r.amount, 0);
+    if (held !== p.debtRecoveredAmount)
+      v("I1", `payout ${p.id} (${p.status}): debtRecoveredAmount ${p.debtRecoveredAmount}, its recoveries hold ${held}`);
+    // (Scheduled too: a claim put back keeps its reservation for the retry under the same keys.)
+    if (rows.some((r) => r.status === "reserved") && p.status !== "processing" && p.status !== "scheduled")
+      v("I1", `payout ${p.id} is ${p.status} but still holds a debt reservation`);
+    if (
+      rows.some((r) => r.status === "applied") &&
+      !["transferred", "partially_reversed", "reversed", "applied_to_debt"].includes(p.status)
+    )
+      v("I1", `payout ${p.id} is ${p.status} but a debt recovery was applied from it`);
+  }
+
   const simBookingOf = new Map([...log.bookingIds].map(([key, id]) => [id, history.bookings.find((b) => b.key === key)!]));
   const bookingDeliveries = await db.webhookEvent.findMany({
     where: { source: "booking_platform" },
@@ -198,8 +225,12 @@ export async function checkInvariants(
     if (p.status === "applied_to_debt" && recoveredHere !== owed)
       v("I1", `payout ${sim.key} applied to debt: ${recoveredHere} went to debts, the rules owe ${owed}`);
     if (p.status === "scheduled" || p.status === "on_hold") {
-      if (p.amount !== owed && p.holdReason !== "review_required")
-        v("I1", `payout ${sim.key} (${p.status}) would pay ${p.amount}, the rules owe ${owed}`);
+      // (A claim put back keeps what it reserved for the provider's debts: it pays that much less.)
+      if (p.amount + recoveredHere !== owed && p.holdReason !== "review_required")
+        v(
+          "I1",
+          `payout ${sim.key} (${p.status}) would pay ${p.amount}${recoveredHere ? ` + ${recoveredHere} to debts` : ""}, the rules owe ${owed}`,
+        );
     }
 
     // I3: never before completion + 48 h unless force released; never while a dispute is open.
