@@ -45,7 +45,9 @@ afterAll(async () => {
 
 beforeEach(async () => {
   // TRUNCATE fires no row trigger: every test starts from an empty log.
-  await owner.query(`TRUNCATE "AuditLog", "AuditUnsealed", "AuditChainLink", "AuditSeal", "AuditVerification", "AlertNotificationItem", "AlertNotification", "Alert"`);
+  await owner.query(
+    `TRUNCATE "AuditLog", "AuditUnsealed", "AuditChainLink", "AuditSeal", "AuditVerification", "AlertNotificationItem", "AlertNotification", "Alert"`,
+  );
 });
 
 /** As the owner with every trigger off for this transaction (the append-only ones included). */
