@@ -58,8 +58,9 @@ function StatusCard({ summary }: { summary: TStatusSummary }) {
 
 export function StatusCards({ byStatus }: { byStatus: TStatusSummary[] }) {
   return (
-    // One card a row on a phone: "$1,234,567.89 ×1,234" does not fit half of 390 px.
-    <div className="grid grid-cols-1 gap-2 min-[480px]:grid-cols-2 sm:gap-3 xl:grid-cols-4">
+    // One card a row on a phone: "$1,234,567.89 ×1,234" does not fit half of 390 px. Nine statuses:
+    // three rows of three on a wide screen.
+    <div className="grid grid-cols-1 gap-2 min-[480px]:grid-cols-2 sm:gap-3 xl:grid-cols-3">
       {byStatus.map((summary) => (
         <StatusCard key={summary.status} summary={summary} />
       ))}
