@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { PrismaClient } from "@/generated/prisma/client";
 
 import { eventTypesOf } from "./event-types";
+import type { TEndpointView } from "./manage-endpoints";
 
 export const DELIVERY_LOG_SIZE = 50;
 
@@ -16,14 +17,7 @@ export const ZDeliveryLogQuery = z
   .strict();
 export type TDeliveryLogQuery = z.infer<typeof ZDeliveryLogQuery>;
 
-export type TPlatformEndpointItem = {
-  id: string;
-  url: string;
-  description: string | null;
-  enabled: boolean;
-  eventTypes: string[];
-  source: string;
-  createdAt: string;
+export type TPlatformEndpointItem = TEndpointView & {
   /** The secrets signing now (never their values): the current one, and old ones until their grace ends. */
   secrets: { createdAt: string; expiresAt: string | null }[];
 };

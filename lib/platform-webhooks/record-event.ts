@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { Payout, ProviderBankPayout } from "@/generated/prisma/client";
+import { Prisma, type Payout, type ProviderBankPayout } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 
@@ -37,15 +37,12 @@ export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Pa
     eligibleAt: after.eligibleAt.toISOString(),
     transferredAt: after.transferredAt?.toISOString() ?? null,
   };
-  const rows = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
-    WITH seq AS (
-      SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${after.id}::uuid
-    )
-    INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
-    SELECT ${type}, ${after.id}::uuid, seq.n,
-      ${JSON.stringify(data)}::jsonb || jsonb_build_object(
-        'sequence', seq.n,
-        'bookingId', b."externalId",
+  await insertEvent(
+    tx,
+    type,
+    after.id,
+    data,
+    Prisma.sql`'bookingId', b."externalId",
         'providerId', p."externalId",
         'stripe', jsonb_build_object(
           'accountId', p."stripeAccountId",
@@ -54,11 +51,9 @@ export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Pa
           'transferId', ${after.stripeTransferId}::text,
           'transferIds', COALESCE((
             SELECT jsonb_agg(t."stripeTransferId" ORDER BY t."createdAt", t.id) FROM "PayoutTransfer" t
-            WHERE t."payoutId" = ${after.id}::uuid AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb)))
-    FROM seq, "Booking" b JOIN "Provider" p ON p.id = b."providerId"
-    WHERE b.id = ${after.bookingId}::uuid
-    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
-  noteIfDeliverable(rows[0]);
+            WHERE t."payoutId" = ${after.id}::uuid AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb))`,
+    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid`,
+  );
 }
 
 /** A provider's bank payout failed (the money is back in their Stripe balance): one insert, as above. */
@@ -73,22 +68,40 @@ export async function recordBankPayoutFailedEvent(tx: Tx, bankPayout: ProviderBa
     failureMessage: bankPayout.failureMessage,
     payoutIds,
   };
-  const rows = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
-    WITH seq AS (
-      SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${bankPayout.id}::uuid
-    )
-    INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
-    SELECT ${type}, ${bankPayout.id}::uuid, seq.n,
-      ${JSON.stringify(data)}::jsonb || jsonb_build_object(
-        'sequence', seq.n,
-        'providerId', p."externalId",
-        'stripe', jsonb_build_object('accountId', p."stripeAccountId", 'payoutId', ${bankPayout.stripePayoutId}::text))
-    FROM seq, "Provider" p
-    WHERE p.id = ${bankPayout.providerId}::uuid
-    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
-  noteIfDeliverable(rows[0]);
+  await insertEvent(
+    tx,
+    type,
+    bankPayout.id,
+    data,
+    Prisma.sql`'providerId', p."externalId",
+        'stripe', jsonb_build_object('accountId', p."stripeAccountId", 'payoutId', ${bankPayout.stripePayoutId}::text)`,
+    Prisma.sql`"Provider" p WHERE p.id = ${bankPayout.providerId}::uuid`,
+  );
 }
 
-function noteIfDeliverable(row: { id: string; hasEndpoints: boolean } | undefined): void {
+/**
+ * The one insert of an event: its sequence (the subject's previous events + 1; the subject is
+ * locked by its writer), the payload (`data`, the sequence and the `fields` read `FROM` the
+ * subject's rows), and whether an endpoint exists to deliver it to: then it is noted for the
+ * attempt after the commit.
+ */
+async function insertEvent(
+  tx: Tx,
+  type: TPlatformEventType,
+  subjectId: string,
+  data: Record<string, unknown>,
+  fields: Prisma.Sql,
+  from: Prisma.Sql,
+): Promise<void> {
+  const rows = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
+    WITH seq AS (
+      SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${subjectId}::uuid
+    )
+    INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
+    SELECT ${type}, ${subjectId}::uuid, seq.n,
+      ${JSON.stringify(data)}::jsonb || jsonb_build_object('sequence', seq.n, ${fields})
+    FROM seq, ${from}
+    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+  const row = rows[0];
   if (row && (row.hasEndpoints || getEnv().PLATFORM_WEBHOOK_URL !== undefined)) notePlatformEvent(row.id);
 }
