@@ -2,9 +2,7 @@
 // (session_replication_role = replica, or ALTER TABLE … DISABLE TRIGGER ALL), rows edited and
 // deleted, any plain hash recomputed. The seals are HMACs with a key only the app has, so the
 // verification names what changed; writers of audit entries never wait on each other or on the sealer.
-import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import path from "node:path";
 
 import { InngestTestEngine } from "@inngest/test";
 import pg from "pg";
@@ -21,6 +19,7 @@ import { verifyAuditChain } from "@/lib/audit-chain/verify-audit-chain";
 import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 
+import { runProjectCommand, type TCommandResult } from "../../support/run-project-command";
 import { dashboardUsers, signInAs } from "../../support/sessions";
 
 vi.mock("next-auth", async (importOriginal) => ({ ...(await importOriginal<typeof import("next-auth")>()), getServerSession: vi.fn() }));
@@ -358,25 +357,10 @@ describe("Verify now (POST /api/admin/audit/verify)", () => {
 });
 
 describe("npm run audit:verify", () => {
-  function runScript(args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const bin = path.resolve("node_modules/.bin");
-    return new Promise((resolve, reject) => {
-      const child = spawn("npm", ["run", "--silent", "audit:verify", "--", ...args], {
-        cwd: path.resolve("."),
-        env: {
-          PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
-          HOME: process.env.HOME ?? "/tmp",
-          NODE_ENV: "development",
-          DATABASE_URL: process.env.DATABASE_URL ?? "",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+  function runScript(args: string[] = []): Promise<TCommandResult> {
+    return runProjectCommand("npm", ["run", "--silent", "audit:verify", "--", ...args], {
+      NODE_ENV: "development",
+      DATABASE_URL: process.env.DATABASE_URL ?? "",
     });
   }
 

@@ -1,6 +1,5 @@
 // The demo seed: idempotent, believable (every rule in docs/design.md holds in the data),
 // and refused in production.
-import { spawn } from "node:child_process";
 import path from "node:path";
 
 import pg from "pg";
@@ -14,6 +13,7 @@ import { DEMO_USERS } from "@/lib/seed/demo-users";
 import { seedDemoData, type TSeedSummary } from "@/lib/seed/seed-demo-data";
 
 import { databaseUrl, dropDatabase, withAdminClient } from "../../support/databases";
+import { PROJECT_BIN, runProjectCommand, type TCommandResult } from "../../support/run-project-command";
 
 const HOUR = 3_600_000;
 const NOW = new Date("2026-11-24T10:17:00.000Z");
@@ -577,22 +577,8 @@ describe("npm run db:seed (scripts/seed.ts)", () => {
 
   type TCliEnv = { NODE_ENV: "development" | "production"; DATABASE_URL: string; [name: string]: string };
 
-  function runCli(env: TCliEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const bin = path.resolve("node_modules/.bin");
-    return new Promise((resolve, reject) => {
-      const child = spawn(path.join(bin, "tsx"), ["--conditions=react-server", "scripts/seed.ts"], {
-        cwd: path.resolve("."),
-        // Node 24 from node_modules/.bin first on PATH, as npm scripts have it.
-        env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, HOME: process.env.HOME ?? "/tmp", ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+  function runCli(env: TCliEnv): Promise<TCommandResult> {
+    return runProjectCommand(path.join(PROJECT_BIN, "tsx"), ["--conditions=react-server", "scripts/seed.ts"], env);
   }
 
   it("refuses to run with NODE_ENV=production and writes nothing", async () => {

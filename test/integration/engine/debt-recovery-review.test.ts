@@ -11,6 +11,7 @@ import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, transferEvent } from "../../support/engine";
+import { bookingOf, debtOf, newProvider, providerWithDebts } from "../../support/provider-debts";
 import { stripeEvent } from "../../support/stripe-fixtures";
 import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 
@@ -18,72 +19,16 @@ import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 const h = appEngineHarness();
 const REVERSALS = /\/v1\/transfers\/.+\/reversals/;
 
-type TProviderInput = { externalId: string; name: string; email: string; stripeAccountId: string };
-
-/** A provider with open debts (failed reversals of an earlier payout), oldest first. */
-async function providerWithDebts(amounts: number[], currency = "USD") {
-  const key = randomUUID().slice(0, 8);
-  const provider: TProviderInput = {
-    externalId: `prov_${key}`,
-    name: `Provider ${key}`,
-    email: `p-${key}@example.test`,
-    stripeAccountId: h.account(),
-  };
-  const { bookingId } = await h.completeBooking({ provider, stripeAccountId: provider.stripeAccountId, providerReady: true, currency });
-  const earlier = await payoutOf(bookingId);
-  const debts = [];
-  for (const [i, amount] of amounts.entries()) {
-    debts.push(
-      await db.providerDebt.create({
-        data: {
-          providerId: earlier.providerId,
-          payoutId: earlier.id,
-          amount,
-          currency,
-          reason: "transfer reversal failed: balance_insufficient",
-          createdAt: new Date(h.clock.now().getTime() - (amounts.length - i) * 1000),
-        },
-      }),
-    );
-  }
-  return { provider, debts, earlier };
-}
-
-async function bookingOf(provider: TProviderInput, share = 8_000, currency = "USD") {
-  const { bookingId } = await h.completeBooking({
-    provider,
-    stripeAccountId: provider.stripeAccountId,
-    providerReady: true,
-    providerShare: share,
-    currency,
-  });
-  return payoutOf(bookingId);
-}
-
-const debtOf = (id: string) => db.providerDebt.findUniqueOrThrow({ where: { id } });
 const sentFor = (payoutId: string) => h.transfersFor(payoutId).reduce((sum, t) => sum + t.amount, 0);
 const topUpEvent = (transferId: string, payoutId: string) => ({ name: "payout/top-up.requested", data: { transferId, payoutId } });
 
 /** P0 (80.00 of a 100.00 charge) transferred; 25.00 refunded after it, its 20.00 reversal refused: a 20.00 debt. */
 async function debtFromRefusedReversal() {
   // P0 (80.00 of a 100.00 charge) is transferred; 25.00 refunded: its 20.00 reversal is refused, a debt.
-  const key = randomUUID().slice(0, 8);
-  const provider: TProviderInput = {
-    externalId: `prov_${key}`,
-    name: `P ${key}`,
-    email: `p-${key}@example.test`,
-    stripeAccountId: h.account(),
-  };
+  const provider = newProvider(h, "P");
   const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-  const { bookingId } = await h.completeBooking({
-    provider,
-    stripeAccountId: provider.stripeAccountId,
-    providerReady: true,
-    providerShare: 8_000,
-    stripeChargeId: charge.id,
-  });
+  const p0 = await bookingOf(h, provider, 8_000, "USD", charge.id);
   h.clock.advance(48 * HOUR + 1);
-  const p0 = await payoutOf(bookingId);
   expect((await h.run("transfer", transferEvent(p0.id))).result).toMatchObject({ kind: "transferred" });
   const refund = h.fake.refundCharge(charge.id, { amount: 2_500 });
   await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(charge.id) }));
@@ -101,8 +46,8 @@ async function debtFromRefusedReversal() {
 
 describe("debt recovery under attack", () => {
   it("a tip that waited for the transfer is topped up by the tip alone, not by the debt recovered too", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 500 });
     const runId = "run_tip_waits";
@@ -133,7 +78,7 @@ describe("debt recovery under attack", () => {
     const { provider, p0, debt, refund } = await debtFromRefusedReversal();
 
     // P1 recovers the whole debt: 60.00 sent.
-    const p1 = await bookingOf(provider);
+    const p1 = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1);
     expect((await h.run("transfer", transferEvent(p1.id))).result).toMatchObject({ kind: "transferred" });
     expect(sentFor(p1.id)).toBe(6_000);
@@ -153,8 +98,8 @@ describe("debt recovery under attack", () => {
   });
 
   it("a run that died after Stripe made its transfer: the sweep records it and applies the recovery once", async () => {
-    const { provider, debts, earlier } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts, earlier } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     await claimTransfer({ ...h.ctx(), runId: "run_died" }, { payoutId: payout.id });
     const [leg] = await db.payoutTransfer.findMany({ where: { payoutId: payout.id } });
@@ -179,8 +124,8 @@ describe("debt recovery under attack", () => {
   });
 
   it("a booking cancelled between the claim and the transfer: nothing sent, the reservation given back to the debt", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     const runId = "run_cancel_between";
     await claimTransfer({ ...h.ctx(), runId }, { payoutId: payout.id });
@@ -194,8 +139,8 @@ describe("debt recovery under attack", () => {
   });
 
   it("a booking cancelled after its payout was applied to the provider's debt is not passed over in silence", async () => {
-    const { provider, debts } = await providerWithDebts([9_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [9_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     await h.run("transfer", transferEvent(payout.id));
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "applied_to_debt", debtRecoveredAmount: 8_000 });
@@ -209,8 +154,8 @@ describe("debt recovery under attack", () => {
   });
 
   it("a payout put back after an unknown outcome is retried under the same key: a transfer Stripe makes late is not made twice", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     // Attempt 1 gets a 500 (Stripe's outcome unknown); an hour later the sweep finds nothing and puts it back.
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 500 });
@@ -240,17 +185,10 @@ describe("debt recovery under attack", () => {
   });
 
   it("a refund of the whole booking after a netted transfer reverses what was sent and alerts the part that paid the debt", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
     const charge = h.fake.createCharge({ amount: 10_000, currency: "usd" });
-    const { bookingId } = await h.completeBooking({
-      provider,
-      stripeAccountId: provider.stripeAccountId,
-      providerReady: true,
-      providerShare: 8_000,
-      stripeChargeId: charge.id,
-    });
+    const payout = await bookingOf(h, provider, 8_000, "USD", charge.id);
     h.clock.advance(48 * HOUR + 1000);
-    const payout = await payoutOf(bookingId);
     expect((await h.run("transfer", transferEvent(payout.id))).result).toMatchObject({ kind: "transferred" });
     expect(sentFor(payout.id)).toBe(5_000);
 
@@ -261,7 +199,7 @@ describe("debt recovery under attack", () => {
     expect(reversals.map((r) => r.amount)).toEqual([5_000]);
     for (const r of reversals)
       await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: r.id, payoutId: payout.id } });
-    expect(await payoutOf(bookingId)).toMatchObject({ status: "reversed", reversedAmount: 5_000, debtRecoveredAmount: 3_000 });
+    expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "reversed", reversedAmount: 5_000, debtRecoveredAmount: 3_000 });
     expect(await db.alert.findMany({ where: { payoutId: payout.id, kind: "reversal_not_covered" } })).toMatchObject([
       { message: expect.stringContaining("$30.00") },
     ]);
@@ -275,7 +213,7 @@ describe("debt recovery under attack", () => {
     "a refund that fails while a payout in flight reserves its debt, that transfer then %s: given back only what was kept",
     async (outcome, alerts) => {
       const { provider, p0, debt, refund } = await debtFromRefusedReversal();
-      const p1 = await bookingOf(provider);
+      const p1 = await bookingOf(h, provider);
       h.clock.advance(48 * HOUR + 1);
       const runId = `run_p1_in_flight_${outcome}`;
       await claimTransfer({ ...h.ctx(), runId }, { payoutId: p1.id });
@@ -327,7 +265,7 @@ describe("closing a debt under attack", () => {
 
   it("a four-eyes request overtaken by a recovery is cancelled on approval, and the cancellation is audited", async () => {
     const { asAda, asBob } = await admins();
-    const { provider, debts, earlier } = await providerWithDebts([3_000]);
+    const { provider, debts, earlier } = await providerWithDebts(h, [3_000]);
     const requested = await requestDebtClosing(
       asAda,
       { debtId: debts[0]!.id, closing: "write_off", reason: "provider account closed" },
@@ -335,7 +273,7 @@ describe("closing a debt under attack", () => {
     );
     const requestId = requested.outcome === "approval_requested" ? requested.request.id : "";
     // A payout recovers 1,000 of it meanwhile (applied to debt whole).
-    const payout = await bookingOf(provider, 1_000);
+    const payout = await bookingOf(h, provider, 1_000);
     h.clock.advance(48 * HOUR + 1000);
     await h.run("transfer", transferEvent(payout.id));
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 1_000, status: "open" });
@@ -354,8 +292,8 @@ describe("closing a debt under attack", () => {
   it("a waive racing the claim that reserves the same debt: one of them takes it, never both", async () => {
     const { asAda } = await admins();
     for (let i = 0; i < 3; i++) {
-      const { provider, debts } = await providerWithDebts([3_000]);
-      const payout = await bookingOf(provider);
+      const { provider, debts } = await providerWithDebts(h, [3_000]);
+      const payout = await bookingOf(h, provider);
       h.clock.advance(48 * HOUR + 1000);
       const [claim, waive] = await Promise.allSettled([
         claimTransfer({ ...h.ctx(), runId: `run_waive_race_${i}` }, { payoutId: payout.id }),

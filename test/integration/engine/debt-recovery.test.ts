@@ -14,6 +14,7 @@ import { retryPayout } from "@/lib/payouts/retry-payout";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
 
 import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness, transferEvent } from "../../support/engine";
+import { bookingOf, debtOf, providerWithDebts } from "../../support/provider-debts";
 
 let h: TEngineHarness;
 let ada: string;
@@ -54,57 +55,13 @@ beforeEach(() => {
   h.clock.set(new Date());
 });
 
-type TProviderInput = { externalId: string; name: string; email: string; stripeAccountId: string };
-
-/** A provider with open debts (failed reversals of an earlier payout), oldest first, in `currency`. */
-async function providerWithDebts(amounts: number[], currency = "USD") {
-  const key = randomUUID().slice(0, 8);
-  const provider: TProviderInput = {
-    externalId: `prov_${key}`,
-    name: `Provider ${key}`,
-    email: `p-${key}@example.test`,
-    stripeAccountId: h.account(),
-  };
-  const { bookingId } = await h.completeBooking({ provider, stripeAccountId: provider.stripeAccountId, providerReady: true, currency });
-  const earlier = await payoutOf(bookingId);
-  const debts = [];
-  for (const [i, amount] of amounts.entries()) {
-    debts.push(
-      await db.providerDebt.create({
-        data: {
-          providerId: earlier.providerId,
-          payoutId: earlier.id,
-          amount,
-          currency,
-          reason: "transfer reversal failed: balance_insufficient",
-          createdAt: new Date(h.clock.now().getTime() - (amounts.length - i) * 1000),
-        },
-      }),
-    );
-  }
-  return { provider, debts, earlier };
-}
-
-/** A booking of the provider completed now, due once the clock passes 48 h. */
-async function bookingOf(provider: TProviderInput, share = 8_000, currency = "USD") {
-  const { bookingId } = await h.completeBooking({
-    provider,
-    stripeAccountId: provider.stripeAccountId,
-    providerReady: true,
-    providerShare: share,
-    currency,
-  });
-  return payoutOf(bookingId);
-}
-
-const debtOf = (id: string) => db.providerDebt.findUniqueOrThrow({ where: { id } });
 const transferCreates = (payoutId: string) =>
   h.fake.requests().filter((r) => r.method === "POST" && r.path === "/v1/transfers" && r.params["metadata[payoutId]"] === payoutId);
 
 describe("debt recovery", () => {
   it("nets an open debt when the payout is claimed, not before; the transfer is for the net amount; the breakdown and timeline show it", async () => {
-    const { provider, debts, earlier } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts, earlier } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     // Scheduled, still subject to tips and refunds: not reduced yet.
     expect(payout).toMatchObject({ status: "scheduled", amount: 8_000, debtRecoveredAmount: 0 });
     expect(await debtOf(debts[0]!.id)).toMatchObject({ recoveredAmount: 0, status: "open" });
@@ -136,9 +93,9 @@ describe("debt recovery", () => {
   });
 
   it("recovers over several payouts: one taken whole is applied to debt and never sent to Stripe, the next pays the rest; debts oldest first", async () => {
-    const { provider, debts } = await providerWithDebts([6_000, 4_000]);
-    const first = await bookingOf(provider);
-    const second = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [6_000, 4_000]);
+    const first = await bookingOf(h, provider);
+    const second = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
 
     const one = await h.run("transfer", transferEvent(first.id));
@@ -167,8 +124,8 @@ describe("debt recovery", () => {
   });
 
   it("does not net a debt in another currency", async () => {
-    const { provider, debts } = await providerWithDebts([3_000], "EUR");
-    const payout = await bookingOf(provider, 8_000, "USD");
+    const { provider, debts } = await providerWithDebts(h, [3_000], "EUR");
+    const payout = await bookingOf(h, provider, 8_000, "USD");
     h.clock.advance(48 * HOUR + 1000);
     await h.run("transfer", transferEvent(payout.id));
     expect(h.transfersFor(payout.id)).toMatchObject([{ amount: 8_000, currency: "usd" }]);
@@ -177,8 +134,8 @@ describe("debt recovery", () => {
   });
 
   it("a transfer that fails gives the reservation back to the debt; retried, it is reserved again and the net amount sent", async () => {
-    const { provider, debts, earlier } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts, earlier } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     h.fake.failNext(
       { method: "POST", path: "/v1/transfers" },
@@ -210,8 +167,8 @@ describe("debt recovery", () => {
   });
 
   it("a claim put back (a dispute opened before the transfer was sent) releases the reservation", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     const runId = "run_put_back";
     const claimed = await claimTransfer({ ...h.ctx(), runId }, { payoutId: payout.id });
@@ -238,9 +195,9 @@ describe("debt recovery", () => {
   });
 
   it("two payouts of one provider claimed at once recover the debt exactly once", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
-    const a = await bookingOf(provider);
-    const b = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
+    const a = await bookingOf(h, provider);
+    const b = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     const runs = await Promise.all([
       h.run("transfer", transferEvent(a.id), { runId: "run_race_a" }),
@@ -257,8 +214,8 @@ describe("debt recovery", () => {
   });
 
   it("a transfer step run again (same run) does not recover twice", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     h.fake.failNext({ method: "POST", path: "/v1/transfers" }, { kind: "status", status: 500 });
     const runId = "run_rerun";
@@ -275,8 +232,8 @@ describe("debt recovery", () => {
 
 describe("after the recovery", () => {
   it("a refund on a payout applied to debt is not parked silently: a critical alert asks for the debts to be adjusted", async () => {
-    const { provider } = await providerWithDebts([20_000]);
-    const payout = await bookingOf(provider);
+    const { provider } = await providerWithDebts(h, [20_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     await h.run("transfer", transferEvent(payout.id));
     expect(await payoutOf(payout.bookingId)).toMatchObject({ status: "applied_to_debt", debtRecoveredAmount: 8_000 });
@@ -310,7 +267,7 @@ describe("waive and write off", () => {
   const threshold = 100_000; // 1,000.00
 
   it("below the threshold an admin waives what is left at once, with a reason, audited on the debt's payout", async () => {
-    const { debts, earlier } = await providerWithDebts([3_000]);
+    const { debts, earlier } = await providerWithDebts(h, [3_000]);
     await db.providerDebt.update({ where: { id: debts[0]!.id }, data: { recoveredAmount: 1_000 } });
     const admin = { ...h.ctx(), actor: ADMIN_ACTOR(ada) };
     await expect(
@@ -332,7 +289,7 @@ describe("waive and write off", () => {
   });
 
   it("at or above the threshold a write-off waits for a second, independent admin", async () => {
-    const { provider, debts, earlier } = await providerWithDebts([150_000]);
+    const { provider, debts, earlier } = await providerWithDebts(h, [150_000]);
     const asAda = { ...h.ctx(), actor: ADMIN_ACTOR(ada) };
     const asBob = { ...h.ctx(), actor: ADMIN_ACTOR(bob, "Bob Admin") };
     const requested = await requestDebtClosing(
@@ -360,15 +317,15 @@ describe("waive and write off", () => {
     expect(actions).toEqual(expect.arrayContaining(["provider.debt_closing_requested", "provider.debt_written_off"]));
 
     // A written-off debt is not recovered from the next payout.
-    const next = await bookingOf(provider);
+    const next = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     await h.run("transfer", transferEvent(next.id));
     expect(h.transfersFor(next.id)).toMatchObject([{ amount: 8_000 }]);
   });
 
   it("a debt a payout in flight is recovering cannot be closed until the transfer settles", async () => {
-    const { provider, debts } = await providerWithDebts([3_000]);
-    const payout = await bookingOf(provider);
+    const { provider, debts } = await providerWithDebts(h, [3_000]);
+    const payout = await bookingOf(h, provider);
     h.clock.advance(48 * HOUR + 1000);
     await claimTransfer({ ...h.ctx(), runId: "run_in_flight" }, { payoutId: payout.id });
     await expect(
