@@ -58,17 +58,21 @@ const LANE_BATCH = 50;
  * holder stalled past its lease and the lane was taken over). A lane's round trips besides
  * the applies: take it, look, let go (three for a lone delivery).
  */
-export async function applyInOrder(
-  deps: TWebhookDeps,
-  key: string,
-  options: TProcessOptions & { /** Tests: how often the lease is renewed (LANE_RENEW_MS). */ renewEveryMs?: number } = {},
-): Promise<TLaneResult> {
-  const result: TLaneResult = { applied: [], heldElsewhere: false };
+export async function applyInOrder(deps: TWebhookDeps, key: string, options: TDrainOptions = {}): Promise<TLaneResult> {
   const token = randomUUID();
-  if (!(await acquireLane(deps.db, key, token))) {
-    result.heldElsewhere = true;
-    return result;
-  }
+  if (!(await acquireLane(deps.db, key, token))) return { applied: [], heldElsewhere: true };
+  return drainHeldLane(deps, key, token, options);
+}
+
+type TDrainOptions = TProcessOptions & { /** Tests: how often the lease is renewed (LANE_RENEW_MS). */ renewEveryMs?: number };
+
+/**
+ * applyInOrder's work once the lane is held (with `token`): applies its received deliveries
+ * oldest first until none is left, then lets it go. Also for a batch's lanes (apply-batch.ts)
+ * that hold more than the batch applied at once.
+ */
+export async function drainHeldLane(deps: TWebhookDeps, key: string, token: string, options: TDrainOptions = {}): Promise<TLaneResult> {
+  const result: TLaneResult = { applied: [], heldElsewhere: false };
   // The lease is renewed on a timer for as long as the lane is held, so that one slow apply (a
   // Stripe call with its retries, a long chain of deferred deliveries) never lets it run out
   // while this server is still applying; a refused renewal (taken over after all: this process
@@ -146,4 +150,37 @@ async function lookAgain(db: PrismaClient, key: string, token: string): Promise<
     UPDATE "IngestLane" SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
     WHERE "key" = ${key} AND "token" = ${token}::uuid`;
   return kept > 0;
+}
+
+/**
+ * acquireLane for many lanes in one statement (in key order, so two batches never wait on each
+ * other in a cycle): the keys taken with `token`; the others' live holders were marked dirty.
+ */
+export async function acquireLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
+  const sorted = [...new Set(keys)].sort();
+  if (sorted.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ key: string; acquired: boolean }[]>`
+    INSERT INTO "IngestLane" AS lane ("key", "token", "leasedUntil")
+    SELECT k, ${token}::uuid, now() + ${LANE_LEASE_MS} * interval '1 millisecond' FROM unnest(${sorted}::text[]) AS k ORDER BY k
+    ON CONFLICT ("key") DO UPDATE SET
+      "token" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."token" ELSE lane."token" END,
+      "acquiredAt" = CASE WHEN lane."leasedUntil" < now() THEN now() ELSE lane."acquiredAt" END,
+      "dirty" = lane."leasedUntil" >= now(),
+      "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
+    RETURNING lane."key", lane."token" = ${token}::uuid AS acquired`;
+  return new Set(rows.filter((r) => r.acquired).map((r) => r.key));
+}
+
+/** releaseLane for many lanes in one statement: the keys let go (a dirty one is kept: its holder looks again). */
+export async function releaseLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ key: string }[]>`
+    DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid AND NOT "dirty" RETURNING "key"`;
+  return new Set(rows.map((r) => r.key));
+}
+
+/** Lets go of the lanes whatever their mark (after a failure; the caller tries again, which applies what marked them). */
+export async function abandonLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<void> {
+  if (keys.length === 0) return;
+  await db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid`;
 }

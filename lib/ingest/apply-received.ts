@@ -4,6 +4,7 @@ import type { WebhookEvent } from "@/generated/prisma/client";
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
+import { applyBatch } from "./apply-batch";
 import { applyInOrder, laneKeyOf } from "./apply-in-order";
 
 /** A webhook's answer, and the apply to run after sending it (null when there is nothing to apply: a duplicate). */
@@ -41,10 +42,77 @@ export const APPLY_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000];
  * whatever waited in it; after that, what is left `received` is the reconciliation sweep's.
  */
 export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
+  if (delivery.source === "booking_platform" && delivery.type === "booking.completed" && delivery.bookingExternalId) {
+    return batcherFor(deps).add(delivery);
+  }
   // What the applies caused outside the database (the booking platform's webhooks, alert
   // notifications) gets its first attempt once the lane is let go: a slow endpoint or mail
   // server never holds a booking's lane.
   await withAfterCommitEffects(deps.db, () => applyWithRetries(deps, delivery));
+}
+
+/** At most this many deliveries in one batch; the rest wait for the next. */
+export const MAX_BATCH = 200;
+/** Batches one process applies at once (besides the lanes applied one delivery at a time). */
+export const BATCHES_AT_ONCE = 2;
+
+type TBatcher = { add: (delivery: WebhookEvent) => Promise<void> };
+
+const batchers = new WeakMap<TWebhookDeps, TBatcher>();
+
+/**
+ * Completions are applied in batches (applyBatch): whatever arrived while the batches in flight
+ * ran goes in the next one, so a lone delivery is applied at once and a burst in a few
+ * transactions. Each caller's promise settles once its delivery's batch is done (Next's `after()`
+ * keeps a serverless function alive until then).
+ */
+function batcherFor(deps: TWebhookDeps): TBatcher {
+  const existing = batchers.get(deps);
+  if (existing) return existing;
+  const queue: { delivery: WebhookEvent; done: () => void }[] = [];
+  let running = 0;
+  const pump = () => {
+    while (running < BATCHES_AT_ONCE && queue.length > 0) {
+      const items = queue.splice(0, MAX_BATCH);
+      running += 1;
+      void withAfterCommitEffects(deps.db, () =>
+        applyBatchWithRetries(
+          deps,
+          items.map((i) => i.delivery),
+        ),
+      ).finally(() => {
+        running -= 1;
+        for (const item of items) item.done();
+        pump();
+      });
+    }
+  };
+  const batcher: TBatcher = {
+    add: (delivery) =>
+      new Promise<void>((done) => {
+        queue.push({ delivery, done });
+        pump();
+      }),
+  };
+  batchers.set(deps, batcher);
+  return batcher;
+}
+
+async function applyBatchWithRetries(deps: TWebhookDeps, deliveries: WebhookEvent[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await applyBatch(deps, deliveries);
+      return;
+    } catch (error) {
+      const wait = APPLY_RETRY_DELAYS_MS[attempt];
+      console.error(
+        `webhook deliveries: applying a batch of ${deliveries.length} failed; ${wait === undefined ? "left to the sweep" : `trying again in ${wait} ms`}`,
+        error,
+      );
+      if (wait === undefined) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 async function applyWithRetries(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {

@@ -185,7 +185,7 @@ type TOutboxMessage = { id: string; name: string; data: Record<string, unknown> 
  * sender's request open; the events stay unsent in the outbox for the sweep, and a send that
  * still lands later is deduplicated by its event id).
  */
-async function sendWithDeadline(events: TOutboxMessage[]): Promise<unknown> {
+export async function sendWithDeadline(events: TOutboxMessage[]): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Inngest did not accept the events within ${PUBLISH_DEADLINE_MS} ms`)), PUBLISH_DEADLINE_MS);

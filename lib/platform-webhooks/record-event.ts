@@ -18,7 +18,29 @@ import { platformEventForPayoutChange, type TPlatformEventType } from "./event-t
 export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Payout): Promise<void> {
   const type = platformEventForPayoutChange(before, after);
   if (!type) return;
-  const data = {
+  const data = payoutEventData(before, after);
+  await insertEvent(
+    tx,
+    type,
+    after.id,
+    data,
+    Prisma.sql`'bookingId', b."externalId",
+        'providerId', p."externalId",
+        'stripe', jsonb_build_object(
+          'accountId', p."stripeAccountId",
+          'chargeId', b."stripeChargeId",
+          'paymentIntentId', b."stripePaymentIntentId",
+          'transferId', ${after.stripeTransferId}::text,
+          'transferIds', COALESCE((
+            SELECT jsonb_agg(t."stripeTransferId" ORDER BY t."createdAt", t.id) FROM "PayoutTransfer" t
+            WHERE t."payoutId" = ${after.id}::uuid AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb))`,
+    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid`,
+  );
+}
+
+/** The payload's fields read from the payout's row (the rest are read from its booking and provider). */
+function payoutEventData(before: Payout | null, after: Payout): Record<string, unknown> {
+  return {
     payoutId: after.id,
     status: after.status,
     previousStatus: before?.status ?? null,
@@ -37,23 +59,51 @@ export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Pa
     eligibleAt: after.eligibleAt.toISOString(),
     transferredAt: after.transferredAt?.toISOString() ?? null,
   };
-  await insertEvent(
-    tx,
-    type,
-    after.id,
-    data,
-    Prisma.sql`'bookingId', b."externalId",
-        'providerId', p."externalId",
-        'stripe', jsonb_build_object(
-          'accountId', p."stripeAccountId",
-          'chargeId', b."stripeChargeId",
-          'paymentIntentId', b."stripePaymentIntentId",
-          'transferId', ${after.stripeTransferId}::text,
-          'transferIds', COALESCE((
-            SELECT jsonb_agg(t."stripeTransferId" ORDER BY t."createdAt", t.id) FROM "PayoutTransfer" t
-            WHERE t."payoutId" = ${after.id}::uuid AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb))`,
-    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid`,
-  );
+}
+
+/** A payout created in this transaction, with what its event names of its booking and provider. */
+export type TNewPayoutForEvent = {
+  payout: Payout;
+  bookingExternalId: string;
+  providerExternalId: string;
+  stripeAccountId: string | null;
+  stripeChargeId: string | null;
+  stripePaymentIntentId: string | null;
+};
+
+/**
+ * The events of payouts created together in one transaction (a batch of completed bookings,
+ * lib/bookings/record-new-completed-bookings.ts): one insert for all of them. The same payload as
+ * recordPayoutEvent's for each; a payout created here has no earlier event (sequence 1) and no
+ * transfer, and its booking's and provider's fields are the ones the caller has just written.
+ */
+export async function recordNewPayoutEvents(tx: Tx, created: readonly TNewPayoutForEvent[]): Promise<void> {
+  const rows = created.flatMap((c) => {
+    const type = platformEventForPayoutChange(null, c.payout);
+    if (!type) return [];
+    const payload = {
+      ...payoutEventData(null, c.payout),
+      sequence: 1,
+      bookingId: c.bookingExternalId,
+      providerId: c.providerExternalId,
+      stripe: {
+        accountId: c.stripeAccountId,
+        chargeId: c.stripeChargeId,
+        paymentIntentId: c.stripePaymentIntentId,
+        transferId: c.payout.stripeTransferId,
+        transferIds: [],
+      },
+    };
+    return [{ type, subjectId: c.payout.id, payload }];
+  });
+  if (rows.length === 0) return;
+  const inserted = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
+    INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
+    SELECT x.type, x."subjectId", 1, x.payload
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, "subjectId" uuid, payload jsonb)
+    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+  const deliverable = getEnv().PLATFORM_WEBHOOK_URL !== undefined;
+  for (const row of inserted) if (row.hasEndpoints || deliverable) notePlatformEvent(row.id);
 }
 
 /** A provider's bank payout failed (the money is back in their Stripe balance): one insert, as above. */

@@ -9,7 +9,7 @@ import type { PrismaClient } from "@/generated/prisma/client";
 import { createPrismaClient, db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { applyInOrder, laneKeyOf, LANE_LEASE_MS } from "@/lib/ingest/apply-in-order";
-import { APPLY_CONCURRENCY, applyReceivedDelivery } from "@/lib/ingest/apply-received";
+import { APPLY_CONCURRENCY, applyReceivedDelivery, BATCHES_AT_ONCE } from "@/lib/ingest/apply-received";
 import { reapplyStaleDeliveries, STALE_DELIVERY_MS } from "@/lib/ingest/reapply-stale-deliveries";
 import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
@@ -37,6 +37,36 @@ vi.mock("@/lib/ingest/apply-delivery", async (importOriginal) => {
         return await original.applyDelivery(...args);
       } finally {
         spans.push({ id: args[1].id, start, end: performance.now() });
+      }
+    },
+  };
+});
+
+// Completions of new bookings are recorded in batches (apply-batch.ts): each delivery a batch
+// records gets the batch's span (one span per batch for the concurrency count), and a gate on
+// any of them holds the batch.
+const batchSpans = vi.hoisted(() => [] as { ids: string[]; start: number; end: number }[]);
+vi.mock("@/lib/bookings/record-new-completed-bookings", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@/lib/bookings/record-new-completed-bookings")>();
+  return {
+    recordNewCompletedBookings: async (...args: Parameters<typeof original.recordNewCompletedBookings>) => {
+      const start = performance.now();
+      let applied: string[] = [];
+      try {
+        for (const { delivery } of args[1]) {
+          const gate = gates.get(delivery.id);
+          if (!gate) continue;
+          gates.delete(delivery.id);
+          gate.entered();
+          await gate.release;
+        }
+        const result = await original.recordNewCompletedBookings(...args);
+        applied = result.applied;
+        return result;
+      } finally {
+        const end = performance.now();
+        for (const id of applied) spans.push({ id, start, end });
+        if (applied.length > 0) batchSpans.push({ ids: applied, start, end });
       }
     },
   };
@@ -115,6 +145,7 @@ describe("one lane per booking", () => {
   it("deliveries of one booking arriving together apply one at a time, oldest first, once each", async () => {
     const bookings = Array.from({ length: 12 }, () => `bk_${key()}`);
     spans.length = 0;
+    batchSpans.length = 0;
     // Each booking: completed then three tips, sent back to back; the applies run after the answers.
     await Promise.all(
       bookings.map(async (bookingId) => {
@@ -139,8 +170,10 @@ describe("one lane per booking", () => {
       expect(await db.payout.findFirst({ where: { booking: { externalId: bookingId } } })).toMatchObject({ amount: 8_600 });
     }
     expect(await db.ingestLane.count()).toBe(0);
-    // One process applies at most APPLY_CONCURRENCY lanes at once (the rest wait their turn).
-    const edges = spans
+    // One process applies at most APPLY_CONCURRENCY lanes at once (the rest wait their turn), and
+    // BATCHES_AT_ONCE batches (each applying one thing at a time); a batch counts once.
+    const inBatches = new Set(batchSpans.flatMap((b) => b.ids));
+    const edges = [...spans.filter((s) => !inBatches.has(s.id)), ...batchSpans]
       .flatMap((s) => [
         { at: s.start, d: 1 },
         { at: s.end, d: -1 },
@@ -150,7 +183,7 @@ describe("one lane per booking", () => {
     let most = 0;
     for (const edge of edges) most = Math.max(most, (open += edge.d));
     expect(most).toBeGreaterThan(1);
-    expect(most).toBeLessThanOrEqual(APPLY_CONCURRENCY);
+    expect(most).toBeLessThanOrEqual(APPLY_CONCURRENCY + BATCHES_AT_ONCE);
   });
 
   it("four servers racing over the same lanes: each delivery applied once, in order, nothing left behind", async () => {
@@ -240,14 +273,18 @@ describe("a slow or failing holder (adversarial review)", () => {
     await receiveBookingWebhook(signedBookingRequest(completed(bookingId)), { deps });
     const [d1] = await deliveriesOf(bookingId);
     const g = gate(d1!.id);
-    // Recording d1's outcome (with the look for what waits: recordOutcomeAndLookForWaiting) fails
-    // once, as when no pooled connection frees up in time.
+    // The look for what waits once d1 is applied (recordOutcomeAndLookForWaiting, or a batch's look)
+    // fails once, as when no pooled connection frees up in time.
     let thrown = 0;
     const flaky = new Proxy(db, {
       get(target, property) {
         if (property !== "$queryRaw") return Reflect.get(target, property, target) as unknown;
         return (strings: TemplateStringsArray, ...values: unknown[]) => {
-          if (thrown === 0 && strings.join("?").includes("WITH recorded AS") && values.includes(d1!.id)) {
+          const sql = strings.join("?");
+          const lookAfterApply =
+            (sql.includes("WITH recorded AS") && values.includes(d1!.id)) || // one delivery's apply
+            (sql.includes('AS "anyStripe"') && JSON.stringify(values).includes(bookingId)); // a batch's
+          if (thrown === 0 && lookAfterApply) {
             thrown += 1;
             return Promise.reject(new Error("Timed out fetching a new connection from the connection pool"));
           }

@@ -1,0 +1,131 @@
+import "server-only";
+
+import { randomUUID } from "node:crypto";
+
+import type { WebhookEvent } from "@/generated/prisma/client";
+import { recordNewCompletedBookings, type TCompletedDelivery } from "@/lib/bookings/record-new-completed-bookings";
+import { publishOutbox } from "@/lib/outbox/publish-outbox";
+import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
+import { parseBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
+
+import { abandonLanes, acquireLanes, drainHeldLane, laneKeyOf, releaseLanes } from "./apply-in-order";
+import { applyDeferredFor, sendWithDeadline } from "./process-delivery";
+
+/** What one batch came to (for tests and the benchmark). */
+export type TBatchResult = {
+  /** Deliveries recorded by the set-based path, in one transaction. */
+  together: string[];
+  /** Deliveries applied one at a time in their lanes (all the others the batch's lanes held). */
+  oneByOne: string[];
+  /** Lanes another server held: it applies what is in them. */
+  heldElsewhere: number;
+};
+
+/**
+ * Applies just-stored booking deliveries of many bookings at once. Their lanes are taken in one
+ * statement (a lane held elsewhere is marked dirty and left to its holder, as in applyInOrder);
+ * in each lane taken, the oldest received delivery, when it completes a booking first heard of, is
+ * recorded with the others like it in one transaction (recordNewCompletedBookings); the lanes
+ * with nothing else to do are let go in one statement; every other lane (more deliveries, one
+ * the set-based path left, deferred deliveries that waited for the booking, a lane marked dirty
+ * meanwhile) is applied one delivery at a time by drainHeldLane, exactly as a lone delivery's
+ * lane. Then the Inngest events of what was recorded together are sent in one request.
+ * Throws when the database fails (the lanes are let go first: the caller tries again, and what
+ * a retry finds applied is no longer `received`).
+ */
+export async function applyBatch(deps: TWebhookDeps, deliveries: readonly WebhookEvent[]): Promise<TBatchResult> {
+  const result: TBatchResult = { together: [], oneByOne: [], heldElsewhere: 0 };
+  const keys = [...new Set(deliveries.map(laneKeyOf))];
+  const token = randomUUID();
+  const held = await acquireLanes(deps.db, keys, token);
+  result.heldElsewhere = keys.length - held.size;
+  if (held.size === 0) return result;
+  const pending = new Set(held);
+  try {
+    const bookingIds = [...held].flatMap((k) => (k.startsWith("booking:") ? [k.slice("booking:".length)] : []));
+    const received = await deps.db.webhookEvent.findMany({
+      where: { status: "received", bookingExternalId: { in: bookingIds } },
+      orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+    });
+    const lanes = new Map<string, WebhookEvent[]>();
+    for (const d of received) {
+      const key = laneKeyOf(d);
+      if (held.has(key)) lanes.set(key, [...(lanes.get(key) ?? []), d]);
+    }
+    const firsts: TCompletedDelivery[] = [];
+    for (const [, inLane] of lanes) {
+      const first = inLane[0]!;
+      const completion = completionOf(first);
+      if (completion) firsts.push(completion);
+    }
+
+    let together: string[] = [];
+    try {
+      ({ applied: together } = await recordNewCompletedBookings(
+        { db: deps.db, actor: BOOKING_PLATFORM_ACTOR, clock: deps.clock, requestId: null },
+        firsts,
+      ));
+    } catch (error) {
+      // Nothing of it was written (one transaction): each lane applies its deliveries one at a time below.
+      console.error(`webhook deliveries: recording ${firsts.length} completions together failed; applying them one at a time`, error);
+    }
+    result.together = together;
+
+    const appliedBookings = new Set(received.filter((d) => together.includes(d.id)).map((d) => d.bookingExternalId!));
+    const waiting = await deferredWaitingFor(deps, [...appliedBookings]);
+    // Lanes whose only delivery was recorded together and for whose booking nothing waits: let go together.
+    const done = [...lanes].filter(([, inLane]) => inLane.length === 1 && together.includes(inLane[0]!.id)).map(([key]) => key);
+    const doneNoWait = done.filter((key) => !waiting.has(key.slice("booking:".length)));
+    for (const key of await releaseLanes(deps.db, doneNoWait, token)) pending.delete(key);
+
+    const published = [...together];
+    for (const key of [...pending].sort()) {
+      const bookingId = key.slice("booking:".length);
+      if (appliedBookings.has(bookingId) && waiting.has(bookingId)) {
+        published.push(...(await applyDeferredFor(deps, bookingId, { knownWaiting: true })).appliedIds);
+      }
+      const lane = await drainHeldLane(deps, key, token);
+      pending.delete(key);
+      result.oneByOne.push(...lane.applied);
+    }
+    if (published.length > 0) {
+      try {
+        await publishOutbox(deps.db, { eventIds: published, limit: published.length, send: sendWithDeadline });
+      } catch (error) {
+        console.error("webhook deliveries: publishing their events failed; the sweep will send them", error);
+      }
+    }
+    return result;
+  } catch (error) {
+    await abandonLanes(deps.db, [...pending], token).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The delivery as a completion the set-based path may record, or null (another type, another source, a payload that does not parse). */
+function completionOf(delivery: WebhookEvent): TCompletedDelivery | null {
+  if (delivery.source !== "booking_platform" || delivery.type !== "booking.completed") return null;
+  try {
+    const event = parseBookingWebhook(delivery.payload);
+    return event.type === "booking.completed" ? { delivery, event } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The bookings for which deliveries wait (deferred) that their arrival could wake, looked for after
+ * the commit as recordOutcomeAndLookForWaiting does for one delivery: a deferred delivery of the
+ * booking, or any of Stripe's (they may name only one of its charges: then all of them).
+ */
+async function deferredWaitingFor(deps: TWebhookDeps, bookingIds: readonly string[]): Promise<Set<string>> {
+  if (bookingIds.length === 0) return new Set();
+  const rows = await deps.db.$queryRaw<{ bookingExternalId: string | null; anyStripe: boolean }[]>`
+    SELECT DISTINCT "bookingExternalId", false AS "anyStripe" FROM "WebhookEvent"
+    WHERE "status" = 'deferred' AND "bookingExternalId" = ANY(${[...bookingIds]}::text[])
+    UNION ALL
+    SELECT NULL, true WHERE EXISTS (SELECT 1 FROM "WebhookEvent" WHERE "status" = 'deferred' AND "source" = 'stripe')`;
+  if (rows.some((r) => r.anyStripe)) return new Set(bookingIds);
+  return new Set(rows.flatMap((r) => (r.bookingExternalId ? [r.bookingExternalId] : [])));
+}
