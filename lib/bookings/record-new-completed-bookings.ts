@@ -24,6 +24,12 @@ type TCandidate = TCompletedDelivery & {
   stripePaymentIntentId: string | null;
 };
 
+type TBatchFacts = {
+  known: TProviderToBe[];
+  kept: string[];
+  taken: { externalId: string; stripeChargeId: string | null; stripePaymentIntentId: string | null }[];
+};
+
 /** A provider as recorded, or as the batch will record it (new). */
 type TProviderToBe = Pick<Provider, "externalId" | "name" | "email" | "stripeAccountId" | "payoutsEnabled"> & { isNew?: true };
 
@@ -104,22 +110,27 @@ async function recordInTransaction(
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('stripe-account:' || a, 0)) FROM unnest(${named}::text[]) AS a`;
   }
   const externalIds = [...new Set(candidates.map((c) => c.event.data.provider.id))];
-  const known = await tx.$queryRaw<Provider[]>`
-    SELECT * FROM "Provider" WHERE "externalId" = ANY(${externalIds}::text[]) OR "stripeAccountId" = ANY(${named}::text[])`;
+  // What decides the plain case, read in one statement: the providers known by external id or by
+  // an account named, the accounts with a kept state (named, or those providers'), and the bookings
+  // recorded with a booking id, charge or PaymentIntent of the batch.
+  const [facts] = await tx.$queryRaw<[TBatchFacts]>`
+    WITH known AS (
+      SELECT "externalId", "stripeAccountId", "payoutsEnabled", name, email FROM "Provider"
+      WHERE "externalId" = ANY(${externalIds}::text[]) OR "stripeAccountId" = ANY(${named}::text[])
+    )
+    SELECT
+      (SELECT COALESCE(jsonb_agg(known), '[]'::jsonb) FROM known) AS known,
+      (SELECT COALESCE(jsonb_agg(a.id), '[]'::jsonb) FROM "StripeAccount" a
+        WHERE a.id = ANY(${named}::text[]) OR a.id IN (SELECT "stripeAccountId" FROM known)) AS kept,
+      (SELECT COALESCE(jsonb_agg(jsonb_build_object('externalId', b."externalId", 'stripeChargeId', b."stripeChargeId",
+          'stripePaymentIntentId', b."stripePaymentIntentId")), '[]'::jsonb) FROM "Booking" b
+        WHERE b."externalId" = ANY(${candidates.map((c) => c.event.data.bookingId)}::text[])
+           OR b."stripeChargeId" = ANY(${candidates.flatMap((c) => (c.stripeChargeId ? [c.stripeChargeId] : []))}::text[])
+           OR b."stripePaymentIntentId" = ANY(${candidates.flatMap((c) => (c.stripePaymentIntentId ? [c.stripePaymentIntentId] : []))}::text[])) AS taken`;
+  const { known, taken } = facts;
   const byExternalId = new Map<string, TProviderToBe>(known.map((p) => [p.externalId, p]));
   const accountOwner = new Map(known.flatMap((p) => (p.stripeAccountId ? [[p.stripeAccountId, p.externalId] as const] : [])));
-  const kept = new Set(
-    (
-      await tx.$queryRaw<
-        { id: string }[]
-      >`SELECT id FROM "StripeAccount" WHERE id = ANY(${[...new Set([...named, ...accountOwner.keys()])]}::text[])`
-    ).map((r) => r.id),
-  );
-  const taken = await tx.$queryRaw<{ externalId: string; stripeChargeId: string | null; stripePaymentIntentId: string | null }[]>`
-    SELECT "externalId", "stripeChargeId", "stripePaymentIntentId" FROM "Booking"
-    WHERE "externalId" = ANY(${candidates.map((c) => c.event.data.bookingId)}::text[])
-       OR "stripeChargeId" = ANY(${candidates.flatMap((c) => (c.stripeChargeId ? [c.stripeChargeId] : []))}::text[])
-       OR "stripePaymentIntentId" = ANY(${candidates.flatMap((c) => (c.stripePaymentIntentId ? [c.stripePaymentIntentId] : []))}::text[])`;
+  const kept = new Set(facts.kept);
   const takenIds = new Set(
     taken.flatMap((b) => [
       `b:${b.externalId}`,
@@ -130,8 +141,17 @@ async function recordInTransaction(
   const platform = await knownPlatformCurrencies(tx);
   const now = ctx.clock.now();
 
-  // Each delivery in arrival order, against the providers as the ones before it in the batch leave them.
+  // Each delivery in arrival order, against the providers as the ones before it in the batch leave
+  // them. A delivery left to the services is applied after the batch, though it came first: any
+  // later one of its provider, or naming its account or that account's owner, is left too (the
+  // services then apply them in arrival order).
   const plain: (TCandidate & { provider: TProviderToBe })[] = [];
+  const touched = new Set<string>();
+  const touches = (c: TCandidate): string[] => {
+    const account = c.event.data.provider.stripeAccountId ?? null;
+    const owner = account ? accountOwner.get(account) : undefined;
+    return [`provider:${c.event.data.provider.id}`, ...(account ? [`account:${account}`] : []), ...(owner ? [`provider:${owner}`] : [])];
+  };
   for (const c of candidates) {
     const input = c.event.data.provider;
     const account = input.stripeAccountId ?? null;
@@ -163,6 +183,7 @@ async function recordInTransaction(
       ).eligible;
     const isPlain =
       provider !== undefined &&
+      !touches(c).some((t) => touched.has(t)) &&
       (account === null || provider.stripeAccountId !== null) &&
       !(provider.stripeAccountId && kept.has(provider.stripeAccountId)) &&
       !ids.some((id) => takenIds.has(id)) &&
@@ -176,7 +197,10 @@ async function recordInTransaction(
         byExternalId.set(input.id, provider);
         if (account) accountOwner.set(account, input.id);
       }
-    } else left.push(c);
+    } else {
+      left.push(c);
+      for (const t of touches(c)) touched.add(t);
+    }
   }
   if (plain.length === 0) return [];
 
@@ -249,7 +273,7 @@ async function recordInTransaction(
   // The deliveries' outcome, with what they did (the per-delivery path records it just after its commit).
   await tx.webhookEvent.updateMany({
     where: { id: { in: done.map((r) => r.candidate.delivery.id) }, status: { not: "processed" } },
-    data: { status: "processed", error: null, applyAttempts: { increment: 1 }, processedAt: now },
+    data: { status: "processed", error: null, applyAttempts: { increment: 1 }, processedAt: new Date() },
   });
   return done;
 }
@@ -292,7 +316,11 @@ async function recordProviders(tx: Tx, candidates: readonly TCandidate[]): Promi
 
 /** Inserts the bookings, completed; one that exists already (by external id, charge or PaymentIntent) is not. By external id. */
 async function insertCompletedBookings(tx: Tx, plain: readonly (TCandidate & { provider: Provider })[]): Promise<Map<string, Booking>> {
-  const input = plain.map((c) => ({
+  // In external-id order, so that two transactions inserting bookings that share charges never wait on each other in a cycle.
+  const sorted = [...plain].sort((a, b) =>
+    a.event.data.bookingId < b.event.data.bookingId ? -1 : a.event.data.bookingId > b.event.data.bookingId ? 1 : 0,
+  );
+  const input = sorted.map((c) => ({
     externalId: c.event.data.bookingId,
     providerId: c.provider.id,
     currency: c.currency,

@@ -9,7 +9,7 @@ import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
 import { parseBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { abandonLanes, acquireLanes, drainHeldLane, laneKeyOf, releaseLanes } from "./apply-in-order";
+import { abandonLanes, acquireLanes, drainHeldLane, LANE_RENEW_MS, laneKeyOf, releaseLanes, renewLanes } from "./apply-in-order";
 import { applyDeferredFor, sendWithDeadline } from "./process-delivery";
 
 /** What one batch came to (for tests and the benchmark). */
@@ -34,14 +34,31 @@ export type TBatchResult = {
  * Throws when the database fails (the lanes are let go first: the caller tries again, and what
  * a retry finds applied is no longer `received`).
  */
-export async function applyBatch(deps: TWebhookDeps, deliveries: readonly WebhookEvent[]): Promise<TBatchResult> {
+export async function applyBatch(
+  deps: TWebhookDeps,
+  deliveries: readonly WebhookEvent[],
+  /** What an earlier try of the same batch recorded together before it failed (applyBatchWithRetries passes it on). */
+  carried: TBatchCarry = newBatchCarry(),
+): Promise<TBatchResult> {
   const result: TBatchResult = { together: [], oneByOne: [], heldElsewhere: 0 };
   const keys = [...new Set(deliveries.map(laneKeyOf))];
   const token = randomUUID();
   const held = await acquireLanes(deps.db, keys, token);
   result.heldElsewhere = keys.length - held.size;
-  if (held.size === 0) return result;
+  if (held.size === 0 && carried.published.length === 0) return result;
   const pending = new Set(held);
+  // Every lane still held keeps its lease while the batch works on the others (a lane drained
+  // late must not run out meanwhile); one taken over after all is left to its new holder.
+  const renewal = setInterval(() => {
+    const keysNow = [...pending];
+    renewLanes(deps.db, keysNow, token).then(
+      (kept) => {
+        for (const key of keysNow) if (!kept.has(key)) pending.delete(key);
+      },
+      (error: unknown) => console.error("ingest: renewing a batch's lanes failed", error),
+    );
+  }, LANE_RENEW_MS);
+  renewal.unref();
   try {
     const bookingIds = [...held].flatMap((k) => (k.startsWith("booking:") ? [k.slice("booking:".length)] : []));
     const received = await deps.db.webhookEvent.findMany({
@@ -71,24 +88,33 @@ export async function applyBatch(deps: TWebhookDeps, deliveries: readonly Webhoo
       console.error(`webhook deliveries: recording ${firsts.length} completions together failed; applying them one at a time`, error);
     }
     result.together = together;
+    const recordedTogether = new Set(together);
+    for (const d of received) if (recordedTogether.has(d.id)) carried.bookings.add(d.bookingExternalId!);
+    carried.published.push(...together);
 
-    const appliedBookings = new Set(received.filter((d) => together.includes(d.id)).map((d) => d.bookingExternalId!));
+    // What waits for the bookings recorded together (those of an earlier try too: it failed after its commit).
+    const appliedBookings = carried.bookings;
     const waiting = await deferredWaitingFor(deps, [...appliedBookings]);
     // Lanes whose only delivery was recorded together and for whose booking nothing waits: let go together.
-    const done = [...lanes].filter(([, inLane]) => inLane.length === 1 && together.includes(inLane[0]!.id)).map(([key]) => key);
+    const done = [...lanes].filter(([, inLane]) => inLane.length === 1 && recordedTogether.has(inLane[0]!.id)).map(([key]) => key);
     const doneNoWait = done.filter((key) => !waiting.has(key.slice("booking:".length)));
     for (const key of await releaseLanes(deps.db, doneNoWait, token)) pending.delete(key);
 
-    const published = [...together];
-    for (const key of [...pending].sort()) {
-      const bookingId = key.slice("booking:".length);
-      if (appliedBookings.has(bookingId) && waiting.has(bookingId)) {
-        published.push(...(await applyDeferredFor(deps, bookingId, { knownWaiting: true })).appliedIds);
-      }
-      const lane = await drainHeldLane(deps, key, token);
+    // Deliveries that waited for a booking recorded together, in its lane when the batch holds it.
+    for (const bookingId of [...waiting].sort()) {
+      if (held.has(`booking:${bookingId}`) && !pending.has(`booking:${bookingId}`)) continue; // taken over
+      carried.published.push(...(await applyDeferredFor(deps, bookingId, { knownWaiting: true })).appliedIds);
+      waiting.delete(bookingId);
+    }
+    // In arrival order (of each lane's oldest delivery): deliveries the set-based path left are applied as they came.
+    const drainOrder = [...new Set([...lanes.keys(), ...[...pending].sort()])];
+    for (const key of drainOrder) {
+      if (!pending.has(key)) continue; // taken over meanwhile (renewal): its new holder applies it
+      const lane = await drainHeldLane(deps, key, token, { confirmHeld: true });
       pending.delete(key);
       result.oneByOne.push(...lane.applied);
     }
+    const published = carried.published;
     if (published.length > 0) {
       try {
         await publishOutbox(deps.db, { eventIds: published, limit: published.length, send: sendWithDeadline });
@@ -100,7 +126,20 @@ export async function applyBatch(deps: TWebhookDeps, deliveries: readonly Webhoo
   } catch (error) {
     await abandonLanes(deps.db, [...pending], token).catch(() => undefined);
     throw error;
+  } finally {
+    clearInterval(renewal);
   }
+}
+
+/**
+ * What a batch recorded together, kept across its tries: a try that fails after its commit (the
+ * look for waiting deliveries, letting go, a drain) leaves those deliveries `processed`, so the
+ * next try would not see them; it still wakes what waits for their bookings and sends their events.
+ */
+export type TBatchCarry = { bookings: Set<string>; published: string[] };
+
+export function newBatchCarry(): TBatchCarry {
+  return { bookings: new Set(), published: [] };
 }
 
 /** The delivery as a completion the set-based path may record, or null (another type, another source, a payload that does not parse). */

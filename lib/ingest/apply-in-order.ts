@@ -14,7 +14,7 @@ import { processDelivery, type TProcessOptions } from "./process-delivery";
  */
 export const LANE_LEASE_MS = 5 * 60_000;
 /** How often a holder renews its lease while it holds the lane. */
-const LANE_RENEW_MS = 60_000;
+export const LANE_RENEW_MS = 60_000;
 
 /** The lane a delivery is applied in: its booking's, else its connected account's, else its own. */
 export function laneKeyOf(delivery: Pick<WebhookEvent, "id" | "bookingExternalId" | "account">): string {
@@ -64,7 +64,14 @@ export async function applyInOrder(deps: TWebhookDeps, key: string, options: TDr
   return drainHeldLane(deps, key, token, options);
 }
 
-type TDrainOptions = TProcessOptions & { /** Tests: how often the lease is renewed (LANE_RENEW_MS). */ renewEveryMs?: number };
+type TDrainOptions = TProcessOptions & {
+  /** Tests: how often the lease is renewed (LANE_RENEW_MS). */ renewEveryMs?: number;
+  /**
+   * The lane was taken a while ago (a batch's lane, drained after others): renew its lease first,
+   * and leave it when it was taken over meanwhile.
+   */
+  confirmHeld?: boolean;
+};
 
 /**
  * applyInOrder's work once the lane is held (with `token`): applies its received deliveries
@@ -73,6 +80,7 @@ type TDrainOptions = TProcessOptions & { /** Tests: how often the lease is renew
  */
 export async function drainHeldLane(deps: TWebhookDeps, key: string, token: string, options: TDrainOptions = {}): Promise<TLaneResult> {
   const result: TLaneResult = { applied: [], heldElsewhere: false };
+  if (options.confirmHeld && !(await renewLane(deps.db, key, token))) return { applied: [], heldElsewhere: true };
   // The lease is renewed on a timer for as long as the lane is held, so that one slow apply (a
   // Stripe call with its retries, a long chain of deferred deliveries) never lets it run out
   // while this server is still applying; a refused renewal (taken over after all: this process
@@ -183,4 +191,14 @@ export async function releaseLanes(db: PrismaClient, keys: readonly string[], to
 export async function abandonLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<void> {
   if (keys.length === 0) return;
   await db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid`;
+}
+
+/** renewLane for many lanes in one statement: the keys still held with `token`. */
+export async function renewLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ key: string }[]>`
+    UPDATE "IngestLane" SET "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
+    WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
+    RETURNING "key"`;
+  return new Set(rows.map((r) => r.key));
 }

@@ -4,7 +4,7 @@ import type { WebhookEvent } from "@/generated/prisma/client";
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { applyBatch } from "./apply-batch";
+import { applyBatch, newBatchCarry } from "./apply-batch";
 import { applyInOrder, laneKeyOf } from "./apply-in-order";
 
 /** A webhook's answer, and the apply to run after sending it (null when there is nothing to apply: a duplicate). */
@@ -99,9 +99,10 @@ function batcherFor(deps: TWebhookDeps): TBatcher {
 }
 
 async function applyBatchWithRetries(deps: TWebhookDeps, deliveries: WebhookEvent[]): Promise<void> {
+  const carried = newBatchCarry();
   for (let attempt = 0; ; attempt++) {
     try {
-      await applyBatch(deps, deliveries);
+      await applyBatch(deps, deliveries, carried);
       return;
     } catch (error) {
       const wait = APPLY_RETRY_DELAYS_MS[attempt];
