@@ -3,10 +3,10 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
-import { recordNewCompletedBookings, type TCompletedDelivery } from "@/lib/bookings/record-new-completed-bookings";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
 import { parseBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
+import { recordNewCompletedBookings, type TCompletedDelivery } from "@/lib/webhooks/record-new-completed-bookings";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { abandonLanes, acquireLanes, drainHeldLane, LANE_RENEW_MS, laneKeyOf, releaseLanes, renewLanes } from "./apply-in-order";

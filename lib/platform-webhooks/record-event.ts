@@ -73,7 +73,7 @@ export type TNewPayoutForEvent = {
 
 /**
  * The events of payouts created together in one transaction (a batch of completed bookings,
- * lib/bookings/record-new-completed-bookings.ts): one insert for all of them. The same payload as
+ * lib/webhooks/record-new-completed-bookings.ts): one insert for all of them. The same payload as
  * recordPayoutEvent's for each; a payout created here has no earlier event (sequence 1) and no
  * transfer, and its booking's and provider's fields are the ones the caller has just written.
  */

@@ -1,5 +1,5 @@
 // Issue 13: completions of new bookings are recorded many at once (lib/ingest/apply-batch.ts,
-// lib/bookings/record-new-completed-bookings.ts). The same deliveries, applied one at a time
+// lib/webhooks/record-new-completed-bookings.ts). The same deliveries, applied one at a time
 // through the engine's services (applyInOrder, as before) under one namespace and as one batch
 // under another, must leave the same rows: providers, bookings, payouts, audit entries, the
 // booking platform's events, Inngest events, tips, alerts and the deliveries' outcomes. The

@@ -46,8 +46,8 @@ vi.mock("@/lib/ingest/apply-delivery", async (importOriginal) => {
 // records gets the batch's span (one span per batch for the concurrency count), and a gate on
 // any of them holds the batch.
 const batchSpans = vi.hoisted(() => [] as { ids: string[]; start: number; end: number }[]);
-vi.mock("@/lib/bookings/record-new-completed-bookings", async (importOriginal) => {
-  const original = await importOriginal<typeof import("@/lib/bookings/record-new-completed-bookings")>();
+vi.mock("@/lib/webhooks/record-new-completed-bookings", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@/lib/webhooks/record-new-completed-bookings")>();
   return {
     recordNewCompletedBookings: async (...args: Parameters<typeof original.recordNewCompletedBookings>) => {
       const start = performance.now();
