@@ -5,8 +5,9 @@ import { randomUUID } from "node:crypto";
 import type { WebhookEvent } from "@/generated/prisma/client";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
-import { parseBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
+import { parseBookingWebhook, type TBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
 import { recordNewCompletedBookings, type TCompletedDelivery } from "@/lib/webhooks/record-new-completed-bookings";
+import { recordPlainTips, type TTipDelivery } from "@/lib/webhooks/record-plain-tips";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { abandonLanes, acquireLanes, drainHeldLane, LANE_RENEW_MS, laneKeyOf, releaseLanes, renewLanes } from "./apply-in-order";
@@ -25,14 +26,15 @@ export type TBatchResult = {
 /**
  * Applies just-stored booking deliveries of many bookings at once. Their lanes are taken in one
  * statement (a lane held elsewhere is marked dirty and left to its holder, as in applyInOrder);
- * in each lane taken, the oldest received delivery, when it completes a booking first heard of, is
- * recorded with the others like it in one transaction (recordNewCompletedBookings); the lanes
- * with nothing else to do are let go in one statement; every other lane (more deliveries, one
- * the set-based path left, deferred deliveries that waited for the booking, a lane marked dirty
- * meanwhile) is applied one delivery at a time by drainHeldLane, exactly as a lone delivery's
- * lane. Then the Inngest events of what was recorded together are sent in one request.
+ * in each lane taken, the oldest received delivery, when it completes a booking first heard of
+ * or is a tip that joins a scheduled payout, is recorded with the others like it in one
+ * transaction per kind (recordNewCompletedBookings, recordPlainTips); the lanes with nothing else
+ * to do are let go in one statement; every other lane (more deliveries, one the set-based paths
+ * left, deferred deliveries that waited for the booking, a lane marked dirty meanwhile) is
+ * applied one delivery at a time by drainHeldLane, exactly as a lone delivery's lane, in arrival
+ * order. Then the Inngest events of what was recorded together are sent in one request.
  * Throws when the database fails (the lanes are let go first: the caller tries again, and what
- * a retry finds applied is no longer `received`).
+ * a retry finds applied is no longer `received`; what it recorded together is carried over).
  */
 export async function applyBatch(
   deps: TWebhookDeps,
@@ -70,22 +72,27 @@ export async function applyBatch(
       const key = laneKeyOf(d);
       if (held.has(key)) lanes.set(key, [...(lanes.get(key) ?? []), d]);
     }
-    const firsts: TCompletedDelivery[] = [];
+    // Each lane's oldest delivery, when it is a completion or a tip: those of the plain case are recorded together.
+    const completions: TCompletedDelivery[] = [];
+    const tips: TTipDelivery[] = [];
     for (const [, inLane] of lanes) {
-      const first = inLane[0]!;
-      const completion = completionOf(first);
-      if (completion) firsts.push(completion);
+      const first = parsedOf(inLane[0]!);
+      if (first?.event.type === "booking.completed") completions.push(first as TCompletedDelivery);
+      else if (first?.event.type === "tip.created") tips.push(first as TTipDelivery);
     }
 
-    let together: string[] = [];
+    const ctx = { db: deps.db, actor: BOOKING_PLATFORM_ACTOR, clock: deps.clock, requestId: null };
+    const together: string[] = [];
     try {
-      ({ applied: together } = await recordNewCompletedBookings(
-        { db: deps.db, actor: BOOKING_PLATFORM_ACTOR, clock: deps.clock, requestId: null },
-        firsts,
-      ));
+      together.push(...(await recordNewCompletedBookings(ctx, completions)).applied);
     } catch (error) {
       // Nothing of it was written (one transaction): each lane applies its deliveries one at a time below.
-      console.error(`webhook deliveries: recording ${firsts.length} completions together failed; applying them one at a time`, error);
+      console.error(`webhook deliveries: recording ${completions.length} completions together failed; applying them one at a time`, error);
+    }
+    try {
+      together.push(...(await recordPlainTips(ctx, tips)).applied);
+    } catch (error) {
+      console.error(`webhook deliveries: recording ${tips.length} tips together failed; applying them one at a time`, error);
     }
     result.together = together;
     const recordedTogether = new Set(together);
@@ -142,12 +149,11 @@ export function newBatchCarry(): TBatchCarry {
   return { bookings: new Set(), published: [] };
 }
 
-/** The delivery as a completion the set-based path may record, or null (another type, another source, a payload that does not parse). */
-function completionOf(delivery: WebhookEvent): TCompletedDelivery | null {
-  if (delivery.source !== "booking_platform" || delivery.type !== "booking.completed") return null;
+/** The delivery and its event, when the set-based paths may record it (the booking platform's, a payload that parses), else null. */
+function parsedOf(delivery: WebhookEvent): { delivery: WebhookEvent; event: TBookingWebhook } | null {
+  if (delivery.source !== "booking_platform") return null;
   try {
-    const event = parseBookingWebhook(delivery.payload);
-    return event.type === "booking.completed" ? { delivery, event } : null;
+    return { delivery, event: parseBookingWebhook(delivery.payload) };
   } catch {
     return null;
   }

@@ -42,7 +42,7 @@ export const APPLY_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000];
  * whatever waited in it; after that, what is left `received` is the reconciliation sweep's.
  */
 export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
-  if (delivery.source === "booking_platform" && delivery.type === "booking.completed" && delivery.bookingExternalId) {
+  if (delivery.source === "booking_platform" && BATCHED_TYPES.has(delivery.type) && delivery.bookingExternalId) {
     return batcherFor(deps).add(delivery);
   }
   // What the applies caused outside the database (the booking platform's webhooks, alert
@@ -50,6 +50,9 @@ export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: Webhoo
   // server never holds a booking's lane.
   await withAfterCommitEffects(deps.db, () => applyWithRetries(deps, delivery));
 }
+
+/** The booking platform's deliveries applied in batches (apply-batch.ts records their plain cases together). */
+const BATCHED_TYPES = new Set(["booking.completed", "tip.created"]);
 
 /** At most this many deliveries in one batch; the rest wait for the next. */
 export const MAX_BATCH = 200;
@@ -61,7 +64,7 @@ type TBatcher = { add: (delivery: WebhookEvent) => Promise<void> };
 const batchers = new WeakMap<TWebhookDeps, TBatcher>();
 
 /**
- * Completions are applied in batches (applyBatch): whatever arrived while the batches in flight
+ * Completions and tips are applied in batches (applyBatch): whatever arrived while the batches in flight
  * ran goes in the next one, so a lone delivery is applied at once and a burst in a few
  * transactions. Each caller's promise settles once its delivery's batch is done (Next's `after()`
  * keeps a serverless function alive until then).

@@ -137,6 +137,70 @@ function tip(ns: string): TBookingEvent {
   return { ...event, data: { ...event.data, tipId: `tip_${ns}1` } };
 }
 
+/** A booking platform event with a body given whole (cancellations, disputes). */
+function platformEvent(type: string, data: Record<string, unknown>): TBookingEvent {
+  return { id: `evt_${randomUUID()}`, type, createdAt: COMPLETED_AT.toISOString(), data };
+}
+
+/** Tips on bookings recorded before (the setup), each case addTip decides otherwise among them. */
+async function tipScenario(ns: string): Promise<{ setup: TBookingEvent[]; deliveries: TBookingEvent[] }> {
+  await db.provider.create({
+    data: {
+      externalId: `${ns}prov_ready`,
+      name: "Ready",
+      email: "ready@example.test",
+      stripeAccountId: `acct_${ns}ready`,
+      payoutsEnabled: true,
+    },
+  });
+  const completed = (n: string, extra: Partial<Parameters<typeof bookingCompletedEvent>[0]> = {}) =>
+    bookingCompletedEvent({
+      bookingId: `${ns}bk_${n}`,
+      providerId: `${ns}prov_${n}`,
+      stripeAccountId: `acct_${ns}${n}`,
+      completedAt: COMPLETED_AT,
+      ...extra,
+    });
+  const tipOn = (n: string, tip: string, amount: number, extra: Record<string, unknown> = {}, tippedAt = COMPLETED_AT) => {
+    const event = tipCreatedEvent({ bookingId: `${ns}bk_${n}`, amount, tippedAt });
+    return { ...event, data: { ...event.data, tipId: `tip_${ns}${tip}`, ...extra } };
+  };
+  const dueAt = new Date(COMPLETED_AT.getTime() - 3 * DAY);
+  const setup = [
+    ...["plain", "second", "held", "cancelled", "charged", "late", "eur", "dup", "refunded"].map((n) => completed(n)),
+    completed("due", { providerId: `${ns}prov_ready`, stripeAccountId: `acct_${ns}ready`, completedAt: dueAt }),
+    platformEvent("dispute.opened", {
+      disputeId: `${ns}dp_1`,
+      bookingId: `${ns}bk_held`,
+      reason: "not delivered",
+      openedAt: COMPLETED_AT.toISOString(),
+      scope: "booking",
+    }),
+    platformEvent("booking.cancelled", {
+      bookingId: `${ns}bk_cancelled`,
+      cancelledAt: COMPLETED_AT.toISOString(),
+      reason: "customer cancelled",
+    }),
+    tipOn("dup", "dup", 700),
+  ];
+  const deliveries = [
+    tipOn("plain", "1", 1_500), // plain
+    tipOn("second", "2", 300), // plain
+    tipOn("second", "3", 400), // the second in its lane: one at a time after it
+    tipOn("held", "4", 500), // a dispute is open: the payout is held
+    tipOn("cancelled", "5", 500), // rejected: the booking was cancelled
+    tipOn("charged", "6", 500, { chargeId: `ch_${ns}tip` }), // paid with a charge: re-priced by the services
+    tipOn("late", "7", 500, {}, new Date(COMPLETED_AT.getTime() + 2 * DAY)), // rejected: after the window
+    tipOn("eur", "8", 500, { currency: "EUR" }), // rejected: another currency
+    tipOn("dup", "dup", 700), // the same tip again (another event id): a duplicate
+    tipOn("unknown", "9", 500), // no such booking yet: deferred
+    tipOn("due", "10", 500, {}, new Date(dueAt.getTime() + DAY / 24)), // the payout is due: the services request its transfer
+    completed("fresh"), // a completion in the same batch
+    tipOn("fresh", "11", 250), // its tip, second in its lane
+  ];
+  return { setup, deliveries };
+}
+
 /** Everything the deliveries of namespace `ns` wrote, with ids and the namespace replaced by stable names. */
 async function snapshot(ns: string) {
   const names = new Map<string, string>();
@@ -175,6 +239,8 @@ async function snapshot(ns: string) {
   const alerts = await db.alert.findMany({ where: { payoutId: { in: payouts.map((p) => p.id) } } });
   const tips = await db.tip.findMany({ where: { bookingId: { in: bookings.map((b) => b.id) } } });
   for (const t of tips) name("tip", t.id);
+  for (const d of await db.dispute.findMany({ where: { bookingId: { in: bookings.map((b) => b.id) } }, orderBy: { externalId: "asc" } }))
+    name("dispute", d.id);
   const sorted = <T>(rows: T[]) => rows.map((r) => rename(r)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   return {
     providers: sorted(
@@ -235,6 +301,43 @@ describe("a batch of completions leaves the same rows as applying them one at a 
     expect(actual.outbox.some((e) => JSON.stringify(e).includes("payout/transfer.requested"))).toBe(true);
     expect(actual.alerts.some((e) => JSON.stringify(e).includes("payout_currency_unsupported"))).toBe(true);
     expect(actual.tips).toMatchObject([{ status: "accepted", amount: 1_500 }]);
+  });
+
+  it("tips: plain ones join their payouts together, every other case one at a time through addTip", async () => {
+    const one = `o${randomUUID().slice(0, 6)}X`;
+    const batch = `b${randomUUID().slice(0, 6)}X`;
+
+    const a = await tipScenario(one);
+    await applyOneByOne(a.setup);
+    await applyOneByOne(a.deliveries);
+
+    const b = await tipScenario(batch);
+    await applyOneByOne(b.setup);
+    const stored: WebhookEvent[] = [];
+    for (const event of b.deliveries) stored.push(await store(event));
+    const result = await applyBatch(deps, stored);
+    // Together: the tips on plain and second, and the completion of fresh.
+    expect(result.together).toHaveLength(3);
+    expect(result.together.length + result.oneByOne.length).toBe(b.deliveries.length);
+    expect(await db.ingestLane.count()).toBe(0);
+
+    const expected = await snapshot(one);
+    const actual = await snapshot(batch);
+    expect(actual.deliveries).toEqual(expected.deliveries);
+    expect(actual.tips).toEqual(expected.tips);
+    expect(actual.payouts).toEqual(expected.payouts);
+    expect(actual.audits).toEqual(expected.audits);
+    expect(actual.events).toEqual(expected.events);
+    expect(actual.outbox).toEqual(expected.outbox);
+    expect(actual.alerts).toEqual(expected.alerts);
+    expect(actual.bookings).toEqual(expected.bookings);
+    // The scenario exercised what it says: rejections, a duplicate, a deferral, a transfer request.
+    const outcomes = JSON.stringify(actual.deliveries);
+    expect(outcomes).toContain("tip rejected");
+    expect(outcomes).toContain("tip already recorded");
+    expect(outcomes).toContain("deferred");
+    expect(actual.outbox.some((e) => JSON.stringify(e).includes("payout/transfer.requested"))).toBe(true);
+    expect(actual.payouts.some((p) => JSON.stringify(p).includes('"tipAmount":700'))).toBe(true);
   });
 
   it("two servers applying overlapping batches: each delivery applied once, each booking one payout", async () => {

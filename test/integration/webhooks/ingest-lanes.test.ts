@@ -42,14 +42,16 @@ vi.mock("@/lib/ingest/apply-delivery", async (importOriginal) => {
   };
 });
 
-// Completions of new bookings are recorded in batches (apply-batch.ts): each delivery a batch
+// Completions of new bookings and tips are recorded in batches (apply-batch.ts): each delivery a batch
 // records gets the batch's span (one span per batch for the concurrency count), and a gate on
 // any of them holds the batch.
 const batchSpans = vi.hoisted(() => [] as { ids: string[]; start: number; end: number }[]);
-vi.mock("@/lib/webhooks/record-new-completed-bookings", async (importOriginal) => {
-  const original = await importOriginal<typeof import("@/lib/webhooks/record-new-completed-bookings")>();
-  return {
-    recordNewCompletedBookings: async (...args: Parameters<typeof original.recordNewCompletedBookings>) => {
+const timedBatch = vi.hoisted(
+  () =>
+    <TArgs extends [unknown, readonly { delivery: { id: string } }[]], TResult extends { applied: string[] }>(
+      record: (...args: TArgs) => Promise<TResult>,
+    ) =>
+    async (...args: TArgs): Promise<TResult> => {
       const start = performance.now();
       let applied: string[] = [];
       try {
@@ -60,7 +62,7 @@ vi.mock("@/lib/webhooks/record-new-completed-bookings", async (importOriginal) =
           gate.entered();
           await gate.release;
         }
-        const result = await original.recordNewCompletedBookings(...args);
+        const result = await record(...args);
         applied = result.applied;
         return result;
       } finally {
@@ -69,7 +71,14 @@ vi.mock("@/lib/webhooks/record-new-completed-bookings", async (importOriginal) =
         if (applied.length > 0) batchSpans.push({ ids: applied, start, end });
       }
     },
-  };
+);
+vi.mock("@/lib/webhooks/record-new-completed-bookings", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@/lib/webhooks/record-new-completed-bookings")>();
+  return { recordNewCompletedBookings: timedBatch(original.recordNewCompletedBookings) };
+});
+vi.mock("@/lib/webhooks/record-plain-tips", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@/lib/webhooks/record-plain-tips")>();
+  return { recordPlainTips: timedBatch(original.recordPlainTips) };
 });
 
 let h: TEngineHarness;

@@ -1,0 +1,256 @@
+import "server-only";
+
+import type { Payout, Tip, WebhookEvent } from "@/generated/prisma/client";
+import { toAuditRow, type TAuditEntry } from "@/lib/audit/record-audit";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import type { Tx } from "@/lib/db";
+import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
+import { evaluateEligibility } from "@/lib/payouts/eligibility";
+import { changedPayoutFields } from "@/lib/payouts/payout-change";
+import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
+import { isTipInWindow } from "@/lib/payouts/timing";
+import { platformEventForPayoutChange } from "@/lib/platform-webhooks/event-types";
+
+import type { TBookingWebhook } from "./booking-webhook-schema";
+
+/** A stored `tip.created` delivery and its parsed event. */
+export type TTipDelivery = { delivery: WebhookEvent; event: Extract<TBookingWebhook, { type: "tip.created" }> };
+
+type TFacts = {
+  bookings: {
+    id: string;
+    externalId: string;
+    currency: string;
+    completedAt: string | null;
+    cancelledAt: string | null;
+    providerStripeAccountId: string | null;
+    providerPayoutsEnabled: boolean;
+    disputes: number;
+    chargeRefunds: number;
+    acceptedTips: number;
+    unattachedTips: number;
+  }[];
+  existingTips: string[];
+};
+
+/**
+ * Records, in ONE transaction and a handful of statements whatever their number, tips that join a
+ * scheduled payout, each as addTip would for its delivery (the tip accepted and attached, the
+ * payout's tip amount, amount, amount version and version moved up, both audited with the same
+ * entries, the `tip/added` Inngest event with the delivery's id, the delivery marked processed),
+ * for deliveries whose lanes the caller holds.
+ *
+ * Only the plain case, decided on reads made with the bookings and payouts locked (booking first,
+ * then payout, as every writer): a tip paid with no charge or PaymentIntent named (nothing to
+ * re-price), not recorded yet, in its booking's currency and tip window, for a completed booking not
+ * cancelled, with no dispute, no Stripe refund and no tip waiting to join, whose payout is
+ * `scheduled` with nothing reserved for debts, and that the tip leaves not due now and above zero.
+ * Everything else is returned in `left`, untouched, for the caller to apply one by one (addTip):
+ * rejections, holds, transfers in flight, re-pricing, a payout made due. `batch-apply.test.ts`
+ * holds both paths to the same rows.
+ */
+export async function recordPlainTips(
+  context: TServiceContext,
+  deliveries: readonly TTipDelivery[],
+): Promise<{ applied: string[]; left: TTipDelivery[] }> {
+  const ctx = resolveContext(context);
+  const left: TTipDelivery[] = [];
+  const candidates: (TTipDelivery & { currency: string })[] = [];
+  const tipIds = new Set<string>();
+  for (const d of deliveries) {
+    const data = d.event.data;
+    let currency: string;
+    try {
+      assertMinorUnits(data.amount, "amount");
+      currency = normalizeCurrency(data.currency);
+    } catch {
+      left.push(d);
+      continue;
+    }
+    // Paid with a charge: refunds on it are re-priced (the services do it). A tip id twice: the services say which is a duplicate.
+    if (data.chargeId || data.paymentIntentId || data.amount <= 0 || tipIds.has(data.tipId)) {
+      left.push(d);
+      continue;
+    }
+    tipIds.add(data.tipId);
+    candidates.push({ ...d, currency });
+  }
+  if (candidates.length === 0) return { applied: [], left };
+
+  const applied = await ctx.db.$transaction(async (tx) => {
+    const stillLeft: TTipDelivery[] = [];
+    const done = await recordInTransaction(tx, ctx, candidates, stillLeft);
+    left.push(...stillLeft);
+    return done;
+  }, TX_OPTIONS);
+  return { applied, left };
+}
+
+async function recordInTransaction(
+  tx: Tx,
+  ctx: ReturnType<typeof resolveContext>,
+  candidates: readonly (TTipDelivery & { currency: string })[],
+  left: TTipDelivery[],
+): Promise<string[]> {
+  const bookingExternalIds = [...new Set(candidates.map((c) => c.event.data.bookingId))];
+  // The lock order of every change to a payout: the bookings (in id order), then their payouts.
+  const locked = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Booking" WHERE "externalId" = ANY(${bookingExternalIds}::text[]) ORDER BY id FOR UPDATE`;
+  const bookingIds = locked.map((b) => b.id);
+  const payouts = await tx.$queryRaw<Payout[]>`
+    SELECT * FROM "Payout" WHERE "bookingId" = ANY(${bookingIds}::uuid[]) ORDER BY id FOR UPDATE`;
+  const [facts] = await tx.$queryRaw<[TFacts]>`
+    SELECT
+      (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+          'id', b.id, 'externalId', b."externalId", 'currency', b.currency,
+          'completedAt', b."completedAt", 'cancelledAt', b."cancelledAt",
+          'providerStripeAccountId', p."stripeAccountId", 'providerPayoutsEnabled', p."payoutsEnabled",
+          'disputes', (SELECT count(*) FROM "Dispute" d WHERE d."bookingId" = b.id),
+          'chargeRefunds', (SELECT count(*) FROM "ChargeRefund" r WHERE r."bookingId" = b.id),
+          'acceptedTips', (SELECT COALESCE(sum(t.amount), 0) FROM "Tip" t WHERE t."bookingId" = b.id AND t.status = 'accepted'),
+          'unattachedTips', (SELECT count(*) FROM "Tip" t WHERE t."bookingId" = b.id AND t.status = 'accepted' AND t."payoutId" IS NULL))), '[]'::jsonb)
+        FROM "Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ANY(${bookingIds}::uuid[])) AS bookings,
+      (SELECT COALESCE(jsonb_agg(t."externalId"), '[]'::jsonb) FROM "Tip" t
+        WHERE t."externalId" = ANY(${candidates.map((c) => c.event.data.tipId)}::text[])) AS "existingTips"`;
+  const bookings = new Map(facts.bookings.map((b) => [b.externalId, b]));
+  const payoutOf = new Map(payouts.map((p) => [p.bookingId, p]));
+  const existing = new Set(facts.existingTips);
+  const now = ctx.clock.now();
+
+  type TPlain = { c: (typeof candidates)[number]; booking: TFacts["bookings"][number]; before: Payout; after: Payout };
+  const plain: TPlain[] = [];
+  for (const c of candidates) {
+    const data = c.event.data;
+    const booking = bookings.get(data.bookingId);
+    const before = booking ? payoutOf.get(booking.id) : undefined;
+    if (
+      !booking ||
+      !before ||
+      existing.has(data.tipId) ||
+      !booking.completedAt ||
+      booking.cancelledAt ||
+      c.currency !== booking.currency ||
+      !isTipInWindow(new Date(booking.completedAt), new Date(data.createdAt), ctx.timing) ||
+      booking.disputes > 0 ||
+      booking.chargeRefunds > 0 ||
+      booking.unattachedTips > 0 ||
+      before.status !== "scheduled" ||
+      before.debtRecoveredAmount !== 0
+    ) {
+      left.push(c);
+      continue;
+    }
+    // What syncPayoutWithBooking writes: the tips accepted (this one with them), the refunds as they were.
+    const fields = changedPayoutFields(before, undefined, {
+      tipAmount: booking.acceptedTips + data.amount,
+      refundedAmount: before.refundedAmount,
+    });
+    const after: Payout = { ...before, ...fields, updatedAt: before.updatedAt };
+    const due = evaluateEligibility(
+      {
+        status: after.status,
+        amount: after.amount,
+        eligibleAt: after.eligibleAt,
+        bookingCompletedAt: new Date(booking.completedAt),
+        bookingCancelledAt: null,
+        openDisputes: 0,
+        providerStripeAccountId: booking.providerStripeAccountId,
+        providerPayoutsEnabled: booking.providerPayoutsEnabled,
+      },
+      now,
+    ).eligible;
+    if (due || after.amount === 0 || platformEventForPayoutChange(before, after) !== null) {
+      left.push(c);
+      continue;
+    }
+    plain.push({ c, booking, before, after });
+  }
+  if (plain.length === 0) return [];
+
+  const tips = await tx.$queryRaw<Tip[]>`
+    INSERT INTO "Tip" ("externalId", "bookingId", "payoutId", amount, currency, status, "rejectionReason", "tippedAt", "receivedAt")
+    SELECT "externalId", "bookingId", "payoutId", amount, currency, 'accepted', NULL, "tippedAt", "receivedAt"
+    FROM jsonb_to_recordset(${JSON.stringify(
+      plain.map(({ c, booking, before }) => ({
+        externalId: c.event.data.tipId,
+        bookingId: booking.id,
+        payoutId: before.id,
+        amount: c.event.data.amount,
+        currency: c.currency,
+        tippedAt: new Date(c.event.data.createdAt).toISOString(),
+        receivedAt: c.delivery.receivedAt.toISOString(),
+      })),
+    )}::jsonb) AS x("externalId" text, "bookingId" uuid, "payoutId" uuid, amount integer, currency text, "tippedAt" timestamptz, "receivedAt" timestamptz)
+    RETURNING *`;
+  const tipOf = new Map(tips.map((t) => [t.externalId, t]));
+
+  const updated = await tx.$queryRaw<Payout[]>`
+    UPDATE "Payout" p SET
+      "tipAmount" = x."tipAmount", amount = x.amount, "amountVersion" = x."amountVersion", version = x.version,
+      "holdReason" = NULL, "holdNote" = NULL, "debtRecoveredAmount" = 0, "updatedAt" = now()
+    FROM jsonb_to_recordset(${JSON.stringify(
+      plain.map(({ before, after }) => ({
+        id: before.id,
+        expected: before.version,
+        tipAmount: after.tipAmount,
+        amount: after.amount,
+        amountVersion: after.amountVersion,
+        version: after.version,
+      })),
+    )}::jsonb) AS x(id uuid, expected integer, "tipAmount" integer, amount integer, "amountVersion" integer, version integer)
+    WHERE p.id = x.id AND p.version = x.expected
+    RETURNING p.*`;
+  // Locked above: every one is written (else something wrote a locked row: nothing of this is kept).
+  if (updated.length !== plain.length || tips.length !== plain.length)
+    throw new Error("tips: a locked payout or a new tip changed under the batch");
+  const updatedOf = new Map(updated.map((p) => [p.id, p]));
+
+  await tx.auditLog.createMany({
+    data: plain.flatMap(({ c, booking, before }) => {
+      const tip = tipOf.get(c.event.data.tipId)!;
+      const after = updatedOf.get(before.id)!;
+      const common = { actor: ctx.actor, runId: ctx.runId, requestId: `webhook:${c.delivery.id}` } as const;
+      const entries: TAuditEntry[] = [
+        {
+          ...common,
+          action: "tip.accepted",
+          entityType: "tip",
+          entityId: tip.id,
+          reason: null,
+          after: {
+            bookingId: booking.id,
+            payoutId: before.id,
+            amount: tip.amount,
+            currency: c.currency,
+            tippedAt: new Date(c.event.data.createdAt).toISOString(),
+            receivedAt: c.delivery.receivedAt.toISOString(),
+          },
+        },
+        {
+          ...common,
+          action: "payout.amount_adjusted",
+          entityType: "payout",
+          entityId: before.id,
+          reason: `tip ${c.event.data.tipId} added`,
+          before: payoutSnapshot(before),
+          after: payoutSnapshot(after),
+        },
+      ];
+      return entries.map(toAuditRow);
+    }),
+  });
+  await tx.outboxEvent.createMany({
+    data: plain.map(({ c, booking }) => ({
+      eventId: c.delivery.id,
+      name: "tip/added",
+      data: { tipId: tipOf.get(c.event.data.tipId)!.id, bookingId: booking.id },
+    })),
+    skipDuplicates: true,
+  });
+  const ids = plain.map(({ c }) => c.delivery.id);
+  await tx.webhookEvent.updateMany({
+    where: { id: { in: ids }, status: { not: "processed" } },
+    data: { status: "processed", error: null, applyAttempts: { increment: 1 }, processedAt: new Date() },
+  });
+  return ids;
+}
