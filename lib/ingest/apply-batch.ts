@@ -3,6 +3,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
+import type { TServiceContext } from "@/lib/context";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
 import { parseBookingWebhook, type TBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
@@ -10,7 +11,16 @@ import { recordNewCompletedBookings, type TCompletedDelivery } from "@/lib/webho
 import { recordPlainTips, type TTipDelivery } from "@/lib/webhooks/record-plain-tips";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { abandonLanes, acquireLanes, drainHeldLane, LANE_RENEW_MS, laneKeyOf, releaseLanes, renewLanes } from "./apply-in-order";
+import {
+  abandonLanes,
+  acquireLanes,
+  drainHeldLane,
+  LANE_RENEW_MS,
+  laneKeyOf,
+  lookAgainAtLanes,
+  releaseLanes,
+  renewLanes,
+} from "./apply-in-order";
 import { applyDeferredFor, sendWithDeadline } from "./process-delivery";
 
 /** What one batch came to (for tests and the benchmark). */
@@ -62,50 +72,45 @@ export async function applyBatch(
   }, LANE_RENEW_MS);
   renewal.unref();
   try {
-    const bookingIds = [...held].flatMap((k) => (k.startsWith("booking:") ? [k.slice("booking:".length)] : []));
-    const received = await deps.db.webhookEvent.findMany({
-      where: { status: "received", bookingExternalId: { in: bookingIds } },
-      orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
-    });
-    const lanes = new Map<string, WebhookEvent[]>();
-    for (const d of received) {
-      const key = laneKeyOf(d);
-      if (held.has(key)) lanes.set(key, [...(lanes.get(key) ?? []), d]);
-    }
-    // Each lane's oldest delivery, when it is a completion or a tip: those of the plain case are recorded together.
-    const completions: TCompletedDelivery[] = [];
-    const tips: TTipDelivery[] = [];
-    for (const [, inLane] of lanes) {
-      const first = parsedOf(inLane[0]!);
-      if (first?.event.type === "booking.completed") completions.push(first as TCompletedDelivery);
-      else if (first?.event.type === "tip.created") tips.push(first as TTipDelivery);
-    }
-
     const ctx = { db: deps.db, actor: BOOKING_PLATFORM_ACTOR, clock: deps.clock, requestId: null };
-    const together: string[] = [];
-    try {
-      together.push(...(await recordNewCompletedBookings(ctx, completions)).applied);
-    } catch (error) {
-      // Nothing of it was written (one transaction): each lane applies its deliveries one at a time below.
-      console.error(`webhook deliveries: recording ${completions.length} completions together failed; applying them one at a time`, error);
+    // The order each lane's oldest delivery arrived in: what is left is drained in it.
+    const arrival: string[] = [];
+    // Lanes seen with nothing received left in them (to let go).
+    const clear = new Set<string>();
+    let waiting = new Set<string>();
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      // Rounds: each lane's oldest received delivery, recorded together when plain, until a round
+      // records nothing (a tip behind its booking's completion goes in the round after it).
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const open = [...pending].filter((key) => !clear.has(key));
+        if (open.length === 0) break;
+        const lanes = await receivedByLane(deps, open);
+        for (const key of lanes.keys()) if (!arrival.includes(key)) arrival.push(key);
+        for (const key of open) if (!lanes.has(key)) clear.add(key);
+        const recorded = new Set(await recordTogether(ctx, lanes));
+        if (recorded.size === 0) break;
+        for (const [key, inLane] of lanes) {
+          for (const d of inLane) if (recorded.has(d.id)) carried.bookings.add(d.bookingExternalId!);
+          if (inLane.length === 1 && recorded.has(inLane[0]!.id)) clear.add(key);
+        }
+        result.together.push(...recorded);
+        carried.published.push(...recorded);
+      }
+      // What waits for the bookings recorded together (those of an earlier try too: it failed after
+      // its commit), looked for after the commits; the clear lanes nothing waits for are let go
+      // together, and one marked dirty meanwhile (a delivery arrived for it) is looked at again.
+      waiting = await deferredWaitingFor(deps, [...carried.bookings]);
+      const letGo = [...clear].filter((key) => pending.has(key) && !waiting.has(key.slice("booking:".length)));
+      const released = await releaseLanes(deps.db, letGo, token);
+      for (const key of released) pending.delete(key);
+      const dirty = letGo.filter((key) => !released.has(key));
+      if (dirty.length === 0) break;
+      const kept = await lookAgainAtLanes(deps.db, dirty, token);
+      for (const key of dirty) {
+        clear.delete(key);
+        if (!kept.has(key)) pending.delete(key); // taken over
+      }
     }
-    try {
-      together.push(...(await recordPlainTips(ctx, tips)).applied);
-    } catch (error) {
-      console.error(`webhook deliveries: recording ${tips.length} tips together failed; applying them one at a time`, error);
-    }
-    result.together = together;
-    const recordedTogether = new Set(together);
-    for (const d of received) if (recordedTogether.has(d.id)) carried.bookings.add(d.bookingExternalId!);
-    carried.published.push(...together);
-
-    // What waits for the bookings recorded together (those of an earlier try too: it failed after its commit).
-    const appliedBookings = carried.bookings;
-    const waiting = await deferredWaitingFor(deps, [...appliedBookings]);
-    // Lanes whose only delivery was recorded together and for whose booking nothing waits: let go together.
-    const done = [...lanes].filter(([, inLane]) => inLane.length === 1 && recordedTogether.has(inLane[0]!.id)).map(([key]) => key);
-    const doneNoWait = done.filter((key) => !waiting.has(key.slice("booking:".length)));
-    for (const key of await releaseLanes(deps.db, doneNoWait, token)) pending.delete(key);
 
     // Deliveries that waited for a booking recorded together, in its lane when the batch holds it.
     for (const bookingId of [...waiting].sort()) {
@@ -114,7 +119,7 @@ export async function applyBatch(
       waiting.delete(bookingId);
     }
     // In arrival order (of each lane's oldest delivery): deliveries the set-based path left are applied as they came.
-    const drainOrder = [...new Set([...lanes.keys(), ...[...pending].sort()])];
+    const drainOrder = [...new Set([...arrival, ...[...pending].sort()])];
     for (const key of drainOrder) {
       if (!pending.has(key)) continue; // taken over meanwhile (renewal): its new holder applies it
       const lane = await drainHeldLane(deps, key, token, { confirmHeld: true });
@@ -147,6 +152,53 @@ export type TBatchCarry = { bookings: Set<string>; published: string[] };
 
 export function newBatchCarry(): TBatchCarry {
   return { bookings: new Set(), published: [] };
+}
+
+/** Set-based passes over a batch's lanes (a lane marked dirty while the batch held it is looked at again). */
+const MAX_PASSES = 4;
+/** Set-based rounds in a pass (a lane's deliveries one per round: a completion, then its tip). */
+const MAX_ROUNDS = 4;
+
+/** The received deliveries of the lanes, oldest first, by lane (in the order their oldest arrived). */
+async function receivedByLane(deps: TWebhookDeps, keys: readonly string[]): Promise<Map<string, WebhookEvent[]>> {
+  const wanted = new Set(keys);
+  const received = await deps.db.webhookEvent.findMany({
+    where: { status: "received", bookingExternalId: { in: keys.map((k) => k.slice("booking:".length)) } },
+    orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+  });
+  const lanes = new Map<string, WebhookEvent[]>();
+  for (const d of received) {
+    const key = laneKeyOf(d);
+    if (wanted.has(key)) lanes.set(key, [...(lanes.get(key) ?? []), d]);
+  }
+  return lanes;
+}
+
+/**
+ * Each lane's oldest delivery, when it is a completion or a tip: those of the plain case recorded
+ * together, one transaction per kind. The ids recorded; a failure records nothing of its kind
+ * (one transaction), and those lanes are applied one at a time.
+ */
+async function recordTogether(ctx: TServiceContext, lanes: ReadonlyMap<string, readonly WebhookEvent[]>): Promise<string[]> {
+  const completions: TCompletedDelivery[] = [];
+  const tips: TTipDelivery[] = [];
+  for (const [, inLane] of lanes) {
+    const first = parsedOf(inLane[0]!);
+    if (first?.event.type === "booking.completed") completions.push(first as TCompletedDelivery);
+    else if (first?.event.type === "tip.created") tips.push(first as TTipDelivery);
+  }
+  const recorded: string[] = [];
+  try {
+    recorded.push(...(await recordNewCompletedBookings(ctx, completions)).applied);
+  } catch (error) {
+    console.error(`webhook deliveries: recording ${completions.length} completions together failed; applying them one at a time`, error);
+  }
+  try {
+    recorded.push(...(await recordPlainTips(ctx, tips)).applied);
+  } catch (error) {
+    console.error(`webhook deliveries: recording ${tips.length} tips together failed; applying them one at a time`, error);
+  }
+  return recorded;
 }
 
 /** The delivery and its event, when the set-based paths may record it (the booking platform's, a payload that parses), else null. */

@@ -202,3 +202,13 @@ export async function renewLanes(db: PrismaClient, keys: readonly string[], toke
     RETURNING "key"`;
   return new Set(rows.map((r) => r.key));
 }
+
+/** lookAgain for many lanes in one statement (the dirty mark cleared, the lease renewed): the keys still held. */
+export async function lookAgainAtLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ key: string }[]>`
+    UPDATE "IngestLane" SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
+    WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
+    RETURNING "key"`;
+  return new Set(rows.map((r) => r.key));
+}

@@ -4,7 +4,7 @@ import type { Payout, Tip, WebhookEvent } from "@/generated/prisma/client";
 import { toAuditRow, type TAuditEntry } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
+import { assertMinorUnits, MAX_AMOUNT_MINOR, normalizeCurrency } from "@/lib/money/money";
 import { evaluateEligibility } from "@/lib/payouts/eligibility";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
@@ -94,11 +94,15 @@ async function recordInTransaction(
 ): Promise<string[]> {
   const bookingExternalIds = [...new Set(candidates.map((c) => c.event.data.bookingId))];
   // The lock order of every change to a payout: the bookings (in id order), then their payouts.
+  // A booking (or payout) locked by another writer is skipped, never waited for while the batch
+  // holds others: a writer that locks several bookings of one provider in its own order (an
+  // account's new state, a refused transfer's hold) could otherwise wait on the batch as the batch
+  // waits on it (found by the review). Its tip is left to addTip, which waits its turn.
   const locked = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM "Booking" WHERE "externalId" = ANY(${bookingExternalIds}::text[]) ORDER BY id FOR UPDATE`;
+    SELECT id FROM "Booking" WHERE "externalId" = ANY(${bookingExternalIds}::text[]) ORDER BY id FOR UPDATE SKIP LOCKED`;
   const bookingIds = locked.map((b) => b.id);
   const payouts = await tx.$queryRaw<Payout[]>`
-    SELECT * FROM "Payout" WHERE "bookingId" = ANY(${bookingIds}::uuid[]) ORDER BY id FOR UPDATE`;
+    SELECT * FROM "Payout" WHERE "bookingId" = ANY(${bookingIds}::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED`;
   const [facts] = await tx.$queryRaw<[TFacts]>`
     SELECT
       (SELECT COALESCE(jsonb_agg(jsonb_build_object(
@@ -140,12 +144,23 @@ async function recordInTransaction(
       left.push(c);
       continue;
     }
-    // What syncPayoutWithBooking writes: the tips accepted (this one with them), the refunds as they were.
-    const fields = changedPayoutFields(before, undefined, {
-      tipAmount: booking.acceptedTips + data.amount,
-      refundedAmount: before.refundedAmount,
-    });
-    const after: Payout = { ...before, ...fields, updatedAt: before.updatedAt };
+    // What syncPayoutWithBooking writes: the tips accepted (this one with them), the refunds as they
+    // were. Amounts past what a payout may carry: addTip says so (one tip, not the whole batch).
+    let after: Payout;
+    try {
+      const fields = changedPayoutFields(before, undefined, {
+        tipAmount: booking.acceptedTips + data.amount,
+        refundedAmount: before.refundedAmount,
+      });
+      after = { ...before, ...fields, updatedAt: before.updatedAt };
+    } catch {
+      left.push(c);
+      continue;
+    }
+    if (after.tipAmount > MAX_AMOUNT_MINOR || after.amount > MAX_AMOUNT_MINOR) {
+      left.push(c);
+      continue;
+    }
     const due = evaluateEligibility(
       {
         status: after.status,
@@ -187,7 +202,7 @@ async function recordInTransaction(
   const updated = await tx.$queryRaw<Payout[]>`
     UPDATE "Payout" p SET
       "tipAmount" = x."tipAmount", amount = x.amount, "amountVersion" = x."amountVersion", version = x.version,
-      "holdReason" = NULL, "holdNote" = NULL, "debtRecoveredAmount" = 0, "updatedAt" = now()
+      "holdReason" = NULL, "holdNote" = NULL, "debtRecoveredAmount" = 0, "updatedAt" = clock_timestamp()
     FROM jsonb_to_recordset(${JSON.stringify(
       plain.map(({ before, after }) => ({
         id: before.id,

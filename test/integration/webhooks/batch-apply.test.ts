@@ -237,7 +237,7 @@ async function snapshot(ns: string) {
     },
   });
   const alerts = await db.alert.findMany({ where: { payoutId: { in: payouts.map((p) => p.id) } } });
-  const tips = await db.tip.findMany({ where: { bookingId: { in: bookings.map((b) => b.id) } } });
+  const tips = await db.tip.findMany({ where: { bookingId: { in: bookings.map((b) => b.id) } }, orderBy: { externalId: "asc" } });
   for (const t of tips) name("tip", t.id);
   for (const d of await db.dispute.findMany({ where: { bookingId: { in: bookings.map((b) => b.id) } }, orderBy: { externalId: "asc" } }))
     name("dispute", d.id);
@@ -316,8 +316,9 @@ describe("a batch of completions leaves the same rows as applying them one at a 
     const stored: WebhookEvent[] = [];
     for (const event of b.deliveries) stored.push(await store(event));
     const result = await applyBatch(deps, stored);
-    // Together: the tips on plain and second, and the completion of fresh.
-    expect(result.together).toHaveLength(3);
+    // Together: the tips on plain and second and the completion of fresh, then (the next round, each
+    // second in its lane) second's other tip and fresh's tip.
+    expect(result.together).toHaveLength(5);
     expect(result.together.length + result.oneByOne.length).toBe(b.deliveries.length);
     expect(await db.ingestLane.count()).toBe(0);
 
