@@ -47,7 +47,8 @@ export async function receiveBookingWebhook(
     secrets: options.secrets ?? getEnv().BOOKING_WEBHOOK_SECRETS,
     now: (options.clock ?? systemClock).now(),
   });
-  const json = parseJson(rawBody);
+  const text = decodeUtf8(rawBody);
+  const json = parseJson(text);
   const event = parseBookingWebhook(json);
 
   const { delivery, duplicate } = await storeDelivery(deps.db, {
@@ -55,6 +56,7 @@ export async function receiveBookingWebhook(
     externalId: event.id,
     type: event.type,
     payload: json as Prisma.InputJsonValue,
+    payloadText: text,
     bookingExternalId: event.data.bookingId,
     ...(deps.clock ? { receivedAt: deps.clock.now() } : {}),
   });
@@ -64,13 +66,15 @@ export async function receiveBookingWebhook(
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function parseJson(rawBody: Uint8Array): unknown {
-  let text: string;
+function decodeUtf8(rawBody: Uint8Array): string {
   try {
-    text = utf8.decode(rawBody);
+    return utf8.decode(rawBody);
   } catch {
     throw new ValidationError("The body is not valid UTF-8.", { issues: [{ path: "", message: "must be UTF-8 encoded JSON" }] });
   }
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -29,27 +29,45 @@ export type TStoreDeliveryInput = {
  * Persist first: stores an accepted delivery before anything acts on it. A delivery whose
  * (source, external id) is already stored is a duplicate: the stored one is returned and
  * nothing is written. Safe under concurrent deliveries of the same event.
+ *
+ * One raw statement for a new delivery (INSERT … ON CONFLICT DO NOTHING), the payload sent as the
+ * JSON text the sender's bytes already were (`payloadText`, else serialised once) and not read
+ * back: the row is the input plus what the database gave it. This is every webhook request's one
+ * write; through Prisma's model API it cost the request a query compilation, the payload serialised
+ * again and parsed back.
  */
-export async function storeDelivery(db: PrismaClient, input: TStoreDeliveryInput): Promise<{ delivery: WebhookEvent; duplicate: boolean }> {
-  // One round trip for a new delivery: INSERT … ON CONFLICT DO NOTHING RETURNING *.
-  const [created] = await db.webhookEvent.createManyAndReturn({
-    data: [
-      {
-        source: input.source,
-        externalId: input.externalId,
-        type: input.type,
-        payload: input.payload,
-        bookingExternalId: input.bookingExternalId ?? null,
-        apiVersion: input.apiVersion?.slice(0, 50) ?? null,
-        account: input.account?.slice(0, 255) ?? null,
-        eventCreatedAt: input.eventCreatedAt ?? null,
-        ...(input.receivedAt ? { receivedAt: input.receivedAt } : {}),
-        status: "received",
-      },
-    ],
-    skipDuplicates: true,
-  });
-  if (created) return { delivery: created, duplicate: false };
+export async function storeDelivery(
+  db: PrismaClient,
+  input: TStoreDeliveryInput & { /** The payload's JSON text as received (the same JSON as `payload`). */ payloadText?: string },
+): Promise<{ delivery: WebhookEvent; duplicate: boolean }> {
+  const apiVersion = input.apiVersion?.slice(0, 50) ?? null;
+  const account = input.account?.slice(0, 255) ?? null;
+  const [created] = await db.$queryRaw<Pick<WebhookEvent, "id" | "receivedAt">[]>`
+    INSERT INTO "WebhookEvent" ("source", "externalId", "type", "payload", "bookingExternalId", "apiVersion", "account", "eventCreatedAt", "receivedAt", "status")
+    VALUES (${input.source}::"WebhookSource", ${input.externalId}, ${input.type}, ${input.payloadText ?? JSON.stringify(input.payload)}::jsonb,
+            ${input.bookingExternalId ?? null}, ${apiVersion}, ${account}, ${input.eventCreatedAt ?? null}::timestamptz,
+            COALESCE(${input.receivedAt ?? null}::timestamptz, now()), 'received')
+    ON CONFLICT ("source", "externalId") DO NOTHING
+    RETURNING id::text AS id, "receivedAt"`;
+  if (created) {
+    const delivery: WebhookEvent = {
+      id: created.id,
+      source: input.source,
+      externalId: input.externalId,
+      type: input.type,
+      payload: input.payload as WebhookEvent["payload"],
+      bookingExternalId: input.bookingExternalId ?? null,
+      apiVersion,
+      account,
+      eventCreatedAt: input.eventCreatedAt ?? null,
+      status: "received",
+      error: null,
+      applyAttempts: 0,
+      receivedAt: created.receivedAt,
+      processedAt: null,
+    };
+    return { delivery, duplicate: false };
+  }
   const delivery = await db.webhookEvent.findUniqueOrThrow({
     where: { source_externalId: { source: input.source, externalId: input.externalId } },
   });
