@@ -143,7 +143,7 @@ function platformEvent(type: string, data: Record<string, unknown>): TBookingEve
 }
 
 /** Tips on bookings recorded before (the setup), each case addTip decides otherwise among them. */
-async function tipScenario(ns: string): Promise<{ setup: TBookingEvent[]; deliveries: TBookingEvent[] }> {
+async function tipScenario(ns: string): Promise<{ setup: TBookingEvent[]; afterSetup: () => Promise<void>; deliveries: TBookingEvent[] }> {
   await db.provider.create({
     data: {
       externalId: `${ns}prov_ready`,
@@ -167,7 +167,9 @@ async function tipScenario(ns: string): Promise<{ setup: TBookingEvent[]; delive
   };
   const dueAt = new Date(COMPLETED_AT.getTime() - 3 * DAY);
   const setup = [
-    ...["plain", "second", "held", "cancelled", "charged", "late", "eur", "dup", "refunded"].map((n) => completed(n)),
+    ...["plain", "second", "held", "cancelled", "charged", "late", "eur", "dup", "refunded", "edge", "pastedge", "lower", "pi"].map((n) =>
+      completed(n),
+    ),
     completed("due", { providerId: `${ns}prov_ready`, stripeAccountId: `acct_${ns}ready`, completedAt: dueAt }),
     platformEvent("dispute.opened", {
       disputeId: `${ns}dp_1`,
@@ -197,8 +199,31 @@ async function tipScenario(ns: string): Promise<{ setup: TBookingEvent[]; delive
     tipOn("due", "10", 500, {}, new Date(dueAt.getTime() + DAY / 24)), // the payout is due: the services request its transfer
     completed("fresh"), // a completion in the same batch
     tipOn("fresh", "11", 250), // its tip, second in its lane
+    tipOn("refunded", "12", 500), // Stripe refunded part of the booking's charge: the services apply both
+    tipOn("edge", "13", 600, {}, new Date(COMPLETED_AT.getTime() + DAY)), // at the window's last moment: plain
+    tipOn("pastedge", "14", 600, {}, new Date(COMPLETED_AT.getTime() + DAY + 1)), // a millisecond after: rejected
+    tipOn("lower", "15", 800, { currency: "usd" }), // the currency in lower case: plain
+    tipOn("pi", "16", 500, { paymentIntentId: `pi_${ns}tip` }), // paid with a PaymentIntent: the services
   ];
-  return { setup, deliveries };
+  // A refund Stripe reported on the booking's charge, not applied to its payout yet.
+  const afterSetup = async () => {
+    const booking = await db.booking.findUniqueOrThrow({ where: { externalId: `${ns}bk_refunded` } });
+    await db.chargeRefund.create({
+      data: {
+        bookingId: booking.id,
+        stripeChargeId: `ch_${ns}refunded`,
+        sequence: 1,
+        currency: "USD",
+        chargeAmount: 10_000,
+        providerPortion: 8_000,
+        customerRefundedTotal: 1_000,
+        providerRefundedTotal: 800,
+        amount: 800,
+        refundedAt: COMPLETED_AT,
+      },
+    });
+  };
+  return { setup, afterSetup, deliveries };
 }
 
 /** Everything the deliveries of namespace `ns` wrote, with ids and the namespace replaced by stable names. */
@@ -309,16 +334,18 @@ describe("a batch of completions leaves the same rows as applying them one at a 
 
     const a = await tipScenario(one);
     await applyOneByOne(a.setup);
+    await a.afterSetup();
     await applyOneByOne(a.deliveries);
 
     const b = await tipScenario(batch);
     await applyOneByOne(b.setup);
+    await b.afterSetup();
     const stored: WebhookEvent[] = [];
     for (const event of b.deliveries) stored.push(await store(event));
     const result = await applyBatch(deps, stored);
-    // Together: the tips on plain and second and the completion of fresh, then (the next round, each
-    // second in its lane) second's other tip and fresh's tip.
-    expect(result.together).toHaveLength(5);
+    // Together: the tips on plain, second, edge and lower and the completion of fresh, then (the next
+    // round, each second in its lane) second's other tip and fresh's tip.
+    expect(result.together).toHaveLength(7);
     expect(result.together.length + result.oneByOne.length).toBe(b.deliveries.length);
     expect(await db.ingestLane.count()).toBe(0);
 
