@@ -2,9 +2,15 @@
 // JSON, signed with the first configured BOOKING_WEBHOOK_SECRETS.
 import { randomUUID } from "node:crypto";
 
+import { expect } from "vitest";
+
 import { POST } from "@/app/api/webhooks/booking/route";
+import type { WebhookEvent } from "@/generated/prisma/client";
+import { db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
+import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { settleAfterTasks } from "./after-tasks";
 
@@ -70,4 +76,11 @@ export async function sendBookingEvent(event: TBookingEvent): Promise<{ status: 
   const body = (await response.json()) as Record<string, unknown>;
   await settleAfterTasks();
   return { status: response.status, body };
+}
+
+/** Stores a delivery as the route does (verified, stored, answered), without applying it: the stored row. */
+export async function storeBookingEvent(event: TBookingEvent, deps: TWebhookDeps): Promise<WebhookEvent> {
+  const { apply } = await receiveBookingWebhook(signedBookingRequest(event), { deps });
+  expect(apply).not.toBeNull();
+  return db.webhookEvent.findUniqueOrThrow({ where: { source_externalId: { source: "booking_platform", externalId: event.id } } });
 }

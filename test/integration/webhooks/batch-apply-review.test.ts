@@ -9,9 +9,8 @@ import type { WebhookEvent } from "@/generated/prisma/client";
 import { db } from "@/lib/db";
 import { applyBatch } from "@/lib/ingest/apply-batch";
 import { applyInOrder, laneKeyOf } from "@/lib/ingest/apply-in-order";
-import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
-import { bookingCompletedEvent, signedBookingRequest, type TBookingEvent, tipCreatedEvent } from "@/test/support/booking-webhook";
+import { bookingCompletedEvent, storeBookingEvent, type TBookingEvent, tipCreatedEvent } from "@/test/support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "@/test/support/engine";
 
 let h: TEngineHarness;
@@ -31,11 +30,8 @@ afterAll(async () => {
   await h.fake.stop();
 });
 
-async function store(event: TBookingEvent): Promise<WebhookEvent> {
-  const { apply } = await receiveBookingWebhook(signedBookingRequest(event), { deps });
-  expect(apply).not.toBeNull();
-  return db.webhookEvent.findUniqueOrThrow({ where: { source_externalId: { source: "booking_platform", externalId: event.id } } });
-}
+/** Stores a delivery as the route does, without applying it. */
+const store = (event: TBookingEvent) => storeBookingEvent(event, deps);
 
 describe("review defect 1: a batch's queued lanes are not renewed, and drainHeldLane does not check it still holds the lane", () => {
   it("a lane taken over (its lease ran out while the batch was busy) is not applied by the batch as well", async () => {

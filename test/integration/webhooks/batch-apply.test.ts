@@ -14,10 +14,9 @@ import type { WebhookEvent } from "@/generated/prisma/client";
 import { db } from "@/lib/db";
 import { applyBatch } from "@/lib/ingest/apply-batch";
 import { applyInOrder, laneKeyOf } from "@/lib/ingest/apply-in-order";
-import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
-import { bookingCompletedEvent, signedBookingRequest, type TBookingEvent, tipCreatedEvent } from "../../support/booking-webhook";
+import { bookingCompletedEvent, storeBookingEvent, type TBookingEvent, tipCreatedEvent } from "../../support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "../../support/engine";
 
 let h: TEngineHarness;
@@ -44,11 +43,7 @@ const KEPT_AT = new Date(Date.now() - DAY);
 const COMPLETED_AT = new Date(Date.now() - DAY / 24);
 
 /** Stores a delivery as the route does, without applying it. */
-async function store(event: TBookingEvent): Promise<WebhookEvent> {
-  const { apply } = await receiveBookingWebhook(signedBookingRequest(event), { deps });
-  expect(apply).not.toBeNull();
-  return db.webhookEvent.findUniqueOrThrow({ where: { source_externalId: { source: "booking_platform", externalId: event.id } } });
-}
+const store = (event: TBookingEvent) => storeBookingEvent(event, deps);
 
 /** Stores and applies one delivery at a time, in its lane (the path before batches). */
 async function applyOneByOne(events: readonly TBookingEvent[]): Promise<void> {
@@ -143,7 +138,7 @@ function platformEvent(type: string, data: Record<string, unknown>): TBookingEve
 }
 
 /** Tips on bookings recorded before (the setup), each case addTip decides otherwise among them. */
-async function tipScenario(ns: string): Promise<{ setup: TBookingEvent[]; afterSetup: () => Promise<void>; deliveries: TBookingEvent[] }> {
+async function tipScenario(ns: string): Promise<TScenario> {
   await db.provider.create({
     data: {
       externalId: `${ns}prov_ready`,
@@ -289,28 +284,38 @@ async function snapshot(ns: string) {
   };
 }
 
+type TScenario = { setup: TBookingEvent[]; afterSetup?: () => Promise<void>; deliveries: TBookingEvent[] };
+
+/**
+ * The scenario under two namespaces: applied one delivery at a time (the path before batches) in
+ * one, as one batch in the other. The batch's result and both namespaces' rows.
+ */
+async function bothWays(scenarioOf: (ns: string) => Promise<TScenario>) {
+  const one = `o${randomUUID().slice(0, 6)}X`;
+  const batch = `b${randomUUID().slice(0, 6)}X`;
+  const a = await scenarioOf(one);
+  await applyOneByOne(a.setup);
+  await a.afterSetup?.();
+  await applyOneByOne(a.deliveries);
+
+  const b = await scenarioOf(batch);
+  await applyOneByOne(b.setup);
+  await b.afterSetup?.();
+  const stored: WebhookEvent[] = [];
+  for (const event of b.deliveries) stored.push(await store(event));
+  const result = await applyBatch(deps, stored);
+  expect(result.together.length + result.oneByOne.length).toBe(b.deliveries.length);
+  expect(await db.ingestLane.count()).toBe(0);
+  return { result, expected: await snapshot(one), actual: await snapshot(batch) };
+}
+
 describe("a batch of completions leaves the same rows as applying them one at a time", () => {
   it("plain completions and every case the set-based path leaves to the services", async () => {
-    const one = `o${randomUUID().slice(0, 6)}X`;
-    const batch = `b${randomUUID().slice(0, 6)}X`;
-
-    const a = await scenario(one);
-    await applyOneByOne(a.setup);
-    await applyOneByOne(a.deliveries);
-
-    const b = await scenario(batch);
-    await applyOneByOne(b.setup);
-    const stored: WebhookEvent[] = [];
-    for (const event of b.deliveries) stored.push(await store(event));
-    const result = await applyBatch(deps, stored);
+    const { result, expected, actual } = await bothWays(scenario);
     // The plain ones went together (new1, new2, new3, pi, pi2, tipped, the first of twice); the rest one at a time,
     // notdue too: a delivery of its provider (known, a duplicate) was left before it, and is applied first.
     expect(result.together).toHaveLength(7);
-    expect(result.together.length + result.oneByOne.length).toBe(b.deliveries.length);
-    expect(await db.ingestLane.count()).toBe(0);
 
-    const expected = await snapshot(one);
-    const actual = await snapshot(batch);
     expect(actual.deliveries).toEqual(expected.deliveries);
     expect(actual.providers).toEqual(expected.providers);
     expect(actual.bookings).toEqual(expected.bookings);
@@ -329,28 +334,11 @@ describe("a batch of completions leaves the same rows as applying them one at a 
   });
 
   it("tips: plain ones join their payouts together, every other case one at a time through addTip", async () => {
-    const one = `o${randomUUID().slice(0, 6)}X`;
-    const batch = `b${randomUUID().slice(0, 6)}X`;
-
-    const a = await tipScenario(one);
-    await applyOneByOne(a.setup);
-    await a.afterSetup();
-    await applyOneByOne(a.deliveries);
-
-    const b = await tipScenario(batch);
-    await applyOneByOne(b.setup);
-    await b.afterSetup();
-    const stored: WebhookEvent[] = [];
-    for (const event of b.deliveries) stored.push(await store(event));
-    const result = await applyBatch(deps, stored);
+    const { result, expected, actual } = await bothWays(tipScenario);
     // Together: the tips on plain, second, edge and lower and the completion of fresh, then (the next
     // round, each second in its lane) second's other tip and fresh's tip.
     expect(result.together).toHaveLength(7);
-    expect(result.together.length + result.oneByOne.length).toBe(b.deliveries.length);
-    expect(await db.ingestLane.count()).toBe(0);
 
-    const expected = await snapshot(one);
-    const actual = await snapshot(batch);
     expect(actual.deliveries).toEqual(expected.deliveries);
     expect(actual.tips).toEqual(expected.tips);
     expect(actual.payouts).toEqual(expected.payouts);

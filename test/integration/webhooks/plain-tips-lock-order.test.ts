@@ -8,16 +8,14 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { WebhookEvent } from "@/generated/prisma/client";
 import { db } from "@/lib/db";
 import { applyInOrder, laneKeyOf } from "@/lib/ingest/apply-in-order";
-import { receiveBookingWebhook } from "@/lib/ingest/receive-booking-webhook";
 import { lockBooking } from "@/lib/payouts/lock-booking";
 import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
 import { parseBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
 import { recordPlainTips, type TTipDelivery } from "@/lib/webhooks/record-plain-tips";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
-import { bookingCompletedEvent, signedBookingRequest, type TBookingEvent, tipCreatedEvent } from "@/test/support/booking-webhook";
+import { bookingCompletedEvent, storeBookingEvent, type TBookingEvent, tipCreatedEvent } from "@/test/support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "@/test/support/engine";
 
 let h: TEngineHarness;
@@ -31,11 +29,8 @@ afterAll(async () => {
   await h.fake.stop();
 });
 
-async function store(event: TBookingEvent): Promise<WebhookEvent> {
-  const { apply } = await receiveBookingWebhook(signedBookingRequest(event), { deps });
-  expect(apply).not.toBeNull();
-  return db.webhookEvent.findUniqueOrThrow({ where: { source_externalId: { source: "booking_platform", externalId: event.id } } });
-}
+/** Stores a delivery as the route does, without applying it. */
+const store = (event: TBookingEvent) => storeBookingEvent(event, deps);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
