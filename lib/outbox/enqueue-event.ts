@@ -17,8 +17,14 @@ export type TOutboxEvent<N extends TEngineEventName = TEngineEventName> = {
  * event id is a no-op.
  */
 export async function enqueueEvent<N extends TEngineEventName>(tx: Tx, event: TOutboxEvent<N>): Promise<void> {
+  await enqueueEvents(tx, [event]);
+}
+
+/** enqueueEvent for many events of one kind, in one statement (a batch's changes). */
+export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: readonly TOutboxEvent<N>[]): Promise<void> {
+  if (events.length === 0) return;
   await tx.outboxEvent.createMany({
-    data: [{ eventId: event.eventId, name: event.name, data: event.data }],
+    data: events.map((event) => ({ eventId: event.eventId, name: event.name, data: event.data })),
     skipDuplicates: true,
   });
 }

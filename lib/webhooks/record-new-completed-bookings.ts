@@ -8,11 +8,14 @@ import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { assertMinorUnits, normalizeCurrency, payoutAmount } from "@/lib/money/money";
+import { enqueueEvents } from "@/lib/outbox/enqueue-event";
 import { evaluateEligibility } from "@/lib/payouts/eligibility";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { payoutDueAt } from "@/lib/payouts/timing";
 import { recordNewPayoutEvents } from "@/lib/platform-webhooks/record-event";
 import { paymentIdsOf, type TBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
+
+import { recordProcessedTogether } from "./store-delivery";
 
 /** A stored `booking.completed` delivery and its parsed event. */
 export type TCompletedDelivery = { delivery: WebhookEvent; event: Extract<TBookingWebhook, { type: "booking.completed" }> };
@@ -262,19 +265,19 @@ async function recordInTransaction(
       stripePaymentIntentId: booking.stripePaymentIntentId,
     })),
   );
-  await tx.outboxEvent.createMany({
-    data: done.map(({ candidate, booking }) => ({
-      eventId: candidate.delivery.id,
-      name: "booking/completed",
+  await enqueueEvents(
+    tx,
+    done.map(({ candidate, booking }) => ({
+      name: "booking/completed" as const,
       data: { bookingId: booking.id },
+      eventId: candidate.delivery.id,
     })),
-    skipDuplicates: true,
-  });
+  );
   // The deliveries' outcome, with what they did (the per-delivery path records it just after its commit).
-  await tx.webhookEvent.updateMany({
-    where: { id: { in: done.map((r) => r.candidate.delivery.id) }, status: { not: "processed" } },
-    data: { status: "processed", error: null, applyAttempts: { increment: 1 }, processedAt: new Date() },
-  });
+  await recordProcessedTogether(
+    tx,
+    done.map((r) => r.candidate.delivery.id),
+  );
   return done;
 }
 

@@ -5,6 +5,7 @@ import { toAuditRow, type TAuditEntry } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { assertMinorUnits, MAX_AMOUNT_MINOR, normalizeCurrency } from "@/lib/money/money";
+import { enqueueEvents } from "@/lib/outbox/enqueue-event";
 import { evaluateEligibility } from "@/lib/payouts/eligibility";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
@@ -12,6 +13,7 @@ import { isTipInWindow } from "@/lib/payouts/timing";
 import { platformEventForPayoutChange } from "@/lib/platform-webhooks/event-types";
 
 import type { TBookingWebhook } from "./booking-webhook-schema";
+import { recordProcessedTogether } from "./store-delivery";
 
 /** A stored `tip.created` delivery and its parsed event. */
 export type TTipDelivery = { delivery: WebhookEvent; event: Extract<TBookingWebhook, { type: "tip.created" }> };
@@ -254,18 +256,15 @@ async function recordInTransaction(
       return entries.map(toAuditRow);
     }),
   });
-  await tx.outboxEvent.createMany({
-    data: plain.map(({ c, booking }) => ({
-      eventId: c.delivery.id,
-      name: "tip/added",
+  await enqueueEvents(
+    tx,
+    plain.map(({ c, booking }) => ({
+      name: "tip/added" as const,
       data: { tipId: tipOf.get(c.event.data.tipId)!.id, bookingId: booking.id },
+      eventId: c.delivery.id,
     })),
-    skipDuplicates: true,
-  });
+  );
   const ids = plain.map(({ c }) => c.delivery.id);
-  await tx.webhookEvent.updateMany({
-    where: { id: { in: ids }, status: { not: "processed" } },
-    data: { status: "processed", error: null, applyAttempts: { increment: 1 }, processedAt: new Date() },
-  });
+  await recordProcessedTogether(tx, ids);
   return ids;
 }

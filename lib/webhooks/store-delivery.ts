@@ -3,6 +3,7 @@ import "server-only";
 import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
 import type { Prisma } from "@/generated/prisma/client";
 import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
+import type { Tx } from "@/lib/db";
 
 import type { TApplyOutcome } from "./types";
 
@@ -124,6 +125,17 @@ export async function recordOutcome(db: PrismaClient, id: string, outcome: TAppl
     data: { status, error, applyAttempts: { increment: 1 }, processedAt },
   });
   return count > 0;
+}
+
+/**
+ * recordOutcome for deliveries applied together in the caller's transaction (the batch paths,
+ * record-new-completed-bookings.ts and record-plain-tips.ts): processed, with no note.
+ */
+export async function recordProcessedTogether(tx: Tx, ids: readonly string[], now: Date = new Date()): Promise<void> {
+  await tx.webhookEvent.updateMany({
+    where: { id: { in: [...ids] }, status: { not: "processed" } },
+    data: { ...outcomeWrite({ status: "processed" }, now), applyAttempts: { increment: 1 } },
+  });
 }
 
 /**
