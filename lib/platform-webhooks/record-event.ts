@@ -102,8 +102,7 @@ export async function recordNewPayoutEvents(tx: Tx, created: readonly TNewPayout
     SELECT x.type, x."subjectId", 1, x.payload
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, "subjectId" uuid, payload jsonb)
     RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
-  const deliverable = getEnv().PLATFORM_WEBHOOK_URL !== undefined;
-  for (const row of inserted) if (row.hasEndpoints || deliverable) notePlatformEvent(row.id);
+  for (const row of inserted) noteIfDeliverable(row);
 }
 
 /** A provider's bank payout failed (the money is back in their Stripe balance): one insert, as above. */
@@ -152,6 +151,10 @@ async function insertEvent(
       ${JSON.stringify(data)}::jsonb || jsonb_build_object('sequence', seq.n, ${fields})
     FROM seq, ${from}
     RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
-  const row = rows[0];
+  noteIfDeliverable(rows[0]);
+}
+
+/** An event with somewhere to go (an enabled endpoint, or the configured one) is noted for the attempt after the commit. */
+function noteIfDeliverable(row: { id: string; hasEndpoints: boolean } | undefined): void {
   if (row && (row.hasEndpoints || getEnv().PLATFORM_WEBHOOK_URL !== undefined)) notePlatformEvent(row.id);
 }
