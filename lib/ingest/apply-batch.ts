@@ -14,6 +14,8 @@ import type { TWebhookDeps } from "@/lib/webhooks/types";
 import {
   abandonLanes,
   acquireLanes,
+  bookingLaneKey,
+  bookingOfLane,
   drainHeldLane,
   LANE_RENEW_MS,
   laneKeyOf,
@@ -73,8 +75,8 @@ export async function applyBatch(
   renewal.unref();
   try {
     const ctx = { db: deps.db, actor: BOOKING_PLATFORM_ACTOR, clock: deps.clock, requestId: null };
-    // The order each lane's oldest delivery arrived in: what is left is drained in it.
-    const arrival: string[] = [];
+    // The order each lane's oldest delivery arrived in (a set keeps its insertion order): what is left is drained in it.
+    const arrival = new Set<string>();
     // Lanes seen with nothing received left in them (to let go).
     const clear = new Set<string>();
     let waiting = new Set<string>();
@@ -85,7 +87,7 @@ export async function applyBatch(
         const open = [...pending].filter((key) => !clear.has(key));
         if (open.length === 0) break;
         const lanes = await receivedByLane(deps, open);
-        for (const key of lanes.keys()) if (!arrival.includes(key)) arrival.push(key);
+        for (const key of lanes.keys()) arrival.add(key);
         for (const key of open) if (!lanes.has(key)) clear.add(key);
         const recorded = new Set(await recordTogether(ctx, lanes));
         if (recorded.size === 0) break;
@@ -100,7 +102,7 @@ export async function applyBatch(
       // its commit), looked for after the commits; the clear lanes nothing waits for are let go
       // together, and one marked dirty meanwhile (a delivery arrived for it) is looked at again.
       waiting = await deferredWaitingFor(deps, [...carried.bookings]);
-      const letGo = [...clear].filter((key) => pending.has(key) && !waiting.has(key.slice("booking:".length)));
+      const letGo = [...clear].filter((key) => pending.has(key) && !waiting.has(bookingOfLane(key)));
       const released = await releaseLanes(deps.db, letGo, token);
       for (const key of released) pending.delete(key);
       const dirty = letGo.filter((key) => !released.has(key));
@@ -114,9 +116,9 @@ export async function applyBatch(
 
     // Deliveries that waited for a booking recorded together, in its lane when the batch holds it.
     for (const bookingId of [...waiting].sort()) {
-      if (held.has(`booking:${bookingId}`) && !pending.has(`booking:${bookingId}`)) continue; // taken over
+      const key = bookingLaneKey(bookingId);
+      if (held.has(key) && !pending.has(key)) continue; // taken over
       carried.published.push(...(await applyDeferredFor(deps, bookingId, { knownWaiting: true })).appliedIds);
-      waiting.delete(bookingId);
     }
     // In arrival order (of each lane's oldest delivery): deliveries the set-based path left are applied as they came.
     const drainOrder = [...new Set([...arrival, ...[...pending].sort()])];
@@ -163,7 +165,7 @@ const MAX_ROUNDS = 4;
 async function receivedByLane(deps: TWebhookDeps, keys: readonly string[]): Promise<Map<string, WebhookEvent[]>> {
   const wanted = new Set(keys);
   const received = await deps.db.webhookEvent.findMany({
-    where: { status: "received", bookingExternalId: { in: keys.map((k) => k.slice("booking:".length)) } },
+    where: { status: "received", bookingExternalId: { in: keys.map(bookingOfLane) } },
     orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
   });
   const lanes = new Map<string, WebhookEvent[]>();

@@ -18,9 +18,19 @@ export const LANE_RENEW_MS = 60_000;
 
 /** The lane a delivery is applied in: its booking's, else its connected account's, else its own. */
 export function laneKeyOf(delivery: Pick<WebhookEvent, "id" | "bookingExternalId" | "account">): string {
-  if (delivery.bookingExternalId) return `booking:${delivery.bookingExternalId}`;
+  if (delivery.bookingExternalId) return bookingLaneKey(delivery.bookingExternalId);
   if (delivery.account) return `account:${delivery.account}`;
   return `delivery:${delivery.id}`;
+}
+
+/** A booking's lane. */
+export function bookingLaneKey(bookingExternalId: string): string {
+  return `booking:${bookingExternalId}`;
+}
+
+/** The booking of a booking's lane (bookingLaneKey read back). */
+export function bookingOfLane(key: string): string {
+  return key.slice("booking:".length);
 }
 
 /** The received (not yet applied) deliveries of a lane. */

@@ -103,33 +103,26 @@ function batcherFor(deps: TWebhookDeps): TBatcher {
 
 async function applyBatchWithRetries(deps: TWebhookDeps, deliveries: WebhookEvent[]): Promise<void> {
   const carried = newBatchCarry();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await applyBatch(deps, deliveries, carried);
-      return;
-    } catch (error) {
-      const wait = APPLY_RETRY_DELAYS_MS[attempt];
-      console.error(
-        `webhook deliveries: applying a batch of ${deliveries.length} failed; ${wait === undefined ? "left to the sweep" : `trying again in ${wait} ms`}`,
-        error,
-      );
-      if (wait === undefined) return;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
+  await withApplyRetries(`webhook deliveries: applying a batch of ${deliveries.length} failed`, () =>
+    applyBatch(deps, deliveries, carried),
+  );
 }
 
 async function applyWithRetries(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
+  await withApplyRetries(`webhook delivery ${delivery.id} (${delivery.source} ${delivery.type}): applying its lane failed`, () =>
+    inTurn(() => applyInOrder(deps, laneKeyOf(delivery))),
+  );
+}
+
+/** Runs an apply, and again after each of APPLY_RETRY_DELAYS_MS while it throws; then leaves it to the sweep. Never throws. */
+async function withApplyRetries(failure: string, apply: () => Promise<unknown>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await inTurn(() => applyInOrder(deps, laneKeyOf(delivery)));
+      await apply();
       return;
     } catch (error) {
       const wait = APPLY_RETRY_DELAYS_MS[attempt];
-      console.error(
-        `webhook delivery ${delivery.id} (${delivery.source} ${delivery.type}): applying its lane failed; ${wait === undefined ? "left to the sweep" : `trying again in ${wait} ms`}`,
-        error,
-      );
+      console.error(`${failure}; ${wait === undefined ? "left to the sweep" : `trying again in ${wait} ms`}`, error);
       if (wait === undefined) return;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
