@@ -108,7 +108,12 @@ export async function applyKeptAccountState(tx: Tx, context: TServiceContext, pr
  * it, so an account.updated and the provider's first booking arriving together cannot miss each other.
  */
 export async function lockStripeAccount(tx: Tx, stripeAccountId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stripe-account:${stripeAccountId}`}, 0))`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${stripeAccountLockKey(stripeAccountId)}, 0))`;
+}
+
+/** The advisory lock's key of lockStripeAccount (also taken for many accounts at once by a batch of completions). */
+export function stripeAccountLockKey(stripeAccountId: string): string {
+  return `stripe-account:${stripeAccountId}`;
 }
 
 /** Why a state cannot be applied over the one recorded (at `recordedAt`, `recordedReady`), if it cannot. */

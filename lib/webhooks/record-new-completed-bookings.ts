@@ -10,8 +10,10 @@ import type { Tx } from "@/lib/db";
 import { assertMinorUnits, normalizeCurrency, payoutAmount } from "@/lib/money/money";
 import { enqueueEvents } from "@/lib/outbox/enqueue-event";
 import { evaluateEligibility } from "@/lib/payouts/eligibility";
+import { eligibilityFacts } from "@/lib/payouts/payout-facts";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { payoutDueAt } from "@/lib/payouts/timing";
+import { stripeAccountLockKey } from "@/lib/payouts/update-provider-account";
 import { recordNewPayoutEvents } from "@/lib/platform-webhooks/record-event";
 import { paymentIdsOf, type TBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
 
@@ -94,6 +96,15 @@ export async function recordNewCompletedBookings(
   return { applied: recorded.map((r) => r.candidate.delivery.id), left };
 }
 
+/** What a booking holds that no other booking may (Booking's unique columns), as tagged strings. */
+function uniqueIdsOf(b: { externalId: string; stripeChargeId: string | null; stripePaymentIntentId: string | null }): string[] {
+  return [
+    `b:${b.externalId}`,
+    ...(b.stripeChargeId ? [`c:${b.stripeChargeId}`] : []),
+    ...(b.stripePaymentIntentId ? [`p:${b.stripePaymentIntentId}`] : []),
+  ];
+}
+
 /** The batch's reads no longer hold at its writes: a concurrent transaction recorded a provider or booking of it. */
 class ConcurrentRecordError extends Error {
   override name = "ConcurrentRecordError";
@@ -110,7 +121,7 @@ async function recordInTransaction(
     ...new Set(candidates.flatMap((c) => (c.event.data.provider.stripeAccountId ? [c.event.data.provider.stripeAccountId] : []))),
   ].sort();
   if (named.length > 0) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('stripe-account:' || a, 0)) FROM unnest(${named}::text[]) AS a`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${named.map(stripeAccountLockKey)}::text[]) AS k`;
   }
   const externalIds = [...new Set(candidates.map((c) => c.event.data.provider.id))];
   // What decides the plain case, read in one statement: the providers known by external id or by
@@ -134,13 +145,7 @@ async function recordInTransaction(
   const byExternalId = new Map<string, TProviderToBe>(known.map((p) => [p.externalId, p]));
   const accountOwner = new Map(known.flatMap((p) => (p.stripeAccountId ? [[p.stripeAccountId, p.externalId] as const] : [])));
   const kept = new Set(facts.kept);
-  const takenIds = new Set(
-    taken.flatMap((b) => [
-      `b:${b.externalId}`,
-      ...(b.stripeChargeId ? [`c:${b.stripeChargeId}`] : []),
-      ...(b.stripePaymentIntentId ? [`p:${b.stripePaymentIntentId}`] : []),
-    ]),
-  );
+  const takenIds = new Set(taken.flatMap(uniqueIdsOf));
   const platform = await knownPlatformCurrencies(tx);
   const now = ctx.clock.now();
 
@@ -164,24 +169,16 @@ async function recordInTransaction(
       (account && accountOwner.has(account)
         ? undefined
         : { externalId: input.id, name: input.name, email: input.email, stripeAccountId: account, payoutsEnabled: false, isNew: true });
-    const ids = [
-      `b:${c.event.data.bookingId}`,
-      ...(c.stripeChargeId ? [`c:${c.stripeChargeId}`] : []),
-      ...(c.stripePaymentIntentId ? [`p:${c.stripePaymentIntentId}`] : []),
-    ];
+    const ids = uniqueIdsOf({ externalId: c.event.data.bookingId, ...c });
+    // requestTransferIfDue's question, on the payout as it would be created.
     const due =
       provider !== undefined &&
       evaluateEligibility(
-        {
-          status: "scheduled",
-          amount: c.event.data.providerShare,
-          eligibleAt: payoutDueAt(c.completedAt, ctx.timing),
-          bookingCompletedAt: c.completedAt,
-          bookingCancelledAt: null,
-          openDisputes: 0,
-          providerStripeAccountId: provider.stripeAccountId,
-          providerPayoutsEnabled: provider.payoutsEnabled,
-        },
+        eligibilityFacts(
+          { status: "scheduled", amount: c.event.data.providerShare, eligibleAt: payoutDueAt(c.completedAt, ctx.timing) },
+          { completedAt: c.completedAt, cancelledAt: null, provider },
+          0,
+        ),
         now,
       ).eligible;
     const isPlain =

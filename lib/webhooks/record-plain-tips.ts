@@ -8,6 +8,7 @@ import { assertMinorUnits, MAX_AMOUNT_MINOR, normalizeCurrency } from "@/lib/mon
 import { enqueueEvents } from "@/lib/outbox/enqueue-event";
 import { evaluateEligibility } from "@/lib/payouts/eligibility";
 import { changedPayoutFields } from "@/lib/payouts/payout-change";
+import { eligibilityFacts } from "@/lib/payouts/payout-facts";
 import { payoutSnapshot } from "@/lib/payouts/payout-snapshot";
 import { isTipInWindow } from "@/lib/payouts/timing";
 import { platformEventForPayoutChange } from "@/lib/platform-webhooks/event-types";
@@ -163,19 +164,13 @@ async function recordInTransaction(
       left.push(c);
       continue;
     }
-    const due = evaluateEligibility(
-      {
-        status: after.status,
-        amount: after.amount,
-        eligibleAt: after.eligibleAt,
-        bookingCompletedAt: new Date(booking.completedAt),
-        bookingCancelledAt: null,
-        openDisputes: 0,
-        providerStripeAccountId: booking.providerStripeAccountId,
-        providerPayoutsEnabled: booking.providerPayoutsEnabled,
-      },
-      now,
-    ).eligible;
+    // requestTransferIfDue's question, on the payout as the tip leaves it.
+    const bookingFacts = {
+      completedAt: new Date(booking.completedAt),
+      cancelledAt: null,
+      provider: { stripeAccountId: booking.providerStripeAccountId, payoutsEnabled: booking.providerPayoutsEnabled },
+    };
+    const due = evaluateEligibility(eligibilityFacts(after, bookingFacts, 0), now).eligible;
     if (due || after.amount === 0 || platformEventForPayoutChange(before, after) !== null) {
       left.push(c);
       continue;
