@@ -69,6 +69,39 @@ export function toAuditRow(entry: TAuditEntry): Prisma.AuditLogCreateManyInput {
   };
 }
 
+/**
+ * Writes many audit entries in one statement inside the caller's transaction (the batch paths):
+ * the rows recordAudit writes for each, in order, without the ORM's per-row query building.
+ */
+export async function recordAudits(tx: Tx, entries: readonly TAuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  // As the ORM does: an entry without its own time takes the client's, one for the statement.
+  const now = new Date();
+  const rows = entries.map((e) => ({
+    actorType: e.actor.type satisfies ActorType,
+    actorId: e.actor.id,
+    actorLabel: e.actor.label,
+    action: e.action,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    reason: e.reason ?? null,
+    before: e.before ?? null,
+    after: e.after ?? null,
+    requestId: e.requestId ?? null,
+    runId: e.runId ?? null,
+    createdAt: (e.at ?? now).toISOString(),
+  }));
+  // JSON null becomes SQL NULL in jsonb_to_recordset, as an omitted Json? field does.
+  await tx.$executeRaw`
+    INSERT INTO "AuditLog" ("actorType", "actorId", "actorLabel", action, "entityType", "entityId", reason, before, after, "requestId", "runId", "createdAt")
+    SELECT "actorType"::"ActorType", "actorId", "actorLabel", action, "entityType", "entityId", reason, before, after, "requestId", "runId", "createdAt"
+    FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (
+      "actorType" text, "actorId" text, "actorLabel" text, action text, "entityType" text, "entityId" text, reason text,
+      before jsonb, after jsonb, "requestId" text, "runId" text, "createdAt" timestamptz
+    )) WITH ORDINALITY AS x("actorType", "actorId", "actorLabel", action, "entityType", "entityId", reason, before, after, "requestId", "runId", "createdAt", n)
+    ORDER BY n`;
+}
+
 /** Writes one audit entry inside the caller's transaction, so it commits or rolls back with the change. */
 export async function recordAudit(tx: Tx, entry: TAuditEntry): Promise<void> {
   await tx.auditLog.create({ data: toAuditRow(entry) });

@@ -56,6 +56,7 @@ export async function applyBatch(
 ): Promise<TBatchResult> {
   const result: TBatchResult = { together: [], oneByOne: [], heldElsewhere: 0 };
   const keys = [...new Set(deliveries.map(laneKeyOf))];
+  const given = new Map(deliveries.map((d) => [d.id, d]));
   const token = randomUUID();
   const held = await acquireLanes(deps.db, keys, token);
   result.heldElsewhere = keys.length - held.size;
@@ -86,7 +87,7 @@ export async function applyBatch(
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const open = [...pending].filter((key) => !clear.has(key));
         if (open.length === 0) break;
-        const lanes = await receivedByLane(deps, open);
+        const lanes = await receivedByLane(deps, open, given);
         for (const key of lanes.keys()) arrival.add(key);
         for (const key of open) if (!lanes.has(key)) clear.add(key);
         const recorded = new Set(await recordTogether(ctx, lanes));
@@ -161,13 +162,29 @@ const MAX_PASSES = 4;
 /** Set-based rounds in a pass (a lane's deliveries one per round: a completion, then its tip). */
 const MAX_ROUNDS = 4;
 
-/** The received deliveries of the lanes, oldest first, by lane (in the order their oldest arrived). */
-async function receivedByLane(deps: TWebhookDeps, keys: readonly string[]): Promise<Map<string, WebhookEvent[]>> {
+/**
+ * The received deliveries of the lanes, oldest first, by lane (in the order their oldest arrived).
+ * Which are received is read each time; a delivery the batch was given is not read again (a
+ * delivery's payload never changes once stored), only the others (another server's, an older one).
+ */
+async function receivedByLane(
+  deps: TWebhookDeps,
+  keys: readonly string[],
+  given: ReadonlyMap<string, WebhookEvent>,
+): Promise<Map<string, WebhookEvent[]>> {
   const wanted = new Set(keys);
-  const received = await deps.db.webhookEvent.findMany({
+  const ids = await deps.db.webhookEvent.findMany({
     where: { status: "received", bookingExternalId: { in: keys.map(bookingOfLane) } },
     orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+    select: { id: true },
   });
+  const unknown = ids.filter(({ id }) => !given.has(id)).map(({ id }) => id);
+  const read =
+    unknown.length === 0
+      ? new Map<string, WebhookEvent>()
+      : new Map((await deps.db.webhookEvent.findMany({ where: { id: { in: unknown } } })).map((d) => [d.id, d]));
+  // Deliveries are never deleted: each id read is in one of the two.
+  const received = ids.map(({ id }) => given.get(id) ?? read.get(id)!);
   const lanes = new Map<string, WebhookEvent[]>();
   for (const d of received) {
     const key = laneKeyOf(d);
@@ -206,12 +223,20 @@ async function recordTogether(ctx: TServiceContext, lanes: ReadonlyMap<string, r
 /** The delivery and its event, when the set-based paths may record it (the booking platform's, a payload that parses), else null. */
 function parsedOf(delivery: WebhookEvent): { delivery: WebhookEvent; event: TBookingWebhook } | null {
   if (delivery.source !== "booking_platform") return null;
+  const known = parsed.get(delivery);
+  if (known !== undefined) return known;
+  let result: { delivery: WebhookEvent; event: TBookingWebhook } | null;
   try {
-    return { delivery, event: parseBookingWebhook(delivery.payload) };
+    result = { delivery, event: parseBookingWebhook(delivery.payload) };
   } catch {
-    return null;
+    result = null;
   }
+  parsed.set(delivery, result);
+  return result;
 }
+
+/** Each delivery's payload parsed once (a batch looks at a lane's oldest delivery in every round). */
+const parsed = new WeakMap<WebhookEvent, { delivery: WebhookEvent; event: TBookingWebhook } | null>();
 
 /**
  * The bookings for which deliveries wait (deferred) that their arrival could wake, looked for after

@@ -23,8 +23,11 @@ export async function enqueueEvent<N extends TEngineEventName>(tx: Tx, event: TO
 /** enqueueEvent for many events of one kind, in one statement (a batch's changes). */
 export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: readonly TOutboxEvent<N>[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.outboxEvent.createMany({
-    data: events.map((event) => ({ eventId: event.eventId, name: event.name, data: event.data })),
-    skipDuplicates: true,
-  });
+  // One raw statement (a repeat of a known event id is skipped), the time the client's as the ORM sends it.
+  const rows = events.map((event) => ({ eventId: event.eventId, name: event.name, data: event.data }));
+  await tx.$executeRaw`
+    INSERT INTO "OutboxEvent" ("eventId", name, data, "createdAt")
+    SELECT "eventId", name, data, ${new Date()}::timestamptz
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x("eventId" text, name text, data jsonb)
+    ON CONFLICT DO NOTHING`;
 }

@@ -55,20 +55,18 @@ export async function publishOutbox(
     );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const mark = db.outboxEvent.updateMany({
-      where: { id: { in: ids } },
-      data: { attempts: { increment: 1 }, lastError: message.slice(0, 1000), claimedUntil: null },
-    });
+    const mark = db.$executeRaw`
+      UPDATE "OutboxEvent" SET "attempts" = "attempts" + 1, "lastError" = ${message.slice(0, 1000)}, "claimedUntil" = NULL
+      WHERE id = ANY(${ids}::uuid[])`;
     const ops: Prisma.PrismaPromise<unknown>[] = [mark];
     if (await engineStateNeedsWrite(db, false, now)) ops.push(recordEngineState(db, { reachable: false, error: message, now }));
     await db.$transaction(ops);
     return { sent: 0, failed: pending.length, error: message };
   }
 
-  const mark = db.outboxEvent.updateMany({
-    where: { id: { in: ids } },
-    data: { sentAt: now, attempts: { increment: 1 }, lastError: null, claimedUntil: null },
-  });
+  const mark = db.$executeRaw`
+    UPDATE "OutboxEvent" SET "sentAt" = ${now}::timestamptz, "attempts" = "attempts" + 1, "lastError" = NULL, "claimedUntil" = NULL
+    WHERE id = ANY(${ids}::uuid[])`;
   const ops: Prisma.PrismaPromise<unknown>[] = [mark];
   if (await engineStateNeedsWrite(db, true, now)) ops.push(recordEngineState(db, { reachable: true, error: null, now }));
   await db.$transaction(ops);

@@ -3,7 +3,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 
 import type { Booking, Payout, Provider, WebhookEvent } from "@/generated/prisma/client";
-import { toAuditRow, type TAuditEntry } from "@/lib/audit/record-audit";
+import { recordAudits, type TAuditEntry } from "@/lib/audit/record-audit";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
@@ -222,8 +222,9 @@ async function recordInTransaction(
     payout: payouts.get(c.booking.id)!,
   }));
 
-  await tx.auditLog.createMany({
-    data: done.flatMap(({ candidate, booking, payout }) => {
+  await recordAudits(
+    tx,
+    done.flatMap(({ candidate, booking, payout }) => {
       const common = { actor: ctx.actor, runId: ctx.runId, requestId: `webhook:${candidate.delivery.id}` } as const;
       const entries: TAuditEntry[] = [
         {
@@ -248,9 +249,9 @@ async function recordInTransaction(
           after: payoutSnapshot(payout),
         },
       ];
-      return entries.map(toAuditRow);
+      return entries;
     }),
-  });
+  );
   await recordNewPayoutEvents(
     tx,
     done.map(({ booking, provider, payout }) => ({

@@ -1,7 +1,7 @@
 import "server-only";
 
 import type { Payout, Tip, WebhookEvent } from "@/generated/prisma/client";
-import { toAuditRow, type TAuditEntry } from "@/lib/audit/record-audit";
+import { recordAudits, type TAuditEntry } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { assertMinorUnits, MAX_AMOUNT_MINOR, normalizeCurrency } from "@/lib/money/money";
@@ -217,8 +217,9 @@ async function recordInTransaction(
     throw new Error("tips: a locked payout or a new tip changed under the batch");
   const updatedOf = new Map(updated.map((p) => [p.id, p]));
 
-  await tx.auditLog.createMany({
-    data: plain.flatMap(({ c, booking, before }) => {
+  await recordAudits(
+    tx,
+    plain.flatMap(({ c, booking, before }) => {
       const tip = tipOf.get(c.event.data.tipId)!;
       const after = updatedOf.get(before.id)!;
       const common = { actor: ctx.actor, runId: ctx.runId, requestId: `webhook:${c.delivery.id}` } as const;
@@ -248,9 +249,9 @@ async function recordInTransaction(
           after: payoutSnapshot(after),
         },
       ];
-      return entries.map(toAuditRow);
+      return entries;
     }),
-  });
+  );
   await enqueueEvents(
     tx,
     plain.map(({ c, booking }) => ({

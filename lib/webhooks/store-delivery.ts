@@ -132,10 +132,12 @@ export async function recordOutcome(db: PrismaClient, id: string, outcome: TAppl
  * record-new-completed-bookings.ts and record-plain-tips.ts): processed, with no note.
  */
 export async function recordProcessedTogether(tx: Tx, ids: readonly string[], now: Date = new Date()): Promise<void> {
-  await tx.webhookEvent.updateMany({
-    where: { id: { in: [...ids] }, status: { not: "processed" } },
-    data: { ...outcomeWrite({ status: "processed" }, now), applyAttempts: { increment: 1 } },
-  });
+  if (ids.length === 0) return;
+  const { status, error, processedAt } = outcomeWrite({ status: "processed" }, now);
+  await tx.$executeRaw`
+    UPDATE "WebhookEvent" SET "status" = ${status}::"WebhookEventStatus", "error" = ${error}, "processedAt" = ${processedAt}::timestamptz,
+      "applyAttempts" = "applyAttempts" + 1
+    WHERE id = ANY(${[...ids]}::uuid[]) AND "status" <> 'processed'`;
 }
 
 /**
