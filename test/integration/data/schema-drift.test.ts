@@ -100,7 +100,7 @@ type TColumn = { table: string; column: string; type: string; notNull: boolean; 
 type TIndex = { table: string; name: string; unique: boolean; primary: boolean; partial: boolean; columns: string[] };
 
 /**
- * Partial unique indexes (a WHERE clause) that schema.prisma cannot express: written in the
+ * Partial indexes (a WHERE clause) that schema.prisma cannot express: written in the
  * migrations only, compared here by name and columns instead of against the schema.
  */
 const PARTIAL_INDEXES = [
@@ -108,6 +108,7 @@ const PARTIAL_INDEXES = [
   { table: "AdminAccessRequest", name: "AdminAccessRequest_one_pending_per_user", unique: true, columns: ["userId"] },
   { table: "DebtClosingRequest", name: "DebtClosingRequest_one_pending", unique: true, columns: ["debtId"] },
   { table: "PlatformWebhookEndpoint", name: "PlatformWebhookEndpoint_one_config", unique: true, columns: ["source"] },
+  { table: "WebhookEvent", name: "WebhookEvent_account_lane_idx", unique: false, columns: ["account", "receivedAt", "id"] },
 ];
 type TForeignKey = {
   table: string;
