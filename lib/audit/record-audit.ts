@@ -77,18 +77,21 @@ export async function recordAudits(tx: Tx, entries: readonly TAuditEntry[]): Pro
   if (entries.length === 0) return;
   // As the ORM does: an entry without its own time takes the client's, one for the statement.
   const now = new Date();
+  // Text goes inside JSON here, where a lone surrogate is refused; as a text parameter (the ORM's
+  // way) it was stored as U+FFFD: the same here.
+  const text = (value: string | null | undefined) => value?.toWellFormed() ?? null;
   const rows = entries.map((e) => ({
     actorType: e.actor.type satisfies ActorType,
-    actorId: e.actor.id,
-    actorLabel: e.actor.label,
+    actorId: text(e.actor.id),
+    actorLabel: text(e.actor.label),
     action: e.action,
     entityType: e.entityType,
-    entityId: e.entityId,
-    reason: e.reason ?? null,
+    entityId: text(e.entityId),
+    reason: text(e.reason),
     before: e.before ?? null,
     after: e.after ?? null,
-    requestId: e.requestId ?? null,
-    runId: e.runId ?? null,
+    requestId: text(e.requestId),
+    runId: text(e.runId),
     createdAt: (e.at ?? now).toISOString(),
   }));
   // JSON null becomes SQL NULL in jsonb_to_recordset, as an omitted Json? field does.

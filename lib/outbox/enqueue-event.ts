@@ -24,7 +24,8 @@ export async function enqueueEvent<N extends TEngineEventName>(tx: Tx, event: TO
 export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: readonly TOutboxEvent<N>[]): Promise<void> {
   if (events.length === 0) return;
   // One raw statement (a repeat of a known event id is skipped), the time the client's as the ORM sends it.
-  const rows = events.map((event) => ({ eventId: event.eventId, name: event.name, data: event.data }));
+  // A lone surrogate in the id would be refused inside JSON; as a text parameter it was stored as U+FFFD.
+  const rows = events.map((event) => ({ eventId: event.eventId.toWellFormed(), name: event.name, data: event.data }));
   await tx.$executeRaw`
     INSERT INTO "OutboxEvent" ("eventId", name, data, "createdAt")
     SELECT "eventId", name, data, ${new Date()}::timestamptz
