@@ -68,8 +68,10 @@ export async function learnCharges(
   stripe: Stripe,
   ids: readonly string[],
   now: Date,
+  /** Which of `ids` are known, as the caller just read it (else it is read here). */
+  knownIds?: readonly string[],
 ): Promise<Map<string, TChargeLookup>> {
-  const known = await knownCharges(db, ids);
+  const known: ReadonlySet<string> | ReadonlyMap<string, unknown> = knownIds ? new Set(knownIds) : await knownCharges(db, ids);
   const result = new Map<string, TChargeLookup>();
   for (const id of new Set(ids)) {
     if (known.has(id)) continue;

@@ -11,7 +11,9 @@ import { classifyStripeError } from "@/lib/stripe/classify-error";
 // The currencies the platform can transfer in: those its Stripe balance holds. Configured
 // (STRIPE_SETTLEMENT_CURRENCIES), or read from Stripe's balance and kept in SystemState for an hour.
 
-const STATE_KEY = "stripe_platform_currencies";
+/** The SystemState row that keeps them (also read with a transfer attempt's facts, lib/payouts/attempt-facts.ts). */
+export const PLATFORM_CURRENCIES_STATE_KEY = "stripe_platform_currencies";
+const STATE_KEY = PLATFORM_CURRENCIES_STATE_KEY;
 export const PLATFORM_CURRENCIES_TTL_MS = 60 * 60 * 1000;
 
 type TStored = { currencies: string[]; checkedAt: string };
@@ -33,13 +35,18 @@ export async function knownPlatformCurrencies(db: PrismaClient | Tx): Promise<st
 
 /**
  * Reads the balance's currencies from Stripe when the cached ones are older than an hour (never
- * with configured currencies). A failed read keeps what was known.
+ * with configured currencies). A failed read keeps what was known. `kept`: the cached row's value
+ * as the caller just read it (else it is read here).
  */
-export async function refreshPlatformCurrencies(db: PrismaClient, stripe: Stripe, now: Date): Promise<string[] | null> {
+export async function refreshPlatformCurrencies(
+  db: PrismaClient,
+  stripe: Stripe,
+  now: Date,
+  kept?: { value: unknown },
+): Promise<string[] | null> {
   const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
   if (configured) return configured;
-  const row = await db.systemState.findUnique({ where: { key: STATE_KEY } });
-  const stored = parseStored(row?.value);
+  const stored = parseStored(kept ? kept.value : (await db.systemState.findUnique({ where: { key: STATE_KEY } }))?.value);
   if (stored && now.getTime() - Date.parse(stored.checkedAt) < PLATFORM_CURRENCIES_TTL_MS) return stored.currencies;
   try {
     const currencies = await retrieveBalanceCurrencies(stripe);

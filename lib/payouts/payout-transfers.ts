@@ -214,15 +214,14 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
  * they know of it and decided what to do, so it no longer holds the payout.
  */
 export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string): Promise<string[]> {
-  const recorded = await db.payoutTransfer.findMany({
-    where: { payoutId, stripeTransferId: { not: null } },
-    select: { stripeTransferId: true },
-  });
-  const acknowledged = await db.alert.findMany({
-    where: { payoutId, kind: UNEXPECTED_TRANSFER, acknowledgedAt: { not: null }, dedupeKey: { startsWith: `${UNEXPECTED_TRANSFER}:` } },
-    select: { dedupeKey: true },
-  });
-  return [...recorded.map((r) => r.stripeTransferId!), ...acknowledged.map((a) => a.dedupeKey!.slice(UNEXPECTED_TRANSFER.length + 1))];
+  const prefix = `${UNEXPECTED_TRANSFER}:`;
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT "stripeTransferId" AS id FROM "PayoutTransfer" WHERE "payoutId" = ${payoutId}::uuid AND "stripeTransferId" IS NOT NULL
+    UNION ALL
+    SELECT substr("dedupeKey", ${prefix.length + 1}) FROM "Alert"
+    WHERE "payoutId" = ${payoutId}::uuid AND kind = ${UNEXPECTED_TRANSFER} AND "acknowledgedAt" IS NOT NULL
+      AND left("dedupeKey", ${prefix.length}) = ${prefix}`;
+  return rows.map((r) => r.id);
 }
 
 /**

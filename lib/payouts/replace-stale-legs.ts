@@ -7,6 +7,7 @@ import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context"
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransfersOfPayout } from "@/lib/stripe/transfers";
 
+import type { TAttemptFacts } from "./attempt-facts";
 import { lockPayoutAndBooking } from "./lock-booking";
 import { holdForUnmatchedTransfers, knownTransferIds, transferGroupFor } from "./payout-transfers";
 import { recordLegTransfer } from "./transfer-leg";
@@ -28,7 +29,10 @@ export async function replaceStaleLegs(
   context: TServiceContext,
   stripe: Stripe,
   input: { payoutId: string },
+  /** The attempt's facts as just read (transferPayout): nothing more is read when they show no stale transfer. */
+  facts?: TAttemptFacts | null,
 ): Promise<{ unavailable: string } | null> {
+  if (facts !== undefined && (facts === null || facts.status !== "scheduled" || !facts.staleLegs)) return null;
   const ctx = resolveContext(context);
   const payout = await ctx.db.payout.findUnique({ where: { id: input.payoutId }, include: { booking: true } });
   // Only a claim (from scheduled) makes a plan.

@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { Payout } from "@/generated/prisma/client";
+import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
@@ -32,6 +32,8 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
     const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
     let claimed: Payout;
     let stopBecause: TIneligibleReason[] | null = null;
+    // The plan made (or found) for the claim's amount version; claiming changes no amount, so it stays the plan.
+    let plannedAtClaim: PayoutTransfer[] | null = null;
 
     if (payout.status === "processing") {
       const last = await tx.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" } });
@@ -95,6 +97,7 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
         };
       }
       if (plan.kind !== "planned") return holdForPlan(tx, ctx, netted, plan);
+      plannedAtClaim = plan.pending;
       claimed = await changePayout(tx, netted, {
         event: "claim",
         data: { attempts: payout.attempts + 1, processingStartedAt: now },
@@ -105,7 +108,9 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       return { kind: "skipped", reason, status: payout.status };
     }
 
-    const plan = await ensureTransferPlan(tx, claimed, booking);
+    const plan: TPlanOutcome = plannedAtClaim
+      ? { kind: "planned", pending: plannedAtClaim }
+      : await ensureTransferPlan(tx, claimed, booking);
     if (plan.kind !== "planned" && !stopBecause) {
       // The amount cannot change while processing, so the plan made at the claim is still there.
       throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);

@@ -10,6 +10,7 @@ import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext
 import { latestChargeOf } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
+import { chargeIdsOf, readAttemptFacts, type TAttemptFacts } from "./attempt-facts";
 import { chargeIdsOfPayout } from "./payout-transfers";
 
 /**
@@ -25,30 +26,28 @@ export async function prepareFunding(
   context: TServiceContext,
   stripe: Stripe,
   input: { payoutId: string },
+  /** The attempt's facts as just read (transferPayout); read here when not given. */
+  given?: TAttemptFacts | null,
 ): Promise<{ unavailable: string } | null> {
   const ctx = resolveContext(context);
   const now = ctx.clock.now();
-  const payout = await ctx.db.payout.findUnique({
-    where: { id: input.payoutId },
-    select: {
-      id: true,
-      status: true,
-      providerId: true,
-      booking: { select: { id: true, externalId: true, stripeChargeId: true, stripePaymentIntentId: true } },
-      tips: { where: { status: "accepted" }, select: { id: true, stripeChargeId: true, stripePaymentIntentId: true } },
-    },
-  });
-  if (!payout || (payout.status !== "scheduled" && payout.status !== "processing")) return null;
+  const facts = given === undefined ? await readAttemptFacts(ctx.db, input.payoutId) : given;
+  if (!facts || (facts.status !== "scheduled" && facts.status !== "processing")) return null;
+  const payout = { id: input.payoutId, providerId: facts.providerId, booking: facts.booking, tips: facts.tips };
   const problems: string[] = [];
 
   const intents = [
     ...(payout.booking.stripeChargeId === null && payout.booking.stripePaymentIntentId ? [payout.booking.stripePaymentIntentId] : []),
     ...payout.tips.filter((t) => t.stripeChargeId === null && t.stripePaymentIntentId).map((t) => t.stripePaymentIntentId!),
   ];
+  let chargesLearnt = false;
   for (const intent of new Set(intents)) {
     try {
       const chargeId = await latestChargeOf(stripe, intent);
-      if (chargeId) await recordChargeOfIntent(ctx, { bookingId: payout.booking.id, paymentIntentId: intent, chargeId });
+      if (chargeId) {
+        await recordChargeOfIntent(ctx, { bookingId: payout.booking.id, paymentIntentId: intent, chargeId });
+        chargesLearnt = true;
+      }
     } catch (error) {
       const failure = classifyStripeError(error);
       if (failure.retry !== "never") problems.push(`PaymentIntent ${intent}: ${failure.message}`);
@@ -56,8 +55,9 @@ export async function prepareFunding(
     }
   }
 
-  const chargeIds = await chargeIdsOfPayout(ctx.db, payout.id);
-  const lookups = await learnCharges(ctx.db, stripe, chargeIds, now);
+  // A charge just learnt from its PaymentIntent changed what pays for the payout: read it again.
+  const chargeIds = chargesLearnt ? await chargeIdsOfPayout(ctx.db, payout.id) : chargeIdsOf(facts);
+  const lookups = await learnCharges(ctx.db, stripe, chargeIds, now, chargesLearnt ? undefined : facts.knownChargeIds);
   for (const [chargeId, lookup] of lookups) {
     if (lookup.kind === "unavailable" || lookup.kind === "refused") problems.push(`charge ${chargeId}: ${lookup.message}`);
     if (lookup.kind === "refused") {
@@ -89,7 +89,7 @@ export async function prepareFunding(
       );
     }
   }
-  await refreshPlatformCurrencies(ctx.db, stripe, now);
+  await refreshPlatformCurrencies(ctx.db, stripe, now, facts.platformCurrencies);
   return problems.length > 0 ? { unavailable: problems.join("; ") } : null;
 }
 

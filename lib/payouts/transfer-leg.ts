@@ -42,9 +42,12 @@ export async function recordLegTransfer(
   transfer: TMadeTransfer | TStripeTransferFound,
   note: string | null,
 ): Promise<TLegRecord> {
-  const leg = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: legId } });
+  // The leg, and the transfer of the payout that may hold this Stripe transfer already, in one read.
+  const rows = await tx.payoutTransfer.findMany({ where: { OR: [{ id: legId }, { stripeTransferId: transfer.id }] } });
+  const leg = rows.find((r) => r.id === legId);
+  if (!leg) throw new Error(`Payout transfer ${legId} does not exist.`);
   if (leg.stripeTransferId === transfer.id) return { kind: "already", payout };
-  const elsewhere = await tx.payoutTransfer.findUnique({ where: { stripeTransferId: transfer.id } });
+  const elsewhere = rows.find((r) => r.id !== legId && r.stripeTransferId === transfer.id);
   if (elsewhere) {
     // Never expected: the transfer is another leg's already. Stop and shout.
     await raiseAlert(tx, {

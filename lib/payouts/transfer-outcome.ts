@@ -65,7 +65,9 @@ async function recordOutcomeLocked(
   refusedAccount: TRefusedAccount | undefined,
 ): Promise<TTransferResult> {
   let payout = locked;
-  const attempt = await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
+  // The attempt and the payout's latest one (usually the same row) in one read; nothing below adds an attempt.
+  const [newest] = await tx.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" }, take: 1 });
+  const attempt = newest?.id === claim.attemptId ? newest : await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
@@ -91,11 +93,7 @@ async function recordOutcomeLocked(
     payout = await holdForMoneyOutsideClaim(tx, ctx, payout, newlyRecorded, claim.attemptNumber);
   }
 
-  const latest = await tx.transferAttempt.findFirst({
-    where: { payoutId: payout.id },
-    orderBy: { attemptNumber: "desc" },
-    select: { id: true, attemptNumber: true },
-  });
+  const latest = newest;
   if (latest && latest.id !== claim.attemptId) {
     // A late outcome of an attempt that no longer holds the payout (its lease ran out and attempt
     // `latest` claimed it): what Stripe made is recorded above and the attempt below, but the payout

@@ -6,6 +6,7 @@ import { resolveContext, type TServiceContext } from "@/lib/context";
 import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
+import { readAttemptFacts, type TAttemptFacts } from "./attempt-facts";
 import { isAccountNotReadyRefusal, lookUpRefusedAccount } from "./hold-for-account-refusal";
 import { replaceStaleLegs } from "./replace-stale-legs";
 import { claimTransfer } from "./transfer-claim";
@@ -22,20 +23,20 @@ import { TURNED_AWAY_RETRY_MS, type TTransferResult } from "./transfer-types";
 /**
  * Our record may say a provider's account is not ready only because Stripe never told us
  * it became ready (account.updated is sent on changes only): ask Stripe before holding.
+ * `refreshed` when Stripe was asked (what it said is recorded: the attempt's facts are read again).
  */
 async function refreshAccountIfNotReady(
   context: TServiceContext,
   stripe: Stripe,
-  payoutId: string,
-): Promise<{ unconfirmed: string } | null> {
+  facts: TAttemptFacts | null,
+): Promise<{ unconfirmed: string } | { refreshed: true } | null> {
   const ctx = resolveContext(context);
-  const payout = await ctx.db.payout.findUnique({ where: { id: payoutId }, select: { status: true, provider: true } });
-  const account = payout?.provider.stripeAccountId;
+  const account = facts?.stripeAccountId;
   // Only a claim from `scheduled` checks the account (and would hold the payout).
-  if (!account || payout.provider.payoutsEnabled || payout.status !== "scheduled") return null;
+  if (!account || facts.payoutsEnabled || facts.status !== "scheduled") return null;
   try {
     await refreshProviderAccount(ctx, stripe, account);
-    return null;
+    return { refreshed: true };
   } catch (error) {
     const failure = classifyStripeError(error);
     // Unknown to Stripe (a refusal): the claim holds or fails the payout as it should.
@@ -48,15 +49,20 @@ async function refreshAccountIfNotReady(
 
 /** Learn what the plan needs, claim, ask Stripe, record: one whole attempt. Safe to run again at any point. */
 export async function transferPayout(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<TTransferResult> {
-  const account = await refreshAccountIfNotReady(context, stripe, input.payoutId);
-  if (account)
+  const db = resolveContext(context).db;
+  // What the steps before the claim look at, in one read (attempt-facts.ts).
+  let facts = await readAttemptFacts(db, input.payoutId);
+  const account = await refreshAccountIfNotReady(context, stripe, facts);
+  if (account && "unconfirmed" in account)
     return {
       kind: "skipped",
       reason: "account_unconfirmed",
       status: "scheduled",
       detail: `${account.unconfirmed}; the reconciliation sweep tries again`,
     };
-  const funding = await prepareFunding(context, stripe, input);
+  // What Stripe said of the account is recorded (it may have held the payout): read again.
+  if (account) facts = await readAttemptFacts(db, input.payoutId);
+  const funding = await prepareFunding(context, stripe, input, facts);
   if (funding) {
     return {
       kind: "retry",
@@ -67,7 +73,7 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
     };
   }
   // Transfers planned for an earlier amount are looked up before the claim plans anew.
-  const stale = await replaceStaleLegs(context, stripe, input);
+  const stale = await replaceStaleLegs(context, stripe, input, facts);
   if (stale) return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: stale.unavailable, counted: false };
   const claimed = await claimTransfer(context, input);
   if (claimed.kind === "skipped" && claimed.reason === "stale_legs") {

@@ -1,0 +1,83 @@
+import "server-only";
+
+import type { PrismaClient } from "@/generated/prisma/client";
+import type { PayoutStatus } from "@/generated/prisma/enums";
+import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
+
+/**
+ * What the steps of a transfer attempt before its claim (transfer-payout.ts) look at, read in one
+ * statement instead of each step reading its part: the account check, the funding look-ups and the
+ * look for transfers planned for an earlier amount. Outside any transaction, as those steps always
+ * were: the claim locks the rows and decides on what it reads then; these facts only say which
+ * look-ups at Stripe to make first. A step that changes what a later one reads (an account
+ * refreshed from Stripe, a PaymentIntent's charge recorded) reads its part again.
+ */
+export type TAttemptFacts = {
+  status: PayoutStatus;
+  providerId: string;
+  stripeAccountId: string | null;
+  payoutsEnabled: boolean;
+  booking: { id: string; externalId: string; stripeChargeId: string | null; stripePaymentIntentId: string | null };
+  /** The accepted tips joined to the payout. */
+  tips: { id: string; stripeChargeId: string | null; stripePaymentIntentId: string | null }[];
+  /** Of the charges that pay for the payout (its booking's and its tips'), those already described (StripeCharge). */
+  knownChargeIds: string[];
+  /** A transfer planned for an earlier amount version is still pending (replaceStaleLegs looks it up). */
+  staleLegs: boolean;
+  /** The platform's currencies as kept (SystemState), for refreshPlatformCurrencies. */
+  platformCurrencies: { value: unknown };
+};
+
+type TRow = Omit<TAttemptFacts, "booking" | "platformCurrencies"> & {
+  bookingId: string;
+  bookingExternalId: string;
+  bookingChargeId: string | null;
+  bookingIntentId: string | null;
+  platformCurrencies: unknown;
+};
+
+/** The attempt's facts of a payout, or null when there is no such payout. */
+export async function readAttemptFacts(db: PrismaClient, payoutId: string): Promise<TAttemptFacts | null> {
+  const [row] = await db.$queryRaw<TRow[]>`
+    WITH tips AS (
+      SELECT t.id, t."stripeChargeId", t."stripePaymentIntentId" FROM "Tip" t
+      WHERE t."payoutId" = ${payoutId}::uuid AND t.status = 'accepted'
+    )
+    SELECT p.status::text AS status, p."providerId"::text AS "providerId", pr."stripeAccountId", pr."payoutsEnabled",
+      b.id::text AS "bookingId", b."externalId" AS "bookingExternalId", b."stripeChargeId" AS "bookingChargeId",
+      b."stripePaymentIntentId" AS "bookingIntentId",
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', id, 'stripeChargeId', "stripeChargeId",
+        'stripePaymentIntentId', "stripePaymentIntentId") ORDER BY id) FROM tips), '[]'::jsonb) AS tips,
+      ARRAY(SELECT c.id FROM "StripeCharge" c
+        WHERE c.id = b."stripeChargeId" OR c.id IN (SELECT "stripeChargeId" FROM tips)) AS "knownChargeIds",
+      EXISTS (SELECT 1 FROM "PayoutTransfer" l WHERE l."payoutId" = p.id AND l.kind = 'payout' AND l.status = 'pending'
+        AND l."amountVersion" <> p."amountVersion") AS "staleLegs",
+      (SELECT s.value FROM "SystemState" s WHERE s.key = ${PLATFORM_CURRENCIES_STATE_KEY}) AS "platformCurrencies"
+    FROM "Payout" p
+    JOIN "Booking" b ON b.id = p."bookingId"
+    JOIN "Provider" pr ON pr.id = p."providerId"
+    WHERE p.id = ${payoutId}::uuid`;
+  if (!row) return null;
+  return {
+    status: row.status,
+    providerId: row.providerId,
+    stripeAccountId: row.stripeAccountId,
+    payoutsEnabled: row.payoutsEnabled,
+    booking: {
+      id: row.bookingId,
+      externalId: row.bookingExternalId,
+      stripeChargeId: row.bookingChargeId,
+      stripePaymentIntentId: row.bookingIntentId,
+    },
+    tips: row.tips,
+    knownChargeIds: row.knownChargeIds,
+    staleLegs: row.staleLegs,
+    platformCurrencies: { value: row.platformCurrencies },
+  };
+}
+
+/** The charges that pay for the payout, as chargeIdsOfPayout reads them: its booking's and its accepted tips'. */
+export function chargeIdsOf(facts: Pick<TAttemptFacts, "booking" | "tips">): string[] {
+  const ids = [facts.booking.stripeChargeId, ...facts.tips.map((t) => t.stripeChargeId)].filter((id): id is string => id !== null);
+  return [...new Set(ids)];
+}
