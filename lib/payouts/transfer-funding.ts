@@ -40,14 +40,10 @@ export async function prepareFunding(
     ...(payout.booking.stripeChargeId === null && payout.booking.stripePaymentIntentId ? [payout.booking.stripePaymentIntentId] : []),
     ...payout.tips.filter((t) => t.stripeChargeId === null && t.stripePaymentIntentId).map((t) => t.stripePaymentIntentId!),
   ];
-  let chargesLearnt = false;
   for (const intent of new Set(intents)) {
     try {
       const chargeId = await latestChargeOf(stripe, intent);
-      if (chargeId) {
-        await recordChargeOfIntent(ctx, { bookingId: payout.booking.id, paymentIntentId: intent, chargeId });
-        chargesLearnt = true;
-      }
+      if (chargeId) await recordChargeOfIntent(ctx, { bookingId: payout.booking.id, paymentIntentId: intent, chargeId });
     } catch (error) {
       const failure = classifyStripeError(error);
       if (failure.retry !== "never") problems.push(`PaymentIntent ${intent}: ${failure.message}`);
@@ -55,9 +51,11 @@ export async function prepareFunding(
     }
   }
 
-  // A charge just learnt from its PaymentIntent changed what pays for the payout: read it again.
-  const chargeIds = chargesLearnt ? await chargeIdsOfPayout(ctx.db, payout.id) : chargeIdsOf(facts);
-  const lookups = await learnCharges(ctx.db, stripe, chargeIds, now, chargesLearnt ? undefined : facts.knownChargeIds);
+  // Stripe was asked about PaymentIntents: what pays for the payout is read again, as it may have
+  // changed meanwhile (a charge learnt here, or a tip with its own charge joined while Stripe answered).
+  const askedStripe = intents.length > 0;
+  const chargeIds = askedStripe ? await chargeIdsOfPayout(ctx.db, payout.id) : chargeIdsOf(facts);
+  const lookups = await learnCharges(ctx.db, stripe, chargeIds, now, askedStripe ? undefined : facts.knownChargeIds);
   for (const [chargeId, lookup] of lookups) {
     if (lookup.kind === "unavailable" || lookup.kind === "refused") problems.push(`charge ${chargeId}: ${lookup.message}`);
     if (lookup.kind === "refused") {

@@ -23,7 +23,7 @@ import { TURNED_AWAY_RETRY_MS, type TTransferResult } from "./transfer-types";
 /**
  * Our record may say a provider's account is not ready only because Stripe never told us
  * it became ready (account.updated is sent on changes only): ask Stripe before holding.
- * `refreshed` when Stripe was asked (what it said is recorded: the attempt's facts are read again).
+ * `refreshed` when Stripe answered (what it said is recorded, and time passed: the attempt's facts are read again).
  */
 async function refreshAccountIfNotReady(
   context: TServiceContext,
@@ -40,7 +40,7 @@ async function refreshAccountIfNotReady(
   } catch (error) {
     const failure = classifyStripeError(error);
     // Unknown to Stripe (a refusal): the claim holds or fails the payout as it should.
-    if (failure.retry === "never") return null;
+    if (failure.retry === "never") return { refreshed: true };
     // Stripe unreachable: holding on our possibly stale record could park a payable payout
     // for good (no account.updated comes when nothing changed). Leave it for the next try.
     return { unconfirmed: `could not ask Stripe whether account ${account} can receive payouts: ${failure.message}` };
