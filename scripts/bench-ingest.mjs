@@ -742,6 +742,17 @@ async function main() {
       if (route === "booking" || route === "stripe") await drain();
     }
 
+    // A production PostgreSQL runs autovacuum (every autovacuum_naptime, 1 min by default, on a
+    // table with enough dead rows); this machine's may not (a CI setting). Every delivery leaves a
+    // dead row version (received → processed) and an ingest lane a dead one too, and without
+    // vacuum the indexes the lanes read grow dead entries round after round: the scratch database
+    // is then vacuumed before each round (not counted), as autovacuum would between rounds.
+    const autovacuum = (await scratchQuery(`SHOW autovacuum`)).rows[0].autovacuum;
+    const vacuumIfNoAutovacuum = async () => {
+      if (autovacuum === "off") await scratchQuery(`VACUUM`);
+    };
+    if (autovacuum === "off") console.log("▸ autovacuum is off on this PostgreSQL: the scratch database is vacuumed before each round");
+
     // Interleaved closed-loop rounds.
     const rounds = Object.fromEntries(ROUTES.map((r) => [r, []]));
     console.log(
@@ -750,6 +761,7 @@ async function main() {
     for (let r = 0; r < ROUNDS; r += 1) {
       const order = ROUTES.map((_, i) => ROUTES[(i + r) % ROUTES.length]);
       for (const route of order) {
+        await vacuumIfNoAutovacuum();
         const cpuBefore = await cpu();
         const result = await run(route, {
           mode: "closed",
@@ -778,6 +790,7 @@ async function main() {
     }
 
     // Fixed rate on the booking webhook.
+    await vacuumIfNoAutovacuum();
     console.log(`▸ Fixed rate: ${FIXED_RATE} requests/s for ${FIXED_SECONDS} s on the booking webhook (load ${loadavg()})`);
     const fixed = summarize(await run("booking", { mode: "rate", rate: FIXED_RATE, seconds: FIXED_SECONDS, connections: 200 }));
     Object.assign(fixed, await drainAndSettle());
