@@ -1,0 +1,61 @@
+// lockBooking and lockPayoutAndBooking read the booking with its provider in the statement that
+// locks it (the provider as JSON, its dates revived): what they return must be exactly what the
+// ORM reads of the same rows, whatever the provider's dates and nulls.
+import { randomUUID } from "node:crypto";
+
+import { describe, expect, it } from "vitest";
+
+import { db } from "@/lib/db";
+import { NotFoundError } from "@/lib/errors";
+import { lockBooking, lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
+
+import { createBooking, createPayout, createProvider } from "../../support/factories";
+
+const ormRead = (bookingId: string) => db.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { provider: true } });
+
+describe("locking a booking with its provider in one statement", () => {
+  it("returns what the ORM reads: a provider with every date set, and one with none", async () => {
+    const dated = await createProvider({
+      accountUpdatedAt: new Date("2026-11-30T10:11:12.345Z"),
+      accountCheckedAt: new Date("2026-12-01T00:00:00.001Z"),
+      accountLookedUpAt: new Date("2026-12-02T23:59:59.999Z"),
+      accountStateAt: new Date("2026-12-03T12:00:00.000Z"),
+      name: `Zoë "quoted" \\ back\u2028slash ${randomUUID().slice(0, 4)}`,
+    });
+    const bare = await createProvider({ stripeAccountId: null, payoutsEnabled: false });
+    for (const provider of [dated, bare]) {
+      const booking = await createBooking({ provider, cancelledAt: provider === bare ? new Date() : null });
+      const locked = await db.$transaction((tx) => lockBooking(tx, booking.id));
+      expect(locked).toEqual(await ormRead(booking.id));
+      expect(locked.provider.createdAt).toBeInstanceOf(Date);
+    }
+  });
+
+  it("locks a payout's booking and the payout, and names a missing payout or booking", async () => {
+    const payout = await createPayout();
+    const { booking, payout: lockedPayout } = await db.$transaction((tx) => lockPayoutAndBooking(tx, payout.id));
+    expect(booking).toEqual(await ormRead(payout.bookingId));
+    expect(lockedPayout.id).toBe(payout.id);
+
+    const missing = randomUUID();
+    await expect(db.$transaction((tx) => lockPayoutAndBooking(tx, missing))).rejects.toThrow(NotFoundError);
+    await expect(db.$transaction((tx) => lockPayoutAndBooking(tx, missing))).rejects.toThrow(/Payout/);
+    await expect(db.$transaction((tx) => lockBooking(tx, missing))).rejects.toThrow(/Booking/);
+  });
+
+  it("holds the booking's lock until the transaction ends", async () => {
+    const booking = await createBooking();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = db.$transaction(async (tx) => {
+      await lockBooking(tx, booking.id);
+      await held;
+    });
+    // Give the first transaction its lock, then try the row without waiting.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const tried = db.$transaction(async (tx) => tx.$queryRaw`SELECT id FROM "Booking" WHERE id = ${booking.id}::uuid FOR UPDATE NOWAIT`);
+    await expect(tried).rejects.toThrow(/lock/i);
+    release();
+    await first;
+  });
+});
