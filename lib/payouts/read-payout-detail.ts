@@ -17,8 +17,6 @@ import type { DebtClosing } from "@/generated/prisma/enums";
 import type { TAuditEntryRow } from "@/lib/audit/audit-entry-select";
 import type { Db, Tx } from "@/lib/db";
 
-import { MODEL_DATES, revive, reviveAll, type TJsonRow } from "./json-rows";
-
 // Everything the payout detail page shows of one payout, read in ONE statement: the payout with
 // its booking and provider, and each list beside it as a JSON array built by an index-driven
 // subquery (tips and disputes by booking, attempts, reversals, approvals and transfers by payout,
@@ -67,6 +65,59 @@ export type TDebtRow = {
     createdAt: string;
   } | null;
 };
+
+// ─── JSON to rows: the date columns of each model ───
+
+/** The keys of T whose values are dates (or null). */
+type TDateKey<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Date ? K : never }[keyof T];
+
+/**
+ * A model's date columns, every one of them: a date column added to the model and not listed
+ * here fails to compile (JSON carries dates as strings; each must become a Date again).
+ */
+const datesOf =
+  <T>() =>
+  <const K extends readonly TDateKey<T>[]>(
+    keys: K & ([Exclude<TDateKey<T>, K[number]>] extends [never] ? unknown : { missingDateColumns: Exclude<TDateKey<T>, K[number]> }),
+  ): K =>
+    keys;
+
+const DATES = {
+  payout: datesOf<Payout>()([
+    "eligibleAt",
+    "processingStartedAt",
+    "transferredAt",
+    "fundsExpectedAt",
+    "fundsWaitingSince",
+    "createdAt",
+    "updatedAt",
+  ]),
+  booking: datesOf<Booking>()(["completedAt", "cancelledAt", "createdAt", "updatedAt"]),
+  provider: datesOf<Provider>()(["accountUpdatedAt", "accountCheckedAt", "accountLookedUpAt", "accountStateAt", "createdAt", "updatedAt"]),
+  tip: datesOf<Tip>()(["tippedAt", "receivedAt", "createdAt"]),
+  dispute: datesOf<Dispute>()(["openedAt", "resolvedAt", "refundAppliedAt", "createdAt", "updatedAt"]),
+  attempt: datesOf<TransferAttempt>()(["startedAt", "finishedAt"]),
+  reversal: datesOf<TransferReversal>()(["sentAt", "createdAt", "updatedAt"]),
+  approval: datesOf<PayoutApproval>()(["createdAt", "decidedAt"]),
+  transfer: datesOf<PayoutTransfer>()(["transferredAt", "createdAt", "updatedAt"]),
+  bankPayout: datesOf<ProviderBankPayout>()(["arrivalDate", "stateAt", "createdAt", "updatedAt"]),
+  audit: datesOf<TAuditEntryRow>()(["createdAt"]),
+};
+
+type TJsonRow = Record<string, unknown>;
+
+/** The row with its date columns as Dates (in place: the row was just parsed). */
+function revive<T>(row: TJsonRow, keys: readonly string[]): T {
+  for (const key of keys) {
+    const value = row[key];
+    if (typeof value === "string") row[key] = new Date(value);
+  }
+  return row as T;
+}
+
+function reviveAll<T>(rows: TJsonRow[], keys: readonly string[]): T[] {
+  return rows.map((row) => revive<T>(row, keys));
+}
 
 type TDetailJson = {
   payout: TJsonRow;
@@ -156,25 +207,25 @@ export async function readPayoutDetail(db: Db | Tx, payoutId: string, auditLimit
   if (!row) return null;
   const json = typeof row.detail === "string" ? (JSON.parse(row.detail) as TDetailJson) : row.detail;
 
-  const payout = revive<Payout>(json.payout, MODEL_DATES.payout);
+  const payout = revive<Payout>(json.payout, DATES.payout);
   return {
     payout: {
       ...payout,
-      booking: revive<Booking>(json.booking, MODEL_DATES.booking),
-      provider: revive<Provider>(json.provider, MODEL_DATES.provider),
+      booking: revive<Booking>(json.booking, DATES.booking),
+      provider: revive<Provider>(json.provider, DATES.provider),
     },
-    tips: reviveAll<Tip>(json.tips, MODEL_DATES.tip),
-    disputes: reviveAll<Dispute>(json.disputes, MODEL_DATES.dispute),
-    attempts: reviveAll<TransferAttempt>(json.attempts, MODEL_DATES.attempt),
-    reversals: reviveAll<TransferReversal>(json.reversals, MODEL_DATES.reversal),
-    approvals: reviveAll<PayoutApproval>(json.approvals, MODEL_DATES.approval),
+    tips: reviveAll<Tip>(json.tips, DATES.tip),
+    disputes: reviveAll<Dispute>(json.disputes, DATES.dispute),
+    attempts: reviveAll<TransferAttempt>(json.attempts, DATES.attempt),
+    reversals: reviveAll<TransferReversal>(json.reversals, DATES.reversal),
+    approvals: reviveAll<PayoutApproval>(json.approvals, DATES.approval),
     transfers: json.transfers.map(({ transfer, bankPayout }) => ({
-      ...revive<PayoutTransfer>(transfer, MODEL_DATES.transfer),
-      bankPayout: bankPayout ? revive<ProviderBankPayout>(bankPayout, MODEL_DATES.bankPayout) : null,
+      ...revive<PayoutTransfer>(transfer, DATES.transfer),
+      bankPayout: bankPayout ? revive<ProviderBankPayout>(bankPayout, DATES.bankPayout) : null,
     })),
-    lastBankPayout: json.lastBankPayout ? revive<ProviderBankPayout>(json.lastBankPayout, MODEL_DATES.bankPayout) : null,
+    lastBankPayout: json.lastBankPayout ? revive<ProviderBankPayout>(json.lastBankPayout, DATES.bankPayout) : null,
     approvalUsers: json.approvalUsers,
-    audit: reviveAll<TAuditEntryRow>(json.audit, MODEL_DATES.audit),
+    audit: reviveAll<TAuditEntryRow>(json.audit, DATES.audit),
     debts: json.debts,
   };
 }

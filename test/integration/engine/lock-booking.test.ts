@@ -1,6 +1,6 @@
-// lockBooking and lockPayoutAndBooking read the booking with its provider in the statement that
-// locks it (the provider as JSON, its dates revived): what they return must be exactly what the
-// ORM reads of the same rows, whatever the provider's dates and nulls.
+// lockBooking and lockPayoutAndBooking: what they return is exactly what the ORM reads of the same
+// rows, and a provider changed by the lock's previous holder is seen as it is once the lock is held
+// (a provider read in the locking statement would be as it was when that statement began).
 import { randomUUID } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import { createBooking, createPayout, createProvider } from "../../support/facto
 
 const ormRead = (bookingId: string) => db.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { provider: true } });
 
-describe("locking a booking with its provider in one statement", () => {
+describe("locking a booking and reading its provider", () => {
   it("returns what the ORM reads: a provider with every date set, and one with none", async () => {
     const dated = await createProvider({
       accountUpdatedAt: new Date("2026-11-30T10:11:12.345Z"),
@@ -57,5 +57,28 @@ describe("locking a booking with its provider in one statement", () => {
     await expect(tried).rejects.toThrow(/lock/i);
     release();
     await first;
+  });
+
+  it("sees the provider as the lock's previous holder left it", async () => {
+    const provider = await createProvider({ payoutsEnabled: false });
+    const payout = await createPayout({ provider });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    // As an account update does: the booking locked, the provider made ready, then the commit.
+    const holder = db.$transaction(async (tx) => {
+      await lockBooking(tx, payout.bookingId);
+      await tx.provider.update({ where: { id: provider.id }, data: { payoutsEnabled: true } });
+      locked();
+      await held;
+    });
+    await lockTaken;
+    const waiter = db.$transaction(async (tx) => lockPayoutAndBooking(tx, payout.id));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the waiter's statement has begun and waits
+    release();
+    await holder;
+    const { booking } = await waiter;
+    expect(booking.provider.payoutsEnabled).toBe(true);
   });
 });
