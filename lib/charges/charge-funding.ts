@@ -71,7 +71,7 @@ export async function learnCharges(
   /** Which of `ids` are known, as the caller just read it (else it is read here). */
   knownIds?: readonly string[],
 ): Promise<Map<string, TChargeLookup>> {
-  const known: ReadonlySet<string> | ReadonlyMap<string, unknown> = knownIds ? new Set(knownIds) : await knownCharges(db, ids);
+  const known = new Set(knownIds ?? (await knownCharges(db, ids)).keys());
   const result = new Map<string, TChargeLookup>();
   for (const id of new Set(ids)) {
     if (known.has(id)) continue;

@@ -13,7 +13,6 @@ import { classifyStripeError } from "@/lib/stripe/classify-error";
 
 /** The SystemState row that keeps them (also read with a transfer attempt's facts, lib/payouts/attempt-facts.ts). */
 export const PLATFORM_CURRENCIES_STATE_KEY = "stripe_platform_currencies";
-const STATE_KEY = PLATFORM_CURRENCIES_STATE_KEY;
 export const PLATFORM_CURRENCIES_TTL_MS = 60 * 60 * 1000;
 
 type TStored = { currencies: string[]; checkedAt: string };
@@ -29,7 +28,7 @@ function parseStored(value: unknown): TStored | null {
 export async function knownPlatformCurrencies(db: PrismaClient | Tx): Promise<string[] | null> {
   const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
   if (configured) return configured;
-  const row = await db.systemState.findUnique({ where: { key: STATE_KEY } });
+  const row = await db.systemState.findUnique({ where: { key: PLATFORM_CURRENCIES_STATE_KEY } });
   return parseStored(row?.value)?.currencies ?? null;
 }
 
@@ -46,12 +45,18 @@ export async function refreshPlatformCurrencies(
 ): Promise<string[] | null> {
   const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
   if (configured) return configured;
-  const stored = parseStored(kept ? kept.value : (await db.systemState.findUnique({ where: { key: STATE_KEY } }))?.value);
+  const stored = parseStored(
+    kept ? kept.value : (await db.systemState.findUnique({ where: { key: PLATFORM_CURRENCIES_STATE_KEY } }))?.value,
+  );
   if (stored && now.getTime() - Date.parse(stored.checkedAt) < PLATFORM_CURRENCIES_TTL_MS) return stored.currencies;
   try {
     const currencies = await retrieveBalanceCurrencies(stripe);
     const value = { currencies, checkedAt: now.toISOString() };
-    await db.systemState.upsert({ where: { key: STATE_KEY }, create: { key: STATE_KEY, value }, update: { value } });
+    await db.systemState.upsert({
+      where: { key: PLATFORM_CURRENCIES_STATE_KEY },
+      create: { key: PLATFORM_CURRENCIES_STATE_KEY, value },
+      update: { value },
+    });
     return currencies;
   } catch (error) {
     console.error("platform currencies: could not read the Stripe balance", classifyStripeError(error).message);

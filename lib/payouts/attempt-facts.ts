@@ -75,9 +75,3 @@ export async function readAttemptFacts(db: PrismaClient, payoutId: string): Prom
     platformCurrencies: { value: row.platformCurrencies },
   };
 }
-
-/** The charges that pay for the payout, as chargeIdsOfPayout reads them: its booking's and its accepted tips'. */
-export function chargeIdsOf(facts: Pick<TAttemptFacts, "booking" | "tips">): string[] {
-  const ids = [facts.booking.stripeChargeId, ...facts.tips.map((t) => t.stripeChargeId)].filter((id): id is string => id !== null);
-  return [...new Set(ids)];
-}

@@ -56,7 +56,14 @@ export async function chargeIdsOfPayout(db: PrismaClient | Tx, payoutId: string)
     where: { id: payoutId },
     select: { booking: { select: { stripeChargeId: true } }, tips: { where: { status: "accepted" }, select: { stripeChargeId: true } } },
   });
-  if (!payout) return [];
+  return payout ? chargeIdsOf(payout) : [];
+}
+
+/** The charges that pay for a payout, of its booking and accepted tips as read (chargeIdsOfPayout, the attempt's facts). */
+export function chargeIdsOf(payout: {
+  booking: { stripeChargeId: string | null };
+  tips: readonly { stripeChargeId: string | null }[];
+}): string[] {
   const ids = [payout.booking.stripeChargeId, ...payout.tips.map((t) => t.stripeChargeId)].filter((id): id is string => id !== null);
   return [...new Set(ids)];
 }

@@ -10,8 +10,8 @@ import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext
 import { latestChargeOf } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
-import { chargeIdsOf, readAttemptFacts, type TAttemptFacts } from "./attempt-facts";
-import { chargeIdsOfPayout } from "./payout-transfers";
+import { readAttemptFacts, type TAttemptFacts } from "./attempt-facts";
+import { chargeIdsOf, chargeIdsOfPayout } from "./payout-transfers";
 
 /**
  * Before a claim, outside any transaction: learns from Stripe what the plan needs. A booking or

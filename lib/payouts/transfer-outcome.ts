@@ -66,8 +66,8 @@ async function recordOutcomeLocked(
 ): Promise<TTransferResult> {
   let payout = locked;
   // The attempt and the payout's latest one (usually the same row) in one read; nothing below adds an attempt.
-  const [newest] = await tx.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" }, take: 1 });
-  const attempt = newest?.id === claim.attemptId ? newest : await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
+  const [latest] = await tx.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" }, take: 1 });
+  const attempt = latest?.id === claim.attemptId ? latest : await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
@@ -93,7 +93,6 @@ async function recordOutcomeLocked(
     payout = await holdForMoneyOutsideClaim(tx, ctx, payout, newlyRecorded, claim.attemptNumber);
   }
 
-  const latest = newest;
   if (latest && latest.id !== claim.attemptId) {
     // A late outcome of an attempt that no longer holds the payout (its lease ran out and attempt
     // `latest` claimed it): what Stripe made is recorded above and the attempt below, but the payout

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { resolveContext } from "@/lib/context";
 import { db } from "@/lib/db";
-import { chargeIdsOf, readAttemptFacts } from "@/lib/payouts/attempt-facts";
+import { readAttemptFacts } from "@/lib/payouts/attempt-facts";
+import { chargeIdsOf } from "@/lib/payouts/payout-transfers";
 import { knownTransferIds } from "@/lib/payouts/payout-transfers";
 import { prepareFunding } from "@/lib/payouts/transfer-funding";
 import { recordLegTransfer } from "@/lib/payouts/transfer-leg";
