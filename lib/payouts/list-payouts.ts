@@ -203,54 +203,51 @@ export async function listPayouts(db: Db, query: TPayoutListQuery): Promise<TPay
 
 // ───────────────────────────── Export batches ─────────────────────────────
 
-export type TPayoutExportRow = {
-  id: string;
-  status: PayoutStatus;
-  holdReason: HoldReason | null;
-  currency: string;
-  amount: number;
-  providerShare: number;
-  tipAmount: number;
-  refundedAmount: number;
-  reversedAmount: number;
-  attempts: number;
-  eligibleAt: Date;
-  createdAt: Date;
-  transferredAt: Date | null;
-  stripeTransferId: string | null;
-  bookingExternalId: string;
-  providerId: string;
-  providerExternalId: string;
-  providerName: string;
-};
+/** One batch of an export: its rows already formatted by PostgreSQL, and how many there are. */
+export type TPayoutExportBatch = { text: string; rows: number };
+
+/** The sort column as the cursor holds it: an int4, or an instant as toISOString writes it. */
+function sortValueText(sort: TPayoutSort): Prisma.Sql {
+  return sort === "amount" ? Prisma.sql`p.amount::text` : Prisma.sql`${isoInstantSql(SORT_COLUMNS[sort])}`;
+}
+
+/** `timestamptz` as JavaScript's toISOString writes it ("2026-12-04T18:57:42.123Z"; columns hold ms). */
+export function isoInstantSql(column: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
 
 /**
- * Every payout the filter matches, in the filter's order, as batches of `batchSize` rows
- * read with the same keyset walk as the list: memory stays at one batch however large the
- * result. Rows that change while a long export runs are read as they are when their batch
- * is read.
+ * Every payout the filter matches, in the filter's order, in batches of `batchSize` rows read
+ * with the same keyset walk as the list, each batch formatted by PostgreSQL as one text: `line`
+ * is an expression over `p` (the Payout), `b` (its booking's `externalId`) and `pr` (its
+ * provider's `id`, `name`, `externalId`) giving one row's line, and the batch is those lines
+ * joined in order. A batch is one string however many rows it holds (a million rows as objects
+ * were hundreds of MB of garbage a minute), and memory stays at one batch however large the
+ * result. Rows that change while a long export runs are read as they are when their batch is read.
  */
-export async function* payoutExportBatches(db: Db, filter: TPayoutFilter, batchSize = 1000): AsyncGenerator<TPayoutExportRow[]> {
+export async function* payoutExportBatches(
+  db: Db,
+  filter: TPayoutFilter,
+  line: Prisma.Sql,
+  batchSize = 1000,
+): AsyncGenerator<TPayoutExportBatch> {
   const where = payoutWhere(await resolvePayoutFilter(db, filter));
   if (!where) return;
   const { sort, order } = filter;
+  const reverse = order === "asc" ? "desc" : "asc";
   let cursor: TCursor | null = null;
   for (;;) {
     const conditions: Prisma.Sql = cursor ? Prisma.sql`${where} AND ${keysetCondition(sort, cursor, order)}` : where;
-    const rows: TPayoutExportRow[] = await db.$queryRaw<TPayoutExportRow[]>`
-      SELECT p.id::text, p.status::text AS status, p."holdReason"::text AS "holdReason", p.currency, p.amount,
-             p."providerShare", p."tipAmount", p."refundedAmount", p."reversedAmount", p.attempts,
-             p."eligibleAt", p."createdAt", p."transferredAt", p."stripeTransferId",
-             b."externalId" AS "bookingExternalId", pr.id::text AS "providerId",
-             pr."externalId" AS "providerExternalId", pr.name AS "providerName"
+    const [batch] = await db.$queryRaw<{ text: string | null; rows: number; lastId: string | null; lastValue: string | null }[]>`
+      SELECT string_agg(${line}, '' ORDER BY ${orderBy(sort, order)}) AS text, count(*)::int AS rows,
+             (array_agg(p.id::text ORDER BY ${orderBy(sort, reverse)}))[1] AS "lastId",
+             (array_agg(${sortValueText(sort)} ORDER BY ${orderBy(sort, reverse)}))[1] AS "lastValue"
       FROM (SELECT * FROM "Payout" p WHERE ${conditions} ORDER BY ${orderBy(sort, order)} LIMIT ${batchSize}) p
-      ${JOIN_BOOKING_AND_PROVIDER}
-      ORDER BY ${orderBy(sort, order)}`;
-    if (rows.length === 0) return;
-    yield rows;
-    if (rows.length < batchSize) return;
-    const last = rows.at(-1) as TPayoutExportRow;
-    cursor = { s: sort, o: order, v: sortValue(last, sort), i: last.id };
+      ${JOIN_BOOKING_AND_PROVIDER}`;
+    if (!batch || batch.rows === 0 || batch.text === null || batch.lastId === null || batch.lastValue === null) return;
+    yield { text: batch.text, rows: batch.rows };
+    if (batch.rows < batchSize) return;
+    cursor = { s: sort, o: order, v: sort === "amount" ? Number(batch.lastValue) : batch.lastValue, i: batch.lastId };
   }
 }
 
