@@ -86,12 +86,19 @@ export function decimalAmountSql(amount: string, currency: string): string {
   );
 }
 
-/** A timestamptz(3) column as toISOString writes it, or nothing. */
+/**
+ * A timestamptz(3) column as toISOString writes it, or nothing. Only for the years 1 to 9999 (no
+ * era, four digits): toISOString writes others with a sign and six digits, and infinity not at all
+ * (Prisma reads none of them), so a row holding one is refused (PAYOUT_CSV_UNWRITABLE_SQL).
+ */
 const iso = (column: string) => `coalesce(to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '')`;
 /** Values of ours that never need quoting or a guard: uuids, enum labels, integers. */
 const plain = (column: string) => `coalesce(${column}::text, '')`;
 
-type TColumn = { header: string; sql: string };
+/** A timestamptz column's field; `instant` names the column for PAYOUT_CSV_UNWRITABLE_SQL. */
+const instant = (column: string) => ({ sql: iso(column), instant: column });
+
+type TColumn = { header: string; sql: string; instant?: string };
 
 /** The export's columns: `p` is the payout, `b` its booking, `pr` its provider (payoutExportBatches). */
 export const PAYOUT_CSV_COLUMNS: readonly TColumn[] = [
@@ -111,12 +118,19 @@ export const PAYOUT_CSV_COLUMNS: readonly TColumn[] = [
   { header: "provider_name", sql: csvTextSql("pr.name") },
   { header: "stripe_transfer_id", sql: csvTextSql(`p."stripeTransferId"`) },
   { header: "transfer_attempts", sql: plain("p.attempts") },
-  { header: "created_at", sql: iso(`p."createdAt"`) },
-  { header: "eligible_at", sql: iso(`p."eligibleAt"`) },
-  { header: "transferred_at", sql: iso(`p."transferredAt"`) },
+  { header: "created_at", ...instant(`p."createdAt"`) },
+  { header: "eligible_at", ...instant(`p."eligibleAt"`) },
+  { header: "transferred_at", ...instant(`p."transferredAt"`) },
 ];
 
 export const PAYOUT_CSV_HEADER = csvLine(PAYOUT_CSV_COLUMNS.map((c) => c.header));
+
+/** True for a payout whose line cannot be written truly: an instant outside the years 1 to 9999. */
+export const PAYOUT_CSV_UNWRITABLE_SQL = Prisma.raw(
+  PAYOUT_CSV_COLUMNS.flatMap((c) => c.instant ?? [])
+    .map((c) => `NOT (${c} IS NULL OR ${c} BETWEEN '0001-01-01T00:00:00Z' AND '9999-12-31T23:59:59.999Z')`)
+    .join(" OR "),
+);
 
 /** One payout's CSV line, CRLF included, as an SQL expression. */
 export const PAYOUT_CSV_LINE_SQL = Prisma.raw(`${PAYOUT_CSV_COLUMNS.map((c) => `(${c.sql})`).join(" || ',' || ")} || chr(13) || chr(10)`);
@@ -153,7 +167,12 @@ export async function exportPayoutsCsv(
   options: { batchSize?: number } = {},
 ): Promise<ReadableStream<Uint8Array>> {
   const encoder = new TextEncoder();
-  const batches = payoutExportBatches(db, filter, PAYOUT_CSV_LINE_SQL, options.batchSize ?? 1000);
+  const batches = payoutExportBatches(
+    db,
+    filter,
+    { line: PAYOUT_CSV_LINE_SQL, unwritable: PAYOUT_CSV_UNWRITABLE_SQL },
+    options.batchSize ?? 1000,
+  );
   const first = await batches.next();
   let failure: { error: unknown } | null = null;
   return new ReadableStream<Uint8Array>(

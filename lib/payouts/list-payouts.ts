@@ -206,29 +206,35 @@ export async function listPayouts(db: Db, query: TPayoutListQuery): Promise<TPay
 /** One batch of an export: its rows already formatted by PostgreSQL, and how many there are. */
 export type TPayoutExportBatch = { text: string; rows: number };
 
-/** The sort column as the cursor holds it: an int4, or an instant as toISOString writes it. */
-function sortValueText(sort: TPayoutSort): Prisma.Sql {
-  return sort === "amount" ? Prisma.sql`p.amount::text` : Prisma.sql`${isoInstantSql(SORT_COLUMNS[sort])}`;
-}
-
-/** `timestamptz` as JavaScript's toISOString writes it ("2026-12-04T18:57:42.123Z"; columns hold ms). */
-export function isoInstantSql(column: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-}
+/** The sort column as the next batch's keyset condition reads it back (`::int`, `::timestamptz`). */
+const SORT_VALUE_TEXT: Record<TPayoutSort, Prisma.Sql> = {
+  createdAt: Prisma.sql`p."createdAt"::text`,
+  eligibleAt: Prisma.sql`p."eligibleAt"::text`,
+  amount: Prisma.sql`p.amount::text`,
+};
 
 /**
  * Every payout the filter matches, in the filter's order, in batches of `batchSize` rows read
  * with the same keyset walk as the list, each batch formatted by PostgreSQL as one text: `line`
  * is an expression over `p` (the Payout), `b` (its booking's `externalId`) and `pr` (its
  * provider's `id`, `name`, `externalId`) giving one row's line, and the batch is those lines
- * joined in order. A batch is one string however many rows it holds (a million rows as objects
+ * joined in order. `unwritable`, over the same names, is true for a row the line cannot write
+ * truly: the first such row ends the walk with an error naming it, never a line written wrong. A batch is one string however many rows it holds (a million rows as objects
  * were hundreds of MB of garbage a minute), and memory stays at one batch however large the
  * result. Rows that change while a long export runs are read as they are when their batch is read.
  */
+export class UnwritablePayoutError extends Error {
+  constructor(readonly payoutId: string) {
+    super(
+      `Payout ${payoutId} holds a value the export cannot write truly (an instant outside the years 1 to 9999); the export stops here.`,
+    );
+  }
+}
+
 export async function* payoutExportBatches(
   db: Db,
   filter: TPayoutFilter,
-  line: Prisma.Sql,
+  { line, unwritable }: { line: Prisma.Sql; unwritable: Prisma.Sql },
   batchSize = 1000,
 ): AsyncGenerator<TPayoutExportBatch> {
   const where = payoutWhere(await resolvePayoutFilter(db, filter));
@@ -238,13 +244,20 @@ export async function* payoutExportBatches(
   let cursor: TCursor | null = null;
   for (;;) {
     const conditions: Prisma.Sql = cursor ? Prisma.sql`${where} AND ${keysetCondition(sort, cursor, order)}` : where;
-    const [batch] = await db.$queryRaw<{ text: string | null; rows: number; lastId: string | null; lastValue: string | null }[]>`
+    const [batch] = await db.$queryRaw<
+      { text: string | null; rows: number; lastId: string | null; lastValue: string | null; unwritableId: string | null }[]
+    >`
       SELECT string_agg(${line}, '' ORDER BY ${orderBy(sort, order)}) AS text, count(*)::int AS rows,
              (array_agg(p.id::text ORDER BY ${orderBy(sort, reverse)}))[1] AS "lastId",
-             (array_agg(${sortValueText(sort)} ORDER BY ${orderBy(sort, reverse)}))[1] AS "lastValue"
+             (array_agg(${SORT_VALUE_TEXT[sort]} ORDER BY ${orderBy(sort, reverse)}))[1] AS "lastValue",
+             min(p.id::text) FILTER (WHERE ${unwritable}) AS "unwritableId"
       FROM (SELECT * FROM "Payout" p WHERE ${conditions} ORDER BY ${orderBy(sort, order)} LIMIT ${batchSize}) p
       ${JOIN_BOOKING_AND_PROVIDER}`;
-    if (!batch || batch.rows === 0 || batch.text === null || batch.lastId === null || batch.lastValue === null) return;
+    if (batch?.unwritableId) throw new UnwritablePayoutError(batch.unwritableId);
+    if (!batch || batch.rows === 0) return;
+    if (batch.text === null || batch.lastId === null || batch.lastValue === null) {
+      throw new Error(`An export batch of ${batch.rows} rows came back without its text or its last position.`);
+    }
     yield { text: batch.text, rows: batch.rows };
     if (batch.rows < batchSize) return;
     cursor = { s: sort, o: order, v: sort === "amount" ? Number(batch.lastValue) : batch.lastValue, i: batch.lastId };
