@@ -4,12 +4,24 @@ import { PrismaPg } from "@prisma/adapter-pg";
 
 import { PrismaClient } from "@/generated/prisma/client";
 import { getEnv } from "@/lib/env";
+import { preparesStatements, statementNamer } from "@/lib/statement-names";
 
 export type Db = PrismaClient;
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 
-export function createPrismaClient(connectionString: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10 }) });
+/**
+ * A client with its own pool of 10 connections. Statements that repeat are prepared once per
+ * connection (lib/statement-names.ts) unless `preparedStatements` is false; by default that
+ * follows DATABASE_PREPARED_STATEMENTS and a `pgbouncer=true` in the connection string.
+ */
+export function createPrismaClient(
+  connectionString: string,
+  { preparedStatements = getEnv().DATABASE_PREPARED_STATEMENTS }: { preparedStatements?: boolean } = {},
+): PrismaClient {
+  const namer = preparesStatements(connectionString, preparedStatements) ? statementNamer() : undefined;
+  // pg sends a statement unnamed when the generator gives no name (the type asks for a string).
+  const options = namer ? { statementNameGenerator: namer as (query: { sql: string }) => string } : {};
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10 }, options) });
 }
 
 const globalForPrisma = globalThis as unknown as { payoutsPrisma?: PrismaClient };

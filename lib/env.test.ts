@@ -26,6 +26,12 @@ describe("parseEnv", () => {
     expect(env.PAYOUT_DELAY_HOURS).toBe(48);
     expect(env.TIP_WINDOW_HOURS).toBe(24);
     expect(env.FOUR_EYES_THRESHOLD).toBe(100_000);
+    expect(env.DATABASE_PREPARED_STATEMENTS).toBe(true);
+  });
+
+  it("turns prepared statements off when told to", () => {
+    expect(parseEnv({ DATABASE_PREPARED_STATEMENTS: "false" }).DATABASE_PREPARED_STATEMENTS).toBe(false);
+    expect(() => parseEnv({ DATABASE_PREPARED_STATEMENTS: "sometimes" })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
   });
 
   it("accepts a complete production configuration and splits rotated secrets", () => {

@@ -90,6 +90,12 @@ function commaSeparated(item: z.ZodType<string, string>) {
 const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
+  /**
+   * Prepare repeated statements once per connection (lib/statement-names.ts). "false" behind a
+   * transaction-mode pooler that cannot keep them (PgBouncer before 1.21); `pgbouncer=true` in
+   * DATABASE_URL turns it off too.
+   */
+  DATABASE_PREPARED_STATEMENTS: boolish.default(true),
   NEXTAUTH_SECRET: z.string().min(16, "must be at least 16 characters"),
   NEXTAUTH_URL: z.url().optional(),
   /** Comma-separated; several values allow rotating the booking platform's signing secret. */

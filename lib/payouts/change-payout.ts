@@ -1,12 +1,13 @@
 import "server-only";
 
-import type { Payout } from "@/generated/prisma/client";
+import { Prisma, type Payout } from "@/generated/prisma/client";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { payoutChangeEntry, recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
 import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
+import { columnsOf } from "@/lib/statement-names";
 
 import { settleDebtRecoveries } from "./debt-recovery-rows";
 import { changedPayoutFields, type TPayoutChangeData } from "./payout-change";
@@ -28,19 +29,21 @@ export class PayoutVersionConflictError extends AppError {
   }
 }
 
+const PAYOUT_COLUMNS = columnsOf(Prisma.PayoutScalarFieldEnum);
+
 /**
  * Locks the payout row until the transaction ends, so changes to one payout are serialised, and
- * reads it in the same round trip (`SELECT *`: the model's fields are its columns, none mapped).
+ * reads it in the same round trip (every column, named: see columnsOf).
  */
 export async function lockPayout(tx: Tx, payoutId: string): Promise<Payout> {
-  const rows = await tx.$queryRaw<Payout[]>`SELECT * FROM "Payout" WHERE id = ${payoutId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<Payout[]>`SELECT ${PAYOUT_COLUMNS} FROM "Payout" WHERE id = ${payoutId}::uuid FOR UPDATE`;
   const payout = rows[0];
   if (!payout) throw new NotFoundError("Payout", payoutId);
   return payout;
 }
 
 export async function lockPayoutForBooking(tx: Tx, bookingId: string): Promise<Payout | null> {
-  const rows = await tx.$queryRaw<Payout[]>`SELECT * FROM "Payout" WHERE "bookingId" = ${bookingId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<Payout[]>`SELECT ${PAYOUT_COLUMNS} FROM "Payout" WHERE "bookingId" = ${bookingId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }
 

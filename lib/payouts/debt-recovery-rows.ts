@@ -1,15 +1,18 @@
 import "server-only";
 
-import type { Payout, ProviderDebt } from "@/generated/prisma/client";
+import { Prisma, type Payout, type ProviderDebt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
+import { columnsOf } from "@/lib/statement-names";
 
 // The rows behind a payout's debtRecoveredAmount (DebtRecovery, one per debt and payout), kept in
 // step by changePayout, the payout's one writer, in its transaction: a reservation is applied when
 // the payout is transferred or applied to debt, and released when it goes back to a status in which
 // its amount may change, or is cancelled (payout-change.ts sets debtRecoveredAmount to 0 then).
+
+const DEBT_COLUMNS = columnsOf(Prisma.ProviderDebtScalarFieldEnum);
 
 /**
  * Locks the debts (FOR UPDATE) in one fixed order, oldest first, so two transactions that take
@@ -22,10 +25,10 @@ export async function lockDebts(
   if ("ids" in where) {
     if (where.ids.length === 0) return [];
     return tx.$queryRaw<ProviderDebt[]>`
-      SELECT * FROM "ProviderDebt" WHERE id = ANY(${[...where.ids]}::uuid[]) ORDER BY "createdAt", id FOR UPDATE`;
+      SELECT ${DEBT_COLUMNS} FROM "ProviderDebt" WHERE id = ANY(${[...where.ids]}::uuid[]) ORDER BY "createdAt", id FOR UPDATE`;
   }
   return tx.$queryRaw<ProviderDebt[]>`
-    SELECT * FROM "ProviderDebt"
+    SELECT ${DEBT_COLUMNS} FROM "ProviderDebt"
     WHERE "providerId" = ${where.providerId}::uuid AND currency = ${where.currency} AND status = 'open'
     ORDER BY "createdAt", id FOR UPDATE`;
 }

@@ -1,12 +1,15 @@
 import "server-only";
 
-import type { Booking, Payout, Provider } from "@/generated/prisma/client";
+import { Prisma, type Booking, type Payout, type Provider } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
 import { NotFoundError } from "@/lib/errors";
+import { columnsOf } from "@/lib/statement-names";
 
 import { lockPayout } from "./change-payout";
 
 // The lock order of every change to a booking's payout: the booking first, then the payout.
+
+const BOOKING_COLUMNS = columnsOf(Prisma.BookingScalarFieldEnum);
 
 export type TLockedBooking = Booking & { provider: Provider };
 
@@ -16,8 +19,8 @@ export type TLockedBooking = Booking & { provider: Provider };
  * one order and cannot deadlock.
  */
 export async function lockBooking(tx: Tx, bookingId: string): Promise<TLockedBooking> {
-  // Locked and read in one round trip (`SELECT *`: the model's fields are its columns, none mapped).
-  const rows = await tx.$queryRaw<Booking[]>`SELECT * FROM "Booking" WHERE id = ${bookingId}::uuid FOR UPDATE`;
+  // Locked and read in one round trip (every column, named: see columnsOf).
+  const rows = await tx.$queryRaw<Booking[]>`SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = ${bookingId}::uuid FOR UPDATE`;
   return withProvider(tx, rows[0], () => new NotFoundError("Booking", bookingId));
 }
 
@@ -25,7 +28,7 @@ export async function lockBooking(tx: Tx, bookingId: string): Promise<TLockedBoo
 export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ booking: TLockedBooking; payout: Payout }> {
   // The payout's booking found and locked in one statement (a payout's booking never changes).
   const rows = await tx.$queryRaw<Booking[]>`
-    SELECT * FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
+    SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
   const booking = await withProvider(tx, rows[0], () => new NotFoundError("Payout", payoutId));
   return { booking, payout: await lockPayout(tx, payoutId) };
 }
