@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { preparesStatements, readsEveryColumn, statementNamer } from "./statement-names";
+import { matchesAPattern, preparesStatements, readsEveryColumn, statementNamer } from "./statement-names";
 
 describe("statementNamer", () => {
   it("names a text the second time it is seen, and gives it the same name ever after", () => {
@@ -47,6 +47,34 @@ describe("readsEveryColumn", () => {
     expect(readsEveryColumn("SELECT count(*), t.* FROM t")).toBe(true);
     expect(readsEveryColumn("SELECT count(*) FROM t")).toBe(false);
     expect(readsEveryColumn('SELECT "a", "b" FROM t')).toBe(false);
+  });
+});
+
+describe("matchesAPattern", () => {
+  it("tells a statement whose plan depends on a pattern parameter", () => {
+    for (const sql of [
+      'SELECT 1 FROM "Provider" WHERE name ILIKE $1',
+      'SELECT 1 FROM "Provider" WHERE name like $1',
+      "SELECT 1 FROM t WHERE a NOT LIKE $1 ESCAPE '!'",
+      "SELECT 1 FROM t WHERE a SIMILAR TO $1",
+      "SELECT 1 FROM t WHERE a ~~* $1",
+      "SELECT 1 FROM t WHERE a ~ $1",
+      "SELECT 1 FROM t WHERE a !~* $2",
+    ]) {
+      expect(matchesAPattern(sql), sql).toBe(true);
+    }
+    for (const sql of [
+      'SELECT "id" FROM "Payout" WHERE id = $1',
+      "SELECT CASE WHEN t ~ '^[=+@]' THEN 1 END FROM x",
+      'SELECT "likes" FROM t WHERE "unlike" = $1',
+    ]) {
+      expect(matchesAPattern(sql), sql).toBe(false);
+    }
+  });
+
+  it("keeps such a statement unnamed however often it comes", () => {
+    const name = statementNamer({ sightings: 1 });
+    for (let i = 0; i < 5; i++) expect(name({ sql: 'SELECT 1 FROM "Provider" WHERE name ILIKE $1' })).toBeUndefined();
   });
 });
 
