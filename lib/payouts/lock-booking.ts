@@ -24,12 +24,16 @@ export async function lockBooking(tx: Tx, bookingId: string): Promise<TLockedBoo
   return withProvider(tx, rows[0], () => new NotFoundError("Booking", bookingId));
 }
 
-/** Locks a payout and its booking (booking first). */
-export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ booking: TLockedBooking; payout: Payout }> {
-  // The payout's booking found and locked in one statement (a payout's booking never changes).
+/** Locks a payout's booking, found and locked in one statement (a payout's booking never changes). */
+export async function lockBookingOfPayout(tx: Tx, payoutId: string): Promise<TLockedBooking> {
   const rows = await tx.$queryRaw<Booking[]>`
     SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
-  const booking = await withProvider(tx, rows[0], () => new NotFoundError("Payout", payoutId));
+  return withProvider(tx, rows[0], () => new NotFoundError("Payout", payoutId));
+}
+
+/** Locks a payout and its booking (booking first). */
+export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ booking: TLockedBooking; payout: Payout }> {
+  const booking = await lockBookingOfPayout(tx, payoutId);
   return { booking, payout: await lockPayout(tx, payoutId) };
 }
 

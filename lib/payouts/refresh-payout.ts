@@ -1,9 +1,8 @@
 import "server-only";
 
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
-import { NotFoundError } from "@/lib/errors";
 
-import { lockBooking } from "./lock-booking";
+import { lockBooking, lockBookingOfPayout } from "./lock-booking";
 import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
 
 /**
@@ -14,15 +13,7 @@ import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-book
 export async function refreshPayout(context: TServiceContext, input: { bookingId: string } | { payoutId: string }): Promise<TSyncResult> {
   const ctx = resolveContext(context);
   return ctx.db.$transaction(async (tx) => {
-    let bookingId: string;
-    if ("bookingId" in input) {
-      bookingId = input.bookingId;
-    } else {
-      const payout = await tx.payout.findUnique({ where: { id: input.payoutId }, select: { bookingId: true } });
-      if (!payout) throw new NotFoundError("Payout", input.payoutId);
-      bookingId = payout.bookingId;
-    }
-    const booking = await lockBooking(tx, bookingId);
+    const booking = "bookingId" in input ? await lockBooking(tx, input.bookingId) : await lockBookingOfPayout(tx, input.payoutId);
     return syncPayoutWithBooking(tx, booking, ctx, { reason: "follow-up" });
   }, TX_OPTIONS);
 }

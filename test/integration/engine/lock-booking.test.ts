@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { NotFoundError } from "@/lib/errors";
 import { lockBooking, lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
+import { refreshPayout } from "@/lib/payouts/refresh-payout";
 
 import { createBooking, createPayout, createProvider } from "../../support/factories";
 
@@ -41,6 +42,17 @@ describe("locking a booking and reading its provider", () => {
     await expect(db.$transaction((tx) => lockPayoutAndBooking(tx, missing))).rejects.toThrow(NotFoundError);
     await expect(db.$transaction((tx) => lockPayoutAndBooking(tx, missing))).rejects.toThrow(/Payout/);
     await expect(db.$transaction((tx) => lockBooking(tx, missing))).rejects.toThrow(/Booking/);
+  });
+
+  it("refreshes a payout named by its id through its booking's lock, and names a missing one", async () => {
+    const payout = await createPayout({ status: "scheduled" });
+    const result = await refreshPayout({ db }, { payoutId: payout.id });
+    expect(result.payout?.id).toBe(payout.id);
+    const missing = randomUUID();
+    await expect(refreshPayout({ db }, { payoutId: missing })).rejects.toMatchObject({
+      status: 404,
+      message: expect.stringMatching(/Payout/),
+    });
   });
 
   it("holds the booking's lock until the transaction ends", async () => {
