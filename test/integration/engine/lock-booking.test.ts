@@ -12,6 +12,8 @@ import { refreshPayout } from "@/lib/payouts/refresh-payout";
 
 import { createBooking, createPayout, createProvider } from "../../support/factories";
 
+const CTX = { db, actor: { type: "system" as const, id: "lock-booking-test", label: "Lock booking test" } };
+
 const ormRead = (bookingId: string) => db.booking.findUniqueOrThrow({ where: { id: bookingId }, include: { provider: true } });
 
 describe("locking a booking and reading its provider", () => {
@@ -46,10 +48,10 @@ describe("locking a booking and reading its provider", () => {
 
   it("refreshes a payout named by its id through its booking's lock, and names a missing one", async () => {
     const payout = await createPayout({ status: "scheduled" });
-    const result = await refreshPayout({ db }, { payoutId: payout.id });
+    const result = await refreshPayout(CTX, { payoutId: payout.id });
     expect(result.payout?.id).toBe(payout.id);
     const missing = randomUUID();
-    await expect(refreshPayout({ db }, { payoutId: missing })).rejects.toMatchObject({
+    await expect(refreshPayout(CTX, { payoutId: missing })).rejects.toMatchObject({
       status: 404,
       message: expect.stringMatching(/Payout/),
     });
