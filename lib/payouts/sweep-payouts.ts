@@ -67,21 +67,23 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     orderBy: { eligibleAt: "asc" },
     take: limit,
   });
-  const pendingReversals = await ctx.db.transferReversal.findMany({
-    where: { status: "pending", initiatedBy: "platform", createdAt: { lte: new Date(now.getTime() - SWEEP_BUCKET_MS) } },
-    select: { id: true, payoutId: true },
-    take: limit,
-  });
-  const pendingRepayments = await ctx.db.payoutTransfer.findMany({
-    where: { kind: "repayment", status: "pending", createdAt: { lte: new Date(now.getTime() - SWEEP_BUCKET_MS) } },
-    select: { id: true, payoutId: true },
-    take: limit,
-  });
+  // Raw, with the kinds and statuses written out: as parameters (Prisma's way) a prepared
+  // statement's generic plan cannot see that hardly any row is pending, and walks every transfer
+  // in id order to find the `limit` it expects early (test/integration/data/prepared-plans.test.ts).
+  const settledBefore = new Date(now.getTime() - SWEEP_BUCKET_MS);
+  const pendingReversals = await ctx.db.$queryRaw<{ id: string; payoutId: string }[]>`
+    SELECT id::text, "payoutId"::text FROM "TransferReversal"
+    WHERE status = 'pending' AND "initiatedBy" = 'platform' AND "createdAt" <= ${settledBefore}
+    ORDER BY id LIMIT ${limit}`;
+  const pendingRepayments = await ctx.db.$queryRaw<{ id: string; payoutId: string }[]>`
+    SELECT id::text, "payoutId"::text FROM "PayoutTransfer"
+    WHERE kind = 'repayment' AND status = 'pending' AND "createdAt" <= ${settledBefore}
+    ORDER BY id LIMIT ${limit}`;
   const pendingTopUps = await ctx.db.payoutTransfer.findMany({
     where: {
       kind: "payout",
       status: "pending",
-      createdAt: { lte: new Date(now.getTime() - SWEEP_BUCKET_MS) },
+      createdAt: { lte: settledBefore },
       // Not while a dispute on the booking is open: requested again once it is resolved.
       payout: { status: { in: [...TRANSFERRED_STATUSES] }, booking: { disputes: { none: { status: "open" } } } },
     },
