@@ -178,7 +178,7 @@ export async function exportPayoutsCsv(
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(encoder.encode(PAYOUT_CSV_HEADER + (first.done ? "" : first.value.text)));
+        controller.enqueue(encoder.encode(PAYOUT_CSV_HEADER + (first.done ? "" : first.value)));
         if (first.done) controller.close();
       },
       async pull(controller) {
@@ -193,7 +193,7 @@ export async function exportPayoutsCsv(
         try {
           const { value, done } = await batches.next();
           if (done) controller.close();
-          else controller.enqueue(encoder.encode(value.text));
+          else controller.enqueue(encoder.encode(value));
         } catch (error) {
           console.error("Payout CSV export failed part-way; the download is broken off", error);
           failure = { error };

@@ -203,9 +203,6 @@ export async function listPayouts(db: Db, query: TPayoutListQuery): Promise<TPay
 
 // ───────────────────────────── Export batches ─────────────────────────────
 
-/** One batch of an export: its rows already formatted by PostgreSQL, and how many there are. */
-export type TPayoutExportBatch = { text: string; rows: number };
-
 /** The sort column as the next batch's keyset condition reads it back (`::int`, `::timestamptz`). */
 const SORT_VALUE_TEXT: Record<TPayoutSort, Prisma.Sql> = {
   createdAt: Prisma.sql`p."createdAt"::text`,
@@ -213,16 +210,7 @@ const SORT_VALUE_TEXT: Record<TPayoutSort, Prisma.Sql> = {
   amount: Prisma.sql`p.amount::text`,
 };
 
-/**
- * Every payout the filter matches, in the filter's order, in batches of `batchSize` rows read
- * with the same keyset walk as the list, each batch formatted by PostgreSQL as one text: `line`
- * is an expression over `p` (the Payout), `b` (its booking's `externalId`) and `pr` (its
- * provider's `id`, `name`, `externalId`) giving one row's line, and the batch is those lines
- * joined in order. `unwritable`, over the same names, is true for a row the line cannot write
- * truly: the first such row ends the walk with an error naming it, never a line written wrong. A batch is one string however many rows it holds (a million rows as objects
- * were hundreds of MB of garbage a minute), and memory stays at one batch however large the
- * result. Rows that change while a long export runs are read as they are when their batch is read.
- */
+/** A payout the export cannot write truly: it stops there rather than write a wrong or short file. */
 export class UnwritablePayoutError extends Error {
   constructor(readonly payoutId: string) {
     super(
@@ -231,12 +219,23 @@ export class UnwritablePayoutError extends Error {
   }
 }
 
+/**
+ * Every payout the filter matches, in the filter's order, in batches of `batchSize` rows read
+ * with the same keyset walk as the list, each batch formatted by PostgreSQL as one text: `line`
+ * is an expression over `p` (the Payout), `b` (its booking's `externalId`) and `pr` (its
+ * provider's `id`, `name`, `externalId`) giving one row's line, and a batch is those lines joined
+ * in order. `unwritable`, over the same names, is true for a row the line cannot write truly: the
+ * first such row ends the walk with an UnwritablePayoutError, never a line written wrong. A batch
+ * is one string however many rows it holds (a million rows as objects were hundreds of MB of
+ * garbage a minute), and memory stays at one batch however large the result. Rows that change
+ * while a long export runs are read as they are when their batch is read.
+ */
 export async function* payoutExportBatches(
   db: Db,
   filter: TPayoutFilter,
   { line, unwritable }: { line: Prisma.Sql; unwritable: Prisma.Sql },
   batchSize = 1000,
-): AsyncGenerator<TPayoutExportBatch> {
+): AsyncGenerator<string> {
   const where = payoutWhere(await resolvePayoutFilter(db, filter));
   if (!where) return;
   const { sort, order } = filter;
@@ -258,7 +257,7 @@ export async function* payoutExportBatches(
     if (batch.text === null || batch.lastId === null || batch.lastValue === null) {
       throw new Error(`An export batch of ${batch.rows} rows came back without its text or its last position.`);
     }
-    yield { text: batch.text, rows: batch.rows };
+    yield batch.text;
     if (batch.rows < batchSize) return;
     cursor = { s: sort, o: order, v: sort === "amount" ? Number(batch.lastValue) : batch.lastValue, i: batch.lastId };
   }

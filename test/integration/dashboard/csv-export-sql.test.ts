@@ -22,6 +22,7 @@ import {
 import { parsePayoutFilter, type TPayoutFilter } from "@/lib/payouts/payout-filter";
 
 import { createBooking, createPayout, createProvider } from "../../support/factories";
+import { payoutCsvValues } from "../../support/payout-csv-reference";
 
 const SURROGATES = [0xd800, 0xdfff] as const;
 
@@ -174,37 +175,13 @@ describe("whole exports, read by csv-parse", () => {
 
   /** The rows as Prisma reads them, each formatted by the JavaScript rules, in the export's order. */
   async function expectedFields(filter: TPayoutFilter): Promise<string[][]> {
-    const payouts = await db.payout.findMany({
-      where: { providerId: { in: providers.map((p) => p.id) } },
-      include: { booking: { select: { externalId: true } }, provider: true },
-    });
-    const key = (p: (typeof payouts)[number]) => (filter.sort === "amount" ? p.amount : p[filter.sort].getTime());
-    const dir = filter.order === "asc" ? 1 : -1;
-    payouts.sort((a, b) => dir * (key(a) - key(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
-    const iso = (d: Date | null) => (d ? d.toISOString() : null);
-    return payouts.map((p) =>
-      [
-        p.id,
-        p.status,
-        p.holdReason,
-        p.currency,
-        minorToDecimal(p.amount, p.currency),
-        p.amount,
-        p.providerShare,
-        p.tipAmount,
-        p.refundedAmount,
-        p.reversedAmount,
-        p.booking.externalId,
-        p.provider.id,
-        p.provider.externalId,
-        p.provider.name,
-        p.stripeTransferId,
-        p.attempts,
-        iso(p.createdAt),
-        iso(p.eligibleAt),
-        iso(p.transferredAt),
-      ].map((v) => {
-        // What csvField wrote, as a parser gives it back: the guard's apostrophe stays.
+    const rows = await payoutCsvValues(
+      providers.map((p) => p.id),
+      filter,
+    );
+    // What csvField wrote, as a parser gives it back: the guard's apostrophe stays.
+    return rows.map((values) =>
+      values.map((v) => {
         const field = csvField(v);
         return field.startsWith('"') ? field.slice(1, -1).replaceAll('""', '"') : field;
       }),

@@ -30,6 +30,7 @@ import {
 } from "@/lib/payouts/payout-filter";
 
 import { createBooking, createPayout, createProvider } from "../../support/factories";
+import { payoutCsvValues } from "../../support/payout-csv-reference";
 
 const DAY = 86_400_000;
 const EXPORT_SQL = { line: PAYOUT_CSV_LINE_SQL, unwritable: PAYOUT_CSV_UNWRITABLE_SQL };
@@ -60,7 +61,7 @@ async function walkBatches(filter: TPayoutFilter, batchSize: number, cap = 50): 
   let batches = 0;
   for await (const batch of payoutExportBatches(db, filter, EXPORT_SQL, batchSize)) {
     ids.push(
-      ...records(PAYOUT_CSV_HEADER + batch.text)
+      ...records(PAYOUT_CSV_HEADER + batch)
         .slice(1)
         .map((r) => r[0] as string),
     );
@@ -71,42 +72,7 @@ async function walkBatches(filter: TPayoutFilter, batchSize: number, cap = 50): 
 
 /** Every payout of these providers as the JavaScript rules write it, in the filter's order. */
 async function jsExport(providerIds: string[], filter: Pick<TPayoutFilter, "sort" | "order">): Promise<string> {
-  const payouts = await db.payout.findMany({
-    where: { providerId: { in: providerIds } },
-    include: { booking: { select: { externalId: true } }, provider: true },
-  });
-  const key = (p: (typeof payouts)[number]) => (filter.sort === "amount" ? p.amount : p[filter.sort].getTime());
-  const dir = filter.order === "asc" ? 1 : -1;
-  payouts.sort((a, b) => dir * (key(a) - key(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
-  const iso = (d: Date | null) => (d ? d.toISOString() : null);
-  return (
-    PAYOUT_CSV_HEADER +
-    payouts
-      .map((p) =>
-        csvLine([
-          p.id,
-          p.status,
-          p.holdReason,
-          p.currency,
-          minorToDecimal(p.amount, p.currency),
-          p.amount,
-          p.providerShare,
-          p.tipAmount,
-          p.refundedAmount,
-          p.reversedAmount,
-          p.booking.externalId,
-          p.provider.id,
-          p.provider.externalId,
-          p.provider.name,
-          p.stripeTransferId,
-          p.attempts,
-          iso(p.createdAt),
-          iso(p.eligibleAt),
-          iso(p.transferredAt),
-        ]),
-      )
-      .join("")
-  );
+  return PAYOUT_CSV_HEADER + (await payoutCsvValues(providerIds, filter)).map(csvLine).join("");
 }
 
 const SORTS = ["createdAt", "eligibleAt", "amount"] as const;
@@ -371,7 +337,7 @@ describe("batches: no row lost, repeated or misordered", () => {
     const seen: string[][] = [];
     let n = 0;
     for await (const batch of payoutExportBatches(db, filter, EXPORT_SQL, 2)) {
-      seen.push(...records(PAYOUT_CSV_HEADER + batch.text).slice(1));
+      seen.push(...records(PAYOUT_CSV_HEADER + batch).slice(1));
       if (n++ === 0) await db.provider.update({ where: { id: own.id }, data: { name: "=Renamed, mid-export" } });
     }
     expect(seen.map((r) => r[0])).toEqual(ids);
