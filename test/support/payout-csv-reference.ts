@@ -1,7 +1,8 @@
 // The payouts CSV export written by the JavaScript rules (csvField, minorToDecimal, toISOString),
 // the reference the SQL-formatted export is held to (test/integration/dashboard/*csv*).
+import { Prisma } from "@/generated/prisma/client";
 import { db } from "@/lib/db";
-import { minorToDecimal } from "@/lib/payouts/export-payouts-csv";
+import { decimalAmountSql, minorToDecimal } from "@/lib/payouts/export-payouts-csv";
 import type { TPayoutFilter } from "@/lib/payouts/payout-filter";
 
 export type TCsvValue = string | number | null;
@@ -37,4 +38,17 @@ export async function payoutCsvValues(providerIds: string[], filter: Pick<TPayou
     iso(p.eligibleAt),
     iso(p.transferredAt),
   ]);
+}
+
+/** Each (currency, amount) written by the export's SQL (decimalAmountSql), beside minorToDecimal's; those that differ. */
+export async function amountsDifferingFromJs(pairs: { currency: string; amount: number }[]) {
+  const rows = await db.$queryRaw<{ out: string }[]>`
+    SELECT ${Prisma.raw(decimalAmountSql("x.amount", "x.currency"))} AS out
+    FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS (currency text, amount int)) WITH ORDINALITY AS x(currency, amount, i)
+    ORDER BY i`;
+  const written = rows.map((r) => r.out);
+  const differing = pairs
+    .map((p, i) => ({ ...p, sql: written[i], js: minorToDecimal(p.amount, p.currency) }))
+    .filter((d) => d.sql !== d.js);
+  return { written, differing };
 }
