@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { Booking, Payout, Prisma, Provider } from "@/generated/prisma/client";
+import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { db } from "@/lib/db";
 import { payoutAmount } from "@/lib/money/money";
 
@@ -79,5 +80,15 @@ export async function createPayout(overrides: TPayoutOverrides = {}): Promise<Pa
       tipAmount,
       refundedAmount,
     },
+  });
+}
+
+/** The platform's Stripe balance holds these currencies, as last checked at `checkedAt` (the sweep and transfers then ask Stripe no more). */
+export async function knowPlatformCurrencies(currencies: string[], checkedAt = new Date()): Promise<void> {
+  const value = { currencies, checkedAt: checkedAt.toISOString() };
+  await db.systemState.upsert({
+    where: { key: PLATFORM_CURRENCIES_STATE_KEY },
+    create: { key: PLATFORM_CURRENCIES_STATE_KEY, value },
+    update: { value },
   });
 }

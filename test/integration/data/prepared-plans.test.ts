@@ -14,10 +14,11 @@ import pg from "pg";
 import type Stripe from "stripe";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { ENGINE_ACTOR } from "@/lib/context";
 import { db } from "@/lib/db";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
+
+import { knowPlatformCurrencies } from "../../support/factories";
 
 const PAYOUTS = 60_000;
 
@@ -90,14 +91,7 @@ describe("prepared statements keep plans as good as those made with the values",
              "transferredAt", "eligibleAt", "transferredAt"
       FROM "Payout"`);
     // The platform's currencies are known (the sweep does not ask Stripe for its balance).
-    await db.systemState.upsert({
-      where: { key: PLATFORM_CURRENCIES_STATE_KEY },
-      create: {
-        key: PLATFORM_CURRENCIES_STATE_KEY,
-        value: { currencies: ["usd"], checkedAt: new Date(Date.now() + 3_600_000).toISOString() },
-      },
-      update: { value: { currencies: ["usd"], checkedAt: new Date(Date.now() + 3_600_000).toISOString() } },
-    });
+    await knowPlatformCurrencies(["usd"], new Date(Date.now() + 3_600_000));
     for (const table of ["Provider", "Booking", "Payout", "PayoutTransfer"]) await db.$executeRawUnsafe(`VACUUM (ANALYZE) "${table}"`);
   });
 

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
+import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { resolveContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import { readAttemptFacts } from "@/lib/payouts/attempt-facts";
@@ -34,8 +35,6 @@ beforeEach(() => {
   h.clock.set(new Date());
   h.fake.clearFaults();
 });
-
-const PLATFORM_CURRENCIES = "stripe_platform_currencies";
 
 /** A Stripe client whose `resource.method` runs `before` (once) ahead of the real call: a webhook landing mid-request. */
 function clientWith(resource: "paymentIntents" | "balance" | "charges", method: string, before: () => Promise<void>): Stripe {
@@ -214,7 +213,7 @@ describe("facts read before Stripe calls, used after them", () => {
   it("the amount changes while prepareFunding asks Stripe: the stale leg's look-up is skipped, but the claim refuses to plan over it; nothing is paid twice", async () => {
     const ctx = await putBackAfterUnknownOutcome(h);
     // The kept currencies are older than an hour: prepareFunding asks Stripe's balance, and a tip lands meanwhile.
-    await db.systemState.deleteMany({ where: { key: PLATFORM_CURRENCIES } });
+    await db.systemState.deleteMany({ where: { key: PLATFORM_CURRENCIES_STATE_KEY } });
     const stripe = clientWith("balance", "retrieve", async () => {
       await addTip(h.ctx(), {
         tipExternalId: `tip_${randomUUID().slice(0, 8)}`,

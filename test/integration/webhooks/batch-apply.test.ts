@@ -18,6 +18,7 @@ import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { bookingCompletedEvent, storeBookingEvent, type TBookingEvent, tipCreatedEvent } from "../../support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { knowPlatformCurrencies } from "../../support/factories";
 
 let h: TEngineHarness;
 let deps: TWebhookDeps;
@@ -26,11 +27,7 @@ beforeAll(async () => {
   h = await startEngineHarness();
   deps = { db, stripe: () => h.stripe };
   // The platform's balance holds USD and EUR (a GBP payout is converted, or held without a charge).
-  await db.systemState.upsert({
-    where: { key: "stripe_platform_currencies" },
-    create: { key: "stripe_platform_currencies", value: { currencies: ["USD", "EUR"], checkedAt: new Date().toISOString() } },
-    update: { value: { currencies: ["USD", "EUR"], checkedAt: new Date().toISOString() } },
-  });
+  await knowPlatformCurrencies(["USD", "EUR"]);
 });
 afterAll(async () => {
   await h.fake.stop();

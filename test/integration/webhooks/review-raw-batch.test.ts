@@ -14,6 +14,7 @@ import { storeDelivery } from "@/lib/webhooks/store-delivery";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 import { bookingCompletedEvent, type TBookingEvent, tipCreatedEvent } from "@/test/support/booking-webhook";
 import { startEngineHarness, type TEngineHarness } from "@/test/support/engine";
+import { knowPlatformCurrencies } from "@/test/support/factories";
 
 let h: TEngineHarness;
 let deps: TWebhookDeps;
@@ -21,12 +22,7 @@ let deps: TWebhookDeps;
 beforeAll(async () => {
   h = await startEngineHarness();
   deps = { db, stripe: () => h.stripe };
-  const value = { currencies: ["USD", "EUR"], checkedAt: new Date().toISOString() };
-  await db.systemState.upsert({
-    where: { key: "stripe_platform_currencies" },
-    create: { key: "stripe_platform_currencies", value },
-    update: { value },
-  });
+  await knowPlatformCurrencies(["USD", "EUR"]);
 });
 afterAll(async () => {
   await h.fake.stop();
