@@ -37,22 +37,35 @@ export function matchesAPattern(sql: string): boolean {
 
 export type TStatementNamer = (query: { sql: string }) => string | undefined;
 
+/** In the sightings map: a text that will never be named (it reads every column or matches a pattern). */
+const NEVER = -1;
+
 /**
  * A namer for PrismaPg's `statementNameGenerator`: a text gets a name (`ps1`, `ps2`, …) the second
- * time it is seen, unless it reads every column or matches a pattern, up to `cap` names; otherwise undefined (pg then
- * sends the statement unnamed, parsed and planned each time, as without a namer).
+ * time it is seen, unless it reads every column or matches a pattern (decided once per text), up to
+ * `cap` names; otherwise undefined (pg then sends the statement unnamed, parsed and planned each
+ * time, as without a namer).
  */
 export function statementNamer({ cap = 200, sightings = 2 }: { cap?: number; sightings?: number } = {}): TStatementNamer {
   const names = new Map<string, string>();
+  /** Sightings of each text not named yet, or NEVER. Bounded: texts that never repeat would pile up here. */
   const seen = new Map<string, number>();
+  const remember = (sql: string, count: number) => {
+    if (seen.size >= cap * 20) seen.clear();
+    seen.set(sql, count);
+  };
   return ({ sql }) => {
     const name = names.get(sql);
     if (name !== undefined || names.size >= cap) return name;
-    const count = (seen.get(sql) ?? 0) + 1;
-    if (count < sightings || readsEveryColumn(sql) || matchesAPattern(sql)) {
-      // Bounded: texts that never repeat would otherwise pile up here.
-      if (seen.size >= cap * 20) seen.clear();
-      seen.set(sql, count);
+    const before = seen.get(sql);
+    if (before === NEVER) return undefined;
+    if (before === undefined && (readsEveryColumn(sql) || matchesAPattern(sql))) {
+      remember(sql, NEVER);
+      return undefined;
+    }
+    const count = (before ?? 0) + 1;
+    if (count < sightings) {
+      remember(sql, count);
       return undefined;
     }
     seen.delete(sql);
