@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { PrismaClient } from "@/generated/prisma/client";
-import { createPrismaClient, db } from "@/lib/db";
+import { createPrismaClient, db, type Tx } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { lockPayout } from "@/lib/payouts/change-payout";
 import { lockBooking } from "@/lib/payouts/lock-booking";
@@ -13,10 +13,7 @@ import { lockBooking } from "@/lib/payouts/lock-booking";
 import { createPayout } from "../../support/factories";
 
 /** What the one connection of an interactive transaction has prepared, after running `work` in it three times. */
-async function preparedAfter(
-  client: PrismaClient,
-  work: (tx: Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0]) => Promise<unknown>,
-) {
+async function preparedAfter(client: PrismaClient, work: (tx: Tx) => Promise<unknown>) {
   return client.$transaction(async (tx) => {
     for (let i = 0; i < 3; i++) await work(tx);
     return tx.$queryRaw<{ name: string; statement: string }[]>`SELECT name, statement FROM pg_prepared_statements WHERE NOT from_sql`;
@@ -66,7 +63,7 @@ describe("prepared statements", () => {
 
   it("keep working on a connection that prepared them before a migration added columns", async () => {
     const server = client(getEnv().DATABASE_URL);
-    const engineReads = async (tx: Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0]) => {
+    const engineReads = async (tx: Tx) => {
       await lockBooking(tx, bookingId);
       const locked = await lockPayout(tx, payoutId);
       const read = await tx.payout.findUniqueOrThrow({ where: { id: payoutId }, include: { booking: true, provider: true } });
