@@ -74,13 +74,24 @@ function normalise(sql: string): string {
     .trim();
 }
 
+/** normalise() once per distinct text: the counting's own CPU stays out of what is measured. */
+const normalised = new Map<string, string>();
+function normaliseOnce(sql: string): string {
+  let text = normalised.get(sql);
+  if (text === undefined) {
+    text = normalise(sql);
+    normalised.set(sql, text);
+  }
+  return text;
+}
+
 function record(sql: string, ms: number, key: string): void {
   const count = byPhase.get(key) ?? { statements: 0, transactions: 0, ms: 0, poolWaitMs: 0 };
   count.statements++;
   count.ms += ms;
-  if (/^\s*BEGIN\b/i.test(sql)) count.transactions++;
+  const text = normaliseOnce(sql);
+  if (/^BEGIN\b/i.test(text)) count.transactions++;
   byPhase.set(key, count);
-  const text = normalise(sql);
   const s = byStatement.get(text) ?? { text, count: 0, ms: 0, phases: new Map() };
   s.count++;
   s.ms += ms;
