@@ -2,7 +2,6 @@ import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { bookingCancelled, chargeRefunded, disputeOpened, disputeResolved, payoutAdminAction, tipAdded } from "@/lib/inngest/events";
-import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 
 export const FOLLOW_UP_PAYOUT_FN = "follow-up-payout";
@@ -32,7 +31,6 @@ export function createFollowUpPayoutFunction(deps: TEngineDeps = defaultDeps) {
           reversalIds: r.reversalIds,
         };
       });
-      await step.run("publish-events", () => publishOutbox(deps.db));
       return result;
     },
   );

@@ -4,7 +4,6 @@ import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { bookingCompleted } from "@/lib/inngest/events";
-import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { refreshPayout } from "@/lib/payouts/refresh-payout";
 import { schedulePayout } from "@/lib/payouts/schedule-payout";
 
@@ -32,7 +31,6 @@ export function createSchedulePayoutFunction(deps: TEngineDeps = defaultDeps) {
         const result = await withAfterCommitEffects(deps.db, () => refreshPayout(ctx(), { payoutId: payout.id }));
         return { transferRequested: result.transferRequested, status: result.payout?.status ?? null };
       });
-      await step.run("publish-events", () => publishOutbox(deps.db));
       return { payoutId: payout.id, ...due };
     },
   );

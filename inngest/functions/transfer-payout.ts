@@ -5,7 +5,6 @@ import { stripeWriteThrottle } from "@/inngest/flow-control";
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { payoutTransferRequested } from "@/lib/inngest/events";
-import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
 import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { MAX_TRANSFER_ATTEMPTS } from "@/lib/payouts/transfer-types";
@@ -67,7 +66,6 @@ export function createTransferPayoutFunction(deps: TEngineDeps = defaultDeps) {
         }
         return r;
       });
-      await step.run("publish-events", () => publishOutbox(deps.db));
       return result;
     },
   );

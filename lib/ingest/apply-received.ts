@@ -6,6 +6,7 @@ import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyBatch, newBatchCarry } from "./apply-batch";
 import { applyInOrder, laneKeyOf } from "./apply-in-order";
+import { sendWithDeadline } from "./process-delivery";
 
 /** A webhook's answer, and the apply to run after sending it (null when there is nothing to apply: a duplicate). */
 export type TReceived<TAnswer> = { answer: TAnswer; apply: (() => Promise<void>) | null };
@@ -45,10 +46,11 @@ export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: Webhoo
   if (delivery.source === "booking_platform" && BATCHED_TYPES.has(delivery.type) && delivery.bookingExternalId) {
     return batcherFor(deps).add(delivery);
   }
-  // What the applies caused outside the database (the booking platform's webhooks, alert
+  // What the applies caused outside the database (the Inngest events they wrote besides each
+  // delivery's own, such as a reversal request; the booking platform's webhooks; alert
   // notifications) gets its first attempt once the lane is let go: a slow endpoint or mail
   // server never holds a booking's lane.
-  await withAfterCommitEffects(deps.db, () => applyWithRetries(deps, delivery));
+  await withAfterCommitEffects(deps.db, () => applyWithRetries(deps, delivery), { send: sendWithDeadline });
 }
 
 /** The booking platform's deliveries applied in batches (apply-batch.ts records their plain cases together). */
@@ -78,11 +80,14 @@ function batcherFor(deps: TWebhookDeps): TBatcher {
     while (running < BATCHES_AT_ONCE && queue.length > 0) {
       const items = queue.splice(0, MAX_BATCH);
       running += 1;
-      void withAfterCommitEffects(deps.db, () =>
-        applyBatchWithRetries(
-          deps,
-          items.map((i) => i.delivery),
-        ),
+      void withAfterCommitEffects(
+        deps.db,
+        () =>
+          applyBatchWithRetries(
+            deps,
+            items.map((i) => i.delivery),
+          ),
+        { send: sendWithDeadline },
       ).finally(() => {
         running -= 1;
         for (const item of items) item.done();

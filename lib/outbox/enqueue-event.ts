@@ -3,6 +3,8 @@ import "server-only";
 import type { Tx } from "@/lib/db";
 import type { TEngineEventData, TEngineEventName } from "@/lib/inngest/events";
 
+import { noteOutboxEvents } from "./outbox-scope";
+
 export type TOutboxEvent<N extends TEngineEventName = TEngineEventName> = {
   name: N;
   data: TEngineEventData<N>;
@@ -12,7 +14,8 @@ export type TOutboxEvent<N extends TEngineEventName = TEngineEventName> = {
 
 /**
  * Records an Inngest event in the same transaction as the change that causes it. It is
- * sent after commit (publishOutbox) and re-sent by the sweep until Inngest accepts it,
+ * sent after commit (publishOutbox: by the engine step that wrote it, withOutboxPublishing, or
+ * by the caller) and re-sent by the sweep until Inngest accepts it,
  * so an unreachable Inngest delays work and never loses it. A second enqueue of the same
  * event id is a no-op.
  */
@@ -31,4 +34,5 @@ export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: 
     SELECT "eventId", name, data, ${new Date()}::timestamptz
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x("eventId" text, name text, data jsonb)
     ON CONFLICT DO NOTHING`;
+  noteOutboxEvents(rows.map((row) => row.eventId));
 }

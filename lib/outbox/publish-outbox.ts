@@ -3,13 +3,15 @@ import "server-only";
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import { inngest } from "@/lib/inngest/client";
 
+import { noteOutboxTried } from "./outbox-scope";
+
 export const ENGINE_STATE_KEY = "workflow_engine";
 
 export type TEngineState = { reachable: boolean; checkedAt: string; lastError: string | null; lastOkAt: string | null };
 
 export type TPublishResult = { sent: number; failed: number; error?: string };
 
-type TSend = (events: { id: string; name: string; data: Record<string, unknown> }[]) => Promise<unknown>;
+export type TSend = (events: { id: string; name: string; data: Record<string, unknown> }[]) => Promise<unknown>;
 
 const defaultSend: TSend = (events) => inngest.send(events);
 
@@ -44,6 +46,9 @@ export async function publishOutbox(
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING id::text AS id, "eventId", name, data::text AS data, "createdAt"`;
+  // Tried now (sent, or left with the error for the sweep); those asked for and not claimed are sent
+  // already or being sent by another publisher. The work that wrote them need not send them again.
+  noteOutboxTried(options.eventIds && pending.length < limit ? options.eventIds : pending.map((e) => e.eventId));
   if (pending.length === 0) return { sent: 0, failed: 0 };
   // RETURNING gives no order: send oldest first, as claimed.
   pending.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));

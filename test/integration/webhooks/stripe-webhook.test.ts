@@ -542,15 +542,15 @@ describe("charge.refunded", () => {
     await send(event);
     const [reversal] = await db.transferReversal.findMany({ where: { payoutId: payout.id } });
     expect(reversal).toMatchObject({ amount: 8_000, status: "pending", initiatedBy: "platform", chargeRefundId: expect.any(String) });
-    // The request sends the event named by the delivery's id (charge/refunded); the follow-up
-    // run it starts publishes the reversal request waiting in the outbox.
+    // The apply sends the event named by the delivery's id (charge/refunded) and, once its lane
+    // is let go, the reversal request it wrote: no other run has to find it in the outbox.
     const delivery = await deliveryOf(event);
     const refunded = globalThis.inngestReceiver.events().find((e) => e.name === "charge/refunded" && e.id === delivery.id);
     expect(refunded?.data).toMatchObject({ bookingId: payout.bookingId });
-    expect(await db.outboxEvent.findUniqueOrThrow({ where: { eventId: `reversal:${reversal!.id}` } })).toMatchObject({
-      name: "payout/reversal.requested",
-      sentAt: null,
-    });
+    const requested = await db.outboxEvent.findUniqueOrThrow({ where: { eventId: `reversal:${reversal!.id}` } });
+    expect(requested).toMatchObject({ name: "payout/reversal.requested", attempts: 1, lastError: null });
+    expect(requested.sentAt).not.toBeNull();
+    expect(globalThis.inngestReceiver.events().filter((e) => e.id === `reversal:${reversal!.id}`)).toHaveLength(1);
     await h.run("followUp", { name: refunded!.name, data: refunded!.data });
     expect(globalThis.inngestReceiver.events().filter((e) => e.id === `reversal:${reversal!.id}`)).toHaveLength(1);
     await h.run("reverse", { name: "payout/reversal.requested", data: { reversalId: reversal!.id, payoutId: payout.id } });
