@@ -14,6 +14,7 @@ import type { TRole } from "@/lib/auth/roles";
 import { requireApiUser, type TCurrentUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
+import { inOutboxScope } from "@/lib/outbox/outbox-scope";
 import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { collectPlatformEvents, deliverPlatformEventsNow } from "@/lib/platform-webhooks/after-commit";
 
@@ -69,6 +70,7 @@ export function adminRoute<TBody = undefined, TQuery = undefined, TIds extends s
   handler: (input: TAdminRouteInput<TBody, TQuery, TIds>) => Promise<unknown>,
 ): (request: Request, context: TParamsContext) => Promise<Response> {
   return async (request, context) => {
+    let written: () => string[] = () => [];
     try {
       if (request.method !== "GET" && request.method !== "HEAD") assertSameOrigin(request);
       const user = await requireApiUser(options.role);
@@ -84,21 +86,26 @@ export function adminRoute<TBody = undefined, TQuery = undefined, TIds extends s
       ) as TBody;
 
       let publish: { eventIds?: string[] } | null = null;
-      const { result, eventIds: platformEvents } = await collectPlatformEvents(() =>
-        handler({
-          request,
-          user,
-          actor: adminActorOf(user),
-          requestId: randomUUID(),
-          ids,
-          body,
-          query,
-          publishAfter: (eventIds) => {
-            publish = { eventIds };
-          },
-        }),
+      // Every Inngest event the handler wrote is sent after the answer, whether it asked (publishAfter) or not.
+      const scoped = inOutboxScope(() =>
+        collectPlatformEvents(() =>
+          handler({
+            request,
+            user,
+            actor: adminActorOf(user),
+            requestId: randomUUID(),
+            ids,
+            body,
+            query,
+            publishAfter: (eventIds) => {
+              publish = { eventIds };
+            },
+          }),
+        ),
       );
-      if (publish) after(() => publishQueued(publish!));
+      written = scoped.untried;
+      const { result, eventIds: platformEvents } = await scoped.run;
+      publishWritten(publish, written());
       if (platformEvents.length > 0) after(() => deliverPlatformEventsNow(db, platformEvents));
       after(() => sendAlertNotificationsAfterCommit(db));
       if (result instanceof Response) {
@@ -107,9 +114,21 @@ export function adminRoute<TBody = undefined, TQuery = undefined, TIds extends s
       }
       return jsonAnswer(result);
     } catch (error) {
+      // What committed before the handler failed is sent too.
+      publishWritten(null, written());
       return errorResponse(error);
     }
   };
+}
+
+/** After the answer: what the handler asked to send (every unsent event when it named none) and what it wrote. */
+function publishWritten(publish: { eventIds?: string[] } | null, written: string[]): void {
+  if (publish && !publish.eventIds) {
+    after(() => publishQueued({}));
+    return;
+  }
+  const eventIds = [...new Set([...(publish?.eventIds ?? []), ...written])];
+  if (eventIds.length > 0) after(() => publishQueued({ eventIds }));
 }
 
 /** A safeParse result's data, or its error thrown (400). */

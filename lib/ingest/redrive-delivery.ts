@@ -7,13 +7,14 @@ import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { ConflictError } from "@/lib/errors";
+import { withOutboxPublishing } from "@/lib/outbox/after-commit";
 import { getDeliveryOrThrow, toDeliveryDetail, type TRedriveResult } from "@/lib/webhooks/list-deliveries";
 import { REDRIVABLE_STATUSES } from "@/lib/webhooks/list-deliveries-filter";
 import { storedOutcome } from "@/lib/webhooks/store-delivery";
 import type { TApplyOutcome, TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyInOrder, laneKeyOf } from "./apply-in-order";
-import { processDelivery } from "./process-delivery";
+import { processDelivery, sendWithDeadline } from "./process-delivery";
 import { STALE_DELIVERY_MS } from "./reapply-stale-deliveries";
 
 /** The optional body of POST …/redrive: why the operator re-drives it (kept in the audit log). */
@@ -36,7 +37,12 @@ export async function redriveDelivery(deps: TWebhookDeps, input: { id: string; a
       status: before.status,
     });
   }
-  const outcome = before.status === "received" ? await redriveReceived(deps, before) : await processDelivery(deps, before);
+  // The events the apply wrote besides the delivery's own (a reversal request) are sent once it is done.
+  const outcome = await withOutboxPublishing(
+    deps.db,
+    () => (before.status === "received" ? redriveReceived(deps, before) : processDelivery(deps, before)),
+    { send: sendWithDeadline },
+  );
   const after = await getDeliveryOrThrow(deps.db, input.id);
   await deps.db.$transaction(async (tx) => {
     await recordAudit(tx, {
