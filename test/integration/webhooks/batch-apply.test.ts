@@ -300,7 +300,11 @@ async function bothWays(scenarioOf: (ns: string) => Promise<TScenario>) {
   await applyOneByOne(b.setup);
   await b.afterSetup?.();
   const stored: WebhookEvent[] = [];
-  for (const event of b.deliveries) stored.push(await store(event));
+  for (const event of b.deliveries) {
+    stored.push(await store(event));
+    // Each its own receivedAt, as in the one-at-a-time run: the comparison names deliveries in that order.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
   const result = await applyBatch(deps, stored);
   expect(result.together.length + result.oneByOne.length).toBe(b.deliveries.length);
   expect(await db.ingestLane.count()).toBe(0);
