@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 
 import { InngestTestEngine, mockCtx } from "@inngest/test";
 import type { Context } from "inngest";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 import type { TEngineDeps } from "@/inngest/deps";
 import { createFollowUpPayoutFunction } from "@/inngest/functions/follow-up-payout";
@@ -158,6 +159,25 @@ export async function startEngineHarness() {
   }
 
   return { fake, clock, stripe, deps, ctx, functions, run, account, readyProvider, completeBooking, transfersFor };
+}
+
+/**
+ * The engine harness of a test file: started before its tests, its fake Stripe stopped after
+ * them, and before each test the clock set to now and Inngest reachable again.
+ */
+export function engineHarness(): TEngineHarness {
+  const h = {} as TEngineHarness;
+  beforeAll(async () => {
+    Object.assign(h, await startEngineHarness());
+  });
+  afterAll(async () => {
+    await h.fake.stop();
+  });
+  beforeEach(() => {
+    h.clock.set(new Date());
+    globalThis.inngestReceiver.setDown(false);
+  });
+  return h;
 }
 
 /** The event that asks for a payout's transfer, as a test sends it. */

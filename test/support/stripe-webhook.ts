@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 
 import Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 
 import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
@@ -11,7 +11,7 @@ import { getEnv, resetEnvForTests } from "@/lib/env";
 import { resetStripeForTests } from "@/lib/stripe/client";
 
 import { settleAfterTasks } from "./after-tasks";
-import { startEngineHarness, type TEngineHarness } from "./engine";
+import { type TEngineHarness, engineHarness } from "./engine";
 import type { TFakeStripe } from "./fake-stripe";
 
 /** A Stripe-looking id: `ch_…`, `evt_…`, `dp_…`. */
@@ -68,19 +68,14 @@ export async function sendProcessed(event: Stripe.Event): Promise<void> {
  * top of the file; the object it returns is filled in before the first test runs.
  */
 export function appEngineHarness(): TEngineHarness {
-  const h = {} as TEngineHarness;
+  const h = engineHarness();
   let restoreStripe = () => {};
-  beforeAll(async () => {
-    Object.assign(h, await startEngineHarness());
+  beforeAll(() => {
     restoreStripe = pointAppStripeAt(h.fake);
   });
-  afterAll(async () => {
+  // After hooks run in reverse order: the app's Stripe is restored before the fake one stops.
+  afterAll(() => {
     restoreStripe();
-    await h.fake.stop();
-  });
-  beforeEach(() => {
-    h.clock.set(new Date());
-    globalThis.inngestReceiver.setDown(false);
   });
   return h;
 }

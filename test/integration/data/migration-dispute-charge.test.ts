@@ -6,27 +6,15 @@ import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { engineHarness } from "../../support/engine";
 import { sendStripeEvent, stripeDeliveryOf, stripeId } from "../../support/stripe-webhook";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 const now = () => Math.floor(Date.now() / 1000);
 function stripeEvent(type: string, object: unknown, created = now()) {

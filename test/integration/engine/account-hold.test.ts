@@ -3,25 +3,13 @@
 // `provider_account_not_ready` anyway. Nothing ever asks again: the sweep skips on_hold payouts,
 // Stripe sends account.updated only on a change, and release / force release refuse while our
 // record says "not ready". A transient Stripe error parks a payable payout forever.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 describe("a failed account look-up before the claim", () => {
   it("does not leave a payout to a ready account held with no way out", async () => {

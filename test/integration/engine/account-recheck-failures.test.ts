@@ -1,27 +1,15 @@
 // The sweep re-asks Stripe about held providers, least recently asked first, 20 per run.
 // Look-ups that keep failing (an account Stripe no longer lets us read) must take their turn,
 // not stay first in line and starve every other held provider; a refusal raises an alert.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 
-import { HOUR, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { HOUR, engineHarness } from "../../support/engine";
 import { createPayout, createProvider } from "../../support/factories";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 describe("sweep: re-checking held providers' Stripe accounts", () => {
   it("still re-asks a ready provider when 20 other held providers' look-ups keep failing", async () => {

@@ -1,27 +1,15 @@
 // Payouts held because the provider's Stripe account could not receive them are released when
 // Stripe says it can, even when that account.updated webhook never reaches us: the reconciliation
 // sweep re-asks Stripe about held providers (each at most hourly, the least recently asked first).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { ACCOUNT_RECHECK_MS } from "@/lib/payouts/recheck-held-accounts";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 const accountLookups = (account: string) =>
   h.fake.requests().filter((r) => r.method === "GET" && r.path === `/v1/accounts/${account}`).length;

@@ -3,7 +3,7 @@
 // once whatever the order and number of reports.
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
@@ -13,22 +13,9 @@ import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { applyChargeRefund, type TApplyChargeRefundInput } from "@/lib/refunds/apply-charge-refund";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 const chargeId = () => `ch_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
 

@@ -1,7 +1,7 @@
 // Review: a payout paid with several transfers (one per charge) was checked for open disputes only
 // once, before the write gate. A dispute opened after the first transfer was made, while the next
 // waited for its slot (seconds when many payouts are due, or after a 429), did not stop it.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
@@ -10,22 +10,13 @@ import { transferPayout } from "@/lib/payouts/transfer-payout";
 import type { TStripeWriteGate } from "@/lib/stripe/write-gate";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
 const DAY = 24 * HOUR;
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.setBalance("usd", 0);
 });
 

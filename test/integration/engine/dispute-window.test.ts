@@ -3,7 +3,7 @@
 // and resolved (won) in between leaves the payout on_hold for a dispute that no longer exists: the
 // resolution's follow-up ran while the payout was still processing (a no-op), and the sweep never
 // looks at on_hold payouts. Nothing transfers it until a person notices.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
@@ -12,21 +12,9 @@ import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { executeTransfer } from "@/lib/payouts/transfer-execute";
 import { recordTransferOutcome } from "@/lib/payouts/transfer-outcome";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 describe("a dispute opened and won between the pre-send check and the record", () => {
   it("does not leave the payout held for a dispute that is already resolved", async () => {

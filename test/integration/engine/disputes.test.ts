@@ -1,5 +1,5 @@
 // The payout engine's rules over time: disputes, refunds, tips, the 48 h wait and the sweep.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { cancelBooking } from "@/lib/bookings/cancel-booking";
 import { db } from "@/lib/db";
@@ -12,22 +12,9 @@ import { executeTransfer } from "@/lib/payouts/transfer-execute";
 import { recordTransferOutcome } from "@/lib/payouts/transfer-outcome";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 let counter = 0;
 const uid = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;

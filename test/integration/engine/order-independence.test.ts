@@ -2,7 +2,7 @@
 // the same facts in different orders, on fresh bookings, and expects the same payout.
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
@@ -11,23 +11,10 @@ import { holdPayout } from "@/lib/payouts/hold-payout";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { ADMIN_ACTOR, HOUR, payoutOf, engineHarness } from "../../support/engine";
 import { sendStripeEvent, stripeDeliveryOf, stripeId } from "../../support/stripe-webhook";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 const now = () => Math.floor(Date.now() / 1000);
 function stripeEvent(type: string, object: unknown, extra: { created?: number; account?: string } = {}) {

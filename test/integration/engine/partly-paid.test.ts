@@ -1,29 +1,20 @@
 // Review: a payout part of which Stripe already transferred (one of its transfers went through,
 // the next was refused for lack of funds) must never be cancelled by the facts while Stripe holds
 // that transfer: a person recovers the money, and is told.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { cancelBooking } from "@/lib/bookings/cancel-booking";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { resolveDispute } from "@/lib/disputes/resolve-dispute";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
 const DAY = 24 * HOUR;
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.setBalance("usd", 0);
 });
 

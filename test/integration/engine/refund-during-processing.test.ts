@@ -5,29 +5,16 @@
 // refund is then never applied: the payout is transferred in full and nothing is reversed.
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { processDelivery } from "@/lib/ingest/process-delivery";
 import { reapplyStaleDeliveries } from "@/lib/ingest/reapply-stale-deliveries";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 function chargeRefundedEvent(chargeId: string, amount: number, refunded: number) {
   return {

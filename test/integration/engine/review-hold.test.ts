@@ -2,27 +2,18 @@
 // for review, but only a `scheduled` one. A payout already on hold (waiting for funds, or for a
 // dispute) kept its old reason, and the sweep released it when that reason went away: it was
 // transferred in full while the refund a person had to review was never taken.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { applyChargeRefund } from "@/lib/refunds/apply-charge-refund";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
 const DAY = 24 * HOUR;
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.setBalance("usd", 0);
 });
 

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 
 import type Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { resolveContext } from "@/lib/context";
@@ -18,21 +18,12 @@ import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { UNEXPECTED_TRANSFER } from "@/lib/payouts/transfer-review";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, engineHarness } from "../../support/engine";
 import { legsOf, putBackAfterUnknownOutcome } from "../../support/unknown-outcome";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.clearFaults();
 });
 

@@ -1,25 +1,13 @@
 // Review: a payout that can never be transferred must not wait forever without anyone being told.
 // Stripe refusing to describe the booking's charge (a restricted live key without read access to
 // charges answers 403 every time) is not a passing outage: the payout is never paid.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 describe("a charge Stripe refuses to describe", () => {
   it("keeps the payout from being paid, and an admin is alerted (once) instead of it being retried in silence", async () => {

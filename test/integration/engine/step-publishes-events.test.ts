@@ -3,28 +3,15 @@
 // second call of the function for it, and only their own events (the sweep sends the rest).
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { db } from "@/lib/db";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 const transferRequestsOf = (payoutId: string) =>
   db.outboxEvent.findMany({

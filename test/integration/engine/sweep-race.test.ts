@@ -2,7 +2,7 @@
 // later (settleProcessingPayout), after a Stripe list call per payout. settleProcessingPayout
 // never re-checks that the payout is still stale: a run that re-claimed it meanwhile (the
 // balance retry fires after exactly the 1 h the sweep waits) has its in-flight transfer undone.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
@@ -10,21 +10,9 @@ import { claimTransfer } from "@/lib/payouts/transfer-claim";
 import { executeTransfer } from "@/lib/payouts/transfer-execute";
 import { recordTransferOutcome } from "@/lib/payouts/transfer-outcome";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 describe("the sweep settling a payout whose run is transferring it right now", () => {
   it("does not put the payout back to scheduled while the run's transfer is in flight", async () => {

@@ -6,7 +6,7 @@
 // paid with a top-up transfer after it (its own leg and key, exactly once). What decides is when
 // the tip's delivery was received, not when it was applied: one received after the transfer was
 // made is still rejected.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
@@ -16,20 +16,11 @@ import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { bookingCompletedEvent, sendBookingEvent, type TBookingEvent } from "../../support/booking-webhook";
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.setBalance("usd", 1_000_000_000);
 });
 

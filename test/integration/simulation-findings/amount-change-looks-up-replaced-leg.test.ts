@@ -11,27 +11,18 @@
 // the difference is planned, under new leg numbers and keys: a top-up, or, when more was paid than
 // is owed, the hold for review of an overpaid plan. (How a look-up matches a leg, and what happens
 // to a transfer no leg explains: transfer-lookup-matches-amount-version-never-ignores-strays.test.ts.)
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
 import { applyChargeRefund } from "@/lib/refunds/apply-charge-refund";
 
-import { payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { payoutOf, transferEvent, engineHarness } from "../../support/engine";
 import { legsOf, putBackAfterUnknownOutcome, putBackThenTipped, stripeMadeVersion1, transferPosts } from "../../support/unknown-outcome";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.clearFaults();
 });
 

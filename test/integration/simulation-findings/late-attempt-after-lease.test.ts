@@ -12,7 +12,7 @@
 // out (sendMarginMs), and a late outcome of an attempt that is no longer the payout's latest only
 // records what Stripe made and the attempt itself; money recorded for a payout that is not being
 // transferred is alerted and the payout held for review.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { settleProcessingPayout } from "@/lib/payouts/settle-processing-payout";
@@ -23,21 +23,9 @@ import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { PROCESSING_LEASE_MS } from "@/lib/payouts/transfer-types";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, type TEngineHarness, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-});
+const h = engineHarness();
 
 async function claimedPayout(providerShare = 10_000) {
   const { bookingId } = await h.completeBooking({ providerReady: true, providerShare });

@@ -10,27 +10,18 @@
 // up before the attempt stops, and if the look-up fails the payout stays processing and the next
 // attempt looks again (never failed, never sent anew). The plain case (no dispute: the retries stay
 // rate limited until the attempt gives up) was already right and is kept here as proof.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
 import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { stripeWriteGate, type TStripeWriteGate } from "@/lib/stripe/write-gate";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.clearFaults();
 });
 

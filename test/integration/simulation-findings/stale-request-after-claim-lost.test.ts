@@ -10,7 +10,7 @@
 // unexpected money out it is: critical alert, payout held for review (while it can be).
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
@@ -21,21 +21,12 @@ import { recordTransferOutcome } from "@/lib/payouts/transfer-outcome";
 import type { TClaim } from "@/lib/payouts/transfer-types";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 import { legsOf, transferPosts } from "../../support/unknown-outcome";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.clearFaults();
 });
 

@@ -1,7 +1,7 @@
 // Stripe in live mode, its rate limit: a transfer Stripe keeps turning away (429) is sent again
 // until it goes through, once, without using up the payout's attempts; and 300 payouts due at the
 // same moment go out under the shared write rate, never tripping Stripe's limit.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { TRANSFER_RUN_RETRIES } from "@/inngest/functions/transfer-payout";
 import { db } from "@/lib/db";
@@ -9,20 +9,11 @@ import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { MAX_TRANSFER_ATTEMPTS, type TTransferResult } from "@/lib/payouts/transfer-types";
 import { stripeWriteGate } from "@/lib/stripe/write-gate";
 
-import { HOUR, payoutOf, startEngineHarness, transferEvent, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, transferEvent, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
+const h = engineHarness();
 
 beforeEach(() => {
-  h.clock.set(new Date());
   h.fake.setRateLimit(null);
 });
 

@@ -8,7 +8,7 @@
 // attempts that bound other failures.
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { POST as postBooking } from "@/app/api/webhooks/booking/route";
 import { resolveContext } from "@/lib/context";
@@ -23,23 +23,10 @@ import { addTip } from "@/lib/tips/add-tip";
 import { signBookingWebhook } from "@/lib/webhooks/booking-signature";
 
 import { settleAfterTasks } from "../../support/after-tasks";
-import { ADMIN_ACTOR, HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { ADMIN_ACTOR, HOUR, payoutOf, engineHarness } from "../../support/engine";
 import { sendStripeEvent, stripeId } from "../../support/stripe-webhook";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 const now = () => Math.floor(Date.now() / 1000);
 /** When the sweep runs: late enough that every delivery of the test counts as left behind. */

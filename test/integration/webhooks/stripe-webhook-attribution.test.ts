@@ -4,28 +4,15 @@
 // applied is kept on the delivery, visible to operators and re-drivable.
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { db } from "@/lib/db";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { engineHarness } from "../../support/engine";
 import { sendStripeEvent, stripeDeliveryOf, stripeId } from "../../support/stripe-webhook";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 const now = () => Math.floor(Date.now() / 1000);
 function chargeRefundedEvent(input: { chargeId: string; amount: number; amountRefunded: number }) {

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 
 import Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { POST } from "@/app/api/webhooks/stripe/route";
 import { db } from "@/lib/db";
@@ -19,22 +19,9 @@ import { addTip } from "@/lib/tips/add-tip";
 import { storeDelivery } from "@/lib/webhooks/store-delivery";
 
 import { settleAfterTasks } from "../../support/after-tasks";
-import { HOUR, payoutOf, startEngineHarness, type TEngineHarness } from "../../support/engine";
+import { HOUR, payoutOf, type TEngineHarness, engineHarness } from "../../support/engine";
 
-let h: TEngineHarness;
-
-beforeAll(async () => {
-  h = await startEngineHarness();
-});
-
-afterAll(async () => {
-  await h.fake.stop();
-});
-
-beforeEach(() => {
-  h.clock.set(new Date());
-  globalThis.inngestReceiver.setDown(false);
-});
+const h = engineHarness();
 
 // ---- realistic Stripe payloads (field names and types from the stripe package) ----------
 
