@@ -14,8 +14,8 @@ import type { TRole } from "@/lib/auth/roles";
 import { requireApiUser, type TCurrentUser } from "@/lib/auth/session";
 import { db } from "@/lib/db";
 import { sendAlertNotificationsAfterCommit } from "@/lib/notifications/after-commit";
+import { publishAfterWork } from "@/lib/outbox/after-commit";
 import { inOutboxScope } from "@/lib/outbox/outbox-scope";
-import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { collectPlatformEvents, deliverPlatformEventsNow } from "@/lib/platform-webhooks/after-commit";
 
 // Every admin route handler is one `adminRoute(options, handler)`: the same checks in the same
@@ -124,11 +124,11 @@ export function adminRoute<TBody = undefined, TQuery = undefined, TIds extends s
 /** After the answer: what the handler asked to send (every unsent event when it named none) and what it wrote. */
 function publishWritten(publish: { eventIds?: string[] } | null, written: string[]): void {
   if (publish && !publish.eventIds) {
-    after(() => publishQueued({}));
+    after(() => publishAfterWork(db, undefined, "an admin action"));
     return;
   }
   const eventIds = [...new Set([...(publish?.eventIds ?? []), ...written])];
-  if (eventIds.length > 0) after(() => publishQueued({ eventIds }));
+  if (eventIds.length > 0) after(() => publishAfterWork(db, { eventIds }, "an admin action"));
 }
 
 /** A safeParse result's data, or its error thrown (400). */
@@ -141,13 +141,4 @@ function readQuery<TQuery>(request: Request, query: TAdminRouteOptions<unknown, 
   if (!query) return undefined as TQuery;
   const search = new URL(request.url).searchParams;
   return typeof query === "function" ? query(search) : query.parse(Object.fromEntries(search));
-}
-
-async function publishQueued(publish: { eventIds?: string[] }): Promise<void> {
-  try {
-    const published = await publishOutbox(db, publish.eventIds ? { eventIds: publish.eventIds } : undefined);
-    if (published.error) console.warn(`Outbox: ${published.failed} event(s) not sent yet: ${published.error}`);
-  } catch (error) {
-    console.error("Outbox: publishing after an admin action failed; the reconciliation sweep sends what is left", error);
-  }
 }

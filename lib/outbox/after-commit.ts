@@ -19,16 +19,22 @@ export async function withOutboxPublishing<T>(db: PrismaClient, work: () => Prom
   try {
     return await run;
   } finally {
-    await publishWritten(db, untried(), options.send);
+    const eventIds = untried();
+    if (eventIds.length > 0) {
+      await publishAfterWork(db, { eventIds, limit: eventIds.length, ...(options.send ? { send: options.send } : {}) }, "the work");
+    }
   }
 }
 
-async function publishWritten(db: PrismaClient, eventIds: string[], send: TSend | undefined): Promise<void> {
-  if (eventIds.length === 0) return;
+/**
+ * publishOutbox once the work is done (or answered): never throws. What is not sent stays in the
+ * outbox, its error recorded, for the sweep; a failure is logged with `what` the work was.
+ */
+export async function publishAfterWork(db: PrismaClient, options: Parameters<typeof publishOutbox>[1], what: string): Promise<void> {
   try {
-    const published = await publishOutbox(db, { eventIds, limit: eventIds.length, ...(send ? { send } : {}) });
+    const published = await publishOutbox(db, options);
     if (published.error) console.warn(`Outbox: ${published.failed} event(s) not sent yet: ${published.error}`);
   } catch (error) {
-    console.error("Outbox: sending the events of the work failed; the reconciliation sweep sends what is left", error);
+    console.error(`Outbox: publishing after ${what} failed; the reconciliation sweep sends what is left`, error);
   }
 }
