@@ -101,3 +101,23 @@ export function columnsOf(fields: Readonly<Record<string, string>>): Prisma.Sql 
       .join(", "),
   );
 }
+
+/**
+ * columnsOf for a row read beside another in one statement: each column qualified by the table's
+ * alias and named `<prefix>.<field>` (rowPart reads them back), so that two models' columns of the
+ * same name stay apart.
+ */
+export function prefixedColumnsOf(fields: Readonly<Record<string, string>>, alias: string, prefix: string): Prisma.Sql {
+  return Prisma.raw(
+    Object.values(fields)
+      .map((field) => `${alias}."${field}" AS "${prefix}.${field}"`)
+      .join(", "),
+  );
+}
+
+/** The columns of a row that prefixedColumnsOf named `<prefix>.<field>`, as that model's row. */
+export function rowPart<T>(row: Readonly<Record<string, unknown>>, fields: Readonly<Record<string, string>>, prefix: string): T {
+  const part: Record<string, unknown> = {};
+  for (const field of Object.values(fields)) part[field] = row[`${prefix}.${field}`];
+  return part as T;
+}

@@ -3,13 +3,14 @@ import "server-only";
 import { Prisma, type Booking, type Payout, type Provider } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
 import { NotFoundError } from "@/lib/errors";
-import { columnsOf } from "@/lib/statement-names";
-
-import { lockPayout } from "./change-payout";
+import { columnsOf, prefixedColumnsOf, rowPart } from "@/lib/statement-names";
 
 // The lock order of every change to a booking's payout: the booking first, then the payout.
 
 const BOOKING_COLUMNS = columnsOf(Prisma.BookingScalarFieldEnum);
+const PAYOUT_FIELDS = Prisma.PayoutScalarFieldEnum;
+const PROVIDER_FIELDS = Prisma.ProviderScalarFieldEnum;
+const PAYOUT_AND_PROVIDER_COLUMNS = Prisma.sql`${prefixedColumnsOf(PAYOUT_FIELDS, "p", "payout")}, ${prefixedColumnsOf(PROVIDER_FIELDS, "pr", "provider")}`;
 
 export type TLockedBooking = Booking & { provider: Provider };
 
@@ -31,10 +32,30 @@ export async function lockBookingOfPayout(tx: Tx, payoutId: string): Promise<TLo
   return withProvider(tx, rows[0], () => new NotFoundError("Payout", payoutId));
 }
 
-/** Locks a payout and its booking (booking first). */
+/**
+ * Locks a payout and its booking (booking first), in two statements: the booking's lock, then the
+ * payout's lock with the booking's provider read in the same statement. That second statement
+ * begins once the booking's lock is held, so the provider it reads is as it is after the lock's
+ * previous holder committed (withProvider, below); should it wait for the payout's lock, the
+ * provider is as it was when it began, just as when the provider was read by a statement of its
+ * own before the payout was locked.
+ */
 export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ booking: TLockedBooking; payout: Payout }> {
-  const booking = await lockBookingOfPayout(tx, payoutId);
-  return { booking, payout: await lockPayout(tx, payoutId) };
+  const bookings = await tx.$queryRaw<Booking[]>`
+    SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
+  const booking = bookings[0];
+  if (!booking) throw new NotFoundError("Payout", payoutId);
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT ${PAYOUT_AND_PROVIDER_COLUMNS}
+    FROM "Payout" p JOIN "Provider" pr ON pr.id = ${booking.providerId}::uuid
+    WHERE p.id = ${payoutId}::uuid
+    FOR UPDATE OF p`;
+  const row = rows[0];
+  if (!row) throw new NotFoundError("Payout", payoutId);
+  return {
+    booking: { ...booking, provider: rowPart<Provider>(row, PROVIDER_FIELDS, "provider") },
+    payout: rowPart<Payout>(row, PAYOUT_FIELDS, "payout"),
+  };
 }
 
 /**

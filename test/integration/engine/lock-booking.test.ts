@@ -1,5 +1,6 @@
 // lockBooking and lockPayoutAndBooking: what they return is exactly what the ORM reads of the same
-// rows, and a provider changed by the lock's previous holder is seen as it is once the lock is held
+// rows (lockPayoutAndBooking reads the payout and the provider in one statement), the locks they
+// hold, and a provider changed by the lock's previous holder is seen as it is once the lock is held
 // (a provider read in the locking statement would be as it was when that statement began).
 import { randomUUID } from "node:crypto";
 
@@ -38,7 +39,8 @@ describe("locking a booking and reading its provider", () => {
     const payout = await createPayout();
     const { booking, payout: lockedPayout } = await db.$transaction((tx) => lockPayoutAndBooking(tx, payout.id));
     expect(booking).toEqual(await ormRead(payout.bookingId));
-    expect(lockedPayout.id).toBe(payout.id);
+    // The payout and the provider come from one statement: each is exactly what the ORM reads.
+    expect(lockedPayout).toEqual(await db.payout.findUniqueOrThrow({ where: { id: payout.id } }));
 
     const missing = randomUUID();
     await expect(db.$transaction((tx) => lockPayoutAndBooking(tx, missing))).rejects.toThrow(NotFoundError);
@@ -69,6 +71,30 @@ describe("locking a booking and reading its provider", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const tried = db.$transaction(async (tx) => tx.$queryRaw`SELECT id FROM "Booking" WHERE id = ${booking.id}::uuid FOR UPDATE NOWAIT`);
     await expect(tried).rejects.toThrow(/lock/i);
+    release();
+    await first;
+  });
+
+  it("holds the payout's lock as well as the booking's until the transaction ends", async () => {
+    const payout = await createPayout();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = db.$transaction(async (tx) => {
+      await lockPayoutAndBooking(tx, payout.id);
+      await held;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const [table, id] of [
+      ["Payout", payout.id],
+      ["Booking", payout.bookingId],
+    ] as const) {
+      const tried = db.$transaction(async (tx) =>
+        tx.$queryRawUnsafe(`SELECT id FROM "${table}" WHERE id = $1::uuid FOR UPDATE NOWAIT`, id),
+      );
+      await expect(tried).rejects.toThrow(/lock/i);
+    }
+    // The provider is read, not locked.
+    await db.$transaction(async (tx) => tx.$queryRaw`SELECT id FROM "Provider" WHERE id = ${payout.providerId}::uuid FOR UPDATE NOWAIT`);
     release();
     await first;
   });
