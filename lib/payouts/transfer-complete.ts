@@ -99,10 +99,16 @@ export const TRANSFER_FAILURE_ALERT_KINDS: readonly string[] = ["payout_failed",
  * the transfer asked about may not be the one that was made, and only Stripe can say.
  */
 async function resolveTransferFailureAlerts(tx: Tx, ctx: TResolvedContext, payout: Payout, stripeTransferId: string): Promise<void> {
-  const replacedUnmade = await tx.payoutTransfer.count({ where: { payoutId: payout.id, status: "superseded", stripeTransferId: null } });
-  const kinds = TRANSFER_FAILURE_ALERT_KINDS.filter((k) => replacedUnmade === 0 || k !== "transfer_outcome_unknown");
+  // In one read: "got no answer" only while no transfer of the payout was replaced unmade.
   const open = await tx.alert.findMany({
-    where: { payoutId: payout.id, kind: { in: kinds }, acknowledgedAt: null },
+    where: {
+      payoutId: payout.id,
+      acknowledgedAt: null,
+      OR: [
+        { kind: { in: TRANSFER_FAILURE_ALERT_KINDS.filter((k) => k !== "transfer_outcome_unknown") } },
+        { kind: "transfer_outcome_unknown", payout: { transfers: { none: { status: "superseded", stripeTransferId: null } } } },
+      ],
+    },
     select: { id: true },
   });
   const now = ctx.clock.now();

@@ -42,8 +42,11 @@ export async function recordLegTransfer(
   transfer: TMadeTransfer | TStripeTransferFound,
   note: string | null,
 ): Promise<TLegRecord> {
-  // The leg, and the transfer of the payout that may hold this Stripe transfer already, in one read.
-  const rows = await tx.payoutTransfer.findMany({ where: { OR: [{ id: legId }, { stripeTransferId: transfer.id }] } });
+  // The leg, the transfer that may hold this Stripe transfer already, and the payout's other
+  // transfers (what writeLeg counts), in one read.
+  const rows = await tx.payoutTransfer.findMany({
+    where: { OR: [{ id: legId }, { stripeTransferId: transfer.id }, { payoutId: payout.id }] },
+  });
   const leg = rows.find((r) => r.id === legId);
   if (!leg) throw new Error(`Payout transfer ${legId} does not exist.`);
   if (leg.stripeTransferId === transfer.id) return { kind: "already", payout };
@@ -61,7 +64,7 @@ export async function recordLegTransfer(
     });
     return { kind: "elsewhere", payout };
   }
-  if (leg.status !== "pending") return { kind: "unexpected", payout: await recordUnexpected(tx, ctx, payout, leg, transfer, note) };
+  if (leg.status !== "pending") return { kind: "unexpected", payout: await recordUnexpected(tx, ctx, payout, leg, rows, transfer, note) };
 
   if (transfer.amount !== leg.amount || transfer.currency.toLowerCase() !== leg.currency.toLowerCase()) {
     // A transfer made for an earlier amount (its answer lost, the payout changed since) was
@@ -76,7 +79,7 @@ export async function recordLegTransfer(
       dedupeKey: `transfer_amount_mismatch:${transfer.id}`,
     });
   }
-  await writeLeg(tx, ctx, payout, leg, transfer, note);
+  await writeLeg(tx, ctx, payout, leg, rows, transfer, note);
   return { kind: "recorded", payout };
 }
 
@@ -89,6 +92,7 @@ async function recordUnexpected(
   ctx: TResolvedContext,
   payout: Payout,
   leg: PayoutTransfer,
+  transfers: readonly PayoutTransfer[],
   transfer: TMadeTransfer | TStripeTransferFound,
   note: string | null,
 ): Promise<Payout> {
@@ -100,7 +104,7 @@ async function recordUnexpected(
   const recorded = leg.stripeTransferId === null;
   // Money paid all the same: a leg without a transfer records it (it counts as paid, so no plan pays
   // it twice); a second transfer for a paid leg is known by its alert (knownTransferIds).
-  if (recorded) await writeLeg(tx, ctx, payout, leg, transfer, `${note ? `${note}; ` : ""}made for a transfer already ${was}`);
+  if (recorded) await writeLeg(tx, ctx, payout, leg, transfers, transfer, `${note ? `${note}; ` : ""}made for a transfer already ${was}`);
   await alertUnexpectedTransfer(
     tx,
     payout,
@@ -110,12 +114,16 @@ async function recordUnexpected(
   return holdForReview(tx, ctx, payout, `Stripe made transfer ${describeTransfer(found)} for a transfer already ${was}`.slice(0, 1000));
 }
 
-/** Writes the transfer on the leg (paid), and its audit entry unless it is the payout's only transfer. */
+/**
+ * Writes the transfer on the leg (paid), and its audit entry unless it is the payout's only transfer.
+ * `transfers`: the payout's transfers as read with the payout locked, before this write.
+ */
 async function writeLeg(
   tx: Tx,
   ctx: TResolvedContext,
   payout: Payout,
   leg: PayoutTransfer,
+  transfers: readonly PayoutTransfer[],
   transfer: TMadeTransfer,
   note: string | null,
 ): Promise<void> {
@@ -125,10 +133,11 @@ async function writeLeg(
     where: { id: leg.id },
     data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
   });
-  // A payout paid with one transfer has it in its "transferred" entry; with several, each is on the timeline.
-  const planned = await tx.payoutTransfer.count({
-    where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
-  });
+  // A payout paid with one transfer has it in its "transferred" entry; with several, each is on the
+  // timeline. Its planned transfers (pending or made) once this one is written: the leg is one now.
+  const counts = (t: PayoutTransfer) =>
+    t.payoutId === payout.id && t.kind === "payout" && (t.status === "pending" || t.status === "succeeded");
+  const planned = transfers.filter((t) => t.id !== leg.id && counts(t)).length + (counts({ ...leg, status: "succeeded" }) ? 1 : 0);
   const ofCurrentPlan = leg.status === "pending" && leg.amountVersion === payout.amountVersion;
   if (planned < 2 && ofCurrentPlan) return;
   await recordAudit(tx, {
