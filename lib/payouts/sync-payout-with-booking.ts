@@ -11,7 +11,8 @@ import { payoutAmount } from "@/lib/money/money";
 import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
 
 import { applyCurrencyPolicy } from "./apply-currency-policy";
-import { changePayout, lockPayoutForBooking, payoutSnapshot } from "./change-payout";
+import { lockPayoutWithFacts } from "./booking-facts";
+import { changePayout, payoutSnapshot } from "./change-payout";
 import { settleClaimsAfterTransfer } from "./claims-after-transfer";
 import { holdForReview } from "./hold-for-review";
 import type { TLockedBooking } from "./lock-booking";
@@ -76,24 +77,21 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
   const fresh = cause.bookingInsertedHere === true;
-  const tips = fresh ? [] : await tx.tip.findMany({ where: { bookingId: booking.id, status: "accepted" } });
-  const disputes = fresh ? [] : await tx.dispute.findMany({ where: { bookingId: booking.id } });
+  // The payout locked and the facts read in one statement (booking-facts.ts).
+  const locked = fresh ? null : await lockPayoutWithFacts(tx, booking.id);
+  const tips = locked?.tips ?? [];
+  const disputes = locked?.disputes ?? [];
   const openDisputes = disputes.filter((d) => d.status === "open").length;
   const unappliedRefunds = disputes.filter((d) => d.status === "resolved" && d.refundedAmount > 0 && !d.refundAppliedAt);
   // Changes in what Stripe refunds and chargebacks take on the booking's charges, neither applied
   // before the transfer nor settled after it (reversed, cancelled, repaid).
-  const unappliedChargeRefunds = fresh
-    ? []
-    : await tx.chargeRefund.findMany({
-        where: { bookingId: booking.id, amount: { not: 0 }, appliedAt: null, reversals: { none: {} }, repayments: { none: {} } },
-        orderBy: { sequence: "asc" },
-      });
+  const unappliedChargeRefunds = locked?.unappliedChargeRefunds ?? [];
   const refundClaims = refundClaimsOf(unappliedRefunds, unappliedChargeRefunds);
   const tipAmount = tips.reduce((sum, t) => sum + t.amount, 0);
   const unappliedRefundTotal = refundClaims.reduce((sum, c) => sum + c.amount, 0);
   let reversalIds: string[] = [];
 
-  let payout = fresh ? null : await lockPayoutForBooking(tx, booking.id);
+  let payout = locked?.payout ?? null;
   const createdHere = !payout;
 
   if (!payout) {
