@@ -1,12 +1,22 @@
 import "server-only";
 
-import type { Payout, PayoutTransfer, PrismaClient, Tip } from "@/generated/prisma/client";
+import {
+  Prisma,
+  type Dispute,
+  type Payout,
+  type PayoutTransfer,
+  type PrismaClient,
+  type StripeCharge,
+  type Tip,
+} from "@/generated/prisma/client";
 import { knownCharges, fundingOf } from "@/lib/charges/charge-funding";
 import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { dateFieldsOf, rowsFromJson } from "@/lib/json-rows";
 import { formatMoney } from "@/lib/money/format-money";
+import { columnsOf } from "@/lib/statement-names";
 import { isTransferForLeg, transferIdempotencyKey } from "@/lib/stripe/transfers";
 
 import type { TLockedBooking } from "./lock-booking";
@@ -75,7 +85,7 @@ export function chargeIdsOf(payout: {
  * payout locked.
  */
 export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanOutcome> {
-  const legs = await tx.payoutTransfer.findMany({ where: { payoutId: payout.id, kind: "payout" }, orderBy: { leg: "asc" } });
+  const { legs, tips, facts } = await readLegsWithPlanFacts(tx, payout, booking);
   const current = legs.filter((l) => l.status === "pending" && l.amountVersion === payout.amountVersion);
   if (current.length > 0) return { kind: "planned", pending: current };
   const stale = legs.filter((l) => l.status === "pending");
@@ -92,11 +102,7 @@ export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLocke
   }
   if (remaining === 0) return { kind: "planned", pending: [] };
 
-  const tips = await tx.tip.findMany({
-    where: { payoutId: payout.id, status: "accepted" },
-    select: { amount: true, stripeChargeId: true, tippedAt: true },
-  });
-  const plan = await planRemaining(tx, payout, booking, tips, made, remaining);
+  const plan = await planRemaining(tx, payout, booking, tips, made, remaining, facts);
   if (plan.kind !== "plan") return plan;
   // After every leg number the payout ever used (replaced ones too): a number means one amount.
   return { kind: "planned", pending: await createLegs(tx, payout, Math.max(0, ...legs.map((l) => l.leg)) + 1, plan.legs) };
@@ -134,7 +140,87 @@ export async function createTopUpLegs(tx: Tx, payout: Payout, legs: readonly TPl
   return createLegs(tx, payout, (last._max.leg ?? 0) + 1, legs);
 }
 
-/** The transfers that pay `remaining` of the payout, given the transfers `made` for it already (lib/payouts/plan-transfers.ts). */
+/**
+ * What planning reads besides the payout's transfers: what applied refunds and chargebacks took
+ * from each charge, the resolved disputes whose refund was applied, and the known charges among
+ * `chargesRead` (the booking's and its joined tips').
+ */
+export type TPlanFacts = {
+  chargeLosses: { stripeChargeId: string; amount: number }[];
+  refundedDisputes: Pick<Dispute, "stripeDisputeId" | "stripeChargeId" | "refundedAmount">[];
+  charges: Map<string, StripeCharge>;
+  chargesRead: ReadonlySet<string>;
+};
+
+const LEG_DATES = dateFieldsOf<PayoutTransfer>()(["transferredAt", "createdAt", "updatedAt"]);
+const CHARGE_DATES = dateFieldsOf<StripeCharge>()(["availableOn", "fetchedAt"]);
+
+/** planRemaining's reads (TPlanFacts), as SQL: the same filters as its own reads. */
+function planFactsColumns(payoutId: string, bookingId: string): Prisma.Sql {
+  return Prisma.sql`
+    (SELECT coalesce(json_agg(s), '[]'::json)
+       FROM (SELECT "stripeChargeId", sum(amount) AS amount FROM "ChargeRefund"
+             WHERE "bookingId" = ${bookingId}::uuid AND "appliedAt" IS NOT NULL GROUP BY "stripeChargeId") s) AS "chargeLosses",
+    (SELECT coalesce(json_agg(d), '[]'::json)
+       FROM (SELECT "stripeDisputeId", "stripeChargeId", "refundedAmount" FROM "Dispute"
+             WHERE "bookingId" = ${bookingId}::uuid AND status = 'resolved' AND "refundAppliedAt" IS NOT NULL AND "refundedAmount" > 0) d) AS "refundedDisputes"`;
+}
+
+/**
+ * The payout's transfers (kind payout, by leg), its accepted tips, and what planning them reads
+ * (TPlanFacts), in one statement: ensureTransferPlan's reads, made with the booking and the payout
+ * locked. The charges read are the booking's and those of the tips read.
+ */
+export async function readLegsWithPlanFacts(
+  tx: Tx,
+  payout: Payout,
+  booking: TLockedBooking,
+): Promise<{ legs: PayoutTransfer[]; tips: TTipPart[]; facts: TPlanFacts }> {
+  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`
+    WITH tips AS (
+      SELECT amount, "stripeChargeId", "tippedAt" FROM "Tip" WHERE "payoutId" = ${payout.id}::uuid AND status = 'accepted'
+    )
+    SELECT
+      (SELECT coalesce(json_agg(l ORDER BY l.leg), '[]'::json)
+         FROM (SELECT ${columnsOf(Prisma.PayoutTransferScalarFieldEnum)} FROM "PayoutTransfer"
+               WHERE "payoutId" = ${payout.id}::uuid AND kind = 'payout') l) AS legs,
+      (SELECT coalesce(json_agg(t), '[]'::json) FROM tips t) AS tips,
+      (SELECT coalesce(json_agg(c), '[]'::json)
+         FROM (SELECT ${columnsOf(Prisma.StripeChargeScalarFieldEnum)} FROM "StripeCharge"
+               WHERE id = ${booking.stripeChargeId} OR id IN (SELECT "stripeChargeId" FROM tips)) c) AS charges,
+      ${planFactsColumns(payout.id, booking.id)}`;
+  if (!row) throw new Error(`Reading the transfers of payout ${payout.id} returned no row.`);
+  const tips = rowsFromJson<TTipPart>(row.tips, ["tippedAt"]);
+  const charges = rowsFromJson<StripeCharge>(row.charges, CHARGE_DATES);
+  const chargesRead = new Set([booking.stripeChargeId, ...tips.map((t) => t.stripeChargeId)].filter((id): id is string => id !== null));
+  return {
+    legs: rowsFromJson<PayoutTransfer>(row.legs, LEG_DATES),
+    tips,
+    facts: {
+      chargeLosses: rowsFromJson<TPlanFacts["chargeLosses"][number]>(row.chargeLosses, []),
+      refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
+      charges: new Map(charges.map((c) => [c.id, c])),
+      chargesRead,
+    },
+  };
+}
+
+/** planRemaining's reads when its caller has not made them (a top-up). */
+async function readPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanFacts> {
+  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT ${planFactsColumns(payout.id, booking.id)}`;
+  if (!row) throw new Error(`Reading what planning payout ${payout.id} needs returned no row.`);
+  return {
+    chargeLosses: rowsFromJson<TPlanFacts["chargeLosses"][number]>(row.chargeLosses, []),
+    refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
+    charges: new Map(),
+    chargesRead: new Set(),
+  };
+}
+
+/**
+ * The transfers that pay `remaining` of the payout, given the transfers `made` for it already
+ * (lib/payouts/plan-transfers.ts). `read`: what the caller read for it (readLegsWithPlanFacts).
+ */
 async function planRemaining(
   tx: Tx,
   payout: Payout,
@@ -142,19 +228,14 @@ async function planRemaining(
   joinedTips: readonly TTipPart[],
   made: readonly PayoutTransfer[],
   remaining: number,
+  read?: TPlanFacts,
 ): Promise<TFundingPlan> {
+  const facts = read ?? (await readPlanFacts(tx, payout, booking));
   const tips = [...joinedTips].sort((a, b) => a.tippedAt.getTime() - b.tippedAt.getTime());
   const chargeLosses = new Map<string, number>();
   const add = (chargeId: string, amount: number) => chargeLosses.set(chargeId, (chargeLosses.get(chargeId) ?? 0) + amount);
-  const steps = await tx.chargeRefund.groupBy({
-    by: ["stripeChargeId"],
-    where: { bookingId: booking.id, appliedAt: { not: null } },
-    _sum: { amount: true },
-  });
-  for (const step of steps) add(step.stripeChargeId, step._sum.amount ?? 0);
-  const disputes = await tx.dispute.findMany({
-    where: { bookingId: booking.id, status: "resolved", refundAppliedAt: { not: null }, refundedAmount: { gt: 0 } },
-  });
+  for (const step of facts.chargeLosses) add(step.stripeChargeId, Number(step.amount));
+  const disputes = facts.refundedDisputes;
   let unattributedRefunds = 0;
   for (const d of disputes) {
     if (d.stripeDisputeId && d.stripeChargeId) add(d.stripeChargeId, d.refundedAmount);
@@ -169,10 +250,14 @@ async function planRemaining(
     amount: payout.amount,
   });
 
-  const rows = await knownCharges(
+  const owedCharges = owed.flatMap((p) => (p.chargeId ? [p.chargeId] : []));
+  // The charges read with the facts, and any other the plan names, read now.
+  const rows = new Map([...facts.charges].filter(([id]) => owedCharges.includes(id)));
+  for (const [id, row] of await knownCharges(
     tx,
-    owed.flatMap((p) => (p.chargeId ? [p.chargeId] : [])),
-  );
+    owedCharges.filter((id) => !facts.chargesRead.has(id)),
+  ))
+    rows.set(id, row);
   const charges = new Map<string, TFundingCharge>([...rows].map(([id, row]) => [id, fundingOf(row)]));
   const transferredFrom = new Map<string, number>();
   const paidFrom = new Map<string | null, number>();
