@@ -26,10 +26,19 @@ function parseStored(value: unknown): TStored | null {
 
 /** The platform's currencies as last known (configuration, else the cached balance), or null when never learnt. */
 export async function knownPlatformCurrencies(db: PrismaClient | Tx): Promise<string[] | null> {
+  if (getEnv().STRIPE_SETTLEMENT_CURRENCIES) return platformCurrenciesFrom(null);
+  const row = await db.systemState.findUnique({ where: { key: PLATFORM_CURRENCIES_STATE_KEY } });
+  return platformCurrenciesFrom(row?.value ?? null);
+}
+
+/**
+ * knownPlatformCurrencies given the value of the PLATFORM_CURRENCIES_STATE_KEY row as a caller
+ * read it with something else (its JSON text or its value; null when there is no row).
+ */
+export function platformCurrenciesFrom(stored: unknown): string[] | null {
   const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
   if (configured) return configured;
-  const row = await db.systemState.findUnique({ where: { key: PLATFORM_CURRENCIES_STATE_KEY } });
-  return parseStored(row?.value)?.currencies ?? null;
+  return parseStored(typeof stored === "string" ? (JSON.parse(stored) as unknown) : stored)?.currencies ?? null;
 }
 
 /**

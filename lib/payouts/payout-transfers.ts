@@ -11,7 +11,7 @@ import {
 } from "@/generated/prisma/client";
 import { knownCharges, fundingOf } from "@/lib/charges/charge-funding";
 import type { TFundingCharge } from "@/lib/charges/funding-charge";
-import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import { PLATFORM_CURRENCIES_STATE_KEY, platformCurrenciesFrom } from "@/lib/charges/platform-currencies";
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { dateFieldsOf, rowsFromJson } from "@/lib/json-rows";
@@ -150,6 +150,8 @@ export type TPlanFacts = {
   refundedDisputes: Pick<Dispute, "stripeDisputeId" | "stripeChargeId" | "refundedAmount">[];
   charges: Map<string, StripeCharge>;
   chargesRead: ReadonlySet<string>;
+  /** The platform's currencies as last known (knownPlatformCurrencies). */
+  platformCurrencies: string[] | null;
 };
 
 const LEG_DATES = dateFieldsOf<PayoutTransfer>()(["transferredAt", "createdAt", "updatedAt"]);
@@ -163,7 +165,8 @@ function planFactsColumns(payoutId: string, bookingId: string): Prisma.Sql {
              WHERE "bookingId" = ${bookingId}::uuid AND "appliedAt" IS NOT NULL GROUP BY "stripeChargeId") s) AS "chargeLosses",
     (SELECT coalesce(json_agg(d), '[]'::json)
        FROM (SELECT "stripeDisputeId", "stripeChargeId", "refundedAmount" FROM "Dispute"
-             WHERE "bookingId" = ${bookingId}::uuid AND status = 'resolved' AND "refundAppliedAt" IS NOT NULL AND "refundedAmount" > 0) d) AS "refundedDisputes"`;
+             WHERE "bookingId" = ${bookingId}::uuid AND status = 'resolved' AND "refundAppliedAt" IS NOT NULL AND "refundedAmount" > 0) d) AS "refundedDisputes",
+    (SELECT value FROM "SystemState" WHERE key = ${PLATFORM_CURRENCIES_STATE_KEY}) AS "platformCurrencies"`;
 }
 
 /**
@@ -201,6 +204,7 @@ export async function readLegsWithPlanFacts(
       refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
       charges: new Map(charges.map((c) => [c.id, c])),
       chargesRead,
+      platformCurrencies: platformCurrenciesFrom(row.platformCurrencies ?? null),
     },
   };
 }
@@ -214,6 +218,7 @@ async function readPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): P
     refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
     charges: new Map(),
     chargesRead: new Set(),
+    platformCurrencies: platformCurrenciesFrom(row.platformCurrencies ?? null),
   };
 }
 
@@ -272,7 +277,7 @@ async function planRemaining(
     charges,
     transferredFrom,
     paidFrom,
-    platformCurrencies: await knownPlatformCurrencies(tx),
+    platformCurrencies: facts.platformCurrencies,
   });
 }
 

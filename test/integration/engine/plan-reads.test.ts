@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 
 import type { Booking, Payout, PayoutTransfer } from "@/generated/prisma/client";
 import { fundingOf, knownCharges } from "@/lib/charges/charge-funding";
-import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
+import { knownPlatformCurrencies, PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { db } from "@/lib/db";
 import { lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
 import { ensureTransferPlan, readLegsWithPlanFacts } from "@/lib/payouts/payout-transfers";
@@ -209,6 +209,16 @@ describe("the plan's reads", () => {
     const chargeIds = [booking.stripeChargeId, ...tips.map((t) => t.stripeChargeId)].filter((c): c is string => c !== null);
     expect(read.facts.charges).toEqual(await db.$transaction((tx) => knownCharges(tx, chargeIds)));
     expect(read.legs).toEqual([]);
+    expect(read.facts.platformCurrencies).toEqual(await knownPlatformCurrencies(db));
+    expect(read.facts.platformCurrencies).toEqual(["USD", "EUR"]);
+
+    // Never learnt: none known, as knownPlatformCurrencies says.
+    await db.systemState.deleteMany({ where: { key: PLATFORM_CURRENCIES_STATE_KEY } });
+    const unknown = await db.$transaction(async (tx) => {
+      const locked = await lockPayoutAndBooking(tx, payout.id);
+      return readLegsWithPlanFacts(tx, locked.payout, locked.booking);
+    });
+    expect(unknown.facts.platformCurrencies).toEqual(await knownPlatformCurrencies(db));
   });
 
   it("plans what the planner planned from the ORM's reads", async () => {
