@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
+import type { Payout, PayoutTransfer, TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
@@ -26,10 +26,9 @@ import { MAX_TRANSFER_ATTEMPTS, PROCESSING_LEASE_MS, type TClaimResult } from ".
 export async function claimTransfer(context: TServiceContext, input: { payoutId: string }): Promise<TClaimResult> {
   const ctx = resolveContext(context);
   return ctx.db.$transaction(async (tx) => {
-    const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
+    const { booking, payout, openDisputes } = await lockPayoutAndBooking(tx, input.payoutId);
     const now = ctx.clock.now();
     const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
-    const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
     let claimed: Payout;
     let stopBecause: TIneligibleReason[] | null = null;
     // The plan made (or found) for the claim's amount version; claiming changes no amount, so it stays the plan.
@@ -117,8 +116,6 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
     }
     const pending = plan.kind === "planned" ? plan.pending : [];
 
-    const previous = await tx.transferAttempt.aggregate({ where: { payoutId: payout.id }, _max: { attemptNumber: true } });
-    const attemptNumber = (previous._max.attemptNumber ?? 0) + 1;
     const legs = pending.map((leg) => ({
       legId: leg.id,
       leg: leg.leg,
@@ -129,24 +126,19 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       idempotencyKey: legKey(leg),
     }));
     const first = legs[0];
-    const attempt = await tx.transferAttempt.create({
-      data: {
-        payoutId: claimed.id,
-        attemptNumber,
-        amount: first?.amount ?? claimed.amount,
-        currency: first?.currency ?? claimed.currency,
-        amountVersion: claimed.amountVersion,
-        idempotencyKey:
-          first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
-        status: "started",
-        runId: ctx.runId,
-      },
+    const { id: attemptId, attemptNumber } = await recordAttempt(tx, {
+      payoutId: claimed.id,
+      amount: first?.amount ?? claimed.amount,
+      currency: first?.currency ?? claimed.currency,
+      amountVersion: claimed.amountVersion,
+      idempotencyKey: first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
+      runId: ctx.runId,
     });
     return {
       kind: "claimed",
       claim: {
         payoutId: claimed.id,
-        attemptId: attempt.id,
+        attemptId,
         attemptNumber,
         amount: claimed.amount,
         currency: claimed.currency,
@@ -162,6 +154,24 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
       },
     };
   }, TX_OPTIONS);
+}
+
+/**
+ * Records a started attempt, numbered after the payout's last one, in one statement (the number
+ * read and the row written together; the payout is locked, so no other attempt is numbered meanwhile).
+ */
+async function recordAttempt(
+  tx: Tx,
+  attempt: Pick<TransferAttempt, "payoutId" | "amount" | "currency" | "amountVersion" | "idempotencyKey" | "runId">,
+): Promise<{ id: string; attemptNumber: number }> {
+  const [row] = await tx.$queryRaw<{ id: string; attemptNumber: number }[]>`
+    INSERT INTO "TransferAttempt" ("payoutId", "attemptNumber", amount, currency, "amountVersion", "idempotencyKey", status, counted, "runId", "startedAt")
+    SELECT ${attempt.payoutId}::uuid, coalesce(max("attemptNumber"), 0) + 1, ${attempt.amount}, ${attempt.currency}, ${attempt.amountVersion},
+           ${attempt.idempotencyKey}, 'started', true, ${attempt.runId}, ${new Date()}::timestamptz
+    FROM "TransferAttempt" WHERE "payoutId" = ${attempt.payoutId}::uuid
+    RETURNING id::text AS id, "attemptNumber"`;
+  if (!row) throw new Error(`Recording an attempt of payout ${attempt.payoutId} returned no row.`);
+  return row;
 }
 
 /** A payout whose transfers cannot be planned is held with the reason, and an admin is told. */
