@@ -10,6 +10,7 @@ import { columnsOf, prefixedColumnsOf, rowPart } from "@/lib/statement-names";
 const BOOKING_COLUMNS = columnsOf(Prisma.BookingScalarFieldEnum);
 const PAYOUT_FIELDS = Prisma.PayoutScalarFieldEnum;
 const PROVIDER_FIELDS = Prisma.ProviderScalarFieldEnum;
+const PROVIDER_COLUMNS = columnsOf(PROVIDER_FIELDS);
 const PAYOUT_AND_PROVIDER_COLUMNS = Prisma.sql`${prefixedColumnsOf(PAYOUT_FIELDS, "p", "payout")}, ${prefixedColumnsOf(PROVIDER_FIELDS, "pr", "provider")}`;
 
 export type TLockedBooking = Booking & { provider: Provider };
@@ -34,19 +35,27 @@ export async function lockBookingOfPayout(tx: Tx, payoutId: string): Promise<TLo
 
 /**
  * Locks a payout and its booking (booking first), in two statements: the booking's lock, then the
- * payout's lock with the booking's provider read in the same statement. That second statement
+ * payout's lock with the booking's provider read and its open disputes counted in the same statement. That second statement
  * begins once the booking's lock is held, so the provider it reads is as it is after the lock's
  * previous holder committed (withProvider, below); should it wait for the payout's lock, the
  * provider is as it was when it began, just as when the provider was read by a statement of its
  * own before the payout was locked.
  */
-export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ booking: TLockedBooking; payout: Payout }> {
+export async function lockPayoutAndBooking(
+  tx: Tx,
+  payoutId: string,
+): Promise<{
+  booking: TLockedBooking;
+  payout: Payout;
+  /** The booking's open disputes, counted in the same statement. */ openDisputes: number;
+}> {
   const bookings = await tx.$queryRaw<Booking[]>`
     SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
   const booking = bookings[0];
   if (!booking) throw new NotFoundError("Payout", payoutId);
   const rows = await tx.$queryRaw<Record<string, unknown>[]>`
-    SELECT ${PAYOUT_AND_PROVIDER_COLUMNS}
+    SELECT ${PAYOUT_AND_PROVIDER_COLUMNS},
+      (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = ${booking.id}::uuid AND d.status = 'open') AS "openDisputes"
     FROM "Payout" p JOIN "Provider" pr ON pr.id = ${booking.providerId}::uuid
     WHERE p.id = ${payoutId}::uuid
     FOR UPDATE OF p`;
@@ -55,6 +64,7 @@ export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ 
   return {
     booking: { ...booking, provider: rowPart<Provider>(row, PROVIDER_FIELDS, "provider") },
     payout: rowPart<Payout>(row, PAYOUT_FIELDS, "payout"),
+    openDisputes: Number(row.openDisputes),
   };
 }
 
@@ -66,5 +76,7 @@ export async function lockPayoutAndBooking(tx: Tx, payoutId: string): Promise<{ 
  */
 async function withProvider(tx: Tx, booking: Booking | undefined, notFound: () => Error): Promise<TLockedBooking> {
   if (!booking) throw notFound();
-  return { ...booking, provider: await tx.provider.findUniqueOrThrow({ where: { id: booking.providerId } }) };
+  const [provider] = await tx.$queryRaw<Provider[]>`SELECT ${PROVIDER_COLUMNS} FROM "Provider" WHERE id = ${booking.providerId}::uuid`;
+  if (!provider) throw new NotFoundError("Provider", booking.providerId);
+  return { ...booking, provider };
 }

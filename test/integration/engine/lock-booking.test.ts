@@ -42,6 +42,16 @@ describe("locking a booking and reading its provider", () => {
     // The payout and the provider come from one statement: each is exactly what the ORM reads.
     expect(lockedPayout).toEqual(await db.payout.findUniqueOrThrow({ where: { id: payout.id } }));
 
+    // Its open disputes are counted with it: resolved ones and another booking's are not.
+    const dispute = (bookingId: string, status: "open" | "resolved") =>
+      db.dispute.create({ data: { bookingId, status, currency: "USD", openedAt: new Date() } });
+    await dispute(payout.bookingId, "open");
+    await dispute(payout.bookingId, "open");
+    await dispute(payout.bookingId, "resolved");
+    await dispute((await createPayout()).bookingId, "open");
+    const counted = await db.$transaction((tx) => lockPayoutAndBooking(tx, payout.id));
+    expect(counted.openDisputes).toBe(2);
+
     const missing = randomUUID();
     await expect(db.$transaction((tx) => lockPayoutAndBooking(tx, missing))).rejects.toThrow(NotFoundError);
     await expect(db.$transaction((tx) => lockPayoutAndBooking(tx, missing))).rejects.toThrow(/Payout/);
