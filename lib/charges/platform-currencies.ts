@@ -33,12 +33,13 @@ export async function knownPlatformCurrencies(db: PrismaClient | Tx): Promise<st
 
 /**
  * knownPlatformCurrencies given the value of the PLATFORM_CURRENCIES_STATE_KEY row as a caller
- * read it with something else (its JSON text or its value; null when there is no row).
+ * read it with something else (the JSON value, parsed; null when there is no row). Anything but
+ * the object it is written as (a string, a number, JSON null) is "never learnt", as above.
  */
 export function platformCurrenciesFrom(stored: unknown): string[] | null {
   const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
   if (configured) return configured;
-  return parseStored(typeof stored === "string" ? (JSON.parse(stored) as unknown) : stored)?.currencies ?? null;
+  return parseStored(stored)?.currencies ?? null;
 }
 
 /**

@@ -166,7 +166,7 @@ function planFactsColumns(payoutId: string, bookingId: string): Prisma.Sql {
     (SELECT coalesce(json_agg(d), '[]'::json)
        FROM (SELECT "stripeDisputeId", "stripeChargeId", "refundedAmount" FROM "Dispute"
              WHERE "bookingId" = ${bookingId}::uuid AND status = 'resolved' AND "refundAppliedAt" IS NOT NULL AND "refundedAmount" > 0) d) AS "refundedDisputes",
-    (SELECT value FROM "SystemState" WHERE key = ${PLATFORM_CURRENCIES_STATE_KEY}) AS "platformCurrencies"`;
+    (SELECT value::text FROM "SystemState" WHERE key = ${PLATFORM_CURRENCIES_STATE_KEY}) AS "platformCurrencies"`;
 }
 
 /**
@@ -204,9 +204,14 @@ export async function readLegsWithPlanFacts(
       refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
       charges: new Map(charges.map((c) => [c.id, c])),
       chargesRead,
-      platformCurrencies: platformCurrenciesFrom(row.platformCurrencies ?? null),
+      platformCurrencies: platformCurrenciesFrom(storedValue(row.platformCurrencies)),
     },
   };
+}
+
+/** A jsonb value read as its text (`value::text`, so that a JSON string is never taken for the text of a document), parsed; null for no row. */
+function storedValue(text: unknown): unknown {
+  return typeof text === "string" ? (JSON.parse(text) as unknown) : null;
 }
 
 /** planRemaining's reads when its caller has not made them (a top-up). */
@@ -218,7 +223,7 @@ async function readPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): P
     refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
     charges: new Map(),
     chargesRead: new Set(),
-    platformCurrencies: platformCurrenciesFrom(row.platformCurrencies ?? null),
+    platformCurrencies: platformCurrenciesFrom(storedValue(row.platformCurrencies)),
   };
 }
 
