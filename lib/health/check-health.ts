@@ -76,6 +76,28 @@ async function checkMigrations(db: Db, dir: string | undefined): Promise<string>
   return "ok";
 }
 
+/**
+ * The database answers, and its sessions run in UTC. Prisma's pg adapter reads a timestamptz by
+ * relabelling the session's offset as +00:00 and writes a date without one (prisma/orm#26786):
+ * with any other TimeZone every date it reads and writes is off by the offset (the 48-hour wait,
+ * when a tip came, when a transfer was made), while the statements that read dates as JSON read
+ * them right. So anything but UTC fails the check, saying how to set it.
+ */
+async function checkDatabase(db: Db, onAnswer: () => void): Promise<string> {
+  const rows = await db.$queryRaw<{ timeZone: string }[]>`SELECT current_setting('TimeZone') AS "timeZone"`;
+  onAnswer();
+  const timeZone = rows[0]?.timeZone ?? "";
+  if (!UTC_NAMES.has(timeZone.toUpperCase())) {
+    throw new CheckFailed(
+      `session TimeZone is ${timeZone.slice(0, 64)}, not UTC: dates would be read and written shifted; set it with ALTER DATABASE <name> SET TimeZone = 'UTC' (or ALTER ROLE)`,
+    );
+  }
+  return "ok";
+}
+
+/** What PostgreSQL may call UTC (its TimeZone setting as the server or a session has it). */
+const UTC_NAMES = new Set(["UTC", "ETC/UTC", "UCT", "ETC/UCT", "ZULU", "ETC/ZULU", "UNIVERSAL", "ETC/UNIVERSAL", "GMT", "ETC/GMT", "Z"]);
+
 async function checkEngine(url: string, timeoutMs: number): Promise<string> {
   // Any HTTP answer means the engine is reachable; only a network error or the timeout is not.
   const response = await fetch(url, { method: "GET", redirect: "manual", cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
@@ -84,9 +106,9 @@ async function checkEngine(url: string, timeoutMs: number): Promise<string> {
 }
 
 /**
- * Database reachable, every migration file of this code applied, workflow engine (Inngest: the
+ * Database reachable with its sessions in UTC, every migration file of this code applied, workflow engine (Inngest: the
  * dev server in development, Inngest Cloud in production) reachable. The checks run side by side,
- * the migrations once the database answered.
+ * the migrations once the database answered (in any time zone).
  */
 export async function checkHealth(options: TCheckHealthOptions = {}): Promise<THealthReport> {
   const db = options.db ?? defaultDb;
@@ -94,11 +116,15 @@ export async function checkHealth(options: TCheckHealthOptions = {}): Promise<TH
   const engineUrl = options.engineUrl ?? inngest.eventBaseUrl;
 
   const engine = runCheck(() => checkEngine(engineUrl, timeoutMs), timeoutMs);
-  const database = await runCheck(async () => {
-    await db.$queryRaw`SELECT 1`;
-    return "ok";
-  }, timeoutMs);
-  const migrations = database.ok
+  let answered = false;
+  const database = await runCheck(
+    () =>
+      checkDatabase(db, () => {
+        answered = true;
+      }),
+    timeoutMs,
+  );
+  const migrations = answered
     ? await runCheck(() => checkMigrations(db, options.migrationsDir), timeoutMs)
     : { ok: false, detail: "not checked: database unreachable" };
 

@@ -111,6 +111,34 @@ describe("GET /api/health", () => {
     }
   });
 
+  it("is unhealthy naming the database when its sessions are not in UTC (Prisma's adapter would shift every date)", async () => {
+    const { checkHealth } = await import("@/lib/health/check-health");
+    const { createPrismaClient } = await import("@/lib/db");
+    const url = new URL(process.env.DATABASE_URL ?? "");
+    for (const [timeZone, healthy] of [
+      ["America/New_York", false],
+      ["Asia/Kolkata", false],
+      ["Etc/UTC", true],
+      ["UTC", true],
+    ] as const) {
+      url.searchParams.set("options", `-c TimeZone=${timeZone}`);
+      const client = createPrismaClient(url.toString());
+      try {
+        const report = await checkHealth({ db: client });
+        if (healthy) {
+          expect(report.checks.database).toBe("ok");
+          continue;
+        }
+        expect(report.failing).toContain("database");
+        expect(report.checks.database).toMatch(new RegExp(`session TimeZone is ${timeZone}, not UTC.*SET TimeZone = 'UTC'`));
+        // The migrations are still checked: the database answers.
+        expect(report.checks.migrations).toBe("ok");
+      } finally {
+        await client.$disconnect();
+      }
+    }
+  });
+
   it("is 503 naming the database (and not checking migrations) when PostgreSQL does not answer", async () => {
     const { checkHealth } = await import("@/lib/health/check-health");
     const { createPrismaClient } = await import("@/lib/db");
