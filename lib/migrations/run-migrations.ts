@@ -44,7 +44,12 @@ export async function loadMigrations(dir: string): Promise<TMigration[]> {
   );
 }
 
-/** Creates the database named in `databaseUrl` when it does not exist. */
+/**
+ * Creates the database named in `databaseUrl` when it does not exist, with its sessions in UTC
+ * whatever the server's default (a local server takes its machine's time zone; Prisma's pg
+ * adapter shifts every date by a session's offset, lib/health/check-health.ts). A database that
+ * exists is left as it is.
+ */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
@@ -64,6 +69,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
       if ((error as { code?: string }).code !== "42P04") throw error;
       return false;
     }
+    await client.query(`ALTER DATABASE ${quoted} SET TimeZone = 'UTC'`);
     return true;
   } finally {
     await client.end();

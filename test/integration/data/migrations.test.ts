@@ -46,6 +46,17 @@ describe("runMigrations", () => {
   it("creates the database once, applies the project's migrations in order, then finds nothing to do", async () => {
     const url = await scratchDatabase();
     expect(await ensureDatabase(url)).toBe(false);
+    // Created with its sessions in UTC, whatever the server's default.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ setconfig: string[] }>(
+        "SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = 0",
+      );
+      expect(rows[0]?.setconfig).toContain("TimeZone=UTC");
+    } finally {
+      await client.end();
+    }
     const first = await runMigrations(url, "prisma/migrations");
     const names = (await loadMigrations("prisma/migrations")).map((m) => m.name);
     expect(first).toEqual({ applied: names, skipped: [] });
