@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
 import type { TServiceContext } from "@/lib/context";
-import { publishOutbox } from "@/lib/outbox/publish-outbox";
+import { publishAfterWork } from "@/lib/outbox/after-commit";
 import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
 import { parseBookingWebhook, type TBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
 import { recordNewCompletedBookings, type TCompletedDelivery } from "@/lib/webhooks/record-new-completed-bookings";
@@ -131,11 +131,11 @@ export async function applyBatch(
     }
     const published = carried.published;
     if (published.length > 0) {
-      try {
-        await publishOutbox(deps.db, { eventIds: published, limit: published.length, send: sendWithDeadline });
-      } catch (error) {
-        console.error("webhook deliveries: publishing their events failed; the sweep will send them", error);
-      }
+      await publishAfterWork(
+        deps.db,
+        { eventIds: published, limit: published.length, send: sendWithDeadline },
+        "a batch of webhook deliveries",
+      );
     }
     return result;
   } catch (error) {
