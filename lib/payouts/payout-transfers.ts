@@ -199,13 +199,18 @@ export async function readLegsWithPlanFacts(
   return {
     legs: rowsFromJson<PayoutTransfer>(row.legs, LEG_DATES),
     tips,
-    facts: {
-      chargeLosses: rowsFromJson<TPlanFacts["chargeLosses"][number]>(row.chargeLosses, []),
-      refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
-      charges: new Map(charges.map((c) => [c.id, c])),
-      chargesRead,
-      platformCurrencies: platformCurrenciesFrom(storedValue(row.platformCurrencies)),
-    },
+    facts: planFactsOf(row, new Map(charges.map((c) => [c.id, c])), chargesRead),
+  };
+}
+
+/** TPlanFacts from a row with planFactsColumns, and the charges read with it (`chargesRead`: the ids looked for). */
+function planFactsOf(row: Record<string, unknown>, charges: Map<string, StripeCharge>, chargesRead: ReadonlySet<string>): TPlanFacts {
+  return {
+    chargeLosses: rowsFromJson<TPlanFacts["chargeLosses"][number]>(row.chargeLosses, []),
+    refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
+    charges,
+    chargesRead,
+    platformCurrencies: platformCurrenciesFrom(storedValue(row.platformCurrencies)),
   };
 }
 
@@ -218,13 +223,7 @@ function storedValue(text: unknown): unknown {
 async function readPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanFacts> {
   const [row] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT ${planFactsColumns(payout.id, booking.id)}`;
   if (!row) throw new Error(`Reading what planning payout ${payout.id} needs returned no row.`);
-  return {
-    chargeLosses: rowsFromJson<TPlanFacts["chargeLosses"][number]>(row.chargeLosses, []),
-    refundedDisputes: rowsFromJson<TPlanFacts["refundedDisputes"][number]>(row.refundedDisputes, []),
-    charges: new Map(),
-    chargesRead: new Set(),
-    platformCurrencies: platformCurrenciesFrom(storedValue(row.platformCurrencies)),
-  };
+  return planFactsOf(row, new Map(), new Set());
 }
 
 /**
