@@ -84,19 +84,19 @@ async function checkMigrations(db: Db, dir: string | undefined): Promise<string>
  * them right. So anything but UTC fails the check, saying how to set it.
  */
 async function checkDatabase(db: Db, onAnswer: () => void): Promise<string> {
-  const rows = await db.$queryRaw<{ timeZone: string }[]>`SELECT current_setting('TimeZone') AS "timeZone"`;
+  // UTC by any name (UTC, Etc/UTC, GMT, Zulu…): no offset in winter nor in summer.
+  const rows = await db.$queryRaw<{ timeZone: string; offsetSeconds: number }[]>`
+    SELECT current_setting('TimeZone') AS "timeZone",
+      (abs(extract(timezone FROM '2026-01-15 12:00:00+00'::timestamptz)) + abs(extract(timezone FROM '2026-07-15 12:00:00+00'::timestamptz)))::int AS "offsetSeconds"`;
   onAnswer();
-  const timeZone = rows[0]?.timeZone ?? "";
-  if (!UTC_NAMES.has(timeZone.toUpperCase())) {
+  const row = rows[0];
+  if (row && row.offsetSeconds !== 0) {
     throw new CheckFailed(
-      `session TimeZone is ${timeZone.slice(0, 64)}, not UTC: dates would be read and written shifted; set it with ALTER DATABASE <name> SET TimeZone = 'UTC' (or ALTER ROLE)`,
+      `session TimeZone is ${row.timeZone.slice(0, 64)}, not UTC: dates would be read and written shifted; set it with ALTER DATABASE <name> SET TimeZone = 'UTC' (or ALTER ROLE)`,
     );
   }
   return "ok";
 }
-
-/** What PostgreSQL may call UTC (its TimeZone setting as the server or a session has it). */
-const UTC_NAMES = new Set(["UTC", "ETC/UTC", "UCT", "ETC/UCT", "ZULU", "ETC/ZULU", "UNIVERSAL", "ETC/UNIVERSAL", "GMT", "ETC/GMT", "Z"]);
 
 async function checkEngine(url: string, timeoutMs: number): Promise<string> {
   // Any HTTP answer means the engine is reachable; only a network error or the timeout is not.

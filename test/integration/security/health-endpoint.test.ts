@@ -118,8 +118,10 @@ describe("GET /api/health", () => {
     for (const [timeZone, healthy] of [
       ["America/New_York", false],
       ["Asia/Kolkata", false],
+      ["Europe/London", false], // no offset in winter, one in summer
       ["Etc/UTC", true],
       ["UTC", true],
+      ["GMT", true],
     ] as const) {
       url.searchParams.set("options", `-c TimeZone=${timeZone}`);
       const client = createPrismaClient(url.toString());
