@@ -35,8 +35,6 @@ export const BUSY_ERROR_CODE = "payout_busy";
 
 /** The cancel reason of a payout that refunds took all of (reopened when a refund behind it fails, or a tip tipped in time arrives). */
 export const FULLY_REFUNDED = "fully refunded";
-/** The cancel reason of a payout whose booking was cancelled. */
-export const BOOKING_CANCELLED = "booking cancelled";
 
 /** The payout is being transferred right now; the change must wait until it settles. Retry later. */
 export class PayoutBusyError extends AppError {
@@ -130,29 +128,17 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
         audit: { ...audit, action: "payout.amount_adjusted", reason: cause.reason },
       });
     }
-  } else if (payout.status === "cancelled" && payout.cancelReason === FULLY_REFUNDED) {
+  } else if (payout.status === "cancelled" && payout.cancelReason === FULLY_REFUNDED && !booking.cancelledAt) {
     // Closed because refunds took everything: it still follows them. A refund that failed since
     // gives back what it took, a tip tipped in the window that arrives late joins it, and with
-    // something to pay again the payout is scheduled again; unless its booking was cancelled
-    // meanwhile: then it stays cancelled, and for that reason now, refunds no longer taking it all
-    // (seed 20065: left "fully refunded" with nothing refunded).
+    // something to pay again the payout is scheduled again.
     const refundedAmount = Math.max(0, payout.refundedAmount + unappliedRefundTotal);
     if (refundedAmount !== payout.refundedAmount || tipAmount !== payout.tipAmount) {
-      const somethingToPay = payoutAmount({ providerShare: payout.providerShare, tipAmount, refundedAmount }) > 0;
-      const reopen = somethingToPay && !booking.cancelledAt;
-      const forTheBooking = somethingToPay && !!booking.cancelledAt;
+      const reopen = payoutAmount({ providerShare: payout.providerShare, tipAmount, refundedAmount }) > 0;
       payout = await changePayout(tx, payout, {
         ...(reopen ? { event: "reopen" as const } : {}),
-        data: {
-          refundedAmount,
-          tipAmount,
-          ...(reopen ? { cancelReason: null } : forTheBooking ? { cancelReason: BOOKING_CANCELLED } : {}),
-        },
-        audit: {
-          ...audit,
-          action: reopen ? "payout.reopened" : "payout.amount_adjusted",
-          reason: forTheBooking ? `${cause.reason}; it stays cancelled: the booking was cancelled` : cause.reason,
-        },
+        data: { refundedAmount, tipAmount, ...(reopen ? { cancelReason: null } : {}) },
+        audit: { ...audit, action: reopen ? "payout.reopened" : "payout.amount_adjusted", reason: cause.reason },
       });
     }
   } else if (payout.status === "processing") {
@@ -234,7 +220,7 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
     if (booking.cancelledAt) {
       payout = await changePayout(tx, payout, {
         event: "cancel",
-        data: { cancelReason: BOOKING_CANCELLED },
+        data: { cancelReason: "booking cancelled" },
         audit: { ...audit, action: "payout.cancelled", reason: booking.cancellationReason ?? "booking cancelled" },
       });
     } else if (payout.amount === 0 && !tipsMayStillJoin(payout, booking, now, ctx.timing)) {
