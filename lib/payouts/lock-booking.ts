@@ -28,9 +28,14 @@ export async function lockBooking(tx: Tx, bookingId: string): Promise<TLockedBoo
 
 /** Locks a payout's booking, found and locked in one statement (a payout's booking never changes). */
 export async function lockBookingOfPayout(tx: Tx, payoutId: string): Promise<TLockedBooking> {
+  return withProvider(tx, await lockBookingRowOfPayout(tx, payoutId), () => new NotFoundError("Payout", payoutId));
+}
+
+/** The payout's booking row, found and locked in one statement; undefined when there is no such payout. */
+async function lockBookingRowOfPayout(tx: Tx, payoutId: string): Promise<Booking | undefined> {
   const rows = await tx.$queryRaw<Booking[]>`
     SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
-  return withProvider(tx, rows[0], () => new NotFoundError("Payout", payoutId));
+  return rows[0];
 }
 
 /**
@@ -49,9 +54,7 @@ export async function lockPayoutAndBooking(
   payout: Payout;
   /** The booking's open disputes, counted in the same statement. */ openDisputes: number;
 }> {
-  const bookings = await tx.$queryRaw<Booking[]>`
-    SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
-  const booking = bookings[0];
+  const booking = await lockBookingRowOfPayout(tx, payoutId);
   if (!booking) throw new NotFoundError("Payout", payoutId);
   const rows = await tx.$queryRaw<Record<string, unknown>[]>`
     SELECT ${PAYOUT_AND_PROVIDER_COLUMNS},
