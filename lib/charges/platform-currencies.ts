@@ -26,7 +26,8 @@ function parseStored(value: unknown): TStored | null {
 
 /** The platform's currencies as last known (configuration, else the cached balance), or null when never learnt. */
 export async function knownPlatformCurrencies(db: PrismaClient | Tx): Promise<string[] | null> {
-  if (getEnv().STRIPE_SETTLEMENT_CURRENCIES) return platformCurrenciesFrom(null);
+  const configured = getEnv().STRIPE_SETTLEMENT_CURRENCIES;
+  if (configured) return configured;
   const row = await db.systemState.findUnique({ where: { key: PLATFORM_CURRENCIES_STATE_KEY } });
   return platformCurrenciesFrom(row?.value ?? null);
 }

@@ -127,7 +127,7 @@ export async function planTopUp(
   const legs = await tx.payoutTransfer.findMany({
     where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
   });
-  return planRemaining(tx, payout, booking, tips, legs, amount);
+  return planRemaining(tx, payout, booking, tips, legs, amount, await readPlanFacts(tx, payout, booking));
 }
 
 /**
@@ -228,7 +228,7 @@ async function readPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): P
 
 /**
  * The transfers that pay `remaining` of the payout, given the transfers `made` for it already
- * (lib/payouts/plan-transfers.ts). `read`: what the caller read for it (readLegsWithPlanFacts).
+ * (lib/payouts/plan-transfers.ts), from the facts the caller read for it (readLegsWithPlanFacts, readPlanFacts).
  */
 async function planRemaining(
   tx: Tx,
@@ -237,9 +237,8 @@ async function planRemaining(
   joinedTips: readonly TTipPart[],
   made: readonly PayoutTransfer[],
   remaining: number,
-  read?: TPlanFacts,
+  facts: TPlanFacts,
 ): Promise<TFundingPlan> {
-  const facts = read ?? (await readPlanFacts(tx, payout, booking));
   const tips = [...joinedTips].sort((a, b) => a.tippedAt.getTime() - b.tippedAt.getTime());
   const chargeLosses = new Map<string, number>();
   const add = (chargeId: string, amount: number) => chargeLosses.set(chargeId, (chargeLosses.get(chargeId) ?? 0) + amount);
