@@ -92,3 +92,26 @@ export async function knowPlatformCurrencies(currencies: string[], checkedAt = n
     update: { value },
   });
 }
+
+/**
+ * What Stripe said of a charge (StripeCharge), as the transfer step keeps it: USD, settled in USD
+ * unless `settlement` says otherwise, available since 2026-11-01.
+ */
+export async function createStripeCharge(
+  chargeId: string,
+  amount: number,
+  settlement: { currency: string; amount: number; rate?: string } | null = null,
+): Promise<void> {
+  await db.stripeCharge.create({
+    data: {
+      id: chargeId,
+      amount,
+      currency: "USD",
+      settlementCurrency: settlement?.currency ?? "USD",
+      settledAmount: settlement?.amount ?? amount,
+      exchangeRate: settlement?.rate ?? null,
+      availableOn: new Date("2026-11-01T00:00:00.000Z"),
+      fetchedAt: new Date("2026-11-01T00:00:00.123Z"),
+    },
+  });
+}

@@ -18,24 +18,9 @@ import { lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
 import { ensureTransferPlan, readLegsWithPlanFacts } from "@/lib/payouts/payout-transfers";
 import { owedByCharge, planTransfers } from "@/lib/payouts/plan-transfers";
 
-import { createBooking, createPayout, knowPlatformCurrencies } from "../../support/factories";
+import { createBooking, createPayout, createStripeCharge, knowPlatformCurrencies } from "../../support/factories";
 
 const id = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-
-async function addCharge(chargeId: string, amount: number, settlement: { currency: string; amount: number; rate?: string } | null = null) {
-  await db.stripeCharge.create({
-    data: {
-      id: chargeId,
-      amount,
-      currency: "USD",
-      settlementCurrency: settlement?.currency ?? "USD",
-      settledAmount: settlement?.amount ?? amount,
-      exchangeRate: settlement?.rate ?? null,
-      availableOn: new Date("2026-11-01T00:00:00.000Z"),
-      fetchedAt: new Date("2026-11-01T00:00:00.123Z"),
-    },
-  });
-}
 
 async function addTip(booking: Booking, payout: Payout | null, amount: number, chargeId: string | null, status = "accepted" as const) {
   await db.tip.create({
@@ -156,8 +141,8 @@ async function busyPayout() {
   const chargeA = id("ch");
   const chargeB = id("ch");
   const stray = id("ch");
-  await addCharge(chargeA, 20_000);
-  await addCharge(chargeB, 3_000, { currency: "EUR", amount: 2_700, rate: "0.9" });
+  await createStripeCharge(chargeA, 20_000);
+  await createStripeCharge(chargeB, 3_000, { currency: "EUR", amount: 2_700, rate: "0.9" });
   const booking = await createBooking({ stripeChargeId: chargeA, providerShare: 10_000 });
   // share 10,000 + tips 1,500 − refunds (300 on A, 100 on B by a dispute, 50 unattributed, 40 on a stray charge)
   const payout = await createPayout({ booking, tipAmount: 1_500, refundedAmount: 490 });

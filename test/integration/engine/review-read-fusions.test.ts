@@ -18,24 +18,10 @@ import { ensureTransferPlan, readLegsWithPlanFacts } from "@/lib/payouts/payout-
 import { owedByCharge, planTransfers } from "@/lib/payouts/plan-transfers";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
 
-import { createBooking, createPayout, knowPlatformCurrencies } from "../../support/factories";
+import { createBooking, createPayout, createStripeCharge, knowPlatformCurrencies } from "../../support/factories";
 
 const id = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
 const HOUR_MS = 60 * 60 * 1000;
-
-async function addCharge(chargeId: string, amount: number) {
-  await db.stripeCharge.create({
-    data: {
-      id: chargeId,
-      amount,
-      currency: "USD",
-      settlementCurrency: "USD",
-      settledAmount: amount,
-      availableOn: new Date("2026-11-01T00:00:00.000Z"),
-      fetchedAt: new Date("2026-11-01T00:00:00.123Z"),
-    },
-  });
-}
 
 async function addTip(booking: Booking, payout: Payout | null, amount: number, chargeId: string | null, at: Date) {
   return db.tip.create({
@@ -57,7 +43,7 @@ async function addTip(booking: Booking, payout: Payout | null, amount: number, c
 /** A due, eligible USD payout paid by a known charge of its booking. */
 async function duePayout() {
   const chargeId = id("ch");
-  await addCharge(chargeId, 20_000);
+  await createStripeCharge(chargeId, 20_000);
   const booking = await createBooking({ stripeChargeId: chargeId, completedAt: new Date(Date.now() - 72 * HOUR_MS) });
   const payout = await createPayout({ booking, eligibleAt: new Date(Date.now() - HOUR_MS) });
   return { booking, payout, chargeId };
@@ -173,7 +159,7 @@ describe("what held", () => {
   it("plans a payout whose booking names no charge, with tips on a charge and on none, as the ORM's reads did", async () => {
     await knowPlatformCurrencies(["usd"]);
     const tipCharge = id("ch");
-    await addCharge(tipCharge, 5_000);
+    await createStripeCharge(tipCharge, 5_000);
     const booking = await createBooking({ stripeChargeId: null, providerShare: 10_000 });
     const payout = await createPayout({ booking, tipAmount: 1_500 });
     await addTip(booking, payout, 1_000, tipCharge, new Date(Date.now() - 2_000));
