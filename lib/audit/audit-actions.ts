@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   "payout.retried",
   "payout.cancelled",
   "payout.reopened",
+  "payout.cancel_reason_changed",
   "payout.amount_adjusted",
   "payout.awaiting_funds",
   "payout.currency_converted",

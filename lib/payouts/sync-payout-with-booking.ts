@@ -35,6 +35,8 @@ export const BUSY_ERROR_CODE = "payout_busy";
 
 /** The cancel reason of a payout that refunds took all of (reopened when a refund behind it fails, or a tip tipped in time arrives). */
 export const FULLY_REFUNDED = "fully refunded";
+/** The cancel reason of a payout whose booking was cancelled. */
+export const BOOKING_CANCELLED = "booking cancelled";
 
 /** The payout is being transferred right now; the change must wait until it settles. Retry later. */
 export class PayoutBusyError extends AppError {
@@ -128,17 +130,34 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
         audit: { ...audit, action: "payout.amount_adjusted", reason: cause.reason },
       });
     }
-  } else if (payout.status === "cancelled" && payout.cancelReason === FULLY_REFUNDED && !booking.cancelledAt) {
-    // Closed because refunds took everything: it still follows them. A refund that failed since
-    // gives back what it took, a tip tipped in the window that arrives late joins it, and with
-    // something to pay again the payout is scheduled again.
+  } else if (payout.status === "cancelled") {
+    // A cancelled payout still follows its booking's tips and refunds: its amount says what it would
+    // have paid, whatever closed it and in whichever order the facts arrived (a refund that failed
+    // since gives back what it took). One closed because refunds took everything is scheduled again
+    // once there is something to pay (a refund behind it failed, a tip tipped in the window arrived
+    // late), unless its booking was cancelled: then it stays cancelled, for the booking now (seed
+    // 20065: it said "fully refunded" once nothing was refunded).
     const refundedAmount = Math.max(0, payout.refundedAmount + unappliedRefundTotal);
-    if (refundedAmount !== payout.refundedAmount || tipAmount !== payout.tipAmount) {
-      const reopen = payoutAmount({ providerShare: payout.providerShare, tipAmount, refundedAmount }) > 0;
+    const fullyRefunded = payout.cancelReason === FULLY_REFUNDED;
+    const forTheBooking = fullyRefunded && !!booking.cancelledAt;
+    const reopen =
+      fullyRefunded && !booking.cancelledAt && payoutAmount({ providerShare: payout.providerShare, tipAmount, refundedAmount }) > 0;
+    if (forTheBooking || refundedAmount !== payout.refundedAmount || tipAmount !== payout.tipAmount) {
       payout = await changePayout(tx, payout, {
         ...(reopen ? { event: "reopen" as const } : {}),
-        data: { refundedAmount, tipAmount, ...(reopen ? { cancelReason: null } : {}) },
-        audit: { ...audit, action: reopen ? "payout.reopened" : "payout.amount_adjusted", reason: cause.reason },
+        data: {
+          refundedAmount,
+          tipAmount,
+          ...(reopen ? { cancelReason: null } : forTheBooking ? { cancelReason: BOOKING_CANCELLED } : {}),
+        },
+        audit: forTheBooking
+          ? {
+              ...audit,
+              action: "payout.cancel_reason_changed",
+              reason: booking.cancellationReason ?? BOOKING_CANCELLED,
+              details: { previousCancelReason: FULLY_REFUNDED, cancelReason: BOOKING_CANCELLED },
+            }
+          : { ...audit, action: reopen ? "payout.reopened" : "payout.amount_adjusted", reason: cause.reason },
       });
     }
   } else if (payout.status === "processing") {
@@ -220,8 +239,8 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
     if (booking.cancelledAt) {
       payout = await changePayout(tx, payout, {
         event: "cancel",
-        data: { cancelReason: "booking cancelled" },
-        audit: { ...audit, action: "payout.cancelled", reason: booking.cancellationReason ?? "booking cancelled" },
+        data: { cancelReason: BOOKING_CANCELLED },
+        audit: { ...audit, action: "payout.cancelled", reason: booking.cancellationReason ?? BOOKING_CANCELLED },
       });
     } else if (payout.amount === 0 && !tipsMayStillJoin(payout, booking, now, ctx.timing)) {
       // Nothing to pay and nothing can be added any more. Until then a payout at zero stays

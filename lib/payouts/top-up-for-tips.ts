@@ -34,6 +34,20 @@ export async function topUpForTips(
 ): Promise<{ payout: Payout; topUpIds: string[] }> {
   const waiting = tips.filter((t) => t.status === "accepted" && t.payoutId === null);
   if (waiting.length === 0) return { payout, topUpIds: [] };
+  if (booking.cancelledAt) {
+    // A cancelled booking's tips are never paid on top (its cancellation rejects the ones waiting,
+    // addTip the ones arriving after it); should one still wait, a person decides.
+    await raiseAlert(tx, {
+      kind: "tips_waiting_on_cancelled_booking",
+      severity: "critical",
+      title: "Tips waiting to be paid on a cancelled booking",
+      message: `Payout ${payout.id} of booking ${booking.externalId} was transferred and the booking was cancelled; ${waiting.length === 1 ? "a tip" : `${waiting.length} tips`} (${waiting.map((t) => t.externalId).join(", ")}) still wait to be paid on top. Nothing was sent: decide by hand.`,
+      payoutId: payout.id,
+      providerId: payout.providerId,
+      dedupeKey: `tips_waiting_on_cancelled_booking:${payout.id}`,
+    });
+    return { payout, topUpIds: [] };
+  }
   const tipAmount = payout.tipAmount + waiting.reduce((sum, t) => sum + t.amount, 0);
   // What the payout kept for the provider's debts stays kept: only the tips are paid on top.
   const amount = netPayoutAmount(

@@ -67,9 +67,15 @@ export async function rebalanceChargeLoss(tx: Tx, ctx: TResolvedContext, state: 
   const latest = await tx.chargeRefund.findFirst({ where: { stripeChargeId: state.stripeChargeId }, orderBy: { sequence: "desc" } });
   const refundedTotal = state.refundedTotal ?? latest?.customerRefundedTotal ?? 0;
   const known = await tx.stripeCharge.findUnique({ where: { id: state.stripeChargeId }, select: { amount: true } });
-  // Needed only when something is refunded; with nothing refunded any positive amount keeps the row valid.
-  const chargeAmount = state.chargeAmount ?? latest?.chargeAmount ?? known?.amount ?? Math.max(1, state.providerPortion, refundedTotal);
   const borne = await chargeLosses(tx, state.stripeChargeId);
+  // Needed only when something is refunded; with nothing refunded any amount at least what was
+  // already taken on the charge keeps the row valid (a step never gives back more than the charge),
+  // also when the portion shrank below it (a tip rejected at its booking's cancellation).
+  const chargeAmount =
+    state.chargeAmount ??
+    latest?.chargeAmount ??
+    known?.amount ??
+    Math.max(1, state.providerPortion, refundedTotal, borne.disputed, borne.refunds + borne.chargebacks);
   const target = providerLossOnCharge({ chargeAmount, providerPortion: state.providerPortion, refundedTotal, disputed: borne.disputed });
   const amount = target - borne.refunds - borne.chargebacks;
   const unchanged = latest

@@ -8,9 +8,11 @@ import { assertMinorUnits, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockBooking } from "@/lib/payouts/lock-booking";
 import { TRANSFERRED_STATUSES } from "@/lib/payouts/state-machine";
-import { FULLY_REFUNDED, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { BOOKING_CANCELLED, FULLY_REFUNDED, syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
 import { describeLateTip, isTipInWindow } from "@/lib/payouts/timing";
 import { repriceChargeRefunds } from "@/lib/refunds/reprice-charge-refunds";
+
+import { BOOKING_CANCELLED_TIP_REASON } from "./tip-rules";
 
 export type TAddTipInput = {
   tipExternalId: string;
@@ -59,15 +61,20 @@ export async function addTip(context: TServiceContext, input: TAddTipInput): Pro
     let rejectionReason: string | null = null;
     if (currency !== booking.currency) {
       rejectionReason = `tip currency ${currency} differs from the booking's ${booking.currency}`;
-    } else if (booking.cancelledAt) {
-      rejectionReason = "the booking was cancelled";
+    } else if (booking.cancelledAt && (input.tippedAt >= booking.cancelledAt || (payout && payout.status !== "cancelled"))) {
+      // Tipped before the cancellation, it counts on the cancelled payout (never paid) as if it had
+      // arrived first (cancelBooking). Not once money moved or is moving for the payout (it is not
+      // cancelled then): a tip joining it would be paid with a top-up.
+      rejectionReason = BOOKING_CANCELLED_TIP_REASON;
     } else if (booking.completedAt && !isTipInWindow(booking.completedAt, input.tippedAt, ctx.timing)) {
       rejectionReason = describeLateTip(booking.completedAt, input.tippedAt, ctx.timing);
     } else if (payout && TRANSFERRED_STATUSES.includes(payout.status) && !(payout.transferredAt && receivedAt < payout.transferredAt)) {
       rejectionReason = "the payout was already transferred";
-    } else if (payout?.status === "cancelled" && payout.cancelReason !== FULLY_REFUNDED) {
+    } else if (payout?.status === "cancelled" && payout.cancelReason !== FULLY_REFUNDED && payout.cancelReason !== BOOKING_CANCELLED) {
       // A payout closed because refunds took all of it still takes a tip tipped in the window
-      // (it is reopened when the tip leaves something to pay); one cancelled by a person is closed.
+      // (it is reopened when the tip leaves something to pay), and one closed for its booking a tip
+      // tipped before the cancellation (never paid: counted as if it had arrived first); one
+      // cancelled by a person is closed.
       rejectionReason = "the payout was cancelled";
     } else if (payout?.status === "applied_to_debt") {
       // Closed when its claim found the provider's debts took all of it (recover-debts.ts): no transfer
