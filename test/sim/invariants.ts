@@ -227,6 +227,15 @@ export async function checkInvariants(
       const why = p.cancelReason ?? "";
       if (why === "fully refunded" && owed !== 0) v("I1", `payout ${sim.key} cancelled as fully refunded, but the rules owe ${owed}`);
       if (why === "booking cancelled" && !p.booking.cancelledAt) v("I1", `payout ${sim.key} cancelled for a booking that is not cancelled`);
+      if (why === "fully refunded" && p.booking.cancelledAt)
+        v("I1", `payout ${sim.key} cancelled as fully refunded, but its booking was cancelled`);
+      // A cancelled payout still follows its booking's tips and refunds (what it would have paid),
+      // whatever closed it and in whichever order the facts arrived.
+      if (p.amount + recoveredHere !== owed)
+        v(
+          "I1",
+          `payout ${sim.key} (cancelled, ${why}) says ${p.amount}${recoveredHere ? ` + ${recoveredHere} to debts` : ""}, the rules owe ${owed}`,
+        );
     }
     if (p.status === "applied_to_debt" && recoveredHere !== owed)
       v("I1", `payout ${sim.key} applied to debt: ${recoveredHere} went to debts, the rules owe ${owed}`);

@@ -113,6 +113,7 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
   const r = createRandom(seed);
   const mode = modeOverride ?? (r.chance(0.3) ? "order" : "chaos");
   const chaos = mode === "chaos";
+  const cancellations = createRandom((seed ^ 0x5ca7ce1) >>> 0);
 
   const providers: TSimProvider[] = Array.from({ length: r.int(1, 3) }, (_, i) => ({ key: `p${i}`, readyAtStart: r.chance(0.8) }));
   const bookings: TSimBooking[] = Array.from({ length: r.int(1, 3) }, (_, i) => {
@@ -203,6 +204,14 @@ export function generateHistory(seed: number, modeOverride?: THistory["mode"]): 
     }
     if (chaos && r.chance(0.08))
       deliverPlatform(b.completedAtMs + r.int(0, 72 * 60) * MINUTE, { kind: "cancelled", booking: b.key }, `evt_${b.key}_cancelled`);
+    if (!chaos && cancellations.chance(0.12)) {
+      // Order seeds cancel bookings too, before the payout falls due, so a cancellation meets refunds,
+      // disputes and tips in both orders. Drawn from a stream of its own: the rest of each order
+      // seed's history stays what it was before cancellations were added.
+      const at = Math.min(b.completedAtMs + cancellations.int(0, 40 * 60) * MINUTE, orderLimit(b) - 20 * 60 * MINUTE);
+      const fact: TPlatformFact = { kind: "cancelled", booking: b.key, atMs: at };
+      timed.push({ at: at + cancellations.int(0, 20 * 60) * MINUTE, op: { op: "deliver_platform", fact, id: `evt_${b.key}_cancelled` } });
+    }
 
     const charges = [...(b.payment === "none" ? [] : [`${b.key}`]), ...b.tips.filter((t) => t.charge).map((t) => t.key)];
     const portionOf = (charge: string) => (charge === b.key ? b.providerShare + b.fee : b.tips.find((t) => t.key === charge)!.amount);
