@@ -9,6 +9,7 @@ import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransferToFind } from "@/lib/stripe/transfers";
 
 import { changePayout } from "./change-payout";
+import { readCompletionFacts } from "./completion-facts";
 import { lockPayoutAndBooking, type TLockedBooking } from "./lock-booking";
 import { ensureTransferPlan, holdForUnmatchedTransfers, knownTransferIds } from "./payout-transfers";
 import { transferGroupFor } from "./payout-transfers";
@@ -145,7 +146,14 @@ async function settleLocked(
         data: { status: "succeeded", stripeTransferId: found.values().next().value?.id ?? null, finishedAt: ctx.clock.now() },
       });
     }
-    const done = await completeIfPaid(tx, ctx, locked, attempt?.attemptNumber ?? 0, "settled by the reconciliation sweep");
+    const done = await completeIfPaid(
+      tx,
+      ctx,
+      locked,
+      attempt?.attemptNumber ?? 0,
+      "settled by the reconciliation sweep",
+      await readCompletionFacts(tx, locked.id),
+    );
     if (done.kind === "transferred") return "transferred";
   }
   if (attempt?.status === "started") {

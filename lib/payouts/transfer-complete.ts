@@ -8,6 +8,7 @@ import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 
 import { changePayout } from "./change-payout";
+import { failureAlertsSettled, plannedLegs, type TCompletionFacts } from "./completion-facts";
 import { payoutFailedAlert } from "./payout-alert-texts";
 import type { TTransferResult } from "./transfer-types";
 
@@ -22,7 +23,10 @@ export async function paidSoFar(tx: Tx, payoutId: string): Promise<number> {
 
 /**
  * The payout is transferred once every transfer of its plan is made: recorded with the first
- * transfer's id, audited. Until then it stays processing (the next attempt sends what is left).
+ * transfer's id, audited, and its open alerts saying its transfer failed resolved. Until then it
+ * stays processing (the next attempt sends what is left). `facts`: the payout's transfers and open
+ * failure alerts as they are now (completion-facts.ts: read with the payout locked, kept up to date
+ * by the writes since).
  */
 export async function completeIfPaid(
   tx: Tx,
@@ -30,11 +34,9 @@ export async function completeIfPaid(
   payout: Payout,
   attemptNumber: number,
   note: string | null,
+  facts: TCompletionFacts,
 ): Promise<TTransferResult> {
-  const legs = await tx.payoutTransfer.findMany({
-    where: { payoutId: payout.id, kind: "payout", status: { in: ["pending", "succeeded"] } },
-    orderBy: { leg: "asc" },
-  });
+  const legs = plannedLegs(facts, payout.id);
   const pending = legs.filter((l) => l.status === "pending");
   const made = legs.filter(
     (l): l is PayoutTransfer & { stripeTransferId: string } => l.status === "succeeded" && l.stripeTransferId !== null,
@@ -84,44 +86,34 @@ export async function completeIfPaid(
       },
     },
   });
-  await resolveTransferFailureAlerts(tx, ctx, payout, first.stripeTransferId);
+  await resolveTransferFailureAlerts(tx, ctx, payout, first.stripeTransferId, failureAlertsSettled(facts, payout.id));
   return { kind: "transferred", stripeTransferId: first.stripeTransferId, attemptNumber };
 }
-
-/** Alerts that the payout's transfer failed or stalled: a transfer made settles them. */
-export const TRANSFER_FAILURE_ALERT_KINDS: readonly string[] = ["payout_failed", "transfer_outcome_unknown", "transfer_turned_away"];
 
 /**
  * The payout is transferred: its open alerts saying its transfer failed (or got no answer, or kept
  * being turned away) are resolved, as acknowledged by the system with the reason, each audited.
  * Alerts that ask a person to check money (unexpected transfers, amount mismatches) stay open, and
- * so does "got no answer" when a transfer of the payout was replaced unmade (its amount changed):
- * the transfer asked about may not be the one that was made, and only Stripe can say.
+ * so does "got no answer" when a transfer of the payout was replaced unmade (failureAlertsSettled).
  */
-async function resolveTransferFailureAlerts(tx: Tx, ctx: TResolvedContext, payout: Payout, stripeTransferId: string): Promise<void> {
-  // In one read: "got no answer" only while no transfer of the payout was replaced unmade.
-  const open = await tx.alert.findMany({
-    where: {
-      payoutId: payout.id,
-      acknowledgedAt: null,
-      OR: [
-        { kind: { in: TRANSFER_FAILURE_ALERT_KINDS.filter((k) => k !== "transfer_outcome_unknown") } },
-        { kind: "transfer_outcome_unknown", payout: { transfers: { none: { status: "superseded", stripeTransferId: null } } } },
-      ],
-    },
-    select: { id: true },
-  });
+async function resolveTransferFailureAlerts(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  stripeTransferId: string,
+  alertIds: readonly string[],
+): Promise<void> {
   const now = ctx.clock.now();
   const reason = `resolved: payout ${payout.id} (${formatMoney(payout.amount, payout.currency)}) was transferred (Stripe transfer ${stripeTransferId})`;
-  for (const alert of open) {
+  for (const alertId of alertIds) {
     // One conditional update: an admin acknowledging it at the same time keeps theirs.
-    const { count } = await tx.alert.updateMany({ where: { id: alert.id, acknowledgedAt: null }, data: { acknowledgedAt: now } });
+    const { count } = await tx.alert.updateMany({ where: { id: alertId, acknowledgedAt: null }, data: { acknowledgedAt: now } });
     if (count === 0) continue;
     await recordAudit(tx, {
       actor: ctx.actor,
       action: "alert.acknowledged",
       entityType: "alert",
-      entityId: alert.id,
+      entityId: alertId,
       reason,
       before: { acknowledgedAt: null, acknowledgedById: null },
       after: { acknowledgedAt: now.toISOString(), acknowledgedById: null },

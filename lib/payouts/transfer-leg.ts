@@ -20,6 +20,8 @@ export type TLegRecord = {
   kind: "recorded" | "already" | "elsewhere" | "unexpected";
   /** The payout as it is now (held when the transfer was unexpected). */
   payout: Payout;
+  /** The leg as written, when the transfer was written on it (it now counts as paid). */
+  written: PayoutTransfer | null;
 };
 
 /**
@@ -47,9 +49,26 @@ export async function recordLegTransfer(
   const rows = await tx.payoutTransfer.findMany({
     where: { OR: [{ id: legId }, { stripeTransferId: transfer.id }, { payoutId: payout.id }] },
   });
+  return recordLegTransferAmong(tx, ctx, payout, legId, transfer, note, rows);
+}
+
+/**
+ * recordLegTransfer with its rows read already (an attempt's outcome reads them with the rest of its
+ * facts, completion-facts.ts): at least the leg, any transfer holding this Stripe transfer, and the
+ * payout's transfers, as they are now. More rows change nothing.
+ */
+export async function recordLegTransferAmong(
+  tx: Tx,
+  ctx: TResolvedContext,
+  payout: Payout,
+  legId: string,
+  transfer: TMadeTransfer | TStripeTransferFound,
+  note: string | null,
+  rows: readonly PayoutTransfer[],
+): Promise<TLegRecord> {
   const leg = rows.find((r) => r.id === legId);
   if (!leg) throw new Error(`Payout transfer ${legId} does not exist.`);
-  if (leg.stripeTransferId === transfer.id) return { kind: "already", payout };
+  if (leg.stripeTransferId === transfer.id) return { kind: "already", payout, written: null };
   const elsewhere = rows.find((r) => r.id !== legId && r.stripeTransferId === transfer.id);
   if (elsewhere) {
     // Never expected: the transfer is another leg's already. Stop and shout.
@@ -62,9 +81,9 @@ export async function recordLegTransfer(
       providerId: payout.providerId,
       dedupeKey: `unexpected_transfer:${transfer.id}`,
     });
-    return { kind: "elsewhere", payout };
+    return { kind: "elsewhere", payout, written: null };
   }
-  if (leg.status !== "pending") return { kind: "unexpected", payout: await recordUnexpected(tx, ctx, payout, leg, rows, transfer, note) };
+  if (leg.status !== "pending") return { kind: "unexpected", ...(await recordUnexpected(tx, ctx, payout, leg, rows, transfer, note)) };
 
   if (transfer.amount !== leg.amount || transfer.currency.toLowerCase() !== leg.currency.toLowerCase()) {
     // A transfer made for an earlier amount (its answer lost, the payout changed since) was
@@ -79,8 +98,8 @@ export async function recordLegTransfer(
       dedupeKey: `transfer_amount_mismatch:${transfer.id}`,
     });
   }
-  await writeLeg(tx, ctx, payout, leg, rows, transfer, note);
-  return { kind: "recorded", payout };
+  const written = await writeLeg(tx, ctx, payout, leg, rows, transfer, note);
+  return { kind: "recorded", payout, written };
 }
 
 /**
@@ -95,7 +114,7 @@ async function recordUnexpected(
   transfers: readonly PayoutTransfer[],
   transfer: TMadeTransfer | TStripeTransferFound,
   note: string | null,
-): Promise<Payout> {
+): Promise<{ payout: Payout; written: PayoutTransfer | null }> {
   const found: TStripeTransferFound = {
     metadata: { leg: String(leg.leg), amountVersion: String(leg.amountVersion) },
     ...transfer,
@@ -104,19 +123,28 @@ async function recordUnexpected(
   const recorded = leg.stripeTransferId === null;
   // Money paid all the same: a leg without a transfer records it (it counts as paid, so no plan pays
   // it twice); a second transfer for a paid leg is known by its alert (knownTransferIds).
-  if (recorded) await writeLeg(tx, ctx, payout, leg, transfers, transfer, `${note ? `${note}; ` : ""}made for a transfer already ${was}`);
+  const written = recorded
+    ? await writeLeg(tx, ctx, payout, leg, transfers, transfer, `${note ? `${note}; ` : ""}made for a transfer already ${was}`)
+    : null;
   await alertUnexpectedTransfer(
     tx,
     payout,
     found,
     `was made for leg ${leg.leg} of amount version ${leg.amountVersion} after that transfer had been ${was}${recorded ? "; it is now recorded as paid" : ""}`,
   );
-  return holdForReview(tx, ctx, payout, `Stripe made transfer ${describeTransfer(found)} for a transfer already ${was}`.slice(0, 1000));
+  const held = await holdForReview(
+    tx,
+    ctx,
+    payout,
+    `Stripe made transfer ${describeTransfer(found)} for a transfer already ${was}`.slice(0, 1000),
+  );
+  return { payout: held, written };
 }
 
 /**
- * Writes the transfer on the leg (paid), and its audit entry unless it is the payout's only transfer.
- * `transfers`: the payout's transfers as read with the payout locked, before this write.
+ * Writes the transfer on the leg (paid), and its audit entry unless it is the payout's only transfer;
+ * returns the leg as written. `transfers`: the payout's transfers as read with the payout locked,
+ * before this write.
  */
 async function writeLeg(
   tx: Tx,
@@ -126,10 +154,10 @@ async function writeLeg(
   transfers: readonly PayoutTransfer[],
   transfer: TMadeTransfer,
   note: string | null,
-): Promise<void> {
+): Promise<PayoutTransfer> {
   const destinationPayment =
     typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
-  await tx.payoutTransfer.update({
+  const written = await tx.payoutTransfer.update({
     where: { id: leg.id },
     data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
   });
@@ -139,7 +167,7 @@ async function writeLeg(
     t.payoutId === payout.id && t.kind === "payout" && (t.status === "pending" || t.status === "succeeded");
   const planned = transfers.filter((t) => t.id !== leg.id && counts(t)).length + (counts({ ...leg, status: "succeeded" }) ? 1 : 0);
   const ofCurrentPlan = leg.status === "pending" && leg.amountVersion === payout.amountVersion;
-  if (planned < 2 && ofCurrentPlan) return;
+  if (planned < 2 && ofCurrentPlan) return written;
   await recordAudit(tx, {
     actor: ctx.actor,
     action: "payout.transfer_made",
@@ -160,4 +188,5 @@ async function writeLeg(
     runId: ctx.runId,
     requestId: ctx.requestId,
   });
+  return written;
 }

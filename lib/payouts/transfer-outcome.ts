@@ -10,6 +10,7 @@ import { lockStripeAccount } from "@/lib/payouts/update-provider-account";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, DESTINATION_NOT_READY_CODE } from "@/lib/stripe/classify-error";
 
 import { changePayout } from "./change-payout";
+import { readOutcomeFacts, withTransferWritten, type TCompletionFacts, type TOutcomeFacts } from "./completion-facts";
 import { describeIneligibility } from "./eligibility";
 import { describeStripeFailure, failedAttemptFields } from "./failed-attempt";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
@@ -19,7 +20,7 @@ import { chargeIdsOfPayout, holdForUnmatchedTransfers } from "./payout-transfers
 import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
 import { completeIfPaid, markFailed, paidSoFar } from "./transfer-complete";
 import { describeResult, holdForMoneyOutsideClaim } from "./transfer-late-outcome";
-import { recordLegTransfer } from "./transfer-leg";
+import { recordLegTransferAmong } from "./transfer-leg";
 import {
   MAX_TRANSFER_ATTEMPTS,
   REFUSAL_ERROR_TYPES,
@@ -49,8 +50,17 @@ export async function recordTransferOutcome(
     // Everything said of an account takes its lock before any booking's (lib/providers/update-provider-account.ts).
     if (accountRefused) await lockStripeAccount(tx, refusedAccount?.stripeAccountId ?? claim.destination);
     const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
-    const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, refusedAccount);
-    await settleTipsThatWaited(tx, booking, ctx);
+    // What recording the outcome looks at, in one read once both locks are held (completion-facts.ts).
+    const facts = await readOutcomeFacts(tx, {
+      payoutId: payout.id,
+      bookingId: booking.id,
+      attemptId: claim.attemptId,
+      legIds: outcome.made.map((m) => m.legId),
+      stripeTransferIds: outcome.made.map((m) => m.transfer.id),
+    });
+    const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, refusedAccount, facts);
+    // Nothing here adds a tip (only addTip does, under the booking's lock): none waited, none waits.
+    if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
     return result;
   }, TX_OPTIONS);
 }
@@ -63,26 +73,31 @@ async function recordOutcomeLocked(
   booking: TLockedBooking,
   locked: Payout,
   refusedAccount: TRefusedAccount | undefined,
+  read: TOutcomeFacts,
 ): Promise<TTransferResult> {
   let payout = locked;
-  // The attempt and the payout's latest one (usually the same row) in one read; nothing below adds an attempt.
-  const [latest] = await tx.transferAttempt.findMany({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" }, take: 1 });
-  const attempt = latest?.id === claim.attemptId ? latest : await tx.transferAttempt.findUniqueOrThrow({ where: { id: claim.attemptId } });
+  let facts: TCompletionFacts = read;
+  // The attempt and the payout's latest one (usually the same row); nothing below adds an attempt.
+  const { latest } = read;
+  const attempt = read.attempt;
+  if (!attempt) throw new Error(`Transfer attempt ${claim.attemptId} does not exist.`);
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
   const newlyRecorded: string[] = [];
   for (const { legId, transfer, recovered } of outcome.made) {
     // A leg no longer pending (its request went out after the claim was lost) holds the payout for review.
-    const recorded = await recordLegTransfer(
+    const recorded = await recordLegTransferAmong(
       tx,
       ctx,
       payout,
       legId,
       transfer,
       recovered ? "found at Stripe after an earlier attempt" : null,
+      facts.transfers,
     );
     payout = recorded.payout;
+    facts = withTransferWritten(facts, recorded.written);
     if (recorded.kind === "recorded") newlyRecorded.push(transfer.id);
   }
   const result = outcome.result;
@@ -121,6 +136,7 @@ async function recordOutcomeLocked(
       payout,
       claim.attemptNumber,
       outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null,
+      facts,
     );
     // The booking was cancelled while this transfer was on its way to Stripe: the money moved,
     // so the payout follows the facts after a transfer (an admin is alerted to recover it).

@@ -10,6 +10,13 @@ import { describe, expect, it } from "vitest";
 import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
 import { ENGINE_ACTOR, resolveContext } from "@/lib/context";
 import { db } from "@/lib/db";
+import {
+  failureAlertsSettled,
+  plannedLegs,
+  readCompletionFacts,
+  readOutcomeFacts,
+  withTransferWritten,
+} from "@/lib/payouts/completion-facts";
 import { completeIfPaid } from "@/lib/payouts/transfer-complete";
 import { recordLegTransfer } from "@/lib/payouts/transfer-leg";
 
@@ -146,7 +153,9 @@ describe("the alerts a transfer resolves", () => {
     await db.alert.create({
       data: { kind: "payout_failed", severity: "critical", title: "x", message: "x", payoutId: other.id, dedupeKey: `pf:${other.id}` },
     });
-    const result = await db.$transaction((tx) => completeIfPaid(tx, ctx(), payout, 1, null));
+    const result = await db.$transaction(async (tx) =>
+      completeIfPaid(tx, ctx(), payout, 1, null, await readCompletionFacts(tx, payout.id)),
+    );
     expect(result).toMatchObject({ kind: "transferred", stripeTransferId: leg.stripeTransferId });
     const alerts = await db.alert.findMany({ where: { payoutId: payout.id }, orderBy: { kind: "asc" } });
     expect(await db.alert.count({ where: { payoutId: other.id, acknowledgedAt: null } })).toBe(1);
@@ -163,5 +172,112 @@ describe("the alerts a transfer resolves", () => {
 
   it("leaves 'got no answer' open while a transfer of the payout was replaced unmade", async () => {
     expect(await transferredWithAlerts(true)).toEqual({ resolved: ["payout_failed", "transfer_turned_away"], audited: 2 });
+  });
+});
+
+describe("an attempt's outcome reads its facts in one statement", () => {
+  async function attemptOf(payout: Payout, attemptNumber: number, status: "started" | "failed" = "started") {
+    return db.transferAttempt.create({
+      data: {
+        payoutId: payout.id,
+        attemptNumber,
+        amount: payout.amount,
+        currency: payout.currency,
+        amountVersion: payout.amountVersion,
+        idempotencyKey: `test-${payout.id}-${attemptNumber}`,
+        status,
+        ...(status === "failed" ? { finishedAt: new Date("2026-11-30T10:00:00.123Z"), retryable: true, errorMessage: "x" } : {}),
+      },
+    });
+  }
+
+  it("reads what the ORM reads: the transfers, the attempt and the latest one, the open failure alerts, the waiting tips", async () => {
+    const payout = await createPayout({ status: "processing", providerShare: 10_000 });
+    const old = await attemptOf(payout, 1, "failed");
+    const latest = await attemptOf(payout, 2);
+    const first = await addLeg(payout, 1, { amount: 6_000, status: "succeeded", stripeTransferId: `tr_${randomUUID().slice(0, 12)}` });
+    const second = await addLeg(payout, 2, { amount: 4_000 });
+    await addLeg(payout, 1, { status: "superseded", amountVersion: payout.amountVersion - 1 });
+    // Another payout's transfer holding the Stripe transfer this attempt made, and one that does not.
+    const other = await createPayout({ status: "processing" });
+    const holder = await addLeg(other, 1, { status: "succeeded", stripeTransferId: `tr_${randomUUID().slice(0, 12)}` });
+    await addLeg(other, 2);
+    for (const kind of ["payout_failed", "transfer_outcome_unknown", "unexpected_transfer"]) {
+      await db.alert.create({
+        data: { kind, severity: "critical", title: kind, message: kind, payoutId: payout.id, dedupeKey: `${kind}:${payout.id}` },
+      });
+    }
+    await db.alert.create({
+      data: {
+        kind: "transfer_turned_away",
+        severity: "warning",
+        title: "x",
+        message: "x",
+        payoutId: payout.id,
+        dedupeKey: `tta:${payout.id}`,
+        acknowledgedAt: new Date(),
+      },
+    });
+    for (const [status, payoutId] of [
+      ["accepted", null],
+      ["accepted", null],
+      ["accepted", payout.id],
+      ["rejected", null],
+    ] as const) {
+      await db.tip.create({
+        data: {
+          externalId: `tip_${randomUUID()}`,
+          bookingId: payout.bookingId,
+          payoutId,
+          amount: 100,
+          currency: payout.currency,
+          status,
+          tippedAt: new Date(),
+          receivedAt: new Date(),
+        },
+      });
+    }
+
+    const facts = await db.$transaction((tx) =>
+      readOutcomeFacts(tx, {
+        payoutId: payout.id,
+        bookingId: payout.bookingId,
+        attemptId: old.id,
+        legIds: [second.id],
+        stripeTransferIds: [holder.stripeTransferId!],
+      }),
+    );
+    const byId = <T extends { id: string }>(rows: readonly T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    const orm = await db.payoutTransfer.findMany({ where: { OR: [{ payoutId: payout.id }, { id: holder.id }] } });
+    expect(byId(facts.transfers)).toEqual(byId(orm));
+    expect(facts.transfers.find((t) => t.id === first.id)?.createdAt).toBeInstanceOf(Date);
+    expect(facts.attempt).toEqual(old);
+    expect(facts.latest).toEqual(latest);
+    expect(facts.openFailureAlerts.map((a) => a.kind).sort()).toEqual(["payout_failed", "transfer_outcome_unknown"]);
+    expect(facts.waitingTips).toBe(2);
+    // "Got no answer" stays open while a transfer of the payout was replaced unmade.
+    expect(failureAlertsSettled(facts, payout.id)).toHaveLength(1);
+    expect(plannedLegs(facts, payout.id).map((l) => l.id)).toEqual([first.id, second.id]);
+
+    const none = await db.$transaction((tx) =>
+      readOutcomeFacts(tx, { payoutId: other.id, bookingId: other.bookingId, attemptId: randomUUID(), legIds: [], stripeTransferIds: [] }),
+    );
+    expect(none).toMatchObject({ attempt: null, latest: null, openFailureAlerts: [], waitingTips: 0 });
+    expect(none.transfers).toHaveLength(2);
+  });
+
+  it("keeps the transfers up to date with a leg written since the read", async () => {
+    const payout = await createPayout({ status: "processing" });
+    const leg = await addLeg(payout, 1);
+    const facts = await db.$transaction((tx) => readCompletionFacts(tx, payout.id));
+    expect(plannedLegs(facts, payout.id)).toMatchObject([{ id: leg.id, status: "pending" }]);
+    const written = await db.payoutTransfer.update({
+      where: { id: leg.id },
+      data: { status: "succeeded", stripeTransferId: "tr_written" },
+    });
+    const after = withTransferWritten(facts, written);
+    expect(plannedLegs(after, payout.id)).toEqual([written]);
+    expect(after.transfers).toHaveLength(1);
+    expect(withTransferWritten(facts, null)).toBe(facts);
   });
 });
