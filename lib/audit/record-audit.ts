@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { Prisma } from "@/generated/prisma/client";
+import { Prisma } from "@/generated/prisma/client";
 import type { ActorType } from "@/generated/prisma/enums";
 import type { Tx } from "@/lib/db";
 
@@ -75,6 +75,15 @@ export function toAuditRow(entry: TAuditEntry): Prisma.AuditLogCreateManyInput {
  */
 export async function recordAudits(tx: Tx, entries: readonly TAuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
+  await tx.$executeRaw(auditInsertSql(entries, Prisma.sql`TRUE`));
+}
+
+/**
+ * The INSERT of recordAudits, for a statement of the caller's (a change and its entry in one round
+ * trip, changePayout): the entries are written only where `onlyIf` holds (a condition on the rest of
+ * the statement, such as the change having matched a row).
+ */
+export function auditInsertSql(entries: readonly TAuditEntry[], onlyIf: Prisma.Sql): Prisma.Sql {
   // As the ORM does: an entry without its own time takes the client's, one for the statement.
   const now = new Date();
   // Text goes inside JSON here, where a lone surrogate is refused; as a text parameter (the ORM's
@@ -95,13 +104,14 @@ export async function recordAudits(tx: Tx, entries: readonly TAuditEntry[]): Pro
     createdAt: (e.at ?? now).toISOString(),
   }));
   // JSON null becomes SQL NULL in jsonb_to_recordset, as an omitted Json? field does.
-  await tx.$executeRaw`
+  return Prisma.sql`
     INSERT INTO "AuditLog" ("actorType", "actorId", "actorLabel", action, "entityType", "entityId", reason, before, after, "requestId", "runId", "createdAt")
     SELECT "actorType"::"ActorType", "actorId", "actorLabel", action, "entityType", "entityId", reason, before, after, "requestId", "runId", "createdAt"
     FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (
       "actorType" text, "actorId" text, "actorLabel" text, action text, "entityType" text, "entityId" text, reason text,
       before jsonb, after jsonb, "requestId" text, "runId" text, "createdAt" timestamptz
     )) WITH ORDINALITY AS x("actorType", "actorId", "actorLabel", action, "entityType", "entityId", reason, before, after, "requestId", "runId", "createdAt", n)
+    WHERE ${onlyIf}
     ORDER BY n`;
 }
 

@@ -1,9 +1,11 @@
 import "server-only";
 
+import { isDeepStrictEqual } from "node:util";
+
 import { Prisma, type Payout } from "@/generated/prisma/client";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
-import { payoutChangeEntry, recordAudit, type TActor } from "@/lib/audit/record-audit";
+import { auditInsertSql, payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
 import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
@@ -71,38 +73,95 @@ export type TPayoutChange = {
  * (debt-recovery-rows.ts). The payout should be locked (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
-  let updated: Payout;
-  try {
-    // Written and read back in one round trip (UPDATE … RETURNING), only at the version read.
-    updated = await tx.payout.update({
-      where: { id: payout.id, version: payout.version },
-      data: changedPayoutFields(payout, change.event, change.data ?? {}),
-    });
-  } catch (error) {
-    if (!isRecordNotFound(error)) throw error;
+  // Text as PostgreSQL stores it (a lone surrogate becomes U+FFFD, as a text parameter made it), so
+  // that the audited snapshot is what the row holds.
+  const fields = wellFormed({ ...changedPayoutFields(payout, change.event, change.data ?? {}), updatedAt: new Date() });
+  // The row as the change makes it, for the audit entry written by the same statement.
+  const expected = { ...payout, ...definedFields(fields) };
+  const entry = payoutChangeEntry({
+    actor: change.audit.actor,
+    action: change.audit.action,
+    entityId: payout.id,
+    reason: change.audit.reason ?? null,
+    before: payoutSnapshot(payout),
+    after: { ...payoutSnapshot(expected), ...(change.audit.details ?? {}) },
+    runId: change.audit.runId ?? null,
+    requestId: change.audit.requestId ?? null,
+  });
+  // Written, audited and read back in one round trip, only at the version read: the entry is
+  // inserted only when the update matched the row.
+  const rows = await tx.$queryRaw<Payout[]>`
+    WITH updated AS (
+      UPDATE "Payout" SET ${setList(fields)}
+      WHERE id = ${payout.id}::uuid AND version = ${payout.version}
+      RETURNING ${PAYOUT_COLUMNS}
+    ), audit AS (${auditInsertSql([entry], Prisma.sql`EXISTS (SELECT 1 FROM updated)`)})
+    SELECT ${PAYOUT_COLUMNS} FROM updated`;
+  const updated = rows[0];
+  if (!updated) {
     const current = await tx.payout.findUnique({ where: { id: payout.id }, select: { version: true } });
     throw new PayoutVersionConflictError(payout.id, payout.version, current?.version);
   }
-  await recordAudit(
-    tx,
-    payoutChangeEntry({
-      actor: change.audit.actor,
-      action: change.audit.action,
-      entityId: payout.id,
-      reason: change.audit.reason ?? null,
-      before: payoutSnapshot(payout),
-      after: { ...payoutSnapshot(updated), ...(change.audit.details ?? {}) },
-      runId: change.audit.runId ?? null,
-      requestId: change.audit.requestId ?? null,
-    }),
-  );
+  // The entry said what the change would make of the row: it must be what was written. (The version
+  // read proves the row was the payout given, whose every write bumps it; should a caller pass a
+  // payout that is not the row, this throws, and its transaction rolls back with the entry.)
+  if (!isDeepStrictEqual(payoutSnapshot(updated), payoutSnapshot(expected))) {
+    throw new Error(
+      `Payout ${payout.id}: the row written differs from the audited change (${JSON.stringify(payoutSnapshot(updated))} ≠ ${JSON.stringify(payoutSnapshot(expected))}).`,
+    );
+  }
   await settleDebtRecoveries(tx, payout, updated, change.audit);
   // What the booking platform is told of the change (a new status), in the same transaction.
   await recordPayoutEvent(tx, payout, updated);
   return updated;
 }
 
-/** Prisma's "no record matched the where" (P2025): an update's row was not there at the version read. */
-function isRecordNotFound(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === "P2025";
+/** What a change may write to a payout's row: the change's fields, those it derives, and the time. */
+type TPayoutWrite = Required<TPayoutChangeData> & Pick<Payout, "status" | "amount" | "amountVersion" | "version" | "updatedAt">;
+
+/** Each writable column's SQL type, for its parameter's cast (the compiler checks none is missing). */
+const WRITE_TYPES: { [K in keyof TPayoutWrite]: string } = {
+  providerShare: "int",
+  tipAmount: "int",
+  refundedAmount: "int",
+  debtRecoveredAmount: "int",
+  reversedAmount: "int",
+  repaidAmount: "int",
+  holdReason: '"HoldReason"',
+  holdNote: "text",
+  cancelReason: "text",
+  eligibleAt: "timestamptz",
+  attempts: "int",
+  lastError: "text",
+  processingStartedAt: "timestamptz",
+  stripeTransferId: "text",
+  transferredAt: "timestamptz",
+  transferCurrency: "text",
+  fundsExpectedAt: "timestamptz",
+  fundsWaitingSince: "timestamptz",
+  status: '"PayoutStatus"',
+  amount: "int",
+  amountVersion: "int",
+  version: "int",
+  updatedAt: "timestamptz",
+};
+
+function wellFormed<T extends object>(fields: T): T {
+  return Object.fromEntries(
+    Object.entries(fields).map(([column, value]) => [column, typeof value === "string" ? value.toWellFormed() : value]),
+  ) as T;
+}
+
+/** The fields given a value (undefined leaves a column as it is, as the ORM does). */
+function definedFields(fields: Partial<TPayoutWrite>): Partial<TPayoutWrite> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<TPayoutWrite>;
+}
+
+function setList(fields: Partial<TPayoutWrite>): Prisma.Sql {
+  const sets = Object.entries(definedFields(fields)).map(([column, value]) => {
+    const type = WRITE_TYPES[column as keyof TPayoutWrite];
+    if (!type) throw new Error(`changePayout cannot write the column ${column}.`);
+    return Prisma.sql`${Prisma.raw(`"${column}"`)} = ${value}::${Prisma.raw(type)}`;
+  });
+  return Prisma.join(sets, ", ");
 }
