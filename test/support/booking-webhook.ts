@@ -78,6 +78,20 @@ export async function sendBookingEvent(event: TBookingEvent): Promise<{ status: 
   return { status: response.status, body };
 }
 
+/** Cancels a booking through the webhook route (booking.cancelled at `cancelledAt`) and expects it applied. */
+export async function cancelBookingByWebhook(bookingId: string, cancelledAt: Date, reason = "customer cancelled"): Promise<void> {
+  const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
+  const at = cancelledAt.toISOString();
+  const event = {
+    id: `evt_${randomUUID()}`,
+    type: "booking.cancelled",
+    createdAt: at,
+    data: { bookingId: booking.externalId, cancelledAt: at, reason },
+  };
+  expect((await sendBookingEvent(event)).status).toBe(200);
+  expect(await db.webhookEvent.findFirstOrThrow({ where: { externalId: event.id } })).toMatchObject({ status: "processed" });
+}
+
 /** Stores a delivery as the route does (verified, stored, answered), without applying it: the stored row. */
 export async function storeBookingEvent(event: TBookingEvent, deps: TWebhookDeps): Promise<WebhookEvent> {
   const { apply } = await receiveBookingWebhook(signedBookingRequest(event), { deps });

@@ -2,7 +2,7 @@
 // and sensible defaults; pass overrides for what the test is about.
 import { randomUUID } from "node:crypto";
 
-import type { Booking, Payout, Prisma, Provider } from "@/generated/prisma/client";
+import type { Booking, Payout, Prisma, Provider, TransferAttempt } from "@/generated/prisma/client";
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { db } from "@/lib/db";
 import { payoutAmount } from "@/lib/money/money";
@@ -112,6 +112,28 @@ export async function createStripeCharge(
       exchangeRate: settlement?.rate ?? null,
       availableOn: new Date("2026-11-01T00:00:00.000Z"),
       fetchedAt: new Date("2026-11-01T00:00:00.123Z"),
+    },
+  });
+}
+
+/**
+ * A transfer attempt of `payout` numbered `attemptNumber`, for its amount and amount version,
+ * started unless `overrides` says otherwise.
+ */
+export async function createTransferAttempt(
+  payout: Payout,
+  attemptNumber: number,
+  overrides: Partial<Omit<Prisma.TransferAttemptUncheckedCreateInput, "payoutId" | "attemptNumber">> = {},
+): Promise<TransferAttempt> {
+  return db.transferAttempt.create({
+    data: {
+      payoutId: payout.id,
+      attemptNumber,
+      amount: payout.amount,
+      currency: payout.currency,
+      amountVersion: payout.amountVersion,
+      idempotencyKey: `test-${payout.id}-${attemptNumber}-${randomUUID()}`,
+      ...overrides,
     },
   });
 }

@@ -20,7 +20,7 @@ import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { PROCESSING_LEASE_MS, type TClaim, type TTransferOutcome } from "@/lib/payouts/transfer-types";
 
 import { engineHarness, HOUR, payoutOf } from "../../support/engine";
-import { createPayout } from "../../support/factories";
+import { createPayout, createTransferAttempt } from "../../support/factories";
 
 const h = engineHarness();
 
@@ -51,18 +51,7 @@ async function addLeg(payout: Payout, leg: number, input: TLegInput = {}): Promi
   });
 }
 
-async function attemptOf(payout: Payout, attemptNumber: number): Promise<TransferAttempt> {
-  return db.transferAttempt.create({
-    data: {
-      payoutId: payout.id,
-      attemptNumber,
-      amount: payout.amount,
-      currency: payout.currency,
-      amountVersion: payout.amountVersion,
-      idempotencyKey: `test-${payout.id}-${attemptNumber}`,
-    },
-  });
-}
+const attemptOf = (payout: Payout, attemptNumber: number) => createTransferAttempt(payout, attemptNumber);
 
 function claimOf(payout: Payout, attempt: TransferAttempt): TClaim {
   return {

@@ -18,7 +18,7 @@ import { ensureTransferPlan, readLegsWithPlanFacts } from "@/lib/payouts/payout-
 import { owedByCharge, planTransfers } from "@/lib/payouts/plan-transfers";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
 
-import { createBooking, createPayout, createStripeCharge, knowPlatformCurrencies } from "../../support/factories";
+import { createBooking, createPayout, createStripeCharge, createTransferAttempt, knowPlatformCurrencies } from "../../support/factories";
 
 const id = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
 const HOUR_MS = 60 * 60 * 1000;
@@ -247,17 +247,7 @@ describe("what held", () => {
     const { payout } = await duePayout();
     await knowPlatformCurrencies(["usd"]);
     for (const attemptNumber of [1, 2, 5]) {
-      await db.transferAttempt.create({
-        data: {
-          payoutId: payout.id,
-          attemptNumber,
-          amount: payout.amount,
-          currency: payout.currency,
-          amountVersion: payout.amountVersion,
-          idempotencyKey: id("key"),
-          status: "failed",
-        },
-      });
+      await createTransferAttempt(payout, attemptNumber, { status: "failed" });
     }
     const claimed = await claimTransfer({ db, actor: ENGINE_ACTOR, runId: id("run") }, { payoutId: payout.id });
     if (claimed.kind !== "claimed") throw new Error(claimed.kind);

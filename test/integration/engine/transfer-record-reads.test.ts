@@ -20,7 +20,7 @@ import {
 import { completeIfPaid } from "@/lib/payouts/transfer-complete";
 import { recordLegTransfer } from "@/lib/payouts/transfer-leg";
 
-import { createPayout } from "../../support/factories";
+import { createPayout, createTransferAttempt } from "../../support/factories";
 
 const ctx = () => resolveContext({ db, actor: ENGINE_ACTOR });
 
@@ -176,20 +176,12 @@ describe("the alerts a transfer resolves", () => {
 });
 
 describe("an attempt's outcome reads its facts in one statement", () => {
-  async function attemptOf(payout: Payout, attemptNumber: number, status: "started" | "failed" = "started") {
-    return db.transferAttempt.create({
-      data: {
-        payoutId: payout.id,
-        attemptNumber,
-        amount: payout.amount,
-        currency: payout.currency,
-        amountVersion: payout.amountVersion,
-        idempotencyKey: `test-${payout.id}-${attemptNumber}`,
-        status,
-        ...(status === "failed" ? { finishedAt: new Date("2026-11-30T10:00:00.123Z"), retryable: true, errorMessage: "x" } : {}),
-      },
-    });
-  }
+  const attemptOf = (payout: Payout, attemptNumber: number, status: "started" | "failed" = "started") =>
+    createTransferAttempt(
+      payout,
+      attemptNumber,
+      status === "failed" ? { status, finishedAt: new Date("2026-11-30T10:00:00.123Z"), retryable: true, errorMessage: "x" } : {},
+    );
 
   it("reads what the ORM reads: the transfers, the attempt and the latest one, the open failure alerts, the waiting tips", async () => {
     const payout = await createPayout({ status: "processing", providerShare: 10_000 });

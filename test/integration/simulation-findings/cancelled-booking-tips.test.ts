@@ -15,7 +15,7 @@ import { lockBooking } from "@/lib/payouts/lock-booking";
 import { settleTipsThatWaited } from "@/lib/payouts/sync-payout-with-booking";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { sendBookingEvent } from "../../support/booking-webhook";
+import { cancelBookingByWebhook, sendBookingEvent } from "../../support/booking-webhook";
 import { HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
 import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
@@ -23,18 +23,7 @@ import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
 const MINUTE = 60_000;
 const h = appEngineHarness();
 
-async function cancelBooking(bookingId: string, cancelledAt = h.clock.now()) {
-  const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
-  const at = cancelledAt.toISOString();
-  const event = {
-    id: `evt_${randomUUID()}`,
-    type: "booking.cancelled",
-    createdAt: at,
-    data: { bookingId: booking.externalId, cancelledAt: at, reason: "customer cancelled" },
-  };
-  expect((await sendBookingEvent(event)).status).toBe(200);
-  expect(await db.webhookEvent.findFirstOrThrow({ where: { externalId: event.id } })).toMatchObject({ status: "processed" });
-}
+const cancelBooking = (bookingId: string, cancelledAt = h.clock.now()) => cancelBookingByWebhook(bookingId, cancelledAt);
 
 async function platformDispute(bookingId: string, refundedAmount: number) {
   const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });

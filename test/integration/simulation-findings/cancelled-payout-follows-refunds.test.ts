@@ -14,7 +14,7 @@ import { cancelPayout } from "@/lib/payouts/cancel-payout";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { sendBookingEvent } from "../../support/booking-webhook";
+import { cancelBookingByWebhook } from "../../support/booking-webhook";
 import { ADMIN_ACTOR, HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
 import { appEngineHarness, sendProcessed } from "../../support/stripe-webhook";
@@ -23,18 +23,7 @@ const MINUTE = 60_000;
 
 const h = appEngineHarness();
 
-async function cancelBooking(bookingId: string, cancelledAt = h.clock.now()) {
-  const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
-  const at = cancelledAt.toISOString();
-  const event = {
-    id: `evt_${randomUUID()}`,
-    type: "booking.cancelled",
-    createdAt: at,
-    data: { bookingId: booking.externalId, cancelledAt: at, reason: "customer cancelled" },
-  };
-  expect((await sendBookingEvent(event)).status).toBe(200);
-  expect(await db.webhookEvent.findFirstOrThrow({ where: { externalId: event.id } })).toMatchObject({ status: "processed" });
-}
+const cancelBooking = (bookingId: string, cancelledAt = h.clock.now()) => cancelBookingByWebhook(bookingId, cancelledAt);
 
 async function bookingPaidBy(amount: number) {
   const charge = h.fake.createCharge({ amount, currency: "usd" });

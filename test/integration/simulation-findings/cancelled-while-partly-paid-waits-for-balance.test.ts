@@ -14,7 +14,7 @@ import { expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { addTip } from "@/lib/tips/add-tip";
 
-import { sendBookingEvent } from "../../support/booking-webhook";
+import { cancelBookingByWebhook } from "../../support/booking-webhook";
 import { HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { appEngineHarness } from "../../support/stripe-webhook";
 
@@ -44,18 +44,7 @@ async function partlyPaidWaitingForBalance() {
   return { payout, bookingId };
 }
 
-async function cancel(bookingId: string) {
-  const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
-  const at = h.clock.now().toISOString();
-  const event = {
-    id: `evt_${randomUUID()}`,
-    type: "booking.cancelled",
-    createdAt: at,
-    data: { bookingId: booking.externalId, cancelledAt: at, reason: "customer cancelled" },
-  };
-  expect((await sendBookingEvent(event)).status).toBe(200);
-  expect(await db.webhookEvent.findFirstOrThrow({ where: { externalId: event.id } })).toMatchObject({ status: "processed" });
-}
+const cancel = (bookingId: string) => cancelBookingByWebhook(bookingId, h.clock.now());
 
 it("a partly paid payout waiting for the balance when its booking is cancelled is held for review, never left scheduled", async () => {
   const { payout, bookingId } = await partlyPaidWaitingForBalance();
