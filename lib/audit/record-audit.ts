@@ -52,6 +52,21 @@ export function payoutChangeEntry<T extends TPayoutChangeAudit>(entry: T): T & {
   return { ...entry, entityType: "payout" };
 }
 
+/** When this process last dated an audit entry (ms since the epoch). */
+let lastEntryAt = 0;
+
+/**
+ * The time of a new audit entry: now, or a millisecond after the entry this process dated last when
+ * that is not before now. Entries sort by (createdAt, id), and the id is random: two written one after
+ * another in the same millisecond (a change and the next one in a transaction) would otherwise sort
+ * either way on the timeline and for the audit chain. Only a burst of more than one entry per
+ * millisecond moves the times ahead, by a millisecond per entry beyond that.
+ */
+function entryTime(): Date {
+  lastEntryAt = Math.max(Date.now(), lastEntryAt + 1);
+  return new Date(lastEntryAt);
+}
+
 export function toAuditRow(entry: TAuditEntry): Prisma.AuditLogCreateManyInput {
   return {
     actorType: entry.actor.type satisfies ActorType,
@@ -65,7 +80,7 @@ export function toAuditRow(entry: TAuditEntry): Prisma.AuditLogCreateManyInput {
     after: entry.after ?? undefined,
     requestId: entry.requestId ?? null,
     runId: entry.runId ?? null,
-    ...(entry.at ? { createdAt: entry.at } : {}),
+    createdAt: entry.at ?? entryTime(),
   };
 }
 
@@ -84,8 +99,6 @@ export async function recordAudits(tx: Tx, entries: readonly TAuditEntry[]): Pro
  * the statement, such as the change having matched a row).
  */
 export function auditInsertSql(entries: readonly TAuditEntry[], onlyIf: Prisma.Sql): Prisma.Sql {
-  // As the ORM does: an entry without its own time takes the client's, one for the statement.
-  const now = new Date();
   // Text goes inside JSON here, where a lone surrogate is refused; as a text parameter (the ORM's
   // way) it was stored as U+FFFD: the same here.
   const text = (value: string | null | undefined) => value?.toWellFormed() ?? null;
@@ -101,7 +114,8 @@ export function auditInsertSql(entries: readonly TAuditEntry[], onlyIf: Prisma.S
     after: e.after ?? null,
     requestId: text(e.requestId),
     runId: text(e.runId),
-    createdAt: (e.at ?? now).toISOString(),
+    // An entry without its own time takes the client's (entryTime), as recordAudit's do.
+    createdAt: (e.at ?? entryTime()).toISOString(),
   }));
   // JSON null becomes SQL NULL in jsonb_to_recordset, as an omitted Json? field does.
   return Prisma.sql`

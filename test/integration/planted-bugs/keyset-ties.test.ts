@@ -7,8 +7,9 @@
 //
 // The rows are made by the booking platform's webhook only: concurrent booking.completed deliveries
 // with the same completion time and provider share (the payouts tie on eligibleAt and amount), whose
-// deliveries, payouts and audit entries also share instants (timestamps are milliseconds; a burst
-// of concurrent deliveries lands several in one; the set-up checks that such ties exist).
+// deliveries and payouts also share instants (timestamps are milliseconds; a burst of concurrent
+// deliveries lands several in one; the set-up checks that such ties exist), and audit entries dated
+// at one instant, as several servers' can be.
 //
 // Plants this file was run against (each made it fail):
 //   - lib/payouts/list-payouts.ts `keysetCondition`: the sort column alone (`col > v`, no id);
@@ -26,6 +27,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { listAuditEntries } from "@/lib/audit/list-audit-entries";
 import { ZAuditFilter } from "@/lib/audit/list-audit-filter";
+import { recordAudits } from "@/lib/audit/record-audit";
 import { db } from "@/lib/db";
 import { listDisputes } from "@/lib/disputes/list-disputes";
 import { ZDisputeFilter } from "@/lib/disputes/list-disputes-filter";
@@ -69,13 +71,26 @@ async function tiedInstants(table: "WebhookEvent" | "AuditLog" | "Payout", colum
 }
 
 beforeAll(async () => {
-  // Bursts until deliveries and audit entries share instants (usually within a few: the
-  // deliveries are applied after their answers, at most APPLY_CONCURRENCY at once).
+  // Bursts until deliveries share instants (usually within a few: the deliveries are applied after
+  // their answers, at most APPLY_CONCURRENCY at once).
   for (let i = 0; i < 40; i++) {
     await burst(8);
-    if ((await tiedInstants("WebhookEvent", "receivedAt")) > 0 && (await tiedInstants("AuditLog", "createdAt")) > 0) break;
+    if ((await tiedInstants("WebhookEvent", "receivedAt")) > 0) break;
   }
   expect(await tiedInstants("WebhookEvent", "receivedAt")).toBeGreaterThan(0);
+  // One process dates each audit entry after the one before it (record-audit.ts), so the bursts'
+  // entries no longer tie; entries of several servers still can. A few dated at one instant, as
+  // such entries would be, between the bursts' own.
+  const instant = new Date(Date.now() - 1_000);
+  const tied = Array.from({ length: 5 }, (_, i) => ({
+    actor: { type: "system", id: "keyset-ties", label: "Another server" } as const,
+    action: "payout.amount_adjusted" as const,
+    entityType: "payout" as const,
+    entityId: randomUUID(),
+    reason: `tied ${i}`,
+    at: instant,
+  }));
+  await db.$transaction((tx) => recordAudits(tx, tied));
   expect(await tiedInstants("AuditLog", "createdAt")).toBeGreaterThan(0);
 });
 
