@@ -214,9 +214,17 @@ export async function checkInvariants(
       // payout not yet paid would (the engine's rule, e.g. dispute-between-legs.test.ts), and no
       // more than the rules owe is at the provider (seed 22700: the share paid, the tip waiting
       // for funds, then a chargeback).
-      const waitsForDispute =
-        p.status === "on_hold" && p.holdReason === "dispute_open" && p.booking.disputes.some((d) => d.status === "open") && net <= owed;
-      const toldSomeone = waitsForDispute || p.alerts.some((a) => a.acknowledgedAt === null && a.severity === "critical");
+      // Likewise while it waits for funds in the platform's balance (Stripe refused a later transfer
+      // for lack of them) or for the provider's account to take transfers again: it goes on when they
+      // come, and a person is told should the wait for funds last (seed 61493: the tip paid from its
+      // own charge, the share waiting for the balance, then for the account).
+      const waitsForACause =
+        p.status === "on_hold" &&
+        net <= owed &&
+        ((p.holdReason === "dispute_open" && p.booking.disputes.some((d) => d.status === "open")) ||
+          p.holdReason === "awaiting_funds" ||
+          p.holdReason === "provider_account_not_ready");
+      const toldSomeone = waitsForACause || p.alerts.some((a) => a.acknowledgedAt === null && a.severity === "critical");
       if (!toldSomeone)
         v(
           "I1",
