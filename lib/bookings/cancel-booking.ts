@@ -1,13 +1,14 @@
 import "server-only";
 
 import type { Payout } from "@/generated/prisma/client";
-import { recordAudit } from "@/lib/audit/record-audit";
+import { recordAudit, recordAudits } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockBooking } from "@/lib/payouts/lock-booking";
 import { ADJUSTABLE_STATUSES } from "@/lib/payouts/state-machine";
 import { syncPayoutWithBooking } from "@/lib/payouts/sync-payout-with-booking";
+import { paidSoFar } from "@/lib/payouts/transfer-complete";
 import { repriceChargeRefunds } from "@/lib/refunds/reprice-charge-refunds";
 import { BOOKING_CANCELLED_TIP_REASON } from "@/lib/tips/tip-rules";
 
@@ -66,9 +67,7 @@ export async function cancelBooking(
 async function rejectTipsNotTheBookings(tx: Tx, ctx: TResolvedContext, bookingId: string, cancelledAt: Date): Promise<void> {
   const payout = await tx.payout.findUnique({ where: { bookingId }, select: { id: true, status: true } });
   const noMoneyMoved =
-    !payout ||
-    ((ADJUSTABLE_STATUSES.includes(payout.status) || payout.status === "cancelled") &&
-      (await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" } })) === 0);
+    !payout || ((ADJUSTABLE_STATUSES.includes(payout.status) || payout.status === "cancelled") && (await paidSoFar(tx, payout.id)) === 0);
   const late = await tx.tip.findMany({
     where: { bookingId, status: "accepted", ...(noMoneyMoved ? { tippedAt: { gte: cancelledAt } } : { payoutId: null }) },
   });
@@ -77,11 +76,12 @@ async function rejectTipsNotTheBookings(tx: Tx, ctx: TResolvedContext, bookingId
     where: { id: { in: late.map((t) => t.id) } },
     data: { status: "rejected", rejectionReason: BOOKING_CANCELLED_TIP_REASON, payoutId: null },
   });
-  for (const tip of late) {
-    await recordAudit(tx, {
+  await recordAudits(
+    tx,
+    late.map((tip) => ({
       actor: ctx.actor,
-      action: "tip.rejected",
-      entityType: "tip",
+      action: "tip.rejected" as const,
+      entityType: "tip" as const,
       entityId: tip.id,
       reason: BOOKING_CANCELLED_TIP_REASON,
       before: { status: "accepted", payoutId: tip.payoutId },
@@ -95,8 +95,8 @@ async function rejectTipsNotTheBookings(tx: Tx, ctx: TResolvedContext, bookingId
       },
       runId: ctx.runId,
       requestId: ctx.requestId,
-    });
-  }
+    })),
+  );
   for (const chargeId of new Set(late.flatMap((t) => (t.stripeChargeId ? [t.stripeChargeId] : [])))) {
     await repriceChargeRefunds(tx, ctx, {
       bookingId,

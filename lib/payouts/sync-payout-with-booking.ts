@@ -23,6 +23,7 @@ import { requestTransferIfDue } from "./request-transfer-if-due";
 import { ADJUSTABLE_STATUSES } from "./state-machine";
 import { payoutDueAt } from "./timing";
 import { topUpForTips } from "./top-up-for-tips";
+import { paidSoFar } from "./transfer-complete";
 
 // The payout derived from the booking's facts. Its parts: the lock order (lock-booking.ts), the
 // causes of a hold (hold-cause.ts, release-hold.ts), the facts eligibility and the tip window
@@ -218,7 +219,7 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
     !createdHere &&
     (!!booking.cancelledAt || payout.amount === 0) &&
     ADJUSTABLE_STATUSES.includes(payout.status) &&
-    (await tx.payoutTransfer.count({ where: { payoutId: payout.id, kind: "payout", status: "succeeded" } })) > 0;
+    (await paidSoFar(tx, payout.id)) > 0;
   if (partlyPaid) {
     // Held for review, not left as it was: scheduled (or on hold for a cause that goes away by
     // itself, such as funds the sweep releases) it would be claimed, found not payable and stay
