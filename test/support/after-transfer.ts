@@ -1,6 +1,6 @@
 // The world of the tests about money after a transfer (test/integration/simulation-findings/):
 // a booking paid from one charge and transferred, the booking platform's dispute refunds through
-// its webhook, a Stripe refund that fails, the reversals and repayments Inngest would run, and
+// its webhook, a Stripe refund (and one that fails), the reversals and repayments Inngest would run, and
 // what the fake Stripe holds for the payout in the end.
 import { randomUUID } from "node:crypto";
 
@@ -52,6 +52,7 @@ export function afterTransferWorld(h: TEngineHarness) {
       data: { disputeId, bookingId: booking.externalId, reason: "service not as described", openedAt: at, scope },
     };
     expect(await sendBookingEvent(opened)).toEqual(ok);
+    expect(await db.webhookEvent.findFirstOrThrow({ where: { externalId: opened.id } })).toMatchObject({ status: "processed" });
     const resolved = {
       id: `evt_${disputeId}_resolved`,
       type: "dispute.resolved",
@@ -59,6 +60,14 @@ export function afterTransferWorld(h: TEngineHarness) {
       data: { disputeId, bookingId: booking.externalId, resolvedAt: at, outcome: "partial", refundedAmount },
     };
     expect(await sendBookingEvent(resolved)).toEqual(ok);
+    expect(await db.webhookEvent.findFirstOrThrow({ where: { externalId: resolved.id } })).toMatchObject({ status: "processed" });
+  }
+
+  /** Stripe refunds `amount` of the charge (succeeded, or pending), and its charge.refunded is delivered. */
+  async function refundCharge(chargeId: string, amount: number, status: "pending" | "succeeded" = "succeeded") {
+    const made = h.fake.refundCharge(chargeId, { amount, status });
+    await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(chargeId) }));
+    return made;
   }
 
   /** Stripe says the refund failed (refund.failed, the card expired or was cancelled). */
@@ -88,5 +97,5 @@ export function afterTransferWorld(h: TEngineHarness) {
     }
   }
 
-  return { transferredBooking, platformDisputeRefunds, refundFails, netAtStripe, runPending };
+  return { transferredBooking, platformDisputeRefunds, refundCharge, refundFails, netAtStripe, runPending };
 }

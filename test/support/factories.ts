@@ -2,7 +2,7 @@
 // and sensible defaults; pass overrides for what the test is about.
 import { randomUUID } from "node:crypto";
 
-import type { Booking, Payout, Prisma, Provider, TransferAttempt } from "@/generated/prisma/client";
+import type { Booking, Payout, PayoutTransfer, Prisma, Provider, TransferAttempt } from "@/generated/prisma/client";
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { db } from "@/lib/db";
 import { payoutAmount } from "@/lib/money/money";
@@ -134,6 +134,36 @@ export async function createTransferAttempt(
       amountVersion: payout.amountVersion,
       idempotencyKey: `test-${payout.id}-${attemptNumber}-${randomUUID()}`,
       ...overrides,
+    },
+  });
+}
+
+/** What createPayoutTransfer may set besides its payout and leg number. */
+export type TPayoutTransferInput = Partial<
+  Pick<PayoutTransfer, "status" | "amountVersion" | "kind" | "stripeTransferId" | "chargeRefundId">
+> & {
+  amount?: number;
+};
+
+/**
+ * Leg `leg` of `payout`'s transfers: a pending payout transfer of its whole amount at its amount
+ * version unless `input` says otherwise.
+ */
+export async function createPayoutTransfer(payout: Payout, leg: number, input: TPayoutTransferInput = {}): Promise<PayoutTransfer> {
+  const amount = input.amount ?? payout.amount;
+  return db.payoutTransfer.create({
+    data: {
+      payoutId: payout.id,
+      kind: input.kind ?? "payout",
+      amountVersion: input.amountVersion ?? payout.amountVersion,
+      leg,
+      payoutAmount: amount,
+      amount,
+      currency: payout.currency,
+      status: input.status ?? "pending",
+      stripeTransferId: input.stripeTransferId ?? null,
+      chargeRefundId: input.chargeRefundId ?? null,
+      idempotencyKey: `test-${payout.id}-${leg}-${randomUUID()}`,
     },
   });
 }

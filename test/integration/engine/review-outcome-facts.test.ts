@@ -20,7 +20,7 @@ import { transferPayout } from "@/lib/payouts/transfer-payout";
 import { PROCESSING_LEASE_MS, type TClaim, type TTransferOutcome } from "@/lib/payouts/transfer-types";
 
 import { engineHarness, HOUR, payoutOf } from "../../support/engine";
-import { createPayout, createTransferAttempt } from "../../support/factories";
+import { createPayout, createPayoutTransfer, createTransferAttempt } from "../../support/factories";
 
 const h = engineHarness();
 
@@ -31,25 +31,7 @@ beforeEach(() => {
 const ctx = () => ({ db, actor: ENGINE_ACTOR });
 const trId = () => `tr_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
-type TLegInput = Partial<Pick<PayoutTransfer, "status" | "amountVersion" | "stripeTransferId">> & { amount?: number };
-
-async function addLeg(payout: Payout, leg: number, input: TLegInput = {}): Promise<PayoutTransfer> {
-  const amount = input.amount ?? payout.amount;
-  return db.payoutTransfer.create({
-    data: {
-      payoutId: payout.id,
-      kind: "payout",
-      amountVersion: input.amountVersion ?? payout.amountVersion,
-      leg,
-      payoutAmount: amount,
-      amount,
-      currency: payout.currency,
-      status: input.status ?? "pending",
-      stripeTransferId: input.stripeTransferId ?? null,
-      idempotencyKey: `test-${payout.id}-${leg}-${randomUUID()}`,
-    },
-  });
-}
+const addLeg = createPayoutTransfer;
 
 const attemptOf = (payout: Payout, attemptNumber: number) => createTransferAttempt(payout, attemptNumber);
 

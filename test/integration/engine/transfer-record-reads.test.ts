@@ -20,32 +20,11 @@ import {
 import { completeIfPaid } from "@/lib/payouts/transfer-complete";
 import { recordLegTransfer } from "@/lib/payouts/transfer-leg";
 
-import { createPayout, createTransferAttempt } from "../../support/factories";
+import { createPayout, createPayoutTransfer, createTransferAttempt } from "../../support/factories";
 
 const ctx = () => resolveContext({ db, actor: ENGINE_ACTOR });
 
-type TLegInput = Partial<Pick<PayoutTransfer, "status" | "amountVersion" | "kind" | "stripeTransferId" | "chargeRefundId">> & {
-  amount?: number;
-};
-
-async function addLeg(payout: Payout, leg: number, input: TLegInput = {}): Promise<PayoutTransfer> {
-  const amount = input.amount ?? payout.amount;
-  return db.payoutTransfer.create({
-    data: {
-      payoutId: payout.id,
-      kind: input.kind ?? "payout",
-      amountVersion: input.amountVersion ?? payout.amountVersion,
-      leg,
-      payoutAmount: amount,
-      amount,
-      currency: payout.currency,
-      status: input.status ?? "pending",
-      stripeTransferId: input.stripeTransferId ?? null,
-      chargeRefundId: input.chargeRefundId ?? null,
-      idempotencyKey: `test-${payout.id}-${leg}-${randomUUID()}`,
-    },
-  });
-}
+const addLeg = createPayoutTransfer;
 
 const made = (leg: PayoutTransfer) => ({
   id: `tr_${randomUUID().replaceAll("-", "").slice(0, 20)}`,

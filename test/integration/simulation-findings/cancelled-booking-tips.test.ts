@@ -12,9 +12,11 @@ import { expect, it } from "vitest";
 import { resolveContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import { lockBooking } from "@/lib/payouts/lock-booking";
+import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { settleTipsThatWaited } from "@/lib/payouts/sync-payout-with-booking";
 import { addTip } from "@/lib/tips/add-tip";
 
+import { afterTransferWorld } from "../../support/after-transfer";
 import { cancelBookingByWebhook, sendBookingEvent } from "../../support/booking-webhook";
 import { HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
@@ -25,29 +27,6 @@ const h = appEngineHarness();
 
 const cancelBooking = (bookingId: string, cancelledAt = h.clock.now()) => cancelBookingByWebhook(bookingId, cancelledAt);
 
-async function platformDispute(bookingId: string, refundedAmount: number) {
-  const booking = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
-  const disputeId = `dsp_${randomUUID()}`;
-  const at = h.clock.now().toISOString();
-  for (const event of [
-    {
-      id: `evt_${randomUUID()}`,
-      type: "dispute.opened",
-      createdAt: at,
-      data: { disputeId, bookingId: booking.externalId, reason: "not as described", openedAt: at, scope: "booking" },
-    },
-    {
-      id: `evt_${randomUUID()}`,
-      type: "dispute.resolved",
-      createdAt: at,
-      data: { disputeId, bookingId: booking.externalId, resolvedAt: at, outcome: "partial", refundedAmount },
-    },
-  ]) {
-    expect((await sendBookingEvent(event)).status).toBe(200);
-    expect(await db.webhookEvent.findFirstOrThrow({ where: { externalId: event.id } })).toMatchObject({ status: "processed" });
-  }
-}
-
 async function bookingPaidBy(amount: number) {
   const charge = h.fake.createCharge({ amount, currency: "usd" });
   const completedAt = h.clock.now();
@@ -55,14 +34,7 @@ async function bookingPaidBy(amount: number) {
   return { bookingId, chargeId: charge.id, completedAt };
 }
 
-async function refund(chargeId: string, amount: number, status: "pending" | "succeeded" = "succeeded") {
-  const made = h.fake.refundCharge(chargeId, { amount, status });
-  await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(chargeId) }));
-  return made;
-}
-
-const refundFails = (refundId: string) =>
-  sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refundId, "failed", "expired_or_canceled_card") }));
+const { refundCharge: refund, refundFails, platformDisputeRefunds } = afterTransferWorld(h);
 
 async function tip(bookingId: string, amount: number, tippedAt: Date, extra: { chargeId?: string; receivedAt?: Date } = {}) {
   const { tip: t } = await addTip(h.ctx(), {
@@ -206,11 +178,10 @@ it("a tip on the booking's own charge, the charge fully refunded, rejected at th
 it("a platform dispute refund on a cancelled payout is applied once, and the payout is never sent", async () => {
   const { bookingId } = await bookingPaidBy(4_000);
   await cancelBooking(bookingId);
-  await platformDispute(bookingId, 1_500);
+  await platformDisputeRefunds(bookingId, 1_500);
   const p = await payoutOf(bookingId);
   expect(p).toMatchObject({ status: "cancelled", refundedAmount: 1_500, amount: 2_500 });
   h.clock.advance(72 * HOUR);
-  const { sweepPayouts } = await import("@/lib/payouts/sweep-payouts");
   await sweepPayouts(h.ctx(), h.stripe);
   await h.run("transfer", transferEvent(p.id));
   expect(h.transfersFor(p.id)).toHaveLength(0);

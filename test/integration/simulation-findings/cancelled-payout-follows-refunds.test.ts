@@ -14,6 +14,7 @@ import { cancelPayout } from "@/lib/payouts/cancel-payout";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 import { addTip } from "@/lib/tips/add-tip";
 
+import { afterTransferWorld } from "../../support/after-transfer";
 import { cancelBookingByWebhook } from "../../support/booking-webhook";
 import { ADMIN_ACTOR, HOUR, payoutOf, transferEvent } from "../../support/engine";
 import { stripeEvent } from "../../support/stripe-fixtures";
@@ -31,14 +32,7 @@ async function bookingPaidBy(amount: number) {
   return { bookingId, chargeId: charge.id };
 }
 
-async function refund(chargeId: string, amount: number, status: "pending" | "succeeded" = "succeeded") {
-  const made = h.fake.refundCharge(chargeId, { amount, status });
-  await sendProcessed(stripeEvent({ type: "charge.refunded", object: h.fake.charge(chargeId) }));
-  return made;
-}
-
-const refundFails = (refundId: string) =>
-  sendProcessed(stripeEvent({ type: "refund.failed", object: h.fake.setRefundStatus(refundId, "failed", "expired_or_canceled_card") }));
+const { refundCharge: refund, refundFails } = afterTransferWorld(h);
 
 async function closedAsFullyRefunded(bookingId: string) {
   // Due and past the tip window: the sweep closes it.
