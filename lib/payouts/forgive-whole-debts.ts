@@ -73,3 +73,41 @@ export async function forgiveWholeDebts(
   }
   return left;
 }
+
+/**
+ * What is left of a give-back once the debts that fit were forgiven whole (forgiveWholeDebts) is
+ * smaller than each open debt left: it lowers the newest by that much, audited
+ * (`provider.debt_reduced`). Nothing was taken from the provider for a debt, so nothing of it may be
+ * repaid, and a debt left whole would claim more than the refunds now take. The debts are read
+ * again (forgiving locked them, and recoveries from later payouts may have taken part of them).
+ * Returns what is left: nothing once a debt was lowered.
+ */
+export async function lowerNewestDebt(
+  tx: Tx,
+  debtIds: readonly string[],
+  left: number,
+  entry: {
+    audit: Pick<TAuditEntry, "actor" | "runId" | "requestId">;
+    payoutId: string;
+    reason: string;
+    /** Added to the entry's `after` (the repayment it belongs to). */
+    after?: Record<string, Prisma.InputJsonValue>;
+  },
+): Promise<number> {
+  if (left <= 0 || debtIds.length === 0) return left;
+  const current = await tx.providerDebt.findMany({ where: { id: { in: [...debtIds] }, status: "open" }, orderBy: { createdAt: "desc" } });
+  const partly = current.find((d) => d.amount - d.recoveredAmount > left);
+  if (!partly) return left;
+  const remaining = partly.amount - left;
+  await tx.providerDebt.update({ where: { id: partly.id }, data: { amount: remaining } });
+  await recordAudit(tx, {
+    ...entry.audit,
+    action: "provider.debt_reduced",
+    entityType: "payout",
+    entityId: entry.payoutId,
+    reason: entry.reason,
+    before: { debtId: partly.id, amount: partly.amount, currency: partly.currency },
+    after: { debtId: partly.id, amount: remaining, currency: partly.currency, ...entry.after },
+  });
+  return 0;
+}

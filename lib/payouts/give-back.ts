@@ -6,7 +6,7 @@ import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
-import { forgiveWholeDebts } from "./forgive-whole-debts";
+import { forgiveWholeDebts, lowerNewestDebt } from "./forgive-whole-debts";
 import { mulDivFloor } from "./plan-transfers";
 import type { TClaimAudit, TRefundClaim } from "./refund-claim";
 
@@ -76,29 +76,12 @@ export async function giveBack(
     reason: `${claim.afterTransferReason}: the refund the debt recovered failed`,
     now,
   });
-  // What is left is smaller than any open debt: it lowers the newest by that much. Nothing was
-  // taken from the provider for a debt, so nothing of it may be repaid (repayments send only
-  // what reversals actually took), and a debt left whole would claim more than the refunds took.
-  // (Read again: forgiving locked them, and recoveries from later payouts may have taken part of them.)
-  const current = await tx.providerDebt.findMany({
-    where: { id: { in: debts.map((d) => d.id) }, status: "open" },
-    orderBy: { createdAt: "desc" },
-  });
-  const partly = left > 0 ? current.find((d) => d.amount - d.recoveredAmount > left) : undefined;
-  if (partly) {
-    const remaining = partly.amount - left;
-    await tx.providerDebt.update({ where: { id: partly.id }, data: { amount: remaining } });
-    await recordAudit(tx, {
-      ...audit,
-      action: "provider.debt_reduced",
-      entityType: "payout",
-      entityId: payout.id,
-      reason: `${claim.afterTransferReason}: part of the refund the debt recovered failed`,
-      before: { debtId: partly.id, amount: partly.amount, currency: partly.currency },
-      after: { debtId: partly.id, amount: remaining, currency: partly.currency },
-    });
-    left = 0;
-  }
+  left = await lowerNewestDebt(
+    tx,
+    debts.map((d) => d.id),
+    left,
+    { audit, payoutId: payout.id, reason: `${claim.afterTransferReason}: part of the refund the debt recovered failed` },
+  );
 
   await tx.chargeRefund.update({ where: { id: claim.link.chargeRefundId }, data: { appliedAt: now } });
   if (left <= 0) return null;

@@ -12,7 +12,7 @@ import { createTransfer, findRepaymentFor, repaymentIdempotencyKey } from "@/lib
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
 
 import { changePayout } from "./change-payout";
-import { forgiveWholeDebts } from "./forgive-whole-debts";
+import { forgiveWholeDebts, lowerNewestDebt } from "./forgive-whole-debts";
 import { lockPayoutAndBooking } from "./lock-booking";
 import { transferGroupFor } from "./payout-transfers";
 import { mulDivFloor } from "./plan-transfers";
@@ -156,7 +156,8 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
  * repayment's charge (reversals still in flight when the refund failed, so not cancelled then, and
  * refused by Stripe since) are forgiven, whole ones, newest first, while they fit in the
  * repayment, as give-back.ts giveBack does for those refused before: what they stand
- * for was never taken. Then it is never more than the provider lost and was not given back yet
+ * for was never taken; and the part of the repayment nothing took lowers the newest of those left
+ * (lowerNewestDebt), as giveBack does too. Then it is never more than the provider lost and was not given back yet
  * (what reversals took, and what refunds took off the payout before its transfer), nor more than
  * the rules still owe them beyond what they hold and what else is on its way (providerPosition: a
  * refund or dispute settled since the repayment was asked for takes its part of it); a cut is
@@ -196,6 +197,22 @@ async function amountToRepay(
     const forgiven = left;
     // Never more than reversals took and refunds took off the payout before its transfer, not given back yet.
     const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;
+    // What nothing took stands for a debt that is too big now (a reversal refused after the refund
+    // failed, larger than what came back): it lowers the newest of those left (seed 63596).
+    if (left > taken) {
+      const rest = await lowerNewestDebt(
+        tx,
+        debts.map((d) => d.id),
+        left - taken,
+        {
+          audit,
+          payoutId: repayment.payoutId,
+          reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: part of the refund the debt recovered failed`,
+          after: { repaymentId },
+        },
+      );
+      left = taken + rest;
+    }
     // Never more than the rules still owe beyond what the provider holds and what else is on its way.
     const { owed, held, onItsWay } = await providerPosition(tx, payout);
     const stillOwed = owed - held - (onItsWay - repayment.payoutAmount);
