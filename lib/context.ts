@@ -28,6 +28,18 @@ export function timingFromEnv(): TTimingRules {
   return { payoutDelayHours: env.PAYOUT_DELAY_HOURS, tipWindowHours: env.TIP_WINDOW_HOURS };
 }
 
+const defaultGates = new WeakMap<PrismaClient, TStripeWriteGate>();
+
+/** The process's write gate of a database (one, so that the writes asking at once take their slots together). */
+function defaultWriteGate(db: PrismaClient): TStripeWriteGate {
+  let gate = defaultGates.get(db);
+  if (!gate) {
+    gate = stripeWriteGate(db);
+    defaultGates.set(db, gate);
+  }
+  return gate;
+}
+
 export function resolveContext(ctx: TServiceContext) {
   return {
     ...ctx,
@@ -36,7 +48,7 @@ export function resolveContext(ctx: TServiceContext) {
     runId: ctx.runId ?? null,
     requestId: ctx.requestId ?? null,
     sourceEventId: ctx.sourceEventId ?? null,
-    stripeWrites: ctx.stripeWrites ?? stripeWriteGate(ctx.db),
+    stripeWrites: ctx.stripeWrites ?? defaultWriteGate(ctx.db),
   };
 }
 

@@ -1,6 +1,7 @@
 import "server-only";
 
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
+import { coalesce } from "@/lib/coalesce";
 import { inngest } from "@/lib/inngest/client";
 
 import { noteOutboxTried } from "./outbox-scope";
@@ -28,15 +29,57 @@ type TClaimed = { id: string; eventId: string; name: string; data: string; creat
  * different orders. On failure they stay unsent with the error recorded and the claim let go,
  * and the workflow engine is marked unreachable for the Overview. A publisher that dies after
  * claiming leaves its events to the next one once the claim runs out (the sweep resends all).
+ *
+ * The work's own events (`eventIds`, sent with Inngest's client at the present time) of calls made
+ * at once in this process go together (coalesce.ts): one claim, one send and one mark for all.
  */
 export async function publishOutbox(
   db: PrismaClient,
   options: { eventIds?: string[]; limit?: number; send?: TSend; now?: Date } = {},
 ): Promise<TPublishResult> {
+  if (options.eventIds?.length === 0) return { sent: 0, failed: 0 };
+  if (options.eventIds && !options.send && !options.now) {
+    const result = await publisherOf(db)(options.eventIds);
+    // Sent, or tried and left for the sweep, or sent already (or being sent) by another publisher.
+    noteOutboxTried(options.eventIds);
+    return result;
+  }
   const now = options.now ?? new Date();
   const limit = options.limit ?? 200;
-  if (options.eventIds?.length === 0) return { sent: 0, failed: 0 };
-  const only = options.eventIds ? Prisma.sql`AND "eventId" = ANY(${options.eventIds}::text[])` : Prisma.empty;
+  const pending = await claimEvents(db, options.eventIds ?? null, limit);
+  // Tried now (sent, or left with the error for the sweep); those asked for and not claimed are sent
+  // already or being sent by another publisher. The work that wrote them need not send them again.
+  noteOutboxTried(options.eventIds && pending.length < limit ? options.eventIds : pending.map((e) => e.eventId));
+  const result = await sendClaimed(db, pending, options.send ?? defaultSend, now);
+  return { sent: result.sent.size, failed: result.failed.size, ...(result.error ? { error: result.error } : {}) };
+}
+
+const publishers = new WeakMap<PrismaClient, (eventIds: string[]) => Promise<TPublishResult>>();
+
+/** The process's coalesced publisher of given events through `db` (publishOutbox with `eventIds`). */
+function publisherOf(db: PrismaClient): (eventIds: string[]) => Promise<TPublishResult> {
+  let publisher = publishers.get(db);
+  if (!publisher) {
+    publisher = coalesce(
+      async (asked: readonly string[][]) => {
+        const all = [...new Set(asked.flat())];
+        const result = await sendClaimed(db, await claimEvents(db, all, all.length), defaultSend, new Date());
+        return asked.map((eventIds) => {
+          const sent = eventIds.filter((id) => result.sent.has(id)).length;
+          const failed = eventIds.filter((id) => result.failed.has(id)).length;
+          return { sent, failed, ...(failed > 0 && result.error ? { error: result.error } : {}) };
+        });
+      },
+      { maxBatch: 100, maxInFlight: 2 },
+    );
+    publishers.set(db, publisher);
+  }
+  return publisher;
+}
+
+/** Claims up to `limit` unsent events no publisher holds (of `eventIds` only, when given), oldest first. */
+async function claimEvents(db: PrismaClient, eventIds: readonly string[] | null, limit: number): Promise<TClaimed[]> {
+  const only = eventIds ? Prisma.sql`AND "eventId" = ANY(${eventIds}::text[])` : Prisma.empty;
   const pending = await db.$queryRaw<TClaimed[]>`
     UPDATE "OutboxEvent" SET "claimedUntil" = clock_timestamp() + ${OUTBOX_CLAIM_MS} * interval '1 millisecond'
     WHERE id IN (
@@ -46,18 +89,22 @@ export async function publishOutbox(
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING id::text AS id, "eventId", name, data::text AS data, "createdAt"`;
-  // Tried now (sent, or left with the error for the sweep); those asked for and not claimed are sent
-  // already or being sent by another publisher. The work that wrote them need not send them again.
-  noteOutboxTried(options.eventIds && pending.length < limit ? options.eventIds : pending.map((e) => e.eventId));
-  if (pending.length === 0) return { sent: 0, failed: 0 };
   // RETURNING gives no order: send oldest first, as claimed.
-  pending.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
-  const ids = pending.map((e) => e.id);
+  return pending.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+}
 
+/** Sends the claimed events in one call, then marks them sent, or records the error and lets the claim go. */
+async function sendClaimed(
+  db: PrismaClient,
+  pending: TClaimed[],
+  send: TSend,
+  now: Date,
+): Promise<{ sent: Set<string>; failed: Set<string>; error?: string }> {
+  if (pending.length === 0) return { sent: new Set(), failed: new Set() };
+  const ids = pending.map((e) => e.id);
+  const eventIds = new Set(pending.map((e) => e.eventId));
   try {
-    await (options.send ?? defaultSend)(
-      pending.map((e) => ({ id: e.eventId, name: e.name, data: JSON.parse(e.data) as Record<string, unknown> })),
-    );
+    await send(pending.map((e) => ({ id: e.eventId, name: e.name, data: JSON.parse(e.data) as Record<string, unknown> })));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const mark = db.$executeRaw`
@@ -66,7 +113,7 @@ export async function publishOutbox(
     const ops: Prisma.PrismaPromise<unknown>[] = [mark];
     if (await engineStateNeedsWrite(db, false, now)) ops.push(recordEngineState(db, { reachable: false, error: message, now }));
     await db.$transaction(ops);
-    return { sent: 0, failed: pending.length, error: message };
+    return { sent: new Set(), failed: eventIds, error: message };
   }
 
   const mark = db.$executeRaw`
@@ -75,7 +122,7 @@ export async function publishOutbox(
   const ops: Prisma.PrismaPromise<unknown>[] = [mark];
   if (await engineStateNeedsWrite(db, true, now)) ops.push(recordEngineState(db, { reachable: true, error: null, now }));
   await db.$transaction(ops);
-  return { sent: pending.length, failed: 0 };
+  return { sent: eventIds, failed: new Set() };
 }
 
 /** How stale the recorded engine state may get while nothing changes (the Overview shows its time). */

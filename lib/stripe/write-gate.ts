@@ -1,14 +1,15 @@
 import "server-only";
 
 import type { PrismaClient } from "@/generated/prisma/client";
+import { coalesce } from "@/lib/coalesce";
 import { getEnv } from "@/lib/env";
 
 import { classifyStripeError, isTurnedAway, type TStripeFailure } from "./classify-error";
 
 // Every Stripe write (transfers, reversals, repayments) passes this gate. It keeps all of them
 // together, across every server and function, under one rate: a shared slot in PostgreSQL
-// (generic cell rate algorithm: each write takes the next free slot with one UPDATE and waits
-// for it), spaced 10 % wider than 1/rate so that network jitter cannot put more than `perSecond`
+// (generic cell rate algorithm: each write takes the next free slot with one UPDATE, or with the
+// writes that asked at the same time in this process, and waits for it), spaced 10 % wider than 1/rate so that network jitter cannot put more than `perSecond`
 // requests into any second at Stripe; a write that wakes too late for its slot (a busy event
 // loop delays timers by tens or hundreds of milliseconds) takes a new one rather than bunch up
 // with the next slots' writes. Inngest's throttle on the functions (inngest/functions)
@@ -58,20 +59,32 @@ export function stripeWriteGate(db: PrismaClient, options: TStripeWriteGateOptio
   const maxRetries = options.maxRetries ?? 5;
   const base = options.baseBackoffMs ?? 500;
   const sleep = options.sleep ?? defaultSleep;
+  // Slots asked for while another ask is on its way to PostgreSQL are taken together, one after
+  // the other, in one statement (coalesce.ts): as many slots as asks, each ask given the start of
+  // its own, in this process's clock (the time the statement was sent plus the wait it returned).
+  const take = coalesce(
+    async (asks: readonly null[]) => {
+      const span = asks.length * spacingMs;
+      const asked = performance.now();
+      const [row] = await db.$queryRaw<{ waitMs: number }[]>`
+        INSERT INTO "RateLimit" ("key", "nextSlotAt") VALUES (${RATE_KEY}, clock_timestamp() + ${span} * interval '1 millisecond')
+        ON CONFLICT ("key") DO UPDATE
+          SET "nextSlotAt" = greatest("RateLimit"."nextSlotAt", clock_timestamp()) + ${span} * interval '1 millisecond'
+        RETURNING greatest(0, extract(epoch FROM ("nextSlotAt" - ${span} * interval '1 millisecond' - clock_timestamp())) * 1000)::float8 AS "waitMs"`;
+      const first = asked + (row?.waitMs ?? 0);
+      return asks.map((_, i) => first + i * spacingMs);
+    },
+    { maxInFlight: 1 },
+  );
   return {
     async acquire() {
       for (let retake = 0; ; retake++) {
-        const asked = performance.now();
-        const [row] = await db.$queryRaw<{ waitMs: number }[]>`
-          INSERT INTO "RateLimit" ("key", "nextSlotAt") VALUES (${RATE_KEY}, clock_timestamp() + ${spacingMs} * interval '1 millisecond')
-          ON CONFLICT ("key") DO UPDATE
-            SET "nextSlotAt" = greatest("RateLimit"."nextSlotAt", clock_timestamp()) + ${spacingMs} * interval '1 millisecond'
-          RETURNING greatest(0, extract(epoch FROM ("nextSlotAt" - ${spacingMs} * interval '1 millisecond' - clock_timestamp())) * 1000)::float8 AS "waitMs"`;
-        const waitMs = row?.waitMs ?? 0;
+        const slotAt = await take(null);
+        const waitMs = slotAt - performance.now();
         if (waitMs > 0) await sleep(Math.ceil(waitMs));
         // Woken late (a busy event loop, a slow answer): sent now, this write would share a second
         // with the writes of the slots after its own. Give the slot up and take the next free one.
-        const late = performance.now() - (asked + waitMs);
+        const late = performance.now() - slotAt;
         if (late <= LATE_START_MS || retake >= MAX_RETAKES) return;
       }
     },

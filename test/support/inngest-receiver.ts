@@ -9,6 +9,8 @@ export type TReceivedEvent = { id?: string; name: string; data: Record<string, u
 export type TInngestReceiver = {
   url: string;
   events(): TReceivedEvent[];
+  /** The sends received (POST /e/…), each carrying one or more events. */
+  sends(): number;
   /** While down, every request fails (connection closed), as when Inngest is unreachable. */
   setDown(down: boolean): void;
   clear(): void;
@@ -17,6 +19,7 @@ export type TInngestReceiver = {
 
 export async function startInngestReceiver(): Promise<TInngestReceiver> {
   const received: TReceivedEvent[] = [];
+  let sends = 0;
   let down = false;
   const server: Server = createServer((req, res) => {
     if (down) {
@@ -30,6 +33,7 @@ export async function startInngestReceiver(): Promise<TInngestReceiver> {
         const body: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "[]");
         const events = (Array.isArray(body) ? body : [body]) as TReceivedEvent[];
         received.push(...events);
+        sends++;
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ids: events.map((e, i) => e.id ?? `evt_${received.length + i}`), status: 200 }));
         return;
@@ -42,11 +46,13 @@ export async function startInngestReceiver(): Promise<TInngestReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     events: () => [...received],
+    sends: () => sends,
     setDown: (value) => {
       down = value;
     },
     clear: () => {
       received.length = 0;
+      sends = 0;
     },
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
