@@ -30,14 +30,39 @@ const ATTEMPT_DATES = dateFieldsOf<TransferAttempt>()(["startedAt", "finishedAt"
 const TRANSFER_COLUMNS = columnsOf(Prisma.PayoutTransferScalarFieldEnum);
 const ATTEMPT_COLUMNS = columnsOf(Prisma.TransferAttemptScalarFieldEnum);
 
-function completionColumns(payoutId: string, also: { ids: readonly string[]; stripeTransferIds: readonly string[] }): Prisma.Sql {
+/**
+ * The completion facts' columns of one payout, named by SQL expressions: parameters for one payout,
+ * or the columns of a row of many (readOutcomeFactsOfMany).
+ */
+function completionColumns(payoutId: Prisma.Sql, also: { ids: Prisma.Sql; stripeTransferIds: Prisma.Sql }): Prisma.Sql {
   return Prisma.sql`
     (SELECT coalesce(json_agg(t ORDER BY t."createdAt", t.id), '[]'::json)
        FROM (SELECT ${TRANSFER_COLUMNS} FROM "PayoutTransfer"
-             WHERE "payoutId" = ${payoutId}::uuid OR id = ANY(${also.ids}::uuid[]) OR "stripeTransferId" = ANY(${also.stripeTransferIds}::text[])) t) AS "transfers",
+             WHERE "payoutId" = ${payoutId} OR id = ANY(${also.ids}) OR "stripeTransferId" = ANY(${also.stripeTransferIds})) t) AS "transfers",
     (SELECT coalesce(json_agg(a ORDER BY a."createdAt", a.id), '[]'::json)
        FROM (SELECT id, kind, "createdAt" FROM "Alert"
-             WHERE "payoutId" = ${payoutId}::uuid AND "acknowledgedAt" IS NULL AND kind = ANY(${TRANSFER_FAILURE_ALERT_KINDS}::text[])) a) AS "alerts"`;
+             WHERE "payoutId" = ${payoutId} AND "acknowledgedAt" IS NULL AND kind = ANY(${TRANSFER_FAILURE_ALERT_KINDS}::text[])) a) AS "alerts"`;
+}
+
+/** The outcome facts' columns beside the completion facts' (readOutcomeFacts, readOutcomeFactsOfMany). */
+function outcomeColumns(ids: { payoutId: Prisma.Sql; bookingId: Prisma.Sql; attemptId: Prisma.Sql }): Prisma.Sql {
+  return Prisma.sql`
+      (SELECT coalesce(json_agg(a), '[]'::json)
+         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE "payoutId" = ${ids.payoutId}
+               ORDER BY "attemptNumber" DESC LIMIT 1) a) AS "latest",
+      (SELECT coalesce(json_agg(a), '[]'::json)
+         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE id = ${ids.attemptId}) a) AS "attempt",
+      (SELECT count(*)::int FROM "Tip"
+         WHERE "bookingId" = ${ids.bookingId} AND status = 'accepted' AND "payoutId" IS NULL) AS "waitingTips"`;
+}
+
+function outcomeFactsOf(row: Record<string, unknown>): TOutcomeFacts {
+  return {
+    ...completionFactsOf(row),
+    latest: rowsFromJson<TransferAttempt>(row.latest, ATTEMPT_DATES)[0] ?? null,
+    attempt: rowsFromJson<TransferAttempt>(row.attempt, ATTEMPT_DATES)[0] ?? null,
+    waitingTips: Number(row.waitingTips),
+  };
 }
 
 function completionFactsOf(row: Record<string, unknown>): TCompletionFacts {
@@ -49,7 +74,8 @@ function completionFactsOf(row: Record<string, unknown>): TCompletionFacts {
 
 /** The payout's transfers and open failure alerts, in one read. Call with the payout locked. */
 export async function readCompletionFacts(tx: Tx, payoutId: string): Promise<TCompletionFacts> {
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT ${completionColumns(payoutId, { ids: [], stripeTransferIds: [] })}`;
+  const none = { ids: Prisma.sql`${[]}::uuid[]`, stripeTransferIds: Prisma.sql`${[]}::text[]` };
+  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT ${completionColumns(Prisma.sql`${payoutId}::uuid`, none)}`;
   if (!row) throw new Error(`Reading the completion facts of payout ${payoutId} returned no row.`);
   return completionFactsOf(row);
 }
@@ -61,26 +87,41 @@ export async function readCompletionFacts(tx: Tx, payoutId: string): Promise<TCo
  * the booking and the payout locked: all of it only changes under those locks, except alerts,
  * which an admin may acknowledge meanwhile (their writes are conditional on the alert being open).
  */
-export async function readOutcomeFacts(
-  tx: Tx,
-  input: { payoutId: string; bookingId: string; attemptId: string; legIds: readonly string[]; stripeTransferIds: readonly string[] },
-): Promise<TOutcomeFacts> {
+export async function readOutcomeFacts(tx: Tx, input: TOutcomeFactsInput): Promise<TOutcomeFacts> {
   const [row] = await tx.$queryRaw<Record<string, unknown>[]>`
-    SELECT ${completionColumns(input.payoutId, { ids: input.legIds, stripeTransferIds: input.stripeTransferIds })},
-      (SELECT coalesce(json_agg(a), '[]'::json)
-         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE "payoutId" = ${input.payoutId}::uuid
-               ORDER BY "attemptNumber" DESC LIMIT 1) a) AS "latest",
-      (SELECT coalesce(json_agg(a), '[]'::json)
-         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE id = ${input.attemptId}::uuid) a) AS "attempt",
-      (SELECT count(*)::int FROM "Tip"
-         WHERE "bookingId" = ${input.bookingId}::uuid AND status = 'accepted' AND "payoutId" IS NULL) AS "waitingTips"`;
+    SELECT ${completionColumns(Prisma.sql`${input.payoutId}::uuid`, {
+      ids: Prisma.sql`${input.legIds}::uuid[]`,
+      stripeTransferIds: Prisma.sql`${input.stripeTransferIds}::text[]`,
+    })},
+    ${outcomeColumns({
+      payoutId: Prisma.sql`${input.payoutId}::uuid`,
+      bookingId: Prisma.sql`${input.bookingId}::uuid`,
+      attemptId: Prisma.sql`${input.attemptId}::uuid`,
+    })}`;
   if (!row) throw new Error(`Reading the outcome facts of payout ${input.payoutId} returned no row.`);
-  return {
-    ...completionFactsOf(row),
-    latest: rowsFromJson<TransferAttempt>(row.latest, ATTEMPT_DATES)[0] ?? null,
-    attempt: rowsFromJson<TransferAttempt>(row.attempt, ATTEMPT_DATES)[0] ?? null,
-    waitingTips: Number(row.waitingTips),
-  };
+  return outcomeFactsOf(row);
+}
+
+export type TOutcomeFactsInput = {
+  payoutId: string;
+  bookingId: string;
+  attemptId: string;
+  legIds: readonly string[];
+  stripeTransferIds: readonly string[];
+};
+
+/**
+ * readOutcomeFacts of several attempts' outcomes (of different payouts) in one statement, by
+ * payout id. Call with every booking and payout locked.
+ */
+export async function readOutcomeFactsOfMany(tx: Tx, inputs: readonly TOutcomeFactsInput[]): Promise<Map<string, TOutcomeFacts>> {
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT x."payoutId"::text AS "payoutId",
+      ${completionColumns(Prisma.sql`x."payoutId"`, { ids: Prisma.sql`x."legIds"`, stripeTransferIds: Prisma.sql`x."stripeTransferIds"` })},
+      ${outcomeColumns({ payoutId: Prisma.sql`x."payoutId"`, bookingId: Prisma.sql`x."bookingId"`, attemptId: Prisma.sql`x."attemptId"` })}
+    FROM jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb)
+      AS x("payoutId" uuid, "bookingId" uuid, "attemptId" uuid, "legIds" uuid[], "stripeTransferIds" text[])`;
+  return new Map(rows.map((row) => [String(row.payoutId), outcomeFactsOf(row)]));
 }
 
 /** The facts with a transfer as it was written (PayoutTransfer update … RETURNING), replacing the row read. */

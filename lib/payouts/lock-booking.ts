@@ -83,3 +83,42 @@ async function withProvider(tx: Tx, booking: Booking | undefined, notFound: () =
   if (!provider) throw new NotFoundError("Provider", booking.providerId);
   return { ...booking, provider };
 }
+
+export type TLockedPayout = Awaited<ReturnType<typeof lockPayoutAndBooking>>;
+
+/**
+ * lockPayoutAndBooking for several payouts at once, in the same two statements: every booking's
+ * lock, in the order of their ids (so that two such locks of overlapping sets queue up rather
+ * than deadlock), then every payout's lock, in the order of theirs, with its booking's provider
+ * read and open disputes counted once all the booking locks are held. A payout that does not exist
+ * is left out of the map.
+ */
+export async function lockPayoutsAndBookings(tx: Tx, payoutIds: readonly string[]): Promise<Map<string, TLockedPayout>> {
+  const bookings = await tx.$queryRaw<Booking[]>`
+    SELECT ${BOOKING_COLUMNS} FROM "Booking"
+    WHERE id IN (SELECT "bookingId" FROM "Payout" WHERE id = ANY(${payoutIds}::uuid[]))
+    ORDER BY id FOR UPDATE`;
+  const byId = new Map(bookings.map((b) => [b.id, b]));
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT ${PAYOUT_AND_PROVIDER_COLUMNS},
+      (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d.status = 'open') AS "openDisputes"
+    FROM "Payout" p
+    JOIN "Booking" b ON b.id = p."bookingId"
+    JOIN "Provider" pr ON pr.id = b."providerId"
+    WHERE p.id = ANY(${payoutIds}::uuid[])
+    ORDER BY p.id
+    FOR UPDATE OF p`;
+  const locked = new Map<string, TLockedPayout>();
+  for (const row of rows) {
+    const payout = rowPart<Payout>(row, PAYOUT_FIELDS, "payout");
+    const booking = byId.get(payout.bookingId);
+    // Its booking was not there to lock a moment ago: never for a payout (a payout's booking never changes).
+    if (!booking) throw new NotFoundError("Booking", payout.bookingId);
+    locked.set(payout.id, {
+      booking: { ...booking, provider: rowPart<Provider>(row, PROVIDER_FIELDS, "provider") },
+      payout,
+      openDisputes: Number(row.openDisputes),
+    });
+  }
+  return locked;
+}

@@ -8,11 +8,11 @@ import { classifyStripeError } from "@/lib/stripe/classify-error";
 
 import { readAttemptFacts, type TAttemptFacts } from "./attempt-facts";
 import { isAccountNotReadyRefusal, lookUpRefusedAccount } from "./hold-for-account-refusal";
+import { recordOutcomeTogether } from "./record-together";
 import { replaceStaleLegs } from "./replace-stale-legs";
 import { claimTransfer } from "./transfer-claim";
 import { executeTransfer } from "./transfer-execute";
 import { prepareFunding } from "./transfer-funding";
-import { recordTransferOutcome } from "./transfer-outcome";
 import { TURNED_AWAY_RETRY_MS, type TTransferResult } from "./transfer-types";
 
 // One whole attempt to transfer a payout, in steps that each stand alone (and that tests drive one
@@ -93,5 +93,5 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
     outcome.result.kind === "failed" && isAccountNotReadyRefusal(outcome.result.failure)
       ? await lookUpRefusedAccount(resolveContext(context), stripe, claimed.claim.destination)
       : undefined;
-  return recordTransferOutcome(context, claimed.claim, outcome, refusedAccount);
+  return recordOutcomeTogether(context, claimed.claim, outcome, refusedAccount);
 }

@@ -28,7 +28,8 @@ it("twenty writes asking at once take twenty consecutive slots, spaced by the ra
       waits.push(ms);
     },
   });
-  const [{ now: before }] = await db.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
+  const [start] = await db.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
+  const before = start!.now;
 
   await Promise.all(Array.from({ length: 20 }, () => gate.acquire()));
 
