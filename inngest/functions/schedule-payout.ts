@@ -4,7 +4,7 @@ import { defaultDeps, engineContext, type TEngineDeps } from "@/inngest/deps";
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
 import { inngest } from "@/lib/inngest/client";
 import { bookingCompleted } from "@/lib/inngest/events";
-import { refreshPayout } from "@/lib/payouts/refresh-payout";
+import { refreshPayoutTogether } from "@/lib/payouts/refresh-payout";
 import { schedulePayout } from "@/lib/payouts/schedule-payout";
 
 export const SCHEDULE_PAYOUT_FN = "schedule-payout";
@@ -28,7 +28,7 @@ export function createSchedulePayoutFunction(deps: TEngineDeps = defaultDeps) {
       await step.sleepUntil("wait-until-due", payout.eligibleAt);
 
       const due = await step.run("request-transfer-if-eligible", async () => {
-        const result = await withAfterCommitEffects(deps.db, () => refreshPayout(ctx(), { payoutId: payout.id }));
+        const result = await withAfterCommitEffects(deps.db, () => refreshPayoutTogether(ctx(), { payoutId: payout.id }));
         return { transferRequested: result.transferRequested, status: result.payout?.status ?? null };
       });
       return { payoutId: payout.id, ...due };

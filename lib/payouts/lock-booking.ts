@@ -122,3 +122,29 @@ export async function lockPayoutsAndBookings(tx: Tx, payoutIds: readonly string[
   }
   return locked;
 }
+
+const BOOKING_FIELDS = Prisma.BookingScalarFieldEnum;
+
+/**
+ * lockBookingOfPayout for several payouts at once: every booking locked in one statement, in the
+ * order of their ids (as lockPayoutsAndBookings), then every provider read in one statement once
+ * all the locks are held. By payout id; a payout that does not exist is left out.
+ */
+export async function lockBookingsOfPayouts(tx: Tx, payoutIds: readonly string[]): Promise<Map<string, TLockedBooking>> {
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT p.id::text AS "payoutId", ${prefixedColumnsOf(BOOKING_FIELDS, "b", "booking")}
+    FROM "Booking" b JOIN "Payout" p ON p."bookingId" = b.id
+    WHERE p.id = ANY(${payoutIds}::uuid[])
+    ORDER BY b.id FOR UPDATE OF b`;
+  const bookings = rows.map((row) => ({ payoutId: String(row.payoutId), booking: rowPart<Booking>(row, BOOKING_FIELDS, "booking") }));
+  const providerIds = [...new Set(bookings.map((b) => b.booking.providerId))];
+  const providers = await tx.$queryRaw<Provider[]>`SELECT ${PROVIDER_COLUMNS} FROM "Provider" WHERE id = ANY(${providerIds}::uuid[])`;
+  const providerById = new Map(providers.map((p) => [p.id, p]));
+  const locked = new Map<string, TLockedBooking>();
+  for (const { payoutId, booking } of bookings) {
+    const provider = providerById.get(booking.providerId);
+    if (!provider) throw new NotFoundError("Provider", booking.providerId);
+    locked.set(payoutId, { ...booking, provider });
+  }
+  return locked;
+}

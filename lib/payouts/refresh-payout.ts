@@ -1,8 +1,13 @@
 import "server-only";
 
-import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import type { AsyncResource } from "node:async_hooks";
 
-import { lockBooking, lockBookingOfPayout } from "./lock-booking";
+import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import type { Db } from "@/lib/db";
+import { NotFoundError } from "@/lib/errors";
+import { together, togetherPer } from "@/lib/together";
+
+import { lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
 import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
 
 /**
@@ -16,4 +21,43 @@ export async function refreshPayout(context: TServiceContext, input: { bookingId
     const booking = "bookingId" in input ? await lockBooking(tx, input.bookingId) : await lockBookingOfPayout(tx, input.payoutId);
     return syncPayoutWithBooking(tx, booking, ctx, { reason: "follow-up" });
   }, TX_OPTIONS);
+}
+
+/**
+ * refreshPayout of several payouts in one transaction: their bookings locked in one statement and
+ * their providers read in one (lockBookingsOfPayouts), then each payout re-derived as alone, in its
+ * caller's async context (`scopes`). All or nothing. One payout at most once.
+ */
+export async function refreshPayouts(
+  db: Db,
+  members: readonly { context: TServiceContext; payoutId: string }[],
+  scopes: readonly AsyncResource[],
+): Promise<TSyncResult[]> {
+  const payoutIds = members.map((m) => m.payoutId);
+  if (new Set(payoutIds).size !== payoutIds.length) throw new Error("refreshPayouts: one payout twice.");
+  return db.$transaction(async (tx) => {
+    const bookings = await lockBookingsOfPayouts(tx, payoutIds);
+    const results: TSyncResult[] = [];
+    for (const [i, { context, payoutId }] of members.entries()) {
+      const booking = bookings.get(payoutId);
+      if (!booking) throw new NotFoundError("Payout", payoutId);
+      results.push(
+        await scopes[i]!.runInAsyncScope(() => syncPayoutWithBooking(tx, booking, resolveContext(context), { reason: "follow-up" })),
+      );
+    }
+    return results;
+  }, TX_OPTIONS);
+}
+
+const refresherOf = togetherPer((db: Db) =>
+  together<{ context: TServiceContext; payoutId: string }, TSyncResult>({
+    alone: (m) => refreshPayout(m.context, { payoutId: m.payoutId }),
+    all: (members, scopes) => refreshPayouts(db, members, scopes),
+    key: (m) => m.payoutId,
+  }),
+);
+
+/** refreshPayout of a payout, with the refreshes other callers of this process make at the same moment (lib/together.ts). */
+export function refreshPayoutTogether(context: TServiceContext, input: { payoutId: string }): Promise<TSyncResult> {
+  return refresherOf(resolveContext(context).db)({ context, payoutId: input.payoutId });
 }

@@ -1,14 +1,17 @@
 import "server-only";
 
+import type { AsyncResource } from "node:async_hooks";
+
 import type { Payout, PayoutTransfer, TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
-import type { Tx } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
+import { NotFoundError } from "@/lib/errors";
 import { formatMoney } from "@/lib/money/format-money";
 
 import { changePayout } from "./change-payout";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
-import { lockPayoutAndBooking } from "./lock-booking";
+import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
 import { eligibilityFacts } from "./payout-facts";
 import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
 import { reserveDebtRecovery } from "./recover-debts";
@@ -25,135 +28,159 @@ import { MAX_TRANSFER_ATTEMPTS, PROCESSING_LEASE_MS, type TClaimResult } from ".
  */
 export async function claimTransfer(context: TServiceContext, input: { payoutId: string }): Promise<TClaimResult> {
   const ctx = resolveContext(context);
-  return ctx.db.$transaction(async (tx) => {
-    const { booking, payout, openDisputes } = await lockPayoutAndBooking(tx, input.payoutId);
-    const now = ctx.clock.now();
-    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
-    let claimed: Payout;
-    let stopBecause: TIneligibleReason[] | null = null;
-    // The plan made (or found) for the claim's amount version; claiming changes no amount, so it stays the plan.
-    let plannedAtClaim: PayoutTransfer[] | null = null;
+  return ctx.db.$transaction(async (tx) => claimLocked(tx, ctx, await lockPayoutAndBooking(tx, input.payoutId)), TX_OPTIONS);
+}
 
-    if (payout.status === "processing") {
-      const last = await tx.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" } });
-      const mine = last?.runId != null && last.runId === ctx.runId;
-      const leaseExpired = !payout.processingStartedAt || now.getTime() - payout.processingStartedAt.getTime() > PROCESSING_LEASE_MS;
-      if (!mine && !leaseExpired) return { kind: "skipped", reason: "in_flight", status: payout.status };
-      // The facts may have changed while the attempt waited (a cancellation, a dispute parked as "busy").
-      const eligibility = evaluateEligibility({ ...eligibilityFacts(payout, booking, openDisputes), status: "scheduled" }, now, {
-        ignoreDueTime: true,
-      });
-      if (!eligibility.eligible) stopBecause = eligibility.reasons;
-      claimed = await changePayout(tx, payout, {
-        data: { attempts: payout.attempts + 1, processingStartedAt: now },
-        audit: { ...audit, action: "payout.transfer_attempt_started", reason: `attempt ${payout.attempts + 1}` },
-      });
-    } else if (payout.status === "scheduled") {
-      const eligibility = evaluateEligibility(eligibilityFacts(payout, booking, openDisputes), now);
-      if (!eligibility.eligible) {
-        const reasons = eligibility.reasons;
-        if (reasons.includes("dispute_open") || reasons.includes("provider_account_not_ready")) {
-          const holdReason = reasons.includes("dispute_open") ? "dispute_open" : "provider_account_not_ready";
-          await changePayout(tx, payout, {
-            event: "hold",
-            data: { holdReason, holdNote: describeIneligibility(reasons) },
-            audit: { ...audit, action: "payout.held", reason: describeIneligibility(reasons) },
-          });
-          return { kind: "skipped", reason: "held", status: "on_hold", detail: describeIneligibility(reasons) };
-        }
-        if (reasons.includes("booking_cancelled")) {
-          // Scheduled although its booking was cancelled (the sweep used to release a partly paid
-          // one waiting for funds): the facts decide (cancelled, or held for review when part of it
-          // was paid), so it never stays scheduled with nothing left to move it.
-          const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(reasons) });
-          return {
-            kind: "skipped",
-            reason: "not_eligible",
-            status: synced.payout?.status ?? payout.status,
-            detail: describeIneligibility(reasons),
-          };
-        }
-        return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
-      }
-      // The provider's open debts in its currency are netted now, when it leaves for Stripe (recover-debts.ts).
-      const recovery = await reserveDebtRecovery(tx, payout, audit);
-      if (recovery.kind === "applied_to_debt") {
-        return {
-          kind: "skipped",
-          reason: "already_settled",
-          status: "applied_to_debt",
-          detail: `the provider's debts took all of it (${formatMoney(recovery.recovered, payout.currency)}): nothing is transferred`,
-        };
-      }
-      const netted = recovery.payout;
-      const plan = await ensureTransferPlan(tx, netted, booking);
-      if (plan.kind === "stale_legs") {
-        return {
-          kind: "skipped",
-          reason: "stale_legs",
-          status: payout.status,
-          detail: "transfers planned for an earlier amount are looked up at Stripe first",
-        };
-      }
-      if (plan.kind !== "planned") return holdForPlan(tx, ctx, netted, plan);
-      plannedAtClaim = plan.pending;
-      claimed = await changePayout(tx, netted, {
-        event: "claim",
-        data: { attempts: payout.attempts + 1, processingStartedAt: now },
-        audit: { ...audit, action: "payout.transfer_started", reason: `attempt ${payout.attempts + 1}` },
-      });
-    } else {
-      const reason = FINAL_STATUSES.includes(payout.status) ? "already_settled" : "not_eligible";
-      return { kind: "skipped", reason, status: payout.status };
+/**
+ * claimTransfer of several payouts in one transaction: every booking and payout locked in two
+ * statements (lockPayoutsAndBookings), then each claimed as alone, in its caller's async context
+ * (`scopes`). All or nothing: one that throws rolls them all back. One payout at most once.
+ */
+export async function claimTransfers(
+  db: Db,
+  members: readonly { context: TServiceContext; input: { payoutId: string } }[],
+  scopes: readonly AsyncResource[],
+): Promise<TClaimResult[]> {
+  const payoutIds = members.map((m) => m.input.payoutId);
+  if (new Set(payoutIds).size !== payoutIds.length) throw new Error("claimTransfers: one payout twice.");
+  return db.$transaction(async (tx) => {
+    const locked = await lockPayoutsAndBookings(tx, payoutIds);
+    const results: TClaimResult[] = [];
+    for (const [i, { context, input }] of members.entries()) {
+      const found = locked.get(input.payoutId);
+      if (!found) throw new NotFoundError("Payout", input.payoutId);
+      results.push(await scopes[i]!.runInAsyncScope(() => claimLocked(tx, resolveContext(context), found)));
     }
-
-    const plan: TPlanOutcome = plannedAtClaim
-      ? { kind: "planned", pending: plannedAtClaim }
-      : await ensureTransferPlan(tx, claimed, booking);
-    if (plan.kind !== "planned" && !stopBecause) {
-      // The amount cannot change while processing, so the plan made at the claim is still there.
-      throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
-    }
-    const pending = plan.kind === "planned" ? plan.pending : [];
-
-    const legs = pending.map((leg) => ({
-      legId: leg.id,
-      leg: leg.leg,
-      amountVersion: leg.amountVersion,
-      sourceChargeId: leg.sourceChargeId,
-      amount: leg.amount,
-      currency: leg.currency,
-      idempotencyKey: legKey(leg),
-    }));
-    const first = legs[0];
-    const { id: attemptId, attemptNumber } = await recordAttempt(tx, {
-      payoutId: claimed.id,
-      amount: first?.amount ?? claimed.amount,
-      currency: first?.currency ?? claimed.currency,
-      amountVersion: claimed.amountVersion,
-      idempotencyKey: first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
-      runId: ctx.runId,
-    });
-    return {
-      kind: "claimed",
-      claim: {
-        payoutId: claimed.id,
-        attemptId,
-        attemptNumber,
-        amount: claimed.amount,
-        currency: claimed.currency,
-        amountVersion: claimed.amountVersion,
-        // eligibility guaranteed an account id when the payout was claimed
-        destination: booking.provider.stripeAccountId ?? "",
-        transferGroup: transferGroupFor(booking),
-        legs,
-        recordedTransferIds: await knownTransferIds(tx, claimed.id),
-        lookupFirst: attemptNumber > 1,
-        lookupOnly: claimed.attempts > MAX_TRANSFER_ATTEMPTS,
-        stopBecause,
-      },
-    };
+    return results;
   }, TX_OPTIONS);
+}
+
+/** The claim of a payout whose booking and payout this transaction has locked (claimTransfer). */
+async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, openDisputes }: TLockedPayout): Promise<TClaimResult> {
+  const now = ctx.clock.now();
+  const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+  let claimed: Payout;
+  let stopBecause: TIneligibleReason[] | null = null;
+  // The plan made (or found) for the claim's amount version; claiming changes no amount, so it stays the plan.
+  let plannedAtClaim: PayoutTransfer[] | null = null;
+
+  if (payout.status === "processing") {
+    const last = await tx.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" } });
+    const mine = last?.runId != null && last.runId === ctx.runId;
+    const leaseExpired = !payout.processingStartedAt || now.getTime() - payout.processingStartedAt.getTime() > PROCESSING_LEASE_MS;
+    if (!mine && !leaseExpired) return { kind: "skipped", reason: "in_flight", status: payout.status };
+    // The facts may have changed while the attempt waited (a cancellation, a dispute parked as "busy").
+    const eligibility = evaluateEligibility({ ...eligibilityFacts(payout, booking, openDisputes), status: "scheduled" }, now, {
+      ignoreDueTime: true,
+    });
+    if (!eligibility.eligible) stopBecause = eligibility.reasons;
+    claimed = await changePayout(tx, payout, {
+      data: { attempts: payout.attempts + 1, processingStartedAt: now },
+      audit: { ...audit, action: "payout.transfer_attempt_started", reason: `attempt ${payout.attempts + 1}` },
+    });
+  } else if (payout.status === "scheduled") {
+    const eligibility = evaluateEligibility(eligibilityFacts(payout, booking, openDisputes), now);
+    if (!eligibility.eligible) {
+      const reasons = eligibility.reasons;
+      if (reasons.includes("dispute_open") || reasons.includes("provider_account_not_ready")) {
+        const holdReason = reasons.includes("dispute_open") ? "dispute_open" : "provider_account_not_ready";
+        await changePayout(tx, payout, {
+          event: "hold",
+          data: { holdReason, holdNote: describeIneligibility(reasons) },
+          audit: { ...audit, action: "payout.held", reason: describeIneligibility(reasons) },
+        });
+        return { kind: "skipped", reason: "held", status: "on_hold", detail: describeIneligibility(reasons) };
+      }
+      if (reasons.includes("booking_cancelled")) {
+        // Scheduled although its booking was cancelled (the sweep used to release a partly paid
+        // one waiting for funds): the facts decide (cancelled, or held for review when part of it
+        // was paid), so it never stays scheduled with nothing left to move it.
+        const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason: describeIneligibility(reasons) });
+        return {
+          kind: "skipped",
+          reason: "not_eligible",
+          status: synced.payout?.status ?? payout.status,
+          detail: describeIneligibility(reasons),
+        };
+      }
+      return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
+    }
+    // The provider's open debts in its currency are netted now, when it leaves for Stripe (recover-debts.ts).
+    const recovery = await reserveDebtRecovery(tx, payout, audit);
+    if (recovery.kind === "applied_to_debt") {
+      return {
+        kind: "skipped",
+        reason: "already_settled",
+        status: "applied_to_debt",
+        detail: `the provider's debts took all of it (${formatMoney(recovery.recovered, payout.currency)}): nothing is transferred`,
+      };
+    }
+    const netted = recovery.payout;
+    const plan = await ensureTransferPlan(tx, netted, booking);
+    if (plan.kind === "stale_legs") {
+      return {
+        kind: "skipped",
+        reason: "stale_legs",
+        status: payout.status,
+        detail: "transfers planned for an earlier amount are looked up at Stripe first",
+      };
+    }
+    if (plan.kind !== "planned") return holdForPlan(tx, ctx, netted, plan);
+    plannedAtClaim = plan.pending;
+    claimed = await changePayout(tx, netted, {
+      event: "claim",
+      data: { attempts: payout.attempts + 1, processingStartedAt: now },
+      audit: { ...audit, action: "payout.transfer_started", reason: `attempt ${payout.attempts + 1}` },
+    });
+  } else {
+    const reason = FINAL_STATUSES.includes(payout.status) ? "already_settled" : "not_eligible";
+    return { kind: "skipped", reason, status: payout.status };
+  }
+
+  const plan: TPlanOutcome = plannedAtClaim ? { kind: "planned", pending: plannedAtClaim } : await ensureTransferPlan(tx, claimed, booking);
+  if (plan.kind !== "planned" && !stopBecause) {
+    // The amount cannot change while processing, so the plan made at the claim is still there.
+    throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
+  }
+  const pending = plan.kind === "planned" ? plan.pending : [];
+
+  const legs = pending.map((leg) => ({
+    legId: leg.id,
+    leg: leg.leg,
+    amountVersion: leg.amountVersion,
+    sourceChargeId: leg.sourceChargeId,
+    amount: leg.amount,
+    currency: leg.currency,
+    idempotencyKey: legKey(leg),
+  }));
+  const first = legs[0];
+  const { id: attemptId, attemptNumber } = await recordAttempt(tx, {
+    payoutId: claimed.id,
+    amount: first?.amount ?? claimed.amount,
+    currency: first?.currency ?? claimed.currency,
+    amountVersion: claimed.amountVersion,
+    idempotencyKey: first?.idempotencyKey ?? legKey({ payoutId: claimed.id, amountVersion: claimed.amountVersion, leg: 1, refusals: 0 }),
+    runId: ctx.runId,
+  });
+  return {
+    kind: "claimed",
+    claim: {
+      payoutId: claimed.id,
+      attemptId,
+      attemptNumber,
+      amount: claimed.amount,
+      currency: claimed.currency,
+      amountVersion: claimed.amountVersion,
+      // eligibility guaranteed an account id when the payout was claimed
+      destination: booking.provider.stripeAccountId ?? "",
+      transferGroup: transferGroupFor(booking),
+      legs,
+      recordedTransferIds: await knownTransferIds(tx, claimed.id),
+      lookupFirst: attemptNumber > 1,
+      lookupOnly: claimed.attempts > MAX_TRANSFER_ATTEMPTS,
+      stopBecause,
+    },
+  };
 }
 
 /**

@@ -8,11 +8,10 @@ import { classifyStripeError } from "@/lib/stripe/classify-error";
 
 import { readAttemptFacts, type TAttemptFacts } from "./attempt-facts";
 import { isAccountNotReadyRefusal, lookUpRefusedAccount } from "./hold-for-account-refusal";
-import { recordOutcomeTogether } from "./record-together";
 import { replaceStaleLegs } from "./replace-stale-legs";
-import { claimTransfer } from "./transfer-claim";
 import { executeTransfer } from "./transfer-execute";
 import { prepareFunding } from "./transfer-funding";
+import { claimTogether, recordOutcomeTogether } from "./transfer-together";
 import { TURNED_AWAY_RETRY_MS, type TTransferResult } from "./transfer-types";
 
 // One whole attempt to transfer a payout, in steps that each stand alone (and that tests drive one
@@ -75,7 +74,7 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
   // Transfers planned for an earlier amount are looked up before the claim plans anew.
   const stale = await replaceStaleLegs(context, stripe, input, facts);
   if (stale) return { kind: "retry", attemptNumber: 0, delayMs: TURNED_AWAY_RETRY_MS, error: stale.unavailable, counted: false };
-  const claimed = await claimTransfer(context, input);
+  const claimed = await claimTogether(context, input);
   if (claimed.kind === "skipped" && claimed.reason === "stale_legs") {
     // Its amount changed after the look-up: look again on the next try.
     return {
