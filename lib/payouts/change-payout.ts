@@ -8,7 +8,7 @@ import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { auditInsertSql, payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
-import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
+import { notePayoutEventInserted, payoutEventInsert, type TInsertedEvent } from "@/lib/platform-webhooks/record-event";
 import { columnsOf } from "@/lib/statement-names";
 
 import { settleDebtRecoveries } from "./debt-recovery-rows";
@@ -89,19 +89,24 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
     requestId: change.audit.requestId ?? null,
   });
   // Written, audited and read back in one round trip, only at the version read: the entry is
-  // inserted only when the update matched the row.
-  const rows = await tx.$queryRaw<Payout[]>`
+  // inserted only when the update matched the row, and so is what the booking platform is told of
+  // the change (a new status; lib/platform-webhooks): its payload is made of the row as the change
+  // makes it, checked below against the row written.
+  const matched = Prisma.sql`EXISTS (SELECT 1 FROM updated)`;
+  const event = payoutEventInsert(payout, expected, matched);
+  const rows = await tx.$queryRaw<(Payout & { platformEvent?: TInsertedEvent | null })[]>`
     WITH updated AS (
       UPDATE "Payout" SET ${setList(fields)}
       WHERE id = ${payout.id}::uuid AND version = ${payout.version}
       RETURNING ${PAYOUT_COLUMNS}
-    ), audit AS (${auditInsertSql([entry], Prisma.sql`EXISTS (SELECT 1 FROM updated)`)})
-    SELECT ${PAYOUT_COLUMNS} FROM updated`;
-  const updated = rows[0];
-  if (!updated) {
+    ), audit AS (${auditInsertSql([entry], matched)})${event ? Prisma.sql`, event AS (${event})` : Prisma.empty}
+    SELECT ${PAYOUT_COLUMNS}${event ? Prisma.sql`, (SELECT row_to_json(e) FROM event e) AS "platformEvent"` : Prisma.empty} FROM updated`;
+  const row = rows[0];
+  if (!row) {
     const current = await tx.payout.findUnique({ where: { id: payout.id }, select: { version: true } });
     throw new PayoutVersionConflictError(payout.id, payout.version, current?.version);
   }
+  const { platformEvent, ...updated } = row;
   // The entry said what the change would make of the row: it must be what was written. (The version
   // read proves the row was the payout given, whose every write bumps it; should a caller pass a
   // payout that is not the row, this throws, and its transaction rolls back with the entry.)
@@ -110,9 +115,12 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
       `Payout ${payout.id}: the row written differs from the audited change (${JSON.stringify(payoutSnapshot(updated))} ≠ ${JSON.stringify(payoutSnapshot(expected))}).`,
     );
   }
+  // The event told the platform of the row as predicted: it must be the event of the row written.
+  if (!isDeepStrictEqual(payoutEventInsert(payout, updated, matched), event)) {
+    throw new Error(`Payout ${payout.id}: the platform event written differs from the one of the row written.`);
+  }
+  notePayoutEventInserted(platformEvent);
   await settleDebtRecoveries(tx, payout, updated, change.audit);
-  // What the booking platform is told of the change (a new status), in the same transaction.
-  await recordPayoutEvent(tx, payout, updated);
   return updated;
 }
 

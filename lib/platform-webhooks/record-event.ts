@@ -16,14 +16,28 @@ import { platformEventForPayoutChange, type TPlatformEventType } from "./event-t
  * deliverer's (deliver-platform-webhooks.ts).
  */
 export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Payout): Promise<void> {
+  const insert = payoutEventInsert(before, after, Prisma.sql`TRUE`);
+  if (!insert) return;
+  const rows = await tx.$queryRaw<TInsertedEvent[]>`${insert}`;
+  noteIfDeliverable(rows[0]);
+}
+
+/** What inserting an event returns: its id, and whether any endpoint is there to deliver it to. */
+export type TInsertedEvent = { id: string; hasEndpoints: boolean };
+
+/**
+ * recordPayoutEvent's insert, as a statement to run alone or as a data-modifying CTE of another
+ * (changePayout's: the payout's update, its audit entry and its event in one round trip), inserting
+ * only when `onlyIf` holds; null when the change tells the platform nothing. Returns TInsertedEvent;
+ * the caller notes it (notePayoutEventInserted).
+ */
+export function payoutEventInsert(before: Payout | null, after: Payout, onlyIf: Prisma.Sql): Prisma.Sql | null {
   const type = platformEventForPayoutChange(before, after);
-  if (!type) return;
-  const data = payoutEventData(before, after);
-  await insertEvent(
-    tx,
+  if (!type) return null;
+  return eventInsertSql(
     type,
     after.id,
-    data,
+    payoutEventData(before, after),
     Prisma.sql`'bookingId', b."externalId",
         'providerId', p."externalId",
         'stripe', jsonb_build_object(
@@ -34,8 +48,13 @@ export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Pa
           'transferIds', COALESCE((
             SELECT jsonb_agg(t."stripeTransferId" ORDER BY t."createdAt", t.id) FROM "PayoutTransfer" t
             WHERE t."payoutId" = ${after.id}::uuid AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb))`,
-    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid`,
+    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid AND ${onlyIf}`,
   );
+}
+
+/** A payout event inserted by another statement (payoutEventInsert as its CTE) is noted as recordPayoutEvent notes its own. */
+export function notePayoutEventInserted(row: TInsertedEvent | null | undefined): void {
+  noteIfDeliverable(row ?? undefined);
 }
 
 /** The payload's fields read from the payout's row (the rest are read from its booking and provider). */
@@ -142,16 +161,24 @@ async function insertEvent(
   fields: Prisma.Sql,
   from: Prisma.Sql,
 ): Promise<void> {
-  const rows = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
-    WITH seq AS (
-      SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${subjectId}::uuid
-    )
+  const rows = await tx.$queryRaw<TInsertedEvent[]>`${eventInsertSql(type, subjectId, data, fields, from)}`;
+  noteIfDeliverable(rows[0]);
+}
+
+/** insertEvent's statement (one INSERT … SELECT, usable as a CTE). */
+function eventInsertSql(
+  type: TPlatformEventType,
+  subjectId: string,
+  data: Record<string, unknown>,
+  fields: Prisma.Sql,
+  from: Prisma.Sql,
+): Prisma.Sql {
+  return Prisma.sql`
     INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
     SELECT ${type}, ${subjectId}::uuid, seq.n,
       ${JSON.stringify(data)}::jsonb || jsonb_build_object('sequence', seq.n, ${fields})
-    FROM seq, ${from}
+    FROM (SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${subjectId}::uuid) seq, ${from}
     RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
-  noteIfDeliverable(rows[0]);
 }
 
 /** An event with somewhere to go (an enabled endpoint, or the configured one) is noted for the attempt after the commit. */
