@@ -40,7 +40,8 @@ import type { TStripeTransferFound } from "./transfer-types";
 export type TTipPart = Pick<Tip, "amount" | "stripeChargeId" | "tippedAt">;
 
 export type TPlanOutcome =
-  | { kind: "planned"; pending: PayoutTransfer[] }
+  /** `knownTransferIds`: the payout's Stripe transfers a look-up leaves out (knownTransferIds), read with the plan. */
+  | { kind: "planned"; pending: PayoutTransfer[]; knownTransferIds: string[] }
   | { kind: "currency_unsupported"; reason: string }
   /** More was transferred than the payout now owes: a person must recover the difference. */
   | { kind: "overpaid"; reason: string }
@@ -85,9 +86,9 @@ export function chargeIdsOf(payout: {
  * payout locked.
  */
 export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanOutcome> {
-  const { legs, tips, facts } = await readLegsWithPlanFacts(tx, payout, booking);
+  const { legs, tips, facts, knownTransferIds } = await readLegsWithPlanFacts(tx, payout, booking);
   const current = legs.filter((l) => l.status === "pending" && l.amountVersion === payout.amountVersion);
-  if (current.length > 0) return { kind: "planned", pending: current };
+  if (current.length > 0) return { kind: "planned", pending: current, knownTransferIds };
   const stale = legs.filter((l) => l.status === "pending");
   if (stale.length > 0) return { kind: "stale_legs", legs: stale };
 
@@ -100,12 +101,14 @@ export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLocke
       reason: `${formatMoney(paid, payout.currency)} was already transferred, more than the ${formatMoney(payout.amount, payout.currency)} the payout now owes`,
     };
   }
-  if (remaining === 0) return { kind: "planned", pending: [] };
+  if (remaining === 0) return { kind: "planned", pending: [], knownTransferIds };
 
   const plan = await planRemaining(tx, payout, booking, tips, made, remaining, facts);
   if (plan.kind !== "plan") return plan;
   // After every leg number the payout ever used (replaced ones too): a number means one amount.
-  return { kind: "planned", pending: await createLegs(tx, payout, Math.max(0, ...legs.map((l) => l.leg)) + 1, plan.legs) };
+  // The legs created carry no Stripe transfer: the ids read stay the payout's.
+  const pending = await createLegs(tx, payout, Math.max(0, ...legs.map((l) => l.leg)) + 1, plan.legs);
+  return { kind: "planned", pending, knownTransferIds };
 }
 
 /**
@@ -178,7 +181,7 @@ export async function readLegsWithPlanFacts(
   tx: Tx,
   payout: Payout,
   booking: TLockedBooking,
-): Promise<{ legs: PayoutTransfer[]; tips: TTipPart[]; facts: TPlanFacts }> {
+): Promise<{ legs: PayoutTransfer[]; tips: TTipPart[]; facts: TPlanFacts; knownTransferIds: string[] }> {
   const [row] = await tx.$queryRaw<Record<string, unknown>[]>`
     WITH tips AS (
       SELECT amount, "stripeChargeId", "tippedAt" FROM "Tip" WHERE "payoutId" = ${payout.id}::uuid AND status = 'accepted'
@@ -191,6 +194,7 @@ export async function readLegsWithPlanFacts(
       (SELECT coalesce(json_agg(c), '[]'::json)
          FROM (SELECT ${columnsOf(Prisma.StripeChargeScalarFieldEnum)} FROM "StripeCharge"
                WHERE id = ${booking.stripeChargeId} OR id IN (SELECT "stripeChargeId" FROM tips)) c) AS charges,
+      (SELECT coalesce(json_agg(k.id), '[]'::json) FROM (${knownTransferIdsSql(payout.id)}) k) AS "knownTransferIds",
       ${planFactsColumns(payout.id, booking.id)}`;
   if (!row) throw new Error(`Reading the transfers of payout ${payout.id} returned no row.`);
   const tips = rowsFromJson<TTipPart>(row.tips, ["tippedAt"]);
@@ -200,7 +204,15 @@ export async function readLegsWithPlanFacts(
     legs: rowsFromJson<PayoutTransfer>(row.legs, LEG_DATES),
     tips,
     facts: planFactsOf(row, new Map(charges.map((c) => [c.id, c])), chargesRead),
+    knownTransferIds: idsFromJson(row.knownTransferIds),
   };
+}
+
+/** A JSON array of ids (json_agg of text), as strings. */
+function idsFromJson(value: unknown): string[] {
+  const ids: unknown = typeof value === "string" ? JSON.parse(value) : value;
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) throw new Error("Expected a JSON array of ids.");
+  return ids as string[];
 }
 
 /** TPlanFacts from a row with planFactsColumns, and the charges read with it (`chargesRead`: the ids looked for). */
@@ -314,14 +326,19 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
  * they know of it and decided what to do, so it no longer holds the payout.
  */
 export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`${knownTransferIdsSql(payoutId)}`;
+  return rows.map((r) => r.id);
+}
+
+/** knownTransferIds' query (one column, `id`), also read with a plan (readLegsWithPlanFacts). */
+function knownTransferIdsSql(payoutId: string): Prisma.Sql {
   const prefix = `${UNEXPECTED_TRANSFER}:`;
-  const rows = await db.$queryRaw<{ id: string }[]>`
+  return Prisma.sql`
     SELECT "stripeTransferId" AS id FROM "PayoutTransfer" WHERE "payoutId" = ${payoutId}::uuid AND "stripeTransferId" IS NOT NULL
     UNION ALL
     SELECT substr("dedupeKey", ${prefix.length + 1}) FROM "Alert"
     WHERE "payoutId" = ${payoutId}::uuid AND kind = ${UNEXPECTED_TRANSFER} AND "acknowledgedAt" IS NOT NULL
       AND left("dedupeKey", ${prefix.length}) = ${prefix}`;
-  return rows.map((r) => r.id);
 }
 
 /**

@@ -2,7 +2,7 @@ import "server-only";
 
 import type { AsyncResource } from "node:async_hooks";
 
-import type { Payout, PayoutTransfer, TransferAttempt } from "@/generated/prisma/client";
+import type { Payout, TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
@@ -62,7 +62,7 @@ async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, ope
   let claimed: Payout;
   let stopBecause: TIneligibleReason[] | null = null;
   // The plan made (or found) for the claim's amount version; claiming changes no amount, so it stays the plan.
-  let plannedAtClaim: PayoutTransfer[] | null = null;
+  let plannedAtClaim: Extract<TPlanOutcome, { kind: "planned" }> | null = null;
 
   if (payout.status === "processing") {
     const last = await tx.transferAttempt.findFirst({ where: { payoutId: payout.id }, orderBy: { attemptNumber: "desc" } });
@@ -126,7 +126,7 @@ async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, ope
       };
     }
     if (plan.kind !== "planned") return holdForPlan(tx, ctx, netted, plan);
-    plannedAtClaim = plan.pending;
+    plannedAtClaim = plan;
     claimed = await changePayout(tx, netted, {
       event: "claim",
       data: { attempts: payout.attempts + 1, processingStartedAt: now },
@@ -137,7 +137,7 @@ async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, ope
     return { kind: "skipped", reason, status: payout.status };
   }
 
-  const plan: TPlanOutcome = plannedAtClaim ? { kind: "planned", pending: plannedAtClaim } : await ensureTransferPlan(tx, claimed, booking);
+  const plan: TPlanOutcome = plannedAtClaim ?? (await ensureTransferPlan(tx, claimed, booking));
   if (plan.kind !== "planned" && !stopBecause) {
     // The amount cannot change while processing, so the plan made at the claim is still there.
     throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
@@ -175,7 +175,8 @@ async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, ope
       destination: booking.provider.stripeAccountId ?? "",
       transferGroup: transferGroupFor(booking),
       legs,
-      recordedTransferIds: await knownTransferIds(tx, claimed.id),
+      // Read with the plan (nothing since wrote a Stripe transfer id or acknowledged an alert); without one, now.
+      recordedTransferIds: plan.kind === "planned" ? plan.knownTransferIds : await knownTransferIds(tx, claimed.id),
       lookupFirst: attemptNumber > 1,
       lookupOnly: claimed.attempts > MAX_TRANSFER_ATTEMPTS,
       stopBecause,

@@ -15,7 +15,7 @@ import { fundingOf, knownCharges } from "@/lib/charges/charge-funding";
 import { knownPlatformCurrencies, PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { db } from "@/lib/db";
 import { lockPayoutAndBooking } from "@/lib/payouts/lock-booking";
-import { ensureTransferPlan, readLegsWithPlanFacts } from "@/lib/payouts/payout-transfers";
+import { ensureTransferPlan, knownTransferIds, readLegsWithPlanFacts } from "@/lib/payouts/payout-transfers";
 import { owedByCharge, planTransfers } from "@/lib/payouts/plan-transfers";
 
 import { createBooking, createPayout, createStripeCharge, knowPlatformCurrencies } from "../../support/factories";
@@ -238,6 +238,7 @@ describe("the plan's reads", () => {
     expect(again).toEqual({
       kind: "planned",
       pending: await db.payoutTransfer.findMany({ where: { payoutId: payout.id }, orderBy: { leg: "asc" } }),
+      knownTransferIds: [],
     });
 
     // The first leg made; the rest replaced after the amount went down by a refund.
@@ -258,6 +259,9 @@ describe("the plan's reads", () => {
     const oracle = await oraclePlan(changed, booking, made, changed.amount - madeLeg.payoutAmount);
     if (replanned.kind !== "planned" || oracle.kind !== "plan") throw new Error(`${replanned.kind} / ${oracle.kind}`);
     expect(replanned.pending.map(legShape)).toEqual(oracle.legs.map(legShape));
+    // The transfer ids a look-up leaves out, read with the plan: the made leg's, as knownTransferIds reads them.
+    expect(replanned.knownTransferIds).toEqual([made[0]!.stripeTransferId]);
+    expect(replanned.knownTransferIds).toEqual(await knownTransferIds(db, payout.id));
     // New legs take numbers never used before.
     expect(Math.min(...replanned.pending.map((l) => l.leg))).toBeGreaterThan(Math.max(...first.pending.map((l) => l.leg)));
   });
