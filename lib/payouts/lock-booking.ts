@@ -87,33 +87,36 @@ async function withProvider(tx: Tx, booking: Booking | undefined, notFound: () =
 export type TLockedPayout = Awaited<ReturnType<typeof lockPayoutAndBooking>>;
 
 /**
- * lockPayoutAndBooking for several payouts at once, in the same two statements: every booking's
- * lock, in the order of their ids (so that two such locks of overlapping sets queue up rather
- * than deadlock), then every payout's lock, in the order of theirs, with its booking's provider
- * read and open disputes counted once all the booking locks are held. A payout that does not exist
- * is left out of the map.
+ * lockPayoutAndBooking for several payouts at once, in the same two statements: the bookings' locks,
+ * then the payouts' locks, each payout with its booking's provider read and open disputes counted
+ * once the booking locks are held. It never waits: a booking or payout another transaction holds
+ * is passed over (SKIP LOCKED), and its payout left out of the map, as is a payout that does not
+ * exist (its caller deals with it alone, waiting as alone). Waiting for one payout's lock would
+ * hold every other one's, and taking several bookings in any one order could deadlock with a
+ * transaction that takes them in another (an account update takes a provider's bookings one by one).
  */
 export async function lockPayoutsAndBookings(tx: Tx, payoutIds: readonly string[]): Promise<Map<string, TLockedPayout>> {
   const bookings = await tx.$queryRaw<Booking[]>`
     SELECT ${BOOKING_COLUMNS} FROM "Booking"
     WHERE id IN (SELECT "bookingId" FROM "Payout" WHERE id = ANY(${payoutIds}::uuid[]))
-    ORDER BY id FOR UPDATE`;
+    ORDER BY id FOR UPDATE SKIP LOCKED`;
   const byId = new Map(bookings.map((b) => [b.id, b]));
+  const bookingIds = [...byId.keys()];
   const rows = await tx.$queryRaw<Record<string, unknown>[]>`
     SELECT ${PAYOUT_AND_PROVIDER_COLUMNS},
       (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d.status = 'open') AS "openDisputes"
     FROM "Payout" p
     JOIN "Booking" b ON b.id = p."bookingId"
     JOIN "Provider" pr ON pr.id = b."providerId"
-    WHERE p.id = ANY(${payoutIds}::uuid[])
+    WHERE p.id = ANY(${payoutIds}::uuid[]) AND p."bookingId" = ANY(${bookingIds}::uuid[])
     ORDER BY p.id
-    FOR UPDATE OF p`;
+    FOR UPDATE OF p SKIP LOCKED`;
   const locked = new Map<string, TLockedPayout>();
   for (const row of rows) {
     const payout = rowPart<Payout>(row, PAYOUT_FIELDS, "payout");
     const booking = byId.get(payout.bookingId);
-    // Its booking was not there to lock a moment ago: never for a payout (a payout's booking never changes).
-    if (!booking) throw new NotFoundError("Booking", payout.bookingId);
+    // Only payouts of the bookings locked are read (a payout's booking never changes).
+    if (!booking) throw new Error(`Payout ${payout.id} was locked without its booking.`);
     locked.set(payout.id, {
       booking: { ...booking, provider: rowPart<Provider>(row, PROVIDER_FIELDS, "provider") },
       payout,
@@ -126,16 +129,17 @@ export async function lockPayoutsAndBookings(tx: Tx, payoutIds: readonly string[
 const BOOKING_FIELDS = Prisma.BookingScalarFieldEnum;
 
 /**
- * lockBookingOfPayout for several payouts at once: every booking locked in one statement, in the
- * order of their ids (as lockPayoutsAndBookings), then every provider read in one statement once
- * all the locks are held. By payout id; a payout that does not exist is left out.
+ * lockBookingOfPayout for several payouts at once: the bookings locked in one statement, passing
+ * over those another transaction holds (SKIP LOCKED, as lockPayoutsAndBookings), then their
+ * providers read in one statement once the locks are held. By payout id; a payout whose booking
+ * was passed over, or that does not exist, is left out.
  */
 export async function lockBookingsOfPayouts(tx: Tx, payoutIds: readonly string[]): Promise<Map<string, TLockedBooking>> {
   const rows = await tx.$queryRaw<Record<string, unknown>[]>`
     SELECT p.id::text AS "payoutId", ${prefixedColumnsOf(BOOKING_FIELDS, "b", "booking")}
     FROM "Booking" b JOIN "Payout" p ON p."bookingId" = b.id
     WHERE p.id = ANY(${payoutIds}::uuid[])
-    ORDER BY b.id FOR UPDATE OF b`;
+    ORDER BY b.id FOR UPDATE OF b SKIP LOCKED`;
   const bookings = rows.map((row) => ({ payoutId: String(row.payoutId), booking: rowPart<Booking>(row, BOOKING_FIELDS, "booking") }));
   const providerIds = [...new Set(bookings.map((b) => b.booking.providerId))];
   const providers = await tx.$queryRaw<Provider[]>`SELECT ${PROVIDER_COLUMNS} FROM "Provider" WHERE id = ANY(${providerIds}::uuid[])`;
@@ -147,4 +151,17 @@ export async function lockBookingsOfPayouts(tx: Tx, payoutIds: readonly string[]
     locked.set(payoutId, { ...booking, provider });
   }
   return locked;
+}
+
+/**
+ * The indexes of the payouts given (undefined: left out) in the order a batch does their work in:
+ * by provider and currency, and in the order given within them. A provider's debts are locked by
+ * the work of its payouts, so two batches of payouts of the same providers take them in one order
+ * and cannot deadlock.
+ */
+export function inProviderOrder(payouts: readonly (Pick<Payout, "providerId" | "currency"> | undefined)[]): number[] {
+  return payouts
+    .flatMap((p, i) => (p ? [{ i, key: `${p.providerId}\u0000${p.currency}` }] : []))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i))
+    .map((x) => x.i);
 }

@@ -4,10 +4,9 @@ import type { AsyncResource } from "node:async_hooks";
 
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Db } from "@/lib/db";
-import { NotFoundError } from "@/lib/errors";
-import { together, togetherPer } from "@/lib/together";
+import { GO_ALONE, together, togetherPer } from "@/lib/together";
 
-import { lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
+import { inProviderOrder, lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
 import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
 
 /**
@@ -24,25 +23,33 @@ export async function refreshPayout(context: TServiceContext, input: { bookingId
 }
 
 /**
- * refreshPayout of several payouts in one transaction: their bookings locked in one statement and
- * their providers read in one (lockBookingsOfPayouts), then each payout re-derived as alone, in its
- * caller's async context (`scopes`). All or nothing. One payout at most once.
+ * refreshPayout of several payouts in one transaction: their bookings locked in one statement that
+ * waits for no other transaction and their providers read in one (lockBookingsOfPayouts: a payout
+ * whose booking is held elsewhere, or that does not exist, is GO_ALONE), then each payout re-derived
+ * as alone, in its caller's async context (`scopes`), in the order of their providers
+ * (inProviderOrder). All or nothing. One payout at most once.
  */
 export async function refreshPayouts(
   db: Db,
   members: readonly { context: TServiceContext; payoutId: string }[],
   scopes: readonly AsyncResource[],
-): Promise<TSyncResult[]> {
+): Promise<(TSyncResult | typeof GO_ALONE)[]> {
   const payoutIds = members.map((m) => m.payoutId);
   if (new Set(payoutIds).size !== payoutIds.length) throw new Error("refreshPayouts: one payout twice.");
   return db.$transaction(async (tx) => {
     const bookings = await lockBookingsOfPayouts(tx, payoutIds);
-    const results: TSyncResult[] = [];
-    for (const [i, { context, payoutId }] of members.entries()) {
-      const booking = bookings.get(payoutId);
-      if (!booking) throw new NotFoundError("Payout", payoutId);
-      results.push(
-        await scopes[i]!.runInAsyncScope(() => syncPayoutWithBooking(tx, booking, resolveContext(context), { reason: "follow-up" })),
+    const results: (TSyncResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
+    const order = inProviderOrder(
+      payoutIds.map((id) => {
+        const booking = bookings.get(id);
+        return booking ? { providerId: booking.providerId, currency: booking.currency } : undefined;
+      }),
+    );
+    for (const i of order) {
+      const { context, payoutId } = members[i]!;
+      const booking = bookings.get(payoutId)!;
+      results[i] = await scopes[i]!.runInAsyncScope(() =>
+        syncPayoutWithBooking(tx, booking, resolveContext(context), { reason: "follow-up" }),
       );
     }
     return results;

@@ -6,12 +6,12 @@ import type { Payout, TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
-import { NotFoundError } from "@/lib/errors";
 import { formatMoney } from "@/lib/money/format-money";
+import { GO_ALONE } from "@/lib/together";
 
 import { changePayout } from "./change-payout";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
-import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
+import { inProviderOrder, lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
 import { eligibilityFacts } from "./payout-facts";
 import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
 import { reserveDebtRecovery } from "./recover-debts";
@@ -32,24 +32,25 @@ export async function claimTransfer(context: TServiceContext, input: { payoutId:
 }
 
 /**
- * claimTransfer of several payouts in one transaction: every booking and payout locked in two
- * statements (lockPayoutsAndBookings), then each claimed as alone, in its caller's async context
- * (`scopes`). All or nothing: one that throws rolls them all back. One payout at most once.
+ * claimTransfer of several payouts in one transaction: their bookings and payouts locked in two
+ * statements that wait for no other transaction (lockPayoutsAndBookings: a payout whose rows are
+ * held elsewhere, or that does not exist, is GO_ALONE), then each claimed as alone, in its caller's
+ * async context (`scopes`), in the order of their providers (inProviderOrder). All or nothing: one
+ * that throws rolls them all back. One payout at most once.
  */
 export async function claimTransfers(
   db: Db,
   members: readonly { context: TServiceContext; input: { payoutId: string } }[],
   scopes: readonly AsyncResource[],
-): Promise<TClaimResult[]> {
+): Promise<(TClaimResult | typeof GO_ALONE)[]> {
   const payoutIds = members.map((m) => m.input.payoutId);
   if (new Set(payoutIds).size !== payoutIds.length) throw new Error("claimTransfers: one payout twice.");
   return db.$transaction(async (tx) => {
     const locked = await lockPayoutsAndBookings(tx, payoutIds);
-    const results: TClaimResult[] = [];
-    for (const [i, { context, input }] of members.entries()) {
-      const found = locked.get(input.payoutId);
-      if (!found) throw new NotFoundError("Payout", input.payoutId);
-      results.push(await scopes[i]!.runInAsyncScope(() => claimLocked(tx, resolveContext(context), found)));
+    const results: (TClaimResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
+    for (const i of inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout))) {
+      const { context, input } = members[i]!;
+      results[i] = await scopes[i]!.runInAsyncScope(() => claimLocked(tx, resolveContext(context), locked.get(input.payoutId)!));
     }
     return results;
   }, TX_OPTIONS);

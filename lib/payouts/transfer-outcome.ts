@@ -6,11 +6,11 @@ import type { Payout, TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
-import { NotFoundError } from "@/lib/errors";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockStripeAccount } from "@/lib/payouts/update-provider-account";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, DESTINATION_NOT_READY_CODE } from "@/lib/stripe/classify-error";
+import { GO_ALONE } from "@/lib/together";
 
 import { changePayout } from "./change-payout";
 import {
@@ -23,7 +23,7 @@ import {
 import { describeIneligibility } from "./eligibility";
 import { describeStripeFailure, failedAttemptFields } from "./failed-attempt";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
-import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedBooking } from "./lock-booking";
+import { inProviderOrder, lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedBooking } from "./lock-booking";
 import { transferOutcomeUnknownAlert } from "./payout-alert-texts";
 import { chargeIdsOfPayout, holdForUnmatchedTransfers } from "./payout-transfers";
 import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
@@ -78,15 +78,17 @@ export async function recordTransferOutcome(
 export type TOutcomeToRecord = { context: TServiceContext; claim: TClaim; outcome: TTransferOutcome; scope: AsyncResource };
 
 /**
- * recordTransferOutcome of several attempts of different payouts in one transaction: every
- * booking and payout locked in two statements (lockPayoutsAndBookings), every outcome's facts read
- * in one (readOutcomeFactsOfMany), then each outcome recorded as recordTransferOutcome records it,
- * in its caller's async context (its events and alerts are its caller's to send after commit).
- * Not for an outcome Stripe refused for the account (that one first locks the account), nor for two
- * outcomes of one payout (the second's facts would be read before the first's writes): callers
- * send those alone. All or nothing: one that throws rolls them all back.
+ * recordTransferOutcome of several attempts of different payouts in one transaction: their
+ * bookings and payouts locked in two statements that wait for no other transaction
+ * (lockPayoutsAndBookings: a payout whose rows are held elsewhere, or that does not exist, is
+ * GO_ALONE), every outcome's facts read in one (readOutcomeFactsOfMany), then each outcome recorded
+ * as recordTransferOutcome records it, in its caller's async context (its events and alerts are its
+ * caller's to send after commit), in the order of their providers (inProviderOrder). Not for an
+ * outcome Stripe refused for the account (that one first locks the account), nor for two outcomes
+ * of one payout (the second's facts would be read before the first's writes): callers send those
+ * alone. All or nothing: one that throws rolls them all back.
  */
-export async function recordTransferOutcomes(db: Db, members: readonly TOutcomeToRecord[]): Promise<TTransferResult[]> {
+export async function recordTransferOutcomes(db: Db, members: readonly TOutcomeToRecord[]): Promise<(TTransferResult | typeof GO_ALONE)[]> {
   const payoutIds = members.map((m) => m.claim.payoutId);
   if (new Set(payoutIds).size !== payoutIds.length) throw new Error("recordTransferOutcomes: two outcomes of one payout.");
   for (const m of members) {
@@ -96,34 +98,32 @@ export async function recordTransferOutcomes(db: Db, members: readonly TOutcomeT
   }
   return db.$transaction(async (tx) => {
     const locked = await lockPayoutsAndBookings(tx, payoutIds);
-    const lockedOf = (payoutId: string) => {
-      const found = locked.get(payoutId);
-      if (!found) throw new NotFoundError("Payout", payoutId);
-      return found;
-    };
+    const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
     const factsOf = await readOutcomeFactsOfMany(
       tx,
-      members.map(({ claim, outcome }) => ({
-        payoutId: claim.payoutId,
-        bookingId: lockedOf(claim.payoutId).booking.id,
-        attemptId: claim.attemptId,
-        legIds: outcome.made.map((m) => m.legId),
-        stripeTransferIds: outcome.made.map((m) => m.transfer.id),
-      })),
+      order.map((i) => {
+        const { claim, outcome } = members[i]!;
+        return {
+          payoutId: claim.payoutId,
+          bookingId: locked.get(claim.payoutId)!.booking.id,
+          attemptId: claim.attemptId,
+          legIds: outcome.made.map((m) => m.legId),
+          stripeTransferIds: outcome.made.map((m) => m.transfer.id),
+        };
+      }),
     );
-    const results: TTransferResult[] = [];
-    for (const { context, claim, outcome, scope } of members) {
-      const { booking, payout } = lockedOf(claim.payoutId);
+    const results: (TTransferResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
+    for (const i of order) {
+      const { context, claim, outcome, scope } = members[i]!;
+      const { booking, payout } = locked.get(claim.payoutId)!;
       const facts = factsOf.get(claim.payoutId);
       if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
       const ctx = resolveContext(context);
-      results.push(
-        await scope.runInAsyncScope(async () => {
-          const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, undefined, facts);
-          if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
-          return result;
-        }),
-      );
+      results[i] = await scope.runInAsyncScope(async () => {
+        const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, undefined, facts);
+        if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
+        return result;
+      });
     }
     return results;
   }, TX_OPTIONS);

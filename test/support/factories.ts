@@ -6,6 +6,7 @@ import type { Booking, Payout, PayoutTransfer, Prisma, Provider, TransferAttempt
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { db } from "@/lib/db";
 import { payoutAmount } from "@/lib/money/money";
+import { GO_ALONE } from "@/lib/together";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -166,4 +167,10 @@ export async function createPayoutTransfer(payout: Payout, leg: number, input: T
       idempotencyKey: `test-${payout.id}-${leg}-${randomUUID()}`,
     },
   });
+}
+
+/** A batch member's result (lib/together.ts), which the test expects the batch to have given, not left to go alone. */
+export function inBatch<T>(result: T | typeof GO_ALONE): T {
+  if (result === GO_ALONE) throw new Error("The batch left the member out (its rows were locked): it goes alone.");
+  return result;
 }
