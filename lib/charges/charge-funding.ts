@@ -2,8 +2,10 @@ import "server-only";
 
 import type Stripe from "stripe";
 
-import type { PrismaClient, StripeCharge } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient, type StripeCharge } from "@/generated/prisma/client";
+import { coalesce } from "@/lib/coalesce";
 import type { Tx } from "@/lib/db";
+import { columnsOf } from "@/lib/statement-names";
 import { retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
@@ -34,7 +36,13 @@ export async function knownCharges(tx: Tx, ids: readonly string[]): Promise<Map<
 
 /** Keeps what Stripe said of a charge (idempotent; a later answer replaces an earlier one). */
 export async function storeChargeFunding(db: PrismaClient | Tx, funding: TChargeFunding, now: Date): Promise<void> {
-  const data = {
+  const data = chargeRow(funding, now);
+  await db.stripeCharge.upsert({ where: { id: funding.id }, create: data, update: data });
+}
+
+function chargeRow(funding: TChargeFunding, now: Date): StripeCharge {
+  return {
+    id: funding.id,
     paymentIntentId: funding.paymentIntentId,
     amount: funding.amount,
     currency: funding.currency,
@@ -47,8 +55,42 @@ export async function storeChargeFunding(db: PrismaClient | Tx, funding: TCharge
     transferGroup: funding.transferGroup,
     fetchedAt: now,
   };
-  await db.stripeCharge.upsert({ where: { id: funding.id }, create: { id: funding.id, ...data }, update: data });
 }
+
+const storers = new WeakMap<PrismaClient, (row: StripeCharge) => Promise<void>>();
+
+/**
+ * storeChargeFunding, with what the runs of this process learn at the same moment, in one statement
+ * (lib/coalesce.ts): each row as the table has it (jsonb_populate_recordset), a later answer of a
+ * charge replacing an earlier one.
+ */
+function storeChargeFundingTogether(db: PrismaClient, funding: TChargeFunding, now: Date): Promise<void> {
+  let store = storers.get(db);
+  if (!store) {
+    store = coalesce(
+      async (rows: readonly StripeCharge[]) => {
+        // One row per charge (a statement may not update a row twice): the last answer.
+        const last = [...new Map(rows.map((row) => [row.id, row])).values()];
+        await db.$executeRaw`
+          INSERT INTO "StripeCharge" (${CHARGE_COLUMNS})
+          SELECT ${CHARGE_COLUMNS} FROM jsonb_populate_recordset(NULL::"StripeCharge", ${JSON.stringify(last)}::jsonb)
+          ON CONFLICT (id) DO UPDATE SET ${CHARGE_UPDATES}`;
+        return rows.map(() => undefined);
+      },
+      { maxInFlight: 2 },
+    );
+    storers.set(db, store);
+  }
+  return store(chargeRow(funding, now));
+}
+
+const CHARGE_COLUMNS = columnsOf(Prisma.StripeChargeScalarFieldEnum);
+const CHARGE_UPDATES = Prisma.raw(
+  Object.values(Prisma.StripeChargeScalarFieldEnum)
+    .filter((field) => field !== "id")
+    .map((field) => `"${field}" = EXCLUDED."${field}"`)
+    .join(", "),
+);
 
 export type TChargeLookup =
   | { kind: "known" }
@@ -76,7 +118,7 @@ export async function learnCharges(
   for (const id of new Set(ids)) {
     if (known.has(id)) continue;
     try {
-      await storeChargeFunding(db, await retrieveChargeFunding(stripe, id), now);
+      await storeChargeFundingTogether(db, await retrieveChargeFunding(stripe, id), now);
       result.set(id, { kind: "known" });
     } catch (error) {
       const failure = classifyStripeError(error);

@@ -3,6 +3,8 @@ import "server-only";
 import type { PrismaClient } from "@/generated/prisma/client";
 import type { PayoutStatus } from "@/generated/prisma/enums";
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
+import { coalesce } from "@/lib/coalesce";
+import { isUuid } from "@/lib/ids";
 
 /**
  * What the steps of a transfer attempt before its claim (transfer-payout.ts) look at, read in one
@@ -38,40 +40,67 @@ type TRow = Omit<TAttemptFacts, "booking" | "platformCurrencies"> & {
 
 /** The attempt's facts of a payout, or null when there is no such payout. */
 export async function readAttemptFacts(db: PrismaClient, payoutId: string): Promise<TAttemptFacts | null> {
-  const [row] = await db.$queryRaw<TRow[]>`
-    WITH tips AS (
-      SELECT t.id, t."stripeChargeId", t."stripePaymentIntentId" FROM "Tip" t
-      WHERE t."payoutId" = ${payoutId}::uuid AND t.status = 'accepted'
-    )
-    SELECT p.status::text AS status, p."providerId"::text AS "providerId", pr."stripeAccountId", pr."payoutsEnabled",
+  return (await readAttemptFactsOfMany(db, [payoutId])).get(payoutId) ?? null;
+}
+
+/** readAttemptFacts of the payouts that runs of this process ask for at the same moment, in one statement (lib/coalesce.ts). */
+export function readAttemptFactsTogether(db: PrismaClient, payoutId: string): Promise<TAttemptFacts | null> {
+  // Not an id (an event's data as sent): alone, so that its error is its own.
+  if (!isUuid(payoutId)) return readAttemptFacts(db, payoutId);
+  let reader = readers.get(db);
+  if (!reader) {
+    reader = coalesce(
+      async (ids: readonly string[]) => {
+        const facts = await readAttemptFactsOfMany(db, [...new Set(ids)]);
+        return ids.map((id) => facts.get(id) ?? null);
+      },
+      { maxInFlight: 2 },
+    );
+    readers.set(db, reader);
+  }
+  return reader(payoutId);
+}
+
+const readers = new WeakMap<PrismaClient, (payoutId: string) => Promise<TAttemptFacts | null>>();
+
+/** The attempt's facts of several payouts in one statement, by payout id (one that does not exist is left out). */
+async function readAttemptFactsOfMany(db: PrismaClient, payoutIds: readonly string[]): Promise<Map<string, TAttemptFacts>> {
+  const rows = await db.$queryRaw<(TRow & { payoutId: string })[]>`
+    SELECT p.id::text AS "payoutId", p.status::text AS status, p."providerId"::text AS "providerId", pr."stripeAccountId", pr."payoutsEnabled",
       b.id::text AS "bookingId", b."externalId" AS "bookingExternalId", b."stripeChargeId" AS "bookingChargeId",
       b."stripePaymentIntentId" AS "bookingIntentId",
-      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', id, 'stripeChargeId', "stripeChargeId",
-        'stripePaymentIntentId', "stripePaymentIntentId") ORDER BY id) FROM tips), '[]'::jsonb) AS tips,
+      COALESCE((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'stripeChargeId', t."stripeChargeId",
+        'stripePaymentIntentId', t."stripePaymentIntentId") ORDER BY t.id)
+        FROM "Tip" t WHERE t."payoutId" = p.id AND t.status = 'accepted'), '[]'::jsonb) AS tips,
       ARRAY(SELECT c.id FROM "StripeCharge" c
-        WHERE c.id = b."stripeChargeId" OR c.id IN (SELECT "stripeChargeId" FROM tips)) AS "knownChargeIds",
+        WHERE c.id = b."stripeChargeId"
+           OR c.id IN (SELECT t."stripeChargeId" FROM "Tip" t WHERE t."payoutId" = p.id AND t.status = 'accepted')) AS "knownChargeIds",
       EXISTS (SELECT 1 FROM "PayoutTransfer" l WHERE l."payoutId" = p.id AND l.kind = 'payout' AND l.status = 'pending'
         AND l."amountVersion" <> p."amountVersion") AS "staleLegs",
       (SELECT s.value FROM "SystemState" s WHERE s.key = ${PLATFORM_CURRENCIES_STATE_KEY}) AS "platformCurrencies"
     FROM "Payout" p
     JOIN "Booking" b ON b.id = p."bookingId"
     JOIN "Provider" pr ON pr.id = p."providerId"
-    WHERE p.id = ${payoutId}::uuid`;
-  if (!row) return null;
-  return {
-    status: row.status,
-    providerId: row.providerId,
-    stripeAccountId: row.stripeAccountId,
-    payoutsEnabled: row.payoutsEnabled,
-    booking: {
-      id: row.bookingId,
-      externalId: row.bookingExternalId,
-      stripeChargeId: row.bookingChargeId,
-      stripePaymentIntentId: row.bookingIntentId,
-    },
-    tips: row.tips,
-    knownChargeIds: row.knownChargeIds,
-    staleLegs: row.staleLegs,
-    platformCurrencies: { value: row.platformCurrencies },
-  };
+    WHERE p.id = ANY(${payoutIds}::uuid[])`;
+  return new Map(
+    rows.map((row) => [
+      row.payoutId,
+      {
+        status: row.status,
+        providerId: row.providerId,
+        stripeAccountId: row.stripeAccountId,
+        payoutsEnabled: row.payoutsEnabled,
+        booking: {
+          id: row.bookingId,
+          externalId: row.bookingExternalId,
+          stripeChargeId: row.bookingChargeId,
+          stripePaymentIntentId: row.bookingIntentId,
+        },
+        tips: row.tips,
+        knownChargeIds: row.knownChargeIds,
+        staleLegs: row.staleLegs,
+        platformCurrencies: { value: row.platformCurrencies },
+      },
+    ]),
+  );
 }

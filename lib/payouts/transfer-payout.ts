@@ -6,7 +6,7 @@ import { resolveContext, type TServiceContext } from "@/lib/context";
 import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
-import { readAttemptFacts, type TAttemptFacts } from "./attempt-facts";
+import { readAttemptFactsTogether, type TAttemptFacts } from "./attempt-facts";
 import { isAccountNotReadyRefusal, lookUpRefusedAccount } from "./hold-for-account-refusal";
 import { replaceStaleLegs } from "./replace-stale-legs";
 import { executeTransfer } from "./transfer-execute";
@@ -50,7 +50,7 @@ async function refreshAccountIfNotReady(
 export async function transferPayout(context: TServiceContext, stripe: Stripe, input: { payoutId: string }): Promise<TTransferResult> {
   const db = resolveContext(context).db;
   // What the steps before the claim look at, in one read (attempt-facts.ts).
-  let facts = await readAttemptFacts(db, input.payoutId);
+  let facts = await readAttemptFactsTogether(db, input.payoutId);
   const account = await refreshAccountIfNotReady(context, stripe, facts);
   if (account && "unconfirmed" in account)
     return {
@@ -60,7 +60,7 @@ export async function transferPayout(context: TServiceContext, stripe: Stripe, i
       detail: `${account.unconfirmed}; the reconciliation sweep tries again`,
     };
   // What Stripe said of the account is recorded (it may have held the payout): read again.
-  if (account) facts = await readAttemptFacts(db, input.payoutId);
+  if (account) facts = await readAttemptFactsTogether(db, input.payoutId);
   const funding = await prepareFunding(context, stripe, input, facts);
   if (funding) {
     return {
