@@ -167,6 +167,7 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
   async function runInngest(op: Extract<TOp, { op: "inngest" }>): Promise<void> {
     pull();
     const r = createRandom(op.seed);
+    if (process.env.SIM_CONCURRENT_RUNS) return runInngestAtOnce(op, r);
     for (let i = 0; i < op.runs; i++) {
       if (process.env.SIM_TRACE) process.stderr.write(`[sim]   iteration ${i}\n`);
       const due = queue.filter((q) => !q.done && q.notBefore <= clock.now().getTime());
@@ -184,6 +185,28 @@ export async function playHistory(world: TSimWorld, history: THistory): Promise<
       if (process.env.SIM_TRACE) console.log(`[sim]   executed`);
       pull();
     }
+  }
+
+  /**
+   * SIM_CONCURRENT_RUNS: up to `op.runs` due runs executed at the same moment, as a busy process
+   * serves them (the engine's group commit, lib/together.ts, then batches their claims, records and
+   * refreshes); one transfer run per payout at a time, as the function's concurrency key keeps it.
+   * The order their statements interleave in is the machine's: a seed no longer replays exactly.
+   */
+  async function runInngestAtOnce(op: Extract<TOp, { op: "inngest" }>, r: ReturnType<typeof createRandom>): Promise<void> {
+    const due = queue.filter((q) => !q.done && q.notBefore <= clock.now().getTime());
+    const picked: TQueued[] = [];
+    const transferring = new Set<string>();
+    while (due.length > 0 && picked.length < op.runs) {
+      const run = due.splice(r.int(0, due.length - 1), 1)[0]!;
+      const payoutId = String((run.event.data as { payoutId?: unknown }).payoutId ?? "");
+      if (run.fn === "transfer" && transferring.has(payoutId)) continue;
+      if (run.fn === "transfer") transferring.add(payoutId);
+      picked.push(run);
+    }
+    const crashes = picked.map(() => (r.int(0, 99) < op.crash ? r.int(1, 3) : null));
+    await Promise.all(picked.map((run, i) => execute(run, crashes[i]!)));
+    pull();
   }
 
   /** Runs everything due until nothing is left (bounded), without faults of Inngest's own. */
