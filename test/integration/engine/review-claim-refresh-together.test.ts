@@ -32,7 +32,14 @@ import { addTip } from "@/lib/tips/add-tip";
 import { GO_ALONE } from "@/lib/together";
 
 import { engineHarness, HOUR, payoutOf } from "../../support/engine";
-import { createBooking, createPayout, createPayoutTransfer, createProvider, inBatch, knowPlatformCurrencies } from "../../support/factories";
+import {
+  createBooking,
+  createPayout,
+  createPayoutTransfer,
+  createProvider,
+  inBatch,
+  knowPlatformCurrencies,
+} from "../../support/factories";
 import { newProvider, type TProviderInput } from "../../support/provider-debts";
 
 const h = engineHarness();
