@@ -18,7 +18,6 @@ import type { Payout } from "@/generated/prisma/client";
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { ENGINE_ACTOR, type TServiceContext } from "@/lib/context";
 import { db } from "@/lib/db";
-import { inOutboxScope } from "@/lib/outbox/outbox-scope";
 import { refreshPayout, refreshPayoutTogether, refreshPayouts } from "@/lib/payouts/refresh-payout";
 import { PayoutBusyError, type TSyncResult } from "@/lib/payouts/sync-payout-with-booking";
 import type { TClock } from "@/lib/payouts/timing";
@@ -26,7 +25,6 @@ import { claimTransfer, claimTransfers } from "@/lib/payouts/transfer-claim";
 import { claimTogether } from "@/lib/payouts/transfer-together";
 import { PROCESSING_LEASE_MS, type TClaimResult } from "@/lib/payouts/transfer-types";
 import { updateProviderAccount } from "@/lib/payouts/update-provider-account";
-import { collectPlatformEvents } from "@/lib/platform-webhooks/after-commit";
 import { applyChargeRefund } from "@/lib/refunds/apply-charge-refund";
 import { addTip } from "@/lib/tips/add-tip";
 import { GO_ALONE } from "@/lib/together";
@@ -41,6 +39,7 @@ import {
   knowPlatformCurrencies,
 } from "../../support/factories";
 import { newProvider, type TProviderInput } from "../../support/provider-debts";
+import { stepScope, type TStepScope } from "../../support/step-scope";
 
 const h = engineHarness();
 
@@ -154,21 +153,6 @@ const tipJoined = (w: TWorld) =>
 // ---------------------------------------------------------------------------------------------
 // Scopes and normalised state
 
-/** An async scope like an engine step's: its own outbox scope and platform-webhook scope. */
-async function stepScope() {
-  let resource!: AsyncResource;
-  let untried!: () => string[];
-  const collected = await collectPlatformEvents(async () => {
-    const scope = inOutboxScope(async () => {
-      resource = new AsyncResource("x");
-    });
-    untried = scope.untried;
-    await scope.run;
-  });
-  return { resource, outboxNoted: () => untried(), platformNoted: () => [...collected.eventIds] };
-}
-type TStepScope = Awaited<ReturnType<typeof stepScope>>;
-
 const IDS = [
   [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>"],
   [/\b(tr|req|py|acct|ch|pi|txn|po|evt|dsp|tip|bk|prov|run)_[A-Za-z0-9_]+/g, "<$1>"],
@@ -267,6 +251,28 @@ async function stateOf(payoutId: string, scope?: TStepScope) {
 // ---------------------------------------------------------------------------------------------
 // Differential: the claim
 
+/** A world whose charge was refunded in part (25.00 of 100.00) before the payout was due, the refund applied. */
+async function worldWithRefundApplied(): Promise<TWorld> {
+  const charge = `ch_${uid()}`;
+  const w = await world({ stripeChargeId: charge });
+  const r = await applyChargeRefund(h.ctx(), {
+    stripeChargeId: charge,
+    currency: "usd",
+    chargeAmount: 10_000,
+    refundedTotal: 2_500,
+    refundedAt: ago(HOUR),
+  });
+  expect(r.kind).toBe("recorded");
+  return w;
+}
+
+/** A plain world, then `change` made to it. */
+const worldThen = (change: (w: TWorld) => Promise<unknown>) => async () => {
+  const w = await world();
+  await change(w);
+  return w;
+};
+
 type TClaimScenario = {
   name: string;
   make: () => Promise<TWorld>;
@@ -280,27 +286,15 @@ const CLAIM_SCENARIOS: TClaimScenario[] = [
   { name: "not yet due", make: () => world({ hoursAgo: 1 }) },
   {
     name: "dispute open (the claim holds it)",
-    make: async () => {
-      const w = await world();
-      await insertOpenDispute(w);
-      return w;
-    },
+    make: worldThen(insertOpenDispute),
   },
   {
     name: "provider not ready (the claim holds it)",
-    make: async () => {
-      const w = await world();
-      await setProviderNotReady(w);
-      return w;
-    },
+    make: worldThen(setProviderNotReady),
   },
   {
     name: "booking cancelled before due (the claim's sync cancels it)",
-    make: async () => {
-      const w = await world();
-      await setBookingCancelled(w);
-      return w;
-    },
+    make: worldThen(setBookingCancelled),
   },
   {
     name: "provider with an open debt in the payout's currency (recovered at the claim)",
@@ -372,19 +366,7 @@ const CLAIM_SCENARIOS: TClaimScenario[] = [
   },
   {
     name: "refund applied before due",
-    make: async () => {
-      const charge = `ch_${uid()}`;
-      const w = await world({ stripeChargeId: charge });
-      const r = await applyChargeRefund(h.ctx(), {
-        stripeChargeId: charge,
-        currency: "usd",
-        chargeAmount: 10_000,
-        refundedTotal: 2_500,
-        refundedAt: ago(HOUR),
-      });
-      expect(r.kind).toBe("recorded");
-      return w;
-    },
+    make: worldWithRefundApplied,
   },
   {
     name: "already cancelled (settled)",
@@ -469,35 +451,19 @@ const REFRESH_SCENARIOS: TRefreshScenario[] = [
   { name: "not yet due", make: () => world({ hoursAgo: 1 }) },
   {
     name: "dispute open, not synced yet (held)",
-    make: async () => {
-      const w = await world();
-      await insertOpenDispute(w);
-      return w;
-    },
+    make: worldThen(insertOpenDispute),
   },
   {
     name: "provider not ready",
-    make: async () => {
-      const w = await world();
-      await setProviderNotReady(w);
-      return w;
-    },
+    make: worldThen(setProviderNotReady),
   },
   {
     name: "booking cancelled before due (sync cancels)",
-    make: async () => {
-      const w = await world();
-      await setBookingCancelled(w);
-      return w;
-    },
+    make: worldThen(setBookingCancelled),
   },
   {
     name: "tip accepted, not joined yet (joined)",
-    make: async () => {
-      const w = await world();
-      await insertUnjoinedTip(w);
-      return w;
-    },
+    make: worldThen(insertUnjoinedTip),
   },
   {
     name: "refund on the charge not applied yet (amount re-derived)",
@@ -509,19 +475,7 @@ const REFRESH_SCENARIOS: TRefreshScenario[] = [
   },
   {
     name: "refund applied before due (already derived: nothing new)",
-    make: async () => {
-      const charge = `ch_${uid()}`;
-      const w = await world({ stripeChargeId: charge });
-      const r = await applyChargeRefund(h.ctx(), {
-        stripeChargeId: charge,
-        currency: "usd",
-        chargeAmount: 10_000,
-        refundedTotal: 2_500,
-        refundedAt: ago(HOUR),
-      });
-      expect(r.kind).toBe("recorded");
-      return w;
-    },
+    make: worldWithRefundApplied,
   },
   {
     name: "provider with an open debt (nothing recovered before the claim)",

@@ -17,7 +17,6 @@ import { cancelBooking } from "@/lib/bookings/cancel-booking";
 import type { TServiceContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
-import { inOutboxScope } from "@/lib/outbox/outbox-scope";
 import { readAttemptFacts } from "@/lib/payouts/attempt-facts";
 import { readOutcomeFacts, readOutcomeFactsOfMany } from "@/lib/payouts/completion-facts";
 import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
@@ -27,11 +26,11 @@ import { prepareFunding } from "@/lib/payouts/transfer-funding";
 import { recordTransferOutcome, recordTransferOutcomes } from "@/lib/payouts/transfer-outcome";
 import { recordOutcomeTogether } from "@/lib/payouts/transfer-together";
 import { PROCESSING_LEASE_MS, type TClaim, type TTransferOutcome, type TTransferResult } from "@/lib/payouts/transfer-types";
-import { collectPlatformEvents } from "@/lib/platform-webhooks/after-commit";
 import { addTip } from "@/lib/tips/add-tip";
 
 import { engineHarness, HOUR, payoutOf } from "../../support/engine";
 import { createPayout, createPayoutTransfer, createTransferAttempt, inBatch } from "../../support/factories";
+import { stepScope, type TStepScope } from "../../support/step-scope";
 
 const h = engineHarness();
 
@@ -64,21 +63,6 @@ async function claimAndExecute(world: TWorld, runId = `run_${randomUUID()}`): Pr
   const outcome = await executeTransfer(ctx, h.stripe, claimed.claim);
   return { ...world, ctx, claim: claimed.claim, outcome };
 }
-
-/** An async scope like an engine step's: its own outbox scope and platform-webhook scope. */
-async function stepScope() {
-  let resource!: AsyncResource;
-  let untried!: () => string[];
-  const collected = await collectPlatformEvents(async () => {
-    const scope = inOutboxScope(async () => {
-      resource = new AsyncResource("x");
-    });
-    untried = scope.untried;
-    await scope.run;
-  });
-  return { resource, outboxNoted: () => untried(), platformNoted: () => [...collected.eventIds] };
-}
-type TStepScope = Awaited<ReturnType<typeof stepScope>>;
 
 // ---------------------------------------------------------------------------------------------
 // The normalised state
