@@ -26,13 +26,49 @@ export async function enqueueEvent<N extends TEngineEventName>(tx: Tx, event: TO
 /** enqueueEvent for many events of one kind, in one statement (a batch's changes). */
 export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: readonly TOutboxEvent<N>[]): Promise<void> {
   if (events.length === 0) return;
-  // One raw statement (a repeat of a known event id is skipped), the time the client's as the ORM sends it.
   // A lone surrogate in the id would be refused inside JSON; as a text parameter it was stored as U+FFFD.
-  const rows = events.map((event) => ({ eventId: event.eventId.toWellFormed(), name: event.name, data: event.data }));
+  const rows = events.map((event) => ({
+    eventId: event.eventId.toWellFormed(),
+    name: event.name,
+    data: event.data,
+    createdAt: new Date(),
+  }));
+  const gathered = gathering.get(tx);
+  if (gathered) gathered.push(...rows);
+  else await insertOutboxRows(tx, rows);
+  noteOutboxEvents(rows.map((row) => row.eventId));
+}
+
+type TOutboxRow = { eventId: string; name: string; data: unknown; createdAt: Date };
+
+/** Transactions whose outbox rows are gathered and written together before they commit (withOutboxRowsTogether). */
+const gathering = new WeakMap<Tx, TOutboxRow[]>();
+
+/**
+ * Runs `work` in `tx` with the outbox rows it enqueues gathered, then writes them all in one
+ * statement before returning, so before the transaction commits: for a batch's transaction (several
+ * payouts' work in one, lib/together.ts), whose members each enqueue their own. Nothing in a
+ * transaction reads its own outbox rows back; they are sent only once it has committed.
+ */
+export async function withOutboxRowsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  if (gathering.has(tx)) return work();
+  const rows: TOutboxRow[] = [];
+  gathering.set(tx, rows);
+  try {
+    const result = await work();
+    await insertOutboxRows(tx, rows);
+    return result;
+  } finally {
+    gathering.delete(tx);
+  }
+}
+
+/** One raw statement (a repeat of a known event id is skipped, within the rows too), each row's time the client's. */
+async function insertOutboxRows(tx: Tx, rows: readonly TOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO "OutboxEvent" ("eventId", name, data, "createdAt")
-    SELECT "eventId", name, data, ${new Date()}::timestamptz
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x("eventId" text, name text, data jsonb)
+    SELECT "eventId", name, data, "createdAt"
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x("eventId" text, name text, data jsonb, "createdAt" timestamptz)
     ON CONFLICT DO NOTHING`;
-  noteOutboxEvents(rows.map((row) => row.eventId));
 }

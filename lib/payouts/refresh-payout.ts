@@ -4,6 +4,7 @@ import type { AsyncResource } from "node:async_hooks";
 
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Db } from "@/lib/db";
+import { withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
 import { GO_ALONE, together, togetherPer } from "@/lib/together";
 
 import { inProviderOrder, lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
@@ -45,13 +46,15 @@ export async function refreshPayouts(
         return booking ? { providerId: booking.providerId, currency: booking.currency } : undefined;
       }),
     );
-    for (const i of order) {
-      const { context, payoutId } = members[i]!;
-      const booking = bookings.get(payoutId)!;
-      results[i] = await scopes[i]!.runInAsyncScope(() =>
-        syncPayoutWithBooking(tx, booking, resolveContext(context), { reason: "follow-up" }),
-      );
-    }
+    await withOutboxRowsTogether(tx, async () => {
+      for (const i of order) {
+        const { context, payoutId } = members[i]!;
+        const booking = bookings.get(payoutId)!;
+        results[i] = await scopes[i]!.runInAsyncScope(() =>
+          syncPayoutWithBooking(tx, booking, resolveContext(context), { reason: "follow-up" }),
+        );
+      }
+    });
     return results;
   }, TX_OPTIONS);
 }

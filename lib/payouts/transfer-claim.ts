@@ -7,6 +7,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
+import { withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
 import { GO_ALONE } from "@/lib/together";
 
 import { changePayout } from "./change-payout";
@@ -48,10 +49,12 @@ export async function claimTransfers(
   return db.$transaction(async (tx) => {
     const locked = await lockPayoutsAndBookings(tx, payoutIds);
     const results: (TClaimResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
-    for (const i of inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout))) {
-      const { context, input } = members[i]!;
-      results[i] = await scopes[i]!.runInAsyncScope(() => claimLocked(tx, resolveContext(context), locked.get(input.payoutId)!));
-    }
+    await withOutboxRowsTogether(tx, async () => {
+      for (const i of inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout))) {
+        const { context, input } = members[i]!;
+        results[i] = await scopes[i]!.runInAsyncScope(() => claimLocked(tx, resolveContext(context), locked.get(input.payoutId)!));
+      }
+    });
     return results;
   }, TX_OPTIONS);
 }

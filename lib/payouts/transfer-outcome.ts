@@ -7,7 +7,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
-import { enqueueEvent } from "@/lib/outbox/enqueue-event";
+import { enqueueEvent, withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
 import { lockStripeAccount } from "@/lib/payouts/update-provider-account";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, DESTINATION_NOT_READY_CODE } from "@/lib/stripe/classify-error";
 import { GO_ALONE } from "@/lib/together";
@@ -113,18 +113,20 @@ export async function recordTransferOutcomes(db: Db, members: readonly TOutcomeT
       }),
     );
     const results: (TTransferResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
-    for (const i of order) {
-      const { context, claim, outcome, scope } = members[i]!;
-      const { booking, payout } = locked.get(claim.payoutId)!;
-      const facts = factsOf.get(claim.payoutId);
-      if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
-      const ctx = resolveContext(context);
-      results[i] = await scope.runInAsyncScope(async () => {
-        const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, undefined, facts);
-        if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
-        return result;
-      });
-    }
+    await withOutboxRowsTogether(tx, async () => {
+      for (const i of order) {
+        const { context, claim, outcome, scope } = members[i]!;
+        const { booking, payout } = locked.get(claim.payoutId)!;
+        const facts = factsOf.get(claim.payoutId);
+        if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
+        const ctx = resolveContext(context);
+        results[i] = await scope.runInAsyncScope(async () => {
+          const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, undefined, facts);
+          if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
+          return result;
+        });
+      }
+    });
     return results;
   }, TX_OPTIONS);
 }
