@@ -3,6 +3,7 @@ import "server-only";
 import type { PrismaClient } from "@/generated/prisma/client";
 import type { TActor } from "@/lib/audit/record-audit";
 import { getEnv } from "@/lib/env";
+import { onePer } from "@/lib/one-per";
 import { systemClock, type TClock, type TTimingRules } from "@/lib/payouts/timing";
 import { stripeWriteGate, type TStripeWriteGate } from "@/lib/stripe/write-gate";
 
@@ -28,17 +29,8 @@ export function timingFromEnv(): TTimingRules {
   return { payoutDelayHours: env.PAYOUT_DELAY_HOURS, tipWindowHours: env.TIP_WINDOW_HOURS };
 }
 
-const defaultGates = new WeakMap<PrismaClient, TStripeWriteGate>();
-
 /** The process's write gate of a database (one, so that the writes asking at once take their slots together). */
-function defaultWriteGate(db: PrismaClient): TStripeWriteGate {
-  let gate = defaultGates.get(db);
-  if (!gate) {
-    gate = stripeWriteGate(db);
-    defaultGates.set(db, gate);
-  }
-  return gate;
-}
+const defaultWriteGate = onePer((db: PrismaClient) => stripeWriteGate(db));
 
 export function resolveContext(ctx: TServiceContext) {
   return {

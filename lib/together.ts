@@ -94,16 +94,3 @@ async function settle<R>(work: () => Promise<R>): Promise<TSettled<R>> {
     return { ok: false, error };
   }
 }
-
-/** One `together` per key object (a database client): made on first use. */
-export function togetherPer<K extends object, M, R>(make: (key: K) => (member: M) => Promise<R>): (key: K) => (member: M) => Promise<R> {
-  const made = new WeakMap<K, (member: M) => Promise<R>>();
-  return (key) => {
-    let fn = made.get(key);
-    if (!fn) {
-      fn = make(key);
-      made.set(key, fn);
-    }
-    return fn;
-  };
-}

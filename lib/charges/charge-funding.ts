@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { Prisma, type PrismaClient, type StripeCharge } from "@/generated/prisma/client";
 import { coalesce } from "@/lib/coalesce";
 import type { Tx } from "@/lib/db";
+import { onePer } from "@/lib/one-per";
 import { columnsOf } from "@/lib/statement-names";
 import { retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
@@ -57,32 +58,29 @@ function chargeRow(funding: TChargeFunding, now: Date): StripeCharge {
   };
 }
 
-const storers = new WeakMap<PrismaClient, (row: StripeCharge) => Promise<void>>();
-
 /**
  * storeChargeFunding, with what the runs of this process learn at the same moment, in one statement
  * (lib/coalesce.ts): each row as the table has it (jsonb_populate_recordset), a later answer of a
  * charge replacing an earlier one.
  */
 function storeChargeFundingTogether(db: PrismaClient, funding: TChargeFunding, now: Date): Promise<void> {
-  let store = storers.get(db);
-  if (!store) {
-    store = coalesce(
-      async (rows: readonly StripeCharge[]) => {
-        // One row per charge (a statement may not update a row twice): the last answer.
-        const last = [...new Map(rows.map((row) => [row.id, row])).values()];
-        await db.$executeRaw`
-          INSERT INTO "StripeCharge" (${CHARGE_COLUMNS})
-          SELECT ${CHARGE_COLUMNS} FROM jsonb_populate_recordset(NULL::"StripeCharge", ${JSON.stringify(last)}::jsonb)
-          ON CONFLICT (id) DO UPDATE SET ${CHARGE_UPDATES}`;
-        return rows.map(() => undefined);
-      },
-      { maxInFlight: 2 },
-    );
-    storers.set(db, store);
-  }
-  return store(chargeRow(funding, now));
+  return chargeStorerOf(db)(chargeRow(funding, now));
 }
+
+const chargeStorerOf = onePer((db: PrismaClient) =>
+  coalesce(
+    async (rows: readonly StripeCharge[]) => {
+      // One row per charge (a statement may not update a row twice): the last answer.
+      const last = [...new Map(rows.map((row) => [row.id, row])).values()];
+      await db.$executeRaw`
+        INSERT INTO "StripeCharge" (${CHARGE_COLUMNS})
+        SELECT ${CHARGE_COLUMNS} FROM jsonb_populate_recordset(NULL::"StripeCharge", ${JSON.stringify(last)}::jsonb)
+        ON CONFLICT (id) DO UPDATE SET ${CHARGE_UPDATES}`;
+      return rows.map(() => undefined);
+    },
+    { maxInFlight: 2 },
+  ),
+);
 
 const CHARGE_COLUMNS = columnsOf(Prisma.StripeChargeScalarFieldEnum);
 const CHARGE_UPDATES = Prisma.raw(

@@ -2,6 +2,8 @@ import "server-only";
 
 import type { WebhookEvent } from "@/generated/prisma/client";
 import { withAfterCommitEffects } from "@/lib/after-commit/with-after-commit-effects";
+import { coalesce } from "@/lib/coalesce";
+import { onePer } from "@/lib/one-per";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { applyBatch, newBatchCarry } from "./apply-batch";
@@ -44,7 +46,7 @@ export const APPLY_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000];
  */
 export async function applyReceivedDelivery(deps: TWebhookDeps, delivery: WebhookEvent): Promise<void> {
   if (delivery.source === "booking_platform" && BATCHED_TYPES.has(delivery.type) && delivery.bookingExternalId) {
-    return batcherFor(deps).add(delivery);
+    return batcherOf(deps)(delivery);
   }
   // What the applies caused outside the database (the Inngest events they wrote besides each
   // delivery's own, such as a reversal request; the booking platform's webhooks; alert
@@ -61,50 +63,22 @@ export const MAX_BATCH = 200;
 /** Batches one process applies at once (besides the lanes applied one delivery at a time). */
 export const BATCHES_AT_ONCE = 2;
 
-type TBatcher = { add: (delivery: WebhookEvent) => Promise<void> };
-
-const batchers = new WeakMap<TWebhookDeps, TBatcher>();
-
 /**
  * Completions and tips are applied in batches (applyBatch): whatever arrived while the batches in flight
- * ran goes in the next one, so a lone delivery is applied at once and a burst in a few
+ * ran goes in the next one (lib/coalesce.ts), so a lone delivery is applied at once and a burst in a few
  * transactions. Each caller's promise settles once its delivery's batch is done (Next's `after()`
- * keeps a serverless function alive until then).
+ * keeps a serverless function alive until then). A batch never fails: what its retries could not
+ * apply is left to the sweep.
  */
-function batcherFor(deps: TWebhookDeps): TBatcher {
-  const existing = batchers.get(deps);
-  if (existing) return existing;
-  const queue: { delivery: WebhookEvent; done: () => void }[] = [];
-  let running = 0;
-  const pump = () => {
-    while (running < BATCHES_AT_ONCE && queue.length > 0) {
-      const items = queue.splice(0, MAX_BATCH);
-      running += 1;
-      void withAfterCommitEffects(
-        deps.db,
-        () =>
-          applyBatchWithRetries(
-            deps,
-            items.map((i) => i.delivery),
-          ),
-        { send: sendWithDeadline },
-      ).finally(() => {
-        running -= 1;
-        for (const item of items) item.done();
-        pump();
-      });
-    }
-  };
-  const batcher: TBatcher = {
-    add: (delivery) =>
-      new Promise<void>((done) => {
-        queue.push({ delivery, done });
-        pump();
-      }),
-  };
-  batchers.set(deps, batcher);
-  return batcher;
-}
+const batcherOf = onePer((deps: TWebhookDeps) =>
+  coalesce(
+    async (deliveries: readonly WebhookEvent[]) => {
+      await withAfterCommitEffects(deps.db, () => applyBatchWithRetries(deps, [...deliveries]), { send: sendWithDeadline });
+      return deliveries.map(() => undefined);
+    },
+    { maxBatch: MAX_BATCH, maxInFlight: BATCHES_AT_ONCE },
+  ),
+);
 
 async function applyBatchWithRetries(deps: TWebhookDeps, deliveries: WebhookEvent[]): Promise<void> {
   const carried = newBatchCarry();

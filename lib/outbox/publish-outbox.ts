@@ -3,6 +3,7 @@ import "server-only";
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import { coalesce } from "@/lib/coalesce";
 import { inngest } from "@/lib/inngest/client";
+import { onePer } from "@/lib/one-per";
 
 import { noteOutboxTried } from "./outbox-scope";
 
@@ -54,28 +55,21 @@ export async function publishOutbox(
   return { sent: result.sent.size, failed: result.failed.size, ...(result.error ? { error: result.error } : {}) };
 }
 
-const publishers = new WeakMap<PrismaClient, (eventIds: string[]) => Promise<TPublishResult>>();
-
 /** The process's coalesced publisher of given events through `db` (publishOutbox with `eventIds`). */
-function publisherOf(db: PrismaClient): (eventIds: string[]) => Promise<TPublishResult> {
-  let publisher = publishers.get(db);
-  if (!publisher) {
-    publisher = coalesce(
-      async (asked: readonly string[][]) => {
-        const all = [...new Set(asked.flat())];
-        const result = await sendClaimed(db, await claimEvents(db, all, all.length), defaultSend, new Date());
-        return asked.map((eventIds) => {
-          const sent = eventIds.filter((id) => result.sent.has(id)).length;
-          const failed = eventIds.filter((id) => result.failed.has(id)).length;
-          return { sent, failed, ...(failed > 0 && result.error ? { error: result.error } : {}) };
-        });
-      },
-      { maxBatch: 100, maxInFlight: 2 },
-    );
-    publishers.set(db, publisher);
-  }
-  return publisher;
-}
+const publisherOf = onePer((db: PrismaClient) =>
+  coalesce(
+    async (asked: readonly string[][]): Promise<TPublishResult[]> => {
+      const all = [...new Set(asked.flat())];
+      const result = await sendClaimed(db, await claimEvents(db, all, all.length), defaultSend, new Date());
+      return asked.map((eventIds) => {
+        const sent = eventIds.filter((id) => result.sent.has(id)).length;
+        const failed = eventIds.filter((id) => result.failed.has(id)).length;
+        return { sent, failed, ...(failed > 0 && result.error ? { error: result.error } : {}) };
+      });
+    },
+    { maxBatch: 100, maxInFlight: 2 },
+  ),
+);
 
 /** Claims up to `limit` unsent events no publisher holds (of `eventIds` only, when given), oldest first. */
 async function claimEvents(db: PrismaClient, eventIds: readonly string[] | null, limit: number): Promise<TClaimed[]> {

@@ -5,6 +5,7 @@ import type { PayoutStatus } from "@/generated/prisma/enums";
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { coalesce } from "@/lib/coalesce";
 import { isUuid } from "@/lib/ids";
+import { onePer } from "@/lib/one-per";
 
 /**
  * What the steps of a transfer attempt before its claim (transfer-payout.ts) look at, read in one
@@ -47,21 +48,18 @@ export async function readAttemptFacts(db: PrismaClient, payoutId: string): Prom
 export function readAttemptFactsTogether(db: PrismaClient, payoutId: string): Promise<TAttemptFacts | null> {
   // Not an id (an event's data as sent): alone, so that its error is its own.
   if (!isUuid(payoutId)) return readAttemptFacts(db, payoutId);
-  let reader = readers.get(db);
-  if (!reader) {
-    reader = coalesce(
-      async (ids: readonly string[]) => {
-        const facts = await readAttemptFactsOfMany(db, [...new Set(ids)]);
-        return ids.map((id) => facts.get(id) ?? null);
-      },
-      { maxInFlight: 2 },
-    );
-    readers.set(db, reader);
-  }
-  return reader(payoutId);
+  return attemptFactsReaderOf(db)(payoutId);
 }
 
-const readers = new WeakMap<PrismaClient, (payoutId: string) => Promise<TAttemptFacts | null>>();
+const attemptFactsReaderOf = onePer((db: PrismaClient) =>
+  coalesce(
+    async (ids: readonly string[]) => {
+      const facts = await readAttemptFactsOfMany(db, [...new Set(ids)]);
+      return ids.map((id) => facts.get(id) ?? null);
+    },
+    { maxInFlight: 2 },
+  ),
+);
 
 /** The attempt's facts of several payouts in one statement, by payout id (one that does not exist is left out). */
 async function readAttemptFactsOfMany(db: PrismaClient, payoutIds: readonly string[]): Promise<Map<string, TAttemptFacts>> {

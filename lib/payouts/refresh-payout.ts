@@ -4,8 +4,9 @@ import type { AsyncResource } from "node:async_hooks";
 
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Db } from "@/lib/db";
+import { onePer } from "@/lib/one-per";
 import { withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
-import { GO_ALONE, together, togetherPer } from "@/lib/together";
+import { GO_ALONE, together } from "@/lib/together";
 
 import { inProviderOrder, lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
 import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
@@ -59,7 +60,7 @@ export async function refreshPayouts(
   }, TX_OPTIONS);
 }
 
-const refresherOf = togetherPer((db: Db) =>
+const refresherOf = onePer((db: Db) =>
   together<{ context: TServiceContext; payoutId: string }, TSyncResult>({
     alone: (m) => refreshPayout(m.context, { payoutId: m.payoutId }),
     all: (members, scopes) => refreshPayouts(db, members, scopes),

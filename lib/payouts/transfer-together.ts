@@ -2,7 +2,8 @@ import "server-only";
 
 import type { PrismaClient } from "@/generated/prisma/client";
 import { resolveContext, type TServiceContext } from "@/lib/context";
-import { together, togetherPer } from "@/lib/together";
+import { onePer } from "@/lib/one-per";
+import { together } from "@/lib/together";
 
 import { isAccountNotReadyRefusal, type TRefusedAccount } from "./hold-for-account-refusal";
 import { claimTransfer, claimTransfers } from "./transfer-claim";
@@ -14,7 +15,7 @@ import type { TClaim, TClaimResult, TTransferOutcome, TTransferResult } from "./
 // two statements for all, then each claimed as alone), and so are the outcomes they record
 // (recordTransferOutcomes: their locks and facts in three statements for all).
 
-const claimerOf = togetherPer((db: PrismaClient) =>
+const claimerOf = onePer((db: PrismaClient) =>
   together<{ context: TServiceContext; input: { payoutId: string } }, TClaimResult>({
     alone: (m) => claimTransfer(m.context, m.input),
     all: (members, scopes) => claimTransfers(db, members, scopes),
@@ -29,7 +30,7 @@ export function claimTogether(context: TServiceContext, input: { payoutId: strin
 
 type TMember = { context: TServiceContext; claim: TClaim; outcome: TTransferOutcome };
 
-const recorderOf = togetherPer((db: PrismaClient) =>
+const recorderOf = onePer((db: PrismaClient) =>
   together<TMember, TTransferResult>({
     alone: (m) => recordTransferOutcome(m.context, m.claim, m.outcome),
     all: (members, scopes) =>
