@@ -8,7 +8,7 @@ import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { auditInsertSql, payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { AppError, NotFoundError } from "@/lib/errors";
-import { notePayoutEventInserted, payoutEventInsert, type TInsertedEvent } from "@/lib/platform-webhooks/record-event";
+import { noteEventInserted, payoutEventInsert, type TInsertedEvent } from "@/lib/platform-webhooks/record-event";
 import { columnsOf } from "@/lib/statement-names";
 
 import { settleDebtRecoveries } from "./debt-recovery-rows";
@@ -119,7 +119,7 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
   if (!isDeepStrictEqual(payoutEventInsert(payout, updated, matched), event)) {
     throw new Error(`Payout ${payout.id}: the platform event written differs from the one of the row written.`);
   }
-  notePayoutEventInserted(platformEvent);
+  noteEventInserted(platformEvent);
   await settleDebtRecoveries(tx, payout, updated, change.audit);
   return updated;
 }

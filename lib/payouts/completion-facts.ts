@@ -31,7 +31,7 @@ const TRANSFER_COLUMNS = columnsOf(Prisma.PayoutTransferScalarFieldEnum);
 const ATTEMPT_COLUMNS = columnsOf(Prisma.TransferAttemptScalarFieldEnum);
 
 /**
- * The completion facts' columns of one payout, named by SQL expressions: parameters for one payout,
+ * The completion facts' columns of one payout, named by SQL expressions: parameters (readCompletionFacts),
  * or the columns of a row of many (readOutcomeFactsOfMany).
  */
 function completionColumns(payoutId: Prisma.Sql, also: { ids: Prisma.Sql; stripeTransferIds: Prisma.Sql }): Prisma.Sql {
@@ -42,18 +42,6 @@ function completionColumns(payoutId: Prisma.Sql, also: { ids: Prisma.Sql; stripe
     (SELECT coalesce(json_agg(a ORDER BY a."createdAt", a.id), '[]'::json)
        FROM (SELECT id, kind, "createdAt" FROM "Alert"
              WHERE "payoutId" = ${payoutId} AND "acknowledgedAt" IS NULL AND kind = ANY(${TRANSFER_FAILURE_ALERT_KINDS}::text[])) a) AS "alerts"`;
-}
-
-/** The outcome facts' columns beside the completion facts' (readOutcomeFacts, readOutcomeFactsOfMany). */
-function outcomeColumns(ids: { payoutId: Prisma.Sql; bookingId: Prisma.Sql; attemptId: Prisma.Sql }): Prisma.Sql {
-  return Prisma.sql`
-      (SELECT coalesce(json_agg(a), '[]'::json)
-         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE "payoutId" = ${ids.payoutId}
-               ORDER BY "attemptNumber" DESC LIMIT 1) a) AS "latest",
-      (SELECT coalesce(json_agg(a), '[]'::json)
-         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE id = ${ids.attemptId}) a) AS "attempt",
-      (SELECT count(*)::int FROM "Tip"
-         WHERE "bookingId" = ${ids.bookingId} AND status = 'accepted' AND "payoutId" IS NULL) AS "waitingTips"`;
 }
 
 function outcomeFactsOf(row: Record<string, unknown>): TOutcomeFacts {
@@ -88,18 +76,9 @@ export async function readCompletionFacts(tx: Tx, payoutId: string): Promise<TCo
  * which an admin may acknowledge meanwhile (their writes are conditional on the alert being open).
  */
 export async function readOutcomeFacts(tx: Tx, input: TOutcomeFactsInput): Promise<TOutcomeFacts> {
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`
-    SELECT ${completionColumns(Prisma.sql`${input.payoutId}::uuid`, {
-      ids: Prisma.sql`${input.legIds}::uuid[]`,
-      stripeTransferIds: Prisma.sql`${input.stripeTransferIds}::text[]`,
-    })},
-    ${outcomeColumns({
-      payoutId: Prisma.sql`${input.payoutId}::uuid`,
-      bookingId: Prisma.sql`${input.bookingId}::uuid`,
-      attemptId: Prisma.sql`${input.attemptId}::uuid`,
-    })}`;
-  if (!row) throw new Error(`Reading the outcome facts of payout ${input.payoutId} returned no row.`);
-  return outcomeFactsOf(row);
+  const facts = (await readOutcomeFactsOfMany(tx, [input])).get(input.payoutId);
+  if (!facts) throw new Error(`Reading the outcome facts of payout ${input.payoutId} returned no row.`);
+  return facts;
 }
 
 export type TOutcomeFactsInput = {
@@ -118,7 +97,13 @@ export async function readOutcomeFactsOfMany(tx: Tx, inputs: readonly TOutcomeFa
   const rows = await tx.$queryRaw<Record<string, unknown>[]>`
     SELECT x."payoutId"::text AS "payoutId",
       ${completionColumns(Prisma.sql`x."payoutId"`, { ids: Prisma.sql`x."legIds"`, stripeTransferIds: Prisma.sql`x."stripeTransferIds"` })},
-      ${outcomeColumns({ payoutId: Prisma.sql`x."payoutId"`, bookingId: Prisma.sql`x."bookingId"`, attemptId: Prisma.sql`x."attemptId"` })}
+      (SELECT coalesce(json_agg(a), '[]'::json)
+         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE "payoutId" = x."payoutId"
+               ORDER BY "attemptNumber" DESC LIMIT 1) a) AS "latest",
+      (SELECT coalesce(json_agg(a), '[]'::json)
+         FROM (SELECT ${ATTEMPT_COLUMNS} FROM "TransferAttempt" WHERE id = x."attemptId") a) AS "attempt",
+      (SELECT count(*)::int FROM "Tip"
+         WHERE "bookingId" = x."bookingId" AND status = 'accepted' AND "payoutId" IS NULL) AS "waitingTips"
     FROM jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb)
       AS x("payoutId" uuid, "bookingId" uuid, "attemptId" uuid, "legIds" uuid[], "stripeTransferIds" text[])`;
   return new Map(rows.map((row) => [String(row.payoutId), outcomeFactsOf(row)]));

@@ -152,16 +152,3 @@ export async function lockBookingsOfPayouts(tx: Tx, payoutIds: readonly string[]
   }
   return locked;
 }
-
-/**
- * The indexes of the payouts given (undefined: left out) in the order a batch does their work in:
- * by provider and currency, and in the order given within them. A provider's debts are locked by
- * the work of its payouts, so two batches of payouts of the same providers take them in one order
- * and cannot deadlock.
- */
-export function inProviderOrder(payouts: readonly (Pick<Payout, "providerId" | "currency"> | undefined)[]): number[] {
-  return payouts
-    .flatMap((p, i) => (p ? [{ i, key: `${p.providerId}\u0000${p.currency}` }] : []))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i))
-    .map((x) => x.i);
-}

@@ -5,10 +5,10 @@ import type { AsyncResource } from "node:async_hooks";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Db } from "@/lib/db";
 import { onePer } from "@/lib/one-per";
-import { withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
 import { GO_ALONE, together } from "@/lib/together";
 
-import { inProviderOrder, lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
+import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
+import { lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
 import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
 
 /**
@@ -36,27 +36,21 @@ export async function refreshPayouts(
   members: readonly { context: TServiceContext; payoutId: string }[],
   scopes: readonly AsyncResource[],
 ): Promise<(TSyncResult | typeof GO_ALONE)[]> {
-  const payoutIds = members.map((m) => m.payoutId);
-  if (new Set(payoutIds).size !== payoutIds.length) throw new Error("refreshPayouts: one payout twice.");
+  const payoutIds = distinctPayoutIds(
+    members.map((m) => m.payoutId),
+    "refreshPayouts",
+  );
   return db.$transaction(async (tx) => {
     const bookings = await lockBookingsOfPayouts(tx, payoutIds);
-    const results: (TSyncResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
     const order = inProviderOrder(
       payoutIds.map((id) => {
         const booking = bookings.get(id);
         return booking ? { providerId: booking.providerId, currency: booking.currency } : undefined;
       }),
     );
-    await withOutboxRowsTogether(tx, async () => {
-      for (const i of order) {
-        const { context, payoutId } = members[i]!;
-        const booking = bookings.get(payoutId)!;
-        results[i] = await scopes[i]!.runInAsyncScope(() =>
-          syncPayoutWithBooking(tx, booking, resolveContext(context), { reason: "follow-up" }),
-        );
-      }
-    });
-    return results;
+    return workEachMember(tx, members.length, order, scopes, (i) =>
+      syncPayoutWithBooking(tx, bookings.get(payoutIds[i]!)!, resolveContext(members[i]!.context), { reason: "follow-up" }),
+    );
   }, TX_OPTIONS);
 }
 

@@ -7,12 +7,12 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
-import { withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
 import { GO_ALONE } from "@/lib/together";
 
+import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
 import { changePayout } from "./change-payout";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
-import { inProviderOrder, lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
+import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
 import { eligibilityFacts } from "./payout-facts";
 import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
 import { reserveDebtRecovery } from "./recover-debts";
@@ -44,18 +44,16 @@ export async function claimTransfers(
   members: readonly { context: TServiceContext; input: { payoutId: string } }[],
   scopes: readonly AsyncResource[],
 ): Promise<(TClaimResult | typeof GO_ALONE)[]> {
-  const payoutIds = members.map((m) => m.input.payoutId);
-  if (new Set(payoutIds).size !== payoutIds.length) throw new Error("claimTransfers: one payout twice.");
+  const payoutIds = distinctPayoutIds(
+    members.map((m) => m.input.payoutId),
+    "claimTransfers",
+  );
   return db.$transaction(async (tx) => {
     const locked = await lockPayoutsAndBookings(tx, payoutIds);
-    const results: (TClaimResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
-    await withOutboxRowsTogether(tx, async () => {
-      for (const i of inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout))) {
-        const { context, input } = members[i]!;
-        results[i] = await scopes[i]!.runInAsyncScope(() => claimLocked(tx, resolveContext(context), locked.get(input.payoutId)!));
-      }
-    });
-    return results;
+    const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
+    return workEachMember(tx, members.length, order, scopes, (i) =>
+      claimLocked(tx, resolveContext(members[i]!.context), locked.get(payoutIds[i]!)!),
+    );
   }, TX_OPTIONS);
 }
 

@@ -7,11 +7,12 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
-import { enqueueEvent, withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
+import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockStripeAccount } from "@/lib/payouts/update-provider-account";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, DESTINATION_NOT_READY_CODE } from "@/lib/stripe/classify-error";
 import { GO_ALONE } from "@/lib/together";
 
+import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
 import { changePayout } from "./change-payout";
 import {
   readOutcomeFacts,
@@ -19,11 +20,12 @@ import {
   withTransferWritten,
   type TCompletionFacts,
   type TOutcomeFacts,
+  type TOutcomeFactsInput,
 } from "./completion-facts";
 import { describeIneligibility } from "./eligibility";
 import { describeStripeFailure, failedAttemptFields } from "./failed-attempt";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
-import { inProviderOrder, lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedBooking } from "./lock-booking";
+import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedBooking } from "./lock-booking";
 import { transferOutcomeUnknownAlert } from "./payout-alert-texts";
 import { chargeIdsOfPayout, holdForUnmatchedTransfers } from "./payout-transfers";
 import { settleTipsThatWaited, syncPayoutWithBooking } from "./sync-payout-with-booking";
@@ -60,37 +62,62 @@ export async function recordTransferOutcome(
     if (accountRefused) await lockStripeAccount(tx, refusedAccount?.stripeAccountId ?? claim.destination);
     const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
     // What recording the outcome looks at, in one read once both locks are held (completion-facts.ts).
-    const facts = await readOutcomeFacts(tx, {
-      payoutId: payout.id,
-      bookingId: booking.id,
-      attemptId: claim.attemptId,
-      legIds: outcome.made.map((m) => m.legId),
-      stripeTransferIds: outcome.made.map((m) => m.transfer.id),
-    });
-    const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, refusedAccount, facts);
-    // Nothing here adds a tip (only addTip does, under the booking's lock): none waited, none waits.
-    if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
-    return result;
+    const facts = await readOutcomeFacts(tx, outcomeFactsInput(claim, outcome, booking.id));
+    return recordAndSettleTips(tx, ctx, claim, outcome, booking, payout, refusedAccount, facts);
   }, TX_OPTIONS);
 }
 
-/** One attempt's outcome to record with others (recordTransferOutcomes), run in its caller's async context. */
-export type TOutcomeToRecord = { context: TServiceContext; claim: TClaim; outcome: TTransferOutcome; scope: AsyncResource };
+/** What readOutcomeFacts reads for an attempt's outcome: the legs it made transfers for, and those transfers. */
+function outcomeFactsInput(claim: TClaim, outcome: TTransferOutcome, bookingId: string): TOutcomeFactsInput {
+  return {
+    payoutId: claim.payoutId,
+    bookingId,
+    attemptId: claim.attemptId,
+    legIds: outcome.made.map((m) => m.legId),
+    stripeTransferIds: outcome.made.map((m) => m.transfer.id),
+  };
+}
+
+/** The outcome recorded with the booking and the payout locked and its facts read; then the tips that waited for it settled. */
+async function recordAndSettleTips(
+  tx: Tx,
+  ctx: TResolvedContext,
+  claim: TClaim,
+  outcome: TTransferOutcome,
+  booking: TLockedBooking,
+  payout: Payout,
+  refusedAccount: TRefusedAccount | undefined,
+  facts: TOutcomeFacts,
+): Promise<TTransferResult> {
+  const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, refusedAccount, facts);
+  // Nothing here adds a tip (only addTip does, under the booking's lock): none waited, none waits.
+  if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
+  return result;
+}
+
+/** One attempt's outcome to record with others (recordTransferOutcomes). */
+export type TOutcomeToRecord = { context: TServiceContext; claim: TClaim; outcome: TTransferOutcome };
 
 /**
  * recordTransferOutcome of several attempts of different payouts in one transaction: their
  * bookings and payouts locked in two statements that wait for no other transaction
  * (lockPayoutsAndBookings: a payout whose rows are held elsewhere, or that does not exist, is
  * GO_ALONE), every outcome's facts read in one (readOutcomeFactsOfMany), then each outcome recorded
- * as recordTransferOutcome records it, in its caller's async context (its events and alerts are its
- * caller's to send after commit), in the order of their providers (inProviderOrder). Not for an
- * outcome Stripe refused for the account (that one first locks the account), nor for two outcomes
- * of one payout (the second's facts would be read before the first's writes): callers send those
- * alone. All or nothing: one that throws rolls them all back.
+ * as recordTransferOutcome records it, in its caller's async context (`scopes`: its events and
+ * alerts are its caller's to send after commit), in the order of their providers (batch-members.ts).
+ * Not for an outcome Stripe refused for the account (that one first locks the account), nor for two
+ * outcomes of one payout (the second's facts would be read before the first's writes): callers send
+ * those alone. All or nothing: one that throws rolls them all back.
  */
-export async function recordTransferOutcomes(db: Db, members: readonly TOutcomeToRecord[]): Promise<(TTransferResult | typeof GO_ALONE)[]> {
-  const payoutIds = members.map((m) => m.claim.payoutId);
-  if (new Set(payoutIds).size !== payoutIds.length) throw new Error("recordTransferOutcomes: two outcomes of one payout.");
+export async function recordTransferOutcomes(
+  db: Db,
+  members: readonly TOutcomeToRecord[],
+  scopes: readonly AsyncResource[],
+): Promise<(TTransferResult | typeof GO_ALONE)[]> {
+  const payoutIds = distinctPayoutIds(
+    members.map((m) => m.claim.payoutId),
+    "recordTransferOutcomes",
+  );
   for (const m of members) {
     if (m.outcome.result.kind === "failed" && isAccountNotReadyRefusal(m.outcome.result.failure)) {
       throw new Error(`recordTransferOutcomes: the outcome of payout ${m.claim.payoutId} is an account refusal.`);
@@ -101,33 +128,15 @@ export async function recordTransferOutcomes(db: Db, members: readonly TOutcomeT
     const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
     const factsOf = await readOutcomeFactsOfMany(
       tx,
-      order.map((i) => {
-        const { claim, outcome } = members[i]!;
-        return {
-          payoutId: claim.payoutId,
-          bookingId: locked.get(claim.payoutId)!.booking.id,
-          attemptId: claim.attemptId,
-          legIds: outcome.made.map((m) => m.legId),
-          stripeTransferIds: outcome.made.map((m) => m.transfer.id),
-        };
-      }),
+      order.map((i) => outcomeFactsInput(members[i]!.claim, members[i]!.outcome, locked.get(payoutIds[i]!)!.booking.id)),
     );
-    const results: (TTransferResult | typeof GO_ALONE)[] = members.map(() => GO_ALONE);
-    await withOutboxRowsTogether(tx, async () => {
-      for (const i of order) {
-        const { context, claim, outcome, scope } = members[i]!;
-        const { booking, payout } = locked.get(claim.payoutId)!;
-        const facts = factsOf.get(claim.payoutId);
-        if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
-        const ctx = resolveContext(context);
-        results[i] = await scope.runInAsyncScope(async () => {
-          const result = await recordOutcomeLocked(tx, ctx, claim, outcome, booking, payout, undefined, facts);
-          if (facts.waitingTips > 0) await settleTipsThatWaited(tx, booking, ctx);
-          return result;
-        });
-      }
+    return workEachMember(tx, members.length, order, scopes, (i) => {
+      const { context, claim, outcome } = members[i]!;
+      const { booking, payout } = locked.get(claim.payoutId)!;
+      const facts = factsOf.get(claim.payoutId);
+      if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
+      return recordAndSettleTips(tx, resolveContext(context), claim, outcome, booking, payout, undefined, facts);
     });
-    return results;
   }, TX_OPTIONS);
 }
 

@@ -7,7 +7,7 @@ import { together } from "@/lib/together";
 
 import { isAccountNotReadyRefusal, type TRefusedAccount } from "./hold-for-account-refusal";
 import { claimTransfer, claimTransfers } from "./transfer-claim";
-import { recordTransferOutcome, recordTransferOutcomes } from "./transfer-outcome";
+import { recordTransferOutcome, recordTransferOutcomes, type TOutcomeToRecord } from "./transfer-outcome";
 import type { TClaim, TClaimResult, TTransferOutcome, TTransferResult } from "./transfer-types";
 
 // Group commit of the transfer step's two transactions (lib/together.ts): the claims the runs of
@@ -28,16 +28,10 @@ export function claimTogether(context: TServiceContext, input: { payoutId: strin
   return claimerOf(resolveContext(context).db)({ context, input });
 }
 
-type TMember = { context: TServiceContext; claim: TClaim; outcome: TTransferOutcome };
-
 const recorderOf = onePer((db: PrismaClient) =>
-  together<TMember, TTransferResult>({
+  together<TOutcomeToRecord, TTransferResult>({
     alone: (m) => recordTransferOutcome(m.context, m.claim, m.outcome),
-    all: (members, scopes) =>
-      recordTransferOutcomes(
-        db,
-        members.map((m, i) => ({ ...m, scope: scopes[i]! })),
-      ),
+    all: (members, scopes) => recordTransferOutcomes(db, members, scopes),
     // A second outcome of a payout reads its facts after the first's writes.
     key: (m) => m.claim.payoutId,
   }),

@@ -17,9 +17,7 @@ import { platformEventForPayoutChange, type TPlatformEventType } from "./event-t
  */
 export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Payout): Promise<void> {
   const insert = payoutEventInsert(before, after, Prisma.sql`TRUE`);
-  if (!insert) return;
-  const rows = await tx.$queryRaw<TInsertedEvent[]>`${insert}`;
-  noteIfDeliverable(rows[0]);
+  if (insert) await insertEvent(tx, insert);
 }
 
 /** What inserting an event returns: its id, and whether any endpoint is there to deliver it to. */
@@ -29,7 +27,7 @@ export type TInsertedEvent = { id: string; hasEndpoints: boolean };
  * recordPayoutEvent's insert, as a statement to run alone or as a data-modifying CTE of another
  * (changePayout's: the payout's update, its audit entry and its event in one round trip), inserting
  * only when `onlyIf` holds; null when the change tells the platform nothing. Returns TInsertedEvent;
- * the caller notes it (notePayoutEventInserted).
+ * the caller notes it (noteEventInserted).
  */
 export function payoutEventInsert(before: Payout | null, after: Payout, onlyIf: Prisma.Sql): Prisma.Sql | null {
   const type = platformEventForPayoutChange(before, after);
@@ -52,9 +50,12 @@ export function payoutEventInsert(before: Payout | null, after: Payout, onlyIf: 
   );
 }
 
-/** A payout event inserted by another statement (payoutEventInsert as its CTE) is noted as recordPayoutEvent notes its own. */
-export function notePayoutEventInserted(row: TInsertedEvent | null | undefined): void {
-  noteIfDeliverable(row ?? undefined);
+/**
+ * An event inserted (by insertEvent, or as a CTE of another statement: payoutEventInsert) is noted
+ * for the attempt after the commit when it has somewhere to go (an enabled endpoint, or the configured one).
+ */
+export function noteEventInserted(row: TInsertedEvent | null | undefined): void {
+  if (row && (row.hasEndpoints || getEnv().PLATFORM_WEBHOOK_URL !== undefined)) notePlatformEvent(row.id);
 }
 
 /** The payload's fields read from the payout's row (the rest are read from its booking and provider). */
@@ -121,7 +122,7 @@ export async function recordNewPayoutEvents(tx: Tx, created: readonly TNewPayout
     SELECT x.type, x."subjectId", 1, x.payload
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, "subjectId" uuid, payload jsonb)
     RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
-  for (const row of inserted) noteIfDeliverable(row);
+  for (const row of inserted) noteEventInserted(row);
 }
 
 /** A provider's bank payout failed (the money is back in their Stripe balance): one insert, as above. */
@@ -138,34 +139,28 @@ export async function recordBankPayoutFailedEvent(tx: Tx, bankPayout: ProviderBa
   };
   await insertEvent(
     tx,
-    type,
-    bankPayout.id,
-    data,
-    Prisma.sql`'providerId', p."externalId",
+    eventInsertSql(
+      type,
+      bankPayout.id,
+      data,
+      Prisma.sql`'providerId', p."externalId",
         'stripe', jsonb_build_object('accountId', p."stripeAccountId", 'payoutId', ${bankPayout.stripePayoutId}::text)`,
-    Prisma.sql`"Provider" p WHERE p.id = ${bankPayout.providerId}::uuid`,
+      Prisma.sql`"Provider" p WHERE p.id = ${bankPayout.providerId}::uuid`,
+    ),
   );
 }
 
-/**
- * The one insert of an event: its sequence (the subject's previous events + 1; the subject is
- * locked by its writer), the payload (`data`, the sequence and the `fields` read `FROM` the
- * subject's rows), and whether an endpoint exists to deliver it to: then it is noted for the
- * attempt after the commit.
- */
-async function insertEvent(
-  tx: Tx,
-  type: TPlatformEventType,
-  subjectId: string,
-  data: Record<string, unknown>,
-  fields: Prisma.Sql,
-  from: Prisma.Sql,
-): Promise<void> {
-  const rows = await tx.$queryRaw<TInsertedEvent[]>`${eventInsertSql(type, subjectId, data, fields, from)}`;
-  noteIfDeliverable(rows[0]);
+/** Runs an event's insert (eventInsertSql) on its own; the event is noted for the attempt after the commit when it can be delivered. */
+async function insertEvent(tx: Tx, insert: Prisma.Sql): Promise<void> {
+  const rows = await tx.$queryRaw<TInsertedEvent[]>`${insert}`;
+  noteEventInserted(rows[0]);
 }
 
-/** insertEvent's statement (one INSERT … SELECT, usable as a CTE). */
+/**
+ * The one insert of an event (one INSERT … SELECT, usable as a CTE): its sequence (the subject's
+ * previous events + 1; the subject is locked by its writer), the payload (`data`, the sequence and
+ * the `fields` read `FROM` the subject's rows), and whether an endpoint exists to deliver it to.
+ */
 function eventInsertSql(
   type: TPlatformEventType,
   subjectId: string,
@@ -179,9 +174,4 @@ function eventInsertSql(
       ${JSON.stringify(data)}::jsonb || jsonb_build_object('sequence', seq.n, ${fields})
     FROM (SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${subjectId}::uuid) seq, ${from}
     RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
-}
-
-/** An event with somewhere to go (an enabled endpoint, or the configured one) is noted for the attempt after the commit. */
-function noteIfDeliverable(row: { id: string; hasEndpoints: boolean } | undefined): void {
-  if (row && (row.hasEndpoints || getEnv().PLATFORM_WEBHOOK_URL !== undefined)) notePlatformEvent(row.id);
 }

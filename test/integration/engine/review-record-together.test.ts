@@ -339,13 +339,15 @@ describe("differential: recordTransferOutcomes (all B members in one call) again
       resultsA.set(a.payoutId, await scope.resource.runInAsyncScope(() => recordTransferOutcome(a.ctx, a.claim, a.outcome)));
     }
     const members = [];
+    const memberScopes = [];
     for (const { b } of pairs) {
       const scope = await stepScope();
       scopes.set(b.payoutId, scope);
-      members.push({ context: b.ctx, claim: b.claim, outcome: b.outcome, scope: scope.resource });
+      members.push({ context: b.ctx, claim: b.claim, outcome: b.outcome });
+      memberScopes.push(scope.resource);
     }
     try {
-      const results = await recordTransferOutcomes(db, members);
+      const results = await recordTransferOutcomes(db, members, memberScopes);
       pairs.forEach(({ b }, i) => resultsB.set(b.payoutId, inBatch(results[i]!)));
     } catch (error) {
       batchError = error;
@@ -428,10 +430,14 @@ describe("the front: a batch that rolls back is recorded one by one, each caller
     const batched = await pairOf();
     // The batch itself is all or nothing: the second write of the transfer id breaks its unique key.
     await expect(
-      recordTransferOutcomes(db, [
-        { context: batched.x.ctx, claim: batched.x.claim, outcome: batched.x.outcome, scope: new AsyncResource("x") },
-        { context: batched.y.ctx, claim: batched.y.claim, outcome: batched.y.outcome, scope: new AsyncResource("x") },
-      ]),
+      recordTransferOutcomes(
+        db,
+        [
+          { context: batched.x.ctx, claim: batched.x.claim, outcome: batched.x.outcome },
+          { context: batched.y.ctx, claim: batched.y.claim, outcome: batched.y.outcome },
+        ],
+        [new AsyncResource("x"), new AsyncResource("x")],
+      ),
     ).rejects.toThrow();
     const fillers = [await claimAndExecute(await duePayout()), await claimAndExecute(await duePayout())];
     const results = await Promise.all([...fillers.map((r) => member(r)()), member(batched.x)(), member(batched.y)()]);
@@ -581,7 +587,8 @@ describe("lock order against a transaction that takes several bookings in anothe
     await holder.first;
     const batch = recordTransferOutcomes(
       db,
-      runs.map((r) => ({ context: r.ctx, claim: r.claim, outcome: r.outcome, scope: new AsyncResource("x") })),
+      runs.map((r) => ({ context: r.ctx, claim: r.claim, outcome: r.outcome })),
+      runs.map(() => new AsyncResource("x")),
     ).then(
       (results) => ({ error: null, results }),
       (error: unknown) => ({ error: String(error), results: null }),
