@@ -9,6 +9,8 @@ import { db } from "@/lib/db";
 import { enqueueEvent, withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
 import { inOutboxScope } from "@/lib/outbox/outbox-scope";
 
+import { countingCalls } from "../../support/count-calls";
+
 const event = (eventId: string) => ({
   name: "payout/transfer.requested" as const,
   eventId,
@@ -18,18 +20,11 @@ const event = (eventId: string) => ({
 it("the rows enqueued in the work are written when it ends, in one statement, and each is noted by the scope that enqueued it", async () => {
   const ids = [`together:${randomUUID()}`, `together:${randomUUID()}`, `together:${randomUUID()}`];
   let seenInside = -1;
-  let statements = 0;
+  let statements = () => 0;
   const noted: string[][] = [];
   await db.$transaction(async (tx) => {
-    const counted = new Proxy(tx, {
-      get(target, property, receiver) {
-        if (property !== "$executeRaw") return Reflect.get(target, property, receiver) as unknown;
-        return (...args: Parameters<typeof tx.$executeRaw>) => {
-          statements++;
-          return target.$executeRaw(...args);
-        };
-      },
-    });
+    const { counted, calls } = countingCalls(tx, "$executeRaw");
+    statements = calls;
     await withOutboxRowsTogether(counted, async () => {
       for (const id of ids) {
         const scope = inOutboxScope(() => enqueueEvent(counted, event(id)));
@@ -42,7 +37,7 @@ it("the rows enqueued in the work are written when it ends, in one statement, an
     });
   });
   expect(seenInside).toBe(0);
-  expect(statements).toBe(1);
+  expect(statements()).toBe(1);
   expect(noted).toEqual(ids.map((id) => [id]));
   const rows = await db.outboxEvent.findMany({ where: { eventId: { in: ids } } });
   expect(rows.map((r) => r.eventId).sort()).toEqual([...ids].sort());

@@ -38,6 +38,7 @@ import {
   inBatch,
   knowPlatformCurrencies,
 } from "../../support/factories";
+import { idsNormaliser } from "../../support/normalise-ids";
 import { newProvider, type TProviderInput } from "../../support/provider-debts";
 import { stepScope, type TStepScope } from "../../support/step-scope";
 
@@ -153,15 +154,7 @@ const tipJoined = (w: TWorld) =>
 // ---------------------------------------------------------------------------------------------
 // Scopes and normalised state
 
-const IDS = [
-  [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>"],
-  [/\b(tr|req|py|acct|ch|pi|txn|po|evt|dsp|tip|bk|prov|run)_[A-Za-z0-9_]+/g, "<$1>"],
-  [/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>"],
-] as const;
-function norm(text: string | null | undefined): string | null {
-  if (text == null) return null;
-  return IDS.reduce((s, [re, to]) => s.replace(re, to), text);
-}
+const norm = idsNormaliser(["tr", "req", "py", "acct", "ch", "pi", "txn", "po", "evt", "dsp", "tip", "bk", "prov", "run"]);
 
 function normClaim(r: TClaimResult) {
   if (r.kind === "skipped") return { kind: r.kind, reason: r.reason, status: r.status, detail: norm(r.detail) };

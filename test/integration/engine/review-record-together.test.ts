@@ -30,6 +30,7 @@ import { addTip } from "@/lib/tips/add-tip";
 
 import { engineHarness, HOUR, payoutOf } from "../../support/engine";
 import { createPayout, createPayoutTransfer, createTransferAttempt, inBatch } from "../../support/factories";
+import { idsNormaliser } from "../../support/normalise-ids";
 import { stepScope, type TStepScope } from "../../support/step-scope";
 
 const h = engineHarness();
@@ -67,15 +68,7 @@ async function claimAndExecute(world: TWorld, runId = `run_${randomUUID()}`): Pr
 // ---------------------------------------------------------------------------------------------
 // The normalised state
 
-const IDS = [
-  [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>"],
-  [/\b(tr|req|py|acct|ch|pi|txn|po|evt|dsp|tip|bk|prov)_[A-Za-z0-9_]+/g, "<$1>"],
-  [/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, "<time>"],
-] as const;
-function norm(text: string | null | undefined): string | null {
-  if (text == null) return null;
-  return IDS.reduce((s, [re, to]) => s.replace(re, to), text);
-}
+const norm = idsNormaliser(["tr", "req", "py", "acct", "ch", "pi", "txn", "po", "evt", "dsp", "tip", "bk", "prov"]);
 
 function normResult(result: TTransferResult) {
   const r = { ...result } as Record<string, unknown>;

@@ -6,22 +6,15 @@ import { expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { RATE_MARGIN, stripeWriteGate } from "@/lib/stripe/write-gate";
 
+import { countingCalls } from "../../support/count-calls";
+
 it("twenty writes asking at once take twenty consecutive slots, spaced by the rate, in fewer statements than asks", async () => {
   await db.rateLimit.deleteMany({});
   const perSecond = 50;
   const spacingMs = Math.ceil((1000 / perSecond) * (1 + RATE_MARGIN));
   const waits: number[] = [];
   // Waits are recorded, not slept: every write is then on time for its slot.
-  let statements = 0;
-  const counted = new Proxy(db, {
-    get(target, property, receiver) {
-      if (property !== "$queryRaw") return Reflect.get(target, property, receiver) as unknown;
-      return (...args: Parameters<typeof db.$queryRaw>) => {
-        statements++;
-        return target.$queryRaw(...args);
-      };
-    },
-  });
+  const { counted, calls: statements } = countingCalls(db, "$queryRaw");
   const gate = stripeWriteGate(counted, {
     perSecond,
     sleep: async (ms) => {
@@ -45,5 +38,5 @@ it("twenty writes asking at once take twenty consecutive slots, spaced by the ra
     expect(sorted[i]! - sorted[i - 1]!).toBeLessThanOrEqual(spacingMs + 2);
   }
   // One statement for the first ask, one for all that asked while it was on its way.
-  expect(statements).toBe(2);
+  expect(statements()).toBe(2);
 });
