@@ -1,8 +1,7 @@
 import "server-only";
 
-import { PrismaPg } from "@prisma/adapter-pg";
-
 import { PrismaClient } from "@/generated/prisma/client";
+import { directAdapter, registerDirect } from "@/lib/direct-sql";
 import { getEnv } from "@/lib/env";
 import { preparesStatements, statementNamer } from "@/lib/statement-names";
 
@@ -10,7 +9,8 @@ export type Db = PrismaClient;
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 
 /**
- * A client with its own pool of 10 connections. Statements that repeat are prepared once per
+ * A client with its own pool of 10 connections, which the engine's hot statements can also use
+ * directly (lib/direct-sql.ts). Statements that repeat are prepared once per
  * connection (lib/statement-names.ts) unless `preparedStatements` is false; by default that
  * follows DATABASE_PREPARED_STATEMENTS and a `pgbouncer=true` in the connection string.
  *
@@ -23,9 +23,10 @@ export function createPrismaClient(
   { preparedStatements = getEnv().DATABASE_PREPARED_STATEMENTS }: { preparedStatements?: boolean } = {},
 ): PrismaClient {
   const namer = preparesStatements(connectionString, preparedStatements) ? statementNamer() : undefined;
-  // pg sends a statement unnamed when the generator gives no name (the type asks for a string).
-  const options = namer ? { statementNameGenerator: namer as (query: { sql: string }) => string } : {};
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10 }, options), errorFormat: "minimal" });
+  const { adapter, direct } = directAdapter(connectionString, 10, namer);
+  const client = new PrismaClient({ adapter, errorFormat: "minimal" });
+  registerDirect(client, direct);
+  return client;
 }
 
 const globalForPrisma = globalThis as unknown as { payoutsPrisma?: PrismaClient };

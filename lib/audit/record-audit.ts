@@ -3,6 +3,7 @@ import "server-only";
 import { Prisma } from "@/generated/prisma/client";
 import type { ActorType } from "@/generated/prisma/enums";
 import type { Tx } from "@/lib/db";
+import { sqlExecute } from "@/lib/direct-sql";
 
 import type { TAuditAction } from "./audit-actions";
 import type { TPayoutAfter, TPayoutSnapshot } from "./audit-snapshots";
@@ -90,7 +91,7 @@ export function toAuditRow(entry: TAuditEntry): Prisma.AuditLogCreateManyInput {
  */
 export async function recordAudits(tx: Tx, entries: readonly TAuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await tx.$executeRaw(auditInsertSql(entries, Prisma.sql`TRUE`));
+  await sqlExecute(tx, auditInsertSql(entries, Prisma.sql`TRUE`));
 }
 
 /**

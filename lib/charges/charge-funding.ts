@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { Prisma, type PrismaClient, type StripeCharge } from "@/generated/prisma/client";
 import { coalesce } from "@/lib/coalesce";
 import type { Tx } from "@/lib/db";
+import { sqlExecute } from "@/lib/direct-sql";
 import { onePer } from "@/lib/one-per";
 import { columnsOf } from "@/lib/statement-names";
 import { retrieveChargeFunding, type TChargeFunding } from "@/lib/stripe/charges";
@@ -72,10 +73,13 @@ const chargeStorerOf = onePer((db: PrismaClient) =>
     async (rows: readonly StripeCharge[]) => {
       // One row per charge (a statement may not update a row twice): the last answer.
       const last = [...new Map(rows.map((row) => [row.id, row])).values()];
-      await db.$executeRaw`
+      await sqlExecute(
+        db,
+        Prisma.sql`
         INSERT INTO "StripeCharge" (${CHARGE_COLUMNS})
         SELECT ${CHARGE_COLUMNS} FROM jsonb_populate_recordset(NULL::"StripeCharge", ${JSON.stringify(last)}::jsonb)
-        ON CONFLICT (id) DO UPDATE SET ${CHARGE_UPDATES}`;
+        ON CONFLICT (id) DO UPDATE SET ${CHARGE_UPDATES}`,
+      );
       return rows.map(() => undefined);
     },
     { maxInFlight: 2 },

@@ -2,8 +2,9 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import type { WebhookEvent } from "@/generated/prisma/client";
+import { Prisma, type WebhookEvent } from "@/generated/prisma/client";
 import type { TServiceContext } from "@/lib/context";
+import { sqlRows } from "@/lib/direct-sql";
 import { publishAfterWork } from "@/lib/outbox/after-commit";
 import { BOOKING_PLATFORM_ACTOR } from "@/lib/webhooks/apply-booking-delivery";
 import { parseBookingWebhook, type TBookingWebhook } from "@/lib/webhooks/booking-webhook-schema";
@@ -245,11 +246,14 @@ const parsed = new WeakMap<WebhookEvent, { delivery: WebhookEvent; event: TBooki
  */
 async function deferredWaitingFor(deps: TWebhookDeps, bookingIds: readonly string[]): Promise<Set<string>> {
   if (bookingIds.length === 0) return new Set();
-  const rows = await deps.db.$queryRaw<{ bookingExternalId: string | null; anyStripe: boolean }[]>`
+  const rows = await sqlRows<{ bookingExternalId: string | null; anyStripe: boolean }[]>(
+    deps.db,
+    Prisma.sql`
     SELECT DISTINCT "bookingExternalId", false AS "anyStripe" FROM "WebhookEvent"
     WHERE "status" = 'deferred' AND "bookingExternalId" = ANY(${[...bookingIds]}::text[])
     UNION ALL
-    SELECT NULL, true WHERE EXISTS (SELECT 1 FROM "WebhookEvent" WHERE "status" = 'deferred' AND "source" = 'stripe')`;
+    SELECT NULL, true WHERE EXISTS (SELECT 1 FROM "WebhookEvent" WHERE "status" = 'deferred' AND "source" = 'stripe')`,
+  );
   if (rows.some((r) => r.anyStripe)) return new Set(bookingIds);
   return new Set(rows.flatMap((r) => (r.bookingExternalId ? [r.bookingExternalId] : [])));
 }

@@ -2,8 +2,8 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
-import type { Prisma } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient, type WebhookEvent } from "@/generated/prisma/client";
+import { sqlExecute, sqlRows } from "@/lib/direct-sql";
 import type { TWebhookDeps } from "@/lib/webhooks/types";
 
 import { processDelivery, type TProcessOptions } from "./process-delivery";
@@ -122,7 +122,9 @@ export async function drainHeldLane(deps: TWebhookDeps, key: string, token: stri
   } catch (error) {
     // Let go so that the lane's next delivery is not kept waiting for the lease; the caller
     // tries the lane again (applyReceivedDelivery), which also applies whoever marked it dirty.
-    await deps.db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid`.catch(() => undefined);
+    await sqlExecute(deps.db, Prisma.sql`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid`).catch(
+      () => undefined,
+    );
     throw error;
   } finally {
     clearInterval(renewal);
@@ -137,7 +139,9 @@ export async function drainHeldLane(deps: TWebhookDeps, key: string, token: stri
  * that holder applied meanwhile (found by the review of issue 13's cuts).
  */
 async function acquireLane(db: PrismaClient, key: string, token: string): Promise<boolean> {
-  const rows = await db.$queryRaw<{ acquired: boolean }[]>`
+  const rows = await sqlRows<{ acquired: boolean }[]>(
+    db,
+    Prisma.sql`
     INSERT INTO "IngestLane" AS lane ("key", "token", "leasedUntil")
     VALUES (${key}, ${token}::uuid, now() + ${LANE_LEASE_MS} * interval '1 millisecond')
     ON CONFLICT ("key") DO UPDATE SET
@@ -145,28 +149,38 @@ async function acquireLane(db: PrismaClient, key: string, token: string): Promis
       "acquiredAt" = CASE WHEN lane."leasedUntil" < now() THEN now() ELSE lane."acquiredAt" END,
       "dirty" = lane."leasedUntil" >= now(),
       "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
-    RETURNING lane."token" = ${token}::uuid AS acquired`;
+    RETURNING lane."token" = ${token}::uuid AS acquired`,
+  );
   return rows[0]?.acquired === true;
 }
 
 async function renewLane(db: PrismaClient, key: string, token: string): Promise<boolean> {
-  const renewed = await db.$executeRaw`
+  const renewed = await sqlExecute(
+    db,
+    Prisma.sql`
     UPDATE "IngestLane" SET "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
-    WHERE "key" = ${key} AND "token" = ${token}::uuid`;
+    WHERE "key" = ${key} AND "token" = ${token}::uuid`,
+  );
   return renewed > 0;
 }
 
 /** Lets go of the lane unless someone marked it dirty meanwhile (then false: look again). */
 async function releaseLane(db: PrismaClient, key: string, token: string): Promise<boolean> {
-  const released = await db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid AND NOT "dirty"`;
+  const released = await sqlExecute(
+    db,
+    Prisma.sql`DELETE FROM "IngestLane" WHERE "key" = ${key} AND "token" = ${token}::uuid AND NOT "dirty"`,
+  );
   return released > 0;
 }
 
 /** Clears the dirty mark (and renews the lease) before the holder looks again; false when the lane was taken over. */
 async function lookAgain(db: PrismaClient, key: string, token: string): Promise<boolean> {
-  const kept = await db.$executeRaw`
+  const kept = await sqlExecute(
+    db,
+    Prisma.sql`
     UPDATE "IngestLane" SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
-    WHERE "key" = ${key} AND "token" = ${token}::uuid`;
+    WHERE "key" = ${key} AND "token" = ${token}::uuid`,
+  );
   return kept > 0;
 }
 
@@ -177,7 +191,9 @@ async function lookAgain(db: PrismaClient, key: string, token: string): Promise<
 export async function acquireLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
   const sorted = [...new Set(keys)].sort();
   if (sorted.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ key: string; acquired: boolean }[]>`
+  const rows = await sqlRows<{ key: string; acquired: boolean }[]>(
+    db,
+    Prisma.sql`
     INSERT INTO "IngestLane" AS lane ("key", "token", "leasedUntil")
     SELECT k, ${token}::uuid, now() + ${LANE_LEASE_MS} * interval '1 millisecond' FROM unnest(${sorted}::text[]) AS k ORDER BY k
     ON CONFLICT ("key") DO UPDATE SET
@@ -185,40 +201,50 @@ export async function acquireLanes(db: PrismaClient, keys: readonly string[], to
       "acquiredAt" = CASE WHEN lane."leasedUntil" < now() THEN now() ELSE lane."acquiredAt" END,
       "dirty" = lane."leasedUntil" >= now(),
       "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
-    RETURNING lane."key", lane."token" = ${token}::uuid AS acquired`;
+    RETURNING lane."key", lane."token" = ${token}::uuid AS acquired`,
+  );
   return new Set(rows.filter((r) => r.acquired).map((r) => r.key));
 }
 
 /** releaseLane for many lanes in one statement: the keys let go (a dirty one is kept: its holder looks again). */
 export async function releaseLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ key: string }[]>`
-    DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid AND NOT "dirty" RETURNING "key"`;
+  const rows = await sqlRows<{ key: string }[]>(
+    db,
+    Prisma.sql`
+    DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid AND NOT "dirty" RETURNING "key"`,
+  );
   return new Set(rows.map((r) => r.key));
 }
 
 /** Lets go of the lanes whatever their mark (after a failure; the caller tries again, which applies what marked them). */
 export async function abandonLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<void> {
   if (keys.length === 0) return;
-  await db.$executeRaw`DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid`;
+  await sqlExecute(db, Prisma.sql`DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid`);
 }
 
 /** renewLane for many lanes in one statement: the keys still held with `token`. */
 export async function renewLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ key: string }[]>`
+  const rows = await sqlRows<{ key: string }[]>(
+    db,
+    Prisma.sql`
     UPDATE "IngestLane" SET "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
     WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
-    RETURNING "key"`;
+    RETURNING "key"`,
+  );
   return new Set(rows.map((r) => r.key));
 }
 
 /** lookAgain for many lanes in one statement (the dirty mark cleared, the lease renewed): the keys still held. */
 export async function lookAgainAtLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ key: string }[]>`
+  const rows = await sqlRows<{ key: string }[]>(
+    db,
+    Prisma.sql`
     UPDATE "IngestLane" SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
     WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
-    RETURNING "key"`;
+    RETURNING "key"`,
+  );
   return new Set(rows.map((r) => r.key));
 }

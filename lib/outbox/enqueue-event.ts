@@ -1,6 +1,8 @@
 import "server-only";
 
+import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
+import { sqlExecute } from "@/lib/direct-sql";
 import type { TEngineEventData, TEngineEventName } from "@/lib/inngest/events";
 
 import { noteOutboxEvents } from "./outbox-scope";
@@ -66,9 +68,12 @@ export async function withOutboxRowsTogether<T>(tx: Tx, work: () => Promise<T>):
 /** One raw statement (a repeat of a known event id is skipped, within the rows too), each row's time the client's. */
 async function insertOutboxRows(tx: Tx, rows: readonly TOutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.$executeRaw`
+  await sqlExecute(
+    tx,
+    Prisma.sql`
     INSERT INTO "OutboxEvent" ("eventId", name, data, "createdAt")
     SELECT "eventId", name, data, "createdAt"
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x("eventId" text, name text, data jsonb, "createdAt" timestamptz)
-    ON CONFLICT DO NOTHING`;
+    ON CONFLICT DO NOTHING`,
+  );
 }

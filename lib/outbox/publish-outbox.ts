@@ -2,6 +2,7 @@ import "server-only";
 
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import { coalesce } from "@/lib/coalesce";
+import { sqlExecute, sqlRows, transaction } from "@/lib/direct-sql";
 import { inngest } from "@/lib/inngest/client";
 import { onePer } from "@/lib/one-per";
 
@@ -74,7 +75,9 @@ const publisherOf = onePer((db: PrismaClient) =>
 /** Claims up to `limit` unsent events no publisher holds (of `eventIds` only, when given), oldest first. */
 async function claimEvents(db: PrismaClient, eventIds: readonly string[] | null, limit: number): Promise<TClaimed[]> {
   const only = eventIds ? Prisma.sql`AND "eventId" = ANY(${eventIds}::text[])` : Prisma.empty;
-  const pending = await db.$queryRaw<TClaimed[]>`
+  const pending = await sqlRows<TClaimed[]>(
+    db,
+    Prisma.sql`
     UPDATE "OutboxEvent" SET "claimedUntil" = clock_timestamp() + ${OUTBOX_CLAIM_MS} * interval '1 millisecond'
     WHERE id IN (
       SELECT id FROM "OutboxEvent"
@@ -82,7 +85,8 @@ async function claimEvents(db: PrismaClient, eventIds: readonly string[] | null,
       ORDER BY "createdAt", id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
-    RETURNING id::text AS id, "eventId", name, data::text AS data, "createdAt"`;
+    RETURNING id::text AS id, "eventId", name, data::text AS data, "createdAt"`,
+  );
   // RETURNING gives no order: send oldest first, as claimed.
   return pending.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
 }
@@ -101,21 +105,17 @@ async function sendClaimed(
     await send(pending.map((e) => ({ id: e.eventId, name: e.name, data: JSON.parse(e.data) as Record<string, unknown> })));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const mark = db.$executeRaw`
+    const mark = Prisma.sql`
       UPDATE "OutboxEvent" SET "attempts" = "attempts" + 1, "lastError" = ${message.slice(0, 1000)}, "claimedUntil" = NULL
       WHERE id = ANY(${ids}::uuid[])`;
-    const ops: Prisma.PrismaPromise<unknown>[] = [mark];
-    if (await engineStateNeedsWrite(db, false, now)) ops.push(recordEngineState(db, { reachable: false, error: message, now }));
-    await db.$transaction(ops);
+    await markWithEngineState(db, mark, { reachable: false, error: message, now });
     return { sent: new Set(), failed: eventIds, error: message };
   }
 
-  const mark = db.$executeRaw`
+  const mark = Prisma.sql`
     UPDATE "OutboxEvent" SET "sentAt" = ${now}::timestamptz, "attempts" = "attempts" + 1, "lastError" = NULL, "claimedUntil" = NULL
     WHERE id = ANY(${ids}::uuid[])`;
-  const ops: Prisma.PrismaPromise<unknown>[] = [mark];
-  if (await engineStateNeedsWrite(db, true, now)) ops.push(recordEngineState(db, { reachable: true, error: null, now }));
-  await db.$transaction(ops);
+  await markWithEngineState(db, mark, { reachable: true, error: null, now });
   return { sent: eventIds, failed: new Set() };
 }
 
@@ -143,7 +143,23 @@ async function engineStateNeedsWrite(db: PrismaClient, reachable: boolean, now: 
  */
 let lastSeen: { reachable: boolean; at: number } | null = null;
 
-function recordEngineState(db: PrismaClient, input: { reachable: boolean; error: string | null; now: Date }) {
+/** The events' mark, with the engine's state in the same transaction when it needs a write (engineStateNeedsWrite). */
+async function markWithEngineState(
+  db: PrismaClient,
+  mark: Prisma.Sql,
+  input: { reachable: boolean; error: string | null; now: Date },
+): Promise<void> {
+  if (!(await engineStateNeedsWrite(db, input.reachable, input.now))) {
+    await sqlExecute(db, mark);
+    return;
+  }
+  await transaction(db, async (tx) => {
+    await sqlExecute(tx, mark);
+    await sqlExecute(tx, engineStateUpsert(input));
+  });
+}
+
+function engineStateUpsert(input: { reachable: boolean; error: string | null; now: Date }): Prisma.Sql {
   const value: TEngineState = {
     reachable: input.reachable,
     checkedAt: input.now.toISOString(),
@@ -151,7 +167,7 @@ function recordEngineState(db: PrismaClient, input: { reachable: boolean; error:
     lastOkAt: input.reachable ? input.now.toISOString() : null,
   };
   // lastOkAt survives failures: keep the previous one when this check failed.
-  return db.$executeRaw`
+  return Prisma.sql`
     INSERT INTO "SystemState" (key, value, "updatedAt")
     VALUES (${ENGINE_STATE_KEY}, ${JSON.stringify(value)}::jsonb, ${input.now})
     ON CONFLICT (key) DO UPDATE SET

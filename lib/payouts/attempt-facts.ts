@@ -1,9 +1,10 @@
 import "server-only";
 
-import type { PrismaClient } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import type { PayoutStatus } from "@/generated/prisma/enums";
 import { PLATFORM_CURRENCIES_STATE_KEY } from "@/lib/charges/platform-currencies";
 import { coalesce } from "@/lib/coalesce";
+import { sqlRows } from "@/lib/direct-sql";
 import { isUuid } from "@/lib/ids";
 import { onePer } from "@/lib/one-per";
 
@@ -63,7 +64,9 @@ const attemptFactsReaderOf = onePer((db: PrismaClient) =>
 
 /** The attempt's facts of several payouts in one statement, by payout id (one that does not exist is left out). */
 async function readAttemptFactsOfMany(db: PrismaClient, payoutIds: readonly string[]): Promise<Map<string, TAttemptFacts>> {
-  const rows = await db.$queryRaw<(TRow & { payoutId: string })[]>`
+  const rows = await sqlRows<(TRow & { payoutId: string })[]>(
+    db,
+    Prisma.sql`
     SELECT p.id::text AS "payoutId", p.status::text AS status, p."providerId"::text AS "providerId", pr."stripeAccountId", pr."payoutsEnabled",
       b.id::text AS "bookingId", b."externalId" AS "bookingExternalId", b."stripeChargeId" AS "bookingChargeId",
       b."stripePaymentIntentId" AS "bookingIntentId",
@@ -79,7 +82,8 @@ async function readAttemptFactsOfMany(db: PrismaClient, payoutIds: readonly stri
     FROM "Payout" p
     JOIN "Booking" b ON b.id = p."bookingId"
     JOIN "Provider" pr ON pr.id = p."providerId"
-    WHERE p.id = ANY(${payoutIds}::uuid[])`;
+    WHERE p.id = ANY(${payoutIds}::uuid[])`,
+  );
   return new Map(
     rows.map((row) => [
       row.payoutId,

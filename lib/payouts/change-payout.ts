@@ -7,6 +7,7 @@ import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
 import { auditInsertSql, payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { AppError, NotFoundError } from "@/lib/errors";
 import { noteEventInserted, payoutEventInsert, type TInsertedEvent } from "@/lib/platform-webhooks/record-event";
 import { columnsOf } from "@/lib/statement-names";
@@ -38,14 +39,17 @@ const PAYOUT_COLUMNS = columnsOf(Prisma.PayoutScalarFieldEnum);
  * reads it in the same round trip (every column, named: see columnsOf).
  */
 export async function lockPayout(tx: Tx, payoutId: string): Promise<Payout> {
-  const rows = await tx.$queryRaw<Payout[]>`SELECT ${PAYOUT_COLUMNS} FROM "Payout" WHERE id = ${payoutId}::uuid FOR UPDATE`;
+  const rows = await sqlRows<Payout[]>(tx, Prisma.sql`SELECT ${PAYOUT_COLUMNS} FROM "Payout" WHERE id = ${payoutId}::uuid FOR UPDATE`);
   const payout = rows[0];
   if (!payout) throw new NotFoundError("Payout", payoutId);
   return payout;
 }
 
 export async function lockPayoutForBooking(tx: Tx, bookingId: string): Promise<Payout | null> {
-  const rows = await tx.$queryRaw<Payout[]>`SELECT ${PAYOUT_COLUMNS} FROM "Payout" WHERE "bookingId" = ${bookingId}::uuid FOR UPDATE`;
+  const rows = await sqlRows<Payout[]>(
+    tx,
+    Prisma.sql`SELECT ${PAYOUT_COLUMNS} FROM "Payout" WHERE "bookingId" = ${bookingId}::uuid FOR UPDATE`,
+  );
   return rows[0] ?? null;
 }
 
@@ -94,13 +98,16 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
   // makes it, checked below against the row written.
   const matched = Prisma.sql`EXISTS (SELECT 1 FROM updated)`;
   const event = payoutEventInsert(payout, expected, matched);
-  const rows = await tx.$queryRaw<(Payout & { platformEvent?: TInsertedEvent | null })[]>`
+  const rows = await sqlRows<(Payout & { platformEvent?: TInsertedEvent | null })[]>(
+    tx,
+    Prisma.sql`
     WITH updated AS (
       UPDATE "Payout" SET ${setList(fields)}
       WHERE id = ${payout.id}::uuid AND version = ${payout.version}
       RETURNING ${PAYOUT_COLUMNS}
     ), audit AS (${auditInsertSql([entry], matched)})${event ? Prisma.sql`, event AS (${event})` : Prisma.empty}
-    SELECT ${PAYOUT_COLUMNS}${event ? Prisma.sql`, (SELECT row_to_json(e) FROM event e) AS "platformEvent"` : Prisma.empty} FROM updated`;
+    SELECT ${PAYOUT_COLUMNS}${event ? Prisma.sql`, (SELECT row_to_json(e) FROM event e) AS "platformEvent"` : Prisma.empty} FROM updated`,
+  );
   const row = rows[0];
   if (!row) {
     const current = await tx.payout.findUnique({ where: { id: payout.id }, select: { version: true } });

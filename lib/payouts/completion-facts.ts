@@ -2,6 +2,7 @@ import "server-only";
 
 import { Prisma, type PayoutTransfer, type TransferAttempt } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { dateFieldsOf, rowsFromJson } from "@/lib/json-rows";
 import { columnsOf } from "@/lib/statement-names";
 
@@ -63,7 +64,7 @@ function completionFactsOf(row: Record<string, unknown>): TCompletionFacts {
 /** The payout's transfers and open failure alerts, in one read. Call with the payout locked. */
 export async function readCompletionFacts(tx: Tx, payoutId: string): Promise<TCompletionFacts> {
   const none = { ids: Prisma.sql`${[]}::uuid[]`, stripeTransferIds: Prisma.sql`${[]}::text[]` };
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT ${completionColumns(Prisma.sql`${payoutId}::uuid`, none)}`;
+  const [row] = await sqlRows<Record<string, unknown>[]>(tx, Prisma.sql`SELECT ${completionColumns(Prisma.sql`${payoutId}::uuid`, none)}`);
   if (!row) throw new Error(`Reading the completion facts of payout ${payoutId} returned no row.`);
   return completionFactsOf(row);
 }
@@ -94,7 +95,9 @@ export type TOutcomeFactsInput = {
  * payout id. Call with every booking and payout locked.
  */
 export async function readOutcomeFactsOfMany(tx: Tx, inputs: readonly TOutcomeFactsInput[]): Promise<Map<string, TOutcomeFacts>> {
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await sqlRows<Record<string, unknown>[]>(
+    tx,
+    Prisma.sql`
     SELECT x."payoutId"::text AS "payoutId",
       ${completionColumns(Prisma.sql`x."payoutId"`, { ids: Prisma.sql`x."legIds"`, stripeTransferIds: Prisma.sql`x."stripeTransferIds"` })},
       (SELECT coalesce(json_agg(a), '[]'::json)
@@ -105,7 +108,8 @@ export async function readOutcomeFactsOfMany(tx: Tx, inputs: readonly TOutcomeFa
       (SELECT count(*)::int FROM "Tip"
          WHERE "bookingId" = x."bookingId" AND status = 'accepted' AND "payoutId" IS NULL) AS "waitingTips"
     FROM jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb)
-      AS x("payoutId" uuid, "bookingId" uuid, "attemptId" uuid, "legIds" uuid[], "stripeTransferIds" text[])`;
+      AS x("payoutId" uuid, "bookingId" uuid, "attemptId" uuid, "legIds" uuid[], "stripeTransferIds" text[])`,
+  );
   return new Map(rows.map((row) => [String(row.payoutId), outcomeFactsOf(row)]));
 }
 

@@ -4,6 +4,7 @@ import { Prisma, type Payout, type ProviderDebt } from "@/generated/prisma/clien
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
 import { columnsOf } from "@/lib/statement-names";
 
@@ -24,13 +25,19 @@ export async function lockDebts(
 ): Promise<ProviderDebt[]> {
   if ("ids" in where) {
     if (where.ids.length === 0) return [];
-    return tx.$queryRaw<ProviderDebt[]>`
-      SELECT ${DEBT_COLUMNS} FROM "ProviderDebt" WHERE id = ANY(${[...where.ids]}::uuid[]) ORDER BY "createdAt", id FOR UPDATE`;
+    return sqlRows<ProviderDebt[]>(
+      tx,
+      Prisma.sql`
+      SELECT ${DEBT_COLUMNS} FROM "ProviderDebt" WHERE id = ANY(${[...where.ids]}::uuid[]) ORDER BY "createdAt", id FOR UPDATE`,
+    );
   }
-  return tx.$queryRaw<ProviderDebt[]>`
+  return sqlRows<ProviderDebt[]>(
+    tx,
+    Prisma.sql`
     SELECT ${DEBT_COLUMNS} FROM "ProviderDebt"
     WHERE "providerId" = ${where.providerId}::uuid AND currency = ${where.currency} AND status = 'open'
-    ORDER BY "createdAt", id FOR UPDATE`;
+    ORDER BY "createdAt", id FOR UPDATE`,
+  );
 }
 
 export type TRecoveryAudit = { actor: TActor; runId?: string | null; requestId?: string | null };

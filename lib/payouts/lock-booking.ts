@@ -2,6 +2,7 @@ import "server-only";
 
 import { Prisma, type Booking, type Payout, type Provider } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { NotFoundError } from "@/lib/errors";
 import { columnsOf, prefixedColumnsOf, rowPart } from "@/lib/statement-names";
 
@@ -22,7 +23,7 @@ export type TLockedBooking = Booking & { provider: Provider };
  */
 export async function lockBooking(tx: Tx, bookingId: string): Promise<TLockedBooking> {
   // Locked and read in one round trip (every column, named: see columnsOf).
-  const rows = await tx.$queryRaw<Booking[]>`SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = ${bookingId}::uuid FOR UPDATE`;
+  const rows = await sqlRows<Booking[]>(tx, Prisma.sql`SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = ${bookingId}::uuid FOR UPDATE`);
   return withProvider(tx, rows[0], () => new NotFoundError("Booking", bookingId));
 }
 
@@ -33,8 +34,11 @@ export async function lockBookingOfPayout(tx: Tx, payoutId: string): Promise<TLo
 
 /** The payout's booking row, found and locked in one statement; undefined when there is no such payout. */
 async function lockBookingRowOfPayout(tx: Tx, payoutId: string): Promise<Booking | undefined> {
-  const rows = await tx.$queryRaw<Booking[]>`
-    SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`;
+  const rows = await sqlRows<Booking[]>(
+    tx,
+    Prisma.sql`
+    SELECT ${BOOKING_COLUMNS} FROM "Booking" WHERE id = (SELECT "bookingId" FROM "Payout" WHERE id = ${payoutId}::uuid) FOR UPDATE`,
+  );
   return rows[0];
 }
 
@@ -56,12 +60,15 @@ export async function lockPayoutAndBooking(
 }> {
   const booking = await lockBookingRowOfPayout(tx, payoutId);
   if (!booking) throw new NotFoundError("Payout", payoutId);
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await sqlRows<Record<string, unknown>[]>(
+    tx,
+    Prisma.sql`
     SELECT ${PAYOUT_AND_PROVIDER_COLUMNS},
       (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = ${booking.id}::uuid AND d.status = 'open') AS "openDisputes"
     FROM "Payout" p JOIN "Provider" pr ON pr.id = ${booking.providerId}::uuid
     WHERE p.id = ${payoutId}::uuid
-    FOR UPDATE OF p`;
+    FOR UPDATE OF p`,
+  );
   const row = rows[0];
   if (!row) throw new NotFoundError("Payout", payoutId);
   return {
@@ -79,7 +86,10 @@ export async function lockPayoutAndBooking(
  */
 async function withProvider(tx: Tx, booking: Booking | undefined, notFound: () => Error): Promise<TLockedBooking> {
   if (!booking) throw notFound();
-  const [provider] = await tx.$queryRaw<Provider[]>`SELECT ${PROVIDER_COLUMNS} FROM "Provider" WHERE id = ${booking.providerId}::uuid`;
+  const [provider] = await sqlRows<Provider[]>(
+    tx,
+    Prisma.sql`SELECT ${PROVIDER_COLUMNS} FROM "Provider" WHERE id = ${booking.providerId}::uuid`,
+  );
   if (!provider) throw new NotFoundError("Provider", booking.providerId);
   return { ...booking, provider };
 }
@@ -96,13 +106,18 @@ export type TLockedPayout = Awaited<ReturnType<typeof lockPayoutAndBooking>>;
  * transaction that takes them in another (an account update takes a provider's bookings one by one).
  */
 export async function lockPayoutsAndBookings(tx: Tx, payoutIds: readonly string[]): Promise<Map<string, TLockedPayout>> {
-  const bookings = await tx.$queryRaw<Booking[]>`
+  const bookings = await sqlRows<Booking[]>(
+    tx,
+    Prisma.sql`
     SELECT ${BOOKING_COLUMNS} FROM "Booking"
     WHERE id IN (SELECT "bookingId" FROM "Payout" WHERE id = ANY(${payoutIds}::uuid[]))
-    ORDER BY id FOR UPDATE SKIP LOCKED`;
+    ORDER BY id FOR UPDATE SKIP LOCKED`,
+  );
   const byId = new Map(bookings.map((b) => [b.id, b]));
   const bookingIds = [...byId.keys()];
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await sqlRows<Record<string, unknown>[]>(
+    tx,
+    Prisma.sql`
     SELECT ${PAYOUT_AND_PROVIDER_COLUMNS},
       (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d.status = 'open') AS "openDisputes"
     FROM "Payout" p
@@ -110,7 +125,8 @@ export async function lockPayoutsAndBookings(tx: Tx, payoutIds: readonly string[
     JOIN "Provider" pr ON pr.id = b."providerId"
     WHERE p.id = ANY(${payoutIds}::uuid[]) AND p."bookingId" = ANY(${bookingIds}::uuid[])
     ORDER BY p.id
-    FOR UPDATE OF p SKIP LOCKED`;
+    FOR UPDATE OF p SKIP LOCKED`,
+  );
   const locked = new Map<string, TLockedPayout>();
   for (const row of rows) {
     const payout = rowPart<Payout>(row, PAYOUT_FIELDS, "payout");
@@ -135,14 +151,20 @@ const BOOKING_FIELDS = Prisma.BookingScalarFieldEnum;
  * was passed over, or that does not exist, is left out.
  */
 export async function lockBookingsOfPayouts(tx: Tx, payoutIds: readonly string[]): Promise<Map<string, TLockedBooking>> {
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await sqlRows<Record<string, unknown>[]>(
+    tx,
+    Prisma.sql`
     SELECT p.id::text AS "payoutId", ${prefixedColumnsOf(BOOKING_FIELDS, "b", "booking")}
     FROM "Booking" b JOIN "Payout" p ON p."bookingId" = b.id
     WHERE p.id = ANY(${payoutIds}::uuid[])
-    ORDER BY b.id FOR UPDATE OF b SKIP LOCKED`;
+    ORDER BY b.id FOR UPDATE OF b SKIP LOCKED`,
+  );
   const bookings = rows.map((row) => ({ payoutId: String(row.payoutId), booking: rowPart<Booking>(row, BOOKING_FIELDS, "booking") }));
   const providerIds = [...new Set(bookings.map((b) => b.booking.providerId))];
-  const providers = await tx.$queryRaw<Provider[]>`SELECT ${PROVIDER_COLUMNS} FROM "Provider" WHERE id = ANY(${providerIds}::uuid[])`;
+  const providers = await sqlRows<Provider[]>(
+    tx,
+    Prisma.sql`SELECT ${PROVIDER_COLUMNS} FROM "Provider" WHERE id = ANY(${providerIds}::uuid[])`,
+  );
   const providerById = new Map(providers.map((p) => [p.id, p]));
   const locked = new Map<string, TLockedBooking>();
   for (const { payoutId, booking } of bookings) {

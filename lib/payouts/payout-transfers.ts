@@ -14,6 +14,7 @@ import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { PLATFORM_CURRENCIES_STATE_KEY, platformCurrenciesFrom } from "@/lib/charges/platform-currencies";
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { dateFieldsOf, rowsFromJson } from "@/lib/json-rows";
 import { formatMoney } from "@/lib/money/format-money";
 import { columnsOf } from "@/lib/statement-names";
@@ -182,7 +183,9 @@ export async function readLegsWithPlanFacts(
   payout: Payout,
   booking: TLockedBooking,
 ): Promise<{ legs: PayoutTransfer[]; tips: TTipPart[]; facts: TPlanFacts; knownTransferIds: string[] }> {
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`
+  const [row] = await sqlRows<Record<string, unknown>[]>(
+    tx,
+    Prisma.sql`
     WITH tips AS (
       SELECT amount, "stripeChargeId", "tippedAt" FROM "Tip" WHERE "payoutId" = ${payout.id}::uuid AND status = 'accepted'
     )
@@ -195,7 +198,8 @@ export async function readLegsWithPlanFacts(
          FROM (SELECT ${columnsOf(Prisma.StripeChargeScalarFieldEnum)} FROM "StripeCharge"
                WHERE id = ${booking.stripeChargeId} OR id IN (SELECT "stripeChargeId" FROM tips)) c) AS charges,
       (SELECT coalesce(json_agg(k.id), '[]'::json) FROM (${knownTransferIdsSql(payout.id)}) k) AS "knownTransferIds",
-      ${planFactsColumns(payout.id, booking.id)}`;
+      ${planFactsColumns(payout.id, booking.id)}`,
+  );
   if (!row) throw new Error(`Reading the transfers of payout ${payout.id} returned no row.`);
   const tips = rowsFromJson<TTipPart>(row.tips, ["tippedAt"]);
   const charges = rowsFromJson<StripeCharge>(row.charges, CHARGE_DATES);
@@ -233,7 +237,7 @@ function storedValue(text: unknown): unknown {
 
 /** planRemaining's reads when its caller has not made them (a top-up). */
 async function readPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanFacts> {
-  const [row] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT ${planFactsColumns(payout.id, booking.id)}`;
+  const [row] = await sqlRows<Record<string, unknown>[]>(tx, Prisma.sql`SELECT ${planFactsColumns(payout.id, booking.id)}`);
   if (!row) throw new Error(`Reading what planning payout ${payout.id} needs returned no row.`);
   return planFactsOf(row, new Map(), new Set());
 }
@@ -296,28 +300,33 @@ async function planRemaining(
   });
 }
 
+const TRANSFER_COLUMNS = columnsOf(Prisma.PayoutTransferScalarFieldEnum);
+
+/** The plan's legs, written in one statement (the payout is locked: nothing else writes its plan meanwhile). */
 async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readonly TPlannedLeg[]): Promise<PayoutTransfer[]> {
-  const created: PayoutTransfer[] = [];
-  for (const [i, leg] of legs.entries()) {
-    const number = firstLeg + i;
-    created.push(
-      await tx.payoutTransfer.create({
-        data: {
-          payoutId: payout.id,
-          kind: "payout",
-          amountVersion: payout.amountVersion,
-          leg: number,
-          sourceChargeId: leg.sourceChargeId,
-          payoutAmount: leg.payoutAmount,
-          amount: leg.amount,
-          currency: leg.currency,
-          exchangeRate: leg.exchangeRate,
-          idempotencyKey: transferIdempotencyKey(payout.id, payout.amountVersion, 0, number),
-        },
-      }),
-    );
-  }
-  return created;
+  if (legs.length === 0) return [];
+  const now = new Date();
+  const rows = legs.map((leg, i) => ({
+    leg: firstLeg + i,
+    sourceChargeId: leg.sourceChargeId,
+    payoutAmount: leg.payoutAmount,
+    amount: leg.amount,
+    currency: leg.currency,
+    exchangeRate: leg.exchangeRate,
+    idempotencyKey: transferIdempotencyKey(payout.id, payout.amountVersion, 0, firstLeg + i),
+  }));
+  const created = await sqlRows<PayoutTransfer[]>(
+    tx,
+    Prisma.sql`
+    INSERT INTO "PayoutTransfer" ("payoutId", kind, "amountVersion", leg, "sourceChargeId", "payoutAmount", amount, currency,
+      "exchangeRate", "idempotencyKey", "createdAt", "updatedAt")
+    SELECT ${payout.id}::uuid, 'payout', ${payout.amountVersion}::int, x.leg, x."sourceChargeId", x."payoutAmount", x.amount, x.currency,
+      x."exchangeRate", x."idempotencyKey", ${now}::timestamptz, ${now}::timestamptz
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(leg int, "sourceChargeId" text, "payoutAmount" int, amount int,
+      currency text, "exchangeRate" text, "idempotencyKey" text)
+    RETURNING ${TRANSFER_COLUMNS}`,
+  );
+  return created.sort((a, b) => a.leg - b.leg);
 }
 
 /**
@@ -326,7 +335,7 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
  * they know of it and decided what to do, so it no longer holds the payout.
  */
 export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string): Promise<string[]> {
-  const rows = await db.$queryRaw<{ id: string }[]>`${knownTransferIdsSql(payoutId)}`;
+  const rows = await sqlRows<{ id: string }[]>(db, Prisma.sql`${knownTransferIdsSql(payoutId)}`);
   return rows.map((r) => r.id);
 }
 

@@ -4,6 +4,7 @@ import type { AsyncResource } from "node:async_hooks";
 
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Db } from "@/lib/db";
+import { transaction } from "@/lib/direct-sql";
 import { onePer } from "@/lib/one-per";
 import { GO_ALONE, together } from "@/lib/together";
 
@@ -18,10 +19,14 @@ import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-book
  */
 export async function refreshPayout(context: TServiceContext, input: { bookingId: string } | { payoutId: string }): Promise<TSyncResult> {
   const ctx = resolveContext(context);
-  return ctx.db.$transaction(async (tx) => {
-    const booking = "bookingId" in input ? await lockBooking(tx, input.bookingId) : await lockBookingOfPayout(tx, input.payoutId);
-    return syncPayoutWithBooking(tx, booking, ctx, { reason: "follow-up" });
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const booking = "bookingId" in input ? await lockBooking(tx, input.bookingId) : await lockBookingOfPayout(tx, input.payoutId);
+      return syncPayoutWithBooking(tx, booking, ctx, { reason: "follow-up" });
+    },
+    TX_OPTIONS,
+  );
 }
 
 /**
@@ -40,18 +45,22 @@ export async function refreshPayouts(
     members.map((m) => m.payoutId),
     "refreshPayouts",
   );
-  return db.$transaction(async (tx) => {
-    const bookings = await lockBookingsOfPayouts(tx, payoutIds);
-    const order = inProviderOrder(
-      payoutIds.map((id) => {
-        const booking = bookings.get(id);
-        return booking ? { providerId: booking.providerId, currency: booking.currency } : undefined;
-      }),
-    );
-    return workEachMember(tx, members.length, order, scopes, (i) =>
-      syncPayoutWithBooking(tx, bookings.get(payoutIds[i]!)!, resolveContext(members[i]!.context), { reason: "follow-up" }),
-    );
-  }, TX_OPTIONS);
+  return transaction(
+    db,
+    async (tx) => {
+      const bookings = await lockBookingsOfPayouts(tx, payoutIds);
+      const order = inProviderOrder(
+        payoutIds.map((id) => {
+          const booking = bookings.get(id);
+          return booking ? { providerId: booking.providerId, currency: booking.currency } : undefined;
+        }),
+      );
+      return workEachMember(tx, members.length, order, scopes, (i) =>
+        syncPayoutWithBooking(tx, bookings.get(payoutIds[i]!)!, resolveContext(members[i]!.context), { reason: "follow-up" }),
+      );
+    },
+    TX_OPTIONS,
+  );
 }
 
 const refresherOf = onePer((db: Db) =>

@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Payout } from "@/generated/prisma/client";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import { transaction } from "@/lib/direct-sql";
 import { ConflictError } from "@/lib/errors";
 
 import { lockBooking } from "./lock-booking";
@@ -18,10 +19,14 @@ export async function schedulePayout(context: TServiceContext, input: { bookingI
   const ctx = resolveContext(context);
   const existing = await ctx.db.payout.findUnique({ where: { bookingId: input.bookingId } });
   if (existing) return existing;
-  return ctx.db.$transaction(async (tx) => {
-    const booking = await lockBooking(tx, input.bookingId);
-    if (!booking.completedAt) throw new ConflictError(`Booking ${booking.externalId} is not completed.`);
-    const { payout } = await syncPayoutWithBooking(tx, booking, ctx, { reason: "booking completed" });
-    return payout;
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const booking = await lockBooking(tx, input.bookingId);
+      if (!booking.completedAt) throw new ConflictError(`Booking ${booking.externalId} is not completed.`);
+      const { payout } = await syncPayoutWithBooking(tx, booking, ctx, { reason: "booking completed" });
+      return payout;
+    },
+    TX_OPTIONS,
+  );
 }

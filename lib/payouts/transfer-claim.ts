@@ -2,10 +2,11 @@ import "server-only";
 
 import type { AsyncResource } from "node:async_hooks";
 
-import type { Payout, TransferAttempt } from "@/generated/prisma/client";
+import { Prisma, type Payout, type TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
+import { sqlRows, transaction } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
 import { GO_ALONE } from "@/lib/together";
 
@@ -29,7 +30,7 @@ import { MAX_TRANSFER_ATTEMPTS, PROCESSING_LEASE_MS, type TClaimResult } from ".
  */
 export async function claimTransfer(context: TServiceContext, input: { payoutId: string }): Promise<TClaimResult> {
   const ctx = resolveContext(context);
-  return ctx.db.$transaction(async (tx) => claimLocked(tx, ctx, await lockPayoutAndBooking(tx, input.payoutId)), TX_OPTIONS);
+  return transaction(ctx.db, async (tx) => claimLocked(tx, ctx, await lockPayoutAndBooking(tx, input.payoutId)), TX_OPTIONS);
 }
 
 /**
@@ -48,13 +49,17 @@ export async function claimTransfers(
     members.map((m) => m.input.payoutId),
     "claimTransfers",
   );
-  return db.$transaction(async (tx) => {
-    const locked = await lockPayoutsAndBookings(tx, payoutIds);
-    const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
-    return workEachMember(tx, members.length, order, scopes, (i) =>
-      claimLocked(tx, resolveContext(members[i]!.context), locked.get(payoutIds[i]!)!),
-    );
-  }, TX_OPTIONS);
+  return transaction(
+    db,
+    async (tx) => {
+      const locked = await lockPayoutsAndBookings(tx, payoutIds);
+      const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
+      return workEachMember(tx, members.length, order, scopes, (i) =>
+        claimLocked(tx, resolveContext(members[i]!.context), locked.get(payoutIds[i]!)!),
+      );
+    },
+    TX_OPTIONS,
+  );
 }
 
 /** The claim of a payout whose booking and payout this transaction has locked (claimTransfer). */
@@ -194,12 +199,15 @@ async function recordAttempt(
   tx: Tx,
   attempt: Pick<TransferAttempt, "payoutId" | "amount" | "currency" | "amountVersion" | "idempotencyKey" | "runId">,
 ): Promise<{ id: string; attemptNumber: number }> {
-  const [row] = await tx.$queryRaw<{ id: string; attemptNumber: number }[]>`
+  const [row] = await sqlRows<{ id: string; attemptNumber: number }[]>(
+    tx,
+    Prisma.sql`
     INSERT INTO "TransferAttempt" ("payoutId", "attemptNumber", amount, currency, "amountVersion", "idempotencyKey", status, counted, "runId", "startedAt")
     SELECT ${attempt.payoutId}::uuid, coalesce(max("attemptNumber"), 0) + 1, ${attempt.amount}, ${attempt.currency}, ${attempt.amountVersion},
            ${attempt.idempotencyKey}, 'started', true, ${attempt.runId}, ${new Date()}::timestamptz
     FROM "TransferAttempt" WHERE "payoutId" = ${attempt.payoutId}::uuid
-    RETURNING id::text AS id, "attemptNumber"`;
+    RETURNING id::text AS id, "attemptNumber"`,
+  );
   if (!row) throw new Error(`Recording an attempt of payout ${attempt.payoutId} returned no row.`);
   return row;
 }

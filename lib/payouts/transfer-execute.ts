@@ -2,7 +2,9 @@ import "server-only";
 
 import type Stripe from "stripe";
 
+import { Prisma } from "@/generated/prisma/client";
 import { resolveContext, type TResolvedContext, type TServiceContext } from "@/lib/context";
+import { sqlRows } from "@/lib/direct-sql";
 import { getEnv } from "@/lib/env";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { createTransfer, findTransfersForPayout } from "@/lib/stripe/transfers";
@@ -186,7 +188,7 @@ type TClaimHeld = { kind: "held"; disputeOpen: boolean } | { kind: "made" } | { 
  * (lib/stripe/write-gate.ts, LATE_START_MS).
  */
 async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg): Promise<TClaimHeld> {
-  const [row] = await ctx.db.$queryRaw<
+  const [row] = await sqlRows<
     {
       status: string;
       latestId: string | null;
@@ -196,7 +198,9 @@ async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg)
       openDisputes: number;
       processingStartedAt: Date | null;
     }[]
-  >`
+  >(
+    ctx.db,
+    Prisma.sql`
     SELECT p."status"::text AS "status",
            p."processingStartedAt" AS "processingStartedAt",
            a."id"::text AS "latestId",
@@ -209,7 +213,8 @@ async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg)
       SELECT "id", "attemptNumber" FROM "TransferAttempt" WHERE "payoutId" = p."id" ORDER BY "attemptNumber" DESC LIMIT 1
     ) a ON true
     LEFT JOIN "PayoutTransfer" t ON t."id" = ${leg.legId}::uuid AND t."payoutId" = p."id"
-    WHERE p."id" = ${claim.payoutId}::uuid`;
+    WHERE p."id" = ${claim.payoutId}::uuid`,
+  );
   if (row?.status !== "processing" || row.latestId !== claim.attemptId) {
     const since =
       row?.latestId && row.latestId !== claim.attemptId ? `attempt ${row.latestNumber} claimed it since` : `it is ${row?.status ?? "gone"}`;

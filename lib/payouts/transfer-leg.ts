@@ -1,11 +1,13 @@
 import "server-only";
 
-import type { Payout, PayoutTransfer } from "@/generated/prisma/client";
+import { Prisma, type Payout, type PayoutTransfer } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
+import { columnsOf } from "@/lib/statement-names";
 
 import { alertUnexpectedTransfer, describeTransfer, holdForReview } from "./transfer-review";
 import type { TMadeTransfer, TStripeTransferFound } from "./transfer-types";
@@ -141,6 +143,8 @@ async function recordUnexpected(
   return { payout: held, written };
 }
 
+const TRANSFER_COLUMNS = columnsOf(Prisma.PayoutTransferScalarFieldEnum);
+
 /**
  * Writes the transfer on the leg (paid), and its audit entry unless it is the payout's only transfer;
  * returns the leg as written. `transfers`: the payout's transfers as read with the payout locked,
@@ -157,10 +161,15 @@ async function writeLeg(
 ): Promise<PayoutTransfer> {
   const destinationPayment =
     typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
-  const written = await tx.payoutTransfer.update({
-    where: { id: leg.id },
-    data: { status: "succeeded", stripeTransferId: transfer.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
-  });
+  const [written] = await sqlRows<PayoutTransfer[]>(
+    tx,
+    Prisma.sql`
+    UPDATE "PayoutTransfer" SET status = 'succeeded', "stripeTransferId" = ${transfer.id}, "destinationPaymentId" = ${destinationPayment},
+      "transferredAt" = ${ctx.clock.now()}::timestamptz, "updatedAt" = ${new Date()}::timestamptz
+    WHERE id = ${leg.id}::uuid
+    RETURNING ${TRANSFER_COLUMNS}`,
+  );
+  if (!written) throw new Error(`Transfer ${leg.id} of payout ${payout.id} was not found to record ${transfer.id} on.`);
   // A payout paid with one transfer has it in its "transferred" entry; with several, each is on the
   // timeline. Its planned transfers (pending or made) once this one is written: the leg is one now.
   const counts = (t: PayoutTransfer) =>

@@ -2,10 +2,11 @@ import "server-only";
 
 import type { AsyncResource } from "node:async_hooks";
 
-import type { Payout, TransferAttempt } from "@/generated/prisma/client";
+import { Prisma, type Payout, type TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
+import { sqlExecute, transaction } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockStripeAccount } from "@/lib/payouts/update-provider-account";
@@ -57,14 +58,18 @@ export async function recordTransferOutcome(
 ): Promise<TTransferResult> {
   const ctx = resolveContext(context);
   const accountRefused = outcome.result.kind === "failed" && isAccountNotReadyRefusal(outcome.result.failure);
-  return ctx.db.$transaction(async (tx) => {
-    // Everything said of an account takes its lock before any booking's (lib/providers/update-provider-account.ts).
-    if (accountRefused) await lockStripeAccount(tx, refusedAccount?.stripeAccountId ?? claim.destination);
-    const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
-    // What recording the outcome looks at, in one read once both locks are held (completion-facts.ts).
-    const facts = await readOutcomeFacts(tx, outcomeFactsInput(claim, outcome, booking.id));
-    return recordAndSettleTips(tx, ctx, claim, outcome, booking, payout, refusedAccount, facts);
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      // Everything said of an account takes its lock before any booking's (lib/providers/update-provider-account.ts).
+      if (accountRefused) await lockStripeAccount(tx, refusedAccount?.stripeAccountId ?? claim.destination);
+      const { booking, payout } = await lockPayoutAndBooking(tx, claim.payoutId);
+      // What recording the outcome looks at, in one read once both locks are held (completion-facts.ts).
+      const facts = await readOutcomeFacts(tx, outcomeFactsInput(claim, outcome, booking.id));
+      return recordAndSettleTips(tx, ctx, claim, outcome, booking, payout, refusedAccount, facts);
+    },
+    TX_OPTIONS,
+  );
 }
 
 /** What readOutcomeFacts reads for an attempt's outcome: the legs it made transfers for, and those transfers. */
@@ -123,21 +128,25 @@ export async function recordTransferOutcomes(
       throw new Error(`recordTransferOutcomes: the outcome of payout ${m.claim.payoutId} is an account refusal.`);
     }
   }
-  return db.$transaction(async (tx) => {
-    const locked = await lockPayoutsAndBookings(tx, payoutIds);
-    const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
-    const factsOf = await readOutcomeFactsOfMany(
-      tx,
-      order.map((i) => outcomeFactsInput(members[i]!.claim, members[i]!.outcome, locked.get(payoutIds[i]!)!.booking.id)),
-    );
-    return workEachMember(tx, members.length, order, scopes, (i) => {
-      const { context, claim, outcome } = members[i]!;
-      const { booking, payout } = locked.get(claim.payoutId)!;
-      const facts = factsOf.get(claim.payoutId);
-      if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
-      return recordAndSettleTips(tx, resolveContext(context), claim, outcome, booking, payout, undefined, facts);
-    });
-  }, TX_OPTIONS);
+  return transaction(
+    db,
+    async (tx) => {
+      const locked = await lockPayoutsAndBookings(tx, payoutIds);
+      const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
+      const factsOf = await readOutcomeFactsOfMany(
+        tx,
+        order.map((i) => outcomeFactsInput(members[i]!.claim, members[i]!.outcome, locked.get(payoutIds[i]!)!.booking.id)),
+      );
+      return workEachMember(tx, members.length, order, scopes, (i) => {
+        const { context, claim, outcome } = members[i]!;
+        const { booking, payout } = locked.get(claim.payoutId)!;
+        const facts = factsOf.get(claim.payoutId);
+        if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
+        return recordAndSettleTips(tx, resolveContext(context), claim, outcome, booking, payout, undefined, facts);
+      });
+    },
+    TX_OPTIONS,
+  );
 }
 
 async function recordOutcomeLocked(
@@ -495,5 +504,22 @@ async function finishAttempt(
   >,
 ) {
   if (attempt.status !== "started") return;
-  await tx.transferAttempt.update({ where: { id: attempt.id }, data: { ...data, finishedAt: now } });
+  // The fields given, and only those (as Prisma's update would): an undefined one keeps its value.
+  const set = (column: keyof typeof data, value: Prisma.Sql) =>
+    data[column] !== undefined ? Prisma.sql`, ${Prisma.raw(`"${column}"`)} = ${value}` : Prisma.empty;
+  const updated = await sqlExecute(
+    tx,
+    Prisma.sql`
+    UPDATE "TransferAttempt" SET "finishedAt" = ${now}::timestamptz
+      ${set("status", Prisma.sql`${data.status ?? null}::"TransferAttemptStatus"`)}
+      ${set("retryable", Prisma.sql`${data.retryable ?? null}::boolean`)}
+      ${set("counted", Prisma.sql`${data.counted ?? null}::boolean`)}
+      ${set("errorType", Prisma.sql`${data.errorType ?? null}`)}
+      ${set("errorCode", Prisma.sql`${data.errorCode ?? null}`)}
+      ${set("errorMessage", Prisma.sql`${data.errorMessage ?? null}`)}
+      ${set("stripeTransferId", Prisma.sql`${data.stripeTransferId ?? null}`)}
+      ${set("stripeRequestId", Prisma.sql`${data.stripeRequestId ?? null}`)}
+    WHERE id = ${attempt.id}::uuid`,
+  );
+  if (updated !== 1) throw new Error(`Attempt ${attempt.id} of payout ${attempt.payoutId} was not found to finish.`);
 }

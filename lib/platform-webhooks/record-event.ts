@@ -2,6 +2,7 @@ import "server-only";
 
 import { Prisma, type Payout, type ProviderBankPayout } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { getEnv } from "@/lib/env";
 
 import { notePlatformEvent } from "./after-commit";
@@ -117,11 +118,14 @@ export async function recordNewPayoutEvents(tx: Tx, created: readonly TNewPayout
     return [{ type, subjectId: c.payout.id, payload }];
   });
   if (rows.length === 0) return;
-  const inserted = await tx.$queryRaw<{ id: string; hasEndpoints: boolean }[]>`
+  const inserted = await sqlRows<{ id: string; hasEndpoints: boolean }[]>(
+    tx,
+    Prisma.sql`
     INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
     SELECT x.type, x."subjectId", 1, x.payload
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, "subjectId" uuid, payload jsonb)
-    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`,
+  );
   for (const row of inserted) noteEventInserted(row);
 }
 
@@ -152,7 +156,7 @@ export async function recordBankPayoutFailedEvent(tx: Tx, bankPayout: ProviderBa
 
 /** Runs an event's insert (eventInsertSql) on its own; the event is noted for the attempt after the commit when it can be delivered. */
 async function insertEvent(tx: Tx, insert: Prisma.Sql): Promise<void> {
-  const rows = await tx.$queryRaw<TInsertedEvent[]>`${insert}`;
+  const rows = await sqlRows<TInsertedEvent[]>(tx, Prisma.sql`${insert}`);
   noteEventInserted(rows[0]);
 }
 

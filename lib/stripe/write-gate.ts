@@ -1,7 +1,8 @@
 import "server-only";
 
-import type { PrismaClient } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import { coalesce } from "@/lib/coalesce";
+import { sqlRows } from "@/lib/direct-sql";
 import { getEnv } from "@/lib/env";
 
 import { classifyStripeError, isTurnedAway, type TStripeFailure } from "./classify-error";
@@ -66,11 +67,14 @@ export function stripeWriteGate(db: PrismaClient, options: TStripeWriteGateOptio
     async (asks: readonly null[]) => {
       const span = asks.length * spacingMs;
       const asked = performance.now();
-      const [row] = await db.$queryRaw<{ waitMs: number }[]>`
+      const [row] = await sqlRows<{ waitMs: number }[]>(
+        db,
+        Prisma.sql`
         INSERT INTO "RateLimit" ("key", "nextSlotAt") VALUES (${RATE_KEY}, clock_timestamp() + ${span} * interval '1 millisecond')
         ON CONFLICT ("key") DO UPDATE
           SET "nextSlotAt" = greatest("RateLimit"."nextSlotAt", clock_timestamp()) + ${span} * interval '1 millisecond'
-        RETURNING greatest(0, extract(epoch FROM ("nextSlotAt" - ${span} * interval '1 millisecond' - clock_timestamp())) * 1000)::float8 AS "waitMs"`;
+        RETURNING greatest(0, extract(epoch FROM ("nextSlotAt" - ${span} * interval '1 millisecond' - clock_timestamp())) * 1000)::float8 AS "waitMs"`,
+      );
       const first = asked + (row?.waitMs ?? 0);
       return asks.map((_, i) => first + i * spacingMs);
     },

@@ -2,11 +2,12 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import type { Booking, Payout, Provider, WebhookEvent } from "@/generated/prisma/client";
+import { Prisma, type Booking, type Payout, type Provider, type WebhookEvent } from "@/generated/prisma/client";
 import { recordAudits, type TAuditEntry } from "@/lib/audit/record-audit";
 import { knownPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { sqlExecute, sqlRows, transaction } from "@/lib/direct-sql";
 import { assertMinorUnits, normalizeCurrency, payoutAmount } from "@/lib/money/money";
 import { enqueueEvents } from "@/lib/outbox/enqueue-event";
 import { evaluateEligibility } from "@/lib/payouts/eligibility";
@@ -84,7 +85,7 @@ export async function recordNewCompletedBookings(
   for (let attempt = 1; ; attempt++) {
     const stillLeft: TCompletedDelivery[] = [];
     try {
-      recorded = await ctx.db.$transaction((tx) => recordInTransaction(tx, ctx, candidates, stillLeft), TX_OPTIONS);
+      recorded = await transaction(ctx.db, (tx) => recordInTransaction(tx, ctx, candidates, stillLeft), TX_OPTIONS);
       left.push(...stillLeft);
       break;
     } catch (error) {
@@ -121,13 +122,18 @@ async function recordInTransaction(
     ...new Set(candidates.flatMap((c) => (c.event.data.provider.stripeAccountId ? [c.event.data.provider.stripeAccountId] : []))),
   ].sort();
   if (named.length > 0) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${named.map(stripeAccountLockKey)}::text[]) AS k`;
+    await sqlExecute(
+      tx,
+      Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${named.map(stripeAccountLockKey)}::text[]) AS k`,
+    );
   }
   const externalIds = [...new Set(candidates.map((c) => c.event.data.provider.id))];
   // What decides the plain case, read in one statement: the providers known by external id or by
   // an account named, the accounts with a kept state (named, or those providers'), and the bookings
   // recorded with a booking id, charge or PaymentIntent of the batch.
-  const [facts] = await tx.$queryRaw<[TBatchFacts]>`
+  const [facts] = await sqlRows<[TBatchFacts]>(
+    tx,
+    Prisma.sql`
     WITH known AS (
       SELECT "externalId", "stripeAccountId", "payoutsEnabled", name, email FROM "Provider"
       WHERE "externalId" = ANY(${externalIds}::text[]) OR "stripeAccountId" = ANY(${named}::text[])
@@ -140,7 +146,8 @@ async function recordInTransaction(
           'stripePaymentIntentId', b."stripePaymentIntentId")), '[]'::jsonb) FROM "Booking" b
         WHERE b."externalId" = ANY(${candidates.map((c) => c.event.data.bookingId)}::text[])
            OR b."stripeChargeId" = ANY(${candidates.flatMap((c) => (c.stripeChargeId ? [c.stripeChargeId] : []))}::text[])
-           OR b."stripePaymentIntentId" = ANY(${candidates.flatMap((c) => (c.stripePaymentIntentId ? [c.stripePaymentIntentId] : []))}::text[])) AS taken`;
+           OR b."stripePaymentIntentId" = ANY(${candidates.flatMap((c) => (c.stripePaymentIntentId ? [c.stripePaymentIntentId] : []))}::text[])) AS taken`,
+  );
   const { known, taken } = facts;
   const byExternalId = new Map<string, TProviderToBe>(known.map((p) => [p.externalId, p]));
   const accountOwner = new Map(known.flatMap((p) => (p.stripeAccountId ? [[p.stripeAccountId, p.externalId] as const] : [])));
@@ -292,7 +299,9 @@ async function recordProviders(tx: Tx, candidates: readonly TCandidate[]): Promi
   const input = [...firstOf.values()]
     .map((p) => ({ externalId: p.id, name: p.name, email: p.email, stripeAccountId: p.stripeAccountId ?? null }))
     .sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-  const rows = await tx.$queryRaw<Provider[]>`
+  const rows = await sqlRows<Provider[]>(
+    tx,
+    Prisma.sql`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
         AS x("externalId" text, name text, email text, "stripeAccountId" text)
@@ -306,7 +315,8 @@ async function recordProviders(tx: Tx, candidates: readonly TCandidate[]): Promi
     SELECT * FROM inserted
     UNION ALL
     SELECT p.* FROM "Provider" p JOIN input i ON i."externalId" = p."externalId"
-    WHERE NOT EXISTS (SELECT 1 FROM inserted WHERE inserted."externalId" = p."externalId")`;
+    WHERE NOT EXISTS (SELECT 1 FROM inserted WHERE inserted."externalId" = p."externalId")`,
+  );
   const byId = new Map(rows.map((p) => [p.externalId, p]));
   const missing = input.filter((p) => !byId.has(p.externalId)).map((p) => p.externalId);
   if (missing.length > 0) {
@@ -330,14 +340,17 @@ async function insertCompletedBookings(tx: Tx, plain: readonly (TCandidate & { p
     stripePaymentIntentId: c.stripePaymentIntentId,
     completedAt: c.completedAt.toISOString(),
   }));
-  const rows = await tx.$queryRaw<Booking[]>`
+  const rows = await sqlRows<Booking[]>(
+    tx,
+    Prisma.sql`
     INSERT INTO "Booking" ("externalId", "providerId", "currency", "providerShare", "stripeChargeId", "stripePaymentIntentId", "completedAt")
     SELECT "externalId", "providerId", currency, "providerShare", "stripeChargeId", "stripePaymentIntentId", "completedAt"
     FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS x(
       "externalId" text, "providerId" uuid, currency text, "providerShare" integer,
       "stripeChargeId" text, "stripePaymentIntentId" text, "completedAt" timestamptz)
     ON CONFLICT DO NOTHING
-    RETURNING *`;
+    RETURNING *`,
+  );
   return new Map(rows.map((b) => [b.externalId, b]));
 }
 
@@ -359,12 +372,15 @@ async function insertScheduledPayouts(
       eligibleAt: payoutDueAt(booking.completedAt!, timing).toISOString(),
     };
   });
-  const rows = await tx.$queryRaw<Payout[]>`
+  const rows = await sqlRows<Payout[]>(
+    tx,
+    Prisma.sql`
     INSERT INTO "Payout" (id, "bookingId", "providerId", currency, "providerShare", "tipAmount", "refundedAmount", amount, "eligibleAt", status)
     SELECT id, "bookingId", "providerId", currency, "providerShare", "tipAmount", "refundedAmount", amount, "eligibleAt", 'scheduled'
     FROM jsonb_to_recordset(${JSON.stringify(input)}::jsonb) AS x(
       id uuid, "bookingId" uuid, "providerId" uuid, currency text, "providerShare" integer, "tipAmount" integer,
       "refundedAmount" integer, amount integer, "eligibleAt" timestamptz)
-    RETURNING *`;
+    RETURNING *`,
+  );
   return new Map(rows.map((p) => [p.bookingId, p]));
 }

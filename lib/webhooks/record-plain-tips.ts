@@ -1,9 +1,10 @@
 import "server-only";
 
-import type { Payout, Tip, WebhookEvent } from "@/generated/prisma/client";
+import { Prisma, type Payout, type Tip, type WebhookEvent } from "@/generated/prisma/client";
 import { recordAudits, type TAuditEntry } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { sqlRows, transaction } from "@/lib/direct-sql";
 import { assertMinorUnits, MAX_AMOUNT_MINOR, normalizeCurrency } from "@/lib/money/money";
 import { enqueueEvents } from "@/lib/outbox/enqueue-event";
 import { evaluateEligibility } from "@/lib/payouts/eligibility";
@@ -80,12 +81,16 @@ export async function recordPlainTips(
   }
   if (candidates.length === 0) return { applied: [], left };
 
-  const applied = await ctx.db.$transaction(async (tx) => {
-    const stillLeft: TTipDelivery[] = [];
-    const done = await recordInTransaction(tx, ctx, candidates, stillLeft);
-    left.push(...stillLeft);
-    return done;
-  }, TX_OPTIONS);
+  const applied = await transaction(
+    ctx.db,
+    async (tx) => {
+      const stillLeft: TTipDelivery[] = [];
+      const done = await recordInTransaction(tx, ctx, candidates, stillLeft);
+      left.push(...stillLeft);
+      return done;
+    },
+    TX_OPTIONS,
+  );
   return { applied, left };
 }
 
@@ -101,12 +106,20 @@ async function recordInTransaction(
   // holds others: a writer that locks several bookings of one provider in its own order (an
   // account's new state, a refused transfer's hold) could otherwise wait on the batch as the batch
   // waits on it (found by the review). Its tip is left to addTip, which waits its turn.
-  const locked = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM "Booking" WHERE "externalId" = ANY(${bookingExternalIds}::text[]) ORDER BY id FOR UPDATE SKIP LOCKED`;
+  const locked = await sqlRows<{ id: string }[]>(
+    tx,
+    Prisma.sql`
+    SELECT id FROM "Booking" WHERE "externalId" = ANY(${bookingExternalIds}::text[]) ORDER BY id FOR UPDATE SKIP LOCKED`,
+  );
   const bookingIds = locked.map((b) => b.id);
-  const payouts = await tx.$queryRaw<Payout[]>`
-    SELECT * FROM "Payout" WHERE "bookingId" = ANY(${bookingIds}::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED`;
-  const [facts] = await tx.$queryRaw<[TFacts]>`
+  const payouts = await sqlRows<Payout[]>(
+    tx,
+    Prisma.sql`
+    SELECT * FROM "Payout" WHERE "bookingId" = ANY(${bookingIds}::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED`,
+  );
+  const [facts] = await sqlRows<[TFacts]>(
+    tx,
+    Prisma.sql`
     SELECT
       (SELECT COALESCE(jsonb_agg(jsonb_build_object(
           'id', b.id, 'externalId', b."externalId", 'currency', b.currency,
@@ -118,7 +131,8 @@ async function recordInTransaction(
           'unattachedTips', (SELECT count(*) FROM "Tip" t WHERE t."bookingId" = b.id AND t.status = 'accepted' AND t."payoutId" IS NULL))), '[]'::jsonb)
         FROM "Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ANY(${bookingIds}::uuid[])) AS bookings,
       (SELECT COALESCE(jsonb_agg(t."externalId"), '[]'::jsonb) FROM "Tip" t
-        WHERE t."externalId" = ANY(${candidates.map((c) => c.event.data.tipId)}::text[])) AS "existingTips"`;
+        WHERE t."externalId" = ANY(${candidates.map((c) => c.event.data.tipId)}::text[])) AS "existingTips"`,
+  );
   const bookings = new Map(facts.bookings.map((b) => [b.externalId, b]));
   const payoutOf = new Map(payouts.map((p) => [p.bookingId, p]));
   const existing = new Set(facts.existingTips);
@@ -179,7 +193,9 @@ async function recordInTransaction(
   }
   if (plain.length === 0) return [];
 
-  const tips = await tx.$queryRaw<Tip[]>`
+  const tips = await sqlRows<Tip[]>(
+    tx,
+    Prisma.sql`
     INSERT INTO "Tip" ("externalId", "bookingId", "payoutId", amount, currency, status, "rejectionReason", "tippedAt", "receivedAt")
     SELECT "externalId", "bookingId", "payoutId", amount, currency, 'accepted', NULL, "tippedAt", "receivedAt"
     FROM jsonb_to_recordset(${JSON.stringify(
@@ -193,10 +209,13 @@ async function recordInTransaction(
         receivedAt: c.delivery.receivedAt.toISOString(),
       })),
     )}::jsonb) AS x("externalId" text, "bookingId" uuid, "payoutId" uuid, amount integer, currency text, "tippedAt" timestamptz, "receivedAt" timestamptz)
-    RETURNING *`;
+    RETURNING *`,
+  );
   const tipOf = new Map(tips.map((t) => [t.externalId, t]));
 
-  const updated = await tx.$queryRaw<Payout[]>`
+  const updated = await sqlRows<Payout[]>(
+    tx,
+    Prisma.sql`
     UPDATE "Payout" p SET
       "tipAmount" = x."tipAmount", amount = x.amount, "amountVersion" = x."amountVersion", version = x.version,
       "holdReason" = NULL, "holdNote" = NULL, "debtRecoveredAmount" = 0, "updatedAt" = clock_timestamp()
@@ -211,7 +230,8 @@ async function recordInTransaction(
       })),
     )}::jsonb) AS x(id uuid, expected integer, "tipAmount" integer, amount integer, "amountVersion" integer, version integer)
     WHERE p.id = x.id AND p.version = x.expected
-    RETURNING p.*`;
+    RETURNING p.*`,
+  );
   // Locked above: every one is written (else something wrote a locked row: nothing of this is kept).
   if (updated.length !== plain.length || tips.length !== plain.length)
     throw new Error("tips: a locked payout or a new tip changed under the batch");

@@ -1,9 +1,9 @@
 import "server-only";
 
-import type { PrismaClient, WebhookEvent } from "@/generated/prisma/client";
-import type { Prisma } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient, type WebhookEvent } from "@/generated/prisma/client";
 import type { WebhookEventStatus, WebhookSource } from "@/generated/prisma/enums";
 import type { Tx } from "@/lib/db";
+import { sqlExecute, sqlRows } from "@/lib/direct-sql";
 
 import type { TApplyOutcome } from "./types";
 
@@ -43,13 +43,16 @@ export async function storeDelivery(
 ): Promise<{ delivery: WebhookEvent; duplicate: boolean }> {
   const apiVersion = input.apiVersion?.slice(0, 50) ?? null;
   const account = input.account?.slice(0, 255) ?? null;
-  const [created] = await db.$queryRaw<Pick<WebhookEvent, "id" | "receivedAt">[]>`
+  const [created] = await sqlRows<Pick<WebhookEvent, "id" | "receivedAt">[]>(
+    db,
+    Prisma.sql`
     INSERT INTO "WebhookEvent" ("source", "externalId", "type", "payload", "bookingExternalId", "apiVersion", "account", "eventCreatedAt", "receivedAt", "status")
     VALUES (${input.source}::"WebhookSource", ${input.externalId}, ${input.type}, ${input.payloadText ?? JSON.stringify(input.payload)}::jsonb,
             ${input.bookingExternalId ?? null}, ${apiVersion}, ${account}, ${input.eventCreatedAt ?? null}::timestamptz,
             COALESCE(${input.receivedAt ?? null}::timestamptz, now()), 'received')
     ON CONFLICT ("source", "externalId") DO NOTHING
-    RETURNING id::text AS id, "receivedAt"`;
+    RETURNING id::text AS id, "receivedAt"`,
+  );
   if (created) {
     const delivery: WebhookEvent = {
       id: created.id,
@@ -134,10 +137,13 @@ export async function recordOutcome(db: PrismaClient, id: string, outcome: TAppl
 export async function recordProcessedTogether(tx: Tx, ids: readonly string[], now: Date = new Date()): Promise<void> {
   if (ids.length === 0) return;
   const { status, error, processedAt } = outcomeWrite({ status: "processed" }, now);
-  await tx.$executeRaw`
+  await sqlExecute(
+    tx,
+    Prisma.sql`
     UPDATE "WebhookEvent" SET "status" = ${status}::"WebhookEventStatus", "error" = ${error}, "processedAt" = ${processedAt}::timestamptz,
       "applyAttempts" = "applyAttempts" + 1
-    WHERE id = ANY(${[...ids]}::uuid[]) AND "status" <> 'processed'`;
+    WHERE id = ANY(${[...ids]}::uuid[]) AND "status" <> 'processed'`,
+  );
 }
 
 /**
@@ -154,7 +160,9 @@ export async function recordOutcomeAndLookForWaiting(
   now: Date = new Date(),
 ): Promise<{ waiting: boolean }> {
   const { status, error, processedAt } = outcomeWrite(outcome, now);
-  const rows = await db.$queryRaw<{ waiting: boolean }[]>`
+  const rows = await sqlRows<{ waiting: boolean }[]>(
+    db,
+    Prisma.sql`
     WITH recorded AS (
       UPDATE "WebhookEvent"
       SET "status" = ${status}::"WebhookEventStatus", "error" = ${error},
@@ -165,6 +173,7 @@ export async function recordOutcomeAndLookForWaiting(
     SELECT EXISTS (
       SELECT 1 FROM "WebhookEvent"
       WHERE "status" = 'deferred' AND ("bookingExternalId" = ${bookingExternalId} OR "source" = 'stripe')
-    ) AS waiting`;
+    ) AS waiting`,
+  );
   return { waiting: rows[0]?.waiting ?? true };
 }

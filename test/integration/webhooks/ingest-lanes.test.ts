@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-import type { PrismaClient } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient } from "@/generated/prisma/client";
 import { createPrismaClient, db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { applyInOrder, laneKeyOf, LANE_LEASE_MS } from "@/lib/ingest/apply-in-order";
@@ -288,7 +288,9 @@ describe("a slow or failing holder (adversarial review)", () => {
     const flaky = new Proxy(db, {
       get(target, property) {
         if (property !== "$queryRaw") return Reflect.get(target, property, target) as unknown;
-        return (strings: TemplateStringsArray, ...values: unknown[]) => {
+        // A tagged template, or the Sql object sqlRows sends through a client it cannot send directly on.
+        return (query: TemplateStringsArray | Prisma.Sql, ...rest: unknown[]) => {
+          const [strings, values] = query instanceof Prisma.Sql ? [query.strings, query.values] : [query, rest];
           const sql = strings.join("?");
           const lookAfterApply =
             (sql.includes("WITH recorded AS") && values.includes(d1!.id)) || // one delivery's apply
@@ -297,7 +299,7 @@ describe("a slow or failing holder (adversarial review)", () => {
             thrown += 1;
             return Promise.reject(new Error("Timed out fetching a new connection from the connection pool"));
           }
-          return target.$queryRaw(strings, ...values);
+          return query instanceof Prisma.Sql ? target.$queryRaw(query) : target.$queryRaw(query, ...rest);
         };
       },
     });

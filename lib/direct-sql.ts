@@ -1,0 +1,219 @@
+// Raw statements sent to `pg` directly, on the connection Prisma would have used, without the
+// Prisma client's per-statement runtime (its request pipeline, parameter serialisation through JSON,
+// the query interpreter, the result's mapping back): measured in the pipeline benchmark, a raw
+// one-row statement cost the process 175–211 µs of CPU through `tx.$queryRaw` and 62–101 µs through
+// `pg` alone (docs/benchmarks.md, "What one statement costs"). For the engine's hot statements only;
+// everything else keeps Prisma.
+//
+// How a transaction's connection is known: `transaction(db, work)` opens Prisma's interactive
+// transaction inside an AsyncLocalStorage slot; the adapter (directAdapter) hands the connection it
+// opens the transaction on to the slot (only the first it opens there: Prisma opens exactly one per
+// transaction, in the async chain of `$transaction`), and the slot's connection is tied to the
+// transaction's client (`tx`) before `work` sees it. A statement given a `tx` that is not tied (a
+// transaction opened with `db.$transaction`, a nested one, a stand-in) goes through Prisma, as
+// before. The connection stops taking statements the moment Prisma sends COMMIT or ROLLBACK, so a
+// statement sent late fails as it would through Prisma instead of running on a pooled connection
+// that another transaction may have taken.
+//
+// What comes back matches `$queryRaw`'s types: bigint for int8, Prisma's Decimal for numeric, Date
+// for timestamps and dates (a timestamp without a zone read as UTC), parsed JSON; a failed
+// statement throws PrismaClientKnownRequestError P2010 ("Raw query failed"), as `$queryRaw` does.
+import { AsyncLocalStorage } from "node:async_hooks";
+
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+
+import { Prisma, type PrismaClient } from "@/generated/prisma/client";
+import type { TStatementNamer } from "@/lib/statement-names";
+
+type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+type TAdapterOptions = ConstructorParameters<typeof PrismaPg>[1];
+
+/** A transaction's connection, usable until Prisma commits or rolls it back. */
+type TTxConnection = { client: pg.PoolClient; open: boolean; namer: TStatementNamer | undefined };
+type TSlot = { claimed: boolean; connection?: TTxConnection };
+type TDirect = { pool: pg.Pool; namer: TStatementNamer | undefined };
+
+const opening = new AsyncLocalStorage<TSlot>();
+const byTransaction = new WeakMap<object, TTxConnection>();
+const byClient = new WeakMap<object, TDirect>();
+
+/**
+ * PrismaPg on a pool of our own (`max` connections), whose transactions' connections
+ * `transaction()` can hand to direct statements. `namer` is the adapter's statement namer, shared:
+ * one text has one name on a connection whichever path sends it.
+ */
+export function directAdapter(
+  connectionString: string,
+  max: number,
+  namer: TStatementNamer | undefined,
+): { adapter: PrismaPg; direct: TDirect } {
+  const pool = new pg.Pool({ connectionString, max });
+  const options: TAdapterOptions = { disposeExternalPool: true };
+  // pg sends a statement unnamed when the generator gives no name (the type asks for a string).
+  if (namer) options.statementNameGenerator = namer as (query: { sql: string }) => string;
+  return { adapter: new HandingAdapter(pool, options, namer), direct: { pool, namer } };
+}
+
+/** Ties a Prisma client made on directAdapter to its pool, for direct statements outside transactions. */
+export function registerDirect(client: PrismaClient, direct: TDirect): void {
+  byClient.set(client, direct);
+}
+
+class HandingAdapter extends PrismaPg {
+  constructor(
+    pool: pg.Pool,
+    options: TAdapterOptions,
+    private readonly namer: TStatementNamer | undefined,
+  ) {
+    super(pool, options);
+  }
+
+  override async connect(): ReturnType<PrismaPg["connect"]> {
+    const adapter = await super.connect();
+    const start = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => {
+      const slot = opening.getStore();
+      const mine = slot !== undefined && !slot.claimed;
+      if (mine) slot.claimed = true;
+      const transaction = await start(isolationLevel);
+      if (mine) slot.connection = handOver(transaction, this.namer);
+      return transaction;
+    };
+    return adapter;
+  }
+}
+
+type TAdapterTransaction = Awaited<ReturnType<Awaited<ReturnType<PrismaPg["connect"]>>["startTransaction"]>>;
+
+/** The transaction's pg connection, closed for direct statements from the moment Prisma ends it. */
+function handOver(transaction: TAdapterTransaction, namer: TStatementNamer | undefined): TTxConnection | undefined {
+  const client = (transaction as unknown as { client?: pg.PoolClient }).client;
+  if (!client || typeof client.query !== "function") return undefined;
+  const connection: TTxConnection = { client, open: true, namer };
+  const executeRaw = transaction.executeRaw.bind(transaction);
+  transaction.executeRaw = (query) => {
+    if (/^\s*(COMMIT|ROLLBACK)\b/i.test(query.sql)) connection.open = false;
+    return executeRaw(query);
+  };
+  for (const end of ["commit", "rollback"] as const) {
+    const original = transaction[end].bind(transaction);
+    transaction[end] = () => {
+      connection.open = false;
+      return original();
+    };
+  }
+  return connection;
+}
+
+/**
+ * `db.$transaction(work, options)`, with the transaction's connection tied to `tx` for direct
+ * statements (sqlRows, sqlExecute). Any client works: one not made on directAdapter gives a `tx`
+ * whose statements go through Prisma.
+ */
+export function transaction<T>(
+  db: PrismaClient,
+  work: (tx: Tx) => Promise<T>,
+  options?: { maxWait?: number; timeout?: number },
+): Promise<T> {
+  const slot: TSlot = { claimed: false };
+  return opening.run(slot, () =>
+    db.$transaction(async (tx) => {
+      if (slot.connection) byTransaction.set(tx, slot.connection);
+      return work(tx);
+    }, options),
+  );
+}
+
+/** `client.$queryRaw<T>(query)` (T: the rows' type, as there), sent directly when the client's connection is known. */
+export async function sqlRows<T = unknown[]>(client: PrismaClient | Tx, query: Prisma.Sql): Promise<T> {
+  const result = await send(client, query);
+  return result ? (result.rows as T) : client.$queryRaw<T>(query);
+}
+
+/** `client.$executeRaw(query)` (the rows it changed), sent directly when the client's connection is known. */
+export async function sqlExecute(client: PrismaClient | Tx, query: Prisma.Sql): Promise<number> {
+  const result = await send(client, query);
+  return result ? (result.rowCount ?? 0) : client.$executeRaw(query);
+}
+
+/** Whether sqlRows and sqlExecute send this client's statements directly (not through Prisma). */
+export function sendsDirectly(client: PrismaClient | Tx): boolean {
+  return byTransaction.has(client) || byClient.has(client);
+}
+
+/** The result, or undefined when this client's connection is not known (the caller asks Prisma). */
+async function send(client: PrismaClient | Tx, query: Prisma.Sql): Promise<pg.QueryResult | undefined> {
+  const connection = byTransaction.get(client);
+  const direct = connection ? undefined : byClient.get(client);
+  if (!connection && !direct) return undefined;
+  if (connection && !connection.open) {
+    throw new Prisma.PrismaClientKnownRequestError("Transaction already closed: a statement was sent after it ended.", {
+      code: "P2028",
+      clientVersion: Prisma.prismaVersion.client,
+    });
+  }
+  const text = query.text;
+  const config: pg.QueryConfig = { text, values: query.values.map(toParameter), types: TYPES };
+  // The namer of the client's adapter: the transaction's connection is one of that pool's.
+  const namer = direct?.namer ?? connection?.namer;
+  const name = namer?.({ sql: text });
+  if (name) config.name = name;
+  try {
+    return connection ? await connection.client.query(config) : await direct!.pool.query(config);
+  } catch (error) {
+    throw rawQueryFailed(error);
+  }
+}
+
+/** What `$queryRaw` sends for a value: instants as ISO text (not pg's local time), bigint and Decimal as text. */
+function toParameter(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "bigint") return value.toString();
+  if (Prisma.Decimal.isDecimal(value)) return (value as Prisma.Decimal).toString();
+  if (Array.isArray(value)) return value.map(toParameter);
+  return value;
+}
+
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+const NUMERIC = 1700;
+const NUMERIC_ARRAY = 1231;
+const DATE = 1082;
+const TIMESTAMP = 1114;
+const TIME = 1083;
+const BYTEA = 17;
+
+const parseTextArray = (oid: number) => pg.types.getTypeParser(oid, "text") as (text: string) => (string | null)[];
+const int8Items = parseTextArray(INT8_ARRAY);
+const numericItems = parseTextArray(NUMERIC_ARRAY);
+const byteaBuffer = pg.types.getTypeParser(BYTEA, "text") as (text: string) => Buffer;
+
+/** $queryRaw's types where pg's differ (int8 and numeric as text, dates and timestamps in local time, bytea as a Buffer). */
+const PARSERS: Partial<Record<number, (text: string) => unknown>> = {
+  [INT8]: (text) => BigInt(text),
+  [INT8_ARRAY]: (text) => int8Items(text).map((item) => (item === null ? null : BigInt(item))),
+  [NUMERIC]: (text) => new Prisma.Decimal(text),
+  [NUMERIC_ARRAY]: (text) => numericItems(text).map((item) => (item === null ? null : new Prisma.Decimal(item))),
+  [DATE]: (text) => new Date(text),
+  [TIMESTAMP]: (text) => new Date(`${text.replace(" ", "T")}Z`),
+  [TIME]: (text) => new Date(`1970-01-01T${text}Z`),
+  [BYTEA]: (text) => new Uint8Array(byteaBuffer(text)),
+};
+
+const TYPES = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    (format ?? "text") === "text" && PARSERS[oid]
+      ? PARSERS[oid]
+      : pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+/** A database error as `$queryRaw` reports it (P2010, with PostgreSQL's code and message); anything else as it is. */
+function rawQueryFailed(error: unknown): unknown {
+  if (!(error instanceof pg.DatabaseError)) return error;
+  return new Prisma.PrismaClientKnownRequestError(`Raw query failed. Code: \`${error.code ?? "N/A"}\`. Message: \`${error.message}\``, {
+    code: "P2010",
+    clientVersion: Prisma.prismaVersion.client,
+    meta: { code: error.code, message: error.message },
+  });
+}
