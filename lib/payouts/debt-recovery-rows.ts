@@ -40,6 +40,29 @@ export async function lockDebts(
   );
 }
 
+/**
+ * The providers and currencies (`providerId`, NUL, `currency`) among `of` that have an open debt
+ * with something left to recover, as committed now, in one statement that locks nothing: a claim
+ * batch's members whose provider has none skip lockDebts (reserveDebtRecovery's `noTakeableDebt`).
+ * A debt committed after this read is netted from the provider's next payout, as if it had been
+ * committed a moment later; a claim never makes a debt takeable for a payout of its batch that is
+ * worked after it, except by cancelling a payout whose reservation it releases (the same then).
+ */
+export async function providersWithTakeableDebts(tx: Tx, of: readonly Pick<Payout, "providerId" | "currency">[]): Promise<Set<string>> {
+  if (of.length === 0) return new Set();
+  const rows = await sqlRows<Pick<Payout, "providerId" | "currency">[]>(
+    tx,
+    Prisma.sql`
+    SELECT DISTINCT d."providerId"::text AS "providerId", d.currency
+    FROM unnest(${of.map((p) => p.providerId)}::uuid[], ${of.map((p) => p.currency)}::text[]) AS x("providerId", currency)
+    JOIN "ProviderDebt" d ON d."providerId" = x."providerId" AND d.currency = x.currency AND d.status = 'open' AND d.amount > d."recoveredAmount"`,
+  );
+  return new Set(rows.map(debtKeyOf));
+}
+
+/** The key of a payout's provider and currency in providersWithTakeableDebts' set. */
+export const debtKeyOf = (payout: Pick<Payout, "providerId" | "currency">): string => `${payout.providerId}\u0000${payout.currency}`;
+
 export type TRecoveryAudit = { actor: TActor; runId?: string | null; requestId?: string | null };
 
 /** Applies or releases the payout's reserved recoveries as its change requires. Call after the payout's row was written. */

@@ -86,8 +86,14 @@ export function chargeIdsOf(payout: {
  * replaced here: that takes a look-up at Stripe first (`stale_legs`). Call with the booking and the
  * payout locked.
  */
-export async function ensureTransferPlan(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanOutcome> {
-  const { legs, tips, facts, knownTransferIds } = await readLegsWithPlanFacts(tx, payout, booking);
+export async function ensureTransferPlan(
+  tx: Tx,
+  payout: Payout,
+  booking: TLockedBooking,
+  /** Its reads, when the caller made them with the booking and payout locked and wrote nothing they read since (a claim batch). */
+  read?: TLegsWithPlanFacts,
+): Promise<TPlanOutcome> {
+  const { legs, tips, facts, knownTransferIds } = read ?? (await readLegsWithPlanFacts(tx, payout, booking));
   const current = legs.filter((l) => l.status === "pending" && l.amountVersion === payout.amountVersion);
   if (current.length > 0) return { kind: "planned", pending: current, knownTransferIds };
   const stale = legs.filter((l) => l.status === "pending");
@@ -161,55 +167,78 @@ export type TPlanFacts = {
 const LEG_DATES = dateFieldsOf<PayoutTransfer>()(["transferredAt", "createdAt", "updatedAt"]);
 const CHARGE_DATES = dateFieldsOf<StripeCharge>()(["availableOn", "fetchedAt"]);
 
-/** planRemaining's reads (TPlanFacts), as SQL: the same filters as its own reads. */
-function planFactsColumns(payoutId: string, bookingId: string): Prisma.Sql {
+/** planRemaining's reads (TPlanFacts), as SQL: the same filters as its own reads. `bookingId`: a uuid expression. */
+function planFactsColumns(bookingId: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     (SELECT coalesce(json_agg(s), '[]'::json)
        FROM (SELECT "stripeChargeId", sum(amount) AS amount FROM "ChargeRefund"
-             WHERE "bookingId" = ${bookingId}::uuid AND "appliedAt" IS NOT NULL GROUP BY "stripeChargeId") s) AS "chargeLosses",
+             WHERE "bookingId" = ${bookingId} AND "appliedAt" IS NOT NULL GROUP BY "stripeChargeId") s) AS "chargeLosses",
     (SELECT coalesce(json_agg(d), '[]'::json)
        FROM (SELECT "stripeDisputeId", "stripeChargeId", "refundedAmount" FROM "Dispute"
-             WHERE "bookingId" = ${bookingId}::uuid AND status = 'resolved' AND "refundAppliedAt" IS NOT NULL AND "refundedAmount" > 0) d) AS "refundedDisputes",
+             WHERE "bookingId" = ${bookingId} AND status = 'resolved' AND "refundAppliedAt" IS NOT NULL AND "refundedAmount" > 0) d) AS "refundedDisputes",
     (SELECT value::text FROM "SystemState" WHERE key = ${PLATFORM_CURRENCIES_STATE_KEY}) AS "platformCurrencies"`;
 }
+
+export type TLegsWithPlanFacts = { legs: PayoutTransfer[]; tips: TTipPart[]; facts: TPlanFacts; knownTransferIds: string[] };
 
 /**
  * The payout's transfers (kind payout, by leg), its accepted tips, and what planning them reads
  * (TPlanFacts), in one statement: ensureTransferPlan's reads, made with the booking and the payout
  * locked. The charges read are the booking's and those of the tips read.
  */
-export async function readLegsWithPlanFacts(
+export async function readLegsWithPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TLegsWithPlanFacts> {
+  const read = (await readLegsWithPlanFactsOfMany(tx, [{ payout, booking }])).get(payout.id);
+  if (!read) throw new Error(`Reading the transfers of payout ${payout.id} returned no row.`);
+  return read;
+}
+
+/**
+ * readLegsWithPlanFacts of several payouts in one statement (a claim batch's, read once its members
+ * are locked: what it reads of a payout only that payout's own claim writes), by payout id.
+ */
+export async function readLegsWithPlanFactsOfMany(
   tx: Tx,
-  payout: Payout,
-  booking: TLockedBooking,
-): Promise<{ legs: PayoutTransfer[]; tips: TTipPart[]; facts: TPlanFacts; knownTransferIds: string[] }> {
-  const [row] = await sqlRows<Record<string, unknown>[]>(
+  payouts: readonly { payout: Payout; booking: TLockedBooking }[],
+): Promise<Map<string, TLegsWithPlanFacts>> {
+  if (payouts.length === 0) return new Map();
+  const rows = await sqlRows<Record<string, unknown>[]>(
     tx,
     Prisma.sql`
-    WITH tips AS (
-      SELECT amount, "stripeChargeId", "tippedAt" FROM "Tip" WHERE "payoutId" = ${payout.id}::uuid AND status = 'accepted'
-    )
-    SELECT
-      (SELECT coalesce(json_agg(l ORDER BY l.leg), '[]'::json)
-         FROM (SELECT ${columnsOf(Prisma.PayoutTransferScalarFieldEnum)} FROM "PayoutTransfer"
-               WHERE "payoutId" = ${payout.id}::uuid AND kind = 'payout') l) AS legs,
-      (SELECT coalesce(json_agg(t), '[]'::json) FROM tips t) AS tips,
-      (SELECT coalesce(json_agg(c), '[]'::json)
-         FROM (SELECT ${columnsOf(Prisma.StripeChargeScalarFieldEnum)} FROM "StripeCharge"
-               WHERE id = ${booking.stripeChargeId} OR id IN (SELECT "stripeChargeId" FROM tips)) c) AS charges,
-      (SELECT coalesce(json_agg(k.id), '[]'::json) FROM (${knownTransferIdsSql(payout.id)}) k) AS "knownTransferIds",
-      ${planFactsColumns(payout.id, booking.id)}`,
+    SELECT x."payoutId"::text AS "payoutId", f.*
+    FROM unnest(${payouts.map((p) => p.payout.id)}::uuid[], ${payouts.map((p) => p.booking.id)}::uuid[],
+                ${payouts.map((p) => p.booking.stripeChargeId)}::text[]) AS x("payoutId", "bookingId", "chargeId")
+    CROSS JOIN LATERAL (
+      WITH tips AS (
+        SELECT amount, "stripeChargeId", "tippedAt" FROM "Tip" WHERE "payoutId" = x."payoutId" AND status = 'accepted'
+      )
+      SELECT
+        (SELECT coalesce(json_agg(l ORDER BY l.leg), '[]'::json)
+           FROM (SELECT ${columnsOf(Prisma.PayoutTransferScalarFieldEnum)} FROM "PayoutTransfer"
+                 WHERE "payoutId" = x."payoutId" AND kind = 'payout') l) AS legs,
+        (SELECT coalesce(json_agg(t), '[]'::json) FROM tips t) AS tips,
+        (SELECT coalesce(json_agg(c), '[]'::json)
+           FROM (SELECT ${columnsOf(Prisma.StripeChargeScalarFieldEnum)} FROM "StripeCharge"
+                 WHERE id = x."chargeId" OR id IN (SELECT "stripeChargeId" FROM tips)) c) AS charges,
+        (SELECT coalesce(json_agg(k.id), '[]'::json) FROM (${knownTransferIdsSql(Prisma.sql`x."payoutId"`)}) k) AS "knownTransferIds",
+        ${planFactsColumns(Prisma.sql`x."bookingId"`)}
+    ) f`,
   );
-  if (!row) throw new Error(`Reading the transfers of payout ${payout.id} returned no row.`);
-  const tips = rowsFromJson<TTipPart>(row.tips, ["tippedAt"]);
-  const charges = rowsFromJson<StripeCharge>(row.charges, CHARGE_DATES);
-  const chargesRead = new Set([booking.stripeChargeId, ...tips.map((t) => t.stripeChargeId)].filter((id): id is string => id !== null));
-  return {
-    legs: rowsFromJson<PayoutTransfer>(row.legs, LEG_DATES),
-    tips,
-    facts: planFactsOf(row, new Map(charges.map((c) => [c.id, c])), chargesRead),
-    knownTransferIds: idsFromJson(row.knownTransferIds),
-  };
+  const bookings = new Map(payouts.map((p) => [p.payout.id, p.booking]));
+  const read = new Map<string, TLegsWithPlanFacts>();
+  for (const row of rows) {
+    const payoutId = row.payoutId as string;
+    const booking = bookings.get(payoutId)!;
+    const tips = rowsFromJson<TTipPart>(row.tips, ["tippedAt"]);
+    const charges = rowsFromJson<StripeCharge>(row.charges, CHARGE_DATES);
+    const chargesRead = new Set([booking.stripeChargeId, ...tips.map((t) => t.stripeChargeId)].filter((id): id is string => id !== null));
+    read.set(payoutId, {
+      legs: rowsFromJson<PayoutTransfer>(row.legs, LEG_DATES),
+      tips,
+      facts: planFactsOf(row, new Map(charges.map((c) => [c.id, c])), chargesRead),
+      knownTransferIds: idsFromJson(row.knownTransferIds),
+    });
+  }
+  return read;
 }
 
 /** A JSON array of ids (json_agg of text), as strings. */
@@ -237,7 +266,7 @@ function storedValue(text: unknown): unknown {
 
 /** planRemaining's reads when its caller has not made them (a top-up). */
 async function readPlanFacts(tx: Tx, payout: Payout, booking: TLockedBooking): Promise<TPlanFacts> {
-  const [row] = await sqlRows<Record<string, unknown>[]>(tx, Prisma.sql`SELECT ${planFactsColumns(payout.id, booking.id)}`);
+  const [row] = await sqlRows<Record<string, unknown>[]>(tx, Prisma.sql`SELECT ${planFactsColumns(Prisma.sql`${booking.id}::uuid`)}`);
   if (!row) throw new Error(`Reading what planning payout ${payout.id} needs returned no row.`);
   return planFactsOf(row, new Map(), new Set());
 }
@@ -335,18 +364,18 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
  * they know of it and decided what to do, so it no longer holds the payout.
  */
 export async function knownTransferIds(db: PrismaClient | Tx, payoutId: string): Promise<string[]> {
-  const rows = await sqlRows<{ id: string }[]>(db, Prisma.sql`${knownTransferIdsSql(payoutId)}`);
+  const rows = await sqlRows<{ id: string }[]>(db, knownTransferIdsSql(Prisma.sql`${payoutId}::uuid`));
   return rows.map((r) => r.id);
 }
 
-/** knownTransferIds' query (one column, `id`), also read with a plan (readLegsWithPlanFacts). */
-function knownTransferIdsSql(payoutId: string): Prisma.Sql {
+/** knownTransferIds' query (one column, `id`), also read with a plan (readLegsWithPlanFacts). `payoutId`: a uuid expression. */
+function knownTransferIdsSql(payoutId: Prisma.Sql): Prisma.Sql {
   const prefix = `${UNEXPECTED_TRANSFER}:`;
   return Prisma.sql`
-    SELECT "stripeTransferId" AS id FROM "PayoutTransfer" WHERE "payoutId" = ${payoutId}::uuid AND "stripeTransferId" IS NOT NULL
+    SELECT "stripeTransferId" AS id FROM "PayoutTransfer" WHERE "payoutId" = ${payoutId} AND "stripeTransferId" IS NOT NULL
     UNION ALL
     SELECT substr("dedupeKey", ${prefix.length + 1}) FROM "Alert"
-    WHERE "payoutId" = ${payoutId}::uuid AND kind = ${UNEXPECTED_TRANSFER} AND "acknowledgedAt" IS NOT NULL
+    WHERE "payoutId" = ${payoutId} AND kind = ${UNEXPECTED_TRANSFER} AND "acknowledgedAt" IS NOT NULL
       AND left("dedupeKey", ${prefix.length}) = ${prefix}`;
 }
 

@@ -35,8 +35,11 @@ export async function reserveDebtRecovery(
   tx: Tx,
   payout: Payout,
   audit: { actor: TActor; runId?: string | null; requestId?: string | null },
+  /** The caller read that the provider has no takeable debt in this currency (providersWithTakeableDebts): none is locked. */
+  { noTakeableDebt = false }: { noTakeableDebt?: boolean } = {},
 ): Promise<TRecoveryOutcome> {
   if (payout.status !== "scheduled" || payout.debtRecoveredAmount > 0 || payout.amount <= 0) return { kind: "none", payout };
+  if (noTakeableDebt) return { kind: "none", payout };
   const debts = await lockDebts(tx, { providerId: payout.providerId, currency: payout.currency });
   const takeable = debts.filter((d) => d.amount > d.recoveredAmount);
   if (takeable.length === 0) return { kind: "none", payout };

@@ -12,10 +12,19 @@ import { GO_ALONE } from "@/lib/together";
 
 import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
 import { changePayout } from "./change-payout";
+import { debtKeyOf, providersWithTakeableDebts } from "./debt-recovery-rows";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
 import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
 import { eligibilityFacts } from "./payout-facts";
-import { ensureTransferPlan, knownTransferIds, legKey, transferGroupFor, type TPlanOutcome } from "./payout-transfers";
+import {
+  ensureTransferPlan,
+  knownTransferIds,
+  legKey,
+  readLegsWithPlanFactsOfMany,
+  transferGroupFor,
+  type TLegsWithPlanFacts,
+  type TPlanOutcome,
+} from "./payout-transfers";
 import { reserveDebtRecovery } from "./recover-debts";
 import { FINAL_STATUSES } from "./state-machine";
 import { syncPayoutWithBooking } from "./sync-payout-with-booking";
@@ -54,16 +63,37 @@ export async function claimTransfers(
     async (tx) => {
       const locked = await lockPayoutsAndBookings(tx, payoutIds);
       const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
-      return workEachMember(tx, members.length, order, scopes, (i) =>
-        claimLocked(tx, resolveContext(members[i]!.context), locked.get(payoutIds[i]!)!),
+      // What each member's claim reads first, read for all in two statements (each member writes
+      // nothing another member's reads see: one payout and booking each, debts only taken).
+      const claimable = [...locked.values()].filter((l) => l.payout.status === "scheduled" || l.payout.status === "processing");
+      const plans = await readLegsWithPlanFactsOfMany(tx, claimable);
+      const withDebts = await providersWithTakeableDebts(
+        tx,
+        claimable.filter((l) => l.payout.status === "scheduled").map((l) => l.payout),
       );
+      return workEachMember(tx, members.length, order, scopes, (i) => {
+        const member = locked.get(payoutIds[i]!)!;
+        return claimLocked(tx, resolveContext(members[i]!.context), member, {
+          plan: plans.get(member.payout.id),
+          noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)),
+        });
+      });
     },
     TX_OPTIONS,
   );
 }
 
-/** The claim of a payout whose booking and payout this transaction has locked (claimTransfer). */
-async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, openDisputes }: TLockedPayout): Promise<TClaimResult> {
+/**
+ * The claim of a payout whose booking and payout this transaction has locked (claimTransfer).
+ * `read`: what a batch read for it once it was locked (its plan's reads; whether its provider has a
+ * takeable debt), used instead of reading them again.
+ */
+async function claimLocked(
+  tx: Tx,
+  ctx: TResolvedContext,
+  { booking, payout, openDisputes }: TLockedPayout,
+  read: { plan?: TLegsWithPlanFacts; noTakeableDebt?: boolean } = {},
+): Promise<TClaimResult> {
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
   let claimed: Payout;
@@ -113,7 +143,7 @@ async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, ope
       return { kind: "skipped", reason: "not_eligible", status: payout.status, detail: describeIneligibility(reasons) };
     }
     // The provider's open debts in its currency are netted now, when it leaves for Stripe (recover-debts.ts).
-    const recovery = await reserveDebtRecovery(tx, payout, audit);
+    const recovery = await reserveDebtRecovery(tx, payout, audit, { noTakeableDebt: read.noTakeableDebt });
     if (recovery.kind === "applied_to_debt") {
       return {
         kind: "skipped",
@@ -123,7 +153,7 @@ async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, ope
       };
     }
     const netted = recovery.payout;
-    const plan = await ensureTransferPlan(tx, netted, booking);
+    const plan = await ensureTransferPlan(tx, netted, booking, read.plan);
     if (plan.kind === "stale_legs") {
       return {
         kind: "skipped",
@@ -144,7 +174,7 @@ async function claimLocked(tx: Tx, ctx: TResolvedContext, { booking, payout, ope
     return { kind: "skipped", reason, status: payout.status };
   }
 
-  const plan: TPlanOutcome = plannedAtClaim ?? (await ensureTransferPlan(tx, claimed, booking));
+  const plan: TPlanOutcome = plannedAtClaim ?? (await ensureTransferPlan(tx, claimed, booking, read.plan));
   if (plan.kind !== "planned" && !stopBecause) {
     // The amount cannot change while processing, so the plan made at the claim is still there.
     throw new Error(`Payout ${claimed.id} is processing without a transfer plan (${plan.kind}).`);
