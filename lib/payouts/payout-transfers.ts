@@ -194,12 +194,13 @@ export async function readLegsWithPlanFacts(tx: Tx, payout: Payout, booking: TLo
 
 /**
  * readLegsWithPlanFacts of several payouts in one statement (a claim batch's, read once its members
- * are locked: what it reads of a payout only that payout's own claim writes), by payout id.
+ * are locked: what it reads of a payout only that payout's own claim writes), by payout id, with
+ * the number of each one's last attempt (0: none), which its claim numbers the next after.
  */
 export async function readLegsWithPlanFactsOfMany(
   tx: Tx,
   payouts: readonly { payout: Payout; booking: TLockedBooking }[],
-): Promise<Map<string, TLegsWithPlanFacts>> {
+): Promise<Map<string, TLegsWithPlanFacts & { lastAttemptNumber: number }>> {
   if (payouts.length === 0) return new Map();
   const rows = await sqlRows<Record<string, unknown>[]>(
     tx,
@@ -220,11 +221,12 @@ export async function readLegsWithPlanFactsOfMany(
            FROM (SELECT ${columnsOf(Prisma.StripeChargeScalarFieldEnum)} FROM "StripeCharge"
                  WHERE id = x."chargeId" OR id IN (SELECT "stripeChargeId" FROM tips)) c) AS charges,
         (SELECT coalesce(json_agg(k.id), '[]'::json) FROM (${knownTransferIdsSql(Prisma.sql`x."payoutId"`)}) k) AS "knownTransferIds",
-        ${planFactsColumns(Prisma.sql`x."bookingId"`)}
+        ${planFactsColumns(Prisma.sql`x."bookingId"`)},
+        (SELECT coalesce(max("attemptNumber"), 0) FROM "TransferAttempt" WHERE "payoutId" = x."payoutId") AS "lastAttemptNumber"
     ) f`,
   );
   const bookings = new Map(payouts.map((p) => [p.payout.id, p.booking]));
-  const read = new Map<string, TLegsWithPlanFacts>();
+  const read = new Map<string, TLegsWithPlanFacts & { lastAttemptNumber: number }>();
   for (const row of rows) {
     const payoutId = row.payoutId as string;
     const booking = bookings.get(payoutId)!;
@@ -236,6 +238,7 @@ export async function readLegsWithPlanFactsOfMany(
       tips,
       facts: planFactsOf(row, new Map(charges.map((c) => [c.id, c])), chargesRead),
       knownTransferIds: idsFromJson(row.knownTransferIds),
+      lastAttemptNumber: row.lastAttemptNumber as number,
     });
   }
   return read;

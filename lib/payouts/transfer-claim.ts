@@ -1,12 +1,13 @@
 import "server-only";
 
 import type { AsyncResource } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 
 import { Prisma, type Payout, type TransferAttempt } from "@/generated/prisma/client";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
-import { sqlRows, transaction } from "@/lib/direct-sql";
+import { sqlExecute, sqlRows, transaction } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
 import { GO_ALONE } from "@/lib/together";
 
@@ -71,13 +72,17 @@ export async function claimTransfers(
         tx,
         claimable.filter((l) => l.payout.status === "scheduled").map((l) => l.payout),
       );
-      return workEachMember(tx, members.length, order, scopes, (i) => {
-        const member = locked.get(payoutIds[i]!)!;
-        return claimLocked(tx, resolveContext(members[i]!.context), member, {
-          plan: plans.get(member.payout.id),
-          noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)),
-        });
-      });
+      return withAttemptsTogether(tx, () =>
+        workEachMember(tx, members.length, order, scopes, (i) => {
+          const member = locked.get(payoutIds[i]!)!;
+          const plan = plans.get(member.payout.id);
+          return claimLocked(tx, resolveContext(members[i]!.context), member, {
+            plan,
+            noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)),
+            lastAttemptNumber: plan?.lastAttemptNumber,
+          });
+        }),
+      );
     },
     TX_OPTIONS,
   );
@@ -86,13 +91,13 @@ export async function claimTransfers(
 /**
  * The claim of a payout whose booking and payout this transaction has locked (claimTransfer).
  * `read`: what a batch read for it once it was locked (its plan's reads; whether its provider has a
- * takeable debt), used instead of reading them again.
+ * takeable debt; its last attempt's number), used instead of reading them again.
  */
 async function claimLocked(
   tx: Tx,
   ctx: TResolvedContext,
   { booking, payout, openDisputes }: TLockedPayout,
-  read: { plan?: TLegsWithPlanFacts; noTakeableDebt?: boolean } = {},
+  read: { plan?: TLegsWithPlanFacts; noTakeableDebt?: boolean; lastAttemptNumber?: number } = {},
 ): Promise<TClaimResult> {
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
@@ -191,7 +196,7 @@ async function claimLocked(
     idempotencyKey: legKey(leg),
   }));
   const first = legs[0];
-  const { id: attemptId, attemptNumber } = await recordAttempt(tx, {
+  const { id: attemptId, attemptNumber } = await recordAttempt(tx, read.lastAttemptNumber, {
     payoutId: claimed.id,
     amount: first?.amount ?? claimed.amount,
     currency: first?.currency ?? claimed.currency,
@@ -221,14 +226,55 @@ async function claimLocked(
   };
 }
 
+type TAttemptStart = Pick<TransferAttempt, "payoutId" | "amount" | "currency" | "amountVersion" | "idempotencyKey" | "runId">;
+type TAttemptRow = TAttemptStart & { id: string; attemptNumber: number; startedAt: Date };
+
+/** Claim batches' transactions whose attempts are gathered and written together before they commit (withAttemptsTogether). */
+const gatheredAttempts = new WeakMap<Tx, TAttemptRow[]>();
+
 /**
- * Records a started attempt, numbered after the payout's last one, in one statement (the number
- * read and the row written together; the payout is locked, so no other attempt is numbered meanwhile).
+ * Runs a claim batch's `work` in `tx` with the attempts its members record gathered, then writes
+ * them all in one statement before returning, so before the transaction commits. A member records
+ * its attempt last, and nothing in the batch reads another payout's attempts.
+ */
+async function withAttemptsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  const rows: TAttemptRow[] = [];
+  gatheredAttempts.set(tx, rows);
+  try {
+    const result = await work();
+    if (rows.length > 0) {
+      await sqlExecute(
+        tx,
+        Prisma.sql`
+        INSERT INTO "TransferAttempt" (id, "payoutId", "attemptNumber", amount, currency, "amountVersion", "idempotencyKey", status, counted, "runId", "startedAt")
+        SELECT x.id, x."payoutId", x."attemptNumber", x.amount, x.currency, x."amountVersion", x."idempotencyKey", 'started', true, x."runId", x."startedAt"
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, "payoutId" uuid, "attemptNumber" int, amount int, currency text,
+          "amountVersion" int, "idempotencyKey" text, "runId" text, "startedAt" timestamptz)`,
+      );
+    }
+    return result;
+  } finally {
+    gatheredAttempts.delete(tx);
+  }
+}
+
+/**
+ * Records a started attempt, numbered after the payout's last one (the payout is locked, so no
+ * other attempt is numbered meanwhile): in a claim batch that read that number
+ * (`lastAttemptNumber`), gathered for the batch's one statement; otherwise in one statement that
+ * reads the number and writes the row together.
  */
 async function recordAttempt(
   tx: Tx,
-  attempt: Pick<TransferAttempt, "payoutId" | "amount" | "currency" | "amountVersion" | "idempotencyKey" | "runId">,
+  lastAttemptNumber: number | undefined,
+  attempt: TAttemptStart,
 ): Promise<{ id: string; attemptNumber: number }> {
+  const gathered = gatheredAttempts.get(tx);
+  if (gathered && lastAttemptNumber !== undefined) {
+    const row = { ...attempt, id: randomUUID(), attemptNumber: lastAttemptNumber + 1, startedAt: new Date() };
+    gathered.push(row);
+    return { id: row.id, attemptNumber: row.attemptNumber };
+  }
   const [row] = await sqlRows<{ id: string; attemptNumber: number }[]>(
     tx,
     Prisma.sql`

@@ -137,13 +137,15 @@ export async function recordTransferOutcomes(
         tx,
         order.map((i) => outcomeFactsInput(members[i]!.claim, members[i]!.outcome, locked.get(payoutIds[i]!)!.booking.id)),
       );
-      return workEachMember(tx, members.length, order, scopes, (i) => {
-        const { context, claim, outcome } = members[i]!;
-        const { booking, payout } = locked.get(claim.payoutId)!;
-        const facts = factsOf.get(claim.payoutId);
-        if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
-        return recordAndSettleTips(tx, resolveContext(context), claim, outcome, booking, payout, undefined, facts);
-      });
+      return withSucceededAttemptsTogether(tx, () =>
+        workEachMember(tx, members.length, order, scopes, (i) => {
+          const { context, claim, outcome } = members[i]!;
+          const { booking, payout } = locked.get(claim.payoutId)!;
+          const facts = factsOf.get(claim.payoutId);
+          if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
+          return recordAndSettleTips(tx, resolveContext(context), claim, outcome, booking, payout, undefined, facts);
+        }),
+      );
     },
     TX_OPTIONS,
   );
@@ -213,7 +215,7 @@ async function recordOutcomeLocked(
 
   if (result.kind === "succeeded") {
     const firstMade = outcome.made[0]?.transfer.id ?? null;
-    await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId: firstMade, retryable: null });
+    await finishSucceededAttempt(tx, attempt, now, firstMade);
     const completed = await completeIfPaid(
       tx,
       ctx,
@@ -490,6 +492,49 @@ async function alertIfTurnedAwayTooOften(tx: Tx, payout: Payout, attemptNumber: 
     providerId: payout.providerId,
     dedupeKey: `transfer_turned_away:${payout.id}:${since + 1}`,
   });
+}
+
+type TSucceededAttempt = { id: string; stripeTransferId: string | null; finishedAt: Date };
+
+/** Record batches' transactions whose succeeded attempts are gathered and written together before they commit. */
+const gatheredSucceeded = new WeakMap<Tx, TSucceededAttempt[]>();
+
+/**
+ * Runs a record batch's `work` in `tx` with the attempts its members finish as succeeded gathered,
+ * then writes them in one statement before returning, so before the transaction commits. Nothing a
+ * member does after a success reads attempts (its facts were read before: readOutcomeFactsOfMany);
+ * other outcomes are written at once, as they may be read back (recordTurnedAway reads the
+ * payout's attempts).
+ */
+async function withSucceededAttemptsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  const rows: TSucceededAttempt[] = [];
+  gatheredSucceeded.set(tx, rows);
+  try {
+    const result = await work();
+    if (rows.length > 0) {
+      const updated = await sqlExecute(
+        tx,
+        Prisma.sql`
+        UPDATE "TransferAttempt" a SET status = 'succeeded', "stripeTransferId" = x."stripeTransferId", retryable = NULL, "finishedAt" = x."finishedAt"
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, "stripeTransferId" text, "finishedAt" timestamptz)
+        WHERE a.id = x.id AND a.status = 'started'`,
+      );
+      if (updated !== rows.length) throw new Error(`Finishing ${rows.length} succeeded attempts changed ${updated}.`);
+    }
+    return result;
+  } finally {
+    gatheredSucceeded.delete(tx);
+  }
+}
+
+/** finishAttempt as succeeded with the first transfer made, gathered in a record batch (withSucceededAttemptsTogether). */
+async function finishSucceededAttempt(tx: Tx, attempt: TransferAttempt, now: Date, stripeTransferId: string | null): Promise<void> {
+  const gathered = gatheredSucceeded.get(tx);
+  if (attempt.status !== "started" || !gathered || gathered.some((row) => row.id === attempt.id)) {
+    await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId, retryable: null });
+    return;
+  }
+  gathered.push({ id: attempt.id, stripeTransferId, finishedAt: now });
 }
 
 async function finishAttempt(
