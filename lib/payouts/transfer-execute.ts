@@ -2,10 +2,13 @@ import "server-only";
 
 import type Stripe from "stripe";
 
-import { Prisma } from "@/generated/prisma/client";
+import { Prisma, type PrismaClient } from "@/generated/prisma/client";
+import { coalesce } from "@/lib/coalesce";
 import { resolveContext, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import { sqlRows } from "@/lib/direct-sql";
 import { getEnv } from "@/lib/env";
+import { isUuid } from "@/lib/ids";
+import { onePer } from "@/lib/one-per";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { createTransfer, findTransfersForPayout } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
@@ -177,6 +180,57 @@ export function sendMarginMs(): number {
   return env.STRIPE_TIMEOUT_MS * (env.STRIPE_MAX_NETWORK_RETRIES + 1) + 60_000;
 }
 
+type TClaimFacts = {
+  status: string;
+  latestId: string | null;
+  latestNumber: number | null;
+  legStatus: string | null;
+  legTransferId: string | null;
+  openDisputes: number;
+  processingStartedAt: Date | null;
+};
+
+/**
+ * claimHeld's read of several legs about to be sent in one statement: the sends of a process's runs
+ * follow their write-gate slots, which the gate hands out together (lib/stripe/write-gate.ts), so
+ * they read at the same moment; each gets what it would have read alone (undefined: no such payout).
+ */
+const claimFactsReaderOf = onePer((db: PrismaClient) =>
+  coalesce((legs: readonly TLegRef[]) => readClaimFacts(db, legs), { maxInFlight: 2 }),
+);
+
+type TLegRef = { payoutId: string; legId: string };
+
+/** readClaimFacts of one leg, read with those of the legs other runs of this process send at the same moment. */
+export async function readClaimFactsTogether(db: PrismaClient, ref: TLegRef): Promise<TClaimFacts | undefined> {
+  // Ids that are not uuids (a step's input as sent) are read alone, so that the error is this run's.
+  if (!isUuid(ref.payoutId) || !isUuid(ref.legId)) return (await readClaimFacts(db, [ref]))[0];
+  return claimFactsReaderOf(db)(ref);
+}
+
+/** claimHeld's facts of each leg given (undefined: no such payout), in one statement. */
+export async function readClaimFacts(db: PrismaClient, legs: readonly TLegRef[]): Promise<(TClaimFacts | undefined)[]> {
+  const rows = await sqlRows<(TClaimFacts & { i: number })[]>(
+    db,
+    Prisma.sql`
+        SELECT x.i, p."status"::text AS "status",
+               p."processingStartedAt" AS "processingStartedAt",
+               a."id"::text AS "latestId",
+               a."attemptNumber" AS "latestNumber",
+               t."status"::text AS "legStatus",
+               t."stripeTransferId" AS "legTransferId",
+               (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d."status" = 'open') AS "openDisputes"
+        FROM unnest(${legs.map((l) => l.payoutId)}::uuid[], ${legs.map((l) => l.legId)}::uuid[]) WITH ORDINALITY AS x("payoutId", "legId", i)
+        JOIN "Payout" p ON p."id" = x."payoutId"
+        LEFT JOIN LATERAL (
+          SELECT "id", "attemptNumber" FROM "TransferAttempt" WHERE "payoutId" = p."id" ORDER BY "attemptNumber" DESC LIMIT 1
+        ) a ON true
+        LEFT JOIN "PayoutTransfer" t ON t."id" = x."legId" AND t."payoutId" = p."id"`,
+  );
+  const byIndex = new Map(rows.map(({ i, ...row }) => [Number(i), row]));
+  return legs.map((_, index) => byIndex.get(index + 1));
+}
+
 type TClaimHeld = { kind: "held"; disputeOpen: boolean } | { kind: "made" } | { kind: "lost"; detail: string };
 
 /**
@@ -184,37 +238,12 @@ type TClaimHeld = { kind: "held"; disputeOpen: boolean } | { kind: "made" } | { 
  * processing with this attempt as its latest claim, and the leg is still pending. A request that
  * waited in the write gate longer than the processing lease must not go out under a leg that was
  * replaced meanwhile (its key is not the new leg's: Stripe would make a second transfer). With it,
- * whether a dispute is open on the booking. One query: the send follows its slot closely
- * (lib/stripe/write-gate.ts, LATE_START_MS).
+ * whether a dispute is open on the booking. One query (with those of other runs' sends at the same
+ * moment: claimFactsReaderOf): the send follows its slot closely (lib/stripe/write-gate.ts, LATE_START_MS).
  */
 async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg): Promise<TClaimHeld> {
-  const [row] = await sqlRows<
-    {
-      status: string;
-      latestId: string | null;
-      latestNumber: number | null;
-      legStatus: string | null;
-      legTransferId: string | null;
-      openDisputes: number;
-      processingStartedAt: Date | null;
-    }[]
-  >(
-    ctx.db,
-    Prisma.sql`
-    SELECT p."status"::text AS "status",
-           p."processingStartedAt" AS "processingStartedAt",
-           a."id"::text AS "latestId",
-           a."attemptNumber" AS "latestNumber",
-           t."status"::text AS "legStatus",
-           t."stripeTransferId" AS "legTransferId",
-           (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d."status" = 'open') AS "openDisputes"
-    FROM "Payout" p
-    LEFT JOIN LATERAL (
-      SELECT "id", "attemptNumber" FROM "TransferAttempt" WHERE "payoutId" = p."id" ORDER BY "attemptNumber" DESC LIMIT 1
-    ) a ON true
-    LEFT JOIN "PayoutTransfer" t ON t."id" = ${leg.legId}::uuid AND t."payoutId" = p."id"
-    WHERE p."id" = ${claim.payoutId}::uuid`,
-  );
+  const ref = { payoutId: claim.payoutId, legId: leg.legId };
+  const row = await readClaimFactsTogether(ctx.db, ref);
   if (row?.status !== "processing" || row.latestId !== claim.attemptId) {
     const since =
       row?.latestId && row.latestId !== claim.attemptId ? `attempt ${row.latestNumber} claimed it since` : `it is ${row?.status ?? "gone"}`;

@@ -9,9 +9,11 @@ import { describe, expect, it } from "vitest";
 import { learnCharges, storeChargeFunding } from "@/lib/charges/charge-funding";
 import { db } from "@/lib/db";
 import { readAttemptFacts, readAttemptFactsTogether } from "@/lib/payouts/attempt-facts";
+import { readClaimFacts, readClaimFactsTogether } from "@/lib/payouts/transfer-execute";
 import { retrieveChargeFunding } from "@/lib/stripe/charges";
 
 import { engineHarness, payoutOf } from "../../support/engine";
+import { createPayout, createPayoutTransfer, createTransferAttempt } from "../../support/factories";
 
 const h = engineHarness();
 
@@ -86,5 +88,71 @@ describe("learnCharges of runs at once: the charges stored together", () => {
     const rows = await db.stripeCharge.findMany({ where: { id: charge.id } });
     expect(rows).toHaveLength(1);
     expect([earlier.getTime(), later.getTime()]).toContain(rows[0]!.fetchedAt.getTime());
+  });
+});
+
+describe("readClaimFactsTogether (what a send reads right before it goes out)", () => {
+  it("sends at once each get what readClaimFacts reads for their leg alone, whatever state it is in", async () => {
+    const refs: { payoutId: string; legId: string }[] = [];
+    // processing, its own attempt the latest, the leg pending
+    const a = await createPayout({ status: "processing", processingStartedAt: new Date(), attempts: 1 });
+    await createTransferAttempt(a, 1);
+    refs.push({ payoutId: a.id, legId: (await createPayoutTransfer(a, 1)).id });
+    // two attempts (the latest is the second), two legs: one made, one pending
+    const b = await createPayout({ status: "processing", processingStartedAt: new Date(), attempts: 2 });
+    await createTransferAttempt(b, 1, { status: "failed" });
+    await createTransferAttempt(b, 2);
+    refs.push({
+      payoutId: b.id,
+      legId: (await createPayoutTransfer(b, 1, { status: "succeeded", stripeTransferId: `tr_${randomUUID()}` })).id,
+    });
+    refs.push({ payoutId: b.id, legId: (await createPayoutTransfer(b, 2)).id });
+    // a dispute opened on the booking of a scheduled payout with no attempt
+    const c = await createPayout();
+    await db.dispute.create({
+      data: {
+        bookingId: c.bookingId,
+        stripeDisputeId: `dp_${randomUUID()}`,
+        currency: "USD",
+        reason: "fraudulent",
+        status: "open",
+        openedAt: new Date(),
+      },
+    });
+    refs.push({ payoutId: c.id, legId: (await createPayoutTransfer(c, 1)).id });
+    // a leg of another payout; a leg that does not exist; a payout that does not exist; the same leg twice
+    refs.push({ payoutId: c.id, legId: refs[0]!.legId });
+    refs.push({ payoutId: a.id, legId: randomUUID() });
+    refs.push({ payoutId: randomUUID(), legId: refs[0]!.legId });
+    refs.push(refs[2]!);
+
+    const together = await Promise.all(refs.map((ref) => readClaimFactsTogether(db, ref)));
+    const alone = [];
+    for (const ref of refs) alone.push((await readClaimFacts(db, [ref]))[0]);
+    expect(together).toEqual(alone);
+    expect(together[0]).toMatchObject({
+      status: "processing",
+      latestNumber: 1,
+      legStatus: "pending",
+      legTransferId: null,
+      openDisputes: 0,
+    });
+    expect(together[1]).toMatchObject({ latestNumber: 2, legStatus: "succeeded" });
+    expect(together[3]).toMatchObject({ status: "scheduled", latestId: null, openDisputes: 1, legStatus: "pending" });
+    expect(together[4]).toMatchObject({ legStatus: null });
+    expect(together[5]).toMatchObject({ status: "processing", legStatus: null });
+    expect(together[6]).toBeUndefined();
+  });
+
+  it("ids that are not uuids fail their own caller only", async () => {
+    const p = await createPayout({ status: "processing", processingStartedAt: new Date() });
+    const legId = (await createPayoutTransfer(p, 1)).id;
+    const [bad, good] = await Promise.allSettled([
+      readClaimFactsTogether(db, { payoutId: "not-a-uuid", legId }),
+      readClaimFactsTogether(db, { payoutId: p.id, legId }),
+      readClaimFactsTogether(db, { payoutId: p.id, legId }),
+    ]);
+    expect(bad.status).toBe("rejected");
+    expect(good).toMatchObject({ status: "fulfilled", value: { status: "processing", legStatus: "pending" } });
   });
 });
