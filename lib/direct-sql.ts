@@ -114,7 +114,7 @@ function handOver(transaction: TAdapterTransaction, namer: TStatementNamer | und
 export function transaction<T>(
   db: PrismaClient,
   work: (tx: Tx) => Promise<T>,
-  options?: { maxWait?: number; timeout?: number },
+  options?: { maxWait?: number; timeout?: number; isolationLevel?: Prisma.TransactionIsolationLevel },
 ): Promise<T> {
   const slot: TSlot = { claimed: false };
   return opening.run(slot, () =>

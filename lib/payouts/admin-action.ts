@@ -5,6 +5,7 @@ import { ZReason } from "@/lib/audit/reason";
 import type { TActor } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { transaction } from "@/lib/direct-sql";
 import { ConflictError, ValidationError } from "@/lib/errors";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
@@ -53,38 +54,42 @@ export async function runAdminPayoutAction(
 ): Promise<TAdminActionResult> {
   const ctx = resolveContext({ ...context, actor: requireAdminActor(context.actor) });
   const reason = requireReason(input.reason);
-  return ctx.db.$transaction(async (tx) => {
-    const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
-    if (input.expectedVersion !== undefined && input.expectedVersion !== payout.version) {
-      throw new PayoutVersionConflictError(payout.id, input.expectedVersion, payout.version);
-    }
-    const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
-    // The part already transferred, in the payout's currency, as the detail page reads it for the buttons.
-    const transferred = await tx.payoutTransfer.aggregate({
-      where: { payoutId: payout.id, kind: "payout", status: "succeeded" },
-      _sum: { payoutAmount: true },
-    });
-    const verdict = evaluatePayoutAction(action, {
-      status: payout.status,
-      holdReason: payout.holdReason,
-      openDisputes,
-      ...providerActionFacts(booking.provider),
-      // A pending four-eyes request is lib/approvals' to check: its approval runs this.
-      pendingApproval: null,
-      transferredPart: transferred._sum.payoutAmount ?? 0,
-    });
-    if (!verdict.allowed) {
-      if (!canTransition(payout.status, ACTION_EVENTS[action])) throw new IllegalTransitionError(payout.status, ACTION_EVENTS[action]);
-      throw new ConflictError(refusalMessage(action, verdict.reason), { payoutId: payout.id });
-    }
-    await apply(tx, { payout, booking, reason, ctx, openDisputes });
-    const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason });
-    const after = synced.payout ?? (await tx.payout.findUniqueOrThrow({ where: { id: payout.id } }));
-    await enqueueEvent(tx, {
-      name: "payout/admin.action",
-      data: { payoutId: after.id, action, actorId: ctx.actor.id, at: ctx.clock.now().toISOString() },
-      eventId: `admin:${after.id}:v${after.version}`,
-    });
-    return { payout: after, transferRequested: synced.transferRequested };
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const { booking, payout } = await lockPayoutAndBooking(tx, input.payoutId);
+      if (input.expectedVersion !== undefined && input.expectedVersion !== payout.version) {
+        throw new PayoutVersionConflictError(payout.id, input.expectedVersion, payout.version);
+      }
+      const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+      // The part already transferred, in the payout's currency, as the detail page reads it for the buttons.
+      const transferred = await tx.payoutTransfer.aggregate({
+        where: { payoutId: payout.id, kind: "payout", status: "succeeded" },
+        _sum: { payoutAmount: true },
+      });
+      const verdict = evaluatePayoutAction(action, {
+        status: payout.status,
+        holdReason: payout.holdReason,
+        openDisputes,
+        ...providerActionFacts(booking.provider),
+        // A pending four-eyes request is lib/approvals' to check: its approval runs this.
+        pendingApproval: null,
+        transferredPart: transferred._sum.payoutAmount ?? 0,
+      });
+      if (!verdict.allowed) {
+        if (!canTransition(payout.status, ACTION_EVENTS[action])) throw new IllegalTransitionError(payout.status, ACTION_EVENTS[action]);
+        throw new ConflictError(refusalMessage(action, verdict.reason), { payoutId: payout.id });
+      }
+      await apply(tx, { payout, booking, reason, ctx, openDisputes });
+      const synced = await syncPayoutWithBooking(tx, booking, ctx, { reason });
+      const after = synced.payout ?? (await tx.payout.findUniqueOrThrow({ where: { id: payout.id } }));
+      await enqueueEvent(tx, {
+        name: "payout/admin.action",
+        data: { payoutId: after.id, action, actorId: ctx.actor.id, at: ctx.clock.now().toISOString() },
+        eventId: `admin:${after.id}:v${after.version}`,
+      });
+      return { payout: after, transferRequested: synced.transferRequested };
+    },
+    TX_OPTIONS,
+  );
 }

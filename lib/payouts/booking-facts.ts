@@ -2,6 +2,7 @@ import "server-only";
 
 import { Prisma, type ChargeRefund, type Dispute, type Payout, type Tip } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
+import { sqlRows } from "@/lib/direct-sql";
 import { dateFieldsOf, rowsFromJson } from "@/lib/json-rows";
 import { columnsOf, prefixedColumnsOf, rowPart } from "@/lib/statement-names";
 
@@ -18,15 +19,16 @@ const CHARGE_REFUND_DATES = dateFieldsOf<ChargeRefund>()(["refundedAt", "applied
 
 const PAYOUT_FIELDS = Prisma.PayoutScalarFieldEnum;
 
-function factsColumns(bookingId: string): Prisma.Sql {
+/** The booking's facts as columns; `bookingId`: a uuid expression. */
+function factsColumns(bookingId: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     (SELECT coalesce(json_agg(t ORDER BY t."createdAt", t.id), '[]'::json)
-       FROM (SELECT ${columnsOf(Prisma.TipScalarFieldEnum)} FROM "Tip" WHERE "bookingId" = ${bookingId}::uuid AND status = 'accepted') t) AS "tips",
+       FROM (SELECT ${columnsOf(Prisma.TipScalarFieldEnum)} FROM "Tip" WHERE "bookingId" = ${bookingId} AND status = 'accepted') t) AS "tips",
     (SELECT coalesce(json_agg(d ORDER BY d."createdAt", d.id), '[]'::json)
-       FROM (SELECT ${columnsOf(Prisma.DisputeScalarFieldEnum)} FROM "Dispute" WHERE "bookingId" = ${bookingId}::uuid) d) AS "disputes",
+       FROM (SELECT ${columnsOf(Prisma.DisputeScalarFieldEnum)} FROM "Dispute" WHERE "bookingId" = ${bookingId}) d) AS "disputes",
     (SELECT coalesce(json_agg(c ORDER BY c.sequence), '[]'::json)
        FROM (SELECT ${columnsOf(Prisma.ChargeRefundScalarFieldEnum)} FROM "ChargeRefund" cr
-             WHERE cr."bookingId" = ${bookingId}::uuid AND cr.amount <> 0 AND cr."appliedAt" IS NULL
+             WHERE cr."bookingId" = ${bookingId} AND cr.amount <> 0 AND cr."appliedAt" IS NULL
                AND NOT EXISTS (SELECT 1 FROM "TransferReversal" r WHERE r."chargeRefundId" = cr.id)
                AND NOT EXISTS (SELECT 1 FROM "PayoutTransfer" pt WHERE pt."chargeRefundId" = cr.id)) c) AS "chargeRefunds"`;
 }
@@ -46,13 +48,42 @@ function factsOf(row: Record<string, unknown>): TBookingFacts {
  * they are as they were when it began, just as when they were read before the payout was locked.
  */
 export async function lockPayoutWithFacts(tx: Tx, bookingId: string): Promise<TBookingFacts & { payout: Payout | null }> {
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
-    SELECT ${prefixedColumnsOf(PAYOUT_FIELDS, "p", "payout")}, ${factsColumns(bookingId)}
+  const rows = await sqlRows<Record<string, unknown>[]>(
+    tx,
+    Prisma.sql`
+    SELECT ${prefixedColumnsOf(PAYOUT_FIELDS, "p", "payout")}, ${factsColumns(Prisma.sql`${bookingId}::uuid`)}
     FROM "Payout" p WHERE p."bookingId" = ${bookingId}::uuid
-    FOR UPDATE OF p`;
+    FOR UPDATE OF p`,
+  );
   const row = rows[0];
   if (row) return { payout: rowPart<Payout>(row, PAYOUT_FIELDS, "payout"), ...factsOf(row) };
-  const [facts] = await tx.$queryRaw<Record<string, unknown>[]>`SELECT ${factsColumns(bookingId)}`;
+  const [facts] = await sqlRows<Record<string, unknown>[]>(tx, Prisma.sql`SELECT ${factsColumns(Prisma.sql`${bookingId}::uuid`)}`);
   if (!facts) throw new Error(`Reading the facts of booking ${bookingId} returned no row.`);
   return { payout: null, ...factsOf(facts) };
+}
+
+/**
+ * lockPayoutWithFacts of several bookings that have a payout, in one statement (a refresh batch's,
+ * made once it holds the bookings: nobody else then changes their payouts or facts), by booking id.
+ * A booking with no payout is not in the map.
+ */
+export async function lockPayoutsWithFactsOfMany(
+  tx: Tx,
+  bookingIds: readonly string[],
+): Promise<Map<string, TBookingFacts & { payout: Payout }>> {
+  if (bookingIds.length === 0) return new Map();
+  const rows = await sqlRows<Record<string, unknown>[]>(
+    tx,
+    Prisma.sql`
+    SELECT ${prefixedColumnsOf(PAYOUT_FIELDS, "p", "payout")}, ${factsColumns(Prisma.sql`p."bookingId"`)}
+    FROM "Payout" p WHERE p."bookingId" = ANY(${bookingIds}::uuid[])
+    ORDER BY p.id
+    FOR UPDATE OF p`,
+  );
+  const read = new Map<string, TBookingFacts & { payout: Payout }>();
+  for (const row of rows) {
+    const payout = rowPart<Payout>(row, PAYOUT_FIELDS, "payout");
+    read.set(payout.bookingId, { payout, ...factsOf(row) });
+  }
+  return read;
 }

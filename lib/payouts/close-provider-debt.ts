@@ -9,6 +9,7 @@ import { recordAudit, type TActor } from "@/lib/audit/record-audit";
 import { requireIndependentApprover } from "@/lib/auth/independent-approver";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { transaction } from "@/lib/direct-sql";
 import { getEnv } from "@/lib/env";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
 import { formatMoney } from "@/lib/money/format-money";
@@ -102,40 +103,44 @@ export async function requestDebtClosing(
   const reason = requireReason(input.reason);
   const threshold = options.fourEyesThreshold ?? getEnv().FOUR_EYES_THRESHOLD;
   const ctx = resolveContext(context);
-  return ctx.db.$transaction(async (tx): Promise<TDebtClosingOutcome> => {
-    const debt = await lockDebt(tx, input.debtId);
-    const pending = await tx.debtClosingRequest.findFirst({ where: { debtId: debt.id, status: "pending" } });
-    if (pending) {
-      if (pending.requestedById === actor.id && pending.closing === input.closing)
-        return { outcome: "approval_requested", debt, request: pending };
-      throw new ConflictError("A request to close this debt already waits for a second admin.");
-    }
-    const left = await closableLeft(tx, debt);
-    const now = ctx.clock.now();
-    if (!needsSecondApproval(left, debt.currency, threshold)) {
-      return { outcome: "closed", debt: await closeDebt(tx, debt, input.closing, { actor, reason, requestId: ctx.requestId, now }) };
-    }
-    const request = await tx.debtClosingRequest.create({
-      data: { debtId: debt.id, closing: input.closing, amount: left, currency: debt.currency, reason, requestedById: actor.id },
-    });
-    await recordAudit(tx, {
-      actor,
-      action: "provider.debt_closing_requested",
-      entityType: "payout",
-      entityId: debt.payoutId,
-      reason,
-      after: {
-        debtId: debt.id,
-        requestId: request.id,
-        closing: input.closing,
-        amount: left,
-        currency: debt.currency,
-        threshold: fourEyesThresholdFor(debt.currency, threshold),
-      },
-      requestId: ctx.requestId ?? null,
-    });
-    return { outcome: "approval_requested", debt, request };
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx): Promise<TDebtClosingOutcome> => {
+      const debt = await lockDebt(tx, input.debtId);
+      const pending = await tx.debtClosingRequest.findFirst({ where: { debtId: debt.id, status: "pending" } });
+      if (pending) {
+        if (pending.requestedById === actor.id && pending.closing === input.closing)
+          return { outcome: "approval_requested", debt, request: pending };
+        throw new ConflictError("A request to close this debt already waits for a second admin.");
+      }
+      const left = await closableLeft(tx, debt);
+      const now = ctx.clock.now();
+      if (!needsSecondApproval(left, debt.currency, threshold)) {
+        return { outcome: "closed", debt: await closeDebt(tx, debt, input.closing, { actor, reason, requestId: ctx.requestId, now }) };
+      }
+      const request = await tx.debtClosingRequest.create({
+        data: { debtId: debt.id, closing: input.closing, amount: left, currency: debt.currency, reason, requestedById: actor.id },
+      });
+      await recordAudit(tx, {
+        actor,
+        action: "provider.debt_closing_requested",
+        entityType: "payout",
+        entityId: debt.payoutId,
+        reason,
+        after: {
+          debtId: debt.id,
+          requestId: request.id,
+          closing: input.closing,
+          amount: left,
+          currency: debt.currency,
+          threshold: fourEyesThresholdFor(debt.currency, threshold),
+        },
+        requestId: ctx.requestId ?? null,
+      });
+      return { outcome: "approval_requested", debt, request };
+    },
+    TX_OPTIONS,
+  );
 }
 
 /**
@@ -150,68 +155,72 @@ export async function decideDebtClosing(
   const actor = requireAdmin(context.actor);
   const reason = requireReason(input.reason);
   const ctx = resolveContext(context);
-  const result = await ctx.db.$transaction(async (tx) => {
-    const found = await tx.debtClosingRequest.findUnique({ where: { id: input.requestId }, select: { debtId: true } });
-    if (!found) throw new NotFoundError("Debt closing request", input.requestId);
-    const debt = await lockDebt(tx, found.debtId);
-    const request = await tx.debtClosingRequest.findUniqueOrThrow({ where: { id: input.requestId } });
-    if (request.status !== "pending") throw new ConflictError(`The request was already ${request.status}.`);
-    const now = ctx.clock.now();
-    if (!input.approve) {
-      const rejected = await tx.debtClosingRequest.update({
+  const result = await transaction(
+    ctx.db,
+    async (tx) => {
+      const found = await tx.debtClosingRequest.findUnique({ where: { id: input.requestId }, select: { debtId: true } });
+      if (!found) throw new NotFoundError("Debt closing request", input.requestId);
+      const debt = await lockDebt(tx, found.debtId);
+      const request = await tx.debtClosingRequest.findUniqueOrThrow({ where: { id: input.requestId } });
+      if (request.status !== "pending") throw new ConflictError(`The request was already ${request.status}.`);
+      const now = ctx.clock.now();
+      if (!input.approve) {
+        const rejected = await tx.debtClosingRequest.update({
+          where: { id: request.id },
+          data: { status: "rejected", decidedById: actor.id, decidedAt: now },
+        });
+        await recordAudit(tx, {
+          actor,
+          action: "provider.debt_closing_rejected",
+          entityType: "payout",
+          entityId: debt.payoutId,
+          reason,
+          after: { debtId: debt.id, requestId: request.id, closing: request.closing },
+          requestId: ctx.requestId ?? null,
+        });
+        return { kind: "done" as const, request: rejected, debt };
+      }
+      await requireIndependentApprover(tx, {
+        approverId: actor.id,
+        requesterId: request.requestedById,
+        requestedAt: request.createdAt,
+        what: "debt closing",
+      });
+      const left = debt.status === "open" ? debt.amount - debt.recoveredAmount : 0;
+      if (debt.status !== "open" || left !== request.amount) {
+        const cancelled = await tx.debtClosingRequest.update({ where: { id: request.id }, data: { status: "cancelled", decidedAt: now } });
+        const why =
+          debt.status !== "open"
+            ? `the debt is ${debt.status.replaceAll("_", " ")} now`
+            : `${formatMoney(left, debt.currency)} is left of it now, not the ${formatMoney(request.amount, request.currency)} requested`;
+        // Kept, so audited in the same transaction like every change.
+        await recordAudit(tx, {
+          actor,
+          action: "provider.debt_closing_cancelled",
+          entityType: "payout",
+          entityId: debt.payoutId,
+          reason: `the request no longer matches the debt: ${why}`,
+          after: { debtId: debt.id, requestId: request.id, closing: request.closing, requested: request.amount, left, status: debt.status },
+          requestId: ctx.requestId ?? null,
+        });
+        return { kind: "stale" as const, request: cancelled, debt, why };
+      }
+      await closableLeft(tx, debt);
+      const approved = await tx.debtClosingRequest.update({
         where: { id: request.id },
-        data: { status: "rejected", decidedById: actor.id, decidedAt: now },
+        data: { status: "approved", decidedById: actor.id, decidedAt: now },
       });
-      await recordAudit(tx, {
+      const closed = await closeDebt(tx, debt, request.closing, {
         actor,
-        action: "provider.debt_closing_rejected",
-        entityType: "payout",
-        entityId: debt.payoutId,
-        reason,
-        after: { debtId: debt.id, requestId: request.id, closing: request.closing },
-        requestId: ctx.requestId ?? null,
+        reason: `${request.reason} (approved: ${reason})`,
+        requestId: ctx.requestId,
+        approvedRequestId: request.id,
+        now,
       });
-      return { kind: "done" as const, request: rejected, debt };
-    }
-    await requireIndependentApprover(tx, {
-      approverId: actor.id,
-      requesterId: request.requestedById,
-      requestedAt: request.createdAt,
-      what: "debt closing",
-    });
-    const left = debt.status === "open" ? debt.amount - debt.recoveredAmount : 0;
-    if (debt.status !== "open" || left !== request.amount) {
-      const cancelled = await tx.debtClosingRequest.update({ where: { id: request.id }, data: { status: "cancelled", decidedAt: now } });
-      const why =
-        debt.status !== "open"
-          ? `the debt is ${debt.status.replaceAll("_", " ")} now`
-          : `${formatMoney(left, debt.currency)} is left of it now, not the ${formatMoney(request.amount, request.currency)} requested`;
-      // Kept, so audited in the same transaction like every change.
-      await recordAudit(tx, {
-        actor,
-        action: "provider.debt_closing_cancelled",
-        entityType: "payout",
-        entityId: debt.payoutId,
-        reason: `the request no longer matches the debt: ${why}`,
-        after: { debtId: debt.id, requestId: request.id, closing: request.closing, requested: request.amount, left, status: debt.status },
-        requestId: ctx.requestId ?? null,
-      });
-      return { kind: "stale" as const, request: cancelled, debt, why };
-    }
-    await closableLeft(tx, debt);
-    const approved = await tx.debtClosingRequest.update({
-      where: { id: request.id },
-      data: { status: "approved", decidedById: actor.id, decidedAt: now },
-    });
-    const closed = await closeDebt(tx, debt, request.closing, {
-      actor,
-      reason: `${request.reason} (approved: ${reason})`,
-      requestId: ctx.requestId,
-      approvedRequestId: request.id,
-      now,
-    });
-    return { kind: "done" as const, request: approved, debt: closed };
-  }, TX_OPTIONS);
+      return { kind: "done" as const, request: approved, debt: closed };
+    },
+    TX_OPTIONS,
+  );
   // The cancellation is kept (committed above); the approver is told why nothing closed.
   if (result.kind === "stale") throw new ConflictError(`The request no longer matches the debt (${result.why}); it was cancelled.`);
   return { request: result.request, debt: result.debt };

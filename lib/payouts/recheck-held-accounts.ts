@@ -4,6 +4,7 @@ import type Stripe from "stripe";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import type { TResolvedContext } from "@/lib/context";
+import { transaction } from "@/lib/direct-sql";
 import { refreshProviderAccount } from "@/lib/payouts/update-provider-account";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
@@ -47,7 +48,7 @@ export async function recheckHeldAccounts(ctx: TResolvedContext, stripe: Stripe,
       const failure = classifyStripeError(error);
       console.error(`sweep: could not check Stripe account ${stripeAccountId}`, failure.message);
       if (failure.retry === "never") {
-        await ctx.db.$transaction((tx) =>
+        await transaction(ctx.db, (tx) =>
           raiseAlert(tx, {
             kind: "account_lookup_refused",
             severity: "warning",

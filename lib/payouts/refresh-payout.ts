@@ -9,6 +9,7 @@ import { onePer } from "@/lib/one-per";
 import { GO_ALONE, together } from "@/lib/together";
 
 import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
+import { lockPayoutsWithFactsOfMany } from "./booking-facts";
 import { lockBooking, lockBookingOfPayout, lockBookingsOfPayouts } from "./lock-booking";
 import { syncPayoutWithBooking, type TSyncResult } from "./sync-payout-with-booking";
 
@@ -55,9 +56,15 @@ export async function refreshPayouts(
           return booking ? { providerId: booking.providerId, currency: booking.currency } : undefined;
         }),
       );
-      return workEachMember(tx, members.length, order, scopes, (i) =>
-        syncPayoutWithBooking(tx, bookings.get(payoutIds[i]!)!, resolveContext(members[i]!.context), { reason: "follow-up" }),
+      // Their payouts locked and facts read in one statement: each member changes only its own.
+      const read = await lockPayoutsWithFactsOfMany(
+        tx,
+        [...bookings.values()].map((b) => b.id),
       );
+      return workEachMember(tx, members.length, order, scopes, (i) => {
+        const booking = bookings.get(payoutIds[i]!)!;
+        return syncPayoutWithBooking(tx, booking, resolveContext(members[i]!.context), { reason: "follow-up", read: read.get(booking.id) });
+      });
     },
     TX_OPTIONS,
   );

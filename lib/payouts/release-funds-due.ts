@@ -2,6 +2,7 @@ import "server-only";
 
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { TX_OPTIONS, type TResolvedContext } from "@/lib/context";
+import { transaction } from "@/lib/direct-sql";
 import { getEnv } from "@/lib/env";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
@@ -28,23 +29,27 @@ export async function releaseFundsDue(
   let fundsDue = 0;
   for (const { id } of due) {
     try {
-      const released = await ctx.db.$transaction(async (tx) => {
-        const { booking, payout } = await lockPayoutAndBooking(tx, id);
-        if (payout.status !== "on_hold" || payout.holdReason !== "awaiting_funds") return false;
-        const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
-        const after = await releaseHold(tx, payout, booking, openDisputes, {
-          audit: { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
-          reason: "the funds Stripe expected are due",
-        });
-        if (after.status === "scheduled") {
-          await enqueueEvent(tx, {
-            name: "payout/transfer.requested",
-            data: { payoutId: after.id, reason: "funds_due" },
-            eventId: `funds-due:${after.id}:v${after.version}`,
+      const released = await transaction(
+        ctx.db,
+        async (tx) => {
+          const { booking, payout } = await lockPayoutAndBooking(tx, id);
+          if (payout.status !== "on_hold" || payout.holdReason !== "awaiting_funds") return false;
+          const openDisputes = await tx.dispute.count({ where: { bookingId: booking.id, status: "open" } });
+          const after = await releaseHold(tx, payout, booking, openDisputes, {
+            audit: { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
+            reason: "the funds Stripe expected are due",
           });
-        }
-        return after.status === "scheduled";
-      }, TX_OPTIONS);
+          if (after.status === "scheduled") {
+            await enqueueEvent(tx, {
+              name: "payout/transfer.requested",
+              data: { payoutId: after.id, reason: "funds_due" },
+              eventId: `funds-due:${after.id}:v${after.version}`,
+            });
+          }
+          return after.status === "scheduled";
+        },
+        TX_OPTIONS,
+      );
       if (released) fundsDue += 1;
     } catch (error) {
       console.error(`sweep: could not release payout ${id} waiting for funds`, error);
@@ -59,7 +64,7 @@ export async function releaseFundsDue(
   });
   let fundsWaitAlerts = 0;
   for (const p of waiting) {
-    const raised = await ctx.db.$transaction((tx) =>
+    const raised = await transaction(ctx.db, (tx) =>
       raiseAlert(tx, {
         kind: "payout_waiting_for_funds",
         severity: "warning",

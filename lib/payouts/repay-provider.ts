@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import { transaction } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
 import { payoutAmount } from "@/lib/money/money";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
@@ -89,7 +90,7 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
         data: { refusals: { increment: 1 }, idempotencyKey: repaymentIdempotencyKey(repayment.chargeRefundId!, repayment.refusals + 1) },
       });
     if (f.retry !== "never") return { kind: "retry", error: message, delayMs: f.retryAfterMs ?? null };
-    await ctx.db.$transaction((tx) =>
+    await transaction(ctx.db, (tx) =>
       raiseAlert(tx, {
         kind: "repayment_failed",
         severity: "critical",
@@ -104,50 +105,54 @@ export async function repayProvider(context: TServiceContext, stripe: Stripe, in
   }
 
   const made = transfer;
-  return ctx.db.$transaction(async (tx) => {
-    const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
-    const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } });
-    if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
-    const destinationPayment =
-      typeof made.destination_payment === "string" ? made.destination_payment : (made.destination_payment?.id ?? null);
-    const recorded = await tx.payoutTransfer.update({
-      where: { id: current.id },
-      data: { status: "succeeded", stripeTransferId: made.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
-    });
-    // It gives back what reversals took first; the rest, what refunds took off the payout before
-    // its transfer, is paid on top of the payout: its amount grows by it.
-    const fromReversals = Math.min(current.payoutAmount, locked.reversedAmount - locked.repaidAmount);
-    const repaidAmount = locked.repaidAmount + fromReversals;
-    const refundedAmount = Math.max(0, locked.refundedAmount - (current.payoutAmount - fromReversals));
-    const amount = payoutAmount({ providerShare: locked.providerShare, tipAmount: locked.tipAmount, refundedAmount });
-    const repaid = await changePayout(tx, locked, {
-      event: reversalEvent({ amount }, locked.reversedAmount, repaidAmount),
-      data: { repaidAmount, refundedAmount },
-      audit: {
-        actor: ctx.actor,
-        action: "payout.repaid",
-        reason: "a refund whose part was reversed or taken off the payout failed at Stripe",
-        runId: ctx.runId,
-        requestId: ctx.requestId,
-        details: {
-          stripeTransferId: made.id,
-          repaymentAmount: current.payoutAmount,
-          transferAmount: made.amount,
-          transferCurrency: made.currency,
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
+      const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repayment.id } });
+      if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
+      const destinationPayment =
+        typeof made.destination_payment === "string" ? made.destination_payment : (made.destination_payment?.id ?? null);
+      const recorded = await tx.payoutTransfer.update({
+        where: { id: current.id },
+        data: { status: "succeeded", stripeTransferId: made.id, destinationPaymentId: destinationPayment, transferredAt: ctx.clock.now() },
+      });
+      // It gives back what reversals took first; the rest, what refunds took off the payout before
+      // its transfer, is paid on top of the payout: its amount grows by it.
+      const fromReversals = Math.min(current.payoutAmount, locked.reversedAmount - locked.repaidAmount);
+      const repaidAmount = locked.repaidAmount + fromReversals;
+      const refundedAmount = Math.max(0, locked.refundedAmount - (current.payoutAmount - fromReversals));
+      const amount = payoutAmount({ providerShare: locked.providerShare, tipAmount: locked.tipAmount, refundedAmount });
+      const repaid = await changePayout(tx, locked, {
+        event: reversalEvent({ amount }, locked.reversedAmount, repaidAmount),
+        data: { repaidAmount, refundedAmount },
+        audit: {
+          actor: ctx.actor,
+          action: "payout.repaid",
+          reason: "a refund whose part was reversed or taken off the payout failed at Stripe",
+          runId: ctx.runId,
+          requestId: ctx.requestId,
+          details: {
+            stripeTransferId: made.id,
+            repaymentAmount: current.payoutAmount,
+            transferAmount: made.amount,
+            transferCurrency: made.currency,
+          },
         },
-      },
-    });
-    // Made before a refund or dispute settled since took its part (its answer was lost, or it was
-    // found at Stripe): what it overpays is reversed from it.
-    await reverseWhatIsNotOwed(
-      tx,
-      repaid,
-      recorded,
-      { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
-      "repayment made while a refund or dispute took its part",
-    );
-    return { kind: "repaid", stripeTransferId: made.id, amount: current.payoutAmount } as const;
-  }, TX_OPTIONS);
+      });
+      // Made before a refund or dispute settled since took its part (its answer was lost, or it was
+      // found at Stripe): what it overpays is reversed from it.
+      await reverseWhatIsNotOwed(
+        tx,
+        repaid,
+        recorded,
+        { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
+        "repayment made while a refund or dispute took its part",
+      );
+      return { kind: "repaid", stripeTransferId: made.id, amount: current.payoutAmount } as const;
+    },
+    TX_OPTIONS,
+  );
 }
 
 /**
@@ -167,94 +172,102 @@ async function amountToRepay(
   ctx: ReturnType<typeof resolveContext>,
   repaymentId: string,
 ): Promise<{ payoutAmount: number; amount: number } | null> {
-  return ctx.db.$transaction(async (tx) => {
-    const found = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, select: { payoutId: true } });
-    const { payout } = await lockPayoutAndBooking(tx, found.payoutId);
-    const repayment = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, include: { chargeRefund: true } });
-    const requested = { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
-    if (repayment.status !== "pending") return requested;
-    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
-    const stripeChargeId = repayment.chargeRefund?.stripeChargeId;
-    let left = repayment.payoutAmount;
-    const now = ctx.clock.now();
-    const debts = stripeChargeId
-      ? await tx.providerDebt.findMany({
-          where: {
-            payoutId: repayment.payoutId,
-            status: { in: ["open", "settled"] },
-            reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } },
-          },
-          orderBy: { createdAt: "desc" },
-        })
-      : [];
-    left = await forgiveWholeDebts(tx, debts, left, {
-      audit,
-      payoutId: repayment.payoutId,
-      reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: the refund the debt recovered failed`,
-      now,
-      after: { repaymentId },
-    });
-    const forgiven = left;
-    // Never more than reversals took and refunds took off the payout before its transfer, not given back yet.
-    const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;
-    // What nothing took stands for a debt that is too big now (a reversal refused after the refund
-    // failed, larger than what came back): it lowers the newest of those left (seed 63596).
-    if (left > taken) {
-      const rest = await lowerNewestDebt(
-        tx,
-        debts.map((d) => d.id),
-        left - taken,
-        {
-          audit,
-          payoutId: repayment.payoutId,
-          reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: part of the refund the debt recovered failed`,
-          after: { repaymentId },
-        },
-      );
-      left = taken + rest;
-    }
-    // Never more than the rules still owe beyond what the provider holds and what else is on its way.
-    const { owed, held, onItsWay } = await providerPosition(tx, payout);
-    const stillOwed = owed - held - (onItsWay - repayment.payoutAmount);
-    left = Math.max(0, Math.min(left, taken, stillOwed));
-    const amounts = {
-      payoutAmount: left,
-      amount: repayment.amount === repayment.payoutAmount ? left : mulDivFloor(left, repayment.amount, repayment.payoutAmount),
-    };
-    if (amounts.payoutAmount <= 0 || amounts.amount <= 0) return null;
-    if (left < forgiven) {
-      await recordAudit(tx, {
-        ...audit,
-        action: "payout.repayment_reduced",
-        entityType: "payout",
-        entityId: repayment.payoutId,
-        reason:
-          stillOwed <= taken
-            ? `refunds or disputes settled since it was asked for take part of it: the provider is owed ${formatMoney(left, payout.currency)} more, not ${formatMoney(forgiven, payout.currency)}`
-            : `reversals, and refunds before the transfer, took only ${formatMoney(left, payout.currency)} that was not given back yet`,
-        after: { repaymentId, requested: forgiven, amount: left, currency: payout.currency },
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const found = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, select: { payoutId: true } });
+      const { payout } = await lockPayoutAndBooking(tx, found.payoutId);
+      const repayment = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: repaymentId }, include: { chargeRefund: true } });
+      const requested = { payoutAmount: repayment.payoutAmount, amount: repayment.amount };
+      if (repayment.status !== "pending") return requested;
+      const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+      const stripeChargeId = repayment.chargeRefund?.stripeChargeId;
+      let left = repayment.payoutAmount;
+      const now = ctx.clock.now();
+      const debts = stripeChargeId
+        ? await tx.providerDebt.findMany({
+            where: {
+              payoutId: repayment.payoutId,
+              status: { in: ["open", "settled"] },
+              reversal: { is: { payoutId: repayment.payoutId, chargeRefund: { is: { stripeChargeId } } } },
+            },
+            orderBy: { createdAt: "desc" },
+          })
+        : [];
+      left = await forgiveWholeDebts(tx, debts, left, {
+        audit,
+        payoutId: repayment.payoutId,
+        reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: the refund the debt recovered failed`,
+        now,
+        after: { repaymentId },
       });
-    }
-    if (left < repayment.payoutAmount) await tx.payoutTransfer.update({ where: { id: repaymentId }, data: amounts });
-    return amounts;
-  }, TX_OPTIONS);
+      const forgiven = left;
+      // Never more than reversals took and refunds took off the payout before its transfer, not given back yet.
+      const taken = payout.reversedAmount - payout.repaidAmount + payout.refundedAmount;
+      // What nothing took stands for a debt that is too big now (a reversal refused after the refund
+      // failed, larger than what came back): it lowers the newest of those left (seed 63596).
+      if (left > taken) {
+        const rest = await lowerNewestDebt(
+          tx,
+          debts.map((d) => d.id),
+          left - taken,
+          {
+            audit,
+            payoutId: repayment.payoutId,
+            reason: `Stripe refund on charge ${stripeChargeId} failed after transfer: part of the refund the debt recovered failed`,
+            after: { repaymentId },
+          },
+        );
+        left = taken + rest;
+      }
+      // Never more than the rules still owe beyond what the provider holds and what else is on its way.
+      const { owed, held, onItsWay } = await providerPosition(tx, payout);
+      const stillOwed = owed - held - (onItsWay - repayment.payoutAmount);
+      left = Math.max(0, Math.min(left, taken, stillOwed));
+      const amounts = {
+        payoutAmount: left,
+        amount: repayment.amount === repayment.payoutAmount ? left : mulDivFloor(left, repayment.amount, repayment.payoutAmount),
+      };
+      if (amounts.payoutAmount <= 0 || amounts.amount <= 0) return null;
+      if (left < forgiven) {
+        await recordAudit(tx, {
+          ...audit,
+          action: "payout.repayment_reduced",
+          entityType: "payout",
+          entityId: repayment.payoutId,
+          reason:
+            stillOwed <= taken
+              ? `refunds or disputes settled since it was asked for take part of it: the provider is owed ${formatMoney(left, payout.currency)} more, not ${formatMoney(forgiven, payout.currency)}`
+              : `reversals, and refunds before the transfer, took only ${formatMoney(left, payout.currency)} that was not given back yet`,
+          after: { repaymentId, requested: forgiven, amount: left, currency: payout.currency },
+        });
+      }
+      if (left < repayment.payoutAmount) await tx.payoutTransfer.update({ where: { id: repaymentId }, data: amounts });
+      return amounts;
+    },
+    TX_OPTIONS,
+  );
 }
 
 /** Nothing was taken that is not given back already: the repayment is not needed. */
 async function settleNothing(ctx: ReturnType<typeof resolveContext>, repaymentId: string): Promise<TRepaymentResult> {
-  await ctx.db.$transaction(async (tx) => {
-    const current = await tx.payoutTransfer.update({ where: { id: repaymentId }, data: { status: "superseded" } });
-    await recordAudit(tx, {
-      actor: ctx.actor,
-      action: "payout.repayment_not_needed",
-      entityType: "payout",
-      entityId: current.payoutId,
-      reason:
-        "nothing it would give back is owed: the reversals took nothing not given back already, or refunds and disputes settled since take it",
-      after: { repaymentId, amount: current.payoutAmount },
-      runId: ctx.runId,
-      requestId: ctx.requestId,
-    });
-  }, TX_OPTIONS);
+  await transaction(
+    ctx.db,
+    async (tx) => {
+      const current = await tx.payoutTransfer.update({ where: { id: repaymentId }, data: { status: "superseded" } });
+      await recordAudit(tx, {
+        actor: ctx.actor,
+        action: "payout.repayment_not_needed",
+        entityType: "payout",
+        entityId: current.payoutId,
+        reason:
+          "nothing it would give back is owed: the reversals took nothing not given back already, or refunds and disputes settled since take it",
+        after: { repaymentId, amount: current.payoutAmount },
+        runId: ctx.runId,
+        requestId: ctx.requestId,
+      });
+    },
+    TX_OPTIONS,
+  );
   return { kind: "nothing_to_repay" };
 }

@@ -4,6 +4,7 @@ import type Stripe from "stripe";
 
 import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import { transaction } from "@/lib/direct-sql";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransfersOfPayout } from "@/lib/stripe/transfers";
 
@@ -56,50 +57,54 @@ export async function replaceStaleLegs(
     };
   }
 
-  await ctx.db.$transaction(async (tx) => {
-    const { payout: first } = await lockPayoutAndBooking(tx, payout.id);
-    // Changed since it was read (another amount, a claim): the next try looks again.
-    if (first.version !== payout.version) return;
-    let locked = first;
-    const fresh = await tx.payoutTransfer.findMany({ where: { id: { in: unrecorded.map((l) => l.id) } } });
-    const found: { leg: number; amountVersion: number; stripeTransferId: string; amount: number }[] = [];
-    const replaced: { leg: number; amountVersion: number; amount: number; currency: string }[] = [];
-    for (const leg of unrecorded) {
-      const current = fresh.find((l) => l.id === leg.id);
-      if (!current || current.stripeTransferId !== null) continue;
-      const transfer = atStripe.found.get(leg);
-      if (transfer) {
-        // A replaced one (superseded) found now is unexpected money out: the recorder holds and alerts.
-        const recorded = await recordLegTransfer(
-          tx,
-          ctx,
-          locked,
-          current.id,
-          transfer,
-          `found at Stripe before the plan was made anew: made for amount version ${current.amountVersion}`,
-        );
-        locked = recorded.payout;
-        found.push({ leg: current.leg, amountVersion: current.amountVersion, stripeTransferId: transfer.id, amount: transfer.amount });
-      } else if (current.status === "pending") {
-        // Looked up, not made: the new plan takes its place (under a new leg number and key).
-        await tx.payoutTransfer.update({ where: { id: current.id }, data: { status: "superseded" } });
-        replaced.push({ leg: current.leg, amountVersion: current.amountVersion, amount: current.amount, currency: current.currency });
+  await transaction(
+    ctx.db,
+    async (tx) => {
+      const { payout: first } = await lockPayoutAndBooking(tx, payout.id);
+      // Changed since it was read (another amount, a claim): the next try looks again.
+      if (first.version !== payout.version) return;
+      let locked = first;
+      const fresh = await tx.payoutTransfer.findMany({ where: { id: { in: unrecorded.map((l) => l.id) } } });
+      const found: { leg: number; amountVersion: number; stripeTransferId: string; amount: number }[] = [];
+      const replaced: { leg: number; amountVersion: number; amount: number; currency: string }[] = [];
+      for (const leg of unrecorded) {
+        const current = fresh.find((l) => l.id === leg.id);
+        if (!current || current.stripeTransferId !== null) continue;
+        const transfer = atStripe.found.get(leg);
+        if (transfer) {
+          // A replaced one (superseded) found now is unexpected money out: the recorder holds and alerts.
+          const recorded = await recordLegTransfer(
+            tx,
+            ctx,
+            locked,
+            current.id,
+            transfer,
+            `found at Stripe before the plan was made anew: made for amount version ${current.amountVersion}`,
+          );
+          locked = recorded.payout;
+          found.push({ leg: current.leg, amountVersion: current.amountVersion, stripeTransferId: transfer.id, amount: transfer.amount });
+        } else if (current.status === "pending") {
+          // Looked up, not made: the new plan takes its place (under a new leg number and key).
+          await tx.payoutTransfer.update({ where: { id: current.id }, data: { status: "superseded" } });
+          replaced.push({ leg: current.leg, amountVersion: current.amountVersion, amount: current.amount, currency: current.currency });
+        }
       }
-    }
-    if (replaced.length > 0) {
-      await recordAudit(tx, {
-        actor: ctx.actor,
-        action: "payout.transfers_replaced",
-        entityType: "payout",
-        entityId: locked.id,
-        reason: `the amount changed (now version ${locked.amountVersion}); Stripe has no transfer for ${replaced.length === 1 ? "the one" : `the ${replaced.length}`} planned before, so the plan is made anew`,
-        before: { pending: replaced },
-        after: { amountVersion: locked.amountVersion, foundAtStripe: found },
-        runId: ctx.runId,
-        requestId: ctx.requestId,
-      });
-    }
-    await holdForUnmatchedTransfers(tx, ctx, locked, atStripe.unmatched);
-  }, TX_OPTIONS);
+      if (replaced.length > 0) {
+        await recordAudit(tx, {
+          actor: ctx.actor,
+          action: "payout.transfers_replaced",
+          entityType: "payout",
+          entityId: locked.id,
+          reason: `the amount changed (now version ${locked.amountVersion}); Stripe has no transfer for ${replaced.length === 1 ? "the one" : `the ${replaced.length}`} planned before, so the plan is made anew`,
+          before: { pending: replaced },
+          after: { amountVersion: locked.amountVersion, foundAtStripe: found },
+          runId: ctx.runId,
+          requestId: ctx.requestId,
+        });
+      }
+      await holdForUnmatchedTransfers(tx, ctx, locked, atStripe.unmatched);
+    },
+    TX_OPTIONS,
+  );
   return null;
 }

@@ -8,6 +8,7 @@ import type { TActor } from "@/lib/audit/record-audit";
 import { payoutChangeEntry, recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { transaction } from "@/lib/direct-sql";
 import { classifyStripeError, type TStripeFailure } from "@/lib/stripe/classify-error";
 import { createTransferReversal, findReversalFor, reversalIdempotencyKey } from "@/lib/stripe/transfers";
 import { sendStripeWrite } from "@/lib/stripe/write-gate";
@@ -108,57 +109,61 @@ export async function reverseTransfer(context: TServiceContext, stripe: Stripe, 
     failure = classifyStripeError(error);
   }
 
-  return ctx.db.$transaction(async (tx) => {
-    const { payout } = await lockPayoutAndBooking(tx, reversal.payoutId);
-    const current = await tx.transferReversal.findUniqueOrThrow({ where: { id: reversal.id } });
-    if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
-    const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const { payout } = await lockPayoutAndBooking(tx, reversal.payoutId);
+      const current = await tx.transferReversal.findUniqueOrThrow({ where: { id: reversal.id } });
+      if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
+      const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
-    if (stripeReversal) {
-      await confirmReversal(tx, audit, payout, current, stripeReversal.id, "refund after transfer");
-      return { kind: "reversed", stripeReversalId: stripeReversal.id } as const;
-    }
+      if (stripeReversal) {
+        await confirmReversal(tx, audit, payout, current, stripeReversal.id, "refund after transfer");
+        return { kind: "reversed", stripeReversalId: stripeReversal.id } as const;
+      }
 
-    const f = failure!;
-    const error = `${f.type}${f.code ? ` (${f.code})` : ""}: ${f.message}`;
-    if (f.retry === "now") return { kind: "retry", error, delayMs: f.retryAfterMs ?? null } as const;
+      const f = failure!;
+      const error = `${f.type}${f.code ? ` (${f.code})` : ""}: ${f.message}`;
+      if (f.retry === "now") return { kind: "retry", error, delayMs: f.retryAfterMs ?? null } as const;
 
-    // Lack of balance on the connected account, or a permanent refusal: the provider owes it.
-    await tx.transferReversal.update({ where: { id: current.id }, data: { status: "failed", failureReason: error } });
-    await tx.providerDebt.createMany({
-      data: [
-        {
-          providerId: payout.providerId,
-          payoutId: payout.id,
-          reversalId: current.id,
-          disputeId: current.disputeId,
-          amount: current.amount,
-          currency: current.currency,
-          reason: `transfer reversal failed: ${error}`,
-        },
-      ],
-      skipDuplicates: true,
-    });
-    await recordAudit(
-      tx,
-      payoutChangeEntry({
-        ...audit,
-        action: "payout.reversal_failed",
-        entityId: payout.id,
-        reason: error,
-        before: payoutSnapshot(payout),
-        after: { ...payoutSnapshot(payout), reversalId: current.id, providerOwes: current.amount },
-      }),
-    );
-    await raiseAlert(tx, {
-      kind: "reversal_failed",
-      severity: "critical",
-      title: "Transfer reversal failed: the provider owes the refund",
-      message: reversalFailedMessage(payout.id, current, transferId, error),
-      payoutId: payout.id,
-      providerId: payout.providerId,
-      dedupeKey: `reversal_failed:${current.id}`,
-    });
-    return { kind: "failed", error, debtRecorded: true } as const;
-  }, TX_OPTIONS);
+      // Lack of balance on the connected account, or a permanent refusal: the provider owes it.
+      await tx.transferReversal.update({ where: { id: current.id }, data: { status: "failed", failureReason: error } });
+      await tx.providerDebt.createMany({
+        data: [
+          {
+            providerId: payout.providerId,
+            payoutId: payout.id,
+            reversalId: current.id,
+            disputeId: current.disputeId,
+            amount: current.amount,
+            currency: current.currency,
+            reason: `transfer reversal failed: ${error}`,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      await recordAudit(
+        tx,
+        payoutChangeEntry({
+          ...audit,
+          action: "payout.reversal_failed",
+          entityId: payout.id,
+          reason: error,
+          before: payoutSnapshot(payout),
+          after: { ...payoutSnapshot(payout), reversalId: current.id, providerOwes: current.amount },
+        }),
+      );
+      await raiseAlert(tx, {
+        kind: "reversal_failed",
+        severity: "critical",
+        title: "Transfer reversal failed: the provider owes the refund",
+        message: reversalFailedMessage(payout.id, current, transferId, error),
+        payoutId: payout.id,
+        providerId: payout.providerId,
+        dedupeKey: `reversal_failed:${current.id}`,
+      });
+      return { kind: "failed", error, debtRecorded: true } as const;
+    },
+    TX_OPTIONS,
+  );
 }

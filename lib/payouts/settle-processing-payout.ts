@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import type { Payout } from "@/generated/prisma/client";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { transaction } from "@/lib/direct-sql";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 import { findTransfersForPayout, type TTransferToFind } from "@/lib/stripe/transfers";
 
@@ -77,15 +78,19 @@ export async function settleProcessingPayout(
     return "error";
   }
 
-  return ctx.db.$transaction(async (tx) => {
-    const { booking, payout: locked } = await lockPayoutAndBooking(tx, payout.id);
-    if (locked.status !== "processing" || locked.version !== payout.version) return "unchanged";
-    const settled =
-      unmatched.length > 0 ? await holdLocked(tx, ctx, locked, found, unmatched) : await settleLocked(tx, ctx, locked, booking, found);
-    // Tips that arrived while it was stuck join the payout now, or are paid with a top-up.
-    await settleTipsThatWaited(tx, booking, ctx);
-    return settled;
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const { booking, payout: locked } = await lockPayoutAndBooking(tx, payout.id);
+      if (locked.status !== "processing" || locked.version !== payout.version) return "unchanged";
+      const settled =
+        unmatched.length > 0 ? await holdLocked(tx, ctx, locked, found, unmatched) : await settleLocked(tx, ctx, locked, booking, found);
+      // Tips that arrived while it was stuck join the payout now, or are paid with a top-up.
+      await settleTipsThatWaited(tx, booking, ctx);
+      return settled;
+    },
+    TX_OPTIONS,
+  );
 }
 
 /**

@@ -2,8 +2,10 @@ import "server-only";
 
 import type Stripe from "stripe";
 
+import { Prisma } from "@/generated/prisma/client";
 import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import { sqlRows, transaction } from "@/lib/direct-sql";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 
 import { recheckHeldAccounts } from "./recheck-held-accounts";
@@ -71,14 +73,20 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
   // statement's generic plan cannot see that hardly any row is pending, and walks every transfer
   // in id order to find the `limit` it expects early (test/integration/data/prepared-plans.test.ts).
   const settledBefore = new Date(now.getTime() - SWEEP_BUCKET_MS);
-  const pendingReversals = await ctx.db.$queryRaw<{ id: string; payoutId: string }[]>`
+  const pendingReversals = await sqlRows<{ id: string; payoutId: string }[]>(
+    ctx.db,
+    Prisma.sql`
     SELECT id::text, "payoutId"::text FROM "TransferReversal"
     WHERE status = 'pending' AND "initiatedBy" = 'platform' AND "createdAt" <= ${settledBefore}
-    ORDER BY id LIMIT ${limit}`;
-  const pendingRepayments = await ctx.db.$queryRaw<{ id: string; payoutId: string }[]>`
+    ORDER BY id LIMIT ${limit}`,
+  );
+  const pendingRepayments = await sqlRows<{ id: string; payoutId: string }[]>(
+    ctx.db,
+    Prisma.sql`
     SELECT id::text, "payoutId"::text FROM "PayoutTransfer"
     WHERE kind = 'repayment' AND status = 'pending' AND "createdAt" <= ${settledBefore}
-    ORDER BY id LIMIT ${limit}`;
+    ORDER BY id LIMIT ${limit}`,
+  );
   const pendingTopUps = await ctx.db.payoutTransfer.findMany({
     where: {
       kind: "payout",
@@ -90,36 +98,40 @@ export async function sweepPayouts(context: TServiceContext, stripe: Stripe, opt
     select: { id: true, payoutId: true },
     take: limit,
   });
-  await ctx.db.$transaction(async (tx) => {
-    for (const t of pendingTopUps) {
-      await enqueueEvent(tx, {
-        name: "payout/top-up.requested",
-        data: { transferId: t.id, payoutId: t.payoutId },
-        eventId: `sweep-top-up:${t.id}:${bucket}`,
-      });
-    }
-    for (const p of due) {
-      await enqueueEvent(tx, {
-        name: "payout/transfer.requested",
-        data: { payoutId: p.id, reason: "sweep" },
-        eventId: `sweep:${p.id}:v${p.version}:${bucket}`,
-      });
-    }
-    for (const r of pendingReversals) {
-      await enqueueEvent(tx, {
-        name: "payout/reversal.requested",
-        data: { reversalId: r.id, payoutId: r.payoutId },
-        eventId: `sweep-reversal:${r.id}:${bucket}`,
-      });
-    }
-    for (const r of pendingRepayments) {
-      await enqueueEvent(tx, {
-        name: "payout/repayment.requested",
-        data: { repaymentId: r.id, payoutId: r.payoutId },
-        eventId: `sweep-repayment:${r.id}:${bucket}`,
-      });
-    }
-  }, TX_OPTIONS);
+  await transaction(
+    ctx.db,
+    async (tx) => {
+      for (const t of pendingTopUps) {
+        await enqueueEvent(tx, {
+          name: "payout/top-up.requested",
+          data: { transferId: t.id, payoutId: t.payoutId },
+          eventId: `sweep-top-up:${t.id}:${bucket}`,
+        });
+      }
+      for (const p of due) {
+        await enqueueEvent(tx, {
+          name: "payout/transfer.requested",
+          data: { payoutId: p.id, reason: "sweep" },
+          eventId: `sweep:${p.id}:v${p.version}:${bucket}`,
+        });
+      }
+      for (const r of pendingReversals) {
+        await enqueueEvent(tx, {
+          name: "payout/reversal.requested",
+          data: { reversalId: r.id, payoutId: r.payoutId },
+          eventId: `sweep-reversal:${r.id}:${bucket}`,
+        });
+      }
+      for (const r of pendingRepayments) {
+        await enqueueEvent(tx, {
+          name: "payout/repayment.requested",
+          data: { repaymentId: r.id, payoutId: r.payoutId },
+          eventId: `sweep-repayment:${r.id}:${bucket}`,
+        });
+      }
+    },
+    TX_OPTIONS,
+  );
 
   const stuck = await ctx.db.payout.findMany({
     where: { status: "processing", processingStartedAt: { lt: new Date(now.getTime() - STUCK_PROCESSING_MS) } },

@@ -11,7 +11,7 @@ import { payoutAmount } from "@/lib/money/money";
 import { recordPayoutEvent } from "@/lib/platform-webhooks/record-event";
 
 import { applyCurrencyPolicy } from "./apply-currency-policy";
-import { lockPayoutWithFacts } from "./booking-facts";
+import { lockPayoutWithFacts, type TBookingFacts } from "./booking-facts";
 import { changePayout, payoutSnapshot } from "./change-payout";
 import { settleClaimsAfterTransfer } from "./claims-after-transfer";
 import { holdForReview } from "./hold-for-review";
@@ -60,6 +60,8 @@ type TCause = {
    * to it yet (no tip, dispute, refund or payout), so none is looked for.
    */
   bookingInsertedHere?: boolean;
+  /** The payout locked and the facts read by the caller, with the booking locked, nothing written since (a refresh batch). */
+  read?: TBookingFacts & { payout: Payout | null };
 };
 
 /**
@@ -81,7 +83,7 @@ export async function syncPayoutWithBooking(tx: Tx, booking: TLockedBooking, ctx
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
   const fresh = cause.bookingInsertedHere === true;
   // The payout locked and the facts read in one statement (booking-facts.ts).
-  const locked = fresh ? null : await lockPayoutWithFacts(tx, booking.id);
+  const locked = fresh ? null : (cause.read ?? (await lockPayoutWithFacts(tx, booking.id)));
   const tips = locked?.tips ?? [];
   const disputes = locked?.disputes ?? [];
   const openDisputes = disputes.filter((d) => d.status === "open").length;

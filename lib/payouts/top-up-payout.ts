@@ -5,6 +5,7 @@ import type Stripe from "stripe";
 import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TServiceContext } from "@/lib/context";
+import { transaction } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
 import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, classifyStripeError } from "@/lib/stripe/classify-error";
 import { createTransfer, findTransferForPayout } from "@/lib/stripe/transfers";
@@ -87,45 +88,49 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
     // Refused, and Stripe replays the refusal under this key for 24 h: the next try uses a new one.
     const refused = !failure.outcomeUnknown && REFUSAL_ERROR_TYPES.includes(failure.type);
     if (refused || (failure.retry === "never" && !failure.outcomeUnknown)) {
-      await ctx.db.$transaction(async (tx) => {
-        await lockPayoutAndBooking(tx, payout.id);
-        if (refused) {
-          const { count } = await tx.payoutTransfer.updateMany({
-            where: { id: leg.id, status: "pending", refusals: leg.refusals },
-            data: { refusals: { increment: 1 } },
+      await transaction(
+        ctx.db,
+        async (tx) => {
+          await lockPayoutAndBooking(tx, payout.id);
+          if (refused) {
+            const { count } = await tx.payoutTransfer.updateMany({
+              where: { id: leg.id, status: "pending", refusals: leg.refusals },
+              data: { refusals: { increment: 1 } },
+            });
+            if (count === 0) return;
+          }
+          // The first refusal is on the timeline; later ones (the sweep tries again) only move the key.
+          if (leg.refusals > 0) return;
+          await recordAudit(tx, {
+            actor: ctx.actor,
+            action: "payout.top_up_refused",
+            entityType: "payout",
+            entityId: payout.id,
+            reason: message,
+            after: {
+              transferId: leg.id,
+              leg: leg.leg,
+              amount: leg.amount,
+              currency: leg.currency,
+              refusals: leg.refusals + (refused ? 1 : 0),
+            },
+            runId: ctx.runId,
+            requestId: ctx.requestId,
           });
-          if (count === 0) return;
-        }
-        // The first refusal is on the timeline; later ones (the sweep tries again) only move the key.
-        if (leg.refusals > 0) return;
-        await recordAudit(tx, {
-          actor: ctx.actor,
-          action: "payout.top_up_refused",
-          entityType: "payout",
-          entityId: payout.id,
-          reason: message,
-          after: {
-            transferId: leg.id,
-            leg: leg.leg,
-            amount: leg.amount,
-            currency: leg.currency,
-            refusals: leg.refusals + (refused ? 1 : 0),
-          },
-          runId: ctx.runId,
-          requestId: ctx.requestId,
-        });
-        // A lack of funds is waited out, as for the payout's own transfer.
-        if (failure.reason === "balance_insufficient") return;
-        await raiseAlert(tx, {
-          kind: "top_up_refused",
-          severity: "critical",
-          title: "Stripe refused a top-up transfer",
-          message: `Stripe refused to transfer ${formatMoney(leg.amount, leg.currency)} to ${payout.booking.provider.name} for tips received before payout ${payout.id} was transferred: ${message}. The provider is owed it; the reconciliation sweep tries again.`,
-          payoutId: payout.id,
-          providerId: payout.providerId,
-          dedupeKey: `top_up_refused:${leg.id}`,
-        });
-      }, TX_OPTIONS);
+          // A lack of funds is waited out, as for the payout's own transfer.
+          if (failure.reason === "balance_insufficient") return;
+          await raiseAlert(tx, {
+            kind: "top_up_refused",
+            severity: "critical",
+            title: "Stripe refused a top-up transfer",
+            message: `Stripe refused to transfer ${formatMoney(leg.amount, leg.currency)} to ${payout.booking.provider.name} for tips received before payout ${payout.id} was transferred: ${message}. The provider is owed it; the reconciliation sweep tries again.`,
+            payoutId: payout.id,
+            providerId: payout.providerId,
+            dedupeKey: `top_up_refused:${leg.id}`,
+          });
+        },
+        TX_OPTIONS,
+      );
     }
     // No answer, a 5xx, a rate limit, no funds yet: the next try looks the transfer up first, then sends.
     if (failure.retry !== "never" || failure.outcomeUnknown) {
@@ -140,35 +145,39 @@ export async function topUpPayout(context: TServiceContext, stripe: Stripe, inpu
   if (!transfer) return { kind: "waiting_for_dispute" };
 
   const made = transfer;
-  return ctx.db.$transaction(async (tx) => {
-    const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
-    const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: leg.id } });
-    if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
-    // Audited as the payout's transfer made (the payout has several now), with this note.
-    await recordLegTransfer(
-      tx,
-      ctx,
-      locked,
-      leg.id,
-      made,
-      recovered
-        ? "top-up for tips received before the transfer; found at Stripe after an earlier try"
-        : "top-up for tips received before the transfer",
-    );
-    const after = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: leg.id } });
-    // recordLegTransfer refused a transfer recorded elsewhere already (and alerted): not this leg's.
-    if (after.stripeTransferId !== made.id)
-      return { kind: "failed", error: `Stripe transfer ${made.id} is recorded for another transfer of the payout` } as const;
-    // A refund or dispute settled while it waited took more than was left at Stripe: what the
-    // top-up overpays is reversed from it.
-    const recorded = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
-    await reverseWhatIsNotOwed(
-      tx,
-      recorded,
-      after,
-      { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
-      "top-up made while a refund or dispute took more than was left at Stripe",
-    );
-    return { kind: "transferred", stripeTransferId: made.id, amount: leg.payoutAmount, recovered } as const;
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      const { payout: locked } = await lockPayoutAndBooking(tx, payout.id);
+      const current = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: leg.id } });
+      if (current.status !== "pending") return { kind: "already_done", status: current.status } as const;
+      // Audited as the payout's transfer made (the payout has several now), with this note.
+      await recordLegTransfer(
+        tx,
+        ctx,
+        locked,
+        leg.id,
+        made,
+        recovered
+          ? "top-up for tips received before the transfer; found at Stripe after an earlier try"
+          : "top-up for tips received before the transfer",
+      );
+      const after = await tx.payoutTransfer.findUniqueOrThrow({ where: { id: leg.id } });
+      // recordLegTransfer refused a transfer recorded elsewhere already (and alerted): not this leg's.
+      if (after.stripeTransferId !== made.id)
+        return { kind: "failed", error: `Stripe transfer ${made.id} is recorded for another transfer of the payout` } as const;
+      // A refund or dispute settled while it waited took more than was left at Stripe: what the
+      // top-up overpays is reversed from it.
+      const recorded = await tx.payout.findUniqueOrThrow({ where: { id: payout.id } });
+      await reverseWhatIsNotOwed(
+        tx,
+        recorded,
+        after,
+        { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId },
+        "top-up made while a refund or dispute took more than was left at Stripe",
+      );
+      return { kind: "transferred", stripeTransferId: made.id, amount: leg.payoutAmount, recovered } as const;
+    },
+    TX_OPTIONS,
+  );
 }

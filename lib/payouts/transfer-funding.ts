@@ -7,6 +7,7 @@ import { recordAudit } from "@/lib/audit/record-audit";
 import { learnCharges } from "@/lib/charges/charge-funding";
 import { refreshPlatformCurrencies } from "@/lib/charges/platform-currencies";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
+import { transaction } from "@/lib/direct-sql";
 import { latestChargeOf } from "@/lib/stripe/charges";
 import { classifyStripeError } from "@/lib/stripe/classify-error";
 
@@ -61,7 +62,7 @@ export async function prepareFunding(
     if (lookup.kind === "refused") {
       // Asking again gets the same refusal: the payout waits (nothing is planned on a charge we
       // could not read), and a person must fix what Stripe refuses, or it waits for good.
-      await ctx.db.$transaction((tx) =>
+      await transaction(ctx.db, (tx) =>
         raiseAlert(tx, {
           kind: "charge_lookup_refused",
           severity: "critical",
@@ -74,7 +75,7 @@ export async function prepareFunding(
       );
     }
     if (lookup.kind === "unknown_to_stripe") {
-      await ctx.db.$transaction((tx) =>
+      await transaction(ctx.db, (tx) =>
         raiseAlert(tx, {
           kind: "charge_unknown_to_stripe",
           severity: "warning",
@@ -93,30 +94,34 @@ export async function prepareFunding(
 
 /** A booking or tip paid with `paymentIntentId` and no charge recorded learns the charge (audited). */
 async function recordChargeOfIntent(ctx: TResolvedContext, input: { bookingId: string; paymentIntentId: string; chargeId: string }) {
-  await ctx.db.$transaction(async (tx) => {
-    const { count: bookings } = await tx.booking.updateMany({
-      where: { id: input.bookingId, stripePaymentIntentId: input.paymentIntentId, stripeChargeId: null },
-      data: { stripeChargeId: input.chargeId },
-    });
-    const { count: tips } = await tx.tip.updateMany({
-      where: { bookingId: input.bookingId, stripePaymentIntentId: input.paymentIntentId, stripeChargeId: null },
-      data: { stripeChargeId: input.chargeId },
-    });
-    if (bookings + tips === 0) return;
-    await recordAudit(tx, {
-      actor: ctx.actor,
-      action: "booking.charge_learned",
-      entityType: "booking",
-      entityId: input.bookingId,
-      reason: `PaymentIntent ${input.paymentIntentId} was paid with charge ${input.chargeId}`,
-      after: {
-        stripePaymentIntentId: input.paymentIntentId,
-        stripeChargeId: input.chargeId,
-        bookingUpdated: bookings > 0,
-        tipsUpdated: tips,
-      },
-      runId: ctx.runId,
-      requestId: ctx.requestId,
-    });
-  }, TX_OPTIONS);
+  await transaction(
+    ctx.db,
+    async (tx) => {
+      const { count: bookings } = await tx.booking.updateMany({
+        where: { id: input.bookingId, stripePaymentIntentId: input.paymentIntentId, stripeChargeId: null },
+        data: { stripeChargeId: input.chargeId },
+      });
+      const { count: tips } = await tx.tip.updateMany({
+        where: { bookingId: input.bookingId, stripePaymentIntentId: input.paymentIntentId, stripeChargeId: null },
+        data: { stripeChargeId: input.chargeId },
+      });
+      if (bookings + tips === 0) return;
+      await recordAudit(tx, {
+        actor: ctx.actor,
+        action: "booking.charge_learned",
+        entityType: "booking",
+        entityId: input.bookingId,
+        reason: `PaymentIntent ${input.paymentIntentId} was paid with charge ${input.chargeId}`,
+        after: {
+          stripePaymentIntentId: input.paymentIntentId,
+          stripeChargeId: input.chargeId,
+          bookingUpdated: bookings > 0,
+          tipsUpdated: tips,
+        },
+        runId: ctx.runId,
+        requestId: ctx.requestId,
+      });
+    },
+    TX_OPTIONS,
+  );
 }

@@ -2,10 +2,11 @@ import "server-only";
 
 import type Stripe from "stripe";
 
-import type { Provider } from "@/generated/prisma/client";
+import { Prisma, type Provider } from "@/generated/prisma/client";
 import { recordAudit } from "@/lib/audit/record-audit";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
+import { sqlExecute, transaction } from "@/lib/direct-sql";
 import { changePayout } from "@/lib/payouts/change-payout";
 import { lockBooking } from "@/lib/payouts/lock-booking";
 import { releaseHold } from "@/lib/payouts/release-hold";
@@ -63,10 +64,14 @@ export type TAccountUpdateResult = {
  */
 export async function updateProviderAccount(context: TServiceContext, input: TAccountReadinessInput): Promise<TAccountUpdateResult> {
   const ctx = resolveContext(context);
-  return ctx.db.$transaction(async (tx) => {
-    await lockStripeAccount(tx, input.stripeAccountId);
-    return recordAccountState(tx, ctx, input);
-  }, TX_OPTIONS);
+  return transaction(
+    ctx.db,
+    async (tx) => {
+      await lockStripeAccount(tx, input.stripeAccountId);
+      return recordAccountState(tx, ctx, input);
+    },
+    TX_OPTIONS,
+  );
 }
 
 /**
@@ -108,7 +113,7 @@ export async function applyKeptAccountState(tx: Tx, context: TServiceContext, pr
  * it, so an account.updated and the provider's first booking arriving together cannot miss each other.
  */
 export async function lockStripeAccount(tx: Tx, stripeAccountId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${stripeAccountLockKey(stripeAccountId)}, 0))`;
+  await sqlExecute(tx, Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(${stripeAccountLockKey(stripeAccountId)}, 0))`);
 }
 
 /** The advisory lock's key of lockStripeAccount (also taken for many accounts at once by a batch of completions). */
