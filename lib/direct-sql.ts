@@ -93,7 +93,8 @@ function handOver(transaction: TAdapterTransaction, namer: TStatementNamer | und
   const connection: TTxConnection = { client, open: true, namer };
   const executeRaw = transaction.executeRaw.bind(transaction);
   transaction.executeRaw = (query) => {
-    if (/^\s*(COMMIT|ROLLBACK)\b/i.test(query.sql)) connection.open = false;
+    // The transaction's end, not a nested one's (ROLLBACK TO SAVEPOINT, RELEASE SAVEPOINT).
+    if (/^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i.test(query.sql)) connection.open = false;
     return executeRaw(query);
   };
   for (const end of ["commit", "rollback"] as const) {

@@ -45,8 +45,9 @@ export async function lockDebts(
  * with something left to recover, as committed now, in one statement that locks nothing: a claim
  * batch's members whose provider has none skip lockDebts (reserveDebtRecovery's `noTakeableDebt`).
  * A debt committed after this read is netted from the provider's next payout, as if it had been
- * committed a moment later; a claim never makes a debt takeable for a payout of its batch that is
- * worked after it, except by cancelling a payout whose reservation it releases (the same then).
+ * committed a moment later. A claim makes a debt takeable again only by releasing a reservation
+ * (a payout that held one, held or cancelled by its claim): the batch has those members' providers
+ * read their debts themselves (claimTransfers).
  */
 export async function providersWithTakeableDebts(tx: Tx, of: readonly Pick<Payout, "providerId" | "currency">[]): Promise<Set<string>> {
   if (of.length === 0) return new Set();

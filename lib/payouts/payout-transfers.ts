@@ -1,5 +1,7 @@
 import "server-only";
 
+import { randomUUID } from "node:crypto";
+
 import {
   Prisma,
   type Dispute,
@@ -14,7 +16,7 @@ import type { TFundingCharge } from "@/lib/charges/funding-charge";
 import { PLATFORM_CURRENCIES_STATE_KEY, platformCurrenciesFrom } from "@/lib/charges/platform-currencies";
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
-import { sqlRows } from "@/lib/direct-sql";
+import { sqlExecute, sqlRows } from "@/lib/direct-sql";
 import { dateFieldsOf, rowsFromJson } from "@/lib/json-rows";
 import { formatMoney } from "@/lib/money/format-money";
 import { columnsOf } from "@/lib/statement-names";
@@ -332,33 +334,70 @@ async function planRemaining(
   });
 }
 
-const TRANSFER_COLUMNS = columnsOf(Prisma.PayoutTransferScalarFieldEnum);
+/** Claim batches' transactions whose new legs are gathered and written together before they commit (withLegsTogether). */
+const gatheredLegs = new WeakMap<Tx, PayoutTransfer[]>();
 
-/** The plan's legs, written in one statement (the payout is locked: nothing else writes its plan meanwhile). */
+/**
+ * Runs a claim batch's `work` in `tx` with the legs its members plan gathered, then writes them all
+ * in one statement before returning, so before the transaction commits. What a member reads after
+ * planning does not depend on them: the transfer ids of its legs (the claim's platform event,
+ * knownTransferIds), and a new leg has none; nothing reads another payout's legs.
+ */
+export async function withLegsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  const legs: PayoutTransfer[] = [];
+  gatheredLegs.set(tx, legs);
+  try {
+    const result = await work();
+    await insertLegs(tx, legs);
+    return result;
+  } finally {
+    gatheredLegs.delete(tx);
+  }
+}
+
+/**
+ * The plan's legs, as written (ids and times made here): in one statement, or gathered for a claim
+ * batch's (withLegsTogether). The payout is locked: nothing else writes its plan meanwhile.
+ */
 async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readonly TPlannedLeg[]): Promise<PayoutTransfer[]> {
   if (legs.length === 0) return [];
   const now = new Date();
-  const rows = legs.map((leg, i) => ({
+  const created = legs.map((leg, i): PayoutTransfer => ({
+    id: randomUUID(),
+    payoutId: payout.id,
+    kind: "payout",
+    amountVersion: payout.amountVersion,
     leg: firstLeg + i,
     sourceChargeId: leg.sourceChargeId,
     payoutAmount: leg.payoutAmount,
     amount: leg.amount,
     currency: leg.currency,
     exchangeRate: leg.exchangeRate,
+    status: "pending",
+    refusals: 0,
     idempotencyKey: transferIdempotencyKey(payout.id, payout.amountVersion, 0, firstLeg + i),
+    stripeTransferId: null,
+    destinationPaymentId: null,
+    chargeRefundId: null,
+    bankPayoutId: null,
+    transferredAt: null,
+    createdAt: now,
+    updatedAt: now,
   }));
-  const created = await sqlRows<PayoutTransfer[]>(
+  const gathered = gatheredLegs.get(tx);
+  if (gathered) gathered.push(...created);
+  else await insertLegs(tx, created);
+  return created;
+}
+
+/** Rows of PayoutTransfer, every column given (none left to a default), in one statement. */
+async function insertLegs(tx: Tx, legs: readonly PayoutTransfer[]): Promise<void> {
+  if (legs.length === 0) return;
+  const inserted = await sqlExecute(
     tx,
-    Prisma.sql`
-    INSERT INTO "PayoutTransfer" ("payoutId", kind, "amountVersion", leg, "sourceChargeId", "payoutAmount", amount, currency,
-      "exchangeRate", "idempotencyKey", "createdAt", "updatedAt")
-    SELECT ${payout.id}::uuid, 'payout', ${payout.amountVersion}::int, x.leg, x."sourceChargeId", x."payoutAmount", x.amount, x.currency,
-      x."exchangeRate", x."idempotencyKey", ${now}::timestamptz, ${now}::timestamptz
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(leg int, "sourceChargeId" text, "payoutAmount" int, amount int,
-      currency text, "exchangeRate" text, "idempotencyKey" text)
-    RETURNING ${TRANSFER_COLUMNS}`,
+    Prisma.sql`INSERT INTO "PayoutTransfer" SELECT * FROM jsonb_populate_recordset(NULL::"PayoutTransfer", ${JSON.stringify(legs)}::jsonb)`,
   );
-  return created.sort((a, b) => a.leg - b.leg);
+  if (inserted !== legs.length) throw new Error(`Writing ${legs.length} planned transfers wrote ${inserted}.`);
 }
 
 /**

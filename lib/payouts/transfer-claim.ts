@@ -25,6 +25,7 @@ import {
   transferGroupFor,
   type TLegsWithPlanFacts,
   type TPlanOutcome,
+  withLegsTogether,
 } from "./payout-transfers";
 import { reserveDebtRecovery } from "./recover-debts";
 import { FINAL_STATUSES } from "./state-machine";
@@ -65,23 +66,29 @@ export async function claimTransfers(
       const locked = await lockPayoutsAndBookings(tx, payoutIds);
       const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
       // What each member's claim reads first, read for all in two statements (each member writes
-      // nothing another member's reads see: one payout and booking each, debts only taken).
+      // nothing another member's reads see: one payout and booking each; debts taken, or made
+      // takeable again only by a member that holds a reservation and releases it).
       const claimable = [...locked.values()].filter((l) => l.payout.status === "scheduled" || l.payout.status === "processing");
       const plans = await readLegsWithPlanFactsOfMany(tx, claimable);
+      // A member holding a reservation may release it (held, cancelled): a later member of its
+      // provider may then take that debt, so it reads the debts itself, as alone.
+      const mayRelease = new Set([...locked.values()].filter((l) => l.payout.debtRecoveredAmount > 0).map((l) => debtKeyOf(l.payout)));
       const withDebts = await providersWithTakeableDebts(
         tx,
         claimable.filter((l) => l.payout.status === "scheduled").map((l) => l.payout),
       );
       return withAttemptsTogether(tx, () =>
-        workEachMember(tx, members.length, order, scopes, (i) => {
-          const member = locked.get(payoutIds[i]!)!;
-          const plan = plans.get(member.payout.id);
-          return claimLocked(tx, resolveContext(members[i]!.context), member, {
-            plan,
-            noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)),
-            lastAttemptNumber: plan?.lastAttemptNumber,
-          });
-        }),
+        withLegsTogether(tx, () =>
+          workEachMember(tx, members.length, order, scopes, (i) => {
+            const member = locked.get(payoutIds[i]!)!;
+            const plan = plans.get(member.payout.id);
+            return claimLocked(tx, resolveContext(members[i]!.context), member, {
+              plan,
+              noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)) && !mayRelease.has(debtKeyOf(member.payout)),
+              lastAttemptNumber: plan?.lastAttemptNumber,
+            });
+          }),
+        ),
       );
     },
     TX_OPTIONS,

@@ -268,7 +268,7 @@ async function debtState(id: string) {
  * (not synced yet), so that X's next claim puts it where its amount may change and releases the
  * reservation; and Y, a due payout of the same provider with nothing planned.
  */
-async function releasingWorld(trigger: "dispute" | "cancelled") {
+async function releasingWorld(trigger: "dispute" | "cancelled" | "none") {
   const provider = newProvider(h);
   const earlier = await dueBooking(provider, 100);
   const debt = await debtOn(earlier.id, 3_000);
@@ -290,7 +290,7 @@ async function releasingWorld(trigger: "dispute" | "cancelled") {
     await db.dispute.create({
       data: { externalId: `dsp_${uid()}`, bookingId: x.bookingId, currency: "USD", openedAt: ago(HOUR), status: "open" },
     });
-  } else {
+  } else if (trigger === "cancelled") {
     await db.booking.update({ where: { id: x.bookingId }, data: { cancelledAt: ago(HOUR), cancellationReason: "customer cancelled" } });
   }
   const y = await dueBooking(provider);
@@ -323,6 +323,29 @@ describe("claimTransfers against claimTransfer one by one: the prefetched debt h
       });
     });
   }
+
+  it("a put-back claim keeping its reservation and its legs, re-claimed in a batch with another payout of its provider: each as alone", async () => {
+    const A = await releasingWorld("none");
+    const B = await releasingWorld("none");
+    const alone = [await claimTransfer(engineCtx(), { payoutId: A.x.id }), await claimTransfer(engineCtx(), { payoutId: A.y.id })];
+    const batch = await claimTransfers(
+      db,
+      [B.x, B.y].map((p) => ({ context: engineCtx(), input: { payoutId: p.id } })),
+      [new AsyncResource("x"), new AsyncResource("y")],
+    );
+    expect(alone.map(normClaim)[0]).toMatchObject({ kind: "claimed", amount: 5_000, attemptNumber: 2, lookupFirst: true });
+    expect({
+      results: batch.map((r) => normClaim(inBatch(r))),
+      x: await moneyOf(B.x.id),
+      y: await moneyOf(B.y.id),
+      debt: await debtState(B.debt.id),
+    }).toEqual({
+      results: alone.map(normClaim),
+      x: await moneyOf(A.x.id),
+      y: await moneyOf(A.y.id),
+      debt: await debtState(A.debt.id),
+    });
+  });
 
   it("three payouts of one provider, a debt the first takes wholly and the second in part: each as alone", async () => {
     const worldOf = async () => {
