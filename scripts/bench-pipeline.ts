@@ -9,6 +9,10 @@
 //
 //   npm run bench:pipeline                          2,000 bookings, 32 at a time
 //   npm run bench:pipeline -- --bookings 300        a quick run
+//   --warm-up N                bookings driven through the same pipeline first, not measured (default:
+//                              as many as --bookings; 0: none), then ANALYZE: the measured bookings meet
+//                              tables with a history and statistics, as in production, instead of
+//                              empty tables whose first plans (cached, prepared) were made for no rows
 //   --concurrency N            webhooks / Inngest runs in flight at once (default 32)
 //   --providers N              providers the bookings are spread over (default 50)
 //   --stripe-writes-per-second N   the write gate's rate (default 10000: not the limit;
@@ -34,6 +38,7 @@ import { startInngestReceiver } from "../test/support/inngest-receiver.ts";
 
 const OPTIONS = {
   bookings: { type: "string", default: "2000" },
+  "warm-up": { type: "string" },
   concurrency: { type: "string", default: "32" },
   providers: { type: "string", default: "50" },
   "stripe-writes-per-second": { type: "string", default: "10000" },
@@ -201,6 +206,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const n = Number(values.bookings);
+  const warmUp = values["warm-up"] === undefined ? n : Number(values["warm-up"]);
   const concurrency = Number(values.concurrency);
   const providerCount = Math.max(1, Math.min(Number(values.providers), n));
   const writesPerSecond = Number(values["stripe-writes-per-second"]);
@@ -215,6 +221,10 @@ async function main(): Promise<number> {
       console.error(`${name} must be a number, 1 or more.`);
       return 1;
     }
+  }
+  if (!Number.isInteger(warmUp) || warmUp < 0) {
+    console.error("--warm-up must be a whole number, 0 or more.");
+    return 1;
   }
 
   const name = uniqueDatabaseName("payouts_pipe");
@@ -343,8 +353,12 @@ async function main(): Promise<number> {
       history.providers.push({ key, readyAtStart: true });
       log.accounts.set(key, fake.addAccount({ payoutsEnabled: true, transfersCapability: "active" }));
     }
+    // The warm-up's bookings complete at t0, the measured ones once the warm-up's transfers are done (t1).
+    const t1 = new Date(t0.getTime() + 48 * HOUR + 2 * MINUTE);
+    const warmUpBodies: string[] = [];
     const bodies: string[] = [];
-    for (let b = 0; b < n; b++) {
+    for (let b = 0; b < warmUp + n; b++) {
+      const measured = b >= warmUp;
       const key = `b${b}`;
       const provider = `p${b % providerCount}`;
       const providerShare = 5_000 + ((b * 37) % 20_000);
@@ -362,11 +376,11 @@ async function main(): Promise<number> {
         stripeAccountId: log.accounts.get(provider)!,
         providerShare,
         chargeId: charge.id,
-        completedAt: t0,
+        completedAt: measured ? t1 : t0,
       });
-      bodies.push(JSON.stringify({ ...event, id: `evt_${tag}_${key}` }));
+      (measured ? bodies : warmUpBodies).push(JSON.stringify({ ...event, id: `evt_${tag}_${key}` }));
     }
-    log.ran = n;
+    log.ran = warmUp + n;
     const secret = getEnv().BOOKING_WEBHOOK_SECRETS[0]!;
     // Stripe has told us the providers' accounts can receive payouts (account.updated, before their
     // bookings: onboarding comes first), through the Stripe webhook.
@@ -423,7 +437,12 @@ async function main(): Promise<number> {
       }
     };
     const stages: TStage[] = [];
+    let recording = true;
     const stage = async (stageName: string, work: () => Promise<number>) => {
+      if (!recording) {
+        await work();
+        return;
+      }
       const backendsBefore = await backendCpu();
       const cpu = process.cpuUsage();
       const machine = machineCpu();
@@ -493,14 +512,50 @@ async function main(): Promise<number> {
       return executed;
     };
 
+    /** The pipeline for `which` bookings (their webhooks, completed at `completedAt`): each stage waits for the previous one. */
+    const pipeline = async (which: readonly string[], completedAt: Date) => {
+      await stage("receive + apply (webhook)", () => receive(which));
+      await stage("schedule (schedule-payout until its sleep)", () => drain((run) => run.fn === "schedule"));
+      world.clock.set(new Date(completedAt.getTime() + 48 * HOUR + MINUTE));
+      await stage("request transfer (schedule-payout after 48 h)", () => drain((run) => run.fn === "schedule"));
+      await stage("transfer + complete (transfer-payout)", () => drain((run) => run.fn === "transfer"));
+    };
+    /** Runs left (a retry after its backoff, a follow-up) until none is: not part of a measured pipeline. */
+    const drainTheRest = async () => {
+      let ran = 0;
+      for (let round = 0; round < 10; round++) {
+        ran += await drain(() => true);
+        const waiting = standIn.queue.filter((q) => !q.done);
+        if (waiting.length === 0) break;
+        world.clock.set(new Date(Math.max(world.clock.now().getTime(), Math.min(...waiting.map((q) => q.notBefore)))));
+      }
+      return ran;
+    };
+
+    // The warm-up (not measured): a history in every table, then statistics for the planner, as
+    // autovacuum keeps them in production (ANALYZE also invalidates the plans cached meanwhile).
+    if (warmUp > 0) {
+      recording = false;
+      await pipeline(warmUpBodies, t0);
+      await drainTheRest();
+      await db.$executeRawUnsafe("ANALYZE");
+      // The table statistics of the scratch database (pg_stat_user_tables: scans, rows read) count
+      // the measured bookings only, for --keep-db.
+      await db.$executeRawUnsafe("SELECT pg_stat_reset()");
+      recording = true;
+    }
+    world.clock.set(t1);
+    const transferredBefore = await db.payout.count({ where: { status: "transferred" } });
+    const leftoverBefore = standIn.queue.length;
+
     const stripeRequestsBefore = fake.requests().length;
     const eventsBefore = receiver.events().length;
     counting = true;
     const started = performance.now();
     const loadBefore = readFileSync("/proc/loadavg", "utf8").trim();
 
-    await stage("receive + apply (webhook)", async () => {
-      await pool(bodies, concurrency, async (raw) => {
+    async function receive(which: readonly string[]): Promise<number> {
+      await pool(which, concurrency, async (raw) => {
         const signature = signBookingWebhook(raw, secret, Math.floor(world.clock.now().getTime() / 1000));
         const request = new Request("http://localhost/api/webhooks/booking", {
           method: "POST",
@@ -516,38 +571,31 @@ async function main(): Promise<number> {
           log.problems.push({ op: 0, what: `POST /api/webhooks/booking failed: ${describe(error)}` });
         }
       });
-      return bodies.length;
-    });
-    await stage("schedule (schedule-payout until its sleep)", () => drain((run) => run.fn === "schedule"));
-    world.clock.set(new Date(t0.getTime() + 48 * HOUR + MINUTE));
-    await stage("request transfer (schedule-payout after 48 h)", () => drain((run) => run.fn === "schedule"));
-    await stage("transfer + complete (transfer-payout)", () => drain((run) => run.fn === "transfer"));
+      return which.length;
+    }
+    await pipeline(bodies, t1);
     const seconds = (performance.now() - started) / 1000;
     const loadAfter = readFileSync("/proc/loadavg", "utf8").trim();
     // Anything left (a retry after its backoff, a follow-up): not part of the measured pipeline.
     counting = false;
-    let rest = 0;
-    const leftover = standIn.queue.filter((q) => !q.done || q.attempt > 0).map((q) => `${q.fn} ${q.event.name} attempt ${q.attempt}`);
-    for (let round = 0; round < 10; round++) {
-      const ran = await drain(() => true);
-      rest += ran;
-      const waiting = standIn.queue.filter((q) => !q.done);
-      if (waiting.length === 0) break;
-      world.clock.set(new Date(Math.max(world.clock.now().getTime(), Math.min(...waiting.map((q) => q.notBefore)))));
-    }
+    const leftover = standIn.queue
+      .slice(leftoverBefore)
+      .filter((q) => !q.done || q.attempt > 0)
+      .map((q) => `${q.fn} ${q.event.name} attempt ${q.attempt}`);
+    const rest = await drainTheRest();
     Object.assign(console, quiet);
 
     // ── The figures ──
     const statuses = await db.payout.groupBy({ by: ["status"], _count: { _all: true } });
-    const transferred = statuses.find((s) => s.status === "transferred")?._count._all ?? 0;
+    const transferred = (statuses.find((s) => s.status === "transferred")?._count._all ?? 0) - transferredBefore;
     const fmt = (x: number, digits = 1) => x.toFixed(digits);
     const pad = (s: string, w: number) => s.padEnd(w);
     const lpad = (s: string, w: number) => s.padStart(w);
     console.log(
-      `\n${n} bookings, concurrency ${concurrency}, ${providerCount} providers, write gate ${writesPerSecond}/s, ` +
+      `\n${n} bookings (after a warm-up of ${warmUp}, then ANALYZE), concurrency ${concurrency}, ${providerCount} providers, write gate ${writesPerSecond}/s, ` +
         `synchronous_commit ${values["async-commit"] ? "off" : "on (server default)"}, Prisma pool 10 (lib/db.ts)`,
     );
-    console.log(`payouts: ${statuses.map((s) => `${s._count._all} ${s.status}`).join(", ")}`);
+    console.log(`payouts, the warm-up's with the measured: ${statuses.map((s) => `${s._count._all} ${s.status}`).join(", ")}`);
     console.log(`\n${fmt(n / seconds)} payouts/s end to end (${n} in ${fmt(seconds, 2)} s wall; ${transferred} transferred)`);
     console.log(`/proc/loadavg before: ${loadBefore}; after: ${loadAfter}`);
 

@@ -74,8 +74,9 @@ async function readAttemptFactsOfMany(db: PrismaClient, payoutIds: readonly stri
         'stripePaymentIntentId', t."stripePaymentIntentId") ORDER BY t.id)
         FROM "Tip" t WHERE t."payoutId" = p.id AND t.status = 'accepted'), '[]'::jsonb) AS tips,
       ARRAY(SELECT c.id FROM "StripeCharge" c
-        WHERE c.id = b."stripeChargeId"
-           OR c.id IN (SELECT t."stripeChargeId" FROM "Tip" t WHERE t."payoutId" = p.id AND t.status = 'accepted')) AS "knownChargeIds",
+        -- One list of ids, so that the primary key finds them (an OR with an IN reads the whole table).
+        WHERE c.id = ANY(array_append(ARRAY(SELECT t."stripeChargeId" FROM "Tip" t WHERE t."payoutId" = p.id AND t.status = 'accepted'),
+                                      b."stripeChargeId"))) AS "knownChargeIds",
       EXISTS (SELECT 1 FROM "PayoutTransfer" l WHERE l."payoutId" = p.id AND l.kind = 'payout' AND l.status = 'pending'
         AND l."amountVersion" <> p."amountVersion") AS "staleLegs",
       (SELECT s.value FROM "SystemState" s WHERE s.key = ${PLATFORM_CURRENCIES_STATE_KEY}) AS "platformCurrencies"

@@ -221,7 +221,8 @@ export async function readLegsWithPlanFactsOfMany(
         (SELECT coalesce(json_agg(t), '[]'::json) FROM tips t) AS tips,
         (SELECT coalesce(json_agg(c), '[]'::json)
            FROM (SELECT ${columnsOf(Prisma.StripeChargeScalarFieldEnum)} FROM "StripeCharge"
-                 WHERE id = x."chargeId" OR id IN (SELECT "stripeChargeId" FROM tips)) c) AS charges,
+                 -- One list of ids, so that the primary key finds them (an OR with an IN reads the whole table).
+                 WHERE id = ANY(array_append(ARRAY(SELECT "stripeChargeId" FROM tips), x."chargeId"))) c) AS charges,
         (SELECT coalesce(json_agg(k.id), '[]'::json) FROM (${knownTransferIdsSql(Prisma.sql`x."payoutId"`)}) k) AS "knownTransferIds",
         ${planFactsColumns(Prisma.sql`x."bookingId"`)},
         (SELECT coalesce(max("attemptNumber"), 0) FROM "TransferAttempt" WHERE "payoutId" = x."payoutId") AS "lastAttemptNumber"
