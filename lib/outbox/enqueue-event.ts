@@ -3,6 +3,7 @@ import "server-only";
 import { Prisma } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
 import { sqlExecute } from "@/lib/direct-sql";
+import { gatheredRows } from "@/lib/gathered-rows";
 import type { TEngineEventData, TEngineEventName } from "@/lib/inngest/events";
 
 import { noteOutboxEvents } from "./outbox-scope";
@@ -35,7 +36,7 @@ export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: 
     data: event.data,
     createdAt: new Date(),
   }));
-  const gathered = gathering.get(tx);
+  const gathered = outboxRows.of(tx);
   if (gathered) gathered.push(...rows);
   else await insertOutboxRows(tx, rows);
   noteOutboxEvents(rows.map((row) => row.eventId));
@@ -43,8 +44,8 @@ export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: 
 
 type TOutboxRow = { eventId: string; name: string; data: unknown; createdAt: Date };
 
-/** Transactions whose outbox rows are gathered and written together before they commit (withOutboxRowsTogether). */
-const gathering = new WeakMap<Tx, TOutboxRow[]>();
+/** The outbox rows of a batch's transaction, written together before it commits (withOutboxRowsTogether). */
+const outboxRows = gatheredRows<TOutboxRow>((tx, rows) => insertOutboxRows(tx, rows));
 
 /**
  * Runs `work` in `tx` with the outbox rows it enqueues gathered, then writes them all in one
@@ -52,17 +53,8 @@ const gathering = new WeakMap<Tx, TOutboxRow[]>();
  * payouts' work in one, lib/together.ts), whose members each enqueue their own. Nothing in a
  * transaction reads its own outbox rows back; they are sent only once it has committed.
  */
-export async function withOutboxRowsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
-  if (gathering.has(tx)) return work();
-  const rows: TOutboxRow[] = [];
-  gathering.set(tx, rows);
-  try {
-    const result = await work();
-    await insertOutboxRows(tx, rows);
-    return result;
-  } finally {
-    gathering.delete(tx);
-  }
+export function withOutboxRowsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  return outboxRows.around(tx, work);
 }
 
 /** One raw statement (a repeat of a known event id is skipped, within the rows too), each row's time the client's. */

@@ -17,6 +17,7 @@ import { PLATFORM_CURRENCIES_STATE_KEY, platformCurrenciesFrom } from "@/lib/cha
 import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { sqlExecute, sqlRows } from "@/lib/direct-sql";
+import { gatheredRows } from "@/lib/gathered-rows";
 import { dateFieldsOf, rowsFromJson } from "@/lib/json-rows";
 import { formatMoney } from "@/lib/money/format-money";
 import { columnsOf } from "@/lib/statement-names";
@@ -335,25 +336,16 @@ async function planRemaining(
   });
 }
 
-/** Claim batches' transactions whose new legs are gathered and written together before they commit (withLegsTogether). */
-const gatheredLegs = new WeakMap<Tx, PayoutTransfer[]>();
-
 /**
- * Runs a claim batch's `work` in `tx` with the legs its members plan gathered, then writes them all
- * in one statement before returning, so before the transaction commits. What a member reads after
- * planning does not depend on them: the transfer ids of its legs (the claim's platform event,
- * knownTransferIds), and a new leg has none; nothing reads another payout's legs.
+ * A claim batch's new legs, written together before it commits (withLegsTogether). What a member
+ * reads after planning does not depend on them: the transfer ids of its legs (the claim's platform
+ * event, knownTransferIds), and a new leg has none; nothing reads another payout's legs.
  */
-export async function withLegsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
-  const legs: PayoutTransfer[] = [];
-  gatheredLegs.set(tx, legs);
-  try {
-    const result = await work();
-    await insertLegs(tx, legs);
-    return result;
-  } finally {
-    gatheredLegs.delete(tx);
-  }
+const newLegs = gatheredRows<PayoutTransfer>(insertLegs);
+
+/** Runs a claim batch's `work` in `tx` with the legs its members plan written together before it commits. */
+export function withLegsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  return newLegs.around(tx, work);
 }
 
 /**
@@ -385,7 +377,7 @@ async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readon
     createdAt: now,
     updatedAt: now,
   }));
-  const gathered = gatheredLegs.get(tx);
+  const gathered = newLegs.of(tx);
   if (gathered) gathered.push(...created);
   else await insertLegs(tx, created);
   return created;

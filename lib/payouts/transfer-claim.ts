@@ -8,6 +8,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
 import { sqlExecute, sqlRows, transaction } from "@/lib/direct-sql";
+import { gatheredRows } from "@/lib/gathered-rows";
 import { formatMoney } from "@/lib/money/format-money";
 import { GO_ALONE } from "@/lib/together";
 
@@ -77,7 +78,7 @@ export async function claimTransfers(
         tx,
         claimable.filter((l) => l.payout.status === "scheduled").map((l) => l.payout),
       );
-      return withAttemptsTogether(tx, () =>
+      return startedAttempts.around(tx, () =>
         withLegsTogether(tx, () =>
           workEachMember(tx, members.length, order, scopes, (i) => {
             const member = locked.get(payoutIds[i]!)!;
@@ -236,34 +237,20 @@ async function claimLocked(
 type TAttemptStart = Pick<TransferAttempt, "payoutId" | "amount" | "currency" | "amountVersion" | "idempotencyKey" | "runId">;
 type TAttemptRow = TAttemptStart & { id: string; attemptNumber: number; startedAt: Date };
 
-/** Claim batches' transactions whose attempts are gathered and written together before they commit (withAttemptsTogether). */
-const gatheredAttempts = new WeakMap<Tx, TAttemptRow[]>();
-
 /**
- * Runs a claim batch's `work` in `tx` with the attempts its members record gathered, then writes
- * them all in one statement before returning, so before the transaction commits. A member records
- * its attempt last, and nothing in the batch reads another payout's attempts.
+ * A claim batch's started attempts, written together before it commits (startedAttempts.around): a
+ * member records its attempt last, and nothing in the batch reads another payout's attempts.
  */
-async function withAttemptsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
-  const rows: TAttemptRow[] = [];
-  gatheredAttempts.set(tx, rows);
-  try {
-    const result = await work();
-    if (rows.length > 0) {
-      await sqlExecute(
-        tx,
-        Prisma.sql`
-        INSERT INTO "TransferAttempt" (id, "payoutId", "attemptNumber", amount, currency, "amountVersion", "idempotencyKey", status, counted, "runId", "startedAt")
-        SELECT x.id, x."payoutId", x."attemptNumber", x.amount, x.currency, x."amountVersion", x."idempotencyKey", 'started', true, x."runId", x."startedAt"
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, "payoutId" uuid, "attemptNumber" int, amount int, currency text,
-          "amountVersion" int, "idempotencyKey" text, "runId" text, "startedAt" timestamptz)`,
-      );
-    }
-    return result;
-  } finally {
-    gatheredAttempts.delete(tx);
-  }
-}
+const startedAttempts = gatheredRows<TAttemptRow>(async (tx, rows) => {
+  await sqlExecute(
+    tx,
+    Prisma.sql`
+    INSERT INTO "TransferAttempt" (id, "payoutId", "attemptNumber", amount, currency, "amountVersion", "idempotencyKey", status, counted, "runId", "startedAt")
+    SELECT x.id, x."payoutId", x."attemptNumber", x.amount, x.currency, x."amountVersion", x."idempotencyKey", 'started', true, x."runId", x."startedAt"
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, "payoutId" uuid, "attemptNumber" int, amount int, currency text,
+      "amountVersion" int, "idempotencyKey" text, "runId" text, "startedAt" timestamptz)`,
+  );
+});
 
 /**
  * Records a started attempt, numbered after the payout's last one (the payout is locked, so no
@@ -276,7 +263,7 @@ async function recordAttempt(
   lastAttemptNumber: number | undefined,
   attempt: TAttemptStart,
 ): Promise<{ id: string; attemptNumber: number }> {
-  const gathered = gatheredAttempts.get(tx);
+  const gathered = startedAttempts.of(tx);
   if (gathered && lastAttemptNumber !== undefined) {
     const row = { ...attempt, id: randomUUID(), attemptNumber: lastAttemptNumber + 1, startedAt: new Date() };
     gathered.push(row);

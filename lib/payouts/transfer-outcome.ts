@@ -7,6 +7,7 @@ import { raiseAlert } from "@/lib/alerts/raise-alert";
 import { resolveContext, TX_OPTIONS, type TResolvedContext, type TServiceContext } from "@/lib/context";
 import type { Db, Tx } from "@/lib/db";
 import { sqlExecute, transaction } from "@/lib/direct-sql";
+import { gatheredRows } from "@/lib/gathered-rows";
 import { formatMoney } from "@/lib/money/format-money";
 import { enqueueEvent } from "@/lib/outbox/enqueue-event";
 import { lockStripeAccount } from "@/lib/payouts/update-provider-account";
@@ -137,7 +138,7 @@ export async function recordTransferOutcomes(
         tx,
         order.map((i) => outcomeFactsInput(members[i]!.claim, members[i]!.outcome, locked.get(payoutIds[i]!)!.booking.id)),
       );
-      return withSucceededAttemptsTogether(tx, () =>
+      return succeededAttempts.around(tx, () =>
         workEachMember(tx, members.length, order, scopes, (i) => {
           const { context, claim, outcome } = members[i]!;
           const { booking, payout } = locked.get(claim.payoutId)!;
@@ -496,40 +497,26 @@ async function alertIfTurnedAwayTooOften(tx: Tx, payout: Payout, attemptNumber: 
 
 type TSucceededAttempt = { id: string; stripeTransferId: string | null; finishedAt: Date };
 
-/** Record batches' transactions whose succeeded attempts are gathered and written together before they commit. */
-const gatheredSucceeded = new WeakMap<Tx, TSucceededAttempt[]>();
-
 /**
- * Runs a record batch's `work` in `tx` with the attempts its members finish as succeeded gathered,
- * then writes them in one statement before returning, so before the transaction commits. Nothing a
+ * A record batch's attempts finished as succeeded, written together before it commits. Nothing a
  * member does after a success reads attempts (its facts were read before: readOutcomeFactsOfMany);
  * other outcomes are written at once, as they may be read back (recordTurnedAway reads the
  * payout's attempts).
  */
-async function withSucceededAttemptsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
-  const rows: TSucceededAttempt[] = [];
-  gatheredSucceeded.set(tx, rows);
-  try {
-    const result = await work();
-    if (rows.length > 0) {
-      const updated = await sqlExecute(
-        tx,
-        Prisma.sql`
-        UPDATE "TransferAttempt" a SET status = 'succeeded', "stripeTransferId" = x."stripeTransferId", retryable = NULL, "finishedAt" = x."finishedAt"
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, "stripeTransferId" text, "finishedAt" timestamptz)
-        WHERE a.id = x.id AND a.status = 'started'`,
-      );
-      if (updated !== rows.length) throw new Error(`Finishing ${rows.length} succeeded attempts changed ${updated}.`);
-    }
-    return result;
-  } finally {
-    gatheredSucceeded.delete(tx);
-  }
-}
+const succeededAttempts = gatheredRows<TSucceededAttempt>(async (tx, rows) => {
+  const updated = await sqlExecute(
+    tx,
+    Prisma.sql`
+    UPDATE "TransferAttempt" a SET status = 'succeeded', "stripeTransferId" = x."stripeTransferId", retryable = NULL, "finishedAt" = x."finishedAt"
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, "stripeTransferId" text, "finishedAt" timestamptz)
+    WHERE a.id = x.id AND a.status = 'started'`,
+  );
+  if (updated !== rows.length) throw new Error(`Finishing ${rows.length} succeeded attempts changed ${updated}.`);
+});
 
-/** finishAttempt as succeeded with the first transfer made, gathered in a record batch (withSucceededAttemptsTogether). */
+/** finishAttempt as succeeded with the first transfer made, gathered in a record batch (succeededAttempts). */
 async function finishSucceededAttempt(tx: Tx, attempt: TransferAttempt, now: Date, stripeTransferId: string | null): Promise<void> {
-  const gathered = gatheredSucceeded.get(tx);
+  const gathered = succeededAttempts.of(tx);
   if (attempt.status !== "started" || !gathered || gathered.some((row) => row.id === attempt.id)) {
     await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId, retryable: null });
     return;
