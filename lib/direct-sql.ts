@@ -24,9 +24,9 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 
 import { Prisma, type PrismaClient } from "@/generated/prisma/client";
+import type { Tx } from "@/lib/db";
 import type { TStatementNamer } from "@/lib/statement-names";
 
-type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 type TAdapterOptions = ConstructorParameters<typeof PrismaPg>[1];
 
 /** A transaction's connection, usable until Prisma commits or rolls it back. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import type { Tx } from "@/lib/db";
 
-import { gatheredRows } from "./gathered-rows";
+import { aroundAll, gatheredRows } from "./gathered-rows";
 
 // A transaction stands for itself here: the rows are keyed by it and handed back to `write` with it.
 const tx = () => ({}) as Tx;
@@ -82,5 +82,21 @@ describe("gatheredRows", () => {
     });
     await expect(failing.around(t, async () => void failing.of(t)!.push(1))).rejects.toThrow("write failed");
     expect(failing.of(t)).toBeUndefined();
+  });
+
+  it("aroundAll: every kind gathered during the one work, each written once, in its own write, after it", async () => {
+    const first = recorder();
+    const second = recorder();
+    const t = tx();
+    const result = await aroundAll(t, [first.rows, second.rows], async () => {
+      first.rows.of(t)!.push(1);
+      second.rows.of(t)!.push(2, 3);
+      expect([first.writes, second.writes]).toEqual([[], []]);
+      return "done";
+    });
+    expect(result).toBe("done");
+    expect(first.writes).toEqual([{ tx: t, rows: [1] }]);
+    expect(second.writes).toEqual([{ tx: t, rows: [2, 3] }]);
+    expect(await aroundAll(t, [], async () => 7)).toBe(7);
   });
 });

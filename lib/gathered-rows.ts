@@ -11,6 +11,14 @@ export type TGatheredRows<R> = {
   around: <T>(tx: Tx, work: () => Promise<T>) => Promise<T>;
 };
 
+/** What runs work with rows gathered, whatever their kind. */
+export type TGatherer = Pick<TGatheredRows<unknown>, "around">;
+
+/** `work` with the rows of every kind in `kinds` gathered for `tx`, each kind written in its one statement after it. */
+export function aroundAll<T>(tx: Tx, kinds: readonly TGatherer[], work: () => Promise<T>): Promise<T> {
+  return kinds.reduceRight<() => Promise<T>>((inner, kind) => () => kind.around(tx, inner), work)();
+}
+
 /** A kind of gathered rows, written by `write` (called only with some rows). */
 export function gatheredRows<R>(write: (tx: Tx, rows: readonly R[]) => Promise<void>): TGatheredRows<R> {
   const gathering = new WeakMap<Tx, R[]>();

@@ -45,7 +45,7 @@ export async function enqueueEvents<N extends TEngineEventName>(tx: Tx, events: 
 type TOutboxRow = { eventId: string; name: string; data: unknown; createdAt: Date };
 
 /** The outbox rows of a batch's transaction, written together before it commits (withOutboxRowsTogether). */
-const outboxRows = gatheredRows<TOutboxRow>((tx, rows) => insertOutboxRows(tx, rows));
+export const outboxRows = gatheredRows<TOutboxRow>((tx, rows) => insertOutboxRows(tx, rows));
 
 /**
  * Runs `work` in `tx` with the outbox rows it enqueues gathered, then writes them all in one

@@ -4,7 +4,8 @@ import type { AsyncResource } from "node:async_hooks";
 
 import type { Payout } from "@/generated/prisma/client";
 import type { Tx } from "@/lib/db";
-import { withOutboxRowsTogether } from "@/lib/outbox/enqueue-event";
+import { aroundAll, type TGatherer } from "@/lib/gathered-rows";
+import { outboxRows } from "@/lib/outbox/enqueue-event";
 import { GO_ALONE } from "@/lib/together";
 
 // What the engine's batches (claimTransfers, recordTransferOutcomes, refreshPayouts; lib/together.ts)
@@ -32,8 +33,9 @@ export function inProviderOrder(payouts: readonly (Pick<Payout, "providerId" | "
 /**
  * Each member's work (`work(i)`) in the batch's transaction, in `order` (the members it locked,
  * inProviderOrder), in the member's caller's async context (`scopes[i]`: its events, webhooks and
- * alerts are its caller's to send after commit), their outbox rows written together before the
- * commit (withOutboxRowsTogether). GO_ALONE for the `count` members not in `order`.
+ * alerts are its caller's to send after commit), their outbox rows, and the rows of the kinds
+ * `gathered`, written together before the commit (lib/gathered-rows.ts), a statement per kind.
+ * GO_ALONE for the `count` members not in `order`.
  */
 export async function workEachMember<R>(
   tx: Tx,
@@ -41,9 +43,10 @@ export async function workEachMember<R>(
   order: readonly number[],
   scopes: readonly AsyncResource[],
   work: (i: number) => Promise<R>,
+  gathered: readonly TGatherer[] = [],
 ): Promise<(R | typeof GO_ALONE)[]> {
   const results: (R | typeof GO_ALONE)[] = Array.from({ length: count }, () => GO_ALONE);
-  await withOutboxRowsTogether(tx, async () => {
+  await aroundAll(tx, [outboxRows, ...gathered], async () => {
     for (const i of order) results[i] = await scopes[i]!.runInAsyncScope(() => work(i));
   });
   return results;

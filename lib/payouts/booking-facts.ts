@@ -48,15 +48,8 @@ function factsOf(row: Record<string, unknown>): TBookingFacts {
  * they are as they were when it began, just as when they were read before the payout was locked.
  */
 export async function lockPayoutWithFacts(tx: Tx, bookingId: string): Promise<TBookingFacts & { payout: Payout | null }> {
-  const rows = await sqlRows<Record<string, unknown>[]>(
-    tx,
-    Prisma.sql`
-    SELECT ${prefixedColumnsOf(PAYOUT_FIELDS, "p", "payout")}, ${factsColumns(Prisma.sql`${bookingId}::uuid`)}
-    FROM "Payout" p WHERE p."bookingId" = ${bookingId}::uuid
-    FOR UPDATE OF p`,
-  );
-  const row = rows[0];
-  if (row) return { payout: rowPart<Payout>(row, PAYOUT_FIELDS, "payout"), ...factsOf(row) };
+  const read = (await lockPayoutsWithFactsOfMany(tx, [bookingId])).get(bookingId);
+  if (read) return read;
   const [facts] = await sqlRows<Record<string, unknown>[]>(tx, Prisma.sql`SELECT ${factsColumns(Prisma.sql`${bookingId}::uuid`)}`);
   if (!facts) throw new Error(`Reading the facts of booking ${bookingId} returned no row.`);
   return { payout: null, ...factsOf(facts) };

@@ -41,27 +41,31 @@ export async function lockDebts(
 }
 
 /**
- * The providers and currencies (`providerId`, NUL, `currency`) among `of` that have an open debt
- * with something left to recover, as committed now, in one statement that locks nothing: a claim
- * batch's members whose provider has none skip lockDebts (reserveDebtRecovery's `noTakeableDebt`).
- * A debt committed after this read is netted from the provider's next payout, as if it had been
- * committed a moment later. A claim makes a debt takeable again only by releasing a reservation
- * (a payout that held one, held or cancelled by its claim): the batch has those members' providers
- * read their debts themselves (claimTransfers).
+ * The providers and currencies (debtKeyOf) of a claim batch's payouts `of` whose debts a member's
+ * claim may take: those with an open debt with something left to recover, as committed now (one
+ * statement that locks nothing), and those of a payout holding a reservation, which its claim may
+ * release (held, cancelled) for a later member to take. A member whose key is not in the set skips
+ * lockDebts (reserveDebtRecovery's `noTakeableDebt`). A debt committed after this read is netted
+ * from the provider's next payout, as if it had been committed a moment later.
  */
-export async function providersWithTakeableDebts(tx: Tx, of: readonly Pick<Payout, "providerId" | "currency">[]): Promise<Set<string>> {
-  if (of.length === 0) return new Set();
+export async function providersWhoseDebtsMayBeTaken(
+  tx: Tx,
+  of: readonly Pick<Payout, "providerId" | "currency" | "status" | "debtRecoveredAmount">[],
+): Promise<Set<string>> {
+  const releasing = of.filter((p) => p.debtRecoveredAmount > 0).map(debtKeyOf);
+  const taking = of.filter((p) => p.status === "scheduled");
+  if (taking.length === 0) return new Set(releasing);
   const rows = await sqlRows<Pick<Payout, "providerId" | "currency">[]>(
     tx,
     Prisma.sql`
     SELECT DISTINCT d."providerId"::text AS "providerId", d.currency
-    FROM unnest(${of.map((p) => p.providerId)}::uuid[], ${of.map((p) => p.currency)}::text[]) AS x("providerId", currency)
+    FROM unnest(${taking.map((p) => p.providerId)}::uuid[], ${taking.map((p) => p.currency)}::text[]) AS x("providerId", currency)
     JOIN "ProviderDebt" d ON d."providerId" = x."providerId" AND d.currency = x.currency AND d.status = 'open' AND d.amount > d."recoveredAmount"`,
   );
-  return new Set(rows.map(debtKeyOf));
+  return new Set([...rows.map(debtKeyOf), ...releasing]);
 }
 
-/** The key of a payout's provider and currency in providersWithTakeableDebts' set. */
+/** The key of a payout's provider and currency in providersWhoseDebtsMayBeTaken's set. */
 export const debtKeyOf = (payout: Pick<Payout, "providerId" | "currency">): string => `${payout.providerId}\u0000${payout.currency}`;
 
 export type TRecoveryAudit = { actor: TActor; runId?: string | null; requestId?: string | null };

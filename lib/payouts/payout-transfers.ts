@@ -337,20 +337,15 @@ async function planRemaining(
 }
 
 /**
- * A claim batch's new legs, written together before it commits (withLegsTogether). What a member
+ * A claim batch's new legs, written together before it commits (claimTransfers). What a member
  * reads after planning does not depend on them: the transfer ids of its legs (the claim's platform
  * event, knownTransferIds), and a new leg has none; nothing reads another payout's legs.
  */
-const newLegs = gatheredRows<PayoutTransfer>(insertLegs);
-
-/** Runs a claim batch's `work` in `tx` with the legs its members plan written together before it commits. */
-export function withLegsTogether<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
-  return newLegs.around(tx, work);
-}
+export const newLegs = gatheredRows<PayoutTransfer>(insertLegs);
 
 /**
  * The plan's legs, as written (ids and times made here): in one statement, or gathered for a claim
- * batch's (withLegsTogether). The payout is locked: nothing else writes its plan meanwhile.
+ * batch's (newLegs). The payout is locked: nothing else writes its plan meanwhile.
  */
 async function createLegs(tx: Tx, payout: Payout, firstLeg: number, legs: readonly TPlannedLeg[]): Promise<PayoutTransfer[]> {
   if (legs.length === 0) return [];

@@ -35,7 +35,7 @@ export async function reserveDebtRecovery(
   tx: Tx,
   payout: Payout,
   audit: { actor: TActor; runId?: string | null; requestId?: string | null },
-  /** The caller read that the provider has no takeable debt in this currency (providersWithTakeableDebts): none is locked. */
+  /** The caller read that the provider has no takeable debt in this currency (providersWhoseDebtsMayBeTaken): none is locked. */
   { noTakeableDebt = false }: { noTakeableDebt?: boolean } = {},
 ): Promise<TRecoveryOutcome> {
   if (payout.status !== "scheduled" || payout.debtRecoveredAmount > 0 || payout.amount <= 0) return { kind: "none", payout };

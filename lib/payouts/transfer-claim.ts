@@ -14,7 +14,7 @@ import { GO_ALONE } from "@/lib/together";
 
 import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
 import { changePayout } from "./change-payout";
-import { debtKeyOf, providersWithTakeableDebts } from "./debt-recovery-rows";
+import { debtKeyOf, providersWhoseDebtsMayBeTaken } from "./debt-recovery-rows";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
 import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
 import { eligibilityFacts } from "./payout-facts";
@@ -25,8 +25,8 @@ import {
   readLegsWithPlanFactsOfMany,
   transferGroupFor,
   type TLegsWithPlanFacts,
+  newLegs,
   type TPlanOutcome,
-  withLegsTogether,
 } from "./payout-transfers";
 import { reserveDebtRecovery } from "./recover-debts";
 import { FINAL_STATUSES } from "./state-machine";
@@ -68,28 +68,26 @@ export async function claimTransfers(
       const order = inProviderOrder(payoutIds.map((id) => locked.get(id)?.payout));
       // What each member's claim reads first, read for all in two statements (each member writes
       // nothing another member's reads see: one payout and booking each; debts taken, or made
-      // takeable again only by a member that holds a reservation and releases it).
+      // takeable again only by a member that holds a reservation: providersWhoseDebtsMayBeTaken).
       const claimable = [...locked.values()].filter((l) => l.payout.status === "scheduled" || l.payout.status === "processing");
       const plans = await readLegsWithPlanFactsOfMany(tx, claimable);
-      // A member holding a reservation may release it (held, cancelled): a later member of its
-      // provider may then take that debt, so it reads the debts itself, as alone.
-      const mayRelease = new Set([...locked.values()].filter((l) => l.payout.debtRecoveredAmount > 0).map((l) => debtKeyOf(l.payout)));
-      const withDebts = await providersWithTakeableDebts(
+      const withDebts = await providersWhoseDebtsMayBeTaken(
         tx,
-        claimable.filter((l) => l.payout.status === "scheduled").map((l) => l.payout),
+        [...locked.values()].map((l) => l.payout),
       );
-      return startedAttempts.around(tx, () =>
-        withLegsTogether(tx, () =>
-          workEachMember(tx, members.length, order, scopes, (i) => {
-            const member = locked.get(payoutIds[i]!)!;
-            const plan = plans.get(member.payout.id);
-            return claimLocked(tx, resolveContext(members[i]!.context), member, {
-              plan,
-              noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)) && !mayRelease.has(debtKeyOf(member.payout)),
-              lastAttemptNumber: plan?.lastAttemptNumber,
-            });
-          }),
-        ),
+      return workEachMember(
+        tx,
+        members.length,
+        order,
+        scopes,
+        (i) => {
+          const member = locked.get(payoutIds[i]!)!;
+          return claimLocked(tx, resolveContext(members[i]!.context), member, {
+            plan: plans.get(member.payout.id),
+            noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)),
+          });
+        },
+        [newLegs, startedAttempts],
       );
     },
     TX_OPTIONS,
@@ -98,14 +96,14 @@ export async function claimTransfers(
 
 /**
  * The claim of a payout whose booking and payout this transaction has locked (claimTransfer).
- * `read`: what a batch read for it once it was locked (its plan's reads; whether its provider has a
- * takeable debt; its last attempt's number), used instead of reading them again.
+ * `read`: what a batch read for it once it was locked (its plan's reads with its last attempt's
+ * number; whether its provider has no debt its claim could take), used instead of reading them again.
  */
 async function claimLocked(
   tx: Tx,
   ctx: TResolvedContext,
   { booking, payout, openDisputes }: TLockedPayout,
-  read: { plan?: TLegsWithPlanFacts; noTakeableDebt?: boolean; lastAttemptNumber?: number } = {},
+  read: { plan?: TLegsWithPlanFacts & { lastAttemptNumber: number }; noTakeableDebt?: boolean } = {},
 ): Promise<TClaimResult> {
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
@@ -204,7 +202,7 @@ async function claimLocked(
     idempotencyKey: legKey(leg),
   }));
   const first = legs[0];
-  const { id: attemptId, attemptNumber } = await recordAttempt(tx, read.lastAttemptNumber, {
+  const { id: attemptId, attemptNumber } = await recordAttempt(tx, read.plan?.lastAttemptNumber, {
     payoutId: claimed.id,
     amount: first?.amount ?? claimed.amount,
     currency: first?.currency ?? claimed.currency,
@@ -238,7 +236,7 @@ type TAttemptStart = Pick<TransferAttempt, "payoutId" | "amount" | "currency" | 
 type TAttemptRow = TAttemptStart & { id: string; attemptNumber: number; startedAt: Date };
 
 /**
- * A claim batch's started attempts, written together before it commits (startedAttempts.around): a
+ * A claim batch's started attempts, written together before it commits (claimTransfers): a
  * member records its attempt last, and nothing in the batch reads another payout's attempts.
  */
 const startedAttempts = gatheredRows<TAttemptRow>(async (tx, rows) => {

@@ -213,19 +213,19 @@ export async function readClaimFacts(db: PrismaClient, legs: readonly TLegRef[])
   const rows = await sqlRows<(TClaimFacts & { i: number })[]>(
     db,
     Prisma.sql`
-        SELECT x.i, p."status"::text AS "status",
-               p."processingStartedAt" AS "processingStartedAt",
-               a."id"::text AS "latestId",
-               a."attemptNumber" AS "latestNumber",
-               t."status"::text AS "legStatus",
-               t."stripeTransferId" AS "legTransferId",
-               (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d."status" = 'open') AS "openDisputes"
-        FROM unnest(${legs.map((l) => l.payoutId)}::uuid[], ${legs.map((l) => l.legId)}::uuid[]) WITH ORDINALITY AS x("payoutId", "legId", i)
-        JOIN "Payout" p ON p."id" = x."payoutId"
-        LEFT JOIN LATERAL (
-          SELECT "id", "attemptNumber" FROM "TransferAttempt" WHERE "payoutId" = p."id" ORDER BY "attemptNumber" DESC LIMIT 1
-        ) a ON true
-        LEFT JOIN "PayoutTransfer" t ON t."id" = x."legId" AND t."payoutId" = p."id"`,
+    SELECT x.i, p."status"::text AS "status",
+           p."processingStartedAt" AS "processingStartedAt",
+           a."id"::text AS "latestId",
+           a."attemptNumber" AS "latestNumber",
+           t."status"::text AS "legStatus",
+           t."stripeTransferId" AS "legTransferId",
+           (SELECT count(*)::int FROM "Dispute" d WHERE d."bookingId" = p."bookingId" AND d."status" = 'open') AS "openDisputes"
+    FROM unnest(${legs.map((l) => l.payoutId)}::uuid[], ${legs.map((l) => l.legId)}::uuid[]) WITH ORDINALITY AS x("payoutId", "legId", i)
+    JOIN "Payout" p ON p."id" = x."payoutId"
+    LEFT JOIN LATERAL (
+      SELECT "id", "attemptNumber" FROM "TransferAttempt" WHERE "payoutId" = p."id" ORDER BY "attemptNumber" DESC LIMIT 1
+    ) a ON true
+    LEFT JOIN "PayoutTransfer" t ON t."id" = x."legId" AND t."payoutId" = p."id"`,
   );
   const byIndex = new Map(rows.map(({ i, ...row }) => [Number(i), row]));
   return legs.map((_, index) => byIndex.get(index + 1));
@@ -242,8 +242,7 @@ type TClaimHeld = { kind: "held"; disputeOpen: boolean } | { kind: "made" } | { 
  * moment: claimFactsReaderOf): the send follows its slot closely (lib/stripe/write-gate.ts, LATE_START_MS).
  */
 async function claimHeld(ctx: TResolvedContext, claim: TClaim, leg: TClaimedLeg): Promise<TClaimHeld> {
-  const ref = { payoutId: claim.payoutId, legId: leg.legId };
-  const row = await readClaimFactsTogether(ctx.db, ref);
+  const row = await readClaimFactsTogether(ctx.db, { payoutId: claim.payoutId, legId: leg.legId });
   if (row?.status !== "processing" || row.latestId !== claim.attemptId) {
     const since =
       row?.latestId && row.latestId !== claim.attemptId ? `attempt ${row.latestNumber} claimed it since` : `it is ${row?.status ?? "gone"}`;

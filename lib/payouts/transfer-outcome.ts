@@ -138,14 +138,19 @@ export async function recordTransferOutcomes(
         tx,
         order.map((i) => outcomeFactsInput(members[i]!.claim, members[i]!.outcome, locked.get(payoutIds[i]!)!.booking.id)),
       );
-      return succeededAttempts.around(tx, () =>
-        workEachMember(tx, members.length, order, scopes, (i) => {
+      return workEachMember(
+        tx,
+        members.length,
+        order,
+        scopes,
+        (i) => {
           const { context, claim, outcome } = members[i]!;
           const { booking, payout } = locked.get(claim.payoutId)!;
           const facts = factsOf.get(claim.payoutId);
           if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
           return recordAndSettleTips(tx, resolveContext(context), claim, outcome, booking, payout, undefined, facts);
-        }),
+        },
+        [succeededAttempts],
       );
     },
     TX_OPTIONS,
@@ -517,7 +522,7 @@ const succeededAttempts = gatheredRows<TSucceededAttempt>(async (tx, rows) => {
 /** finishAttempt as succeeded with the first transfer made, gathered in a record batch (succeededAttempts). */
 async function finishSucceededAttempt(tx: Tx, attempt: TransferAttempt, now: Date, stripeTransferId: string | null): Promise<void> {
   const gathered = succeededAttempts.of(tx);
-  if (attempt.status !== "started" || !gathered || gathered.some((row) => row.id === attempt.id)) {
+  if (attempt.status !== "started" || !gathered) {
     await finishAttempt(tx, attempt, now, { status: "succeeded", stripeTransferId, retryable: null });
     return;
   }

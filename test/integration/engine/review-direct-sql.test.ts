@@ -1,6 +1,6 @@
 // Adversarial review of lib/direct-sql.ts (raw statements sent to pg on the connection of Prisma's
 // interactive transaction) and of the claim batch's prefetched reads (claimTransfers:
-// readLegsWithPlanFactsOfMany, providersWithTakeableDebts → claimLocked's `noTakeableDebt` and `plan`).
+// readLegsWithPlanFactsOfMany, providersWhoseDebtsMayBeTaken → claimLocked's `noTakeableDebt` and `plan`).
 // The single-payout claimTransfer, done one by one, is the oracle of the batch; `$queryRaw` and
 // Prisma's own transaction handling are the oracle of the direct path.
 import { AsyncResource } from "node:async_hooks";
