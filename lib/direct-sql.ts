@@ -15,6 +15,17 @@
 // statement sent late fails as it would through Prisma instead of running on a pooled connection
 // that another transaction may have taken.
 //
+// Statements that find their rows by key (`{ genericPlan: true }`) are planned once per connection,
+// not for each call's values. PostgreSQL plans a prepared statement for its values until a plan
+// without them looks no dearer, and it never does for a list parameter (`= ANY($1)`, `unnest($1)`:
+// estimated at 10 elements, so 5 times the cost of a call with 2), though the plan is the same
+// index lookups: measured in the pipeline benchmark, PostgreSQL spent about an eighth of its time
+// planning such statements again on every call (docs/benchmarks.md, "Plans of key lookups").
+// Outside a transaction such a statement is sent on a few connections of its own that plan with
+// `plan_cache_mode = force_generic_plan`; everything else (the dashboard's searches and ranges
+// among it) keeps PostgreSQL's own choice. Inside a transaction it is sent on the transaction's
+// connection, as any statement.
+//
 // What comes back matches `$queryRaw`'s types: bigint for int8, Prisma's Decimal for numeric, Date
 // for timestamps and dates (a timestamp without a zone read as UTC), parsed JSON; a failed
 // statement throws PrismaClientKnownRequestError P2010 ("Raw query failed"), as `$queryRaw` does.
@@ -32,7 +43,17 @@ type TAdapterOptions = ConstructorParameters<typeof PrismaPg>[1];
 /** A transaction's connection, usable until Prisma commits or rolls it back. */
 type TTxConnection = { client: pg.PoolClient; open: boolean; namer: TStatementNamer | undefined };
 type TSlot = { claimed: boolean; connection?: TTxConnection };
-type TDirect = { pool: pg.Pool; namer: TStatementNamer | undefined };
+type TDirect = {
+  pool: pg.Pool;
+  namer: TStatementNamer | undefined;
+  /** The connections of statements found by key, outside transactions (undefined: statements are not prepared). */
+  keyPool: (() => pg.Pool) | undefined;
+  /** The key pool if it was made. */
+  keyPoolMade: () => pg.Pool | undefined;
+};
+
+/** Connections for statements found by key outside transactions, beside the client's own pool. */
+const KEY_POOL_MAX = 4;
 
 const opening = new AsyncLocalStorage<TSlot>();
 const byTransaction = new WeakMap<object, TTxConnection>();
@@ -49,10 +70,31 @@ export function directAdapter(
   namer: TStatementNamer | undefined,
 ): { adapter: PrismaPg; direct: TDirect } {
   const pool = new pg.Pool({ connectionString, max });
+  // Prisma's adapter listens for an idle connection's error once it connects; a direct statement
+  // may come first (unhandled, the error of a connection the server ended would end the process).
+  pool.on("error", () => undefined);
   const options: TAdapterOptions = { disposeExternalPool: true };
   // pg sends a statement unnamed when the generator gives no name (the type asks for a string).
   if (namer) options.statementNameGenerator = namer as (query: { sql: string }) => string;
-  return { adapter: new HandingAdapter(pool, options, namer), direct: { pool, namer } };
+  // Without names nothing is prepared, and a generic plan would only lose what the values tell.
+  let keyed: pg.Pool | undefined;
+  const keyPool = namer ? () => (keyed ??= genericPlanPool(connectionString, KEY_POOL_MAX)) : undefined;
+  const adapter = new HandingAdapter(pool, options, namer, () => keyed?.end());
+  return { adapter, direct: { pool, namer, keyPool, keyPoolMade: () => keyed } };
+}
+
+/** A pool whose connections plan prepared statements once, whatever the values (see the top of this file). */
+function genericPlanPool(connectionString: string, max: number): pg.Pool {
+  // Its idle connections never keep the process alive (it is ended with the client's adapter, when
+  // Prisma connected at all).
+  const pool = new pg.Pool({ connectionString, max, allowExitOnIdle: true });
+  // Sent before anything else on the connection (a client's statements go in the order asked);
+  // if it fails, the connection's next statement fails too and reports why.
+  pool.on("connect", (client) => void client.query("SET plan_cache_mode = force_generic_plan").catch(() => undefined));
+  // An idle connection that breaks (the server restarted or ended it) leaves the pool, and the next
+  // statement opens another.
+  pool.on("error", () => undefined);
+  return pool;
 }
 
 /** Ties a Prisma client made on directAdapter to its pool, for direct statements outside transactions. */
@@ -65,12 +107,18 @@ class HandingAdapter extends PrismaPg {
     pool: pg.Pool,
     options: TAdapterOptions,
     private readonly namer: TStatementNamer | undefined,
+    private readonly disposeAlso: () => Promise<void> | undefined,
   ) {
     super(pool, options);
   }
 
   override async connect(): ReturnType<PrismaPg["connect"]> {
     const adapter = await super.connect();
+    const dispose = adapter.dispose.bind(adapter);
+    adapter.dispose = async () => {
+      await this.disposeAlso();
+      return dispose();
+    };
     const start = adapter.startTransaction.bind(adapter);
     adapter.startTransaction = async (isolationLevel) => {
       const slot = opening.getStore();
@@ -126,16 +174,31 @@ export function transaction<T>(
   );
 }
 
+/**
+ * How a statement is sent. `genericPlan`: every row it touches is found by key (a primary key, a
+ * unique or foreign key, a list of them), so that one plan, made without its values, serves every
+ * call: outside a transaction it goes to connections that plan so (see the top of this file). Never
+ * for a statement whose best plan depends on its values (a pattern, a range, a status that few rows
+ * have).
+ */
+export type TSendOptions = { genericPlan?: boolean };
+
 /** `client.$queryRaw<T>(query)` (T: the rows' type, as there), sent directly when the client's connection is known. */
-export async function sqlRows<T = unknown[]>(client: PrismaClient | Tx, query: Prisma.Sql): Promise<T> {
-  const result = await send(client, query);
+export async function sqlRows<T = unknown[]>(client: PrismaClient | Tx, query: Prisma.Sql, options?: TSendOptions): Promise<T> {
+  const result = await send(client, query, options);
   return result ? (result.rows as T) : client.$queryRaw<T>(query);
 }
 
 /** `client.$executeRaw(query)` (the rows it changed), sent directly when the client's connection is known. */
-export async function sqlExecute(client: PrismaClient | Tx, query: Prisma.Sql): Promise<number> {
-  const result = await send(client, query);
+export async function sqlExecute(client: PrismaClient | Tx, query: Prisma.Sql, options?: TSendOptions): Promise<number> {
+  const result = await send(client, query, options);
   return result ? (result.rowCount ?? 0) : client.$executeRaw(query);
+}
+
+/** The pools of a client made on directAdapter, the key pool's if it was made (for diagnostics: scripts/bench-pipeline.ts). */
+export function directPools(client: PrismaClient): pg.Pool[] {
+  const direct = byClient.get(client);
+  return direct ? [direct.pool, direct.keyPoolMade()].filter((pool) => pool !== undefined) : [];
 }
 
 /** Whether sqlRows and sqlExecute send this client's statements directly (not through Prisma). */
@@ -144,7 +207,7 @@ export function sendsDirectly(client: PrismaClient | Tx): boolean {
 }
 
 /** The result, or undefined when this client's connection is not known (the caller asks Prisma). */
-async function send(client: PrismaClient | Tx, query: Prisma.Sql): Promise<pg.QueryResult | undefined> {
+async function send(client: PrismaClient | Tx, query: Prisma.Sql, options?: TSendOptions): Promise<pg.QueryResult | undefined> {
   const connection = byTransaction.get(client);
   const direct = connection ? undefined : byClient.get(client);
   if (!connection && !direct) return undefined;
@@ -161,7 +224,9 @@ async function send(client: PrismaClient | Tx, query: Prisma.Sql): Promise<pg.Qu
   const name = namer?.({ sql: text });
   if (name) config.name = name;
   try {
-    return connection ? await connection.client.query(config) : await direct!.pool.query(config);
+    if (connection) return await connection.client.query(config);
+    const pool = options?.genericPlan && direct!.keyPool ? direct!.keyPool() : direct!.pool;
+    return await pool.query(config);
   } catch (error) {
     throw rawQueryFailed(error);
   }

@@ -21,6 +21,8 @@
 //   --top N                    statements listed (default 25)
 //   --by-phase                 also every statement of each phase, in the order of their counts
 //   --keep-db                  keep the scratch database (payouts_pipe_…)
+//   --plans                    the prepared statements PostgreSQL planned for their values on most
+//                              calls (pg_prepared_statements of every connection, at the end)
 //   --port N                   the fake Stripe's port (default 3440)
 //
 // Run with `tsx --conditions=react-server` (the npm script does) so "server-only" modules load.
@@ -46,6 +48,7 @@ const OPTIONS = {
   top: { type: "string", default: "25" },
   "by-phase": { type: "boolean", default: false },
   "keep-db": { type: "boolean", default: false },
+  plans: { type: "boolean", default: false },
   port: { type: "string", default: "3440" },
   verbose: { type: "boolean", default: false },
 } as const;
@@ -708,6 +711,7 @@ async function main(): Promise<number> {
   } finally {
     Object.assign(console, quiet);
     counting = false;
+    if (values.plans) await printPlans(db);
     await db.$disconnect();
     await fake.stop();
     await receiver.stop();
@@ -715,6 +719,38 @@ async function main(): Promise<number> {
     else await dropDatabase(name);
   }
   return exitCode;
+}
+
+/**
+ * Per prepared statement, summed over every connection of the client's pools: how often PostgreSQL
+ * planned it for the call's values (a custom plan) and how often it ran the one plan made without
+ * them (a generic plan). The first 5 calls on a connection are always custom.
+ */
+async function printPlans(db: import("../generated/prisma/client").PrismaClient): Promise<void> {
+  const { directPools } = await import("../lib/direct-sql.ts");
+  const byText = new Map<string, { custom: number; generic: number }>();
+  for (const pool of directPools(db)) {
+    // Every connection at once (nothing else runs now), so that each is asked.
+    const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+    try {
+      for (const client of clients) {
+        const { rows } = await client.query<{ statement: string; custom: number; generic: number }>(
+          "SELECT statement, custom_plans::int AS custom, generic_plans::int AS generic FROM pg_prepared_statements",
+        );
+        for (const row of rows) {
+          const seen = byText.get(row.statement) ?? { custom: 0, generic: 0 };
+          byText.set(row.statement, { custom: seen.custom + row.custom, generic: seen.generic + row.generic });
+        }
+      }
+    } finally {
+      for (const client of clients) client.release();
+    }
+  }
+  const planned = [...byText].filter(([, c]) => c.custom > c.generic).sort((a, b) => b[1].custom - a[1].custom);
+  console.log(`\nprepared statements planned for their values on most calls: ${planned.length} of ${byText.size}`);
+  console.log(`  ${"custom".padStart(7)} ${"generic".padStart(7)}  statement`);
+  for (const [text, c] of planned)
+    console.log(`  ${String(c.custom).padStart(7)} ${String(c.generic).padStart(7)}  ${text.replace(/\s+/g, " ").trim().slice(0, 200)}`);
 }
 
 /** Phases in the pipeline's order. */

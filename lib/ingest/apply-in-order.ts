@@ -202,6 +202,7 @@ export async function acquireLanes(db: PrismaClient, keys: readonly string[], to
       "dirty" = lane."leasedUntil" >= now(),
       "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
     RETURNING lane."key", lane."token" = ${token}::uuid AS acquired`,
+    { genericPlan: true },
   );
   return new Set(rows.filter((r) => r.acquired).map((r) => r.key));
 }
@@ -213,6 +214,7 @@ export async function releaseLanes(db: PrismaClient, keys: readonly string[], to
     db,
     Prisma.sql`
     DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid AND NOT "dirty" RETURNING "key"`,
+    { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
 }
@@ -220,7 +222,9 @@ export async function releaseLanes(db: PrismaClient, keys: readonly string[], to
 /** Lets go of the lanes whatever their mark (after a failure; the caller tries again, which applies what marked them). */
 export async function abandonLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<void> {
   if (keys.length === 0) return;
-  await sqlExecute(db, Prisma.sql`DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid`);
+  await sqlExecute(db, Prisma.sql`DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid`, {
+    genericPlan: true,
+  });
 }
 
 /** renewLane for many lanes in one statement: the keys still held with `token`. */
@@ -232,6 +236,7 @@ export async function renewLanes(db: PrismaClient, keys: readonly string[], toke
     UPDATE "IngestLane" SET "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
     WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
     RETURNING "key"`,
+    { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
 }
@@ -245,6 +250,7 @@ export async function lookAgainAtLanes(db: PrismaClient, keys: readonly string[]
     UPDATE "IngestLane" SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
     WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
     RETURNING "key"`,
+    { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
 }

@@ -150,7 +150,8 @@ async function markWithEngineState(
   input: { reachable: boolean; error: string | null; now: Date },
 ): Promise<void> {
   if (!(await engineStateNeedsWrite(db, input.reachable, input.now))) {
-    await sqlExecute(db, mark);
+    // By the events' ids.
+    await sqlExecute(db, mark, { genericPlan: true });
     return;
   }
   await transaction(db, async (tx) => {

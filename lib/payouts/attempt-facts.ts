@@ -84,6 +84,7 @@ async function readAttemptFactsOfMany(db: PrismaClient, payoutIds: readonly stri
     JOIN "Booking" b ON b.id = p."bookingId"
     JOIN "Provider" pr ON pr.id = p."providerId"
     WHERE p.id = ANY(${payoutIds}::uuid[])`,
+    { genericPlan: true },
   );
   return new Map(
     rows.map((row) => [

@@ -226,6 +226,7 @@ export async function readClaimFacts(db: PrismaClient, legs: readonly TLegRef[])
       SELECT "id", "attemptNumber" FROM "TransferAttempt" WHERE "payoutId" = p."id" ORDER BY "attemptNumber" DESC LIMIT 1
     ) a ON true
     LEFT JOIN "PayoutTransfer" t ON t."id" = x."legId" AND t."payoutId" = p."id"`,
+    { genericPlan: true },
   );
   const byIndex = new Map(rows.map(({ i, ...row }) => [Number(i), row]));
   return legs.map((_, index) => byIndex.get(index + 1));

@@ -1,11 +1,12 @@
 // Statements sent to pg directly (lib/direct-sql.ts) against the same statements through Prisma's
 // `$queryRaw`, which is the oracle: the same rows with the same JavaScript types, the same errors,
 // on the same connection inside a transaction, and nothing sent once the transaction has ended.
-import { describe, expect, it } from "vitest";
+import type pg from "pg";
+import { beforeAll, describe, expect, it } from "vitest";
 
 import { Prisma } from "@/generated/prisma/client";
-import { db } from "@/lib/db";
-import { sendsDirectly, sqlExecute, sqlRows, transaction } from "@/lib/direct-sql";
+import { createPrismaClient, db } from "@/lib/db";
+import { directPools, sendsDirectly, sqlExecute, sqlRows, transaction } from "@/lib/direct-sql";
 
 const EVERY_TYPE = (at: Date) => Prisma.sql`
   SELECT 1::int AS int4, 2::smallint AS int2, 9007199254740993::bigint AS int8, 12.345::numeric(10, 3) AS numeric,
@@ -160,5 +161,134 @@ describe("transaction: direct statements inside Prisma's transaction", () => {
       const [viaPrisma] = await tx.$queryRaw<{ pid: number; xid: bigint }[]>(backend);
       expect(direct).toEqual(viaPrisma);
     });
+  });
+});
+
+describe("genericPlan: statements found by key, planned once", () => {
+  const mode = Prisma.sql`SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS pid`;
+  // A list parameter on a table with rows and a primary key: without the list, PostgreSQL estimates
+  // it at 10 elements, so a plan made without it looks 5 times dearer than one made for a list of 2,
+  // and on its own PostgreSQL plans the statement for each call's list however often it runs.
+  const byList = (ids: string[]) => Prisma.sql`SELECT count(*)::int AS n FROM direct_sql_keyed WHERE id = ANY(${ids}::uuid[])`;
+  const someIds = () => [crypto.randomUUID(), crypto.randomUUID()];
+  const plansOf = async (client: { query: pg.Pool["query"] }, text: string) => {
+    const { rows } = await client.query<{ custom: number; generic: number }>(
+      "SELECT custom_plans::int AS custom, generic_plans::int AS generic FROM pg_prepared_statements WHERE statement = $1",
+      [text],
+    );
+    return rows[0] ?? { custom: 0, generic: 0 };
+  };
+
+  beforeAll(async () => {
+    await db.$executeRaw`CREATE TABLE IF NOT EXISTS direct_sql_keyed (id uuid PRIMARY KEY)`;
+    await db.$executeRaw`INSERT INTO direct_sql_keyed SELECT gen_random_uuid() FROM generate_series(1, 2000) ON CONFLICT DO NOTHING`;
+    await db.$executeRaw`ANALYZE direct_sql_keyed`;
+  });
+
+  it("outside a transaction: on connections that plan it once, apart from the client's own", async () => {
+    const [keyed] = await sqlRows<{ mode: string; pid: number }[]>(db, mode, { genericPlan: true });
+    const [plain] = await sqlRows<{ mode: string; pid: number }[]>(db, mode);
+    expect(keyed!.mode).toBe("force_generic_plan");
+    expect(plain!.mode).toBe("auto");
+    expect(keyed!.pid).not.toBe(plain!.pid);
+    expect((await db.$queryRaw<{ mode: string }[]>(mode))[0]!.mode).toBe("auto");
+  });
+
+  it("a list lookup run many times: one generic plan, never planned for its values", async () => {
+    for (let n = 0; n < 8; n++) expect(await sqlRows(db, byList(someIds()), { genericPlan: true })).toEqual([{ n: 0 }]);
+    const keyPool = directPools(db)[1]!;
+    // Every connection of the key pool at once, so that each is asked.
+    const clients = await Promise.all(Array.from({ length: keyPool.totalCount }, () => keyPool.connect()));
+    try {
+      const plans = { custom: 0, generic: 0 };
+      for (const client of clients) {
+        const row = await plansOf(client, byList([]).text);
+        plans.custom += row.custom;
+        plans.generic += row.generic;
+      }
+      // Named the second time it was seen (lib/statement-names.ts), then generic on every run.
+      expect(plans).toEqual({ custom: 0, generic: 7 });
+    } finally {
+      for (const client of clients) client.release();
+    }
+  });
+
+  it("the same statement without it, on the client's own connection: planned for its values on every run", async () => {
+    await transaction(db, async (tx) => {
+      for (let n = 0; n < 12; n++) await sqlRows(tx, byList(someIds()));
+      const [row] = await tx.$queryRaw<{ custom: number; generic: number }[]>`
+        SELECT custom_plans::int AS custom, generic_plans::int AS generic FROM pg_prepared_statements WHERE statement = ${byList([]).text}`;
+      // Named the second time its text was seen, here or before (the namer is the client's).
+      expect(row!.generic).toBe(0);
+      expect(row!.custom).toBeGreaterThanOrEqual(11);
+    });
+  });
+
+  it("inside a transaction: on the transaction's connection, seeing its writes", async () => {
+    const id = crypto.randomUUID();
+    await transaction(db, async (tx) => {
+      await sqlExecute(tx, Prisma.sql`INSERT INTO direct_sql_keyed VALUES (${id}::uuid)`);
+      const [inside] = await sqlRows<{ pid: number }[]>(tx, mode, { genericPlan: true });
+      const [viaPrisma] = await tx.$queryRaw<{ pid: number }[]>(mode);
+      expect(inside!.pid).toBe(viaPrisma!.pid);
+      expect(await sqlRows(tx, byList([id]), { genericPlan: true })).toEqual([{ n: 1 }]);
+      throw new Error("roll back");
+    }).catch((error: unknown) => expect((error as Error).message).toBe("roll back"));
+    expect(await sqlRows(db, byList([id]), { genericPlan: true })).toEqual([{ n: 0 }]);
+  });
+
+  it("a failing statement fails as any other (P2010)", async () => {
+    const bad = Prisma.sql`SELECT 1 / ${0}::int AS x`;
+    await expect(sqlRows(db, bad, { genericPlan: true })).rejects.toMatchObject({
+      code: "P2010",
+      message: "Raw query failed. Code: `22012`. Message: `division by zero`",
+    });
+  });
+
+  it("a key connection the server ends while idle is replaced, and nothing throws elsewhere", async () => {
+    const client = createPrismaClient(process.env.DATABASE_URL!);
+    try {
+      const [first] = await sqlRows<{ pid: number }[]>(client, mode, { genericPlan: true });
+      await db.$queryRaw`SELECT pg_terminate_backend(${first!.pid}::int)`;
+      // The pool hears of it as an idle client's error, and drops the connection.
+      await expect.poll(() => directPools(client)[1]!.totalCount).toBe(0);
+      const [second] = await sqlRows<{ pid: number; mode: string }[]>(client, mode, { genericPlan: true });
+      expect(second).toEqual({ pid: expect.not.stringMatching(String(first!.pid)) as unknown, mode: "force_generic_plan" });
+    } finally {
+      await client.$disconnect();
+    }
+  });
+
+  it("the client's own pool used directly before Prisma connects: a connection the server ends is dropped too", async () => {
+    const client = createPrismaClient(process.env.DATABASE_URL!);
+    try {
+      const [first] = await sqlRows<{ pid: number }[]>(client, mode);
+      await db.$queryRaw`SELECT pg_terminate_backend(${first!.pid}::int)`;
+      await expect.poll(() => directPools(client)[0]!.totalCount).toBe(0);
+      expect(await sqlRows(client, Prisma.sql`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
+    } finally {
+      await client.$disconnect();
+    }
+  });
+
+  it("without prepared statements (a transaction-mode pooler): on the client's own connections, as planned there", async () => {
+    const unprepared = createPrismaClient(process.env.DATABASE_URL!, { preparedStatements: false });
+    try {
+      const [row] = await sqlRows<{ mode: string }[]>(unprepared, mode, { genericPlan: true });
+      expect(row!.mode).toBe("auto");
+      expect(directPools(unprepared)).toHaveLength(1);
+    } finally {
+      await unprepared.$disconnect();
+    }
+  });
+
+  it("$disconnect ends the key connections with the client's own", async () => {
+    const client = createPrismaClient(process.env.DATABASE_URL!);
+    await client.$queryRaw`SELECT 1`;
+    await sqlRows(client, mode, { genericPlan: true });
+    const pools = directPools(client);
+    expect(pools.map((pool) => pool.totalCount)).toEqual([1, 1]);
+    await client.$disconnect();
+    expect(pools.map((pool) => pool.ended)).toEqual([true, true]);
   });
 });
