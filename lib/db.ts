@@ -12,7 +12,8 @@ export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
  * A client with its own pool of 10 connections, which the engine's hot statements can also use
  * directly (lib/direct-sql.ts). Statements that repeat are prepared once per
  * connection (lib/statement-names.ts) unless `preparedStatements` is false; by default that
- * follows DATABASE_PREPARED_STATEMENTS and a `pgbouncer=true` in the connection string.
+ * follows DATABASE_PREPARED_STATEMENTS and a `pgbouncer=true` in the connection string. Lookups
+ * by key outside a transaction have up to `genericPlanConnections` more (DATABASE_GENERIC_PLAN_CONNECTIONS).
  *
  * Errors in Prisma's minimal format in every environment, as production's default: any other
  * format makes the client capture a stack trace on every call, for a code frame only an error
@@ -20,10 +21,13 @@ export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
  */
 export function createPrismaClient(
   connectionString: string,
-  { preparedStatements = getEnv().DATABASE_PREPARED_STATEMENTS }: { preparedStatements?: boolean } = {},
+  {
+    preparedStatements = getEnv().DATABASE_PREPARED_STATEMENTS,
+    genericPlanConnections = getEnv().DATABASE_GENERIC_PLAN_CONNECTIONS,
+  }: { preparedStatements?: boolean; genericPlanConnections?: number } = {},
 ): PrismaClient {
   const namer = preparesStatements(connectionString, preparedStatements) ? statementNamer() : undefined;
-  const { adapter, direct } = directAdapter(connectionString, 10, namer);
+  const { adapter, direct } = directAdapter(connectionString, { max: 10, namer, genericPlanConnections });
   const client = new PrismaClient({ adapter, errorFormat: "minimal" });
   registerDirect(client, direct);
   return client;

@@ -19,12 +19,14 @@
 // not for each call's values. PostgreSQL plans a prepared statement for its values until a plan
 // without them looks no dearer, and it never does for a list parameter (`= ANY($1)`, `unnest($1)`:
 // estimated at 10 elements, so 5 times the cost of a call with 2), though the plan is the same
-// index lookups: measured in the pipeline benchmark, PostgreSQL spent about an eighth of its time
-// planning such statements again on every call (docs/benchmarks.md, "Plans of key lookups").
+// index lookups: measured in the pipeline benchmark, PostgreSQL's CPU per payout fell by a tenth
+// once such statements were not planned again on every call (docs/benchmarks.md, "Lookups by key
+// planned once").
 // Outside a transaction such a statement is sent on a few connections of its own that plan with
-// `plan_cache_mode = force_generic_plan`; everything else (the dashboard's searches and ranges
-// among it) keeps PostgreSQL's own choice. Inside a transaction it is sent on the transaction's
-// connection, as any statement.
+// `plan_cache_mode = force_generic_plan` (DATABASE_GENERIC_PLAN_CONNECTIONS, 0 behind a
+// transaction-mode pooler, which would pass that session setting on to other clients);
+// everything else (the dashboard's searches and ranges among it) keeps PostgreSQL's own choice.
+// Inside a transaction it is sent on the transaction's connection, as any statement.
 //
 // What comes back matches `$queryRaw`'s types: bigint for int8, Prisma's Decimal for numeric, Date
 // for timestamps and dates (a timestamp without a zone read as UTC), parsed JSON; a failed
@@ -52,9 +54,6 @@ type TDirect = {
   keyPoolMade: () => pg.Pool | undefined;
 };
 
-/** Connections for statements found by key outside transactions, beside the client's own pool. */
-const KEY_POOL_MAX = 4;
-
 const opening = new AsyncLocalStorage<TSlot>();
 const byTransaction = new WeakMap<object, TTxConnection>();
 const byClient = new WeakMap<object, TDirect>();
@@ -62,12 +61,12 @@ const byClient = new WeakMap<object, TDirect>();
 /**
  * PrismaPg on a pool of our own (`max` connections), whose transactions' connections
  * `transaction()` can hand to direct statements. `namer` is the adapter's statement namer, shared:
- * one text has one name on a connection whichever path sends it.
+ * one text has one name on a connection whichever path sends it. Up to `genericPlanConnections`
+ * more for lookups by key outside transactions (none when statements are not prepared).
  */
 export function directAdapter(
   connectionString: string,
-  max: number,
-  namer: TStatementNamer | undefined,
+  { max, namer, genericPlanConnections }: { max: number; namer: TStatementNamer | undefined; genericPlanConnections: number },
 ): { adapter: PrismaPg; direct: TDirect } {
   const pool = new pg.Pool({ connectionString, max });
   // Prisma's adapter listens for an idle connection's error once it connects; a direct statement
@@ -78,7 +77,8 @@ export function directAdapter(
   if (namer) options.statementNameGenerator = namer as (query: { sql: string }) => string;
   // Without names nothing is prepared, and a generic plan would only lose what the values tell.
   let keyed: pg.Pool | undefined;
-  const keyPool = namer ? () => (keyed ??= genericPlanPool(connectionString, KEY_POOL_MAX)) : undefined;
+  const keyPool =
+    namer && genericPlanConnections > 0 ? () => (keyed ??= genericPlanPool(connectionString, genericPlanConnections)) : undefined;
   const adapter = new HandingAdapter(pool, options, namer, () => keyed?.end());
   return { adapter, direct: { pool, namer, keyPool, keyPoolMade: () => keyed } };
 }

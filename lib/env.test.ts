@@ -27,6 +27,14 @@ describe("parseEnv", () => {
     expect(env.TIP_WINDOW_HOURS).toBe(24);
     expect(env.FOUR_EYES_THRESHOLD).toBe(100_000);
     expect(env.DATABASE_PREPARED_STATEMENTS).toBe(true);
+    expect(env.DATABASE_GENERIC_PLAN_CONNECTIONS).toBe(4);
+  });
+
+  it("takes the connections for lookups by key, 0 for none, and says what is wrong with a bad count", () => {
+    expect(parseEnv({ DATABASE_GENERIC_PLAN_CONNECTIONS: "0" }).DATABASE_GENERIC_PLAN_CONNECTIONS).toBe(0);
+    expect(parseEnv({ DATABASE_GENERIC_PLAN_CONNECTIONS: "8" }).DATABASE_GENERIC_PLAN_CONNECTIONS).toBe(8);
+    for (const bad of ["-1", "2.5", "many", "21"])
+      expect(() => parseEnv({ DATABASE_GENERIC_PLAN_CONNECTIONS: bad })).toThrow(/DATABASE_GENERIC_PLAN_CONNECTIONS/);
   });
 
   it("turns prepared statements off when told to", () => {

@@ -96,6 +96,13 @@ const ZEnv = z.object({
    * DATABASE_URL turns it off too.
    */
   DATABASE_PREPARED_STATEMENTS: boolish.default(true),
+  /**
+   * Connections per server, beside Prisma's 10, on which the engine's lookups by key outside a
+   * transaction are planned once (lib/direct-sql.ts: a session setting, plan_cache_mode). 0 behind
+   * a transaction-mode pooler (PgBouncer, Neon's and Supabase's pooled strings): it would pass a
+   * connection's session setting on to other clients' sessions. Unused when statements are not prepared.
+   */
+  DATABASE_GENERIC_PLAN_CONNECTIONS: z.coerce.number().int().min(0).max(20).default(4),
   NEXTAUTH_SECRET: z.string().min(16, "must be at least 16 characters"),
   NEXTAUTH_URL: z.url().optional(),
   /** Comma-separated; several values allow rotating the booking platform's signing secret. */

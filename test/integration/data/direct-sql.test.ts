@@ -282,6 +282,29 @@ describe("genericPlan: statements found by key, planned once", () => {
     }
   });
 
+  it("none when configured so (DATABASE_GENERIC_PLAN_CONNECTIONS=0, behind a transaction-mode pooler)", async () => {
+    const client = createPrismaClient(process.env.DATABASE_URL!, { genericPlanConnections: 0 });
+    try {
+      const [row] = await sqlRows<{ mode: string }[]>(client, mode, { genericPlan: true });
+      expect(row!.mode).toBe("auto");
+      expect(directPools(client)).toHaveLength(1);
+    } finally {
+      await client.$disconnect();
+    }
+  });
+
+  it("as many as configured, and no more", async () => {
+    const client = createPrismaClient(process.env.DATABASE_URL!, { genericPlanConnections: 2 });
+    try {
+      const slow = Prisma.sql`SELECT pg_sleep(0.05), current_setting('plan_cache_mode') AS mode`;
+      const rows = await Promise.all(Array.from({ length: 5 }, () => sqlRows<{ mode: string }[]>(client, slow, { genericPlan: true })));
+      expect(rows.map((r) => r[0]!.mode)).toEqual(Array(5).fill("force_generic_plan"));
+      expect(directPools(client)[1]!.totalCount).toBe(2);
+    } finally {
+      await client.$disconnect();
+    }
+  });
+
   it("$disconnect ends the key connections with the client's own", async () => {
     const client = createPrismaClient(process.env.DATABASE_URL!);
     await client.$queryRaw`SELECT 1`;
