@@ -87,10 +87,16 @@ export function directAdapter(
 function genericPlanPool(connectionString: string, max: number): pg.Pool {
   // Its idle connections never keep the process alive (it is ended with the client's adapter, when
   // Prisma connected at all).
-  const pool = new pg.Pool({ connectionString, max, allowExitOnIdle: true });
-  // Sent before anything else on the connection (a client's statements go in the order asked);
-  // if it fails, the connection's next statement fails too and reports why.
-  pool.on("connect", (client) => void client.query("SET plan_cache_mode = force_generic_plan").catch(() => undefined));
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    allowExitOnIdle: true,
+    // Awaited before the pool hands the connection out; if it fails, the connection is closed and
+    // the statement that asked for it fails with its error.
+    onConnect: async (client) => {
+      await client.query("SET plan_cache_mode = force_generic_plan");
+    },
+  });
   // An idle connection that breaks (the server restarted or ended it) leaves the pool, and the next
   // statement opens another.
   pool.on("error", () => undefined);
