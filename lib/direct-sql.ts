@@ -79,7 +79,7 @@ export function directAdapter(
   let keyed: pg.Pool | undefined;
   const keyPool =
     namer && genericPlanConnections > 0 ? () => (keyed ??= genericPlanPool(connectionString, genericPlanConnections)) : undefined;
-  const adapter = new HandingAdapter(pool, options, namer, () => keyed?.end());
+  const adapter = new HandingAdapter(pool, options, namer, () => endOnce(keyed));
   return { adapter, direct: { pool, namer, keyPool, keyPoolMade: () => keyed } };
 }
 
@@ -103,9 +103,23 @@ function genericPlanPool(connectionString: string, max: number): pg.Pool {
   return pool;
 }
 
-/** Ties a Prisma client made on directAdapter to its pool, for direct statements outside transactions. */
+/**
+ * Ties a Prisma client made on directAdapter to its pool, for direct statements outside
+ * transactions. Its `$disconnect` also ends the pools when Prisma never connected (it disposes
+ * only an adapter it connected), so that direct statements alone leave no connection open.
+ */
 export function registerDirect(client: PrismaClient, direct: TDirect): void {
   byClient.set(client, direct);
+  const disconnect = client.$disconnect.bind(client);
+  client.$disconnect = async () => {
+    await disconnect();
+    await Promise.all([endOnce(direct.pool), endOnce(direct.keyPoolMade())]);
+  };
+}
+
+/** pool.end(), unless it was ended already (a second end is an error). */
+async function endOnce(pool: pg.Pool | undefined): Promise<void> {
+  if (pool && !pool.ending) await pool.end();
 }
 
 class HandingAdapter extends PrismaPg {

@@ -207,13 +207,27 @@ export async function acquireLanes(db: PrismaClient, keys: readonly string[], to
   return new Set(rows.filter((r) => r.acquired).map((r) => r.key));
 }
 
+/**
+ * The lanes of `keys` still held with `token`, locked in key order, as acquireLanes takes them:
+ * locked in the order the table holds them instead, a batch letting go of lanes X < Y and another
+ * server's batch taking X and Y at the same moment could each wait for the other (a deadlock that
+ * PostgreSQL breaks after a second by failing one; found by the review of the lookups by key).
+ */
+function heldInKeyOrder(keys: readonly string[], token: string): Prisma.Sql {
+  return Prisma.sql`
+    held AS (
+      SELECT "key" FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid ORDER BY "key" FOR UPDATE
+    )`;
+}
+
 /** releaseLane for many lanes in one statement: the keys let go (a dirty one is kept: its holder looks again). */
 export async function releaseLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
   const rows = await sqlRows<{ key: string }[]>(
     db,
     Prisma.sql`
-    DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid AND NOT "dirty" RETURNING "key"`,
+    WITH ${heldInKeyOrder(keys, token)}
+    DELETE FROM "IngestLane" lane USING held WHERE lane."key" = held."key" AND NOT lane."dirty" RETURNING lane."key"`,
     { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
@@ -222,9 +236,13 @@ export async function releaseLanes(db: PrismaClient, keys: readonly string[], to
 /** Lets go of the lanes whatever their mark (after a failure; the caller tries again, which applies what marked them). */
 export async function abandonLanes(db: PrismaClient, keys: readonly string[], token: string): Promise<void> {
   if (keys.length === 0) return;
-  await sqlExecute(db, Prisma.sql`DELETE FROM "IngestLane" WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid`, {
-    genericPlan: true,
-  });
+  await sqlExecute(
+    db,
+    Prisma.sql`
+    WITH ${heldInKeyOrder(keys, token)}
+    DELETE FROM "IngestLane" lane USING held WHERE lane."key" = held."key"`,
+    { genericPlan: true },
+  );
 }
 
 /** renewLane for many lanes in one statement: the keys still held with `token`. */
@@ -233,9 +251,10 @@ export async function renewLanes(db: PrismaClient, keys: readonly string[], toke
   const rows = await sqlRows<{ key: string }[]>(
     db,
     Prisma.sql`
-    UPDATE "IngestLane" SET "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
-    WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
-    RETURNING "key"`,
+    WITH ${heldInKeyOrder(keys, token)}
+    UPDATE "IngestLane" lane SET "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
+    FROM held WHERE lane."key" = held."key"
+    RETURNING lane."key"`,
     { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
@@ -247,9 +266,10 @@ export async function lookAgainAtLanes(db: PrismaClient, keys: readonly string[]
   const rows = await sqlRows<{ key: string }[]>(
     db,
     Prisma.sql`
-    UPDATE "IngestLane" SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
-    WHERE "key" = ANY(${[...keys]}::text[]) AND "token" = ${token}::uuid
-    RETURNING "key"`,
+    WITH ${heldInKeyOrder(keys, token)}
+    UPDATE "IngestLane" lane SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
+    FROM held WHERE lane."key" = held."key"
+    RETURNING lane."key"`,
     { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
