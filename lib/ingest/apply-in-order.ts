@@ -202,7 +202,6 @@ export async function acquireLanes(db: PrismaClient, keys: readonly string[], to
       "dirty" = lane."leasedUntil" >= now(),
       "leasedUntil" = CASE WHEN lane."leasedUntil" < now() THEN EXCLUDED."leasedUntil" ELSE lane."leasedUntil" END
     RETURNING lane."key", lane."token" = ${token}::uuid AS acquired`,
-    { genericPlan: true },
   );
   return new Set(rows.filter((r) => r.acquired).map((r) => r.key));
 }
@@ -228,7 +227,6 @@ export async function releaseLanes(db: PrismaClient, keys: readonly string[], to
     Prisma.sql`
     WITH ${heldInKeyOrder(keys, token)}
     DELETE FROM "IngestLane" lane USING held WHERE lane."key" = held."key" AND NOT lane."dirty" RETURNING lane."key"`,
-    { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
 }
@@ -241,7 +239,6 @@ export async function abandonLanes(db: PrismaClient, keys: readonly string[], to
     Prisma.sql`
     WITH ${heldInKeyOrder(keys, token)}
     DELETE FROM "IngestLane" lane USING held WHERE lane."key" = held."key"`,
-    { genericPlan: true },
   );
 }
 
@@ -255,7 +252,6 @@ export async function renewLanes(db: PrismaClient, keys: readonly string[], toke
     UPDATE "IngestLane" lane SET "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
     FROM held WHERE lane."key" = held."key"
     RETURNING lane."key"`,
-    { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
 }
@@ -270,7 +266,6 @@ export async function lookAgainAtLanes(db: PrismaClient, keys: readonly string[]
     UPDATE "IngestLane" lane SET "dirty" = false, "leasedUntil" = now() + ${LANE_LEASE_MS} * interval '1 millisecond'
     FROM held WHERE lane."key" = held."key"
     RETURNING lane."key"`,
-    { genericPlan: true },
   );
   return new Set(rows.map((r) => r.key));
 }

@@ -150,8 +150,7 @@ async function markWithEngineState(
   input: { reachable: boolean; error: string | null; now: Date },
 ): Promise<void> {
   if (!(await engineStateNeedsWrite(db, input.reachable, input.now))) {
-    // By the events' ids.
-    await sqlExecute(db, mark, { genericPlan: true });
+    await sqlExecute(db, mark);
     return;
   }
   await transaction(db, async (tx) => {

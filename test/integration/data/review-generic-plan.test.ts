@@ -1,6 +1,7 @@
 // Adversarial review of `{ genericPlan: true }` (lib/direct-sql.ts): statements found by key sent,
 // outside a transaction, on a second small pool whose connections plan with `plan_cache_mode =
-// force_generic_plan`. Real PostgreSQL, never mocks. It found, each fixed and kept as a test: the
+// force_generic_plan` (at first also the ingest's lane batches and the outbox's mark; now the two
+// coalesced reads of the transfer path). Real PostgreSQL, never mocks. It found, each fixed and kept as a test: the
 // SET queued behind by an unawaited query (now pg-pool's onConnect); the lane batches' DELETE and
 // UPDATE locking lanes in table order while acquireLanes locks them in key order (a deadlock with
 // another server's batch, on either pool; now locked in key order); `$disconnect` leaving the pools
@@ -275,10 +276,11 @@ describe("no wait across the two pools", () => {
     });
 
     const statements = { releaseLanes, abandonLanes, renewLanes, lookAgainAtLanes } as const;
+    // Found on both pools (the lane batches were sent on the key pool at first; they are on the
+    // client's own pool now): with and without key connections.
     const cases = [
-      ...Object.entries(statements).map(([name, letGo]) => ({ name, letGo, connections: 2, where: "on the key pool" })),
-      // Not new with genericPlan: the same on the client's own pool, as before the change.
-      { name: "releaseLanes", letGo: releaseLanes, connections: 0, where: "on the client's own pool (before the change)" },
+      ...Object.entries(statements).map(([name, letGo]) => ({ name, letGo, connections: 2, where: "(key connections configured)" })),
+      { name: "releaseLanes", letGo: releaseLanes, connections: 0, where: "(no key connections)" },
     ];
     for (const { name, letGo, connections, where } of cases) {
       it(`${name} ${where} of lanes X < Y (Y first in the table) while another batch takes X and Y: neither fails with a deadlock`, async () => {
