@@ -48,10 +48,11 @@ type TSlot = { claimed: boolean; connection?: TTxConnection };
 type TDirect = {
   pool: pg.Pool;
   namer: TStatementNamer | undefined;
-  /** The connections of statements found by key, outside transactions (undefined: statements are not prepared). */
-  keyPool: (() => pg.Pool) | undefined;
-  /** The key pool if it was made. */
-  keyPoolMade: () => pg.Pool | undefined;
+  connectionString: string;
+  /** Connections for statements found by key outside transactions (0: none; none either when statements are not prepared). */
+  keyConnections: number;
+  /** Their pool, made on first use (keyPoolOf). */
+  keyed?: pg.Pool;
 };
 
 const opening = new AsyncLocalStorage<TSlot>();
@@ -76,17 +77,22 @@ export function directAdapter(
   // pg sends a statement unnamed when the generator gives no name (the type asks for a string).
   if (namer) options.statementNameGenerator = namer as (query: { sql: string }) => string;
   // Without names nothing is prepared, and a generic plan would only lose what the values tell.
-  let keyed: pg.Pool | undefined;
-  const keyPool =
-    namer && genericPlanConnections > 0 ? () => (keyed ??= genericPlanPool(connectionString, genericPlanConnections)) : undefined;
-  const adapter = new HandingAdapter(pool, options, namer, () => endOnce(keyed));
-  return { adapter, direct: { pool, namer, keyPool, keyPoolMade: () => keyed } };
+  const keyConnections = namer ? genericPlanConnections : 0;
+  return { adapter: new HandingAdapter(pool, options, namer), direct: { pool, namer, connectionString, keyConnections } };
 }
 
-/** A pool whose connections plan prepared statements once, whatever the values (see the top of this file). */
+/**
+ * The pool whose connections plan prepared statements once, whatever the values (see the top of
+ * this file), made on first use; undefined when there are none.
+ */
+function keyPoolOf(direct: TDirect): pg.Pool | undefined {
+  if (direct.keyConnections === 0) return undefined;
+  direct.keyed ??= genericPlanPool(direct.connectionString, direct.keyConnections);
+  return direct.keyed;
+}
+
 function genericPlanPool(connectionString: string, max: number): pg.Pool {
-  // Its idle connections never keep the process alive (it is ended with the client's adapter, when
-  // Prisma connected at all).
+  // Its idle connections never keep the process alive (it is ended with the client, registerDirect).
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -104,16 +110,17 @@ function genericPlanPool(connectionString: string, max: number): pg.Pool {
 }
 
 /**
- * Ties a Prisma client made on directAdapter to its pool, for direct statements outside
- * transactions. Its `$disconnect` also ends the pools when Prisma never connected (it disposes
- * only an adapter it connected), so that direct statements alone leave no connection open.
+ * Ties a Prisma client made on directAdapter to its pools, for direct statements outside
+ * transactions. Its `$disconnect` ends the key pool, and the client's own pool also when Prisma
+ * never connected (it disposes only an adapter it connected), so that direct statements alone
+ * leave no connection open.
  */
 export function registerDirect(client: PrismaClient, direct: TDirect): void {
   byClient.set(client, direct);
   const disconnect = client.$disconnect.bind(client);
   client.$disconnect = async () => {
     await disconnect();
-    await Promise.all([endOnce(direct.pool), endOnce(direct.keyPoolMade())]);
+    await Promise.all([endOnce(direct.pool), endOnce(direct.keyed)]);
   };
 }
 
@@ -127,18 +134,12 @@ class HandingAdapter extends PrismaPg {
     pool: pg.Pool,
     options: TAdapterOptions,
     private readonly namer: TStatementNamer | undefined,
-    private readonly disposeAlso: () => Promise<void> | undefined,
   ) {
     super(pool, options);
   }
 
   override async connect(): ReturnType<PrismaPg["connect"]> {
     const adapter = await super.connect();
-    const dispose = adapter.dispose.bind(adapter);
-    adapter.dispose = async () => {
-      await this.disposeAlso();
-      return dispose();
-    };
     const start = adapter.startTransaction.bind(adapter);
     adapter.startTransaction = async (isolationLevel) => {
       const slot = opening.getStore();
@@ -218,7 +219,7 @@ export async function sqlExecute(client: PrismaClient | Tx, query: Prisma.Sql, o
 /** The pools of a client made on directAdapter, the key pool's if it was made (for diagnostics: scripts/bench-pipeline.ts). */
 export function directPools(client: PrismaClient): pg.Pool[] {
   const direct = byClient.get(client);
-  return direct ? [direct.pool, direct.keyPoolMade()].filter((pool) => pool !== undefined) : [];
+  return direct ? [direct.pool, direct.keyed].filter((pool) => pool !== undefined) : [];
 }
 
 /** Whether sqlRows and sqlExecute send this client's statements directly (not through Prisma). */
@@ -245,7 +246,7 @@ async function send(client: PrismaClient | Tx, query: Prisma.Sql, options?: TSen
   if (name) config.name = name;
   try {
     if (connection) return await connection.client.query(config);
-    const pool = options?.genericPlan && direct!.keyPool ? direct!.keyPool() : direct!.pool;
+    const pool = (options?.genericPlan && keyPoolOf(direct!)) || direct!.pool;
     return await pool.query(config);
   } catch (error) {
     throw rawQueryFailed(error);
