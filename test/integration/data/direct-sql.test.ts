@@ -271,19 +271,11 @@ describe("genericPlan: statements found by key, planned once", () => {
     }
   });
 
-  it("without prepared statements (a transaction-mode pooler): on the client's own connections, as planned there", async () => {
-    const unprepared = createPrismaClient(process.env.DATABASE_URL!, { preparedStatements: false });
-    try {
-      const [row] = await sqlRows<{ mode: string }[]>(unprepared, mode, { genericPlan: true });
-      expect(row!.mode).toBe("auto");
-      expect(directPools(unprepared)).toHaveLength(1);
-    } finally {
-      await unprepared.$disconnect();
-    }
-  });
-
-  it("none when configured so (DATABASE_GENERIC_PLAN_CONNECTIONS=0, behind a transaction-mode pooler)", async () => {
-    const client = createPrismaClient(process.env.DATABASE_URL!, { genericPlanConnections: 0 });
+  it.each([
+    ["without prepared statements (a transaction-mode pooler)", { preparedStatements: false }],
+    ["none configured (DATABASE_GENERIC_PLAN_CONNECTIONS=0, behind a transaction-mode pooler)", { genericPlanConnections: 0 }],
+  ])("%s: on the client's own connections, as planned there", async (_, options) => {
+    const client = createPrismaClient(process.env.DATABASE_URL!, options);
     try {
       const [row] = await sqlRows<{ mode: string }[]>(client, mode, { genericPlan: true });
       expect(row!.mode).toBe("auto");

@@ -19,6 +19,7 @@ import { db } from "@/lib/db";
 import { sweepPayouts } from "@/lib/payouts/sweep-payouts";
 
 import { knowPlatformCurrencies } from "../../support/factories";
+import { seedTransferredPayouts } from "../../support/transferred-payouts";
 
 const PAYOUTS = 60_000;
 
@@ -66,30 +67,7 @@ async function pagesRead({ sql, values }: TStatement): Promise<{ prepared: numbe
 describe("prepared statements keep plans as good as those made with the values", () => {
   beforeAll(async () => {
     // 120,000 transferred payouts, each with its succeeded transfer leg; no repayment, nothing pending.
-    await db.$executeRawUnsafe(`
-      INSERT INTO "Provider" ("externalId", name, email, "stripeAccountId", "payoutsEnabled")
-      SELECT 'rv-p-' || n, 'Review provider ' || n, 'rv-' || n || '@example.test', 'acct_rv_' || n, true
-      FROM generate_series(1, 200) AS n`);
-    await db.$executeRawUnsafe(`
-      WITH s AS (
-        SELECT i, p.id AS "providerId", now() - make_interval(mins => i * 5) AS completed
-        FROM generate_series(1, ${PAYOUTS}) AS i JOIN "Provider" p ON p."externalId" = 'rv-p-' || (1 + i % 200)
-      ), b AS (
-        INSERT INTO "Booking" ("externalId", "providerId", currency, "providerShare", "stripeChargeId", "completedAt", "createdAt", "updatedAt")
-        SELECT 'rv-b-' || i, "providerId", 'USD', 10000, 'ch_rv_' || i, completed, completed, completed FROM s
-        RETURNING id, "externalId"
-      )
-      INSERT INTO "Payout" ("bookingId", "providerId", currency, "providerShare", "tipAmount", "refundedAmount", amount, "reversedAmount",
-                            status, "eligibleAt", attempts, "stripeTransferId", "transferredAt", version, "createdAt", "updatedAt")
-      SELECT b.id, s."providerId", 'USD', 10000, 0, 0, 10000, 0, 'transferred', s.completed + interval '48 hours', 1,
-             'tr_rv_' || s.i, s.completed + interval '48 hours', 1, s.completed, s.completed + interval '48 hours'
-      FROM b JOIN s ON 'rv-b-' || s.i = b."externalId"`);
-    await db.$executeRawUnsafe(`
-      INSERT INTO "PayoutTransfer" ("payoutId", kind, "amountVersion", leg, "payoutAmount", amount, currency, status,
-                                    "idempotencyKey", "stripeTransferId", "transferredAt", "createdAt", "updatedAt")
-      SELECT id, 'payout', 1, 1, amount, amount, currency, 'succeeded', 'rv-leg-' || id, "stripeTransferId",
-             "transferredAt", "eligibleAt", "transferredAt"
-      FROM "Payout"`);
+    await seedTransferredPayouts(db, { prefix: "rv", providers: 200, payouts: PAYOUTS });
     // The platform's currencies are known (the sweep does not ask Stripe for its balance).
     await knowPlatformCurrencies(["usd"], new Date(Date.now() + 3_600_000));
     for (const table of ["Provider", "Booking", "Payout", "PayoutTransfer"]) await db.$executeRawUnsafe(`VACUUM (ANALYZE) "${table}"`);

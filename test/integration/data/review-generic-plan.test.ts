@@ -22,6 +22,8 @@ import { publishOutbox } from "@/lib/outbox/publish-outbox";
 import { readAttemptFacts, readAttemptFactsTogether } from "@/lib/payouts/attempt-facts";
 import { readClaimFacts } from "@/lib/payouts/transfer-execute";
 
+import { seedTransferredPayouts } from "../../support/transferred-payouts";
+
 const URL_ = () => process.env.DATABASE_URL!;
 const mode = Prisma.sql`SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS pid`;
 type TMode = { mode: string; pid: number };
@@ -324,28 +326,7 @@ describe("the generic plans of the marked statements, on tables of a realistic s
   let unsent: string[] = [];
 
   beforeAll(async () => {
-    await db.$executeRawUnsafe(`
-      INSERT INTO "Provider" ("externalId", name, email, "stripeAccountId", "payoutsEnabled")
-      SELECT 'gp-p-' || n, 'Review provider ' || n, 'gp-' || n || '@example.test', 'acct_gp_' || n, true FROM generate_series(1, 20000) AS n`);
-    await db.$executeRawUnsafe(`
-      WITH s AS (
-        SELECT i, p.id AS "providerId", now() - make_interval(mins => i * 5) AS completed
-        FROM generate_series(1, ${PAYOUTS}) AS i JOIN "Provider" p ON p."externalId" = 'gp-p-' || (1 + i % 20000)
-      ), b AS (
-        INSERT INTO "Booking" ("externalId", "providerId", currency, "providerShare", "stripeChargeId", "completedAt", "createdAt", "updatedAt")
-        SELECT 'gp-b-' || i, "providerId", 'USD', 10000, 'ch_gp_' || i, completed, completed, completed FROM s
-        RETURNING id, "externalId"
-      )
-      INSERT INTO "Payout" ("bookingId", "providerId", currency, "providerShare", "tipAmount", "refundedAmount", amount, "reversedAmount",
-                            status, "eligibleAt", attempts, "stripeTransferId", "transferredAt", version, "createdAt", "updatedAt")
-      SELECT b.id, s."providerId", 'USD', 10000, 0, 0, 10000, 0, 'transferred', s.completed + interval '48 hours', 1,
-             'tr_gp_' || s.i, s.completed + interval '48 hours', 1, s.completed, s.completed + interval '48 hours'
-      FROM b JOIN s ON 'gp-b-' || s.i = b."externalId"`);
-    await db.$executeRawUnsafe(`
-      INSERT INTO "PayoutTransfer" ("payoutId", kind, "amountVersion", leg, "payoutAmount", amount, currency, status,
-                                    "idempotencyKey", "stripeTransferId", "transferredAt", "createdAt", "updatedAt")
-      SELECT id, 'payout', 1, 1, amount, amount, currency, 'succeeded', 'gp-leg-' || id, "stripeTransferId", "transferredAt", "eligibleAt", "transferredAt"
-      FROM "Payout"`);
+    await seedTransferredPayouts(db, { prefix: "gp", providers: 20_000, payouts: PAYOUTS });
     await db.$executeRawUnsafe(`
       INSERT INTO "TransferAttempt" ("payoutId", "attemptNumber", amount, currency, "amountVersion", "idempotencyKey", status, "startedAt")
       SELECT p.id, n, p.amount, p.currency, 1, 'gp-att-' || p.id || '-' || n, 'succeeded', p."eligibleAt"
