@@ -92,12 +92,12 @@ export function preparesStatements(connectionString: string, wanted: boolean): b
 /**
  * A model's columns as a select list (`Prisma.PayoutScalarFieldEnum`, say; its fields are its
  * columns, none mapped): what `SELECT *` reads today, named, so that the statement can be prepared
- * and a column added later does not change what it returns.
+ * and a column added later does not change what it returns; each qualified by `alias` when given.
  */
-export function columnsOf(fields: Readonly<Record<string, string>>): Prisma.Sql {
+export function columnsOf(fields: Readonly<Record<string, string>>, alias?: string): Prisma.Sql {
   return Prisma.raw(
     Object.values(fields)
-      .map((field) => `"${field}"`)
+      .map((field) => (alias ? `${alias}."${field}"` : `"${field}"`))
       .join(", "),
   );
 }

@@ -63,7 +63,7 @@ let lastEntryAt = 0;
  * either way on the timeline and for the audit chain. Only a burst of more than one entry per
  * millisecond moves the times ahead, by a millisecond per entry beyond that.
  */
-function entryTime(): Date {
+export function entryTime(): Date {
   lastEntryAt = Math.max(Date.now(), lastEntryAt + 1);
   return new Date(lastEntryAt);
 }

@@ -1,18 +1,27 @@
 import "server-only";
 
+import { AsyncResource } from "node:async_hooks";
 import { isDeepStrictEqual } from "node:util";
 
 import { Prisma, type Payout } from "@/generated/prisma/client";
 import type { TAuditAction } from "@/lib/audit/audit-actions";
 import type { TPayoutAuditDetails } from "@/lib/audit/audit-snapshots";
-import { auditInsertSql, payoutChangeEntry, type TActor } from "@/lib/audit/record-audit";
+import { auditInsertSql, entryTime, payoutChangeEntry, type TActor, type TAuditEntry } from "@/lib/audit/record-audit";
 import type { Tx } from "@/lib/db";
 import { sqlRows } from "@/lib/direct-sql";
 import { AppError, NotFoundError } from "@/lib/errors";
-import { noteEventInserted, payoutEventInsert, type TInsertedEvent } from "@/lib/platform-webhooks/record-event";
+import { gatheredRows } from "@/lib/gathered-rows";
+import {
+  noteEventInserted,
+  payoutEventInsert,
+  payoutEventRow,
+  payoutEventsInsert,
+  type TInsertedEvent,
+} from "@/lib/platform-webhooks/record-event";
 import { columnsOf } from "@/lib/statement-names";
 
 import { settleDebtRecoveries } from "./debt-recovery-rows";
+import { legWritesWaitFor } from "./gathered-leg-writes";
 import { changedPayoutFields, type TPayoutChangeData } from "./payout-change";
 import { payoutSnapshot } from "./payout-snapshot";
 import type { TPayoutEvent } from "./state-machine";
@@ -77,21 +86,9 @@ export type TPayoutChange = {
  * (debt-recovery-rows.ts). The payout should be locked (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
-  // Text as PostgreSQL stores it (a lone surrogate becomes U+FFFD, as a text parameter made it), so
-  // that the audited snapshot is what the row holds.
-  const fields = wellFormed({ ...changedPayoutFields(payout, change.event, change.data ?? {}), updatedAt: new Date() });
-  // The row as the change makes it, for the audit entry written by the same statement.
-  const expected = { ...payout, ...definedFields(fields) };
-  const entry = payoutChangeEntry({
-    actor: change.audit.actor,
-    action: change.audit.action,
-    entityId: payout.id,
-    reason: change.audit.reason ?? null,
-    before: payoutSnapshot(payout),
-    after: { ...payoutSnapshot(expected), ...(change.audit.details ?? {}) },
-    runId: change.audit.runId ?? null,
-    requestId: change.audit.requestId ?? null,
-  });
+  // Its platform event reads the payout's legs: none may wait to be written (gathered-leg-writes.ts).
+  if (legWritesWaitFor(tx, payout.id)) throw new Error(`Payout ${payout.id}: changed at once while its leg writes wait for the batch.`);
+  const { fields, expected, entry } = preparedChange(payout, change);
   // Written, audited and read back in one round trip, only at the version read: the entry is
   // inserted only when the update matched the row, and so is what the booking platform is told of
   // the change (a new status; lib/platform-webhooks): its payload is made of the row as the change
@@ -109,19 +106,9 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
     SELECT ${PAYOUT_COLUMNS}${event ? Prisma.sql`, (SELECT row_to_json(e) FROM event e) AS "platformEvent"` : Prisma.empty} FROM updated`,
   );
   const row = rows[0];
-  if (!row) {
-    const current = await tx.payout.findUnique({ where: { id: payout.id }, select: { version: true } });
-    throw new PayoutVersionConflictError(payout.id, payout.version, current?.version);
-  }
+  if (!row) throw await versionConflict(tx, payout);
   const { platformEvent, ...updated } = row;
-  // The entry said what the change would make of the row: it must be what was written. (The version
-  // read proves the row was the payout given, whose every write bumps it; should a caller pass a
-  // payout that is not the row, this throws, and its transaction rolls back with the entry.)
-  if (!isDeepStrictEqual(payoutSnapshot(updated), payoutSnapshot(expected))) {
-    throw new Error(
-      `Payout ${payout.id}: the row written differs from the audited change (${JSON.stringify(payoutSnapshot(updated))} ≠ ${JSON.stringify(payoutSnapshot(expected))}).`,
-    );
-  }
+  checkWritten(payout, expected, updated);
   // The event told the platform of the row as predicted: it must be the event of the row written.
   if (!isDeepStrictEqual(payoutEventInsert(payout, updated, matched), event)) {
     throw new Error(`Payout ${payout.id}: the platform event written differs from the one of the row written.`);
@@ -129,6 +116,122 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
   noteEventInserted(platformEvent);
   await settleDebtRecoveries(tx, payout, updated, change.audit);
   return updated;
+}
+
+/** What a change makes of the payout: the fields it writes, the row as it will be, and its audit entry. */
+function preparedChange(payout: Payout, change: TPayoutChange) {
+  // Text as PostgreSQL stores it (a lone surrogate becomes U+FFFD, as a text parameter made it), so
+  // that the audited snapshot is what the row holds.
+  const fields = wellFormed({ ...changedPayoutFields(payout, change.event, change.data ?? {}), updatedAt: new Date() });
+  // The row as the change makes it, for the audit entry written by the same statement.
+  const expected: Payout = { ...payout, ...definedFields(fields) };
+  const entry = payoutChangeEntry({
+    actor: change.audit.actor,
+    action: change.audit.action,
+    entityId: payout.id,
+    reason: change.audit.reason ?? null,
+    before: payoutSnapshot(payout),
+    after: { ...payoutSnapshot(expected), ...(change.audit.details ?? {}) },
+    runId: change.audit.runId ?? null,
+    requestId: change.audit.requestId ?? null,
+    // Dated now, as the change is made: a change written later with its batch keeps its place on the timeline.
+    at: entryTime(),
+  });
+  return { fields: definedFields(fields), expected, entry };
+}
+
+/** The payout was not at the version read: someone else changed it. */
+async function versionConflict(tx: Tx, payout: Payout): Promise<PayoutVersionConflictError> {
+  const current = await tx.payout.findUnique({ where: { id: payout.id }, select: { version: true } });
+  return new PayoutVersionConflictError(payout.id, payout.version, current?.version);
+}
+
+/**
+ * The entry said what the change would make of the row: it must be what was written. (The version
+ * read proves the row was the payout given, whose every write bumps it; should a caller pass a
+ * payout that is not the row, this throws, and its transaction rolls back with the entry.)
+ */
+function checkWritten(payout: Payout, expected: Payout, updated: Payout): void {
+  if (!isDeepStrictEqual(payoutSnapshot(updated), payoutSnapshot(expected))) {
+    throw new Error(
+      `Payout ${payout.id}: the row written differs from the audited change (${JSON.stringify(payoutSnapshot(updated))} ≠ ${JSON.stringify(payoutSnapshot(expected))}).`,
+    );
+  }
+}
+
+type TGatheredChange = {
+  payout: Payout;
+  expected: Payout;
+  fields: Partial<TPayoutWrite>;
+  entry: TAuditEntry;
+  /** Notes the change's platform event in the async context of the member that made the change. */
+  noteEvent: (row: TInsertedEvent | null | undefined) => void;
+};
+
+/**
+ * The changes a batch's members make with changePayoutGathered (lib/payouts/batch-members.ts
+ * workEachMember), written before it commits: one statement for the changes that write the same
+ * columns (usually all of them), which writes them, their audit entries and their platform events
+ * only if every payout was still at the version read (all or nothing: otherwise the batch rolls
+ * back, and each member is done alone), then checks each row written as changePayout does.
+ */
+export const gatheredPayoutChanges = gatheredRows<TGatheredChange>(async (tx, changes) => {
+  const groups = Map.groupBy(changes, (c) => Object.keys(c.fields).sort().join(","));
+  for (const group of groups.values()) await writeChanges(tx, group);
+});
+
+/**
+ * changePayout, in a batch that gathers payout changes (gatheredPayoutChanges): the change is written
+ * with the other members' before the batch commits, and the row it will make returned now. For a
+ * change nothing in the transaction reads back before the commit (the payout's row, its audit
+ * entries and its platform events), one per payout and batch. A change that keeps or gives back
+ * money for the provider's debts (settleDebtRecoveries), or made outside such a batch, is made at once.
+ */
+export async function changePayoutGathered(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
+  const gathered = gatheredPayoutChanges.of(tx);
+  const { fields, expected, entry } = preparedChange(payout, change);
+  if (!gathered || payout.debtRecoveredAmount > 0 || expected.debtRecoveredAmount > 0) return changePayout(tx, payout, change);
+  if (gathered.some((c) => c.payout.id === payout.id)) throw new Error(`Payout ${payout.id}: a second change gathered in one batch.`);
+  gathered.push({ payout, expected, fields, entry, noteEvent: AsyncResource.bind(noteEventInserted) });
+  return expected;
+}
+
+/** gatheredPayoutChanges's statement for changes that write the same columns. */
+async function writeChanges(tx: Tx, changes: readonly TGatheredChange[]): Promise<void> {
+  const columns = Object.keys(changes[0]!.fields) as (keyof TPayoutWrite)[];
+  const rows = changes.map((c) => ({ id: c.payout.id, readVersion: c.payout.version, ...c.fields }));
+  const events = changes.flatMap((c) => payoutEventRow(c.payout, c.expected) ?? []);
+  const all = Prisma.sql`(SELECT count(*) FROM updated) = ${changes.length}`;
+  const written = await sqlRows<(Payout & { platformEvent?: TInsertedEvent | null })[]>(
+    tx,
+    Prisma.sql`
+    WITH updated AS (
+      UPDATE "Payout" p SET ${Prisma.raw(columns.map((c) => `"${c}" = x."${c}"`).join(", "))}
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS x(id uuid, "readVersion" int, ${Prisma.raw(columns.map((c) => `"${c}" ${WRITE_TYPES[c]}`).join(", "))})
+      WHERE p.id = x.id AND p.version = x."readVersion"
+      RETURNING ${columnsOf(Prisma.PayoutScalarFieldEnum, "p")}
+    ), audit AS (${auditInsertSql(
+      changes.map((c) => c.entry),
+      all,
+    )})${events.length > 0 ? Prisma.sql`, event AS (${payoutEventsInsert(events, all)})` : Prisma.empty}
+    SELECT ${PAYOUT_COLUMNS}${
+      events.length > 0
+        ? Prisma.sql`, (SELECT row_to_json(e) FROM event e WHERE e."subjectId" = updated.id::text) AS "platformEvent"`
+        : Prisma.empty
+    } FROM updated`,
+  );
+  const byId = new Map(written.map((row) => [row.id, row]));
+  for (const change of changes) {
+    const row = byId.get(change.payout.id);
+    if (!row) throw await versionConflict(tx, change.payout);
+    const { platformEvent, ...updated } = row;
+    checkWritten(change.payout, change.expected, updated);
+    if (!isDeepStrictEqual(payoutEventRow(change.payout, updated), payoutEventRow(change.payout, change.expected))) {
+      throw new Error(`Payout ${change.payout.id}: the platform event written differs from the one of the row written.`);
+    }
+    change.noteEvent(platformEvent);
+  }
 }
 
 /** What a change may write to a payout's row: the change's fields, those it derives, and the time. */

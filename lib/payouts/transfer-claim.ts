@@ -13,7 +13,7 @@ import { formatMoney } from "@/lib/money/format-money";
 import { GO_ALONE } from "@/lib/together";
 
 import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
-import { changePayout } from "./change-payout";
+import { changePayout, changePayoutGathered, gatheredPayoutChanges } from "./change-payout";
 import { debtKeyOf, providersWhoseDebtsMayBeTaken } from "./debt-recovery-rows";
 import { describeIneligibility, evaluateEligibility, type TIneligibleReason } from "./eligibility";
 import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedPayout } from "./lock-booking";
@@ -87,7 +87,7 @@ export async function claimTransfers(
             noTakeableDebt: !withDebts.has(debtKeyOf(member.payout)),
           });
         },
-        [newLegs, startedAttempts],
+        [gatheredPayoutChanges, newLegs, startedAttempts],
       );
     },
     TX_OPTIONS,
@@ -175,7 +175,8 @@ async function claimLocked(
     }
     if (plan.kind !== "planned") return holdForPlan(tx, ctx, netted, plan);
     plannedAtClaim = plan;
-    claimed = await changePayout(tx, netted, {
+    // Nothing below reads the payout back: in a batch, its claim is written with the others'.
+    claimed = await changePayoutGathered(tx, netted, {
       event: "claim",
       data: { attempts: payout.attempts + 1, processingStartedAt: now },
       audit: { ...audit, action: "payout.transfer_started", reason: `attempt ${payout.attempts + 1}` },

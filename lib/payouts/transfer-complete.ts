@@ -7,7 +7,7 @@ import type { TResolvedContext } from "@/lib/context";
 import type { Tx } from "@/lib/db";
 import { formatMoney } from "@/lib/money/format-money";
 
-import { changePayout } from "./change-payout";
+import { changePayout, changePayoutGathered } from "./change-payout";
 import { failureAlertsSettled, plannedLegs, type TCompletionFacts } from "./completion-facts";
 import { payoutFailedAlert } from "./payout-alert-texts";
 import type { TTransferResult } from "./transfer-types";
@@ -26,7 +26,8 @@ export async function paidSoFar(tx: Tx, payoutId: string): Promise<number> {
  * transfer's id, audited, and its open alerts saying its transfer failed resolved. Until then it
  * stays processing (the next attempt sends what is left). `facts`: the payout's transfers and open
  * failure alerts as they are now (completion-facts.ts: read with the payout locked, kept up to date
- * by the writes since).
+ * by the writes since). `gather`: in a record batch, the change is written with the batch's others
+ * (changePayoutGathered), for a caller that reads the payout back no more.
  */
 export async function completeIfPaid(
   tx: Tx,
@@ -35,6 +36,7 @@ export async function completeIfPaid(
   attemptNumber: number,
   note: string | null,
   facts: TCompletionFacts,
+  options: { gather?: boolean } = {},
 ): Promise<TTransferResult> {
   const legs = plannedLegs(facts, payout.id);
   const pending = legs.filter((l) => l.status === "pending");
@@ -57,7 +59,7 @@ export async function completeIfPaid(
       counted: false,
     };
   }
-  await changePayout(tx, payout, {
+  await (options.gather ? changePayoutGathered : changePayout)(tx, payout, {
     event: "transfer_succeeded",
     data: {
       stripeTransferId: first.stripeTransferId,

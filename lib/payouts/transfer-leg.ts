@@ -9,6 +9,7 @@ import { sqlRows } from "@/lib/direct-sql";
 import { formatMoney } from "@/lib/money/format-money";
 import { columnsOf } from "@/lib/statement-names";
 
+import { gatheredLegWrites } from "./gathered-leg-writes";
 import { alertUnexpectedTransfer, describeTransfer, holdForReview } from "./transfer-review";
 import type { TMadeTransfer, TStripeTransferFound } from "./transfer-types";
 
@@ -57,7 +58,9 @@ export async function recordLegTransfer(
 /**
  * recordLegTransfer with its rows read already (an attempt's outcome reads them with the rest of its
  * facts, completion-facts.ts): at least the leg, any transfer holding this Stripe transfer, and the
- * payout's transfers, as they are now. More rows change nothing.
+ * payout's transfers, as they are now. More rows change nothing. `gather`: in a record batch, a
+ * pending leg's transfer is written with the batch's others before it commits (gatheredLegWrites),
+ * for a caller that reads none of the payout's legs back before then.
  */
 export async function recordLegTransferAmong(
   tx: Tx,
@@ -67,6 +70,7 @@ export async function recordLegTransferAmong(
   transfer: TMadeTransfer | TStripeTransferFound,
   note: string | null,
   rows: readonly PayoutTransfer[],
+  options: { gather?: boolean } = {},
 ): Promise<TLegRecord> {
   const leg = rows.find((r) => r.id === legId);
   if (!leg) throw new Error(`Payout transfer ${legId} does not exist.`);
@@ -100,7 +104,7 @@ export async function recordLegTransferAmong(
       dedupeKey: `transfer_amount_mismatch:${transfer.id}`,
     });
   }
-  const written = await writeLeg(tx, ctx, payout, leg, rows, transfer, note);
+  const written = await writeLeg(tx, ctx, payout, leg, rows, transfer, note, options.gather ?? false);
   return { kind: "recorded", payout, written };
 }
 
@@ -158,17 +162,32 @@ async function writeLeg(
   transfers: readonly PayoutTransfer[],
   transfer: TMadeTransfer,
   note: string | null,
+  gather = false,
 ): Promise<PayoutTransfer> {
   const destinationPayment =
     typeof transfer.destination_payment === "string" ? transfer.destination_payment : (transfer.destination_payment?.id ?? null);
-  const [written] = await sqlRows<PayoutTransfer[]>(
-    tx,
-    Prisma.sql`
-    UPDATE "PayoutTransfer" SET status = 'succeeded', "stripeTransferId" = ${transfer.id}, "destinationPaymentId" = ${destinationPayment},
-      "transferredAt" = ${ctx.clock.now()}::timestamptz, "updatedAt" = ${new Date()}::timestamptz
-    WHERE id = ${leg.id}::uuid
-    RETURNING ${TRANSFER_COLUMNS}`,
-  );
+  const values = {
+    stripeTransferId: transfer.id,
+    destinationPaymentId: destinationPayment,
+    transferredAt: ctx.clock.now(),
+    updatedAt: new Date(),
+  };
+  const gathered = gather && leg.status === "pending" && leg.stripeTransferId === null ? gatheredLegWrites.of(tx) : undefined;
+  let written: PayoutTransfer | undefined;
+  if (gathered) {
+    gathered.push({ id: leg.id, payoutId: leg.payoutId, ...values });
+    written = { ...leg, status: "succeeded", ...values };
+  } else {
+    [written] = await sqlRows<PayoutTransfer[]>(
+      tx,
+      Prisma.sql`
+      UPDATE "PayoutTransfer" SET status = 'succeeded', "stripeTransferId" = ${values.stripeTransferId},
+        "destinationPaymentId" = ${values.destinationPaymentId}, "transferredAt" = ${values.transferredAt}::timestamptz,
+        "updatedAt" = ${values.updatedAt}::timestamptz
+      WHERE id = ${leg.id}::uuid
+      RETURNING ${TRANSFER_COLUMNS}`,
+    );
+  }
   if (!written) throw new Error(`Transfer ${leg.id} of payout ${payout.id} was not found to record ${transfer.id} on.`);
   // A payout paid with one transfer has it in its "transferred" entry; with several, each is on the
   // timeline. Its planned transfers (pending or made) once this one is written: the leg is one now.

@@ -15,7 +15,7 @@ import { BALANCE_INSUFFICIENT_RETRY_AFTER_MS, DESTINATION_NOT_READY_CODE } from 
 import { GO_ALONE } from "@/lib/together";
 
 import { distinctPayoutIds, inProviderOrder, workEachMember } from "./batch-members";
-import { changePayout } from "./change-payout";
+import { changePayout, gatheredPayoutChanges } from "./change-payout";
 import {
   readOutcomeFacts,
   readOutcomeFactsOfMany,
@@ -25,6 +25,7 @@ import {
   type TOutcomeFactsInput,
 } from "./completion-facts";
 import { describeIneligibility } from "./eligibility";
+import { gatheredLegWrites } from "./gathered-leg-writes";
 import { describeStripeFailure, failedAttemptFields } from "./failed-attempt";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
 import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedBooking } from "./lock-booking";
@@ -150,7 +151,8 @@ export async function recordTransferOutcomes(
           if (!facts) throw new Error(`Reading the outcome facts of payout ${claim.payoutId} returned no row.`);
           return recordAndSettleTips(tx, resolveContext(context), claim, outcome, booking, payout, undefined, facts);
         },
-        [succeededAttempts],
+        // Written last to first: the legs before the payouts' changes, whose platform events read them.
+        [succeededAttempts, gatheredPayoutChanges, gatheredLegWrites],
       );
     },
     TX_OPTIONS,
@@ -176,6 +178,7 @@ async function recordOutcomeLocked(
   const now = ctx.clock.now();
   const audit = { actor: ctx.actor, runId: ctx.runId, requestId: ctx.requestId };
 
+  const gather = isPlainSuccess(claim, outcome, booking, locked, read);
   const newlyRecorded: string[] = [];
   for (const { legId, transfer, recovered } of outcome.made) {
     // A leg no longer pending (its request went out after the claim was lost) holds the payout for review.
@@ -187,6 +190,7 @@ async function recordOutcomeLocked(
       transfer,
       recovered ? "found at Stripe after an earlier attempt" : null,
       facts.transfers,
+      { gather },
     );
     payout = recorded.payout;
     facts = withTransferWritten(facts, recorded.written);
@@ -229,6 +233,7 @@ async function recordOutcomeLocked(
       claim.attemptNumber,
       outcome.made.some((m) => m.recovered) ? "found at Stripe after an earlier attempt" : null,
       facts,
+      { gather },
     );
     // The booking was cancelled while this transfer was on its way to Stripe: the money moved,
     // so the payout follows the facts after a transfer (an admin is alerted to recover it).
@@ -418,6 +423,29 @@ async function recordOutcomeLocked(
     audit: { ...audit, action: "payout.transfer_attempt_failed", reason: error },
   });
   return { kind: "retry", attemptNumber: claim.attemptNumber, delayMs: failure.retryAfterMs ?? null, error, counted: true };
+}
+
+/**
+ * Whether an outcome is a plain success, whose writes a record batch gathers (its legs' transfers and
+ * the payout's change, each written with the other members' before the batch commits:
+ * gathered-leg-writes.ts, change-payout.ts): the attempt is the payout's latest and succeeded, the
+ * payout is processing with nothing kept for debts, every transfer made is for a pending leg of the
+ * amount planned that holds none yet and no other leg holds, and nothing follows that reads the
+ * payout or its legs back (a booking cancelled meanwhile, tips that waited).
+ */
+function isPlainSuccess(claim: TClaim, outcome: TTransferOutcome, booking: TLockedBooking, payout: Payout, facts: TOutcomeFacts): boolean {
+  if (outcome.result.kind !== "succeeded" || facts.latest?.id !== claim.attemptId) return false;
+  if (payout.status !== "processing" || payout.debtRecoveredAmount > 0 || booking.cancelledAt || facts.waitingTips > 0) return false;
+  return outcome.made.every(({ legId, transfer }) => {
+    const leg = facts.transfers.find((t) => t.id === legId);
+    return (
+      leg?.status === "pending" &&
+      leg.stripeTransferId === null &&
+      transfer.amount === leg.amount &&
+      transfer.currency.toLowerCase() === leg.currency.toLowerCase() &&
+      !facts.transfers.some((t) => t.stripeTransferId === transfer.id)
+    );
+  });
 }
 
 /**

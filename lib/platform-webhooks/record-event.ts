@@ -37,18 +37,49 @@ export function payoutEventInsert(before: Payout | null, after: Payout, onlyIf: 
     type,
     after.id,
     payoutEventData(before, after),
-    Prisma.sql`'bookingId', b."externalId",
+    payoutEventFields(Prisma.sql`${after.id}::uuid`, Prisma.sql`${after.stripeTransferId}::text`),
+    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid AND ${onlyIf}`,
+  );
+}
+
+/** The event of one payout's change as a row of payoutEventsInsert's; null when the change tells the platform nothing. */
+export type TPayoutEventRow = { type: TPlatformEventType; subjectId: string; bookingId: string; transferId: string | null; data: Record<string, unknown> };
+
+export function payoutEventRow(before: Payout, after: Payout): TPayoutEventRow | null {
+  const type = platformEventForPayoutChange(before, after);
+  if (!type) return null;
+  return { type, subjectId: after.id, bookingId: after.bookingId, transferId: after.stripeTransferId, data: payoutEventData(before, after) };
+}
+
+/**
+ * payoutEventInsert of the changes of several payouts (one event each; changePayoutGathered's), as a
+ * CTE of the statement that writes them, inserting only when `onlyIf` holds: the same payload and
+ * sequence as each alone. Returns TInsertedEvent and the payout's id (`subjectId`).
+ */
+export function payoutEventsInsert(rows: readonly TPayoutEventRow[], onlyIf: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
+    SELECT e.type, e."subjectId", seq.n,
+      e.data || jsonb_build_object('sequence', seq.n, ${payoutEventFields(Prisma.sql`e."subjectId"`, Prisma.sql`e."transferId"`)})
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(type text, "subjectId" uuid, "bookingId" uuid, "transferId" text, data jsonb)
+    JOIN "Booking" b ON b.id = e."bookingId" JOIN "Provider" p ON p.id = b."providerId"
+    CROSS JOIN LATERAL (SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = e."subjectId") seq
+    WHERE ${onlyIf}
+    RETURNING id::text AS id, "subjectId"::text AS "subjectId", EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+}
+
+/** The payload's fields read from a payout's booking `b` and provider `p`, and its transfers. */
+function payoutEventFields(payoutId: Prisma.Sql, transferId: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`'bookingId', b."externalId",
         'providerId', p."externalId",
         'stripe', jsonb_build_object(
           'accountId', p."stripeAccountId",
           'chargeId', b."stripeChargeId",
           'paymentIntentId', b."stripePaymentIntentId",
-          'transferId', ${after.stripeTransferId}::text,
+          'transferId', ${transferId},
           'transferIds', COALESCE((
             SELECT jsonb_agg(t."stripeTransferId" ORDER BY t."createdAt", t.id) FROM "PayoutTransfer" t
-            WHERE t."payoutId" = ${after.id}::uuid AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb))`,
-    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid AND ${onlyIf}`,
-  );
+            WHERE t."payoutId" = ${payoutId} AND t."stripeTransferId" IS NOT NULL), '[]'::jsonb))`;
 }
 
 /**
