@@ -86,9 +86,20 @@ export type TPayoutChange = {
  * (debt-recovery-rows.ts). The payout should be locked (lockPayout) by the caller.
  */
 export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
+  return changeNow(tx, payout, preparedChange(payout, change), change.audit);
+}
+
+type TPreparedChange = ReturnType<typeof preparedChange>;
+
+/** changePayout of a change prepared (preparedChange). */
+async function changeNow(
+  tx: Tx,
+  payout: Payout,
+  { fields, expected, entry }: TPreparedChange,
+  audit: TPayoutChange["audit"],
+): Promise<Payout> {
   // Its platform event reads the payout's legs: none may wait to be written (gathered-leg-writes.ts).
   if (legWritesWaitFor(tx, payout.id)) throw new Error(`Payout ${payout.id}: changed at once while its leg writes wait for the batch.`);
-  const { fields, expected, entry } = preparedChange(payout, change);
   // Written, audited and read back in one round trip, only at the version read: the entry is
   // inserted only when the update matched the row, and so is what the booking platform is told of
   // the change (a new status; lib/platform-webhooks): its payload is made of the row as the change
@@ -114,7 +125,7 @@ export async function changePayout(tx: Tx, payout: Payout, change: TPayoutChange
     throw new Error(`Payout ${payout.id}: the platform event written differs from the one of the row written.`);
   }
   noteEventInserted(platformEvent);
-  await settleDebtRecoveries(tx, payout, updated, change.audit);
+  await settleDebtRecoveries(tx, payout, updated, audit);
   return updated;
 }
 
@@ -189,8 +200,9 @@ export const gatheredPayoutChanges = gatheredRows<TGatheredChange>(async (tx, ch
  */
 export async function changePayoutGathered(tx: Tx, payout: Payout, change: TPayoutChange): Promise<Payout> {
   const gathered = gatheredPayoutChanges.of(tx);
-  const { fields, expected, entry } = preparedChange(payout, change);
-  if (!gathered || payout.debtRecoveredAmount > 0 || expected.debtRecoveredAmount > 0) return changePayout(tx, payout, change);
+  const prepared = preparedChange(payout, change);
+  const { fields, expected, entry } = prepared;
+  if (!gathered || payout.debtRecoveredAmount > 0 || expected.debtRecoveredAmount > 0) return changeNow(tx, payout, prepared, change.audit);
   if (gathered.some((c) => c.payout.id === payout.id)) throw new Error(`Payout ${payout.id}: a second change gathered in one batch.`);
   gathered.push({ payout, expected, fields, entry, noteEvent: AsyncResource.bind(noteEventInserted) });
   return expected;

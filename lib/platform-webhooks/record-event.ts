@@ -43,12 +43,24 @@ export function payoutEventInsert(before: Payout | null, after: Payout, onlyIf: 
 }
 
 /** The event of one payout's change as a row of payoutEventsInsert's; null when the change tells the platform nothing. */
-export type TPayoutEventRow = { type: TPlatformEventType; subjectId: string; bookingId: string; transferId: string | null; data: Record<string, unknown> };
+export type TPayoutEventRow = {
+  type: TPlatformEventType;
+  subjectId: string;
+  bookingId: string;
+  transferId: string | null;
+  data: Record<string, unknown>;
+};
 
 export function payoutEventRow(before: Payout, after: Payout): TPayoutEventRow | null {
   const type = platformEventForPayoutChange(before, after);
   if (!type) return null;
-  return { type, subjectId: after.id, bookingId: after.bookingId, transferId: after.stripeTransferId, data: payoutEventData(before, after) };
+  return {
+    type,
+    subjectId: after.id,
+    bookingId: after.bookingId,
+    transferId: after.stripeTransferId,
+    data: payoutEventData(before, after),
+  };
 }
 
 /**
