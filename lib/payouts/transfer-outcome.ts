@@ -25,8 +25,8 @@ import {
   type TOutcomeFactsInput,
 } from "./completion-facts";
 import { describeIneligibility } from "./eligibility";
-import { gatheredLegWrites } from "./gathered-leg-writes";
 import { describeStripeFailure, failedAttemptFields } from "./failed-attempt";
+import { gatheredLegWrites } from "./gathered-leg-writes";
 import { holdForAccountRefusal, isAccountNotReadyRefusal, recordRefusedAccount, type TRefusedAccount } from "./hold-for-account-refusal";
 import { lockPayoutAndBooking, lockPayoutsAndBookings, type TLockedBooking } from "./lock-booking";
 import { transferOutcomeUnknownAlert } from "./payout-alert-texts";

@@ -464,6 +464,48 @@ const RECORD_SCENARIOS: TRecordScenario[] = [
     },
   },
   {
+    name: "plain success whose Stripe transfer id is odd text (quotes, backslash, non-ASCII)",
+    plain: true,
+    make: async () => {
+      const run = await claimAndExecute(await duePayout());
+      const m = run.outcome.made[0]!;
+      return withOutcome(run, {
+        made: [{ ...m, transfer: { ...m.transfer, id: `${m.transfer.id}_"q"\\_é😀\u2028` } }],
+        result: { kind: "succeeded" },
+      });
+    },
+  },
+  {
+    name: "leg 1 made, leg 2 refused (retry): a made leg beside a failure, not gathered",
+    make: async () => {
+      const run = await claimAndExecute(await multiLegDue());
+      return withOutcome(run, {
+        made: [run.outcome.made[0]!],
+        result: { kind: "failed", legId: run.outcome.made[1]!.legId, failure: RETRYABLE },
+      });
+    },
+  },
+  {
+    name: "the transfer already recorded on another payout's leg",
+    make: async () => {
+      const other = await claimAndExecute(await duePayout());
+      expect((await recordTransferOutcome(other.ctx, other.claim, other.outcome)).kind).toBe("transferred");
+      const run = await claimAndExecute(await duePayout());
+      return withOutcome(run, {
+        made: [{ legId: run.outcome.made[0]!.legId, transfer: other.outcome.made[0]!.transfer, recovered: false }],
+        result: { kind: "succeeded" },
+      });
+    },
+  },
+  {
+    name: "a transfer made for a leg replaced meanwhile (unexpected: recorded, held for review)",
+    make: async () => {
+      const run = await claimAndExecute(await duePayout());
+      await db.payoutTransfer.update({ where: { id: run.outcome.made[0]!.legId }, data: { status: "superseded" } });
+      return run;
+    },
+  },
+  {
     name: "amount mismatch (a transfer for another amount than planned)",
     make: async () => {
       const run = await claimAndExecute(await duePayout());
@@ -1202,9 +1244,12 @@ describe("the fronts: each caller notes its own gathered events", () => {
   });
 
   it("two record batches at once (one provider's payouts split across both): every member as alone", async () => {
-    const oracle = await claimAndExecute(await multiLegDue());
-    const ro = await recordTransferOutcome(oracle.ctx, oracle.claim, oracle.outcome);
-    const expected = { result: normResult(ro), ...(await stateOf(oracle.payoutId)) };
+    const expected: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2; i++) {
+      const oracle = await claimAndExecute(await multiLegDue({ group: "two-oracle", side: "a" }));
+      const ro = await recordTransferOutcome(oracle.ctx, oracle.claim, oracle.outcome);
+      expected.push({ result: normResult(ro), ...(await stateOf(oracle.payoutId)) });
+    }
     const runs: TRun[] = [];
     for (let i = 0; i < 8; i++) runs.push(await claimAndExecute(await multiLegDue({ group: `two-${i % 2}`, side: "b" })));
     const batch = (members: TRun[]) =>
@@ -1215,7 +1260,33 @@ describe("the fronts: each caller notes its own gathered events", () => {
       );
     const [r1, r2] = await Promise.all([batch(runs.slice(0, 4)), batch(runs.slice(4))]);
     for (const [i, r] of runs.entries()) {
-      expect({ result: normResult(inBatch([...r1, ...r2][i]!)), ...(await stateOf(r.payoutId)) }, `member ${i}`).toEqual(expected);
+      expect({ result: normResult(inBatch([...r1, ...r2][i]!)), ...(await stateOf(r.payoutId)) }, `member ${i}`).toEqual(
+        expected[i < 2 ? 0 : 1],
+      );
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Text PostgreSQL stores otherwise than given: a lone surrogate is U+FFFD as a text parameter (the
+// alone path) but refused inside jsonb (the gathered rows). Stripe's ids are ASCII; this is the
+// extreme of "odd text travelling through JSON" in a gathered leg write and payout change.
+
+describe("a Stripe transfer id holding a lone surrogate", () => {
+  it("through recordOutcomeTogether, a member of a batch ends as alone (the batch may fall back)", async () => {
+    const lone = (run: TRun): TRun => {
+      const m = run.outcome.made[0]!;
+      return withOutcome(run, { made: [{ ...m, transfer: { ...m.transfer, id: `${m.transfer.id}_\ud800` } }], result: { kind: "succeeded" } });
+    };
+    const oracle = lone(await claimAndExecute(await duePayout()));
+    const ro = await recordTransferOutcome(oracle.ctx, oracle.claim, oracle.outcome);
+    expect(ro.kind).toBe("transferred");
+    const expected = { result: normResult(ro), ...(await stateOf(oracle.payoutId)) };
+    const fillers = [await claimAndExecute(await duePayout()), await claimAndExecute(await duePayout())];
+    const members = [await claimAndExecute(await duePayout()), lone(await claimAndExecute(await duePayout())), await claimAndExecute(await duePayout())];
+    const results = await Promise.all([...fillers, ...members].map((r) => recordOutcomeTogether(r.ctx, r.claim, r.outcome)));
+    expect({ result: normResult(results[3]!), ...(await stateOf(members[1]!.payoutId)) }).toEqual(expected);
+    const leg = await db.payoutTransfer.findFirstOrThrow({ where: { payoutId: members[1]!.payoutId } });
+    expect(leg.stripeTransferId!.endsWith("_\ufffd")).toBe(true);
   });
 });
