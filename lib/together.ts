@@ -27,6 +27,11 @@ export type TTogether<M, R> = {
   /** Members of one key never share a transaction: the second goes alone once the first committed. */
   key: (member: M) => string;
   maxBatch?: number;
+  /**
+   * Shared transactions of this kind open at once in the process (default 1: a call made while one
+   * runs waits for it and goes in the next, so the batches grow with the load and each member costs
+   * fewer statements; measured against 2 in docs/benchmarks.md).
+   */
   maxInFlight?: number;
 };
 
@@ -77,7 +82,7 @@ export function together<M, R>(options: TTogether<M, R>): (member: M) => Promise
       for (const call of after) outcomes.set(call, { settled: alone(call) });
       return calls.map((call) => outcomes.get(call)!);
     },
-    { maxBatch: options.maxBatch ?? 50, maxInFlight: options.maxInFlight ?? 2 },
+    { maxBatch: options.maxBatch ?? 50, maxInFlight: options.maxInFlight ?? 1 },
   );
   return async (member) => {
     const outcome = await run({ member, scope: new AsyncResource("together") });

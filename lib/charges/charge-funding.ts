@@ -69,21 +69,18 @@ function storeChargeFundingTogether(db: PrismaClient, funding: TChargeFunding, n
 }
 
 const chargeStorerOf = onePer((db: PrismaClient) =>
-  coalesce(
-    async (rows: readonly StripeCharge[]) => {
-      // One row per charge (a statement may not update a row twice): the last answer.
-      const last = [...new Map(rows.map((row) => [row.id, row])).values()];
-      await sqlExecute(
-        db,
-        Prisma.sql`
+  coalesce(async (rows: readonly StripeCharge[]) => {
+    // One row per charge (a statement may not update a row twice): the last answer.
+    const last = [...new Map(rows.map((row) => [row.id, row])).values()];
+    await sqlExecute(
+      db,
+      Prisma.sql`
         INSERT INTO "StripeCharge" (${CHARGE_COLUMNS})
         SELECT ${CHARGE_COLUMNS} FROM jsonb_populate_recordset(NULL::"StripeCharge", ${JSON.stringify(last)}::jsonb)
         ON CONFLICT (id) DO UPDATE SET ${CHARGE_UPDATES}`,
-      );
-      return rows.map(() => undefined);
-    },
-    { maxInFlight: 2 },
-  ),
+    );
+    return rows.map(() => undefined);
+  }),
 );
 
 const CHARGE_COLUMNS = columnsOf(Prisma.StripeChargeScalarFieldEnum);

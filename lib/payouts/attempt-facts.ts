@@ -53,13 +53,10 @@ export function readAttemptFactsTogether(db: PrismaClient, payoutId: string): Pr
 }
 
 const attemptFactsReaderOf = onePer((db: PrismaClient) =>
-  coalesce(
-    async (ids: readonly string[]) => {
-      const facts = await readAttemptFactsOfMany(db, [...new Set(ids)]);
-      return ids.map((id) => facts.get(id) ?? null);
-    },
-    { maxInFlight: 2 },
-  ),
+  coalesce(async (ids: readonly string[]) => {
+    const facts = await readAttemptFactsOfMany(db, [...new Set(ids)]);
+    return ids.map((id) => facts.get(id) ?? null);
+  }),
 );
 
 /** The attempt's facts of several payouts in one statement, by payout id (one that does not exist is left out). */

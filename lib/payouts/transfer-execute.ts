@@ -195,9 +195,7 @@ type TClaimFacts = {
  * follow their write-gate slots, which the gate hands out together (lib/stripe/write-gate.ts), so
  * they read at the same moment; each gets what it would have read alone (undefined: no such payout).
  */
-const claimFactsReaderOf = onePer((db: PrismaClient) =>
-  coalesce((legs: readonly TLegRef[]) => readClaimFacts(db, legs), { maxInFlight: 2 }),
-);
+const claimFactsReaderOf = onePer((db: PrismaClient) => coalesce((legs: readonly TLegRef[]) => readClaimFacts(db, legs)));
 
 type TLegRef = { payoutId: string; legId: string };
 
