@@ -120,10 +120,6 @@ async function changeNow(
   if (!row) throw await versionConflict(tx, payout);
   const { platformEvent, ...updated } = row;
   checkWritten(payout, expected, updated);
-  // The event told the platform of the row as predicted: it must be the event of the row written.
-  if (!isDeepStrictEqual(payoutEventInsert(payout, updated, matched), event)) {
-    throw new Error(`Payout ${payout.id}: the platform event written differs from the one of the row written.`);
-  }
   noteEventInserted(platformEvent);
   await settleDebtRecoveries(tx, payout, updated, audit);
   return updated;
@@ -158,15 +154,20 @@ async function versionConflict(tx: Tx, payout: Payout): Promise<PayoutVersionCon
 }
 
 /**
- * The entry said what the change would make of the row: it must be what was written. (The version
- * read proves the row was the payout given, whose every write bumps it; should a caller pass a
- * payout that is not the row, this throws, and its transaction rolls back with the entry.)
+ * The entry said what the change would make of the row, and the platform's event was made of it: both
+ * must be what was written. (The version read proves the row was the payout given, whose every write
+ * bumps it; should a caller pass a payout that is not the row, this throws, and its transaction rolls
+ * back with the entry.)
  */
 function checkWritten(payout: Payout, expected: Payout, updated: Payout): void {
   if (!isDeepStrictEqual(payoutSnapshot(updated), payoutSnapshot(expected))) {
     throw new Error(
       `Payout ${payout.id}: the row written differs from the audited change (${JSON.stringify(payoutSnapshot(updated))} ≠ ${JSON.stringify(payoutSnapshot(expected))}).`,
     );
+  }
+  // The event told the platform of the row as predicted: it must be the event of the row written.
+  if (!isDeepStrictEqual(payoutEventRow(payout, updated), payoutEventRow(payout, expected))) {
+    throw new Error(`Payout ${payout.id}: the platform event written differs from the one of the row written.`);
   }
 }
 
@@ -239,9 +240,6 @@ async function writeChanges(tx: Tx, changes: readonly TGatheredChange[]): Promis
     if (!row) throw await versionConflict(tx, change.payout);
     const { platformEvent, ...updated } = row;
     checkWritten(change.payout, change.expected, updated);
-    if (!isDeepStrictEqual(payoutEventRow(change.payout, updated), payoutEventRow(change.payout, change.expected))) {
-      throw new Error(`Payout ${change.payout.id}: the platform event written differs from the one of the row written.`);
-    }
     change.noteEvent(platformEvent);
   }
 }

@@ -172,7 +172,8 @@ async function writeLeg(
     transferredAt: ctx.clock.now(),
     updatedAt: new Date(),
   };
-  const gathered = gather && leg.status === "pending" && leg.stripeTransferId === null ? gatheredLegWrites.of(tx) : undefined;
+  // The flush checks the leg is still pending without a transfer (the caller read it so: isPlainSuccess).
+  const gathered = gather ? gatheredLegWrites.of(tx) : undefined;
   let written: PayoutTransfer | undefined;
   if (gathered) {
     gathered.push({ id: leg.id, payoutId: leg.payoutId, ...values });

@@ -24,6 +24,9 @@ export async function recordPayoutEvent(tx: Tx, before: Payout | null, after: Pa
 /** What inserting an event returns: its id, and whether any endpoint is there to deliver it to. */
 export type TInsertedEvent = { id: string; hasEndpoints: boolean };
 
+/** The RETURNING list of an event's insert, as TInsertedEvent. */
+const INSERTED = Prisma.raw(`id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`);
+
 /**
  * recordPayoutEvent's insert, as a statement to run alone or as a data-modifying CTE of another
  * (changePayout's: the payout's update, its audit entry and its event in one round trip), inserting
@@ -31,14 +34,14 @@ export type TInsertedEvent = { id: string; hasEndpoints: boolean };
  * the caller notes it (noteEventInserted).
  */
 export function payoutEventInsert(before: Payout | null, after: Payout, onlyIf: Prisma.Sql): Prisma.Sql | null {
-  const type = platformEventForPayoutChange(before, after);
-  if (!type) return null;
+  const row = payoutEventRow(before, after);
+  if (!row) return null;
   return eventInsertSql(
-    type,
-    after.id,
-    payoutEventData(before, after),
-    payoutEventFields(Prisma.sql`${after.id}::uuid`, Prisma.sql`${after.stripeTransferId}::text`),
-    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${after.bookingId}::uuid AND ${onlyIf}`,
+    row.type,
+    row.subjectId,
+    row.data,
+    payoutEventFields(Prisma.sql`${row.subjectId}::uuid`, Prisma.sql`${row.transferId}::text`),
+    Prisma.sql`"Booking" b JOIN "Provider" p ON p.id = b."providerId" WHERE b.id = ${row.bookingId}::uuid AND ${onlyIf}`,
   );
 }
 
@@ -51,7 +54,7 @@ export type TPayoutEventRow = {
   data: Record<string, unknown>;
 };
 
-export function payoutEventRow(before: Payout, after: Payout): TPayoutEventRow | null {
+export function payoutEventRow(before: Payout | null, after: Payout): TPayoutEventRow | null {
   const type = platformEventForPayoutChange(before, after);
   if (!type) return null;
   return {
@@ -77,7 +80,7 @@ export function payoutEventsInsert(rows: readonly TPayoutEventRow[], onlyIf: Pri
     JOIN "Booking" b ON b.id = e."bookingId" JOIN "Provider" p ON p.id = b."providerId"
     CROSS JOIN LATERAL (SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = e."subjectId") seq
     WHERE ${onlyIf}
-    RETURNING id::text AS id, "subjectId"::text AS "subjectId", EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+    RETURNING ${INSERTED}, "subjectId"::text AS "subjectId"`;
 }
 
 /** The payload's fields read from a payout's booking `b` and provider `p`, and its transfers. */
@@ -167,7 +170,7 @@ export async function recordNewPayoutEvents(tx: Tx, created: readonly TNewPayout
     INSERT INTO "PlatformWebhookEvent" (type, "subjectId", sequence, payload)
     SELECT x.type, x."subjectId", 1, x.payload
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(type text, "subjectId" uuid, payload jsonb)
-    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`,
+    RETURNING ${INSERTED}`,
   );
   for (const row of inserted) noteEventInserted(row);
 }
@@ -220,5 +223,5 @@ function eventInsertSql(
     SELECT ${type}, ${subjectId}::uuid, seq.n,
       ${JSON.stringify(data)}::jsonb || jsonb_build_object('sequence', seq.n, ${fields})
     FROM (SELECT COALESCE(max(sequence), 0) + 1 AS n FROM "PlatformWebhookEvent" WHERE "subjectId" = ${subjectId}::uuid) seq, ${from}
-    RETURNING id::text AS id, EXISTS (SELECT 1 FROM "PlatformWebhookEndpoint" WHERE enabled) AS "hasEndpoints"`;
+    RETURNING ${INSERTED}`;
 }
