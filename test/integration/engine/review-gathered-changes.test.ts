@@ -21,13 +21,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ENGINE_ACTOR, type TServiceContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import type { TGatheredRows } from "@/lib/gathered-rows";
-import { readAttemptFacts } from "@/lib/payouts/attempt-facts";
 import { changePayout, gatheredPayoutChanges, lockPayout, PayoutVersionConflictError } from "@/lib/payouts/change-payout";
 import { gatheredLegWrites } from "@/lib/payouts/gathered-leg-writes";
-import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
 import { claimTransfer, claimTransfers } from "@/lib/payouts/transfer-claim";
 import { executeTransfer } from "@/lib/payouts/transfer-execute";
-import { prepareFunding } from "@/lib/payouts/transfer-funding";
 import { recordTransferOutcome, recordTransferOutcomes } from "@/lib/payouts/transfer-outcome";
 import { claimTogether, recordOutcomeTogether } from "@/lib/payouts/transfer-together";
 import {
@@ -44,6 +41,7 @@ import { engineHarness, HOUR, payoutOf } from "../../support/engine";
 import { createPayoutTransfer, inBatch, knowPlatformCurrencies } from "../../support/factories";
 import { idsNormaliser } from "../../support/normalise-ids";
 import { stepScope, type TStepScope } from "../../support/step-scope";
+import { claimAndExecuteTransfer, normTransferResult } from "../../support/transfer-runs";
 
 const h = engineHarness();
 
@@ -134,14 +132,7 @@ type TRun = TWorld & { ctx: TServiceContext; claim: TClaim; outcome: TTransferOu
 
 /** What transferPayout does before its record: funding, stale legs, claim, Stripe. */
 async function claimAndExecute(world: TWorld, runId = world.runId ?? `run_${uid()}`): Promise<TRun> {
-  const ctx = { ...h.ctx(), runId };
-  const facts = await readAttemptFacts(db, world.payoutId);
-  expect(await prepareFunding(ctx, h.stripe, { payoutId: world.payoutId }, facts)).toBeNull();
-  expect(await replaceStaleLegs(ctx, h.stripe, { payoutId: world.payoutId }, facts)).toBeNull();
-  const claimed = await claimTransfer(ctx, { payoutId: world.payoutId });
-  if (claimed.kind !== "claimed") throw new Error(`not claimed: ${JSON.stringify(claimed)}`);
-  const outcome = await executeTransfer(ctx, h.stripe, claimed.claim);
-  return { ...world, runId, ctx, claim: claimed.claim, outcome };
+  return { ...world, runId, ...(await claimAndExecuteTransfer(h, world.payoutId, runId)) };
 }
 
 /** A due payout whose transfer Stripe refused for good (its record fails it: payout.failed). */
@@ -287,13 +278,7 @@ async function stateOf(payoutId: string, scope?: TStepScope): Promise<Record<str
   return state;
 }
 
-function normResult(result: TTransferResult) {
-  const r = { ...result } as Record<string, unknown>;
-  if (typeof r.stripeTransferId === "string") r.stripeTransferId = "<tr>";
-  if (typeof r.until === "string") r.until = "<time>";
-  for (const k of ["error", "detail"]) if (typeof r[k] === "string") r[k] = norm(r[k] as string);
-  return r;
-}
+const normResult = (result: TTransferResult) => normTransferResult(result, norm);
 
 async function normClaim(payoutId: string, r: TClaimResult) {
   if (r.kind === "skipped") return { kind: r.kind, reason: r.reason, status: r.status, detail: norm(r.detail) };

@@ -11,11 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Provider } from "@/generated/prisma/client";
 import { ENGINE_ACTOR, type TServiceContext } from "@/lib/context";
 import { db } from "@/lib/db";
-import { readAttemptFacts } from "@/lib/payouts/attempt-facts";
-import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
 import { claimTransfer, claimTransfers } from "@/lib/payouts/transfer-claim";
-import { executeTransfer } from "@/lib/payouts/transfer-execute";
-import { prepareFunding } from "@/lib/payouts/transfer-funding";
 import { recordTransferOutcome, recordTransferOutcomes } from "@/lib/payouts/transfer-outcome";
 import { claimTogether } from "@/lib/payouts/transfer-together";
 import {
@@ -40,6 +36,7 @@ import {
 } from "../../support/factories";
 import { idsNormaliser } from "../../support/normalise-ids";
 import { stepScope, type TStepScope } from "../../support/step-scope";
+import { claimAndExecuteTransfer, normTransferResult } from "../../support/transfer-runs";
 
 const h = engineHarness();
 
@@ -495,23 +492,10 @@ async function multiLegDue(): Promise<TWorld> {
 }
 
 async function claimAndExecute(world: TWorld, runId = `run_${uid()}`): Promise<TRun> {
-  const ctx = { ...h.ctx(), runId };
-  const facts = await readAttemptFacts(db, world.payoutId);
-  expect(await prepareFunding(ctx, h.stripe, { payoutId: world.payoutId }, facts)).toBeNull();
-  expect(await replaceStaleLegs(ctx, h.stripe, { payoutId: world.payoutId }, facts)).toBeNull();
-  const claimed = await claimTransfer(ctx, { payoutId: world.payoutId });
-  if (claimed.kind !== "claimed") throw new Error(`not claimed: ${JSON.stringify(claimed)}`);
-  const outcome = await executeTransfer(ctx, h.stripe, claimed.claim);
-  return { ...world, runId, ctx, claim: claimed.claim, outcome };
+  return { ...world, runId, ...(await claimAndExecuteTransfer(h, world.payoutId, runId)) };
 }
 
-function normResult(result: TTransferResult) {
-  const r = { ...result } as Record<string, unknown>;
-  if (typeof r.stripeTransferId === "string") r.stripeTransferId = "<tr>";
-  if (typeof r.until === "string") r.until = "<time>";
-  for (const k of ["error", "detail"]) if (typeof r[k] === "string") r[k] = norm(r[k] as string);
-  return r;
-}
+const normResult = (result: TTransferResult) => normTransferResult(result, norm);
 
 type TRecordScenario = { name: string; make: () => Promise<TRun>; before?: (run: TRun) => Promise<void> };
 

@@ -17,12 +17,8 @@ import { cancelBooking } from "@/lib/bookings/cancel-booking";
 import type { TServiceContext } from "@/lib/context";
 import { db } from "@/lib/db";
 import { openDispute } from "@/lib/disputes/open-dispute";
-import { readAttemptFacts } from "@/lib/payouts/attempt-facts";
 import { readOutcomeFacts, readOutcomeFactsOfMany } from "@/lib/payouts/completion-facts";
-import { replaceStaleLegs } from "@/lib/payouts/replace-stale-legs";
 import { claimTransfer } from "@/lib/payouts/transfer-claim";
-import { executeTransfer } from "@/lib/payouts/transfer-execute";
-import { prepareFunding } from "@/lib/payouts/transfer-funding";
 import { recordTransferOutcome, recordTransferOutcomes } from "@/lib/payouts/transfer-outcome";
 import { recordOutcomeTogether } from "@/lib/payouts/transfer-together";
 import { PROCESSING_LEASE_MS, type TClaim, type TTransferOutcome, type TTransferResult } from "@/lib/payouts/transfer-types";
@@ -32,6 +28,7 @@ import { engineHarness, HOUR, payoutOf } from "../../support/engine";
 import { createPayout, createPayoutTransfer, createTransferAttempt, inBatch } from "../../support/factories";
 import { idsNormaliser } from "../../support/normalise-ids";
 import { stepScope, type TStepScope } from "../../support/step-scope";
+import { claimAndExecuteTransfer, normTransferResult } from "../../support/transfer-runs";
 
 const h = engineHarness();
 
@@ -55,14 +52,7 @@ type TRun = TWorld & { ctx: TServiceContext; claim: TClaim; outcome: TTransferOu
 
 /** What transferPayout does before its record (the account is ready): funding, stale legs, claim, Stripe. */
 async function claimAndExecute(world: TWorld, runId = `run_${randomUUID()}`): Promise<TRun> {
-  const ctx = { ...h.ctx(), runId };
-  const facts = await readAttemptFacts(db, world.payoutId);
-  expect(await prepareFunding(ctx, h.stripe, { payoutId: world.payoutId }, facts)).toBeNull();
-  expect(await replaceStaleLegs(ctx, h.stripe, { payoutId: world.payoutId }, facts)).toBeNull();
-  const claimed = await claimTransfer(ctx, { payoutId: world.payoutId });
-  if (claimed.kind !== "claimed") throw new Error(`not claimed: ${JSON.stringify(claimed)}`);
-  const outcome = await executeTransfer(ctx, h.stripe, claimed.claim);
-  return { ...world, ctx, claim: claimed.claim, outcome };
+  return { ...world, ...(await claimAndExecuteTransfer(h, world.payoutId, runId)) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,13 +60,7 @@ async function claimAndExecute(world: TWorld, runId = `run_${randomUUID()}`): Pr
 
 const norm = idsNormaliser(["tr", "req", "py", "acct", "ch", "pi", "txn", "po", "evt", "dsp", "tip", "bk", "prov"]);
 
-function normResult(result: TTransferResult) {
-  const r = { ...result } as Record<string, unknown>;
-  if (typeof r.stripeTransferId === "string") r.stripeTransferId = "<tr>";
-  if (typeof r.until === "string") r.until = "<time>";
-  for (const k of ["error", "detail"]) if (typeof r[k] === "string") r[k] = norm(r[k] as string);
-  return r;
-}
+const normResult = (result: TTransferResult) => normTransferResult(result, norm);
 
 async function stateOf(payoutId: string, scope?: TStepScope): Promise<Record<string, unknown>> {
   const p = await db.payout.findUniqueOrThrow({ where: { id: payoutId } });
